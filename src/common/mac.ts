@@ -1,0 +1,28 @@
+/** MAC addresses are carried as lower-case colon-separated strings ("02:00:5e:00:00:01") above the wire codec. */
+export type Mac = string;
+
+export const BROADCAST_MAC: Mac = 'ff:ff:ff:ff:ff:ff';
+
+const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+export function isMac(s: string): boolean {
+  return MAC_RE.test(s.toLowerCase());
+}
+
+export function macToBuffer(mac: Mac, out: Buffer = Buffer.allocUnsafe(6), offset = 0): Buffer {
+  for (let i = 0; i < 6; i++) out[offset + i] = parseInt(mac.substr(i * 3, 2), 16);
+  return out;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function macFromBuffer(buf: Buffer, offset = 0): Mac {
+  return `${HEX[buf[offset]!]}:${HEX[buf[offset + 1]!]}:${HEX[buf[offset + 2]!]}:${HEX[buf[offset + 3]!]}:${HEX[buf[offset + 4]!]}:${HEX[buf[offset + 5]!]}`;
+}
+
+/** Numeric comparison of two MACs: the lower MAC takes the network side of a link by default (WIRE.md). */
+export function compareMac(a: Mac, b: Mac): number {
+  const x = a.replaceAll(':', '');
+  const y = b.replaceAll(':', '');
+  return x < y ? -1 : x > y ? 1 : 0;
+}

@@ -1,0 +1,56 @@
+/**
+ * Where frames meet an interface. Every backend (tap, nic, etherip, memory)
+ * offers this one shape; nothing above `miniport/` touches a device.
+ */
+import type { Observable } from 'rxjs';
+import type { Mac } from '../common/mac.js';
+
+export interface MiniportCounters {
+  rxFrames: number;
+  rxBytes: number;
+  txFrames: number;
+  txBytes: number;
+  /** frames the backend could not send (device gone, EAGAIN beyond the queue, ...) */
+  txErrors: number;
+  /** frames received but dropped by the backend (not our EtherType, truncated, ...) */
+  rxDropped: number;
+}
+
+export interface Miniport {
+  /** backend kind and device, e.g. "tap:ctap0", "nic:veth1", "etherip:10.1.0.1", "memory:a" */
+  readonly name: string;
+  /** the MAC this host uses as source address */
+  readonly mac: Mac;
+  /** the Ethernet payload size the medium carries (1500 on a standard link) */
+  readonly mtu: number;
+  /** whole Ethernet II frames received, already restricted to our EtherType where the backend can filter */
+  readonly frames$: Observable<Buffer>;
+  /** send one whole Ethernet II frame; never throws (failures are counted) */
+  send(frame: Buffer): void;
+  counters(): MiniportCounters;
+  /** release the device; frames$ completes */
+  close(): Promise<void>;
+}
+
+export type MiniportConfig =
+  | {
+      kind: 'tap';
+      /** device name; created if missing */
+      device: string;
+      mac?: Mac;
+      mtu?: number;
+      /** enslave the TAP to this Linux bridge */
+      bridge?: string;
+      etherType?: number;
+    }
+  | { kind: 'nic'; device: string; etherType?: number }
+  | {
+      kind: 'etherip';
+      /** local IPv4 address to bind */
+      local: string;
+      /** remote IPv4 addresses of peers (EtherIP is point-to-point per pair) */
+      peers: string[];
+      mac: Mac;
+      etherType?: number;
+    }
+  | { kind: 'memory'; hub: string; mac: Mac };
