@@ -1,0 +1,77 @@
+/**
+ * Network namespaces and links for labs and tests. Names are unique per
+ * process (parallel tests never collide) and short enough for Linux interface
+ * names (15 characters). Everything created is remembered so `destroyAll()`
+ * can remove it even after a failure.
+ */
+import { run, runSync, type RunResult } from './sh.js';
+
+let counter = 0;
+
+/** A name unique to this process and call: prefix + pid (base 36) + counter, at most 15 characters. */
+export function uniqueName(prefix: string): string {
+  const tail = `${process.pid.toString(36)}${(counter++).toString(36)}`;
+  return `${prefix.slice(0, Math.max(1, 15 - tail.length))}${tail}`;
+}
+
+export class Netns {
+  private constructor(readonly name: string) {}
+
+  static async create(name: string): Promise<Netns> {
+    await run('ip', ['netns', 'add', name]);
+    const ns = new Netns(name);
+    live.add(ns);
+    await ns.ip(['link', 'set', 'lo', 'up']);
+    return ns;
+  }
+
+  /** Run a command inside the namespace. */
+  exec(cmd: string, args: string[], opts?: { allowFail?: boolean; timeoutMs?: number }): Promise<RunResult> {
+    return run('ip', ['netns', 'exec', this.name, cmd, ...args], opts);
+  }
+
+  /** `ip ARGS` inside the namespace. */
+  ip(args: string[], opts?: { allowFail?: boolean }): Promise<RunResult> {
+    return run('ip', ['-n', this.name, ...args], opts);
+  }
+
+  /** Argument vector prefix to start a long-running process in this namespace. */
+  spawnArgs(cmd: string, args: string[]): [string, string[]] {
+    return ['ip', ['netns', 'exec', this.name, cmd, ...args]];
+  }
+
+  /** Delete the namespace (its interfaces go with it); idempotent. */
+  async destroy(): Promise<void> {
+    live.delete(this);
+    await run('ip', ['netns', 'del', this.name], { allowFail: true });
+  }
+}
+
+const live = new Set<Netns>();
+
+/** Synchronously delete every namespace this process created (for exit handlers). */
+export function destroyAllSync(): void {
+  for (const ns of live) runSync('ip', ['netns', 'del', ns.name]);
+  live.clear();
+}
+
+export async function destroyAll(): Promise<void> {
+  await Promise.all([...live].map((ns) => ns.destroy()));
+}
+
+/** A veth pair with one end in each namespace (either may be undefined = the current namespace). */
+export async function createVeth(a: { ns?: Netns; name: string }, b: { ns?: Netns; name: string }): Promise<void> {
+  await run('ip', ['link', 'add', a.name, 'type', 'veth', 'peer', 'name', b.name]);
+  for (const end of [a, b]) {
+    if (end.ns) await run('ip', ['link', 'set', end.name, 'netns', end.ns.name]);
+    await run('ip', [...(end.ns ? ['-n', end.ns.name] : []), 'link', 'set', end.name, 'up']);
+  }
+}
+
+/** A Linux bridge inside a namespace (a lab's shared segment). */
+export async function createBridge(ns: Netns, name: string): Promise<void> {
+  await ns.ip(['link', 'add', name, 'type', 'bridge']);
+  // no STP and no forwarding delay: ports forward at once
+  await ns.ip(['link', 'set', name, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+  await ns.ip(['link', 'set', name, 'up']);
+}
