@@ -153,6 +153,12 @@ export interface EndpointReferenceIe extends IeCompat {
   flag: boolean;
   /** 15-bit value, 0..32767 */
   value: number;
+  /**
+   * The compatibility octet's "follow explicit instructions" flag (0x10) for
+   * this IE: `flag` above is taken by the endpoint-reference flag, so the
+   * codec reads and writes the IE-header flag here. Omitted = clear.
+   */
+  ieFlag?: boolean;
 }
 
 export interface EndpointStateIe extends IeCompat {
@@ -261,6 +267,8 @@ export interface AalParametersIe extends IeCompat {
   bwdMaxSdu?: number;
   sscsType?: number;
   mode?: number;
+  /** for AAL types other than 5: the octets after the AAL type, kept raw; omitted when empty */
+  raw?: Buffer;
 }
 
 export interface SendingCompleteIe extends IeCompat {

@@ -1,0 +1,413 @@
+/**
+ * Content codecs for the information elements the codec knows: one encoder,
+ * one size bound and one decoder per IE identifier, held in tables indexed by
+ * identifier. The IE header (identifier, compatibility octet, length) is the
+ * message codec's business (codec.ts); these functions see contents only.
+ *
+ * Decoders get the whole message buffer and the content bounds [s, e); the
+ * length has already been checked against the IE declaration (decls.ts), so a
+ * decoder only checks what depends on the content itself. A decoder returns
+ * the IE record or a problem string; it never throws and every loop advances.
+ */
+import {
+  type AalParametersIe,
+  type BearerCapabilityIe,
+  type CallingPartyNumberIe,
+  type CauseIe,
+  type KnownIe,
+  type TrafficDescriptorIe,
+  type TrafficField,
+  IeId,
+} from './types.js';
+
+/** Problems recorded on `ErroredIe.problem`. */
+export const IE_PROBLEM = {
+  /** content shorter than the IE's minimum */
+  tooShort: 'ie-too-short',
+  /** content longer than the IE's maximum (Q.2931 5.6.8.2) */
+  tooLong: 'ie-too-long',
+  /** content octets that do not decode */
+  badContent: 'ie-bad-content',
+  /** the IE length runs past the end of the message (ends the IE loop) */
+  truncated: 'ie-truncated',
+  /** fewer than 4 octets left for an IE header (ends the IE loop) */
+  headerTruncated: 'ie-header-truncated',
+  /** more instances than the message allows */
+  repeated: 'repeated',
+} as const;
+export type IeProblem = (typeof IE_PROBLEM)[keyof typeof IE_PROBLEM];
+
+const BAD = IE_PROBLEM.badContent;
+
+type Enc = (ie: any, b: Buffer, p: number) => number;
+type Bound = (ie: any) => number;
+type Dec = (b: Buffer, s: number, e: number) => KnownIe | IeProblem;
+
+/** Copy of b[s, e): decoded records never alias the input buffer. */
+export function copyOut(b: Buffer, s: number, e: number): Buffer {
+  return Buffer.from(b.subarray(s, e));
+}
+
+function put(src: Buffer, b: Buffer, p: number): number {
+  return p + src.copy(b, p);
+}
+
+function putU16(v: number, b: Buffer, p: number): number {
+  b[p] = (v >>> 8) & 0xff;
+  b[p + 1] = v & 0xff;
+  return p + 2;
+}
+
+function putU24(v: number, b: Buffer, p: number): number {
+  b[p] = (v >>> 16) & 0xff;
+  b[p + 1] = (v >>> 8) & 0xff;
+  b[p + 2] = v & 0xff;
+  return p + 3;
+}
+
+const u16 = (b: Buffer, p: number): number => (b[p] << 8) | b[p + 1];
+const u24 = (b: Buffer, p: number): number => (b[p] << 16) | (b[p + 1] << 8) | b[p + 2];
+
+// ---- cause (0x08): location, cause value, diagnostic ------------------------
+
+function encCause(ie: CauseIe, b: Buffer, p: number): number {
+  b[p] = 0x80 | (ie.location & 0x0f);
+  b[p + 1] = 0x80 | (ie.cause & 0x7f);
+  return put(ie.diagnostic, b, p + 2);
+}
+function decCause(b: Buffer, s: number, e: number): KnownIe | IeProblem {
+  const o5 = b[s];
+  const o6 = b[s + 1];
+  // octet 5 with the extension bit clear is how a deliberately erroneous cause is coded
+  if ((o5 & 0x80) === 0 || (o6 & 0x80) === 0) return BAD;
+  return { id: IeId.CAUSE, location: o5 & 0x0f, cause: o6 & 0x7f, diagnostic: copyOut(b, s + 2, e) };
+}
+
+// ---- one-octet state / indicator IEs ----------------------------------------
+
+function encCallState(ie: { state: number }, b: Buffer, p: number): number {
+  b[p] = ie.state & 0x3f;
+  return p + 1;
+}
+function decCallState(b: Buffer, s: number): KnownIe {
+  return { id: IeId.CALL_STATE, state: b[s] & 0x3f };
+}
+function decEndpointState(b: Buffer, s: number): KnownIe {
+  return { id: IeId.ENDPOINT_STATE, state: b[s] & 0x3f };
+}
+
+function encRestart(ie: { restartClass: number }, b: Buffer, p: number): number {
+  b[p] = 0x80 | (ie.restartClass & 0x07);
+  return p + 1;
+}
+function decRestart(b: Buffer, s: number): KnownIe {
+  return { id: IeId.RESTART_INDICATOR, restartClass: b[s] & 0x07 };
+}
+
+function encSendingComplete(_ie: unknown, b: Buffer, p: number): number {
+  b[p] = 0xa1;
+  return p + 1;
+}
+function decSendingComplete(b: Buffer, s: number): KnownIe | IeProblem {
+  return b[s] === 0xa1 ? { id: IeId.BROADBAND_SENDING_COMPLETE } : BAD;
+}
+
+// ---- endpoint reference (0x54): type, flag + 15-bit value -------------------
+
+function encEpref(ie: { type: number; flag: boolean; value: number }, b: Buffer, p: number): number {
+  b[p] = ie.type & 0xff;
+  return putU16((ie.flag ? 0x8000 : 0) | (ie.value & 0x7fff), b, p + 1);
+}
+function decEpref(b: Buffer, s: number): KnownIe {
+  const v = u16(b, s + 1);
+  return { id: IeId.ENDPOINT_REFERENCE, type: b[s], flag: (v & 0x8000) !== 0, value: v & 0x7fff };
+}
+
+// ---- AAL parameters (0x58) --------------------------------------------------
+
+function boundAal(ie: AalParametersIe): number {
+  return ie.aalType === 5 ? 10 : 1 + (ie.raw ? ie.raw.length : 0);
+}
+function encAal(ie: AalParametersIe, b: Buffer, p: number): number {
+  b[p++] = ie.aalType & 0xff;
+  if (ie.aalType !== 5) return ie.raw ? put(ie.raw, b, p) : p;
+  if (ie.fwdMaxSdu !== undefined) {
+    b[p] = 0x8c;
+    p = putU16(ie.fwdMaxSdu, b, p + 1);
+  }
+  if (ie.bwdMaxSdu !== undefined) {
+    b[p] = 0x81;
+    p = putU16(ie.bwdMaxSdu, b, p + 1);
+  }
+  if (ie.mode !== undefined) {
+    b[p] = 0x83;
+    b[p + 1] = ie.mode & 0xff;
+    p += 2;
+  }
+  if (ie.sscsType !== undefined) {
+    b[p] = 0x84;
+    b[p + 1] = ie.sscsType & 0xff;
+    p += 2;
+  }
+  return p;
+}
+function decAal(b: Buffer, s: number, e: number): KnownIe | IeProblem {
+  const ie: AalParametersIe = { id: IeId.AAL_PARAMETERS, aalType: b[s] };
+  let i = s + 1;
+  if (ie.aalType !== 5) {
+    if (i < e) ie.raw = copyOut(b, i, e);
+    return ie;
+  }
+  while (i < e) {
+    const sub = b[i];
+    if (sub === 0x8c || sub === 0x81) {
+      if (i + 3 > e) return BAD;
+      if (sub === 0x8c) ie.fwdMaxSdu = u16(b, i + 1);
+      else ie.bwdMaxSdu = u16(b, i + 1);
+      i += 3;
+    } else if (sub === 0x83 || sub === 0x84) {
+      if (i + 2 > e) return BAD;
+      if (sub === 0x83) ie.mode = b[i + 1];
+      else ie.sscsType = b[i + 1];
+      i += 2;
+    } else return BAD;
+  }
+  return ie;
+}
+
+// ---- ATM traffic descriptor (0x59) ------------------------------------------
+
+/** Traffic-descriptor subfield identifiers that carry a 24-bit value. */
+export const TRAFFIC_RATE_IDS: readonly number[] = [
+  0x82, 0x83, 0x84, 0x85, 0x88, 0x89, 0x90, 0x91, 0x92, 0x93, 0xa0, 0xa1, 0xb0, 0xb1,
+];
+const IS_RATE = new Uint8Array(256);
+for (const id of TRAFFIC_RATE_IDS) IS_RATE[id] = 1;
+
+function boundTraffic(ie: TrafficDescriptorIe): number {
+  return ie.fields.length * 4 + 3;
+}
+function encTraffic(ie: TrafficDescriptorIe, b: Buffer, p: number): number {
+  const f = ie.fields;
+  for (let k = 0; k < f.length; k++) {
+    b[p] = f[k].id & 0xff;
+    p = putU24(f[k].value, b, p + 1);
+  }
+  if (ie.bestEffort) b[p++] = 0xbe;
+  if (ie.tmOptions !== undefined) {
+    b[p] = 0xbf;
+    b[p + 1] = ie.tmOptions & 0xff;
+    p += 2;
+  }
+  return p;
+}
+function decTraffic(b: Buffer, s: number, e: number): KnownIe | IeProblem {
+  const fields: TrafficField[] = [];
+  const ie: TrafficDescriptorIe = { id: IeId.ATM_TRAFFIC_DESCRIPTOR, fields, bestEffort: false };
+  let i = s;
+  while (i < e) {
+    const sub = b[i];
+    if (IS_RATE[sub] === 1) {
+      if (i + 4 > e) return BAD;
+      fields.push({ id: sub, value: u24(b, i + 1) });
+      i += 4;
+    } else if (sub === 0xbe) {
+      ie.bestEffort = true;
+      i += 1;
+    } else if (sub === 0xbf) {
+      if (i + 2 > e) return BAD;
+      ie.tmOptions = b[i + 1];
+      i += 2;
+    } else return BAD;
+  }
+  return ie;
+}
+
+// ---- connection identifier (0x5A) -------------------------------------------
+
+function encConnId(
+  ie: { vpAssociated: number; exclusive: number; vpci: number; vci: number },
+  b: Buffer,
+  p: number,
+): number {
+  b[p] = 0x80 | ((ie.vpAssociated & 0x03) << 3) | (ie.exclusive & 0x07);
+  putU16(ie.vpci, b, p + 1);
+  return putU16(ie.vci, b, p + 3);
+}
+function decConnId(b: Buffer, s: number): KnownIe {
+  const o5 = b[s];
+  return {
+    id: IeId.CONNECTION_IDENTIFIER,
+    vpAssociated: (o5 >> 3) & 0x03,
+    exclusive: o5 & 0x07,
+    vpci: u16(b, s + 1),
+    vci: u16(b, s + 3),
+  };
+}
+
+// ---- QoS parameter (0x5C) ---------------------------------------------------
+
+function encQos(ie: { forwardClass: number; backwardClass: number }, b: Buffer, p: number): number {
+  b[p] = ie.forwardClass & 0xff;
+  b[p + 1] = ie.backwardClass & 0xff;
+  return p + 2;
+}
+function decQos(b: Buffer, s: number): KnownIe {
+  return { id: IeId.QOS_PARAMETER, forwardClass: b[s], backwardClass: b[s + 1] };
+}
+
+// ---- broadband bearer capability (0x5E) -------------------------------------
+
+function encBearer(ie: BearerCapabilityIe, b: Buffer, p: number): number {
+  if (ie.transferCapability === undefined) {
+    b[p++] = 0x80 | (ie.bearerClass & 0x1f);
+  } else {
+    b[p++] = ie.bearerClass & 0x1f;
+    b[p++] = 0x80 | (ie.transferCapability & 0x7f);
+  }
+  b[p] = 0x80 | ((ie.clipping & 0x03) << 5) | (ie.userPlane & 0x03);
+  return p + 1;
+}
+function decBearer(b: Buffer, s: number, e: number): KnownIe | IeProblem {
+  const o5 = b[s];
+  const ie: BearerCapabilityIe = {
+    id: IeId.BROADBAND_BEARER_CAPABILITY,
+    bearerClass: o5 & 0x1f,
+    clipping: 0,
+    userPlane: 0,
+  };
+  let i = s + 1;
+  if ((o5 & 0x80) === 0) {
+    if (e - s !== 3) return BAD;
+    ie.transferCapability = b[i++] & 0x7f;
+  } else if (e - s !== 2) return BAD;
+  const o6 = b[i];
+  ie.clipping = (o6 >> 5) & 0x03;
+  ie.userPlane = o6 & 0x03;
+  return ie;
+}
+
+// ---- party numbers and subaddresses ------------------------------------------
+
+function encCalled(ie: { typeOfNumber: number; plan: number; address: Buffer }, b: Buffer, p: number): number {
+  b[p] = 0x80 | ((ie.typeOfNumber & 0x07) << 4) | (ie.plan & 0x0f);
+  return put(ie.address, b, p + 1);
+}
+function decCalled(b: Buffer, s: number, e: number): KnownIe | IeProblem {
+  const o5 = b[s];
+  if ((o5 & 0x80) === 0) return BAD;
+  return {
+    id: IeId.CALLED_PARTY_NUMBER,
+    typeOfNumber: (o5 >> 4) & 0x07,
+    plan: o5 & 0x0f,
+    address: copyOut(b, s + 1, e),
+  };
+}
+
+function encCalling(ie: CallingPartyNumberIe, b: Buffer, p: number): number {
+  const o5 = ((ie.typeOfNumber & 0x07) << 4) | (ie.plan & 0x0f);
+  if (ie.presentation === undefined && ie.screening === undefined) {
+    b[p++] = 0x80 | o5;
+  } else {
+    b[p++] = o5;
+    b[p++] = 0x80 | (((ie.presentation ?? 0) & 0x03) << 5) | ((ie.screening ?? 0) & 0x03);
+  }
+  return put(ie.address, b, p);
+}
+function decCalling(b: Buffer, s: number, e: number): KnownIe | IeProblem {
+  const o5 = b[s];
+  const ie: CallingPartyNumberIe = {
+    id: IeId.CALLING_PARTY_NUMBER,
+    typeOfNumber: (o5 >> 4) & 0x07,
+    plan: o5 & 0x0f,
+    address: Buffer.alloc(0),
+  };
+  let i = s + 1;
+  if ((o5 & 0x80) === 0) {
+    if (i >= e) return BAD;
+    const o5a = b[i++];
+    ie.presentation = (o5a >> 5) & 0x03;
+    ie.screening = o5a & 0x03;
+  }
+  ie.address = copyOut(b, i, e);
+  return ie;
+}
+
+function encSubaddress(ie: { subaddressType: number; address: Buffer }, b: Buffer, p: number): number {
+  b[p] = 0x80 | ((ie.subaddressType & 0x07) << 4);
+  return put(ie.address, b, p + 1);
+}
+function decCalledSub(b: Buffer, s: number, e: number): KnownIe | IeProblem {
+  const o5 = b[s];
+  if ((o5 & 0x80) === 0) return BAD;
+  return { id: IeId.CALLED_PARTY_SUBADDRESS, subaddressType: (o5 >> 4) & 0x07, address: copyOut(b, s + 1, e) };
+}
+function decCallingSub(b: Buffer, s: number, e: number): KnownIe | IeProblem {
+  const o5 = b[s];
+  if ((o5 & 0x80) === 0) return BAD;
+  return { id: IeId.CALLING_PARTY_SUBADDRESS, subaddressType: (o5 >> 4) & 0x07, address: copyOut(b, s + 1, e) };
+}
+
+// ---- user-user (0x7E): protocol discriminator + data ------------------------
+
+function encUserUser(ie: { protocol: number; data: Buffer }, b: Buffer, p: number): number {
+  b[p] = ie.protocol & 0xff;
+  return put(ie.data, b, p + 1);
+}
+function decUserUser(b: Buffer, s: number, e: number): KnownIe {
+  return { id: IeId.USER_USER, protocol: b[s], data: copyOut(b, s + 1, e) };
+}
+
+// ---- contents kept raw (B-LLI, B-HLI, notification) --------------------------
+
+function encRaw(ie: { content: Buffer }, b: Buffer, p: number): number {
+  return put(ie.content, b, p);
+}
+function decBlli(b: Buffer, s: number, e: number): KnownIe {
+  return { id: IeId.BROADBAND_LOW_LAYER_INFORMATION, content: copyOut(b, s, e) };
+}
+function decBhli(b: Buffer, s: number, e: number): KnownIe {
+  return { id: IeId.BROADBAND_HIGH_LAYER_INFORMATION, content: copyOut(b, s, e) };
+}
+function decNotify(b: Buffer, s: number, e: number): KnownIe {
+  return { id: IeId.NOTIFICATION_INDICATOR, content: copyOut(b, s, e) };
+}
+
+// ---- tables -----------------------------------------------------------------
+
+const c = (n: number): Bound => () => n;
+const bRaw: Bound = (ie: { content: Buffer }) => ie.content.length;
+const bAddr: Bound = (ie: { address: Buffer }) => ie.address.length + 2;
+
+/** Per-IE codec functions, indexed by identifier. */
+export const IE_ENCODERS: readonly (Enc | undefined)[] = new Array(256).fill(undefined);
+/** Upper bound of the encoded content size, indexed by identifier. */
+export const IE_BOUNDS: readonly (Bound | undefined)[] = new Array(256).fill(undefined);
+/** Content decoders, indexed by identifier. */
+export const IE_DECODERS: readonly (Dec | undefined)[] = new Array(256).fill(undefined);
+
+function def(id: IeId, enc: Enc, bound: Bound, dec: Dec): void {
+  (IE_ENCODERS as (Enc | undefined)[])[id] = enc;
+  (IE_BOUNDS as (Bound | undefined)[])[id] = bound;
+  (IE_DECODERS as (Dec | undefined)[])[id] = dec;
+}
+
+def(IeId.CAUSE, encCause, (ie: CauseIe) => 2 + ie.diagnostic.length, decCause);
+def(IeId.CALL_STATE, encCallState, c(1), decCallState);
+def(IeId.NOTIFICATION_INDICATOR, encRaw, bRaw, decNotify);
+def(IeId.ENDPOINT_REFERENCE, encEpref, c(3), decEpref);
+def(IeId.ENDPOINT_STATE, encCallState, c(1), decEndpointState);
+def(IeId.AAL_PARAMETERS, encAal, boundAal, decAal);
+def(IeId.ATM_TRAFFIC_DESCRIPTOR, encTraffic, boundTraffic, decTraffic);
+def(IeId.CONNECTION_IDENTIFIER, encConnId, c(5), decConnId);
+def(IeId.QOS_PARAMETER, encQos, c(2), decQos);
+def(IeId.BROADBAND_HIGH_LAYER_INFORMATION, encRaw, bRaw, decBhli);
+def(IeId.BROADBAND_BEARER_CAPABILITY, encBearer, c(3), decBearer);
+def(IeId.BROADBAND_LOW_LAYER_INFORMATION, encRaw, bRaw, decBlli);
+def(IeId.BROADBAND_SENDING_COMPLETE, encSendingComplete, c(1), decSendingComplete);
+def(IeId.CALLING_PARTY_NUMBER, encCalling, bAddr, decCalling);
+def(IeId.CALLING_PARTY_SUBADDRESS, encSubaddress, bAddr, decCallingSub);
+def(IeId.CALLED_PARTY_NUMBER, encCalled, bAddr, decCalled);
+def(IeId.CALLED_PARTY_SUBADDRESS, encSubaddress, bAddr, decCalledSub);
+def(IeId.RESTART_INDICATOR, encRestart, c(1), decRestart);
+def(IeId.USER_USER, encUserUser, (ie: { data: Buffer }) => 1 + ie.data.length, decUserUser);

@@ -1,0 +1,14 @@
+/**
+ * The Q.2931 / Q.2971 message codec, as call control and tools use it:
+ * `encodeMessage`, `decodeMessage`, `checkMessage`, the records (types.ts),
+ * the name tables (names.ts) and the declaration tables (decls.ts).
+ */
+export { encodeMessage, decodeMessage, checkMessage } from './codec.js';
+export type { MessageCheck } from './codec.js';
+export { GLOBAL_CALL_REFERENCE, DUMMY_CALL_REFERENCE } from './codec.js';
+export { IE_PROBLEM } from './ie.js';
+export type { IeProblem } from './ie.js';
+export { ieDecl, msgDecl, IE_DECL_LIST, MSG_DECL_LIST } from './decls.js';
+export type { IeDecl, MsgDecl, MsgIeRule, CompiledMsgDecl } from './decls.js';
+export * from './types.js';
+export * from './names.js';
