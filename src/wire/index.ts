@@ -1,0 +1,9 @@
+/**
+ * The wire codec (WIRE.md v1): constants, the AAL5 CRC-32, the frame codec
+ * (Ethernet II + cell header + AAL5 CPCS-PDU) and the discovery announcement.
+ * Pure: no I/O, never throws on bytes from the network.
+ */
+export * from './constants.js';
+export * from './crc32.js';
+export * from './frame.js';
+export * from './discovery.js';

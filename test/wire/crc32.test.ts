@@ -1,0 +1,51 @@
+import test from 'ava';
+import { crc32Aal5, crc32Aal5Update } from '../../src/wire/index.js';
+
+/** A 48-octet AAL5 CPCS-PDU of 40 SDU octets: SDU, UU 0, CPI 0, Length 40, then the CRC. */
+function pdu40(fill: (i: number) => number): Buffer {
+  const b = Buffer.alloc(44);
+  for (let i = 0; i < 40; i++) b[i] = fill(i);
+  b.writeUInt32BE(40, 40);
+  return b;
+}
+
+test('AAL5 vector: 40 zero octets + trailer gives 0x864D7F99', (t) => {
+  t.is(crc32Aal5(pdu40(() => 0x00)), 0x864d7f99);
+});
+
+test('AAL5 vector: 40 octets of 0xFF + trailer gives 0xC55E457A', (t) => {
+  t.is(crc32Aal5(pdu40(() => 0xff)), 0xc55e457a);
+});
+
+test('AAL5 vector: octets 1..40 + trailer gives 0xBF671ED0', (t) => {
+  t.is(crc32Aal5(pdu40((i) => i + 1)), 0xbf671ed0);
+});
+
+test('check value of "123456789" is 0xFC891918 (MSB first, init ones, final complement)', (t) => {
+  t.is(crc32Aal5(Buffer.from('123456789', 'ascii')), 0xfc891918);
+});
+
+test('empty input gives 0 and bounds select a slice', (t) => {
+  t.is(crc32Aal5(Buffer.alloc(0)), 0);
+  const b = Buffer.concat([Buffer.from('xx'), Buffer.from('123456789'), Buffer.from('yy')]);
+  t.is(crc32Aal5(b, 2, 11), 0xfc891918);
+});
+
+test('out-of-range bounds are clamped, never thrown', (t) => {
+  const b = Buffer.from('123456789');
+  t.is(crc32Aal5(b, -5, 1000), 0xfc891918);
+  t.is(crc32Aal5(b, 7, 3), 0);
+});
+
+test('running the register over pieces equals one pass', (t) => {
+  const b = pdu40((i) => (i * 37) & 0xff);
+  const reg = crc32Aal5Update(crc32Aal5Update(0xffffffff, b, 0, 13), b, 13, b.length);
+  t.is((reg ^ 0xffffffff) >>> 0, crc32Aal5(b));
+});
+
+test('a PDU with its CRC appended leaves the AAL5 residue 0xC704DD7B in the register', (t) => {
+  const b = Buffer.alloc(48);
+  pdu40((i) => i + 1).copy(b);
+  b.writeUInt32BE(crc32Aal5(b, 0, 44), 44);
+  t.is(crc32Aal5Update(0xffffffff, b, 0, 48), 0xc704dd7b);
+});
