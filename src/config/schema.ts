@@ -1,0 +1,217 @@
+/**
+ * The zod schema of a host configuration file. Keys are strict: an unknown key
+ * is an error (a typo must not silently fall back to a default).
+ */
+import { z } from 'zod';
+import { isMac } from '../common/mac.js';
+import { parseAtmAddress } from './address.js';
+import { parseDuration } from './duration.js';
+import type { HostConfig } from './types.js';
+
+export const DEFAULT_SOCKET = '/run/condis/condisd.sock';
+export const DEFAULT_SOCKET_MODE = 0o600;
+export const DEFAULT_ETHERTYPE = 0x88b5;
+export const MAX_CLOSE_DATA = 127;
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `"${v}"`;
+  return `${typeof v} ${String(v)}`;
+}
+
+/** milliseconds: a whole number, or a string with a unit ("4s", "500ms", "2m") */
+export function duration(min = 1, max = 86_400_000) {
+  return z.unknown().transform((v, ctx): number => {
+    const ms = typeof v === 'number' || typeof v === 'string' ? parseDuration(v) : undefined;
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration (milliseconds, or a string like "4s" or "500ms"), got ${describe(v)}` });
+      return z.NEVER;
+    }
+    if (ms < min || ms > max) {
+      ctx.addIssue({ code: 'custom', message: `duration ${ms}ms is out of range (${min}ms to ${max}ms)` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+const count = (min: number, max: number) => z.number().int().min(min).max(max);
+
+export const macSchema = z.unknown().transform((v, ctx): string => {
+  if (typeof v !== 'string' || !isMac(v)) {
+    ctx.addIssue({ code: 'custom', message: `expected a MAC address like 02:00:00:00:00:0a, got ${describe(v)}` });
+    return z.NEVER;
+  }
+  return v.toLowerCase();
+});
+
+export const atmAddressSchema = z.unknown().transform((v, ctx): string => {
+  if (typeof v !== 'string' && typeof v !== 'number') {
+    ctx.addIssue({ code: 'custom', message: `expected an ATM address (E.164 digits like "1001", or 40 hex digits), got ${describe(v)}` });
+    return z.NEVER;
+  }
+  const r = parseAtmAddress(v);
+  if (!r.ok) {
+    ctx.addIssue({ code: 'custom', message: r.message });
+    return z.NEVER;
+  }
+  return r.value;
+});
+
+/** permission bits: "0600" / "600" (octal string) or a YAML octal number 0o600 */
+export const fileModeSchema = z.unknown().transform((v, ctx): number => {
+  if (typeof v === 'string' && /^0?o?[0-7]{3}$/.test(v)) return parseInt(v.replace(/^0?o?/, ''), 8);
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0o777) return v;
+  ctx.addIssue({
+    code: 'custom',
+    message:
+      typeof v === 'number'
+        ? `mode ${v} is not a permission mask: write it as a string ("0600") or as a YAML octal number (0o600)`
+        : `expected a file mode like "0600", got ${describe(v)}`,
+  });
+  return z.NEVER;
+});
+
+const etherType = z.number().int().min(0x0600).max(0xffff);
+
+export const miniportSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('tap'),
+    device: z.string().min(1).max(15),
+    mac: macSchema.optional(),
+    mtu: count(68, 65535).optional(),
+    bridge: z.string().min(1).max(15).optional(),
+    etherType: etherType.optional(),
+  }),
+  z.strictObject({ kind: z.literal('nic'), device: z.string().min(1).max(15), etherType: etherType.optional() }),
+  z.strictObject({
+    kind: z.literal('etherip'),
+    local: z.ipv4(),
+    peers: z.array(z.ipv4()).min(1),
+    mac: macSchema,
+    etherType: etherType.optional(),
+  }),
+  z.strictObject({ kind: z.literal('memory'), hub: z.string().min(1), mac: macSchema }),
+]);
+
+export const hostConfigSchema = z
+  .strictObject({
+    name: z.string().min(1).optional(),
+    miniport: miniportSchema,
+    addresses: z.array(atmAddressSchema).min(1),
+    role: z.enum(['auto', 'user', 'network']).default('auto'),
+    peers: z
+      .array(
+        z.strictObject({
+          mac: macSchema,
+          name: z.string().min(1).optional(),
+          role: z.enum(['user', 'network']).optional(),
+          addresses: z.array(atmAddressSchema).default([]),
+        }),
+      )
+      .default([]),
+    discovery: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        interval: duration(100, 3_600_000).default(5_000),
+        holdTime: duration(100, 86_400_000).optional(),
+      })
+      .prefault({}),
+    timers: z
+      .strictObject({
+        sscop: z
+          .strictObject({
+            cc: duration().optional(),
+            poll: duration().optional(),
+            keepAlive: duration().optional(),
+            idle: duration().optional(),
+            noResponse: duration().optional(),
+            maxCC: count(1, 1000).optional(),
+            maxPD: count(1, 100_000).optional(),
+            maxSTAT: count(3, 1000).optional(),
+            window: count(1, 1 << 23).optional(),
+          })
+          .prefault({}),
+        uni: z
+          .strictObject({
+            t303: duration().optional(),
+            t308: duration().optional(),
+            t309: duration().optional(),
+            t310: duration().optional(),
+            t313: duration().optional(),
+            t316: duration().optional(),
+            t317: duration().optional(),
+            t322: duration().optional(),
+            t397: duration().optional(),
+            t398: duration().optional(),
+            t399: duration().optional(),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    closeData: z
+      .strictObject({
+        allowed: z.boolean().default(true),
+        maxOctets: count(0, MAX_CLOSE_DATA).default(MAX_CLOSE_DATA),
+      })
+      .prefault({}),
+    callManager: z
+      .strictObject({
+        shape: z.enum(['cm', 'mcm']).default('mcm'),
+        completion: z.enum(['sync', 'pending']).default('pending'),
+      })
+      .prefault({}),
+    limits: z
+      .strictObject({
+        calls: count(1, 1_000_000).default(1024),
+        partiesPerCall: count(1, 65_535).default(64),
+        peers: count(1, 4096).default(64),
+        pendingRequests: count(1, 1_000_000).default(256),
+      })
+      .prefault({}),
+    control: z
+      .strictObject({
+        socket: z.string().min(1).max(107).default(DEFAULT_SOCKET),
+        mode: fileModeSchema.default(DEFAULT_SOCKET_MODE),
+      })
+      .prefault({}),
+    capture: z.strictObject({ pcap: z.string().min(1).optional() }).prefault({}),
+    log: z
+      .strictObject({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        pretty: z.boolean().default(false),
+      })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    // signalling messages must fit in one frame (WIRE.md: one AAL5 PDU per frame)
+    if (c.miniport.kind === 'tap' && c.miniport.mtu !== undefined && c.miniport.mtu < 576) {
+      ctx.addIssue({ code: 'custom', path: ['miniport', 'mtu'], message: `mtu ${c.miniport.mtu} is too small for signalling (at least 576)` });
+    }
+    const macs = new Set<string>();
+    c.peers.forEach((p, i) => {
+      if (macs.has(p.mac)) ctx.addIssue({ code: 'custom', path: ['peers', i, 'mac'], message: `peer ${p.mac} is listed twice` });
+      macs.add(p.mac);
+    });
+    if (c.discovery.holdTime !== undefined && c.discovery.holdTime <= c.discovery.interval) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['discovery', 'holdTime'],
+        message: `holdTime (${c.discovery.holdTime}ms) must be longer than interval (${c.discovery.interval}ms)`,
+      });
+    }
+  });
+
+export type HostConfigParsed = z.output<typeof hostConfigSchema>;
+
+/** Fill the defaults that depend on other keys or on the file name. */
+export function finishConfig(c: HostConfigParsed, defaultName: string): HostConfig {
+  return {
+    ...c,
+    name: c.name ?? defaultName,
+    discovery: { ...c.discovery, holdTime: c.discovery.holdTime ?? Math.round(c.discovery.interval * 3.5) },
+    capture: { ...c.capture },
+  };
+}
