@@ -1,0 +1,267 @@
+/**
+ * pcap files (the classic libpcap format, microsecond timestamps) for two link
+ * types:
+ *
+ * - Ethernet (LINKTYPE_ETHERNET = 1): our frames exactly as on the wire;
+ *   Wireshark needs wireshark/condis.lua to go past the EtherType.
+ * - SunATM (LINKTYPE_SUNATM = 123): the ATM layer itself. Each record is a
+ *   4-octet pseudo-header followed by the AAL5 SDU (no cell header, no AAL5
+ *   trailer):
+ *
+ *   | octet | field                                                          |
+ *   |-------|----------------------------------------------------------------|
+ *   | 0     | bit 7: direction, 1 = sent (tx), 0 = received (rx);            |
+ *   |       | bits 3..0: traffic type: 6 = Q.SAAL signalling, 5 = ILMI,     |
+ *   |       | 2 = LLC-multiplexed, 1 = LANE, 0 = unknown / raw              |
+ *   | 1     | VPI                                                            |
+ *   | 2..3  | VCI, big-endian                                                |
+ *
+ *   Wireshark (wiretap) turns type 6 into its "signalling AAL" and hands the
+ *   SDU to the sscop dissector, which hands SD payloads to q2931, so a capture
+ *   of VCI 5 reads as atm / sscop / q2931 in stock Wireshark without a
+ *   plug-in. The writer picks the traffic type from the VC (5 -> Q.SAAL,
+ *   anything else -> 0, raw) unless the caller names one.
+ *
+ * The writer is synchronous and writes each record with one write(2), so a
+ * process killed at any time leaves a file that readers accept (at worst with
+ * one cut-off last record, which `readPcap` reports or tolerates on request).
+ */
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { DecodeError, err, ok, type Result } from '../common/result.js';
+import { VCI_SIGNALLING } from '../wire/constants.js';
+
+export const LINKTYPE_ETHERNET = 1;
+export const LINKTYPE_SUNATM = 123;
+export type LinkType = typeof LINKTYPE_ETHERNET | typeof LINKTYPE_SUNATM;
+
+/** Largest record the writer stores whole (and the snaplen it declares). */
+export const PCAP_SNAPLEN = 262144;
+
+const MAGIC_USEC = 0xa1b2c3d4;
+const MAGIC_NSEC = 0xa1b23c4d;
+const GLOBAL_HEADER_LEN = 24;
+const RECORD_HEADER_LEN = 16;
+export const SUNATM_HEADER_LEN = 4;
+
+/** SunATM traffic types (octet 0, bits 3..0). */
+export const SunAtmType = {
+  UNKNOWN: 0,
+  LANE: 1,
+  LLC: 2,
+  ILMI: 5,
+  QSAAL: 6,
+} as const;
+
+export type Direction = 'tx' | 'rx';
+
+export interface SunAtmRecord {
+  direction: Direction;
+  vpi: number;
+  vci: number;
+  /** the AAL5 SDU */
+  sdu: Buffer;
+  /** traffic type nibble; default: Q.SAAL (6) on VCI 5, else 0 */
+  type?: number;
+}
+
+export interface PcapWriter {
+  readonly path: string;
+  readonly linkType: LinkType;
+  /** records written so far */
+  readonly records: number;
+  /** append one whole Ethernet frame (Ethernet writers only); `tsMs` defaults to now, fractions of a ms kept to the µs */
+  writeEthernet(frame: Buffer, tsMs?: number): void;
+  /** append one AAL5 SDU with its SunATM pseudo-header (SunATM writers only) */
+  writeSunAtm(rec: SunAtmRecord, tsMs?: number): void;
+  /** close the file; later writes are ignored */
+  close(): void;
+}
+
+/** The 24-octet global header (host byte order, as libpcap writes it; readers handle both). */
+export function pcapGlobalHeader(linkType: number, snaplen = PCAP_SNAPLEN): Buffer {
+  const h = Buffer.alloc(GLOBAL_HEADER_LEN);
+  h.writeUInt32LE(MAGIC_USEC, 0);
+  h.writeUInt16LE(2, 4);
+  h.writeUInt16LE(4, 6);
+  h.writeInt32LE(0, 8); // thiszone: timestamps are UTC
+  h.writeUInt32LE(0, 12); // sigfigs
+  h.writeUInt32LE(snaplen, 16);
+  h.writeUInt32LE(linkType, 20);
+  return h;
+}
+
+/** One record: 16-octet header + data, in one buffer (so it goes out in one write). */
+export function pcapRecord(data: Buffer, tsMs: number): Buffer {
+  const caplen = Math.min(data.length, PCAP_SNAPLEN);
+  const rec = Buffer.allocUnsafe(RECORD_HEADER_LEN + caplen);
+  const us = Math.round(tsMs * 1000);
+  const sec = Math.floor(us / 1_000_000);
+  rec.writeUInt32LE(sec >>> 0, 0);
+  rec.writeUInt32LE(us - sec * 1_000_000, 4);
+  rec.writeUInt32LE(caplen, 8);
+  rec.writeUInt32LE(data.length, 12);
+  data.copy(rec, RECORD_HEADER_LEN, 0, caplen);
+  return rec;
+}
+
+/** The SunATM pseudo-header + SDU for one AAL5 SDU. Throws RangeError on an impossible VPI/VCI/type. */
+export function encodeSunAtm(rec: SunAtmRecord): Buffer {
+  const type = rec.type ?? (rec.vci === VCI_SIGNALLING ? SunAtmType.QSAAL : SunAtmType.UNKNOWN);
+  if (!Number.isInteger(rec.vpi) || rec.vpi < 0 || rec.vpi > 0xff) throw new RangeError(`SunATM: VPI ${rec.vpi} is not in 0..255`);
+  if (!Number.isInteger(rec.vci) || rec.vci < 0 || rec.vci > 0xffff) throw new RangeError(`SunATM: VCI ${rec.vci} is not in 0..65535`);
+  if (!Number.isInteger(type) || type < 0 || type > 0x0f) throw new RangeError(`SunATM: traffic type ${type} is not in 0..15`);
+  const b = Buffer.allocUnsafe(SUNATM_HEADER_LEN + rec.sdu.length);
+  b[0] = (rec.direction === 'tx' ? 0x80 : 0x00) | type;
+  b[1] = rec.vpi;
+  b.writeUInt16BE(rec.vci, 2);
+  rec.sdu.copy(b, SUNATM_HEADER_LEN);
+  return b;
+}
+
+/** Decode a SunATM record body. `sdu` is a view into `data`. Never throws. */
+export function parseSunAtm(data: Buffer): Result<Required<SunAtmRecord>> {
+  if (data.length < SUNATM_HEADER_LEN) {
+    return err(new DecodeError('pcap', 'sunatm-short', data.length, `SunATM record of ${data.length} octets, the pseudo-header alone is 4`));
+  }
+  return ok({
+    direction: data[0]! & 0x80 ? 'tx' : 'rx',
+    type: data[0]! & 0x0f,
+    vpi: data[1]!,
+    vci: data.readUInt16BE(2),
+    sdu: data.subarray(SUNATM_HEADER_LEN),
+  });
+}
+
+/**
+ * Create (truncate) `path` and write the global header. Throws the file
+ * system's error if the file cannot be created: the caller decides whether a
+ * capture that cannot be written is fatal.
+ */
+export function openPcapWriter(path: string, linkType: LinkType): PcapWriter {
+  if (linkType !== LINKTYPE_ETHERNET && linkType !== LINKTYPE_SUNATM) {
+    throw new RangeError(`openPcapWriter: link type ${String(linkType)} is neither Ethernet (1) nor SunATM (123)`);
+  }
+  let fd: number | undefined = openSync(path, 'w');
+  let records = 0;
+  writeSync(fd, pcapGlobalHeader(linkType));
+  const put = (data: Buffer, tsMs: number | undefined) => {
+    if (fd === undefined) return;
+    writeSync(fd, pcapRecord(data, tsMs ?? Date.now()));
+    records++;
+  };
+  return {
+    path,
+    linkType,
+    get records() {
+      return records;
+    },
+    writeEthernet(frame, tsMs) {
+      if (linkType !== LINKTYPE_ETHERNET) throw new TypeError(`writeEthernet on a SunATM capture (${path}); use writeSunAtm`);
+      put(frame, tsMs);
+    },
+    writeSunAtm(rec, tsMs) {
+      if (linkType !== LINKTYPE_SUNATM) throw new TypeError(`writeSunAtm on an Ethernet capture (${path}); use writeEthernet`);
+      put(encodeSunAtm(rec), tsMs);
+    },
+    close() {
+      if (fd === undefined) return;
+      const f = fd;
+      fd = undefined;
+      closeSync(f);
+    },
+  };
+}
+
+export interface PcapRecord {
+  /** capture time in ms since the epoch (fractional, µs or ns resolution as the file has it) */
+  tsMs: number;
+  /** the captured octets (a view into the file buffer) */
+  data: Buffer;
+  /** the octets the packet had on the wire (>= data.length) */
+  origLen: number;
+}
+
+export interface PcapFile {
+  linkType: number;
+  snaplen: number;
+  /** 'usec' or 'nsec' timestamps */
+  resolution: 'usec' | 'nsec';
+  records: PcapRecord[];
+  /** true when the last record was cut off (only with `allowTruncated`) */
+  truncated: boolean;
+}
+
+export type PcapErrorCode = 'pcap-io' | 'pcap-short' | 'pcap-magic' | 'pcap-version' | 'pcap-record-length' | 'pcap-truncated';
+
+export interface ReadPcapOptions {
+  /** accept a file whose last record is cut off (a capture of a killed process); default false */
+  allowTruncated?: boolean;
+}
+
+function pfail(code: PcapErrorCode, offset: number, message: string) {
+  return err(new DecodeError('pcap', code, offset, message));
+}
+
+/**
+ * Read a classic pcap file (either byte order, µs or ns timestamps) from a
+ * path or a buffer. Never throws: I/O and format problems come back as
+ * DecodeErrors of layer 'pcap'.
+ */
+export function readPcap(source: string | Buffer, opts?: ReadPcapOptions): Result<PcapFile> {
+  let buf: Buffer;
+  if (typeof source === 'string') {
+    try {
+      buf = readFileSync(source);
+    } catch (e) {
+      return pfail('pcap-io', 0, `cannot read ${source}: ${(e as Error).message}`);
+    }
+  } else buf = source;
+  if (buf.length < GLOBAL_HEADER_LEN) return pfail('pcap-short', buf.length, `${buf.length} octets, a pcap global header is ${GLOBAL_HEADER_LEN}`);
+  let le: boolean;
+  let resolution: 'usec' | 'nsec';
+  const mLe = buf.readUInt32LE(0);
+  const mBe = buf.readUInt32BE(0);
+  if (mLe === MAGIC_USEC || mLe === MAGIC_NSEC) {
+    le = true;
+    resolution = mLe === MAGIC_USEC ? 'usec' : 'nsec';
+  } else if (mBe === MAGIC_USEC || mBe === MAGIC_NSEC) {
+    le = false;
+    resolution = mBe === MAGIC_USEC ? 'usec' : 'nsec';
+  } else {
+    return pfail('pcap-magic', 0, `magic 0x${mBe.toString(16).padStart(8, '0')} is not a classic pcap file (pcapng is not read here)`);
+  }
+  const u16 = (o: number) => (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o));
+  const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
+  if (u16(4) !== 2) return pfail('pcap-version', 4, `pcap major version ${u16(4)}, expected 2`);
+  const snaplen = u32(16);
+  const linkType = u32(20) & 0x0fffffff; // upper bits carry FCS information
+  const records: PcapRecord[] = [];
+  const div = resolution === 'usec' ? 1000 : 1_000_000;
+  let o = GLOBAL_HEADER_LEN;
+  let truncated = false;
+  while (o < buf.length) {
+    if (o + RECORD_HEADER_LEN > buf.length) {
+      truncated = true;
+      break;
+    }
+    const caplen = u32(o + 8);
+    const origLen = u32(o + 12);
+    if (caplen > Math.max(snaplen, PCAP_SNAPLEN) || origLen < caplen) {
+      return pfail('pcap-record-length', o + 8, `record ${records.length + 1}: captured length ${caplen}, original length ${origLen}, snaplen ${snaplen}`);
+    }
+    if (o + RECORD_HEADER_LEN + caplen > buf.length) {
+      truncated = true;
+      break;
+    }
+    records.push({
+      tsMs: u32(o) * 1000 + u32(o + 4) / div,
+      data: buf.subarray(o + RECORD_HEADER_LEN, o + RECORD_HEADER_LEN + caplen),
+      origLen,
+    });
+    o += RECORD_HEADER_LEN + caplen;
+  }
+  if (truncated && !opts?.allowTruncated) {
+    return pfail('pcap-truncated', o, `record ${records.length + 1} is cut off at the end of the file`);
+  }
+  return ok({ linkType, snaplen, resolution, records, truncated });
+}
