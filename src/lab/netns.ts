@@ -75,3 +75,41 @@ export async function createBridge(ns: Netns, name: string): Promise<void> {
   await ns.ip(['link', 'set', name, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
   await ns.ip(['link', 'set', name, 'up']);
 }
+
+/** Two namespaces, each with a bridge, joined by a veth pair between the bridges. */
+export interface BridgedPair {
+  a: { ns: Netns; bridge: string };
+  b: { ns: Netns; bridge: string };
+  destroy(): Promise<void>;
+}
+
+/**
+ * Two "hosts" (namespaces `a` and `b`) on one Ethernet segment: each has a
+ * bridge (where a TAP can be enslaved), and a veth pair joins the bridges.
+ * `destroy()` removes both namespaces; also call it when creation fails halfway.
+ */
+export async function createBridgedPair(prefix = 'bp'): Promise<BridgedPair> {
+  const made: Netns[] = [];
+  const destroy = async (): Promise<void> => {
+    await Promise.all(made.map((ns) => ns.destroy()));
+  };
+  try {
+    const nsA = await Netns.create(uniqueName(`${prefix}a`));
+    made.push(nsA);
+    const nsB = await Netns.create(uniqueName(`${prefix}b`));
+    made.push(nsB);
+    const brA = uniqueName('bra');
+    const brB = uniqueName('brb');
+    await createBridge(nsA, brA);
+    await createBridge(nsB, brB);
+    const va = uniqueName('va');
+    const vb = uniqueName('vb');
+    await createVeth({ ns: nsA, name: va }, { ns: nsB, name: vb });
+    await nsA.ip(['link', 'set', va, 'master', brA]);
+    await nsB.ip(['link', 'set', vb, 'master', brB]);
+    return { a: { ns: nsA, bridge: brA }, b: { ns: nsB, bridge: brB }, destroy };
+  } catch (e) {
+    await destroy();
+    throw e;
+  }
+}

@@ -1,0 +1,51 @@
+/** Pieces every backend shares: config checks, counters, the EtherType test. */
+import { isMac } from '../common/mac.js';
+import { MiniportError } from './errors.js';
+import type { MiniportCounters } from './types.js';
+
+/** IEEE 802 Local Experimental EtherType 1, our default (WIRE.md) */
+export const DEFAULT_ETHERTYPE = 0x88b5;
+export const ETH_HEADER = 14;
+
+export function newCounters(): MiniportCounters {
+  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxDropped: 0 };
+}
+
+/** True when `frame` is a whole Ethernet II header with this EtherType. */
+export function hasEtherType(frame: Buffer, etherType: number): boolean {
+  return frame.length >= ETH_HEADER && frame[12] === etherType >> 8 && frame[13] === (etherType & 0xff);
+}
+
+export function checkMac(mac: string | undefined, where: string): string | undefined {
+  if (mac === undefined) return undefined;
+  if (typeof mac !== 'string' || !isMac(mac)) {
+    throw new MiniportError('BAD_CONFIG', `${where}: MAC '${String(mac)}' is not six colon-separated hex octets (like 02:00:5e:00:00:01)`);
+  }
+  const m = mac.toLowerCase();
+  if (parseInt(m.slice(0, 2), 16) & 1) throw new MiniportError('BAD_CONFIG', `${where}: MAC '${mac}' is a multicast address; a host needs a unicast one`);
+  if (m === '00:00:00:00:00:00') throw new MiniportError('BAD_CONFIG', `${where}: MAC '${mac}' is all zeros`);
+  return m;
+}
+
+export function checkEtherType(et: number | undefined, where: string): number {
+  if (et === undefined) return DEFAULT_ETHERTYPE;
+  if (!Number.isInteger(et) || et < 0x0600 || et > 0xffff) {
+    throw new MiniportError('BAD_CONFIG', `${where}: EtherType ${String(et)} is not in 0x0600..0xffff`);
+  }
+  return et;
+}
+
+export function checkMtu(mtu: number | undefined, where: string, dflt: number): number {
+  if (mtu === undefined) return dflt;
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65521) throw new MiniportError('BAD_CONFIG', `${where}: MTU ${String(mtu)} is not an integer in 68..65521`);
+  return mtu;
+}
+
+const IFNAME_RE = /^[A-Za-z0-9_.:@-]{1,15}$/;
+
+export function checkIfName(name: string | undefined, where: string, what = 'device'): string {
+  if (typeof name !== 'string' || !IFNAME_RE.test(name) || name === '.' || name === '..') {
+    throw new MiniportError('BAD_CONFIG', `${where}: ${what} name '${String(name)}' is not a Linux interface name (1-15 characters, no '/' or spaces)`);
+  }
+  return name;
+}

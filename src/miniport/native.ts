@@ -1,0 +1,71 @@
+/**
+ * Loader for our N-API helper (`native/`, built by `npm ci` through the
+ * package's install script). Linux only. `loadNative()` throws a
+ * MiniportError('UNAVAILABLE') that says how to build it when it is missing.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MiniportError } from './errors.js';
+
+export interface NativeReader {
+  stop(): void;
+}
+
+export interface NativeHelper {
+  /** move the calling thread into the namespace at `path`; returns a handle for netnsLeave */
+  netnsEnter(path: string): number;
+  netnsLeave(handle: number): void;
+  /** open /dev/net/tun (non-blocking, close-on-exec) and TUNSETIFF; throws an Error with `code` (errno name) */
+  tunOpen(name: string, flags: number): { fd: number; name: string };
+  /** write(2); bytes written or -errno */
+  write(fd: number, buf: Buffer): number;
+  /** close(2); 0 or -errno */
+  close(fd: number): number;
+  /** poll `fd` for readability on the event loop and drain up to maxBatch frames per wake-up */
+  Reader: new (fd: number, maxBatch: number, onFrames: (frames: Buffer[]) => void, onError: (negErrno: number) => void) => NativeReader;
+  IFF_TAP: number;
+  IFF_NO_PI: number;
+  IFF_TUN_EXCL: number;
+}
+
+const addonPath = fileURLToPath(new URL('../../native/build/Release/condis_tap.node', import.meta.url));
+let cached: NativeHelper | undefined;
+
+export function loadNative(): NativeHelper {
+  if (cached) return cached;
+  if (!existsSync(addonPath)) {
+    throw new MiniportError('UNAVAILABLE', `native helper not built (${addonPath} missing): run 'npm ci' or 'npx node-gyp rebuild -C native'`);
+  }
+  try {
+    cached = createRequire(import.meta.url)(addonPath) as NativeHelper;
+    return cached;
+  } catch (e) {
+    throw new MiniportError('UNAVAILABLE', `native helper ${addonPath} failed to load: ${(e as Error).message}`, undefined, { cause: e });
+  }
+}
+
+/**
+ * Run `fn` (synchronous) with the calling thread inside the named network
+ * namespace (`ip netns add NAME`), then switch back. Sockets and file
+ * descriptors created inside keep that namespace for their lifetime, so a
+ * single process can open devices in several namespaces (tests, labs,
+ * benchmarks). `undefined` runs `fn` where we are.
+ */
+export function inNetns<T>(netns: string | undefined, fn: () => T): T {
+  if (netns === undefined) return fn();
+  const path = netns.includes('/') ? netns : `/run/netns/${netns}`;
+  const native = loadNative();
+  let handle: number;
+  try {
+    handle = native.netnsEnter(path);
+  } catch (e) {
+    const errno = (e as { code?: string }).code;
+    throw new MiniportError(errno === 'ENOENT' ? 'NO_DEVICE' : 'SYSTEM', `network namespace '${netns}': ${(e as Error).message}`, errno, { cause: e });
+  }
+  try {
+    return fn();
+  } finally {
+    native.netnsLeave(handle);
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * `tap` backend: a Linux TAP device (created if missing, non-persistent, so
+ * it disappears on close unless it existed before), MAC/MTU/up and bridge
+ * enslavement with `ip`. Frames are read by our N-API helper: a uv_poll on
+ * the non-blocking fd drains up to 64 frames per wake-up (see
+ * docs/miniports.md for why, with figures). The `ioctl` binding (npm `ioctl`
+ * + fs.read on a blocking fd) is kept for the measurement and as a fallback.
+ */
+import { closeSync, openSync, read as fsRead, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
+import { Subject } from 'rxjs';
+import { macFromBuffer, macToBuffer } from '../common/mac.js';
+import { run, CommandError } from '../lab/sh.js';
+import { codeForErrno, MiniportError } from './errors.js';
+import { checkEtherType, checkIfName, checkMac, checkMtu, hasEtherType, newCounters } from './common.js';
+import { inNetns, loadNative, type NativeReader } from './native.js';
+import type { Miniport, MiniportConfig } from './types.js';
+
+export type TapConfig = Extract<MiniportConfig, { kind: 'tap' }>;
+
+/** a random locally administered unicast MAC */
+export function randomMac(): string {
+  const b = randomBytes(6);
+  b[0] = (b[0]! & 0xfc) | 0x02;
+  return macFromBuffer(b);
+}
+
+/** a MAC for the kernel's end of the TAP: the host's with the last octets changed */
+function otherMac(host: string): string {
+  const b = macToBuffer(host);
+  b[0] = (b[0]! & 0xfc) | 0x02;
+  b[5] = b[5]! ^ 0xff;
+  b[4] = b[4]! ^ 0x5a;
+  return macFromBuffer(b);
+}
+
+const IFF_TAP = 0x0002;
+const IFF_NO_PI = 0x1000;
+const TUNSETIFF = 0x400454ca;
+
+function ipArgs(netns: string | undefined, args: string[]): string[] {
+  return netns ? ['-n', netns, ...args] : args;
+}
+
+interface LinkInfo {
+  address: string;
+  mtu: number;
+  kind?: string;
+}
+
+async function linkInfo(netns: string | undefined, dev: string): Promise<LinkInfo | undefined> {
+  const r = await run('ip', ipArgs(netns, ['-d', '-j', 'link', 'show', 'dev', dev]), { allowFail: true });
+  if (r.code !== 0) return undefined;
+  const j = JSON.parse(r.stdout) as { address: string; mtu: number; linkinfo?: { info_kind?: string } }[];
+  const l = j[0];
+  return l ? { address: l.address, mtu: l.mtu, kind: l.linkinfo?.info_kind } : undefined;
+}
+
+function tunError(where: string, e: unknown): MiniportError {
+  const errno = (e as { code?: string }).code;
+  const said = (e as Error).message;
+  if (e instanceof MiniportError) return e;
+  if (errno === 'EBUSY') return new MiniportError('DEVICE_BUSY', `${where}: the TAP device is already open in another process or instance (kernel: ${said})`, errno, { cause: e });
+  if (errno === 'EINVAL') return new MiniportError('WRONG_DEVICE', `${where}: a device of that name exists and is not a TAP device (kernel: ${said})`, errno, { cause: e });
+  if (errno === 'EPERM' || errno === 'EACCES') return new MiniportError('PERMISSION', `${where}: not allowed to open or create the TAP device; needs CAP_NET_ADMIN (kernel: ${said})`, errno, { cause: e });
+  return new MiniportError(codeForErrno(errno), `${where}: ${said}`, errno, { cause: e });
+}
+
+/** The raw device under a tap miniport: whichever binding, the same four operations. */
+interface TapIo {
+  fd: number;
+  start(onFrames: (frames: Buffer[]) => void, onError: (err: MiniportError) => void): void;
+  /** bytes written or a negative errno */
+  write(frame: Buffer): number;
+  /** stop reading and close the fd; for the ioctl binding, `kick` is awaited to unblock a pending read */
+  close(kick: () => Promise<void>): Promise<void>;
+}
+
+function openAddon(cfg: TapConfig, where: string): TapIo {
+  const native = loadNative();
+  let fd: number;
+  try {
+    fd = inNetns(cfg.netns, () => native.tunOpen(cfg.device, native.IFF_TAP | native.IFF_NO_PI).fd);
+  } catch (e) {
+    throw tunError(where, e);
+  }
+  let reader: NativeReader | undefined;
+  return {
+    fd,
+    start(onFrames, onError) {
+      reader = new native.Reader(fd, 64, onFrames, (neg) =>
+        onError(new MiniportError(neg === -77 ? 'NO_DEVICE' : 'SYSTEM', `${where}: read failed (errno ${-neg}${neg === -77 ? ', EBADFD: the device was deleted' : ''})`)),
+      );
+    },
+    write: (frame) => native.write(fd, frame),
+    async close() {
+      reader?.stop();
+      native.close(fd);
+    },
+  };
+}
+
+function openIoctl(cfg: TapConfig, where: string): TapIo {
+  const req = createRequire(import.meta.url);
+  let ioctl: (fd: number, request: number, arg: Buffer) => number;
+  try {
+    ioctl = req('ioctl') as typeof ioctl;
+  } catch (e) {
+    throw new MiniportError('UNAVAILABLE', `${where}: npm package 'ioctl' failed to load: ${(e as Error).message}`, undefined, { cause: e });
+  }
+  let fd: number;
+  try {
+    fd = inNetns(cfg.netns, () => openSync('/dev/net/tun', 'r+'));
+  } catch (e) {
+    throw tunError(where, e);
+  }
+  const ifr = Buffer.alloc(40);
+  ifr.write(cfg.device, 0, 15, 'latin1');
+  ifr.writeUInt16LE(IFF_TAP | IFF_NO_PI, 16);
+  try {
+    ioctl(fd, TUNSETIFF, ifr);
+  } catch (e) {
+    closeSync(fd);
+    const msg = (e as Error).message;
+    const errno = /busy/i.test(msg) ? 'EBUSY' : /invalid/i.test(msg) ? 'EINVAL' : /not permitted|denied/i.test(msg) ? 'EPERM' : undefined;
+    throw tunError(where, Object.assign(new Error(`ioctl(TUNSETIFF): ${msg}`), { code: errno }));
+  }
+  let stopped = false;
+  let pending: Promise<void> | undefined;
+  return {
+    fd,
+    start(onFrames, onError) {
+      // one outstanding read at a time: each pending read holds a libuv threadpool thread
+      const loop = (): void => {
+        if (stopped) return;
+        const buf = Buffer.allocUnsafe(65536);
+        pending = new Promise((done) => {
+          fsRead(fd, buf, 0, buf.length, null, (err, n) => {
+            done();
+            if (stopped) return;
+            if (err) {
+              onError(new MiniportError(err.code === 'EBADFD' ? 'NO_DEVICE' : 'SYSTEM', `${where}: read failed: ${err.message}`, err.code));
+              return;
+            }
+            onFrames([buf.subarray(0, n)]);
+            loop();
+          });
+        });
+      };
+      loop();
+    },
+    write(frame) {
+      try {
+        return writeSync(fd, frame);
+      } catch (e) {
+        return -((e as NodeJS.ErrnoException).errno ?? 5);
+      }
+    },
+    async close(kick) {
+      stopped = true;
+      if (pending) {
+        // a blocking read only returns when a frame arrives or the device goes away
+        await kick();
+        await pending;
+      }
+      closeSync(fd);
+    },
+  };
+}
+
+export async function openTap(cfg: TapConfig): Promise<Miniport> {
+  const device = checkIfName(cfg.device, 'tap', 'TAP device');
+  const where = `tap '${device}'${cfg.netns ? ` in namespace '${cfg.netns}'` : ''}`;
+  const mac = checkMac(cfg.mac, where);
+  const mtu = cfg.mtu === undefined ? undefined : checkMtu(cfg.mtu, where, 1500);
+  const etherType = checkEtherType(cfg.etherType, where);
+  if (cfg.bridge !== undefined) checkIfName(cfg.bridge, where, 'bridge');
+  if (cfg.binding !== undefined && cfg.binding !== 'addon' && cfg.binding !== 'ioctl') {
+    throw new MiniportError('BAD_CONFIG', `${where}: binding '${String(cfg.binding)}' is neither 'addon' nor 'ioctl'`);
+  }
+
+  const before = await linkInfo(cfg.netns, device);
+  const preExisted = before !== undefined;
+  if (before && before.kind !== 'tun') {
+    throw new MiniportError('WRONG_DEVICE', `${where}: a device of that name exists and is not a TAP device (it is ${before.kind ? `a '${before.kind}'` : 'a physical or unnamed-kind device'})`);
+  }
+  if (cfg.bridge !== undefined) {
+    const br = await linkInfo(cfg.netns, cfg.bridge);
+    if (!br) throw new MiniportError('NO_DEVICE', `${where}: bridge '${cfg.bridge}' does not exist`);
+    if (br.kind !== 'bridge') throw new MiniportError('WRONG_DEVICE', `${where}: '${cfg.bridge}' is not a Linux bridge (it is a '${br.kind ?? 'physical'}' device)`);
+  }
+
+  const hostMac = mac ?? randomMac();
+  const io = cfg.binding === 'ioctl' ? openIoctl(cfg, where) : openAddon(cfg, where);
+  const deleteDevice = async (): Promise<void> => {
+    await run('ip', ipArgs(cfg.netns, ['link', 'del', 'dev', device]), { allowFail: true });
+  };
+
+  let info: LinkInfo | undefined;
+  try {
+    const set = ['link', 'set', 'dev', device];
+    // The TAP interface is the kernel's end of the wire; our host sits behind it with its
+    // own MAC. They must differ: a bridge keeps each port's MAC as its own (local) address
+    // and never forwards frames for it to the port.
+    if (before && before.address.toLowerCase() === hostMac) set.push('address', otherMac(hostMac));
+    else if (!before) set.push('address', otherMac(hostMac));
+    if (mtu !== undefined) set.push('mtu', String(mtu));
+    set.push('up');
+    await run('ip', ipArgs(cfg.netns, set));
+    if (cfg.bridge !== undefined) await run('ip', ipArgs(cfg.netns, ['link', 'set', 'dev', device, 'master', cfg.bridge]));
+    info = await linkInfo(cfg.netns, device);
+    if (!info) throw new MiniportError('NO_DEVICE', `${where}: the device vanished while it was being configured`);
+  } catch (e) {
+    await io.close(preExisted ? async () => {} : deleteDevice);
+    if (e instanceof MiniportError) throw e;
+    const said = e instanceof CommandError ? e.stderr.trim() : (e as Error).message;
+    throw new MiniportError('SYSTEM', `${where}: configuring the device failed: ${said}`, undefined, { cause: e });
+  }
+
+  const counters = newCounters();
+  const hostMacBuf = macToBuffer(hostMac);
+  const frames = new Subject<Buffer>();
+  let closed = false;
+  io.start(
+    (batch) => {
+      for (const f of batch) {
+        if (!hasEtherType(f, etherType) || !((f[0]! & 1) === 1 || f.compare(hostMacBuf, 0, 6, 0, 6) === 0)) {
+          counters.rxDropped++;
+          continue;
+        }
+        counters.rxFrames++;
+        counters.rxBytes += f.length;
+        frames.next(f);
+      }
+    },
+    (err) => {
+      if (closed) return;
+      closed = true;
+      void io.close(async () => {});
+      frames.error(err);
+    },
+  );
+
+  const mp: Miniport = {
+    name: `tap:${device}`,
+    mac: hostMac,
+    mtu: info.mtu,
+    frames$: frames.asObservable(),
+    send(frame: Buffer): void {
+      if (closed) {
+        counters.txErrors++;
+        return;
+      }
+      const n = io.write(frame);
+      if (n < 0) counters.txErrors++;
+      else {
+        counters.txFrames++;
+        counters.txBytes += frame.length;
+      }
+    },
+    counters: () => ({ ...counters }),
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await io.close(preExisted ? async () => {} : deleteDevice);
+      frames.complete();
+    },
+  };
+  return mp;
+}
