@@ -1,0 +1,280 @@
+/**
+ * The seam between the control protocol and the daemon's CoNDIS layer.
+ *
+ * `condisd` implements `ControlBackend` on top of its CoNDIS client (CL) and
+ * hands it to `startControlServer`. The server owns JSON, sockets, validation
+ * and subscriptions; the backend owns CoNDIS. One backend serves every control
+ * connection: SAPs, VCs and calls belong to the daemon's client, not to a
+ * connection, so a control client that disconnects loses its subscriptions and
+ * nothing else.
+ *
+ * Contract for implementers:
+ * - Arguments arrive validated (types, ranges, address syntax) and decoded:
+ *   close data and data are Buffers. Results must be plain JSON-able values.
+ * - A method resolves when the NDIS operation is over: a request that returned
+ *   PENDING resolves (or rejects) when its completion arrives, with the final
+ *   status. It must not wait for the peer beyond that.
+ * - Failure: throw `ControlError` (src/control/errors.ts): `wrong-state` (with
+ *   the NDIS_STATUS NDIS gave, e.g. INVALID_STATE, or FAILURE for a drop of the
+ *   last party), `not-found` (no such VC/party/SAP), `failed` (the request or
+ *   its completion ended with a non-SUCCESS status; give it), `unsupported`,
+ *   `bad-args` (e.g. close data longer than the link allows would rather be
+ *   `failed` with INVALID_DATA, as the CM answers). Anything else thrown is
+ *   reported to the client as `internal`.
+ * - `events$` is hot and never errors; the server subscribes once. Events that
+ *   carry bytes carry Buffers.
+ * - Indications that CoNDIS requires the client to answer (incoming close call
+ *   -> NdisClCloseCall, incoming drop party -> NdisClDropParty) are answered by
+ *   the backend's own CL at once, then reported as events. Incoming calls follow
+ *   the SAP's policy: 'accept' / 'reject' are answered by the backend; 'ask'
+ *   pends the call (ProtocolClIncomingCall returns PENDING) until `answerCall`.
+ */
+import type { Observable } from 'rxjs';
+import type { Mac } from '../common/mac.js';
+import type { AtmAddress, VcPath } from '../uni/api.js';
+import type { StatusInfo } from './errors.js';
+
+export type SapId = number;
+export type VcId = number;
+export type PartyId = number;
+
+/** How a SAP answers incoming calls. ask: emit `incoming-call` with `awaitingAnswer` and wait for answerCall. */
+export type IncomingPolicy = 'accept' | 'reject' | 'ask';
+
+// ---- arguments ------------------------------------------------------------------------------
+
+export interface RegisterSapArgs {
+  /** the called address this SAP takes calls for; absent: any of this host's addresses */
+  address?: AtmAddress;
+  /** default 'accept' */
+  policy?: IncomingPolicy;
+  /** Q.2931 cause for 'reject' (default 21, call rejected) */
+  rejectCause?: number;
+}
+
+export interface SetIncomingPolicyArgs {
+  sap: SapId;
+  policy: IncomingPolicy;
+  rejectCause?: number;
+}
+
+export interface AnswerCallArgs {
+  vc: VcId;
+  accept: boolean;
+  /** cause when rejecting (default 21) */
+  cause?: number;
+}
+
+export interface MakeCallArgs {
+  /** a VC created with createVc and carrying no call; absent: the backend creates one (and deletes it if the call fails) */
+  vc?: VcId;
+  called: AtmAddress;
+  /** true: point-to-multipoint (the called address becomes the first party) */
+  multipoint: boolean;
+  /** user-user information on the SETUP (not close data) */
+  uu?: Buffer;
+}
+
+export interface AddPartyArgs {
+  vc: VcId;
+  address: AtmAddress;
+  uu?: Buffer;
+}
+
+export interface DropPartyArgs {
+  vc: VcId;
+  party: PartyId;
+  closeData?: Buffer;
+}
+
+export interface CloseCallArgs {
+  vc: VcId;
+  /** multipoint: the one remaining party (absent: the backend finds it) */
+  party?: PartyId;
+  closeData?: Buffer;
+}
+
+export interface SendArgs {
+  vc: VcId;
+  data: Buffer;
+}
+
+// ---- results --------------------------------------------------------------------------------
+
+export interface DaemonInfo {
+  name: string;
+  version: string;
+  addresses: AtmAddress[];
+  mac: Mac;
+  /** e.g. "tap:tap0" */
+  miniport: string;
+  callManager: { shape: 'cm' | 'mcm'; completion: 'sync' | 'pending' };
+  closeData: { allowed: boolean; maxOctets: number };
+}
+
+export interface SapInfo {
+  sap: SapId;
+  /** "*" for any own address */
+  address: AtmAddress | '*';
+  policy: IncomingPolicy;
+  rejectCause?: number;
+  /** registered | registering | deregistering */
+  state: string;
+}
+
+export interface PeerInfo {
+  mac: Mac;
+  name?: string;
+  addresses: AtmAddress[];
+  /** static (configuration) or discovery (announcements heard) */
+  source: 'static' | 'discovery';
+  /** ISO time of the last announcement heard */
+  lastSeen?: string;
+  /** is there a signalling link to it (see links) */
+  linked: boolean;
+}
+
+export interface LinkInfo {
+  peer: Mac;
+  name?: string;
+  /** our Q.2931 side on this link */
+  side: 'user' | 'network';
+  /** SSCOP state name as in Q.2110 (e.g. "Data Transfer Ready", "Outgoing Connection Pending") */
+  state: string;
+  established: boolean;
+  calls: number;
+}
+
+export interface VcInfo {
+  vc: VcId;
+  /** who created it (and alone may delete it) */
+  creator: 'client' | 'call-manager';
+  /** NDIS view of the VC (condis.md §3.1), e.g. "CREATED", "ACTIVE", "CLOSING" */
+  state: string;
+  /** call on the VC, if any */
+  call?: {
+    direction: 'outgoing' | 'incoming';
+    multipoint: boolean;
+    called?: AtmAddress;
+    calling?: AtmAddress;
+    /** CL/CM call state (§3.2), e.g. "CONNECTED" */
+    state: string;
+    /** Q.2931 call state on the wire, e.g. "U10 Active" */
+    uniState?: string;
+  };
+  path?: VcPath;
+  sap?: SapId;
+  rx?: { packets: number; bytes: number };
+  tx?: { packets: number; bytes: number };
+}
+
+export interface PartyInfo {
+  vc: VcId;
+  party: PartyId;
+  address: AtmAddress;
+  /** CL party state (§3.3), e.g. "CONNECTED", "ADDING" */
+  state: string;
+  /** Q.2971 party state, e.g. "P7 Active" */
+  uniState?: string;
+}
+
+export interface MakeCallResult {
+  vc: VcId;
+  /** multipoint: the first party */
+  party?: PartyId;
+  /** the final status (SUCCESS) */
+  status: StatusInfo;
+  path?: VcPath;
+}
+
+export interface AddPartyResult {
+  vc: VcId;
+  party: PartyId;
+  status: StatusInfo;
+}
+
+/** counters by group ("miniport", "sscop", "uni", "ndis", ...): name -> number */
+export type Counters = Record<string, Record<string, number>>;
+
+// ---- events ---------------------------------------------------------------------------------
+
+/** Every indication and state change the backend reports. `at` (ISO time) is filled by the server when absent. */
+export type ControlEvent = (
+  | { kind: 'incoming-call'; sap: SapId; vc: VcId; called: AtmAddress; calling?: AtmAddress; multipoint: boolean; awaitingAnswer: boolean; uu?: Buffer }
+  /** ProtocolClCallConnected: data may flow */
+  | { kind: 'call-connected'; vc: VcId }
+  | { kind: 'make-call-complete'; vc: VcId; party?: PartyId; status: StatusInfo }
+  | { kind: 'add-party-complete'; vc: VcId; party: PartyId; address: AtmAddress; status: StatusInfo }
+  | { kind: 'drop-party-complete'; vc: VcId; party: PartyId; status: StatusInfo }
+  | { kind: 'close-call-complete'; vc: VcId; party?: PartyId; status: StatusInfo }
+  /** ProtocolClIncomingDropParty: status SUCCESS = the remote asked, else the network failed */
+  | { kind: 'incoming-drop-party'; vc: VcId; party: PartyId; status: StatusInfo; closeData?: Buffer }
+  /** ProtocolClIncomingCloseCall */
+  | { kind: 'incoming-close-call'; vc: VcId; status: StatusInfo; closeData?: Buffer }
+  | { kind: 'receive'; vc: VcId; data: Buffer }
+  | { kind: 'send-complete'; vc: VcId; bytes: number; status: StatusInfo }
+  | { kind: 'vc-state'; vc: VcId; state: string; previous?: string }
+  | { kind: 'party-state'; vc: VcId; party: PartyId; state: string; previous?: string }
+  | { kind: 'link-state'; peer: Mac; state: string; established: boolean; reason?: string }
+  | { kind: 'peer'; peer: Mac; change: 'discovered' | 'updated' | 'lost'; addresses: AtmAddress[] }
+  | { kind: 'sap'; sap: SapId; change: 'registered' | 'deregistered'; address: AtmAddress | '*' }
+) & { at?: string };
+
+export type ControlEventKind = ControlEvent['kind'];
+
+export const EVENT_KINDS: readonly ControlEventKind[] = [
+  'incoming-call',
+  'call-connected',
+  'make-call-complete',
+  'add-party-complete',
+  'drop-party-complete',
+  'close-call-complete',
+  'incoming-drop-party',
+  'incoming-close-call',
+  'receive',
+  'send-complete',
+  'vc-state',
+  'party-state',
+  'link-state',
+  'peer',
+  'sap',
+];
+
+// ---- the interface --------------------------------------------------------------------------
+
+export interface ControlBackend {
+  readonly events$: Observable<ControlEvent>;
+
+  info(): Promise<DaemonInfo>;
+
+  /** NdisClRegisterSap */
+  registerSap(args: RegisterSapArgs): Promise<SapInfo>;
+  /** NdisClDeregisterSap */
+  deregisterSap(args: { sap: SapId }): Promise<void>;
+  setIncomingPolicy(args: SetIncomingPolicyArgs): Promise<SapInfo>;
+  /** NdisClIncomingCallComplete for a call pended by policy 'ask' */
+  answerCall(args: AnswerCallArgs): Promise<void>;
+
+  /** NdisCoCreateVc (client-created, for an outgoing call) */
+  createVc(): Promise<VcInfo>;
+  /** NdisCoDeleteVc (only VCs the client created, with no call on them) */
+  deleteVc(args: { vc: VcId }): Promise<void>;
+
+  /** NdisClMakeCall */
+  makeCall(args: MakeCallArgs): Promise<MakeCallResult>;
+  /** NdisClAddParty */
+  addParty(args: AddPartyArgs): Promise<AddPartyResult>;
+  /** NdisClDropParty */
+  dropParty(args: DropPartyArgs): Promise<void>;
+  /** NdisClCloseCall */
+  closeCall(args: CloseCallArgs): Promise<void>;
+  /** NdisCoSendNetBufferLists: resolves at the send completion */
+  send(args: SendArgs): Promise<{ bytes: number }>;
+
+  saps(): Promise<SapInfo[]>;
+  peers(): Promise<PeerInfo[]>;
+  links(): Promise<LinkInfo[]>;
+  vcs(): Promise<VcInfo[]>;
+  parties(): Promise<PartyInfo[]>;
+  counters(): Promise<Counters>;
+}
