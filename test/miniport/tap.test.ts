@@ -1,0 +1,169 @@
+import { rootTest as test } from '../helpers/root.js';
+import { createBridgedPair, uniqueName, Netns, type BridgedPair } from '../../src/lab/netns.js';
+import { openMiniport, MiniportError, type Miniport } from '../../src/miniport/index.js';
+import { collect, frame, openFds, sendUntilReceived, sleep } from './helpers.js';
+
+const A = '02:00:00:00:01:0a';
+const B = '02:00:00:00:01:0b';
+
+async function linkExists(ns: Netns, dev: string): Promise<boolean> {
+  return (await ns.ip(['link', 'show', 'dev', dev], { allowFail: true })).code === 0;
+}
+
+async function pairOfTaps(t: { teardown(fn: () => Promise<void>): void }, binding?: 'addon' | 'ioctl') {
+  const lab: BridgedPair = await createBridgedPair('tp');
+  const opened: Miniport[] = [];
+  t.teardown(async () => {
+    await Promise.all(opened.map((m) => m.close()));
+    await lab.destroy();
+  });
+  const a = await openMiniport({ kind: 'tap', device: uniqueName('tapa'), mac: A, netns: lab.a.ns.name, bridge: lab.a.bridge, binding });
+  opened.push(a);
+  const b = await openMiniport({ kind: 'tap', device: uniqueName('tapb'), mac: B, netns: lab.b.ns.name, bridge: lab.b.bridge, mtu: 1400, binding });
+  opened.push(b);
+  return { lab, a, b };
+}
+
+for (const binding of ['addon', 'ioctl'] as const) {
+  test(`tap (${binding}): frames cross the bridge intact, both ways`, async (t) => {
+    const { a, b } = await pairOfTaps(t, binding);
+    t.regex(a.name, /^tap:tapa/);
+    t.is(a.mac, A);
+    t.is(a.mtu, 1500);
+    t.is(b.mtu, 1400);
+    const ab = frame(B, A, `a-to-b ${'x'.repeat(1300)}`);
+    t.deepEqual(await sendUntilReceived(a, b, ab, 'a-to-b'), ab);
+    const ba = frame(A, B, 'b-to-a');
+    t.deepEqual(await sendUntilReceived(b, a, ba, 'b-to-a'), ba);
+    // a burst keeps order and content
+    const burst = Array.from({ length: 50 }, (_, i) => frame(B, A, `burst${String(i).padStart(3, '0')}`));
+    const got = collect(b.frames$, 50, 'burst');
+    for (const f of burst) a.send(f);
+    t.deepEqual(await got, burst);
+    t.true(a.counters().txFrames >= 51);
+    t.true(b.counters().rxFrames >= 51);
+  });
+}
+
+test('tap: other EtherTypes and frames for other MACs are filtered and counted', async (t) => {
+  const { a, b } = await pairOfTaps(t);
+  await sendUntilReceived(a, b, frame(B, A, 'warmup'), 'warmup');
+  const seen: string[] = [];
+  b.frames$.subscribe((f) => seen.push(f.subarray(14, 20).toString()));
+  const before = b.counters().rxDropped;
+  a.send(frame(B, A, 'ether1', 0x88b6));
+  a.send(frame('02:00:00:00:01:0c', A, 'other1'));
+  a.send(frame('ff:ff:ff:ff:ff:ff', A, 'bcast1'));
+  a.send(frame(B, A, 'ours01'));
+  await collect(b.frames$, 1, 'ours01');
+  t.deepEqual(seen.filter((s) => !s.startsWith('warmup')), ['bcast1', 'ours01']);
+  t.true(b.counters().rxDropped >= before + 2);
+});
+
+test('tap: close() completes frames$, removes the device, leaks no fd, and the name can be opened again', async (t) => {
+  const ns = await Netns.create(uniqueName('tpc'));
+  t.teardown(() => ns.destroy());
+  const dev = uniqueName('tapc');
+  const fds = openFds();
+  const mp = await openMiniport({ kind: 'tap', device: dev, mac: A, netns: ns.name });
+  t.true(await linkExists(ns, dev));
+  t.is(openFds(), fds + 1);
+  let completed = false;
+  mp.frames$.subscribe({ complete: () => (completed = true) });
+  await mp.close();
+  t.true(completed);
+  t.false(await linkExists(ns, dev));
+  t.is(openFds(), fds);
+  await mp.close(); // idempotent
+  const again = await openMiniport({ kind: 'tap', device: dev, mac: A, netns: ns.name });
+  t.true(await linkExists(ns, dev));
+  await again.close();
+  t.false(await linkExists(ns, dev));
+  mp.send(frame(B, A, 'late'));
+  t.is(mp.counters().txErrors, 1);
+});
+
+test('tap (ioctl): close() with a read pending releases the device and the fd', async (t) => {
+  const ns = await Netns.create(uniqueName('tpi'));
+  t.teardown(() => ns.destroy());
+  const dev = uniqueName('tapi');
+  const fds = openFds();
+  const mp = await openMiniport({ kind: 'tap', device: dev, mac: A, netns: ns.name, binding: 'ioctl' });
+  await sleep(50);
+  await mp.close();
+  t.false(await linkExists(ns, dev));
+  t.is(openFds(), fds);
+});
+
+test('tap: a second open of the same TAP refuses with DEVICE_BUSY and names the device', async (t) => {
+  const ns = await Netns.create(uniqueName('tpb'));
+  t.teardown(() => ns.destroy());
+  const dev = uniqueName('tapx');
+  const first = await openMiniport({ kind: 'tap', device: dev, mac: A, netns: ns.name });
+  t.teardown(() => first.close());
+  for (const binding of ['addon', 'ioctl'] as const) {
+    const e = await t.throwsAsync(openMiniport({ kind: 'tap', device: dev, mac: B, netns: ns.name, binding }), { instanceOf: MiniportError });
+    t.is(e?.code, 'DEVICE_BUSY');
+    t.regex(e!.message, new RegExp(`tap '${dev}'.*already open.*busy`, 'i'));
+  }
+  // the first instance is unharmed
+  t.true(await linkExists(ns, dev));
+  // and another process is refused too
+  const other = await ns.exec('node', ['--import', 'tsx', '-e', `
+    import('${new URL('../../src/miniport/index.ts', import.meta.url).pathname}').then((m) =>
+      m.openMiniport({ kind: 'tap', device: '${dev}', mac: '${B}' })
+    ).then(() => console.log('opened'), (e) => console.log(e.code + ' ' + e.message));`], { allowFail: true });
+  t.regex(other.stdout, /^DEVICE_BUSY tap/);
+});
+
+test('tap: a pre-existing persistent TAP is attached and left in place on close', async (t) => {
+  const ns = await Netns.create(uniqueName('tpp'));
+  t.teardown(() => ns.destroy());
+  const dev = uniqueName('tapp');
+  await ns.ip(['tuntap', 'add', 'dev', dev, 'mode', 'tap']);
+  const mp = await openMiniport({ kind: 'tap', device: dev, mac: A, netns: ns.name });
+  await mp.close();
+  t.true(await linkExists(ns, dev));
+});
+
+test('tap: bad configuration gives clear typed errors and leaves nothing behind', async (t) => {
+  const ns = await Netns.create(uniqueName('tpe'));
+  t.teardown(() => ns.destroy());
+  const dev = uniqueName('tape');
+  const cases: [Record<string, unknown>, MiniportError['code'], RegExp][] = [
+    [{ mac: '02:00:00:00:01' }, 'BAD_CONFIG', /MAC '02:00:00:00:01' is not/],
+    [{ mac: '03:00:00:00:00:01' }, 'BAD_CONFIG', /multicast/],
+    [{ mtu: 20 }, 'BAD_CONFIG', /MTU 20/],
+    [{ device: 'a-name-that-is-too-long' }, 'BAD_CONFIG', /not a Linux interface name/],
+    [{ bridge: 'nobridge0' }, 'NO_DEVICE', /bridge 'nobridge0' does not exist/],
+    [{ netns: 'no-such-ns-ctap' }, 'NO_DEVICE', /namespace 'no-such-ns-ctap'/],
+  ];
+  for (const [extra, code, re] of cases) {
+    const e = await t.throwsAsync(openMiniport({ kind: 'tap', device: dev, mac: A, netns: ns.name, ...extra } as never), { instanceOf: MiniportError });
+    t.is(e?.code, code, e?.message);
+    t.regex(e!.message, re);
+    t.false(await linkExists(ns, dev));
+  }
+  // a device of that name that is not a TAP
+  await ns.ip(['link', 'add', dev, 'type', 'bridge']);
+  const e = await t.throwsAsync(openMiniport({ kind: 'tap', device: dev, netns: ns.name }), { instanceOf: MiniportError });
+  t.is(e?.code, 'WRONG_DEVICE');
+  t.regex(e!.message, new RegExp(`tap '${dev}'.*not a TAP.*bridge`));
+  // a bridge name that is not a bridge
+  const notBridge = uniqueName('tapn');
+  await ns.ip(['tuntap', 'add', 'dev', notBridge, 'mode', 'tap']);
+  const e2 = await t.throwsAsync(openMiniport({ kind: 'tap', device: uniqueName('tapf'), netns: ns.name, bridge: notBridge }), { instanceOf: MiniportError });
+  t.is(e2?.code, 'WRONG_DEVICE');
+  t.regex(e2!.message, /not a Linux bridge/);
+});
+
+test('tap: without a MAC the host gets a random locally administered one, different from the kernel side', async (t) => {
+  const ns = await Netns.create(uniqueName('tpm'));
+  t.teardown(() => ns.destroy());
+  const dev = uniqueName('tapm');
+  const mp = await openMiniport({ kind: 'tap', device: dev, netns: ns.name });
+  t.teardown(() => mp.close());
+  t.regex(mp.mac, /^[0-9a-f][26ae](:[0-9a-f]{2}){5}$/);
+  const kernel = JSON.parse((await ns.ip(['-j', 'link', 'show', 'dev', dev])).stdout)[0].address;
+  t.not(kernel, mp.mac);
+});
