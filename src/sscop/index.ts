@@ -1,0 +1,7 @@
+/** SSCOP (Q.2110) + SSCF-UNI (Q.2130): the SAAL under Q.2931. */
+export type { SaalService, SaalSignal } from './service.js';
+export * from './pdu.js';
+export * from './machine.js';
+export * from './sscf.js';
+export * from './link.js';
+export { emptyQueue, enqueue, dequeue, queueFrom, queueToArray, type PQueue } from './queue.js';

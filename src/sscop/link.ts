@@ -1,0 +1,333 @@
+/**
+ * The SAAL link: SSCOP (machine.ts) and SSCF-UNI (sscf.ts) wired between
+ * received PDUs and Q.2931, with timers as RxJS timers on an injectable
+ * scheduler. The two machines stay pure; this file owns the only mutable
+ * state: the current machine states, the running timer subscriptions and the
+ * counters.
+ *
+ * Events are processed strictly one at a time, in order of arrival (run to
+ * completion): a `send` that loops straight back into this link, or a
+ * subscriber that calls `data()` while handling a signal, only queues its
+ * event behind the one being processed.
+ */
+import { Subject, asyncScheduler, timer, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import type { SaalService, SaalSignal } from './service.js';
+import { emitPdu, parsePdu, type PduLimits } from './pdu.js';
+import {
+  initialSscopState,
+  sscopParams,
+  sscopQueued,
+  sscopStep,
+  SSCOP_TIMERS,
+  type MaaErrorCode,
+  type SscopEvent,
+  type SscopParams,
+  type SscopState,
+  type SscopStateName,
+  type SscopTimer,
+} from './machine.js';
+import { initialSscfState, sscfStep, type SscfEvent, type SscfState, type SscfStateName } from './sscf.js';
+
+export interface SaalLinkOptions {
+  /** send one SSCOP PDU to the peer (the AAL5 SDU for VCI 5); must not throw */
+  send(pdu: Buffer): void;
+  /** where timers run; default `asyncScheduler` (tests pass a virtual-time scheduler) */
+  scheduler?: SchedulerLike;
+  params?: Partial<SscopParams>;
+  /** for logs and counters, e.g. the peer MAC */
+  name?: string;
+}
+
+export interface SaalLinkCounters {
+  name: string;
+  /** SSCOP state name (Q.2110) and SSCF-UNI state */
+  state: SscopStateName;
+  sscfState: SscfStateName;
+  /** PDUs received / sent, by PDU type name */
+  pdusIn: Record<string, number>;
+  pdusOut: Record<string, number>;
+  /** retransmitted SDs (after STAT / USTAT) */
+  sdRetransmissions: number;
+  /** retransmitted BGN / END / RS / ER (Timer_CC expiries) */
+  ccRetransmissions: number;
+  /** MAA-ERROR indications by code letter; V counts SDs to retransmit, not reports */
+  maaErrors: Partial<Record<MaaErrorCode, number>>;
+  /** received PDUs that failed to decode, by decode error code */
+  drops: Record<string, number>;
+  /** PDUs and SDUs dropped without a protocol error, by reason (stale, duplicate, cleared buffers, ...) */
+  discards: Record<string, number>;
+  /** SDUs delivered up (AAL-DATA.indication) and accepted from above (AAL-DATA.request) */
+  sdusDelivered: number;
+  sdusAccepted: number;
+  /** SDUs not yet sent (SSCF hold queue + SSCOP transmission queue) */
+  queuedSdus: number;
+  /** SDUs sent but not acknowledged */
+  unacknowledgedSdus: number;
+  /** SDUs received out of order, waiting for a gap to fill */
+  outOfOrderSdus: number;
+  runningTimers: SscopTimer[];
+}
+
+export interface SaalLink extends SaalService {
+  readonly name: string;
+  /** feed one received SSCOP PDU (the AAL5 SDU from VCI 5); never throws */
+  receive(pdu: Buffer): void;
+  /** the SSCOP state, by its Q.2110 name */
+  readonly state: SscopStateName;
+  readonly sscfState: SscfStateName;
+  readonly params: Readonly<SscopParams>;
+  /** MAA-ERROR indications as they happen (layer management) */
+  readonly maaErrors$: Observable<{ code: MaaErrorCode; count?: number }>;
+  counters(): SaalLinkCounters;
+  /** stop every timer, complete signals$; the link ignores everything afterwards */
+  dispose(): void;
+}
+
+type Work = { layer: 'sscop'; event: SscopEvent } | { layer: 'sscf'; event: SscfEvent };
+
+const bump = (r: Record<string, number>, k: string, n = 1) => {
+  r[k] = (r[k] ?? 0) + n;
+};
+
+export function createSaalLink(opts: SaalLinkOptions): SaalLink {
+  const params = sscopParams(opts.params);
+  const scheduler = opts.scheduler ?? asyncScheduler;
+  const name = opts.name ?? 'saal';
+  const limits: PduLimits = { maxK: params.maxK, maxJ: params.maxJ, maxStat: params.maxSTAT };
+  const signals = new Subject<SaalSignal>();
+  const maa = new Subject<{ code: MaaErrorCode; count?: number }>();
+  let sscop: SscopState = initialSscopState(params);
+  let sscf: SscfState = initialSscfState();
+  let disposed = false;
+  const timers = new Map<SscopTimer, Subscription>();
+  const inbox: Work[] = [];
+  let head = 0;
+  let busy = false;
+
+  const c = {
+    pdusIn: {} as Record<string, number>,
+    pdusOut: {} as Record<string, number>,
+    sdRetransmissions: 0,
+    ccRetransmissions: 0,
+    maaErrors: {} as Record<string, number>,
+    drops: {} as Record<string, number>,
+    discards: {} as Record<string, number>,
+    sdusDelivered: 0,
+    sdusAccepted: 0,
+  };
+
+  function post(w: Work): void {
+    if (disposed) return;
+    inbox.push(w);
+    if (busy) return;
+    busy = true;
+    try {
+      while (head < inbox.length && !disposed) {
+        const next = inbox[head]!;
+        inbox[head++] = undefined as unknown as Work;
+        if (next.layer === 'sscop') runSscop(next.event);
+        else runSscf(next.event);
+      }
+    } finally {
+      inbox.length = 0;
+      head = 0;
+      busy = false;
+    }
+  }
+
+  function startTimer(t: SscopTimer, ms: number): void {
+    timers.get(t)?.unsubscribe();
+    timers.delete(t);
+    let fired = false;
+    let sub: Subscription | undefined = undefined;
+    sub = timer(ms, scheduler).subscribe(() => {
+      fired = true;
+      if (sub && timers.get(t) === sub) timers.delete(t);
+      post({ layer: 'sscop', event: { kind: 'timer', timer: t } });
+    });
+    // (a synchronous scheduler may already have fired it)
+    if (!fired) timers.set(t, sub);
+  }
+
+  function stopTimer(t: SscopTimer): void {
+    timers.get(t)?.unsubscribe();
+    timers.delete(t);
+  }
+
+  function runSscop(event: SscopEvent): void {
+    const r = sscopStep(sscop, event);
+    sscop = r.state;
+    for (const e of r.effects) {
+      switch (e.kind) {
+        case 'send': {
+          bump(c.pdusOut, e.pdu.type);
+          if (e.retransmission) {
+            if (e.pdu.type === 'SD') c.sdRetransmissions++;
+            else c.ccRetransmissions++;
+          }
+          opts.send(emitPdu(e.pdu));
+          break;
+        }
+        case 'start-timer':
+          startTimer(e.timer, e.ms);
+          break;
+        case 'stop-timer':
+          stopTimer(e.timer);
+          break;
+        case 'signal':
+          inbox.push({ layer: 'sscf', event: { kind: 'sscop', signal: e.signal } });
+          break;
+        case 'maa-error':
+          bump(c.maaErrors, e.code, e.count ?? 1);
+          maa.next(e.count === undefined ? { code: e.code } : { code: e.code, count: e.count });
+          break;
+        case 'discard':
+          bump(c.discards, e.reason, e.count);
+          break;
+      }
+    }
+  }
+
+  function runSscf(event: SscfEvent): void {
+    const r = sscfStep(sscf, event);
+    sscf = r.state;
+    for (const e of r.effects) {
+      switch (e.kind) {
+        case 'sscop':
+          inbox.push({ layer: 'sscop', event: e.event });
+          break;
+        case 'up':
+          if (e.signal.kind === 'data-indication') c.sdusDelivered++;
+          signals.next(e.signal);
+          break;
+        case 'discard':
+          bump(c.discards, e.reason, e.count);
+          break;
+      }
+    }
+  }
+
+  const link: SaalLink = {
+    name,
+    params,
+    signals$: signals.asObservable(),
+    maaErrors$: maa.asObservable(),
+    get established() {
+      return sscf.name === '4/10 Established';
+    },
+    get state() {
+      return sscop.name;
+    },
+    get sscfState() {
+      return sscf.name;
+    },
+    establish() {
+      post({ layer: 'sscf', event: { kind: 'AAL-ESTABLISH.request' } });
+    },
+    release() {
+      post({ layer: 'sscf', event: { kind: 'AAL-RELEASE.request' } });
+    },
+    data(sdu: Buffer) {
+      if (disposed) return;
+      c.sdusAccepted++;
+      post({ layer: 'sscf', event: { kind: 'AAL-DATA.request', data: sdu } });
+    },
+    unitdata(sdu: Buffer) {
+      post({ layer: 'sscf', event: { kind: 'AAL-UNITDATA.request', data: sdu } });
+    },
+    receive(buf: Buffer) {
+      if (disposed) return;
+      const r = parsePdu(buf, limits);
+      if (!r.ok) {
+        bump(c.drops, r.error.code);
+        post({ layer: 'sscop', event: { kind: 'bad-pdu', code: r.error.code } });
+        return;
+      }
+      bump(c.pdusIn, r.value.type);
+      post({ layer: 'sscop', event: { kind: 'pdu', pdu: r.value } });
+    },
+    counters(): SaalLinkCounters {
+      const q = sscopQueued(sscop);
+      return {
+        name,
+        state: sscop.name,
+        sscfState: sscf.name,
+        pdusIn: { ...c.pdusIn },
+        pdusOut: { ...c.pdusOut },
+        sdRetransmissions: c.sdRetransmissions,
+        ccRetransmissions: c.ccRetransmissions,
+        maaErrors: { ...c.maaErrors },
+        drops: { ...c.drops },
+        discards: { ...c.discards },
+        sdusDelivered: c.sdusDelivered,
+        sdusAccepted: c.sdusAccepted,
+        queuedSdus: sscf.held.size + q.queued,
+        unacknowledgedSdus: q.unacknowledged,
+        outOfOrderSdus: q.outOfOrder,
+        runningTimers: SSCOP_TIMERS.filter((t) => timers.has(t)),
+      };
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      for (const s of timers.values()) s.unsubscribe();
+      timers.clear();
+      signals.complete();
+      maa.complete();
+    },
+  };
+  return link;
+}
+
+export interface SaalMuxOptions {
+  /** send one SSCOP PDU to `peer` (a MAC) */
+  send(peer: string, pdu: Buffer): void;
+  scheduler?: SchedulerLike;
+  params?: Partial<SscopParams>;
+  /** prefix for link names */
+  name?: string;
+}
+
+/** One SSCOP association per peer MAC on a miniport: links created on first use. */
+export interface SaalMux {
+  /** the link to `peer`, created (Idle) if it does not exist yet */
+  link(peer: string): SaalLink;
+  /** route a received SSCOP PDU from `peer` to its link (creating it: a BGN may open one) */
+  receive(peer: string, pdu: Buffer): void;
+  peers(): string[];
+  /** dispose the link to one peer */
+  remove(peer: string): void;
+  dispose(): void;
+}
+
+export function createSaalMux(opts: SaalMuxOptions): SaalMux {
+  const links = new Map<string, SaalLink>();
+  const link = (peer: string): SaalLink => {
+    const key = peer.toLowerCase();
+    let l = links.get(key);
+    if (!l) {
+      l = createSaalLink({
+        send: (pdu) => opts.send(key, pdu),
+        scheduler: opts.scheduler,
+        params: opts.params,
+        name: opts.name ? `${opts.name}/${key}` : key,
+      });
+      links.set(key, l);
+    }
+    return l;
+  };
+  return {
+    link,
+    receive: (peer, pdu) => link(peer).receive(pdu),
+    peers: () => [...links.keys()],
+    remove(peer) {
+      const key = peer.toLowerCase();
+      links.get(key)?.dispose();
+      links.delete(key);
+    },
+    dispose() {
+      for (const l of links.values()) l.dispose();
+      links.clear();
+    },
+  };
+}
