@@ -116,7 +116,7 @@ export type UniIndication =
   /** SSCOP released the link; every call on it has been cleared locally (each gets its own indication first) */
   | { kind: 'link-down'; peer: PeerId; reason: string }
   /** SETUP received (we are the called side); answer with accept/reject. `multipoint` = we are a leaf of a p2mp call */
-  | { kind: 'setup'; call: CallId; peer: PeerId; params: UniCallParams; vc: VcPath }
+  | { kind: 'setup'; call: CallId; peer: PeerId; params: UniCallParams; vc: VcPath; party?: PartyId }
   | { kind: 'proceeding'; call: CallId }
   | { kind: 'alerting'; call: CallId; party?: PartyId }
   /** CONNECT received for our SETUP: the call (and its first party, if multipoint) is up */
@@ -180,8 +180,8 @@ export interface UniCounters {
 export interface UniHost {
   readonly indications$: Observable<UniIndication>;
 
-  /** add a link to a peer over an established-or-establishing SAAL; `side` is our side of that link */
-  attachLink(peer: PeerId, saal: SaalService, side: 'user' | 'network'): void;
+  /** add a link to a peer over an established-or-establishing SAAL; `side` is our side of that link; `closeData` overrides the host's policy for this link */
+  attachLink(peer: PeerId, saal: SaalService, side: 'user' | 'network', closeData?: Partial<CloseDataPolicy>): void;
   /** remove a link: its calls are cleared locally (indications with cause 27) */
   detachLink(peer: PeerId): void;
   closeDataPolicy(peer: PeerId): CloseDataPolicy;

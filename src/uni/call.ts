@@ -1,0 +1,352 @@
+/**
+ * Q.2931 call control for one call on one link: a pure machine.
+ *
+ * `stepCall(state, event)` returns the next state and the effects the link
+ * coordinator carries out (send a message, start/stop a timer, tell the host,
+ * forget the call). Messages leave without call reference: the link fills it
+ * in with the flag convention. Party control (Q.2971) is a separate machine;
+ * the coordinator couples the two.
+ */
+import type { TimerName } from './timers.js';
+import { SENDS, timerDiagnostic } from './timers.js';
+import { callStateCode, type CallPhase, type Side } from './states.js';
+import { causeIe, causeOf, closeDataOf, connIdIe, EMPTY, msg, uuIe } from './ies.js';
+import { Cause, findIe, findIes, IeId, MsgType, type UniMessage } from './msg/types.js';
+
+export type CallKind = 'p2p' | 'root' | 'leaf';
+
+export interface VcId {
+  vpi: number;
+  vci: number;
+}
+
+export interface CallState {
+  readonly phase: CallPhase;
+  readonly side: Side;
+  readonly kind: CallKind;
+  /** the VC this call uses; the network side knows it from the start */
+  readonly vc?: VcId;
+  /** network side: the Connection identifier has gone out (SETUP or first response) */
+  readonly vcSent: boolean;
+  /** kept for T303's resend */
+  readonly setup?: UniMessage;
+  /** kept for T308's resend */
+  readonly release?: UniMessage;
+  /** sends so far of the messages timers guard */
+  readonly sent: { readonly t303: number; readonly t308: number; readonly t322: number };
+  /** the host has been told the call is over (released / release-confirm) */
+  readonly told: boolean;
+  /** the host has been told the call is end-to-end active */
+  readonly activeTold: boolean;
+}
+
+export type CallIndication =
+  | { k: 'proceeding' }
+  | { k: 'alerting' }
+  | { k: 'connected'; vc?: VcId }
+  | { k: 'active' }
+  | { k: 'released'; cause: number; closeData?: Buffer; remote: boolean }
+  | { k: 'release-confirm'; cause: number };
+
+export type CallEffect =
+  | { t: 'send'; msg: UniMessage }
+  | { t: 'start'; timer: TimerName }
+  | { t: 'stop'; timer: TimerName }
+  | { t: 'ind'; ind: CallIndication }
+  /** message illegal in this state: the coordinator answers per Q.2931 5.6.10 (STATUS 101) */
+  | { t: 'wrong-state'; msg: UniMessage }
+  /** every party of the call leaves with the call */
+  | { t: 'parties-gone'; cause: number; closeData?: Buffer; remote: boolean }
+  /** the call reference is free again */
+  | { t: 'destroy' };
+
+export type CallEvent =
+  | { k: 'setup-req'; msg: UniMessage }
+  | { k: 'setup-ind'; msg: UniMessage }
+  | { k: 'proceeding-req' }
+  | { k: 'alerting-req' }
+  | { k: 'connect-req'; ies?: UniMessage['ies'] }
+  | { k: 'reject-req'; cause: number }
+  | { k: 'release-req'; cause: number; closeData?: Buffer }
+  | { k: 'status-enquiry-req' }
+  | { k: 'msg'; msg: UniMessage }
+  | { k: 'timer'; timer: TimerName }
+  /** clearing for an error (5.6) or a timer: tell the host, send RELEASE */
+  | { k: 'clear'; cause: number; diagnostic?: Buffer; closeData?: Buffer; remote?: boolean }
+  /** the call is gone without signalling (link lost, RESTART, STATUS with Null) */
+  | { k: 'local-release'; cause: number };
+
+export interface CallStep {
+  state: CallState;
+  effects: CallEffect[];
+}
+
+export function newCall(side: Side, kind: CallKind, vc?: VcId): CallState {
+  return { phase: 'null', side, kind, vc, vcSent: false, sent: { t303: 0, t308: 0, t322: 0 }, told: false, activeTold: false };
+}
+
+/** The Call state IE code of this call (U/N numbering by side). */
+export function stateCode(s: CallState): number {
+  return callStateCode(s.phase, s.side);
+}
+
+const CALL_TIMERS: TimerName[] = ['t303', 't308', 't310', 't313', 't322'];
+
+function stopAll(): CallEffect[] {
+  return CALL_TIMERS.map((timer) => ({ t: 'stop', timer }));
+}
+
+function ind(i: CallIndication): CallEffect {
+  return { t: 'ind', ind: i };
+}
+
+/** Our first answer to a SETUP carries the Connection identifier when we are the network side. */
+function withConnId(s: CallState, m: UniMessage): { m: UniMessage; s: CallState } {
+  if (s.side === 'network' && !s.vcSent && s.vc) {
+    m.ies.unshift(connIdIe(s.vc.vpi, s.vc.vci));
+    return { m, s: { ...s, vcSent: true } };
+  }
+  return { m, s };
+}
+
+/** Send RELEASE, start T308, enter Release Request (U11/N12). */
+function sendRelease(s: CallState, cause: number, diagnostic: Buffer, closeData: Buffer | undefined): CallStep {
+  const ies: UniMessage['ies'] = [causeIe(cause, diagnostic)];
+  if (closeData) ies.push(uuIe(closeData));
+  const rel = msg(MsgType.RELEASE, ies);
+  return {
+    state: { ...s, phase: 'rel-sent', release: rel, setup: undefined, sent: { ...s.sent, t308: 1, t322: 0 } },
+    effects: [...stopAll(), { t: 'send', msg: rel }, { t: 'start', timer: 't308' }],
+  };
+}
+
+function gone(s: CallState, effects: CallEffect[]): CallStep {
+  return { state: { ...s, phase: 'null', setup: undefined, release: undefined, told: true }, effects: [...effects, { t: 'destroy' }] };
+}
+
+function vcFrom(m: UniMessage): VcId | undefined {
+  const c = findIe(m, IeId.CONNECTION_IDENTIFIER);
+  return c ? { vpi: c.vpci, vci: c.vci } : undefined;
+}
+
+export function stepCall(s: CallState, e: CallEvent): CallStep {
+  const same = (effects: CallEffect[] = []): CallStep => ({ state: s, effects });
+  switch (e.k) {
+    case 'setup-req': {
+      if (s.phase !== 'null') return same();
+      const m: UniMessage = { ...e.msg, ies: [...e.msg.ies] };
+      let ns: CallState = { ...s, phase: 'out-setup', setup: m, sent: { ...s.sent, t303: 1 } };
+      if (s.side === 'network' && s.vc) {
+        m.ies.push(connIdIe(s.vc.vpi, s.vc.vci));
+        ns = { ...ns, vcSent: true };
+      }
+      return { state: ns, effects: [{ t: 'send', msg: m }, { t: 'start', timer: 't303' }] };
+    }
+    case 'setup-ind': {
+      if (s.phase !== 'null') return same();
+      const vc = s.side === 'user' ? vcFrom(e.msg) : s.vc;
+      return { state: { ...s, phase: 'in-setup', vc }, effects: [] };
+    }
+    case 'proceeding-req': {
+      if (s.phase !== 'in-setup') return same();
+      const { m, s: ns } = withConnId(s, msg(MsgType.CALL_PROCEEDING));
+      return { state: { ...ns, phase: 'in-proceeding' }, effects: [{ t: 'send', msg: m }] };
+    }
+    case 'alerting-req': {
+      if (s.phase !== 'in-setup' && s.phase !== 'in-proceeding') return same();
+      const { m, s: ns } = withConnId(s, msg(MsgType.ALERTING));
+      return { state: { ...ns, phase: 'in-alerting' }, effects: [{ t: 'send', msg: m }] };
+    }
+    case 'connect-req': {
+      if (s.phase !== 'in-setup' && s.phase !== 'in-proceeding' && s.phase !== 'in-alerting') return same();
+      const { m, s: ns } = withConnId(s, msg(MsgType.CONNECT, e.ies ? [...e.ies] : []));
+      if (s.side === 'user') return { state: { ...ns, phase: 'in-connect' }, effects: [{ t: 'send', msg: m }, { t: 'start', timer: 't313' }] };
+      // the network side is Active as soon as it sends CONNECT; the user's CONNECT ACKNOWLEDGE tells the host
+      return { state: { ...ns, phase: 'active' }, effects: [{ t: 'send', msg: m }] };
+    }
+    case 'reject-req': {
+      if (s.phase !== 'in-setup' && s.phase !== 'in-proceeding' && s.phase !== 'in-alerting') return same();
+      const rc = msg(MsgType.RELEASE_COMPLETE, [causeIe(e.cause)]);
+      return gone(s, [...stopAll(), { t: 'send', msg: rc }, { t: 'parties-gone', cause: e.cause, remote: false }, ind({ k: 'release-confirm', cause: e.cause })]);
+    }
+    case 'release-req': {
+      if (s.phase === 'null' || s.phase === 'rel-sent' || s.phase === 'rel-rcvd') return same();
+      const r = sendRelease(s, e.cause, EMPTY, e.closeData);
+      return { state: r.state, effects: [...r.effects, { t: 'parties-gone', cause: e.cause, closeData: e.closeData, remote: false }] };
+    }
+    case 'status-enquiry-req': {
+      if (s.phase === 'null' || s.sent.t322 > 0) return same();
+      return {
+        state: { ...s, sent: { ...s.sent, t322: 1 } },
+        effects: [{ t: 'send', msg: msg(MsgType.STATUS_ENQUIRY) }, { t: 'start', timer: 't322' }],
+      };
+    }
+    case 'clear': {
+      if (s.phase === 'null' || s.phase === 'rel-sent') return same();
+      const r = sendRelease(s, e.cause, e.diagnostic ?? EMPTY, e.closeData);
+      const effects: CallEffect[] = [...r.effects, { t: 'parties-gone', cause: e.cause, closeData: e.closeData, remote: e.remote ?? false }];
+      if (!s.told) effects.push(ind({ k: 'released', cause: e.cause, closeData: e.closeData, remote: e.remote ?? false }));
+      return { state: { ...r.state, told: true }, effects };
+    }
+    case 'local-release': {
+      if (s.phase === 'null') return same();
+      const effects: CallEffect[] = [...stopAll(), { t: 'parties-gone', cause: e.cause, remote: false }];
+      if (!s.told) effects.push(ind(s.phase === 'rel-sent' ? { k: 'release-confirm', cause: e.cause } : { k: 'released', cause: e.cause, remote: false }));
+      return gone(s, effects);
+    }
+    case 'timer':
+      return onTimer(s, e.timer);
+    case 'msg':
+      return onMessage(s, e.msg);
+  }
+}
+
+function onTimer(s: CallState, t: TimerName): CallStep {
+  const same: CallStep = { state: s, effects: [] };
+  switch (t) {
+    case 't303': {
+      if (s.phase !== 'out-setup' || !s.setup) return same;
+      if (s.sent.t303 < (SENDS.t303 ?? 2))
+        return { state: { ...s, sent: { ...s.sent, t303: s.sent.t303 + 1 } }, effects: [{ t: 'send', msg: s.setup }, { t: 'start', timer: 't303' }] };
+      // no answer to the resent SETUP: give the reference back with RELEASE COMPLETE (102 "303") and tell the host (18)
+      const rc = msg(MsgType.RELEASE_COMPLETE, [causeIe(Cause.RECOVERY_ON_TIMER_EXPIRY, timerDiagnostic('t303'))]);
+      return gone(s, [
+        { t: 'send', msg: rc },
+        { t: 'parties-gone', cause: Cause.NO_USER_RESPONDING, remote: false },
+        ...(s.told ? [] : [ind({ k: 'released', cause: Cause.NO_USER_RESPONDING, remote: false })]),
+      ]);
+    }
+    case 't308': {
+      if (s.phase !== 'rel-sent' || !s.release) return same;
+      if (s.sent.t308 < (SENDS.t308 ?? 2)) {
+        const again: UniMessage = { ...s.release, ies: [...s.release.ies] };
+        // second cause: recovery on timer expiry, naming T308
+        const at = again.ies.findIndex((ie) => ie.id === IeId.CAUSE);
+        again.ies.splice(at + 1, 0, causeIe(Cause.RECOVERY_ON_TIMER_EXPIRY, timerDiagnostic('t308')));
+        return { state: { ...s, sent: { ...s.sent, t308: s.sent.t308 + 1 } }, effects: [{ t: 'send', msg: again }, { t: 'start', timer: 't308' }] };
+      }
+      return gone(s, s.told ? [] : [ind({ k: 'release-confirm', cause: Cause.RECOVERY_ON_TIMER_EXPIRY })]);
+    }
+    case 't310':
+      if (s.phase !== 'out-proceeding') return same;
+      return stepCall(s, { k: 'clear', cause: Cause.NO_USER_RESPONDING });
+    case 't313':
+      if (s.phase !== 'in-connect') return same;
+      return stepCall(s, { k: 'clear', cause: Cause.RECOVERY_ON_TIMER_EXPIRY, diagnostic: timerDiagnostic('t313') });
+    case 't322': {
+      if (s.sent.t322 === 0 || s.phase === 'null') return same;
+      if (s.phase === 'rel-sent') return { state: { ...s, sent: { ...s.sent, t322: 0 } }, effects: [] };
+      if (s.sent.t322 < (SENDS.t322 ?? 2))
+        return {
+          state: { ...s, sent: { ...s.sent, t322: s.sent.t322 + 1 } },
+          effects: [{ t: 'send', msg: msg(MsgType.STATUS_ENQUIRY) }, { t: 'start', timer: 't322' }],
+        };
+      return stepCall({ ...s, sent: { ...s.sent, t322: 0 } }, { k: 'clear', cause: Cause.RECOVERY_ON_TIMER_EXPIRY, diagnostic: timerDiagnostic('t322') });
+    }
+    default:
+      return same;
+  }
+}
+
+function onMessage(s: CallState, m: UniMessage): CallStep {
+  const wrong: CallStep = { state: s, effects: [{ t: 'wrong-state', msg: m }] };
+  const p = s.phase;
+  switch (m.type) {
+    case MsgType.CALL_PROCEEDING:
+      if (p !== 'out-setup') return wrong;
+      return {
+        state: { ...s, phase: 'out-proceeding', setup: undefined, vc: s.vc ?? vcFrom(m) },
+        effects: [{ t: 'stop', timer: 't303' }, { t: 'start', timer: 't310' }, ind({ k: 'proceeding' })],
+      };
+    case MsgType.ALERTING:
+      if (p !== 'out-setup' && p !== 'out-proceeding') return wrong;
+      return {
+        state: { ...s, phase: 'out-alerting', setup: undefined, vc: s.vc ?? vcFrom(m) },
+        effects: [{ t: 'stop', timer: 't303' }, { t: 'stop', timer: 't310' }, ind({ k: 'alerting' })],
+      };
+    case MsgType.CONNECT: {
+      if (p !== 'out-setup' && p !== 'out-proceeding' && p !== 'out-alerting') return wrong;
+      const vc = s.vc ?? vcFrom(m);
+      return {
+        state: { ...s, phase: 'active', setup: undefined, vc },
+        effects: [
+          { t: 'stop', timer: 't303' },
+          { t: 'stop', timer: 't310' },
+          { t: 'send', msg: msg(MsgType.CONNECT_ACKNOWLEDGE) },
+          ind({ k: 'connected', vc }),
+        ],
+      };
+    }
+    case MsgType.CONNECT_ACKNOWLEDGE:
+      if (p === 'in-connect')
+        return { state: { ...s, phase: 'active', activeTold: true }, effects: [{ t: 'stop', timer: 't313' }, ind({ k: 'active' })] };
+      if (p === 'active' && s.side === 'network' && !s.activeTold) return { state: { ...s, activeTold: true }, effects: [ind({ k: 'active' })] };
+      if (p === 'active') return { state: s, effects: [] };
+      return wrong;
+    case MsgType.RELEASE: {
+      const cause = causeOf(m) ?? Cause.NORMAL_UNSPECIFIED;
+      if (p === 'null') return wrong;
+      if (p === 'rel-sent') {
+        // clear collision: both sides sent RELEASE; ours is answered by theirs
+        return gone(s, [{ t: 'stop', timer: 't308' }, ...(s.told ? [] : [ind({ k: 'release-confirm', cause })])]);
+      }
+      const missing = !findIe(m, IeId.CAUSE);
+      const rcCauses = missing ? [causeIe(Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, Buffer.from([IeId.CAUSE]))] : [];
+      const closeData = closeDataOf(m);
+      return gone(s, [
+        ...stopAll(),
+        { t: 'send', msg: msg(MsgType.RELEASE_COMPLETE, rcCauses) },
+        { t: 'parties-gone', cause, closeData, remote: true },
+        ...(s.told ? [] : [ind({ k: 'released', cause, closeData, remote: true })]),
+      ]);
+    }
+    case MsgType.RELEASE_COMPLETE: {
+      const cause = causeOf(m) ?? Cause.NORMAL_UNSPECIFIED;
+      const closeData = closeDataOf(m);
+      const i: CallIndication = p === 'rel-sent' ? { k: 'release-confirm', cause } : { k: 'released', cause, closeData, remote: true };
+      return gone(s, [...stopAll(), { t: 'parties-gone', cause, closeData, remote: p !== 'rel-sent' }, ...(s.told ? [] : [ind(i)])]);
+    }
+    case MsgType.STATUS: {
+      const effects: CallEffect[] = [];
+      let ns = s;
+      const cause = causeOf(m);
+      if (cause === Cause.RESPONSE_TO_STATUS_ENQUIRY && s.sent.t322 > 0) {
+        effects.push({ t: 'stop', timer: 't322' });
+        ns = { ...ns, sent: { ...ns.sent, t322: 0 } };
+      }
+      const peer = findIe(m, IeId.CALL_STATE)?.state;
+      if (peer === undefined) return { state: ns, effects };
+      if (peer === 0) {
+        // the peer has no such call: release it here without signalling (cause 101)
+        const r = stepCall(ns, { k: 'local-release', cause: Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE });
+        return { state: r.state, effects: [...effects, ...r.effects] };
+      }
+      if (p === 'rel-sent') return { state: ns, effects };
+      if (!compatible(ns, peer)) {
+        const r = stepCall(ns, { k: 'clear', cause: Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, diagnostic: Buffer.from([MsgType.STATUS]) });
+        return { state: r.state, effects: [...effects, ...r.effects] };
+      }
+      return { state: ns, effects };
+    }
+    default:
+      return wrong;
+  }
+}
+
+/**
+ * Q.2931 5.6.11: a STATUS whose call state cannot follow from ours. The peer
+ * plays the other side; a state that may simply predate a legal change counts
+ * as compatible. Incompatible: both think they originated, or both think they
+ * were called.
+ */
+export function compatible(s: CallState, peerCode: number): boolean {
+  const peerSide: Side = s.side === 'user' ? 'network' : 'user';
+  const out = (c: number, side: Side) => (side === 'user' ? [1, 3, 4].includes(c) : [6, 7, 8, 9].includes(c));
+  const inn = (c: number, side: Side) => (side === 'user' ? [6, 7, 8, 9].includes(c) : [1, 3, 4].includes(c));
+  const mine = stateCode(s);
+  if (out(mine, s.side) && out(peerCode, peerSide)) return false;
+  if (inn(mine, s.side) && inn(peerCode, peerSide)) return false;
+  return ![0, 1, 3, 4, 6, 7, 8, 9, 10, 11, 12].includes(peerCode) ? false : true;
+}
+
+export { findIes };

@@ -1,0 +1,696 @@
+/**
+ * The UniHost: every link of one host, and host calls that may span links.
+ *
+ * A host call has one leg per link it uses. A point-to-point call or a leaf
+ * has exactly one leg; a multipoint call this host roots fans out: the first
+ * party of each link goes as SETUP (with an endpoint reference), further
+ * parties on that link as ADD PARTY. Host party ids map to (leg, endpoint
+ * reference) and back through Maps; the count of living parties per host call
+ * is kept as parties come and go.
+ *
+ * Indications are queued while the host is working (a request, a received
+ * message, a timer) and emitted when it is done, so a subscriber that calls
+ * back into the host never lands in the middle of a state change.
+ */
+import { asyncScheduler, Subject, type Observable } from 'rxjs';
+import { err, ok, type Result } from '../common/result.js';
+import type {
+  AtmAddress,
+  CallId,
+  ClearingOptions,
+  CloseDataPolicy,
+  PartyId,
+  PeerId,
+  UniCallParams,
+  UniCounters,
+  UniError,
+  UniErrorCode,
+  UniHost,
+  UniHostOptions,
+  UniIndication,
+  UniPartyParams,
+  UniSnapshot,
+  VcPath,
+} from './api.js';
+import type { SaalService } from '../sscop/service.js';
+import type { CallIndication, VcId } from './call.js';
+import { stateCode } from './call.js';
+import { defaultCodec, type UniCodec } from './codec.js';
+import {
+  addressOf,
+  calledIe,
+  callingIe,
+  canonicalAddress,
+  CLOSE_DATA_MAX,
+  defaultAal,
+  defaultBearer,
+  defaultQos,
+  defaultTraffic,
+  uuIe,
+} from './ies.js';
+import { Link, LinkCall, type CallOwner, type LinkSink } from './link.js';
+import type { PartyIndication } from './party.js';
+import type { Side } from './states.js';
+import { resolveTimers } from './timers.js';
+import { Cause, findIe, IeId, MsgType, type InfoElement, type UniMessage } from './msg/types.js';
+
+type PartyPhase = 'adding' | 'alerting' | 'connected' | 'dropping';
+
+interface HostParty {
+  readonly id: PartyId;
+  readonly call: HostCall;
+  readonly leg: Leg;
+  readonly ep: number;
+  readonly called: AtmAddress;
+  phase: PartyPhase;
+}
+
+class Leg implements CallOwner {
+  readonly byEp = new Map<number, HostParty>();
+  constructor(
+    readonly host: Host,
+    readonly call: HostCall,
+    readonly link: Link,
+    readonly lc: LinkCall,
+  ) {}
+  onCall(_lc: LinkCall, ind: CallIndication): void {
+    this.host.legCall(this, ind);
+  }
+  onParty(_lc: LinkCall, ep: number, ind: PartyIndication): void {
+    this.host.legParty(this, ep, ind);
+  }
+  vc(): VcPath | undefined {
+    const v = this.lc.st.vc;
+    return v ? { peer: this.link.peer, vpi: v.vpi, vci: v.vci } : undefined;
+  }
+}
+
+interface HostCall {
+  readonly id: CallId;
+  readonly role: 'root' | 'leaf' | 'p2p-out' | 'p2p-in';
+  readonly multipoint: boolean;
+  readonly params: UniCallParams;
+  readonly legs: Map<PeerId, Leg>;
+  readonly parties: Map<PartyId, HostParty>;
+  /** the leg of the call's first party (the one `connected` reports) */
+  firstLeg?: Leg;
+  connected: boolean;
+  /** release() asked: release-confirm when the last leg is gone */
+  releasing: boolean;
+  done: boolean;
+}
+
+interface LinkEntry {
+  link: Link;
+  policy: CloseDataPolicy;
+}
+
+function uerr(code: UniErrorCode, cause: number, message: string): { ok: false; error: UniError } {
+  return err({ code, cause, message });
+}
+
+export type UniHostConfig = UniHostOptions & { codec?: UniCodec };
+
+export class Host implements UniHost, LinkSink {
+  private readonly subject = new Subject<UniIndication>();
+  readonly indications$: Observable<UniIndication> = this.subject.asObservable();
+  private readonly links = new Map<PeerId, LinkEntry>();
+  private readonly calls = new Map<CallId, HostCall>();
+  private readonly codec: UniCodec;
+  private readonly scheduler;
+  private readonly own: Set<AtmAddress>;
+  private readonly maxCalls: number;
+  private readonly maxParties: number;
+  private readonly defaultPolicy: CloseDataPolicy;
+  private nextCall = 1;
+  private nextParty = 1;
+  private partyCount = 0;
+  private timerCount = 0;
+  private depth = 0;
+  private readonly pending: UniIndication[] = [];
+  private disposed = false;
+
+  constructor(private readonly opts: UniHostConfig) {
+    this.codec = opts.codec ?? defaultCodec;
+    this.scheduler = opts.scheduler ?? asyncScheduler;
+    this.own = new Set(opts.ownAddresses.map(canonicalAddress));
+    this.maxCalls = opts.limits?.calls ?? Number.MAX_SAFE_INTEGER;
+    this.maxParties = Math.min(opts.limits?.partiesPerCall ?? 32_768, 32_768);
+    this.defaultPolicy = {
+      allowed: opts.closeData?.allowed ?? true,
+      maxOctets: Math.min(opts.closeData?.maxOctets ?? CLOSE_DATA_MAX, CLOSE_DATA_MAX),
+    };
+  }
+
+  // ---- indication queue -----------------------------------------------------
+
+  batch(fn: () => void): void {
+    this.depth++;
+    try {
+      fn();
+    } finally {
+      this.depth--;
+      if (this.depth === 0) this.flush();
+    }
+  }
+
+  private run<T>(fn: () => T): T {
+    this.depth++;
+    try {
+      return fn();
+    } finally {
+      this.depth--;
+      if (this.depth === 0) this.flush();
+    }
+  }
+
+  private emit(i: UniIndication): void {
+    this.pending.push(i);
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    this.depth++;
+    try {
+      for (let i = 0; i < this.pending.length; i++) if (!this.disposed) this.subject.next(this.pending[i]!);
+    } finally {
+      this.pending.length = 0;
+      this.depth--;
+    }
+  }
+
+  // ---- links -----------------------------------------------------------------
+
+  attachLink(peer: PeerId, saal: SaalService, side: Side, policy?: Partial<CloseDataPolicy>): void {
+    this.run(() => {
+      if (this.links.has(peer)) this.detachLink(peer);
+      const link = new Link({
+        peer,
+        saal,
+        side,
+        timers: resolveTimers(side, this.opts.timers),
+        codec: this.codec,
+        scheduler: this.scheduler,
+        sink: this,
+        partiesPerCall: this.maxParties,
+      });
+      this.links.set(peer, {
+        link,
+        policy: {
+          allowed: policy?.allowed ?? this.defaultPolicy.allowed,
+          maxOctets: Math.min(policy?.maxOctets ?? this.defaultPolicy.maxOctets, CLOSE_DATA_MAX),
+        },
+      });
+      if (link.established) this.emit({ kind: 'link-up', peer });
+    });
+  }
+
+  detachLink(peer: PeerId): void {
+    this.run(() => {
+      const e = this.links.get(peer);
+      if (!e) return;
+      e.link.dispose();
+      this.links.delete(peer);
+    });
+  }
+
+  closeDataPolicy(peer: PeerId): CloseDataPolicy {
+    const e = this.links.get(peer);
+    return { ...(e?.policy ?? this.defaultPolicy) };
+  }
+
+  linkUp(link: Link): void {
+    this.emit({ kind: 'link-up', peer: link.peer });
+  }
+
+  linkDown(link: Link, reason: string): void {
+    this.emit({ kind: 'link-down', peer: link.peer, reason });
+  }
+
+  restart(link: Link, restartClass: number, vc?: VcId): void;
+  restart(peer: PeerId, scope: { all: true } | { vpi: number; vci: number }): Result<void, UniError>;
+  restart(a: Link | PeerId, b: number | { all: true } | { vpi: number; vci: number }, vc?: VcId): Result<void, UniError> | void {
+    if (a instanceof Link) {
+      this.emit({ kind: 'restart', peer: a.peer, restartClass: b as number, ...(vc ? { vc } : {}) });
+      return;
+    }
+    return this.run(() => {
+      const e = this.links.get(a);
+      if (!e) return uerr('no-route', Cause.NO_ROUTE_TO_DESTINATION, `no link to ${a}`);
+      if (!e.link.restart(b as { all: true } | { vpi: number; vci: number }))
+        return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, 'a RESTART is already in progress on this link');
+      return ok(undefined);
+    });
+  }
+
+  protocolError(link: Link, cause: number, message: string): void {
+    this.emit({ kind: 'protocol-error', peer: link.peer, cause, message });
+  }
+
+  timers(delta: number): void {
+    this.timerCount += delta;
+  }
+
+  // ---- helpers ---------------------------------------------------------------
+
+  private checkClose(peer: PeerId, closeData?: Buffer): UniError | undefined {
+    if (!closeData || closeData.length === 0) return undefined;
+    const p = this.closeDataPolicy(peer);
+    if (!p.allowed) return { code: 'close-data-not-allowed', cause: Cause.SERVICE_OR_OPTION_NOT_AVAILABLE, message: `link ${peer} does not carry close data` };
+    if (closeData.length > p.maxOctets)
+      return { code: 'close-data-too-long', cause: Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, message: `close data of ${closeData.length} octets exceeds ${p.maxOctets}` };
+    return undefined;
+  }
+
+  private newParty(call: HostCall, leg: Leg, ep: number, called: AtmAddress, phase: PartyPhase): HostParty {
+    const p: HostParty = { id: this.nextParty++, call, leg, ep, called, phase };
+    if (this.nextParty > 0x7fffffff) this.nextParty = 1;
+    call.parties.set(p.id, p);
+    leg.byEp.set(ep, p);
+    this.partyCount++;
+    return p;
+  }
+
+  private removeParty(p: HostParty): void {
+    if (p.call.parties.delete(p.id)) this.partyCount--;
+    if (p.leg.byEp.get(p.ep) === p) p.leg.byEp.delete(p.ep);
+  }
+
+  private endCall(call: HostCall): void {
+    if (call.done) return;
+    call.done = true;
+    for (const p of call.parties.values()) this.removeParty(p);
+    this.calls.delete(call.id);
+  }
+
+  private setupMessage(params: UniCallParams, called: AtmAddress): UniMessage {
+    const ies: InfoElement[] = [
+      params.aal ?? defaultAal(),
+      params.traffic ?? defaultTraffic(),
+      params.bearer ?? defaultBearer(params.multipoint),
+      calledIe(called),
+    ];
+    if (params.calling) ies.push(callingIe(params.calling));
+    ies.push(params.qos ?? defaultQos());
+    if (params.blli) ies.push(params.blli);
+    if (params.uu) ies.push(uuIe(params.uu));
+    if (params.extra) ies.push(...params.extra);
+    return { type: MsgType.SETUP, callRef: 0, callRefFlag: false, ies };
+  }
+
+  private route(called: AtmAddress): LinkEntry | undefined {
+    const peer = this.opts.resolve(called);
+    return peer === undefined ? undefined : this.links.get(peer);
+  }
+
+  // ---- outgoing --------------------------------------------------------------
+
+  setup(params: UniCallParams): Result<{ call: CallId; party?: PartyId }, UniError> {
+    return this.run(() => {
+      if (this.disposed) return uerr('link-down', Cause.DESTINATION_OUT_OF_ORDER, 'host disposed');
+      const e = this.route(params.called);
+      if (!e) return uerr('no-route', Cause.NO_ROUTE_TO_DESTINATION, `no route to ${params.called}`);
+      if (this.calls.size >= this.maxCalls) return uerr('limit', Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED, 'call limit reached');
+      const call: HostCall = {
+        id: this.nextCall++,
+        role: params.multipoint ? 'root' : 'p2p-out',
+        multipoint: params.multipoint,
+        params,
+        legs: new Map(),
+        parties: new Map(),
+        connected: false,
+        releasing: false,
+        done: false,
+      };
+      const r = this.openLeg(call, e, params.called);
+      if (typeof r === 'string') return uerr(r, r === 'limit' ? Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED : Cause.DESTINATION_OUT_OF_ORDER, `cannot set up on ${e.link.peer}: ${r}`);
+      this.calls.set(call.id, call);
+      call.firstLeg = r.leg;
+      return ok(r.party ? { call: call.id, party: r.party.id } : { call: call.id });
+    });
+  }
+
+  private openLeg(call: HostCall, e: LinkEntry, called: AtmAddress): { leg: Leg; party?: HostParty } | 'limit' | 'link-down' {
+    let leg: Leg | undefined;
+    const owner: CallOwner = {
+      onCall: (lc, ind) => leg?.onCall(lc, ind),
+      onParty: (lc, ep, ind) => leg?.onParty(lc, ep, ind),
+    };
+    const r = e.link.setup(call.multipoint ? 'root' : 'p2p', this.setupMessage(call.params, called), owner);
+    if (typeof r === 'string') return r;
+    leg = new Leg(this, call, e.link, r.lc);
+    r.lc.owner = leg;
+    call.legs.set(e.link.peer, leg);
+    const party = r.ep !== undefined ? this.newParty(call, leg, r.ep, called, 'adding') : undefined;
+    return { leg, party };
+  }
+
+  addParty(callId: CallId, params: UniPartyParams): Result<PartyId, UniError> {
+    return this.run(() => {
+      const call = this.calls.get(callId);
+      if (!call) return uerr('unknown-call', Cause.INVALID_CALL_REFERENCE_VALUE, `no call ${callId}`);
+      if (!call.multipoint || call.role !== 'root') return uerr('not-multipoint', Cause.SERVICE_OR_OPTION_NOT_AVAILABLE, `call ${callId} is not a multipoint call we root`);
+      if (!call.connected || call.releasing) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${callId} is not established`);
+      if (call.parties.size >= this.maxParties) return uerr('limit', Cause.TOO_MANY_PENDING_ADD_PARTY_REQUESTS, 'party limit reached');
+      const e = this.route(params.called);
+      if (!e) return uerr('no-route', Cause.NO_ROUTE_TO_DESTINATION, `no route to ${params.called}`);
+      const leg = call.legs.get(e.link.peer);
+      if (!leg) {
+        const r = this.openLeg(call, e, params.called);
+        if (typeof r === 'string') return uerr(r, Cause.DESTINATION_OUT_OF_ORDER, `cannot reach ${params.called}: ${r}`);
+        return ok(r.party!.id);
+      }
+      if (leg.lc.st.phase !== 'active') return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `the call's leg to ${e.link.peer} is not active yet`);
+      const ies: InfoElement[] = [params.aal ?? call.params.aal ?? defaultAal(), calledIe(params.called)];
+      if (params.calling ?? call.params.calling) ies.push(callingIe((params.calling ?? call.params.calling)!));
+      if (params.blli) ies.push(params.blli);
+      if (params.uu) ies.push(uuIe(params.uu));
+      const ep = e.link.addParty(leg.lc, { type: MsgType.ADD_PARTY, callRef: 0, callRefFlag: false, ies });
+      if (ep === 'limit') return uerr('limit', Cause.TOO_MANY_PENDING_ADD_PARTY_REQUESTS, 'no endpoint reference left');
+      return ok(this.newParty(call, leg, ep, params.called, 'adding').id);
+    });
+  }
+
+  dropParty(callId: CallId, partyId: PartyId, o?: ClearingOptions): Result<void, UniError> {
+    return this.run(() => {
+      const call = this.calls.get(callId);
+      if (!call) return uerr('unknown-call', Cause.INVALID_CALL_REFERENCE_VALUE, `no call ${callId}`);
+      if (!call.multipoint) return uerr('not-multipoint', Cause.SERVICE_OR_OPTION_NOT_AVAILABLE, `call ${callId} is point-to-point`);
+      const p = call.parties.get(partyId);
+      if (!p) return uerr('unknown-party', Cause.INVALID_ENDPOINT_REFERENCE, `no party ${partyId} in call ${callId}`);
+      if (p.phase === 'dropping') return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `party ${partyId} is already being dropped`);
+      const bad = this.checkClose(p.leg.link.peer, o?.closeData);
+      if (bad) return err(bad);
+      let others = 0;
+      for (const q of call.parties.values()) if (q !== p && q.phase !== 'dropping') if (++others > 0) break;
+      if (others === 0 && call.role === 'root') return this.release(callId, o);
+      p.phase = 'dropping';
+      p.leg.link.partyEventPublic(p.leg.lc, p.ep, { k: 'drop-req', cause: o?.cause ?? Cause.NORMAL_UNSPECIFIED, closeData: o?.closeData });
+      return ok(undefined);
+    });
+  }
+
+  release(callId: CallId, o?: ClearingOptions): Result<void, UniError> {
+    return this.run(() => {
+      const call = this.calls.get(callId);
+      if (!call) return uerr('unknown-call', Cause.INVALID_CALL_REFERENCE_VALUE, `no call ${callId}`);
+      if (call.releasing) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${callId} is already being released`);
+      for (const leg of call.legs.values()) {
+        const bad = this.checkClose(leg.link.peer, o?.closeData);
+        if (bad) return err(bad);
+      }
+      call.releasing = true;
+      for (const p of call.parties.values()) p.phase = 'dropping';
+      for (const leg of [...call.legs.values()])
+        leg.link.callEventPublic(leg.lc, { k: 'release-req', cause: o?.cause ?? Cause.NORMAL_CALL_CLEARING, closeData: o?.closeData });
+      return ok(undefined);
+    });
+  }
+
+  // ---- incoming --------------------------------------------------------------
+
+  incomingSetup(link: Link, lc: LinkCall, m: UniMessage): number {
+    const called = findIe(m, IeId.CALLED_PARTY_NUMBER);
+    const addr = called ? addressOf(called) : '';
+    if (!this.own.has(canonicalAddress(addr))) return Cause.UNALLOCATED_NUMBER;
+    if (this.calls.size >= this.maxCalls) return Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED;
+    const calling = findIe(m, IeId.CALLING_PARTY_NUMBER);
+    const uu = findIe(m, IeId.USER_USER);
+    const known = new Set<number>([
+      IeId.AAL_PARAMETERS, IeId.ATM_TRAFFIC_DESCRIPTOR, IeId.BROADBAND_BEARER_CAPABILITY, IeId.CALLED_PARTY_NUMBER,
+      IeId.CALLING_PARTY_NUMBER, IeId.QOS_PARAMETER, IeId.BROADBAND_LOW_LAYER_INFORMATION, IeId.USER_USER,
+      IeId.CONNECTION_IDENTIFIER, IeId.ENDPOINT_REFERENCE,
+    ]);
+    const extra = m.ies.filter((ie) => !known.has(ie.id));
+    const params: UniCallParams = {
+      called: canonicalAddress(addr),
+      multipoint: lc.multipoint,
+      ...(calling ? { calling: addressOf(calling) } : {}),
+      ...(findIe(m, IeId.ATM_TRAFFIC_DESCRIPTOR) ? { traffic: findIe(m, IeId.ATM_TRAFFIC_DESCRIPTOR) } : {}),
+      ...(findIe(m, IeId.BROADBAND_BEARER_CAPABILITY) ? { bearer: findIe(m, IeId.BROADBAND_BEARER_CAPABILITY) } : {}),
+      ...(findIe(m, IeId.QOS_PARAMETER) ? { qos: findIe(m, IeId.QOS_PARAMETER) } : {}),
+      ...(findIe(m, IeId.AAL_PARAMETERS) ? { aal: findIe(m, IeId.AAL_PARAMETERS) } : {}),
+      ...(findIe(m, IeId.BROADBAND_LOW_LAYER_INFORMATION) ? { blli: findIe(m, IeId.BROADBAND_LOW_LAYER_INFORMATION) } : {}),
+      ...(uu ? { uu: uu.data } : {}),
+      ...(extra.length ? { extra } : {}),
+    };
+    const call: HostCall = {
+      id: this.nextCall++,
+      role: lc.multipoint ? 'leaf' : 'p2p-in',
+      multipoint: lc.multipoint,
+      params,
+      legs: new Map(),
+      parties: new Map(),
+      connected: false,
+      releasing: false,
+      done: false,
+    };
+    const leg = new Leg(this, call, link, lc);
+    lc.owner = leg;
+    call.legs.set(link.peer, leg);
+    call.firstLeg = leg;
+    this.calls.set(call.id, call);
+    const party = lc.firstEp !== undefined ? this.newParty(call, leg, lc.firstEp, params.called, 'adding') : undefined;
+    const vc = leg.vc() ?? { peer: link.peer, vpi: 0, vci: 0 };
+    this.emit({ kind: 'setup', call: call.id, peer: link.peer, params, vc, ...(party ? { party: party.id } : {}) });
+    return 0;
+  }
+
+  incomingAddParty(_link: Link, lc: LinkCall, ep: number, m: UniMessage): number {
+    const leg = lc.owner instanceof Leg ? lc.owner : undefined;
+    if (!leg || leg.call.done) return Cause.NORMAL_UNSPECIFIED;
+    const called = findIe(m, IeId.CALLED_PARTY_NUMBER);
+    const addr = called ? canonicalAddress(addressOf(called)) : '';
+    if (!this.own.has(addr)) return Cause.UNALLOCATED_NUMBER;
+    if (leg.call.parties.size >= this.maxParties) return Cause.TOO_MANY_PENDING_ADD_PARTY;
+    // another endpoint of this host joins the VC the call already delivers here
+    this.newParty(leg.call, leg, ep, addr, 'connected');
+    return 0;
+  }
+
+  private incoming(callId: CallId): HostCall | UniError {
+    const call = this.calls.get(callId);
+    if (!call) return { code: 'unknown-call', cause: Cause.INVALID_CALL_REFERENCE_VALUE, message: `no call ${callId}` };
+    if (call.role !== 'p2p-in' && call.role !== 'leaf') return { code: 'wrong-state', cause: Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, message: `call ${callId} is not an incoming call` };
+    return call;
+  }
+
+  private answer(callId: CallId, what: 'proceeding-req' | 'alerting-req' | 'connect-req', legal: string[]): Result<void, UniError> {
+    return this.run(() => {
+      const c = this.incoming(callId);
+      if (!('id' in c)) return err(c);
+      const leg = c.firstLeg!;
+      if (!legal.includes(leg.lc.st.phase) || c.releasing)
+        return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${callId} is in ${this.codec.callStateName(stateCode(leg.lc.st), leg.link.side)}`);
+      leg.link.leafAnswer(leg.lc, what);
+      if (what === 'connect-req') for (const p of c.parties.values()) p.phase = 'connected';
+      return ok(undefined);
+    });
+  }
+
+  proceeding(callId: CallId): Result<void, UniError> {
+    return this.answer(callId, 'proceeding-req', ['in-setup']);
+  }
+
+  alerting(callId: CallId): Result<void, UniError> {
+    return this.answer(callId, 'alerting-req', ['in-setup', 'in-proceeding']);
+  }
+
+  accept(callId: CallId): Result<void, UniError> {
+    return this.answer(callId, 'connect-req', ['in-setup', 'in-proceeding', 'in-alerting']);
+  }
+
+  reject(callId: CallId, cause: number): Result<void, UniError> {
+    return this.run(() => {
+      const c = this.incoming(callId);
+      if (!('id' in c)) return err(c);
+      const leg = c.firstLeg!;
+      const ph = leg.lc.st.phase;
+      if (ph !== 'in-setup' && ph !== 'in-proceeding' && ph !== 'in-alerting') return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${callId} was answered already`);
+      c.releasing = true;
+      leg.link.callEventPublic(leg.lc, { k: 'reject-req', cause });
+      return ok(undefined);
+    });
+  }
+
+  statusEnquiry(callId: CallId, partyId?: PartyId): Result<void, UniError> {
+    return this.run(() => {
+      const call = this.calls.get(callId);
+      if (!call) return uerr('unknown-call', Cause.INVALID_CALL_REFERENCE_VALUE, `no call ${callId}`);
+      let leg = call.firstLeg;
+      let ep: number | undefined;
+      if (partyId !== undefined) {
+        const p = call.parties.get(partyId);
+        if (!p) return uerr('unknown-party', Cause.INVALID_ENDPOINT_REFERENCE, `no party ${partyId}`);
+        leg = p.leg;
+        ep = p.ep;
+      }
+      if (!leg || !call.legs.has(leg.link.peer)) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, 'no leg');
+      if (!leg.link.statusEnquiry(leg.lc, ep)) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, 'a STATUS ENQUIRY is outstanding');
+      return ok(undefined);
+    });
+  }
+
+  // ---- what the legs report --------------------------------------------------
+
+  legCall(leg: Leg, ind: CallIndication): void {
+    const call = leg.call;
+    if (call.done) return;
+    const first = leg === call.firstLeg;
+    const fp = leg.lc.firstEp !== undefined ? leg.byEp.get(leg.lc.firstEp) : undefined;
+    switch (ind.k) {
+      case 'proceeding':
+        if (first && !call.connected) this.emit({ kind: 'proceeding', call: call.id });
+        return;
+      case 'alerting':
+        if (fp && fp.phase === 'adding') fp.phase = 'alerting';
+        if (first && !call.connected) this.emit({ kind: 'alerting', call: call.id, ...(fp ? { party: fp.id } : {}) });
+        else if (fp) this.emit({ kind: 'party-alerting', call: call.id, party: fp.id });
+        return;
+      case 'connected': {
+        if (fp && fp.phase !== 'dropping') fp.phase = 'connected';
+        const vc = leg.vc() ?? { peer: leg.link.peer, vpi: 0, vci: 0 };
+        if (first && !call.connected) {
+          call.connected = true;
+          this.emit({ kind: 'connected', call: call.id, ...(fp ? { party: fp.id } : {}), vc });
+        } else if (fp) this.emit({ kind: 'party-added', call: call.id, party: fp.id, vc });
+        return;
+      }
+      case 'active':
+        call.connected = true;
+        this.emit({ kind: 'active', call: call.id });
+        return;
+      case 'released':
+      case 'release-confirm':
+        return this.legGone(leg, ind);
+    }
+  }
+
+  private legGone(leg: Leg, ind: Extract<CallIndication, { k: 'released' | 'release-confirm' }>): void {
+    const call = leg.call;
+    if (call.legs.get(leg.link.peer) === leg) call.legs.delete(leg.link.peer);
+    const onLeg = [...leg.byEp.values()];
+    for (const p of onLeg) this.removeParty(p);
+    const closeData = ind.k === 'released' ? ind.closeData : undefined;
+    const remote = ind.k === 'released' ? ind.remote : false;
+    if (call.legs.size === 0 || (call.multipoint && call.role === 'root' && call.parties.size === 0 && !this.anyLegPending(call))) {
+      // the whole host call is over
+      for (const l of [...call.legs.values()]) l.link.callEventPublic(l.lc, { k: 'release-req', cause: Cause.NORMAL_CALL_CLEARING });
+      if (call.legs.size > 0) return; // wait for the other legs
+      this.endCall(call);
+      const ours = call.releasing || (ind.k === 'release-confirm' && onLeg.length > 0 && onLeg.every((p) => p.phase === 'dropping'));
+      if (ours) this.emit({ kind: 'release-confirm', call: call.id, cause: ind.cause });
+      else this.emit({ kind: 'released', call: call.id, cause: ind.cause, ...(closeData ? { closeData } : {}), remote });
+      return;
+    }
+    if (call.releasing) return;
+    for (const p of onLeg) {
+      if (p.phase === 'dropping') this.emit({ kind: 'drop-party-confirm', call: call.id, party: p.id, cause: ind.cause });
+      else if (p.phase === 'adding' || p.phase === 'alerting')
+        this.emit({ kind: 'party-rejected', call: call.id, party: p.id, cause: ind.cause, ...(closeData ? { closeData } : {}) });
+      else this.emit({ kind: 'party-dropped', call: call.id, party: p.id, cause: ind.cause, ...(closeData ? { closeData } : {}), remote });
+    }
+  }
+
+  private anyLegPending(call: HostCall): boolean {
+    for (const l of call.legs.values()) if (l.byEp.size > 0) return true;
+    return false;
+  }
+
+  legParty(leg: Leg, ep: number, ind: PartyIndication): void {
+    const call = leg.call;
+    const p = leg.byEp.get(ep);
+    if (!p || call.done) return;
+    switch (ind.k) {
+      case 'alerting':
+        p.phase = 'alerting';
+        this.emit({ kind: 'party-alerting', call: call.id, party: p.id });
+        return;
+      case 'added':
+        p.phase = 'connected';
+        this.emit({ kind: 'party-added', call: call.id, party: p.id, vc: leg.vc() ?? { peer: leg.link.peer, vpi: 0, vci: 0 } });
+        return;
+      case 'rejected':
+        this.removeParty(p);
+        this.emit({ kind: 'party-rejected', call: call.id, party: p.id, cause: ind.cause, ...(ind.closeData ? { closeData: ind.closeData } : {}) });
+        return;
+      case 'dropped':
+        this.removeParty(p);
+        this.emit({ kind: 'party-dropped', call: call.id, party: p.id, cause: ind.cause, ...(ind.closeData ? { closeData: ind.closeData } : {}), remote: ind.remote });
+        return;
+      case 'drop-confirm':
+        this.removeParty(p);
+        if (!call.releasing) this.emit({ kind: 'drop-party-confirm', call: call.id, party: p.id, cause: ind.cause });
+        return;
+    }
+  }
+
+  // ---- views -----------------------------------------------------------------
+
+  paths(callId: CallId): VcPath[] {
+    const call = this.calls.get(callId);
+    if (!call) return [];
+    const out: VcPath[] = [];
+    for (const l of call.legs.values()) {
+      const v = l.vc();
+      if (v) out.push(v);
+    }
+    return out;
+  }
+
+  snapshot(): UniSnapshot {
+    const links = [...this.links.values()].map(({ link }) => ({ peer: link.peer, side: link.side, established: link.established, calls: link.calls.size }));
+    const calls = [...this.calls.values()].map((c) => ({
+      call: c.id,
+      multipoint: c.multipoint,
+      role: c.role,
+      links: [...c.legs.values()].map((l) => ({
+        peer: l.link.peer,
+        callRef: l.lc.cref,
+        state: this.codec.callStateName(stateCode(l.lc.st), l.link.side),
+        ...(l.vc() ? { vc: l.vc()! } : {}),
+      })),
+      parties: [...c.parties.values()].map((p) => ({
+        party: p.id,
+        peer: p.leg.link.peer,
+        epref: p.ep,
+        state: this.codec.partyStateName(p.leg.lc.parties.get(p.ep)?.pm.st ?? 0),
+        called: p.called,
+      })),
+    }));
+    return { links, calls };
+  }
+
+  counters(): UniCounters {
+    const protocolErrors: Record<number, number> = {};
+    let linkCalls = 0;
+    for (const { link } of this.links.values()) {
+      linkCalls += link.calls.size;
+      for (const [k, v] of Object.entries(link.protocolErrors)) protocolErrors[+k] = (protocolErrors[+k] ?? 0) + v;
+    }
+    return { links: this.links.size, calls: Math.max(this.calls.size, linkCalls), parties: this.partyCount, timers: this.timerCount, protocolErrors };
+  }
+
+  /** calls the links still hold (including ones whose host call ended and that finish their clearing) */
+  linkCallCount(): number {
+    let n = 0;
+    for (const { link } of this.links.values()) n += link.calls.size;
+    return n;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.run(() => {
+      for (const { link } of this.links.values()) link.dispose();
+    });
+    this.links.clear();
+    this.calls.clear();
+    this.partyCount = 0;
+    this.disposed = true;
+    this.subject.complete();
+  }
+}
+
+export function createUniHost(opts: UniHostConfig): UniHost & Host {
+  return new Host(opts);
+}

@@ -1,0 +1,968 @@
+/**
+ * The per-link coordinator: one UNI (one peer host) over one SAAL service.
+ *
+ * It owns the link state (CU0..CU3), the calls on the link keyed by call
+ * reference and flag, call reference / VCI allocation, the global call
+ * reference (RESTART), the Q.2931 5.6 checks of every received message, and
+ * the timers of the call and party machines. Each call's parties live in a
+ * Map keyed by endpoint reference with an incrementally kept count of living
+ * parties, so no operation walks all calls or all parties (except clearing a
+ * whole call or link, which visits what it frees).
+ */
+import type { SchedulerLike, Subscription } from 'rxjs';
+import type { PeerId } from './api.js';
+import type { SaalService, SaalSignal } from '../sscop/service.js';
+import type { UniCodec } from './codec.js';
+import { msgDecl } from './msg/index.js';
+import { newCall, stateCode, stepCall, type CallEvent, type CallIndication, type CallKind, type CallState, type VcId } from './call.js';
+import { newParty, stepParty, type PartyEvent, type PartyIndication, type PartyMachine } from './party.js';
+import { partyAlive, PartyState, RestartState, type LinkState, type Side } from './states.js';
+import { SENDS, type TimerName } from './timers.js';
+import type { UniTimers } from './api.js';
+import { causeIe, causeOf, closeDataOf, connIdIe, eprefIe, ieListDiag, msg, msgTypeDiag } from './ies.js';
+import { Cause, findIe, IeAction, IeId, MsgAction, MsgType, type InfoElement, type UniMessage } from './msg/types.js';
+
+export const MAX_CALL_REF = 0x7ffffe;
+export const MAX_EPREF = 0x7fff;
+const DUMMY_CALL_REF = 0x7fffff;
+const FIRST_VCI = 32;
+const MAX_VCI = 0xffff;
+
+const KNOWN_TYPES = new Set<number>(Object.values(MsgType).filter((v): v is number => typeof v === 'number'));
+const PARTY_TYPES = new Set<number>([
+  MsgType.ADD_PARTY,
+  MsgType.ADD_PARTY_ACKNOWLEDGE,
+  MsgType.ADD_PARTY_REJECT,
+  MsgType.PARTY_ALERTING,
+  MsgType.DROP_PARTY,
+  MsgType.DROP_PARTY_ACKNOWLEDGE,
+]);
+
+/** Who hears about one call on the link (the host call that owns it). */
+export interface CallOwner {
+  onCall(lc: LinkCall, ind: CallIndication): void;
+  onParty(lc: LinkCall, ep: number, ind: PartyIndication): void;
+}
+
+/** What the link asks of / tells its host. */
+export interface LinkSink {
+  /** a SETUP arrived and passed the checks; return 0 to take it (set lc.owner) or a cause to refuse it */
+  incomingSetup(link: Link, lc: LinkCall, m: UniMessage): number;
+  /** an ADD PARTY for a call we are a leaf of; 0 accepts (ADD PARTY ACK), else the ADD PARTY REJECT cause */
+  incomingAddParty(link: Link, lc: LinkCall, ep: number, m: UniMessage): number;
+  linkUp(link: Link): void;
+  linkDown(link: Link, reason: string): void;
+  restart(link: Link, restartClass: number, vc?: VcId): void;
+  protocolError(link: Link, cause: number, message: string): void;
+  /** a timer started (+1) or ended (-1), for the counters */
+  timers(delta: number): void;
+  /** run one unit of work (a signal, a timer): indications go up after it, never in the middle */
+  batch(fn: () => void): void;
+}
+
+export interface LinkConfig {
+  peer: PeerId;
+  saal: SaalService;
+  side: Side;
+  timers: UniTimers;
+  codec: UniCodec;
+  scheduler: SchedulerLike;
+  sink: LinkSink;
+  partiesPerCall: number;
+}
+
+export class LinkParty {
+  timer?: Subscription;
+  constructor(
+    readonly ep: number,
+    public pm: PartyMachine,
+  ) {}
+}
+
+export class LinkCall {
+  readonly parties = new Map<number, LinkParty>();
+  /** parties in P1, P2, P3, P4 or P7 */
+  alive = 0;
+  readonly timers = new Map<TimerName, Subscription>();
+  owner?: CallOwner;
+  /** next endpoint reference to try (root side) */
+  nextEp = 0;
+  /** the endpoint reference of the party that came with the SETUP */
+  firstEp?: number;
+  /** we allocated the VCI (network side) */
+  ownVci = false;
+  constructor(
+    readonly cref: number,
+    /** we allocated the call reference (we sent the SETUP) */
+    readonly mine: boolean,
+    public st: CallState,
+  ) {}
+  get key(): number {
+    return this.cref * 2 + (this.mine ? 1 : 0);
+  }
+  get multipoint(): boolean {
+    return this.st.kind !== 'p2p';
+  }
+}
+
+type Verdict = 'proceed' | 'drop';
+
+export class Link {
+  readonly peer: PeerId;
+  readonly side: Side;
+  state: LinkState = 'CU0 Released';
+  readonly calls = new Map<number, LinkCall>();
+  restartState = RestartState.REST0;
+  private restartMsg?: UniMessage;
+  private restartSends = 0;
+  private restartTimer?: Subscription;
+  private nextCref = 1;
+  private nextVci = FIRST_VCI;
+  private readonly usedVci = new Set<number>();
+  private readonly sub: Subscription;
+  private disposed = false;
+  /** received messages handled by the 5.6 procedures, by cause */
+  readonly protocolErrors: Record<number, number> = {};
+
+  constructor(private readonly cfg: LinkConfig) {
+    this.peer = cfg.peer;
+    this.side = cfg.side;
+    if (cfg.saal.established) this.state = 'CU3 Established';
+    this.sub = cfg.saal.signals$.subscribe({ next: (s) => cfg.sink.batch(() => this.onSignal(s)) });
+  }
+
+  get established(): boolean {
+    return this.state === 'CU3 Established';
+  }
+
+  // ---- SAAL ------------------------------------------------------------------
+
+  private onSignal(s: SaalSignal): void {
+    if (this.disposed) return;
+    switch (s.kind) {
+      case 'establish-indication':
+      case 'establish-confirm': {
+        const was = this.state;
+        this.state = 'CU3 Established';
+        if (was !== 'CU3 Established') this.cfg.sink.linkUp(this);
+        return;
+      }
+      case 'release-indication':
+      case 'release-confirm':
+        this.lost(s.kind === 'release-indication' ? s.reason : 'released');
+        return;
+      case 'data-indication':
+      case 'unitdata-indication':
+        this.receive(s.data);
+        return;
+    }
+  }
+
+  /** SSCOP is gone: every call on the link is cleared locally with cause 27, then the host hears of it. */
+  lost(reason: string): void {
+    const was = this.state;
+    this.state = 'CU0 Released';
+    this.clearAllLocally(Cause.DESTINATION_OUT_OF_ORDER);
+    this.stopRestart();
+    if (was !== 'CU0 Released') this.cfg.sink.linkDown(this, reason);
+  }
+
+  /** make sure the link is up or coming up; false when it cannot carry a message */
+  ensureUp(): boolean {
+    if (this.disposed) return false;
+    if (this.state === 'CU0 Released' || this.state === 'CU2 Awaiting Release') {
+      this.state = 'CU1 Awaiting Establish';
+      this.cfg.saal.establish();
+    }
+    return true;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.clearAllLocally(Cause.DESTINATION_OUT_OF_ORDER);
+    this.stopRestart();
+    this.disposed = true;
+    this.sub.unsubscribe();
+    this.state = 'CU0 Released';
+  }
+
+  private clearAllLocally(cause: number): void {
+    for (const lc of [...this.calls.values()]) this.callEvent(lc, { k: 'local-release', cause });
+  }
+
+  // ---- sending ---------------------------------------------------------------
+
+  private sendRaw(m: UniMessage): void {
+    if (this.disposed || this.state === 'CU0 Released') return;
+    this.cfg.saal.data(this.cfg.codec.encode(m));
+  }
+
+  private sendOn(lc: LinkCall, m: UniMessage): void {
+    m.callRef = lc.cref;
+    m.callRefFlag = !lc.mine;
+    this.sendRaw(m);
+  }
+
+  /** answer a message with its own call reference, flag inverted */
+  private reply(to: UniMessage, m: UniMessage): void {
+    m.callRef = to.callRef;
+    m.callRefFlag = !to.callRefFlag;
+    this.sendRaw(m);
+  }
+
+  private countError(cause: number, text: string): void {
+    this.protocolErrors[cause] = (this.protocolErrors[cause] ?? 0) + 1;
+    this.cfg.sink.protocolError(this, cause, text);
+  }
+
+  // ---- allocation ------------------------------------------------------------
+
+  private allocCref(): number | undefined {
+    for (let i = 0; i < MAX_CALL_REF; i++) {
+      const c = this.nextCref;
+      this.nextCref = c >= MAX_CALL_REF ? 1 : c + 1;
+      if (!this.calls.has(c * 2 + 1)) return c;
+    }
+    return undefined;
+  }
+
+  private allocVci(): number | undefined {
+    const span = MAX_VCI - FIRST_VCI + 1;
+    for (let i = 0; i < span; i++) {
+      const v = this.nextVci;
+      this.nextVci = v >= MAX_VCI ? FIRST_VCI : v + 1;
+      if (!this.usedVci.has(v)) {
+        this.usedVci.add(v);
+        return v;
+      }
+    }
+    return undefined;
+  }
+
+  private allocEp(lc: LinkCall): number | undefined {
+    for (let i = 0; i <= MAX_EPREF; i++) {
+      const e = lc.nextEp;
+      lc.nextEp = e >= MAX_EPREF ? 0 : e + 1;
+      if (!lc.parties.has(e)) return e;
+    }
+    return undefined;
+  }
+
+  // ---- requests from the host ------------------------------------------------
+
+  /** SETUP a call; multipoint calls get their first endpoint reference */
+  setup(kind: CallKind, setup: UniMessage, owner: CallOwner): { lc: LinkCall; ep?: number } | 'limit' | 'link-down' {
+    if (!this.ensureUp()) return 'link-down';
+    const cref = this.allocCref();
+    if (cref === undefined) return 'limit';
+    let vc: VcId | undefined;
+    let ownVci = false;
+    if (this.side === 'network') {
+      const vci = this.allocVci();
+      if (vci === undefined) return 'limit';
+      vc = { vpi: 0, vci };
+      ownVci = true;
+    }
+    const lc = new LinkCall(cref, true, newCall(this.side, kind, vc));
+    lc.ownVci = ownVci;
+    lc.owner = owner;
+    this.calls.set(lc.key, lc);
+    let ep: number | undefined;
+    const m: UniMessage = { ...setup, ies: [...setup.ies] };
+    if (kind === 'root') {
+      ep = this.allocEp(lc)!;
+      lc.firstEp = ep;
+      m.ies.push(eprefIe(ep, false));
+      this.newPartyIn(lc, ep, 'root');
+      this.partyEvent(lc, ep, { k: 'first-out' });
+    }
+    this.callEvent(lc, { k: 'setup-req', msg: m });
+    return { lc, ep };
+  }
+
+  addParty(lc: LinkCall, add: UniMessage): number | 'limit' {
+    if (lc.parties.size >= this.cfg.partiesPerCall) return 'limit';
+    const ep = this.allocEp(lc);
+    if (ep === undefined) return 'limit';
+    this.newPartyIn(lc, ep, 'root');
+    this.partyEvent(lc, ep, { k: 'add-req', msg: { ...add, ies: [...add.ies] } });
+    return ep;
+  }
+
+  callEventPublic(lc: LinkCall, e: CallEvent): void {
+    this.callEvent(lc, e);
+  }
+
+  partyEventPublic(lc: LinkCall, ep: number, e: PartyEvent): void {
+    this.partyEvent(lc, ep, e);
+  }
+
+  /** leaf side: our answer to the SETUP moves the first party too */
+  leafAnswer(lc: LinkCall, what: 'proceeding-req' | 'alerting-req' | 'connect-req'): void {
+    const before = lc.st.phase;
+    this.callEvent(lc, { k: what });
+    if (lc.st.phase === before || lc.firstEp === undefined || !lc.parties.has(lc.firstEp)) return;
+    if (what === 'alerting-req') this.partyEvent(lc, lc.firstEp, { k: 'alerting-req' });
+    if (what === 'connect-req' && lc.st.phase === 'active') this.partyEvent(lc, lc.firstEp, { k: 'call-active' });
+  }
+
+  /** STATUS ENQUIRY on a call (T322; one outstanding per call) */
+  statusEnquiry(lc: LinkCall, ep?: number): boolean {
+    if (lc.st.sent.t322 > 0) return false;
+    const r = stepCall(lc.st, { k: 'status-enquiry-req' });
+    lc.st = r.state;
+    if (ep !== undefined)
+      for (const f of r.effects) if (f.t === 'send') f.msg.ies.push(eprefIe(ep, !this.epMine(lc)));
+    this.runCallEffects(lc, r.effects);
+    return true;
+  }
+
+  /** RESTART one VC or all VCs of the link: affected calls are released locally first */
+  restart(scope: { all: true } | { vpi: number; vci: number }): boolean {
+    if (this.restartState !== RestartState.REST0) return false;
+    if (!this.ensureUp()) return false;
+    const ies: InfoElement[] = [];
+    if ('all' in scope) {
+      ies.push({ id: IeId.RESTART_INDICATOR, restartClass: 2 });
+      this.clearAllLocally(Cause.TEMPORARY_FAILURE);
+    } else {
+      ies.push(connIdIe(scope.vpi, scope.vci), { id: IeId.RESTART_INDICATOR, restartClass: 0 });
+      this.releaseVc(scope.vpi, scope.vci, Cause.TEMPORARY_FAILURE);
+    }
+    this.restartMsg = { type: MsgType.RESTART, callRef: 0, callRefFlag: false, ies };
+    this.restartState = RestartState.REST1;
+    this.restartSends = 1;
+    this.sendRaw(this.restartMsg);
+    this.startRestartTimer('t316');
+    return true;
+  }
+
+  private releaseVc(vpi: number, vci: number, cause: number): void {
+    // one VC: at most a few calls; the map is by call reference, so look at each call's VC
+    for (const lc of [...this.calls.values()]) if (lc.st.vc && lc.st.vc.vpi === vpi && lc.st.vc.vci === vci) this.callEvent(lc, { k: 'local-release', cause });
+  }
+
+  private startRestartTimer(t: 't316' | 't317'): void {
+    this.stopRestartTimer();
+    this.cfg.sink.timers(1);
+    this.restartTimer = this.cfg.scheduler.schedule(() => {
+      this.restartTimer = undefined;
+      this.cfg.sink.timers(-1);
+      this.cfg.sink.batch(() => this.onRestartTimer(t));
+    }, this.cfg.timers[t]);
+  }
+
+  private stopRestartTimer(): void {
+    if (this.restartTimer) {
+      this.restartTimer.unsubscribe();
+      this.restartTimer = undefined;
+      this.cfg.sink.timers(-1);
+    }
+  }
+
+  private stopRestart(): void {
+    this.stopRestartTimer();
+    this.restartState = RestartState.REST0;
+    this.restartMsg = undefined;
+  }
+
+  private onRestartTimer(t: 't316' | 't317'): void {
+    if (t === 't316' && this.restartState === RestartState.REST1 && this.restartMsg) {
+      if (this.restartSends < (SENDS.t316 ?? 2)) {
+        this.restartSends++;
+        this.sendRaw(this.restartMsg);
+        this.startRestartTimer('t316');
+        return;
+      }
+      this.stopRestart();
+      this.countError(Cause.RECOVERY_ON_TIMER_EXPIRY, 'RESTART not acknowledged (T316)');
+      return;
+    }
+    if (t === 't317' && this.restartState === RestartState.REST2) {
+      this.stopRestart();
+      this.countError(Cause.RECOVERY_ON_TIMER_EXPIRY, 'RESTART not answered in time (T317)');
+    }
+  }
+
+  // ---- machines and their effects --------------------------------------------
+
+  private newPartyIn(lc: LinkCall, ep: number, role: 'root' | 'leaf'): LinkParty {
+    const p = new LinkParty(ep, newParty(role, this.side, false));
+    lc.parties.set(ep, p);
+    return p;
+  }
+
+  private epMine(lc: LinkCall): boolean {
+    // the side that sent the SETUP (the root) allocates every endpoint reference of the call
+    return lc.mine;
+  }
+
+  private callEvent(lc: LinkCall, e: CallEvent): void {
+    const r = stepCall(lc.st, e);
+    lc.st = r.state;
+    this.runCallEffects(lc, r.effects);
+  }
+
+  private runCallEffects(lc: LinkCall, effects: ReturnType<typeof stepCall>['effects']): void {
+    for (const f of effects) {
+      switch (f.t) {
+        case 'send':
+          if (lc.multipoint && lc.firstEp !== undefined && needsEpref(f.msg.type) && !findIe(f.msg, IeId.ENDPOINT_REFERENCE))
+            f.msg.ies.push(eprefIe(lc.firstEp, !this.epMine(lc)));
+          this.sendOn(lc, f.msg);
+          break;
+        case 'start':
+          this.startCallTimer(lc, f.timer);
+          break;
+        case 'stop':
+          this.stopCallTimer(lc, f.timer);
+          break;
+        case 'ind':
+          lc.owner?.onCall(lc, f.ind);
+          break;
+        case 'wrong-state':
+          this.wrongState(lc, f.msg);
+          break;
+        case 'parties-gone':
+          for (const p of lc.parties.values()) this.stopPartyTimer(p);
+          lc.parties.clear();
+          lc.alive = 0;
+          break;
+        case 'destroy':
+          for (const t of [...lc.timers.keys()]) this.stopCallTimer(lc, t);
+          for (const p of lc.parties.values()) this.stopPartyTimer(p);
+          lc.parties.clear();
+          lc.alive = 0;
+          if (this.calls.get(lc.key) === lc) this.calls.delete(lc.key);
+          if (lc.ownVci && lc.st.vc) this.usedVci.delete(lc.st.vc.vci);
+          lc.ownVci = false;
+          break;
+      }
+    }
+  }
+
+  private startCallTimer(lc: LinkCall, t: TimerName): void {
+    this.stopCallTimer(lc, t);
+    this.cfg.sink.timers(1);
+    lc.timers.set(
+      t,
+      this.cfg.scheduler.schedule(() => {
+        if (lc.timers.delete(t)) this.cfg.sink.timers(-1);
+        if (this.calls.get(lc.key) === lc) this.cfg.sink.batch(() => this.callEvent(lc, { k: 'timer', timer: t }));
+      }, this.cfg.timers[t]),
+    );
+  }
+
+  private stopCallTimer(lc: LinkCall, t: TimerName): void {
+    const s = lc.timers.get(t);
+    if (s) {
+      s.unsubscribe();
+      lc.timers.delete(t);
+      this.cfg.sink.timers(-1);
+    }
+  }
+
+  private partyEvent(lc: LinkCall, ep: number, e: PartyEvent): void {
+    const p = lc.parties.get(ep);
+    if (!p) return;
+    const before = partyAlive(p.pm.st);
+    const r = stepParty(p.pm, e);
+    p.pm = r.state;
+    const after = partyAlive(p.pm.st);
+    if (before !== after) lc.alive += after ? 1 : -1;
+
+    // last-party rule: a DROP PARTY / DROP PARTY ACK / ADD PARTY REJECT for the last living party clears the call instead
+    const conv = r.effects.find(
+      (f) => f.t === 'send' && (f.msg.type === MsgType.DROP_PARTY || f.msg.type === MsgType.DROP_PARTY_ACKNOWLEDGE || f.msg.type === MsgType.ADD_PARTY_REJECT),
+    ) as { t: 'send'; msg: UniMessage } | undefined;
+    const lastOut = conv !== undefined && lc.alive === 0 && lc.st.phase !== 'rel-sent' && lc.st.phase !== 'null';
+    for (const f of r.effects) {
+      switch (f.t) {
+        case 'send':
+          if (lastOut && f === conv) break;
+          f.msg.ies.push(eprefIe(ep, !this.epMine(lc)));
+          this.sendOn(lc, f.msg);
+          break;
+        case 'start':
+          this.startPartyTimer(lc, p, f.timer);
+          break;
+        case 'stop':
+          this.stopPartyTimer(p);
+          break;
+        case 'ind':
+          if (!lastOut) lc.owner?.onParty(lc, ep, f.ind);
+          break;
+        case 'wrong-state':
+          this.statusReply(lc, f.msg, Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(f.msg.type));
+          break;
+        case 'gone':
+          this.stopPartyTimer(p);
+          if (lc.parties.get(ep) === p) lc.parties.delete(ep);
+          break;
+      }
+    }
+    if (lastOut && conv) {
+      const cause = causeOf(conv.msg) ?? Cause.NORMAL_UNSPECIFIED;
+      const closeData = closeDataOf(conv.msg) ?? (e.k === 'msg' ? closeDataOf(e.msg) : undefined);
+      if (e.k === 'drop-req' || e.k === 'reject-req') {
+        // our own drop of the last party on this link: RELEASE, close data included
+        this.callEvent(lc, { k: 'release-req', cause, closeData: e.k === 'drop-req' ? e.closeData : undefined });
+      } else if (e.k === 'msg' && e.msg.type === MsgType.DROP_PARTY) {
+        // the peer dropped our last party: clear with its cause (96/100 when absent/bad) and hand its close data up
+        const c = findIe(e.msg, IeId.CAUSE);
+        const bad = (e.msg.errored ?? []).some((x) => x.id === IeId.CAUSE);
+        const rc = c ? c.cause : bad ? Cause.INVALID_INFORMATION_ELEMENT_CONTENTS : Cause.MANDATORY_INFORMATION_ELEMENT_MISSING;
+        this.callEvent(lc, { k: 'clear', cause: rc, diagnostic: c ? undefined : Buffer.from([IeId.CAUSE]), closeData: closeDataOf(e.msg), remote: true });
+      } else {
+        this.callEvent(lc, { k: 'clear', cause, closeData, remote: e.k === 'msg' });
+      }
+    }
+  }
+
+  private startPartyTimer(lc: LinkCall, p: LinkParty, t: TimerName): void {
+    this.stopPartyTimer(p);
+    this.cfg.sink.timers(1);
+    p.timer = this.cfg.scheduler.schedule(() => {
+      if (p.timer) {
+        p.timer = undefined;
+        this.cfg.sink.timers(-1);
+      }
+      if (lc.parties.get(p.ep) === p) this.cfg.sink.batch(() => this.partyEvent(lc, p.ep, { k: 'timer', timer: t }));
+    }, this.cfg.timers[t]);
+  }
+
+  private stopPartyTimer(p: LinkParty): void {
+    if (p.timer) {
+      p.timer.unsubscribe();
+      p.timer = undefined;
+      this.cfg.sink.timers(-1);
+    }
+  }
+
+  // ---- receiving ---------------------------------------------------------------
+
+  receive(buf: Buffer): void {
+    const d = this.cfg.codec.decode(buf);
+    if (!d.ok) {
+      // an unusable header is ignored (Q.2931 5.6.1..5.6.3)
+      this.protocolErrors[0] = (this.protocolErrors[0] ?? 0) + 1;
+      this.cfg.sink.protocolError(this, 0, `undecodable message dropped: ${d.error.message}`);
+      return;
+    }
+    this.handle(d.value);
+  }
+
+  handle(m: UniMessage): void {
+    if (this.disposed) return;
+    if (m.callRef === 0) return this.handleGlobal(m);
+    if (m.callRef === DUMMY_CALL_REF) return;
+    // flag set: sent to the side that allocated the reference, i.e. to us
+    const key = m.callRef * 2 + (m.callRefFlag ? 1 : 0);
+    const lc = this.calls.get(key);
+    if (!lc) return this.unknownCall(m);
+    if (!KNOWN_TYPES.has(m.type)) return this.unknownType(lc, m);
+    if (m.type === MsgType.SETUP || m.type === MsgType.RESTART || m.type === MsgType.RESTART_ACKNOWLEDGE) {
+      if (m.type === MsgType.SETUP) return; // a repeated SETUP (T303 resend) for a call we already have
+      return this.wrongState(lc, m);
+    }
+    if (this.verify(lc, m) === 'drop') return;
+    if (!this.calls.has(key)) return; // the checks cleared it
+    this.dispatch(lc, m);
+  }
+
+  private messageAction(m: UniMessage): number | undefined {
+    if (!m.msgFlag) return undefined;
+    const a = m.msgAction ?? 0;
+    return a === 3 ? MsgAction.DISCARD_AND_REPORT : a;
+  }
+
+  private unknownType(lc: LinkCall, m: UniMessage): void {
+    const a = this.messageAction(m);
+    this.countError(Cause.MESSAGE_TYPE_NON_EXISTENT, `${this.cfg.codec.messageName(m.type)} does not exist`);
+    if (a === MsgAction.DISCARD_AND_IGNORE) return;
+    if (a === MsgAction.CLEAR_CALL) return this.errorClear(lc, Cause.MESSAGE_TYPE_NON_EXISTENT, msgTypeDiag(m.type));
+    this.statusReply(lc, m, Cause.MESSAGE_TYPE_NON_EXISTENT, msgTypeDiag(m.type));
+  }
+
+  private errorClear(lc: LinkCall, cause: number, diagnostic?: Buffer): void {
+    this.callEvent(lc, { k: 'clear', cause, diagnostic });
+  }
+
+  /** Q.2931 5.6.4 / 5.6.10: a known message the call (or party) state does not allow */
+  private wrongState(lc: LinkCall, m: UniMessage): void {
+    const a = this.messageAction(m);
+    this.countError(
+      Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE,
+      `${this.cfg.codec.messageName(m.type)} in ${this.cfg.codec.callStateName(stateCode(lc.st), this.side)}`,
+    );
+    if (a === MsgAction.DISCARD_AND_IGNORE) return;
+    if (a === MsgAction.CLEAR_CALL && lc.st.phase !== 'rel-sent' && lc.st.phase !== 'rel-rcvd')
+      return this.errorClear(lc, Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type));
+    this.statusReply(lc, m, Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type));
+  }
+
+  /** STATUS with our call state (and the party's endpoint state when the message named one) */
+  private statusReply(lc: LinkCall, to: UniMessage, cause: number, diagnostic?: Buffer): void {
+    const ies: InfoElement[] = [{ id: IeId.CALL_STATE, state: stateCode(lc.st) }, causeIe(cause, diagnostic)];
+    const ep = findIe(to, IeId.ENDPOINT_REFERENCE);
+    if (ep) {
+      const p = lc.parties.get(ep.value);
+      ies.push(eprefIe(ep.value, !ep.flag), { id: IeId.ENDPOINT_STATE, state: p ? p.pm.st : PartyState.P0 });
+    }
+    this.sendOn(lc, msg(MsgType.STATUS, ies));
+  }
+
+  /** Q.2931 5.6.8: mandatory, unrecognised and errored IEs, in NgATM's order of precedence */
+  private verify(lc: LinkCall, m: UniMessage): Verdict {
+    const chk = this.cfg.codec.check(m);
+    const partyClear = m.type === MsgType.DROP_PARTY || m.type === MsgType.DROP_PARTY_ACKNOWLEDGE || m.type === MsgType.ADD_PARTY_REJECT;
+    let missing = chk.missing;
+    if (partyClear) {
+      // a missing cause is tolerated here (a DROP PARTY's absence is carried as cause 96 on the last-party path)
+      missing = missing.filter((id) => id !== IeId.CAUSE);
+      // a missing or bad endpoint reference clears the whole call (Q.2971 9.5.3.2.1 / 9.5.3.2.2)
+      if (missing.includes(IeId.ENDPOINT_REFERENCE)) {
+        this.countError(Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, `${this.cfg.codec.messageName(m.type)} without endpoint reference`);
+        this.errorClear(lc, Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag([IeId.ENDPOINT_REFERENCE]));
+        return 'drop';
+      }
+      if (chk.errored.some((e) => e.id === IeId.ENDPOINT_REFERENCE)) {
+        this.countError(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, `${this.cfg.codec.messageName(m.type)} with a bad endpoint reference`);
+        this.errorClear(lc, Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag([IeId.ENDPOINT_REFERENCE]));
+        return 'drop';
+      }
+    }
+    // a multipoint call's answers to SETUP name the party
+    if (
+      lc.multipoint &&
+      (m.type === MsgType.CALL_PROCEEDING || m.type === MsgType.ALERTING || m.type === MsgType.CONNECT) &&
+      !findIe(m, IeId.ENDPOINT_REFERENCE) &&
+      !missing.includes(IeId.ENDPOINT_REFERENCE)
+    )
+      missing = [...missing, IeId.ENDPOINT_REFERENCE];
+    // the first answer from the network side assigns the VC
+    if (
+      this.side === 'user' &&
+      lc.mine &&
+      !lc.st.vc &&
+      (m.type === MsgType.CALL_PROCEEDING || m.type === MsgType.ALERTING || m.type === MsgType.CONNECT) &&
+      !findIe(m, IeId.CONNECTION_IDENTIFIER) &&
+      !chk.errored.some((e) => e.id === IeId.CONNECTION_IDENTIFIER)
+    )
+      missing = [...missing, IeId.CONNECTION_IDENTIFIER];
+
+    const name = this.cfg.codec.messageName(m.type);
+    if (missing.length > 0) {
+      this.countError(Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, `${name} lacks ${missing.map((i) => '0x' + i.toString(16)).join(', ')}`);
+      if (m.type === MsgType.RELEASE || m.type === MsgType.RELEASE_COMPLETE) return 'proceed';
+      if (m.type === MsgType.ADD_PARTY && !missing.includes(IeId.ENDPOINT_REFERENCE)) {
+        this.addPartyReject(lc, m, Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag(missing));
+        return 'drop';
+      }
+      this.statusReply(lc, m, Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag(missing));
+      return 'drop';
+    }
+    const act = (ie: { flag?: boolean; action?: number }): number | undefined => {
+      if (!ie.flag) return undefined;
+      const a = ie.action ?? 0;
+      return [0, 1, 2, 5, 6].includes(a) ? a : IeAction.DISCARD_IE_PROCEED_AND_REPORT;
+    };
+    const unr = chk.unrecognized;
+    const errd = chk.errored;
+    const clearU = unr.filter((ie) => act(ie) === IeAction.CLEAR_CALL);
+    if (clearU.length) {
+      this.countError(Cause.INFORMATION_ELEMENT_NON_EXISTENT, `${name}: unrecognised IE asks to clear the call`);
+      this.errorClear(lc, Cause.INFORMATION_ELEMENT_NON_EXISTENT, ieListDiag(clearU.map((i) => i.id)));
+      return 'drop';
+    }
+    const clearE = errd.filter((ie) => act(ie) === IeAction.CLEAR_CALL);
+    if (clearE.length) {
+      this.countError(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, `${name}: errored IE asks to clear the call`);
+      this.errorClear(lc, Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag(clearE.map((i) => i.id)));
+      return 'drop';
+    }
+    const repU = unr.filter((ie) => act(ie) === IeAction.DISCARD_MESSAGE_AND_REPORT);
+    if (repU.length) {
+      this.countError(Cause.INFORMATION_ELEMENT_NON_EXISTENT, `${name} discarded: unrecognised IE`);
+      this.statusReply(lc, m, Cause.INFORMATION_ELEMENT_NON_EXISTENT, ieListDiag(repU.map((i) => i.id)));
+      return 'drop';
+    }
+    const repE = errd.filter((ie) => act(ie) === IeAction.DISCARD_MESSAGE_AND_REPORT);
+    if (repE.length) {
+      this.countError(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, `${name} discarded: errored IE`);
+      this.statusReply(lc, m, Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag(repE.map((i) => i.id)));
+      return 'drop';
+    }
+    if ([...unr, ...errd].some((ie) => act(ie) === IeAction.DISCARD_MESSAGE_AND_IGNORE)) {
+      this.protocolErrors[0] = (this.protocolErrors[0] ?? 0) + 1;
+      return 'drop';
+    }
+    const mandatoryBad = errd.filter((e) => mandatoryFor(m.type).includes(e.id) && act(e) === undefined);
+    if (mandatoryBad.length) {
+      const diag = ieListDiag(mandatoryBad.map((i) => i.id));
+      this.countError(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, `${name}: mandatory IE with bad contents`);
+      if (m.type === MsgType.RELEASE || m.type === MsgType.RELEASE_COMPLETE || partyClear) return 'proceed';
+      if (m.type === MsgType.ADD_PARTY && !mandatoryBad.some((e) => e.id === IeId.ENDPOINT_REFERENCE)) {
+        this.addPartyReject(lc, m, Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, diag);
+        return 'drop';
+      }
+      this.statusReply(lc, m, Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, diag);
+      return 'drop';
+    }
+    const softE = errd.filter((ie) => act(ie) !== IeAction.DISCARD_IE_AND_PROCEED);
+    if (softE.length) {
+      this.countError(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, `${name}: IE with bad contents ignored`);
+      this.statusReply(lc, m, Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag(softE.map((i) => i.id)));
+    }
+    const softU = unr.filter((ie) => act(ie) !== IeAction.DISCARD_IE_AND_PROCEED);
+    if (softU.length) {
+      this.countError(Cause.INFORMATION_ELEMENT_NON_EXISTENT, `${name}: unrecognised IE ignored`);
+      this.statusReply(lc, m, Cause.INFORMATION_ELEMENT_NON_EXISTENT, ieListDiag(softU.map((i) => i.id)));
+    }
+    return 'proceed';
+  }
+
+  private addPartyReject(lc: LinkCall, to: UniMessage, cause: number, diagnostic?: Buffer): void {
+    const ep = findIe(to, IeId.ENDPOINT_REFERENCE);
+    const ies: InfoElement[] = [causeIe(cause, diagnostic)];
+    if (ep) ies.push(eprefIe(ep.value, !ep.flag));
+    this.sendOn(lc, msg(MsgType.ADD_PARTY_REJECT, ies));
+  }
+
+  /** Q.2931 5.6.3: a message for a call reference we do not know */
+  private unknownCall(m: UniMessage): void {
+    switch (m.type) {
+      case MsgType.SETUP:
+        if (m.callRefFlag) return; // a SETUP must come from the side that allocated the reference
+        return this.incomingSetup(m);
+      case MsgType.RELEASE_COMPLETE:
+        return;
+      case MsgType.STATUS_ENQUIRY: {
+        const ies: InfoElement[] = [{ id: IeId.CALL_STATE, state: 0 }, causeIe(Cause.RESPONSE_TO_STATUS_ENQUIRY)];
+        const ep = findIe(m, IeId.ENDPOINT_REFERENCE);
+        if (ep) ies.push(eprefIe(ep.value, !ep.flag), { id: IeId.ENDPOINT_STATE, state: 0 });
+        this.reply(m, msg(MsgType.STATUS, ies));
+        return;
+      }
+      case MsgType.STATUS: {
+        const cs = findIe(m, IeId.CALL_STATE);
+        if (!cs || cs.state === 0) return;
+        this.countError(Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, 'STATUS for a call we do not have');
+        this.reply(m, msg(MsgType.RELEASE_COMPLETE, [causeIe(Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type))]));
+        return;
+      }
+      default:
+        this.countError(Cause.INVALID_CALL_REFERENCE_VALUE, `${this.cfg.codec.messageName(m.type)} for unknown call reference ${m.callRef}`);
+        this.reply(m, msg(MsgType.RELEASE_COMPLETE, [causeIe(Cause.INVALID_CALL_REFERENCE_VALUE)]));
+    }
+  }
+
+  private incomingSetup(m: UniMessage): void {
+    const chk = this.cfg.codec.check(m);
+    const refuse = (cause: number, diag?: Buffer, text = '') => {
+      if (text) this.countError(cause, text);
+      this.reply(m, msg(MsgType.RELEASE_COMPLETE, [causeIe(cause, diag)]));
+    };
+    const act = (ie: { flag?: boolean; action?: number }) => (ie.flag ? ie.action ?? 0 : undefined);
+    if (chk.missing.length) return refuse(Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag(chk.missing), 'SETUP lacks mandatory IEs');
+    const cu = chk.unrecognized.filter((ie) => act(ie) === IeAction.CLEAR_CALL);
+    if (cu.length) return refuse(Cause.INFORMATION_ELEMENT_NON_EXISTENT, ieListDiag(cu.map((i) => i.id)), 'SETUP: unrecognised IE asks to clear');
+    const mandatoryBad = chk.errored.filter((e) => mandatoryFor(MsgType.SETUP).includes(e.id) || act(e) === IeAction.CLEAR_CALL || e.id === IeId.ENDPOINT_REFERENCE);
+    if (mandatoryBad.length)
+      return refuse(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag(mandatoryBad.map((i) => i.id)), 'SETUP: IE with bad contents');
+    if ([...chk.unrecognized, ...chk.errored].some((ie) => act(ie) === IeAction.DISCARD_MESSAGE_AND_IGNORE || act(ie) === IeAction.DISCARD_MESSAGE_AND_REPORT)) {
+      this.protocolErrors[0] = (this.protocolErrors[0] ?? 0) + 1;
+      return;
+    }
+    const bearer = findIe(m, IeId.BROADBAND_BEARER_CAPABILITY);
+    const ep = findIe(m, IeId.ENDPOINT_REFERENCE);
+    const multipoint = bearer?.userPlane === 1;
+    if (multipoint && (!ep || ep.flag)) {
+      return refuse(
+        ep ? Cause.INVALID_INFORMATION_ELEMENT_CONTENTS : Cause.MANDATORY_INFORMATION_ELEMENT_MISSING,
+        ieListDiag([IeId.ENDPOINT_REFERENCE]),
+        'point-to-multipoint SETUP without a good endpoint reference',
+      );
+    }
+    let vc: VcId | undefined;
+    let ownVci = false;
+    if (this.side === 'network') {
+      const vci = this.allocVci();
+      if (vci === undefined) return refuse(Cause.NO_VPCI_VCI_AVAILABLE, undefined, 'no VCI left');
+      vc = { vpi: 0, vci };
+      ownVci = true;
+    } else {
+      const ci = findIe(m, IeId.CONNECTION_IDENTIFIER);
+      if (!ci) return refuse(Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag([IeId.CONNECTION_IDENTIFIER]), 'SETUP from the network side without a connection identifier');
+    }
+    const lc = new LinkCall(m.callRef, false, newCall(this.side, multipoint ? 'leaf' : 'p2p', vc));
+    lc.ownVci = ownVci;
+    this.calls.set(lc.key, lc);
+    this.callEvent(lc, { k: 'setup-ind', msg: m });
+    if (multipoint && ep) {
+      lc.firstEp = ep.value;
+      this.newPartyIn(lc, ep.value, 'leaf');
+      this.partyEvent(lc, ep.value, { k: 'add-ind', first: true });
+    }
+    const soft = [...chk.unrecognized, ...chk.errored].filter((ie) => act(ie) !== IeAction.DISCARD_IE_AND_PROCEED);
+    if (soft.length) {
+      const bad = chk.errored.length > 0;
+      this.statusReply(lc, m, bad ? Cause.INVALID_INFORMATION_ELEMENT_CONTENTS : Cause.INFORMATION_ELEMENT_NON_EXISTENT, ieListDiag(soft.map((i) => i.id)));
+    }
+    const cause = this.cfg.sink.incomingSetup(this, lc, m);
+    if (cause !== 0 && this.calls.get(lc.key) === lc) this.callEvent(lc, { k: 'reject-req', cause });
+  }
+
+  private handleGlobal(m: UniMessage): void {
+    const statusGlobal = (cause: number, diag?: Buffer) =>
+      this.reply(m, msg(MsgType.STATUS, [{ id: IeId.CALL_STATE, state: this.restartState }, causeIe(cause, diag)]));
+    switch (m.type) {
+      case MsgType.RESTART: {
+        if (m.callRefFlag) return statusGlobal(Cause.INVALID_CALL_REFERENCE_VALUE);
+        const ri = findIe(m, IeId.RESTART_INDICATOR);
+        if (!ri) return statusGlobal(Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag([IeId.RESTART_INDICATOR]));
+        const ci = findIe(m, IeId.CONNECTION_IDENTIFIER);
+        if (ri.restartClass === 0 && !ci) return statusGlobal(Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag([IeId.CONNECTION_IDENTIFIER]));
+        if (ri.restartClass > 2) return statusGlobal(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag([IeId.RESTART_INDICATOR]));
+        if (this.restartState === RestartState.REST2) return statusGlobal(Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type));
+        this.restartState = RestartState.REST2;
+        this.startRestartTimer('t317');
+        let vc: VcId | undefined;
+        if (ri.restartClass === 2) this.clearAllLocally(Cause.TEMPORARY_FAILURE);
+        else if (ri.restartClass === 0 && ci) {
+          vc = { vpi: ci.vpci, vci: ci.vci };
+          this.releaseVc(ci.vpci, ci.vci, Cause.TEMPORARY_FAILURE);
+        } else if (ci) {
+          vc = { vpi: ci.vpci, vci: 0 };
+          for (const lc of [...this.calls.values()]) if (lc.st.vc && lc.st.vc.vpi === ci.vpci) this.callEvent(lc, { k: 'local-release', cause: Cause.TEMPORARY_FAILURE });
+        }
+        this.cfg.sink.restart(this, ri.restartClass, vc);
+        // every affected call is in Null now: acknowledge
+        this.stopRestartTimer();
+        this.restartState = RestartState.REST0;
+        const ies: InfoElement[] = [];
+        if (ci) ies.push(connIdIe(ci.vpci, ci.vci));
+        ies.push({ id: IeId.RESTART_INDICATOR, restartClass: ri.restartClass });
+        this.reply(m, msg(MsgType.RESTART_ACKNOWLEDGE, ies));
+        return;
+      }
+      case MsgType.RESTART_ACKNOWLEDGE: {
+        if (!m.callRefFlag) return statusGlobal(Cause.INVALID_CALL_REFERENCE_VALUE);
+        if (this.restartState !== RestartState.REST1 || !this.restartMsg) return statusGlobal(Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type));
+        const want = findIe(this.restartMsg, IeId.RESTART_INDICATOR)?.restartClass;
+        const got = findIe(m, IeId.RESTART_INDICATOR)?.restartClass;
+        if (want !== got) return; // not the answer to our RESTART
+        this.stopRestart();
+        return;
+      }
+      case MsgType.STATUS:
+        return;
+      default:
+        this.countError(Cause.INVALID_CALL_REFERENCE_VALUE, `${this.cfg.codec.messageName(m.type)} on the global call reference`);
+        return statusGlobal(Cause.INVALID_CALL_REFERENCE_VALUE);
+    }
+  }
+
+  // ---- dispatch of a checked message on a known call ------------------------------
+
+  private dispatch(lc: LinkCall, m: UniMessage): void {
+    const ph = lc.st.phase;
+    if (m.type === MsgType.STATUS_ENQUIRY) {
+      const ep = findIe(m, IeId.ENDPOINT_REFERENCE);
+      const ies: InfoElement[] = [{ id: IeId.CALL_STATE, state: stateCode(lc.st) }, causeIe(Cause.RESPONSE_TO_STATUS_ENQUIRY)];
+      if (ep) ies.push(eprefIe(ep.value, !ep.flag), { id: IeId.ENDPOINT_STATE, state: lc.parties.get(ep.value)?.pm.st ?? 0 });
+      this.sendOn(lc, msg(MsgType.STATUS, ies));
+      return;
+    }
+    if (m.type === MsgType.NOTIFY) return;
+    if (PARTY_TYPES.has(m.type)) return this.partyMessage(lc, m);
+    if (m.type === MsgType.STATUS) {
+      const ep = findIe(m, IeId.ENDPOINT_REFERENCE);
+      this.callEvent(lc, { k: 'msg', msg: m });
+      if (ep && this.calls.get(lc.key) === lc && lc.parties.has(ep.value)) this.partyEvent(lc, ep.value, { k: 'msg', msg: m });
+      return;
+    }
+    const first = lc.firstEp;
+    if (lc.st.kind === 'root' && first !== undefined && (m.type === MsgType.ALERTING || m.type === MsgType.CONNECT || m.type === MsgType.CALL_PROCEEDING)) {
+      const ep = findIe(m, IeId.ENDPOINT_REFERENCE);
+      if (ep && ep.value !== first) {
+        this.countError(Cause.INVALID_ENDPOINT_REFERENCE, `${this.cfg.codec.messageName(m.type)} names endpoint ${ep.value}`);
+        this.sendOn(lc, msg(MsgType.DROP_PARTY_ACKNOWLEDGE, [causeIe(Cause.INVALID_ENDPOINT_REFERENCE), eprefIe(ep.value, !ep.flag)]));
+        return;
+      }
+    }
+    this.callEvent(lc, { k: 'msg', msg: m });
+    if (this.calls.get(lc.key) !== lc || first === undefined || lc.st.phase === ph) return;
+    // the first party rides on the call's own messages
+    if (m.type === MsgType.ALERTING || m.type === MsgType.CONNECT) this.partyEvent(lc, first, { k: 'msg', msg: m });
+    else if (m.type === MsgType.CONNECT_ACKNOWLEDGE) this.partyEvent(lc, first, { k: 'call-active' });
+  }
+
+  private partyMessage(lc: LinkCall, m: UniMessage): void {
+    const ph = lc.st.phase;
+    const name = this.cfg.codec.messageName(m.type);
+    if (!lc.multipoint) return this.wrongState(lc, m);
+    if (ph === 'rel-sent' || ph === 'rel-rcvd') return; // the call is going anyway
+    const epIe = findIe(m, IeId.ENDPOINT_REFERENCE);
+    if (!epIe) {
+      this.statusReply(lc, m, Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag([IeId.ENDPOINT_REFERENCE]));
+      return;
+    }
+    const ep = epIe.value;
+    const isRoot = lc.st.kind === 'root';
+    const p = lc.parties.get(ep);
+    switch (m.type) {
+      case MsgType.ADD_PARTY: {
+        if (isRoot || !(ph === 'in-alerting' || ph === 'in-connect' || ph === 'active')) return this.wrongState(lc, m);
+        if (epIe.flag) return this.statusReply(lc, m, Cause.INVALID_ENDPOINT_REFERENCE, ieListDiag([IeId.ENDPOINT_REFERENCE]));
+        if (p) {
+          if (p.pm.st === PartyState.P2) return; // a repeated ADD PARTY
+          return this.statusReply(lc, m, Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type));
+        }
+        if (lc.parties.size >= this.cfg.partiesPerCall) return this.addPartyReject(lc, m, Cause.TOO_MANY_PENDING_ADD_PARTY);
+        this.newPartyIn(lc, ep, 'leaf');
+        this.partyEvent(lc, ep, { k: 'add-ind', first: false });
+        const cause = this.cfg.sink.incomingAddParty(this, lc, ep, m);
+        if (!lc.parties.has(ep)) return;
+        if (cause === 0) this.partyEvent(lc, ep, { k: 'ack-req' });
+        else this.partyEvent(lc, ep, { k: 'reject-req', cause });
+        return;
+      }
+      case MsgType.PARTY_ALERTING:
+      case MsgType.ADD_PARTY_ACKNOWLEDGE:
+        if (!isRoot) return this.wrongState(lc, m);
+        if (!p) {
+          this.countError(Cause.INVALID_ENDPOINT_REFERENCE, `${name} for unknown endpoint ${ep}`);
+          this.sendOn(lc, msg(MsgType.DROP_PARTY_ACKNOWLEDGE, [causeIe(Cause.INVALID_ENDPOINT_REFERENCE), eprefIe(ep, !epIe.flag)]));
+          return;
+        }
+        if (ph !== 'out-alerting' && ph !== 'active') return this.wrongState(lc, m);
+        return this.partyEvent(lc, ep, { k: 'msg', msg: m });
+      case MsgType.ADD_PARTY_REJECT:
+        if (!isRoot) return this.wrongState(lc, m);
+        if (!p) return;
+        if (ph !== 'out-alerting' && ph !== 'active') return this.wrongState(lc, m);
+        return this.partyEvent(lc, ep, { k: 'msg', msg: m });
+      case MsgType.DROP_PARTY:
+        if (ph === 'null' || ph === 'out-proceeding' || ph === 'out-setup') return this.wrongState(lc, m);
+        if (!p) {
+          this.countError(Cause.INVALID_ENDPOINT_REFERENCE, `${name} for unknown endpoint ${ep}`);
+          this.sendOn(lc, msg(MsgType.DROP_PARTY_ACKNOWLEDGE, [causeIe(Cause.INVALID_ENDPOINT_REFERENCE), eprefIe(ep, !epIe.flag)]));
+          return;
+        }
+        return this.partyEvent(lc, ep, { k: 'msg', msg: m });
+      case MsgType.DROP_PARTY_ACKNOWLEDGE:
+        if (!p) return;
+        if (!(ph === 'out-alerting' || ph === 'in-alerting' || ph === 'in-connect' || ph === 'active')) return this.wrongState(lc, m);
+        return this.partyEvent(lc, ep, { k: 'msg', msg: m });
+    }
+  }
+}
+
+function needsEpref(t: number): boolean {
+  return t === MsgType.CALL_PROCEEDING || t === MsgType.ALERTING || t === MsgType.CONNECT;
+}
+
+function mandatoryFor(t: number): readonly number[] {
+  return msgDecl(t)?.mandatory ?? [];
+}
