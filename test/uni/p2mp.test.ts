@@ -1,0 +1,118 @@
+import test from 'ava';
+import { Clock, idle, link, makeHost, MAC_A, MAC_B, MAC_C, MAC_D, type TestHost } from './helpers.js';
+import { MsgType, IeId, findIe } from '../../src/uni/msg/types.js';
+
+function star() {
+  const clock = new Clock();
+  const routes = { '2002': MAC_B, '2012': MAC_B, '3003': MAC_C, '4004': MAC_D };
+  const a = makeHost(clock, MAC_A, ['1001'], routes);
+  const b = makeHost(clock, MAC_B, ['2002', '2012'], { '1001': MAC_A });
+  const c = makeHost(clock, MAC_C, ['3003'], { '1001': MAC_A });
+  const d = makeHost(clock, MAC_D, ['4004'], { '1001': MAC_A });
+  const wires = { b: link(clock, a, b), c: link(clock, a, c), d: link(clock, a, d) };
+  // leaves accept whatever arrives
+  for (const h of [b, c, d]) h.host.indications$.subscribe((i) => i.kind === 'setup' && h.host.accept(i.call));
+  return { clock, a, b, c, d, wires };
+}
+
+function leafCall(h: TestHost): number {
+  return h.of('setup')[0]!.call;
+}
+
+test('point-to-multipoint: first party by SETUP, parties on other links by SETUP, on the same link by ADD PARTY; drops and release', (t) => {
+  const { clock, a, b, c, d, wires } = star();
+  const r = a.host.setup({ called: '2002', multipoint: true });
+  t.true(r.ok);
+  if (!r.ok) return;
+  const call = r.value.call;
+  const p1 = r.value.party!;
+  t.truthy(p1);
+  clock.advance(10);
+  t.is(a.of('connected').length, 1);
+  t.is(a.of('connected')[0]!.party, p1);
+  const setupMsg = wires.b[0].sent[0]!;
+  t.is(setupMsg.type, MsgType.SETUP);
+  t.deepEqual(findIe(setupMsg, IeId.ENDPOINT_REFERENCE), { id: IeId.ENDPOINT_REFERENCE, type: 0, flag: false, value: 0 });
+  t.is(findIe(setupMsg, IeId.BROADBAND_BEARER_CAPABILITY)?.userPlane, 1);
+
+  const p2 = a.host.addParty(call, { called: '3003' });
+  const p3 = a.host.addParty(call, { called: '4004' });
+  const p4 = a.host.addParty(call, { called: '2012' });
+  t.true(p2.ok && p3.ok && p4.ok);
+  if (!p2.ok || !p3.ok || !p4.ok) return;
+  clock.advance(10);
+  t.deepEqual(
+    a.of('party-added').map((i) => i.party).sort(),
+    [p2.value, p3.value, p4.value].sort(),
+  );
+  t.is(wires.c[0].sent[0]!.type, MsgType.SETUP);
+  t.is(wires.d[0].sent[0]!.type, MsgType.SETUP);
+  t.true(wires.b[0].sent.some((m) => m.type === MsgType.ADD_PARTY));
+  t.is(a.host.paths(call).length, 3);
+  t.is(a.host.counters().parties, 4);
+  t.is(b.host.counters().parties, 2);
+
+  // drop a party that shares its link with another: DROP PARTY with close data
+  const cd1 = Buffer.from('leaving 2012');
+  t.true(a.host.dropParty(call, p4.value, { closeData: cd1 }).ok);
+  clock.advance(10);
+  t.is(a.of('drop-party-confirm').length, 1);
+  const bd = b.of('party-dropped');
+  t.is(bd.length, 1);
+  t.deepEqual(bd[0]!.closeData, cd1);
+  t.true(bd[0]!.remote);
+  t.is(wires.b[0].sent.at(-1)!.type, MsgType.DROP_PARTY);
+
+  // drop the only party on link C: the DROP becomes a RELEASE that carries the close data
+  const cd2 = Buffer.alloc(127, 7);
+  t.true(a.host.dropParty(call, p2.value, { closeData: cd2 }).ok);
+  clock.advance(10);
+  t.is(wires.c[0].sent.at(-1)!.type, MsgType.RELEASE);
+  t.deepEqual(findIe(wires.c[0].sent.at(-1)!, IeId.USER_USER)?.data, cd2);
+  const cr = c.of('released');
+  t.is(cr.length, 1);
+  t.deepEqual(cr[0]!.closeData, cd2);
+  t.is(a.of('drop-party-confirm').length, 2);
+  t.is(a.host.paths(call).length, 2);
+
+  // close data limits
+  t.is(a.host.dropParty(call, p3.value, { closeData: Buffer.alloc(128) }).ok, false);
+
+  // a leaf leaves by itself: the root hears party-dropped with its close data
+  const cd3 = Buffer.from('D says bye');
+  t.true(d.host.release(leafCall(d), { closeData: cd3 }).ok);
+  clock.advance(10);
+  const ad = a.of('party-dropped');
+  t.is(ad.length, 1);
+  t.is(ad[0]!.party, p3.value);
+  t.deepEqual(ad[0]!.closeData, cd3);
+  t.is(d.of('release-confirm').length, 1);
+
+  // the last party: dropping it clears the call
+  const cd4 = Buffer.from('last one');
+  t.true(a.host.dropParty(call, p1, { closeData: cd4 }).ok);
+  clock.advance(10);
+  t.is(a.of('release-confirm').length, 1);
+  t.deepEqual(b.of('released')[0]!.closeData, cd4);
+  t.true(idle(a, b, c, d));
+  t.is(clock.pending, 0);
+});
+
+test('point-to-multipoint: remote DROP PARTY of the last party on a link becomes a RELEASE to the leaf, close data kept', (t) => {
+  const { clock, a, b } = star();
+  const r = a.host.setup({ called: '2002', multipoint: true });
+  if (!r.ok) return t.fail();
+  clock.advance(10);
+  const p2 = a.host.addParty(r.value.call, { called: '3003' });
+  t.true(p2.ok);
+  clock.advance(10);
+  // the leaf B releases: A has another party (on C), so only a party-dropped
+  t.true(b.host.release(leafCall(b), { closeData: Buffer.from('b out') }).ok);
+  clock.advance(10);
+  t.deepEqual(a.of('party-dropped')[0]!.closeData, Buffer.from('b out'));
+  t.is(a.of('released').length, 0);
+  t.true(a.host.release(r.value.call).ok);
+  clock.advance(10);
+  t.is(a.of('release-confirm').length, 1);
+  t.true(idle(a, b));
+});
