@@ -33,7 +33,7 @@
  * a code (the drop-counter key) and the offset where the problem is.
  */
 import { DecodeError, err, ok, type DecodeLayer, type Result } from '../common/result.js';
-import { macFromBuffer, macToBuffer, type Mac } from '../common/mac.js';
+import { macFromBuffer, type Mac } from '../common/mac.js';
 import { crc32Aal5 } from './crc32.js';
 import {
   AAL5_MAX_SDU,
@@ -166,12 +166,11 @@ export function emitFrame(f: Frame): Buffer {
   checkRange('CPI', f.cpi, 0xff);
   checkRange('EtherType', f.etherType, 0xffff);
   checkRange('SDU length', f.sdu.length, AAL5_MAX_SDU);
-  if (!isMacString(f.dst) || !isMacString(f.src)) throw new RangeError(`emitFrame: bad MAC address ${JSON.stringify(isMacString(f.dst) ? f.src : f.dst)}`);
 
   const len = f.sdu.length;
   const out = Buffer.alloc(frameLength(len)); // zero-filled: the padding
-  macToBuffer(f.dst.toLowerCase(), out, 0);
-  macToBuffer(f.src.toLowerCase(), out, 6);
+  if (!writeMac(f.dst, out, 0)) throw new RangeError(`emitFrame: bad destination MAC ${JSON.stringify(f.dst)}`);
+  if (!writeMac(f.src, out, 6)) throw new RangeError(`emitFrame: bad source MAC ${JSON.stringify(f.src)}`);
   out.writeUInt16BE(f.etherType, 12);
   encodeCellHeader(c, out, CELL_OFFSET);
   f.sdu.copy(out, SDU_OFFSET);
@@ -183,9 +182,22 @@ export function emitFrame(f: Frame): Buffer {
   return out;
 }
 
-const MAC_STRICT = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
-function isMacString(m: unknown): m is string {
-  return typeof m === 'string' && MAC_STRICT.test(m);
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  return l >= 0x61 && l <= 0x66 ? l - 0x57 : -1;
+}
+
+/** Write "aa:bb:cc:dd:ee:ff" (either case) as 6 octets at `off`; false when it is not such a string. */
+function writeMac(mac: unknown, out: Buffer, off: number): boolean {
+  if (typeof mac !== 'string' || mac.length !== 17) return false;
+  for (let i = 0; i < 6; i++) {
+    const hi = hexDigit(mac.charCodeAt(i * 3));
+    const lo = hexDigit(mac.charCodeAt(i * 3 + 1));
+    if (hi < 0 || lo < 0 || (i < 5 && mac.charCodeAt(i * 3 + 2) !== 0x3a)) return false;
+    out[off + i] = (hi << 4) | lo;
+  }
+  return true;
 }
 
 function fail(layer: DecodeLayer, code: FrameErrorCode, offset: number, message: string) {

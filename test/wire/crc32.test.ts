@@ -49,3 +49,21 @@ test('a PDU with its CRC appended leaves the AAL5 residue 0xC704DD7B in the regi
   b.writeUInt32BE(crc32Aal5(b, 0, 44), 44);
   t.is(crc32Aal5Update(0xffffffff, b, 0, 48), 0xc704dd7b);
 });
+
+/** The textbook one-bit-at-a-time definition, to check the table-driven code against. */
+function bitwise(buf: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of buf) {
+    c ^= b << 24;
+    for (let k = 0; k < 8; k++) c = c & 0x80000000 ? (c << 1) ^ 0x04c11db7 : c << 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+test('table-driven CRC equals the bitwise definition for every length and alignment 0..70', (t) => {
+  const data = Buffer.alloc(80);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 131 + 17) & 0xff;
+  for (let s = 0; s < 4; s++) {
+    for (let n = 0; n + s <= 74; n++) t.is(crc32Aal5(data, s, s + n), bitwise(data.subarray(s, s + n)), `start ${s} length ${n}`);
+  }
+});
