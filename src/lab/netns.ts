@@ -113,3 +113,46 @@ export async function createBridgedPair(prefix = 'bp'): Promise<BridgedPair> {
     throw e;
   }
 }
+
+/** Two hosts on different IPv4 subnets and the router namespace between them. */
+export interface RoutedPair {
+  a: { ns: Netns; addr: string; dev: string };
+  b: { ns: Netns; addr: string; dev: string };
+  router: Netns;
+  destroy(): Promise<void>;
+}
+
+/**
+ * Hosts `a` (10.1.0.2/24) and `b` (10.2.0.2/24) in their own namespaces,
+ * each joined by a veth pair to a third namespace that forwards IPv4 between
+ * 10.1.0.1/24 and 10.2.0.1/24; each host's default route points at the
+ * router. Addresses are private to the namespaces. `subnets` picks other
+ * second octets (default [1, 2]).
+ */
+export async function createRoutedPair(prefix = 'rp', subnets: [number, number] = [1, 2]): Promise<RoutedPair> {
+  const made: Netns[] = [];
+  const destroy = async (): Promise<void> => {
+    await Promise.all(made.map((ns) => ns.destroy()));
+  };
+  try {
+    const router = await Netns.create(uniqueName(`${prefix}r`));
+    made.push(router);
+    await router.exec('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
+    const hosts: { ns: Netns; addr: string; dev: string }[] = [];
+    for (const [i, net] of subnets.entries()) {
+      const ns = await Netns.create(uniqueName(`${prefix}${'ab'[i]}`));
+      made.push(ns);
+      const dev = uniqueName('eh');
+      const rdev = uniqueName('er');
+      await createVeth({ ns, name: dev }, { ns: router, name: rdev });
+      await router.ip(['addr', 'add', `10.${net}.0.1/24`, 'dev', rdev]);
+      await ns.ip(['addr', 'add', `10.${net}.0.2/24`, 'dev', dev]);
+      await ns.ip(['route', 'add', 'default', 'via', `10.${net}.0.1`]);
+      hosts.push({ ns, addr: `10.${net}.0.2`, dev });
+    }
+    return { a: hosts[0]!, b: hosts[1]!, router, destroy };
+  } catch (e) {
+    await destroy();
+    throw e;
+  }
+}

@@ -1,0 +1,88 @@
+import { rootTest as test } from '../helpers/root.js';
+import { createVeth, uniqueName, Netns } from '../../src/lab/netns.js';
+import { openMiniport, MiniportError, type Miniport } from '../../src/miniport/index.js';
+import { collect, frame, openFds, sendUntilReceived } from './helpers.js';
+
+async function vethPair(t: { teardown(fn: () => Promise<void>): void }) {
+  const nsA = await Netns.create(uniqueName('nca'));
+  const nsB = await Netns.create(uniqueName('ncb'));
+  const opened: Miniport[] = [];
+  t.teardown(async () => {
+    await Promise.all(opened.map((m) => m.close()));
+    await nsA.destroy();
+    await nsB.destroy();
+  });
+  const va = uniqueName('nva');
+  const vb = uniqueName('nvb');
+  await createVeth({ ns: nsA, name: va }, { ns: nsB, name: vb });
+  const a = await openMiniport({ kind: 'nic', device: va, netns: nsA.name });
+  opened.push(a);
+  const b = await openMiniport({ kind: 'nic', device: vb, netns: nsB.name });
+  opened.push(b);
+  return { nsA, nsB, va, vb, a, b };
+}
+
+test('nic: frames cross a veth pair intact, both ways, with the NIC MACs', async (t) => {
+  const { nsA, va, a, b } = await vethPair(t);
+  const kernelMac = JSON.parse((await nsA.ip(['-j', 'link', 'show', 'dev', va])).stdout)[0].address;
+  t.is(a.mac, kernelMac);
+  t.is(a.name, `nic:${va}`);
+  t.is(a.mtu, 1500);
+  const ab = frame(b.mac, a.mac, `a-to-b ${'y'.repeat(1400)}`);
+  t.deepEqual(await sendUntilReceived(a, b, ab, 'a-to-b'), ab);
+  const ba = frame(a.mac, b.mac, 'b-to-a');
+  t.deepEqual(await sendUntilReceived(b, a, ba, 'b-to-a'), ba);
+  const burst = Array.from({ length: 50 }, (_, i) => frame(b.mac, a.mac, `burst${String(i).padStart(3, '0')}`));
+  const got = collect(b.frames$, 50, 'burst');
+  for (const f of burst) a.send(f);
+  t.deepEqual(await got, burst);
+});
+
+test('nic: other EtherTypes, other MACs and our own frames are filtered', async (t) => {
+  const { a, b } = await vethPair(t);
+  await sendUntilReceived(a, b, frame(b.mac, a.mac, 'warmup'), 'warmup');
+  const atA: string[] = [];
+  a.frames$.subscribe((f) => atA.push(f.subarray(14, 20).toString()));
+  const atB: string[] = [];
+  b.frames$.subscribe((f) => atB.push(f.subarray(14, 20).toString()));
+  a.send(frame(b.mac, a.mac, 'ether1', 0x0801));
+  a.send(frame('02:00:00:00:02:0c', a.mac, 'other1'));
+  a.send(frame('ff:ff:ff:ff:ff:ff', a.mac, 'bcast1'));
+  a.send(frame(b.mac, a.mac, 'ours01'));
+  await collect(b.frames$, 1, 'ours01');
+  t.deepEqual(atB, ['bcast1', 'ours01']);
+  t.deepEqual(atA, []);
+});
+
+test('nic: close() completes frames$ and releases the capture fd; the NIC can be opened again', async (t) => {
+  const ns = await Netns.create(uniqueName('ncc'));
+  t.teardown(() => ns.destroy());
+  const v = uniqueName('ncv');
+  await createVeth({ ns, name: v }, { ns, name: uniqueName('ncw') });
+  const fds = openFds();
+  const mp = await openMiniport({ kind: 'nic', device: v, netns: ns.name });
+  t.true(openFds() > fds);
+  let completed = false;
+  mp.frames$.subscribe({ complete: () => (completed = true) });
+  await mp.close();
+  t.true(completed);
+  t.is(openFds(), fds);
+  const again = await openMiniport({ kind: 'nic', device: v, netns: ns.name });
+  await again.close();
+  t.is(openFds(), fds);
+});
+
+test('nic: an unknown device or a non-Ethernet one gives a typed error naming it', async (t) => {
+  const ns = await Netns.create(uniqueName('nce'));
+  t.teardown(() => ns.destroy());
+  const e = await t.throwsAsync(openMiniport({ kind: 'nic', device: 'nosuchnic0', netns: ns.name }), { instanceOf: MiniportError });
+  t.is(e?.code, 'NO_DEVICE');
+  t.regex(e!.message, /nic 'nosuchnic0'.*no such network device/);
+  const lo = await t.throwsAsync(openMiniport({ kind: 'nic', device: 'lo', netns: ns.name }), { instanceOf: MiniportError });
+  t.is(lo?.code, 'WRONG_DEVICE');
+  t.regex(lo!.message, /nic 'lo'.*not an Ethernet device/);
+  const bad = await t.throwsAsync(openMiniport({ kind: 'nic', device: 'bad/name', netns: ns.name }), { instanceOf: MiniportError });
+  t.is(bad?.code, 'BAD_CONFIG');
+  const et = await t.throwsAsync(openMiniport({ kind: 'nic', device: 'lo', etherType: 5, netns: ns.name }), { instanceOf: MiniportError });
+  t.is(et?.code, 'BAD_CONFIG');
+});
