@@ -1,0 +1,22 @@
+import { createSaalLink, type SaalLink } from '../../src/sscop/index.js';
+import { LossyWire, VirtualClock } from './lossy-wire.js';
+const N = 10000;
+const clock = new VirtualClock();
+const wire = new LossyWire(clock, { seed: Number(process.argv[2] ?? 1), loss: 0.3, duplicate: 0.1, delay: 1, jitter: 3 });
+let a!: SaalLink, b!: SaalLink;
+a = createSaalLink({ name: 'a', scheduler: clock, send: wire.port(() => b) });
+b = createSaalLink({ name: 'b', scheduler: clock, send: wire.port(() => a) });
+const got = { a: [] as number[], b: [] as number[] };
+const sig = { a: [] as string[], b: [] as string[] };
+a.signals$.subscribe((s) => { sig.a.push(s.kind); if (s.kind === 'data-indication') got.a.push(s.data.readUInt32BE(0)); });
+b.signals$.subscribe((s) => { sig.b.push(s.kind); if (s.kind === 'data-indication') got.b.push(s.data.readUInt32BE(0)); });
+const t0 = Date.now();
+a.establish();
+clock.runWhileNot(() => a.established && b.established, 60000);
+console.log('established at', clock.now(), a.state, b.state);
+for (let i = 0; i < N; i++) { const x = Buffer.alloc(8); x.writeUInt32BE(i); a.data(x); const y = Buffer.alloc(8); y.writeUInt32BE(i); b.data(y); }
+const ok = clock.runWhileNot(() => got.a.length >= N && got.b.length >= N, 3600_000);
+console.log('done', ok, 'virtual', clock.now(), 'wall', Date.now() - t0, got.a.length, got.b.length);
+const inorder = (g: number[]) => g.every((v, i) => v === i);
+console.log(inorder(got.a), inorder(got.b), sig.a.filter(k=>k!=='data-indication'), sig.b.filter(k=>k!=='data-indication'));
+console.log(a.counters(), wire.stats);
