@@ -1,0 +1,459 @@
+/**
+ * One condis-tap host, assembled: a miniport below, then the wire codec, one
+ * SSCOP association per peer MAC (VCI 5), neighbour discovery (VCI 16), the
+ * UNI signalling host, and CoNDIS (NDIS + the Q.2931 call manager) on top,
+ * with user data on VCI 32 and up going straight between the miniport and
+ * NDIS's data path.
+ *
+ * Received frames are handled strictly in order, one at a time, from the
+ * miniport's Observable; every layer below NDIS is synchronous, so signalling
+ * per link stays in order and a slow client (answering over the control
+ * socket, later) never stalls a link.
+ */
+import { asyncScheduler, interval, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { BROADCAST_MAC, compareMac, type Mac } from '../common/mac.js';
+import type { Miniport } from '../miniport/types.js';
+import {
+  cellHeader,
+  emitAnnouncement,
+  emitFrame,
+  ETHERTYPE_CONDIS,
+  maxSdu,
+  parseAnnouncement,
+  parseFrame,
+  VCI_DISCOVERY,
+  VCI_SIGNALLING,
+  type RolePreference,
+} from '../wire/index.js';
+import { createSaalMux, type SaalLink, type SaalMux, type SscopParams } from '../sscop/index.js';
+import { createUniHost } from '../uni/index.js';
+import type { AtmAddress, CloseDataPolicy, UniHost, UniIndication, UniTimers, VcPath } from '../uni/api.js';
+import { createNdisStack, NdisStatus, type DataPathReceive, type NdisDataPath, type NdisHost, type UniCallManager } from '../ndis/index.js';
+
+export interface PeerConfig {
+  mac: Mac;
+  name?: string;
+  /** the side this host takes on the link; absent: by role preference, then by MAC */
+  role?: 'user' | 'network';
+  addresses: AtmAddress[];
+}
+
+export interface NodeOptions {
+  name: string;
+  miniport: Miniport;
+  addresses: AtmAddress[];
+  role: RolePreference;
+  peers: PeerConfig[];
+  discovery: { enabled: boolean; intervalMs: number; holdTimeMs: number };
+  sscop?: Partial<SscopParams>;
+  uniTimers?: Partial<UniTimers>;
+  closeData: CloseDataPolicy;
+  callManager: { shape: 'cm' | 'mcm'; completion: 'sync' | 'pending' };
+  limits?: { calls?: number; partiesPerCall?: number; peers?: number };
+  etherType?: number;
+  scheduler?: SchedulerLike;
+  /** every ATM-layer SDU sent or received (for SunATM captures) */
+  capture?: (dir: 'tx' | 'rx', vpi: number, vci: number, sdu: Buffer) => void;
+  log?: NodeLog;
+}
+
+/** The few log calls the node makes; pino's logger fits. */
+export interface NodeLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+const silentLog: NodeLog = { info() {}, warn() {}, debug() {} };
+
+export interface PeerState {
+  mac: Mac;
+  name?: string;
+  addresses: AtmAddress[];
+  source: 'static' | 'discovery';
+  /** configured: the side this host takes on the link to this peer */
+  sideOverride?: 'user' | 'network';
+  /** the peer's announced role preference */
+  announcedRole?: RolePreference;
+  /** ms timestamp (scheduler clock) of the last announcement, for discovered peers */
+  lastSeen?: number;
+  /** our Q.2931 side on the link, once the link exists */
+  side?: 'user' | 'network';
+  link?: SaalLink;
+}
+
+export type NodeEvent =
+  | { kind: 'peer'; peer: Mac; change: 'discovered' | 'updated' | 'lost'; addresses: AtmAddress[] }
+  | { kind: 'link-state'; peer: Mac; state: string; established: boolean; reason?: string };
+
+export interface NodeCounters {
+  /** frames dropped before any layer took them, by reason (decode error code, not-for-us, unknown-vc, ...) */
+  drops: Record<string, number>;
+  framesIn: number;
+  framesOut: number;
+  discoveryIn: number;
+  discoveryOut: number;
+  dataIn: number;
+  dataOut: number;
+}
+
+export class CondisNode {
+  readonly name: string;
+  readonly mac: Mac;
+  readonly uni: UniHost;
+  readonly ndis: NdisHost;
+  readonly cm: UniCallManager;
+  readonly miniport: Miniport;
+  readonly addresses: AtmAddress[];
+  readonly options: NodeOptions;
+
+  private readonly etherType: number;
+  private readonly scheduler: SchedulerLike;
+  private readonly log: NodeLog;
+  private readonly mux: SaalMux;
+  private readonly peers = new Map<Mac, PeerState>();
+  private readonly dataPath: WireDataPath;
+  private readonly events = new Subject<NodeEvent>();
+  private readonly subs: Subscription[] = [];
+  private readonly counters_: NodeCounters = { drops: {}, framesIn: 0, framesOut: 0, discoveryIn: 0, discoveryOut: 0, dataIn: 0, dataOut: 0 };
+  private readonly stack: { dispose(): void };
+  private announceTimer?: Subscription;
+  private stopped = false;
+
+  constructor(opts: NodeOptions) {
+    this.options = opts;
+    this.name = opts.name;
+    this.miniport = opts.miniport;
+    this.mac = opts.miniport.mac;
+    this.addresses = opts.addresses;
+    this.etherType = opts.etherType ?? ETHERTYPE_CONDIS;
+    this.scheduler = opts.scheduler ?? asyncScheduler;
+    this.log = opts.log ?? silentLog;
+
+    this.mux = createSaalMux({
+      send: (peer, pdu) => this.sendSdu(peer, 0, VCI_SIGNALLING, pdu),
+      scheduler: this.scheduler,
+      params: opts.sscop,
+      name: opts.name,
+    });
+
+    this.uni = createUniHost({
+      resolve: (called) => this.resolve(called),
+      ownAddresses: opts.addresses,
+      timers: opts.uniTimers,
+      closeData: opts.closeData,
+      limits: opts.limits,
+      scheduler: this.scheduler,
+    });
+    this.subs.push(this.uni.indications$.subscribe((ind) => this.onUniIndication(ind)));
+
+    this.dataPath = new WireDataPath((path, data) => this.sendSdu(path.peer, path.vpi, path.vci, data), maxSdu(opts.miniport.mtu));
+    const stack = createNdisStack({
+      uni: this.uni,
+      dataPath: this.dataPath,
+      shape: opts.callManager.shape,
+      completion: opts.callManager.completion,
+      ownAddresses: opts.addresses,
+      scheduler: this.scheduler,
+      name: opts.name,
+    });
+    this.ndis = stack.ndis;
+    this.cm = stack.cm;
+    this.stack = stack;
+
+    this.subs.push(
+      opts.miniport.frames$.subscribe({
+        next: (frame) => this.onFrame(frame),
+        error: (e: unknown) => this.log.warn({ err: String(e) }, 'miniport failed'),
+      }),
+    );
+
+    for (const p of opts.peers) this.addPeer({ mac: p.mac, name: p.name, addresses: p.addresses, sideOverride: p.role, source: 'static' });
+    if (opts.discovery.enabled) this.announce();
+    if (opts.discovery.enabled || opts.peers.length > 0) {
+      // announcements, neighbour expiry, and retries of links that fell back to Idle share one cadence
+      this.announceTimer = interval(opts.discovery.intervalMs, this.scheduler).subscribe(() => {
+        if (opts.discovery.enabled) {
+          this.announce();
+          this.expirePeers();
+        }
+        this.retryLinks();
+      });
+    }
+  }
+
+  /** peer discoveries and link state changes, for the control socket */
+  get events$(): Observable<NodeEvent> {
+    return this.events.asObservable();
+  }
+
+  peerList(): PeerState[] {
+    return [...this.peers.values()];
+  }
+
+  counters(): NodeCounters {
+    return { ...this.counters_, drops: { ...this.counters_.drops } };
+  }
+
+  /** every SSCOP link's counters, by peer MAC */
+  sscopCounters() {
+    return this.mux.peers().map((p) => this.mux.link(p).counters());
+  }
+
+  dataPathCounters(): { activeVcs: number; paths: number; outstandingSends: number } {
+    return this.dataPath.counters();
+  }
+
+  /**
+   * Orderly shutdown: every call released with a normal cause, every SSCOP
+   * association ended (END / ENDAK), a farewell announcement (hold time 0),
+   * then timers stopped. Waits at most `graceMs` for the peers to answer.
+   */
+  async shutdown(graceMs = 2000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.announceTimer?.unsubscribe();
+    for (const c of this.uni.snapshot().calls) this.uni.release(c.call, { cause: 16 });
+    const deadline = Date.now() + graceMs;
+    while (this.uni.counters().calls > 0 && Date.now() < deadline) await sleep(20);
+    for (const p of this.peers.values()) if (p.link?.established) p.link.release();
+    while ([...this.peers.values()].some((p) => p.link && p.link.state !== 'Idle') && Date.now() < deadline) await sleep(20);
+    if (this.options.discovery.enabled) this.announce(0);
+    this.stack.dispose();
+    this.uni.dispose();
+    this.mux.dispose();
+    for (const s of this.subs) s.unsubscribe();
+    this.events.complete();
+  }
+
+  // ------------------------------------------------------------------ frames
+
+  private sendSdu(peer: Mac, vpi: number, vci: number, sdu: Buffer): void {
+    if (this.stopped && vci >= 32) return;
+    const frame = emitFrame({ dst: peer, src: this.mac, etherType: this.etherType, cell: cellHeader(vpi, vci), uu: 0, cpi: 0, sdu });
+    this.counters_.framesOut++;
+    this.options.capture?.('tx', vpi, vci, sdu);
+    this.miniport.send(frame);
+  }
+
+  private drop(reason: string): void {
+    this.counters_.drops[reason] = (this.counters_.drops[reason] ?? 0) + 1;
+  }
+
+  private onFrame(buf: Buffer): void {
+    this.counters_.framesIn++;
+    const r = parseFrame(buf, { etherType: this.etherType });
+    if (!r.ok) return this.drop(r.error.code);
+    const f = r.value;
+    if (f.src === this.mac) return this.drop('own-frame');
+    if (f.dst !== this.mac && f.dst !== BROADCAST_MAC) return this.drop('not-for-us');
+    this.options.capture?.('rx', f.cell.vpi, f.cell.vci, f.sdu);
+    if (f.cell.vpi === 0 && f.cell.vci === VCI_SIGNALLING) {
+      if (f.dst !== this.mac) return this.drop('signalling-broadcast');
+      const peer = this.peers.get(f.src) ?? this.learnPeer(f.src);
+      if (!peer) return this.drop('peer-limit');
+      this.ensureLink(peer).receive(Buffer.from(f.sdu));
+      return;
+    }
+    if (f.cell.vpi === 0 && f.cell.vci === VCI_DISCOVERY) return this.onAnnouncement(f.src, f.sdu);
+    if (f.dst !== this.mac) return this.drop('data-broadcast');
+    if (!this.dataPath.receive({ peer: f.src, vpi: f.cell.vpi, vci: f.cell.vci }, Buffer.from(f.sdu))) return this.drop('unknown-vc');
+    this.counters_.dataIn++;
+  }
+
+  // ------------------------------------------------------------------ peers, links, discovery
+
+  private resolve(called: AtmAddress): Mac | undefined {
+    for (const p of this.peers.values()) if (p.addresses.includes(called)) return p.mac;
+    return undefined;
+  }
+
+  /** a peer that spoke SSCOP to us before we heard of it (discovery off on its side, or a restart) */
+  private learnPeer(mac: Mac): PeerState | undefined {
+    if (this.options.limits?.peers !== undefined && this.peers.size >= this.options.limits.peers) return undefined;
+    return this.addPeer({ mac, addresses: [], source: 'discovery' });
+  }
+
+  private addPeer(p: PeerState): PeerState {
+    const peer: PeerState = { ...p, mac: p.mac.toLowerCase() };
+    this.peers.set(peer.mac, peer);
+    this.events.next({ kind: 'peer', peer: peer.mac, change: 'discovered', addresses: peer.addresses });
+    this.log.info({ peer: peer.mac, name: peer.name, addresses: peer.addresses, source: peer.source }, 'peer added');
+    this.ensureLink(peer).establish();
+    return peer;
+  }
+
+  /**
+   * Q.2931 side on the link to `peer` (WIRE.md "Roles on a link"), the same
+   * rule on both ends: a per-peer configured side, else this host's own
+   * preference, else the opposite of the peer's announced preference, else the
+   * lower MAC takes the network side.
+   */
+  private sideFor(peer: PeerState): 'user' | 'network' {
+    if (peer.sideOverride) return peer.sideOverride;
+    if (this.options.role !== 'auto') return this.options.role;
+    if (peer.announcedRole === 'network') return 'user';
+    if (peer.announcedRole === 'user') return 'network';
+    return compareMac(this.mac, peer.mac) < 0 ? 'network' : 'user';
+  }
+
+  private ensureLink(peer: PeerState): SaalLink {
+    if (peer.link) return peer.link;
+    const link = this.mux.link(peer.mac);
+    peer.link = link;
+    peer.side = this.sideFor(peer);
+    this.uni.attachLink(peer.mac, link, peer.side);
+    this.subs.push(
+      link.signals$.subscribe((s) => {
+        if (s.kind === 'establish-confirm' || s.kind === 'establish-indication') {
+          this.log.info({ peer: peer.mac, name: peer.name, side: peer.side }, 'link up (SSCOP Data Transfer Ready)');
+          this.events.next({ kind: 'link-state', peer: peer.mac, state: link.state, established: true });
+        } else if (s.kind === 'release-indication' || s.kind === 'release-confirm') {
+          const reason = s.kind === 'release-indication' ? s.reason : 'released';
+          this.log.warn({ peer: peer.mac, name: peer.name, reason }, 'link down');
+          this.events.next({ kind: 'link-state', peer: peer.mac, state: link.state, established: false, reason });
+        }
+      }),
+    );
+    return link;
+  }
+
+  private announce(holdTimeMs = this.options.discovery.holdTimeMs): void {
+    const sdu = emitAnnouncement({
+      version: 1,
+      mac: this.mac,
+      role: this.options.role,
+      holdTimeS: Math.min(0xffff, Math.round(holdTimeMs / 1000)),
+      addresses: this.addresses,
+    });
+    this.counters_.discoveryOut++;
+    this.sendSdu(BROADCAST_MAC, 0, VCI_DISCOVERY, sdu);
+  }
+
+  private onAnnouncement(src: Mac, sdu: Buffer): void {
+    const r = parseAnnouncement(sdu);
+    if (!r.ok) return this.drop(r.error.code);
+    const a = r.value;
+    if (a.mac !== src) return this.drop('discovery-mac-mismatch');
+    this.counters_.discoveryIn++;
+    const now = this.scheduler.now();
+    const known = this.peers.get(src);
+    if (a.holdTimeS === 0) {
+      // the peer is leaving: forget its addresses; SSCOP tells us about the link itself
+      if (known && known.source === 'discovery') {
+        known.addresses = [];
+        this.events.next({ kind: 'peer', peer: src, change: 'lost', addresses: [] });
+      }
+      return;
+    }
+    if (!known) {
+      if (this.options.limits?.peers !== undefined && this.peers.size >= this.options.limits.peers) return this.drop('peer-limit');
+      this.addPeer({ mac: src, addresses: a.addresses, source: 'discovery', announcedRole: a.role, lastSeen: now });
+      return;
+    }
+    known.lastSeen = now;
+    const merged = known.source === 'static' ? [...new Set([...known.addresses, ...a.addresses])] : a.addresses;
+    if (merged.join() !== known.addresses.join()) {
+      known.addresses = merged;
+      this.events.next({ kind: 'peer', peer: src, change: 'updated', addresses: merged });
+    }
+    // a peer that came back (restart): its announcement is our cue to re-establish at once
+    if (known.link && !known.link.established && known.link.state === 'Idle') known.link.establish();
+  }
+
+  private expirePeers(): void {
+    const now = this.scheduler.now();
+    for (const p of this.peers.values()) {
+      if (p.source !== 'discovery' || p.lastSeen === undefined || p.addresses.length === 0) continue;
+      if (now - p.lastSeen > this.options.discovery.holdTimeMs) {
+        p.addresses = [];
+        this.events.next({ kind: 'peer', peer: p.mac, change: 'lost', addresses: [] });
+      }
+    }
+  }
+
+  /** links to static peers (and peers still announcing) that fell back to Idle are tried again */
+  private retryLinks(): void {
+    for (const p of this.peers.values()) {
+      if (!p.link || p.link.state !== 'Idle') continue;
+      if (p.source === 'static' || p.addresses.length > 0) p.link.establish();
+    }
+  }
+
+  private onUniIndication(ind: UniIndication): void {
+    if (ind.kind === 'protocol-error') this.log.warn({ peer: ind.peer, cause: ind.cause }, ind.message);
+    else if (ind.kind === 'link-down' || ind.kind === 'restart') this.log.info({ ...ind }, `uni ${ind.kind}`);
+    else this.log.debug({ ...ind, closeData: undefined }, `uni ${ind.kind}`);
+  }
+}
+
+/**
+ * NDIS's miniport half on real frames: an activated VC owns its paths (peer
+ * MAC + VPI/VCI); a send fans out to every path (a multipoint root reaches
+ * each leaf link); a received frame finds its VC by path.
+ */
+class WireDataPath implements NdisDataPath {
+  private readonly byVc = new Map<number, VcPath[]>();
+  private readonly byPath = new Map<string, number>();
+  private readonly rx = new Subject<DataPathReceive>();
+  readonly receive$ = this.rx.asObservable();
+  private outstanding = 0;
+
+  constructor(
+    private readonly sendSdu: (path: VcPath, data: Buffer) => void,
+    private readonly maxSdu: number,
+  ) {}
+
+  private static key(p: VcPath): string {
+    return `${p.peer}/${p.vpi}/${p.vci}`;
+  }
+
+  activate(vc: number, paths: VcPath[]): number {
+    this.unbind(vc);
+    this.byVc.set(vc, [...paths]);
+    for (const p of paths) this.byPath.set(WireDataPath.key(p), vc);
+    return NdisStatus.SUCCESS;
+  }
+
+  deactivate(vc: number): number {
+    this.unbind(vc);
+    return NdisStatus.SUCCESS;
+  }
+
+  private unbind(vc: number): void {
+    const old = this.byVc.get(vc);
+    if (!old) return;
+    for (const p of old) if (this.byPath.get(WireDataPath.key(p)) === vc) this.byPath.delete(WireDataPath.key(p));
+    this.byVc.delete(vc);
+  }
+
+  send(vc: number, data: Buffer): Promise<number> {
+    const paths = this.byVc.get(vc);
+    if (!paths) return Promise.resolve(NdisStatus.VC_NOT_ACTIVATED);
+    if (data.length > this.maxSdu) return Promise.resolve(NdisStatus.INVALID_LENGTH);
+    this.outstanding++;
+    for (const p of paths) this.sendSdu(p, data);
+    // the frame is handed to the device: the send completes on the next turn, as a miniport's would
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        this.outstanding--;
+        resolve(NdisStatus.SUCCESS);
+      }),
+    );
+  }
+
+  /** false: no active VC owns that path */
+  receive(path: VcPath, data: Buffer): boolean {
+    if (!this.byPath.has(WireDataPath.key(path))) return false;
+    this.rx.next({ path, data });
+    return true;
+  }
+
+  counters(): { activeVcs: number; paths: number; outstandingSends: number } {
+    return { activeVcs: this.byVc.size, paths: this.byPath.size, outstandingSends: this.outstanding };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
