@@ -1,0 +1,835 @@
+/**
+ * The Q.2931/Q.2971 call manager: the ProtocolCm* side of CoNDIS translated to
+ * the UniHost contract (condis.md §2.8). One class serves both shapes: as a
+ * stand-alone CM it uses the Ndis*Cm* functions and NDIS drives the miniport;
+ * as an integrated miniport call manager (MCM) it uses NdisMCm* and drives its
+ * own miniport half (the data path) itself.
+ *
+ * `completion: 'sync'` answers every request that can finish at once with its
+ * final status (open AF, SAP registration, drop party, close call...);
+ * 'pending' answers PENDING and completes on a later turn. Make call and add
+ * party always pend: they wait for the network.
+ */
+import { asapScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import type { AtmAddress, CallId, PartyId, PeerId, UniError, UniHost, UniIndication, VcPath } from '../uni/api.js';
+import type { CallManagerHandlers, CallManagerShape, NdisCmApi, NdisMcmApi } from './cm-interface.js';
+import { isPending, type MaybePending, type NdisDataPath } from './datapath.js';
+import type { Context } from './indications.js';
+import type { NdisHost } from './ndis.js';
+import { NdisStatus, causeFromStatus, failureFromCause, statusFromCause } from './status.js';
+import {
+  CallFlags,
+  Q2931_AF,
+  SAP_TYPE_ATM,
+  cloneCallParameters,
+  q2931CallParameters,
+  type CoAddressFamily,
+  type CoCallParameters,
+  type CoSap,
+  type NdisAfHandle,
+  type NdisPartyHandle,
+  type NdisSapHandle,
+  type NdisVcHandle,
+} from './types.js';
+
+const S = NdisStatus;
+
+export interface CallManagerOptions {
+  shape: CallManagerShape;
+  completion: 'sync' | 'pending';
+  /** the addresses this host answers to (SAPs must name one of them, or "*") */
+  ownAddresses: AtmAddress[];
+  /** does the medium support QoS changes (R79); default false */
+  qos?: boolean;
+  scheduler?: SchedulerLike;
+}
+
+interface CmAf {
+  kind: 'af';
+  afH: NdisAfHandle;
+  saps: Set<CmSap>;
+  vcs: Set<CmVc>;
+}
+
+interface CmSap {
+  kind: 'sap';
+  sapH: NdisSapHandle;
+  af: CmAf;
+  sap: CoSap;
+}
+
+interface CmParty {
+  kind: 'party';
+  partyH: NdisPartyHandle;
+  vc: CmVc;
+  uniParty?: PartyId;
+  peer?: PeerId;
+  /** gone: the network already dropped it (incoming drop or close); only the client's drop is awaited */
+  state: 'adding' | 'connected' | 'dropping' | 'gone';
+  params: CoCallParameters;
+}
+
+type VcPhase =
+  | 'idle'
+  | 'making' // SETUP sent
+  | 'activating-out' // CONNECT received, activating
+  | 'offered' // incoming call dispatched to the client
+  | 'accepted' // CONNECT sent
+  | 'connected'
+  | 'released' // network side gone, waiting for the client's close
+  | 'closing'; // our RELEASE sent, waiting for RELEASE COMPLETE
+
+interface CmVc {
+  kind: 'vc';
+  vcH?: NdisVcHandle;
+  af?: CmAf;
+  dir: 'out' | 'in';
+  phase: VcPhase;
+  call?: CallId;
+  peer?: PeerId;
+  multipoint: boolean;
+  parties: Map<NdisPartyHandle, CmParty>;
+  params?: CoCallParameters;
+  /** the party named in a make-call (multipoint) */
+  firstParty?: CmParty;
+  sap?: CmSap;
+  active: boolean;
+  closePending: boolean;
+  deleteAfterClose: boolean;
+  signalling?: boolean;
+}
+
+/** The shape-specific NDIS functions the call manager needs, under one set of names. */
+interface CmOps {
+  openAfComplete(st: NdisStatus, h: NdisAfHandle, ctx: Context): void;
+  closeAfComplete(st: NdisStatus, h: NdisAfHandle): void;
+  registerSapComplete(st: NdisStatus, h: NdisSapHandle, ctx: Context): void;
+  deregisterSapComplete(st: NdisStatus, h: NdisSapHandle): void;
+  createVc(af: NdisAfHandle, ctx: Context): { status: NdisStatus; vcHandle?: NdisVcHandle };
+  deleteVc(h: NdisVcHandle): NdisStatus;
+  makeCallComplete(st: NdisStatus, h: NdisVcHandle, ph: NdisPartyHandle | undefined, ctx: Context | undefined, p: CoCallParameters): void;
+  dispatchIncomingCall(sh: NdisSapHandle, h: NdisVcHandle, p: CoCallParameters): NdisStatus;
+  dispatchCallConnected(h: NdisVcHandle): void;
+  addPartyComplete(st: NdisStatus, ph: NdisPartyHandle, ctx: Context | undefined, p: CoCallParameters): void;
+  dropPartyComplete(st: NdisStatus, ph: NdisPartyHandle): void;
+  dispatchIncomingDropParty(st: NdisStatus, ph: NdisPartyHandle, d: Buffer | undefined): void;
+  closeCallComplete(st: NdisStatus, h: NdisVcHandle, ph: NdisPartyHandle | undefined): void;
+  dispatchIncomingCloseCall(st: NdisStatus, h: NdisVcHandle, d: Buffer | undefined): void;
+  modifyQoSComplete(st: NdisStatus, h: NdisVcHandle, p: CoCallParameters): void;
+  dispatchQoSChange(h: NdisVcHandle, p: CoCallParameters): void;
+  notifyCloseAf(h: NdisAfHandle): NdisStatus;
+}
+
+function uniStatus(e: UniError): NdisStatus {
+  switch (e.code) {
+    case 'no-route':
+      return S.NO_ROUTE_TO_DESTINATION;
+    case 'link-down':
+      return S.DEST_OUT_OF_ORDER;
+    case 'limit':
+      return S.RESOURCES;
+    case 'close-data-not-allowed':
+    case 'close-data-too-long':
+      return S.INVALID_DATA;
+    case 'not-multipoint':
+      return S.NOT_SUPPORTED;
+    default:
+      return S.FAILURE;
+  }
+}
+
+export class UniCallManager implements CallManagerHandlers {
+  readonly shape: CallManagerShape;
+  readonly completion: 'sync' | 'pending';
+  /** the NDIS functions of this shape, for callers that want to exercise them directly */
+  readonly cmApi?: NdisCmApi;
+  readonly mcmApi?: NdisMcmApi;
+  private readonly ops: CmOps;
+  private readonly scheduler: SchedulerLike;
+  private readonly dataPath: NdisDataPath;
+  private readonly afs = new Set<CmAf>();
+  private readonly saps = new Set<CmSap>();
+  private readonly vcs = new Set<CmVc>();
+  private readonly byCall = new Map<CallId, CmVc>();
+  private readonly sub: Subscription;
+  private signallingVc?: NdisVcHandle;
+  /** statuses the CM answered for AF registration (R84 evidence) */
+  readonly registration: NdisStatus;
+
+  constructor(
+    private readonly ndis: NdisHost,
+    private readonly uni: UniHost,
+    private readonly opts: CallManagerOptions,
+  ) {
+    this.shape = opts.shape;
+    this.completion = opts.completion;
+    this.scheduler = opts.scheduler ?? asapScheduler;
+    this.dataPath = ndis.dataPath;
+    if (opts.shape === 'cm') {
+      const api = ndis.registerCallManager(this, 'cm');
+      this.cmApi = api;
+      this.ops = {
+        openAfComplete: api.NdisCmOpenAddressFamilyComplete,
+        closeAfComplete: api.NdisCmCloseAddressFamilyComplete,
+        registerSapComplete: api.NdisCmRegisterSapComplete,
+        deregisterSapComplete: api.NdisCmDeregisterSapComplete,
+        createVc: api.NdisCoCreateVc,
+        deleteVc: api.NdisCoDeleteVc,
+        makeCallComplete: api.NdisCmMakeCallComplete,
+        dispatchIncomingCall: api.NdisCmDispatchIncomingCall,
+        dispatchCallConnected: api.NdisCmDispatchCallConnected,
+        addPartyComplete: api.NdisCmAddPartyComplete,
+        dropPartyComplete: api.NdisCmDropPartyComplete,
+        dispatchIncomingDropParty: (st, ph, d) => api.NdisCmDispatchIncomingDropParty(st, ph, d, d?.length ?? 0),
+        closeCallComplete: api.NdisCmCloseCallComplete,
+        dispatchIncomingCloseCall: (st, h, d) => api.NdisCmDispatchIncomingCloseCall(st, h, d, d?.length ?? 0),
+        modifyQoSComplete: api.NdisCmModifyCallQoSComplete,
+        dispatchQoSChange: api.NdisCmDispatchIncomingCallQoSChange,
+        notifyCloseAf: api.NdisCmNotifyCloseAddressFamily,
+      };
+      // the CM's own signalling VC: no AF, only the miniport learns of it (R9)
+      const sig: CmVc = this.newVc('out');
+      sig.signalling = true;
+      const r = api.NdisCoCreateVc(undefined, sig);
+      if (r.status === S.SUCCESS) {
+        this.signallingVc = r.vcHandle;
+        sig.vcH = r.vcHandle;
+      }
+      this.registration = api.NdisCmRegisterAddressFamilyEx(Q2931_AF);
+    } else {
+      const api = ndis.registerCallManager(this, 'mcm');
+      this.mcmApi = api;
+      this.ops = {
+        openAfComplete: api.NdisMCmOpenAddressFamilyComplete,
+        closeAfComplete: api.NdisMCmCloseAddressFamilyComplete,
+        registerSapComplete: api.NdisMCmRegisterSapComplete,
+        deregisterSapComplete: api.NdisMCmDeregisterSapComplete,
+        createVc: api.NdisMCmCreateVc,
+        deleteVc: api.NdisMCmDeleteVc,
+        makeCallComplete: api.NdisMCmMakeCallComplete,
+        dispatchIncomingCall: api.NdisMCmDispatchIncomingCall,
+        dispatchCallConnected: api.NdisMCmDispatchCallConnected,
+        addPartyComplete: api.NdisMCmAddPartyComplete,
+        dropPartyComplete: api.NdisMCmDropPartyComplete,
+        dispatchIncomingDropParty: (st, ph, d) => api.NdisMCmDispatchIncomingDropParty(st, ph, d, d?.length ?? 0),
+        closeCallComplete: api.NdisMCmCloseCallComplete,
+        dispatchIncomingCloseCall: (st, h, d) => api.NdisMCmDispatchIncomingCloseCall(st, h, d, d?.length ?? 0),
+        modifyQoSComplete: api.NdisMCmModifyCallQoSComplete,
+        dispatchQoSChange: api.NdisMCmDispatchIncomingCallQoSChange,
+        notifyCloseAf: api.NdisMCmNotifyCloseAddressFamily,
+      };
+      this.registration = api.NdisMCmRegisterAddressFamilyEx(Q2931_AF);
+    }
+    this.sub = this.uni.indications$.subscribe((i) => this.onUni(i));
+  }
+
+  /** the CM's signalling VC (stand-alone CM only; an MCM's are internal) */
+  get signallingVcHandle(): NdisVcHandle | undefined {
+    return this.signallingVc;
+  }
+
+  dispose(): void {
+    this.sub.unsubscribe();
+  }
+
+  liveContexts(): number {
+    let parties = 0;
+    let vcs = 0;
+    for (const v of this.vcs) {
+      if (!v.signalling) vcs++;
+      parties += v.parties.size;
+    }
+    return this.afs.size + this.saps.size + vcs + parties;
+  }
+
+  /** ask every client of an AF to close it (unbinding / halting) */
+  notifyCloseAf(afH: NdisAfHandle): NdisStatus {
+    return this.ops.notifyCloseAf(afH);
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private later(fn: () => void): void {
+    this.scheduler.schedule(fn);
+  }
+
+  /** run `fn(status)` now for a final status, or when a pending one settles */
+  private when(r: MaybePending, fn: (st: NdisStatus) => void): void {
+    if (isPending(r)) void r.then(fn);
+    else fn(r);
+  }
+
+  private newVc(dir: 'out' | 'in', af?: CmAf): CmVc {
+    return { kind: 'vc', dir, phase: 'idle', multipoint: false, parties: new Map(), active: false, closePending: false, deleteAfterClose: false, ...(af ? { af } : {}) };
+  }
+
+  private paramsWithPaths(base: CoCallParameters, paths: VcPath[]): CoCallParameters {
+    const p = cloneCallParameters(base);
+    p.mediaParameters = { ...(p.mediaParameters ?? { flags: 0, receivePriority: 0, receiveSizeHint: 0 }), mediaSpecific: { paths: paths.map((x) => ({ ...x })) } };
+    return p;
+  }
+
+  /** activate (or re-activate) the VC with these parameters: CM through NDIS, MCM through its own miniport half */
+  private activate(v: CmVc, params: CoCallParameters): MaybePending {
+    const h = v.vcH!;
+    if (this.shape === 'cm') {
+      const st = this.cmApi!.NdisCmActivateVc(h, params);
+      if (st !== S.PENDING) return st;
+      return new Promise((resolve) => {
+        this.activationWaiters.set(v, resolve);
+      });
+    }
+    const r = this.dataPath.activate(h, params.mediaParameters?.mediaSpecific?.paths ?? [], params);
+    const finish = (st: NdisStatus): NdisStatus => (st === S.SUCCESS ? this.mcmApi!.NdisMCmActivateVc(h, params) : st);
+    return isPending(r) ? r.then(finish) : finish(r);
+  }
+
+  private readonly activationWaiters = new Map<CmVc, (st: NdisStatus) => void>();
+  private readonly deactivationWaiters = new Map<CmVc, (st: NdisStatus) => void>();
+
+  private deactivate(v: CmVc): MaybePending {
+    const h = v.vcH!;
+    if (!v.active) return S.SUCCESS;
+    v.active = false;
+    if (this.shape === 'cm') {
+      const st = this.cmApi!.NdisCmDeactivateVc(h);
+      if (st !== S.PENDING) return S.SUCCESS;
+      return new Promise((resolve) => this.deactivationWaiters.set(v, resolve));
+    }
+    const r = this.dataPath.deactivate(h);
+    const finish = (): NdisStatus => {
+      this.mcmApi!.NdisMCmDeactivateVc(h);
+      return S.SUCCESS;
+    };
+    return isPending(r) ? r.then(finish) : finish();
+  }
+
+  /** re-program the VC after its set of paths changed (party added or dropped); a failure keeps the old paths (R17) */
+  private refreshPaths(v: CmVc): void {
+    if (!v.active || v.call === undefined || !v.params) return;
+    const params = this.paramsWithPaths(v.params, this.uni.paths(v.call));
+    this.when(this.activate(v, params), (st) => {
+      if (st === S.SUCCESS) v.params = params;
+    });
+  }
+
+  private forgetCall(v: CmVc): void {
+    if (v.call !== undefined && this.byCall.get(v.call) === v) this.byCall.delete(v.call);
+    v.call = undefined;
+  }
+
+  private freeVc(v: CmVc): void {
+    this.forgetCall(v);
+    v.parties.clear();
+    this.vcs.delete(v);
+    v.af?.vcs.delete(v);
+  }
+
+  /** CM-created VC after its call ended: deactivate and delete it on a later turn (after the client saw its completion) */
+  private retireIncomingVc(v: CmVc): void {
+    this.later(() =>
+      this.when(this.deactivate(v), () => {
+        const st = this.ops.deleteVc(v.vcH!);
+        if (st === S.SUCCESS) this.freeVc(v);
+        else this.later(() => this.retireIncomingVc(v)); // client still busy (R13): try again
+      }),
+    );
+  }
+
+  private closeDataCheck(peer: PeerId | undefined, closeData: Buffer | undefined): NdisStatus {
+    if (!closeData || peer === undefined) return S.SUCCESS;
+    const pol = this.uni.closeDataPolicy(peer);
+    if (!pol.allowed || closeData.length > pol.maxOctets) return S.INVALID_DATA;
+    return S.SUCCESS;
+  }
+
+  // ------------------------------------------------------------------ AF and SAP
+
+  ProtocolCmOpenAf(af: CoAddressFamily, afH: NdisAfHandle): { status: NdisStatus; callMgrAfContext?: Context } {
+    if (af.addressFamily !== Q2931_AF.addressFamily) return { status: S.FAILURE };
+    const ctx: CmAf = { kind: 'af', afH, saps: new Set(), vcs: new Set() };
+    this.afs.add(ctx);
+    if (this.completion === 'sync') return { status: S.SUCCESS, callMgrAfContext: ctx };
+    this.later(() => this.ops.openAfComplete(S.SUCCESS, afH, ctx));
+    return { status: S.PENDING, callMgrAfContext: ctx };
+  }
+
+  ProtocolCmCloseAf(ctx: Context): NdisStatus {
+    const af = ctx as CmAf;
+    if (af.saps.size > 0 || af.vcs.size > 0) return S.NOT_ACCEPTED;
+    this.afs.delete(af);
+    if (this.completion === 'sync') return S.SUCCESS;
+    this.later(() => this.ops.closeAfComplete(S.SUCCESS, af.afH));
+    return S.PENDING;
+  }
+
+  ProtocolCmNotifyCloseAfComplete(_status: NdisStatus, _ctx: Context): void {}
+
+  ProtocolCmRegisterSap(ctx: Context, sap: CoSap, sapH: NdisSapHandle): { status: NdisStatus; callMgrSapContext?: Context } {
+    const af = ctx as CmAf;
+    // R82: a format we do not understand, an address that is not ours, or one another client holds
+    if (sap.sapType !== SAP_TYPE_ATM || !sap.sap || typeof sap.sap.address !== 'string') return { status: S.INVALID_DATA };
+    if (sap.sap.address !== '*' && !this.opts.ownAddresses.includes(sap.sap.address)) return { status: S.INVALID_DATA };
+    for (const s of this.saps) if (s.sap.sap.address === sap.sap.address) return { status: S.INVALID_DATA };
+    const rec: CmSap = { kind: 'sap', sapH, af, sap };
+    this.saps.add(rec);
+    af.saps.add(rec);
+    if (this.completion === 'sync') return { status: S.SUCCESS, callMgrSapContext: rec };
+    this.later(() => this.ops.registerSapComplete(S.SUCCESS, sapH, rec));
+    return { status: S.PENDING, callMgrSapContext: rec };
+  }
+
+  ProtocolCmDeregisterSap(ctx: Context): NdisStatus {
+    const s = ctx as CmSap;
+    this.saps.delete(s);
+    s.af.saps.delete(s);
+    if (this.completion === 'sync') return S.SUCCESS;
+    this.later(() => this.ops.deregisterSapComplete(S.SUCCESS, s.sapH));
+    return S.PENDING;
+  }
+
+  // ------------------------------------------------------------------ VCs
+
+  ProtocolCoCreateVc(ctx: Context, vcH: NdisVcHandle): { status: NdisStatus; callMgrVcContext?: Context } {
+    const af = ctx as CmAf;
+    const v = this.newVc('out', af);
+    v.vcH = vcH;
+    this.vcs.add(v);
+    af.vcs.add(v);
+    return { status: S.SUCCESS, callMgrVcContext: v };
+  }
+
+  ProtocolCoDeleteVc(ctx: Context): NdisStatus {
+    const v = ctx as CmVc;
+    if (v.phase !== 'idle' || v.parties.size > 0) return S.NOT_ACCEPTED;
+    this.freeVc(v);
+    return S.SUCCESS;
+  }
+
+  ProtocolCmActivateVcComplete(status: NdisStatus, ctx: Context, _params: CoCallParameters): void {
+    const v = ctx as CmVc;
+    const w = this.activationWaiters.get(v);
+    this.activationWaiters.delete(v);
+    w?.(status);
+  }
+
+  ProtocolCmDeactivateVcComplete(status: NdisStatus, ctx: Context): void {
+    const v = ctx as CmVc;
+    const w = this.deactivationWaiters.get(v);
+    this.deactivationWaiters.delete(v);
+    w?.(status);
+  }
+
+  // ------------------------------------------------------------------ outgoing calls
+
+  ProtocolCmMakeCall(ctx: Context, params: CoCallParameters, partyH: NdisPartyHandle | undefined): { status: NdisStatus; callMgrPartyContext?: Context } {
+    const v = ctx as CmVc;
+    if (v.phase !== 'idle') return { status: S.FAILURE };
+    const q = params.callMgrParameters?.callMgrSpecific;
+    if (!q?.calledParty) return { status: S.INVALID_ADDRESS };
+    const multipoint = partyH !== undefined;
+    const r = this.uni.setup({
+      called: q.calledParty,
+      multipoint,
+      ...(q.callingParty ? { calling: q.callingParty } : this.opts.ownAddresses[0] ? { calling: this.opts.ownAddresses[0] } : {}),
+      ...(q.uu ? { uu: q.uu } : {}),
+    });
+    if (!r.ok) return { status: uniStatus(r.error) };
+    v.phase = 'making';
+    v.multipoint = multipoint;
+    v.call = r.value.call;
+    v.params = cloneCallParameters(params);
+    v.params.flags |= multipoint ? CallFlags.MULTIPOINT_VC : 0;
+    this.byCall.set(r.value.call, v);
+    let party: CmParty | undefined;
+    if (partyH !== undefined) {
+      party = { kind: 'party', partyH, vc: v, state: 'adding', params: cloneCallParameters(params), ...(r.value.party !== undefined ? { uniParty: r.value.party } : {}) };
+      v.parties.set(partyH, party);
+      v.firstParty = party;
+    }
+    return { status: S.PENDING, ...(party ? { callMgrPartyContext: party } : {}) };
+  }
+
+  private makeCallFailed(v: CmVc, status: NdisStatus): void {
+    const party = v.firstParty;
+    this.forgetCall(v);
+    v.parties.clear();
+    v.firstParty = undefined;
+    v.multipoint = false;
+    const params = v.params ?? { flags: 0 };
+    this.when(this.deactivate(v), () => {
+      v.phase = 'idle';
+      this.ops.makeCallComplete(status, v.vcH!, party?.partyH, undefined, params);
+    });
+  }
+
+  private onConnected(v: CmVc, i: Extract<UniIndication, { kind: 'connected' }>): void {
+    v.phase = 'activating-out';
+    v.peer = i.vc.peer;
+    const party = v.firstParty;
+    if (party) {
+      party.peer = i.vc.peer;
+      if (i.party !== undefined) party.uniParty = i.party;
+    }
+    const params = this.paramsWithPaths(v.params!, [i.vc]);
+    const requested = cloneCallParameters(params);
+    this.when(this.activate(v, params), (st) => {
+      if (v.phase !== 'activating-out') return; // released meanwhile: handled there
+      if (st !== S.SUCCESS) {
+        // R16/R19: the miniport refused the parameters; nothing is sent on the VC, the call is cleared
+        if (v.call !== undefined) this.uni.release(v.call, { cause: causeFromStatus(st) });
+        this.makeCallFailed(v, st);
+        return;
+      }
+      v.active = true;
+      // R18/R26: the miniport may have rounded the flow; report what is in force
+      const changed = JSON.stringify(params.callMgrParameters) !== JSON.stringify(requested.callMgrParameters);
+      if (changed) params.flags |= CallFlags.CALL_PARAMETERS_CHANGED;
+      v.params = params;
+      v.phase = 'connected';
+      if (party) party.state = 'connected';
+      this.ops.makeCallComplete(S.SUCCESS, v.vcH!, party?.partyH, party, cloneCallParameters(params));
+    });
+  }
+
+  // ------------------------------------------------------------------ incoming calls
+
+  private onSetup(i: Extract<UniIndication, { kind: 'setup' }>): void {
+    let sap: CmSap | undefined;
+    for (const s of this.saps) if (s.sap.sap.address === i.params.called) sap = s;
+    if (!sap) for (const s of this.saps) if (s.sap.sap.address === '*') sap = s;
+    if (!sap) {
+      this.uni.reject(i.call, 88); // incompatible destination: nobody listens
+      return;
+    }
+    const v = this.newVc('in', sap.af);
+    this.vcs.add(v);
+    sap.af.vcs.add(v);
+    const r = this.ops.createVc(sap.af.afH, v);
+    if (r.status !== S.SUCCESS) {
+      this.vcs.delete(v);
+      sap.af.vcs.delete(v);
+      this.uni.reject(i.call, 47);
+      return;
+    }
+    v.vcH = r.vcHandle;
+    v.sap = sap;
+    v.call = i.call;
+    v.peer = i.peer;
+    v.phase = 'offered';
+    this.byCall.set(i.call, v);
+    const base = q2931CallParameters(i.params.called, { ...(i.params.calling ? { calling: i.params.calling } : {}), ...(i.params.uu ? { uu: i.params.uu } : {}) });
+    const params = this.paramsWithPaths(base, [i.vc]);
+    // R30: create VC -> activate -> dispatch
+    this.when(this.activate(v, params), (st) => {
+      if (v.phase !== 'offered' || v.call === undefined) {
+        if (st === S.SUCCESS) v.active = true;
+        return;
+      }
+      if (st !== S.SUCCESS) {
+        this.uni.reject(v.call, causeFromStatus(st));
+        this.forgetCall(v);
+        v.phase = 'idle';
+        this.retireIncomingVc(v);
+        return;
+      }
+      v.active = true;
+      v.params = params;
+      const ans = this.ops.dispatchIncomingCall(sap!.sapH, v.vcH!, cloneCallParameters(params));
+      if (ans !== S.PENDING) this.incomingAnswered(v, ans, params); // R32: a final answer is not completed again
+    });
+  }
+
+  ProtocolCmIncomingCallComplete(status: NdisStatus, ctx: Context, params: CoCallParameters): void {
+    this.incomingAnswered(ctx as CmVc, status, params);
+  }
+
+  private incomingAnswered(v: CmVc, status: NdisStatus, params: CoCallParameters): void {
+    if (v.phase !== 'offered') return; // the remote gave up meanwhile; the incoming close is already out
+    if (status === S.SUCCESS && params.flags & CallFlags.CALL_PARAMETERS_CHANGED) {
+      // R35: we cannot carry changed parameters back on this network: refuse and close instead of connecting
+      if (v.call !== undefined) this.uni.reject(v.call, 73);
+      this.forgetCall(v);
+      v.phase = 'released';
+      this.ops.dispatchIncomingCloseCall(S.NOT_SUPPORTED, v.vcH!, undefined);
+      return;
+    }
+    if (status === S.SUCCESS) {
+      v.phase = 'accepted';
+      if (v.call !== undefined) {
+        const r = this.uni.accept(v.call);
+        if (!r.ok) {
+          this.forgetCall(v);
+          v.phase = 'released';
+          this.ops.dispatchIncomingCloseCall(uniStatus(r.error), v.vcH!, undefined);
+        }
+      }
+      return;
+    }
+    // R34: rejected: signal it, deactivate, delete
+    if (v.call !== undefined) this.uni.reject(v.call, causeFromStatus(status));
+    this.forgetCall(v);
+    v.phase = 'idle';
+    this.retireIncomingVc(v);
+  }
+
+  // ------------------------------------------------------------------ multipoint
+
+  ProtocolCmAddParty(ctx: Context, params: CoCallParameters, partyH: NdisPartyHandle): { status: NdisStatus; callMgrPartyContext?: Context } {
+    const v = ctx as CmVc;
+    if (!v.multipoint || v.phase !== 'connected' || v.call === undefined) return { status: S.NOT_SUPPORTED };
+    const called = params.callMgrParameters?.callMgrSpecific?.calledParty;
+    if (!called) return { status: S.INVALID_ADDRESS };
+    const r = this.uni.addParty(v.call, { called });
+    if (!r.ok) return { status: uniStatus(r.error) };
+    const party: CmParty = { kind: 'party', partyH, vc: v, uniParty: r.value, state: 'adding', params: cloneCallParameters(params) };
+    v.parties.set(partyH, party);
+    return { status: S.PENDING, callMgrPartyContext: party };
+  }
+
+  private partyOf(v: CmVc, uniParty: PartyId): CmParty | undefined {
+    for (const p of v.parties.values()) if (p.uniParty === uniParty) return p;
+    return undefined;
+  }
+
+  ProtocolCmDropParty(ctx: Context, closeData: Buffer | undefined, _size: number): NdisStatus {
+    const p = ctx as CmParty;
+    const v = p.vc;
+    if (p.state === 'gone') {
+      // the network already dropped it (incoming drop / close): no signalling, just free the state
+      v.parties.delete(p.partyH);
+      if (this.completion === 'sync') return S.SUCCESS;
+      this.later(() => this.ops.dropPartyComplete(S.SUCCESS, p.partyH));
+      return S.PENDING;
+    }
+    if (p.state !== 'connected' || v.call === undefined || p.uniParty === undefined) return S.FAILURE;
+    // R45: close data the link cannot carry: refuse before anything goes out
+    const cd = this.closeDataCheck(p.peer, closeData);
+    if (cd !== S.SUCCESS) return cd;
+    const r = this.uni.dropParty(v.call, p.uniParty, closeData ? { closeData } : {});
+    if (!r.ok) return uniStatus(r.error);
+    if (this.completion === 'sync') {
+      // R47: dropped, close data sent (DROP PARTY is out), per-party state freed
+      v.parties.delete(p.partyH);
+      this.refreshPaths(v);
+      return S.SUCCESS;
+    }
+    p.state = 'dropping';
+    return S.PENDING;
+  }
+
+  private onPartyAdded(v: CmVc, i: Extract<UniIndication, { kind: 'party-added' }>): void {
+    const p = this.partyOf(v, i.party);
+    if (!p || p.state !== 'adding') return;
+    p.peer = i.vc.peer;
+    const params = this.paramsWithPaths(v.params!, this.uni.paths(v.call!));
+    this.when(this.activate(v, params), (st) => {
+      if (v.parties.get(p.partyH) !== p || p.state !== 'adding') return;
+      if (st !== S.SUCCESS) {
+        if (v.call !== undefined && p.uniParty !== undefined) this.uni.dropParty(v.call, p.uniParty, { cause: causeFromStatus(st) });
+        v.parties.delete(p.partyH);
+        this.ops.addPartyComplete(st, p.partyH, undefined, p.params);
+        return;
+      }
+      v.params = params;
+      p.state = v.phase === 'released' ? 'gone' : 'connected';
+      this.ops.addPartyComplete(S.SUCCESS, p.partyH, p, cloneCallParameters(p.params));
+    });
+  }
+
+  private onPartyRejected(v: CmVc, i: Extract<UniIndication, { kind: 'party-rejected' }>): void {
+    const p = this.partyOf(v, i.party);
+    if (!p || p.state !== 'adding') return;
+    v.parties.delete(p.partyH);
+    this.ops.addPartyComplete(failureFromCause(i.cause), p.partyH, undefined, p.params);
+  }
+
+  private onPartyDropped(v: CmVc, i: Extract<UniIndication, { kind: 'party-dropped' }>): void {
+    const p = this.partyOf(v, i.party);
+    if (!p) return;
+    if (p.state === 'dropping') return this.onDropConfirm(v, i.party);
+    if (p.state === 'adding') {
+      v.parties.delete(p.partyH);
+      this.ops.addPartyComplete(failureFromCause(i.cause), p.partyH, undefined, p.params);
+      return;
+    }
+    if (p.state !== 'connected') return;
+    p.state = 'gone';
+    this.refreshPaths(v);
+    // R56/R57: SUCCESS when the remote asked, a failure status for a network fault
+    const st = i.remote && (i.cause === 16 || i.cause === 31) ? S.SUCCESS : i.remote ? statusFromCause(i.cause) : failureFromCause(i.cause);
+    this.ops.dispatchIncomingDropParty(st, p.partyH, i.closeData);
+  }
+
+  private onDropConfirm(v: CmVc, uniParty: PartyId): void {
+    const p = this.partyOf(v, uniParty);
+    if (!p || p.state !== 'dropping') return;
+    v.parties.delete(p.partyH); // R48: nothing of the party remains
+    this.refreshPaths(v);
+    this.ops.dropPartyComplete(S.SUCCESS, p.partyH);
+  }
+
+  // ------------------------------------------------------------------ closing
+
+  ProtocolCmCloseCall(ctx: Context, partyCtx: Context | undefined, closeData: Buffer | undefined, _size: number): NdisStatus {
+    const v = ctx as CmVc;
+    const party = partyCtx as CmParty | undefined;
+    if (v.multipoint && v.parties.size > 1) return S.FAILURE; // R64
+    if (v.phase === 'released') {
+      // the network side is gone already (incoming close): deactivate, free, done
+      return this.finishClose(v, party);
+    }
+    if (v.phase !== 'connected' || v.call === undefined) return S.FAILURE;
+    const peer = party?.peer ?? v.peer;
+    const cd = this.closeDataCheck(peer, closeData);
+    if (cd !== S.SUCCESS) return cd; // R60: nothing sent, nothing changed
+    const r = this.uni.release(v.call, closeData ? { closeData } : {});
+    if (!r.ok) return uniStatus(r.error);
+    if (this.completion === 'sync') {
+      this.forgetCall(v);
+      return this.finishClose(v, party);
+    }
+    v.phase = 'closing';
+    v.closePending = true;
+    return S.PENDING;
+  }
+
+  /** deactivate (R62), free the last party (R59), then report; SUCCESS when all of it finished now */
+  private finishClose(v: CmVc, party: CmParty | undefined, alreadyPending = false): NdisStatus {
+    this.forgetCall(v);
+    if (party) v.parties.delete(party.partyH);
+    v.parties.clear();
+    const d = this.deactivate(v);
+    const done = (): void => {
+      v.phase = 'idle';
+      v.multipoint = false;
+      v.firstParty = undefined;
+      if (v.dir === 'in') this.retireIncomingVc(v); // R77
+    };
+    if (!isPending(d) && !alreadyPending && this.completion === 'sync') {
+      done();
+      return S.SUCCESS;
+    }
+    const complete = (): void => {
+      done();
+      this.ops.closeCallComplete(S.SUCCESS, v.vcH!, party?.partyH);
+    };
+    if (isPending(d)) void d.then(complete);
+    else this.later(complete);
+    return S.PENDING;
+  }
+
+  private onReleased(v: CmVc, i: Extract<UniIndication, { kind: 'released' }>): void {
+    const normal = i.remote && (i.cause === 16 || i.cause === 31);
+    switch (v.phase) {
+      case 'making':
+      case 'activating-out':
+        v.phase = 'making';
+        this.makeCallFailed(v, failureFromCause(i.cause));
+        return;
+      case 'closing':
+        // clear collision: our release is finished too
+        return this.onReleaseConfirm(v);
+      case 'offered':
+      case 'accepted':
+      case 'connected': {
+        this.forgetCall(v);
+        v.phase = 'released';
+        for (const p of v.parties.values()) p.state = p.state === 'adding' ? p.state : 'gone';
+        // R69/R70: SUCCESS when the remote closed normally, else a status for what went wrong
+        const st = normal ? S.SUCCESS : i.remote ? statusFromCause(i.cause) : failureFromCause(i.cause);
+        this.ops.dispatchIncomingCloseCall(st, v.vcH!, i.closeData);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private onReleaseConfirm(v: CmVc): void {
+    if (v.phase !== 'closing' || !v.closePending) return;
+    v.closePending = false;
+    const party = [...v.parties.values()][0];
+    this.finishClose(v, party, true);
+  }
+
+  // ------------------------------------------------------------------ QoS
+
+  ProtocolCmModifyCallQoS(ctx: Context, params: CoCallParameters): NdisStatus {
+    const v = ctx as CmVc;
+    if (!this.opts.qos) return S.NOT_SUPPORTED; // R79
+    const tx = params.callMgrParameters?.transmit;
+    const rx = params.callMgrParameters?.receive;
+    const bad = [tx, rx].some((f) => f && Object.values(f).some((x) => typeof x === 'number' && (x < 0 || !Number.isFinite(x))));
+    if (!params.callMgrParameters || bad) return S.INVALID_DATA;
+    if (!v.active || !v.params) return S.FAILURE;
+    const next = this.paramsWithPaths({ ...cloneCallParameters(v.params), callMgrParameters: cloneCallParameters(params).callMgrParameters! }, v.params.mediaParameters?.mediaSpecific?.paths ?? []);
+    const r = this.activate(v, next);
+    const finish = (st: NdisStatus): NdisStatus => {
+      if (st === S.SUCCESS) {
+        v.params = next;
+        return S.SUCCESS;
+      }
+      return S.FAILURE; // R80: old parameters stay in force
+    };
+    if (!isPending(r) && this.completion === 'sync') return finish(r);
+    this.when(r, (st) => {
+      const final = finish(st);
+      this.later(() => this.ops.modifyQoSComplete(final, v.vcH!, final === S.SUCCESS ? cloneCallParameters(next) : cloneCallParameters(v.params ?? params)));
+    });
+    return S.PENDING;
+  }
+
+  /**
+   * The remote asked for new call parameters (Q.2963 is not carried by this
+   * port's UNI, so this entry point is how such a request enters): reactivate
+   * first, tell the client only if the miniport accepted (R81).
+   */
+  remoteQoSChange(vcH: NdisVcHandle, params: CoCallParameters): MaybePending {
+    const v = [...this.vcs].find((x) => x.vcH === vcH);
+    if (!v || !v.active || !v.params || !this.opts.qos) return S.NOT_SUPPORTED;
+    const next = this.paramsWithPaths({ ...cloneCallParameters(v.params), callMgrParameters: cloneCallParameters(params).callMgrParameters! }, v.params.mediaParameters?.mediaSpecific?.paths ?? []);
+    const r = this.activate(v, next);
+    const finish = (st: NdisStatus): NdisStatus => {
+      if (st !== S.SUCCESS) return st;
+      v.params = next;
+      this.ops.dispatchQoSChange(vcH, cloneCallParameters(next));
+      return S.SUCCESS;
+    };
+    return isPending(r) ? r.then(finish) : finish(r);
+  }
+
+  // ------------------------------------------------------------------ UNI indications
+
+  private onUni(i: UniIndication): void {
+    if (i.kind === 'setup') return this.onSetup(i);
+    if (!('call' in i)) return;
+    const v = this.byCall.get(i.call);
+    if (!v) return;
+    switch (i.kind) {
+      case 'connected':
+        if (v.phase === 'making') this.onConnected(v, i);
+        return;
+      case 'active':
+        if (v.phase === 'accepted') {
+          v.phase = 'connected';
+          this.ops.dispatchCallConnected(v.vcH!); // R33
+        }
+        return;
+      case 'party-added':
+        return this.onPartyAdded(v, i);
+      case 'party-rejected':
+        return this.onPartyRejected(v, i);
+      case 'party-dropped':
+        return this.onPartyDropped(v, i);
+      case 'drop-party-confirm':
+        return this.onDropConfirm(v, i.party);
+      case 'released':
+        return this.onReleased(v, i);
+      case 'release-confirm':
+        return this.onReleaseConfirm(v);
+      default:
+        return;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The miniport half of CoNDIS as the call managers and NDIS see it: program a
+ * VC with the wire paths of its call, stop it, send on it, and receive frames
+ * by path. The lead binds this to real frames (src/miniport + wire/); tests use
+ * the in-memory one in test/helpers/fake-uni.ts.
+ *
+ * Sync vs PENDING is expressed by the return type: a plain NdisStatus is final
+ * now; a promise means PENDING and settles with the final status (never PENDING).
+ */
+import type { Observable } from 'rxjs';
+import type { VcPath } from '../uni/api.js';
+import type { NdisStatus } from './status.js';
+import type { CoCallParameters } from './types.js';
+
+/** Identifies a VC towards the miniport: the NdisVcHandle's number. */
+export type VcId = number;
+
+export type MaybePending = NdisStatus | Promise<NdisStatus>;
+
+export interface DataPathReceive {
+  /** the path the data arrived on, as the local uni names it: peer MAC and VPI/VCI */
+  path: VcPath;
+  data: Buffer;
+}
+
+export interface NdisDataPath {
+  /** MiniportCoCreateVc: SUCCESS or RESOURCES, never PENDING (optional; absent = SUCCESS) */
+  createVc?(vc: VcId): NdisStatus;
+  /** MiniportCoDeleteVc (optional) */
+  deleteVc?(vc: VcId): NdisStatus;
+  /**
+   * MiniportCoActivateVc: program the VC for these paths (one per link; several
+   * for a multipoint root) and parameters. May be repeated on an active VC to
+   * change paths or parameters; a failed re-activation keeps the old ones.
+   * The miniport may rewrite `params` (ROUND_UP_FLOW/ROUND_DOWN_FLOW) and then
+   * sets CALL_PARAMETERS_CHANGED in them.
+   */
+  activate(vc: VcId, paths: VcPath[], params: CoCallParameters): MaybePending;
+  /** MiniportCoDeactivateVc: completes only after every outstanding send on the VC completed */
+  deactivate(vc: VcId): MaybePending;
+  /** MiniportCoSendNetBufferLists for one buffer: fans out to every path of the VC; always completes later */
+  send(vc: VcId, data: Buffer): Promise<NdisStatus>;
+  /** frames for user data received on any path */
+  readonly receive$: Observable<DataPathReceive>;
+}
+
+export function isPending(s: MaybePending): s is Promise<NdisStatus> {
+  return typeof s !== 'number';
+}
+
+export function samePath(a: VcPath, b: VcPath): boolean {
+  return a.peer === b.peer && a.vpi === b.vpi && a.vci === b.vci;
+}

@@ -1,0 +1,62 @@
+/**
+ * CoNDIS for condis-tap. Entry point for programs and the daemon:
+ *
+ *   const { ndis, cm } = createNdisStack({ uni, dataPath, shape: 'cm', completion: 'pending', ownAddresses: ['1001'] });
+ *   const client = ndis.registerClient({ name: 'app' });
+ *   client.indications$.subscribe(...)               // Protocol* indications
+ *   const { afHandle } = client.NdisClOpenAddressFamilyEx(Q2931_AF, ctx);
+ *
+ * See docs/ndis-api.md for the NDIS function -> TypeScript table.
+ */
+import type { SchedulerLike } from 'rxjs';
+import type { AtmAddress, UniHost } from '../uni/api.js';
+import { UniCallManager } from './callmanager.js';
+import type { CallManagerShape } from './cm-interface.js';
+import type { NdisDataPath } from './datapath.js';
+import { NdisHost } from './ndis.js';
+
+export * from './status.js';
+export * from './types.js';
+export * from './datapath.js';
+export * from './indications.js';
+export * from './cm-interface.js';
+export { NdisHost, NdisClient, NdisProtocolError } from './ndis.js';
+export type { NdisCounters, VcInfo, VcState, CallState, PartyState, ClientOptions, NdisHostOptions } from './ndis.js';
+export { UniCallManager } from './callmanager.js';
+export type { CallManagerOptions } from './callmanager.js';
+export { ClientPolicy, attachClientPolicy } from './policy.js';
+export type { ClientPolicyOptions, PolicyEvent } from './policy.js';
+
+export interface NdisStackOptions {
+  uni: UniHost;
+  dataPath: NdisDataPath;
+  /** 'cm': stand-alone call manager (Ndis*Cm*); 'mcm': integrated miniport call manager (NdisMCm*) */
+  shape: CallManagerShape;
+  /** how the call manager answers requests it can finish at once; default 'pending' */
+  completion?: 'sync' | 'pending';
+  ownAddresses: AtmAddress[];
+  /** the medium supports QoS changes (R79); default false */
+  qos?: boolean;
+  scheduler?: SchedulerLike;
+  name?: string;
+}
+
+/** NDIS for one host plus its Q.2931 call manager bound to the host's UNI service */
+export function createNdisStack(o: NdisStackOptions): { ndis: NdisHost; cm: UniCallManager; dispose(): void } {
+  const ndis = new NdisHost({ dataPath: o.dataPath, ...(o.scheduler ? { scheduler: o.scheduler } : {}), ...(o.name ? { name: o.name } : {}) });
+  const cm = new UniCallManager(ndis, o.uni, {
+    shape: o.shape,
+    completion: o.completion ?? 'pending',
+    ownAddresses: o.ownAddresses,
+    ...(o.qos !== undefined ? { qos: o.qos } : {}),
+    ...(o.scheduler ? { scheduler: o.scheduler } : {}),
+  });
+  return {
+    ndis,
+    cm,
+    dispose() {
+      cm.dispose();
+      ndis.dispose();
+    },
+  };
+}

@@ -1,0 +1,334 @@
+/**
+ * The network factory the conformance suite runs on: N hosts, each with NDIS,
+ * a call manager of the chosen shape and completion mode, and one UNI service,
+ * connected by the in-memory fake network (test/helpers/fake-uni.ts).
+ *
+ * Tests talk to hosts through TestClient, a thin recorder around NdisClient:
+ * every indication is logged in order, and helpers run the usual sequences
+ * (open AF, register SAP, make a call, ...) whatever the completion mode.
+ */
+import test, { type ExecutionContext } from 'ava';
+import type { Subscription } from 'rxjs';
+import { FakeUniNetwork, type FakeDataPath, type FakeUniHost } from '../helpers/fake-uni.js';
+import type { CloseDataPolicy } from '../../src/uni/api.js';
+import {
+  NdisStatus,
+  Q2931_AF,
+  SAP_TYPE_ATM,
+  attachClientPolicy,
+  createNdisStack,
+  q2931CallParameters,
+  statusName,
+  type ClIndication,
+  type ClIndicationKind,
+  type ClIndicationOf,
+  type ClientHandlers,
+  type ClientPolicy,
+  type ClientPolicyOptions,
+  type CoCallParameters,
+  type NdisAfHandle,
+  type NdisClient,
+  type NdisCounters,
+  type NdisHost,
+  type NdisPartyHandle,
+  type NdisSapHandle,
+  type NdisVcHandle,
+  type UniCallManager,
+} from '../../src/ndis/index.js';
+
+type CloseDataPolicyLike = CloseDataPolicy;
+
+export const S = NdisStatus;
+export type Shape = 'cm' | 'mcm';
+export type Completion = 'sync' | 'pending';
+
+export interface NetworkOptions {
+  hosts: number;
+  cm: Shape;
+  completion: Completion;
+  closeData?: CloseDataPolicyLike;
+  qos?: boolean;
+}
+
+export class TestHost {
+  readonly clients: TestClient[] = [];
+  constructor(
+    readonly net: TestNetwork,
+    readonly index: number,
+    readonly mac: string,
+    readonly address: string,
+    readonly uni: FakeUniHost,
+    readonly ndis: NdisHost,
+    readonly cm: UniCallManager,
+  ) {}
+
+  get data(): FakeDataPath {
+    return this.uni.data;
+  }
+
+  client(name = `cl${this.index}`, opts: { handlers?: ClientHandlers; policy?: boolean | ClientPolicyOptions; receiveMode?: 'resources' | 'return' } = {}): TestClient {
+    const c = this.ndis.registerClient({ name, ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.receiveMode ? { receiveMode: opts.receiveMode } : {}) });
+    const tc = new TestClient(this, c);
+    if (opts.policy) tc.policy = attachClientPolicy(c, opts.policy === true ? {} : opts.policy);
+    this.clients.push(tc);
+    return tc;
+  }
+}
+
+export class TestNetwork {
+  readonly fake = new FakeUniNetwork();
+  readonly hosts: TestHost[] = [];
+  constructor(readonly opts: NetworkOptions) {
+    for (let i = 0; i < opts.hosts; i++) {
+      const mac = `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}`;
+      const address = `${1001 + i}`;
+      const uni = this.fake.addHost(mac, [address], { completion: opts.completion, ...(opts.closeData ? { closeData: opts.closeData } : {}) });
+      const stack = createNdisStack({ uni, dataPath: uni.data, shape: opts.cm, completion: opts.completion, ownAddresses: [address], name: `h${i}`, ...(opts.qos ? { qos: true } : {}) });
+      this.hosts.push(new TestHost(this, i, mac, address, uni, stack.ndis, stack.cm));
+    }
+  }
+
+  settle(): Promise<void> {
+    return this.fake.settle();
+  }
+
+  counters(): NdisCounters[] {
+    return this.hosts.map((h) => h.ndis.counters());
+  }
+
+  /** use every client's legitimate calls to take down what is left, then check nothing is left anywhere */
+  async cleanupAndCheck(t: ExecutionContext): Promise<void> {
+    await this.settle();
+    for (let round = 0; round < 4; round++) {
+      for (const h of this.hosts) for (const c of h.clients) c.cleanupStep();
+      await this.settle();
+    }
+    for (const h of this.hosts) {
+      const c = h.ndis.counters();
+      t.deepEqual(
+        { afs: c.afs, saps: c.saps, vcs: c.vcs, parties: c.parties, cmContexts: c.cmContexts, sends: c.sendsOutstanding, receives: c.receivesOutstanding, uniCalls: h.uni.counters().calls },
+        { afs: 0, saps: 0, vcs: 0, parties: 0, cmContexts: 0, sends: 0, receives: 0, uniCalls: 0 },
+        `host ${h.index}: everything torn down`,
+      );
+    }
+  }
+
+  dispose(): void {
+    for (const h of this.hosts) h.ndis.dispose();
+  }
+}
+
+export function makeNetwork(opts: NetworkOptions): TestNetwork {
+  return new TestNetwork(opts);
+}
+
+export class TestClient {
+  readonly log: ClIndication[] = [];
+  policy?: ClientPolicy;
+  private readonly sub: Subscription;
+  afs: NdisAfHandle[] = [];
+  saps: NdisSapHandle[] = [];
+
+  constructor(
+    readonly host: TestHost,
+    readonly ndis: NdisClient,
+  ) {
+    this.sub = ndis.indications$.subscribe((i) => this.log.push(i));
+  }
+
+  get net(): TestNetwork {
+    return this.host.net;
+  }
+
+  of<K extends ClIndicationKind>(kind: K): ClIndicationOf<K>[] {
+    return this.log.filter((i): i is ClIndicationOf<K> => i.kind === kind);
+  }
+
+  last<K extends ClIndicationKind>(kind: K): ClIndicationOf<K> | undefined {
+    const l = this.of(kind);
+    return l[l.length - 1];
+  }
+
+  clear(): void {
+    this.log.length = 0;
+  }
+
+  async openAf(ctx: unknown = `af-${this.ndis.name}`): Promise<NdisAfHandle> {
+    const r = this.ndis.NdisClOpenAddressFamilyEx(Q2931_AF, ctx);
+    if (r.status === S.PENDING) await this.net.settle();
+    else if (r.status !== S.SUCCESS) throw new Error(`open AF: ${statusName(r.status)}`);
+    this.afs.push(r.afHandle!);
+    return r.afHandle!;
+  }
+
+  async registerSap(af: NdisAfHandle, address = this.host.address, ctx: unknown = `sap-${address}`): Promise<NdisSapHandle> {
+    const r = this.ndis.NdisClRegisterSap(af, ctx, { sapType: SAP_TYPE_ATM, sap: { address } });
+    if (r.status === S.PENDING) await this.net.settle();
+    else if (r.status !== S.SUCCESS) throw new Error(`register SAP: ${statusName(r.status)}`);
+    this.saps.push(r.sapHandle!);
+    return r.sapHandle!;
+  }
+
+  createVc(af: NdisAfHandle, ctx: unknown = 'vc'): NdisVcHandle {
+    const r = this.ndis.NdisCoCreateVc(af, ctx);
+    if (r.status !== S.SUCCESS) throw new Error(`create VC: ${statusName(r.status)}`);
+    return r.vcHandle!;
+  }
+
+  /** make a call and wait for it to finish; returns the make-call status and first party */
+  async makeCall(vc: NdisVcHandle, called: string, partyCtx?: unknown, params?: CoCallParameters): Promise<{ status: NdisStatus; party?: NdisPartyHandle; returned: NdisStatus }> {
+    const r = this.ndis.NdisClMakeCall(vc, params ?? q2931CallParameters(called), partyCtx);
+    if (r.status !== S.PENDING) return { status: r.status, returned: r.status, ...(r.partyHandle ? { party: r.partyHandle } : {}) };
+    await this.net.settle();
+    const c = this.of('ProtocolClMakeCallComplete').filter((x) => x.vcHandle === vc).pop();
+    if (!c) throw new Error('no make-call completion');
+    return { status: c.status, returned: r.status, ...(c.partyHandle ? { party: c.partyHandle } : {}) };
+  }
+
+  async addParty(vc: NdisVcHandle, called: string, ctx: unknown = `party-${called}`): Promise<{ status: NdisStatus; party?: NdisPartyHandle; returned: NdisStatus }> {
+    const r = this.ndis.NdisClAddParty(vc, ctx, q2931CallParameters(called));
+    if (r.status !== S.PENDING) return { status: r.status, returned: r.status, ...(r.partyHandle ? { party: r.partyHandle } : {}) };
+    await this.net.settle();
+    const c = this.of('ProtocolClAddPartyComplete').filter((x) => x.partyHandle === r.partyHandle).pop();
+    if (!c) throw new Error('no add-party completion');
+    return { status: c.status, returned: r.status, ...(c.status === S.SUCCESS ? { party: c.partyHandle } : {}) };
+  }
+
+  /** drop a party; the final status whether it completed at once or later */
+  async dropParty(party: NdisPartyHandle, closeData?: Buffer): Promise<{ status: NdisStatus; returned: NdisStatus }> {
+    const before = this.of('ProtocolClDropPartyComplete').length;
+    const r = this.ndis.NdisClDropParty(party, closeData);
+    if (r !== S.PENDING) return { status: r, returned: r };
+    await this.net.settle();
+    const c = this.of('ProtocolClDropPartyComplete').slice(before).find((x) => x.partyHandle === party);
+    if (!c) throw new Error('no drop-party completion');
+    return { status: c.status, returned: r };
+  }
+
+  async closeCall(vc: NdisVcHandle, party?: NdisPartyHandle, closeData?: Buffer): Promise<{ status: NdisStatus; returned: NdisStatus }> {
+    const before = this.of('ProtocolClCloseCallComplete').length;
+    const r = this.ndis.NdisClCloseCall(vc, party, closeData);
+    if (r !== S.PENDING) {
+      await this.net.settle();
+      return { status: r, returned: r };
+    }
+    await this.net.settle();
+    const c = this.of('ProtocolClCloseCallComplete').slice(before).find((x) => x.vcHandle === vc);
+    if (!c) throw new Error('no close-call completion');
+    return { status: c.status, returned: r };
+  }
+
+  /** one round of legitimate teardown of whatever this client still holds */
+  cleanupStep(): void {
+    for (const v of this.ndis.vcs()) {
+      if (v.call === 'CONNECTED' || v.call === 'CLOSE_INDICATED') {
+        if (!this.policy) this.policy = attachClientPolicy(this.ndis);
+        this.policy.closeCall(v.handle, undefined, v.creator === 'client');
+      } else if (v.call === 'IDLE' && v.creator === 'client') this.ndis.NdisCoDeleteVc(v.handle);
+      else if (v.call === 'OFFERED') this.ndis.NdisClIncomingCallComplete(S.FAILURE, v.handle, { flags: 0 });
+    }
+    if (this.ndis.vcs().length === 0) {
+      for (const af of this.afs) for (const s of this.ndis.saps(af)) this.ndis.NdisClDeregisterSap(s);
+      if (this.afs.every((af) => this.ndis.saps(af).length === 0))
+        for (const af of [...this.afs]) {
+          const st = this.ndis.NdisClCloseAddressFamily(af);
+          if (st === S.SUCCESS || st === S.PENDING) this.afs = this.afs.filter((x) => x !== af);
+        }
+    }
+  }
+
+  dispose(): void {
+    this.sub.unsubscribe();
+  }
+}
+
+export interface RuleOptions {
+  shapes?: Shape[];
+  completions?: Completion[];
+  hosts?: number;
+  closeData?: CloseDataPolicyLike;
+  qos?: boolean;
+  /** skip the end-of-scenario teardown check (only for tests that leave a host deliberately broken) */
+  noCleanupCheck?: boolean;
+}
+
+export interface RuleContext {
+  net: TestNetwork;
+  shape: Shape;
+  completion: Completion;
+  /** host 0 and its client, host 1 and its client (with an AF open and a SAP registered on its own address) */
+  a: TestClient;
+  b: TestClient;
+}
+
+/**
+ * Register one test per (call manager shape, completion mode) for a rule.
+ * Title: "<Rn> <what> [cm/sync]". After the body, every client tears down what
+ * it still holds and every counter must be back to zero.
+ */
+export function rule(id: string, title: string, body: (t: ExecutionContext, ctx: RuleContext) => Promise<void>, o: RuleOptions = {}): void {
+  for (const shape of o.shapes ?? ['cm', 'mcm']) {
+    for (const completion of o.completions ?? ['sync', 'pending']) {
+      test(`${id} ${title} [${shape}/${completion}]`, async (t) => {
+        const net = makeNetwork({ hosts: o.hosts ?? 2, cm: shape, completion, ...(o.closeData ? { closeData: o.closeData } : {}), ...(o.qos ? { qos: true } : {}) });
+        try {
+          const a = net.hosts[0]!.client('a');
+          const b = net.hosts[1]!.client('b');
+          const afA = await a.openAf();
+          const afB = await b.openAf();
+          await a.registerSap(afA);
+          await b.registerSap(afB);
+          a.clear();
+          b.clear();
+          await body(t, { net, shape, completion, a, b });
+          if (!o.noCleanupCheck) await net.cleanupAndCheck(t);
+        } finally {
+          net.dispose();
+        }
+      });
+    }
+  }
+}
+
+/** a point-to-point call from a to b, accepted; returns both VC handles */
+export async function p2p(ctx: RuleContext, opts: { params?: CoCallParameters } = {}): Promise<{ vcA: NdisVcHandle; vcB: NdisVcHandle }> {
+  const { a, b } = ctx;
+  if (!b.policy && !b.ndis.vcs().length) b.ndis.setHandlers({ ProtocolClIncomingCall: () => S.SUCCESS });
+  const vcA = a.createVc(a.afs[0]!, 'vcA');
+  const r = await a.makeCall(vcA, b.host.address, undefined, opts.params);
+  if (r.status !== S.SUCCESS) throw new Error(`make call: ${statusName(r.status)}`);
+  await ctx.net.settle();
+  const inc = b.of('ProtocolClIncomingCall').pop();
+  if (!inc) throw new Error('no incoming call');
+  return { vcA, vcB: inc.vcHandle };
+}
+
+/** a multipoint call from host 0 to every other host (one party each); returns the VC and party handles in host order */
+export async function multipoint(ctx: RuleContext, leaves = ctx.net.hosts.length - 1): Promise<{ vc: NdisVcHandle; parties: NdisPartyHandle[]; leafClients: TestClient[] }> {
+  const { a, net } = ctx;
+  const leafClients: TestClient[] = [ctx.b];
+  for (let i = 2; i <= leaves; i++) {
+    const h = net.hosts[i]!;
+    const c = h.clients[0] ?? h.client(`leaf${i}`);
+    if (c.afs.length === 0) {
+      const af = await c.openAf();
+      await c.registerSap(af);
+    }
+    leafClients.push(c);
+  }
+  for (const c of leafClients) c.ndis.setHandlers({ ProtocolClIncomingCall: () => S.SUCCESS });
+  const vc = a.createVc(a.afs[0]!, 'root-vc');
+  const first = await a.makeCall(vc, net.hosts[1]!.address, 'party-1', q2931CallParameters(net.hosts[1]!.address));
+  if (first.status !== S.SUCCESS || !first.party) throw new Error(`multipoint make call: ${statusName(first.status)}`);
+  const parties = [first.party];
+  for (let i = 2; i <= leaves; i++) {
+    const r = await a.addParty(vc, net.hosts[i]!.address, `party-${i}`);
+    if (r.status !== S.SUCCESS || !r.party) throw new Error(`add party: ${statusName(r.status)}`);
+    parties.push(r.party);
+  }
+  await net.settle();
+  return { vc, parties, leafClients };
+}
+
+export { q2931CallParameters, statusName };
+export type { ClIndication, NdisVcHandle, NdisPartyHandle };
