@@ -95,6 +95,8 @@ interface HostCall {
   /** the leg of the call's first party (the one `connected` reports) */
   firstLeg?: Leg;
   connected: boolean;
+  /** parties not being dropped, kept as they change */
+  undropped: number;
   /** release() asked: release-confirm when the last leg is gone */
   releasing: boolean;
   done: boolean;
@@ -268,11 +270,20 @@ export class Host implements UniHost, LinkSink {
     call.parties.set(p.id, p);
     leg.byEp.set(ep, p);
     this.partyCount++;
+    if (phase !== 'dropping') call.undropped++;
     return p;
   }
 
+  private markDropping(p: HostParty): void {
+    if (p.phase !== 'dropping') p.call.undropped--;
+    p.phase = 'dropping';
+  }
+
   private removeParty(p: HostParty): void {
-    if (p.call.parties.delete(p.id)) this.partyCount--;
+    if (p.call.parties.delete(p.id)) {
+      this.partyCount--;
+      if (p.phase !== 'dropping') p.call.undropped--;
+    }
     if (p.leg.byEp.get(p.ep) === p) p.leg.byEp.delete(p.ep);
   }
 
@@ -319,6 +330,7 @@ export class Host implements UniHost, LinkSink {
         legs: new Map(),
         parties: new Map(),
         connected: false,
+        undropped: 0,
         releasing: false,
         done: false,
       };
@@ -381,10 +393,8 @@ export class Host implements UniHost, LinkSink {
       if (p.phase === 'dropping') return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `party ${partyId} is already being dropped`);
       const bad = this.checkClose(p.leg.link.peer, o?.closeData);
       if (bad) return err(bad);
-      let others = 0;
-      for (const q of call.parties.values()) if (q !== p && q.phase !== 'dropping') if (++others > 0) break;
-      if (others === 0 && call.role === 'root') return this.release(callId, o);
-      p.phase = 'dropping';
+      if (call.undropped <= 1 && call.role === 'root') return this.release(callId, o);
+      this.markDropping(p);
       p.leg.link.partyEventPublic(p.leg.lc, p.ep, { k: 'drop-req', cause: o?.cause ?? Cause.NORMAL_UNSPECIFIED, closeData: o?.closeData });
       return ok(undefined);
     });
@@ -400,7 +410,7 @@ export class Host implements UniHost, LinkSink {
         if (bad) return err(bad);
       }
       call.releasing = true;
-      for (const p of call.parties.values()) p.phase = 'dropping';
+      for (const p of call.parties.values()) this.markDropping(p);
       for (const leg of [...call.legs.values()])
         leg.link.callEventPublic(leg.lc, { k: 'release-req', cause: o?.cause ?? Cause.NORMAL_CALL_CLEARING, closeData: o?.closeData });
       return ok(undefined);
@@ -442,6 +452,7 @@ export class Host implements UniHost, LinkSink {
       legs: new Map(),
       parties: new Map(),
       connected: false,
+      undropped: 0,
       releasing: false,
       done: false,
     };
