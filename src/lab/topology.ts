@@ -21,7 +21,7 @@ import { isMac } from '../common/mac.js';
 import { loadYamlFile, parseYaml, YamlFileError, type FileIssue } from './yamlfile.js';
 
 /** `10ms`, `1.5s`, `250us` or a number of milliseconds. */
-const Duration = z
+export const Duration = z
   .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(us|ms|s)$/, 'expected a duration like 10ms, 1.5s or 250us')])
   .transform((v) => {
     if (typeof v === 'number') return v;

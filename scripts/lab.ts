@@ -1,0 +1,127 @@
+/**
+ * The lab CLI: network-namespace labs for condisd (see docs/lab.md).
+ *
+ *   npm run lab -- up scripts/labs/demo.yaml
+ *   npm run lab -- status demo
+ *   npm run lab -- exec root -- ip -br link
+ *   npm run lab -- down demo
+ */
+import { spawnSync } from 'node:child_process';
+import { Command, CommanderError } from 'commander';
+import { formatLab, formatStatus } from '../src/lab/format.js';
+import { defaultRunRoot, labDown, labStatus, labUp, LabError, listLabs, openLab } from '../src/lab/lab.js';
+import { checkScenarioFile } from '../src/lab/scenario.js';
+import { CommandError } from '../src/lab/sh.js';
+import { YamlFileError } from '../src/lab/yamlfile.js';
+
+interface Common {
+  runRoot?: string;
+}
+
+const program = new Command('lab')
+  .description('network-namespace labs for condisd: N hosts on a bridged segment or routed subnets, with netem per link')
+  .option('--run-root <dir>', `where lab state lives (default ${defaultRunRoot()}, or $CONDIS_LAB_DIR)`)
+  .showHelpAfterError()
+  .exitOverride();
+
+const opts = (): { runRoot?: string } => {
+  const o = program.opts<Common>();
+  return o.runRoot ? { runRoot: o.runRoot } : {};
+};
+
+function needRoot(): void {
+  if (process.getuid?.() !== 0) throw new LabError('labs need root (network namespaces): run with sudo');
+}
+
+program
+  .command('up')
+  .description('bring a lab up from a topology file (idempotent)')
+  .argument('<file>', 'topology YAML, e.g. scripts/labs/demo.yaml')
+  .action(async (file: string) => {
+    needRoot();
+    const lab = await labUp(file, opts());
+    console.log(formatLab(lab));
+  });
+
+program
+  .command('down')
+  .description('stop the lab\'s processes, delete its namespaces and run directory (also after an interrupted up)')
+  .argument('<lab>', 'lab name or topology file')
+  .action(async (lab: string) => {
+    needRoot();
+    const r = await labDown(lab, opts());
+    if (!r.namespaces.length && !r.processes.length && !r.runDir) console.log(`lab ${r.name}: nothing to remove`);
+    else
+      console.log(
+        `lab ${r.name} is down: ${r.namespaces.length} namespace(s) deleted, ${r.processes.length} process(es) stopped${r.runDir ? ', run directory removed' : ''}`,
+      );
+  });
+
+program
+  .command('status')
+  .description('namespaces, links, addresses, netem and processes of a lab (of every lab when none is named)')
+  .argument('[lab]', 'lab name or topology file')
+  .option('--json', 'print JSON')
+  .action(async (lab: string | undefined, o: { json?: boolean }) => {
+    const names = lab ? [lab] : listLabs(opts());
+    if (!names.length) {
+      console.log('no labs');
+      return;
+    }
+    const all = [];
+    for (const n of names) all.push(await labStatus(n, opts()));
+    if (o.json) console.log(JSON.stringify(lab ? all[0] : all, null, 2));
+    else console.log(all.map(formatStatus).join('\n\n'));
+    if (lab && all[0]!.state === 'absent') process.exitCode = 3;
+  });
+
+program
+  .command('list')
+  .description('names of the labs that have state')
+  .action(() => {
+    for (const n of listLabs(opts())) console.log(n);
+  });
+
+program
+  .command('exec')
+  .description('run a command inside a host\'s namespace: lab exec [--lab NAME] HOST -- CMD ARGS...')
+  .option('-l, --lab <lab>', 'lab name or topology file (default: the only lab that is up)')
+  .argument('<host>', 'host name')
+  .argument('<cmd...>', 'command and arguments (after --)')
+  .action(async (host: string, cmd: string[], o: { lab?: string }) => {
+    needRoot();
+    let name = o.lab;
+    if (!name) {
+      const labs = listLabs(opts());
+      if (labs.length !== 1) throw new LabError(labs.length ? `several labs are up (${labs.join(', ')}): say which with --lab` : 'no lab is up');
+      name = labs[0]!;
+    }
+    const lab = await openLab(name, opts());
+    const [c, args] = lab.host(host).ns.spawnArgs(cmd[0]!, cmd.slice(1));
+    const r = spawnSync(c, args, { stdio: 'inherit' });
+    if (r.error) throw new LabError(`cannot run ${cmd[0]}: ${r.error.message}`);
+    process.exitCode = r.status ?? 1;
+  });
+
+program
+  .command('check')
+  .description('validate a scenario file (and its hosts against a lab or topology)')
+  .argument('<scenario>', 'scenario YAML')
+  .option('-l, --lab <lab>', 'lab name or topology file whose hosts the scenario uses')
+  .action(async (file: string, o: { lab?: string }) => {
+    const s = await checkScenarioFile(file, o.lab, opts());
+    console.log(`${file}: ${s.steps.length} step(s), hosts ${s.hosts.join(', ') || '-'}: ok`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exitCode = e.exitCode === 0 ? 0 : 2;
+  else if (e instanceof YamlFileError) {
+    console.error(e.message);
+    process.exitCode = 2;
+  } else if (e instanceof LabError || e instanceof CommandError) {
+    console.error(`lab: ${e.message}`);
+    process.exitCode = 1;
+  } else throw e;
+}

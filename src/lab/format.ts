@@ -1,0 +1,69 @@
+/** Plain-text tables for the lab CLI (`lab status`, `lab up`). */
+import type { Lab, LabStatus } from './lab.js';
+import { describeNetem } from './topology.js';
+
+/** Columns padded to their widest cell; the last column is not padded. */
+export function table(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
+  return all
+    .map((r) =>
+      r
+        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function formatStatus(s: LabStatus): string {
+  const out: string[] = [];
+  out.push(`lab ${s.name}: ${s.state}${s.kind ? ` (${s.kind})` : ''}   run dir ${s.runDir}${s.topologyFile ? `   topology ${s.topologyFile}` : ''}`);
+  if (s.namespaces.length) {
+    const rows: string[][] = [];
+    for (const n of s.namespaces) {
+      const first = [n.ns, n.role, n.host ?? ''];
+      const blank = ['', '', ''];
+      if (!n.exists) {
+        rows.push([...first, '(missing)', '', '', '', '', '']);
+        continue;
+      }
+      if (!n.links.length) rows.push([...first, '(no links)', '', '', '', '', '']);
+      n.links.forEach((l, i) => rows.push([...(i === 0 ? first : blank), l.name, l.state, l.master ?? '', l.mac, l.addresses.join(' ') || '-', l.netem ?? '-']));
+    }
+    out.push('', table(['NAMESPACE', 'ROLE', 'HOST', 'LINK', 'STATE', 'MASTER', 'MAC', 'ADDRESSES', 'NETEM'], rows));
+  }
+  if (s.netem.some((n) => n.out !== '-' || n.in !== '-')) {
+    out.push('', table(['HOST', 'NETEM OUT (frames it sends)', 'NETEM IN (frames to it)'], s.netem.map((n) => [n.host, n.out, n.in])));
+  }
+  out.push('');
+  if (s.processes.length) {
+    out.push(
+      table(
+        ['PID', 'HOST', 'NAME', 'ALIVE', 'COMMAND'],
+        s.processes.map((p) => [String(p.pid), p.host ?? p.ns ?? '', p.name ?? '-', p.alive ? 'yes' : 'no', p.command]),
+      ),
+    );
+  } else out.push('no processes');
+  if (s.problems.length) out.push('', 'problems:', ...s.problems.map((p) => `  - ${p}`));
+  return out.join('\n');
+}
+
+export function formatLab(lab: Lab): string {
+  return [
+    `lab ${lab.name} is up (${lab.kind}), run dir ${lab.runDir}`,
+    '',
+    table(
+      ['HOST', 'NAMESPACE', 'MAC', 'ADDRESS', lab.kind === 'routed' ? 'IP / GATEWAY' : 'IP', 'NETEM OUT', 'NETEM IN'],
+      lab.hosts.map((h) => [
+        h.name,
+        h.nsName,
+        h.mac,
+        h.address,
+        h.ip ? `${h.ip}${h.gateway ? ` via ${h.gateway}` : ''}` : '-',
+        describeNetem(h.netemOut),
+        describeNetem(h.netemIn),
+      ]),
+    ),
+  ].join('\n');
+}
