@@ -1,0 +1,53 @@
+/**
+ * A lossy in-memory wire for full-stack uni/ tests: two real SAAL links
+ * (SSCOP + SSCF-UNI from src/sscop) whose PDUs cross a wire that loses a
+ * fraction of them, deterministically (seeded), after a fixed delay.
+ */
+import { createSaalLink, type SaalLink } from '../../src/sscop/link.js';
+import type { Clock } from './helpers.js';
+
+/** small deterministic PRNG (mulberry32) */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface LossyWire {
+  a: SaalLink;
+  b: SaalLink;
+  stats: { sent: number; lost: number };
+  dispose(): void;
+}
+
+export function lossyWire(clock: Clock, loss: number, seed: number, delay = 2, name = 'wire'): LossyWire {
+  const random = rng(seed);
+  const stats = { sent: 0, lost: 0 };
+  let a!: SaalLink;
+  let b!: SaalLink;
+  const carry = (to: () => SaalLink) => (pdu: Buffer) => {
+    stats.sent++;
+    if (random() < loss) {
+      stats.lost++;
+      return;
+    }
+    const copy = Buffer.from(pdu);
+    clock.scheduler.schedule(() => to().receive(copy), delay);
+  };
+  a = createSaalLink({ send: carry(() => b), scheduler: clock.scheduler, name: `${name}:a` });
+  b = createSaalLink({ send: carry(() => a), scheduler: clock.scheduler, name: `${name}:b` });
+  return {
+    a,
+    b,
+    stats,
+    dispose() {
+      a.dispose();
+      b.dispose();
+    },
+  };
+}
