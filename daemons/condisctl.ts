@@ -1,0 +1,428 @@
+#!/usr/bin/env -S node --import tsx
+/**
+ * condisctl: act as a CoNDIS client of a running condisd from the shell.
+ * A thin layer over the control client library (src/control/client.ts).
+ *
+ * Exit codes: 0 success; 1 the operation failed or condisd is not reachable;
+ * 2 bad command-line arguments.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { parseAtmAddress } from '../src/config/address.js';
+import type { ControlEvent, ControlEventKind } from '../src/control/backend.js';
+import { EVENT_KINDS } from '../src/control/backend.js';
+import { connectControl, defaultSocketPath, type ControlClient } from '../src/control/client.js';
+import { ControlError } from '../src/control/errors.js';
+import { bytesText, eventText, partiesTable, peersTable, statusReport, statusText, timeText, vcsTable } from '../src/control/format.js';
+import { encodeBytes } from '../src/control/protocol.js';
+
+/** A usage error found after commander parsed the line (exit 2). */
+class UsageError extends Error {}
+
+// ---- argument parsers (commander reports their errors with the argument's name, exit 2) ----
+
+function intArg(what: string, min = 0, max = 0xffffffff) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${what} must be a whole number, not "${v}".`);
+    const n = Number(v);
+    if (n < min || n > max) throw new InvalidArgumentError(`${what} must be between ${min} and ${max}.`);
+    return n;
+  };
+}
+
+function addressArg(v: string, previous?: string[]): string[] {
+  const r = parseAtmAddress(v);
+  if (!r.ok) throw new InvalidArgumentError(`${r.message}.`);
+  return [...(previous ?? []), r.value];
+}
+
+function oneAddress(v: string): string {
+  return addressArg(v)[0]!;
+}
+
+const encodingOption = () =>
+  new Option('-e, --encoding <encoding>', 'how --data / --close-data / DATA are written').choices(['utf8', 'base64']).default('utf8');
+
+function decode(text: string, encoding: string, what: string): Buffer {
+  if (encoding === 'base64') {
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1) throw new UsageError(`${what} is not valid base64: "${text}"`);
+    return Buffer.from(text, 'base64');
+  }
+  return Buffer.from(text, 'utf8');
+}
+
+// ---- connection and output ----
+
+interface Globals {
+  socket: string;
+}
+
+let activeClient: ControlClient | undefined;
+
+async function withClient<T>(cmd: Command, fn: (ctl: ControlClient) => Promise<T>): Promise<T> {
+  const { socket } = cmd.optsWithGlobals<Globals>();
+  const ctl = await connectControl(socket);
+  activeClient = ctl;
+  try {
+    return await fn(ctl);
+  } finally {
+    ctl.close();
+    activeClient = undefined;
+  }
+}
+
+function json(v: unknown): void {
+  process.stdout.write(JSON.stringify(encodeBytes(v), null, 2) + '\n');
+}
+
+function line(s: string): void {
+  process.stdout.write(s + '\n');
+}
+
+function printEvent(ev: ControlEvent, asJson: boolean): void {
+  if (asJson) process.stdout.write(JSON.stringify(encodeBytes(ev)) + '\n');
+  else line(`${timeText(ev.at)}  ${eventText(ev)}`);
+}
+
+/** resolve on SIGINT/SIGTERM or when the connection closes */
+function untilInterrupted(ctl: ControlClient): Promise<'signal' | 'closed'> {
+  return new Promise((resolve) => {
+    const on = () => resolve('signal');
+    process.once('SIGINT', on);
+    process.once('SIGTERM', on);
+    void ctl.whenClosed().then(() => resolve('closed'));
+  });
+}
+
+function readStdin(): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    process.stdin.on('data', (b: Buffer) => parts.push(b));
+    process.stdin.once('end', () => resolve(Buffer.concat(parts)));
+    process.stdin.once('error', reject);
+  });
+}
+
+const EXAMPLES = (lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+
+// ---- the program ----
+
+/** the subcommand being parsed, for error messages */
+let current: string | undefined;
+
+export function buildProgram(): Command {
+  const program = new Command('condisctl')
+    .description('Drive condisd (CoNDIS call management over Q.2931 on Ethernet) as a CoNDIS client.')
+    .addOption(new Option('-s, --socket <path>', 'condisd control socket').default(defaultSocketPath(), '$CONDIS_SOCKET or /run/condis/condisd.sock'))
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, current ? `condisctl ${current}: ` : 'condisctl: ')) })
+    .hook('preSubcommand', (_program, sub) => {
+      current = sub.name();
+    })
+    .addHelpText(
+      'after',
+      EXAMPLES([
+        'condisctl status',
+        'condisctl listen 1001',
+        'condisctl call 1002 --data hello --close-data bye',
+        'condisctl call 1002 1003 1004            # point-to-multipoint, three parties',
+        'condisctl watch --json',
+      ]),
+    );
+  program.configureHelp({ sortSubcommands: false });
+
+  program
+    .command('status')
+    .description('show peers, links, SAPs, VCs and parties as tables')
+    .option('--json', 'print the raw status as JSON (counters included)')
+    .addHelpText('after', EXAMPLES(['condisctl status', 'condisctl --socket /run/condis/leaf1.sock status --json']))
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      await withClient(cmd, async (ctl) => {
+        const s = await ctl.status();
+        if (o.json) json(s);
+        else line(statusReport(s));
+      });
+    });
+
+  program
+    .command('peers')
+    .description('list known peers (static and discovered)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', EXAMPLES(['condisctl peers']))
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      await withClient(cmd, async (ctl) => {
+        const p = await ctl.peers();
+        if (o.json) json(p);
+        else line(peersTable(p));
+      });
+    });
+
+  program
+    .command('listen')
+    .description('register a SAP, take incoming calls and print indications, received data and close data until interrupted')
+    .argument('[address]', 'the called address to listen on (default: any of this host\'s addresses)', oneAddress)
+    .option('--reject [cause]', 'reject incoming calls (Q.2931 cause, default 21 call rejected)', intArg('cause', 1, 127))
+    .option('--once', 'exit after the first call has ended')
+    .option('--echo', 'send every received packet back on its VC')
+    .option('--json', 'print events as JSON lines')
+    .addHelpText('after', EXAMPLES(['condisctl listen 1001', 'condisctl listen --reject 17', 'condisctl listen 1001 --echo --json']))
+    .action(async (address: string | undefined, o: { reject?: number | true; once?: boolean; echo?: boolean; json?: boolean }, cmd: Command) => {
+      await withClient(cmd, async (ctl) => {
+        const sub = await ctl.subscribe();
+        const rejectCause = o.reject === true ? 21 : o.reject;
+        const sap = await ctl.registerSap({
+          ...(address ? { address } : {}),
+          policy: o.reject !== undefined ? 'reject' : 'accept',
+          ...(rejectCause !== undefined ? { rejectCause } : {}),
+        });
+        if (!o.json) line(`listening on ${sap.address} (SAP ${sap.sap}, ${sap.policy === 'reject' ? `rejecting with cause ${rejectCause}` : 'accepting calls'}); Ctrl-C to stop`);
+        const mine = new Set<number>();
+        let finished!: () => void;
+        const ended = new Promise<void>((r) => (finished = r));
+        const s = sub.events$.subscribe((ev) => {
+          if (ev.kind === 'incoming-call' && ev.sap === sap.sap) mine.add(ev.vc);
+          const vc = (ev as { vc?: number }).vc;
+          if (vc === undefined || !mine.has(vc)) return;
+          printEvent(ev, !!o.json);
+          if (ev.kind === 'receive' && o.echo) void ctl.send({ vc: ev.vc, data: ev.data }).catch((e) => line(`echo failed: ${(e as ControlError).message}`));
+          if (ev.kind === 'incoming-close-call' || ev.kind === 'close-call-complete' || (ev.kind === 'incoming-call' && o.reject !== undefined)) {
+            mine.delete(ev.vc);
+            if (o.once) finished();
+          }
+        });
+        const why = await Promise.race([untilInterrupted(ctl), ended.then(() => 'once' as const)]);
+        s.unsubscribe();
+        if (why !== 'closed') await ctl.deregisterSap({ sap: sap.sap }).catch(() => {});
+        if (why === 'closed') throw new ControlError('closed', 'condisd closed the control connection');
+      });
+    });
+
+  program
+    .command('call')
+    .description('make a call: one address is point-to-point, several (or --multipoint) make a point-to-multipoint call')
+    .argument('<address...>', 'called address(es); the first is the first party', addressArg)
+    .option('-m, --multipoint', 'point-to-multipoint even with one address')
+    .option('-d, --data <text>', 'send this once the call is up')
+    .option('-c, --close-data <text>', 'then close the call with this close data (drops the other parties with it first)')
+    .option('--close', 'close the call after sending (without close data unless --close-data)')
+    .addOption(encodingOption())
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      EXAMPLES([
+        'condisctl call 1002',
+        'condisctl call 1002 --data "hello" --close-data "bye"',
+        'condisctl call 1002 1003 1004 --data hello-all',
+        'condisctl call 1002 --multipoint',
+        'condisctl call 1002 -e base64 --data aGVsbG8= --close-data AAEC',
+      ]),
+    )
+    .action(async (addresses: string[], o: { multipoint?: boolean; data?: string; closeData?: string; close?: boolean; encoding: string; json?: boolean }, cmd: Command) => {
+      const data = o.data !== undefined ? decode(o.data, o.encoding, '--data') : undefined;
+      const closeData = o.closeData !== undefined ? decode(o.closeData, o.encoding, '--close-data') : undefined;
+      const multipoint = !!o.multipoint || addresses.length > 1;
+      await withClient(cmd, async (ctl) => {
+        const r = await ctl.makeCall(multipoint ? { parties: addresses, multipoint: true } : { called: addresses[0]! });
+        const out: Record<string, unknown> = { call: r };
+        if (!o.json) {
+          line(`call on VC ${r.vc} to ${addresses.join(', ')} (${multipoint ? 'point-to-multipoint' : 'point-to-point'}): ${statusText(r.status)}`);
+          for (const p of r.parties) {
+            line(`  party ${p.party ?? '-'} ${p.address}: ${statusText(p.status)}${p.error ? ` (${p.error.message})` : ''}`);
+          }
+        }
+        if (data) {
+          const s = await ctl.send({ vc: r.vc, data });
+          out.sent = s;
+          if (!o.json) line(`sent ${s.bytes} octets on VC ${r.vc}`);
+        }
+        if (closeData !== undefined || o.close) {
+          const up = r.parties.filter((p) => p.party !== undefined);
+          for (const p of up.slice(0, -1)) {
+            await ctl.dropParty({ vc: r.vc, party: p.party!, ...(closeData ? { closeData } : {}) });
+            if (!o.json) line(`dropped party ${p.party} (${p.address})${closeData ? ' with close data' : ''}`);
+          }
+          const last = up[up.length - 1];
+          await ctl.closeCall({ vc: r.vc, ...(last ? { party: last.party! } : {}), ...(closeData ? { closeData } : {}) });
+          out.closed = true;
+          if (!o.json) line(`closed the call on VC ${r.vc}${closeData ? ` with close data (${closeData.length} octets)` : ''}`);
+        }
+        if (o.json) json(out);
+        if (r.parties.some((p) => p.error)) process.exitCode = 1;
+      });
+    });
+
+  program
+    .command('add-party')
+    .description('add a party to a point-to-multipoint call')
+    .argument('<vc>', 'the VC of the call', intArg('vc'))
+    .argument('<address>', 'the new party\'s address', oneAddress)
+    .option('--json', 'print JSON')
+    .addHelpText('after', EXAMPLES(['condisctl add-party 3 1004']))
+    .action(async (vc: number, address: string, o: { json?: boolean }, cmd: Command) => {
+      await withClient(cmd, async (ctl) => {
+        const r = await ctl.addParty({ vc, address });
+        if (o.json) json(r);
+        else line(`party ${r.party} (${address}) added to VC ${vc}: ${statusText(r.status)}`);
+      });
+    });
+
+  program
+    .command('drop-party')
+    .description('drop one party of a point-to-multipoint call (not the last one: use close)')
+    .argument('<vc>', 'the VC of the call', intArg('vc'))
+    .argument('<party>', 'the party', intArg('party'))
+    .option('-c, --close-data <text>', 'close data for the party (at most 127 octets)')
+    .addOption(encodingOption())
+    .addHelpText('after', EXAMPLES(['condisctl drop-party 3 2', 'condisctl drop-party 3 2 --close-data "goodbye"']))
+    .action(async (vc: number, party: number, o: { closeData?: string; encoding: string }, cmd: Command) => {
+      const closeData = o.closeData !== undefined ? decode(o.closeData, o.encoding, '--close-data') : undefined;
+      await withClient(cmd, async (ctl) => {
+        await ctl.dropParty({ vc, party, ...(closeData ? { closeData } : {}) });
+        line(`dropped party ${party} of VC ${vc}${closeData ? ` with close data (${closeData.length} octets)` : ''}`);
+      });
+    });
+
+  program
+    .command('close')
+    .description('close the call on a VC (multipoint: when one party is left)')
+    .argument('<vc>', 'the VC of the call', intArg('vc'))
+    .option('-p, --party <party>', 'the last party (multipoint; found automatically when omitted)', intArg('party'))
+    .option('-c, --close-data <text>', 'close data (at most 127 octets)')
+    .option('--delete', 'also delete the VC afterwards (VCs this client created)')
+    .addOption(encodingOption())
+    .addHelpText('after', EXAMPLES(['condisctl close 3', 'condisctl close 3 --close-data "bye"', 'condisctl close 3 -e base64 --close-data AAEC']))
+    .action(async (vc: number, o: { party?: number; closeData?: string; encoding: string; delete?: boolean }, cmd: Command) => {
+      const closeData = o.closeData !== undefined ? decode(o.closeData, o.encoding, '--close-data') : undefined;
+      await withClient(cmd, async (ctl) => {
+        await ctl.closeCall({ vc, ...(o.party !== undefined ? { party: o.party } : {}), ...(closeData ? { closeData } : {}) });
+        line(`closed the call on VC ${vc}${closeData ? ` with close data (${closeData.length} octets)` : ''}`);
+        if (o.delete) {
+          await ctl.deleteVc({ vc });
+          line(`deleted VC ${vc}`);
+        }
+      });
+    });
+
+  program
+    .command('send')
+    .description('send one packet on a VC (DATA, or standard input when DATA is "-" or omitted)')
+    .argument('<vc>', 'the VC', intArg('vc'))
+    .argument('[data]', 'the packet')
+    .addOption(encodingOption())
+    .addHelpText('after', EXAMPLES(['condisctl send 3 hello', 'condisctl send 3 -e base64 AAECAw==', 'printf "\\x01\\x02" | condisctl send 3']))
+    .action(async (vc: number, text: string | undefined, o: { encoding: string }, cmd: Command) => {
+      const data = text === undefined || text === '-' ? await readStdin() : decode(text, o.encoding, 'DATA');
+      await withClient(cmd, async (ctl) => {
+        const r = await ctl.send({ vc, data });
+        line(`sent ${r.bytes} octets on VC ${vc}`);
+      });
+    });
+
+  program
+    .command('pipe')
+    .description('like netcat over a VC: standard input is sent, received data is written to standard output')
+    .argument('[address]', 'call this address (point-to-point)', oneAddress)
+    .option('--vc <vc>', 'use the call already on this VC', intArg('vc'))
+    .option('-l, --listen [address]', 'wait for one incoming call instead (optionally on this address)')
+    .option('--chunk <octets>', 'largest packet sent', intArg('chunk', 1, 65535), 1400)
+    .option('--keep', 'do not close the call at the end of input')
+    .addHelpText('after', EXAMPLES(['condisctl pipe 1002 < file', 'condisctl pipe --listen 1002 > file', 'echo hi | condisctl pipe --vc 3 --keep']))
+    .action(async (address: string | undefined, o: { vc?: number; listen?: string | true; chunk: number; keep?: boolean }, cmd: Command) => {
+      const modes = [address !== undefined, o.vc !== undefined, o.listen !== undefined].filter(Boolean).length;
+      if (modes !== 1) throw new UsageError('pipe: give exactly one of ADDRESS, --vc N or --listen');
+      const listenAddr = typeof o.listen === 'string' ? oneAddress(o.listen) : undefined;
+      await withClient(cmd, async (ctl) => {
+        const sub = await ctl.subscribe();
+        let vc: number;
+        let sap: number | undefined;
+        const early: ControlEvent[] = [];
+        const collect = sub.events$.subscribe((ev) => early.push(ev));
+        if (o.listen !== undefined) {
+          sap = (await ctl.registerSap({ ...(listenAddr ? { address: listenAddr } : {}), policy: 'accept' })).sap;
+          process.stderr.write(`condisctl: waiting for a call (SAP ${sap})\n`);
+          vc = await new Promise<number>((resolve) => {
+            const check = (ev: ControlEvent) => ev.kind === 'incoming-call' && ev.sap === sap && resolve(ev.vc);
+            early.forEach(check);
+            sub.events$.subscribe(check);
+          });
+        } else if (o.vc !== undefined) vc = o.vc;
+        else vc = (await ctl.makeCall({ called: address! })).vc;
+        collect.unsubscribe();
+        let remoteClosed = false;
+        const done = new Promise<void>((resolve) => {
+          const onEv = (ev: ControlEvent) => {
+            if ((ev as { vc?: number }).vc !== vc) return;
+            if (ev.kind === 'receive') process.stdout.write(ev.data);
+            if (ev.kind === 'incoming-close-call') {
+              remoteClosed = true;
+              if (ev.closeData?.length) process.stderr.write(`condisctl: call closed by the remote, close data: ${bytesText(ev.closeData)}\n`);
+              resolve();
+            }
+          };
+          early.forEach(onEv);
+          sub.events$.subscribe(onEv);
+        });
+        const input = (async () => {
+          for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+            for (let i = 0; i < chunk.length && !remoteClosed; i += o.chunk) await ctl.send({ vc, data: chunk.subarray(i, i + o.chunk) });
+            if (remoteClosed) break;
+          }
+        })();
+        const first = await Promise.race([input.then(() => 'eof' as const), done.then(() => 'remote' as const), untilInterrupted(ctl)]);
+        if (first !== 'remote' && first !== 'closed' && !o.keep) await ctl.closeCall({ vc }).catch(() => {});
+        if (sap !== undefined && first !== 'closed') await ctl.deregisterSap({ sap }).catch(() => {});
+        process.stdin.destroy();
+      });
+    });
+
+  program
+    .command('watch')
+    .description('print indications and state changes as they happen, with names (until interrupted)')
+    .addOption(new Option('-k, --kind <kind...>', 'only these event kinds').choices(EVENT_KINDS as string[]))
+    .option('--vc <vc>', 'only events of this VC', intArg('vc'))
+    .option('--json', 'print events as JSON lines')
+    .addHelpText('after', EXAMPLES(['condisctl watch', 'condisctl watch --kind incoming-close-call incoming-drop-party', 'condisctl watch --vc 3 --json']))
+    .action(async (o: { kind?: ControlEventKind[]; vc?: number; json?: boolean }, cmd: Command) => {
+      await withClient(cmd, async (ctl) => {
+        const sub = await ctl.subscribe({ ...(o.kind ? { kinds: o.kind } : {}), ...(o.vc !== undefined ? { vc: o.vc } : {}) });
+        if (!o.json) process.stderr.write(`condisctl: watching ${ctl.hello.server}; Ctrl-C to stop\n`);
+        sub.events$.subscribe((ev) => printEvent(ev, !!o.json));
+        if ((await untilInterrupted(ctl)) === 'closed') throw new ControlError('closed', 'condisd closed the control connection');
+      });
+    });
+
+  // help for subcommands' own errors too
+  for (const c of program.commands) {
+    c.showHelpAfterError(`(run "condisctl ${c.name()} --help" for usage)`).exitOverride();
+  }
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return 0;
+      if (e.code === 'commander.executeSubCommandAsync') return e.exitCode;
+      return 2; // commander already printed what was wrong
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`condisctl: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof ControlError) {
+      process.stderr.write(`condisctl: ${e.describe()}\n`);
+      return 1;
+    }
+    process.stderr.write(`condisctl: unexpected error: ${e instanceof Error ? e.stack : String(e)}\n`);
+    return 1;
+  } finally {
+    activeClient?.close();
+  }
+}
+
+// exit at once: listen/pipe/watch leave signal and stdin listeners behind (stdout to a pipe or file is synchronous on Linux)
+process.exit(await main(process.argv));
