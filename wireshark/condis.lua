@@ -334,14 +334,26 @@ local data_handle = Dissector.get("data")
 -- The whole frame is 14 octets longer (Ethernet header).
 local ETH_HDR, ETH_MIN = 14, 60
 
+-- true when tvb[from, plen) is all zeros (Ethernet padding)
+local function zeros(tvb, from, plen)
+  for i = from, plen - 1 do
+    if tvb(i, 1):uint() ~= 0 then return false end
+  end
+  return true
+end
+
+-- The trailer offset and whether its CRC holds. In a padded frame several
+-- positions may carry a self-consistent Length by chance; a good CRC decides,
+-- and when none holds, the candidate followed only by zero padding is the
+-- one the sender wrote.
 local function find_trailer(tvb, plen)
   local last = plen - 8
-  local bad_crc = nil
+  local bad = {}
   local function try(t)
     if tvb(t + 2, 2):uint() ~= t - 4 then return false end
     if not condis.prefs.check_crc then return true end
     if aal5_crc(tvb, 4, t) == tvb(t + 4, 4):uint() then return true end
-    bad_crc = bad_crc or t
+    bad[#bad + 1] = t
     return false
   end
   if try(last) then return last, true end
@@ -352,7 +364,10 @@ local function find_trailer(tvb, plen)
       t = t + 1
     end
   end
-  if bad_crc then return bad_crc, false end
+  for _, t in ipairs(bad) do
+    if zeros(tvb, t + 8, plen) then return t, false end
+  end
+  if #bad > 0 then return bad[1], false end
   return nil, false
 end
 
@@ -413,7 +428,10 @@ function condis.dissector(tvb, pinfo, tree)
   end
   if t + 8 < plen then top:add(f.pad, tvb(t + 8, plen - t - 8)) end
 
-  if vpi == 0 and vci == 5 then
+  if condis.prefs.check_crc and not crc_good then
+    pinfo.cols.info:set(string.format("VPI/VCI %d/%d: AAL5 CRC-32 wrong, receivers drop this frame", vpi, vci))
+    if sdu_len > 0 then data_handle:call(tvb(4, sdu_len):tvb(), pinfo, tree) end
+  elseif vpi == 0 and vci == 5 then
     pinfo.cols.info:set(string.format("Signalling, SSCOP PDU of %d octets", sdu_len))
     if sdu_len > 0 then
       local sdu_tvb = tvb(4, sdu_len):tvb()

@@ -206,6 +206,12 @@ function fail(layer: DecodeLayer, code: FrameErrorCode, offset: number, message:
 
 const hex4 = (n: number) => `0x${n.toString(16).padStart(4, '0')}`;
 
+/** Is buf[from..] all zeros? */
+function zeroFrom(buf: Buffer, from: number): boolean {
+  for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
 /** Does a trailer at `t` carry a correct CRC-32 over SDU + UU + CPI + Length? */
 function crcOk(buf: Buffer, t: number): boolean {
   return crc32Aal5(buf, SDU_OFFSET, t + 4) === buf.readUInt32BE(t + 4);
@@ -258,7 +264,8 @@ export function parseFrame(buf: Buffer, opts?: ParseFrameOptions): Result<Frame,
         trailer = t;
         break;
       }
-      if (badCrcAt < 0) badCrcAt = t;
+      // Report the candidate the sender most likely wrote: the one followed only by zero padding.
+      if (badCrcAt < 0 || (!zeroFrom(buf, badCrcAt + AAL5_TRAILER_LEN) && zeroFrom(buf, t + AAL5_TRAILER_LEN))) badCrcAt = t;
     }
   }
   if (trailer < 0) {

@@ -293,3 +293,9 @@ test('property: mutated valid frames never throw and are never delivered with a 
   );
   t.pass();
 });
+
+test('errors: a CRC error in a padded frame is reported at the trailer the sender wrote', (t) => {
+  const b = Buffer.from(GOLDEN_ENDAK);
+  b[20]! ^= 0x04; // an SDU octet
+  t.is(code(b), 'aal5-crc@30');
+});
