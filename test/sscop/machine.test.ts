@@ -419,7 +419,7 @@ test('STAT splitting at MaxSTAT: long lists continue in further STATs from the l
   t.true(stats.at(-1)!.list.length <= 7);
   t.true(stats.every((s) => s.nps === stats[0]!.nps && s.nr === 0));
   const joined = stats[0]!.list.concat(...stats.slice(1).map((s, i) => {
-    t.is<number | undefined>(s.list[0], stats[i]!.list.at(-1), 'each STAT continues with the last element of the previous one');
+    t.is(s.list[0], stats[i]!.list.at(-1)!, 'each STAT continues with the last element of the previous one');
     return s.list.slice(1);
   }));
   t.deepEqual(joined, Array.from({ length: 40 }, (_, i) => i));
