@@ -1,0 +1,204 @@
+import test from 'ava';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseConfig } from '../../src/config/index.js';
+import { labHostConfig, loadLabConfig, parseLabConfig } from '../../src/config/lab.js';
+import type { MiniportConfig } from '../../src/miniport/types.js';
+
+const MIN = 'miniport:\n  kind: tap\n  device: tap0\naddresses: ["1001"]\n';
+
+function configError(t: import('ava').ExecutionContext, text: string, file = 'bad.yaml'): ConfigError {
+  const e = t.throws(() => parseConfig(text, file), { instanceOf: ConfigError });
+  return e as ConfigError;
+}
+
+test('example host files load as they are', async (t) => {
+  const a = await loadConfig('config/host-a.yaml');
+  const b = await loadConfig('config/host-b.yaml');
+  t.is(a.name, 'host-a');
+  t.deepEqual(a.addresses, ['1001']);
+  t.deepEqual(b.addresses, ['1002']);
+  t.deepEqual(a.miniport, { kind: 'tap', device: 'tap0', mac: '02:c0:00:00:00:0a', mtu: 1500, bridge: 'br0', etherType: 0x88b5 });
+  t.is(a.peers[0]!.mac, b.miniport.kind === 'tap' ? (b.miniport.mac ?? '') : '');
+  t.deepEqual(a.peers[0]!.addresses, b.addresses);
+  t.is(a.timers.sscop.keepAlive, 2000);
+  t.is(a.timers.uni.t303, 4000);
+  t.is(a.control.mode, 0o600);
+  t.deepEqual(a.closeData, { allowed: true, maxOctets: 127 });
+});
+
+test('the lab file loads and gives every host a configuration', async (t) => {
+  const lab = await loadLabConfig('config/lab.yaml');
+  t.deepEqual(
+    lab.hosts.map((h) => [h.name, h.address]),
+    [
+      ['root', '1000'],
+      ['leaf1', '1001'],
+      ['leaf2', '1002'],
+      ['leaf3', '1003'],
+    ],
+  );
+  t.is(lab.links[0]!.kind, 'bridged');
+  t.is(lab.hosts[3]!.netem?.loss, 1);
+  for (const h of lab.hosts) {
+    const c = labHostConfig(lab, h.name);
+    t.deepEqual(c.addresses, [h.address]);
+    t.is(c.peers.length, 3);
+    t.is(c.control.socket, `/run/condis/${h.name}.sock`);
+    t.is(c.discovery.interval, 2000);
+  }
+  const mem: MiniportConfig = { kind: 'memory', hub: 'lab', mac: '02:c0:00:00:10:00' };
+  t.deepEqual(labHostConfig(lab, 'root', { miniport: mem, socketDir: '/tmp/x' }).miniport, mem);
+});
+
+test('defaults are filled and values normalised', (t) => {
+  const c = parseConfig('miniport: {kind: tap, device: tap0}\naddresses: [1001, "+4930123", "47.0005.80FFE1000000F21A2C1D.0020481A2C1D.00"]\n', 'dir/host-x.yaml');
+  t.is(c.name, 'host-x');
+  t.deepEqual(c.addresses, ['1001', '4930123', '47000580ffe1000000f21a2c1d0020481a2c1d00']);
+  t.is(c.role, 'auto');
+  t.deepEqual(c.peers, []);
+  t.deepEqual(c.discovery, { enabled: true, interval: 5000, holdTime: 17500 });
+  t.deepEqual(c.timers, { sscop: {}, uni: {} });
+  t.deepEqual(c.closeData, { allowed: true, maxOctets: 127 });
+  t.deepEqual(c.callManager, { shape: 'mcm', completion: 'pending' });
+  t.deepEqual(c.limits, { calls: 1024, partiesPerCall: 64, peers: 64, pendingRequests: 256 });
+  t.deepEqual(c.control, { socket: '/run/condis/condisd.sock', mode: 0o600 });
+  t.deepEqual(c.capture, {});
+  t.deepEqual(c.log, { level: 'info', pretty: false });
+});
+
+test('durations take milliseconds or strings with units; modes take octal strings or 0o numbers', (t) => {
+  const c = parseConfig(MIN + 'timers:\n  uni: {t303: 1500, t308: "30s", t310: "1.5s", t316: 2m}\ncontrol: {mode: "0660"}\n', 'h.yaml');
+  t.deepEqual(c.timers.uni, { t303: 1500, t308: 30000, t310: 1500, t316: 120000 });
+  t.is(c.control.mode, 0o660);
+  t.is(parseConfig(MIN + 'control: {mode: 0o640}\n').control.mode, 0o640);
+});
+
+test('bad YAML syntax: file, line and what', (t) => {
+  const e = configError(t, 'miniport:\n  kind: tap\n  device: [tap0\naddresses: ["1001"]\n');
+  t.is(e.file, 'bad.yaml');
+  t.is(e.path, '');
+  t.true(typeof e.line === 'number' && e.line >= 3, `line ${e.line}`);
+  t.regex(e.detail, /^YAML syntax: /);
+  t.regex(e.message, /^bad\.yaml:\d+:\d+: YAML syntax/);
+});
+
+test('duplicate keys are a syntax error with their line', (t) => {
+  const e = configError(t, MIN + 'role: user\nrole: network\n');
+  t.is(e.line, 6);
+  t.regex(e.detail, /YAML syntax: .*unique/i);
+});
+
+test('wrong type: path, line and what was expected', (t) => {
+  const e = configError(t, 'miniport:\n  kind: tap\n  device: 5\naddresses: ["1001"]\n');
+  t.is(e.path, 'miniport.device');
+  t.is(e.line, 3);
+  t.is(e.column, 11);
+  t.is(e.detail, 'expected a string, got number 5');
+  t.is(e.message, 'bad.yaml:3:11: miniport.device: expected a string, got number 5');
+});
+
+test('wrong type inside a list and a bad MAC', (t) => {
+  const e = configError(t, MIN + 'peers:\n  - mac: 02:00:00:00:00:01\n  - mac: "not-a-mac"\n');
+  t.is(e.path, 'peers[1].mac');
+  t.is(e.line, 7);
+  t.regex(e.detail, /expected a MAC address/);
+});
+
+test('unknown key: path, line, and a suggestion', (t) => {
+  const e = configError(t, MIN + 'timers:\n  sscop:\n    keepalive: 3s\n');
+  t.is(e.path, 'timers.sscop.keepalive');
+  t.is(e.line, 7);
+  t.is(e.column, 5);
+  t.regex(e.detail, /unknown key "keepalive" \(did you mean "keepAlive"\?/);
+});
+
+test('unknown key inside the chosen miniport kind', (t) => {
+  const e = configError(t, 'miniport:\n  kind: nic\n  device: eth1\n  bridge: br0\naddresses: ["1001"]\n');
+  t.is(e.path, 'miniport.bridge');
+  t.is(e.line, 4);
+  t.regex(e.detail, /unknown key "bridge" \(allowed here: kind, device, etherType\)/);
+});
+
+test('out-of-range value: path, line and the bound', (t) => {
+  const e = configError(t, MIN + 'closeData:\n  maxOctets: 200\n');
+  t.is(e.path, 'closeData.maxOctets');
+  t.is(e.line, 6);
+  t.is(e.detail, '200 is out of range: must be at most 127');
+});
+
+test('out-of-range duration and a decimal mode', (t) => {
+  const e = configError(t, MIN + 'discovery:\n  interval: 10ms\ncontrol:\n  mode: 600\n');
+  t.is(e.issues.length, 2);
+  t.is(e.issues[0]!.path, 'discovery.interval');
+  t.is(e.issues[0]!.line, 6);
+  t.regex(e.issues[0]!.message, /out of range/);
+  t.is(e.issues[1]!.path, 'control.mode');
+  t.is(e.issues[1]!.line, 8);
+  t.regex(e.issues[1]!.message, /write it as a string \("0600"\)/);
+  t.regex(e.message, /^2 problems in bad\.yaml:\n  bad\.yaml:6:/);
+});
+
+test('missing required key: path, the line of the mapping that lacks it', (t) => {
+  const e = configError(t, 'miniport:\n  kind: tap\n  device: tap0\n');
+  t.is(e.path, 'addresses');
+  t.is(e.line, 1);
+  t.is(e.detail, 'missing required key "addresses" (expected a list)');
+  const k = configError(t, 'addresses: ["1001"]\nminiport:\n  device: tap0\n');
+  t.is(k.path, 'miniport.kind');
+  t.is(k.line, 3);
+  t.regex(k.detail, /missing required key "kind" \(one of: tap, nic, etherip, memory\)/);
+});
+
+test('an unknown miniport kind and a bad ATM address', (t) => {
+  const e = configError(t, 'miniport:\n  kind: atm25\naddresses: ["10x1"]\n');
+  t.is(e.issues.length, 2);
+  t.deepEqual(
+    e.issues.map((i) => [i.path, i.line]),
+    [
+      ['miniport.kind', 2],
+      ['addresses[0]', 3],
+    ],
+  );
+  t.regex(e.issues[0]!.message, /unknown miniport kind "atm25"/);
+  t.regex(e.issues[1]!.message, /not an ATM address/);
+});
+
+test('an empty file and a file that is not a mapping', (t) => {
+  const empty = configError(t, '');
+  t.deepEqual(
+    empty.issues.map((i) => i.path),
+    ['miniport', 'addresses'],
+  );
+  const list = configError(t, '- a\n- b\n');
+  t.is(list.line, 1);
+  t.regex(list.detail, /must be a mapping/);
+});
+
+test('loadConfig names the file it could not read, and the file in validation errors', async (t) => {
+  const missing = await t.throwsAsync(loadConfig('/nonexistent/condis.yaml'), { instanceOf: ConfigError });
+  t.is(missing!.file, '/nonexistent/condis.yaml');
+  t.regex(missing!.message, /^\/nonexistent\/condis\.yaml: cannot read the configuration file: no such file$/);
+  const dir = await mkdtemp(join(tmpdir(), 'condis-config-'));
+  const file = join(dir, 'h.yaml');
+  await writeFile(file, MIN + 'limits:\n  calls: -1\n');
+  const bad = await t.throwsAsync(loadConfig(file), { instanceOf: ConfigError });
+  t.is(bad!.file, file);
+  t.is(bad!.path, 'limits.calls');
+  t.is(bad!.line, 6);
+  t.true(bad!.message.startsWith(`${file}:6:`));
+});
+
+test('lab files: unknown host in a link, duplicate address', (t) => {
+  const text = 'hosts:\n  - {name: a, address: "1", mac: 02:00:00:00:00:01}\n  - {name: b, address: "1", mac: 02:00:00:00:00:02}\nlinks:\n  - kind: bridged\n    bridge: br0\n    hosts: [a, c]\n';
+  const e = t.throws(() => parseLabConfig(text, 'lab.yaml'), { instanceOf: ConfigError }) as ConfigError;
+  t.deepEqual(
+    e.issues.map((i) => [i.path, i.line]),
+    [
+      ['hosts[1].address', 3],
+      ['links[0].hosts[1]', 7],
+    ],
+  );
+  t.regex(e.issues[1]!.message, /no host named "c"/);
+});
