@@ -268,7 +268,7 @@ function onMessage(s: CallState, m: UniMessage): CallStep {
       if (p !== 'out-setup' && p !== 'out-proceeding' && p !== 'out-alerting') return wrong;
       const vc = s.vc ?? vcFrom(m);
       return {
-        state: { ...s, phase: 'active', setup: undefined, vc },
+        state: { ...s, phase: 'active', setup: undefined, vc, activeTold: true },
         effects: [
           { t: 'stop', timer: 't303' },
           { t: 'stop', timer: 't310' },
