@@ -12,7 +12,7 @@
  */
 import { DecodeError, err, ok, type Result } from '../../common/result.js';
 import { IE_DECLS, MSG_DECLS } from './decls.js';
-import { IE_BOUNDS, IE_DECODERS, IE_ENCODERS, IE_PROBLEM, copyOut } from './ie.js';
+import { IE_BOUNDS, IE_DECODERS, IE_ENCODERS, IE_PROBLEM, copyOut, put } from './ie.js';
 import { type ErroredIe, type IeCompat, type InfoElement, type UniMessage, type UnknownIe, IeId } from './types.js';
 
 export const PROTOCOL_DISCRIMINATOR = 0x09;
@@ -75,7 +75,7 @@ export function encodeMessage(msg: UniMessage): Buffer {
       octet = compatOctet(ie.coding, ie.flag, ie.action);
       ensure(p + 4 + ie.content.length);
       b = scratch;
-      end = p + 4 + ie.content.copy(b, p + 4);
+      end = put(ie.content, b, p + 4);
     } else {
       const enc = IE_ENCODERS[id];
       const bound = IE_BOUNDS[id];
@@ -99,9 +99,7 @@ export function encodeMessage(msg: UniMessage): Buffer {
   const total = Math.min(p - HEADER_LENGTH, 0xffff);
   b[7] = total >>> 8;
   b[8] = total & 0xff;
-  const out = Buffer.allocUnsafe(p);
-  b.copy(out, 0, 0, p);
-  return out;
+  return copyOut(b, 0, p);
 }
 
 // ---- decode -----------------------------------------------------------------

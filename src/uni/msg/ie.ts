@@ -43,12 +43,25 @@ type Enc = (ie: any, b: Buffer, p: number) => number;
 type Bound = (ie: any) => number;
 type Dec = (b: Buffer, s: number, e: number) => KnownIe | IeProblem;
 
+/** Below this many octets a plain loop beats Buffer#copy's call overhead. */
+const SMALL = 48;
+
 /** Copy of b[s, e): decoded records never alias the input buffer. */
 export function copyOut(b: Buffer, s: number, e: number): Buffer {
-  return Buffer.from(b.subarray(s, e));
+  const n = e - s;
+  const o = Buffer.allocUnsafe(n);
+  if (n <= SMALL) for (let i = 0; i < n; i++) o[i] = b[s + i];
+  else b.copy(o, 0, s, e);
+  return o;
 }
 
-function put(src: Buffer, b: Buffer, p: number): number {
+/** Write src at b[p]; the caller has made room. Returns the position after it. */
+export function put(src: Buffer, b: Buffer, p: number): number {
+  const n = src.length;
+  if (n <= SMALL) {
+    for (let i = 0; i < n; i++) b[p + i] = src[i];
+    return p + n;
+  }
   return p + src.copy(b, p);
 }
 
