@@ -171,8 +171,8 @@ q2931x.experts = { xe.uu_long, xe.uu_empty }
 -- Preferences
 ------------------------------------------------------------------------------
 
-condis.prefs.ethertype = Pref.uint("EtherType", 0x88B5, "EtherType of condis-tap frames (0x88B5 unless the links are configured otherwise)")
-condis.prefs.check_crc = Pref.bool("Check the AAL5 CRC-32", true, "Compute the CRC-32 and flag frames where it is wrong")
+condis.prefs.ethertype = Pref.uint("EtherType", 0x88B5, "EtherType of condis-tap frames, in decimal: 34997 = 0x88B5 (the default), 34998 = 0x88B6")
+condis.prefs.check_crc = Pref.bool("Check the AAL5 CRC-32", true, "Flag frames whose CRC-32 is wrong and do not decode their SDU (receivers drop them)")
 condis.prefs.additions = Pref.bool("Q.2931 additions", true, "Decode PARTY ALERTING, User-user close data, call and endpoint states")
 
 ------------------------------------------------------------------------------
@@ -351,7 +351,7 @@ local function find_trailer(tvb, plen)
   local bad = {}
   local function try(t)
     if tvb(t + 2, 2):uint() ~= t - 4 then return false end
-    if not condis.prefs.check_crc then return true end
+    -- the CRC locates the trailer even when the preference turns the check off
     if aal5_crc(tvb, 4, t) == tvb(t + 4, 4):uint() then return true end
     bad[#bad + 1] = t
     return false
@@ -419,7 +419,9 @@ function condis.dissector(tvb, pinfo, tree)
   tt:add(f.cpi, tvb(t + 1, 1))
   tt:add(f.len, tvb(t + 2, 2))
   local ci = tt:add(f.crc, tvb(t + 4, 4))
-  if condis.prefs.check_crc then
+  if not condis.prefs.check_crc then
+    crc_good = true -- not checked: decode whatever the frame carries
+  else
     local g = tt:add(f.crc_ok, tvb(t + 4, 4), crc_good)
     g:set_generated()
     if not crc_good then
@@ -428,14 +430,17 @@ function condis.dissector(tvb, pinfo, tree)
   end
   if t + 8 < plen then top:add(f.pad, tvb(t + 8, plen - t - 8)) end
 
-  if condis.prefs.check_crc and not crc_good then
+  if not crc_good then
     pinfo.cols.info:set(string.format("VPI/VCI %d/%d: AAL5 CRC-32 wrong, receivers drop this frame", vpi, vci))
     if sdu_len > 0 then data_handle:call(tvb(4, sdu_len):tvb(), pinfo, tree) end
   elseif vpi == 0 and vci == 5 then
     pinfo.cols.info:set(string.format("Signalling, SSCOP PDU of %d octets", sdu_len))
     if sdu_len > 0 then
       local sdu_tvb = tvb(4, sdu_len):tvb()
-      sscop_handle:call(sdu_tvb, pinfo, tree)
+      -- A malformed PDU makes sscop/q2931 throw; Wireshark has already marked
+      -- the frame [Malformed Packet] by then, so the Lua error that
+      -- Dissector.call raises on top of it is caught and dropped here.
+      pcall(sscop_handle.call, sscop_handle, sdu_tvb, pinfo, tree)
       if condis.prefs.additions then
         local po, pl = sd_payload(sdu_tvb, 0, sdu_len)
         if po then q2931_additions(sdu_tvb, po, pl, pinfo, tree) end

@@ -260,6 +260,47 @@ test('Ethernet capture: a wrong CRC-32 is an error-level expert item (the check 
   t.regex(d!.errors[0]!, /AAL5 CRC-32 wrong/);
 });
 
+test('condis.lua survives random and mutated frames without a Lua error', (t) => {
+  // a small deterministic generator: the same frames on every run
+  let seed = 0x2545f491;
+  const rnd = (n: number) => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => rnd(256)));
+  const path = join(dir, 'fuzz.pcap');
+  const w = openPcapWriter(path, LINKTYPE_ETHERNET);
+  const valid = SDUS.map((s) => frameOf(s.vci, s.sdu));
+  let n = 0;
+  for (let i = 0; i < 400; i++) {
+    let f: Buffer;
+    switch (i % 4) {
+      case 0: // garbage after our EtherType, any length
+        f = Buffer.concat([frameOf(5, Buffer.alloc(0)).subarray(0, 14), bytes(rnd(80))]);
+        break;
+      case 1: // a valid frame with a few octets changed and maybe cut short
+        f = Buffer.from(valid[rnd(valid.length)]!);
+        for (let k = 0; k <= rnd(3); k++) f[14 + rnd(f.length - 14)] = rnd(256);
+        if (rnd(2)) f = f.subarray(0, 14 + rnd(f.length - 13));
+        break;
+      case 2: // garbage with a correct CRC on the signalling VC: sscop and the additions see it
+        f = frameOf(5, rnd(2) ? bytes(rnd(60)) : Buffer.concat([bytes(rnd(40)), Buffer.from([0x08, 0, 0, 0])]));
+        break;
+      default: // garbage announcements with a correct CRC
+        f = frameOf(16, Buffer.concat([Buffer.from([1, rnd(4)]), bytes(rnd(40))]));
+    }
+    w.writeEthernet(f, i);
+    n++;
+  }
+  w.close();
+  const out = tshark(['-X', `lua_script:${LUA}`, '-n', '-r', path, '-T', 'fields', '-e', 'frame.number', '-e', '_ws.expert.message']);
+  const lines = out.trim().split('\n');
+  t.is(lines.length, n);
+  t.deepEqual(lines.filter((l) => /Lua Error/i.test(l)), []);
+});
+
 test('SunATM capture with stock tshark (no plug-in): atm -> sscop -> q2931 by name, nothing malformed', (t) => {
   const path = join(dir, 'all-sunatm.pcap');
   const w = openPcapWriter(path, LINKTYPE_SUNATM);
