@@ -1,31 +1,49 @@
 import test from 'ava';
 import { VirtualTimeScheduler } from 'rxjs';
-import { createSaalLink, type SaalLink, type SaalSignal } from '../../src/sscop/index.js';
+import { createSaalLink, createSaalMux, emitPdu, parsePdu, type SaalLink, type SaalSignal, type SscopParams } from '../../src/sscop/index.js';
 
-/** Two links joined by a perfect in-memory wire, in virtual time. */
-function pair(params = {}) {
+/**
+ * Two links joined by an in-memory wire in RxJS virtual time. `delay` is the
+ * one-way delay in ms (0: delivered synchronously); `drop(from, type)` loses PDUs.
+ */
+function pair(opts: { params?: Partial<SscopParams>; delay?: number } = {}) {
   const scheduler = new VirtualTimeScheduler();
-  const links: { a?: SaalLink; b?: SaalLink } = {};
-  const a = createSaalLink({ name: 'a', scheduler, params, send: (p) => links.b!.receive(p) });
-  const b = createSaalLink({ name: 'b', scheduler, params, send: (p) => links.a!.receive(p) });
+  const delay = opts.delay ?? 0;
+  const log: { t: number; from: 'a' | 'b'; type: string }[] = [];
+  const ctl = { drop: (_from: 'a' | 'b', _type: string) => false };
+  const links: Record<'a' | 'b', SaalLink | undefined> = { a: undefined, b: undefined };
+  const port = (from: 'a' | 'b') => (pdu: Buffer) => {
+    const r = parsePdu(pdu);
+    const type = r.ok ? r.value.type : 'bad';
+    log.push({ t: scheduler.now(), from, type });
+    if (ctl.drop(from, type)) return;
+    const to = () => links[from === 'a' ? 'b' : 'a']!;
+    if (delay === 0) to().receive(pdu);
+    else scheduler.schedule(() => to().receive(pdu), delay);
+  };
+  const a = createSaalLink({ name: 'a', scheduler, params: opts.params, send: port('a') });
+  const b = createSaalLink({ name: 'b', scheduler, params: opts.params, send: port('b') });
   links.a = a;
   links.b = b;
-  const seen = { a: [] as SaalSignal[], b: [] as SaalSignal[] };
-  a.signals$.subscribe((s) => seen.a.push(s));
-  b.signals$.subscribe((s) => seen.b.push(s));
+  const seen = { a: [] as { t: number; s: SaalSignal }[], b: [] as { t: number; s: SaalSignal }[] };
+  a.signals$.subscribe((s) => seen.a.push({ t: scheduler.now(), s }));
+  b.signals$.subscribe((s) => seen.b.push({ t: scheduler.now(), s }));
+  /** run virtual time up to `ms` (absolute) */
   const runUntil = (ms: number) => {
     scheduler.maxFrames = ms;
     scheduler.flush();
   };
-  return { scheduler, a, b, seen, runUntil };
+  return { scheduler, a, b, seen, log, ctl, runUntil };
 }
 
-const kinds = (s: SaalSignal[]) => s.map((x) => x.kind);
-const texts = (s: SaalSignal[]) => s.flatMap((x) => (x.kind === 'data-indication' ? [x.data.toString()] : []));
+const kinds = (s: { s: SaalSignal }[]) => s.map((x) => x.s.kind);
+const texts = (s: { s: SaalSignal }[]) => s.flatMap((x) => (x.s.kind === 'data-indication' ? [x.s.data.toString()] : []));
+const sentBy = (log: { t: number; from: string; type: string }[], from: string, type: string) => log.filter((x) => x.from === from && x.type === type).map((x) => x.t);
 
 test('establish, data both ways, release over a perfect wire', (t) => {
   const { a, b, seen, runUntil } = pair();
   t.is(a.state, 'Idle');
+  t.is(a.sscfState, '1/1 Released');
   a.establish();
   a.data(Buffer.from('queued while establishing'));
   runUntil(10);
@@ -46,10 +64,223 @@ test('establish, data both ways, release over a perfect wire', (t) => {
   t.is(a.state, 'Idle');
   t.is(b.state, 'Idle');
   t.false(a.established);
-  t.is(seen.a.at(-1)!.kind, 'release-confirm');
-  t.is(seen.b.at(-1)!.kind, 'release-indication');
+  t.is(seen.a.at(-1)!.s.kind, 'release-confirm');
+  t.is(seen.b.at(-1)!.s.kind, 'release-indication');
   t.deepEqual(a.counters().runningTimers, []);
   t.deepEqual(b.counters().runningTimers, []);
   a.dispose();
   b.dispose();
+});
+
+test('collision: both ends establish at once over a wire with delay; both confirm and data flows', (t) => {
+  const { a, b, seen, log, runUntil } = pair({ delay: 5 });
+  a.establish();
+  b.establish();
+  runUntil(20);
+  t.deepEqual(sentBy(log, 'a', 'BGN'), [0]);
+  t.deepEqual(sentBy(log, 'b', 'BGN'), [0]);
+  t.true(a.established && b.established);
+  t.deepEqual(kinds(seen.a), ['establish-confirm']);
+  t.deepEqual(kinds(seen.b), ['establish-confirm']);
+  t.is(a.counters().maaErrors.C, 1, 'the crossing BGAK is reported and ignored');
+  a.data(Buffer.from('x'));
+  b.data(Buffer.from('y'));
+  runUntil(100);
+  t.deepEqual(texts(seen.b), ['x']);
+  t.deepEqual(texts(seen.a), ['y']);
+});
+
+test('release when already released confirms at once; data while released is discarded and counted', (t) => {
+  const { a, seen } = pair();
+  a.release();
+  t.deepEqual(kinds(seen.a), ['release-confirm']);
+  a.data(Buffer.from('nowhere'));
+  t.is(a.counters().discards['data-while-released'], 1);
+});
+
+test('establish on a live link resynchronises: confirm here, indication there, data flows afterwards', (t) => {
+  const { a, b, seen, log, runUntil } = pair({ delay: 1 });
+  a.establish();
+  runUntil(10);
+  a.establish();
+  a.data(Buffer.from('held during resync'));
+  t.is(a.state, 'Outgoing Resynchronization Pending');
+  t.is(a.sscfState, '2/5 Resynchronising');
+  runUntil(20);
+  t.deepEqual(sentBy(log, 'a', 'RS').length, 1);
+  t.deepEqual(sentBy(log, 'b', 'RSAK').length, 1);
+  t.deepEqual(kinds(seen.a), ['establish-confirm', 'establish-confirm']);
+  t.deepEqual(kinds(seen.b), ['establish-indication', 'establish-indication', 'data-indication']);
+  t.deepEqual(texts(seen.b), ['held during resync']);
+  t.true(a.established && b.established);
+});
+
+test('error recovery (ER/ERAK) after a protocol error is reported up as establish-indication on both ends', (t) => {
+  const { a, b, seen, log, runUntil } = pair({ delay: 1 });
+  a.establish();
+  runUntil(10);
+  // a STAT answering a POLL that was never sent: MAA-ERROR R, error recovery
+  a.receive(emitPdu({ type: 'STAT', nps: 77, nmr: 128, nr: 0, list: [] }));
+  t.is(a.state, 'Outgoing Recovery Pending');
+  runUntil(20);
+  t.is(sentBy(log, 'a', 'ER').length, 1);
+  t.is(sentBy(log, 'b', 'ERAK').length, 1);
+  t.is(a.counters().maaErrors.R, 1);
+  t.deepEqual(kinds(seen.a), ['establish-confirm', 'establish-indication']);
+  t.deepEqual(kinds(seen.b), ['establish-indication', 'establish-indication']);
+  t.true(a.established && b.established);
+  a.data(Buffer.from('after recovery'));
+  runUntil(30);
+  t.deepEqual(texts(seen.b), ['after recovery']);
+});
+
+test('Timer_CC: BGN at 0, 1, 2, 3 s, then MAA-ERROR O and a release indication at 4 s; nothing left running', (t) => {
+  const { a, seen, log, ctl, runUntil } = pair();
+  ctl.drop = () => true;
+  a.establish();
+  runUntil(60_000);
+  t.deepEqual(sentBy(log, 'a', 'BGN'), [0, 1000, 2000, 3000]);
+  t.deepEqual(sentBy(log, 'a', 'END'), [4000]);
+  t.deepEqual(seen.a.map((x) => [x.t, x.s.kind]), [[4000, 'release-indication']]);
+  t.regex((seen.a[0]!.s as { reason: string }).reason, /max-cc/);
+  t.is(a.counters().maaErrors.O, 1);
+  t.is(a.counters().ccRetransmissions, 3);
+  t.deepEqual(a.counters().runningTimers, []);
+  t.is(a.state, 'Idle');
+});
+
+test('Timer_CC with MaxCC and Timer_CC configured', (t) => {
+  const { a, log, ctl, runUntil } = pair({ params: { timerCC: 300, maxCC: 2 } });
+  ctl.drop = () => true;
+  a.establish();
+  runUntil(10_000);
+  t.deepEqual(sentBy(log, 'a', 'BGN'), [0, 300]);
+  t.deepEqual(sentBy(log, 'a', 'END'), [600]);
+});
+
+test('Timer_POLL and Timer_IDLE: a quiet link polls at 750 ms, then idles 15 s between probes', (t) => {
+  const { a, log, runUntil } = pair();
+  a.establish();
+  runUntil(40_000);
+  // 750: POLL expiry (-> transient), its STAT -> idle; 750+15000: IDLE expiry polls (-> active);
+  // +750: POLL expiry (-> transient), STAT -> idle; and so on
+  t.deepEqual(sentBy(log, 'a', 'POLL'), [750, 15_750, 16_500, 31_500, 32_250]);
+  t.true(a.established);
+});
+
+test('Timer_KEEP_ALIVE and Timer_NO_RESPONSE: with every STAT lost, polls at 750/2750/3500/5500/6250 and release at 7 s', (t) => {
+  const { a, b, seen, log, ctl, runUntil } = pair();
+  a.establish();
+  runUntil(0);
+  ctl.drop = (from, type) => from === 'b' && type === 'STAT';
+  runUntil(60_000);
+  t.deepEqual(sentBy(log, 'a', 'POLL'), [750, 2750, 3500, 5500, 6250]);
+  t.deepEqual(seen.a.map((x) => [x.t, x.s.kind]), [
+    [0, 'establish-confirm'],
+    [7000, 'release-indication'],
+  ]);
+  t.is((seen.a[1]!.s as { reason: string }).reason, 'no-response');
+  t.is(a.counters().maaErrors.P, 1);
+  t.deepEqual(a.counters().runningTimers, []);
+  // the END(S=1) reached b, which released too
+  t.is(b.state, 'Idle');
+  t.deepEqual(b.counters().runningTimers, []);
+});
+
+test('a peer that goes silent during transfer is detected within Timer_NO_RESPONSE; no timer is left running', (t) => {
+  for (const noResponse of [7000, 3000]) {
+    const { a, b, seen, ctl, runUntil, scheduler } = pair({ params: { timerNoResponse: noResponse }, delay: 2 });
+    a.establish();
+    runUntil(10);
+    let n = 0;
+    const pump = () => {
+      a.data(Buffer.from(`m${n++}`));
+      scheduler.schedule(pump, 20);
+    };
+    pump();
+    runUntil(5000);
+    t.true(texts(seen.b).length > 100);
+    const silentFrom = scheduler.now();
+    ctl.drop = () => true;
+    b.dispose(); // the peer is gone for good
+    runUntil(100_000);
+    const rel = seen.a.find((x) => x.s.kind === 'release-indication');
+    t.truthy(rel);
+    t.true(rel!.t <= silentFrom + noResponse, `detected at ${rel!.t - silentFrom} ms after silence (limit ${noResponse})`);
+    t.true(rel!.t > silentFrom);
+    t.is((rel!.s as { reason: string }).reason, 'no-response');
+    t.false(a.established);
+    t.deepEqual(a.counters().runningTimers, []);
+    a.dispose();
+  }
+});
+
+test('a peer that goes silent while the link idles is detected within Timer_IDLE + Timer_NO_RESPONSE', (t) => {
+  const { a, seen, ctl, runUntil, scheduler } = pair();
+  a.establish();
+  runUntil(1000); // now in the idle phase
+  const silentFrom = scheduler.now();
+  ctl.drop = () => true;
+  runUntil(100_000);
+  const rel = seen.a.find((x) => x.s.kind === 'release-indication')!;
+  t.true(rel.t - silentFrom <= 15_000 + 7000);
+  t.deepEqual(a.counters().runningTimers, []);
+});
+
+test('unitdata passes both ways, established or not', (t) => {
+  const { a, b, seen } = pair();
+  a.unitdata(Buffer.from('u1'));
+  t.deepEqual(seen.b.map((x) => x.s), [{ kind: 'unitdata-indication', data: Buffer.from('u1') }]);
+  b.unitdata(Buffer.from('u2'));
+  t.deepEqual(seen.a.map((x) => x.s), [{ kind: 'unitdata-indication', data: Buffer.from('u2') }]);
+});
+
+test('counters: PDUs by type, MAA-ERRORs by letter, decode drops by code', (t) => {
+  const { a, runUntil } = pair();
+  a.establish();
+  runUntil(10);
+  a.receive(Buffer.from([1, 2, 3]));
+  a.receive(Buffer.alloc(8));
+  a.receive(emitPdu({ type: 'BGAK', nmr: 1, uu: Buffer.alloc(0) }));
+  const c = a.counters();
+  t.like(c.drops, { 'bad-length': 1, 'unknown-type': 1 });
+  t.like(c.maaErrors, { U: 2, C: 1 });
+  t.like(c.pdusOut, { BGN: 1 });
+  t.like(c.pdusIn, { BGAK: 2 });
+  t.is(c.state, 'Data Transfer Ready');
+  t.deepEqual(c.runningTimers, ['POLL', 'NO_RESPONSE']);
+});
+
+test('dispose stops every timer, completes signals$ and ignores later input', (t) => {
+  const { a, runUntil, scheduler } = pair();
+  let completed = false;
+  a.signals$.subscribe({ complete: () => (completed = true) });
+  a.establish();
+  runUntil(10);
+  t.true(a.counters().runningTimers.length > 0);
+  a.dispose();
+  t.true(completed);
+  t.deepEqual(a.counters().runningTimers, []);
+  a.receive(emitPdu({ type: 'END', source: 'user', uu: Buffer.alloc(0) }));
+  a.data(Buffer.from('x'));
+  runUntil(100_000);
+  t.is(a.state, 'Data Transfer Ready');
+  t.is(scheduler.actions.filter((x) => !x.closed).length, 0);
+});
+
+test('mux: one association per peer MAC, created on first PDU', (t) => {
+  const scheduler = new VirtualTimeScheduler();
+  const out: [string, Buffer][] = [];
+  const mux = createSaalMux({ scheduler, send: (peer, pdu) => out.push([peer, pdu]) });
+  const other = createSaalLink({ scheduler, send: (pdu) => mux.receive('02:00:00:00:00:0B', pdu) });
+  other.establish();
+  t.deepEqual(mux.peers(), ['02:00:00:00:00:0b']);
+  t.is(mux.link('02:00:00:00:00:0b').state, 'Data Transfer Ready');
+  t.is(out[0]![0], '02:00:00:00:00:0b');
+  t.is(mux.link('02:00:00:00:00:0c').state, 'Idle');
+  t.is(mux.peers().length, 2);
+  mux.remove('02:00:00:00:00:0c');
+  t.is(mux.peers().length, 1);
+  mux.dispose();
+  t.deepEqual(mux.peers(), []);
 });
