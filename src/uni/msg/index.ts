@@ -12,3 +12,13 @@ export { ieDecl, msgDecl, IE_DECL_LIST, MSG_DECL_LIST } from './decls.js';
 export type { IeDecl, MsgDecl, MsgIeRule, CompiledMsgDecl } from './decls.js';
 export * from './types.js';
 export * from './names.js';
+export {
+  describeCause,
+  diagnosticKind,
+  ieListDiagnostic,
+  messageTypeDiagnostic,
+  parseDiagnostic,
+  timerDiagnostic,
+  vpciVciDiagnostic,
+} from './diag.js';
+export type { Diagnostic, DiagnosticKind } from './diag.js';
