@@ -1,0 +1,157 @@
+/**
+ * condisd processes in lab hosts: a configuration written for each host from
+ * its place in the lab, the daemon started inside the host's namespace (where
+ * it creates tap0 and enslaves it to br0, as on a VM), and a control client
+ * connected to it, recording every event it reports.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { filter, firstValueFrom, timeout, type Observable } from 'rxjs';
+import { stringify } from 'yaml';
+import { connectControl, type ControlClient, type EventSubscription } from '../control/client.js';
+import type { ControlEvent } from '../control/backend.js';
+import { hostConfigFor, type Lab, type LabProcess } from '../lab/lab.js';
+
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface DaemonOptions {
+  callManager?: { shape?: 'cm' | 'mcm'; completion?: 'sync' | 'pending' };
+  closeData?: { allowed: boolean; maxOctets: number };
+  /** discovery interval (ms); the lab default is short so links come up fast */
+  discoveryIntervalMs?: number;
+  /** SSCOP/UNI timer overrides, in the configuration's own words (e.g. { sscop: { noResponse: '2s' } }) */
+  timers?: Record<string, unknown>;
+  logLevel?: string;
+}
+
+export class RunningDaemon {
+  /** every event the daemon reported since it started, in order */
+  readonly events: ControlEvent[] = [];
+
+  constructor(
+    readonly host: string,
+    readonly lab: Lab,
+    readonly process: LabProcess,
+    readonly configFile: string,
+    readonly socket: string,
+    readonly capture: string,
+    readonly control: ControlClient,
+    readonly subscription: EventSubscription,
+  ) {
+    subscription.events$.subscribe((e) => this.events.push(e));
+  }
+
+  get events$(): Observable<ControlEvent> {
+    return this.subscription.events$;
+  }
+
+  /** the next event of a kind matching `pred`, from now on */
+  next<K extends ControlEvent['kind']>(kind: K, pred: (e: Extract<ControlEvent, { kind: K }>) => boolean = () => true, ms = 20_000): Promise<Extract<ControlEvent, { kind: K }>> {
+    const p = firstValueFrom(
+      this.events$.pipe(
+        filter((e): e is Extract<ControlEvent, { kind: K }> => e.kind === kind && pred(e as Extract<ControlEvent, { kind: K }>)),
+        timeout({ first: ms, with: () => Promise.reject(new Error(`${this.host}: no ${kind} event within ${ms / 1000} s`)) }),
+      ),
+    );
+    p.catch(() => {});
+    return p;
+  }
+
+  alive(): boolean {
+    try {
+      process.kill(this.process.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** send a signal and wait for the process to exit; resolves with whether it exited in time */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', ms = 10_000): Promise<boolean> {
+    this.control.close();
+    try {
+      process.kill(this.process.pid, signal);
+    } catch {
+      return true;
+    }
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      if (!this.alive()) return true;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return false;
+  }
+
+  logTail(lines = 30): string {
+    if (!existsSync(this.process.logFile)) return '';
+    return readFileSync(this.process.logFile, 'utf8').split('\n').slice(-lines).join('\n');
+  }
+}
+
+/** write the host's condisd configuration into its run directory */
+export function writeDaemonConfig(lab: Lab, host: string, opts: DaemonOptions = {}): { file: string; socket: string; capture: string } {
+  const info = hostConfigFor(lab, host);
+  const config = {
+    name: info.host,
+    miniport: { kind: 'tap', device: info.tap, mac: info.mac, ...(info.bridge ? { bridge: info.bridge } : {}) },
+    addresses: [info.address],
+    role: 'auto',
+    // discovery finds the neighbours; static peers make the addresses routable from the first moment
+    peers: info.peers.map((p) => ({ name: p.host, mac: p.mac, addresses: [p.address] })),
+    discovery: { enabled: true, interval: opts.discoveryIntervalMs ?? 1000 },
+    ...(opts.timers ? { timers: opts.timers } : {}),
+    closeData: opts.closeData ?? { allowed: true, maxOctets: 127 },
+    callManager: { shape: opts.callManager?.shape ?? 'mcm', completion: opts.callManager?.completion ?? 'pending' },
+    control: { socket: info.controlSocket },
+    capture: { pcap: info.captureFile },
+    log: { level: opts.logLevel ?? 'info' },
+  };
+  const file = join(info.runDir, 'condisd.yaml');
+  writeFileSync(file, `# generated for lab ${lab.name}, host ${host}\n${stringify(config)}`);
+  return { file, socket: info.controlSocket, capture: info.captureFile };
+}
+
+/** start condisd in a lab host and connect to its control socket */
+export async function startDaemon(lab: Lab, host: string, opts: DaemonOptions = {}): Promise<RunningDaemon> {
+  const { file, socket, capture } = writeDaemonConfig(lab, host, opts);
+  const proc = lab.spawn(host, process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'daemons', 'condisd.ts'), '--config', file], {
+    name: 'condisd',
+    cwd: PROJECT_ROOT,
+  });
+  const deadline = Date.now() + 20_000;
+  let lastError = '';
+  for (;;) {
+    if (existsSync(socket)) {
+      try {
+        const control = await connectControl(socket, { helloTimeoutMs: 2000 });
+        const sub = await control.subscribe({});
+        return new RunningDaemon(host, lab, proc, file, socket, capture, control, sub);
+      } catch (e) {
+        lastError = (e as Error).message;
+      }
+    }
+    let alive = true;
+    try {
+      process.kill(proc.pid, 0);
+    } catch {
+      alive = false;
+    }
+    if (!alive || Date.now() > deadline) {
+      const log = existsSync(proc.logFile) ? readFileSync(proc.logFile, 'utf8').split('\n').slice(-20).join('\n') : '(no log)';
+      throw new Error(`condisd in ${host} ${alive ? 'did not open its control socket in time' : 'exited'}${lastError ? ` (${lastError})` : ''}; log:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** wait until the daemon has an established signalling link to each of the named peers */
+export async function waitForLinks(d: RunningDaemon, peerMacs: string[], ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const links = (await d.control.links()) as { peer: string; established: boolean }[];
+    if (peerMacs.every((m) => links.some((l) => l.peer === m && l.established))) return;
+    if (Date.now() > deadline) throw new Error(`${d.host}: links to ${peerMacs.join(', ')} not established after ${ms / 1000} s: ${JSON.stringify(links)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

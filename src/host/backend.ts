@@ -1,0 +1,522 @@
+/**
+ * The daemon's CoNDIS client, acting for whoever talks to the control socket
+ * (condisctl, the TypeScript client library, the demo). It is one NDIS client
+ * with the built-in policy attached, so every indication CoNDIS obliges a
+ * client to answer is answered at once (incoming drop party -> drop it;
+ * incoming close -> drop down to one party, close; abnormal close of a VC it
+ * created -> delete it), and each is reported as a control event.
+ *
+ * Each operation resolves when its NDIS request is over: at once when the
+ * request returned a final status, at its completion indication when it
+ * returned PENDING.
+ */
+import { filter, firstValueFrom, merge, Subject, take, timeout, type Observable, type Subscription } from 'rxjs';
+import { ControlError, statusInfo } from '../control/errors.js';
+import type {
+  AddPartyArgs,
+  AddPartyResult,
+  AnswerCallArgs,
+  CloseCallArgs,
+  ControlBackend,
+  ControlEvent,
+  Counters,
+  DaemonInfo,
+  DropPartyArgs,
+  IncomingPolicy,
+  LinkInfo,
+  MakeCallArgs,
+  MakeCallResult,
+  PartyInfo,
+  PeerInfo,
+  RegisterSapArgs,
+  SapInfo,
+  SendArgs,
+  SetIncomingPolicyArgs,
+  VcInfo,
+} from '../control/backend.js';
+import {
+  attachClientPolicy,
+  NdisStatus,
+  Q2931_AF,
+  q2931CallParameters,
+  SAP_TYPE_ATM,
+  statusName,
+  type ClIndication,
+  type ClIndicationKind,
+  type ClIndicationOf,
+  type ClientPolicy,
+  type NdisAfHandle,
+  type NdisClient,
+  type NdisPartyHandle,
+  type NdisSapHandle,
+  type NdisVcHandle,
+} from '../ndis/index.js';
+import type { AtmAddress, UniSnapshot } from '../uni/api.js';
+import type { CondisNode } from './node.js';
+
+const S = NdisStatus;
+const REQUEST_TIMEOUT_MS = 120_000;
+
+interface SapRec {
+  handle: NdisSapHandle;
+  address: AtmAddress | '*';
+  policy: IncomingPolicy;
+  rejectCause?: number;
+  state: string;
+}
+
+interface VcRec {
+  direction: 'outgoing' | 'incoming';
+  called?: AtmAddress;
+  calling?: AtmAddress;
+  sap?: number;
+  /** created by the backend for a makeCall without a VC: deleted again once its call is over */
+  auto: boolean;
+  rx: { packets: number; bytes: number };
+  tx: { packets: number; bytes: number };
+  parties: Map<number, AtmAddress>;
+}
+
+export interface BackendInfo {
+  version: string;
+  miniport: string;
+}
+
+export class NodeControlBackend implements ControlBackend {
+  readonly events$: Observable<ControlEvent>;
+  private readonly events = new Subject<ControlEvent>();
+  private readonly sapRecs = new Map<number, SapRec>();
+  private readonly vcRecs = new Map<number, VcRec>();
+  /** incoming calls held PENDING by a SAP with policy 'ask' */
+  private readonly asked = new Set<number>();
+  private readonly subs: Subscription[] = [];
+  private readonly policy: ClientPolicy;
+
+  private constructor(
+    private readonly node: CondisNode,
+    private readonly client: NdisClient,
+    private readonly af: NdisAfHandle,
+    private readonly meta: BackendInfo,
+  ) {
+    this.policy = attachClientPolicy(client, { incomingCall: (sapCtx, _vcCtx, params, vc) => this.answerIncoming(sapCtx as number, params, vc) });
+    this.events$ = merge(this.events, node.events$);
+    this.subs.push(client.indications$.subscribe((i) => this.onIndication(i)));
+  }
+
+  /** register the daemon's client with NDIS and open the Q.2931 address family */
+  static async create(node: CondisNode, meta: BackendInfo): Promise<NodeControlBackend> {
+    const client = node.ndis.registerClient({ name: 'condisctl' });
+    const opened = firstValueFrom(client.indications$.pipe(filter((i): i is ClIndicationOf<'ProtocolClOpenAfCompleteEx'> => i.kind === 'ProtocolClOpenAfCompleteEx')));
+    opened.catch(() => {});
+    const r = client.NdisClOpenAddressFamilyEx(Q2931_AF, 'condisd');
+    let af = r.afHandle;
+    if (r.status === S.PENDING) {
+      const c = await opened;
+      if (c.status !== S.SUCCESS) throw new Error(`opening the Q.2931 address family failed: ${statusName(c.status)}`);
+      af = c.afHandle;
+    } else if (r.status !== S.SUCCESS) throw new Error(`opening the Q.2931 address family failed: ${statusName(r.status)}`);
+    return new NodeControlBackend(node, client, af!, meta);
+  }
+
+  dispose(): void {
+    this.policy.dispose();
+    for (const s of this.subs) s.unsubscribe();
+    this.events.complete();
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** wait for the completion indication of a request that returned PENDING */
+  private completion<K extends ClIndicationKind>(kind: K, pred: (i: ClIndicationOf<K>) => boolean): Promise<ClIndicationOf<K>> {
+    const p = firstValueFrom(
+      this.client.indications$.pipe(
+        filter((i): i is ClIndicationOf<K> => i.kind === kind && pred(i as ClIndicationOf<K>)),
+        take(1),
+        timeout({ first: REQUEST_TIMEOUT_MS, with: () => Promise.reject(new ControlError('internal', `no ${kind} within ${REQUEST_TIMEOUT_MS / 1000} s`)) }),
+      ),
+    );
+    p.catch(() => {});
+    return p;
+  }
+
+  private failed(what: string, status: number): ControlError {
+    if (status === S.INVALID_STATE || status === S.NOT_ACCEPTED || status === S.CLOSING)
+      return ControlError.wrongState(`${what}: ${statusName(status)}`, status);
+    return new ControlError('failed', `${what}: ${statusName(status)}`, status);
+  }
+
+  private vc(id: number): VcRec {
+    const rec = this.vcRecs.get(id);
+    if (!rec || !this.client.vcInfo(id as NdisVcHandle)) throw new ControlError('not-found', `no VC ${id}`);
+    return rec;
+  }
+
+  private emit(e: ControlEvent): void {
+    this.events.next(e);
+  }
+
+  private answerIncoming(sapId: number, params: ReturnType<typeof q2931CallParameters>, vc: NdisVcHandle): number {
+    const sap = this.sapRecs.get(sapId);
+    const spec = params.callMgrParameters?.callMgrSpecific;
+    this.vcRecs.set(vc, {
+      direction: 'incoming',
+      called: spec?.calledParty,
+      calling: spec?.callingParty,
+      sap: sapId,
+      auto: false,
+      rx: { packets: 0, bytes: 0 },
+      tx: { packets: 0, bytes: 0 },
+      parties: new Map(),
+    });
+    const policy = sap?.policy ?? 'reject';
+    this.emit({
+      kind: 'incoming-call',
+      sap: sapId,
+      vc,
+      called: spec?.calledParty ?? '',
+      ...(spec?.callingParty ? { calling: spec.callingParty } : {}),
+      multipoint: (params.flags & 0x10) !== 0,
+      awaitingAnswer: policy === 'ask',
+      ...(spec?.uu ? { uu: spec.uu } : {}),
+    });
+    if (policy === 'accept') return S.SUCCESS;
+    if (policy === 'ask') {
+      this.asked.add(vc);
+      return S.PENDING;
+    }
+    this.vcRecs.delete(vc);
+    return S.NOT_SUPPORTED;
+  }
+
+  private onIndication(i: ClIndication): void {
+    switch (i.kind) {
+      case 'ProtocolClCallConnected':
+        return this.emit({ kind: 'call-connected', vc: i.vcHandle });
+      case 'ProtocolClIncomingDropParty': {
+        const rec = this.vcRecs.get(i.vcHandle);
+        rec?.parties.delete(i.partyHandle);
+        return this.emit({
+          kind: 'incoming-drop-party',
+          vc: i.vcHandle,
+          party: i.partyHandle,
+          status: statusInfo(i.dropStatus),
+          ...(i.closeData ? { closeData: i.closeData } : {}),
+        });
+      }
+      case 'ProtocolClIncomingCloseCall':
+        return this.emit({ kind: 'incoming-close-call', vc: i.vcHandle, status: statusInfo(i.closeStatus), ...(i.closeData ? { closeData: i.closeData } : {}) });
+      case 'ProtocolClDropPartyComplete':
+        this.vcRecs.get(i.vcHandle)?.parties.delete(i.partyHandle);
+        return this.emit({ kind: 'drop-party-complete', vc: i.vcHandle, party: i.partyHandle, status: statusInfo(i.status) });
+      case 'ProtocolClCloseCallComplete': {
+        this.emit({ kind: 'close-call-complete', vc: i.vcHandle, ...(i.partyHandle ? { party: i.partyHandle } : {}), status: statusInfo(i.status) });
+        const rec = this.vcRecs.get(i.vcHandle);
+        if (rec && i.status === S.SUCCESS) {
+          rec.parties.clear();
+          // VCs the backend made for a call are not kept once their call is over
+          if (rec.auto && this.client.NdisCoDeleteVc(i.vcHandle) === S.SUCCESS) this.vcRecs.delete(i.vcHandle);
+        }
+        return;
+      }
+      case 'ProtocolCoDeleteVc':
+        this.vcRecs.delete(i.vcHandle);
+        this.asked.delete(i.vcHandle);
+        return this.emit({ kind: 'vc-state', vc: i.vcHandle, state: 'DELETED' });
+      case 'ProtocolCoReceiveNetBufferLists': {
+        const rec = this.vcRecs.get(i.vcHandle);
+        for (const n of i.nbls) {
+          if (rec) {
+            rec.rx.packets++;
+            rec.rx.bytes += n.data.length;
+          }
+          this.emit({ kind: 'receive', vc: i.vcHandle, data: Buffer.from(n.data) });
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  // ------------------------------------------------------------------ ControlBackend
+
+  async info(): Promise<DaemonInfo> {
+    const o = this.node.options;
+    return {
+      name: this.node.name,
+      version: this.meta.version,
+      addresses: this.node.addresses,
+      mac: this.node.mac,
+      miniport: this.meta.miniport,
+      callManager: { ...o.callManager },
+      closeData: { ...o.closeData },
+    };
+  }
+
+  async registerSap(args: RegisterSapArgs): Promise<SapInfo> {
+    const address = args.address ?? '*';
+    // the SAP's context is the id the backend gives it: the incoming-call handler looks the policy up by it
+    const id = this.nextSapId++;
+    const done = this.completion('ProtocolClRegisterSapComplete', (c) => c.sapContext === id);
+    const r = this.client.NdisClRegisterSap(this.af, id, { sapType: SAP_TYPE_ATM, sap: { address } });
+    let handle = r.sapHandle;
+    if (r.status === S.PENDING) {
+      const c = await done;
+      if (c.status !== S.SUCCESS) throw this.failed(`register SAP ${address}`, c.status);
+      handle = c.sapHandle;
+    } else if (r.status !== S.SUCCESS) throw this.failed(`register SAP ${address}`, r.status);
+    const rec: SapRec = { handle: handle!, address, policy: args.policy ?? 'accept', ...(args.rejectCause ? { rejectCause: args.rejectCause } : {}), state: 'registered' };
+    this.sapRecs.set(id, rec);
+    this.emit({ kind: 'sap', sap: id, change: 'registered', address });
+    return this.sapInfo(id, rec);
+  }
+  private nextSapId = 1;
+
+  private sapInfo(id: number, s: SapRec): SapInfo {
+    return { sap: id, address: s.address, policy: s.policy, ...(s.rejectCause ? { rejectCause: s.rejectCause } : {}), state: s.state };
+  }
+
+  async deregisterSap(args: { sap: number }): Promise<void> {
+    const s = this.sapRecs.get(args.sap);
+    if (!s) throw new ControlError('not-found', `no SAP ${args.sap}`);
+    const done = this.completion('ProtocolClDeregisterSapComplete', (c) => c.sapContext === args.sap);
+    const st = this.client.NdisClDeregisterSap(s.handle);
+    this.sapRecs.delete(args.sap);
+    if (st === S.PENDING) {
+      const c = await done;
+      if (c.status !== S.SUCCESS) throw this.failed('deregister SAP', c.status);
+    } else if (st !== S.SUCCESS) throw this.failed('deregister SAP', st);
+    this.emit({ kind: 'sap', sap: args.sap, change: 'deregistered', address: s.address });
+  }
+
+  async setIncomingPolicy(args: SetIncomingPolicyArgs): Promise<SapInfo> {
+    const s = this.sapRecs.get(args.sap);
+    if (!s) throw new ControlError('not-found', `no SAP ${args.sap}`);
+    s.policy = args.policy;
+    if (args.rejectCause !== undefined) s.rejectCause = args.rejectCause;
+    return this.sapInfo(args.sap, s);
+  }
+
+  async answerCall(args: AnswerCallArgs): Promise<void> {
+    if (!this.asked.has(args.vc)) throw new ControlError('not-found', `no incoming call waiting for an answer on VC ${args.vc}`);
+    this.asked.delete(args.vc);
+    const info = this.client.vcInfo(args.vc as NdisVcHandle);
+    this.client.NdisClIncomingCallComplete(args.accept ? S.SUCCESS : S.NOT_SUPPORTED, args.vc as NdisVcHandle, info?.params ?? q2931CallParameters(''));
+  }
+
+  async createVc(): Promise<VcInfo> {
+    const r = this.client.NdisCoCreateVc(this.af, 'vc');
+    if (r.status !== S.SUCCESS) throw this.failed('create VC', r.status);
+    this.vcRecs.set(r.vcHandle!, { direction: 'outgoing', auto: false, rx: { packets: 0, bytes: 0 }, tx: { packets: 0, bytes: 0 }, parties: new Map() });
+    return this.vcInfo(r.vcHandle!)!;
+  }
+
+  async deleteVc(args: { vc: number }): Promise<void> {
+    this.vc(args.vc);
+    const st = this.client.NdisCoDeleteVc(args.vc as NdisVcHandle);
+    if (st !== S.SUCCESS) throw this.failed(`delete VC ${args.vc}`, st);
+    this.vcRecs.delete(args.vc);
+  }
+
+  async makeCall(args: MakeCallArgs): Promise<MakeCallResult> {
+    let vc: NdisVcHandle;
+    let rec: VcRec;
+    if (args.vc !== undefined) {
+      rec = this.vc(args.vc);
+      vc = args.vc as NdisVcHandle;
+    } else {
+      const r = this.client.NdisCoCreateVc(this.af, 'vc');
+      if (r.status !== S.SUCCESS) throw this.failed('create VC', r.status);
+      vc = r.vcHandle!;
+      rec = { direction: 'outgoing', auto: true, rx: { packets: 0, bytes: 0 }, tx: { packets: 0, bytes: 0 }, parties: new Map() };
+      this.vcRecs.set(vc, rec);
+    }
+    rec.direction = 'outgoing';
+    rec.called = args.called;
+    const done = this.completion('ProtocolClMakeCallComplete', (c) => c.vcHandle === vc);
+    const r = this.client.NdisClMakeCall(vc, q2931CallParameters(args.called, args.uu ? { uu: args.uu } : {}), args.multipoint ? args.called : undefined);
+    let status = r.status;
+    let party = r.partyHandle;
+    if (status === S.PENDING) {
+      const c = await done;
+      status = c.status;
+      party = c.partyHandle;
+    }
+    this.emit({ kind: 'make-call-complete', vc, ...(party ? { party } : {}), status: statusInfo(status) });
+    if (status !== S.SUCCESS) {
+      if (rec.auto) {
+        this.client.NdisCoDeleteVc(vc);
+        this.vcRecs.delete(vc);
+      }
+      throw this.failed(`call to ${args.called}`, status);
+    }
+    if (party) rec.parties.set(party, args.called);
+    const path = this.client.vcInfo(vc)?.params?.mediaParameters?.mediaSpecific?.paths[0];
+    return { vc, ...(party ? { party } : {}), status: statusInfo(status), ...(path ? { path } : {}) };
+  }
+
+  async addParty(args: AddPartyArgs): Promise<AddPartyResult> {
+    const rec = this.vc(args.vc);
+    const r = this.client.NdisClAddParty(args.vc as NdisVcHandle, args.address, q2931CallParameters(args.address, args.uu ? { uu: args.uu } : {}));
+    let status = r.status;
+    let party = r.partyHandle;
+    if (status === S.PENDING) {
+      const c = await this.completion('ProtocolClAddPartyComplete', (x) => x.partyHandle === r.partyHandle);
+      status = c.status;
+      party = c.partyHandle;
+    }
+    this.emit({ kind: 'add-party-complete', vc: args.vc, party: party ?? 0, address: args.address, status: statusInfo(status) });
+    if (status !== S.SUCCESS) throw this.failed(`add party ${args.address}`, status);
+    rec.parties.set(party!, args.address);
+    return { vc: args.vc, party: party!, status: statusInfo(status) };
+  }
+
+  async dropParty(args: DropPartyArgs): Promise<void> {
+    const rec = this.vc(args.vc);
+    if (!rec.parties.has(args.party)) throw new ControlError('not-found', `no party ${args.party} on VC ${args.vc}`);
+    const done = this.completion('ProtocolClDropPartyComplete', (c) => c.partyHandle === args.party);
+    const st = this.client.NdisClDropParty(args.party as NdisPartyHandle, args.closeData);
+    if (st === S.PENDING) {
+      const c = await done;
+      if (c.status !== S.SUCCESS) throw this.failed(`drop party ${args.party}`, c.status);
+    } else if (st !== S.SUCCESS) throw st === S.FAILURE ? ControlError.wrongState(`drop party ${args.party}: it is the last party; close the call instead`, st) : this.failed(`drop party ${args.party}`, st);
+    rec.parties.delete(args.party);
+  }
+
+  async closeCall(args: CloseCallArgs): Promise<void> {
+    const rec = this.vc(args.vc);
+    let party = args.party as NdisPartyHandle | undefined;
+    const info = this.client.vcInfo(args.vc as NdisVcHandle)!;
+    if (info.multipoint && party === undefined) {
+      const live = info.parties.filter((p) => p.state === 'CONNECTED');
+      if (live.length === 1) party = live[0]!.handle;
+    }
+    const done = this.completion('ProtocolClCloseCallComplete', (c) => c.vcHandle === args.vc);
+    const st = this.client.NdisClCloseCall(args.vc as NdisVcHandle, party, args.closeData);
+    let final = st;
+    if (st === S.PENDING) final = (await done).status;
+    if (final !== S.SUCCESS) throw this.failed(`close call on VC ${args.vc}`, final);
+    if (st !== S.PENDING && rec.auto && this.client.NdisCoDeleteVc(args.vc as NdisVcHandle) === S.SUCCESS) this.vcRecs.delete(args.vc);
+  }
+
+  async send(args: SendArgs): Promise<{ bytes: number }> {
+    const rec = this.vc(args.vc);
+    const nbl = { sourceHandle: args.vc as NdisVcHandle, data: args.data };
+    const done = this.completion('ProtocolCoSendNetBufferListsComplete', (c) => c.nbls.includes(nbl));
+    this.client.NdisCoSendNetBufferLists(args.vc as NdisVcHandle, [nbl]);
+    const c = await done;
+    const st = c.nbls.find((n) => n === nbl)?.status ?? S.SUCCESS;
+    this.emit({ kind: 'send-complete', vc: args.vc, bytes: args.data.length, status: statusInfo(st) });
+    if (st !== S.SUCCESS) throw this.failed(`send on VC ${args.vc}`, st);
+    rec.tx.packets++;
+    rec.tx.bytes += args.data.length;
+    return { bytes: args.data.length };
+  }
+
+  async saps(): Promise<SapInfo[]> {
+    return [...this.sapRecs.entries()].map(([id, s]) => this.sapInfo(id, s));
+  }
+
+  async peers(): Promise<PeerInfo[]> {
+    return this.node.peerList().map((p) => ({
+      mac: p.mac,
+      ...(p.name ? { name: p.name } : {}),
+      addresses: p.addresses,
+      source: p.source,
+      ...(p.lastSeen !== undefined ? { lastSeen: new Date(p.lastSeen).toISOString() } : {}),
+      linked: p.link?.established ?? false,
+    }));
+  }
+
+  async links(): Promise<LinkInfo[]> {
+    const calls = new Map(this.node.uni.snapshot().links.map((l) => [l.peer, l.calls]));
+    return this.node
+      .peerList()
+      .filter((p) => p.link)
+      .map((p) => ({
+        peer: p.mac,
+        ...(p.name ? { name: p.name } : {}),
+        side: p.side!,
+        state: p.link!.state,
+        established: p.link!.established,
+        calls: calls.get(p.mac) ?? 0,
+      }));
+  }
+
+  /** the UNI view of one of our VCs: the host call whose wire path the call manager programmed into the VC */
+  private uniCallOf(vc: NdisVcHandle): UniSnapshot['calls'][number] | undefined {
+    const path = this.client.vcInfo(vc)?.params?.mediaParameters?.mediaSpecific?.paths[0];
+    if (!path) return undefined;
+    return this.node.uni
+      .snapshot()
+      .calls.find((c) => c.links.some((l) => l.vc && l.vc.peer === path.peer && l.vc.vpi === path.vpi && l.vc.vci === path.vci));
+  }
+
+  private vcInfo(vc: NdisVcHandle): VcInfo | undefined {
+    const info = this.client.vcInfo(vc);
+    const rec = this.vcRecs.get(vc);
+    if (!info) return undefined;
+    const snap = this.uniCallOf(vc);
+    const path = info.params?.mediaParameters?.mediaSpecific?.paths[0];
+    return {
+      vc,
+      creator: info.creator,
+      state: info.state,
+      ...(info.call !== 'IDLE'
+        ? {
+            call: {
+              direction: rec?.direction ?? (info.creator === 'client' ? 'outgoing' : 'incoming'),
+              multipoint: info.multipoint,
+              ...(rec?.called ? { called: rec.called } : {}),
+              ...(rec?.calling ? { calling: rec.calling } : {}),
+              state: info.call,
+              ...(snap?.links[0] ? { uniState: snap.links[0].state } : {}),
+            },
+          }
+        : {}),
+      ...(path ? { path } : {}),
+      ...(rec?.sap !== undefined ? { sap: rec.sap } : {}),
+      ...(rec ? { rx: { ...rec.rx }, tx: { ...rec.tx } } : {}),
+    };
+  }
+
+  async vcs(): Promise<VcInfo[]> {
+    return this.client
+      .vcs()
+      .map((v) => this.vcInfo(v.handle))
+      .filter((v): v is VcInfo => v !== undefined);
+  }
+
+  async parties(): Promise<PartyInfo[]> {
+    const out: PartyInfo[] = [];
+    for (const v of this.client.vcs()) {
+      if (!v.multipoint) continue;
+      const rec = this.vcRecs.get(v.handle);
+      for (const p of v.parties) out.push({ vc: v.handle, party: p.handle, address: rec?.parties.get(p.handle) ?? String(p.context ?? ''), state: p.state });
+    }
+    return out;
+  }
+
+  async counters(): Promise<Counters> {
+    const flat = (o: object): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const [k, v] of Object.entries(o)) {
+        if (typeof v === 'number') out[k] = v;
+        else if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k2, v2] of Object.entries(v)) if (typeof v2 === 'number') out[`${k}.${k2}`] = v2;
+      }
+      return out;
+    };
+    const sscop: Record<string, number> = {};
+    for (const c of this.node.sscopCounters()) {
+      for (const [k, v] of Object.entries(flat(c))) sscop[k] = (sscop[k] ?? 0) + v;
+    }
+    return {
+      miniport: flat(this.node.miniport.counters()),
+      frames: flat(this.node.counters()),
+      sscop,
+      uni: flat(this.node.uni.counters()),
+      ndis: flat(this.node.ndis.counters()),
+      datapath: this.node.dataPathCounters(),
+    };
+  }
+}
