@@ -326,12 +326,13 @@ export class UniCallManager implements CallManagerHandlers {
   }
 
   /** CM-created VC after its call ended: deactivate and delete it on a later turn (after the client saw its completion) */
-  private retireIncomingVc(v: CmVc): void {
+  private retireIncomingVc(v: CmVc, attempt = 0): void {
     this.later(() =>
       this.when(this.deactivate(v), () => {
         const st = this.ops.deleteVc(v.vcH!);
         if (st === S.SUCCESS) this.freeVc(v);
-        else this.later(() => this.retireIncomingVc(v)); // client still busy (R13): try again
+        // R13: the client still has work outstanding on it: try again a little later
+        else if (attempt < 50) this.scheduler.schedule(() => this.retireIncomingVc(v, attempt + 1), 10);
       }),
     );
   }
@@ -633,7 +634,16 @@ export class UniCallManager implements CallManagerHandlers {
       }
       v.params = params;
       p.state = v.phase === 'released' ? 'gone' : 'connected';
-      this.ops.addPartyComplete(S.SUCCESS, p.partyH, p, cloneCallParameters(p.params));
+      // R39: one VC carries one set of traffic parameters: a party asking for others gets the VC's, flagged as changed
+      const granted = cloneCallParameters(p.params);
+      const vcCm = v.params.callMgrParameters;
+      if (vcCm && granted.callMgrParameters && JSON.stringify([granted.callMgrParameters.transmit, granted.callMgrParameters.receive]) !== JSON.stringify([vcCm.transmit, vcCm.receive])) {
+        granted.callMgrParameters.transmit = { ...vcCm.transmit };
+        granted.callMgrParameters.receive = { ...vcCm.receive };
+        granted.flags |= CallFlags.CALL_PARAMETERS_CHANGED;
+      }
+      p.params = granted;
+      this.ops.addPartyComplete(S.SUCCESS, p.partyH, p, cloneCallParameters(granted));
     });
   }
 

@@ -21,7 +21,7 @@ export * from './datapath.js';
 export * from './indications.js';
 export * from './cm-interface.js';
 export { NdisHost, NdisClient, NdisProtocolError } from './ndis.js';
-export type { NdisCounters, VcInfo, VcState, CallState, PartyState, ClientOptions, NdisHostOptions } from './ndis.js';
+export type { NdisTraceEntry, NdisCounters, VcInfo, VcState, CallState, PartyState, ClientOptions, NdisHostOptions } from './ndis.js';
 export { UniCallManager } from './callmanager.js';
 export type { CallManagerOptions } from './callmanager.js';
 export { ClientPolicy, attachClientPolicy } from './policy.js';

@@ -129,6 +129,13 @@ export interface VcInfo {
   params: CoCallParameters | undefined;
 }
 
+/** one call across the NDIS / call-manager boundary */
+export interface NdisTraceEntry {
+  fn: string;
+  args: unknown[];
+  result?: unknown;
+}
+
 export interface NdisHostOptions {
   dataPath: NdisDataPath;
   /** where completions and indications are delivered; default asapScheduler */
@@ -164,6 +171,9 @@ export class NdisHost {
   private readonly rxSub: Subscription;
   /** sends the call manager made on its signalling VC (R92) */
   cmSignallingSends = 0;
+  private readonly trace$$ = new Subject<NdisTraceEntry>();
+  /** every Ndis(M)Cm* call of the call manager and every ProtocolCm* call into it, synchronously, in order (for logs and tests) */
+  readonly trace$: Observable<NdisTraceEntry> = this.trace$$.asObservable();
 
   constructor(opts: NdisHostOptions) {
     this.name = opts.name ?? 'ndis';
@@ -268,8 +278,33 @@ export class NdisHost {
   registerCallManager(handlers: CallManagerHandlers, shape: 'mcm'): NdisMcmApi;
   registerCallManager(handlers: CallManagerHandlers, shape: CallManagerShape): NdisCmApi | NdisMcmApi {
     if (this.cm) throw new NdisProtocolError('a call manager is already bound to this adapter');
-    this.cm = { handlers, shape };
-    return shape === 'cm' ? this.cmApi() : this.mcmApi();
+    const trace = this.trace$$;
+    const traced = new Proxy(handlers, {
+      get(target, prop, recv) {
+        const v = Reflect.get(target, prop, recv) as unknown;
+        if (typeof v !== 'function' || typeof prop !== 'string' || !prop.startsWith('Protocol')) return v;
+        return (...args: unknown[]) => {
+          const entry: NdisTraceEntry = { fn: prop, args };
+          trace.next(entry);
+          const result = (v as (...a: unknown[]) => unknown).apply(target, args);
+          entry.result = result;
+          return result;
+        };
+      },
+    });
+    this.cm = { handlers: traced, shape };
+    const api: Record<string, (...a: unknown[]) => unknown> = (shape === 'cm' ? this.cmApi() : this.mcmApi()) as never;
+    for (const k of Object.keys(api)) {
+      const f = api[k]!;
+      api[k] = (...args: unknown[]) => {
+        const entry: NdisTraceEntry = { fn: k, args };
+        trace.next(entry);
+        const result = f(...args);
+        entry.result = result;
+        return result;
+      };
+    }
+    return api as never;
   }
 
   get callManagerShape(): CallManagerShape | undefined {
@@ -285,6 +320,7 @@ export class NdisHost {
     this.rxSub.unsubscribe();
     for (const c of this.clients) c.ind$.complete();
     this.counters$$.complete();
+    this.trace$$.complete();
   }
 
   // ------------------------------------------------------------------ client-side implementation

@@ -33,6 +33,7 @@ import {
   type NdisPartyHandle,
   type NdisSapHandle,
   type NdisVcHandle,
+  type NdisTraceEntry,
   type UniCallManager,
 } from '../../src/ndis/index.js';
 
@@ -52,6 +53,8 @@ export interface NetworkOptions {
 
 export class TestHost {
   readonly clients: TestClient[] = [];
+  /** every call across the NDIS / call-manager boundary on this host */
+  readonly trace: NdisTraceEntry[] = [];
   constructor(
     readonly net: TestNetwork,
     readonly index: number,
@@ -60,7 +63,19 @@ export class TestHost {
     readonly uni: FakeUniHost,
     readonly ndis: NdisHost,
     readonly cm: UniCallManager,
-  ) {}
+  ) {
+    ndis.trace$.subscribe((e) => this.trace.push(e));
+  }
+
+  /** trace entries for one function name (or several) */
+  calls(...fns: string[]): NdisTraceEntry[] {
+    return this.trace.filter((e) => fns.includes(e.fn));
+  }
+
+  /** the shape-specific name: cm('NdisCmActivateVc') -> NdisMCmActivateVc on an MCM host */
+  fn(cmName: string): string {
+    return this.cm.shape === 'mcm' ? cmName.replace(/^NdisCm/, 'NdisMCm').replace(/^NdisCoCreateVc$/, 'NdisMCmCreateVc').replace(/^NdisCoDeleteVc$/, 'NdisMCmDeleteVc') : cmName;
+  }
 
   get data(): FakeDataPath {
     return this.uni.data;
@@ -263,13 +278,14 @@ export interface RuleContext {
 
 /**
  * Register one test per (call manager shape, completion mode) for a rule.
- * Title: "<Rn> <what> [cm/sync]". After the body, every client tears down what
+ * `title` starts with the rule number; the test title adds " [cm/sync]" etc. After the body, every client tears down what
  * it still holds and every counter must be back to zero.
  */
-export function rule(id: string, title: string, body: (t: ExecutionContext, ctx: RuleContext) => Promise<void>, o: RuleOptions = {}): void {
+export function rule(title: string, body: (t: ExecutionContext, ctx: RuleContext) => Promise<void>, o: RuleOptions = {}): void {
+  if (!/^R\d+ /.test(title)) throw new Error(`rule title must start with its rule number: ${title}`);
   for (const shape of o.shapes ?? ['cm', 'mcm']) {
     for (const completion of o.completions ?? ['sync', 'pending']) {
-      test(`${id} ${title} [${shape}/${completion}]`, async (t) => {
+      test(`${title} [${shape}/${completion}]`, async (t) => {
         const net = makeNetwork({ hosts: o.hosts ?? 2, cm: shape, completion, ...(o.closeData ? { closeData: o.closeData } : {}), ...(o.qos ? { qos: true } : {}) });
         try {
           const a = net.hosts[0]!.client('a');
@@ -307,14 +323,17 @@ export async function p2p(ctx: RuleContext, opts: { params?: CoCallParameters } 
 export async function multipoint(ctx: RuleContext, leaves = ctx.net.hosts.length - 1): Promise<{ vc: NdisVcHandle; parties: NdisPartyHandle[]; leafClients: TestClient[] }> {
   const { a, net } = ctx;
   const leafClients: TestClient[] = [ctx.b];
-  for (let i = 2; i <= leaves; i++) {
+  // every other host gets a listening client, so later add-party requests find one too
+  for (let i = 2; i < net.hosts.length; i++) {
     const h = net.hosts[i]!;
     const c = h.clients[0] ?? h.client(`leaf${i}`);
     if (c.afs.length === 0) {
       const af = await c.openAf();
       await c.registerSap(af);
+      c.clear();
     }
-    leafClients.push(c);
+    c.ndis.setHandlers({ ProtocolClIncomingCall: () => S.SUCCESS });
+    if (i <= leaves) leafClients.push(c);
   }
   for (const c of leafClients) c.ndis.setHandlers({ ProtocolClIncomingCall: () => S.SUCCESS });
   const vc = a.createVc(a.afs[0]!, 'root-vc');

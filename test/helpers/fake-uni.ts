@@ -312,7 +312,8 @@ export class FakeUniHost implements UniHost {
     const c = this.calls.get(call);
     if (!c) return uniErr('unknown-call', 81, 'unknown call');
     if (c.state === 'U11') return uniErr('wrong-state', 101, 'already releasing');
-    const peers = c.role === 'root' ? [...c.parties.values()].map((p) => p.peer) : [c.peer];
+    const live = [...c.parties.values()].filter((p) => p.state !== 'dropping');
+    const peers = c.role === 'root' ? live.map((p) => p.peer) : [c.peer];
     for (const peer of peers) {
       const cd = this.checkCloseData(peer, opts);
       if (!cd.ok) return cd;
@@ -322,7 +323,7 @@ export class FakeUniHost implements UniHost {
     const closeData = opts?.closeData ? Buffer.from(opts.closeData) : undefined;
     const targets: RemoteRef[] = [];
     if (c.role === 'root') {
-      for (const p of c.parties.values()) {
+      for (const p of live) {
         this.net.record({ from: this.mac, to: p.peer, msg: 'RELEASE', cause, ...(closeData ? { closeData } : {}) });
         if (p.remote) targets.push(p.remote);
       }
@@ -378,6 +379,19 @@ export class FakeUniHost implements UniHost {
     } else {
       this.emit({ kind: 'party-dropped', call, party, cause, ...(closeData ? { closeData } : {}), remote });
     }
+  }
+
+  /** the network clears a whole call of ours (e.g. after a RESTART): every far end is released, we get 'released' (not remote) */
+  networkClear(call: CallId, cause = 41): void {
+    const c = this.calls.get(call);
+    if (!c) return;
+    this.net.post(() => {
+      if (this.calls.get(call) !== c) return;
+      this.calls.delete(call);
+      const far = c.role === 'root' ? [...c.parties.values()].map((p) => p.remote) : [c.remote];
+      for (const r of far) if (r) r.host.remoteReleased(r.call, cause, undefined, false, this.mac);
+      this.emit({ kind: 'released', call, cause, remote: false });
+    });
   }
 
   linkLost(peer: Mac, cause: number): void {
