@@ -58,6 +58,13 @@ export class RunningDaemon {
     return p;
   }
 
+  /** an event of a kind matching `pred` that already arrived, or the next one that does */
+  async seen<K extends ControlEvent['kind']>(kind: K, pred: (e: Extract<ControlEvent, { kind: K }>) => boolean = () => true, ms = 20_000): Promise<Extract<ControlEvent, { kind: K }>> {
+    const waiting = this.next(kind, pred, ms);
+    const past = this.events.find((e): e is Extract<ControlEvent, { kind: K }> => e.kind === kind && pred(e as Extract<ControlEvent, { kind: K }>));
+    return past ?? waiting;
+  }
+
   alive(): boolean {
     try {
       process.kill(this.process.pid, 0);
