@@ -117,6 +117,10 @@ const known: Record<number, fc.Arbitrary<KnownIe>> = {
     content: bytes(1, 13),
   }),
   [IeId.BROADBAND_SENDING_COMPLETE]: rec({ id: fc.constant(IeId.BROADBAND_SENDING_COMPLETE as const) }),
+  [IeId.BROADBAND_REPEAT_INDICATOR]: rec({
+    id: fc.constant(IeId.BROADBAND_REPEAT_INDICATOR as const),
+    indicator: fc.integer({ min: 0, max: 15 }),
+  }),
   [IeId.CALLING_PARTY_NUMBER]: fc.oneof(
     rec({
       id: fc.constant(IeId.CALLING_PARTY_NUMBER as const),

@@ -263,6 +263,13 @@ test('repetitions beyond the allowed count are errored as "repeated"', (t) => {
   t.is(setup.errored?.length, 1);
 });
 
+test('SETUP: a repeat indicator before three B-LLIs (prioritised list) is understood', (t) => {
+  const m = decode(raw(MsgType.SETUP, '63 80 00 01 82' + '5f 80 00 01 4c' + '5f 80 00 01 4b' + '5f 80 00 02 6b 80'));
+  t.deepEqual(findIe(m, IeId.BROADBAND_REPEAT_INDICATOR), { id: IeId.BROADBAND_REPEAT_INDICATOR, indicator: 2 });
+  t.deepEqual(findIes(m, IeId.BROADBAND_LOW_LAYER_INFORMATION).map((b) => b.content.toString('hex')), ['4c', '4b', '6b80']);
+  t.deepEqual(checkMessage(m).unrecognized, []);
+});
+
 // ---- checkMessage ---------------------------------------------------------
 
 const EMPTY_EXPECT: Partial<Record<MsgType, number[]>> = {

@@ -117,6 +117,14 @@ function decRestart(b: Buffer, s: number): KnownIe {
   return { id: IeId.RESTART_INDICATOR, restartClass: b[s] & 0x07 };
 }
 
+function encRepeat(ie: { indicator: number }, b: Buffer, p: number): number {
+  b[p] = 0x80 | (ie.indicator & 0x0f);
+  return p + 1;
+}
+function decRepeat(b: Buffer, s: number): KnownIe {
+  return { id: IeId.BROADBAND_REPEAT_INDICATOR, indicator: b[s] & 0x0f };
+}
+
 function encSendingComplete(_ie: unknown, b: Buffer, p: number): number {
   b[p] = 0xa1;
   return p + 1;
@@ -418,6 +426,7 @@ def(IeId.BROADBAND_HIGH_LAYER_INFORMATION, encRaw, bRaw, decBhli);
 def(IeId.BROADBAND_BEARER_CAPABILITY, encBearer, c(3), decBearer);
 def(IeId.BROADBAND_LOW_LAYER_INFORMATION, encRaw, bRaw, decBlli);
 def(IeId.BROADBAND_SENDING_COMPLETE, encSendingComplete, c(1), decSendingComplete);
+def(IeId.BROADBAND_REPEAT_INDICATOR, encRepeat, c(1), decRepeat);
 def(IeId.CALLING_PARTY_NUMBER, encCalling, bAddr, decCalling);
 def(IeId.CALLING_PARTY_SUBADDRESS, encSubaddress, bAddr, decCallingSub);
 def(IeId.CALLED_PARTY_NUMBER, encCalled, bAddr, decCalled);

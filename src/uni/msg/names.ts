@@ -66,7 +66,7 @@ export const IE_NAMES: Readonly<Record<number, string>> = {
   0x60: 'broadband locking shift',
   0x61: 'broadband non-locking shift',
   [IeId.BROADBAND_SENDING_COMPLETE]: 'broadband sending complete',
-  0x63: 'broadband repeat indicator',
+  [IeId.BROADBAND_REPEAT_INDICATOR]: 'broadband repeat indicator',
   [IeId.CALLING_PARTY_NUMBER]: 'calling party number',
   [IeId.CALLING_PARTY_SUBADDRESS]: 'calling party subaddress',
   [IeId.CALLED_PARTY_NUMBER]: 'called party number',

@@ -45,6 +45,7 @@ export enum IeId {
   BROADBAND_BEARER_CAPABILITY = 0x5e,
   BROADBAND_LOW_LAYER_INFORMATION = 0x5f,
   BROADBAND_SENDING_COMPLETE = 0x62,
+  BROADBAND_REPEAT_INDICATOR = 0x63,
   CALLING_PARTY_NUMBER = 0x6c,
   CALLING_PARTY_SUBADDRESS = 0x6d,
   CALLED_PARTY_NUMBER = 0x70,
@@ -275,6 +276,13 @@ export interface SendingCompleteIe extends IeCompat {
   id: IeId.BROADBAND_SENDING_COMPLETE;
 }
 
+/** Broadband repeat indicator: precedes repeated B-LLIs in SETUP. */
+export interface RepeatIndicatorIe extends IeCompat {
+  id: IeId.BROADBAND_REPEAT_INDICATOR;
+  /** low 4 bits; 2 = prioritised list for selecting one possibility */
+  indicator: number;
+}
+
 /** Broadband low-layer information: kept as its content octets (layer 2/3 protocol codes). */
 export interface LowLayerInfoIe extends IeCompat {
   id: IeId.BROADBAND_LOW_LAYER_INFORMATION;
@@ -319,6 +327,7 @@ export type KnownIe =
   | QosParameterIe
   | AalParametersIe
   | SendingCompleteIe
+  | RepeatIndicatorIe
   | LowLayerInfoIe
   | HighLayerInfoIe
   | NotificationIe;
