@@ -155,6 +155,8 @@ export interface WireStats {
   lost: number;
   duplicated: number;
   delivered: number;
+  /** deliveries that overtook a frame sent earlier in the same direction */
+  reordered: number;
 }
 
 /**
@@ -163,7 +165,7 @@ export interface WireStats {
  * `cut` wire loses everything (a peer gone silent).
  */
 export class LossyWire {
-  readonly stats: WireStats = { sent: 0, lost: 0, duplicated: 0, delivered: 0 };
+  readonly stats: WireStats = { sent: 0, lost: 0, duplicated: 0, delivered: 0, reordered: 0 };
   private readonly rnd: () => number;
   cut = false;
   constructor(
@@ -175,7 +177,10 @@ export class LossyWire {
 
   port(receiver: () => { receive(pdu: Buffer): void }): (pdu: Buffer) => void {
     const { loss = 0, duplicate = 0, delay = 1, jitter = 0 } = this.opts;
+    let seq = 0;
+    let highest = -1;
     return (pdu) => {
+      const mine = seq++;
       this.stats.sent++;
       if (this.cut || this.rnd() < loss) {
         this.stats.lost++;
@@ -188,6 +193,8 @@ export class LossyWire {
         this.clock.after(d, () => {
           if (this.cut) return;
           this.stats.delivered++;
+          if (mine < highest) this.stats.reordered++;
+          else highest = mine;
           receiver().receive(pdu);
         });
       }
