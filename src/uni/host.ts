@@ -216,6 +216,11 @@ export class Host implements UniHost, LinkSink {
     });
   }
 
+  /** the coordinator of one link (diagnostics and tests) */
+  linkOf(peer: PeerId): Link | undefined {
+    return this.links.get(peer)?.link;
+  }
+
   closeDataPolicy(peer: PeerId): CloseDataPolicy {
     const e = this.links.get(peer);
     return { ...(e?.policy ?? this.defaultPolicy) };

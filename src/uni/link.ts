@@ -116,7 +116,8 @@ export class Link {
   private restartMsg?: UniMessage;
   private restartSends = 0;
   private restartTimer?: Subscription;
-  private nextCref = 1;
+  /** next call reference to try (exposed for tests of the wrap) */
+  nextCref = 1;
   private nextVci = FIRST_VCI;
   private readonly usedVci = new Set<number>();
   private readonly sub: Subscription;
