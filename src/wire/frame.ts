@@ -295,6 +295,20 @@ export interface VcId {
 }
 
 /**
+ * Allocation-free variant of `peekVc`: `vpi * 65536 + vci` (a Map key per VC),
+ * or -1 when the frame is too short or not of that EtherType. Never throws.
+ */
+export function peekVcKey(buf: Buffer, etherType: number = ETHERTYPE_CONDIS): number {
+  if (buf.length < SDU_OFFSET || buf.readUInt16BE(12) !== etherType) return -1;
+  return (buf.readUInt32BE(CELL_OFFSET) >>> 4) & 0xffffff;
+}
+
+/** The VC key `peekVcKey` returns for a VPI/VCI. */
+export function vcKey(vpi: number, vci: number): number {
+  return ((vpi & 0xff) << 16) | (vci & 0xffff);
+}
+
+/**
  * Fast path for routing: VPI/VCI of a frame of our EtherType, without checking
  * the trailer or the CRC (parseFrame still has to). `undefined` when the frame
  * is too short or not of that EtherType. Never throws.

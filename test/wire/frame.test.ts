@@ -14,6 +14,8 @@ import {
   maxSdu,
   parseFrame,
   peekVc,
+  peekVcKey,
+  vcKey,
   type Frame,
 } from '../../src/wire/index.js';
 
@@ -298,4 +300,11 @@ test('errors: a CRC error in a padded frame is reported at the trailer the sende
   const b = Buffer.from(GOLDEN_ENDAK);
   b[20]! ^= 0x04; // an SDU octet
   t.is(code(b), 'aal5-crc@30');
+});
+
+test('peekVcKey gives vpi * 65536 + vci without allocating, -1 when not ours', (t) => {
+  t.is(peekVcKey(GOLDEN_ENDAK), vcKey(0, 5));
+  t.is(peekVcKey(GOLDEN_BITS), 0xbc * 65536 + 0xdef1);
+  t.is(peekVcKey(GOLDEN_ENDAK.subarray(0, 17)), -1);
+  t.is(peekVcKey(GOLDEN_ENDAK, 0x0800), -1);
 });
