@@ -1,7 +1,7 @@
 /** The declaration tables: complete, consistent, and saying what Q.2931 / Q.2971 / WIRE.md say. */
 import test from 'ava';
 import { IE_DECODERS, IE_ENCODERS } from '../../src/uni/msg/ie.js';
-import { IE_DECL_LIST, IeId, MSG_DECL_LIST, MsgType, ieDecl, msgDecl } from '../../src/uni/msg/index.js';
+import { IE_DECL_LIST, IeId, MSG_DECL_LIST, MsgType, USER_USER_MAX_DATA, ieDecl, msgDecl } from '../../src/uni/msg/index.js';
 
 const values = (e: object): number[] => Object.values(e).filter((v): v is number => typeof v === 'number');
 
@@ -52,6 +52,7 @@ test('decls: user-user (close data) is allowed exactly where the UNI allows it, 
   const actual = MSG_DECL_LIST.filter((d) => d.ies.some((r) => r.id === IeId.USER_USER)).map((d) => d.type).sort();
   t.deepEqual(actual, expected);
   t.like(ieDecl(IeId.USER_USER), { minLen: 1, maxLen: 128, access: true });
+  t.is(USER_USER_MAX_DATA, 127);
 });
 
 test('decls: cause twice in RELEASE and RELEASE COMPLETE, once elsewhere', (t) => {

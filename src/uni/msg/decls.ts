@@ -227,3 +227,9 @@ export function ieDecl(id: number): IeDecl | undefined {
 export function msgDecl(type: number): CompiledMsgDecl | undefined {
   return type >= 0 && type < 256 ? MSG_DECLS[type] : undefined;
 }
+
+/**
+ * Most close-data octets one user-user IE carries: contents are the protocol
+ * discriminator plus data, at most 128 octets (WIRE.md; what NgATM accepts).
+ */
+export const USER_USER_MAX_DATA: number = IE_DECLS[IeId.USER_USER]!.maxLen - 1;

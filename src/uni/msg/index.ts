@@ -8,7 +8,7 @@ export type { MessageCheck } from './codec.js';
 export { GLOBAL_CALL_REFERENCE, DUMMY_CALL_REFERENCE } from './codec.js';
 export { IE_PROBLEM } from './ie.js';
 export type { IeProblem } from './ie.js';
-export { ieDecl, msgDecl, IE_DECL_LIST, MSG_DECL_LIST } from './decls.js';
+export { ieDecl, msgDecl, IE_DECL_LIST, MSG_DECL_LIST, USER_USER_MAX_DATA } from './decls.js';
 export type { IeDecl, MsgDecl, MsgIeRule, CompiledMsgDecl } from './decls.js';
 export * from './types.js';
 export * from './names.js';
