@@ -20,7 +20,7 @@
  * out of results and events as Buffers.
  */
 import { connect, type Socket } from 'node:net';
-import { Observable, Subject, filter, map, share, takeUntil } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import type { ControlEvent, ControlEventKind, IncomingPolicy } from './backend.js';
 import { ControlError, type ControlErrorJson } from './errors.js';
 import {
@@ -68,6 +68,13 @@ function bytes(b: Bytes | undefined) {
   return typeof b === 'string' ? toPayload(b, 'utf8') : toPayload(Buffer.from(b));
 }
 
+interface SubState {
+  /** events kept until the first consumer attaches (then null) */
+  buffer: ControlEvent[] | null;
+  live: Subject<ControlEvent>;
+  ended: boolean;
+}
+
 interface Pending {
   resolve(v: unknown): void;
   reject(e: ControlError): void;
@@ -80,9 +87,10 @@ export class ControlClient {
   readonly hello: ServerHello;
   private readonly socket: Socket;
   private readonly pending = new Map<RequestId, Pending>();
-  private readonly incoming = new Subject<{ subscription: number; event: ControlEvent }>();
+  private readonly subs = new Map<number, SubState>();
   private readonly closed$ = new Subject<void>();
   private nextId = 1;
+  private done = false;
   private closedError: ControlError | undefined;
   private readonly timeoutMs: number | undefined;
 
@@ -118,10 +126,18 @@ export class ControlClient {
       if (!p) return;
       this.pending.delete(msg.id);
       if (p.timer) clearTimeout(p.timer);
+      if (msg.ok && p.op === 'subscribe') {
+        const sid = (msg.result as { subscription: number }).subscription;
+        this.subs.set(sid, { buffer: [], live: new Subject<ControlEvent>(), ended: false });
+      }
       if (msg.ok) p.resolve(decodeBytes(msg.result));
       else p.reject(ControlError.fromJSON(msg.error ?? { code: 'internal', message: 'error response without error' }));
     } else if (msg.type === 'event' && typeof msg.subscription === 'number') {
-      this.incoming.next({ subscription: msg.subscription, event: decodeBytes(msg.event) as ControlEvent });
+      const st = this.subs.get(msg.subscription);
+      if (!st) return;
+      const ev = decodeBytes(msg.event) as ControlEvent;
+      if (st.buffer) st.buffer.push(ev);
+      else st.live.next(ev);
     } else if (msg.type === 'error' && msg.error) {
       this.closedError = ControlError.fromJSON(msg.error);
     }
@@ -134,21 +150,22 @@ export class ControlClient {
       p.reject(new ControlError(e.code, `${p.op}: ${e.message}`, e.ndisStatus));
     }
     this.pending.clear();
-    if (!this.closed$.closed) {
+    if (!this.done) {
+      this.done = true;
       this.closed$.next();
       this.closed$.complete();
-      this.incoming.complete();
+      for (const id of [...this.subs.keys()]) this.endSub(id);
     }
   }
 
   /** true once the connection is gone */
   get isClosed(): boolean {
-    return this.closed$.closed;
+    return this.done;
   }
 
   /** Send any operation; the typed methods below are thin wrappers. */
   request<K extends OpName>(op: K, args: OpArgs[K]): Promise<OpResults[K]> {
-    if (this.closed$.closed) return Promise.reject(new ControlError('closed', `${op}: the control connection is closed`));
+    if (this.done) return Promise.reject(new ControlError('closed', `${op}: the control connection is closed`));
     const id = this.nextId++;
     return new Promise<OpResults[K]>((resolve, reject) => {
       const p: Pending = { resolve: resolve as (v: unknown) => void, reject, op };
@@ -232,62 +249,75 @@ export class ControlClient {
 
   /**
    * Subscribe on the server. Resolves once the subscription is live: every
-   * event after that point that matches the filter is delivered, in order.
+   * matching event from then on is kept for the first consumer (`events$`
+   * subscriber or async iterator) until it attaches, so none is lost to the
+   * await; later `events$` subscribers see events from when they subscribe.
    */
   async subscribe(filterBy: EventFilter = {}): Promise<EventSubscription> {
     const { subscription: id } = await this.request('subscribe', filterBy);
-    // buffer from now on, so an async iterator started later misses nothing
-    const queue: ControlEvent[] = [];
-    let wake: (() => void) | undefined;
-    let done = false;
-    const mine$ = this.incoming.pipe(
-      filter((m) => m.subscription === id),
-      map((m) => m.event),
-      share(),
-    );
-    const stop = new Subject<void>();
-    const keep = mine$.pipe(takeUntil(stop)).subscribe({
-      next: (e) => {
-        queue.push(e);
-        wake?.();
-      },
-      complete: () => {
-        done = true;
-        wake?.();
-      },
-    });
+    // onLine registered the SubState synchronously when the response arrived
+    const st = this.subs.get(id)!;
     let iterating = false;
+    const events$ = new Observable<ControlEvent>((obs) => {
+      const replay = st.buffer;
+      st.buffer = null;
+      replay?.forEach((e) => obs.next(e));
+      if (st.ended) {
+        obs.complete();
+        return;
+      }
+      return st.live.subscribe(obs);
+    });
     const close = async () => {
-      if (done && keep.closed) return;
-      done = true;
-      stop.next();
-      keep.unsubscribe();
-      wake?.();
-      if (!this.isClosed) await this.request('unsubscribe', { subscription: id }).catch(() => {});
+      if (st.ended) return;
+      this.endSub(id);
+      if (!this.done) await this.request('unsubscribe', { subscription: id }).catch(() => {});
     };
     return {
       id,
-      events$: mine$.pipe(takeUntil(stop)),
+      events$,
       close,
       [Symbol.asyncIterator]: (): AsyncIterator<ControlEvent> => {
         if (iterating) throw new Error('iterate an EventSubscription once; use events$ for several consumers');
         iterating = true;
+        const queue: ControlEvent[] = [];
+        let wake: (() => void) | undefined;
+        let finished = false;
+        const feed = events$.subscribe({
+          next: (e) => {
+            queue.push(e);
+            wake?.();
+          },
+          complete: () => {
+            finished = true;
+            wake?.();
+          },
+        });
         return {
           next: async () => {
             for (;;) {
               if (queue.length) return { value: queue.shift()!, done: false };
-              if (done) return { value: undefined, done: true };
+              if (finished) return { value: undefined, done: true };
               await new Promise<void>((r) => (wake = r));
               wake = undefined;
             }
           },
           return: async () => {
+            feed.unsubscribe();
             await close();
             return { value: undefined, done: true };
           },
         };
       },
     };
+  }
+
+  private endSub(id: number): void {
+    const st = this.subs.get(id);
+    if (!st) return;
+    this.subs.delete(id);
+    st.ended = true;
+    st.live.complete();
   }
 
   /**
@@ -322,7 +352,7 @@ export class ControlClient {
 
   /** resolves when the connection is gone */
   whenClosed(): Promise<void> {
-    if (this.closed$.closed) return Promise.resolve();
+    if (this.done) return Promise.resolve();
     return new Promise((r) => this.closed$.subscribe({ complete: () => r() }));
   }
 
