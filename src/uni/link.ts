@@ -198,17 +198,14 @@ export class Link {
     this.cfg.saal.data(this.cfg.codec.encode(m));
   }
 
-  private sendOn(lc: LinkCall, m: UniMessage): void {
-    m.callRef = lc.cref;
-    m.callRefFlag = !lc.mine;
-    this.sendRaw(m);
+  /** messages the machines hand over may live in their state (resends): send a copy with the call reference */
+  private sendOn(lc: LinkCall, m: UniMessage, extra?: InfoElement): void {
+    this.sendRaw({ ...m, callRef: lc.cref, callRefFlag: !lc.mine, ies: extra ? [...m.ies, extra] : m.ies });
   }
 
   /** answer a message with its own call reference, flag inverted */
   private reply(to: UniMessage, m: UniMessage): void {
-    m.callRef = to.callRef;
-    m.callRefFlag = !to.callRefFlag;
-    this.sendRaw(m);
+    this.sendRaw({ ...m, callRef: to.callRef, callRefFlag: !to.callRefFlag });
   }
 
   private countError(cause: number, text: string): void {
@@ -312,9 +309,9 @@ export class Link {
     if (lc.st.sent.t322 > 0) return false;
     const r = stepCall(lc.st, { k: 'status-enquiry-req' });
     lc.st = r.state;
-    if (ep !== undefined)
-      for (const f of r.effects) if (f.t === 'send') f.msg.ies.push(eprefIe(ep, !this.epMine(lc)));
-    this.runCallEffects(lc, r.effects);
+    const effects =
+      ep === undefined ? r.effects : r.effects.map((f) => (f.t === 'send' ? { ...f, msg: { ...f.msg, ies: [...f.msg.ies, eprefIe(ep, !this.epMine(lc))] } } : f));
+    this.runCallEffects(lc, effects);
     return true;
   }
 
@@ -409,8 +406,8 @@ export class Link {
       switch (f.t) {
         case 'send':
           if (lc.multipoint && lc.firstEp !== undefined && needsEpref(f.msg.type) && !findIe(f.msg, IeId.ENDPOINT_REFERENCE))
-            f.msg.ies.push(eprefIe(lc.firstEp, !this.epMine(lc)));
-          this.sendOn(lc, f.msg);
+            this.sendOn(lc, f.msg, eprefIe(lc.firstEp, !this.epMine(lc)));
+          else this.sendOn(lc, f.msg);
           break;
         case 'start':
           this.startCallTimer(lc, f.timer);
@@ -481,8 +478,7 @@ export class Link {
       switch (f.t) {
         case 'send':
           if (lastOut && f === conv) break;
-          f.msg.ies.push(eprefIe(ep, !this.epMine(lc)));
-          this.sendOn(lc, f.msg);
+          this.sendOn(lc, f.msg, eprefIe(ep, !this.epMine(lc)));
           break;
         case 'start':
           this.startPartyTimer(lc, p, f.timer);
