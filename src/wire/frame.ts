@@ -168,7 +168,10 @@ export function emitFrame(f: Frame): Buffer {
   checkRange('SDU length', f.sdu.length, AAL5_MAX_SDU);
 
   const len = f.sdu.length;
-  const out = Buffer.alloc(frameLength(len)); // zero-filled: the padding
+  const total = frameLength(len);
+  // allocUnsafe takes small frames from Node's pool; every octet is written below, padding included
+  const out = Buffer.allocUnsafe(total);
+  if (total > FRAME_OVERHEAD + len) out.fill(0, FRAME_OVERHEAD + len);
   if (!writeMac(f.dst, out, 0)) throw new RangeError(`emitFrame: bad destination MAC ${JSON.stringify(f.dst)}`);
   if (!writeMac(f.src, out, 6)) throw new RangeError(`emitFrame: bad source MAC ${JSON.stringify(f.src)}`);
   out.writeUInt16BE(f.etherType, 12);
