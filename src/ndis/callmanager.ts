@@ -97,6 +97,8 @@ interface CmVc {
   closePending: boolean;
   deleteAfterClose: boolean;
   signalling?: boolean;
+  /** an incoming close waiting for our outstanding drops to finish */
+  pendingClose?: { status: NdisStatus; closeData?: Buffer };
 }
 
 /** The shape-specific NDIS functions the call manager needs, under one set of names. */
@@ -665,10 +667,28 @@ export class UniCallManager implements CallManagerHandlers {
     }
     if (p.state !== 'connected') return;
     p.state = 'gone';
-    this.refreshPaths(v);
     // R56/R57: SUCCESS when the remote asked, a failure status for a network fault
     const st = i.remote && (i.cause === 16 || i.cause === 31) ? S.SUCCESS : i.remote ? statusFromCause(i.cause) : failureFromCause(i.cause);
+    const others = [...v.parties.values()].filter((x) => x !== p && (x.state === 'connected' || x.state === 'adding'));
+    if (others.length === 0) {
+      // the last party the client still counts left while our own drop of another one is under way:
+      // that is an incoming close (R56), told once no drop is outstanding any more
+      v.pendingClose = { status: st, ...(i.closeData ? { closeData: i.closeData } : {}) };
+      this.flushPendingClose(v);
+      return;
+    }
+    this.refreshPaths(v);
     this.ops.dispatchIncomingDropParty(st, p.partyH, i.closeData);
+  }
+
+  private flushPendingClose(v: CmVc): void {
+    const pc = v.pendingClose;
+    if (!pc || [...v.parties.values()].some((x) => x.state === 'dropping')) return;
+    v.pendingClose = undefined;
+    if (v.call !== undefined) this.uni.release(v.call, { cause: 31 }); // whatever is left of it on the wire
+    this.forgetCall(v);
+    v.phase = 'released';
+    this.ops.dispatchIncomingCloseCall(pc.status, v.vcH!, pc.closeData);
   }
 
   private onDropConfirm(v: CmVc, uniParty: PartyId): void {
@@ -677,6 +697,7 @@ export class UniCallManager implements CallManagerHandlers {
     v.parties.delete(p.partyH); // R48: nothing of the party remains
     this.refreshPaths(v);
     this.ops.dropPartyComplete(S.SUCCESS, p.partyH);
+    this.flushPendingClose(v);
   }
 
   // ------------------------------------------------------------------ closing

@@ -301,6 +301,7 @@ export class FakeUniHost implements UniHost {
       this.net.post(() => {
         if (c.parties.get(party) === p) {
           c.parties.delete(party);
+          if (c.parties.size === 0 && c.state !== 'U11') this.calls.delete(call); // nothing left of the call
           this.emit({ kind: 'drop-party-confirm', call, party, cause });
         }
       });
