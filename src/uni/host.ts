@@ -60,13 +60,16 @@ interface HostParty {
   readonly id: PartyId;
   readonly call: HostCall;
   readonly leg: Leg;
-  readonly ep: number;
+  /** -1 while queued behind its leg's SETUP */
+  ep: number;
   readonly called: AtmAddress;
   phase: PartyPhase;
 }
 
 class Leg implements CallOwner {
   readonly byEp = new Map<number, HostParty>();
+  /** parties asked for while the leg's SETUP is still on its way: ADD PARTY goes out once the leg is active */
+  readonly queued = new Map<HostParty, UniMessage>();
   constructor(
     readonly host: Host,
     readonly call: HostCall,
@@ -273,7 +276,7 @@ export class Host implements UniHost, LinkSink {
     const p: HostParty = { id: this.nextParty++, call, leg, ep, called, phase };
     if (this.nextParty > 0x7fffffff) this.nextParty = 1;
     call.parties.set(p.id, p);
-    leg.byEp.set(ep, p);
+    if (ep >= 0) leg.byEp.set(ep, p);
     this.partyCount++;
     if (phase !== 'dropping') call.undropped++;
     return p;
@@ -290,6 +293,7 @@ export class Host implements UniHost, LinkSink {
       if (p.phase !== 'dropping') p.call.undropped--;
     }
     if (p.leg.byEp.get(p.ep) === p) p.leg.byEp.delete(p.ep);
+    p.leg.queued.delete(p);
   }
 
   private endCall(call: HostCall): void {
@@ -377,12 +381,19 @@ export class Host implements UniHost, LinkSink {
         if (typeof r === 'string') return uerr(r, Cause.DESTINATION_OUT_OF_ORDER, `cannot reach ${params.called}: ${r}`);
         return ok(r.party!.id);
       }
-      if (leg.lc.st.phase !== 'active') return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `the call's leg to ${e.link.peer} is not active yet`);
       const ies: InfoElement[] = [params.aal ?? call.params.aal ?? defaultAal(), calledIe(params.called)];
       if (params.calling ?? call.params.calling) ies.push(callingIe((params.calling ?? call.params.calling)!));
       if (params.blli) ies.push(params.blli);
       if (params.uu) ies.push(uuIe(params.uu));
-      const ep = e.link.addParty(leg.lc, { type: MsgType.ADD_PARTY, callRef: 0, callRefFlag: false, ies });
+      const add: UniMessage = { type: MsgType.ADD_PARTY, callRef: 0, callRefFlag: false, ies };
+      const ph = leg.lc.st.phase;
+      if (ph === 'out-setup' || ph === 'out-proceeding' || ph === 'out-alerting') {
+        const p = this.newParty(call, leg, -1, params.called, 'adding');
+        leg.queued.set(p, add);
+        return ok(p.id);
+      }
+      if (ph !== 'active') return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `the call's leg to ${e.link.peer} is being cleared`);
+      const ep = e.link.addParty(leg.lc, add);
       if (ep === 'limit') return uerr('limit', Cause.TOO_MANY_PENDING_ADD_PARTY_REQUESTS, 'no endpoint reference left');
       return ok(this.newParty(call, leg, ep, params.called, 'adding').id);
     });
@@ -399,6 +410,12 @@ export class Host implements UniHost, LinkSink {
       const bad = this.checkClose(p.leg.link.peer, o?.closeData);
       if (bad) return err(bad);
       if (call.undropped <= 1 && call.role === 'root') return this.release(callId, o);
+      if (p.leg.queued.has(p)) {
+        // nothing went out for it yet
+        this.removeParty(p);
+        this.emit({ kind: 'drop-party-confirm', call: call.id, party: p.id, cause: o?.cause ?? Cause.NORMAL_UNSPECIFIED });
+        return ok(undefined);
+      }
       this.markDropping(p);
       p.leg.link.partyEventPublic(p.leg.lc, p.ep, { k: 'drop-req', cause: o?.cause ?? Cause.NORMAL_UNSPECIFIED, closeData: o?.closeData });
       return ok(undefined);
@@ -570,6 +587,7 @@ export class Host implements UniHost, LinkSink {
           call.connected = true;
           this.emit({ kind: 'connected', call: call.id, ...(fp ? { party: fp.id } : {}), vc });
         } else if (fp) this.emit({ kind: 'party-added', call: call.id, party: fp.id, vc });
+        this.flushQueued(leg);
         return;
       }
       case 'active':
@@ -582,10 +600,24 @@ export class Host implements UniHost, LinkSink {
     }
   }
 
+  private flushQueued(leg: Leg): void {
+    for (const [p, add] of [...leg.queued]) {
+      leg.queued.delete(p);
+      const ep = leg.link.addParty(leg.lc, add);
+      if (ep === 'limit') {
+        this.removeParty(p);
+        this.emit({ kind: 'party-rejected', call: leg.call.id, party: p.id, cause: Cause.TOO_MANY_PENDING_ADD_PARTY_REQUESTS });
+        continue;
+      }
+      p.ep = ep;
+      leg.byEp.set(ep, p);
+    }
+  }
+
   private legGone(leg: Leg, ind: Extract<CallIndication, { k: 'released' | 'release-confirm' }>): void {
     const call = leg.call;
     if (call.legs.get(leg.link.peer) === leg) call.legs.delete(leg.link.peer);
-    const onLeg = [...leg.byEp.values()];
+    const onLeg = [...leg.byEp.values(), ...leg.queued.keys()];
     for (const p of onLeg) this.removeParty(p);
     const closeData = ind.k === 'released' ? ind.closeData : undefined;
     const remote = ind.k === 'released' ? ind.remote : false;
@@ -609,7 +641,7 @@ export class Host implements UniHost, LinkSink {
   }
 
   private anyLegPending(call: HostCall): boolean {
-    for (const l of call.legs.values()) if (l.byEp.size > 0) return true;
+    for (const l of call.legs.values()) if (l.byEp.size > 0 || l.queued.size > 0) return true;
     return false;
   }
 

@@ -116,3 +116,55 @@ test('point-to-multipoint: remote DROP PARTY of the last party on a link becomes
   t.is(a.of('release-confirm').length, 1);
   t.true(idle(a, b));
 });
+
+test('parties for a link whose SETUP is still on its way wait for it, then go as ADD PARTY; dropping a waiting one sends nothing', (t) => {
+  const clock = new Clock();
+  const routes = { '2002': MAC_B, '3003': MAC_C, '3013': MAC_C, '3023': MAC_C };
+  const a = makeHost(clock, MAC_A, ['1001'], routes);
+  const b = makeHost(clock, MAC_B, ['2002'], { '1001': MAC_A });
+  const c = makeHost(clock, MAC_C, ['3003', '3013', '3023'], { '1001': MAC_A });
+  link(clock, a, b);
+  const [sac] = link(clock, a, c);
+  for (const h of [b, c]) h.host.indications$.subscribe((i) => i.kind === 'setup' && h.host.accept(i.call));
+  const r = a.host.setup({ called: '2002', multipoint: true });
+  if (!r.ok) return t.fail();
+  clock.advance(10);
+  const p1 = a.host.addParty(r.value.call, { called: '3003' }); // SETUP to C
+  const p2 = a.host.addParty(r.value.call, { called: '3013' }); // waits for it
+  const p3 = a.host.addParty(r.value.call, { called: '3023' }); // waits too, then is dropped
+  if (!p1.ok || !p2.ok || !p3.ok) return t.fail();
+  t.true(a.host.dropParty(r.value.call, p3.value).ok);
+  t.deepEqual(a.of('drop-party-confirm').map((i) => i.party), [p3.value]);
+  t.deepEqual(sac.sent.map((m) => m.type), [MsgType.SETUP]);
+  clock.advance(10);
+  t.deepEqual(a.of('party-added').map((i) => i.party), [p1.value, p2.value]);
+  t.deepEqual(sac.sent.map((m) => m.type), [MsgType.SETUP, MsgType.CONNECT_ACKNOWLEDGE, MsgType.ADD_PARTY]);
+  t.is(c.host.counters().parties, 2);
+  a.host.release(r.value.call);
+  clock.advance(10);
+  t.true(idle(a, b, c));
+});
+
+test('a refused SETUP on a further link rejects the parties waiting behind it; the call goes on', (t) => {
+  const clock = new Clock();
+  const routes = { '2002': MAC_B, '3003': MAC_C, '3013': MAC_C };
+  const a = makeHost(clock, MAC_A, ['1001'], routes);
+  const b = makeHost(clock, MAC_B, ['2002'], { '1001': MAC_A });
+  const c = makeHost(clock, MAC_C, ['3003', '3013'], { '1001': MAC_A });
+  link(clock, a, b);
+  link(clock, a, c);
+  b.host.indications$.subscribe((i) => i.kind === 'setup' && b.host.accept(i.call));
+  c.host.indications$.subscribe((i) => i.kind === 'setup' && c.host.reject(i.call, 21));
+  const r = a.host.setup({ called: '2002', multipoint: true });
+  if (!r.ok) return t.fail();
+  clock.advance(10);
+  const p1 = a.host.addParty(r.value.call, { called: '3003' });
+  const p2 = a.host.addParty(r.value.call, { called: '3013' });
+  clock.advance(10);
+  t.deepEqual(a.of('party-rejected').map((i) => [i.party, i.cause]), [[p1.ok && p1.value, 21], [p2.ok && p2.value, 21]]);
+  t.is(a.of('released').length, 0);
+  t.is(a.host.counters().parties, 1);
+  a.host.release(r.value.call);
+  clock.advance(10);
+  t.true(idle(a, b, c));
+});
