@@ -173,25 +173,38 @@ export function openPcapWriter(path: string, linkType: LinkType): PcapWriter {
 }
 
 export interface PcapRecord {
-  /** capture time in ms since the epoch (fractional, µs or ns resolution as the file has it) */
+  /** capture time in ms since the epoch (fractional, to the file's resolution) */
   tsMs: number;
   /** the captured octets (a view into the file buffer) */
   data: Buffer;
   /** the octets the packet had on the wire (>= data.length) */
   origLen: number;
+  /** link type of this record (pcapng files may mix interfaces; classic files have one) */
+  linkType: number;
 }
 
 export interface PcapFile {
+  /** classic libpcap, or pcapng (what dumpcap and Wireshark write by default) */
+  format: 'pcap' | 'pcapng';
+  /** link type of the file (classic) or of the first interface (pcapng) */
   linkType: number;
   snaplen: number;
-  /** 'usec' or 'nsec' timestamps */
-  resolution: 'usec' | 'nsec';
+  /** timestamp resolution: 'usec' or 'nsec'; 'other' for a pcapng interface with another if_tsresol */
+  resolution: 'usec' | 'nsec' | 'other';
   records: PcapRecord[];
   /** true when the last record was cut off (only with `allowTruncated`) */
   truncated: boolean;
 }
 
-export type PcapErrorCode = 'pcap-io' | 'pcap-short' | 'pcap-magic' | 'pcap-version' | 'pcap-record-length' | 'pcap-truncated';
+export type PcapErrorCode =
+  | 'pcap-io'
+  | 'pcap-short'
+  | 'pcap-magic'
+  | 'pcap-version'
+  | 'pcap-record-length'
+  | 'pcap-truncated'
+  | 'pcapng-block'
+  | 'pcapng-interface';
 
 export interface ReadPcapOptions {
   /** accept a file whose last record is cut off (a capture of a killed process); default false */
@@ -202,10 +215,15 @@ function pfail(code: PcapErrorCode, offset: number, message: string) {
   return err(new DecodeError('pcap', code, offset, message));
 }
 
+const PCAPNG_SHB = 0x0a0d0d0a;
+const PCAPNG_BOM = 0x1a2b3c4d;
+
 /**
- * Read a classic pcap file (either byte order, µs or ns timestamps) from a
- * path or a buffer. Never throws: I/O and format problems come back as
- * DecodeErrors of layer 'pcap'.
+ * Read a capture file from a path or a buffer: classic pcap (either byte
+ * order, µs or ns timestamps) or pcapng (section header, interface
+ * description, enhanced and simple packet blocks; other blocks are skipped).
+ * Never throws: I/O and format problems come back as DecodeErrors of layer
+ * 'pcap'.
  */
 export function readPcap(source: string | Buffer, opts?: ReadPcapOptions): Result<PcapFile> {
   let buf: Buffer;
@@ -216,6 +234,7 @@ export function readPcap(source: string | Buffer, opts?: ReadPcapOptions): Resul
       return pfail('pcap-io', 0, `cannot read ${source}: ${(e as Error).message}`);
     }
   } else buf = source;
+  if (buf.length >= 4 && buf.readUInt32LE(0) === PCAPNG_SHB) return readPcapng(buf, opts);
   if (buf.length < GLOBAL_HEADER_LEN) return pfail('pcap-short', buf.length, `${buf.length} octets, a pcap global header is ${GLOBAL_HEADER_LEN}`);
   let le: boolean;
   let resolution: 'usec' | 'nsec';
@@ -228,7 +247,7 @@ export function readPcap(source: string | Buffer, opts?: ReadPcapOptions): Resul
     le = false;
     resolution = mBe === MAGIC_USEC ? 'usec' : 'nsec';
   } else {
-    return pfail('pcap-magic', 0, `magic 0x${mBe.toString(16).padStart(8, '0')} is not a classic pcap file (pcapng is not read here)`);
+    return pfail('pcap-magic', 0, `magic 0x${mBe.toString(16).padStart(8, '0')} is neither pcap nor pcapng`);
   }
   const u16 = (o: number) => (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o));
   const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
@@ -257,11 +276,102 @@ export function readPcap(source: string | Buffer, opts?: ReadPcapOptions): Resul
       tsMs: u32(o) * 1000 + u32(o + 4) / div,
       data: buf.subarray(o + RECORD_HEADER_LEN, o + RECORD_HEADER_LEN + caplen),
       origLen,
+      linkType,
     });
     o += RECORD_HEADER_LEN + caplen;
   }
   if (truncated && !opts?.allowTruncated) {
     return pfail('pcap-truncated', o, `record ${records.length + 1} is cut off at the end of the file`);
   }
-  return ok({ linkType, snaplen, resolution, records, truncated });
+  return ok({ format: 'pcap', linkType, snaplen, resolution, records, truncated });
+}
+
+interface NgInterface {
+  linkType: number;
+  snaplen: number;
+  /** timestamp units per millisecond */
+  perMs: number;
+  resolution: 'usec' | 'nsec' | 'other';
+}
+
+function readPcapng(buf: Buffer, opts?: ReadPcapOptions): Result<PcapFile> {
+  let le = true;
+  let ifaces: NgInterface[] = [];
+  let first: NgInterface | undefined;
+  const records: PcapRecord[] = [];
+  let truncated = false;
+  let o = 0;
+  const u16 = (p: number) => (le ? buf.readUInt16LE(p) : buf.readUInt16BE(p));
+  const u32 = (p: number) => (le ? buf.readUInt32LE(p) : buf.readUInt32BE(p));
+  while (o < buf.length) {
+    if (o + 12 > buf.length) {
+      truncated = true;
+      break;
+    }
+    // The byte order of a section is known only from its header block.
+    if (buf.readUInt32LE(o) === PCAPNG_SHB) {
+      const bom = buf.readUInt32LE(o + 8);
+      if (bom === PCAPNG_BOM) le = true;
+      else if (bom === 0x4d3c2b1a) le = false;
+      else return pfail('pcap-magic', o + 8, `pcapng byte-order magic 0x${bom.toString(16)} is wrong`);
+      ifaces = [];
+    }
+    const type = u32(o);
+    const len = u32(o + 4);
+    if (len < 12 || len % 4 !== 0) return pfail('pcapng-block', o + 4, `block of type 0x${type.toString(16)} has length ${len}`);
+    if (o + len > buf.length) {
+      truncated = true;
+      break;
+    }
+    const body = o + 8;
+    const end = o + len - 4;
+    if (type === PCAPNG_SHB) {
+      if (len < 28 || u16(body + 4) !== 1) return pfail('pcap-version', body + 4, `pcapng section version ${len < 28 ? '?' : u16(body + 4)}, expected 1`);
+    } else if (type === 1) {
+      if (body + 8 > end) return pfail('pcapng-block', o, 'interface description block too short');
+      let perMs = 1000;
+      let resolution: NgInterface['resolution'] = 'usec';
+      // options: code u16, length u16, value padded to 4; if_tsresol is code 9
+      for (let p = body + 8; p + 4 <= end; ) {
+        const code = u16(p);
+        const olen = u16(p + 2);
+        if (code === 0) break;
+        if (code === 9 && olen >= 1 && p + 5 <= end) {
+          const r = buf[p + 4]!;
+          const exp = r & 0x7f;
+          const perSec = r & 0x80 ? 2 ** exp : 10 ** exp;
+          perMs = perSec / 1000;
+          resolution = exp === 6 && !(r & 0x80) ? 'usec' : exp === 9 && !(r & 0x80) ? 'nsec' : 'other';
+        }
+        p += 4 + olen + ((4 - (olen % 4)) % 4);
+      }
+      const iface = { linkType: u16(body), snaplen: u32(body + 4), perMs, resolution };
+      ifaces.push(iface);
+      first ??= iface;
+    } else if (type === 6 || type === 3) {
+      const isEpb = type === 6;
+      const hdr = isEpb ? 20 : 4;
+      if (body + hdr > end) return pfail('pcapng-block', o, `${isEpb ? 'enhanced' : 'simple'} packet block too short`);
+      const iface = ifaces[isEpb ? u32(body) : 0];
+      if (iface === undefined) return pfail('pcapng-interface', body, `packet block names interface ${isEpb ? u32(body) : 0}, which is not described`);
+      const origLen = isEpb ? u32(body + 16) : u32(body);
+      let caplen = isEpb ? u32(body + 12) : Math.min(origLen, iface.snaplen || origLen, end - body - 4);
+      if (caplen > end - body - hdr || caplen > origLen) return pfail('pcap-record-length', body, `record ${records.length + 1}: captured length ${caplen} does not fit its block`);
+      caplen = Math.max(0, caplen);
+      const ticks = isEpb ? u32(body + 4) * 4294967296 + u32(body + 8) : 0;
+      records.push({ tsMs: ticks / iface.perMs, data: buf.subarray(body + hdr, body + hdr + caplen), origLen, linkType: iface.linkType });
+    }
+    o += len;
+  }
+  if (truncated && !opts?.allowTruncated) {
+    return pfail('pcap-truncated', o, `block at offset ${o} is cut off at the end of the file`);
+  }
+  return ok({
+    format: 'pcapng',
+    linkType: first?.linkType ?? 0,
+    snaplen: first?.snaplen ?? 0,
+    resolution: first?.resolution ?? 'usec',
+    records,
+    truncated,
+  });
 }

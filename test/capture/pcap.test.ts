@@ -1,4 +1,5 @@
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -170,4 +171,103 @@ test('a file appended to by hand stays readable record by record', (t) => {
   appendFileSync(path, Buffer.from('01000000' + '00000000' + '02000000' + '02000000' + 'beef', 'hex'));
   const r = readPcap(path);
   t.true(r.ok && r.value.records.length === 1 && r.value.records[0]!.tsMs === 1000);
+});
+
+test('pcapng written by Wireshark tools (editcap) reads to the same records', (t) => {
+  const path = tmp('src.pcap');
+  const w = openPcapWriter(path, LINKTYPE_ETHERNET);
+  const frames = [frame(5, Buffer.from('0000000004000000', 'hex')), frame(32, Buffer.alloc(301, 9))];
+  w.writeEthernet(frames[0]!, 1_700_000_000_123.456);
+  w.writeEthernet(frames[1]!, 1_700_000_000_200);
+  w.close();
+  const ng = tmp('out.pcapng');
+  execFileSync('/usr/bin/editcap', ['-F', 'pcapng', path, ng], { stdio: 'ignore' });
+  const r = readPcap(ng);
+  t.true(r.ok);
+  if (!r.ok) return;
+  t.is(r.value.format, 'pcapng');
+  t.is(r.value.linkType, LINKTYPE_ETHERNET);
+  t.deepEqual(r.value.records.map((x) => x.data.toString('hex')), frames.map((f) => f.toString('hex')));
+  t.true(Math.abs(r.value.records[0]!.tsMs - 1_700_000_000_123.456) < 0.0011);
+  t.true(r.value.records.every((x) => x.linkType === LINKTYPE_ETHERNET));
+});
+
+/** A pcapng block: type, total length, body padded to 4, total length again. */
+function block(be: boolean, type: number, body: Buffer): Buffer {
+  const padded = Buffer.concat([body, Buffer.alloc((4 - (body.length % 4)) % 4)]);
+  const b = Buffer.alloc(12 + padded.length);
+  const w32 = (v: number, o: number) => (be ? b.writeUInt32BE(v, o) : b.writeUInt32LE(v, o));
+  w32(type, 0);
+  w32(b.length, 4);
+  padded.copy(b, 8);
+  w32(b.length, b.length - 4);
+  return b;
+}
+
+test('pcapng: big-endian section, nanosecond interface, SunATM link type, simple packet and unknown blocks', (t) => {
+  const be = Buffer.from;
+  const shb = block(true, 0x0a0d0d0a, be('1a2b3c4d' + '0001' + '0000' + 'ffffffffffffffff', 'hex'));
+  // IDB: link type 123, reserved, snaplen 65535, option if_tsresol (9) = 9, end of options
+  const idb = block(true, 1, be('007b' + '0000' + '0000ffff' + '0009' + '0001' + '09000000' + '0000' + '0000', 'hex'));
+  const ns = 1_700_000_000_123_456_789n;
+  const epbBody = Buffer.alloc(20 + 6);
+  epbBody.writeUInt32BE(0, 0);
+  epbBody.writeUInt32BE(Number(ns >> 32n), 4);
+  epbBody.writeUInt32BE(Number(ns & 0xffffffffn), 8);
+  epbBody.writeUInt32BE(6, 12);
+  epbBody.writeUInt32BE(6, 16);
+  be('86000005abcd', 'hex').copy(epbBody, 20);
+  const epb = block(true, 6, epbBody);
+  const unknown = block(true, 0x0badcafe, be('01020304', 'hex'));
+  const spb = block(true, 3, be('00000005' + '0600001011', 'hex'));
+  const r = readPcap(Buffer.concat([shb, idb, unknown, epb, spb]));
+  t.true(r.ok);
+  if (!r.ok) return;
+  t.is(r.value.linkType, LINKTYPE_SUNATM);
+  t.is(r.value.resolution, 'nsec');
+  t.is(r.value.records.length, 2);
+  t.is(r.value.records[0]!.data.toString('hex'), '86000005abcd');
+  t.true(Math.abs(r.value.records[0]!.tsMs - 1_700_000_000_123.456789) < 0.001);
+  const a = parseSunAtm(r.value.records[0]!.data);
+  t.true(a.ok && a.value.direction === 'tx' && a.value.vci === 5);
+  t.is(r.value.records[1]!.data.toString('hex'), '0600001011');
+});
+
+test('pcapng errors: bad block length, undescribed interface, cut-off block', (t) => {
+  const shb = block(false, 0x0a0d0d0a, Buffer.from('4d3c2b1a' + '0100' + '0000' + 'ffffffffffffffff', 'hex'));
+  const bad = Buffer.concat([shb, Buffer.from('01000000' + '0d000000', 'hex'), Buffer.alloc(8)]);
+  const code = (b: Buffer) => {
+    const r = readPcap(b);
+    return r.ok ? 'ok' : r.error.code;
+  };
+  t.is(code(bad), 'pcapng-block');
+  const epb = block(false, 6, Buffer.alloc(20));
+  t.is(code(Buffer.concat([shb, epb])), 'pcapng-interface');
+  const idb = block(false, 1, Buffer.from('0100' + '0000' + 'ffff0000', 'hex'));
+  const whole = Buffer.concat([shb, idb, epb]);
+  t.is(code(whole), 'ok');
+  t.is(code(whole.subarray(0, whole.length - 3)), 'pcap-truncated');
+  const lax = readPcap(whole.subarray(0, whole.length - 3), { allowTruncated: true });
+  t.true(lax.ok && lax.value.truncated && lax.value.records.length === 0);
+});
+
+test('property: readPcap never throws on mutated pcapng', (t) => {
+  const shb = block(false, 0x0a0d0d0a, Buffer.from('4d3c2b1a' + '0100' + '0000' + 'ffffffffffffffff', 'hex'));
+  const idb = block(false, 1, Buffer.from('0100' + '0000' + 'ffff0000' + '09000100' + '06000000' + '00000000', 'hex'));
+  const body = Buffer.alloc(20 + 8, 0x11);
+  body.writeUInt32LE(0, 0);
+  body.writeUInt32LE(8, 12);
+  body.writeUInt32LE(8, 16);
+  const seed = Buffer.concat([shb, idb, block(false, 6, body), block(false, 3, Buffer.from('0400000001020304', 'hex'))]);
+  t.true(readPcap(seed).ok);
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 6 }), fc.nat(), (edits, cut) => {
+      const m = Buffer.from(seed);
+      for (const [p, x] of edits) m[p % m.length] = x;
+      readPcap(m.subarray(0, cut % (m.length + 1)), { allowTruncated: true });
+      readPcap(m);
+      return true;
+    }),
+    { numRuns: 3000 },
+  );
 });
