@@ -27,14 +27,14 @@ function until(clock: Clock, cond: () => boolean, limitMs = 60_000): boolean {
 
 const kinds = (h: TestHost) => h.ind.map((i) => i.kind);
 
-test('full stacks over a 20% lossy wire: p2mp call with 3 leaves on 3 links, adds, drops with close data, release; nothing left', (t) => {
+for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) test(`full stacks over a 20% lossy wire (seed ${seed}): p2mp call with 3 leaves on 3 links, adds, drops with close data, release; nothing left`, (t) => {
   const clock = new Clock();
   const routes = { '2002': MAC_B, '2012': MAC_B, '3003': MAC_C, '4004': MAC_D };
   const a = makeHost(clock, MAC_A, ['1001'], routes);
   const leaves = [makeHost(clock, MAC_B, ['2002', '2012'], { '1001': MAC_A }), makeHost(clock, MAC_C, ['3003'], { '1001': MAC_A }), makeHost(clock, MAC_D, ['4004'], { '1001': MAC_A })];
   const [b, c, d] = leaves as [TestHost, TestHost, TestHost];
   for (const h of leaves) h.host.indications$.subscribe((i) => i.kind === 'setup' && h.host.accept(i.call));
-  const wires = [connect(clock, a, b, 11), connect(clock, a, c, 22), connect(clock, a, d, 33)];
+  const wires = [connect(clock, a, b, seed * 11), connect(clock, a, c, seed * 22 + 1), connect(clock, a, d, seed * 33 + 2)];
   t.true(until(clock, () => a.of('link-up').length === 3), 'links up');
 
   const r = a.host.setup({ called: '2002', multipoint: true });
@@ -88,6 +88,42 @@ test('full stacks over a 20% lossy wire: p2mp call with 3 leaves on 3 links, add
     h.sub.unsubscribe();
   }
   for (const w of wires) w.dispose();
+  clock.advance(1_000);
+  t.is(clock.pending, 0);
+});
+
+test('full stacks over a 20% lossy wire: 20 point-to-point calls at once, cleared from both ends with close data', (t) => {
+  const clock = new Clock();
+  const a = makeHost(clock, MAC_A, ['1001'], { '2002': MAC_B });
+  const b = makeHost(clock, MAC_B, ['2002'], { '1001': MAC_A });
+  b.host.indications$.subscribe((i) => {
+    if (i.kind === 'setup') {
+      b.host.proceeding(i.call);
+      b.host.alerting(i.call);
+      b.host.accept(i.call);
+    }
+  });
+  const w = connect(clock, a, b, 99);
+  t.true(until(clock, () => a.of('link-up').length === 1));
+  const calls = Array.from({ length: 20 }, () => a.host.setup({ called: '2002', calling: '1001', multipoint: false }));
+  t.true(calls.every((c) => c.ok));
+  t.true(until(clock, () => a.of('connected').length === 20 && b.of('active').length === 20));
+  const vcis = new Set(a.of('connected').map((c) => c.vc.vci));
+  t.is(vcis.size, 20, 'one VC each');
+  const inCalls = b.of('setup').map((s) => s.call);
+  for (let i = 0; i < 10; i++) {
+    const c = calls[i]!;
+    if (c.ok) t.true(a.host.release(c.value.call, { closeData: Buffer.from(`a${i}`) }).ok);
+    t.true(b.host.release(inCalls[10 + i]!, { closeData: Buffer.from(`b${i}`) }).ok);
+  }
+  t.true(until(clock, () => a.of('release-confirm').length === 10 && b.of('release-confirm').length === 10 && a.of('released').length === 10 && b.of('released').length === 10));
+  t.deepEqual(b.of('released').map((r) => r.closeData?.toString()).sort(), Array.from({ length: 10 }, (_, i) => `a${i}`).sort());
+  t.deepEqual(a.of('released').map((r) => r.closeData?.toString()).sort(), Array.from({ length: 10 }, (_, i) => `b${i}`).sort());
+  for (const h of [a, b]) t.deepEqual([h.host.counters().calls, h.host.counters().timers, h.host.linkCallCount()], [0, 0, 0]);
+  t.true(w.stats.lost > 0);
+  a.host.dispose();
+  b.host.dispose();
+  w.dispose();
   clock.advance(1_000);
   t.is(clock.pending, 0);
 });
