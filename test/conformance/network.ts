@@ -294,6 +294,8 @@ export function rule(title: string, body: (t: ExecutionContext, ctx: RuleContext
           const afB = await b.openAf();
           await a.registerSap(afA);
           await b.registerSap(afB);
+          // by default both accept incoming calls; tests that want otherwise replace the handler
+          for (const c of [a, b]) c.ndis.setHandlers({ ProtocolClIncomingCall: () => S.SUCCESS });
           a.clear();
           b.clear();
           await body(t, { net, shape, completion, a, b });
