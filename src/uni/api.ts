@@ -171,6 +171,8 @@ export interface UniHostOptions {
 export interface UniCounters {
   links: number;
   calls: number;
+  /** Q.2931 calls on all links: a multipoint root counts once per link; includes calls still finishing their clearing */
+  linkCalls?: number;
   parties: number;
   timers: number;
   /** received messages handled by the section 5.6 error procedures, by cause number */

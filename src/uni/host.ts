@@ -237,18 +237,15 @@ export class Host implements UniHost, LinkSink {
     this.emit({ kind: 'link-down', peer: link.peer, reason });
   }
 
-  restart(link: Link, restartClass: number, vc?: VcId): void;
-  restart(peer: PeerId, scope: { all: true } | { vpi: number; vci: number }): Result<void, UniError>;
-  restart(a: Link | PeerId, b: number | { all: true } | { vpi: number; vci: number }, vc?: VcId): Result<void, UniError> | void {
-    if (a instanceof Link) {
-      this.emit({ kind: 'restart', peer: a.peer, restartClass: b as number, ...(vc ? { vc } : {}) });
-      return;
-    }
+  restarted(link: Link, restartClass: number, vc?: VcId): void {
+    this.emit({ kind: 'restart', peer: link.peer, restartClass, ...(vc ? { vc } : {}) });
+  }
+
+  restart(peer: PeerId, scope: { all: true } | { vpi: number; vci: number }): Result<void, UniError> {
     return this.run(() => {
-      const e = this.links.get(a);
-      if (!e) return uerr('no-route', Cause.NO_ROUTE_TO_DESTINATION, `no link to ${a}`);
-      if (!e.link.restart(b as { all: true } | { vpi: number; vci: number }))
-        return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, 'a RESTART is already in progress on this link');
+      const e = this.links.get(peer);
+      if (!e) return uerr('no-route', Cause.NO_ROUTE_TO_DESTINATION, `no link to ${peer}`);
+      if (!e.link.restart(scope)) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, 'a RESTART is already in progress on this link');
       return ok(undefined);
     });
   }
@@ -716,7 +713,7 @@ export class Host implements UniHost, LinkSink {
       linkCalls += link.calls.size;
       for (const [k, v] of Object.entries(link.protocolErrors)) protocolErrors[+k] = (protocolErrors[+k] ?? 0) + v;
     }
-    return { links: this.links.size, calls: Math.max(this.calls.size, linkCalls), parties: this.partyCount, timers: this.timerCount, protocolErrors };
+    return { links: this.links.size, calls: this.calls.size, linkCalls, parties: this.partyCount, timers: this.timerCount, protocolErrors };
   }
 
   /** calls the links still hold (including ones whose host call ended and that finish their clearing) */

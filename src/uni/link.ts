@@ -52,7 +52,7 @@ export interface LinkSink {
   incomingAddParty(link: Link, lc: LinkCall, ep: number, m: UniMessage): number;
   linkUp(link: Link): void;
   linkDown(link: Link, reason: string): void;
-  restart(link: Link, restartClass: number, vc?: VcId): void;
+  restarted(link: Link, restartClass: number, vc?: VcId): void;
   protocolError(link: Link, cause: number, message: string): void;
   /** a timer started (+1) or ended (-1), for the counters */
   timers(delta: number): void;
@@ -833,7 +833,7 @@ export class Link {
           vc = { vpi: ci.vpci, vci: 0 };
           for (const lc of [...this.calls.values()]) if (lc.st.vc && lc.st.vc.vpi === ci.vpci) this.callEvent(lc, { k: 'local-release', cause: Cause.TEMPORARY_FAILURE });
         }
-        this.cfg.sink.restart(this, ri.restartClass, vc);
+        this.cfg.sink.restarted(this, ri.restartClass, vc);
         // every affected call is in Null now: acknowledge
         this.stopRestartTimer();
         this.restartState = RestartState.REST0;
