@@ -7,9 +7,12 @@
  *   npm run lab -- down demo
  */
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { CaptureError, eventsFromCapture, renderLadderHtml, renderLadderSvg, renderLadderText } from '../src/capture/ladder.js';
 import { formatLab, formatStatus } from '../src/lab/format.js';
-import { defaultRunRoot, labDown, labStatus, labUp, LabError, listLabs, openLab } from '../src/lab/lab.js';
+import { defaultRunRoot, labDown, labNameOf, labStatus, labUp, LabError, listLabs, openLab } from '../src/lab/lab.js';
+import { loadTopology } from '../src/lab/topology.js';
 import { checkScenarioFile } from '../src/lab/scenario.js';
 import { CommandError } from '../src/lab/sh.js';
 import { YamlFileError } from '../src/lab/yamlfile.js';
@@ -113,6 +116,48 @@ program
     console.log(`${file}: ${s.steps.length} step(s), hosts ${s.hosts.join(', ') || '-'}: ok`);
   });
 
+program
+  .command('ladder')
+  .description('draw the signalling of a capture as a ladder diagram (terminal, SVG or HTML)')
+  .argument('<capture>', 'pcap file: Ethernet (tcpdump on br0/eth1/seg0) or SunATM (written by condisd)')
+  .option('-l, --lab <lab>', 'lab name or topology file: host names for MAC addresses')
+  .option('--self <host>', 'SunATM captures: the host that wrote the capture', 'host')
+  .option('--peer <host>', 'SunATM captures: the other end', 'network')
+  .option('--sscop [which]', 'also draw SSCOP link control PDUs ("all": POLL/STAT too)')
+  .option('--no-lua', 'stock tshark only (no wireshark/condis.lua)')
+  .option('-w, --width <n>', 'terminal width to fit', (v) => Number(v), Math.min(process.stdout.columns || 110, 120))
+  .option('--color', 'ANSI colours (default: when the output is a terminal)')
+  .option('--svg <file>', 'write an SVG instead of text')
+  .option('--html <file>', 'write an HTML page instead of text')
+  .option('--title <title>', 'title of the SVG / HTML page')
+  .action(
+    async (
+      capture: string,
+      o: { lab?: string; self: string; peer: string; sscop?: boolean | string; lua: boolean; width: number; color?: boolean; svg?: string; html?: string; title?: string },
+    ) => {
+      let hosts: { name: string; mac: string }[] = [];
+      let notes: Record<string, string> | undefined;
+      if (o.lab) {
+        const topo = /\.ya?ml$/i.test(o.lab) || o.lab.includes('/') ? loadTopology(o.lab) : (await openLab(labNameOf(o.lab), opts())).topology;
+        hosts = topo.hosts.map((h) => ({ name: h.name, mac: h.mac }));
+        notes = Object.fromEntries(topo.hosts.map((h) => [h.name, `${h.address}  ${h.mac}`]));
+      }
+      const events = await eventsFromCapture(capture, {
+        hosts,
+        self: o.self,
+        peer: o.peer,
+        ...(o.sscop ? { sscop: o.sscop === 'all' ? 'all' : true } : {}),
+        ...(o.lua ? {} : { luaScript: false }),
+      });
+      const order = hosts.map((h) => h.name).filter((n) => events.some((e) => e.from === n || e.to === n));
+      const title = o.title ?? `signalling in ${capture}`;
+      if (o.svg) writeFileSync(o.svg, renderLadderSvg(events, { hosts: order, title, ...(notes ? { hostNotes: notes } : {}) }));
+      if (o.html) writeFileSync(o.html, renderLadderHtml(events, { hosts: order, title, subtitle: `${events.length} messages from ${capture}`, ...(notes ? { hostNotes: notes } : {}) }));
+      if (!o.svg && !o.html) process.stdout.write(renderLadderText(events, { hosts: order, width: o.width, color: o.color ?? !!process.stdout.isTTY }));
+      else console.log(`${events.length} message(s) drawn to ${[o.svg, o.html].filter(Boolean).join(' and ')}`);
+    },
+  );
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
@@ -120,7 +165,7 @@ try {
   else if (e instanceof YamlFileError) {
     console.error(e.message);
     process.exitCode = 2;
-  } else if (e instanceof LabError || e instanceof CommandError) {
+  } else if (e instanceof LabError || e instanceof CommandError || e instanceof CaptureError) {
     console.error(`lab: ${e.message}`);
     process.exitCode = 1;
   } else throw e;

@@ -108,10 +108,12 @@ export function renderLadderText(events: readonly LadderEvent[], opts: TextOptio
   const first = Math.ceil((hosts[0]?.length ?? 1) / 2);
   const lastHalf = Math.ceil((hosts[n - 1]?.length ?? 1) / 2);
   const left = timeW + 3 + Math.max(first, 1);
-  // wide enough for every label inside its arrow (an arrow over k lanes has k lanes of room)
+  // wide enough for every label inside its arrow and its detail below (an arrow over k lanes has k lanes of room)
   const wanted = Math.max(
     16,
-    ...events.filter((e) => e.from !== e.to).map((e) => Math.ceil((e.label.length + 8) / Math.abs(hosts.indexOf(e.from) - hosts.indexOf(e.to)))),
+    ...events
+      .filter((e) => e.from !== e.to)
+      .map((e) => Math.ceil(Math.max(e.label.length + 8, (e.detail?.length ?? 0) + 5) / Math.abs(hosts.indexOf(e.from) - hosts.indexOf(e.to)))),
     ...hosts.map((h) => h.length + 2),
   );
   const room = n > 1 ? Math.floor((width - left - lastHalf - 1) / (n - 1)) : wanted;

@@ -462,6 +462,40 @@ export class IndicationQueue {
   }
 }
 
+/**
+ * The shape of a control-protocol event this module reads (src/control's
+ * ControlEvent, kept structural so the scenario runner does not depend on
+ * the control protocol's version).
+ */
+export interface ControlEventLike {
+  kind: string;
+  vc?: number;
+  party?: number;
+  status?: { name: string } | string;
+  closeData?: Buffer;
+  data?: Buffer;
+  calling?: string;
+  called?: string;
+  multipoint?: boolean;
+}
+
+/** An indication from one of `host`'s control events, for drivers built on the control client. */
+export function indicationFromControlEvent(host: string, ev: ControlEventLike): Indication {
+  const status = typeof ev.status === 'string' ? ev.status : ev.status?.name;
+  return {
+    host,
+    kind: ev.kind,
+    ...(ev.vc !== undefined ? { call: ev.vc } : {}),
+    ...(ev.party !== undefined ? { party: ev.party } : {}),
+    ...(status !== undefined ? { status: normalizeStatus(status) } : {}),
+    ...(ev.closeData !== undefined ? { closeData: ev.closeData } : {}),
+    ...(ev.data !== undefined ? { data: ev.data } : {}),
+    ...(ev.calling !== undefined ? { calling: ev.calling } : {}),
+    ...(ev.called !== undefined ? { called: ev.called } : {}),
+    ...(ev.multipoint !== undefined ? { multipoint: ev.multipoint } : {}),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // the runner
 

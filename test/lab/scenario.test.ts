@@ -4,6 +4,7 @@ import {
   DriverStatusError,
   formatStepResult,
   IndicationQueue,
+  indicationFromControlEvent,
   loadScenario,
   parseScenario,
   runScenario,
@@ -305,4 +306,21 @@ test('IndicationQueue: buffered and later indications are each taken once; timeo
   // after its timeout, a wait takes nothing
   q.push({ host: 'a', kind: 'receive', call: 9 });
   t.is(q.pending().length, 2);
+});
+
+test('control events become indications: the VC is the call, status names lose their prefix', (t) => {
+  t.deepEqual(indicationFromControlEvent('leaf2', { kind: 'incoming-close-call', vc: 7, status: { name: 'SUCCESS' }, closeData: Buffer.from('bye') }), {
+    host: 'leaf2',
+    kind: 'incoming-close-call',
+    call: 7,
+    status: 'SUCCESS',
+    closeData: Buffer.from('bye'),
+  });
+  t.deepEqual(indicationFromControlEvent('root', { kind: 'incoming-drop-party', vc: 1, party: 3, status: 'NDIS_STATUS_SUCCESS' }), {
+    host: 'root',
+    kind: 'incoming-drop-party',
+    call: 1,
+    party: 3,
+    status: 'SUCCESS',
+  });
 });
