@@ -27,7 +27,7 @@
  * and error recovery keeps unacknowledged SDUs and sends them again.
  */
 import type { SscopPdu } from './pdu.js';
-import { dequeue, emptyQueue, enqueue, queueFrom, queueToArray, type PQueue } from './queue.js';
+import { dequeue, emptyQueue, enqueue, queueFrom, queueToArray, SnMap, type PQueue, type SnMapEditor } from './queue.js';
 
 // ---------------------------------------------------------------- names
 
@@ -206,11 +206,11 @@ export interface SscopState {
   /** SDUs accepted from the user but not yet sent */
   readonly txQueue: PQueue<Buffer>;
   /** SDs sent and not yet acknowledged, by N(S) */
-  readonly txBuf: ReadonlyMap<number, TxEntry>;
+  readonly txBuf: SnMap<TxEntry>;
   /** N(S) of SDs to send again, ascending relative to VT(A) */
   readonly rtx: readonly number[];
   /** SDs received out of sequence, by N(S) */
-  readonly rxBuf: ReadonlyMap<number, Buffer>;
+  readonly rxBuf: SnMap<Buffer>;
   /** false after lack of credit was reported (W), until credit returns (X) */
   readonly credit: boolean;
   /** which timers run */
@@ -304,9 +304,9 @@ export function initialSscopState(params: Partial<SscopParams> | SscopParams = {
     vrMR: p.window,
     vrSQ: 0,
     txQueue: emptyQueue(),
-    txBuf: new Map(),
+    txBuf: SnMap.empty(),
     rtx: [],
-    rxBuf: new Map(),
+    rxBuf: SnMap.empty(),
     credit: true,
     timers: NO_TIMERS,
     ccUu: EMPTY,
@@ -325,8 +325,8 @@ type Draft = { -readonly [K in keyof SscopState]: SscopState[K] };
 class Ctx {
   readonly s: Draft;
   readonly effects: SscopEffect[] = [];
-  private txOwned = false;
-  private rxOwned = false;
+  private txE: SnMapEditor<TxEntry> | undefined;
+  private rxE: SnMapEditor<Buffer> | undefined;
   constructor(state: SscopState) {
     this.s = { ...state };
   }
@@ -364,24 +364,20 @@ class Ctx {
   discard(reason: string, count = 1): void {
     this.effects.push({ kind: 'discard', reason, count });
   }
-  tx(): Map<number, TxEntry> {
-    if (!this.txOwned) {
-      this.s.txBuf = new Map(this.s.txBuf);
-      this.txOwned = true;
-    }
-    return this.s.txBuf as Map<number, TxEntry>;
+  /** the transmit buffer as of now in this step (read and write through this, never s.txBuf) */
+  tx(): SnMapEditor<TxEntry> {
+    return (this.txE ??= this.s.txBuf.edit());
   }
-  rx(): Map<number, Buffer> {
-    if (!this.rxOwned) {
-      this.s.rxBuf = new Map(this.s.rxBuf);
-      this.rxOwned = true;
-    }
-    return this.s.rxBuf as Map<number, Buffer>;
+  /** the receive buffer as of now in this step */
+  rx(): SnMapEditor<Buffer> {
+    return (this.rxE ??= this.s.rxBuf.edit());
   }
   go(name: SscopStateName): void {
     this.s.name = name;
   }
   result(): SscopStepResult {
+    if (this.txE) this.s.txBuf = this.txE.done();
+    if (this.rxE) this.s.rxBuf = this.rxE.done();
     return { state: this.s, effects: this.effects };
   }
 }
@@ -410,23 +406,24 @@ function initVars(c: Ctx, nmr: number): void {
   s.vrMR = c.p.window;
   s.credit = true;
   s.rtx = [];
-  if (s.txBuf.size) s.txBuf = new Map();
-  if (s.rxBuf.size) s.rxBuf = new Map();
+  c.tx().clear();
+  c.rx().clear();
 }
 
 function clearTransmitter(c: Ctx): void {
   const s = c.s;
-  const lost = s.txQueue.size + s.txBuf.size;
+  const lost = s.txQueue.size + c.tx().size;
   if (lost) c.discard('buffers-cleared', lost);
   s.txQueue = emptyQueue();
-  if (s.txBuf.size) s.txBuf = new Map();
+  c.tx().clear();
   s.rtx = [];
 }
 
 function clearReceiver(c: Ctx): void {
-  if (c.s.rxBuf.size) {
-    c.discard('receive-buffer-cleared', c.s.rxBuf.size);
-    c.s.rxBuf = new Map();
+  const rx = c.rx();
+  if (rx.size) {
+    c.discard('receive-buffer-cleared', rx.size);
+    rx.clear();
   }
 }
 
@@ -435,11 +432,11 @@ function prepareRecovery(c: Ctx): void {
   const s = c.s;
   const again: Buffer[] = [];
   for (let sn = s.vtA; sn !== s.vtS; sn = inc(sn)) {
-    const e = s.txBuf.get(sn);
+    const e = c.tx().get(sn);
     if (e) again.push(e.data);
   }
   if (again.length) s.txQueue = queueFrom(again.concat(queueToArray(s.txQueue)));
-  s.txBuf = new Map();
+  c.tx().clear();
   s.rtx = [];
   clearReceiver(c);
 }
@@ -602,7 +599,7 @@ function transmit(c: Ctx): void {
     if (s.rtx.length) {
       const sn = s.rtx[0]!;
       s.rtx = s.rtx.slice(1);
-      const e = s.txBuf.get(sn);
+      const e = c.tx().get(sn);
       if (!e) continue;
       c.tx().set(sn, { data: e.data, ps: s.vtPS });
       c.send({ type: 'SD', ns: sn, data: e.data }, true);
@@ -671,7 +668,7 @@ function receiveSd(c: Ctx, pdu: Extract<SscopPdu, { type: 'SD' }>): void {
     const start = s.vrR;
     deliver(c, ns, pdu.data);
     s.vrR = inc(s.vrR);
-    if (s.rxBuf.size) {
+    if (c.rx().size) {
       const rx = c.rx();
       for (let d = rx.get(s.vrR); d !== undefined; d = rx.get(s.vrR)) {
         rx.delete(s.vrR);
@@ -684,7 +681,7 @@ function receiveSd(c: Ctx, pdu: Extract<SscopPdu, { type: 'SD' }>): void {
     return;
   }
   if (r < h) {
-    if (s.rxBuf.has(ns)) {
+    if (c.rx().has(ns)) {
       if (c.p.robust) c.discard('duplicate-sd');
       else beginRecovery(c, 'Q');
       return;
@@ -720,26 +717,29 @@ function sendStat(c: Ctx, nps: number): void {
   const s = c.s;
   const max = c.p.maxSTAT;
   let list: number[] = [];
-  const push = (x: number) => {
-    list.push(x);
-    if (list.length === max) {
-      c.send({ type: 'STAT', nps, nmr: s.vrMR, nr: s.vrR, list });
-      list = [x];
-    }
-  };
-  const rx = s.rxBuf;
+  const rx = c.rx();
   let n = s.vrR;
   while (n !== s.vrH) {
     if (rx.has(n)) {
       n = inc(n);
       continue;
     }
-    push(n);
+    // start of a missing run ...
+    list.push(n);
+    if (list.length === max) list = statFull(c, nps, list);
     while (n !== s.vrH && !rx.has(n)) n = inc(n);
-    push(n);
+    // ... and start of the next received run (or VR(H))
+    list.push(n);
+    if (list.length === max) list = statFull(c, nps, list);
     while (n !== s.vrH && rx.has(n)) n = inc(n);
   }
   c.send({ type: 'STAT', nps, nmr: s.vrMR, nr: s.vrR, list });
+}
+
+/** a STAT list reached MaxSTAT (odd): send it, continue the next one from its last element */
+function statFull(c: Ctx, nps: number, list: number[]): number[] {
+  c.send({ type: 'STAT', nps, nmr: c.s.vrMR, nr: c.s.vrR, list });
+  return [list[list.length - 1]!];
 }
 
 /** acknowledge everything below N(R) */
@@ -772,7 +772,7 @@ function queueRetransmissions(c: Ctx, from: number, to: number, gate: number | u
   const queued = s.rtx.length ? new Set(s.rtx) : undefined;
   const add: number[] = [];
   for (let sn = from; sn !== to; sn = inc(sn)) {
-    const e = s.txBuf.get(sn);
+    const e = c.tx().get(sn);
     if (!e || queued?.has(sn)) continue;
     if (gate !== undefined && !behind(e.ps, gate)) continue;
     add.push(sn);

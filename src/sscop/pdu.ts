@@ -256,6 +256,23 @@ function fail(code: SscopDecodeCode, offset: number, message: string): { ok: fal
   return err(new DecodeError('sscop', code, offset, message));
 }
 
+function wordFromEnd(buf: Buffer, fromEnd: number): number {
+  return buf.readUInt32BE(buf.length - fromEnd);
+}
+
+function sizedPayload(buf: Buffer, name: SscopPduType, pl: number, trailer: number, max: number): Result<Buffer, DecodeError> {
+  const len = buf.length;
+  if (len < trailer) return fail('too-short', 0, `${name} of ${len} octets is shorter than its ${trailer}-octet trailer`);
+  if (len - trailer > max + padOf(max)) return fail('too-long', 0, `${name} payload of ${len - trailer} octets exceeds ${max}`);
+  if (pl > len - trailer) return fail('bad-pad', len - 4, `${name} pad length ${pl} exceeds its ${len - trailer}-octet payload`);
+  return ok(Buffer.from(buf.subarray(0, len - trailer - pl)));
+}
+
+function exactSize(len: number, name: SscopPduType, size: number): DecodeError | undefined {
+  if (len === size) return undefined;
+  return new DecodeError('sscop', len < size ? 'too-short' : 'too-long', 0, `${name} must be ${size} octets, got ${len}`);
+}
+
 /**
  * Decode one SSCOP PDU (the whole AAL5 SDU). Checks the size rules of Q.2110
  * per type: fixed 8 octets for ENDAK, RSAK, ER, POLL, ERAK; 16 for USTAT;
@@ -268,63 +285,52 @@ export function parsePdu(buf: Buffer, limits: PduLimits = DEFAULT_PDU_LIMITS): R
   const t = parseTrailer(buf)!;
   const name = TYPE_BY_CODE[t.type];
   if (name === undefined) return fail('unknown-type', len - 4, `unknown PDU type 0x${t.type.toString(16)}`);
-  const word = (fromEnd: number) => buf.readUInt32BE(len - fromEnd);
-  const payload = (trailer: number, max: number): Result<Buffer, DecodeError> => {
-    if (len < trailer) return fail('too-short', 0, `${name} of ${len} octets is shorter than its ${trailer}-octet trailer`);
-    if (len - trailer > max + padOf(max)) return fail('too-long', 0, `${name} payload of ${len - trailer} octets exceeds ${max}`);
-    if (t.pl > len - trailer) return fail('bad-pad', len - 4, `${name} pad length ${t.pl} exceeds its ${len - trailer}-octet payload`);
-    return ok(Buffer.from(buf.subarray(0, len - trailer - t.pl)));
-  };
-  const exact = (size: number): DecodeError | undefined => {
-    if (len === size) return undefined;
-    return new DecodeError('sscop', len < size ? 'too-short' : 'too-long', 0, `${name} must be ${size} octets, got ${len}`);
-  };
   switch (name) {
     case 'BGN':
     case 'RS': {
-      const uu = payload(8, limits.maxJ);
+      const uu = sizedPayload(buf, name, t.pl, 8, limits.maxJ);
       if (!uu.ok) return uu;
-      return ok({ type: name, nsq: word(8) & 0xff, nmr: t.field, uu: uu.value });
+      return ok({ type: name, nsq: wordFromEnd(buf, 8) & 0xff, nmr: t.field, uu: uu.value });
     }
     case 'BGAK': {
-      const uu = payload(8, limits.maxJ);
+      const uu = sizedPayload(buf, name, t.pl, 8, limits.maxJ);
       if (!uu.ok) return uu;
       return ok({ type: name, nmr: t.field, uu: uu.value });
     }
     case 'BGREJ': {
-      const uu = payload(8, limits.maxJ);
+      const uu = sizedPayload(buf, name, t.pl, 8, limits.maxJ);
       if (!uu.ok) return uu;
       return ok({ type: name, uu: uu.value });
     }
     case 'END': {
-      const uu = payload(8, limits.maxJ);
+      const uu = sizedPayload(buf, name, t.pl, 8, limits.maxJ);
       if (!uu.ok) return uu;
       return ok({ type: name, source: t.s ? 'sscop' : 'user', uu: uu.value });
     }
     case 'ENDAK': {
-      const e = exact(8);
+      const e = exactSize(len, name, 8);
       return e ? err(e) : ok({ type: name });
     }
     case 'RSAK':
     case 'ERAK': {
-      const e = exact(8);
+      const e = exactSize(len, name, 8);
       return e ? err(e) : ok({ type: name, nmr: t.field });
     }
     case 'ER': {
-      const e = exact(8);
-      return e ? err(e) : ok({ type: name, nsq: word(8) & 0xff, nmr: t.field });
+      const e = exactSize(len, name, 8);
+      return e ? err(e) : ok({ type: name, nsq: wordFromEnd(buf, 8) & 0xff, nmr: t.field });
     }
     case 'POLL': {
-      const e = exact(8);
-      return e ? err(e) : ok({ type: name, nps: word(8) & M24, ns: t.field });
+      const e = exactSize(len, name, 8);
+      return e ? err(e) : ok({ type: name, nps: wordFromEnd(buf, 8) & M24, ns: t.field });
     }
     case 'SD': {
-      const d = payload(4, limits.maxK);
+      const d = sizedPayload(buf, name, t.pl, 4, limits.maxK);
       return d.ok ? ok({ type: name, ns: t.field, data: d.value }) : d;
     }
     case 'UD':
     case 'MD': {
-      const d = payload(4, limits.maxK);
+      const d = sizedPayload(buf, name, t.pl, 4, limits.maxK);
       return d.ok ? ok({ type: name, data: d.value }) : d;
     }
     case 'STAT': {
@@ -333,12 +339,12 @@ export function parsePdu(buf: Buffer, limits: PduLimits = DEFAULT_PDU_LIMITS): R
       if (n > limits.maxStat) return fail('too-long', 0, `STAT list of ${n} elements exceeds MaxSTAT ${limits.maxStat}`);
       const list: number[] = new Array(n);
       for (let i = 0; i < n; i++) list[i] = buf.readUInt32BE(4 * i) & M24;
-      return ok({ type: name, nps: word(12) & M24, nmr: word(8) & M24, nr: t.field, list });
+      return ok({ type: name, nps: wordFromEnd(buf, 12) & M24, nmr: wordFromEnd(buf, 8) & M24, nr: t.field, list });
     }
     case 'USTAT': {
-      const e = exact(16);
+      const e = exactSize(len, name, 16);
       if (e) return err(e);
-      return ok({ type: name, nmr: word(8) & M24, nr: t.field, sn1: buf.readUInt32BE(0) & M24, sn2: buf.readUInt32BE(4) & M24 });
+      return ok({ type: name, nmr: wordFromEnd(buf, 8) & M24, nr: t.field, sn1: buf.readUInt32BE(0) & M24, sn2: buf.readUInt32BE(4) & M24 });
     }
   }
 }

@@ -47,3 +47,114 @@ export function queueToArray<T>(q: PQueue<T>): T[] {
   for (let c = n.back; c; c = c.tail) rest.push(c.head);
   return out.concat(rest.reverse());
 }
+
+// ------------------------------------------------------------------ SnMap
+
+const CHUNK_BITS = 5;
+const CHUNK = 1 << CHUNK_BITS;
+const LOW = CHUNK - 1;
+
+/**
+ * A persistent map from sequence numbers (small non-negative integers) to
+ * values, for the SSCOP transmit and receive buffers. Keys live in chunks of
+ * 32 consecutive numbers; a change copies only the chunk index and the chunks
+ * it touches, so a window of a few hundred SDs costs a few dozen slot copies
+ * per step instead of a whole Map copy. Change it through `edit()`.
+ */
+export class SnMap<V> implements Iterable<[number, V]> {
+  private static readonly EMPTY = new SnMap<never>(new Map(), 0);
+  static empty<V>(): SnMap<V> {
+    return SnMap.EMPTY as SnMap<V>;
+  }
+  /** @internal */
+  constructor(
+    /** @internal */ readonly chunks: ReadonlyMap<number, readonly (V | undefined)[]>,
+    readonly size: number,
+  ) {}
+  get(k: number): V | undefined {
+    const c = this.chunks.get(k >>> CHUNK_BITS);
+    return c === undefined ? undefined : c[k & LOW];
+  }
+  has(k: number): boolean {
+    return this.get(k) !== undefined;
+  }
+  *keys(): IterableIterator<number> {
+    for (const [hi, c] of this.chunks) for (let i = 0; i < CHUNK; i++) if (c[i] !== undefined) yield (hi << CHUNK_BITS) | i;
+  }
+  *[Symbol.iterator](): IterableIterator<[number, V]> {
+    for (const [hi, c] of this.chunks) for (let i = 0; i < CHUNK; i++) if (c[i] !== undefined) yield [(hi << CHUNK_BITS) | i, c[i]!];
+  }
+  edit(): SnMapEditor<V> {
+    return new SnMapEditor(this);
+  }
+}
+
+/** A short-lived editor: copies on first write, `done()` gives the new SnMap (or the old one, unchanged). */
+export class SnMapEditor<V> {
+  private chunks: Map<number, (V | undefined)[]>;
+  private copied = false;
+  private dirty = false;
+  private owned = new Set<number>();
+  size: number;
+  constructor(private readonly base: SnMap<V>) {
+    this.chunks = base.chunks as Map<number, (V | undefined)[]>;
+    this.size = base.size;
+  }
+  get(k: number): V | undefined {
+    const c = this.chunks.get(k >>> CHUNK_BITS);
+    return c === undefined ? undefined : c[k & LOW];
+  }
+  has(k: number): boolean {
+    return this.get(k) !== undefined;
+  }
+  private writable(): void {
+    if (!this.copied) {
+      this.chunks = new Map(this.chunks);
+      this.copied = true;
+    }
+    this.dirty = true;
+  }
+  private chunkFor(hi: number): (V | undefined)[] {
+    let c = this.chunks.get(hi);
+    if (c === undefined) {
+      c = new Array<V | undefined>(CHUNK).fill(undefined);
+      this.chunks.set(hi, c);
+      this.owned.add(hi);
+    } else if (!this.owned.has(hi)) {
+      c = c.slice();
+      this.chunks.set(hi, c);
+      this.owned.add(hi);
+    }
+    return c;
+  }
+  set(k: number, v: V): void {
+    this.writable();
+    const c = this.chunkFor(k >>> CHUNK_BITS);
+    if (c[k & LOW] === undefined) this.size++;
+    c[k & LOW] = v;
+  }
+  delete(k: number): void {
+    const hi = k >>> CHUNK_BITS;
+    const c0 = this.chunks.get(hi);
+    if (c0 === undefined || c0[k & LOW] === undefined) return;
+    this.writable();
+    const c = this.chunkFor(hi);
+    c[k & LOW] = undefined;
+    this.size--;
+    if (c.every((x) => x === undefined)) {
+      this.chunks.delete(hi);
+      this.owned.delete(hi);
+    }
+  }
+  clear(): void {
+    if (this.size === 0) return;
+    this.chunks = new Map();
+    this.copied = true;
+    this.dirty = true;
+    this.owned = new Set();
+    this.size = 0;
+  }
+  done(): SnMap<V> {
+    return this.dirty ? new SnMap(this.chunks, this.size) : this.base;
+  }
+}

@@ -51,32 +51,45 @@ export function initialSscfState(): SscfState {
   return { name: '1/1 Released', held: emptyQueue() };
 }
 
+/** effects under construction (a class, not closures: this runs once per SDU) */
+class Out {
+  readonly effects: SscfEffect[] = [];
+  held: PQueue<Buffer>;
+  constructor(held: PQueue<Buffer>) {
+    this.held = held;
+  }
+  toSscop(e: SscopEvent): void {
+    this.effects.push({ kind: 'sscop', event: e });
+  }
+  up(s: SaalSignal): void {
+    this.effects.push({ kind: 'up', signal: s });
+  }
+  dropHeld(): void {
+    if (this.held.size) this.effects.push({ kind: 'discard', reason: 'held-data-released', count: this.held.size });
+    this.held = emptyQueue();
+  }
+  flush(): void {
+    for (let d = dequeue(this.held); d; d = dequeue(d[1])) this.toSscop({ kind: 'AA-DATA.request', data: d[0] });
+    this.held = emptyQueue();
+  }
+}
+
 export function sscfStep(state: SscfState, event: SscfEvent): SscfStepResult {
-  const effects: SscfEffect[] = [];
   let name = state.name;
-  let held = state.held;
-  const toSscop = (e: SscopEvent) => effects.push({ kind: 'sscop', event: e });
-  const up = (s: SaalSignal) => effects.push({ kind: 'up', signal: s });
-  const dropHeld = () => {
-    if (held.size) effects.push({ kind: 'discard', reason: 'held-data-released', count: held.size });
-    held = emptyQueue();
-  };
-  const flush = () => {
-    for (let d = dequeue(held); d; d = dequeue(d[1])) toSscop({ kind: 'AA-DATA.request', data: d[0] });
-    held = emptyQueue();
-  };
+  const o = new Out(state.held);
+  const effects = o.effects;
 
   switch (event.kind) {
     case 'AAL-ESTABLISH.request':
       switch (name) {
         case '1/1 Released':
         case '3/4 Awaiting Release':
-          toSscop({ kind: 'AA-ESTABLISH.request' });
+          o.toSscop({ kind: 'AA-ESTABLISH.request' });
           name = '2/2 Awaiting Establish';
           break;
         case '4/10 Established':
           // re-establishing a live link is a resynchronisation
-          toSscop({ kind: 'AA-RESYNC.request' });
+          o.toSscop({ kind: 'AA-RESYNC.request' });
           name = '2/5 Resynchronising';
           break;
         default:
@@ -87,13 +100,13 @@ export function sscfStep(state: SscfState, event: SscfEvent): SscfStepResult {
     case 'AAL-RELEASE.request':
       switch (name) {
         case '1/1 Released':
-          up({ kind: 'release-confirm' });
+          o.up({ kind: 'release-confirm' });
           break;
         case '3/4 Awaiting Release':
           break;
         default:
-          dropHeld();
-          toSscop({ kind: 'AA-RELEASE.request' });
+          o.dropHeld();
+          o.toSscop({ kind: 'AA-RELEASE.request' });
           name = '3/4 Awaiting Release';
           break;
       }
@@ -102,11 +115,11 @@ export function sscfStep(state: SscfState, event: SscfEvent): SscfStepResult {
     case 'AAL-DATA.request':
       switch (name) {
         case '4/10 Established':
-          toSscop({ kind: 'AA-DATA.request', data: event.data });
+          o.toSscop({ kind: 'AA-DATA.request', data: event.data });
           break;
         case '2/2 Awaiting Establish':
         case '2/5 Resynchronising':
-          held = enqueue(held, event.data);
+          o.held = enqueue(o.held, event.data);
           break;
         default:
           effects.push({ kind: 'discard', reason: 'data-while-released', count: 1 });
@@ -115,64 +128,64 @@ export function sscfStep(state: SscfState, event: SscfEvent): SscfStepResult {
       break;
 
     case 'AAL-UNITDATA.request':
-      toSscop({ kind: 'AA-UNITDATA.request', data: event.data });
+      o.toSscop({ kind: 'AA-UNITDATA.request', data: event.data });
       break;
 
     case 'sscop': {
       const sig = event.signal;
       switch (sig.kind) {
         case 'AA-ESTABLISH.indication':
-          toSscop({ kind: 'AA-ESTABLISH.response' });
+          o.toSscop({ kind: 'AA-ESTABLISH.response' });
           if (name === '2/2 Awaiting Establish' || name === '2/5 Resynchronising') {
-            up({ kind: 'establish-confirm' });
+            o.up({ kind: 'establish-confirm' });
             name = '4/10 Established';
-            flush();
+            o.flush();
           } else {
-            up({ kind: 'establish-indication' });
+            o.up({ kind: 'establish-indication' });
             name = '4/10 Established';
           }
           break;
         case 'AA-ESTABLISH.confirm':
           if (name === '2/2 Awaiting Establish') {
-            up({ kind: 'establish-confirm' });
+            o.up({ kind: 'establish-confirm' });
             name = '4/10 Established';
-            flush();
+            o.flush();
           }
           break;
         case 'AA-RESYNC.indication':
-          toSscop({ kind: 'AA-RESYNC.response' });
+          o.toSscop({ kind: 'AA-RESYNC.response' });
           if (name === '2/5 Resynchronising') {
-            up({ kind: 'establish-confirm' });
-            flush();
-          } else up({ kind: 'establish-indication' });
+            o.up({ kind: 'establish-confirm' });
+            o.flush();
+          } else o.up({ kind: 'establish-indication' });
           name = '4/10 Established';
           break;
         case 'AA-RESYNC.confirm':
           if (name === '2/5 Resynchronising') {
-            up({ kind: 'establish-confirm' });
+            o.up({ kind: 'establish-confirm' });
             name = '4/10 Established';
-            flush();
+            o.flush();
           }
           break;
         case 'AA-RECOVER.indication':
-          toSscop({ kind: 'AA-RECOVER.response' });
-          if (name === '4/10 Established') up({ kind: 'establish-indication' });
+          o.toSscop({ kind: 'AA-RECOVER.response' });
+          if (name === '4/10 Established') o.up({ kind: 'establish-indication' });
           break;
         case 'AA-RELEASE.indication':
-          dropHeld();
-          if (name === '3/4 Awaiting Release') up({ kind: 'release-confirm' });
-          else if (name !== '1/1 Released') up({ kind: 'release-indication', reason: sig.reason });
+          o.dropHeld();
+          if (name === '3/4 Awaiting Release') o.up({ kind: 'release-confirm' });
+          else if (name !== '1/1 Released') o.up({ kind: 'release-indication', reason: sig.reason });
           name = '1/1 Released';
           break;
         case 'AA-RELEASE.confirm':
-          if (name === '3/4 Awaiting Release') up({ kind: 'release-confirm' });
+          if (name === '3/4 Awaiting Release') o.up({ kind: 'release-confirm' });
           name = '1/1 Released';
           break;
         case 'AA-DATA.indication':
-          up({ kind: 'data-indication', data: sig.data });
+          o.up({ kind: 'data-indication', data: sig.data });
           break;
         case 'AA-UNITDATA.indication':
-          up({ kind: 'unitdata-indication', data: sig.data });
+          o.up({ kind: 'unitdata-indication', data: sig.data });
           break;
         case 'MAA-UNITDATA.indication':
           effects.push({ kind: 'discard', reason: 'management-data', count: 1 });
@@ -181,5 +194,5 @@ export function sscfStep(state: SscfState, event: SscfEvent): SscfStepResult {
       break;
     }
   }
-  return { state: name === state.name && held === state.held ? state : { name, held }, effects };
+  return { state: name === state.name && o.held === state.held ? state : { name, held: o.held }, effects };
 }

@@ -1,0 +1,84 @@
+/**
+ * SSCOP throughput: SDUs per second (wall clock) from one SSCOP end to another
+ * in memory, at 0% and 10% frame loss, timers in virtual time (so the figure
+ * is CPU cost, not timer waits). The baseline is the same SDUs pushed through
+ * the same in-memory wire and virtual clock without SSCOP, in the same run.
+ * Run alone with `npx tsx bench/run.ts --only sscop [--quick]`.
+ */
+import { createSaalLink, type SaalLink } from '../src/sscop/index.js';
+import { LossyWire, VirtualClock } from '../test/sscop/lossy-wire.js';
+import type { BenchFigure } from './run.js';
+
+const SDU_SIZE = 100;
+
+function sdus(n: number): Buffer[] {
+  return Array.from({ length: n }, (_, i) => {
+    const b = Buffer.alloc(SDU_SIZE, i & 0xff);
+    b.writeUInt32BE(i, 0);
+    return b;
+  });
+}
+
+/** a -> b through SSCOP; returns wall-clock SDUs/s and SDUs per virtual second */
+function throughSscop(data: Buffer[], loss: number, seed: number): { perSecond: number; perVirtualSecond: number } {
+  const clock = new VirtualClock();
+  const wire = new LossyWire(clock, { seed, loss, delay: 1 });
+  const ends: { a?: SaalLink; b?: SaalLink } = {};
+  const a = createSaalLink({ name: 'a', scheduler: clock, send: wire.port(() => ends.b!) });
+  const b = createSaalLink({ name: 'b', scheduler: clock, send: wire.port(() => ends.a!) });
+  ends.a = a;
+  ends.b = b;
+  let got = 0;
+  let bad = 0;
+  b.signals$.subscribe((s) => {
+    if (s.kind !== 'data-indication') return;
+    if (s.data.readUInt32BE(0) !== got) bad++;
+    got++;
+  });
+  while (!a.established) {
+    a.establish();
+    clock.runWhileNot(() => a.established && b.established, clock.now() + 60_000);
+  }
+  const v0 = clock.now();
+  const t0 = process.hrtime.bigint();
+  for (const d of data) a.data(d);
+  const done = clock.runWhileNot(() => got >= data.length, clock.now() + 24 * 3600_000);
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const vsecs = (clock.now() - v0) / 1000;
+  a.dispose();
+  b.dispose();
+  if (!done || bad) throw new Error(`sscop bench: delivered ${got}/${data.length}, ${bad} out of order`);
+  return { perSecond: data.length / secs, perVirtualSecond: data.length / vsecs };
+}
+
+/** the same SDUs through the same wire and clock, no SSCOP */
+function throughWire(data: Buffer[], seed: number): number {
+  const clock = new VirtualClock();
+  const wire = new LossyWire(clock, { seed, loss: 0, delay: 1 });
+  let got = 0;
+  const send = wire.port(() => ({ receive: () => void got++ }));
+  const t0 = process.hrtime.bigint();
+  for (const d of data) send(d);
+  clock.runWhileNot(() => got >= data.length, Infinity);
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  return data.length / secs;
+}
+
+export async function benchSscop(opts: { quick: boolean }): Promise<BenchFigure[]> {
+  const n = opts.quick ? 5_000 : 50_000;
+  const data = sdus(n);
+  // warm up the JIT on both paths
+  throughSscop(sdus(2000), 0, 1);
+  throughSscop(sdus(2000), 0.1, 1);
+  throughWire(sdus(2000), 1);
+  const baseline = throughWire(data, 2);
+  const clean = throughSscop(data, 0, 2);
+  const lossy = throughSscop(data, 0.1, 2);
+  const baselineName = `${SDU_SIZE}-octet SDUs through the same in-memory wire without SSCOP`;
+  return [
+    { name: `SDUs/s through two SSCOP ends, 0% loss (${n} x ${SDU_SIZE} octets)`, value: clean.perSecond, unit: 'SDU/s', baseline, baselineName },
+    { name: `SDUs/s through two SSCOP ends, 10% loss (${n} x ${SDU_SIZE} octets)`, value: lossy.perSecond, unit: 'SDU/s', baseline, baselineName },
+    { name: 'SDUs per virtual second, 0% loss, 1 ms one-way delay (protocol efficiency)', value: clean.perVirtualSecond, unit: 'SDU/vs' },
+    { name: 'SDUs per virtual second, 10% loss, 1 ms one-way delay (protocol efficiency)', value: lossy.perVirtualSecond, unit: 'SDU/vs' },
+  ];
+}
