@@ -6,6 +6,8 @@
  * Exit codes: 0 success; 1 the operation failed or condisd is not reachable;
  * 2 bad command-line arguments.
  */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseAtmAddress } from '../src/config/address.js';
 import type { ControlEvent, ControlEventKind } from '../src/control/backend.js';
@@ -175,7 +177,7 @@ export function buildProgram(): Command {
           policy: o.reject !== undefined ? 'reject' : 'accept',
           ...(rejectCause !== undefined ? { rejectCause } : {}),
         });
-        if (!o.json) line(`listening on ${sap.address} (SAP ${sap.sap}, ${sap.policy === 'reject' ? `rejecting with cause ${rejectCause}` : 'accepting calls'}); Ctrl-C to stop`);
+        (o.json ? process.stderr : process.stdout).write(`listening on ${sap.address} (SAP ${sap.sap}, ${sap.policy === 'reject' ? `rejecting with cause ${rejectCause}` : 'accepting calls'}); Ctrl-C to stop\n`);
         const mine = new Set<number>();
         let finished!: () => void;
         const ended = new Promise<void>((r) => (finished = r));
@@ -385,7 +387,7 @@ export function buildProgram(): Command {
     .action(async (o: { kind?: ControlEventKind[]; vc?: number; json?: boolean }, cmd: Command) => {
       await withClient(cmd, async (ctl) => {
         const sub = await ctl.subscribe({ ...(o.kind ? { kinds: o.kind } : {}), ...(o.vc !== undefined ? { vc: o.vc } : {}) });
-        if (!o.json) process.stderr.write(`condisctl: watching ${ctl.hello.server}; Ctrl-C to stop\n`);
+        process.stderr.write(`condisctl: watching ${ctl.hello.server}; Ctrl-C to stop\n`);
         sub.events$.subscribe((ev) => printEvent(ev, !!o.json));
         if ((await untilInterrupted(ctl)) === 'closed') throw new ControlError('closed', 'condisd closed the control connection');
       });
@@ -424,5 +426,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// exit at once: listen/pipe/watch leave signal and stdin listeners behind (stdout to a pipe or file is synchronous on Linux)
-process.exit(await main(process.argv));
+// run when executed, not when imported (tests read the help texts from buildProgram)
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  // exit at once: listen/pipe/watch leave signal and stdin listeners behind (stdout to a pipe or file is synchronous on Linux)
+  process.exit(await main(process.argv));
+}
