@@ -101,6 +101,14 @@ export class NodeControlBackend implements ControlBackend {
     this.policy = attachClientPolicy(client, { incomingCall: (sapCtx, _vcCtx, params, vc) => this.answerIncoming(sapCtx as number, params, vc) });
     this.events$ = merge(this.events, node.events$);
     this.subs.push(client.indications$.subscribe((i) => this.onIndication(i)));
+    this.subs.push(
+      this.policy.events$.subscribe((e) => {
+        if (e.kind === 'teardown-finished' && e.deleted) {
+          this.vcRecs.delete(e.vc);
+          this.emit({ kind: 'vc-state', vc: e.vc, state: 'DELETED' });
+        }
+      }),
+    );
   }
 
   /** register the daemon's client with NDIS and open the Q.2931 address family */
@@ -116,6 +124,15 @@ export class NodeControlBackend implements ControlBackend {
       af = c.afHandle;
     } else if (r.status !== S.SUCCESS) throw new Error(`opening the Q.2931 address family failed: ${statusName(r.status)}`);
     return new NodeControlBackend(node, client, af!, meta);
+  }
+
+  private deleteIfIdle(vc: NdisVcHandle): void {
+    const info = this.client.vcInfo(vc);
+    if (!info) return;
+    if (info.call === 'IDLE' && this.client.NdisCoDeleteVc(vc) === S.SUCCESS) {
+      this.vcRecs.delete(vc);
+      this.emit({ kind: 'vc-state', vc, state: 'DELETED' });
+    }
   }
 
   dispose(): void {
@@ -213,8 +230,9 @@ export class NodeControlBackend implements ControlBackend {
         const rec = this.vcRecs.get(i.vcHandle);
         if (rec && i.status === S.SUCCESS) {
           rec.parties.clear();
-          // VCs the backend made for a call are not kept once their call is over
-          if (rec.auto && this.client.NdisCoDeleteVc(i.vcHandle) === S.SUCCESS) this.vcRecs.delete(i.vcHandle);
+          // VCs the backend made for a call are not kept once their call is over; on a later turn, so
+          // that the client policy's own delete after an abnormal close (R76) is the one that happens
+          if (rec.auto) setImmediate(() => this.deleteIfIdle(i.vcHandle));
         }
         return;
       }
@@ -396,7 +414,7 @@ export class NodeControlBackend implements ControlBackend {
     let final = st;
     if (st === S.PENDING) final = (await done).status;
     if (final !== S.SUCCESS) throw this.failed(`close call on VC ${args.vc}`, final);
-    if (st !== S.PENDING && rec.auto && this.client.NdisCoDeleteVc(args.vc as NdisVcHandle) === S.SUCCESS) this.vcRecs.delete(args.vc);
+    if (st !== S.PENDING && rec.auto) this.deleteIfIdle(args.vc as NdisVcHandle);
   }
 
   async send(args: SendArgs): Promise<{ bytes: number }> {
