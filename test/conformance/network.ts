@@ -311,7 +311,6 @@ export function rule(title: string, body: (t: ExecutionContext, ctx: RuleContext
 /** a point-to-point call from a to b, accepted; returns both VC handles */
 export async function p2p(ctx: RuleContext, opts: { params?: CoCallParameters } = {}): Promise<{ vcA: NdisVcHandle; vcB: NdisVcHandle }> {
   const { a, b } = ctx;
-  if (!b.policy && !b.ndis.vcs().length) b.ndis.setHandlers({ ProtocolClIncomingCall: () => S.SUCCESS });
   const vcA = a.createVc(a.afs[0]!, 'vcA');
   const r = await a.makeCall(vcA, b.host.address, undefined, opts.params);
   if (r.status !== S.SUCCESS) throw new Error(`make call: ${statusName(r.status)}`);
