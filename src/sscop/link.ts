@@ -75,7 +75,15 @@ export interface SaalLink extends SaalService {
   /** the SSCOP state, by its Q.2110 name */
   readonly state: SscopStateName;
   readonly sscfState: SscfStateName;
+  /** the parameters in force */
   readonly params: Readonly<SscopParams>;
+  /**
+   * Change parameters; Q.2110 allows this only while the connection is Idle.
+   * Returns false (and changes nothing) in any other state; throws a RangeError for invalid values.
+   */
+  configure(params: Partial<SscopParams>): boolean;
+  /** feed every PDU of `pdus$` to `receive` (the RxJS way in); unsubscribe to detach */
+  attach(pdus$: Observable<Buffer>): Subscription;
   /** MAA-ERROR indications as they happen (layer management) */
   readonly maaErrors$: Observable<{ code: MaaErrorCode; count?: number }>;
   counters(): SaalLinkCounters;
@@ -90,10 +98,10 @@ const bump = (r: Record<string, number>, k: string, n = 1) => {
 };
 
 export function createSaalLink(opts: SaalLinkOptions): SaalLink {
-  const params = sscopParams(opts.params);
+  let params = sscopParams(opts.params);
   const scheduler = opts.scheduler ?? asyncScheduler;
   const name = opts.name ?? 'saal';
-  const limits: PduLimits = { maxK: params.maxK, maxJ: params.maxJ, maxStat: params.maxSTAT };
+  let limits: PduLimits = { maxK: params.maxK, maxJ: params.maxJ, maxStat: params.maxSTAT };
   const signals = new Subject<SaalSignal>();
   const maa = new Subject<{ code: MaaErrorCode; count?: number }>();
   let sscop: SscopState = initialSscopState(params);
@@ -209,7 +217,20 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
 
   const link: SaalLink = {
     name,
-    params,
+    get params() {
+      return params;
+    },
+    configure(over: Partial<SscopParams>): boolean {
+      const next = sscopParams({ ...params, ...over });
+      if (sscop.name !== 'Idle' || busy) return false;
+      params = next;
+      limits = { maxK: params.maxK, maxJ: params.maxJ, maxStat: params.maxSTAT };
+      sscop = { ...sscop, params, vrMR: (sscop.vrR + params.window) & 0xffffff };
+      return true;
+    },
+    attach(pdus$: Observable<Buffer>): Subscription {
+      return pdus$.subscribe((pdu) => link.receive(pdu));
+    },
     signals$: signals.asObservable(),
     maaErrors$: maa.asObservable(),
     get established() {

@@ -284,3 +284,34 @@ test('mux: one association per peer MAC, created on first PDU', (t) => {
   mux.dispose();
   t.deepEqual(mux.peers(), []);
 });
+
+test('configure: parameters change only while Idle', (t) => {
+  const { a, log, ctl, runUntil } = pair();
+  t.true(a.configure({ timerCC: 250, maxCC: 2 }));
+  t.is(a.params.timerCC, 250);
+  t.throws(() => a.configure({ maxSTAT: 10 }), { instanceOf: RangeError });
+  ctl.drop = () => true;
+  a.establish();
+  t.false(a.configure({ timerCC: 500 }));
+  runUntil(10_000);
+  t.deepEqual(sentBy(log, 'a', 'BGN'), [0, 250]);
+  t.is(a.state, 'Idle');
+  t.true(a.configure({ timerCC: 500 }));
+});
+
+test('attach: PDUs arriving on an Observable are received in order', async (t) => {
+  const { Subject } = await import('rxjs');
+  const scheduler = new VirtualTimeScheduler();
+  const toB = new Subject<Buffer>();
+  const toA = new Subject<Buffer>();
+  const a = createSaalLink({ scheduler, send: (p) => toB.next(p) });
+  const b = createSaalLink({ scheduler, send: (p) => toA.next(p) });
+  const subA = a.attach(toA);
+  b.attach(toB);
+  const got: string[] = [];
+  b.signals$.subscribe((s) => s.kind === 'data-indication' && got.push(s.data.toString()));
+  a.establish();
+  a.data(Buffer.from('via observable'));
+  t.deepEqual(got, ['via observable']);
+  subA.unsubscribe();
+});
