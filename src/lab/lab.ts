@@ -798,7 +798,14 @@ export async function labStatus(nameOrFile: string, opts: LabOptions = {}): Prom
   let st: LabStatus['state'];
   if (!state && present.size === 0) st = existsSync(runDir) ? 'partial' : 'absent';
   else if (!state) st = 'partial';
-  else if (state.phase === 'creating') st = 'creating';
+  else if (state.phase === 'creating') {
+    st = 'creating';
+    problems.push(
+      pidAlive(state.upPid) && state.upPid !== process.pid
+        ? `an up is in progress (pid ${state.upPid})`
+        : `the up started by pid ${state.upPid} did not finish: run \`lab down ${name}\` (or \`lab up\` again)`,
+    );
+  }
   else st = problems.some((p) => p.startsWith('namespace')) ? 'partial' : 'up';
   if (st === 'up' && state && !(await verifyLab(state.plan))) {
     st = 'partial';

@@ -184,6 +184,7 @@ rootTest('down cleans up after an up that was killed half-way', async (t) => {
   t.true(partial >= 4 && partial < 41, `killed mid-up with ${partial} namespaces`);
   const status = await labStatus(name, { runRoot });
   t.is(status.state, 'creating');
+  t.true(status.problems.some((p) => /did not finish: run `lab down/.test(p)), status.problems.join('; '));
 
   // the lock of the dead process does not block, and up after the interruption completes the lab ...
   const lab = await labUp(file, { runRoot });
