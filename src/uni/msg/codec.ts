@@ -12,7 +12,7 @@
  */
 import { DecodeError, err, ok, type Result } from '../../common/result.js';
 import { IE_DECLS, MSG_DECLS } from './decls.js';
-import { IE_BOUNDS, IE_DECODERS, IE_ENCODERS, IE_PROBLEM, copyOut, put } from './ie.js';
+import { IE_PROBLEM, copyOut, put } from './ie.js';
 import { type ErroredIe, type IeCompat, type InfoElement, type UniMessage, type UnknownIe, IeId } from './types.js';
 
 export const PROTOCOL_DISCRIMINATOR = 0x09;
@@ -77,13 +77,12 @@ export function encodeMessage(msg: UniMessage): Buffer {
       b = scratch;
       end = put(ie.content, b, p + 4);
     } else {
-      const enc = IE_ENCODERS[id];
-      const bound = IE_BOUNDS[id];
-      if (enc === undefined || bound === undefined) continue; // not a known IE after all: nothing sensible to write
+      const d = IE_DECLS[id];
+      if (d === undefined) continue; // not a known IE after all: nothing sensible to write
       octet = compatOctet(ie.coding, ie.id === IeId.ENDPOINT_REFERENCE ? ie.ieFlag : (ie as { flag?: boolean }).flag, ie.action);
-      ensure(p + 4 + bound(ie));
+      ensure(p + 4 + d.codec.bound(ie));
       b = scratch;
-      end = enc(ie, b, p + 4);
+      end = d.codec.encode(ie, b, p + 4);
     }
     let len = end - p - 4;
     if (len > 0xffff) {
@@ -201,7 +200,7 @@ export function decodeMessage(buf: Buffer): Result<UniMessage, DecodeError> {
       (bad ??= []).push(errored(id, c, IE_PROBLEM.tooLong, copyOut(buf, cs, ce)));
       continue;
     }
-    const r = IE_DECODERS[id]!(buf, cs, ce);
+    const r = d.codec.decode(buf, cs, ce);
     if (typeof r === 'string') {
       (bad ??= []).push(errored(id, c, r, copyOut(buf, cs, ce)));
       continue;

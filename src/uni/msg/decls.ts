@@ -7,6 +7,7 @@
  * figures (as also used by NgATM); minima are the smallest content that can
  * be decoded at all.
  */
+import { CODEC, type IeCodec } from './ie.js';
 import { IeId, MsgType } from './types.js';
 
 export interface IeDecl {
@@ -19,29 +20,31 @@ export interface IeDecl {
   readonly codings: readonly number[];
   /** access IE: content errors belong to the "access information discarded" class (cause 43) */
   readonly access: boolean;
+  /** the content encoder / decoder (ie.ts) */
+  readonly codec: IeCodec;
 }
 
 export const IE_DECL_LIST: readonly IeDecl[] = [
-  { id: IeId.CAUSE, minLen: 2, maxLen: 30, codings: [0, 3], access: false },
-  { id: IeId.CALL_STATE, minLen: 1, maxLen: 1, codings: [0], access: false },
-  { id: IeId.NOTIFICATION_INDICATOR, minLen: 1, maxLen: 128, codings: [0], access: false },
-  { id: IeId.ENDPOINT_REFERENCE, minLen: 3, maxLen: 3, codings: [0], access: false },
-  { id: IeId.ENDPOINT_STATE, minLen: 1, maxLen: 1, codings: [0], access: false },
-  { id: IeId.AAL_PARAMETERS, minLen: 1, maxLen: 17, codings: [0], access: true },
-  { id: IeId.ATM_TRAFFIC_DESCRIPTOR, minLen: 0, maxLen: 26, codings: [0, 3], access: false },
-  { id: IeId.CONNECTION_IDENTIFIER, minLen: 5, maxLen: 5, codings: [0], access: false },
-  { id: IeId.QOS_PARAMETER, minLen: 2, maxLen: 2, codings: [0, 3], access: false },
-  { id: IeId.BROADBAND_HIGH_LAYER_INFORMATION, minLen: 1, maxLen: 9, codings: [0], access: true },
-  { id: IeId.BROADBAND_BEARER_CAPABILITY, minLen: 2, maxLen: 3, codings: [0], access: false },
-  { id: IeId.BROADBAND_LOW_LAYER_INFORMATION, minLen: 1, maxLen: 13, codings: [0], access: true },
-  { id: IeId.BROADBAND_SENDING_COMPLETE, minLen: 1, maxLen: 1, codings: [0], access: false },
-  { id: IeId.BROADBAND_REPEAT_INDICATOR, minLen: 1, maxLen: 1, codings: [0], access: false },
-  { id: IeId.CALLING_PARTY_NUMBER, minLen: 1, maxLen: 22, codings: [0], access: false },
-  { id: IeId.CALLING_PARTY_SUBADDRESS, minLen: 1, maxLen: 21, codings: [0], access: true },
-  { id: IeId.CALLED_PARTY_NUMBER, minLen: 1, maxLen: 21, codings: [0], access: false },
-  { id: IeId.CALLED_PARTY_SUBADDRESS, minLen: 1, maxLen: 21, codings: [0], access: true },
-  { id: IeId.RESTART_INDICATOR, minLen: 1, maxLen: 1, codings: [0], access: false },
-  { id: IeId.USER_USER, minLen: 1, maxLen: 128, codings: [0], access: true },
+  { id: IeId.CAUSE, minLen: 2, maxLen: 30, codings: [0, 3], access: false, codec: CODEC.cause },
+  { id: IeId.CALL_STATE, minLen: 1, maxLen: 1, codings: [0], access: false, codec: CODEC.callState },
+  { id: IeId.NOTIFICATION_INDICATOR, minLen: 1, maxLen: 128, codings: [0], access: false, codec: CODEC.notification },
+  { id: IeId.ENDPOINT_REFERENCE, minLen: 3, maxLen: 3, codings: [0], access: false, codec: CODEC.endpointReference },
+  { id: IeId.ENDPOINT_STATE, minLen: 1, maxLen: 1, codings: [0], access: false, codec: CODEC.endpointState },
+  { id: IeId.AAL_PARAMETERS, minLen: 1, maxLen: 17, codings: [0], access: true, codec: CODEC.aal },
+  { id: IeId.ATM_TRAFFIC_DESCRIPTOR, minLen: 0, maxLen: 26, codings: [0, 3], access: false, codec: CODEC.traffic },
+  { id: IeId.CONNECTION_IDENTIFIER, minLen: 5, maxLen: 5, codings: [0], access: false, codec: CODEC.connectionId },
+  { id: IeId.QOS_PARAMETER, minLen: 2, maxLen: 2, codings: [0, 3], access: false, codec: CODEC.qos },
+  { id: IeId.BROADBAND_HIGH_LAYER_INFORMATION, minLen: 1, maxLen: 9, codings: [0], access: true, codec: CODEC.bhli },
+  { id: IeId.BROADBAND_BEARER_CAPABILITY, minLen: 2, maxLen: 3, codings: [0], access: false, codec: CODEC.bearer },
+  { id: IeId.BROADBAND_LOW_LAYER_INFORMATION, minLen: 1, maxLen: 13, codings: [0], access: true, codec: CODEC.blli },
+  { id: IeId.BROADBAND_SENDING_COMPLETE, minLen: 1, maxLen: 1, codings: [0], access: false, codec: CODEC.sendingComplete },
+  { id: IeId.BROADBAND_REPEAT_INDICATOR, minLen: 1, maxLen: 1, codings: [0], access: false, codec: CODEC.repeat },
+  { id: IeId.CALLING_PARTY_NUMBER, minLen: 1, maxLen: 22, codings: [0], access: false, codec: CODEC.calling },
+  { id: IeId.CALLING_PARTY_SUBADDRESS, minLen: 1, maxLen: 21, codings: [0], access: true, codec: CODEC.callingSub },
+  { id: IeId.CALLED_PARTY_NUMBER, minLen: 1, maxLen: 21, codings: [0], access: false, codec: CODEC.called },
+  { id: IeId.CALLED_PARTY_SUBADDRESS, minLen: 1, maxLen: 21, codings: [0], access: true, codec: CODEC.calledSub },
+  { id: IeId.RESTART_INDICATOR, minLen: 1, maxLen: 1, codings: [0], access: false, codec: CODEC.restart },
+  { id: IeId.USER_USER, minLen: 1, maxLen: 128, codings: [0], access: true, codec: CODEC.userUser },
 ];
 
 /** IE declarations indexed by identifier (undefined = not known to the codec). */

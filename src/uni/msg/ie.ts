@@ -1,7 +1,7 @@
 /**
  * Content codecs for the information elements the codec knows: one encoder,
- * one size bound and one decoder per IE identifier, held in tables indexed by
- * identifier. The IE header (identifier, compatibility octet, length) is the
+ * one size bound and one decoder per IE kind (`CODEC`), each referenced by
+ * that IE's single declaration in decls.ts. The IE header (identifier, compatibility octet, length) is the
  * message codec's business (codec.ts); these functions see contents only.
  *
  * Decoders get the whole message buffer and the content bounds [s, e); the
@@ -394,42 +394,42 @@ function decNotify(b: Buffer, s: number, e: number): KnownIe {
   return { id: IeId.NOTIFICATION_INDICATOR, content: copyOut(b, s, e) };
 }
 
-// ---- tables -----------------------------------------------------------------
+// ---- codecs, one per IE kind (referenced by the IE declarations in decls.ts) ----
 
+/** Encoder, size bound and decoder of one IE kind's contents. */
+export interface IeCodec {
+  /** write the contents at b[p]; returns the position after them */
+  readonly encode: Enc;
+  /** an upper bound of the encoded content size */
+  readonly bound: Bound;
+  /** decode b[s, e) (length already within the declaration's bounds) */
+  readonly decode: Dec;
+}
+
+const codec = (encode: Enc, bound: Bound, decode: Dec): IeCodec => ({ encode, bound, decode });
 const c = (n: number): Bound => () => n;
 const bRaw: Bound = (ie: { content: Buffer }) => ie.content.length;
 const bAddr: Bound = (ie: { address: Buffer }) => ie.address.length + 2;
 
-/** Per-IE codec functions, indexed by identifier. */
-export const IE_ENCODERS: readonly (Enc | undefined)[] = new Array(256).fill(undefined);
-/** Upper bound of the encoded content size, indexed by identifier. */
-export const IE_BOUNDS: readonly (Bound | undefined)[] = new Array(256).fill(undefined);
-/** Content decoders, indexed by identifier. */
-export const IE_DECODERS: readonly (Dec | undefined)[] = new Array(256).fill(undefined);
-
-function def(id: IeId, enc: Enc, bound: Bound, dec: Dec): void {
-  (IE_ENCODERS as (Enc | undefined)[])[id] = enc;
-  (IE_BOUNDS as (Bound | undefined)[])[id] = bound;
-  (IE_DECODERS as (Dec | undefined)[])[id] = dec;
-}
-
-def(IeId.CAUSE, encCause, (ie: CauseIe) => 2 + ie.diagnostic.length, decCause);
-def(IeId.CALL_STATE, encCallState, c(1), decCallState);
-def(IeId.NOTIFICATION_INDICATOR, encRaw, bRaw, decNotify);
-def(IeId.ENDPOINT_REFERENCE, encEpref, c(3), decEpref);
-def(IeId.ENDPOINT_STATE, encCallState, c(1), decEndpointState);
-def(IeId.AAL_PARAMETERS, encAal, boundAal, decAal);
-def(IeId.ATM_TRAFFIC_DESCRIPTOR, encTraffic, boundTraffic, decTraffic);
-def(IeId.CONNECTION_IDENTIFIER, encConnId, c(5), decConnId);
-def(IeId.QOS_PARAMETER, encQos, c(2), decQos);
-def(IeId.BROADBAND_HIGH_LAYER_INFORMATION, encRaw, bRaw, decBhli);
-def(IeId.BROADBAND_BEARER_CAPABILITY, encBearer, c(3), decBearer);
-def(IeId.BROADBAND_LOW_LAYER_INFORMATION, encRaw, bRaw, decBlli);
-def(IeId.BROADBAND_SENDING_COMPLETE, encSendingComplete, c(1), decSendingComplete);
-def(IeId.BROADBAND_REPEAT_INDICATOR, encRepeat, c(1), decRepeat);
-def(IeId.CALLING_PARTY_NUMBER, encCalling, bAddr, decCalling);
-def(IeId.CALLING_PARTY_SUBADDRESS, encSubaddress, bAddr, decCallingSub);
-def(IeId.CALLED_PARTY_NUMBER, encCalled, bAddr, decCalled);
-def(IeId.CALLED_PARTY_SUBADDRESS, encSubaddress, bAddr, decCalledSub);
-def(IeId.RESTART_INDICATOR, encRestart, c(1), decRestart);
-def(IeId.USER_USER, encUserUser, (ie: { data: Buffer }) => 1 + ie.data.length, decUserUser);
+export const CODEC = {
+  cause: codec(encCause, (ie: CauseIe) => 2 + ie.diagnostic.length, decCause),
+  callState: codec(encCallState, c(1), decCallState),
+  notification: codec(encRaw, bRaw, decNotify),
+  endpointReference: codec(encEpref, c(3), decEpref),
+  endpointState: codec(encCallState, c(1), decEndpointState),
+  aal: codec(encAal, boundAal, decAal),
+  traffic: codec(encTraffic, boundTraffic, decTraffic),
+  connectionId: codec(encConnId, c(5), decConnId),
+  qos: codec(encQos, c(2), decQos),
+  bhli: codec(encRaw, bRaw, decBhli),
+  bearer: codec(encBearer, c(3), decBearer),
+  blli: codec(encRaw, bRaw, decBlli),
+  sendingComplete: codec(encSendingComplete, c(1), decSendingComplete),
+  repeat: codec(encRepeat, c(1), decRepeat),
+  calling: codec(encCalling, bAddr, decCalling),
+  callingSub: codec(encSubaddress, bAddr, decCallingSub),
+  called: codec(encCalled, bAddr, decCalled),
+  calledSub: codec(encSubaddress, bAddr, decCalledSub),
+  restart: codec(encRestart, c(1), decRestart),
+  userUser: codec(encUserUser, (ie: { data: Buffer }) => 1 + ie.data.length, decUserUser),
+} as const;
