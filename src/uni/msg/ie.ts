@@ -1,8 +1,9 @@
 /**
  * Content codecs for the information elements the codec knows: one encoder,
  * one size bound and one decoder per IE kind (`CODEC`), each referenced by
- * that IE's single declaration in decls.ts. The IE header (identifier, compatibility octet, length) is the
- * message codec's business (codec.ts); these functions see contents only.
+ * that IE's single declaration in decls.ts. The IE header (identifier,
+ * compatibility octet, length) is the message codec's business (codec.ts);
+ * these functions see contents only.
  *
  * Decoders get the whole message buffer and the content bounds [s, e); the
  * length has already been checked against the IE declaration (decls.ts), so a
