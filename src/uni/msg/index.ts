@@ -22,3 +22,4 @@ export {
   vpciVciDiagnostic,
 } from './diag.js';
 export type { Diagnostic, DiagnosticKind } from './diag.js';
+export { describeIe, describeMessage } from './describe.js';
