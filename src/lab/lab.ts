@@ -727,11 +727,7 @@ async function linksOf(ns: string): Promise<LinkStatus[]> {
     return [];
   }
   const tc = await run('tc', ['-n', ns, 'qdisc', 'show'], { allowFail: true });
-  const netem = new Map<string, string>();
-  for (const line of tc.stdout.split('\n')) {
-    const m = /^qdisc netem \S+ dev (\S+) .*?(?:limit \d+)?\s*(.*)$/.exec(line.trim());
-    if (m) netem.set(m[1]!, m[2]!.trim() || 'netem');
-  }
+  const netem = parseNetemQdiscs(tc.stdout);
   return links
     .filter((l) => l.ifname !== 'lo')
     .map((l) => ({
@@ -742,6 +738,18 @@ async function linksOf(ns: string): Promise<LinkStatus[]> {
       addresses: (l.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
       ...(netem.has(l.ifname) ? { netem: netem.get(l.ifname)! } : {}),
     }));
+}
+
+/** netem settings per device from `tc qdisc show` output: `qdisc netem 8001: dev eth1 root refcnt 2 limit 1000 delay 3ms loss 2%` -> eth1: `delay 3ms loss 2%`. */
+export function parseNetemQdiscs(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^qdisc netem \S+ dev (\S+)\s+(.*)$/.exec(line.trim());
+    if (!m) continue;
+    const rest = m[2]!.replace(/^(root|parent \S+)\s*/, '').replace(/^refcnt \d+\s*/, '').replace(/^limit \d+\s*/, '').trim();
+    out.set(m[1]!, rest || 'netem');
+  }
+  return out;
 }
 
 /** What exists of a lab: namespaces, links, addresses, netem, processes. Never throws for a lab that is not up. */

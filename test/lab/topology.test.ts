@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planLab, LabError } from '../../src/lab/lab.js';
+import { LabError, parseNetemQdiscs, planLab } from '../../src/lab/lab.js';
 import { describeNetem, loadTopology, netemArgs, parseTopology, topologyFrom } from '../../src/lab/topology.js';
 import { YamlFileError } from '../../src/lab/yamlfile.js';
 
@@ -130,4 +130,20 @@ test('plan: link netem overrides the segment netem per direction', (t) => {
   t.is(describeNetem(leaf2!.netemOut), 'loss 20% corrupt 1%');
   t.is(describeNetem(leaf2!.netemIn), 'loss 20% corrupt 1%');
   t.deepEqual(netemArgs({ delay: 0.25, loss: 0.5 }), ['delay', '0.25ms', 'loss', '0.5%']);
+});
+
+test('netem settings are read back from tc output', (t) => {
+  const text = [
+    'qdisc noqueue 0: dev lo root refcnt 2',
+    'qdisc netem 8001: dev eth1 root refcnt 2 limit 1000 delay 3ms  1ms loss 2% duplicate 1%',
+    'qdisc netem 8002: dev p1-leaf1 root refcnt 9 limit 1000 loss 10% corrupt 1%',
+    'qdisc noqueue 0: dev br0 root refcnt 2',
+  ].join('\n');
+  t.deepEqual(
+    [...parseNetemQdiscs(text)],
+    [
+      ['eth1', 'delay 3ms  1ms loss 2% duplicate 1%'],
+      ['p1-leaf1', 'loss 10% corrupt 1%'],
+    ],
+  );
 });
