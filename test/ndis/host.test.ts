@@ -1,0 +1,82 @@
+/** NDIS host behaviour outside the rule list: counters$, wrong-state requests, policy on and off. */
+import test from 'ava';
+import { attachClientPolicy } from '../../src/ndis/policy.js';
+import { Q2931_AF, q2931CallParameters, type NdisPartyHandle, type NdisVcHandle } from '../../src/ndis/types.js';
+import type { NdisCounters } from '../../src/ndis/ndis.js';
+import { makeNetwork, S } from '../conformance/network.js';
+
+test('counters$ reports every change and ends at zero after a call', async (t) => {
+  const net = makeNetwork({ hosts: 2, cm: 'mcm', completion: 'pending' });
+  const seen: NdisCounters[] = [];
+  net.hosts[0]!.ndis.counters$.subscribe((c) => seen.push(c));
+  const a = net.hosts[0]!.client('a');
+  const b = net.hosts[1]!.client('b', { policy: true });
+  const afA = await a.openAf();
+  const afB = await b.openAf();
+  await b.registerSap(afB);
+  const vc = a.createVc(afA);
+  t.is((await a.makeCall(vc, '1002')).status, S.SUCCESS);
+  t.true(seen.some((c) => c.vcs === 1 && c.cmContexts >= 2));
+  await a.closeCall(vc);
+  a.ndis.NdisCoDeleteVc(vc);
+  t.is(a.ndis.NdisClCloseAddressFamily(afA), S.PENDING);
+  a.afs = [];
+  await net.cleanupAndCheck(t);
+  await net.settle();
+  t.like(seen.at(-1), { afs: 0, vcs: 0, parties: 0, cmContexts: 0 });
+  net.dispose();
+});
+
+test('requests in the wrong state return a status and change nothing', async (t) => {
+  const net = makeNetwork({ hosts: 2, cm: 'cm', completion: 'sync' });
+  const a = net.hosts[0]!.client('a');
+  const af = await a.openAf();
+  const snap = JSON.stringify(net.hosts[0]!.ndis.snapshot());
+  const vc = 777 as NdisVcHandle;
+  t.is(a.ndis.NdisClCloseCall(vc), S.FAILURE);
+  t.is(a.ndis.NdisClDropParty(778 as NdisPartyHandle), S.FAILURE);
+  t.is(a.ndis.NdisClAddParty(vc, 'x', q2931CallParameters('1002')).status, S.FAILURE);
+  t.is(a.ndis.NdisClModifyCallQoS(vc, { flags: 0 }), S.FAILURE);
+  t.is(a.ndis.NdisCoDeleteVc(vc), S.FAILURE);
+  t.is(JSON.stringify(net.hosts[0]!.ndis.snapshot()), snap);
+  const real = a.createVc(af);
+  t.is(a.ndis.NdisClCloseCall(real), S.INVALID_STATE, 'no call to close');
+  t.is(a.ndis.NdisClModifyCallQoS(real, { flags: 0 }), S.INVALID_STATE);
+  t.is(a.ndis.vcInfo(real)!.call, 'IDLE');
+  t.is(a.ndis.NdisClOpenAddressFamilyEx({ addressFamily: 0x800, majorVersion: 1, minorVersion: 0 }, 'tapi').status, S.FAILURE, 'no call manager registered that AF');
+  await net.cleanupAndCheck(t);
+  net.dispose();
+});
+
+test('without the policy an incoming close waits for the program; with it the client answers by itself', async (t) => {
+  const net = makeNetwork({ hosts: 2, cm: 'mcm', completion: 'pending' });
+  const a = net.hosts[0]!.client('a');
+  const b = net.hosts[1]!.client('b', { handlers: { ProtocolClIncomingCall: () => S.SUCCESS } });
+  await a.openAf();
+  await b.registerSap(await b.openAf());
+  const vc = a.createVc(a.afs[0]!);
+  await a.makeCall(vc, '1002');
+  await net.settle();
+  const vcB = b.last('ProtocolClIncomingCall')!.vcHandle;
+  await a.closeCall(vc);
+  await net.settle();
+  t.is(b.ndis.vcInfo(vcB)!.call, 'CLOSE_INDICATED', 'nobody answered yet');
+  const policy = attachClientPolicy(b.ndis);
+  const events: string[] = [];
+  policy.events$.subscribe((e) => events.push(e.kind));
+  policy.closeCall(vcB);
+  await net.settle();
+  t.is(b.ndis.vcInfo(vcB), undefined, 'closed and deleted by the call manager');
+  t.deepEqual(events, ['teardown-started', 'teardown-finished']);
+  policy.dispose();
+  await net.cleanupAndCheck(t);
+  net.dispose();
+});
+
+test('a client registered after the call manager still learns of its address family', async (t) => {
+  const net = makeNetwork({ hosts: 1, cm: 'cm', completion: 'sync' });
+  const c = net.hosts[0]!.client('late');
+  await net.settle();
+  t.deepEqual(c.of('ProtocolCoAfRegisterNotify').map((i) => i.addressFamily), [Q2931_AF]);
+  net.dispose();
+});
