@@ -49,12 +49,12 @@ function waitFor(stream: NodeJS.ReadableStream, re: RegExp): Promise<string> {
   });
 }
 
-function collect(p: ChildProcessWithoutNullStreams): Promise<Run> {
-  let stdout = '';
+function collect(p: ChildProcessWithoutNullStreams): Promise<Run & { raw: Buffer }> {
+  const out: Buffer[] = [];
   let stderr = '';
-  p.stdout.on('data', (d) => (stdout += d));
+  p.stdout.on('data', (d: Buffer) => out.push(d));
   p.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => p.on('close', (code) => resolve({ code, stdout, stderr })));
+  return new Promise((resolve) => p.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), raw: Buffer.concat(out), stderr })));
 }
 
 // ---- help (in-process: the same Command objects the CLI runs) ----
@@ -279,4 +279,36 @@ test.serial('watch prints names, not numbers', async (t) => {
   t.regex(r.stdout, /  incoming close call on VC 7: NDIS_STATUS_DEST_OUT_OF_ORDER \(network\), no close data\n/);
   t.regex(r.stdout, /  VC 7 party 3: CONNECTED -> DROPPING\n/);
   t.notRegex(r.stdout, /0xc0010024|3221291044/);
+});
+
+test.serial('pipe: standard input goes out in packets, received data comes out, end of input closes the call', async (t) => {
+  const { path, backend } = await startFake(t);
+  const p = cli(['--socket', path, 'pipe', '1002', '--chunk', '4']);
+  const done = collect(p);
+  // wait until the call is up, then send the remote's data and our input
+  for (let i = 0; i < 600 && ![...backend.vcsById.values()].some((v) => v.info.call); i++) await new Promise((r) => setTimeout(r, 50));
+  const vc = [...backend.vcsById.keys()][0]!;
+  backend.emit({ kind: 'receive', vc, data: Buffer.from([0x00, 0xff, 0x41]) });
+  await new Promise((r) => setTimeout(r, 200));
+  p.stdin.end('0123456789');
+  const r = await done;
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(r.raw, Buffer.from([0x00, 0xff, 0x41]), 'received bytes are written as they are');
+  t.deepEqual(
+    backend.calls.filter((c) => c.op === 'send').map((c) => (c.args as { data: Buffer }).data.toString()),
+    ['0123', '4567', '89'],
+  );
+  t.is(backend.calls.at(-1)!.op, 'closeCall');
+});
+
+test.serial('listen --reject: calls are refused with the cause and printed', async (t) => {
+  const { path, backend } = await startFake(t);
+  const p = cli(['--socket', path, 'listen', '--reject', '17', '--once']);
+  const done = collect(p);
+  await waitFor(p.stdout, /listening on \* \(SAP 1, rejecting with cause 17\)/);
+  t.like(backend.sapsById.get(1), { policy: 'reject', rejectCause: 17 });
+  backend.incomingCall('1001', '1002');
+  const r = await done;
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /incoming point-to-point call on VC \d+ from 1002 to 1001 \(SAP 1\)/);
 });
