@@ -1,7 +1,8 @@
 /**
  * The Q.2931 / Q.2971 message codec, as call control and tools use it:
  * `encodeMessage`, `decodeMessage`, `checkMessage`, the records (types.ts),
- * the name tables (names.ts) and the declaration tables (decls.ts).
+ * the name tables (names.ts), the declaration tables (decls.ts), cause
+ * diagnostics (diag.ts) and one-line descriptions for logs (describe.ts).
  */
 export { encodeMessage, decodeMessage, checkMessage } from './codec.js';
 export type { MessageCheck } from './codec.js';
