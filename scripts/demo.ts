@@ -19,6 +19,8 @@ import { eventsFromCapture, renderLadderHtml, renderLadderText } from '../src/ca
 
 interface Args {
   out: string;
+  /** lab name (namespaces and run directory are named after it) */
+  name: string;
   keep: boolean;
   shape: 'cm' | 'mcm';
   completion: 'sync' | 'pending';
@@ -26,7 +28,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { out: resolve('demo-output'), keep: false, shape: 'mcm', completion: 'pending', color: process.stdout.isTTY ?? false };
+  const a: Args = { out: resolve('demo-output'), name: 'condis-demo', keep: false, shape: 'mcm', completion: 'pending', color: process.stdout.isTTY ?? false };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i]!;
     const val = () => {
@@ -35,6 +37,11 @@ function parseArgs(argv: string[]): Args {
       return v!;
     };
     if (x === '--out') a.out = resolve(val());
+    else if (x === '--name') {
+      const v = val();
+      if (!/^[a-z][a-z0-9-]{0,15}$/.test(v)) fail(`--name: lower-case letters, digits and -, at most 16, starting with a letter (got '${v}')`);
+      a.name = v;
+    }
     else if (x === '--keep') a.keep = true;
     else if (x === '--cm') {
       const v = val();
@@ -46,7 +53,7 @@ function parseArgs(argv: string[]): Args {
       a.completion = v as 'sync' | 'pending';
     } else if (x === '--no-color') a.color = false;
     else if (x === '--help' || x === '-h') {
-      console.log('usage: npm run demo [-- --out DIR] [-- --keep] [-- --cm cm|mcm] [-- --completion sync|pending] [-- --no-color]');
+      console.log('usage: npm run demo [-- --out DIR] [-- --name LAB] [-- --keep] [-- --cm cm|mcm] [-- --completion sync|pending] [-- --no-color]');
       process.exit(0);
     } else fail(`unknown argument '${x}' (try --help)`);
   }
@@ -74,7 +81,7 @@ if (process.getuid?.() !== 0) fail('the demo builds network namespaces and TAP d
 
 const topology = topologyFrom(
   {
-    name: 'condis-demo',
+    name: args.name,
     description: 'root + leaf1..3 on one bridged segment',
     segment: { kind: 'bridged' },
     hosts: [
@@ -84,30 +91,35 @@ const topology = topologyFrom(
       { name: 'leaf3', mac: '02:00:00:00:01:04', address: '1004' },
     ],
   },
-  'condis-demo',
+  args.name,
 );
 
 let lab: Lab | undefined;
 let bridgeCapture: ChildProcess | undefined;
 const daemons = new Map<string, RunningDaemon>();
-let tornDown = false;
+let teardownDone: Promise<void> | undefined;
+let interruptedBy: string | undefined;
 
-async function teardown(): Promise<void> {
-  if (tornDown) return;
-  tornDown = true;
-  for (const d of daemons.values()) if (d.alive()) await d.stop('SIGTERM', 5000).catch(() => {});
-  if (bridgeCapture && bridgeCapture.exitCode === null) {
-    bridgeCapture.kill('SIGINT');
-    await new Promise((r) => {
-      bridgeCapture!.once('exit', r);
-      setTimeout(r, 3000);
-    });
-  }
-  if (lab && !args.keep) await lab.down();
+/** stop everything the demo started; every caller waits for the one teardown */
+function teardown(): Promise<void> {
+  teardownDone ??= (async () => {
+    await Promise.all([...daemons.values()].map((dmn) => (dmn.alive() ? dmn.stop('SIGTERM', 5000).catch(() => false) : true)));
+    if (bridgeCapture && bridgeCapture.exitCode === null) {
+      bridgeCapture.kill('SIGINT');
+      await new Promise((r) => {
+        bridgeCapture!.once('exit', r);
+        setTimeout(r, 3000);
+      });
+    }
+    if (lab && !args.keep) await lab.down();
+  })();
+  return teardownDone;
 }
 
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(sig, () => {
+    if (interruptedBy) return;
+    interruptedBy = sig;
     console.log(`\n${red(`interrupted (${sig})`)}: tearing the lab down`);
     void teardown().then(() => process.exit(130));
   });
@@ -159,17 +171,17 @@ async function main(): Promise<number> {
   });
 
   await step('start condisd on each host (tap0 created and enslaved to br0) and wait for SSCOP links', async () => {
-    for (const h of lab!.hosts) {
-      daemons.set(
-        h.name,
-        await startDaemon(lab!, h.name, {
+    const started = await Promise.all(
+      lab!.hosts.map((h) =>
+        startDaemon(lab!, h.name, {
           callManager: { shape: args.shape, completion: args.completion },
           discoveryIntervalMs: 1000,
           // quick failure detection for the killed-daemon step: IDLE 1 s, then NO-RESPONSE 2 s
           timers: { sscop: { keepAlive: '500ms', idle: '1s', noResponse: '2s' } },
         }),
-      );
-    }
+      ),
+    );
+    for (const dmn of started) daemons.set(dmn.host, dmn);
     const root = lab!.host('root');
     await waitForLinks(d('root'), lab!.hosts.filter((h) => h !== root).map((h) => h.mac));
     const links = (await d('root').control.links()) as { peer: string; side: string; state: string; name?: string }[];
@@ -294,7 +306,8 @@ async function main(): Promise<number> {
   });
 
   await step('stop the daemons (SIGTERM): calls released, SSCOP ended, TAPs released', async () => {
-    for (const h of ['root', 'leaf1', 'leaf3']) check(await d(h).stop('SIGTERM', 10_000), `${h}'s condisd did not exit on SIGTERM`);
+    const stopped = await Promise.all(['root', 'leaf1', 'leaf3'].map(async (h) => [h, await d(h).stop('SIGTERM', 10_000)] as const));
+    for (const [h, ok] of stopped) check(ok, `${h}'s condisd did not exit on SIGTERM`);
     bridgeCapture?.kill('SIGINT');
     await new Promise((r) => {
       if (!bridgeCapture || bridgeCapture.exitCode !== null) return r(undefined);
@@ -374,7 +387,9 @@ try {
 } finally {
   await teardown();
 }
+if (interruptedBy) process.exit(130);
 const passed = results.filter((r) => r.ok).length;
+if (existsSync(args.out)) writeFileSync(join(args.out, 'summary.json'), JSON.stringify({ passed: code === 0, steps: results }, null, 2));
 console.log(`\n${code === 0 ? green(bold('demo passed')) : red(bold('demo FAILED'))}: ${passed} of ${results.length} steps checked out${code === 0 ? '' : ''}`);
 if (code === 0) {
   console.log(`
@@ -384,6 +399,6 @@ outputs in ${args.out}:
   segment-ethernet.pcap    the Ethernet segment; open in Wireshark with the condis dissector:
                            wireshark -X lua_script:${join(PROJECT_ROOT, 'wireshark', 'condis.lua')} ${join(args.out, 'segment-ethernet.pcap')}
   <host>-sunatm.pcap       each daemon's ATM layer; stock Wireshark decodes it (atm > sscop > q2931)
-${args.keep ? `lab kept up: npm run lab -- status condis-demo / npm run lab -- down condis-demo\n` : ''}`);
+${args.keep ? `lab kept up: npm run lab -- status ${args.name} / npm run lab -- down ${args.name}\n` : ''}`);
 }
 process.exit(code);

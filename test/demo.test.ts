@@ -1,0 +1,89 @@
+/**
+ * The main job as a test: `scripts/demo.ts` run for real (four namespaces,
+ * four condisd over TAP devices, tshark on the captures) in a lab with a
+ * name of its own. The demo checks each step itself and exits 0 only when
+ * all passed; the test asserts that, the step list, and what it left behind
+ * (nothing in the kernel, the outputs on disk). A second run is interrupted
+ * mid-way: it must still remove every namespace, link and process.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rootTest } from './helpers/root.js';
+import { runSync } from '../src/lab/sh.js';
+import { uniqueName } from '../src/lab/netns.js';
+import { PROJECT_ROOT } from '../src/demo/daemons.js';
+
+function runDemo(args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'scripts', 'demo.ts'), '--no-color', ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let partial = '';
+    const take = (b: Buffer) => {
+      out += b.toString();
+      partial += b.toString();
+      let nl: number;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        onLine?.(partial.slice(0, nl), child);
+        partial = partial.slice(nl + 1);
+      }
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+}
+
+/** what the kernel still holds for a lab: namespaces, interfaces named after it, condisd processes */
+function leftovers(lab: string): string[] {
+  const left: string[] = [];
+  for (const ns of runSync('ip', ['netns', 'list']).stdout.split('\n')) if (ns.includes(lab)) left.push(`namespace ${ns.split(' ')[0]}`);
+  for (const l of runSync('ip', ['-o', 'link']).stdout.split('\n')) if (l.includes(lab)) left.push(`link ${l.split(':')[1]?.trim()}`);
+  for (const p of runSync('pgrep', ['-af', 'condisd']).stdout.split('\n')) if (p.includes(lab)) left.push(`process ${p}`);
+  if (existsSync(join('/run/condis-lab', lab))) left.push(`run directory /run/condis-lab/${lab}`);
+  return left;
+}
+
+rootTest('the demo scenario passes every step over real TAP devices, checks its captures and leaves nothing behind', async (t) => {
+  const name = uniqueName('demo');
+  const out = mkdtempSync(join(tmpdir(), 'condis-demo-'));
+  t.teardown(() => rmSync(out, { recursive: true, force: true }));
+  const r = await runDemo(['--name', name, '--out', out]);
+  t.is(r.code, 0, r.out.slice(-4000));
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { passed: boolean; steps: { title: string; ok: boolean; detail?: string }[] };
+  t.true(summary.passed);
+  t.is(summary.steps.length, 16);
+  t.true(summary.steps.every((s) => s.ok));
+  const detail = (i: number) => summary.steps[i]!.detail ?? '';
+  t.regex(detail(6), /leaf1 received "hello, leaves"[\s\S]*leaf3 received "hello, leaves"/);
+  t.regex(detail(7), /ProtocolClIncomingDropParty\(party \d+, SUCCESS\)/);
+  t.regex(detail(8), /close data "leaf2: thanks for joining, goodbye"/);
+  t.regex(detail(9), /close data "leaf1: the call is over"/);
+  t.regex(detail(10), /ProtocolClIncomingCloseCall\(SUCCESS, close data "leaf1 hangs up"\)/);
+  t.regex(detail(11), /ProtocolClIncomingCloseCall\((?!SUCCESS)[A-Z_]+\).*deleted VC/);
+  t.regex(detail(14), /23 Q\.2931 messages on 3 links as expected/);
+  for (const f of ['ladder.html', 'ladder.txt', 'segment-ethernet.pcap', 'root-sunatm.pcap', 'leaf1-sunatm.pcap']) t.true(existsSync(join(out, f)), f);
+  t.regex(readFileSync(join(out, 'ladder.html'), 'utf8'), /<svg[\s\S]*DROP PARTY|<svg[\s\S]*RELEASE/);
+  t.deepEqual(leftovers(name), []);
+});
+
+rootTest('an interrupted demo still removes every namespace, link and process it made', async (t) => {
+  const name = uniqueName('demi');
+  const out = mkdtempSync(join(tmpdir(), 'condis-demo-'));
+  t.teardown(() => rmSync(out, { recursive: true, force: true }));
+  let interrupted = false;
+  let sawLab = false;
+  const r = await runDemo(['--name', name, '--out', out], (line, child) => {
+    // interrupt once the daemons run and calls are being made
+    if (line.startsWith('[ 5]') && !interrupted) {
+      sawLab = leftovers(name).some((l) => l.startsWith('namespace'));
+      interrupted = true;
+      child.kill('SIGINT');
+    }
+  });
+  t.true(interrupted, r.out.slice(-2000));
+  t.true(sawLab, 'the lab existed when the demo was interrupted');
+  t.is(r.code, 130);
+  t.deepEqual(leftovers(name), []);
+});
