@@ -32,6 +32,8 @@ export interface CallState {
   readonly setup?: UniMessage;
   /** kept for T308's resend */
   readonly release?: UniMessage;
+  /** kept for T322's resend (it may name a party) */
+  readonly enquiry?: UniMessage;
   /** sends so far of the messages timers guard */
   readonly sent: { readonly t303: number; readonly t308: number; readonly t322: number };
   /** the host has been told the call is over (released / release-confirm) */
@@ -68,7 +70,7 @@ export type CallEvent =
   | { k: 'connect-req'; ies?: UniMessage['ies'] }
   | { k: 'reject-req'; cause: number }
   | { k: 'release-req'; cause: number; closeData?: Buffer }
-  | { k: 'status-enquiry-req' }
+  | { k: 'status-enquiry-req'; ies?: UniMessage['ies'] }
   | { k: 'msg'; msg: UniMessage }
   | { k: 'timer'; timer: TimerName }
   /** clearing for an error (5.6) or a timer: tell the host, send RELEASE */
@@ -176,9 +178,10 @@ export function stepCall(s: CallState, e: CallEvent): CallStep {
     }
     case 'status-enquiry-req': {
       if (s.phase === 'null' || s.sent.t322 > 0) return same();
+      const enq = msg(MsgType.STATUS_ENQUIRY, e.ies ? [...e.ies] : []);
       return {
-        state: { ...s, sent: { ...s.sent, t322: 1 } },
-        effects: [{ t: 'send', msg: msg(MsgType.STATUS_ENQUIRY) }, { t: 'start', timer: 't322' }],
+        state: { ...s, enquiry: enq, sent: { ...s.sent, t322: 1 } },
+        effects: [{ t: 'send', msg: enq }, { t: 'start', timer: 't322' }],
       };
     }
     case 'clear': {
@@ -239,7 +242,7 @@ function onTimer(s: CallState, t: TimerName): CallStep {
       if (s.sent.t322 < (SENDS.t322 ?? 2))
         return {
           state: { ...s, sent: { ...s.sent, t322: s.sent.t322 + 1 } },
-          effects: [{ t: 'send', msg: msg(MsgType.STATUS_ENQUIRY) }, { t: 'start', timer: 't322' }],
+          effects: [{ t: 'send', msg: s.enquiry ?? msg(MsgType.STATUS_ENQUIRY) }, { t: 'start', timer: 't322' }],
         };
       return stepCall({ ...s, sent: { ...s.sent, t322: 0 } }, { k: 'clear', cause: Cause.RECOVERY_ON_TIMER_EXPIRY, diagnostic: timerDiagnostic('t322') });
     }

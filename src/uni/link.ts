@@ -307,11 +307,7 @@ export class Link {
   /** STATUS ENQUIRY on a call (T322; one outstanding per call) */
   statusEnquiry(lc: LinkCall, ep?: number): boolean {
     if (lc.st.sent.t322 > 0) return false;
-    const r = stepCall(lc.st, { k: 'status-enquiry-req' });
-    lc.st = r.state;
-    const effects =
-      ep === undefined ? r.effects : r.effects.map((f) => (f.t === 'send' ? { ...f, msg: { ...f.msg, ies: [...f.msg.ies, eprefIe(ep, !this.epMine(lc))] } } : f));
-    this.runCallEffects(lc, effects);
+    this.callEvent(lc, { k: 'status-enquiry-req', ies: ep === undefined ? undefined : [eprefIe(ep, !this.epMine(lc))] });
     return true;
   }
 
@@ -473,7 +469,12 @@ export class Link {
     const conv = r.effects.find(
       (f) => f.t === 'send' && (f.msg.type === MsgType.DROP_PARTY || f.msg.type === MsgType.DROP_PARTY_ACKNOWLEDGE || f.msg.type === MsgType.ADD_PARTY_REJECT),
     ) as { t: 'send'; msg: UniMessage } | undefined;
-    const lastOut = conv !== undefined && lc.alive === 0 && lc.st.phase !== 'rel-sent' && lc.st.phase !== 'null';
+    const clearable = lc.st.phase !== 'rel-sent' && lc.st.phase !== 'null' && lc.st.phase !== 'rel-rcvd';
+    const lastOut = conv !== undefined && lc.alive === 0 && clearable;
+    // a party that leaves without a message of ours (ADD PARTY REJECT, DROP PARTY ACK, STATUS naming Null) and was the
+    // call's last one: the call has nothing left to carry and is cleared (Q.2971 last-party rule, receiving side)
+    const emptied = !lastOut && clearable && lc.multipoint && lc.parties.size === 1 && r.effects.some((f) => f.t === 'gone');
+    const ind = r.effects.find((f) => f.t === 'ind') as { t: 'ind'; ind: PartyIndication } | undefined;
     for (const f of r.effects) {
       switch (f.t) {
         case 'send':
@@ -487,7 +488,7 @@ export class Link {
           this.stopPartyTimer(p);
           break;
         case 'ind':
-          if (!lastOut) lc.owner?.onParty(lc, ep, f.ind);
+          if (!lastOut && !emptied) lc.owner?.onParty(lc, ep, f.ind);
           break;
         case 'wrong-state':
           this.statusReply(lc, f.msg, Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(f.msg.type));
@@ -513,6 +514,11 @@ export class Link {
       } else {
         this.callEvent(lc, { k: 'clear', cause, closeData, remote: e.k === 'msg' });
       }
+    } else if (emptied && partiesLeft(lc) === 0) {
+      const i = ind?.ind;
+      if (!i || i.k === 'alerting' || i.k === 'added' || i.k === 'drop-confirm')
+        this.callEvent(lc, { k: 'release-req', cause: i && 'cause' in i ? i.cause : Cause.NORMAL_UNSPECIFIED });
+      else this.callEvent(lc, { k: 'clear', cause: i.cause, closeData: i.closeData, remote: i.k === 'dropped' ? i.remote : true });
     }
   }
 
@@ -954,6 +960,11 @@ export class Link {
         return this.partyEvent(lc, ep, { k: 'msg', msg: m });
     }
   }
+}
+
+/** (a call, not a property read, so the compiler does not carry an earlier comparison over) */
+function partiesLeft(lc: LinkCall): number {
+  return lc.parties.size;
 }
 
 function needsEpref(t: number): boolean {

@@ -342,3 +342,33 @@ test('second cause and diagnostics survive: RELEASE with two causes is handed up
   t.deepEqual(d.p.h.of('released').map((i) => i.cause), [17]);
   void findIes;
 });
+
+test('Q.2971: the last party gone without a message of ours (STATUS naming it Null, ADD PARTY REJECT) clears the call', (t) => {
+  {
+    const d = drive('network', true, 'active');
+    const a = d.p.send({
+      type: MsgType.STATUS,
+      callRef: d.cref,
+      callRefFlag: d.flag,
+      ies: [{ id: IeId.CALL_STATE, state: 10 }, cause(30), ep(0, true), { id: IeId.ENDPOINT_STATE, state: 0 }],
+    });
+    t.deepEqual(a.map((m) => [m.type, causeOf(m)]), [[MsgType.RELEASE, 101]]);
+    t.deepEqual(d.p.h.of('released').map((i) => i.cause), [101]);
+    t.is(d.p.h.of('party-dropped').length, 0);
+  }
+  {
+    const d = drive('network', true, 'out-alerting');
+    const a = d.p.send({ type: MsgType.ADD_PARTY_REJECT, callRef: d.cref, callRefFlag: d.flag, ies: [cause(21), ep(0, true)] });
+    t.deepEqual(a.map((m) => [m.type, causeOf(m)]), [[MsgType.RELEASE, 21]]);
+    t.deepEqual(d.p.h.of('released').map((i) => [i.cause, i.remote]), [[21, true]]);
+  }
+});
+
+test('STATUS ENQUIRY for a party names it, also when resent on T322', (t) => {
+  const d = drive('network', true, 'active');
+  t.true(d.p.h.host.statusEnquiry(d.call, d.p.h.host.snapshot().calls[0]!.parties[0]!.party).ok);
+  d.p.clock.advance(4_000);
+  const enq = d.p.sa.sent.filter((m) => m.type === MsgType.STATUS_ENQUIRY);
+  t.is(enq.length, 2);
+  for (const m of enq) t.deepEqual(findIe(m, IeId.ENDPOINT_REFERENCE), { id: IeId.ENDPOINT_REFERENCE, type: 0, flag: false, value: 0 });
+});
