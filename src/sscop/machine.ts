@@ -846,27 +846,32 @@ function receiveUstat(c: Ctx, pdu: Extract<SscopPdu, { type: 'USTAT' }>): void {
   transmit(c);
 }
 
+/** after a timer-driven POLL: Timer_POLL while SDs are outstanding or queued, else Timer_KEEP_ALIVE */
+function setPollTimer(c: Ctx): void {
+  const s = c.s;
+  if (s.vtA !== s.vtS || s.txQueue.size || s.rtx.length) {
+    c.stop('KEEP_ALIVE');
+    c.start('POLL');
+  } else {
+    c.stop('POLL');
+    c.start('KEEP_ALIVE');
+  }
+}
+
 function dataTransferTimer(c: Ctx, timer: SscopTimer): void {
   const s = c.s;
   switch (timer) {
     case 'POLL':
-      sendPoll(c);
-      if (s.vtA !== s.vtS || s.txQueue.size || s.rtx.length) c.start('POLL');
-      else {
-        c.s.timers = { ...s.timers, POLL: false };
-        c.start('KEEP_ALIVE');
-      }
-      return;
     case 'KEEP_ALIVE':
-      c.s.timers = { ...s.timers, KEEP_ALIVE: false };
+      c.s.timers = { ...s.timers, [timer]: false };
       sendPoll(c);
-      c.start('POLL');
+      setPollTimer(c);
       return;
     case 'IDLE':
       c.s.timers = { ...s.timers, IDLE: false };
       c.start('NO_RESPONSE');
       sendPoll(c);
-      c.start('POLL');
+      setPollTimer(c);
       return;
     case 'NO_RESPONSE':
       c.s.timers = { ...s.timers, NO_RESPONSE: false };
@@ -964,26 +969,47 @@ function pduOutgoingConnectionPending(c: Ctx, pdu: SscopPdu): void {
   }
 }
 
+/**
+ * A PDU that is a protocol error in this state: MAA-ERROR, then (per the SDL cell) either nothing
+ * more, or a release indication, or END(S=1) and a release indication.
+ */
+function unexpected(c: Ctx, pdu: SscopPdu, then: 'ignore' | 'release' | 'end-and-release'): void {
+  const code = UNEXPECTED[pdu.type]!;
+  if (then === 'ignore') return c.maa(code);
+  abort(c, code, `unexpected ${pdu.type} in ${c.s.name}`, then === 'end-and-release');
+}
+
+/** state 3: the user has been asked (SSCF answers at once) */
 function pduIncomingConnectionPending(c: Ctx, pdu: SscopPdu): void {
   const s = c.s;
   switch (pdu.type) {
     case 'BGN':
-      if (pdu.nsq !== s.vrSQ) {
-        c.maa('B');
-        s.vrSQ = pdu.nsq;
-        s.vtMS = pdu.nmr;
-      } else c.discard('retransmitted-bgn');
+      if (pdu.nsq === s.vrSQ) return c.discard('retransmitted-bgn');
+      // a new BGN replaces the one being answered
+      s.vrSQ = pdu.nsq;
+      s.vtMS = pdu.nmr;
+      c.signal({ kind: 'AA-RELEASE.indication', source: 'sscop', reason: 'peer sent a new BGN', uu: EMPTY });
+      c.signal({ kind: 'AA-ESTABLISH.indication', uu: pdu.uu });
       return;
     case 'END':
       return peerEnd(c, pdu);
     case 'UD':
     case 'MD':
       return unnumbered(c, pdu);
-    default:
-      return abort(c, UNEXPECTED[pdu.type], `unexpected ${pdu.type} while the incoming connection was pending`);
+    case 'ENDAK':
+    case 'BGREJ':
+      return unexpected(c, pdu, 'release');
+    case 'SD':
+    case 'POLL':
+    case 'STAT':
+    case 'USTAT':
+      return unexpected(c, pdu, 'end-and-release');
+    default: // BGAK, RS, RSAK, ER, ERAK
+      return unexpected(c, pdu, 'ignore');
   }
 }
 
+/** state 4 */
 function pduOutgoingDisconnectionPending(c: Ctx, pdu: SscopPdu): void {
   const s = c.s;
   switch (pdu.type) {
@@ -1000,7 +1026,12 @@ function pduOutgoingDisconnectionPending(c: Ctx, pdu: SscopPdu): void {
       c.go('Idle');
       return;
     case 'BGN':
-      if (pdu.nsq === s.vrSQ) return c.discard('retransmitted-bgn');
+      if (pdu.nsq === s.vrSQ) {
+        // the peer never heard our BGAK: acknowledge, then end again
+        c.send({ type: 'BGAK', nmr: c.p.window, uu: EMPTY });
+        sendEnd(c, 'user', s.ccUu, true);
+        return;
+      }
       return peerRestart(c, pdu, true);
     case 'UD':
     case 'MD':
@@ -1010,7 +1041,7 @@ function pduOutgoingDisconnectionPending(c: Ctx, pdu: SscopPdu): void {
   }
 }
 
-/** PDUs common to states 5..9 (resynchronisation and recovery pending) */
+/** END, ENDAK, BGREJ and new BGN/RS are handled alike in states 5..9 */
 function pduPendingCommon(c: Ctx, pdu: SscopPdu): boolean {
   const s = c.s;
   switch (pdu.type) {
@@ -1019,11 +1050,16 @@ function pduPendingCommon(c: Ctx, pdu: SscopPdu): boolean {
       return true;
     case 'ENDAK':
     case 'BGREJ':
-      abort(c, UNEXPECTED[pdu.type], `unexpected ${pdu.type} in ${s.name}`, false);
+      unexpected(c, pdu, 'release');
       return true;
     case 'BGN':
-      if (pdu.nsq === s.vrSQ) c.discard('retransmitted-bgn');
-      else peerRestart(c, pdu, false);
+      if (pdu.nsq === s.vrSQ) {
+        if (s.name === 'Outgoing Resynchronization Pending') {
+          // the peer never heard our BGAK: acknowledge, then resynchronise again
+          c.send({ type: 'BGAK', nmr: c.p.window, uu: EMPTY });
+          sendRs(c, true);
+        } else c.maa('B');
+      } else peerRestart(c, pdu, false);
       return true;
     case 'UD':
     case 'MD':
@@ -1034,6 +1070,7 @@ function pduPendingCommon(c: Ctx, pdu: SscopPdu): boolean {
   }
 }
 
+/** state 5 */
 function pduOutgoingResyncPending(c: Ctx, pdu: SscopPdu): void {
   if (pduPendingCommon(c, pdu)) return;
   const s = c.s;
@@ -1047,6 +1084,7 @@ function pduOutgoingResyncPending(c: Ctx, pdu: SscopPdu): void {
       return;
     case 'RS':
       if (pdu.nsq === s.vrSQ) return c.discard('retransmitted-rs');
+      // both ends resynchronise at once
       c.stop('CC');
       s.vrSQ = pdu.nsq;
       c.send({ type: 'RSAK', nmr: c.p.window });
@@ -1056,20 +1094,29 @@ function pduOutgoingResyncPending(c: Ctx, pdu: SscopPdu): void {
       transmit(c);
       return;
     default:
+      // SD, POLL, STAT, USTAT sent before the peer saw our RS; BGAK, ER, ERAK
       return c.discard('ignored-in-state');
   }
 }
 
+/** state 6 (transient: SSCF answers the indication at once) */
 function pduIncomingResyncPending(c: Ctx, pdu: SscopPdu): void {
   if (pduPendingCommon(c, pdu)) return;
-  if (pdu.type === 'RS' && pdu.nsq !== c.s.vrSQ) {
-    c.s.vrSQ = pdu.nsq;
-    c.s.vtMS = pdu.nmr;
-    return c.maa('J');
+  switch (pdu.type) {
+    case 'RS':
+      if (pdu.nsq === c.s.vrSQ) return c.discard('retransmitted-rs');
+      return c.maa('J');
+    case 'SD':
+    case 'POLL':
+    case 'STAT':
+    case 'USTAT':
+      return unexpected(c, pdu, 'end-and-release');
+    default: // BGAK, RSAK, ER, ERAK
+      return unexpected(c, pdu, 'ignore');
   }
-  c.discard('ignored-in-state');
 }
 
+/** state 7 */
 function pduOutgoingRecoveryPending(c: Ctx, pdu: SscopPdu): void {
   if (pduPendingCommon(c, pdu)) return;
   const s = c.s;
@@ -1082,7 +1129,8 @@ function pduOutgoingRecoveryPending(c: Ctx, pdu: SscopPdu): void {
       c.go('Recovery Response Pending');
       return;
     case 'ER':
-      if (pdu.nsq === s.vrSQ) return c.discard('retransmitted-er');
+      if (pdu.nsq === s.vrSQ) return c.maa('L');
+      // both ends start recovery at once
       c.stop('CC');
       s.vrSQ = pdu.nsq;
       c.send({ type: 'ERAK', nmr: c.p.window });
@@ -1092,38 +1140,68 @@ function pduOutgoingRecoveryPending(c: Ctx, pdu: SscopPdu): void {
       c.go('Recovery Response Pending');
       return;
     case 'RS':
-      if (pdu.nsq === s.vrSQ) return c.discard('retransmitted-rs');
+      if (pdu.nsq === s.vrSQ) return c.maa('J');
       return peerResync(c, pdu);
+    case 'BGAK':
+    case 'RSAK':
+      return unexpected(c, pdu, 'ignore');
+    default:
+      // SD, POLL, STAT, USTAT sent before the peer saw our ER
+      return c.discard('ignored-in-state');
+  }
+}
+
+/** state 8 (transient: SSCF answers the indication at once) */
+function pduRecoveryResponsePending(c: Ctx, pdu: SscopPdu): void {
+  if (pduPendingCommon(c, pdu)) return;
+  const s = c.s;
+  switch (pdu.type) {
+    case 'RS':
+      if (pdu.nsq === s.vrSQ) return c.maa('J');
+      return peerResync(c, pdu);
+    case 'ER':
+      // our ERAK was lost and the peer asks again
+      if (pdu.nsq === s.vrSQ) return c.send({ type: 'ERAK', nmr: c.p.window });
+      return c.maa('L');
+    case 'STAT':
+    case 'USTAT':
+      return unexpected(c, pdu, 'end-and-release');
+    case 'BGAK':
+    case 'RSAK':
+      return unexpected(c, pdu, 'ignore');
     default:
       return c.discard('ignored-in-state');
   }
 }
 
-function pduRecoveryResponsePending(c: Ctx, pdu: SscopPdu): void {
-  if (pduPendingCommon(c, pdu)) return;
-  const s = c.s;
-  if (pdu.type === 'RS' && pdu.nsq !== s.vrSQ) return peerResync(c, pdu);
-  if (pdu.type === 'ER' && pdu.nsq === s.vrSQ) {
-    // our ERAK was lost; the peer asks again
-    c.send({ type: 'ERAK', nmr: c.p.window });
-    return;
-  }
-  c.discard('ignored-in-state');
-}
-
+/** state 9 (transient: SSCF answers the indication at once) */
 function pduIncomingRecoveryPending(c: Ctx, pdu: SscopPdu): void {
   if (pduPendingCommon(c, pdu)) return;
   const s = c.s;
-  if (pdu.type === 'RS' && pdu.nsq !== s.vrSQ) return peerResync(c, pdu);
-  if (pdu.type === 'ER' && pdu.nsq !== s.vrSQ) {
-    c.maa('L');
-    s.vrSQ = pdu.nsq;
-    s.vtMS = pdu.nmr;
-    return;
+  switch (pdu.type) {
+    case 'RS':
+      if (pdu.nsq === s.vrSQ) return c.maa('J');
+      return peerResync(c, pdu);
+    case 'ER':
+      if (pdu.nsq === s.vrSQ) return c.discard('retransmitted-er');
+      return c.maa('L');
+    case 'SD':
+    case 'POLL':
+    case 'STAT':
+    case 'USTAT':
+      return unexpected(c, pdu, 'end-and-release');
+    default: // BGAK, RSAK, ERAK
+      return unexpected(c, pdu, 'ignore');
   }
-  c.discard('ignored-in-state');
 }
 
+/** a retransmitted BGN/RS/ER in Data Transfer Ready: answer again, and count it as a sign of life */
+function answerAgain(c: Ctx, ack: SscopPdu): void {
+  if (c.s.timers.NO_RESPONSE) c.start('NO_RESPONSE');
+  c.send(ack);
+}
+
+/** state 10 */
 function pduDataTransferReady(c: Ctx, pdu: SscopPdu): void {
   const s = c.s;
   switch (pdu.type) {
@@ -1139,46 +1217,33 @@ function pduDataTransferReady(c: Ctx, pdu: SscopPdu): void {
     case 'MD':
       return unnumbered(c, pdu);
     case 'BGN':
-      if (pdu.nsq === s.vrSQ) {
-        // our BGAK was lost: say it again
-        c.send({ type: 'BGAK', nmr: s.vrMR, uu: EMPTY });
-        return;
-      }
+      if (pdu.nsq === s.vrSQ) return answerAgain(c, { type: 'BGAK', nmr: s.vrMR, uu: EMPTY });
       return peerRestart(c, pdu, false);
-    case 'BGAK':
-      return c.maa('C');
-    case 'BGREJ':
-      return abort(c, 'D', 'unexpected BGREJ in Data Transfer Ready');
-    case 'END':
-      return peerEnd(c, pdu);
-    case 'ENDAK':
-      return abort(c, 'F', 'unexpected ENDAK in Data Transfer Ready');
     case 'RS':
-      if (pdu.nsq === s.vrSQ) {
-        c.send({ type: 'RSAK', nmr: s.vrMR });
-        return;
-      }
+      if (pdu.nsq === s.vrSQ) return answerAgain(c, { type: 'RSAK', nmr: s.vrMR });
       c.stopDataTimers();
       s.vrSQ = pdu.nsq;
       s.vtMS = pdu.nmr;
       c.signal({ kind: 'AA-RESYNC.indication', uu: pdu.uu });
       c.go('Incoming Resynchronization Pending');
       return;
-    case 'RSAK':
-      return c.maa('K');
     case 'ER':
-      if (pdu.nsq === s.vrSQ) {
-        c.send({ type: 'ERAK', nmr: s.vrMR });
-        return;
-      }
+      if (pdu.nsq === s.vrSQ) return answerAgain(c, { type: 'ERAK', nmr: s.vrMR });
       c.stopDataTimers();
       s.vrSQ = pdu.nsq;
       s.vtMS = pdu.nmr;
       c.signal({ kind: 'AA-RECOVER.indication' });
       c.go('Incoming Recovery Pending');
       return;
+    case 'END':
+      return peerEnd(c, pdu);
+    case 'ENDAK':
+    case 'BGREJ':
+      return unexpected(c, pdu, 'release');
+    case 'BGAK':
+    case 'RSAK':
     case 'ERAK':
-      return c.maa('M');
+      return unexpected(c, pdu, 'ignore');
   }
 }
 

@@ -91,7 +91,7 @@ test('10,000 SDUs each way over a wire losing 30%, duplicating and reordering: e
 });
 
 test('strict Q.2110 (robust off) over a wire that loses 30% but keeps order: exactly once, in order', (t) => {
-  const r = transfer(2000, { seed: 7, loss: 0.3, delay: 1 }, { robust: false });
+  const r = transfer(2000, { seed: 7, loss: 0.3, delay: 1 }, { robust: false, timerNoResponse: 30_000 });
   t.true(r.done);
   t.deepEqual(r.problems, []);
   t.deepEqual(r.other.a, []);

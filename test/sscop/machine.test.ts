@@ -6,6 +6,7 @@ import {
   seqRel,
   SSCOP_STATE_NUMBER,
   type SscopPdu,
+  type SscopStateName,
   type StatPdu,
   type UstatPdu,
 } from '../../src/sscop/index.js';
@@ -172,14 +173,63 @@ test('release with the peer gone: END MaxCC times, then MAA-ERROR O and a confir
   t.deepEqual(p.a.signals.map((s) => s.kind), ['AA-RELEASE.confirm']);
 });
 
-test('END S bit: an SSCOP-originated END tells the peer the source was SSCOP', (t) => {
+test('END S bit: an SSCOP-originated END (here Timer_NO_RESPONSE) tells the peer the source was SSCOP', (t) => {
   const p = new Pump().establish();
-  // a genuine protocol violation on b ... an ENDAK in Data Transfer Ready: b gives up with END(S=1)
-  p.inject('b', { type: 'ENDAK' });
-  t.deepEqual(p.b.maa, ['F']);
+  p.fire('b', 'NO_RESPONSE');
+  t.deepEqual(p.b.maa, ['P']);
   t.deepEqual(p.b.sent, [{ type: 'END', source: 'sscop', uu: E }]);
   p.run();
   t.like(p.a.signals[0], { kind: 'AA-RELEASE.indication', source: 'sscop' });
+  t.deepEqual(types(p.a.sent), ['ENDAK']);
+});
+
+test('Data Transfer Ready: ENDAK or BGREJ is MAA-ERROR F / D and a release indication, without END', (t) => {
+  for (const [pdu, code] of [
+    [{ type: 'ENDAK' }, 'F'],
+    [{ type: 'BGREJ', uu: E }, 'D'],
+  ] as [SscopPdu, string][]) {
+    const p = new Pump().establish();
+    p.inject('b', pdu);
+    t.deepEqual(p.b.maa, [code]);
+    t.deepEqual(p.b.sent, []);
+    t.like(p.b.signals[0], { kind: 'AA-RELEASE.indication', source: 'sscop' });
+    t.is(p.b.s.name, 'Idle');
+    t.deepEqual(Object.values(p.b.s.timers), [false, false, false, false, false]);
+  }
+});
+
+test('Incoming Connection Pending follows the SDL cells: some PDUs only reported, some release, some END and release', (t) => {
+  const cases: [SscopPdu, string, SscopStateName][] = [
+    [{ type: 'BGAK', nmr: 1, uu: E }, 'C', 'Incoming Connection Pending'],
+    [{ type: 'ER', nsq: 9, nmr: 1 }, 'L', 'Incoming Connection Pending'],
+    [{ type: 'RS', nsq: 9, nmr: 1, uu: E }, 'J', 'Incoming Connection Pending'],
+    [{ type: 'ENDAK' }, 'F', 'Idle'],
+    [{ type: 'BGREJ', uu: E }, 'D', 'Idle'],
+    [{ type: 'SD', ns: 0, data: E }, 'A', 'Idle'],
+    [{ type: 'POLL', nps: 1, ns: 0 }, 'G', 'Idle'],
+  ];
+  for (const [pdu, code, state] of cases) {
+    const p = new Pump();
+    p.b.autoRespond = false;
+    p.step('a', { kind: 'AA-ESTABLISH.request' });
+    p.run();
+    t.is(p.b.s.name, 'Incoming Connection Pending');
+    p.b.clear();
+    p.inject('b', pdu);
+    t.deepEqual(p.b.maa, [code], pdu.type);
+    t.is(p.b.s.name, state, pdu.type);
+    t.is(p.b.sent.some((x) => x.type === 'END'), pdu.type === 'SD' || pdu.type === 'POLL', pdu.type);
+  }
+});
+
+test('Outgoing Disconnection Pending: a retransmitted BGN is acknowledged and END is sent again', (t) => {
+  const p = new Pump().establish();
+  p.filter = () => false;
+  p.step('a', { kind: 'AA-RELEASE.request' });
+  p.a.clear();
+  p.inject('a', { type: 'BGN', nsq: p.a.s.vrSQ, nmr: 128, uu: E });
+  t.deepEqual(types(p.a.sent), ['BGAK', 'END']);
+  t.is(p.a.s.name, 'Outgoing Disconnection Pending');
 });
 
 test('Idle answers END with ENDAK and unexpected PDUs with their MAA-ERROR code and END(S=1)', (t) => {
@@ -564,22 +614,28 @@ test('polling phases: active (POLL) -> transient (KEEP_ALIVE) -> idle (IDLE) -> 
   // new data leaves the idle phase
   p.send('a', 'x');
   t.like(p.a.s.timers, { POLL: true, NO_RESPONSE: true, IDLE: false });
-  // IDLE expiry polls and restarts NO_RESPONSE
+  // IDLE expiry polls and restarts NO_RESPONSE; with nothing outstanding the next phase is transient
   const q = new Pump().establish();
   q.fire('a', 'POLL');
   q.run();
   q.a.clear();
   q.fire('a', 'IDLE');
   t.deepEqual(types(q.a.sent), ['POLL']);
-  t.like(q.a.s.timers, { POLL: true, NO_RESPONSE: true, IDLE: false });
-  // KEEP_ALIVE expiry (its STAT was lost) polls again
+  t.like(q.a.s.timers, { POLL: false, KEEP_ALIVE: true, NO_RESPONSE: true, IDLE: false });
+  // KEEP_ALIVE expiry (its STAT was lost) polls again and stays transient
   const r = new Pump().establish();
   r.fire('a', 'POLL');
   r.wire = [];
   r.a.clear();
   r.fire('a', 'KEEP_ALIVE');
   t.deepEqual(types(r.a.sent), ['POLL']);
-  t.like(r.a.s.timers, { POLL: true, KEEP_ALIVE: false });
+  t.like(r.a.s.timers, { POLL: false, KEEP_ALIVE: true, NO_RESPONSE: true });
+  // with SDs outstanding a timer-driven POLL keeps the active phase
+  const u = new Pump().establish();
+  u.filter = () => false;
+  u.send('a', 'x');
+  u.fire('a', 'POLL');
+  t.like(u.a.s.timers, { POLL: true, KEEP_ALIVE: false });
 });
 
 test('Timer_NO_RESPONSE expiry: MAA-ERROR P, END(S=1), release indication, no timer left', (t) => {
