@@ -135,3 +135,22 @@ test('fuzz: a large message of empty IEs decodes in one bounded pass', (t) => {
   t.is(r.value.ies.length, body.length / 4);
   t.is(r.value.errored, undefined);
 });
+
+test('decode accepts a plain Uint8Array view (e.g. a zero-copy SDU) as well as a Buffer', (t) => {
+  const msg: UniMessage = {
+    type: 0x4d,
+    callRef: 5,
+    callRefFlag: false,
+    ies: [
+      { id: 0x08, location: 0, cause: 16, diagnostic: Buffer.alloc(0) },
+      { id: 0x7e, protocol: 0, data: Buffer.alloc(100, 7) },
+    ],
+  };
+  const bytes = encodeMessage(msg);
+  const backing = new Uint8Array(bytes.length + 10);
+  backing.set(bytes, 5);
+  const view = backing.subarray(5, 5 + bytes.length);
+  const r = decodeMessage(view as Buffer);
+  if (!r.ok) return t.fail(r.error.message);
+  t.deepEqual(r.value, msg);
+});

@@ -52,7 +52,7 @@ export function copyOut(b: Buffer, s: number, e: number): Buffer {
   const n = e - s;
   const o = Buffer.allocUnsafe(n);
   if (n <= SMALL) for (let i = 0; i < n; i++) o[i] = b[s + i];
-  else b.copy(o, 0, s, e);
+  else o.set(b.subarray(s, e)); // TypedArray methods: works on a plain Uint8Array view too
   return o;
 }
 
@@ -63,7 +63,8 @@ export function put(src: Buffer, b: Buffer, p: number): number {
     for (let i = 0; i < n; i++) b[p + i] = src[i];
     return p + n;
   }
-  return p + src.copy(b, p);
+  b.set(src, p);
+  return p + n;
 }
 
 function putU16(v: number, b: Buffer, p: number): number {
