@@ -537,6 +537,11 @@ function showBytes(b: Buffer | undefined): string {
   return /^[\x20-\x7e]*$/.test(s) ? JSON.stringify(s) : `0x${b.toString('hex')}`;
 }
 
+/** `0x627965`, or `0x0011223344556677… (128 octets)` when long. */
+function showHex(hex: string): string {
+  return hex.length <= 32 ? `0x${hex}` : `0x${hex.slice(0, 16)}… (${hex.length / 2} octets)`;
+}
+
 /** One line describing a step, for progress output. */
 export function describeStep(s: ScenarioStep): string {
   if ('wait' in s) return `wait ${s.wait}ms`;
@@ -548,15 +553,15 @@ export function describeStep(s: ScenarioStep): string {
       m.party && `party ${m.party}`,
       m.status && `status ${m.status}`,
       m.closeData !== undefined && `close data ${JSON.stringify(m.closeData)}`,
-      m.closeDataHex !== undefined && `close data 0x${m.closeDataHex}`,
+      m.closeDataHex !== undefined && `close data ${showHex(m.closeDataHex)}`,
       m.data !== undefined && `data ${JSON.stringify(m.data)}`,
-      m.dataHex !== undefined && `data 0x${m.dataHex}`,
+      m.dataHex !== undefined && `data ${showHex(m.dataHex)}`,
     ].filter(Boolean);
     const base = `${m.host}: ${'expect' in s ? 'expect' : 'expect no'} ${m.indication}${extra.length ? ` (${extra.join(', ')})` : ''}`;
     return 'expect' in s ? `${base}${s.expect.as ? ` as ${s.expect.as}` : ''}` : `${base} within ${s.within}ms`;
   }
   const close = (x: { closeData?: string; closeDataHex?: string }) =>
-    x.closeData !== undefined ? ` with close data ${JSON.stringify(x.closeData)}` : x.closeDataHex !== undefined ? ` with close data 0x${x.closeDataHex}` : '';
+    x.closeData !== undefined ? ` with close data ${JSON.stringify(x.closeData)}` : x.closeDataHex !== undefined ? ` with close data ${showHex(x.closeDataHex)}` : '';
   const st = (x: { status?: string }) => (x.status && x.status !== 'SUCCESS' ? `, expecting ${x.status}` : '');
   switch (s.do) {
     case 'listen':
@@ -574,7 +579,7 @@ export function describeStep(s: ScenarioStep): string {
     case 'close-call':
       return `${s.host}: close ${s.call}${close(s)}${st(s)}`;
     case 'send':
-      return `${s.host}: send ${s.data !== undefined ? JSON.stringify(s.data) : `0x${s.dataHex}`} on ${s.call}${st(s)}`;
+      return `${s.host}: send ${s.data !== undefined ? JSON.stringify(s.data) : showHex(s.dataHex ?? '')} on ${s.call}${st(s)}`;
   }
 }
 

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { loadTopology } from '../../src/lab/topology.js';
 import {
+  describeStep,
   DriverStatusError,
   formatStepResult,
   IndicationQueue,
@@ -323,4 +324,9 @@ test('control events become indications: the VC is the call, status names lose t
     party: 3,
     status: 'SUCCESS',
   });
+});
+
+test('step descriptions shorten long hex', (t) => {
+  const s = loadScenario('scripts/labs/scenarios/close-data-too-long.yaml');
+  t.is(formatStepResult({ index: 3, step: s.steps[3]!, description: describeStep(s.steps[3]!), status: 'passed' }), 'ok     4  a: close c with close data 0x0011223344556677… (128 octets), expecting INVALID_DATA');
 });
