@@ -146,6 +146,8 @@ export class Link {
         const was = this.state;
         this.state = 'CU3 Established';
         if (was !== 'CU3 Established') this.cfg.sink.linkUp(this);
+        // SSCOP re-established under calls that survived (resynchronisation): ask the peer where each one stands
+        for (const lc of [...this.calls.values()]) if (lc.st.phase !== 'rel-sent' && lc.st.phase !== 'null') this.statusEnquiry(lc);
         return;
       }
       case 'release-indication':

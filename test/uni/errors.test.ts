@@ -372,3 +372,15 @@ test('STATUS ENQUIRY for a party names it, also when resent on T322', (t) => {
   t.is(enq.length, 2);
   for (const m of enq) t.deepEqual(findIe(m, IeId.ENDPOINT_REFERENCE), { id: IeId.ENDPOINT_REFERENCE, type: 0, flag: false, value: 0 });
 });
+
+test('SSCOP resynchronised under live calls: a STATUS ENQUIRY per call; a compatible answer leaves the call alone', (t) => {
+  const d = drive('user', false, 'active');
+  d.p.sa.signals.next({ kind: 'establish-indication' });
+  const enq = d.p.sa.sent.at(-1)!;
+  t.is(enq.type, MsgType.STATUS_ENQUIRY);
+  t.is(enq.callRef, d.cref);
+  d.p.send({ type: MsgType.STATUS, callRef: d.cref, callRefFlag: d.flag, ies: [{ id: IeId.CALL_STATE, state: 10 }, cause(30)] });
+  d.p.clock.advance(10_000);
+  t.is(d.p.h.of('released').length, 0);
+  t.is(d.p.h.host.counters().timers, 0);
+});
