@@ -163,6 +163,8 @@ export interface CallPartyResult {
 export interface MakeCallResponse {
   vc: number;
   multipoint: boolean;
+  /** multipoint: the first party (also parties[0].party) */
+  party?: number;
   path?: VcPath;
   /** multipoint: one entry per requested party, in order; point-to-point: empty */
   parties: CallPartyResult[];

@@ -190,7 +190,7 @@ export async function startControlServer(backend: ControlBackend, opts: ControlS
         parties.push({ address, status: ce.ndisStatus ?? statusInfo('FAILURE'), error: ce.toJSON() });
       }
     }
-    return { vc: r.vc, multipoint, ...(r.path ? { path: r.path } : {}), parties, status: r.status };
+    return { vc: r.vc, multipoint, ...(r.party !== undefined ? { party: r.party } : {}), ...(r.path ? { path: r.path } : {}), parties, status: r.status };
   }
 
   async function counters() {

@@ -3,8 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseConfig } from '../../src/config/index.js';
-import { labHostConfig, loadLabConfig, parseLabConfig } from '../../src/config/lab.js';
-import type { MiniportConfig } from '../../src/miniport/types.js';
+import { loadTopology } from '../../src/lab/topology.js';
 
 const MIN = 'miniport:\n  kind: tap\n  device: tap0\naddresses: ["1001"]\n';
 
@@ -28,28 +27,25 @@ test('example host files load as they are', async (t) => {
   t.deepEqual(a.closeData, { allowed: true, maxOctets: 127 });
 });
 
-test('the lab file loads and gives every host a configuration', async (t) => {
-  const lab = await loadLabConfig('config/lab.yaml');
+test('the lab file loads with the lab tooling\'s topology loader', (t) => {
+  const lab = loadTopology('config/lab.yaml');
+  t.is(lab.name, 'condis-demo');
+  t.is(lab.segment.kind, 'bridged');
   t.deepEqual(
     lab.hosts.map((h) => [h.name, h.address]),
     [
-      ['root', '1000'],
-      ['leaf1', '1001'],
-      ['leaf2', '1002'],
-      ['leaf3', '1003'],
+      ['root', '1001'],
+      ['leaf1', '1002'],
+      ['leaf2', '1003'],
+      ['leaf3', '1004'],
     ],
   );
-  t.is(lab.links[0]!.kind, 'bridged');
   t.is(lab.hosts[3]!.netem?.loss, 1);
+  // every lab host's address and MAC make a valid host configuration
   for (const h of lab.hosts) {
-    const c = labHostConfig(lab, h.name);
+    const c = parseConfig(`miniport: {kind: tap, device: tap0, mac: "${h.mac}", bridge: br0}\naddresses: ["${h.address}"]\n`, `${h.name}.yaml`);
     t.deepEqual(c.addresses, [h.address]);
-    t.is(c.peers.length, 3);
-    t.is(c.control.socket, `/run/condis/${h.name}.sock`);
-    t.is(c.discovery.interval, 2000);
   }
-  const mem: MiniportConfig = { kind: 'memory', hub: 'lab', mac: '02:c0:00:00:10:00' };
-  t.deepEqual(labHostConfig(lab, 'root', { miniport: mem, socketDir: '/tmp/x' }).miniport, mem);
 });
 
 test('defaults are filled and values normalised', (t) => {
@@ -188,17 +184,4 @@ test('loadConfig names the file it could not read, and the file in validation er
   t.is(bad!.path, 'limits.calls');
   t.is(bad!.line, 6);
   t.true(bad!.message.startsWith(`${file}:6:`));
-});
-
-test('lab files: unknown host in a link, duplicate address', (t) => {
-  const text = 'hosts:\n  - {name: a, address: "1", mac: 02:00:00:00:00:01}\n  - {name: b, address: "1", mac: 02:00:00:00:00:02}\nlinks:\n  - kind: bridged\n    bridge: br0\n    hosts: [a, c]\n';
-  const e = t.throws(() => parseLabConfig(text, 'lab.yaml'), { instanceOf: ConfigError }) as ConfigError;
-  t.deepEqual(
-    e.issues.map((i) => [i.path, i.line]),
-    [
-      ['hosts[1].address', 3],
-      ['links[0].hosts[1]', 7],
-    ],
-  );
-  t.regex(e.issues[1]!.message, /no host named "c"/);
 });
