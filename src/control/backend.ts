@@ -17,10 +17,11 @@
  * - Failure: throw `ControlError` (src/control/errors.ts): `wrong-state` (with
  *   the NDIS_STATUS NDIS gave, e.g. INVALID_STATE, or FAILURE for a drop of the
  *   last party), `not-found` (no such VC/party/SAP), `failed` (the request or
- *   its completion ended with a non-SUCCESS status; give it), `unsupported`,
- *   `bad-args` (e.g. close data longer than the link allows would rather be
- *   `failed` with INVALID_DATA, as the CM answers). Anything else thrown is
- *   reported to the client as `internal`.
+ *   its completion ended with a non-SUCCESS status; give it: e.g. close data
+ *   longer than the link allows is `failed` with INVALID_DATA, as the CM
+ *   answers), `unsupported`, `bad-args` (arguments the server could not check,
+ *   e.g. an address that is well-formed but not usable here). Anything else
+ *   thrown is reported to the client as `internal`.
  * - `events$` is hot and never errors; the server subscribes once. Events that
  *   carry bytes carry Buffers.
  * - Indications that CoNDIS requires the client to answer (incoming close call
