@@ -959,12 +959,11 @@ function pduOutgoingConnectionPending(c: Ctx, pdu: SscopPdu): void {
       c.signal({ kind: 'AA-RELEASE.indication', source: 'user', reason: 'peer rejected the connection (BGREJ)', uu: pdu.uu });
       c.go('Idle');
       return;
-    case 'END':
-      return peerEnd(c, pdu);
     case 'UD':
     case 'MD':
       return unnumbered(c, pdu);
     default:
+      // END included: it belongs to an earlier connection (a refusal comes as BGREJ)
       return c.discard('ignored-in-state');
   }
 }

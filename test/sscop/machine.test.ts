@@ -122,6 +122,18 @@ test('BGREJ: a refused connection; a retransmitted refused BGN (same N(SQ)) is r
   t.is(p.b.s.name, 'Incoming Connection Pending');
 });
 
+test('Outgoing Connection Pending ignores END (a stale one from an earlier connection) and keeps trying', (t) => {
+  const p = new Pump();
+  p.filter = () => false;
+  p.step('a', { kind: 'AA-ESTABLISH.request' });
+  p.a.clear();
+  p.inject('a', { type: 'END', source: 'user', uu: E });
+  t.deepEqual(p.a.sent, []);
+  t.deepEqual(p.a.signals, []);
+  t.is(p.a.s.name, 'Outgoing Connection Pending');
+  t.true(p.a.s.timers.CC);
+});
+
 test('Timer_CC: BGN is sent MaxCC times, then MAA-ERROR O, END(S=1) and a release indication', (t) => {
   const p = new Pump({ maxCC: 4 });
   p.filter = () => false;
