@@ -162,11 +162,32 @@ function openIoctl(cfg: TapConfig, where: string): TapIo {
       if (pending) {
         // a blocking read only returns when a frame arrives or the device goes away
         await kick();
-        await pending;
+        // if nothing woke it, the fd is closed anyway; the read keeps its thread until a frame comes
+        await Promise.race([pending, new Promise((r) => setTimeout(r, 1000).unref())]);
       }
       closeSync(fd);
     },
   };
+}
+
+/** Make the kernel send one frame (EtherType 0x88b6, to `dst`) out of the TAP, so a pending read returns. */
+function wakeByInjection(netns: string | undefined, device: string, dst: string): boolean {
+  try {
+    const { Cap } = createRequire(import.meta.url)('cap') as { Cap: new () => { open(d: string, f: string, n: number, b: Buffer): string; send(b: Buffer): void; close(): void } };
+    const cap = new Cap();
+    inNetns(netns, () => cap.open(device, 'ether proto 0x88b6 and ether src 00:00:00:00:00:00', 65536, Buffer.alloc(65536)));
+    try {
+      const f = Buffer.alloc(60);
+      macToBuffer(dst, f, 0);
+      f.writeUInt16BE(0x88b6, 12);
+      cap.send(f);
+    } finally {
+      cap.close();
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function openTap(cfg: TapConfig): Promise<Miniport> {
@@ -196,6 +217,11 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
   const deleteDevice = async (): Promise<void> => {
     await run('ip', ipArgs(cfg.netns, ['link', 'del', 'dev', device]), { allowFail: true });
   };
+  // only the ioctl binding needs this: wake a blocking read by making the kernel transmit
+  // one frame on the TAP (a pcap injection); failing that, a device we made can be deleted
+  const kick = async (): Promise<void> => {
+    if (!wakeByInjection(cfg.netns, device, hostMac) && !preExisted) await deleteDevice();
+  };
 
   let info: LinkInfo | undefined;
   try {
@@ -212,7 +238,7 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
     info = await linkInfo(cfg.netns, device);
     if (!info) throw new MiniportError('NO_DEVICE', `${where}: the device vanished while it was being configured`);
   } catch (e) {
-    await io.close(preExisted ? async () => {} : deleteDevice);
+    await io.close(kick);
     if (e instanceof MiniportError) throw e;
     const said = e instanceof CommandError ? e.stderr.trim() : (e as Error).message;
     throw new MiniportError('SYSTEM', `${where}: configuring the device failed: ${said}`, undefined, { cause: e });
@@ -237,7 +263,7 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
     (err) => {
       if (closed) return;
       closed = true;
-      void io.close(async () => {});
+      void io.close(kick);
       frames.error(err);
     },
   );
@@ -263,7 +289,7 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      await io.close(preExisted ? async () => {} : deleteDevice);
+      await io.close(kick);
       frames.complete();
     },
   };

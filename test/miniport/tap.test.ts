@@ -121,9 +121,14 @@ test('tap: a pre-existing persistent TAP is attached and left in place on close'
   t.teardown(() => ns.destroy());
   const dev = uniqueName('tapp');
   await ns.ip(['tuntap', 'add', 'dev', dev, 'mode', 'tap']);
-  const mp = await openMiniport({ kind: 'tap', device: dev, mac: A, netns: ns.name });
-  await mp.close();
-  t.true(await linkExists(ns, dev));
+  for (const binding of ['addon', 'ioctl'] as const) {
+    const fds = openFds();
+    const mp = await openMiniport({ kind: 'tap', device: dev, mac: A, netns: ns.name, binding });
+    await sleep(50);
+    await mp.close();
+    t.true(await linkExists(ns, dev));
+    t.is(openFds(), fds, binding);
+  }
 });
 
 test('tap: bad configuration gives clear typed errors and leaves nothing behind', async (t) => {
