@@ -1,0 +1,158 @@
+/**
+ * A fuzzing peer on a miniport: it blasts hostile frames (FrameFuzzer) at a
+ * target host and, over an SSCOP association of its own with the target
+ * (a real createSaalLink, so sequence numbers are right), sends mutated
+ * Q.2931 messages that reach the target's call control. Bounded by a frame
+ * count or a duration; yields to the event loop between bursts so the target
+ * (in the same process, over the memory miniport) gets to run.
+ */
+import { Subscription, type SchedulerLike } from 'rxjs';
+import type { Miniport } from '../miniport/types.js';
+import { cellHeader, emitFrame, ETHERTYPE_CONDIS, parseFrame, VCI_SIGNALLING } from '../wire/index.js';
+import { createSaalLink, type SaalLink, type SscopParams } from '../sscop/index.js';
+import type { Mac } from '../common/mac.js';
+import { FrameFuzzer, fuzzMessage, type FuzzLayer } from './frames.js';
+
+export interface FuzzRunOptions {
+  miniport: Miniport;
+  target: Mac;
+  seed: number;
+  /** stop after this many frames (whichever comes first with `ms`) */
+  frames?: number;
+  /** stop after this many milliseconds */
+  ms?: number;
+  /** frames per burst before yielding (default 64) */
+  burst?: number;
+  /** share of iterations that send a Q.2931 message over the association instead of a raw frame (default 0.25) */
+  messageRate?: number;
+  addresses?: string[];
+  randomSourceRate?: number;
+  weights?: Partial<Record<FuzzLayer, number>>;
+  sscop?: Partial<SscopParams>;
+  scheduler?: SchedulerLike;
+  /** every input sent, for writing a reproducer when something breaks */
+  record?: (kind: 'frame' | 'q2931', bytes: Buffer) => void;
+  /** source MAC of the fuzzer's SSCOP association (default: the port's MAC with the last octet's top bit flipped) */
+  associationMac?: Mac;
+  /** checked after each burst; true stops the run */
+  stop?: () => boolean;
+}
+
+export interface FuzzRunReport {
+  seed: number;
+  ms: number;
+  frames: number;
+  byLayer: Record<string, number>;
+  messages: number;
+  /** times the fuzzer's own SSCOP association with the target came up */
+  associations: number;
+  framesPerSecond: number;
+}
+
+/** The fuzzer's own SSCOP association with the target (VCI 5 on the miniport). */
+export class FuzzAssociation {
+  readonly link: SaalLink;
+  /** the source MAC the association uses (the target sees it as a peer) */
+  readonly mac: Mac;
+  established = 0;
+  private readonly sub = new Subscription();
+
+  constructor(
+    readonly miniport: Miniport,
+    readonly target: Mac,
+    opts: { sscop?: Partial<SscopParams>; scheduler?: SchedulerLike; etherType?: number; mac?: Mac } = {},
+  ) {
+    const etherType = opts.etherType ?? ETHERTYPE_CONDIS;
+    const mac = (opts.mac ?? miniport.mac).toLowerCase();
+    this.mac = mac;
+    this.link = createSaalLink({
+      send: (pdu) => miniport.send(emitFrame({ dst: target, src: mac, etherType, cell: cellHeader(0, VCI_SIGNALLING), uu: 0, cpi: 0, sdu: pdu })),
+      params: opts.sscop,
+      scheduler: opts.scheduler,
+      name: `fuzz/${target}`,
+    });
+    this.sub.add(
+      miniport.frames$.subscribe((buf) => {
+        const r = parseFrame(buf, { etherType });
+        if (!r.ok || r.value.src !== target || r.value.dst !== mac || r.value.cell.vpi !== 0 || r.value.cell.vci !== VCI_SIGNALLING) return;
+        this.link.receive(Buffer.from(r.value.sdu));
+      }),
+    );
+    this.sub.add(
+      this.link.signals$.subscribe((s) => {
+        if (s.kind === 'establish-confirm' || s.kind === 'establish-indication') this.established++;
+      }),
+    );
+  }
+
+  /** (re-)establish when idle */
+  kick(): void {
+    if (this.link.state === 'Idle') this.link.establish();
+  }
+
+  send(msg: Buffer): boolean {
+    if (!this.link.established) return false;
+    this.link.data(msg);
+    return true;
+  }
+
+  dispose(): void {
+    this.sub.unsubscribe();
+    this.link.dispose();
+  }
+}
+
+export async function runFuzz(o: FuzzRunOptions): Promise<FuzzRunReport> {
+  const fz = new FrameFuzzer({
+    seed: o.seed,
+    target: o.target,
+    source: o.miniport.mac,
+    mtu: o.miniport.mtu,
+    ...(o.addresses ? { addresses: o.addresses } : {}),
+    ...(o.randomSourceRate !== undefined ? { randomSourceRate: o.randomSourceRate } : {}),
+    ...(o.weights ? { weights: o.weights } : {}),
+  });
+  const p = fz.prng;
+  // the association speaks from its own MAC, so that raw SSCOP garbage from the port's MAC does not keep resetting it
+  // (a memory port must be promiscuous to hear the answers; a TAP hears them through the bridge)
+  const assoc = new FuzzAssociation(o.miniport, o.target, { sscop: o.sscop, scheduler: o.scheduler, mac: o.associationMac ?? associationMacFor(o.miniport.mac) });
+  const byLayer: Record<string, number> = {};
+  let frames = 0;
+  let messages = 0;
+  const t0 = Date.now();
+  const maxFrames = o.frames ?? Number.POSITIVE_INFINITY;
+  const maxMs = o.ms ?? Number.POSITIVE_INFINITY;
+  const burst = o.burst ?? 64;
+  const messageRate = o.messageRate ?? 0.25;
+  assoc.kick();
+  try {
+    while (frames + messages < maxFrames && Date.now() - t0 < maxMs && !o.stop?.()) {
+      for (let i = 0; i < burst && frames + messages < maxFrames; i++) {
+        if (p.chance(messageRate) && assoc.link.established) {
+          const m = fuzzMessage(p, o.addresses ?? []);
+          o.record?.('q2931', m);
+          assoc.send(m);
+          messages++;
+          continue;
+        }
+        const f = fz.next();
+        o.record?.('frame', f.frame);
+        o.miniport.send(f.frame);
+        byLayer[f.layer] = (byLayer[f.layer] ?? 0) + 1;
+        frames++;
+      }
+      assoc.kick();
+      await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    assoc.dispose();
+  }
+  const ms = Date.now() - t0;
+  return { seed: o.seed, ms, frames, byLayer, messages, associations: assoc.established, framesPerSecond: Math.round(((frames + messages) * 1000) / Math.max(1, ms)) };
+}
+
+/** the port's MAC with the top bit of the last octet flipped */
+export function associationMacFor(mac: Mac): Mac {
+  const last = parseInt(mac.slice(15), 16) ^ 0x80;
+  return `${mac.slice(0, 15)}${last.toString(16).padStart(2, '0')}`.toLowerCase();
+}
