@@ -114,6 +114,20 @@ function uerr(code: UniErrorCode, cause: number, message: string): { ok: false; 
   return err({ code, cause, message });
 }
 
+/** SETUP IEs that map onto UniCallParams fields (the rest travel up in `extra`) */
+const SETUP_PARAM_IES = new Set<number>([
+  IeId.AAL_PARAMETERS,
+  IeId.ATM_TRAFFIC_DESCRIPTOR,
+  IeId.BROADBAND_BEARER_CAPABILITY,
+  IeId.CALLED_PARTY_NUMBER,
+  IeId.CALLING_PARTY_NUMBER,
+  IeId.QOS_PARAMETER,
+  IeId.BROADBAND_LOW_LAYER_INFORMATION,
+  IeId.USER_USER,
+  IeId.CONNECTION_IDENTIFIER,
+  IeId.ENDPOINT_REFERENCE,
+]);
+
 export type UniHostConfig = UniHostOptions & { codec?: UniCodec };
 
 export class Host implements UniHost, LinkSink {
@@ -445,12 +459,7 @@ export class Host implements UniHost, LinkSink {
     if (this.calls.size >= this.maxCalls) return Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED;
     const calling = findIe(m, IeId.CALLING_PARTY_NUMBER);
     const uu = findIe(m, IeId.USER_USER);
-    const known = new Set<number>([
-      IeId.AAL_PARAMETERS, IeId.ATM_TRAFFIC_DESCRIPTOR, IeId.BROADBAND_BEARER_CAPABILITY, IeId.CALLED_PARTY_NUMBER,
-      IeId.CALLING_PARTY_NUMBER, IeId.QOS_PARAMETER, IeId.BROADBAND_LOW_LAYER_INFORMATION, IeId.USER_USER,
-      IeId.CONNECTION_IDENTIFIER, IeId.ENDPOINT_REFERENCE,
-    ]);
-    const extra = m.ies.filter((ie) => !known.has(ie.id));
+    const extra = m.ies.filter((ie) => !SETUP_PARAM_IES.has(ie.id));
     const params: UniCallParams = {
       called: canonicalAddress(addr),
       multipoint: lc.multipoint,

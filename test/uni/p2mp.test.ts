@@ -48,6 +48,17 @@ test('point-to-multipoint: first party by SETUP, parties on other links by SETUP
   t.is(wires.c[0].sent[0]!.type, MsgType.SETUP);
   t.is(wires.d[0].sent[0]!.type, MsgType.SETUP);
   t.true(wires.b[0].sent.some((m) => m.type === MsgType.ADD_PARTY));
+  // endpoint reference flags both ways: 0 from the root that allocated it, 1 from the leaf
+  const add = wires.b[0].sent.find((m) => m.type === MsgType.ADD_PARTY)!;
+  const addEp = findIe(add, IeId.ENDPOINT_REFERENCE)!;
+  t.false(addEp.flag);
+  t.is(addEp.value, 1);
+  const connect = wires.b[1].sent.find((m) => m.type === MsgType.CONNECT)!;
+  t.deepEqual(findIe(connect, IeId.ENDPOINT_REFERENCE), { id: IeId.ENDPOINT_REFERENCE, type: 0, flag: true, value: 0 });
+  const ack = wires.b[1].sent.find((m) => m.type === MsgType.ADD_PARTY_ACKNOWLEDGE)!;
+  t.deepEqual(findIe(ack, IeId.ENDPOINT_REFERENCE), { id: IeId.ENDPOINT_REFERENCE, type: 0, flag: true, value: 1 });
+  t.true(ack.callRefFlag);
+  t.false(add.callRefFlag);
   t.is(a.host.paths(call).length, 3);
   t.is(a.host.counters().parties, 4);
   t.is(b.host.counters().parties, 2);
