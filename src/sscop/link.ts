@@ -50,6 +50,8 @@ export interface SaalLinkCounters {
   sdRetransmissions: number;
   /** retransmitted BGN / END / RS / ER (Timer_CC expiries) */
   ccRetransmissions: number;
+  /** PDUs whose send callback threw (counted as lost) */
+  sendErrors: number;
   /** MAA-ERROR indications by code letter; V counts SDs to retransmit, not reports */
   maaErrors: Partial<Record<MaaErrorCode, number>>;
   /** received PDUs that failed to decode, by decode error code */
@@ -122,6 +124,7 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
     discards: {} as Record<string, number>,
     sdusDelivered: 0,
     sdusAccepted: 0,
+    sendErrors: 0,
   };
 
   function post(w: Work): void {
@@ -144,6 +147,7 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
   }
 
   function startTimer(t: SscopTimer, ms: number): void {
+    if (disposed) return; // (disposed from inside a callback while this step still runs)
     timers.get(t)?.unsubscribe();
     timers.delete(t);
     let fired = false;
@@ -173,7 +177,12 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
             if (e.pdu.type === 'SD') c.sdRetransmissions++;
             else c.ccRetransmissions++;
           }
-          opts.send(emitPdu(e.pdu));
+          try {
+            opts.send(emitPdu(e.pdu));
+          } catch {
+            // the contract says send never throws; if it does, the PDU counts as lost on the wire
+            c.sendErrors++;
+          }
           break;
         }
         case 'start-timer':
@@ -277,6 +286,7 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
         pdusOut: { ...c.pdusOut },
         sdRetransmissions: c.sdRetransmissions,
         ccRetransmissions: c.ccRetransmissions,
+        sendErrors: c.sendErrors,
         maaErrors: { ...c.maaErrors },
         drops: { ...c.drops },
         discards: { ...c.discards },

@@ -315,3 +315,35 @@ test('attach: PDUs arriving on an Observable are received in order', async (t) =
   t.deepEqual(got, ['via observable']);
   subA.unsubscribe();
 });
+
+test('a send callback that throws counts as a lost PDU and does not break the link', (t) => {
+  const scheduler = new VirtualTimeScheduler();
+  let fail = true;
+  const ends: { a?: SaalLink; b?: SaalLink } = {};
+  const a = createSaalLink({
+    scheduler,
+    send: (p) => {
+      if (fail) throw new Error('device gone');
+      ends.b!.receive(p);
+    },
+  });
+  const b = createSaalLink({ scheduler, send: (p) => ends.a!.receive(p) });
+  ends.a = a;
+  ends.b = b;
+  t.notThrows(() => a.establish());
+  t.is(a.counters().sendErrors, 1);
+  fail = false;
+  scheduler.maxFrames = 5000;
+  scheduler.flush();
+  t.true(a.established && b.established, 'the Timer_CC retransmission got through');
+});
+
+test('disposing a link from inside a signal handler leaves no timer behind', (t) => {
+  const { a, b, runUntil } = pair({ delay: 1 });
+  b.signals$.subscribe((s) => {
+    if (s.kind === 'establish-indication') b.dispose();
+  });
+  a.establish();
+  runUntil(100);
+  t.deepEqual(b.counters().runningTimers, []);
+});
