@@ -154,7 +154,9 @@ export class CondisNode {
       shape: opts.callManager.shape,
       completion: opts.callManager.completion,
       ownAddresses: opts.addresses,
-      scheduler: this.scheduler,
+      // NDIS delivers completions on a later turn (R5): asap by default, not on the timer scheduler,
+      // whose zero-delay actions are real timers (a millisecond each); tests inject virtual time
+      ...(opts.scheduler ? { scheduler: opts.scheduler } : {}),
       name: opts.name,
     });
     this.ndis = stack.ndis;
