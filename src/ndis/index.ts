@@ -23,6 +23,7 @@ export * from './cm-interface.js';
 export { NdisHost, NdisClient, NdisProtocolError } from './ndis.js';
 export type { NdisTraceEntry, NdisCounters, VcInfo, VcState, CallState, PartyState, ClientOptions, NdisHostOptions } from './ndis.js';
 export { UniCallManager } from './callmanager.js';
+export * as machines from './machines.js';
 export type { CallManagerOptions } from './callmanager.js';
 export { ClientPolicy, attachClientPolicy } from './policy.js';
 export type { ClientPolicyOptions, PolicyEvent } from './policy.js';

@@ -26,9 +26,23 @@ import {
   type NetBufferList,
 } from './types.js';
 
-export type VcState = 'CREATED' | 'ACTIVATING' | 'ACTIVE' | 'CLOSING' | 'DEACTIVATING' | 'DEACTIVATED' | 'DELETED';
-export type CallState = 'IDLE' | 'MAKING' | 'OFFERED' | 'ACCEPTED' | 'CONNECTED' | 'CLOSE_INDICATED' | 'CLOSE_REQUESTED' | 'REJECTED';
-export type PartyState = 'ADDING' | 'CONNECTED' | 'DROP_INDICATED' | 'DROPPING' | 'CLOSING' | 'DROPPED';
+import {
+  addPartyRefusal,
+  callMayMove,
+  closeCallRefusal,
+  deleteVcRefusal,
+  dropPartyRefusal,
+  isLiveParty,
+  makeCallRefusal,
+  partyMayMove,
+  sendRefusal,
+  vcMayMove,
+  type CallState,
+  type PartyState,
+  type VcState,
+} from './machines.js';
+
+export type { VcState, CallState, PartyState };
 
 export interface NdisCounters {
   /** address families opened by clients and not yet fully closed */
@@ -242,6 +256,22 @@ export class NdisHost {
 
   private indicate(client: ClientRec, ind: ClIndication): void {
     this.later(() => client.ind$.next(ind));
+  }
+
+  /** every state change goes through the tables of machines.ts; an illegal one is a bug here or in the call manager */
+  private moveVc(v: VcRec, to: VcState): void {
+    if (!vcMayMove(v.state, to)) throw new NdisProtocolError(`VC ${v.h}: no transition ${v.state} -> ${to}`);
+    v.state = to;
+  }
+
+  private moveCall(v: VcRec, to: CallState): void {
+    if (!callMayMove(v.call, to)) throw new NdisProtocolError(`call on VC ${v.h}: no transition ${v.call} -> ${to}`);
+    v.call = to;
+  }
+
+  private moveParty(p: PartyRec, to: PartyState): void {
+    if (!partyMayMove(p.state, to)) throw new NdisProtocolError(`party ${p.h}: no transition ${p.state} -> ${to}`);
+    p.state = to;
   }
 
   private handle<T extends number>(): T {
@@ -579,11 +609,7 @@ export class NdisHost {
   }
 
   private deleteChecks(v: VcRec): NdisStatus | undefined {
-    if (v.state === 'DEACTIVATING') return S.CLOSING;
-    if (v.state === 'ACTIVE' || v.state === 'ACTIVATING' || v.state === 'CLOSING') return S.NOT_ACCEPTED;
-    if (v.call !== 'IDLE' && v.call !== 'REJECTED') return S.NOT_ACCEPTED;
-    if (v.parties.size > 0) return S.NOT_ACCEPTED;
-    return undefined;
+    return deleteVcRefusal(v.state, v.call, v.parties.size);
   }
 
   /** @internal */ clDeleteVc(c: ClientRec, h: NdisVcHandle): NdisStatus {
@@ -616,7 +642,7 @@ export class NdisHost {
   }
 
   private removeVc(v: VcRec): void {
-    v.state = 'DELETED';
+    this.moveVc(v, 'DELETED');
     this.vcs.delete(v.h);
     v.af?.vcs.delete(v);
     this.touch();
@@ -635,15 +661,15 @@ export class NdisHost {
     if (v.state === 'ACTIVATING' || v.state === 'DEACTIVATING' || v.state === 'DELETED') return S.INVALID_STATE;
     const reactivation = v.state === 'ACTIVE' || v.state === 'CLOSING';
     const before = v.state;
-    if (!reactivation) v.state = 'ACTIVATING';
+    if (!reactivation) this.moveVc(v, 'ACTIVATING');
     const paths = this.pathsOf(params);
     const r = this.dataPath.activate(v.h, paths, params);
     const done = (st: NdisStatus): void => {
       if (st === S.SUCCESS) {
-        if (!reactivation) v.state = 'ACTIVE';
+        if (!reactivation) this.moveVc(v, 'ACTIVE');
         v.params = cloneCallParameters(params);
         v.paths = paths.map((p) => ({ ...p }));
-      } else if (!reactivation) v.state = before; // R17: a failed re-activation keeps the old parameters
+      } else if (!reactivation) this.moveVc(v, before); // R17: a failed re-activation keeps the old parameters
       this.touch();
     };
     if (isPending(r)) {
@@ -664,7 +690,7 @@ export class NdisHost {
     const v = this.vcs.get(h);
     if (!v) return S.FAILURE;
     if (v.state === 'DEACTIVATING' || v.state === 'DELETED') return S.INVALID_STATE;
-    if (v.state !== 'ACTIVE' && v.state !== 'CLOSING') v.state = 'ACTIVE';
+    if (v.state !== 'ACTIVE' && v.state !== 'CLOSING') this.moveVc(v, 'ACTIVE');
     v.params = cloneCallParameters(params);
     v.paths = this.pathsOf(params).map((p) => ({ ...p }));
     this.touch();
@@ -675,10 +701,10 @@ export class NdisHost {
     const v = this.vcs.get(h);
     if (!v) return S.FAILURE;
     if (v.state !== 'ACTIVE' && v.state !== 'CLOSING') return S.NOT_ACCEPTED; // R21
-    v.state = 'DEACTIVATING';
+    this.moveVc(v, 'DEACTIVATING');
     const r = this.dataPath.deactivate(v.h);
     const done = (): void => {
-      v.state = 'DEACTIVATED';
+      this.moveVc(v, 'DEACTIVATED');
       v.params = undefined;
       v.paths = [];
       this.touch();
@@ -700,7 +726,7 @@ export class NdisHost {
     const v = this.vcs.get(h);
     if (!v) return S.FAILURE;
     if (v.state !== 'ACTIVE' && v.state !== 'CLOSING') return S.NOT_ACCEPTED;
-    v.state = 'DEACTIVATED';
+    this.moveVc(v, 'DEACTIVATED');
     v.params = undefined;
     v.paths = [];
     this.touch();
@@ -712,7 +738,8 @@ export class NdisHost {
   /** @internal */ clMakeCall(c: ClientRec, h: NdisVcHandle, params: CoCallParameters, partyCtx: Context | undefined): { status: NdisStatus; partyHandle?: NdisPartyHandle } {
     const v = this.clVc(c, h);
     if (!v) return { status: S.FAILURE };
-    if (v.creator !== 'cl' || v.call !== 'IDLE' || (v.state !== 'CREATED' && v.state !== 'DEACTIVATED')) return { status: S.INVALID_STATE }; // R23, R14
+    const refused = makeCallRefusal(v.creator === 'cl', v.state, v.call); // R23, R14
+    if (refused !== undefined) return { status: refused };
     const multipoint = partyCtx !== undefined;
     let p: PartyRec | undefined;
     if (multipoint) {
@@ -721,7 +748,7 @@ export class NdisHost {
       v.parties.set(p.h, p);
     }
     v.multipoint = multipoint;
-    v.call = 'MAKING';
+    this.moveCall(v, 'MAKING');
     v.closeStatus = undefined;
     const r = this.cmh.ProtocolCmMakeCall(v.cmCtx, params, p?.h);
     if (r.status === S.PENDING) {
@@ -731,16 +758,16 @@ export class NdisHost {
     }
     if (r.status === S.SUCCESS) {
       if ((v.state as VcState) !== 'ACTIVE') throw new NdisProtocolError('ProtocolCmMakeCall SUCCESS on a VC that is not active (R15)');
-      v.call = 'CONNECTED';
+      this.moveCall(v, 'CONNECTED');
       if (p) {
         p.cmCtx = r.callMgrPartyContext;
-        p.state = 'CONNECTED';
+        this.moveParty(p, 'CONNECTED');
       }
       this.touch();
       return { status: S.SUCCESS, ...(p ? { partyHandle: p.h } : {}) };
     }
     if (p) this.removeParty(p);
-    v.call = 'IDLE';
+    this.moveCall(v, 'IDLE');
     v.multipoint = false;
     this.touch();
     return { status: r.status };
@@ -753,13 +780,13 @@ export class NdisHost {
     const p = ph !== undefined ? v.parties.get(ph) : undefined;
     if (status === S.SUCCESS) {
       if (v.state !== 'ACTIVE') throw new NdisProtocolError('make-call completed SUCCESS before the VC was activated (R15)');
-      v.call = 'CONNECTED';
+      this.moveCall(v, 'CONNECTED');
       if (p) {
-        p.state = 'CONNECTED';
+        this.moveParty(p, 'CONNECTED');
         p.cmCtx = cmPartyCtx;
       }
     } else {
-      v.call = 'IDLE';
+      this.moveCall(v, 'IDLE');
       if (p) this.removeParty(p);
       for (const q of [...v.parties.values()]) this.removeParty(q);
       v.multipoint = false;
@@ -777,7 +804,7 @@ export class NdisHost {
   }
 
   private removeParty(p: PartyRec): void {
-    p.state = 'DROPPED';
+    this.moveParty(p, 'DROPPED');
     this.parties.delete(p.h);
     p.vc.parties.delete(p.h);
   }
@@ -789,17 +816,17 @@ export class NdisHost {
     const v = this.vcs.get(h);
     if (!s || s.state === 'DEREGISTERING' || !v || v.creator !== 'cm' || v.af !== s.af) return S.FAILURE;
     if (v.state !== 'ACTIVE' || v.call !== 'IDLE') return S.INVALID_STATE; // R30: activate before dispatch
-    v.call = 'OFFERED';
+    this.moveCall(v, 'OFFERED');
     v.multipoint = false;
     v.closeStatus = undefined;
     const client = s.af.client;
     const fn = client.handlers.ProtocolClIncomingCall;
     const st = fn ? fn(s.clCtx, v.clCtx, params, v.h) : S.PENDING;
-    if (st === S.SUCCESS) v.call = 'ACCEPTED';
+    if (st === S.SUCCESS) this.moveCall(v, 'ACCEPTED');
     else if (st === S.PENDING) v.incomingPending = true;
     else {
-      v.call = 'REJECTED';
-      v.state = 'CLOSING';
+      this.moveCall(v, 'REJECTED');
+      this.moveVc(v, 'CLOSING');
     }
     this.indicate(client, { kind: 'ProtocolClIncomingCall', sapContext: s.clCtx, vcContext: v.clCtx, vcHandle: v.h, params: cloneCallParameters(params), result: st });
     this.touch();
@@ -816,10 +843,10 @@ export class NdisHost {
     }
     v.incomingPending = false;
     if (v.call === 'OFFERED') {
-      if (status === S.SUCCESS) v.call = 'ACCEPTED';
+      if (status === S.SUCCESS) this.moveCall(v, 'ACCEPTED');
       else {
-        v.call = 'REJECTED';
-        v.state = 'CLOSING';
+        this.moveCall(v, 'REJECTED');
+        this.moveVc(v, 'CLOSING');
       }
     }
     const cmCtx = v.cmCtx;
@@ -831,7 +858,7 @@ export class NdisHost {
   private cmDispatchCallConnected(h: NdisVcHandle): void {
     const v = this.vcs.get(h);
     if (!v || v.call !== 'ACCEPTED') throw new NdisProtocolError('call-connected for a call that was not accepted');
-    v.call = 'CONNECTED';
+    this.moveCall(v, 'CONNECTED');
     this.indicate(v.af!.client, { kind: 'ProtocolClCallConnected', vcContext: v.clCtx, vcHandle: v.h });
     this.touch();
   }
@@ -839,12 +866,14 @@ export class NdisHost {
   // ------------------------------------------------------------------ parties
 
   private liveParties(v: VcRec, except?: PartyRec): PartyRec[] {
-    return [...v.parties.values()].filter((p) => p !== except && (p.state === 'ADDING' || p.state === 'CONNECTED' || p.state === 'DROP_INDICATED'));
+    return [...v.parties.values()].filter((p) => p !== except && isLiveParty(p.state));
   }
 
   /** @internal */ clAddParty(c: ClientRec, h: NdisVcHandle, partyCtx: Context, params: CoCallParameters): { status: NdisStatus; partyHandle?: NdisPartyHandle } {
     const v = this.clVc(c, h);
-    if (!v || !v.multipoint || v.call !== 'CONNECTED' || v.creator !== 'cl') return { status: S.FAILURE }; // R36
+    if (!v) return { status: S.FAILURE };
+    const refused = addPartyRefusal(v.creator === 'cl', v.multipoint, v.call); // R36
+    if (refused !== undefined) return { status: refused };
     const p: PartyRec = { h: this.handle(), vc: v, clCtx: partyCtx, cmCtx: undefined, state: 'ADDING', params };
     this.parties.set(p.h, p);
     v.parties.set(p.h, p);
@@ -856,7 +885,7 @@ export class NdisHost {
     }
     if (r.status === S.SUCCESS) {
       p.cmCtx = r.callMgrPartyContext;
-      p.state = 'CONNECTED';
+      this.moveParty(p, 'CONNECTED');
       this.touch();
       return { status: S.SUCCESS, partyHandle: p.h };
     }
@@ -872,7 +901,7 @@ export class NdisHost {
     const v = p.vc;
     if (status === S.SUCCESS) {
       if (cmCtx === undefined) throw new NdisProtocolError('a successful add-party completion needs a call-manager party context (R38)');
-      p.state = v.call === 'CLOSE_INDICATED' ? 'DROP_INDICATED' : 'CONNECTED';
+      this.moveParty(p, v.call === 'CLOSE_INDICATED' ? 'DROP_INDICATED' : 'CONNECTED');
       p.cmCtx = cmCtx;
     } else this.removeParty(p);
     this.indicate(v.af!.client, { kind: 'ProtocolClAddPartyComplete', status, partyContext: p.clCtx, partyHandle: p.h, vcHandle: v.h, params: cloneCallParameters(params) });
@@ -882,15 +911,16 @@ export class NdisHost {
   /** @internal */ clDropParty(c: ClientRec, ph: NdisPartyHandle, closeData: Buffer | undefined): NdisStatus {
     const p = this.clParty(c, ph);
     if (!p) return S.FAILURE;
-    if (p.state !== 'CONNECTED' && p.state !== 'DROP_INDICATED') return S.INVALID_STATE;
     const v = p.vc;
-    if (this.liveParties(v, p).length === 0) return S.FAILURE; // R51: the last party is closed with NdisClCloseCall
+    // R51: the last party is closed with NdisClCloseCall; R54: not while it is being added
+    const refused = dropPartyRefusal(p.state, [...v.parties.values()].filter((q) => q !== p).map((q) => q.state));
+    if (refused !== undefined) return refused;
     p.before = p.state;
-    p.state = 'DROPPING';
+    this.moveParty(p, 'DROPPING');
     const st = this.cmh.ProtocolCmDropParty(p.cmCtx, closeData, closeData?.length ?? 0);
     if (st === S.PENDING) return S.PENDING;
     if (st === S.SUCCESS) this.removeParty(p);
-    else p.state = p.before; // A15
+    else this.moveParty(p, p.before ?? 'CONNECTED'); // A15
     this.touch();
     return st;
   }
@@ -900,7 +930,7 @@ export class NdisHost {
     const p = this.parties.get(ph);
     if (!p || p.state !== 'DROPPING') throw new NdisProtocolError('drop-party completion without a pending drop');
     if (status === S.SUCCESS) this.removeParty(p);
-    else p.state = p.before ?? 'CONNECTED';
+    else this.moveParty(p, p.before ?? 'CONNECTED');
     this.indicate(p.vc.af!.client, { kind: 'ProtocolClDropPartyComplete', status, partyContext: p.clCtx, partyHandle: p.h, vcHandle: p.vc.h });
     this.touch();
   }
@@ -909,7 +939,7 @@ export class NdisHost {
     const p = this.parties.get(ph);
     if (!p || p.state !== 'CONNECTED') throw new NdisProtocolError('incoming drop-party for a party that is not connected');
     if (this.liveParties(p.vc, p).length === 0) throw new NdisProtocolError('incoming drop-party for the last party: dispatch an incoming close instead (R56)');
-    p.state = 'DROP_INDICATED';
+    this.moveParty(p, 'DROP_INDICATED');
     this.indicate(p.vc.af!.client, {
       kind: 'ProtocolClIncomingDropParty',
       dropStatus,
@@ -927,22 +957,18 @@ export class NdisHost {
   /** @internal */ clCloseCall(c: ClientRec, h: NdisVcHandle, ph: NdisPartyHandle | undefined, closeData: Buffer | undefined): NdisStatus {
     const v = this.clVc(c, h);
     if (!v) return S.FAILURE;
-    if (v.call !== 'CONNECTED' && v.call !== 'CLOSE_INDICATED') return S.INVALID_STATE;
-    let p: PartyRec | undefined;
-    if (v.multipoint) {
-      if (ph === undefined) return S.FAILURE;
-      p = v.parties.get(ph);
-      if (!p || (p.state !== 'CONNECTED' && p.state !== 'DROP_INDICATED')) return S.FAILURE;
-    } else if (ph !== undefined) return S.FAILURE;
-    if ([...v.parties.values()].some((q) => q.state === 'ADDING' || q.state === 'DROPPING')) return S.INVALID_STATE; // R55
+    const p = ph !== undefined ? v.parties.get(ph) : undefined;
+    const named = ph === undefined ? 'none' : p ? p.state : 'unknown';
+    const refused = closeCallRefusal(v.call, v.multipoint, named, [...v.parties.values()].map((q) => q.state)); // R55
+    if (refused !== undefined) return refused;
     const saved = { call: v.call, state: v.state, party: p?.state };
     v.callBefore = v.call;
     v.before = v.state;
-    v.call = 'CLOSE_REQUESTED';
-    if (v.state === 'ACTIVE') v.state = 'CLOSING';
+    this.moveCall(v, 'CLOSE_REQUESTED');
+    if (v.state === 'ACTIVE') this.moveVc(v, 'CLOSING');
     if (p) {
       p.before = p.state;
-      p.state = 'CLOSING';
+      this.moveParty(p, 'CLOSING');
     }
     v.closeParty = p;
     const st = this.cmh.ProtocolCmCloseCall(v.cmCtx, p?.cmCtx, closeData, closeData?.length ?? 0);
@@ -953,9 +979,9 @@ export class NdisHost {
     if (st === S.SUCCESS) this.closeDone(v);
     else {
       // R64 / R45: refused, nothing changes
-      v.call = saved.call;
-      if (v.state === 'CLOSING') v.state = saved.state;
-      if (p && saved.party) p.state = saved.party;
+      this.moveCall(v, saved.call);
+      if (v.state === 'CLOSING') this.moveVc(v, saved.state);
+      if (p && saved.party) this.moveParty(p, saved.party);
       v.closeParty = undefined;
     }
     this.touch();
@@ -964,7 +990,7 @@ export class NdisHost {
 
   private closeDone(v: VcRec): void {
     if (v.state !== 'DEACTIVATED' && v.state !== 'CREATED') throw new NdisProtocolError('close-call completed SUCCESS before the VC was deactivated (R62)');
-    v.call = 'IDLE';
+    this.moveCall(v, 'IDLE');
     for (const q of [...v.parties.values()]) this.removeParty(q);
     v.closeParty = undefined;
   }
@@ -978,9 +1004,9 @@ export class NdisHost {
     if (status === S.SUCCESS) this.closeDone(v);
     else {
       // A9: back to CONNECTED, the client may retry
-      v.call = v.callBefore === 'CLOSE_INDICATED' ? 'CLOSE_INDICATED' : 'CONNECTED';
-      if (v.state === 'CLOSING' && v.callBefore === 'CONNECTED') v.state = 'ACTIVE';
-      if (p) p.state = p.before ?? 'CONNECTED';
+      this.moveCall(v, v.callBefore === 'CLOSE_INDICATED' ? 'CLOSE_INDICATED' : 'CONNECTED');
+      if (v.state === 'CLOSING' && v.callBefore === 'CONNECTED') this.moveVc(v, 'ACTIVE');
+      if (p) this.moveParty(p, p.before ?? 'CONNECTED');
       v.closeParty = undefined;
     }
     this.indicate(v.af!.client, {
@@ -998,11 +1024,11 @@ export class NdisHost {
     const v = this.vcs.get(h);
     if (!v || !v.af) throw new NdisProtocolError('incoming close on an unknown VC');
     if (v.call !== 'CONNECTED' && v.call !== 'ACCEPTED' && v.call !== 'OFFERED') throw new NdisProtocolError(`incoming close on a call in ${v.call}`);
-    v.call = 'CLOSE_INDICATED';
+    this.moveCall(v, 'CLOSE_INDICATED');
     v.incomingPending = false;
-    if (v.state === 'ACTIVE') v.state = 'CLOSING'; // R78: no data from here on
+    if (v.state === 'ACTIVE') this.moveVc(v, 'CLOSING'); // R78: no data from here on
     v.closeStatus = closeStatus;
-    for (const p of v.parties.values()) if (p.state === 'CONNECTED') p.state = 'DROP_INDICATED';
+    for (const p of v.parties.values()) if (p.state === 'CONNECTED') this.moveParty(p, 'DROP_INDICATED');
     this.indicate(v.af.client, { kind: 'ProtocolClIncomingCloseCall', closeStatus, vcContext: v.clCtx, vcHandle: v.h, closeData, size: closeData?.length ?? 0 });
     this.touch();
   }
@@ -1049,12 +1075,9 @@ export class NdisHost {
         complete(nbl, S.INVALID_PARAMETER, v); // R88
         continue;
       }
-      if (v.state === 'CLOSING' || v.state === 'DEACTIVATING' || v.call === 'CLOSE_INDICATED' || v.call === 'CLOSE_REQUESTED') {
-        complete(nbl, S.CLOSING, v); // R65, R78
-        continue;
-      }
-      if (v.state !== 'ACTIVE' || v.call !== 'CONNECTED') {
-        complete(nbl, S.VC_NOT_ACTIVATED, v); // R28, R33
+      const refused = sendRefusal(v.state, v.call); // R28, R33, R65, R78
+      if (refused !== undefined) {
+        complete(nbl, refused, v);
         continue;
       }
       v.sends++;
