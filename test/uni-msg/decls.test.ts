@@ -11,7 +11,6 @@ test('decls: every IeId has exactly one declaration, holding its content codec',
     const d = ieDecl(id)!;
     t.is(typeof d.codec.encode, 'function');
     t.is(typeof d.codec.decode, 'function');
-    t.is(typeof d.codec.bound, 'function');
     t.true(d.minLen <= d.maxLen);
     t.true(d.codings.includes(0), 'every IE is decoded in ITU-T coding');
   }

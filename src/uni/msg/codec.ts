@@ -12,7 +12,7 @@
  */
 import { DecodeError, err, ok, type Result } from '../../common/result.js';
 import { IE_DECLS, MSG_DECLS } from './decls.js';
-import { IE_PROBLEM, copyOut, put } from './ie.js';
+import { IE_PROBLEM, copyOut, room, writeUnknown } from './ie.js';
 import { type ErroredIe, type IeCompat, type InfoElement, type UniMessage, type UnknownIe, IeId } from './types.js';
 
 export const PROTOCOL_DISCRIMINATOR = 0x09;
@@ -34,28 +34,14 @@ export interface MessageCheck {
 
 // ---- encode -----------------------------------------------------------------
 
-let scratch = Buffer.allocUnsafe(4096);
-
-function ensure(n: number): void {
-  if (n <= scratch.length) return;
-  const next = Buffer.allocUnsafe(Math.max(n, scratch.length * 2));
-  scratch.copy(next);
-  scratch = next;
-}
-
-function compatOctet(coding: number | undefined, flag: boolean | undefined, action: number | undefined): number {
-  return 0x80 | (((coding ?? 0) & 0x03) << 5) | (flag ? 0x10 : 0) | ((action ?? 0) & 0x07);
-}
-
 /**
  * Encode a message. IEs go out in the order given; known IEs through their
- * content codec, unknown ones with their stored content and compatibility
- * octet. `errored` is ignored. Numeric fields are masked to their widths; a
- * content longer than 65535 octets is cut at 65535.
+ * declaration's encoder, unknown ones with their stored content and
+ * compatibility octet. `errored` is ignored. Numeric fields are masked to
+ * their widths; a content longer than 65535 octets is cut at 65535.
  */
 export function encodeMessage(msg: UniMessage): Buffer {
-  ensure(HEADER_LENGTH);
-  let b = scratch;
+  let b = room(0, HEADER_LENGTH);
   b[0] = PROTOCOL_DISCRIMINATOR;
   b[1] = 3;
   const cr = (msg.callRef & 0x7fffff) | (msg.callRefFlag ? 0x800000 : 0);
@@ -69,28 +55,16 @@ export function encodeMessage(msg: UniMessage): Buffer {
   for (let k = 0; k < ies.length; k++) {
     const ie = ies[k];
     const id = ie.id & 0xff;
-    let octet: number;
-    let end: number;
-    if ('unknown' in ie) {
-      octet = compatOctet(ie.coding, ie.flag, ie.action);
-      ensure(p + 4 + ie.content.length);
-      b = scratch;
-      end = put(ie.content, b, p + 4);
-    } else {
-      const d = IE_DECLS[id];
-      if (d === undefined) continue; // not a known IE after all: nothing sensible to write
-      octet = compatOctet(ie.coding, ie.id === IeId.ENDPOINT_REFERENCE ? ie.ieFlag : (ie as { flag?: boolean }).flag, ie.action);
-      ensure(p + 4 + d.codec.bound(ie));
-      b = scratch;
-      end = d.codec.encode(ie, b, p + 4);
-    }
+    // the declaration's encoder tells known records from UnknownIe itself (see ie.ts)
+    const d = IE_DECLS[id];
+    let end = d === undefined ? writeUnknown(ie as UnknownIe, p) : d.codec.encode(ie, p);
+    b = room(p, 0);
     let len = end - p - 4;
     if (len > 0xffff) {
       len = 0xffff;
       end = p + 4 + len;
     }
     b[p] = id;
-    b[p + 1] = octet;
     b[p + 2] = len >>> 8;
     b[p + 3] = len & 0xff;
     p = end;

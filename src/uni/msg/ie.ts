@@ -13,11 +13,27 @@
 import {
   type AalParametersIe,
   type BearerCapabilityIe,
+  type CalledPartyNumberIe,
+  type CalledSubaddressIe,
   type CallingPartyNumberIe,
+  type CallingSubaddressIe,
+  type CallStateIe,
   type CauseIe,
+  type ConnectionIdentifierIe,
+  type EndpointReferenceIe,
+  type EndpointStateIe,
+  type HighLayerInfoIe,
   type KnownIe,
+  type LowLayerInfoIe,
+  type NotificationIe,
+  type QosParameterIe,
+  type RepeatIndicatorIe,
+  type RestartIndicatorIe,
+  type SendingCompleteIe,
   type TrafficDescriptorIe,
   type TrafficField,
+  type UnknownIe,
+  type UserUserIe,
   IeId,
 } from './types.js';
 
@@ -40,9 +56,41 @@ export type IeProblem = (typeof IE_PROBLEM)[keyof typeof IE_PROBLEM];
 
 const BAD = IE_PROBLEM.badContent;
 
-type Enc = (ie: any, b: Buffer, p: number) => number;
-type Bound = (ie: any) => number;
+/**
+ * Writes a whole IE whose header starts at p (compatibility octet, contents;
+ * the message codec fills in identifier and length) and returns the position
+ * after it. Each encoder reads its own IE's compatibility fields and checks
+ * for an UnknownIe itself: those reads then see one or two record shapes per
+ * encoder instead of every shape at the message loop, which keeps V8's
+ * property caches monomorphic where the work is.
+ */
+type Enc = (ie: any, p: number) => number;
 type Dec = (b: Buffer, s: number, e: number) => KnownIe | IeProblem;
+
+let scratch = Buffer.allocUnsafe(4096);
+
+/** The encoder's work buffer, grown so an IE header at p plus n content octets fit. */
+export function room(p: number, n: number): Buffer {
+  const need = p + 4 + n;
+  if (need > scratch.length) {
+    const next = Buffer.allocUnsafe(Math.max(need, scratch.length * 2));
+    scratch.copy(next);
+    scratch = next;
+  }
+  return scratch;
+}
+
+/** The compatibility octet: ext bit, coding standard, instruction flag, action indicator. */
+export function compat(coding: number | undefined, flag: boolean | undefined, action: number | undefined): number {
+  return 0x80 | (((coding ?? 0) & 0x03) << 5) | (flag ? 0x10 : 0) | ((action ?? 0) & 0x07);
+}
+
+/** An unrecognised IE, written back with its stored content and compatibility fields. */
+export function writeUnknown(ie: UnknownIe, p: number): number {
+  const b = room(p, ie.content.length);
+  b[p + 1] = compat(ie.coding, ie.flag, ie.action);
+  return put(ie.content, b, p + 4);
+}
 
 /** Below this many octets a plain loop beats Buffer#copy's call overhead. */
 const SMALL = 48;
@@ -85,7 +133,11 @@ const u24 = (b: Buffer, p: number): number => (b[p] << 16) | (b[p + 1] << 8) | b
 
 // ---- cause (0x08): location, cause value, diagnostic ------------------------
 
-function encCause(ie: CauseIe, b: Buffer, p: number): number {
+function encCause(ie: CauseIe | UnknownIe, p: number): number {
+  if ('unknown' in ie) return writeUnknown(ie, p);
+  const b = room(p, 2 + ie.diagnostic.length);
+  b[p + 1] = compat(ie.coding, ie.flag, ie.action);
+  p += 4;
   b[p] = 0x80 | (ie.location & 0x0f);
   b[p + 1] = 0x80 | (ie.cause & 0x7f);
   return put(ie.diagnostic, b, p + 2);
@@ -100,7 +152,11 @@ function decCause(b: Buffer, s: number, e: number): KnownIe | IeProblem {
 
 // ---- one-octet state / indicator IEs ----------------------------------------
 
-function encCallState(ie: { state: number }, b: Buffer, p: number): number {
+function encCallState(ie: CallStateIe | EndpointStateIe | UnknownIe, p: number): number {
+  if ('unknown' in ie) return writeUnknown(ie, p);
+  const b = room(p, 1);
+  b[p + 1] = compat(ie.coding, ie.flag, ie.action);
+  p += 4;
   b[p] = ie.state & 0x3f;
   return p + 1;
 }
@@ -111,7 +167,11 @@ function decEndpointState(b: Buffer, s: number): KnownIe {
   return { id: IeId.ENDPOINT_STATE, state: b[s] & 0x3f };
 }
 
-function encRestart(ie: { restartClass: number }, b: Buffer, p: number): number {
+function encRestart(ie: RestartIndicatorIe | UnknownIe, p: number): number {
+  if ('unknown' in ie) return writeUnknown(ie, p);
+  const b = room(p, 1);
+  b[p + 1] = compat(ie.coding, ie.flag, ie.action);
+  p += 4;
   b[p] = 0x80 | (ie.restartClass & 0x07);
   return p + 1;
 }
@@ -119,7 +179,11 @@ function decRestart(b: Buffer, s: number): KnownIe {
   return { id: IeId.RESTART_INDICATOR, restartClass: b[s] & 0x07 };
 }
 
-function encRepeat(ie: { indicator: number }, b: Buffer, p: number): number {
+function encRepeat(ie: RepeatIndicatorIe | UnknownIe, p: number): number {
+  if ('unknown' in ie) return writeUnknown(ie, p);
+  const b = room(p, 1);
+  b[p + 1] = compat(ie.coding, ie.flag, ie.action);
+  p += 4;
   b[p] = 0x80 | (ie.indicator & 0x0f);
   return p + 1;
 }
@@ -127,7 +191,11 @@ function decRepeat(b: Buffer, s: number): KnownIe {
   return { id: IeId.BROADBAND_REPEAT_INDICATOR, indicator: b[s] & 0x0f };
 }
 
-function encSendingComplete(_ie: unknown, b: Buffer, p: number): number {
+function encSendingComplete(ie: SendingCompleteIe | UnknownIe, p: number): number {
+  if ('unknown' in ie) return writeUnknown(ie, p);
+  const b = room(p, 1);
+  b[p + 1] = compat(ie.coding, ie.flag, ie.action);
+  p += 4;
   b[p] = 0xa1;
   return p + 1;
 }
@@ -137,7 +205,11 @@ function decSendingComplete(b: Buffer, s: number): KnownIe | IeProblem {
 
 // ---- endpoint reference (0x54): type, flag + 15-bit value -------------------
 
-function encEpref(ie: { type: number; flag: boolean; value: number }, b: Buffer, p: number): number {
+function encEpref(ie: EndpointReferenceIe | UnknownIe, p: number): number {
+  if ('unknown' in ie) return writeUnknown(ie, p);
+  const b = room(p, 3);
+  b[p + 1] = compat(ie.coding, ie.ieFlag, ie.action);
+  p += 4;
   b[p] = ie.type & 0xff;
   return putU16((ie.flag ? 0x8000 : 0) | (ie.value & 0x7fff), b, p + 1);
 }
@@ -148,10 +220,11 @@ function decEpref(b: Buffer, s: number): KnownIe {
 
 // ---- AAL parameters (0x58) --------------------------------------------------
 
-function boundAal(ie: AalParametersIe): number {
-  return ie.aalType === 5 ? 10 : 1 + (ie.raw ? ie.raw.length : 0);
-}
-function encAal(ie: AalParametersIe, b: Buffer, p: number): number {
+function encAal(ie: AalParametersIe | UnknownIe, p: number): number {
+  if ('unknown' in ie) return writeUnknown(ie, p);
+  const b = room(p, ie.aalType === 5 ? 10 : 1 + (ie.raw ? ie.raw.length : 0));
+  b[p + 1] = compat(ie.coding, ie.flag, ie.action);
+  p += 4;
   b[p++] = ie.aalType & 0xff;
   if (ie.aalType !== 5) return ie.raw ? put(ie.raw, b, p) : p;
   if (ie.fwdMaxSdu !== undefined) {
@@ -207,10 +280,11 @@ export const TRAFFIC_RATE_IDS: readonly number[] = [
 const IS_RATE = new Uint8Array(256);
 for (const id of TRAFFIC_RATE_IDS) IS_RATE[id] = 1;
 
-function boundTraffic(ie: TrafficDescriptorIe): number {
-  return ie.fields.length * 4 + 3;
-}
-function encTraffic(ie: TrafficDescriptorIe, b: Buffer, p: number): number {
+function encTraffic(ie: TrafficDescriptorIe | UnknownIe, p: number): number {
+  if ('unknown' in ie) return writeUnknown(ie, p);
+  const b = room(p, ie.fields.length * 4 + 3);
+  b[p + 1] = compat(ie.coding, ie.flag, ie.action);
+  p += 4;
   const f = ie.fields;
   for (let k = 0; k < f.length; k++) {
     b[p] = f[k].id & 0xff;
@@ -248,11 +322,11 @@ function decTraffic(b: Buffer, s: number, e: number): KnownIe | IeProblem {
 
 // ---- connection identifier (0x5A) -------------------------------------------
 
-function encConnId(
-  ie: { vpAssociated: number; exclusive: number; vpci: number; vci: number },
-  b: Buffer,
-  p: number,
-): number {
+function encConnId(ie: ConnectionIdentifierIe | UnknownIe, p: number): number {
+  if ('unknown' in ie) return writeUnknown(ie, p);
+  const b = room(p, 5);
+  b[p + 1] = compat(ie.coding, ie.flag, ie.action);
+  p += 4;
   b[p] = 0x80 | ((ie.vpAssociated & 0x03) << 3) | (ie.exclusive & 0x07);
   putU16(ie.vpci, b, p + 1);
   return putU16(ie.vci, b, p + 3);
@@ -270,7 +344,11 @@ function decConnId(b: Buffer, s: number): KnownIe {
 
 // ---- QoS parameter (0x5C) ---------------------------------------------------
 
-function encQos(ie: { forwardClass: number; backwardClass: number }, b: Buffer, p: number): number {
+function encQos(ie: QosParameterIe | UnknownIe, p: number): number {
+  if ('unknown' in ie) return writeUnknown(ie, p);
+  const b = room(p, 2);
+  b[p + 1] = compat(ie.coding, ie.flag, ie.action);
+  p += 4;
   b[p] = ie.forwardClass & 0xff;
   b[p + 1] = ie.backwardClass & 0xff;
   return p + 2;
@@ -281,7 +359,11 @@ function decQos(b: Buffer, s: number): KnownIe {
 
 // ---- broadband bearer capability (0x5E) -------------------------------------
 
-function encBearer(ie: BearerCapabilityIe, b: Buffer, p: number): number {
+function encBearer(ie: BearerCapabilityIe | UnknownIe, p: number): number {
+  if ('unknown' in ie) return writeUnknown(ie, p);
+  const b = room(p, 3);
+  b[p + 1] = compat(ie.coding, ie.flag, ie.action);
+  p += 4;
   if (ie.transferCapability === undefined) {
     b[p++] = 0x80 | (ie.bearerClass & 0x1f);
   } else {
@@ -312,7 +394,11 @@ function decBearer(b: Buffer, s: number, e: number): KnownIe | IeProblem {
 
 // ---- party numbers and subaddresses ------------------------------------------
 
-function encCalled(ie: { typeOfNumber: number; plan: number; address: Buffer }, b: Buffer, p: number): number {
+function encCalled(ie: CalledPartyNumberIe | UnknownIe, p: number): number {
+  if ('unknown' in ie) return writeUnknown(ie, p);
+  const b = room(p, 1 + ie.address.length);
+  b[p + 1] = compat(ie.coding, ie.flag, ie.action);
+  p += 4;
   b[p] = 0x80 | ((ie.typeOfNumber & 0x07) << 4) | (ie.plan & 0x0f);
   return put(ie.address, b, p + 1);
 }
@@ -327,7 +413,11 @@ function decCalled(b: Buffer, s: number, e: number): KnownIe | IeProblem {
   };
 }
 
-function encCalling(ie: CallingPartyNumberIe, b: Buffer, p: number): number {
+function encCalling(ie: CallingPartyNumberIe | UnknownIe, p: number): number {
+  if ('unknown' in ie) return writeUnknown(ie, p);
+  const b = room(p, 2 + ie.address.length);
+  b[p + 1] = compat(ie.coding, ie.flag, ie.action);
+  p += 4;
   const o5 = ((ie.typeOfNumber & 0x07) << 4) | (ie.plan & 0x0f);
   if (ie.presentation === undefined && ie.screening === undefined) {
     b[p++] = 0x80 | o5;
@@ -356,7 +446,11 @@ function decCalling(b: Buffer, s: number, e: number): KnownIe | IeProblem {
   return ie;
 }
 
-function encSubaddress(ie: { subaddressType: number; address: Buffer }, b: Buffer, p: number): number {
+function encSubaddress(ie: CalledSubaddressIe | CallingSubaddressIe | UnknownIe, p: number): number {
+  if ('unknown' in ie) return writeUnknown(ie, p);
+  const b = room(p, 1 + ie.address.length);
+  b[p + 1] = compat(ie.coding, ie.flag, ie.action);
+  p += 4;
   b[p] = 0x80 | ((ie.subaddressType & 0x07) << 4);
   return put(ie.address, b, p + 1);
 }
@@ -373,7 +467,11 @@ function decCallingSub(b: Buffer, s: number, e: number): KnownIe | IeProblem {
 
 // ---- user-user (0x7E): protocol discriminator + data ------------------------
 
-function encUserUser(ie: { protocol: number; data: Buffer }, b: Buffer, p: number): number {
+function encUserUser(ie: UserUserIe | UnknownIe, p: number): number {
+  if ('unknown' in ie) return writeUnknown(ie, p);
+  const b = room(p, 1 + ie.data.length);
+  b[p + 1] = compat(ie.coding, ie.flag, ie.action);
+  p += 4;
   b[p] = ie.protocol & 0xff;
   return put(ie.data, b, p + 1);
 }
@@ -383,7 +481,11 @@ function decUserUser(b: Buffer, s: number, e: number): KnownIe {
 
 // ---- contents kept raw (B-LLI, B-HLI, notification) --------------------------
 
-function encRaw(ie: { content: Buffer }, b: Buffer, p: number): number {
+function encRaw(ie: LowLayerInfoIe | HighLayerInfoIe | NotificationIe | UnknownIe, p: number): number {
+  if ('unknown' in ie) return writeUnknown(ie, p);
+  const b = room(p, ie.content.length);
+  b[p + 1] = compat(ie.coding, ie.flag, ie.action);
+  p += 4;
   return put(ie.content, b, p);
 }
 function decBlli(b: Buffer, s: number, e: number): KnownIe {
@@ -398,40 +500,35 @@ function decNotify(b: Buffer, s: number, e: number): KnownIe {
 
 // ---- codecs, one per IE kind (referenced by the IE declarations in decls.ts) ----
 
-/** Encoder, size bound and decoder of one IE kind's contents. */
+/** Encoder and decoder of one IE kind. */
 export interface IeCodec {
-  /** write the contents at b[p]; returns the position after them */
+  /** write the IE whose header starts at p (all but identifier and length) into the work buffer; returns its end */
   readonly encode: Enc;
-  /** an upper bound of the encoded content size */
-  readonly bound: Bound;
-  /** decode b[s, e) (length already within the declaration's bounds) */
+  /** decode contents b[s, e) (length already within the declaration's bounds) */
   readonly decode: Dec;
 }
 
-const codec = (encode: Enc, bound: Bound, decode: Dec): IeCodec => ({ encode, bound, decode });
-const c = (n: number): Bound => () => n;
-const bRaw: Bound = (ie: { content: Buffer }) => ie.content.length;
-const bAddr: Bound = (ie: { address: Buffer }) => ie.address.length + 2;
+const codec = (encode: Enc, decode: Dec): IeCodec => ({ encode, decode });
 
 export const CODEC = {
-  cause: codec(encCause, (ie: CauseIe) => 2 + ie.diagnostic.length, decCause),
-  callState: codec(encCallState, c(1), decCallState),
-  notification: codec(encRaw, bRaw, decNotify),
-  endpointReference: codec(encEpref, c(3), decEpref),
-  endpointState: codec(encCallState, c(1), decEndpointState),
-  aal: codec(encAal, boundAal, decAal),
-  traffic: codec(encTraffic, boundTraffic, decTraffic),
-  connectionId: codec(encConnId, c(5), decConnId),
-  qos: codec(encQos, c(2), decQos),
-  bhli: codec(encRaw, bRaw, decBhli),
-  bearer: codec(encBearer, c(3), decBearer),
-  blli: codec(encRaw, bRaw, decBlli),
-  sendingComplete: codec(encSendingComplete, c(1), decSendingComplete),
-  repeat: codec(encRepeat, c(1), decRepeat),
-  calling: codec(encCalling, bAddr, decCalling),
-  callingSub: codec(encSubaddress, bAddr, decCallingSub),
-  called: codec(encCalled, bAddr, decCalled),
-  calledSub: codec(encSubaddress, bAddr, decCalledSub),
-  restart: codec(encRestart, c(1), decRestart),
-  userUser: codec(encUserUser, (ie: { data: Buffer }) => 1 + ie.data.length, decUserUser),
+  cause: codec(encCause, decCause),
+  callState: codec(encCallState, decCallState),
+  notification: codec(encRaw, decNotify),
+  endpointReference: codec(encEpref, decEpref),
+  endpointState: codec(encCallState, decEndpointState),
+  aal: codec(encAal, decAal),
+  traffic: codec(encTraffic, decTraffic),
+  connectionId: codec(encConnId, decConnId),
+  qos: codec(encQos, decQos),
+  bhli: codec(encRaw, decBhli),
+  bearer: codec(encBearer, decBearer),
+  blli: codec(encRaw, decBlli),
+  sendingComplete: codec(encSendingComplete, decSendingComplete),
+  repeat: codec(encRepeat, decRepeat),
+  calling: codec(encCalling, decCalling),
+  callingSub: codec(encSubaddress, decCallingSub),
+  called: codec(encCalled, decCalled),
+  calledSub: codec(encSubaddress, decCalledSub),
+  restart: codec(encRestart, decRestart),
+  userUser: codec(encUserUser, decUserUser),
 } as const;
