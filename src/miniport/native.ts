@@ -35,7 +35,7 @@ let cached: NativeHelper | undefined;
 export function loadNative(): NativeHelper {
   if (cached) return cached;
   if (!existsSync(addonPath)) {
-    throw new MiniportError('UNAVAILABLE', `native helper not built (${addonPath} missing): run 'npm ci' or 'npx node-gyp rebuild -C native'`);
+    throw new MiniportError('UNAVAILABLE', `native helper not built (${addonPath} missing): run 'npm ci' or 'npm run install' (node-gyp rebuild -C native)`);
   }
   try {
     cached = createRequire(import.meta.url)(addonPath) as NativeHelper;
