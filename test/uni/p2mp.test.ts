@@ -4,7 +4,7 @@ import { MsgType, IeId, findIe } from '../../src/uni/msg/types.js';
 
 function star() {
   const clock = new Clock();
-  const routes = { '2002': MAC_B, '2012': MAC_B, '3003': MAC_C, '4004': MAC_D };
+  const routes = { '2002': MAC_B, '2012': MAC_B, '2099': MAC_B, '3003': MAC_C, '4004': MAC_D };
   const a = makeHost(clock, MAC_A, ['1001'], routes);
   const b = makeHost(clock, MAC_B, ['2002', '2012'], { '1001': MAC_A });
   const c = makeHost(clock, MAC_C, ['3003'], { '1001': MAC_A });
@@ -178,4 +178,41 @@ test('a refused SETUP on a further link rejects the parties waiting behind it; t
   a.host.release(r.value.call);
   clock.advance(10);
   t.true(idle(a, b, c));
+});
+
+test('ADD PARTY for an address the leaf host does not have: party-rejected with cause 1, the call goes on', (t) => {
+  const { clock, a, b, wires } = star();
+  const r = a.host.setup({ called: '2002', multipoint: true });
+  if (!r.ok) return t.fail();
+  clock.advance(10);
+  const p = a.host.addParty(r.value.call, { called: '2099' }); // routed to B, which does not own it
+  if (!p.ok) return t.fail();
+  clock.advance(10);
+  t.deepEqual(a.of('party-rejected').map((i) => [i.party, i.cause]), [[p.value, 1]]);
+  t.is(wires.b[1].sent.at(-1)!.type, MsgType.ADD_PARTY_REJECT);
+  t.is(a.of('released').length, 0);
+  t.is(b.host.counters().parties, 1);
+  t.is(a.host.counters().parties, 1);
+  t.is(a.host.counters().timers, 0);
+});
+
+test('a link lost under a multipoint call: its parties are dropped (27), the parties on other links stay', (t) => {
+  const { clock, a, c, wires } = star();
+  const r = a.host.setup({ called: '2002', multipoint: true });
+  if (!r.ok) return t.fail();
+  clock.advance(10);
+  const pc = a.host.addParty(r.value.call, { called: '3003' });
+  const pd = a.host.addParty(r.value.call, { called: '4004' });
+  clock.advance(10);
+  t.is(a.of('party-added').length, 2);
+  wires.c[0].lose('no response');
+  t.deepEqual(a.of('party-dropped').map((i) => [i.party, i.cause, i.remote]), [[pc.ok && pc.value, 27, false]]);
+  t.deepEqual(c.of('released').map((i) => i.cause), [27]);
+  t.is(a.of('released').length, 0);
+  t.deepEqual(a.host.paths(r.value.call).map((p) => p.peer).sort(), [MAC_B, MAC_D]);
+  t.true(a.host.dropParty(r.value.call, pd.ok ? pd.value : -1).ok);
+  clock.advance(10);
+  t.true(a.host.release(r.value.call).ok);
+  clock.advance(10);
+  t.is(a.of('release-confirm').length, 1);
 });
