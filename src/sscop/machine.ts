@@ -217,6 +217,13 @@ export interface SscopState {
   readonly timers: Readonly<Record<SscopTimer, boolean>>;
   /** UU of the BGN/END/RS being retransmitted under Timer_CC */
   readonly ccUu: Buffer;
+  /**
+   * Robust mode: Data Transfer Ready was entered on a BGAK while a crossing BGN from the
+   * peer (both ends establishing at once) may still be on its way, reordered behind the
+   * BGAK. Until the first polling timer expires, a BGN with a new N(SQ) is taken as that
+   * crossing BGN (acknowledged, no reset) rather than as the peer starting over.
+   */
+  readonly crossing: boolean;
 }
 
 export type SscopEvent =
@@ -310,6 +317,7 @@ export function initialSscopState(params: Partial<SscopParams> | SscopParams = {
     credit: true,
     timers: NO_TIMERS,
     ccUu: EMPTY,
+    crossing: false,
   };
 }
 
@@ -405,6 +413,7 @@ function initVars(c: Ctx, nmr: number): void {
   s.vrH = 0;
   s.vrMR = c.p.window;
   s.credit = true;
+  s.crossing = false;
   s.rtx = [];
   c.tx().clear();
   c.rx().clear();
@@ -860,6 +869,7 @@ function setPollTimer(c: Ctx): void {
 
 function dataTransferTimer(c: Ctx, timer: SscopTimer): void {
   const s = c.s;
+  s.crossing = false;
   switch (timer) {
     case 'POLL':
     case 'KEEP_ALIVE':
@@ -939,6 +949,7 @@ function pduOutgoingConnectionPending(c: Ctx, pdu: SscopPdu): void {
     case 'BGAK':
       c.stop('CC');
       initVars(c, pdu.nmr);
+      s.crossing = c.p.robust;
       c.signal({ kind: 'AA-ESTABLISH.confirm', uu: pdu.uu });
       enterDataTransfer(c);
       transmit(c);
@@ -1217,6 +1228,13 @@ function pduDataTransferReady(c: Ctx, pdu: SscopPdu): void {
       return unnumbered(c, pdu);
     case 'BGN':
       if (pdu.nsq === s.vrSQ) return answerAgain(c, { type: 'BGAK', nmr: s.vrMR, uu: EMPTY });
+      if (s.crossing) {
+        // the peer's own BGN of a collision, overtaken by its BGAK: both ends are already up
+        s.crossing = false;
+        s.vrSQ = pdu.nsq;
+        c.send({ type: 'BGAK', nmr: s.vrMR, uu: EMPTY });
+        return c.discard('crossing-bgn');
+      }
       return peerRestart(c, pdu, false);
     case 'RS':
       if (pdu.nsq === s.vrSQ) return answerAgain(c, { type: 'RSAK', nmr: s.vrMR });

@@ -111,3 +111,26 @@ test('several seeds at 10% loss with duplication and reordering', (t) => {
     r.b.dispose();
   }
 });
+
+test('both ends establishing at once over a lossy, duplicating, reordering wire come up exactly once', (t) => {
+  for (let seed = 1; seed <= 60; seed++) {
+    const clock = new VirtualClock();
+    const wire = new LossyWire(clock, { seed, loss: 0.1, duplicate: 0.1, delay: 1, jitter: 3 });
+    const ends: Record<'a' | 'b', SaalLink | undefined> = { a: undefined, b: undefined };
+    const a = createSaalLink({ name: 'a', scheduler: clock, send: wire.port(() => ends.b!) });
+    const b = createSaalLink({ name: 'b', scheduler: clock, send: wire.port(() => ends.a!) });
+    ends.a = a;
+    ends.b = b;
+    const seen: string[] = [];
+    a.signals$.subscribe((s) => seen.push(`a:${s.kind}`));
+    b.signals$.subscribe((s) => seen.push(`b:${s.kind}`));
+    a.establish();
+    b.establish();
+    clock.runUntil(20_000);
+    if (a.state === 'Idle' || b.state === 'Idle') continue; // MaxCC ran out under loss: a legitimate failure
+    t.true(a.established && b.established, `seed ${seed}`);
+    t.deepEqual(seen.sort(), ['a:establish-confirm', 'b:establish-confirm'], `seed ${seed}`);
+    a.dispose();
+    b.dispose();
+  }
+});

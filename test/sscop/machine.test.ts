@@ -94,6 +94,34 @@ test('collision: both ends send BGN at once, both end in Data Transfer Ready wit
   t.deepEqual(p.b.delivered(), ['after collision']);
 });
 
+test('collision on a reordering wire: the peer BGN overtaken by its BGAK is taken as the crossing BGN, no reset', (t) => {
+  const p = new Pump();
+  p.step('a', { kind: 'AA-ESTABLISH.request' });
+  p.step('b', { kind: 'AA-ESTABLISH.request' });
+  const bgnFromB = p.wire.find((x) => x.to === 'a')!;
+  p.wire = p.wire.filter((x) => x !== bgnFromB);
+  p.run(); // b gets a's BGN and answers BGAK; a gets the BGAK first
+  t.is(p.a.s.name, 'Data Transfer Ready');
+  t.true(p.a.s.crossing);
+  p.wire.push(bgnFromB); // now the late BGN
+  p.run();
+  t.deepEqual(p.a.signals.map((s) => s.kind), ['AA-ESTABLISH.confirm']);
+  t.deepEqual(p.b.signals.map((s) => s.kind), ['AA-ESTABLISH.confirm']);
+  t.like(p.a.effects.find((e) => e.kind === 'discard'), { reason: 'crossing-bgn' });
+  p.send('a', 'x');
+  p.send('b', 'y');
+  p.run();
+  t.deepEqual(p.b.delivered(), ['x']);
+  t.deepEqual(p.a.delivered(), ['y']);
+  // once polling has started, a BGN with a new N(SQ) is the peer starting over again
+  const q = new Pump().establish();
+  q.fire('a', 'POLL');
+  q.run();
+  q.a.clear();
+  q.inject('a', { type: 'BGN', nsq: 77, nmr: 128, uu: E });
+  t.deepEqual(q.a.signals.map((s) => s.kind), ['AA-RELEASE.indication', 'AA-ESTABLISH.indication']);
+});
+
 test('BGREJ: a refused connection; a retransmitted refused BGN (same N(SQ)) is refused again without asking the user', (t) => {
   const p = new Pump();
   p.b.autoRespond = false;
