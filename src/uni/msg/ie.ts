@@ -375,21 +375,22 @@ function encBearer(ie: BearerCapabilityIe | UnknownIe, p: number): number {
 }
 function decBearer(b: Buffer, s: number, e: number): KnownIe | IeProblem {
   const o5 = b[s];
-  const ie: BearerCapabilityIe = {
+  const bearerClass = o5 & 0x1f;
+  if ((o5 & 0x80) !== 0) {
+    if (e - s !== 2) return BAD;
+    const o6 = b[s + 1];
+    return { id: IeId.BROADBAND_BEARER_CAPABILITY, bearerClass, clipping: (o6 >> 5) & 0x03, userPlane: o6 & 0x03 };
+  }
+  // ext bit clear: octet 5a (ATM transfer capability) follows
+  if (e - s !== 3) return BAD;
+  const o6 = b[s + 2];
+  return {
     id: IeId.BROADBAND_BEARER_CAPABILITY,
-    bearerClass: o5 & 0x1f,
-    clipping: 0,
-    userPlane: 0,
+    bearerClass,
+    transferCapability: b[s + 1] & 0x7f,
+    clipping: (o6 >> 5) & 0x03,
+    userPlane: o6 & 0x03,
   };
-  let i = s + 1;
-  if ((o5 & 0x80) === 0) {
-    if (e - s !== 3) return BAD;
-    ie.transferCapability = b[i++] & 0x7f;
-  } else if (e - s !== 2) return BAD;
-  const o6 = b[i];
-  ie.clipping = (o6 >> 5) & 0x03;
-  ie.userPlane = o6 & 0x03;
-  return ie;
 }
 
 // ---- party numbers and subaddresses ------------------------------------------
@@ -429,21 +430,20 @@ function encCalling(ie: CallingPartyNumberIe | UnknownIe, p: number): number {
 }
 function decCalling(b: Buffer, s: number, e: number): KnownIe | IeProblem {
   const o5 = b[s];
-  const ie: CallingPartyNumberIe = {
+  const typeOfNumber = (o5 >> 4) & 0x07;
+  const plan = o5 & 0x0f;
+  if ((o5 & 0x80) !== 0) return { id: IeId.CALLING_PARTY_NUMBER, typeOfNumber, plan, address: copyOut(b, s + 1, e) };
+  // ext bit clear: octet 5a (presentation and screening) follows
+  if (s + 1 >= e) return BAD;
+  const o5a = b[s + 1];
+  return {
     id: IeId.CALLING_PARTY_NUMBER,
-    typeOfNumber: (o5 >> 4) & 0x07,
-    plan: o5 & 0x0f,
-    address: Buffer.alloc(0),
+    typeOfNumber,
+    plan,
+    presentation: (o5a >> 5) & 0x03,
+    screening: o5a & 0x03,
+    address: copyOut(b, s + 2, e),
   };
-  let i = s + 1;
-  if ((o5 & 0x80) === 0) {
-    if (i >= e) return BAD;
-    const o5a = b[i++];
-    ie.presentation = (o5a >> 5) & 0x03;
-    ie.screening = o5a & 0x03;
-  }
-  ie.address = copyOut(b, i, e);
-  return ie;
 }
 
 function encSubaddress(ie: CalledSubaddressIe | CallingSubaddressIe | UnknownIe, p: number): number {
