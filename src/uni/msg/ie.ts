@@ -1,9 +1,11 @@
 /**
- * Content codecs for the information elements the codec knows: one encoder,
- * one size bound and one decoder per IE kind (`CODEC`), each referenced by
- * that IE's single declaration in decls.ts. The IE header (identifier,
- * compatibility octet, length) is the message codec's business (codec.ts);
- * these functions see contents only.
+ * Codecs for the information elements the codec knows: one encoder and one
+ * decoder per IE kind (`CODEC`), each referenced by that IE's single
+ * declaration in decls.ts.
+ *
+ * Encoders write the compatibility octet and the contents of an IE whose
+ * header starts at p into the work buffer (room()); the message codec
+ * (codec.ts) writes identifier and length around them.
  *
  * Decoders get the whole message buffer and the content bounds [s, e); the
  * length has already been checked against the IE declaration (decls.ts), so a
