@@ -13,7 +13,8 @@ import { CaptureError, eventsFromCapture, renderLadderHtml, renderLadderSvg, ren
 import { formatLab, formatStatus } from '../src/lab/format.js';
 import { defaultRunRoot, labDown, labNameOf, labStatus, labUp, LabError, listLabs, openLab } from '../src/lab/lab.js';
 import { loadTopology } from '../src/lab/topology.js';
-import { checkScenarioFile } from '../src/lab/scenario.js';
+import { connectLabDriver } from '../src/lab/control-driver.js';
+import { checkScenarioFile, formatStepResult, runScenario } from '../src/lab/scenario.js';
 import { CommandError } from '../src/lab/sh.js';
 import { YamlFileError } from '../src/lab/yamlfile.js';
 
@@ -114,6 +115,51 @@ program
   .action(async (file: string, o: { lab?: string }) => {
     const s = await checkScenarioFile(file, o.lab, opts());
     console.log(`${file}: ${s.steps.length} step(s), hosts ${s.hosts.join(', ') || '-'}: ok`);
+  });
+
+program
+  .command('run')
+  .description('play a scenario against the condisd daemons of a running lab')
+  .argument('<scenario>', 'scenario YAML')
+  .option('-l, --lab <lab>', "lab name or topology file (default: the scenario's lab:, else the only lab that is up)")
+  .option('--start', 'start condisd in every host first (and stop them after)')
+  .option('--keep-going', 'run every step even after a failure')
+  .action(async (file: string, o: { lab?: string; start?: boolean; keepGoing?: boolean }) => {
+    needRoot();
+    let name = o.lab;
+    if (!name) {
+      const labs = listLabs(opts());
+      const own = (await checkScenarioFile(file)).lab;
+      if (own) name = own;
+      else if (labs.length === 1) name = labs[0]!;
+      else throw new LabError(labs.length ? `several labs are up (${labs.join(', ')}): say which with --lab` : 'no lab is up');
+    }
+    const lab = await openLab(labNameOf(name), opts());
+    const scenario = await checkScenarioFile(file, lab.name, opts());
+    const started: { host: string; stop(signal?: NodeJS.Signals, ms?: number): Promise<boolean> }[] = [];
+    if (o.start) {
+      const { startDaemon, waitForLinks } = await import('../src/demo/daemons.js');
+      const daemons = [];
+      for (const h of lab.hosts) {
+        const d = await startDaemon(lab, h.name);
+        daemons.push(d);
+        started.push(d);
+      }
+      for (const d of daemons) await waitForLinks(d, lab.hosts.filter((x) => x.name !== d.host).map((x) => x.mac));
+    }
+    const driver = await connectLabDriver(lab, scenario.hosts);
+    try {
+      console.log(`${scenario.name} (${scenario.steps.length} steps) on lab ${lab.name}`);
+      const r = await runScenario(scenario, { driver, hosts: lab.hosts, keepGoing: !!o.keepGoing, onStep: (s) => console.log(formatStepResult(s)) });
+      console.log(r.ok ? 'PASSED' : `FAILED at step ${r.failure!.index + 1}`);
+      if (!r.ok) process.exitCode = 1;
+    } finally {
+      await driver.close();
+      for (const d of started) {
+        await d.stop('SIGTERM', 5000);
+        await lab.stop(d.host, 'condisd');
+      }
+    }
   });
 
 program

@@ -498,6 +498,12 @@ export interface Lab {
    * `hosts/HOST/NAME.log`, recorded in `pids/HOST.NAME.pid`: `labDown` stops it.
    */
   spawn(host: string, cmd: string, args: string[], opts: { name: string; env?: NodeJS.ProcessEnv; cwd?: string }): LabProcess;
+  /**
+   * Stop a process `spawn` started (SIGTERM, SIGKILL after 3 s) and remove
+   * its pid file; resolves whether it was running. Stopped this way, it is
+   * not reported as a process that died.
+   */
+  stop(host: string, name: string): Promise<boolean>;
   down(): Promise<DownReport>;
 }
 
@@ -540,6 +546,15 @@ function makeLab(state: LabState, runRoot: string): Lab {
       const info: PidFile = { pid: child.pid, startTime: procStartTime(child.pid) ?? '', host: h.name, name: opts.name, argv: [cmd, ...args] };
       writeFileSync(pidFile, `${JSON.stringify(info)}\n`);
       return { pid: child.pid, pidFile, logFile };
+    },
+    async stop(name, procName) {
+      const h = host(name);
+      const pidFile = join(plan.runDir, 'pids', `${h.name}.${procName}.pid`);
+      const entry = readPidFiles(plan.runDir).find((p) => p.file === pidFile);
+      const alive = !!entry && pidFileAlive(entry.info);
+      if (alive) await terminate([entry.info.pid]);
+      rmSync(pidFile, { force: true });
+      return alive;
     },
     down: () => labDown(plan.name, { runRoot }),
   };

@@ -89,3 +89,30 @@ test('lab CLI: bad files and arguments are clear errors', (t) => {
   t.is(ok.code, 0, ok.err);
   t.regex(ok.out, /15 step\(s\), hosts leaf1, leaf2, leaf3, root: ok/);
 });
+
+rootTest('lab CLI: run plays a scenario against condisd started in the lab, and says which step failed', (t) => {
+  const { name, runRoot, file } = fresh(t);
+  writeFileSync(file, `hosts:\n  - {name: a, mac: "02:00:00:00:08:01", address: "8001"}\n  - {name: b, mac: "02:00:00:00:08:02", address: "8002"}\n`);
+  t.is(lab(['--run-root', runRoot, 'up', file]).code, 0);
+  const pass = lab(['--run-root', runRoot, 'run', 'scripts/labs/scenarios/close-data-too-long.yaml', '--lab', name, '--start']);
+  t.is(pass.code, 0, pass.out + pass.err);
+  t.regex(pass.out, /ok +4 {2}a: close c with close data 0x0011223344556677… \(128 octets\), expecting INVALID_DATA/);
+  t.regex(pass.out, /PASSED\n$/);
+  // the daemons it started are stopped and forgotten
+  const st = JSON.parse(lab(['--run-root', runRoot, 'status', name, '--json']).out) as { processes: unknown[]; problems: string[] };
+  t.deepEqual(st.processes, []);
+  t.deepEqual(st.problems, []);
+
+  const scenario = join(runRoot, 'fail.yaml');
+  writeFileSync(scenario, 'steps:\n  - {host: b, do: listen}\n  - {host: a, do: call, to: b, as: c}\n  - expect: {host: b, indication: incoming-close-call}\n    timeout: 300ms\n  - {host: a, do: close-call, call: c}\n');
+  const fail = lab(['--run-root', runRoot, 'run', scenario, '--lab', name, '--start']);
+  t.is(fail.code, 1);
+  t.regex(fail.out, /FAIL +3 {2}b: expect incoming-close-call\n +no such indication within 300ms; b saw instead: b: incoming-call/);
+  t.regex(fail.out, /skip +4/);
+  t.regex(fail.out, /FAILED at step 3\n$/);
+  // without daemons: a clear error
+  const none = lab(['--run-root', runRoot, 'run', scenario, '--lab', name]);
+  t.is(none.code, 1);
+  t.regex(none.err, /condisd is not running in b \(no control socket/);
+  t.is(lab(['--run-root', runRoot, 'down', name]).code, 0);
+});

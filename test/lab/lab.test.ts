@@ -61,7 +61,9 @@ async function udpAcross(lab: Awaited<ReturnType<typeof labUp>>, to: string, fro
     ]);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return runSync('cat', [recv.logFile]).stdout;
+  const got = runSync('cat', [recv.logFile]).stdout;
+  await lab.stop(to, 'udprecv');
+  return got;
 }
 
 rootTest('bridged lab: up builds namespaces, bridges and uplinks; status shows them; down leaves nothing', async (t) => {
@@ -98,6 +100,12 @@ rootTest('bridged lab: up builds namespaces, bridges and uplinks; status shows t
   const p = lab.spawn('leaf1', 'sleep', ['300'], { name: 'sleeper' });
   const st2 = await labStatus(name, { runRoot });
   t.true(st2.processes.some((x) => x.pid === p.pid && x.alive && x.host === 'leaf1' && x.name === 'sleeper'));
+  // one can be stopped on its own: no pid file, no 'not running' problem
+  const short = lab.spawn('root', 'sleep', ['300'], { name: 'short' });
+  t.true(await lab.stop('root', 'short'));
+  t.false(existsSync(short.pidFile));
+  t.false(await lab.stop('root', 'short'));
+  t.deepEqual((await labStatus(name, { runRoot })).problems, []);
 
   // the hooks for condisd configurations
   const cfg = hostConfigFor(lab, 'leaf1');
