@@ -102,6 +102,8 @@ interface HostCall {
   undropped: number;
   /** release() asked: release-confirm when the last leg is gone */
   releasing: boolean;
+  /** the call is over; this goes up once its last leg is gone */
+  final?: Extract<UniIndication, { kind: 'released' | 'release-confirm' }>;
   done: boolean;
 }
 
@@ -627,14 +629,18 @@ export class Host implements UniHost, LinkSink {
     for (const p of onLeg) this.removeParty(p);
     const closeData = ind.k === 'released' ? ind.closeData : undefined;
     const remote = ind.k === 'released' ? ind.remote : false;
-    if (call.legs.size === 0 || (call.multipoint && call.role === 'root' && call.parties.size === 0 && !this.anyLegPending(call))) {
-      // the whole host call is over
-      for (const l of [...call.legs.values()]) l.link.callEventPublic(l.lc, { k: 'release-req', cause: Cause.NORMAL_CALL_CLEARING });
-      if (call.legs.size > 0) return; // wait for the other legs
+    if (call.final || call.legs.size === 0 || (call.multipoint && call.role === 'root' && call.parties.size === 0 && !this.anyLegPending(call))) {
+      // the whole host call is over: what the layer above hears is decided by the event that ended it
+      if (!call.final) {
+        const ours = call.releasing || (ind.k === 'release-confirm' && onLeg.length > 0 && onLeg.every((p) => p.phase === 'dropping'));
+        call.final = ours
+          ? { kind: 'release-confirm', call: call.id, cause: ind.cause }
+          : { kind: 'released', call: call.id, cause: ind.cause, ...(closeData ? { closeData } : {}), remote };
+        for (const l of [...call.legs.values()]) l.link.callEventPublic(l.lc, { k: 'release-req', cause: Cause.NORMAL_CALL_CLEARING });
+      }
+      if (call.legs.size > 0) return; // the other legs finish their clearing first
       this.endCall(call);
-      const ours = call.releasing || (ind.k === 'release-confirm' && onLeg.length > 0 && onLeg.every((p) => p.phase === 'dropping'));
-      if (ours) this.emit({ kind: 'release-confirm', call: call.id, cause: ind.cause });
-      else this.emit({ kind: 'released', call: call.id, cause: ind.cause, ...(closeData ? { closeData } : {}), remote });
+      this.emit(call.final);
       return;
     }
     if (call.releasing) return;
