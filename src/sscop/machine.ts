@@ -1328,9 +1328,11 @@ function request(c: Ctx, ev: Exclude<SscopEvent, { kind: 'pdu' | 'bad-pdu' | 'ti
   const st = s.name;
   switch (ev.kind) {
     case 'AA-UNITDATA.request':
+      if (ev.data.length > c.p.maxK) return c.discard('sdu-too-long');
       c.send({ type: 'UD', data: ev.data });
       return;
     case 'MAA-UNITDATA.request':
+      if (ev.data.length > c.p.maxK) return c.discard('sdu-too-long');
       c.send({ type: 'MD', data: ev.data });
       return;
     case 'AA-ESTABLISH.request':
@@ -1376,6 +1378,8 @@ function request(c: Ctx, ev: Exclude<SscopEvent, { kind: 'pdu' | 'bad-pdu' | 'ti
       } else c.discard('request-ignored-in-state');
       return;
     case 'AA-DATA.request':
+      // the peer would drop an SD over MaxK (MAA-ERROR U) and we would resend it forever
+      if (ev.data.length > c.p.maxK) return c.discard('sdu-too-long');
       switch (st) {
         case 'Idle':
         case 'Outgoing Connection Pending':

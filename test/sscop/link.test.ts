@@ -347,3 +347,19 @@ test('disposing a link from inside a signal handler leaves no timer behind', (t)
   runUntil(100);
   t.deepEqual(b.counters().runningTimers, []);
 });
+
+test('SDUs over MaxK are refused (counted), never sent', (t) => {
+  const { a, b, seen, runUntil } = pair({ params: { maxK: 16 } });
+  a.establish();
+  runUntil(10);
+  a.data(Buffer.alloc(17));
+  a.data(Buffer.alloc(16, 1));
+  a.unitdata(Buffer.alloc(17));
+  runUntil(2000);
+  t.is(a.counters().discards['sdu-too-long'], 2);
+  t.deepEqual(
+    seen.b.filter((x) => x.s.kind === 'data-indication').map((x) => (x.s as { data: Buffer }).data.length),
+    [16],
+  );
+  t.is(b.counters().drops['too-long'] ?? 0, 0);
+});
