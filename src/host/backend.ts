@@ -106,6 +106,10 @@ export class NodeControlBackend implements ControlBackend {
         if (e.kind === 'teardown-finished' && e.deleted) {
           this.vcRecs.delete(e.vc);
           this.emit({ kind: 'vc-state', vc: e.vc, state: 'DELETED' });
+        } else if (e.kind === 'teardown-finished' && e.status === S.SUCCESS && this.vcRecs.get(e.vc)?.auto) {
+          // the policy closed a VC the backend made after an incoming close: with sync completion there is no
+          // close-call-complete indication to hang the delete on, so the VC would stay behind, one per call
+          setImmediate(() => this.deleteIfIdle(e.vc));
         }
       }),
     );
@@ -143,17 +147,47 @@ export class NodeControlBackend implements ControlBackend {
 
   // ------------------------------------------------------------------ helpers
 
-  /** wait for the completion indication of a request that returned PENDING */
-  private completion<K extends ClIndicationKind>(kind: K, pred: (i: ClIndicationOf<K>) => boolean): Promise<ClIndicationOf<K>> {
-    const p = firstValueFrom(
-      this.client.indications$.pipe(
-        filter((i): i is ClIndicationOf<K> => i.kind === kind && pred(i as ClIndicationOf<K>)),
-        take(1),
-        timeout({ first: REQUEST_TIMEOUT_MS, with: () => Promise.reject(new ControlError('internal', `no ${kind} within ${REQUEST_TIMEOUT_MS / 1000} s`)) }),
-      ),
-    );
+  /**
+   * Wait for the completion indication of a request that may return PENDING.
+   * Armed before the request (a completion may come on the next turn);
+   * `cancel()` when the request finished at once, so no waiter and no timer is
+   * left behind per request (the request-timeout timer would otherwise live on
+   * for REQUEST_TIMEOUT_MS after every synchronous completion).
+   */
+  private completion<K extends ClIndicationKind>(kind: K, pred: (i: ClIndicationOf<K>) => boolean): Promise<ClIndicationOf<K>> & { cancel(): void } {
+    let sub: Subscription | undefined;
+    const p = new Promise<ClIndicationOf<K>>((resolve, reject) => {
+      sub = this.client.indications$
+        .pipe(
+          filter((i): i is ClIndicationOf<K> => i.kind === kind && pred(i as ClIndicationOf<K>)),
+          take(1),
+          timeout({ first: REQUEST_TIMEOUT_MS, with: () => Promise.reject(new ControlError('internal', `no ${kind} within ${REQUEST_TIMEOUT_MS / 1000} s`)) }),
+        )
+        .subscribe({ next: resolve, error: reject });
+    });
     p.catch(() => {});
-    return p;
+    return Object.assign(p, { cancel: () => sub?.unsubscribe() });
+  }
+
+  /** requests in progress, all clients together (limits.pendingRequests) */
+  private inFlight = 0;
+
+  /** run one request under the pending-requests cap: past it, the request fails at once with RESOURCES */
+  private async guarded<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const cap = this.node.options.limits?.pendingRequests;
+    if (cap !== undefined && this.inFlight >= cap)
+      throw new ControlError('failed', `${what}: ${cap} requests already in progress (limits.pendingRequests): ${statusName(S.RESOURCES)}`, S.RESOURCES);
+    this.inFlight++;
+    try {
+      return await fn();
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /** requests in progress now (for counters and tests) */
+  pendingRequests(): number {
+    return this.inFlight;
   }
 
   private failed(what: string, status: number): ControlError {
@@ -271,12 +305,17 @@ export class NodeControlBackend implements ControlBackend {
     };
   }
 
-  async registerSap(args: RegisterSapArgs): Promise<SapInfo> {
+  registerSap(args: RegisterSapArgs): Promise<SapInfo> {
+    return this.guarded('register SAP', () => this.registerSapNow(args));
+  }
+
+  private async registerSapNow(args: RegisterSapArgs): Promise<SapInfo> {
     const address = args.address ?? '*';
     // the SAP's context is the id the backend gives it: the incoming-call handler looks the policy up by it
     const id = this.nextSapId++;
     const done = this.completion('ProtocolClRegisterSapComplete', (c) => c.sapContext === id);
     const r = this.client.NdisClRegisterSap(this.af, id, { sapType: SAP_TYPE_ATM, sap: { address } });
+    if (r.status !== S.PENDING) done.cancel();
     let handle = r.sapHandle;
     if (r.status === S.PENDING) {
       const c = await done;
@@ -294,11 +333,16 @@ export class NodeControlBackend implements ControlBackend {
     return { sap: id, address: s.address, policy: s.policy, ...(s.rejectCause ? { rejectCause: s.rejectCause } : {}), state: s.state };
   }
 
-  async deregisterSap(args: { sap: number }): Promise<void> {
+  deregisterSap(args: { sap: number }): Promise<void> {
+    return this.guarded('deregister SAP', () => this.deregisterSapNow(args));
+  }
+
+  private async deregisterSapNow(args: { sap: number }): Promise<void> {
     const s = this.sapRecs.get(args.sap);
     if (!s) throw new ControlError('not-found', `no SAP ${args.sap}`);
     const done = this.completion('ProtocolClDeregisterSapComplete', (c) => c.sapContext === args.sap);
     const st = this.client.NdisClDeregisterSap(s.handle);
+    if (st !== S.PENDING) done.cancel();
     this.sapRecs.delete(args.sap);
     if (st === S.PENDING) {
       const c = await done;
@@ -336,7 +380,11 @@ export class NodeControlBackend implements ControlBackend {
     this.vcRecs.delete(args.vc);
   }
 
-  async makeCall(args: MakeCallArgs): Promise<MakeCallResult> {
+  makeCall(args: MakeCallArgs): Promise<MakeCallResult> {
+    return this.guarded('make call', () => this.makeCallNow(args));
+  }
+
+  private async makeCallNow(args: MakeCallArgs): Promise<MakeCallResult> {
     let vc: NdisVcHandle;
     let rec: VcRec;
     if (args.vc !== undefined) {
@@ -353,6 +401,7 @@ export class NodeControlBackend implements ControlBackend {
     rec.called = args.called;
     const done = this.completion('ProtocolClMakeCallComplete', (c) => c.vcHandle === vc);
     const r = this.client.NdisClMakeCall(vc, q2931CallParameters(args.called, args.uu ? { uu: args.uu } : {}), args.multipoint ? args.called : undefined);
+    if (r.status !== S.PENDING) done.cancel();
     let status = r.status;
     let party = r.partyHandle;
     if (status === S.PENDING) {
@@ -373,7 +422,11 @@ export class NodeControlBackend implements ControlBackend {
     return { vc, ...(party ? { party } : {}), status: statusInfo(status), ...(path ? { path } : {}) };
   }
 
-  async addParty(args: AddPartyArgs): Promise<AddPartyResult> {
+  addParty(args: AddPartyArgs): Promise<AddPartyResult> {
+    return this.guarded('add party', () => this.addPartyNow(args));
+  }
+
+  private async addPartyNow(args: AddPartyArgs): Promise<AddPartyResult> {
     const rec = this.vc(args.vc);
     const r = this.client.NdisClAddParty(args.vc as NdisVcHandle, args.address, q2931CallParameters(args.address, args.uu ? { uu: args.uu } : {}));
     let status = r.status;
@@ -389,11 +442,16 @@ export class NodeControlBackend implements ControlBackend {
     return { vc: args.vc, party: party!, status: statusInfo(status) };
   }
 
-  async dropParty(args: DropPartyArgs): Promise<void> {
+  dropParty(args: DropPartyArgs): Promise<void> {
+    return this.guarded('drop party', () => this.dropPartyNow(args));
+  }
+
+  private async dropPartyNow(args: DropPartyArgs): Promise<void> {
     const rec = this.vc(args.vc);
     if (!rec.parties.has(args.party)) throw new ControlError('not-found', `no party ${args.party} on VC ${args.vc}`);
     const done = this.completion('ProtocolClDropPartyComplete', (c) => c.partyHandle === args.party);
     const st = this.client.NdisClDropParty(args.party as NdisPartyHandle, args.closeData);
+    if (st !== S.PENDING) done.cancel();
     if (st === S.PENDING) {
       const c = await done;
       if (c.status !== S.SUCCESS) throw this.failed(`drop party ${args.party}`, c.status);
@@ -401,7 +459,11 @@ export class NodeControlBackend implements ControlBackend {
     rec.parties.delete(args.party);
   }
 
-  async closeCall(args: CloseCallArgs): Promise<void> {
+  closeCall(args: CloseCallArgs): Promise<void> {
+    return this.guarded('close call', () => this.closeCallNow(args));
+  }
+
+  private async closeCallNow(args: CloseCallArgs): Promise<void> {
     const rec = this.vc(args.vc);
     let party = args.party as NdisPartyHandle | undefined;
     const info = this.client.vcInfo(args.vc as NdisVcHandle)!;
@@ -411,13 +473,18 @@ export class NodeControlBackend implements ControlBackend {
     }
     const done = this.completion('ProtocolClCloseCallComplete', (c) => c.vcHandle === args.vc);
     const st = this.client.NdisClCloseCall(args.vc as NdisVcHandle, party, args.closeData);
+    if (st !== S.PENDING) done.cancel();
     let final = st;
     if (st === S.PENDING) final = (await done).status;
     if (final !== S.SUCCESS) throw this.failed(`close call on VC ${args.vc}`, final);
     if (st !== S.PENDING && rec.auto) this.deleteIfIdle(args.vc as NdisVcHandle);
   }
 
-  async send(args: SendArgs): Promise<{ bytes: number }> {
+  send(args: SendArgs): Promise<{ bytes: number }> {
+    return this.guarded('send', () => this.sendNow(args));
+  }
+
+  private async sendNow(args: SendArgs): Promise<{ bytes: number }> {
     const rec = this.vc(args.vc);
     const nbl = { sourceHandle: args.vc as NdisVcHandle, data: args.data };
     const done = this.completion('ProtocolCoSendNetBufferListsComplete', (c) => c.nbls.includes(nbl));
