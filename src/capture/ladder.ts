@@ -534,6 +534,12 @@ function linkTypeOf(file: string): number | undefined {
  * tshark (close data only with the Lua script).
  */
 export async function eventsFromCapture(file: string, opts: CaptureOptions = {}): Promise<LadderEvent[]> {
+  const { text, withLua } = await tsharkFields(file, opts);
+  return eventsFromTsharkFields(text, { ...opts, withLua });
+}
+
+/** tshark's field rows for a capture (TSHARK_FIELDS, then TSHARK_LUA_FIELDS when the Lua script was loaded): map them with `eventsFromTsharkFields`. */
+export async function tsharkFields(file: string, opts: Pick<CaptureOptions, 'luaScript' | 'tshark'> = {}): Promise<{ text: string; withLua: boolean }> {
   if (!existsSync(file)) throw new CaptureError(`no capture file ${file}`);
   const lua = opts.luaScript === false ? undefined : (opts.luaScript ?? defaultLuaScript());
   if (lua && !existsSync(lua)) throw new CaptureError(`no Lua dissector at ${lua}`);
@@ -547,7 +553,7 @@ export async function eventsFromCapture(file: string, opts: CaptureOptions = {})
       } else res(String(out));
     });
   });
-  return eventsFromTsharkFields(stdout, { ...opts, withLua: !!lua });
+  return { text: stdout, withLua: !!lua };
 }
 
 /** A file next to this module's checkout (for scripts): `repoPath('wireshark', 'condis.lua')`. */
