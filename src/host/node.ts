@@ -27,6 +27,7 @@ import {
 } from '../wire/index.js';
 import { createSaalMux, type SaalLink, type SaalMux, type SscopParams } from '../sscop/index.js';
 import { createUniHost } from '../uni/index.js';
+import { causeName } from '../uni/msg/names.js';
 import type { AtmAddress, CloseDataPolicy, UniHost, UniIndication, UniTimers, VcPath } from '../uni/api.js';
 import { createNdisStack, NdisStatus, type DataPathReceive, type NdisDataPath, type NdisHost, type UniCallManager } from '../ndis/index.js';
 
@@ -383,10 +384,15 @@ export class CondisNode {
     }
   }
 
+  /** UNI indications in the log with names (cause names, peer names), close data as its length */
   private onUniIndication(ind: UniIndication): void {
-    if (ind.kind === 'protocol-error') this.log.warn({ peer: ind.peer, cause: ind.cause }, ind.message);
-    else if (ind.kind === 'link-down' || ind.kind === 'restart') this.log.info({ ...ind }, `uni ${ind.kind}`);
-    else this.log.debug({ ...ind, closeData: undefined }, `uni ${ind.kind}`);
+    const fields: Record<string, unknown> = { ...ind };
+    if ('cause' in ind && typeof ind.cause === 'number') fields.cause = `${causeName(ind.cause)} (${ind.cause})`;
+    if ('closeData' in ind) fields.closeData = ind.closeData ? `${ind.closeData.length} octets` : undefined;
+    if ('peer' in ind) fields.peerName = this.peers.get(ind.peer)?.name;
+    if (ind.kind === 'protocol-error') this.log.warn(fields, `Q.2931 protocol error: ${ind.message}`);
+    else if (ind.kind === 'link-down' || ind.kind === 'restart' || ind.kind === 'released' || ind.kind === 'party-dropped') this.log.info(fields, `uni ${ind.kind}`);
+    else this.log.debug(fields, `uni ${ind.kind}`);
   }
 }
 
