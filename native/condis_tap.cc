@@ -152,6 +152,7 @@ class Reader : public Napi::ObjectWrap<Reader> {
     Napi::HandleScope scope(env);
     if (status < 0) {
       on_error_.MakeCallback(Value(), {Napi::Number::New(env, status)});
+      Surface(env);
       return;
     }
     std::vector<Napi::Value> frames;
@@ -169,8 +170,20 @@ class Reader : public Napi::ObjectWrap<Reader> {
       Napi::Array arr = Napi::Array::New(env, frames.size());
       for (size_t i = 0; i < frames.size(); i++) arr.Set(static_cast<uint32_t>(i), frames[i]);
       on_frames_.MakeCallback(Value(), {arr});
+      if (Surface(env)) return;
     }
-    if (err && poll_) on_error_.MakeCallback(Value(), {Napi::Number::New(env, -err)});
+    if (err && poll_) {
+      on_error_.MakeCallback(Value(), {Napi::Number::New(env, -err)});
+      Surface(env);
+    }
+  }
+
+  // A callback that threw must not vanish: hand it to Node as an uncaught exception.
+  static bool Surface(Napi::Env env) {
+    if (!env.IsExceptionPending()) return false;
+    Napi::Error e = env.GetAndClearPendingException();
+    napi_fatal_exception(env, e.Value());
+    return true;
   }
 
   Napi::Value Stop(const Napi::CallbackInfo& info) {

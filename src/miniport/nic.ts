@@ -5,26 +5,15 @@
  * a packet socket also sees); frames go out with pcap_sendpacket and carry
  * the NIC's MAC as source.
  */
-import { createRequire } from 'node:module';
 import { Subject } from 'rxjs';
 import { run } from '../lab/sh.js';
 import { checkEtherType, checkIfName, hasEtherType, newCounters } from './common.js';
 import { MiniportError } from './errors.js';
 import { inNetns } from './native.js';
+import { newCap } from './pcap.js';
 import type { Miniport, MiniportConfig } from './types.js';
 
 export type NicConfig = Extract<MiniportConfig, { kind: 'nic' }>;
-
-interface CapHandle {
-  open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
-  close(): void;
-  send(buffer: Buffer, nBytes?: number): void;
-  on(event: 'packet', fn: (nbytes: number, truncated: boolean) => void): void;
-  removeAllListeners(): void;
-}
-interface CapModule {
-  Cap: (new () => CapHandle) & { deviceList(): { name: string }[] };
-}
 
 export async function openNic(cfg: NicConfig): Promise<Miniport> {
   const device = checkIfName(cfg.device, 'nic', 'NIC');
@@ -42,15 +31,9 @@ export async function openNic(cfg: NicConfig): Promise<Miniport> {
   }
   const mac = link.address.toLowerCase();
 
-  let capMod: CapModule;
-  try {
-    capMod = createRequire(import.meta.url)('cap') as CapModule;
-  } catch (e) {
-    throw new MiniportError('UNAVAILABLE', `${where}: npm package 'cap' (libpcap) failed to load: ${(e as Error).message}`, undefined, { cause: e });
-  }
   const hex = `0x${etherType.toString(16).padStart(4, '0')}`;
   const filter = `ether proto ${hex} and (ether dst ${mac} or ether multicast)${cfg.loopback ? '' : ` and not ether src ${mac}`}`;
-  const cap = new capMod.Cap();
+  const cap = newCap(where);
   const buffer = Buffer.alloc(65535);
   try {
     const linkType = inNetns(cfg.netns, () => cap.open(device, filter, 4 << 20, buffer));

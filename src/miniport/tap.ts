@@ -15,6 +15,7 @@ import { run, CommandError } from '../lab/sh.js';
 import { codeForErrno, MiniportError } from './errors.js';
 import { checkEtherType, checkIfName, checkMac, checkMtu, hasEtherType, newCounters } from './common.js';
 import { inNetns, loadNative, type NativeReader } from './native.js';
+import { newCap } from './pcap.js';
 import type { Miniport, MiniportConfig } from './types.js';
 
 export type TapConfig = Extract<MiniportConfig, { kind: 'tap' }>;
@@ -173,9 +174,8 @@ function openIoctl(cfg: TapConfig, where: string): TapIo {
 /** Make the kernel send one frame (EtherType 0x88b6, to `dst`) out of the TAP, so a pending read returns. */
 function wakeByInjection(netns: string | undefined, device: string, dst: string): boolean {
   try {
-    const { Cap } = createRequire(import.meta.url)('cap') as { Cap: new () => { open(d: string, f: string, n: number, b: Buffer): string; send(b: Buffer): void; close(): void } };
-    const cap = new Cap();
-    inNetns(netns, () => cap.open(device, 'ether proto 0x88b6 and ether src 00:00:00:00:00:00', 65536, Buffer.alloc(65536)));
+    const cap = newCap(`tap '${device}'`);
+    inNetns(netns, () => cap.open(device, 'ether proto 0x88b6 and ether src 00:00:00:00:00:00', 65536, Buffer.alloc(128)));
     try {
       const f = Buffer.alloc(60);
       macToBuffer(dst, f, 0);
