@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -159,6 +159,7 @@ const capture: { t: number; src: string; dst: string; vci?: number; sdu: Buffer 
 ];
 
 const dir = mkdtempSync(join(tmpdir(), 'ladder-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 const T0 = 1_763_000_000_000;
 
 function writeEthernetCapture(): string {

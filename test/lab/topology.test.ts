@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabError, parseNetemQdiscs, planLab } from '../../src/lab/lab.js';
@@ -7,6 +7,7 @@ import { describeNetem, loadTopology, netemArgs, parseTopology, topologyFrom } f
 import { YamlFileError } from '../../src/lab/yamlfile.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'topo-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 function file(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);
