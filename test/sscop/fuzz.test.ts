@@ -161,3 +161,25 @@ test('random, plausible and mutated PDUs fed to an established link never crash 
     ['still works'],
   );
 });
+
+test('property: stepping never modifies the state it was given, and is deterministic', (t) => {
+  const start = new Pump().establish();
+  start.send('a', 'x', 'y', 'z');
+  start.wire = [];
+  const snap = (s: SscopState) => JSON.stringify({ ...s, txBuf: [...s.txBuf], rxBuf: [...s.rxBuf], txQueue: s.txQueue.size });
+  fc.assert(
+    fc.property(fc.array(arbEvent(() => 0), { maxLength: 30 }), (events) => {
+      let s = start.a.s;
+      for (const ev of events) {
+        const before = snap(s);
+        const r1 = sscopStep(s, ev);
+        const r2 = sscopStep(s, ev);
+        if (snap(s) !== before) throw new Error(`input state modified by ${JSON.stringify(ev)}`);
+        if (snap(r1.state) !== snap(r2.state) || JSON.stringify(r1.effects) !== JSON.stringify(r2.effects)) throw new Error('not deterministic');
+        s = r1.state;
+      }
+    }),
+    { numRuns: 200, includeErrorInReport: true },
+  );
+  t.pass();
+});
