@@ -130,7 +130,11 @@ const SETUP_PARAM_IES = new Set<number>([
   IeId.ENDPOINT_REFERENCE,
 ]);
 
-export type UniHostConfig = UniHostOptions & { codec?: UniCodec };
+export type UniHostConfig = UniHostOptions & {
+  codec?: UniCodec;
+  /** true: a peer's RESTART is acknowledged only by restartAcknowledge(peer), within T317 (default: at once) */
+  manualRestartAck?: boolean;
+};
 
 export class Host implements UniHost, LinkSink {
   private readonly subject = new Subject<UniIndication>();
@@ -214,6 +218,7 @@ export class Host implements UniHost, LinkSink {
         scheduler: this.scheduler,
         sink: this,
         partiesPerCall: this.maxParties,
+        manualRestartAck: this.opts.manualRestartAck,
       });
       this.links.set(peer, {
         link,
@@ -262,6 +267,16 @@ export class Host implements UniHost, LinkSink {
       const e = this.links.get(peer);
       if (!e) return uerr('no-route', Cause.NO_ROUTE_TO_DESTINATION, `no link to ${peer}`);
       if (!e.link.restart(scope)) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, 'a RESTART is already in progress on this link');
+      return ok(undefined);
+    });
+  }
+
+  /** answer the peer's RESTART on that link (with manualRestartAck; the affected calls are already released) */
+  restartAcknowledge(peer: PeerId): Result<void, UniError> {
+    return this.run(() => {
+      const e = this.links.get(peer);
+      if (!e) return uerr('no-route', Cause.NO_ROUTE_TO_DESTINATION, `no link to ${peer}`);
+      if (!e.link.restartAcknowledge()) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, 'no RESTART waits for an answer');
       return ok(undefined);
     });
   }

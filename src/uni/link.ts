@@ -69,6 +69,8 @@ export interface LinkConfig {
   scheduler: SchedulerLike;
   sink: LinkSink;
   partiesPerCall: number;
+  /** true: a received RESTART is acknowledged only when restartAcknowledge() is called (T317 guards it) */
+  manualRestartAck?: boolean;
 }
 
 export class LinkParty {
@@ -112,10 +114,15 @@ export class Link {
   readonly side: Side;
   state: LinkState = 'CU0 Released';
   readonly calls = new Map<number, LinkCall>();
+  /** the restart we started (REST0 / REST1), guarded by T316 */
   restartState = RestartState.REST0;
   private restartMsg?: UniMessage;
   private restartSends = 0;
-  private restartTimer?: Subscription;
+  private t316?: Subscription;
+  /** the peer's restart we answer (REST0 / REST2), guarded by T317 */
+  respondState = RestartState.REST0;
+  private restartAck?: UniMessage;
+  private t317?: Subscription;
   /** next call reference to try (exposed for tests of the wrap) */
   nextCref = 1;
   private nextVci = FIRST_VCI;
@@ -167,6 +174,7 @@ export class Link {
     this.state = 'CU0 Released';
     this.clearAllLocally(Cause.DESTINATION_OUT_OF_ORDER);
     this.stopRestart();
+    this.stopRespond();
     if (was !== 'CU0 Released') this.cfg.sink.linkDown(this, reason);
   }
 
@@ -184,6 +192,7 @@ export class Link {
     if (this.disposed) return;
     this.clearAllLocally(Cause.DESTINATION_OUT_OF_ORDER);
     this.stopRestart();
+    this.stopRespond();
     this.disposed = true;
     this.sub.unsubscribe();
     this.state = 'CU0 Released';
@@ -329,7 +338,7 @@ export class Link {
     this.restartState = RestartState.REST1;
     this.restartSends = 1;
     this.sendRaw(this.restartMsg);
-    this.startRestartTimer('t316');
+    this.t316 = this.restartTimer('t316', () => this.onT316());
     return true;
   }
 
@@ -338,46 +347,66 @@ export class Link {
     for (const lc of [...this.calls.values()]) if (lc.st.vc && lc.st.vc.vpi === vpi && lc.st.vc.vci === vci) this.callEvent(lc, { k: 'local-release', cause });
   }
 
-  private startRestartTimer(t: 't316' | 't317'): void {
-    this.stopRestartTimer();
+  private restartTimer(t: 't316' | 't317', on: () => void): Subscription {
     this.cfg.sink.timers(1);
-    this.restartTimer = this.cfg.scheduler.schedule(() => {
-      this.restartTimer = undefined;
+    let fired = false;
+    const sub = this.cfg.scheduler.schedule(() => {
+      fired = true;
       this.cfg.sink.timers(-1);
-      this.cfg.sink.batch(() => this.onRestartTimer(t));
+      this.cfg.sink.batch(on);
     }, this.cfg.timers[t]);
-  }
-
-  private stopRestartTimer(): void {
-    if (this.restartTimer) {
-      this.restartTimer.unsubscribe();
-      this.restartTimer = undefined;
-      this.cfg.sink.timers(-1);
-    }
+    return {
+      unsubscribe: () => {
+        if (fired) return;
+        fired = true;
+        sub.unsubscribe();
+        this.cfg.sink.timers(-1);
+      },
+    } as Subscription;
   }
 
   private stopRestart(): void {
-    this.stopRestartTimer();
+    this.t316?.unsubscribe();
+    this.t316 = undefined;
     this.restartState = RestartState.REST0;
     this.restartMsg = undefined;
   }
 
-  private onRestartTimer(t: 't316' | 't317'): void {
-    if (t === 't316' && this.restartState === RestartState.REST1 && this.restartMsg) {
-      if (this.restartSends < (SENDS.t316 ?? 2)) {
-        this.restartSends++;
-        this.sendRaw(this.restartMsg);
-        this.startRestartTimer('t316');
-        return;
-      }
-      this.stopRestart();
-      this.countError(Cause.RECOVERY_ON_TIMER_EXPIRY, 'RESTART not acknowledged (T316)');
+  private stopRespond(): void {
+    this.t317?.unsubscribe();
+    this.t317 = undefined;
+    this.respondState = RestartState.REST0;
+    this.restartAck = undefined;
+  }
+
+  private onT316(): void {
+    this.t316 = undefined;
+    if (this.restartState !== RestartState.REST1 || !this.restartMsg) return;
+    if (this.restartSends < (SENDS.t316 ?? 2)) {
+      this.restartSends++;
+      this.sendRaw(this.restartMsg);
+      this.t316 = this.restartTimer('t316', () => this.onT316());
       return;
     }
-    if (t === 't317' && this.restartState === RestartState.REST2) {
-      this.stopRestart();
-      this.countError(Cause.RECOVERY_ON_TIMER_EXPIRY, 'RESTART not answered in time (T317)');
-    }
+    this.stopRestart();
+    this.countError(Cause.RECOVERY_ON_TIMER_EXPIRY, 'RESTART not acknowledged (T316 expired twice)');
+  }
+
+  private onT317(): void {
+    this.t317 = undefined;
+    if (this.respondState !== RestartState.REST2) return;
+    // the layer above did not answer in time: no RESTART ACKNOWLEDGE goes out (Q.2931 5.5.2)
+    this.stopRespond();
+    this.countError(Cause.RECOVERY_ON_TIMER_EXPIRY, 'RESTART not answered in time (T317)');
+  }
+
+  /** answer the peer's RESTART (automatic unless the link was configured to wait for the layer above) */
+  restartAcknowledge(): boolean {
+    if (this.respondState !== RestartState.REST2 || !this.restartAck) return false;
+    const ack = this.restartAck;
+    this.stopRespond();
+    this.sendRaw(ack);
+    return true;
   }
 
   // ---- machines and their effects --------------------------------------------
@@ -819,8 +848,9 @@ export class Link {
   }
 
   private handleGlobal(m: UniMessage): void {
+    // flag 0: from the side that restarts (our respond process); flag 1: about our own restart
     const statusGlobal = (cause: number, diag?: Buffer) =>
-      this.reply(m, msg(MsgType.STATUS, [{ id: IeId.CALL_STATE, state: this.restartState }, causeIe(cause, diag)]));
+      this.reply(m, msg(MsgType.STATUS, [{ id: IeId.CALL_STATE, state: m.callRefFlag ? this.restartState : this.respondState }, causeIe(cause, diag)]));
     switch (m.type) {
       case MsgType.RESTART: {
         if (m.callRefFlag) return statusGlobal(Cause.INVALID_CALL_REFERENCE_VALUE);
@@ -829,9 +859,9 @@ export class Link {
         const ci = findIe(m, IeId.CONNECTION_IDENTIFIER);
         if (ri.restartClass === 0 && !ci) return statusGlobal(Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag([IeId.CONNECTION_IDENTIFIER]));
         if (ri.restartClass > 2) return statusGlobal(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag([IeId.RESTART_INDICATOR]));
-        if (this.restartState === RestartState.REST2) return statusGlobal(Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type));
-        this.restartState = RestartState.REST2;
-        this.startRestartTimer('t317');
+        if (this.respondState === RestartState.REST2) return statusGlobal(Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type));
+        this.respondState = RestartState.REST2;
+        this.t317 = this.restartTimer('t317', () => this.onT317());
         let vc: VcId | undefined;
         if (ri.restartClass === 2) this.clearAllLocally(Cause.TEMPORARY_FAILURE);
         else if (ri.restartClass === 0 && ci) {
@@ -841,14 +871,13 @@ export class Link {
           vc = { vpi: ci.vpci, vci: 0 };
           for (const lc of [...this.calls.values()]) if (lc.st.vc && lc.st.vc.vpi === ci.vpci) this.callEvent(lc, { k: 'local-release', cause: Cause.TEMPORARY_FAILURE });
         }
-        this.cfg.sink.restarted(this, ri.restartClass, vc);
-        // every affected call is in Null now: acknowledge
-        this.stopRestartTimer();
-        this.restartState = RestartState.REST0;
         const ies: InfoElement[] = [];
         if (ci) ies.push(connIdIe(ci.vpci, ci.vci));
         ies.push({ id: IeId.RESTART_INDICATOR, restartClass: ri.restartClass });
-        this.reply(m, msg(MsgType.RESTART_ACKNOWLEDGE, ies));
+        this.restartAck = { ...msg(MsgType.RESTART_ACKNOWLEDGE, ies), callRef: 0, callRefFlag: true };
+        this.cfg.sink.restarted(this, ri.restartClass, vc);
+        // every affected call is in Null now: acknowledge, unless the layer above answers itself
+        if (!this.cfg.manualRestartAck) this.restartAcknowledge();
         return;
       }
       case MsgType.RESTART_ACKNOWLEDGE: {

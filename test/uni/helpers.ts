@@ -4,8 +4,8 @@
  */
 import { Subject, VirtualAction, VirtualTimeScheduler, type Subscription } from 'rxjs';
 import type { SaalService, SaalSignal } from '../../src/sscop/service.js';
-import { createUniHost, type Host } from '../../src/uni/host.js';
-import type { UniHostOptions, UniIndication } from '../../src/uni/api.js';
+import { createUniHost, type Host, type UniHostConfig } from '../../src/uni/host.js';
+import type { UniIndication } from '../../src/uni/api.js';
 import { decodeMessage } from '../../src/uni/msg/index.js';
 import type { UniMessage } from '../../src/uni/msg/types.js';
 
@@ -113,7 +113,7 @@ export interface TestHost {
   of<K extends UniIndication['kind']>(k: K): Extract<UniIndication, { kind: K }>[];
 }
 
-export function makeHost(clock: Clock, mac: string, own: string[], routes: Record<string, string>, extra: Partial<UniHostOptions> = {}): TestHost {
+export function makeHost(clock: Clock, mac: string, own: string[], routes: Record<string, string>, extra: Partial<UniHostConfig> = {}): TestHost {
   const host = createUniHost({ resolve: (a) => routes[a], ownAddresses: own, scheduler: clock.scheduler, ...extra });
   const ind: UniIndication[] = [];
   const sub = host.indications$.subscribe((i) => ind.push(i));

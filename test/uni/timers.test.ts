@@ -235,3 +235,45 @@ test('T316: RESTART resent once, then given up with a protocol error; T317 guard
   t.true(idle(a, b));
   t.is(clock.pending, 0);
 });
+
+test('T317: with the answer left to the layer above, RESTART ACKNOWLEDGE goes out on restartAcknowledge(); unanswered for 90 s it is given up', (t) => {
+  const clock = new Clock();
+  const a = makeHost(clock, MAC_A, ['1001'], { '2002': MAC_B });
+  const b = makeHost(clock, MAC_B, ['2002'], { '1001': MAC_A }, { manualRestartAck: true });
+  const [sa, sb] = link(clock, a, b);
+  t.true(a.host.restart(MAC_B, { all: true }).ok);
+  clock.advance(5);
+  t.is(b.of('restart').length, 1);
+  t.deepEqual(types(sb.sent), []);
+  t.is(b.host.counters().timers, 1, 'T317');
+  t.true(b.host.restartAcknowledge(MAC_A).ok);
+  t.false(b.host.restartAcknowledge(MAC_A).ok);
+  clock.advance(5);
+  t.deepEqual(types(sb.sent), [MsgType.RESTART_ACKNOWLEDGE]);
+  t.true(idle(a, b));
+  // second round: nobody answers
+  t.true(a.host.restart(MAC_B, { all: true }).ok);
+  clock.advance(89_990);
+  t.is(b.of('protocol-error').length, 0);
+  clock.advance(20);
+  t.deepEqual(b.of('protocol-error').map((i) => i.cause), [102]);
+  t.deepEqual(types(sb.sent), [MsgType.RESTART_ACKNOWLEDGE]);
+  t.is(b.host.counters().timers, 0);
+  // A's T316 resends; B answers... only when told
+  clock.advance(30_000);
+  t.is(sa.sent.filter((m) => m.type === MsgType.RESTART).length, 3);
+  t.true(b.host.restartAcknowledge(MAC_A).ok);
+  clock.advance(5);
+  t.is(a.host.counters().timers, 0, 'T316 stopped by the answer');
+});
+
+test('restart both ways at once: our REST1 and the peer\'s REST2 are separate processes', (t) => {
+  const { clock, a, b, sa, sb } = two();
+  t.true(a.host.restart(MAC_B, { all: true }).ok);
+  t.true(b.host.restart(MAC_A, { all: true }).ok);
+  clock.advance(5);
+  t.deepEqual(types(sa.sent), [MsgType.RESTART, MsgType.RESTART_ACKNOWLEDGE]);
+  t.deepEqual(types(sb.sent), [MsgType.RESTART, MsgType.RESTART_ACKNOWLEDGE]);
+  t.is(a.host.counters().timers + b.host.counters().timers, 0);
+  t.is(a.of('protocol-error').length + b.of('protocol-error').length, 0);
+});
