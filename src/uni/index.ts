@@ -15,7 +15,8 @@
  * Choices worth knowing
  * - SSCOP lost: every call on the link is cleared locally (cause 27) before `link-down`; calls do not wait out T309.
  *   When SSCOP comes back under live calls (resynchronisation), each call gets a STATUS ENQUIRY.
- * - A received RESTART is acknowledged at once, after the affected calls were released locally; T317 guards that.
+ * - A received RESTART releases the affected calls locally, tells the host, and is acknowledged at once; with
+ *   `manualRestartAck` the host answers with restartAcknowledge(peer) within T317. Our own RESTART runs under T316.
  * - A leaf host answers an ADD PARTY for one of its own addresses itself (ADD PARTY ACK): another endpoint of this
  *   host joins the VC the call already delivers. Such parties are host parties; their DROP PARTY gives `party-dropped`.
  * - Close data moves into the RELEASE when a drop (ours or the peer's) is the last party on its link, both ways.
