@@ -1,9 +1,10 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodeSunAtm, LINKTYPE_SUNATM, pcapGlobalHeader, pcapRecord } from '../../src/capture/pcap.js';
 import { labNsPrefix } from '../../src/lab/lab.js';
 import { uniqueName } from '../../src/lab/netns.js';
 import { runSync } from '../../src/lab/sh.js';
@@ -85,6 +86,19 @@ test('lab CLI: bad files and arguments are clear errors', (t) => {
   t.is(u.code, 2);
   t.regex(u.err, /unknown command 'frobnicate'/);
   t.regex(lab(['status', 'no such lab!']).err, /neither a lab name nor a \.yaml topology file/);
+  // a ladder of a SunATM capture: one SETUP sent by root, as its daemon would write it
+  const setup = Buffer.from([0x09, 0x03, 0x00, 0x00, 0x01, 0x05, 0x80, 0x00, 0x00, 0x00, 0x00, 0xc8, 0x00, 0x00, 0x00]);
+  const cap = join(dir, 'root.pcap');
+  writeFileSync(cap, Buffer.concat([pcapGlobalHeader(LINKTYPE_SUNATM), pcapRecord(encodeSunAtm({ direction: 'tx', vpi: 0, vci: 5, sdu: setup }), 1_763_000_000_000)]));
+  const ladder = lab(['ladder', cap, '--self', 'root', '--peer', 'leaf1', '--width', '60']);
+  t.is(ladder.code, 0, ladder.err);
+  t.regex(ladder.out, /^ *time ms +root +leaf1\n/);
+  t.regex(ladder.out, /0\.000 +\|-+ SETUP -+>\|/);
+  const html = join(dir, 'root.html');
+  t.is(lab(['ladder', cap, '--html', html, '--title', 'one setup']).code, 0);
+  t.regex(readFileSync(html, 'utf8'), /<title>one setup<\/title>/);
+  t.regex(lab(['ladder', join(dir, 'none.pcap')]).err, /no capture file/);
+
   const ok = lab(['check', 'scripts/labs/scenarios/drop-party.yaml']);
   t.is(ok.code, 0, ok.err);
   t.regex(ok.out, /15 step\(s\), hosts leaf1, leaf2, leaf3, root: ok/);
