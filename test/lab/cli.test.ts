@@ -87,7 +87,7 @@ test('lab CLI: bad files and arguments are clear errors', (t) => {
   t.regex(u.err, /unknown command 'frobnicate'/);
   t.regex(lab(['status', 'no such lab!']).err, /neither a lab name nor a \.yaml topology file/);
   // a ladder of a SunATM capture: one SETUP sent by root, as its daemon would write it
-  const setup = Buffer.from([0x09, 0x03, 0x00, 0x00, 0x01, 0x05, 0x80, 0x00, 0x00, 0x00, 0x00, 0xc8, 0x00, 0x00, 0x00]);
+  const setup = Buffer.from([0x09, 0x03, 0x00, 0x00, 0x01, 0x05, 0x80, 0x00, 0x00, /* pad */ 0x00, 0x00, 0x00, /* SD trailer: pad 3, N(S) 0 */ 0xc8, 0x00, 0x00, 0x00]);
   const cap = join(dir, 'root.pcap');
   writeFileSync(cap, Buffer.concat([pcapGlobalHeader(LINKTYPE_SUNATM), pcapRecord(encodeSunAtm({ direction: 'tx', vpi: 0, vci: 5, sdu: setup }), 1_763_000_000_000)]));
   const ladder = lab(['ladder', cap, '--self', 'root', '--peer', 'leaf1', '--width', '60']);
