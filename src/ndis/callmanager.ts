@@ -73,6 +73,7 @@ type VcPhase =
   | 'idle'
   | 'making' // SETUP sent
   | 'activating-out' // CONNECT received, activating
+  | 'activating-in' // SETUP received, VC created, activating before the dispatch
   | 'offered' // incoming call dispatched to the client
   | 'accepted' // CONNECT sent
   | 'connected'
@@ -97,6 +98,9 @@ interface CmVc {
   closePending: boolean;
   deleteAfterClose: boolean;
   signalling?: boolean;
+  activating?: boolean;
+  failAfterActivation?: NdisStatus;
+  retireAfterActivation?: boolean;
   /** an incoming close waiting for our outstanding drops to finish */
   pendingClose?: { status: NdisStatus; closeData?: Buffer };
 }
@@ -329,6 +333,10 @@ export class UniCallManager implements CallManagerHandlers {
 
   /** CM-created VC after its call ended: deactivate and delete it on a later turn (after the client saw its completion) */
   private retireIncomingVc(v: CmVc, attempt = 0): void {
+    if (v.activating) {
+      v.retireAfterActivation = true; // finish the activation first, then deactivate and delete
+      return;
+    }
     this.later(() =>
       this.when(this.deactivate(v), () => {
         const st = this.ops.deleteVc(v.vcH!);
@@ -477,7 +485,15 @@ export class UniCallManager implements CallManagerHandlers {
     const params = this.paramsWithPaths(v.params!, [i.vc]);
     const requested = cloneCallParameters(params);
     this.when(this.activate(v, params), (st) => {
-      if (v.phase !== 'activating-out') return; // released meanwhile: handled there
+      if (v.failAfterActivation !== undefined) {
+        // the network cleared the call while we were activating: undo and report that
+        const status = v.failAfterActivation;
+        v.failAfterActivation = undefined;
+        if (st === S.SUCCESS) v.active = true;
+        this.makeCallFailed(v, status);
+        return;
+      }
+      if (v.phase !== 'activating-out') return;
       if (st !== S.SUCCESS) {
         // R16/R19: the miniport refused the parameters; nothing is sent on the VC, the call is cleared
         if (v.call !== undefined) this.uni.release(v.call, { cause: causeFromStatus(st) });
@@ -519,14 +535,21 @@ export class UniCallManager implements CallManagerHandlers {
     v.sap = sap;
     v.call = i.call;
     v.peer = i.peer;
-    v.phase = 'offered';
+    v.phase = 'activating-in';
     this.byCall.set(i.call, v);
     const base = q2931CallParameters(i.params.called, { ...(i.params.calling ? { calling: i.params.calling } : {}), ...(i.params.uu ? { uu: i.params.uu } : {}) });
     const params = this.paramsWithPaths(base, [i.vc]);
     // R30: create VC -> activate -> dispatch
+    v.activating = true;
     this.when(this.activate(v, params), (st) => {
-      if (v.phase !== 'offered' || v.call === undefined) {
+      v.activating = false;
+      if (v.phase !== 'activating-in' || v.call === undefined) {
+        // the caller gave up while we were activating: retire the VC now
         if (st === S.SUCCESS) v.active = true;
+        if (v.retireAfterActivation) {
+          v.retireAfterActivation = false;
+          this.retireIncomingVc(v);
+        }
         return;
       }
       if (st !== S.SUCCESS) {
@@ -538,6 +561,7 @@ export class UniCallManager implements CallManagerHandlers {
       }
       v.active = true;
       v.params = params;
+      v.phase = 'offered';
       const ans = this.ops.dispatchIncomingCall(sap!.sapH, v.vcH!, cloneCallParameters(params));
       if (ans !== S.PENDING) this.incomingAnswered(v, ans, params); // R32: a final answer is not completed again
     });
@@ -681,6 +705,15 @@ export class UniCallManager implements CallManagerHandlers {
     this.ops.dispatchIncomingDropParty(st, p.partyH, i.closeData);
   }
 
+  /** the call is gone: adds still under way fail (before the incoming close, so the client can finish its teardown, R54) */
+  private failPendingAdds(v: CmVc, status: NdisStatus): void {
+    for (const p of [...v.parties.values()]) {
+      if (p.state !== 'adding') continue;
+      v.parties.delete(p.partyH);
+      this.ops.addPartyComplete(status, p.partyH, undefined, p.params);
+    }
+  }
+
   private flushPendingClose(v: CmVc): void {
     const pc = v.pendingClose;
     if (!pc || [...v.parties.values()].some((x) => x.state === 'dropping')) return;
@@ -688,6 +721,7 @@ export class UniCallManager implements CallManagerHandlers {
     if (v.call !== undefined) this.uni.release(v.call, { cause: 31 }); // whatever is left of it on the wire
     this.forgetCall(v);
     v.phase = 'released';
+    this.failPendingAdds(v, S.FAILURE);
     this.ops.dispatchIncomingCloseCall(pc.status, v.vcH!, pc.closeData);
   }
 
@@ -754,19 +788,29 @@ export class UniCallManager implements CallManagerHandlers {
     const normal = i.remote && (i.cause === 16 || i.cause === 31);
     switch (v.phase) {
       case 'making':
-      case 'activating-out':
-        v.phase = 'making';
         this.makeCallFailed(v, failureFromCause(i.cause));
+        return;
+      case 'activating-out':
+        // report once the activation under way has finished (and been undone)
+        this.forgetCall(v);
+        v.failAfterActivation = failureFromCause(i.cause);
         return;
       case 'closing':
         // clear collision: our release is finished too
         return this.onReleaseConfirm(v);
+      case 'activating-in':
+        // gone before the client heard of it: nothing to tell, just retire the VC
+        this.forgetCall(v);
+        v.phase = 'idle';
+        this.retireIncomingVc(v);
+        return;
       case 'offered':
       case 'accepted':
       case 'connected': {
         this.forgetCall(v);
         v.phase = 'released';
-        for (const p of v.parties.values()) p.state = p.state === 'adding' ? p.state : 'gone';
+        this.failPendingAdds(v, failureFromCause(i.cause));
+        for (const p of v.parties.values()) p.state = 'gone';
         // R69/R70: SUCCESS when the remote closed normally, else a status for what went wrong
         const st = normal ? S.SUCCESS : i.remote ? statusFromCause(i.cause) : failureFromCause(i.cause);
         this.ops.dispatchIncomingCloseCall(st, v.vcH!, i.closeData);
