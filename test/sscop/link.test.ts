@@ -363,3 +363,25 @@ test('SDUs over MaxK are refused (counted), never sent', (t) => {
   );
   t.is(b.counters().drops['too-long'] ?? 0, 0);
 });
+
+test('marbles (TestScheduler): MaxCC exhaustion and NO_RESPONSE as signal timelines', async (t) => {
+  const { TestScheduler } = await import('rxjs/testing');
+  const { map } = await import('rxjs');
+  const scheduler = () => new TestScheduler((actual, expected) => t.deepEqual(actual, expected));
+  const lonelyTs = scheduler();
+  lonelyTs.run(({ expectObservable }) => {
+    // nobody answers: BGN at 0, 1, 2, 3 s, release indication at 4 s
+    const lonely = createSaalLink({ scheduler: lonelyTs, send: () => {} });
+    expectObservable(lonely.signals$.pipe(map((s) => s.kind))).toBe('4000ms r', { r: 'release-indication' });
+    lonelyTs.schedule(() => lonely.establish(), 0);
+  });
+  const silentTs = scheduler();
+  silentTs.run(({ expectObservable }) => {
+    // the peer answers the BGN and then falls silent: NO_RESPONSE (7 s) ends it
+    let answered = false;
+    const peer = createSaalLink({ scheduler: silentTs, send: (pdu) => void (answered || ((answered = true), a.receive(pdu))) });
+    const a: SaalLink = createSaalLink({ scheduler: silentTs, send: (pdu) => peer.receive(pdu) });
+    expectObservable(a.signals$.pipe(map((s) => s.kind))).toBe('c 6999ms r', { c: 'establish-confirm', r: 'release-indication' });
+    silentTs.schedule(() => a.establish(), 0);
+  });
+});
