@@ -11,7 +11,7 @@ import type { TimerName } from './timers.js';
 import { SENDS, timerDiagnostic } from './timers.js';
 import { callStateCode, type CallPhase, type Side } from './states.js';
 import { causeIe, causeOf, closeDataOf, connIdIe, EMPTY, msg, uuIe } from './ies.js';
-import { Cause, findIe, findIes, IeId, MsgType, type UniMessage } from './msg/types.js';
+import { Cause, findIe, IeId, MsgType, type UniMessage } from './msg/types.js';
 
 export type CallKind = 'p2p' | 'root' | 'leaf';
 
@@ -352,4 +352,3 @@ export function compatible(s: CallState, peerCode: number): boolean {
   return ![0, 1, 3, 4, 6, 7, 8, 9, 10, 11, 12].includes(peerCode) ? false : true;
 }
 
-export { findIes };

@@ -75,35 +75,6 @@ export function phaseOfCode(code: number, side: Side): CallPhase | undefined {
   return (side === 'user' ? USER_PHASE : NETWORK_PHASE).get(code);
 }
 
-const CALL_STATE_TITLES: Record<number, string> = {
-  0: 'Null',
-  1: 'Call Initiated',
-  3: 'Outgoing Call Proceeding',
-  4: 'Call Delivered',
-  6: 'Call Present',
-  7: 'Call Received',
-  8: 'Connect Request',
-  9: 'Incoming Call Proceeding',
-  10: 'Active',
-  11: 'Release Request',
-  12: 'Release Indication',
-};
-
-/** "U3 Outgoing Call Proceeding", "N12 Release Indication" (used until the codec's names are wired in). */
-export function localCallStateName(code: number, side: Side): string {
-  const t = CALL_STATE_TITLES[code];
-  const p = side === 'user' ? 'U' : 'N';
-  return t ? `${p}${code} ${t}` : `${p}? (0x${code.toString(16)})`;
-}
-
-export function isOutgoing(phase: CallPhase): boolean {
-  return phase === 'out-setup' || phase === 'out-proceeding' || phase === 'out-alerting';
-}
-
-export function isIncoming(phase: CallPhase): boolean {
-  return phase === 'in-setup' || phase === 'in-proceeding' || phase === 'in-alerting' || phase === 'in-connect';
-}
-
 /** Q.2971 party states. The value is the Endpoint state IE code. */
 export enum PartyState {
   P0 = 0x00,
@@ -114,21 +85,6 @@ export enum PartyState {
   P5 = 0x0b,
   P6 = 0x0c,
   P7 = 0x0a,
-}
-
-const PARTY_TITLES: Record<number, string> = {
-  [PartyState.P0]: 'P0 Null',
-  [PartyState.P1]: 'P1 Add Party Initiated',
-  [PartyState.P2]: 'P2 Add Party Received',
-  [PartyState.P3]: 'P3 Party Alerting Delivered',
-  [PartyState.P4]: 'P4 Party Alerting Received',
-  [PartyState.P5]: 'P5 Drop Party Initiated',
-  [PartyState.P6]: 'P6 Drop Party Received',
-  [PartyState.P7]: 'P7 Active',
-};
-
-export function localPartyStateName(code: number): string {
-  return PARTY_TITLES[code] ?? `P? (0x${code.toString(16)})`;
 }
 
 /** A party counts for the last-party rule while it is being added or is active (Q.2971: P1, P2, P3, P4, P7). */
