@@ -143,3 +143,31 @@ test('scale: one call holds the whole endpoint reference range (32,768 parties),
   for (const h of [a, b]) t.deepEqual([h.counters().calls, h.counters().parties, h.counters().timers], [0, 0, 0]);
   t.is(sched.live.size, 0);
 });
+
+test('scale: 5,000 calls up at once on one link, each with its own call reference and VCI, all cleared', (t) => {
+  const sched = new FrozenScheduler();
+  const w = syncPair();
+  const a = createUniHost({ resolve: () => MAC_B, ownAddresses: ['1001'], scheduler: sched as never });
+  const b = createUniHost({ resolve: () => MAC_A, ownAddresses: ['2002'], scheduler: sched as never });
+  a.attachLink(MAC_B, w.a, 'network');
+  b.attachLink(MAC_A, w.b, 'user');
+  b.indications$.subscribe((i) => i.kind === 'setup' && b.accept(i.call));
+  const vcis = new Set<number>();
+  a.indications$.subscribe((i) => i.kind === 'connected' && vcis.add(i.vc.vci));
+  const ids: number[] = [];
+  for (let i = 0; i < 5_000; i++) {
+    const r = a.setup({ called: '2002', multipoint: false });
+    if (!r.ok) return t.fail(r.error.message);
+    ids.push(r.value.call);
+    if ((i & 127) === 127) w.pump();
+  }
+  w.pump();
+  t.is(vcis.size, 5_000);
+  t.is(a.counters().calls, 5_000);
+  t.is(b.counters().calls, 5_000);
+  t.is(sched.live.size, 0);
+  for (const id of ids) a.release(id);
+  w.pump();
+  for (const h of [a, b]) t.deepEqual([h.counters().calls, h.counters().linkCalls, h.counters().timers], [0, 0, 0]);
+  t.is(sched.live.size, 0);
+});
