@@ -302,7 +302,9 @@ export class UniCallManager implements CallManagerHandlers {
       if (st !== S.PENDING) return S.SUCCESS;
       return new Promise((resolve) => this.deactivationWaiters.set(v, resolve));
     }
-    const r = this.dataPath.deactivate(h);
+    // R20: the miniport half stops only after every receive came back from the client
+    const drained = this.ndis.receivesReturned(h);
+    const r = drained ? drained.then(() => this.dataPath.deactivate(h)) : this.dataPath.deactivate(h);
     const finish = (): NdisStatus => {
       this.mcmApi!.NdisMCmDeactivateVc(h);
       return S.SUCCESS;

@@ -702,7 +702,9 @@ export class NdisHost {
     if (!v) return S.FAILURE;
     if (v.state !== 'ACTIVE' && v.state !== 'CLOSING') return S.NOT_ACCEPTED; // R21
     this.moveVc(v, 'DEACTIVATING');
-    const r = this.dataPath.deactivate(v.h);
+    // R20: every indicated receive comes back before the miniport stops the VC
+    const drained = this.receivesReturned(v.h);
+    const r = drained ? drained.then(() => this.dataPath.deactivate(v.h)) : this.dataPath.deactivate(v.h);
     const done = (): void => {
       this.moveVc(v, 'DEACTIVATED');
       v.params = undefined;
@@ -1127,9 +1129,31 @@ export class NdisHost {
       if (v && v.receives > 0) {
         v.receives--;
         this.receiveOwner.delete(n);
+        if (v.receives === 0) {
+          const waiters = this.drainWaiters.get(v.h) ?? [];
+          this.drainWaiters.delete(v.h);
+          for (const w of waiters) w();
+        }
       }
     }
     this.touch();
+  }
+
+  private readonly drainWaiters = new Map<number, (() => void)[]>();
+
+  /**
+   * Undefined when no receive indicated on the VC is still with its client;
+   * otherwise a promise that settles once the client returned them all (R20).
+   * An integrated call manager waits for it before it stops its miniport half.
+   */
+  receivesReturned(vc: NdisVcHandle): Promise<void> | undefined {
+    const v = this.vcs.get(vc);
+    if (!v || v.receives === 0) return undefined;
+    return new Promise((resolve) => {
+      const list = this.drainWaiters.get(vc) ?? [];
+      list.push(resolve);
+      this.drainWaiters.set(vc, list);
+    });
   }
 
   // ------------------------------------------------------------------ views

@@ -108,3 +108,26 @@ rule('R22 after deactivation the call parameters are void; only a new call by th
   t.is((await a.makeCall(vcA, net.hosts[1]!.address)).status, S.SUCCESS);
   t.is(a.last('ProtocolClMakeCallComplete')!.params.flags & CallFlags.CALL_PARAMETERS_CHANGED, 0);
 });
+
+rule('R20 deactivation also waits until every indicated receive came back from the client', async (t, ctx) => {
+  const { b, net } = ctx;
+  const a2 = net.hosts[0]!.client('keeper', { receiveMode: 'return' });
+  const af = await a2.openAf();
+  const vc = a2.createVc(af, 'keeper-vc');
+  t.is((await a2.makeCall(vc, net.hosts[1]!.address)).status, S.SUCCESS);
+  await net.settle();
+  const vcB = b.last('ProtocolClIncomingCall')!.vcHandle;
+  b.ndis.NdisCoSendNetBufferLists(vcB, [{ sourceHandle: vcB, data: Buffer.from('keep me') }]);
+  await net.settle();
+  const rx = a2.last('ProtocolCoReceiveNetBufferLists')!;
+  t.is(rx.flags, 0, 'not RESOURCES: the client owns it until it returns it');
+  const st = a2.ndis.NdisClCloseCall(vc);
+  t.is(st, S.PENDING);
+  await net.settle();
+  t.is(a2.of('ProtocolClCloseCallComplete').length, 0, 'still waiting for the receive');
+  t.is(a2.ndis.vcInfo(vc)!.state, ctx.shape === 'cm' ? 'DEACTIVATING' : 'CLOSING');
+  a2.ndis.NdisReturnNetBufferLists(rx.nbls);
+  await net.settle();
+  t.is(a2.last('ProtocolClCloseCallComplete')!.status, S.SUCCESS);
+  t.is(a2.ndis.vcInfo(vc)!.state, 'DEACTIVATED');
+});
