@@ -221,7 +221,7 @@ export class Link {
 
   private countError(cause: number, text: string): void {
     this.protocolErrors[cause] = (this.protocolErrors[cause] ?? 0) + 1;
-    this.cfg.sink.protocolError(this, cause, text);
+    this.cfg.sink.protocolError(this, cause, `${text}: ${this.cfg.codec.causeName(cause)}`);
   }
 
   // ---- allocation ------------------------------------------------------------

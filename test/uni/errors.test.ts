@@ -384,3 +384,14 @@ test('SSCOP resynchronised under live calls: a STATUS ENQUIRY per call; a compat
   t.is(d.p.h.of('released').length, 0);
   t.is(d.p.h.host.counters().timers, 0);
 });
+
+test('protocol errors are counted by cause and reported with the standard names', (t) => {
+  const d = drive('user', false, 'active');
+  d.p.send({ type: MsgType.CALL_PROCEEDING, callRef: d.cref, callRefFlag: d.flag, ies: [] });
+  const e = d.p.h.of('protocol-error');
+  t.is(e.length, 1);
+  t.is(e[0]!.cause, 101);
+  t.regex(e[0]!.message, /CALL PROCEEDING/);
+  t.regex(e[0]!.message, /U10 Active/);
+  t.is(d.p.h.host.counters().protocolErrors[101], 1);
+});
