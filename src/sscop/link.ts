@@ -36,6 +36,11 @@ export interface SaalLinkOptions {
   params?: Partial<SscopParams>;
   /** for logs and counters, e.g. the peer MAC */
   name?: string;
+  /**
+   * initial VT(SQ) (connection sequence, 8 bits); default random, so that after a restart
+   * our first BGN is not mistaken for a retransmission by a peer that still has the old link
+   */
+  initialSequence?: number;
 }
 
 export interface SaalLinkCounters {
@@ -106,7 +111,7 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
   let limits: PduLimits = { maxK: params.maxK, maxJ: params.maxJ, maxStat: params.maxSTAT };
   const signals = new Subject<SaalSignal>();
   const maa = new Subject<{ code: MaaErrorCode; count?: number }>();
-  let sscop: SscopState = initialSscopState(params);
+  let sscop: SscopState = initialSscopState(params, opts.initialSequence ?? Math.floor(Math.random() * 256));
   let sscf: SscfState = initialSscfState();
   let disposed = false;
   const timers = new Map<SscopTimer, Subscription>();

@@ -293,7 +293,13 @@ const behind = (x: number, base: number) => {
 
 // ---------------------------------------------------------------- initial state
 
-export function initialSscopState(params: Partial<SscopParams> | SscopParams = {}): SscopState {
+/**
+ * A fresh association in Idle. `connectionSequence` is the initial VT(SQ): N(SQ) values
+ * are only ever compared for equality, so any start is valid, and a random one (as
+ * `createSaalLink` picks) keeps a restarted host's first BGN from looking like a
+ * retransmission of its previous life's BGN to a peer that still remembers it.
+ */
+export function initialSscopState(params: Partial<SscopParams> | SscopParams = {}, connectionSequence = 0): SscopState {
   const p = sscopParams(params);
   return {
     name: 'Idle',
@@ -305,7 +311,7 @@ export function initialSscopState(params: Partial<SscopParams> | SscopParams = {
     vtMS: 0,
     vtPD: 0,
     vtCC: 0,
-    vtSQ: 0,
+    vtSQ: connectionSequence & 0xff,
     vrR: 0,
     vrH: 0,
     vrMR: p.window,

@@ -385,3 +385,46 @@ test('marbles (TestScheduler): MaxCC exhaustion and NO_RESPONSE as signal timeli
     silentTs.schedule(() => a.establish(), 0);
   });
 });
+
+test('a host that restarts while the peer still has the link up gets a fresh link only if its N(SQ) differs', (t) => {
+  for (const restartSequence of [77, 0]) {
+    const scheduler = new VirtualTimeScheduler();
+    const ends: { a?: SaalLink; b?: SaalLink } = {};
+    const b = createSaalLink({ scheduler, initialSequence: 0, send: (p) => ends.a!.receive(p) });
+    ends.b = b;
+    // first life: VT(SQ) 0, so its BGN carries N(SQ) = 1
+    ends.a = createSaalLink({ scheduler, initialSequence: 0, send: (p) => b.receive(p) });
+    ends.a.establish();
+    for (let i = 0; i < 10; i++) ends.a.data(Buffer.from(`old ${i}`));
+    t.true(b.established);
+    ends.a.dispose();
+    const seen: string[] = [];
+    b.signals$.subscribe((s) => seen.push(s.kind));
+    // second life, while b still has the old association up
+    const a2 = createSaalLink({ scheduler, initialSequence: restartSequence, send: (p) => b.receive(p) });
+    ends.a = a2;
+    a2.establish();
+    if (restartSequence === 77) t.deepEqual(seen, ['release-indication', 'establish-indication'], 'b starts over');
+    // a restart that happened to reuse N(SQ) 1 looks like a retransmitted BGN to b: b keeps its stale state
+    else t.deepEqual(seen, [], 'the hazard a random initial VT(SQ) avoids');
+  }
+});
+
+test('by default every link starts from a random VT(SQ)', (t) => {
+  const first = new Set<number>();
+  for (let i = 0; i < 50; i++) {
+    const sent: Buffer[] = [];
+    createSaalLink({ send: (p) => sent.push(p), scheduler: new VirtualTimeScheduler() }).establish();
+    const r = parsePdu(sent[0]!);
+    if (r.ok && r.value.type === 'BGN') first.add(r.value.nsq);
+  }
+  t.true(first.size > 10);
+});
+
+test('initialSequence fixes the first N(SQ)', (t) => {
+  const sent: Buffer[] = [];
+  const a = createSaalLink({ initialSequence: 41, send: (p) => sent.push(p), scheduler: new VirtualTimeScheduler() });
+  a.establish();
+  const r = parsePdu(sent[0]!);
+  t.true(r.ok && r.value.type === 'BGN' && r.value.nsq === 42);
+});
