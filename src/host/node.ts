@@ -274,8 +274,38 @@ export class CondisNode {
 
   /** a peer that spoke SSCOP to us before we heard of it (discovery off on its side, or a restart) */
   private learnPeer(mac: Mac): PeerState | undefined {
-    if (this.options.limits?.peers !== undefined && this.peers.size >= this.options.limits.peers) return undefined;
-    return this.addPeer({ mac, addresses: [], source: 'discovery' });
+    if (!this.roomForPeer()) return undefined;
+    return this.addPeer({ mac, addresses: [], source: 'discovery', lastSeen: this.scheduler.now() });
+  }
+
+  /**
+   * Whether one more peer fits under limits.peers. When the table is full, a
+   * learned peer that never became one (no link up, no addresses, no calls:
+   * typically a forged source MAC) is forgotten to make room, the stalest
+   * first; without that, a burst of frames from forged sources would lock
+   * every real newcomer out for good.
+   */
+  private roomForPeer(): boolean {
+    const cap = this.options.limits?.peers;
+    if (cap === undefined || this.peers.size < cap) return true;
+    const calls = new Map(this.uni.snapshot().links.map((l) => [l.peer, l.calls]));
+    let victim: PeerState | undefined;
+    for (const p of this.peers.values()) {
+      if (p.source !== 'discovery' || p.addresses.length > 0 || p.link?.established || (calls.get(p.mac) ?? 0) > 0) continue;
+      if (!victim || (p.lastSeen ?? 0) < (victim.lastSeen ?? 0)) victim = p;
+    }
+    if (!victim) return false;
+    this.forgetPeer(victim);
+    return true;
+  }
+
+  private forgetPeer(p: PeerState): void {
+    this.peers.delete(p.mac);
+    if (p.link) {
+      this.uni.detachLink(p.mac);
+      this.mux.remove(p.mac);
+    }
+    this.log.info({ peer: p.mac }, 'peer forgotten to make room (never linked, no addresses)');
   }
 
   private addPeer(p: PeerState): PeerState {
@@ -351,7 +381,7 @@ export class CondisNode {
       return;
     }
     if (!known) {
-      if (this.options.limits?.peers !== undefined && this.peers.size >= this.options.limits.peers) return this.drop('peer-limit');
+      if (!this.roomForPeer()) return this.drop('peer-limit');
       this.addPeer({ mac: src, addresses: a.addresses, source: 'discovery', announcedRole: a.role, lastSeen: now });
       return;
     }
