@@ -1,5 +1,8 @@
 /** NDIS host behaviour outside the rule list: counters$, wrong-state requests, policy on and off. */
 import test from 'ava';
+import { TestScheduler } from 'rxjs/testing';
+import { FakeUniNetwork } from '../helpers/fake-uni.js';
+import { createNdisStack } from '../../src/ndis/index.js';
 import { attachClientPolicy } from '../../src/ndis/policy.js';
 import { Q2931_AF, q2931CallParameters, type NdisPartyHandle, type NdisVcHandle } from '../../src/ndis/types.js';
 import type { NdisCounters } from '../../src/ndis/ndis.js';
@@ -79,4 +82,23 @@ test('a client registered after the call manager still learns of its address fam
   await net.settle();
   t.deepEqual(c.of('ProtocolCoAfRegisterNotify').map((i) => i.addressFamily), [Q2931_AF]);
   net.dispose();
+});
+
+test('completions run on the injected scheduler: with virtual time nothing arrives until it is flushed', (t) => {
+  const scheduler = new TestScheduler((a, b) => t.deepEqual(a, b));
+  const fake = new FakeUniNetwork(scheduler);
+  const uni = fake.addHost('02:00:00:00:00:01', ['1001'], { completion: 'pending' });
+  const { ndis, dispose } = createNdisStack({ uni, dataPath: uni.data, shape: 'cm', completion: 'pending', ownAddresses: ['1001'], scheduler });
+  const cl = ndis.registerClient({ name: 'v' });
+  const seen: string[] = [];
+  cl.indications$.subscribe((i) => seen.push(i.kind));
+  const r = cl.NdisClOpenAddressFamilyEx(Q2931_AF, 'ctx');
+  t.is(r.status, S.PENDING);
+  t.deepEqual(seen, []);
+  scheduler.flush();
+  t.deepEqual(seen, ['ProtocolCoAfRegisterNotify', 'ProtocolClOpenAfCompleteEx']);
+  t.is(cl.NdisClCloseAddressFamily(r.afHandle!), S.PENDING);
+  scheduler.flush();
+  t.is(ndis.counters().afs, 0);
+  dispose();
 });
