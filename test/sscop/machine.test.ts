@@ -732,3 +732,50 @@ test('across the 2^24 wrap with 20% random loss in both directions, 600 SDUs eac
   t.deepEqual(p.a.maaCodes().filter((c) => !'VWX'.includes(c)), []);
   t.deepEqual(p.b.maaCodes().filter((c) => !'VWX'.includes(c)), []);
 });
+
+test('Outgoing Resynchronization Pending and Outgoing Recovery Pending cells', (t) => {
+  // reach state 5 (RS sent, nothing answered) or 7 (ER sent) on end a
+  const reach = (to: 5 | 7) => {
+    const p = new Pump().establish();
+    p.filter = () => false;
+    if (to === 5) p.step('a', { kind: 'AA-RESYNC.request' });
+    else p.inject('a', { type: 'STAT', nps: 50, nmr: 128, nr: 0, list: [] });
+    p.a.clear();
+    return p;
+  };
+  const sq = (p: Pump) => p.a.s.vrSQ;
+  // state 5
+  let p = reach(5);
+  p.inject('a', { type: 'BGN', nsq: sq(p), nmr: 128, uu: E });
+  t.deepEqual(types(p.a.sent), ['BGAK', 'RS'], '5: retransmitted BGN -> BGAK and RS again');
+  for (const [pdu, code] of [
+    [{ type: 'ENDAK' }, 'F'],
+    [{ type: 'BGREJ', uu: E }, 'D'],
+  ] as [SscopPdu, string][]) {
+    p = reach(5);
+    p.inject('a', pdu);
+    t.deepEqual(p.a.maa, [code]);
+    t.deepEqual(p.a.sent, [], 'no END');
+    t.is(p.a.s.name, 'Idle');
+    t.false(p.a.s.timers.CC);
+  }
+  p = reach(5);
+  p.inject('a', { type: 'SD', ns: 0, data: E });
+  p.inject('a', { type: 'POLL', nps: 1, ns: 0 });
+  t.is(p.a.s.name, 'Outgoing Resynchronization Pending');
+  t.deepEqual(p.a.maa, []);
+  // state 7
+  p = reach(7);
+  t.is(p.a.s.name, 'Outgoing Recovery Pending');
+  p.inject('a', { type: 'ER', nsq: sq(p), nmr: 128 });
+  p.inject('a', { type: 'BGN', nsq: sq(p), nmr: 128, uu: E });
+  p.inject('a', { type: 'BGAK', nmr: 1, uu: E });
+  p.inject('a', { type: 'RSAK', nmr: 1 });
+  p.inject('a', { type: 'SD', ns: 3, data: E });
+  t.deepEqual(p.a.maa, ['L', 'B', 'C', 'K']);
+  t.is(p.a.s.name, 'Outgoing Recovery Pending');
+  p.inject('a', { type: 'RS', nsq: sq(p) + 1, nmr: 128, uu: E });
+  t.deepEqual(p.a.signals.map((x) => x.kind), ['AA-RESYNC.indication'], '7: a new RS -> resync indication');
+  t.is(p.a.s.name, 'Data Transfer Ready', '(answered at once, as SSCF-UNI does)');
+  t.deepEqual(types(p.a.sent), ['RSAK']);
+});
