@@ -403,7 +403,13 @@ export class Host implements UniHost, LinkSink {
       if (call.parties.size >= this.maxParties) return uerr('limit', Cause.TOO_MANY_PENDING_ADD_PARTY_REQUESTS, 'party limit reached');
       const e = this.route(params.called);
       if (!e) return uerr('no-route', Cause.NO_ROUTE_TO_DESTINATION, `no route to ${params.called}`);
-      const leg = call.legs.get(e.link.peer);
+      let leg = call.legs.get(e.link.peer);
+      if (leg && (leg.lc.st.phase === 'rel-sent' || leg.lc.st.phase === 'null')) {
+        // the call's leg on that link is being cleared (its last party was dropped): it finishes on its own,
+        // and the new party starts a fresh leg with its own SETUP
+        call.legs.delete(e.link.peer);
+        leg = undefined;
+      }
       if (!leg) {
         const r = this.openLeg(call, e, params.called);
         if (typeof r === 'string') return uerr(r, Cause.DESTINATION_OUT_OF_ORDER, `cannot reach ${params.called}: ${r}`);
@@ -420,7 +426,7 @@ export class Host implements UniHost, LinkSink {
         leg.queued.set(p, add);
         return ok(p.id);
       }
-      if (ph !== 'active') return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `the call's leg to ${e.link.peer} is being cleared`);
+      if (ph !== 'active') return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `the call's leg to ${e.link.peer} is in ${ph}`);
       const ep = e.link.addParty(leg.lc, add);
       if (ep === 'limit') return uerr('limit', Cause.TOO_MANY_PENDING_ADD_PARTY_REQUESTS, 'no endpoint reference left');
       return ok(this.newParty(call, leg, ep, params.called, 'adding').id);

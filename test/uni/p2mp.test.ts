@@ -216,3 +216,29 @@ test('a link lost under a multipoint call: its parties are dropped (27), the par
   clock.advance(10);
   t.is(a.of('release-confirm').length, 1);
 });
+
+test('a party added on a link whose leg is still clearing starts a fresh leg (new SETUP); both finish cleanly', (t) => {
+  const { clock, a, c, wires } = star();
+  const r = a.host.setup({ called: '2002', multipoint: true });
+  if (!r.ok) return t.fail();
+  clock.advance(10);
+  const p1 = a.host.addParty(r.value.call, { called: '3003' });
+  clock.advance(10);
+  if (!p1.ok) return t.fail();
+  t.true(a.host.dropParty(r.value.call, p1.value, { closeData: Buffer.from('old') }).ok); // RELEASE on C
+  const p2 = a.host.addParty(r.value.call, { called: '3003' }); // while that RELEASE is out
+  if (!p2.ok) return t.fail(p2.error.message);
+  clock.advance(10);
+  t.deepEqual(a.of('drop-party-confirm').map((i) => i.party), [p1.value]);
+  t.deepEqual(a.of('party-added').map((i) => i.party), [p1.value, p2.value]);
+  t.deepEqual(
+    wires.c[0].sent.map((m) => m.type),
+    [MsgType.SETUP, MsgType.CONNECT_ACKNOWLEDGE, MsgType.RELEASE, MsgType.SETUP, MsgType.CONNECT_ACKNOWLEDGE],
+  );
+  t.deepEqual(c.of('released')[0]!.closeData, Buffer.from('old'));
+  t.is(c.of('setup').length, 2);
+  t.is(a.host.paths(r.value.call).length, 2);
+  a.host.release(r.value.call);
+  clock.advance(10);
+  t.true(idle(a, c));
+});
