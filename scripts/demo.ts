@@ -102,16 +102,28 @@ let interruptedBy: string | undefined;
 
 /** stop everything the demo started; every caller waits for the one teardown */
 function teardown(): Promise<void> {
+  // each part runs even when an earlier one failed; a failure is reported, never thrown
+  const attempt = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (e) {
+      console.error(red(`teardown: ${what}: ${(e as Error).message}`));
+    }
+  };
   teardownDone ??= (async () => {
-    await Promise.all([...daemons.values()].map((dmn) => (dmn.alive() ? dmn.stop('SIGTERM', 5000).catch(() => false) : true)));
-    if (bridgeCapture && bridgeCapture.exitCode === null) {
+    await attempt('stopping condisd', () => Promise.all([...daemons.values()].map((dmn) => (dmn.alive() ? dmn.stop('SIGTERM', 5000) : true))));
+    await attempt('stopping the segment capture', async () => {
+      if (!bridgeCapture || bridgeCapture.exitCode !== null) return;
       bridgeCapture.kill('SIGINT');
       await new Promise((r) => {
         bridgeCapture!.once('exit', r);
         setTimeout(r, 3000);
       });
+    });
+    if (lab && !args.keep) {
+      const l = lab;
+      await attempt('removing the lab', () => l.down());
     }
-    if (lab && !args.keep) await lab.down();
   })();
   return teardownDone;
 }
