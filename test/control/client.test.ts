@@ -75,14 +75,24 @@ test('events: subscription as an async iterator and as an Observable, bytes as B
   const close = seen[2]!;
   t.true(close.kind === 'incoming-close-call' && close.closeData!.equals(Buffer.from('bye')));
 
-  // the cold Observable: subscribe on the server while someone listens
-  const two = firstValueFrom(ctl.events({ kinds: ['peer'] }).pipe(take(2), toArray()));
-  await new Promise((r) => setTimeout(r, 50));
+  // the cold Observable: it subscribes on the server while someone listens. That reaches the server
+  // asynchronously, so probe with 'updated' events until one comes back, then send the two that count
+  const got: string[] = [];
+  const obs = ctl.events({ kinds: ['peer'] }).subscribe((e) => got.push(e.kind === 'peer' ? e.change : e.kind));
+  t.teardown(() => obs.unsubscribe());
+  while (got.length === 0) {
+    backend.emit({ kind: 'peer', peer: '02:00:00:00:00:01', change: 'updated', addresses: [] });
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const two = firstValueFrom(ctl.events({ kinds: ['peer'] }).pipe(take(0), toArray())); // a second, immediately finished subscription must not disturb the first
+  await two;
+  got.length = 0;
   backend.emit({ kind: 'call-connected', vc: 1 });
   backend.emit({ kind: 'peer', peer: '02:00:00:00:00:01', change: 'discovered', addresses: ['1005'] });
   backend.emit({ kind: 'peer', peer: '02:00:00:00:00:01', change: 'lost', addresses: [] });
+  while (got.filter((g) => g !== 'updated').length < 2) await new Promise((r) => setTimeout(r, 10));
   t.deepEqual(
-    (await two).map((e) => e.kind === 'peer' && e.change),
+    got.filter((g) => g !== 'updated'),
     ['discovered', 'lost'],
   );
 });
