@@ -3,6 +3,7 @@
 // few synchronous calls inside another network namespace (setns on the
 // calling thread, then back). Linux only.
 #include <napi.h>
+#include <pcap/pcap.h>
 #include <uv.h>
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
@@ -178,6 +180,7 @@ class Reader : public Napi::ObjectWrap<Reader> {
     }
   }
 
+  public:
   // A callback that threw must not vanish: hand it to Node as an uncaught exception.
   static bool Surface(Napi::Env env) {
     if (!env.IsExceptionPending()) return false;
@@ -206,6 +209,142 @@ class Reader : public Napi::ObjectWrap<Reader> {
   uint8_t scratch_[65536];
 };
 
+
+// PcapReader(device, filter, maxBatch, onFrames(frames: Buffer[]), onError(errno, message, fatal))
+// libpcap on a NIC: immediate mode, non-blocking, uv_poll on its selectable fd.
+// Unlike npm `cap`, a socket error (ENETDOWN when the link goes down or the
+// device goes away) is reported to JS and polling resumes; it never aborts.
+class PcapReader : public Napi::ObjectWrap<PcapReader> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "PcapReader", {InstanceMethod("send", &PcapReader::Send), InstanceMethod("close", &PcapReader::Close)});
+  }
+
+  PcapReader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PcapReader>(info) {
+    Napi::Env env = info.Env();
+    std::string device = info[0].As<Napi::String>().Utf8Value();
+    std::string filter = info[1].As<Napi::String>().Utf8Value();
+    max_batch_ = info[2].As<Napi::Number>().Int32Value();
+    if (max_batch_ < 1) max_batch_ = 1;
+    on_frames_ = Napi::Persistent(info[3].As<Napi::Function>());
+    on_error_ = Napi::Persistent(info[4].As<Napi::Function>());
+    char errbuf[PCAP_ERRBUF_SIZE] = {0};
+    pcap_ = pcap_create(device.c_str(), errbuf);
+    if (!pcap_) { Fail(env, std::string("pcap_create: ") + errbuf); return; }
+    pcap_set_snaplen(pcap_, 65535);
+    pcap_set_promisc(pcap_, 0);
+    pcap_set_immediate_mode(pcap_, 1);
+    pcap_set_buffer_size(pcap_, 4 << 20);
+    int rc = pcap_activate(pcap_);
+    if (rc < 0) { Fail(env, std::string("pcap_activate: ") + pcap_statustostr(rc) + (rc == PCAP_ERROR ? std::string(": ") + pcap_geterr(pcap_) : std::string())); return; }
+    if (pcap_datalink(pcap_) != DLT_EN10MB) { Fail(env, std::string("link type is ") + (pcap_datalink_val_to_name(pcap_datalink(pcap_)) ?: "unknown") + ", not Ethernet"); return; }
+    struct bpf_program prog;
+    if (pcap_compile(pcap_, &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) < 0) { Fail(env, std::string("pcap_compile: ") + pcap_geterr(pcap_)); return; }
+    rc = pcap_setfilter(pcap_, &prog);
+    pcap_freecode(&prog);
+    if (rc < 0) { Fail(env, std::string("pcap_setfilter: ") + pcap_geterr(pcap_)); return; }
+    if (pcap_setnonblock(pcap_, 1, errbuf) < 0) { Fail(env, std::string("pcap_setnonblock: ") + errbuf); return; }
+    fd_ = pcap_get_selectable_fd(pcap_);
+    if (fd_ < 0) { Fail(env, "no selectable fd"); return; }
+    napi_get_uv_event_loop(env, &loop_);
+    poll_ = new uv_poll_t;
+    poll_->data = this;
+    rc = uv_poll_init(loop_, poll_, fd_);
+    if (rc < 0) {
+      delete poll_;
+      poll_ = nullptr;
+      { Fail(env, std::string("uv_poll_init: ") + uv_strerror(rc)); return; }
+    }
+    uv_poll_start(poll_, UV_READABLE, OnPoll);
+    Ref();
+  }
+
+  ~PcapReader() override { Release(); }
+
+ private:
+  void Fail(Napi::Env env, const std::string& msg) {
+    Release();
+    Napi::Error::New(env, msg).ThrowAsJavaScriptException();
+  }
+
+  void Release() {
+    if (poll_) {
+      poll_->data = nullptr;
+      uv_poll_stop(poll_);
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      poll_ = nullptr;
+      Unref();
+    }
+    if (pcap_) {
+      pcap_close(pcap_);
+      pcap_ = nullptr;
+    }
+  }
+
+  static void OnPoll(uv_poll_t* h, int status, int events) {
+    PcapReader* self = static_cast<PcapReader*>(h->data);
+    if (self) self->Drain(status);
+  }
+
+  static void OnPacket(u_char* user, const struct pcap_pkthdr* hdr, const u_char* bytes) {
+    PcapReader* self = reinterpret_cast<PcapReader*>(user);
+    self->batch_.push_back(Napi::Buffer<uint8_t>::Copy(self->Env(), bytes, hdr->caplen));
+  }
+
+  void Drain(int status) {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (status < 0) {
+      // POLLERR: read and clear the socket error (ENETDOWN on link down or removal), poll again
+      int err = 0;
+      socklen_t len = sizeof err;
+      getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (poll_) uv_poll_start(poll_, UV_READABLE, OnPoll);
+      on_error_.MakeCallback(Value(), {Napi::Number::New(env, err), Napi::String::New(env, err ? strerror(err) : uv_strerror(status)), Napi::Boolean::New(env, false)});
+      Reader::Surface(env);
+      return;
+    }
+    if (!pcap_) return;
+    batch_.clear();
+    int n = pcap_dispatch(pcap_, max_batch_, OnPacket, reinterpret_cast<u_char*>(this));
+    std::string perr = n == PCAP_ERROR ? pcap_geterr(pcap_) : "";
+    if (!batch_.empty()) {
+      Napi::Array arr = Napi::Array::New(env, batch_.size());
+      for (size_t i = 0; i < batch_.size(); i++) arr.Set(static_cast<uint32_t>(i), batch_[i]);
+      batch_.clear();
+      on_frames_.MakeCallback(Value(), {arr});
+      if (Reader::Surface(env)) return;
+    }
+    if (n == PCAP_ERROR && poll_) {
+      on_error_.MakeCallback(Value(), {Napi::Number::New(env, 0), Napi::String::New(env, "pcap_dispatch: " + perr), Napi::Boolean::New(env, false)});
+      Reader::Surface(env);
+    }
+  }
+
+  // send(buffer) -> bytes written, or -1 (with the reason in the second element)
+  Napi::Value Send(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!pcap_) return Napi::Number::New(env, -1);
+    Napi::Buffer<uint8_t> buf = info[0].As<Napi::Buffer<uint8_t>>();
+    int n = pcap_inject(pcap_, buf.Data(), buf.Length());
+    return Napi::Number::New(env, n);
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Release();
+    return info.Env().Undefined();
+  }
+
+  pcap_t* pcap_ = nullptr;
+  int fd_ = -1;
+  int max_batch_ = 64;
+  uv_loop_t* loop_ = nullptr;
+  uv_poll_t* poll_ = nullptr;
+  std::vector<Napi::Value> batch_;
+  Napi::FunctionReference on_frames_;
+  Napi::FunctionReference on_error_;
+};
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("netnsEnter", Napi::Function::New(env, NetnsEnter));
   exports.Set("netnsLeave", Napi::Function::New(env, NetnsLeave));
@@ -213,6 +352,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("write", Napi::Function::New(env, Write));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("Reader", Reader::Init(env));
+  exports.Set("PcapReader", PcapReader::Init(env));
   exports.Set("IFF_TAP", Napi::Number::New(env, IFF_TAP));
   exports.Set("IFF_NO_PI", Napi::Number::New(env, IFF_NO_PI));
   exports.Set("IFF_TUN_EXCL", Napi::Number::New(env, IFF_TUN_EXCL));

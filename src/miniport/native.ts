@@ -12,6 +12,12 @@ export interface NativeReader {
   stop(): void;
 }
 
+export interface NativePcap {
+  /** pcap_inject: bytes sent or -1 */
+  send(frame: Buffer): number;
+  close(): void;
+}
+
 export interface NativeHelper {
   /** move the calling thread into the namespace at `path`; returns a handle for netnsLeave */
   netnsEnter(path: string): number;
@@ -24,6 +30,14 @@ export interface NativeHelper {
   close(fd: number): number;
   /** poll `fd` for readability on the event loop and drain up to maxBatch frames per wake-up */
   Reader: new (fd: number, maxBatch: number, onFrames: (frames: Buffer[]) => void, onError: (negErrno: number) => void) => NativeReader;
+  /** libpcap on a NIC (immediate, non-blocking, BPF filter); throws an Error saying which pcap call failed */
+  PcapReader: new (
+    device: string,
+    filter: string,
+    maxBatch: number,
+    onFrames: (frames: Buffer[]) => void,
+    onError: (errno: number, message: string, fatal: boolean) => void,
+  ) => NativePcap;
   IFF_TAP: number;
   IFF_NO_PI: number;
   IFF_TUN_EXCL: number;

@@ -90,9 +90,12 @@ function openAddon(cfg: TapConfig, where: string): TapIo {
   return {
     fd,
     start(onFrames, onError) {
-      reader = new native.Reader(fd, 64, onFrames, (neg) =>
-        onError(new MiniportError(neg === -77 ? 'NO_DEVICE' : 'SYSTEM', `${where}: read failed (errno ${-neg}${neg === -77 ? ', EBADFD: the device was deleted' : ''})`)),
-      );
+      // a TAP deleted under us reads as EBADFD (77), EBADF (9) or, mid-unregister, EFAULT (14)
+      reader = new native.Reader(fd, 64, onFrames, (neg) => {
+        const names: Record<number, string> = { 77: 'EBADFD', 9: 'EBADF', 14: 'EFAULT' };
+        const gone = names[-neg];
+        onError(new MiniportError(gone ? 'NO_DEVICE' : 'SYSTEM', `${where}: read failed (errno ${-neg}${gone ? ` ${gone}: the device was deleted or moved away` : ''})`, gone));
+      });
     },
     write: (frame) => native.write(fd, frame),
     async close() {
@@ -138,10 +141,13 @@ function openIoctl(cfg: TapConfig, where: string): TapIo {
         const buf = Buffer.allocUnsafe(65536);
         pending = new Promise((done) => {
           fsRead(fd, buf, 0, buf.length, null, (err, n) => {
+            pending = undefined;
             done();
             if (stopped) return;
             if (err) {
-              onError(new MiniportError(err.code === 'EBADFD' ? 'NO_DEVICE' : 'SYSTEM', `${where}: read failed: ${err.message}`, err.code));
+              // a read blocked while the device is unregistered returns EFAULT; later ones EBADFD
+              const gone = err.code === 'EBADFD' || err.code === 'EBADF' || err.code === 'EFAULT';
+              onError(new MiniportError(gone ? 'NO_DEVICE' : 'SYSTEM', `${where}: read failed: ${err.message}${gone ? ': the device was deleted or moved away' : ''}`, err.code));
               return;
             }
             onFrames([buf.subarray(0, n)]);
@@ -248,6 +254,8 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
   const hostMacBuf = macToBuffer(hostMac);
   const frames = new Subject<Buffer>();
   let closed = false;
+  /** the release started when reading failed; close() waits for it */
+  let closing: Promise<void> | undefined;
   io.start(
     (batch) => {
       for (const f of batch) {
@@ -263,7 +271,7 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
     (err) => {
       if (closed) return;
       closed = true;
-      void io.close(kick);
+      closing = io.close(kick);
       frames.error(err);
     },
   );
@@ -287,9 +295,10 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
     },
     counters: () => ({ ...counters }),
     async close(): Promise<void> {
-      if (closed) return;
+      if (closed) return closing;
       closed = true;
-      await io.close(kick);
+      closing = io.close(kick);
+      await closing;
       frames.complete();
     },
   };

@@ -55,6 +55,11 @@ export type MiniportConfig =
       netns?: string;
       /** receive frames this host sent itself (default false) */
       loopback?: boolean;
+      /**
+       * libpcap through 'addon' (our N-API helper; the default) or the npm package 'cap'.
+       * cap aborts the whole process when the NIC goes down or away (see docs/miniports.md).
+       */
+      binding?: 'addon' | 'cap';
     }
   | {
       kind: 'etherip';

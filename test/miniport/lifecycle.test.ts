@@ -43,6 +43,7 @@ test('open/close cycles with garbage collection in between do not crash the proc
   for (let i = 0; i < 24; i++) {
     const mps = [
       await openMiniport({ kind: 'nic', device: v, netns: ns.name }),
+      await openMiniport({ kind: 'nic', device: v, netns: ns.name, binding: 'cap' }),
       await openMiniport({ kind: 'etherip', local: '10.7.0.1', peers: ['10.7.0.2'], mac: '02:00:00:00:07:01', netns: ns.name }),
     ];
     if (i % 4 === 0) {

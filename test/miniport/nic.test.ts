@@ -1,9 +1,9 @@
 import { rootTest as test } from '../helpers/root.js';
 import { createVeth, uniqueName, Netns } from '../../src/lab/netns.js';
 import { openMiniport, MiniportError, type Miniport } from '../../src/miniport/index.js';
-import { collect, frame, openFds, sendUntilReceived } from './helpers.js';
+import { collect, frame, openFds, sendUntilReceived, sleep } from './helpers.js';
 
-async function vethPair(t: { teardown(fn: () => Promise<void>): void }) {
+async function vethPair(t: { teardown(fn: () => Promise<void>): void }, binding?: 'addon' | 'cap') {
   const nsA = await Netns.create(uniqueName('nca'));
   const nsB = await Netns.create(uniqueName('ncb'));
   const opened: Miniport[] = [];
@@ -15,15 +15,15 @@ async function vethPair(t: { teardown(fn: () => Promise<void>): void }) {
   const va = uniqueName('nva');
   const vb = uniqueName('nvb');
   await createVeth({ ns: nsA, name: va }, { ns: nsB, name: vb });
-  const a = await openMiniport({ kind: 'nic', device: va, netns: nsA.name });
+  const a = await openMiniport({ kind: 'nic', device: va, netns: nsA.name, binding });
   opened.push(a);
-  const b = await openMiniport({ kind: 'nic', device: vb, netns: nsB.name });
+  const b = await openMiniport({ kind: 'nic', device: vb, netns: nsB.name, binding });
   opened.push(b);
   return { nsA, nsB, va, vb, a, b };
 }
 
-test('nic: frames cross a veth pair intact, both ways, with the NIC MACs', async (t) => {
-  const { nsA, va, a, b } = await vethPair(t);
+for (const binding of ['addon', 'cap'] as const) test(`nic (${binding}): frames cross a veth pair intact, both ways, with the NIC MACs`, async (t) => {
+  const { nsA, va, a, b } = await vethPair(t, binding);
   const kernelMac = JSON.parse((await nsA.ip(['-j', 'link', 'show', 'dev', va])).stdout)[0].address;
   t.is(a.mac, kernelMac);
   t.is(a.name, `nic:${va}`);
@@ -85,4 +85,34 @@ test('nic: an unknown device or a non-Ethernet one gives a typed error naming it
   t.is(bad?.code, 'BAD_CONFIG');
   const et = await t.throwsAsync(openMiniport({ kind: 'nic', device: 'lo', etherType: 5, netns: ns.name }), { instanceOf: MiniportError });
   t.is(et?.code, 'BAD_CONFIG');
+});
+
+test('nic: the link going down and up again is survived; frames flow again', async (t) => {
+  const { nsA, va, a, b } = await vethPair(t);
+  await sendUntilReceived(a, b, frame(b.mac, a.mac, 'before'), 'before');
+  let ended = false;
+  b.frames$.subscribe({ error: () => (ended = true), complete: () => (ended = true) });
+  await nsA.ip(['link', 'set', va, 'down']);
+  await sleep(200);
+  a.send(frame(b.mac, a.mac, 'while-down'));
+  await nsA.ip(['link', 'set', va, 'up']);
+  await sleep(200);
+  t.false(ended);
+  const back = frame(b.mac, a.mac, 'after-up');
+  t.deepEqual(await sendUntilReceived(a, b, back, 'after-up'), back);
+  const ba = frame(a.mac, b.mac, 'after-up-ba');
+  t.deepEqual(await sendUntilReceived(b, a, ba, 'after-up-ba'), ba);
+});
+
+test('nic: a NIC removed under the miniport ends frames$ with NO_DEVICE; the process lives on', async (t) => {
+  const { nsB, vb, b } = await vethPair(t);
+  const ended = new Promise<unknown>((resolve) => b.frames$.subscribe({ error: resolve, complete: () => resolve('completed') }));
+  await nsB.ip(['link', 'del', vb]);
+  const e = (await ended) as MiniportError;
+  t.true(e instanceof MiniportError);
+  t.is(e.code, 'NO_DEVICE');
+  t.regex(e.message, new RegExp(`nic '${vb}'.*went away`));
+  b.send(frame(b.mac, b.mac, 'gone'));
+  t.is(b.counters().txErrors, 1);
+  await b.close();
 });

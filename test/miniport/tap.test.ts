@@ -172,3 +172,21 @@ test('tap: without a MAC the host gets a random locally administered one, differ
   const kernel = JSON.parse((await ns.ip(['-j', 'link', 'show', 'dev', dev])).stdout)[0].address;
   t.not(kernel, mp.mac);
 });
+
+for (const binding of ['addon', 'ioctl'] as const) test(`tap (${binding}): a device deleted under the miniport ends frames$ with a NO_DEVICE error and later sends count as errors`, async (t) => {
+  const ns = await Netns.create(uniqueName('tpd'));
+  t.teardown(() => ns.destroy());
+  const dev = uniqueName('tapd');
+  const fds = openFds();
+  const mp = await openMiniport({ kind: 'tap', device: dev, mac: A, netns: ns.name, binding });
+  const ended = new Promise<unknown>((resolve) => mp.frames$.subscribe({ error: resolve, complete: () => resolve('completed') }));
+  await ns.ip(['link', 'del', 'dev', dev]);
+  const e = (await ended) as MiniportError;
+  t.true(e instanceof MiniportError);
+  t.is(e.code, 'NO_DEVICE');
+  t.regex(e.message, new RegExp(`tap '${dev}'.*deleted`));
+  mp.send(frame(B, A, 'gone'));
+  t.is(mp.counters().txErrors, 1);
+  await mp.close();
+  t.is(openFds(), fds);
+});
