@@ -132,10 +132,15 @@ export class CondisNode {
     this.scheduler = opts.scheduler ?? asyncScheduler;
     this.log = opts.log ?? silentLog;
 
+    // an SSCOP PDU must fit one frame: MaxK/MaxJ follow the medium (1484 octets at MTU 1500; the SD trailer takes 4)
+    // (payloads are padded to a multiple of 4)
+    const room = maxSdu(opts.miniport.mtu);
+    const maxK = Math.floor((room - 4) / 4) * 4;
+    const maxJ = Math.floor((room - 8) / 4) * 4;
     this.mux = createSaalMux({
       send: (peer, pdu) => this.sendSdu(peer, 0, VCI_SIGNALLING, pdu),
       scheduler: this.scheduler,
-      params: opts.sscop,
+      params: { maxK, maxJ, ...opts.sscop },
       name: opts.name,
     });
 
