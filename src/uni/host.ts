@@ -64,6 +64,8 @@ interface HostParty {
   ep: number;
   readonly called: AtmAddress;
   phase: PartyPhase;
+  /** dropParty was asked for this party: it gets its drop-party-confirm even if the call is released meanwhile */
+  dropAsked?: boolean;
 }
 
 class Leg implements CallOwner {
@@ -451,6 +453,7 @@ export class Host implements UniHost, LinkSink {
         return ok(undefined);
       }
       this.markDropping(p);
+      p.dropAsked = true;
       p.leg.link.partyEventPublic(p.leg.lc, p.ep, { k: 'drop-req', cause: o?.cause ?? Cause.NORMAL_UNSPECIFIED, closeData: o?.closeData });
       return ok(undefined);
     });
@@ -660,11 +663,16 @@ export class Host implements UniHost, LinkSink {
         for (const l of [...call.legs.values()]) l.link.callEventPublic(l.lc, { k: 'release-req', cause: Cause.NORMAL_CALL_CLEARING });
       }
       if (call.legs.size > 0) return; // the other legs finish their clearing first
+      for (const p of [...onLeg, ...call.parties.values()])
+        if (p.dropAsked) this.emit({ kind: 'drop-party-confirm', call: call.id, party: p.id, cause: ind.cause });
       this.endCall(call);
       this.emit(call.final);
       return;
     }
-    if (call.releasing) return;
+    if (call.releasing) {
+      for (const p of onLeg) if (p.dropAsked) this.emit({ kind: 'drop-party-confirm', call: call.id, party: p.id, cause: ind.cause });
+      return;
+    }
     for (const p of onLeg) {
       if (p.phase === 'dropping') this.emit({ kind: 'drop-party-confirm', call: call.id, party: p.id, cause: ind.cause });
       else if (p.phase === 'adding' || p.phase === 'alerting')
@@ -701,7 +709,7 @@ export class Host implements UniHost, LinkSink {
         return;
       case 'drop-confirm':
         this.removeParty(p);
-        if (!call.releasing) this.emit({ kind: 'drop-party-confirm', call: call.id, party: p.id, cause: ind.cause });
+        if (!call.releasing || p.dropAsked) this.emit({ kind: 'drop-party-confirm', call: call.id, party: p.id, cause: ind.cause });
         return;
     }
   }

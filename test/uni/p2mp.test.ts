@@ -242,3 +242,22 @@ test('a party added on a link whose leg is still clearing starts a fresh leg (ne
   clock.advance(10);
   t.true(idle(a, c));
 });
+
+test('drops still in flight when the call is released get their drop-party-confirm before release-confirm', (t) => {
+  const { clock, a } = star();
+  const r = a.host.setup({ called: '2002', multipoint: true });
+  if (!r.ok) return t.fail();
+  clock.advance(10);
+  const p2 = a.host.addParty(r.value.call, { called: '2012' });
+  const p3 = a.host.addParty(r.value.call, { called: '3003' });
+  clock.advance(10);
+  if (!p2.ok || !p3.ok) return t.fail();
+  t.true(a.host.dropParty(r.value.call, p2.value).ok);
+  t.true(a.host.dropParty(r.value.call, p3.value).ok);
+  t.true(a.host.dropParty(r.value.call, r.value.party!).ok); // the last one: the call is released
+  clock.advance(10);
+  const tail = a.ind.filter((i) => i.kind === 'drop-party-confirm' || i.kind === 'release-confirm').map((i) => [i.kind, 'party' in i ? i.party : undefined]);
+  t.deepEqual(tail.slice(-1), [['release-confirm', undefined]]);
+  t.deepEqual(tail.slice(0, -1).map((x) => x[1]).sort(), [p2.value, p3.value].sort());
+  t.is(a.host.counters().parties, 0);
+});
