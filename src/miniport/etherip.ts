@@ -32,6 +32,7 @@ const MAX_QUEUED = 4096;
 interface RawSocket {
   on(ev: 'message', fn: (buf: Buffer, source: string) => void): void;
   on(ev: 'error', fn: (e: Error) => void): void;
+  on(ev: 'close', fn: () => void): void;
   send(buf: Buffer, offset: number, length: number, address: string, cb: (err: Error | null, bytes: number) => void): void;
   setOption(level: number, option: number, value: number): void;
   close(): void;
@@ -142,9 +143,15 @@ export async function openEtherIp(cfg: EtherIpConfig): Promise<Miniport> {
     counters.rxBytes += f.length;
     frames.next(Buffer.from(f));
   });
+  // raw-socket reports a poll error with an 'error' event and then closes the socket itself
   sock.on('error', () => {
     if (closed) return;
     counters.txErrors++;
+  });
+  sock.on('close', () => {
+    if (closed) return;
+    closed = true;
+    frames.error(new MiniportError('SYSTEM', `${where}: the raw IPv4 socket failed and was closed by raw-socket`));
   });
 
   const sendTo = (frame: Buffer, peer: string): void => {

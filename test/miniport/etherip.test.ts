@@ -120,3 +120,20 @@ rootTest('etherip: bad configuration gives clear typed errors', async (t) => {
     t.regex(e!.message, re);
   }
 });
+
+rootTest('etherip: the router losing a link for a while is survived; frames flow again', async (t) => {
+  const { lab, a, b } = await routed(t);
+  await sendUntilReceived(a, b, frame(B, A, 'before'), 'before');
+  let ended = false;
+  b.frames$.subscribe({ error: () => (ended = true), complete: () => (ended = true) });
+  const routerSide = JSON.parse((await lab.router.ip(['-j', 'addr', 'show', 'to', '10.2.0.1'])).stdout)[0].ifname as string;
+  await lab.router.ip(['link', 'set', routerSide, 'down']);
+  for (let i = 0; i < 5; i++) a.send(frame(B, A, 'lost'));
+  await sleep(200);
+  await lab.router.ip(['link', 'set', routerSide, 'up']);
+  const back = frame(B, A, 'after-up');
+  t.deepEqual(await sendUntilReceived(a, b, back, 'after-up'), back);
+  const ba = frame(A, B, 'after-up-ba');
+  t.deepEqual(await sendUntilReceived(b, a, ba, 'after-up-ba'), ba);
+  t.false(ended);
+});

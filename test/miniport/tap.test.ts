@@ -190,3 +190,21 @@ for (const binding of ['addon', 'ioctl'] as const) test(`tap (${binding}): a dev
   await mp.close();
   t.is(openFds(), fds);
 });
+
+test('tap: the TAP set down and up again is survived; sends while down are counted as errors', async (t) => {
+  const { lab, a, b } = await pairOfTaps(t);
+  await sendUntilReceived(a, b, frame(B, A, 'before'), 'before');
+  let ended = false;
+  a.frames$.subscribe({ error: () => (ended = true), complete: () => (ended = true) });
+  const dev = a.name.slice('tap:'.length);
+  await lab.a.ns.ip(['link', 'set', dev, 'down']);
+  const errors = a.counters().txErrors;
+  a.send(frame(B, A, 'while-down'));
+  t.is(a.counters().txErrors, errors + 1);
+  await lab.a.ns.ip(['link', 'set', dev, 'up']);
+  const back = frame(B, A, 'after-up');
+  t.deepEqual(await sendUntilReceived(a, b, back, 'after-up'), back);
+  const ba = frame(A, B, 'after-up-ba');
+  t.deepEqual(await sendUntilReceived(b, a, ba, 'after-up-ba'), ba);
+  t.false(ended);
+});
