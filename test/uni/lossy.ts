@@ -3,7 +3,9 @@
  * (SSCOP + SSCF-UNI from src/sscop) whose PDUs cross a wire that loses a
  * fraction of them, deterministically (seeded), after a fixed delay.
  */
+import { Observable } from 'rxjs';
 import { createSaalLink, type SaalLink } from '../../src/sscop/link.js';
+import type { SaalService, SaalSignal } from '../../src/sscop/service.js';
 import type { Clock } from './helpers.js';
 
 /** small deterministic PRNG (mulberry32) */
@@ -21,8 +23,34 @@ export function rng(seed: number): () => number {
 export interface LossyWire {
   a: SaalLink;
   b: SaalLink;
+  /** the two ends as call control sees them, counting who listens to their signals */
+  ua: SaalService;
+  ub: SaalService;
+  /** subscriptions to ua/ub signals still open */
+  listeners(): number;
   stats: { sent: number; lost: number };
   dispose(): void;
+}
+
+function counted(link: SaalLink, count: { n: number }): SaalService {
+  const signals$ = new Observable<SaalSignal>((sub) => {
+    count.n++;
+    const s = link.signals$.subscribe(sub);
+    return () => {
+      count.n--;
+      s.unsubscribe();
+    };
+  });
+  return {
+    signals$,
+    establish: () => link.establish(),
+    release: () => link.release(),
+    data: (d) => link.data(d),
+    unitdata: (d) => link.unitdata(d),
+    get established() {
+      return link.established;
+    },
+  };
 }
 
 export function lossyWire(clock: Clock, loss: number, seed: number, delay = 2, name = 'wire'): LossyWire {
@@ -41,9 +69,13 @@ export function lossyWire(clock: Clock, loss: number, seed: number, delay = 2, n
   };
   a = createSaalLink({ send: carry(() => b), scheduler: clock.scheduler, name: `${name}:a` });
   b = createSaalLink({ send: carry(() => a), scheduler: clock.scheduler, name: `${name}:b` });
+  const count = { n: 0 };
   return {
     a,
     b,
+    ua: counted(a, count),
+    ub: counted(b, count),
+    listeners: () => count.n,
     stats,
     dispose() {
       a.dispose();

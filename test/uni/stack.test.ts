@@ -11,8 +11,8 @@ import type { UniIndication } from '../../src/uni/api.js';
 
 function connect(clock: Clock, a: TestHost, b: TestHost, seed: number): LossyWire {
   const w = lossyWire(clock, 0.2, seed, 2, `${a.mac}-${b.mac}`);
-  a.host.attachLink(b.mac, w.a, 'network');
-  b.host.attachLink(a.mac, w.b, 'user');
+  a.host.attachLink(b.mac, w.ua, 'network');
+  b.host.attachLink(a.mac, w.ub, 'user');
   w.a.establish();
   return w;
 }
@@ -87,6 +87,7 @@ for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) test(`full stacks over a 20% lossy 
     h.host.dispose();
     h.sub.unsubscribe();
   }
+  t.deepEqual(wires.map((w) => w.listeners()), [0, 0, 0], 'call control listens to no SAAL any more');
   for (const w of wires) w.dispose();
   clock.advance(1_000);
   t.is(clock.pending, 0);
@@ -123,6 +124,7 @@ test('full stacks over a 20% lossy wire: 20 point-to-point calls at once, cleare
   t.true(w.stats.lost > 0);
   a.host.dispose();
   b.host.dispose();
+  t.is(w.listeners(), 0);
   w.dispose();
   clock.advance(1_000);
   t.is(clock.pending, 0);
