@@ -83,6 +83,7 @@ for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) test(`full stacks over a 20% lossy 
   t.deepEqual([a, ...leaves].flatMap((h) => h.of('link-down')), []);
 
   // tear down: every timer and subscription goes
+  t.deepEqual(wires.map((w) => w.listeners()), [2, 2, 2], 'one listener per end while attached');
   for (const h of [a, ...leaves]) {
     h.host.dispose();
     h.sub.unsubscribe();
