@@ -21,7 +21,8 @@ import { join } from 'node:path';
 import { labUp, type Lab } from '../src/lab/lab.js';
 import { topologyFrom } from '../src/lab/topology.js';
 import { uniqueName } from '../src/lab/netns.js';
-import { startDaemon, waitForLinks, PROJECT_ROOT, type RunningDaemon } from '../src/demo/daemons.js';
+import { RunningDaemon, startDaemon, waitForLinks, PROJECT_ROOT } from '../src/demo/daemons.js';
+import { connectControl } from '../src/control/client.js';
 
 interface Args {
   seconds: number;
@@ -31,6 +32,7 @@ interface Args {
   record: boolean;
   keep: boolean;
   memory: boolean;
+  rate?: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -45,6 +47,7 @@ function parseArgs(argv: string[]): Args {
     if (x === '--seconds') a.seconds = num();
     else if (x === '--seed') a.seed = num();
     else if (x === '--frames') a.frames = num();
+    else if (x === '--rate') a.rate = num();
     else if (x === '--seeds') {
       const m = /^(\d+)-(\d+)$/.exec(argv[++i] ?? '');
       if (!m) die('--seeds FROM-TO');
@@ -53,7 +56,7 @@ function parseArgs(argv: string[]): Args {
     else if (x === '--keep') a.keep = true;
     else if (x === '--memory') a.memory = true;
     else if (x === '--help' || x === '-h') {
-      console.log('usage: npm run fuzz -- [--seconds N] [--seed S] [--record] [--keep] | --memory [--seeds A-B] [--frames N]');
+      console.log('usage: npm run fuzz -- [--seconds N] [--seed S] [--rate N] [--record] [--keep] | --memory [--seeds A-B] [--frames N]');
       process.exit(0);
     } else die(`unknown argument ${x} (try --help)`);
   }
@@ -128,6 +131,7 @@ async function labRun(args: Args): Promise<number> {
         '--device', fz.tap, '--bridge', fz.bridge!, '--mac', fz.mac, '--target', lab.host('target').mac,
         '--seed', String(args.seed), '--seconds', String(args.seconds), '--addresses', '4001,4002,4003',
         ...(record ? ['--record', record] : []),
+        ...(args.rate ? ['--rate', String(args.rate)] : []),
       ],
       { name: 'fuzzer', cwd: PROJECT_ROOT },
     );
@@ -159,7 +163,11 @@ async function labRun(args: Args): Promise<number> {
     }
     // let the aftermath settle (the fuzzer's association times out, forged peers fail)
     await new Promise((r) => setTimeout(r, 4000));
-    const counters = (await target!.control.counters()) as Record<string, Record<string, number>>;
+    // a fresh control connection: the test's own may have been closed for not keeping up with the event storm
+    const ctl = await connectControl(target!.socket, { helloTimeoutMs: 10_000 });
+    const tgt = new RunningDaemon('target', lab, target!.process, target!.configFile, target!.socket, target!.capture, ctl, await ctl.subscribe({}));
+    if (target!.control.isClosed) console.log('  (the first control connection was closed by the daemon during the fuzz: see its log)');
+    const counters = (await ctl.counters()) as Record<string, Record<string, number>>;
     const drops = dropsOf(counters);
     console.log(`  frames dropped by reason: ${JSON.stringify(drops.frames)}`);
     console.log(`  SSCOP PDUs dropped by reason: ${JSON.stringify(drops.sscop)}`);
@@ -167,19 +175,27 @@ async function labRun(args: Args): Promise<number> {
     console.log(`  frames in ${counters.frames?.framesIn}, miniport rx ${counters.miniport?.rxFrames}; uni calls ${counters.uni?.calls}, ndis vcs ${counters.ndis?.vcs}`);
 
     // the call still works both ways, and new calls do
-    const fwd = target!.next('receive', (e) => e.vc === targetVc, 10_000);
-    await peer!.control.send({ vc: call.vc, data: 'after the fuzz: forward' });
-    const f = await fwd;
-    const back = peer!.next('receive', (e) => e.vc === call.vc, 10_000);
-    await target!.control.send({ vc: targetVc, data: 'after the fuzz: backward' });
-    const b = await back;
-    const ok1 = f.data.toString() === 'after the fuzz: forward' && b.data.toString() === 'after the fuzz: backward';
+    let ok1 = false;
+    try {
+      const fwd = tgt.next('receive', (e) => e.vc === targetVc, 10_000);
+      await peer!.control.send({ vc: call.vc, data: 'after the fuzz: forward' });
+      const f = await fwd;
+      const back = peer!.next('receive', (e) => e.vc === call.vc, 10_000);
+      await tgt.control.send({ vc: targetVc, data: 'after the fuzz: backward' });
+      const b = await back;
+      ok1 = f.data.toString() === 'after the fuzz: forward' && b.data.toString() === 'after the fuzz: backward';
+    } catch (e) {
+      console.log(`  the established call is gone: ${(e as Error).message}`);
+      const lines = readFileSync(target!.process.logFile, 'utf8').split('\n').filter((l) => /link down|overrun|released|does not read/.test(l));
+      for (const l of lines.slice(0, 8)) console.log(`  log: ${l.slice(0, 300)}`);
+    }
     const inc2 = peer!.next('incoming-call', () => true, 10_000);
-    const c2 = (await target!.control.makeCall({ called: '4002' })) as { vc: number };
+    const c2 = (await tgt.control.makeCall({ called: '4002' })) as { vc: number };
     await inc2;
-    await target!.control.closeCall({ vc: c2.vc, closeData: 'bye' });
-    await peer!.control.closeCall({ vc: call.vc });
+    await tgt.control.closeCall({ vc: c2.vc, closeData: 'bye' });
+    await peer!.control.closeCall({ vc: call.vc }).catch(() => undefined);
     const rssAfter = rssKb(target!.process.pid);
+    ctl.close();
     console.log(`\nestablished call after the fuzz: ${ok1 ? 'data both ways ok' : 'BROKEN'}; new call target -> peer: ok`);
     console.log(`target RSS: before ${mb(rssBefore)}, peak ${mb(peakRss)}, after ${mb(rssAfter)}`);
     return ok1 ? 0 : 1;

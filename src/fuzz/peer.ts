@@ -32,8 +32,12 @@ export interface FuzzRunOptions {
   scheduler?: SchedulerLike;
   /** every input sent, for writing a reproducer when something breaks */
   record?: (kind: 'frame' | 'q2931', bytes: Buffer) => void;
-  /** source MAC of the fuzzer's SSCOP association (default: the port's MAC with the last octet's top bit flipped) */
-  associationMac?: Mac;
+  /** source MAC of the raw frames (default: the port's MAC with the last octet's top bit flipped); the association uses the port's own */
+  rawSource?: Mac;
+  /** wait this long for the fuzzer's own SSCOP association before blasting (default 3000 ms) */
+  establishMs?: number;
+  /** at most this many inputs per second (default: as fast as the port takes them) */
+  maxRate?: number;
   /** checked after each burst; true stops the run */
   stop?: () => boolean;
 }
@@ -106,16 +110,16 @@ export async function runFuzz(o: FuzzRunOptions): Promise<FuzzRunReport> {
   const fz = new FrameFuzzer({
     seed: o.seed,
     target: o.target,
-    source: o.miniport.mac,
+    // raw frames come from a second MAC: answers to them are not needed, and SSCOP garbage from it does not keep
+    // resetting the association, which speaks from the port's own MAC (a TAP only hands up frames to that MAC)
+    source: o.rawSource ?? associationMacFor(o.miniport.mac),
     mtu: o.miniport.mtu,
     ...(o.addresses ? { addresses: o.addresses } : {}),
     ...(o.randomSourceRate !== undefined ? { randomSourceRate: o.randomSourceRate } : {}),
     ...(o.weights ? { weights: o.weights } : {}),
   });
   const p = fz.prng;
-  // the association speaks from its own MAC, so that raw SSCOP garbage from the port's MAC does not keep resetting it
-  // (a memory port must be promiscuous to hear the answers; a TAP hears them through the bridge)
-  const assoc = new FuzzAssociation(o.miniport, o.target, { sscop: o.sscop, scheduler: o.scheduler, mac: o.associationMac ?? associationMacFor(o.miniport.mac) });
+  const assoc = new FuzzAssociation(o.miniport, o.target, { sscop: o.sscop, scheduler: o.scheduler });
   const byLayer: Record<string, number> = {};
   let frames = 0;
   let messages = 0;
@@ -125,6 +129,8 @@ export async function runFuzz(o: FuzzRunOptions): Promise<FuzzRunReport> {
   const burst = o.burst ?? 64;
   const messageRate = o.messageRate ?? 0.25;
   assoc.kick();
+  // the association first (before the target drowns in garbage), so mutated messages reach call control
+  for (let waited = 0; !assoc.link.established && waited < (o.establishMs ?? 3000); waited += 10) await new Promise((r) => setTimeout(r, 10));
   try {
     while (frames + messages < maxFrames && Date.now() - t0 < maxMs && !o.stop?.()) {
       for (let i = 0; i < burst && frames + messages < maxFrames; i++) {
@@ -142,6 +148,11 @@ export async function runFuzz(o: FuzzRunOptions): Promise<FuzzRunReport> {
         frames++;
       }
       assoc.kick();
+      if (o.maxRate) {
+        // pace: no faster than maxRate inputs per second on average
+        const ahead = ((frames + messages) * 1000) / o.maxRate - (Date.now() - t0);
+        if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
+      }
       await new Promise((r) => setImmediate(r));
     }
   } finally {
