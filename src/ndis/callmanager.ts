@@ -69,6 +69,40 @@ interface CmParty {
   params: CoCallParameters;
 }
 
+/**
+ * A VC's parties by NDIS handle, with an index by UNI party id: every party
+ * indication looks its party up by that id, and a search through all of them
+ * made adding or dropping n parties cost O(n^2). The index is a hint, checked
+ * on use; a miss falls back to the search (a UNI id learnt after insertion).
+ */
+class PartyMap extends Map<NdisPartyHandle, CmParty> {
+  private readonly uni = new Map<PartyId, CmParty>();
+  override set(h: NdisPartyHandle, p: CmParty): this {
+    super.set(h, p);
+    if (p.uniParty !== undefined) this.uni.set(p.uniParty, p);
+    return this;
+  }
+  override delete(h: NdisPartyHandle): boolean {
+    const p = super.get(h);
+    if (p?.uniParty !== undefined && this.uni.get(p.uniParty) === p) this.uni.delete(p.uniParty);
+    return super.delete(h);
+  }
+  override clear(): void {
+    this.uni?.clear();
+    super.clear();
+  }
+  byUniParty(id: PartyId): CmParty | undefined {
+    const hit = this.uni.get(id);
+    if (hit && hit.uniParty === id && super.get(hit.partyH) === hit) return hit;
+    for (const p of this.values())
+      if (p.uniParty === id) {
+        this.uni.set(id, p);
+        return p;
+      }
+    return undefined;
+  }
+}
+
 type VcPhase =
   | 'idle'
   | 'making' // SETUP sent
@@ -89,7 +123,7 @@ interface CmVc {
   call?: CallId;
   peer?: PeerId;
   multipoint: boolean;
-  parties: Map<NdisPartyHandle, CmParty>;
+  parties: PartyMap;
   params?: CoCallParameters;
   /** the party named in a make-call (multipoint) */
   firstParty?: CmParty;
@@ -266,7 +300,7 @@ export class UniCallManager implements CallManagerHandlers {
   }
 
   private newVc(dir: 'out' | 'in', af?: CmAf): CmVc {
-    return { kind: 'vc', dir, phase: 'idle', multipoint: false, parties: new Map(), active: false, closePending: false, deleteAfterClose: false, ...(af ? { af } : {}) };
+    return { kind: 'vc', dir, phase: 'idle', multipoint: false, parties: new PartyMap(), active: false, closePending: false, deleteAfterClose: false, ...(af ? { af } : {}) };
   }
 
   private paramsWithPaths(base: CoCallParameters, paths: VcPath[]): CoCallParameters {
@@ -617,8 +651,7 @@ export class UniCallManager implements CallManagerHandlers {
   }
 
   private partyOf(v: CmVc, uniParty: PartyId): CmParty | undefined {
-    for (const p of v.parties.values()) if (p.uniParty === uniParty) return p;
-    return undefined;
+    return v.parties.byUniParty(uniParty);
   }
 
   ProtocolCmDropParty(ctx: Context, closeData: Buffer | undefined, _size: number): NdisStatus {

@@ -915,7 +915,14 @@ export class NdisHost {
     if (!p) return S.FAILURE;
     const v = p.vc;
     // R51: the last party is closed with NdisClCloseCall; R54: not while it is being added
-    const refused = dropPartyRefusal(p.state, [...v.parties.values()].filter((q) => q !== p).map((q) => q.state));
+    // (one other live party decides it: no copy of every party's state, which made dropping n parties O(n^2))
+    let otherLive: PartyState | undefined;
+    for (const q of v.parties.values())
+      if (q !== p && isLiveParty(q.state)) {
+        otherLive = q.state;
+        break;
+      }
+    const refused = dropPartyRefusal(p.state, otherLive === undefined ? [] : [otherLive]);
     if (refused !== undefined) return refused;
     p.before = p.state;
     this.moveParty(p, 'DROPPING');
