@@ -103,3 +103,26 @@ rootTest('a link cut (interface down, then bridge port removed) and restored: th
   await callWorks(t, lab.d('h3'), lab.d('h2'), '3002', 'h3 to h2');
   for (const h of ['h1', 'h2', 'h3']) assertDrained(t, await drained(lab.d(h)), h);
 });
+
+rootTest('a peer daemon restarted before the root noticed it was gone: its stale calls are cleared and new calls work', async (t) => {
+  // standard SSCOP timers: Timer_IDLE 15 s + Timer_NO-RESPONSE 7 s, so the root has not noticed when h3 is back
+  const lab = await startLab(t, 3, { discoveryIntervalMs: 500 });
+  const root = lab.d('h1');
+  for (const [h, a] of [['h2', '3002'], ['h3', '3003']] as const) await lab.d(h).control.registerSap({ address: a, policy: 'accept' });
+  const c = await callsTo(lab, 'h3', '3003');
+  const ic = root.next('incoming-close-call', (e) => e.vc === c.p2p, 60_000);
+  const idp = root.next('incoming-drop-party', (e) => e.vc === c.mp && e.party === c.party, 60_000);
+  t.true(await lab.d('h3').stop('SIGKILL', 5000));
+  const t0 = Date.now();
+  const h3 = await startDaemon(lab.lab, 'h3', { discoveryIntervalMs: 500 });
+  lab.daemons.set('h3', h3);
+  t.log(`h3 back after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const [close, drop] = await Promise.all([ic, idp]);
+  t.log(`the root cleared the stale calls ${((Date.now() - t0) / 1000).toFixed(1)} s after the kill (${close.status.name} / drop party ${drop.status.name})`);
+  t.not(close.status.name, 'SUCCESS');
+  await waitForLinks(root, [lab.lab.host('h3').mac], 30_000);
+  await h3.control.registerSap({ address: '3003', policy: 'accept' });
+  await root.control.closeCall({ vc: c.mp });
+  await callWorks(t, root, h3, '3003', 'after a quick restart');
+  for (const h of ['h1', 'h3']) assertDrained(t, await drained(lab.d(h)), h);
+});
