@@ -59,6 +59,8 @@ export class FuzzAssociation {
   /** the source MAC the association uses (the target sees it as a peer) */
   readonly mac: Mac;
   established = 0;
+  /** call references the target used in messages to us (header octets 2..4, flag included), newest last */
+  readonly callRefs: number[] = [];
   private readonly sub = new Subscription();
 
   constructor(
@@ -85,6 +87,11 @@ export class FuzzAssociation {
     this.sub.add(
       this.link.signals$.subscribe((s) => {
         if (s.kind === 'establish-confirm' || s.kind === 'establish-indication') this.established++;
+        else if (s.kind === 'data-indication' && s.data.length >= 5 && s.data[1] === 3) {
+          // answer on the target's calls: same value, flag flipped (we are the other side)
+          this.callRefs.push(((s.data[2]! << 16) | (s.data[3]! << 8) | s.data[4]!) ^ 0x800000);
+          if (this.callRefs.length > 64) this.callRefs.shift();
+        }
       }),
     );
   }
@@ -136,6 +143,13 @@ export async function runFuzz(o: FuzzRunOptions): Promise<FuzzRunReport> {
       for (let i = 0; i < burst && frames + messages < maxFrames; i++) {
         if (p.chance(messageRate) && assoc.link.established) {
           const m = fuzzMessage(p, o.addresses ?? []);
+          // half the time on a call the target knows, so messages meet calls in every state, not only the null state
+          if (assoc.callRefs.length && p.chance(0.5) && m.length >= 5 && m[1] === 3) {
+            const cr = p.pick(assoc.callRefs);
+            m[2] = cr >> 16;
+            m[3] = (cr >> 8) & 0xff;
+            m[4] = cr & 0xff;
+          }
           o.record?.('q2931', m);
           assoc.send(m);
           messages++;
