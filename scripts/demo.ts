@@ -390,6 +390,10 @@ let code = 1;
 try {
   code = await main();
 } catch (e) {
+  if (interruptedBy) {
+    await teardown();
+    process.exit(130);
+  }
   if (!(e instanceof CheckFailed)) console.error(red(`demo error: ${(e as Error).stack ?? e}`));
   for (const dmn of daemons.values()) {
     const tail = dmn.logTail(12);

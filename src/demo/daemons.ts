@@ -59,10 +59,10 @@ export class RunningDaemon {
   }
 
   /** an event of a kind matching `pred` that already arrived, or the next one that does */
-  async seen<K extends ControlEvent['kind']>(kind: K, pred: (e: Extract<ControlEvent, { kind: K }>) => boolean = () => true, ms = 20_000): Promise<Extract<ControlEvent, { kind: K }>> {
-    const waiting = this.next(kind, pred, ms);
+  seen<K extends ControlEvent['kind']>(kind: K, pred: (e: Extract<ControlEvent, { kind: K }>) => boolean = () => true, ms = 20_000): Promise<Extract<ControlEvent, { kind: K }>> {
+    // not async: the waiter from next() carries its own rejection handler, a wrapping promise would not
     const past = this.events.find((e): e is Extract<ControlEvent, { kind: K }> => e.kind === kind && pred(e as Extract<ControlEvent, { kind: K }>));
-    return past ?? waiting;
+    return past ? Promise.resolve(past) : this.next(kind, pred, ms);
   }
 
   alive(): boolean {
