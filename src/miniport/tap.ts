@@ -146,7 +146,9 @@ function openIoctl(cfg: TapConfig, where: string): TapIo {
             if (stopped) return;
             if (err) {
               // a read blocked while the device is unregistered returns EFAULT; later ones EBADFD
-              const gone = err.code === 'EBADFD' || err.code === 'EBADF' || err.code === 'EFAULT';
+              // (libuv may not name EBADFD: match the errno numbers too; ENODEV/ENXIO mean the same here)
+              const gone =
+                ['EBADFD', 'EBADF', 'EFAULT', 'ENODEV', 'ENXIO'].includes(err.code ?? '') || [-77, -9, -14, -19, -6].includes(err.errno ?? 0);
               onError(new MiniportError(gone ? 'NO_DEVICE' : 'SYSTEM', `${where}: read failed: ${err.message}${gone ? ': the device was deleted or moved away' : ''}`, err.code));
               return;
             }

@@ -183,7 +183,7 @@ for (const binding of ['addon', 'ioctl'] as const) test(`tap (${binding}): a dev
   await ns.ip(['link', 'del', 'dev', dev]);
   const e = (await ended) as MiniportError;
   t.true(e instanceof MiniportError);
-  t.is(e.code, 'NO_DEVICE');
+  t.is(e.code, 'NO_DEVICE', e.message);
   t.regex(e.message, new RegExp(`tap '${dev}'.*deleted`));
   mp.send(frame(B, A, 'gone'));
   t.is(mp.counters().txErrors, 1);
