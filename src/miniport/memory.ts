@@ -16,17 +16,9 @@ import type { MemoryWireOptions, Miniport, MiniportConfig, MiniportCounters } fr
 
 export type MemoryConfig = Extract<MiniportConfig, { kind: 'memory' }>;
 
-/** mulberry32: a small, fast, seedable 32-bit generator; returns [0, 1) */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../common/random.js';
+
+export { seededRandom };
 
 interface Port {
   mac: Buffer;

@@ -6,17 +6,8 @@
  */
 import { Subscription, type SchedulerAction, type SchedulerLike } from 'rxjs';
 
-/** mulberry32: small, fast, deterministic */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as prng } from '../../src/common/random.js';
+export { prng };
 
 type Entry = { time: number; seq: number; action: ClockAction<any>; state: unknown };
 

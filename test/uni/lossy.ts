@@ -8,17 +8,8 @@ import { createSaalLink, type SaalLink } from '../../src/sscop/link.js';
 import type { SaalService, SaalSignal } from '../../src/sscop/service.js';
 import type { Clock } from './helpers.js';
 
-/** small deterministic PRNG (mulberry32) */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../../src/common/random.js';
+export { rng };
 
 export interface LossyWire {
   a: SaalLink;
