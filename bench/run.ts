@@ -25,6 +25,7 @@ const sections: Section[] = [
   { name: 'codec', module: './codec.js', fn: 'benchCodec' },
   { name: 'wire', module: './wire.js', fn: 'benchWire' },
   { name: 'sscop', module: './sscop.js', fn: 'benchSscop' },
+  { name: 'sscop-tap', module: './sscop-tap.js', fn: 'benchSscopTap' },
   { name: 'uni', module: './uni.js', fn: 'benchUni' },
   { name: 'ndis', module: './ndis.js', fn: 'benchNdis' },
   { name: 'miniport', module: './miniport.js', fn: 'benchMiniport' },
