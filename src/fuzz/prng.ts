@@ -1,8 +1,8 @@
 /**
  * A seeded pseudo-random source for the fuzzer: the same seed gives the same
- * sequence of inputs, so any run can be replayed (mulberry32 underneath).
+ * sequence of inputs, so any run can be replayed (mulberry32 underneath, the generator the memory wire uses).
  */
-import { seededRandom } from '../miniport/memory.js';
+import { seededRandom } from '../common/random.js';
 
 export class Prng {
   private readonly r: () => number;

@@ -15,7 +15,7 @@ import { SEGMENT_BRIDGE, type Lab } from '../../src/lab/lab.js';
 import { netemArgs, type Netem } from '../../src/lab/topology.js';
 import { newCap, type CapHandle } from '../../src/miniport/pcap.js';
 import { inNetns } from '../../src/miniport/native.js';
-import { seededRandom } from '../../src/miniport/memory.js';
+import { seededRandom } from '../../src/common/random.js';
 
 export interface Impairment {
   kind: 'netem' | 'relay';
