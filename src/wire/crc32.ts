@@ -4,36 +4,34 @@
  * complemented. The same parameters are known elsewhere as CRC-32/BZIP2; the
  * check value of the ASCII string "123456789" is 0xFC891918.
  *
- * Table-driven, four octets per step.
+ * Table-driven, eight octets per step.
  */
 
 const POLY = 0x04c11db7;
 
 /**
  * T[0][i]: the register contribution of a top octet i shifted through 8
- * steps; T[k][i]: the same followed by k zero octets. Four tables let the
- * loop consume four octets per step ("slicing by 4"); the result is the same
- * as the one-octet loop, which handles the unaligned tail.
+ * steps; T[k][i]: the same followed by k zero octets. Eight tables let the
+ * loop consume eight octets per step ("slicing by 8", about twice the speed
+ * of four per step); the result is the same as the one-octet loop, which
+ * handles the tail. Int32Array: the XORs stay small integers, no boxing.
  */
-const T: Uint32Array[] = (() => {
-  const t = [new Uint32Array(256), new Uint32Array(256), new Uint32Array(256), new Uint32Array(256)];
+const T: Int32Array[] = (() => {
+  const t = Array.from({ length: 8 }, () => new Int32Array(256));
   for (let i = 0; i < 256; i++) {
     let c = i << 24;
     for (let k = 0; k < 8; k++) c = c & 0x80000000 ? (c << 1) ^ POLY : c << 1;
-    t[0]![i] = c >>> 0;
+    t[0]![i] = c;
   }
-  for (let k = 1; k < 4; k++) {
+  for (let k = 1; k < 8; k++) {
     for (let i = 0; i < 256; i++) {
       const p = t[k - 1]![i]!;
-      t[k]![i] = ((p << 8) ^ t[0]![p >>> 24]!) >>> 0;
+      t[k]![i] = (p << 8) ^ t[0]![p >>> 24]!;
     }
   }
   return t;
 })();
-const T0 = T[0]!;
-const T1 = T[1]!;
-const T2 = T[2]!;
-const T3 = T[3]!;
+const [T0, T1, T2, T3, T4, T5, T6, T7] = T as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
 
 /**
  * Continue a CRC register over buf[start, end). `reg` is the raw register
@@ -41,11 +39,19 @@ const T3 = T[3]!;
  * CRC over discontiguous pieces without copying them together.
  */
 export function crc32Aal5Update(reg: number, buf: Uint8Array, start: number, end: number): number {
-  let c = reg >>> 0;
+  let c = reg | 0;
   let i = start;
-  for (const stop = end - 3; i < stop; i += 4) {
+  for (const stop = end - 7; i < stop; i += 8) {
     c ^= (buf[i]! << 24) | (buf[i + 1]! << 16) | (buf[i + 2]! << 8) | buf[i + 3]!;
-    c = T3[c >>> 24]! ^ T2[(c >>> 16) & 0xff]! ^ T1[(c >>> 8) & 0xff]! ^ T0[c & 0xff]!;
+    c =
+      T7[c >>> 24]! ^
+      T6[(c >>> 16) & 0xff]! ^
+      T5[(c >>> 8) & 0xff]! ^
+      T4[c & 0xff]! ^
+      T3[buf[i + 4]!]! ^
+      T2[buf[i + 5]!]! ^
+      T1[buf[i + 6]!]! ^
+      T0[buf[i + 7]!]!;
   }
   for (; i < end; i++) c = (c << 8) ^ T0[((c >>> 24) ^ buf[i]!) & 0xff]!;
   return c >>> 0;

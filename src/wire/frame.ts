@@ -185,6 +185,48 @@ export function emitFrame(f: Frame): Buffer {
   return out;
 }
 
+/**
+ * The 18 octets before the SDU (destination and source MAC, EtherType, cell
+ * header) of every frame on one path, encoded once: `emitFrameAfter` then
+ * builds frames for that path without parsing MAC strings or checking ranges
+ * per frame (the user-data fast path). Throws RangeError like `emitFrame`.
+ */
+export function frameHeader(dst: Mac, src: Mac, etherType: number, cell: CellHeader): Buffer {
+  checkRange('GFC', cell.gfc, 0x0f);
+  checkRange('VPI', cell.vpi, 0xff);
+  checkRange('VCI', cell.vci, 0xffff);
+  checkRange('PTI', cell.pti, 0x07);
+  checkRange('CLP', cell.clp, 0x01);
+  checkRange('EtherType', etherType, 0xffff);
+  const h = Buffer.alloc(SDU_OFFSET);
+  if (!writeMac(dst, h, 0)) throw new RangeError(`frameHeader: bad destination MAC ${JSON.stringify(dst)}`);
+  if (!writeMac(src, h, 6)) throw new RangeError(`frameHeader: bad source MAC ${JSON.stringify(src)}`);
+  h.writeUInt16BE(etherType, 12);
+  encodeCellHeader(cell, h, CELL_OFFSET);
+  return h;
+}
+
+/**
+ * The frame `emitFrame` would build for the header `frameHeader` encoded, this
+ * SDU, CPCS-UU 0 and CPI 0: the same octets, with a single copy of the SDU.
+ */
+export function emitFrameAfter(header: Buffer, sdu: Buffer): Buffer {
+  const len = sdu.length;
+  if (len > AAL5_MAX_SDU) throw new RangeError(`emitFrame: SDU length ${len} is not an integer in 0..${AAL5_MAX_SDU}`);
+  const total = frameLength(len);
+  const out = Buffer.allocUnsafe(total);
+  if (total > FRAME_OVERHEAD + len) out.fill(0, FRAME_OVERHEAD + len);
+  header.copy(out, 0, 0, SDU_OFFSET);
+  sdu.copy(out, SDU_OFFSET);
+  const t = SDU_OFFSET + len;
+  out[t] = 0;
+  out[t + 1] = 0;
+  out[t + 2] = len >>> 8;
+  out[t + 3] = len & 0xff;
+  out.writeUInt32BE(crc32Aal5(out, SDU_OFFSET, t + 4), t + 4);
+  return out;
+}
+
 function hexDigit(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   const l = c | 0x20;
@@ -227,23 +269,48 @@ function crcOk(buf: Buffer, t: number): boolean {
  * located through its Length (see the file comment on padding), CRC-32.
  */
 export function parseFrame(buf: Buffer, opts?: ParseFrameOptions): Result<Frame, FrameDecodeError> {
+  const trailer = locateTrailer(buf, opts?.etherType ?? ETHERTYPE_CONDIS);
+  if (typeof trailer !== 'number') return trailer;
+  return ok({
+    dst: macFromBuffer(buf, 0),
+    src: macFromBuffer(buf, 6),
+    etherType: buf.readUInt16BE(12),
+    cell: decodeCellHeader(buf, CELL_OFFSET),
+    uu: buf[trailer]!,
+    cpi: buf[trailer + 1]!,
+    sdu: buf.subarray(SDU_OFFSET, trailer),
+  });
+}
+
+/**
+ * Where the AAL5 trailer of a frame `parseFrame` accepts begins (the SDU is
+ * buf[18, result)), or -1 when `parseFrame` refuses the frame (call it for the
+ * reason). The same checks, without building a record: the fast path for
+ * user data, which then reads MACs and VPI/VCI from the buffer itself.
+ */
+export function aal5TrailerAt(buf: Buffer, etherType: number = ETHERTYPE_CONDIS): number {
+  const t = locateTrailer(buf, etherType);
+  return typeof t === 'number' ? t : -1;
+}
+
+/** the checks of parseFrame: the trailer's offset, or the decode error */
+function locateTrailer(buf: Buffer, want: number): number | Result<never, FrameDecodeError> {
   const len = buf.length;
   if (len < ETH_HEADER_LEN) {
     return fail('ethernet', 'ethernet-short', len, `frame of ${len} octets is shorter than an Ethernet header (${ETH_HEADER_LEN})`);
   }
   const etherType = buf.readUInt16BE(12);
-  const want = opts?.etherType ?? ETHERTYPE_CONDIS;
   if (etherType !== want) {
     return fail('ethernet', 'not-our-ethertype', 12, `EtherType ${hex4(etherType)} is not ours (${hex4(want)})`);
   }
   if (len < SDU_OFFSET) {
     return fail('cell', 'cell-header', len, `frame ends after ${len - CELL_OFFSET} octets of the 4-octet cell header`);
   }
-  const cell = decodeCellHeader(buf, CELL_OFFSET);
-  if (cell.pti >= 4) {
-    return fail('cell', 'cell-header', CELL_OFFSET + 3, `PTI ${cell.pti} is an OAM/resource-management cell type, not user data`);
+  const pti = (buf[CELL_OFFSET + 3]! >> 1) & 0x07;
+  if (pti >= 4) {
+    return fail('cell', 'cell-header', CELL_OFFSET + 3, `PTI ${pti} is an OAM/resource-management cell type, not user data`);
   }
-  if (cell.vpi === 0 && cell.vci === 0) {
+  if (((buf.readUInt32BE(CELL_OFFSET) >>> 4) & 0xffffff) === 0) {
     return fail('cell', 'cell-header', CELL_OFFSET, 'VPI/VCI 0/0 is the unassigned cell, it carries no user data');
   }
   if (len < SDU_OFFSET + AAL5_TRAILER_LEN) {
@@ -280,15 +347,7 @@ export function parseFrame(buf: Buffer, opts?: ParseFrameOptions): Result<Frame,
     const l = buf.readUInt16BE(last + 2);
     return fail('aal5', 'aal5-length', last + 2, `AAL5 Length ${l} does not fit a frame carrying ${last - SDU_OFFSET} SDU octets, and no padded trailer matches`);
   }
-  return ok({
-    dst: macFromBuffer(buf, 0),
-    src: macFromBuffer(buf, 6),
-    etherType,
-    cell,
-    uu: buf[trailer]!,
-    cpi: buf[trailer + 1]!,
-    sdu: buf.subarray(SDU_OFFSET, trailer),
-  });
+  return trailer;
 }
 
 /** VPI/VCI of a frame. */
