@@ -11,16 +11,20 @@
  * socket, later) never stalls a link.
  */
 import { asyncScheduler, interval, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
-import { BROADCAST_MAC, compareMac, type Mac } from '../common/mac.js';
+import { BROADCAST_MAC, compareMac, macToBuffer, type Mac } from '../common/mac.js';
 import type { Miniport } from '../miniport/types.js';
 import {
+  aal5TrailerAt,
   cellHeader,
   emitAnnouncement,
   emitFrame,
+  emitFrameAfter,
   ETHERTYPE_CONDIS,
+  frameHeader,
   maxSdu,
   parseAnnouncement,
   parseFrame,
+  SDU_OFFSET,
   VCI_DISCOVERY,
   VCI_SIGNALLING,
   type RolePreference,
@@ -115,6 +119,9 @@ export class CondisNode {
   private readonly mux: SaalMux;
   private readonly peers = new Map<Mac, PeerState>();
   private readonly dataPath: WireDataPath;
+  /** our MAC as two numbers (first 4 octets, last 2), for the user-data fast path */
+  private readonly macHi: number;
+  private readonly macLo: number;
   private readonly events = new Subject<NodeEvent>();
   private readonly subs: Subscription[] = [];
   /** each link's signal subscription, by peer: dropped with the peer (forgotten peers must not pile up here) */
@@ -156,7 +163,21 @@ export class CondisNode {
     });
     this.subs.push(this.uni.indications$.subscribe((ind) => this.onUniIndication(ind)));
 
-    this.dataPath = new WireDataPath((path, data) => this.sendSdu(path.peer, path.vpi, path.vci, data), maxSdu(opts.miniport.mtu));
+    const macBuf = macToBuffer(this.mac);
+    this.macHi = macBuf.readUInt32BE(0);
+    this.macLo = macBuf.readUInt16BE(4);
+    this.dataPath = new WireDataPath(
+      {
+        header: (path) => frameHeader(path.peer, this.mac, this.etherType, cellHeader(path.vpi, path.vci)),
+        sendFrame: (path, frame, sdu) => {
+          if (this.stopped) return;
+          this.counters_.framesOut++;
+          this.options.capture?.('tx', path.vpi, path.vci, sdu);
+          this.miniport.send(frame);
+        },
+      },
+      maxSdu(opts.miniport.mtu),
+    );
     const stack = createNdisStack({
       uni: this.uni,
       dataPath: this.dataPath,
@@ -255,6 +276,22 @@ export class CondisNode {
 
   private onFrame(buf: Buffer): void {
     this.counters_.framesIn++;
+    // user data (neither signalling nor discovery), to us, from someone else, no capture: straight
+    // to its VC without decoding a record (MAC strings, cell header object) or copying the SDU;
+    // everything else, and every frame this path would drop, takes the full path below
+    if (buf.length >= SDU_OFFSET && !this.options.capture) {
+      const vc = (buf.readUInt32BE(14) >>> 4) & 0xffffff;
+      const toUs = buf.readUInt32BE(0) === this.macHi && buf.readUInt16BE(4) === this.macLo;
+      const fromUs = buf.readUInt32BE(6) === this.macHi && buf.readUInt16BE(10) === this.macLo;
+      if (vc !== VCI_SIGNALLING && vc !== VCI_DISCOVERY && toUs && !fromUs) {
+        const t = aal5TrailerAt(buf, this.etherType);
+        if (t >= 0) {
+          if (!this.dataPath.receiveRaw(buf, vc, buf.subarray(SDU_OFFSET, t))) return this.drop('unknown-vc');
+          this.counters_.dataIn++;
+          return;
+        }
+      }
+    }
     const r = parseFrame(buf, { etherType: this.etherType });
     if (!r.ok) return this.drop(r.error.code);
     const f = r.value;
@@ -270,7 +307,7 @@ export class CondisNode {
     }
     if (f.cell.vpi === 0 && f.cell.vci === VCI_DISCOVERY) return this.onAnnouncement(f.src, f.sdu);
     if (f.dst !== this.mac) return this.drop('data-broadcast');
-    if (!this.dataPath.receive({ peer: f.src, vpi: f.cell.vpi, vci: f.cell.vci }, Buffer.from(f.sdu))) return this.drop('unknown-vc');
+    if (!this.dataPath.receive({ peer: f.src, vpi: f.cell.vpi, vci: f.cell.vci }, f.sdu)) return this.drop('unknown-vc');
     this.counters_.dataIn++;
   }
 
@@ -438,31 +475,67 @@ export class CondisNode {
   }
 }
 
+/** a path of an active VC, with the 18 octets every frame on it starts with */
+interface WirePath {
+  path: VcPath;
+  /** encoded on the first send (a call that never sends data never needs it) */
+  header?: Buffer;
+  /** VPI/VCI key and the peer's MAC as a 48-bit number: where byPath keeps it */
+  key: number;
+  mac: number;
+}
+
 /**
  * NDIS's miniport half on real frames: an activated VC owns its paths (peer
  * MAC + VPI/VCI); a send fans out to every path (a multipoint root reaches
  * each leaf link); a received frame finds its VC by path.
+ *
+ * Per frame nothing is parsed or formatted: paths are found by VPI/VCI and the
+ * peer's MAC as numbers, each path's frame header is encoded once at
+ * activation, a fan-out computes the AAL5 CRC once (it covers only the SDU
+ * and trailer, not the header) and copies the frame per further leaf, and the
+ * sends of one turn complete together on the next. Received data is handed up
+ * as a view into the miniport's buffer: NDIS copies it before indicating it.
  */
 class WireDataPath implements NdisDataPath {
-  private readonly byVc = new Map<number, VcPath[]>();
-  private readonly byPath = new Map<string, number>();
+  private readonly byVc = new Map<number, WirePath[]>();
+  /** VPI/VCI key (vcKey) -> peer MAC as a 48-bit number -> the VC and its path */
+  private readonly byPath = new Map<number, Map<number, { vc: number; path: VcPath }>>();
+  private pathCount = 0;
   private readonly rx = new Subject<DataPathReceive>();
   readonly receive$ = this.rx.asObservable();
   private outstanding = 0;
+  private completing: ((st: number) => void)[] = [];
 
   constructor(
-    private readonly sendSdu: (path: VcPath, data: Buffer) => void,
+    private readonly out: { header(path: VcPath): Buffer; sendFrame(path: VcPath, frame: Buffer, sdu: Buffer): void },
     private readonly maxSdu: number,
   ) {}
 
-  private static key(p: VcPath): string {
-    return `${p.peer}/${p.vpi}/${p.vci}`;
+  private static vcKey(p: VcPath): number {
+    return ((p.vpi & 0xff) << 16) | (p.vci & 0xffff);
+  }
+
+  private static macNum(mac: Mac): number {
+    let n = 0;
+    for (let i = 0; i < 17; i += 3) n = n * 256 + ((hexValue(mac.charCodeAt(i)) << 4) | hexValue(mac.charCodeAt(i + 1)));
+    return n;
+  }
+
+  private static macAt(buf: Buffer, offset: number): number {
+    return buf.readUIntBE(offset, 6);
   }
 
   activate(vc: number, paths: VcPath[]): number {
+    const wire: WirePath[] = paths.map((p) => ({ path: p, key: WireDataPath.vcKey(p), mac: WireDataPath.macNum(p.peer) }));
     this.unbind(vc);
-    this.byVc.set(vc, [...paths]);
-    for (const p of paths) this.byPath.set(WireDataPath.key(p), vc);
+    this.byVc.set(vc, wire);
+    for (const w of wire) {
+      let peers = this.byPath.get(w.key);
+      if (!peers) this.byPath.set(w.key, (peers = new Map()));
+      if (!peers.has(w.mac)) this.pathCount++;
+      peers.set(w.mac, { vc, path: w.path });
+    }
     return NdisStatus.SUCCESS;
   }
 
@@ -474,7 +547,13 @@ class WireDataPath implements NdisDataPath {
   private unbind(vc: number): void {
     const old = this.byVc.get(vc);
     if (!old) return;
-    for (const p of old) if (this.byPath.get(WireDataPath.key(p)) === vc) this.byPath.delete(WireDataPath.key(p));
+    for (const { key, mac } of old) {
+      const peers = this.byPath.get(key);
+      if (peers?.get(mac)?.vc !== vc) continue;
+      peers.delete(mac);
+      this.pathCount--;
+      if (peers.size === 0) this.byPath.delete(key);
+    }
     this.byVc.delete(vc);
   }
 
@@ -483,26 +562,57 @@ class WireDataPath implements NdisDataPath {
     if (!paths) return Promise.resolve(NdisStatus.VC_NOT_ACTIVATED);
     if (data.length > this.maxSdu) return Promise.resolve(NdisStatus.INVALID_LENGTH);
     this.outstanding++;
-    for (const p of paths) this.sendSdu(p, data);
+    let first: Buffer | undefined;
+    for (const p of paths) {
+      const header = (p.header ??= this.out.header(p.path));
+      let frame: Buffer;
+      if (!first) frame = first = emitFrameAfter(header, data);
+      else {
+        // the same octets after the header, CRC included
+        frame = Buffer.allocUnsafe(first.length);
+        first.copy(frame);
+        header.copy(frame, 0, 0, SDU_OFFSET);
+      }
+      this.out.sendFrame(p.path, frame, data);
+    }
     // the frame is handed to the device: the send completes on the next turn, as a miniport's would
-    return new Promise((resolve) =>
-      setImmediate(() => {
-        this.outstanding--;
-        resolve(NdisStatus.SUCCESS);
-      }),
-    );
+    return new Promise((resolve) => {
+      if (this.completing.length === 0) setImmediate(() => this.complete());
+      this.completing.push(resolve);
+    });
+  }
+
+  private complete(): void {
+    const done = this.completing;
+    this.completing = [];
+    this.outstanding -= done.length;
+    for (const resolve of done) resolve(NdisStatus.SUCCESS);
   }
 
   /** false: no active VC owns that path */
   receive(path: VcPath, data: Buffer): boolean {
-    if (!this.byPath.has(WireDataPath.key(path))) return false;
+    if (this.byPath.get(WireDataPath.vcKey(path))?.get(WireDataPath.macNum(path.peer)) === undefined) return false;
     this.rx.next({ path, data });
     return true;
   }
 
-  counters(): { activeVcs: number; paths: number; outstandingSends: number } {
-    return { activeVcs: this.byVc.size, paths: this.byPath.size, outstandingSends: this.outstanding };
+  /** the fast path: `vc` is the frame's VPI/VCI key, the source MAC is read from the frame */
+  receiveRaw(frame: Buffer, vc: number, data: Buffer): boolean {
+    const peers = this.byPath.get(vc);
+    if (!peers) return false;
+    const owner = peers.get(WireDataPath.macAt(frame, 6));
+    if (!owner) return false;
+    this.rx.next({ path: owner.path, data });
+    return true;
   }
+
+  counters(): { activeVcs: number; paths: number; outstandingSends: number } {
+    return { activeVcs: this.byVc.size, paths: this.pathCount, outstandingSends: this.outstanding };
+  }
+}
+
+function hexValue(c: number): number {
+  return c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57;
 }
 
 function sleep(ms: number): Promise<void> {
