@@ -8,8 +8,13 @@
  *   same call cycles, call-setup latency (median, 99th percentile), data frames
  *   per second on one VC and fanned out to three leaves, each against a
  *   minimal read/write loop on the same TAP devices;
- * - memory: heap per idle VC, and RSS after many call cycles against RSS after
- *   the first thousand.
+ * - multipoint scale over TAP: one call, 1,000 and then 10,000 parties added
+ *   (all to the leaf host's address: Q.2971 ADD PARTY on the one link, which
+ *   the leaf host accepts as further endpoints of the call), all dropped, the
+ *   call closed; wall and CPU time, and the 10k/1k ratio (linear = 10);
+ * - memory: heap per idle VC, heap per party (10,000 parties, root and leaf
+ *   host together), and RSS after 100,000 call cycles against RSS after the
+ *   first thousand.
  *
  * Each figure comes with its baseline from the same run; nothing is asserted.
  */
@@ -20,7 +25,7 @@ import { CondisNode, type NodeOptions } from '../src/host/node.js';
 import { Client } from '../src/host/driver.js';
 import { openMemorySync, openMiniport } from '../src/miniport/index.js';
 import type { Miniport } from '../src/miniport/types.js';
-import { NdisStatus, type NdisVcHandle } from '../src/ndis/index.js';
+import { NdisStatus, q2931CallParameters, type NdisPartyHandle, type NdisVcHandle } from '../src/ndis/index.js';
 import { cellHeader, emitFrame, ETHERTYPE_CONDIS } from '../src/wire/index.js';
 import { labUp, type Lab } from '../src/lab/lab.js';
 import { topologyFrom } from '../src/lab/topology.js';
@@ -165,6 +170,115 @@ async function vcStream(sender: Client, vc: NdisVcHandle, receivers: Client[], s
   return Math.min(...got) / ((performance.now() - started) / 1000);
 }
 
+/**
+ * `count` call cycles (make call, close, delete) by `parallel` callers at once, as fast as
+ * they go; stops early after `budgetMs`. Returns the cycles done.
+ */
+async function churn(caller: Client, called: string, count: number, parallel: number, budgetMs = Infinity): Promise<number> {
+  let started = 0;
+  let done = 0;
+  const stopAt = performance.now() + budgetMs;
+  const worker = async (): Promise<void> => {
+    while (started < count && performance.now() < stopAt) {
+      started++;
+      const { vc } = await caller.call(called);
+      const closed = caller.next('ProtocolClCloseCallComplete', (i) => i.vcHandle === vc);
+      if (caller.cl.NdisClCloseCall(vc) === S.PENDING) await closed;
+      caller.cl.NdisCoDeleteVc(vc);
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return done;
+}
+
+interface PartyRun {
+  /** ms: adding every party, dropping every party, the whole run (adds, drops, close) */
+  addMs: number;
+  dropMs: number;
+  totalMs: number;
+  /** CPU ms of the process (every host in it, user + system) over the whole run */
+  cpuMs: number;
+  /** heap growth per party with all of them added, after a GC (when measured) */
+  heapPerParty?: number;
+}
+
+/**
+ * One multipoint call to `called`, then `n` more parties to the same address (at most `window`
+ * adds outstanding), all dropped, the call closed and its VC deleted. Completions are counted by
+ * one subscription (one waiter per party would make every indication visit them all).
+ */
+async function partyRun(root: Client, called: string, n: number, opts: { window?: number; heap?: boolean } = {}): Promise<PartyRun> {
+  const window = opts.window ?? 1000;
+  const cl = root.cl;
+  const { vc } = await root.call(called, true);
+  let added = 0;
+  let failed = 0;
+  let dropped = 0;
+  let wake = (): void => {};
+  const sub = cl.indications$.subscribe((i) => {
+    if (i.kind === 'ProtocolClAddPartyComplete') {
+      if (i.status === S.SUCCESS) added++;
+      else failed++;
+      wake();
+    } else if (i.kind === 'ProtocolClDropPartyComplete') {
+      dropped++;
+      wake();
+    }
+  });
+  const until = (cond: () => boolean): Promise<void> =>
+    new Promise((resolve) => {
+      if (cond()) return resolve();
+      wake = () => {
+        if (cond()) {
+          wake = () => {};
+          resolve();
+        }
+      };
+    });
+  try {
+    gc();
+    const heap0 = opts.heap ? process.memoryUsage().heapUsed : 0;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const parties: NdisPartyHandle[] = [];
+    for (let k = 0; k < n; k++) {
+      if (k - added - failed >= window) await until(() => k - added - failed < window);
+      const r = cl.NdisClAddParty(vc, k, q2931CallParameters(called));
+      if (r.status === S.SUCCESS) added++;
+      else if (r.status !== S.PENDING) throw new Error(`bench: add party ${k}: status ${r.status}`);
+      parties.push(r.partyHandle!);
+    }
+    await until(() => added + failed >= n);
+    const t1 = performance.now();
+    if (failed) throw new Error(`bench: ${failed} of ${n} parties not added`);
+    let heapPerParty: number | undefined;
+    const cpuGc = process.cpuUsage();
+    if (opts.heap) {
+      gc();
+      heapPerParty = (process.memoryUsage().heapUsed - heap0) / n;
+    }
+    const gcCpu = process.cpuUsage(cpuGc);
+    const t1b = performance.now();
+    for (const h of parties) {
+      const st = cl.NdisClDropParty(h);
+      if (st === S.SUCCESS) dropped++;
+      else if (st !== S.PENDING) throw new Error(`bench: drop party: status ${st}`);
+    }
+    await until(() => dropped >= n);
+    const t2 = performance.now();
+    const closed = root.next('ProtocolClCloseCallComplete', (i) => i.vcHandle === vc);
+    if (cl.NdisClCloseCall(vc) === S.PENDING) await closed;
+    cl.NdisCoDeleteVc(vc);
+    const t3 = performance.now();
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMs = (cpu.user + cpu.system - gcCpu.user - gcCpu.system) / 1000;
+    return { addMs: t1 - t0, dropMs: t2 - t1b, totalMs: t3 - t0 - (t1b - t1), cpuMs, ...(heapPerParty !== undefined ? { heapPerParty } : {}) };
+  } finally {
+    sub.unsubscribe();
+  }
+}
+
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
@@ -188,11 +302,13 @@ async function inMemory(quick: boolean): Promise<BenchFigure[]> {
   await callCycles(caller, callee, '1002', { count: 200 }); // warm-up
   const r = await callCycles(caller, callee, '1002', { seconds: quick ? 1 : 4 });
 
-  // memory: RSS after the first thousand cycles and after many more
-  const total = quick ? 5_000 : 50_000;
+  // memory: RSS after the first thousand cycles and after many more (8 callers at once, so that
+  // 100,000 fit the time; a full run stops early after 100 s on a slow machine, and says so)
+  const total = quick ? 5_000 : 100_000;
+  await churn(caller, '1002', 1_000, 8);
   gc();
   const rss1k = process.memoryUsage().rss;
-  const long = await callCycles(caller, callee, '1002', { count: total });
+  const more = await churn(caller, '1002', total - 1_000, 8, quick ? 20_000 : 100_000);
   gc();
   const rssN = process.memoryUsage().rss;
 
@@ -209,7 +325,13 @@ async function inMemory(quick: boolean): Promise<BenchFigure[]> {
   return [
     { name: 'p2p call cycles in memory (full stack)', value: r.perSecond, unit: 'cycles/s', baseline: rtt, baselineName: 'memory-wire frame round trips/s' },
     { name: 'call setup in memory, median', value: percentile(r.setups, 50), unit: 'ms' },
-    { name: `RSS after ${long.cycles + 1200} call cycles minus RSS after 1,200`, value: (rssN - rss1k) / 2 ** 20, unit: 'MiB', baseline: rss1k / 2 ** 20, baselineName: 'RSS after 1,200 cycles, MiB' },
+    {
+      name: `RSS after ${(more + 1_000).toLocaleString('en')} call cycles minus RSS after 1,000`,
+      value: (rssN - rss1k) / 2 ** 20,
+      unit: 'MiB',
+      baseline: rss1k / 2 ** 20,
+      baselineName: 'RSS after 1,000 cycles, MiB',
+    },
     { name: 'heap per idle VC (10,000 VCs)', value: perVc, unit: 'bytes' },
   ];
 }
@@ -239,7 +361,9 @@ async function overTap(quick: boolean): Promise<BenchFigure[]> {
     await new Promise((r) => setTimeout(r, 300)); // bridge ports forwarding
     const secs = quick ? 1 : 3;
     const rtt = await frameRoundTrips(m1, m2, secs);
+    const cpuR = process.cpuUsage();
     const raw64 = await frameStream(m1, [m2], secs, 64);
+    const raw64Cpu = process.cpuUsage(cpuR);
     const raw1k = await frameStream(m1, [m2], secs, 1024);
     const rawFan = await frameStream(m1, [m2, m3, m4], secs, 64);
 
@@ -254,11 +378,15 @@ async function overTap(quick: boolean): Promise<BenchFigure[]> {
     ] as const)
       await c.listen(addr);
     await callCycles(root!, l1!, '5002', { count: 50 });
+    const cpuC = process.cpuUsage();
     const cycles = await callCycles(root!, l1!, '5002', { seconds: quick ? 2 : 6 });
+    const cycleCpu = process.cpuUsage(cpuC);
 
     const { vc } = await root!.call('5002');
     await new Promise((r) => setTimeout(r, 50));
+    const cpuD = process.cpuUsage();
     const vc64 = await vcStream(root!, vc, [l1!], secs, 64);
+    const vc64Cpu = process.cpuUsage(cpuD);
     const vc1k = await vcStream(root!, vc, [l1!], secs, 1024);
     root!.cl.NdisClCloseCall(vc);
     await new Promise((r) => setTimeout(r, 100));
@@ -269,6 +397,19 @@ async function overTap(quick: boolean): Promise<BenchFigure[]> {
     await new Promise((r) => setTimeout(r, 50));
     const fan = await vcStream(root!, mp.vc, [l1!, l2!, l3!], secs, 64);
 
+    // multipoint scale: best of several runs (the machine is shared: the least disturbed run)
+    await partyRun(root!, '5002', 1_000); // warm-up (JIT)
+    const runs1k: PartyRun[] = [];
+    const runs10k: PartyRun[] = [];
+    for (let i = 0; i < (quick ? 1 : 3); i++) runs1k.push(await partyRun(root!, '5002', 1_000));
+    const n10k = quick ? 1 : 2;
+    // the last one also weighs the heap with every party added (its GC is left out of its times)
+    for (let i = 0; i < n10k; i++) runs10k.push(await partyRun(root!, '5002', 10_000, { heap: i === n10k - 1 }));
+    const heapRun = runs10k[n10k - 1]!;
+    const best = (rs: PartyRun[], k: keyof PartyRun) => Math.min(...rs.map((r) => r[k] as number));
+    const [w1, w10, c1, c10] = [best(runs1k, 'totalMs'), best(runs10k, 'totalMs'), best(runs1k, 'cpuMs'), best(runs10k, 'cpuMs')];
+    const frames = (n: number, cpu: NodeJS.CpuUsage) => (cpu.user + cpu.system) / n;
+
     return [
       { name: 'p2p call cycles over TAP (full stack)', value: cycles.perSecond, unit: 'cycles/s', baseline: rtt, baselineName: 'TAP frame round trips/s, minimal loop' },
       { name: 'call setup over TAP, median', value: percentile(cycles.setups, 50), unit: 'ms', baseline: 1000 / rtt, baselineName: 'one frame round trip, ms' },
@@ -276,6 +417,16 @@ async function overTap(quick: boolean): Promise<BenchFigure[]> {
       { name: 'data on one VC over TAP, 64-octet SDUs', value: vc64, unit: 'frames/s', baseline: raw64, baselineName: 'minimal TAP loop, frames/s' },
       { name: 'data on one VC over TAP, 1024-octet SDUs', value: vc1k, unit: 'frames/s', baseline: raw1k, baselineName: 'minimal TAP loop, frames/s' },
       { name: 'multipoint fan-out to 3 leaves over TAP, per leaf', value: fan, unit: 'frames/s', baseline: rawFan, baselineName: 'minimal TAP loop to 3 hosts, per host' },
+      // CPU per unit of work: what the stack costs, whatever the load of the machine
+      { name: 'CPU per p2p call cycle over TAP (all 4 hosts, user+system)', value: (cycleCpu.user + cycleCpu.system) / 1000 / cycles.cycles, unit: 'ms' },
+      { name: 'CPU per data frame on one VC over TAP, 64 octets (send+receive)', value: frames(vc64 * secs, vc64Cpu), unit: 'us', baseline: frames(raw64 * secs, raw64Cpu), baselineName: 'minimal TAP loop, us per frame' },
+      { name: 'CoNDIS multipoint over TAP: 1,000 parties on one call: add, drop all, close', value: w1, unit: 'ms' },
+      { name: 'CoNDIS multipoint over TAP: 10,000 parties on one call: add, drop all, close', value: w10, unit: 'ms', baseline: w1, baselineName: '1,000 parties, ms' },
+      { name: '  of which adding the 10,000 parties', value: best(runs10k, 'addMs'), unit: 'ms' },
+      { name: '  of which dropping the 10,000 parties', value: best(runs10k, 'dropMs'), unit: 'ms' },
+      { name: 'CoNDIS multipoint 10k/1k time ratio, CPU time (linear = 10)', value: c10 / c1, unit: 'x', baseline: 10, baselineName: 'linear' },
+      { name: 'CoNDIS multipoint 10k/1k time ratio, wall clock (linear = 10)', value: w10 / w1, unit: 'x', baseline: 10, baselineName: 'linear' },
+      { name: 'heap per party (10,000 parties; root and leaf host together)', value: heapRun.heapPerParty!, unit: 'bytes', baseline: 2048, baselineName: 'goal: 2 KiB' },
     ];
   } finally {
     await Promise.all(nodes.map((n) => n.shutdown(300).catch(() => {})));
