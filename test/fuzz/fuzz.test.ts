@@ -71,6 +71,7 @@ for (const seed of [1, 2]) {
     // peers learned from forged sources stay within the limit
     t.true(bed.target.peerList().length <= 16);
 
+    t.log(`target after the fuzz: ${bed.target.uni.counters().calls} calls (the fuzzer's SETUPs that were accepted), ${bed.target.peerList().length} peers`);
     await stillWorks(t, bed, `fuzz seed ${seed}`);
     t.deepEqual(errors, []);
   });
