@@ -39,6 +39,7 @@ const report = await runFuzz({
   ms: Number(need('seconds')) * 1000,
   burst: Number(args.get('burst') ?? 32),
   ...(args.get('rate') ? { maxRate: Number(args.get('rate')) } : {}),
+  ...(args.get('message-rate') !== undefined ? { messageRate: Number(args.get('message-rate')) } : {}),
   addresses: (args.get('addresses') ?? '').split(',').filter(Boolean),
   // forged sources look like new peers; a few, to exercise the peer limit, not to fill it at once
   randomSourceRate: 0.005,

@@ -10,7 +10,7 @@
  * daemon alive, does the call still carry data both ways, do new calls work,
  * what did it drop and why (frames, SSCOP, Q.2931 protocol errors), RSS.
  *
- *   npm run fuzz -- [--seconds 30] [--seed 1] [--record] [--keep] [--memory]
+ *   npm run fuzz -- [--seconds 30] [--seed 1] [--rate N] [--message-rate 0..1] [--record] [--keep] [--memory]
  *
  * --memory fuzzes an in-process host over the memory miniport instead (no root,
  * many seeds quickly: --seeds 1-50 --frames 20000).
@@ -33,6 +33,7 @@ interface Args {
   keep: boolean;
   memory: boolean;
   rate?: number;
+  messageRate?: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -48,6 +49,7 @@ function parseArgs(argv: string[]): Args {
     else if (x === '--seed') a.seed = num();
     else if (x === '--frames') a.frames = num();
     else if (x === '--rate') a.rate = num();
+    else if (x === '--message-rate') a.messageRate = num();
     else if (x === '--seeds') {
       const m = /^(\d+)-(\d+)$/.exec(argv[++i] ?? '');
       if (!m) die('--seeds FROM-TO');
@@ -56,7 +58,7 @@ function parseArgs(argv: string[]): Args {
     else if (x === '--keep') a.keep = true;
     else if (x === '--memory') a.memory = true;
     else if (x === '--help' || x === '-h') {
-      console.log('usage: npm run fuzz -- [--seconds N] [--seed S] [--rate N] [--record] [--keep] | --memory [--seeds A-B] [--frames N]');
+      console.log('usage: npm run fuzz -- [--seconds N] [--seed S] [--rate N] [--message-rate P] [--record] [--keep] | --memory [--seeds A-B] [--frames N]');
       process.exit(0);
     } else die(`unknown argument ${x} (try --help)`);
   }
@@ -132,6 +134,7 @@ async function labRun(args: Args): Promise<number> {
         '--seed', String(args.seed), '--seconds', String(args.seconds), '--addresses', '4001,4002,4003',
         ...(record ? ['--record', record] : []),
         ...(args.rate ? ['--rate', String(args.rate)] : []),
+        ...(args.messageRate !== undefined ? ['--message-rate', String(args.messageRate)] : []),
       ],
       { name: 'fuzzer', cwd: PROJECT_ROOT },
     );
