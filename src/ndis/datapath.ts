@@ -21,6 +21,8 @@ export interface DataPathReceive {
   /** the path the data arrived on, as the local uni names it: peer MAC and VPI/VCI */
   path: VcPath;
   data: Buffer;
+  /** the VC the miniport half has that path programmed for, when it knows (spares NDIS a search) */
+  vc?: VcId;
 }
 
 export interface NdisDataPath {

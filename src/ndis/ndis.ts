@@ -7,7 +7,7 @@
  * other side, and delivers every completion and indication to clients on a
  * later scheduler turn, in order (R5).
  */
-import { BehaviorSubject, Subject, asapScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { BehaviorSubject, Subject, asapScheduler, defer, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { VcPath } from '../uni/api.js';
 import type { CallManagerHandlers, CallManagerShape, NdisCmApi, NdisMcmApi } from './cm-interface.js';
 import { isPending, samePath, type NdisDataPath } from './datapath.js';
@@ -194,14 +194,18 @@ export class NdisHost {
     this.dataPath = opts.dataPath;
     this.scheduler = opts.scheduler ?? asapScheduler;
     this.counters$$ = new BehaviorSubject(this.computeCounters());
-    this.rxSub = this.dataPath.receive$.subscribe((r) => this.onReceive(r.path, r.data));
+    this.rxSub = this.dataPath.receive$.subscribe((r) => this.onReceive(r.path, r.data, r.vc));
   }
 
   // ------------------------------------------------------------------ plumbing
 
   /** live counters; emits whenever one changes */
   get counters$(): Observable<NdisCounters> {
-    return this.counters$$.asObservable();
+    // (touch() skips the count while nobody listens: bring it up to date for the new listener)
+    return defer(() => {
+      this.touch(true);
+      return this.counters$$;
+    });
   }
 
   counters(): NdisCounters {
@@ -231,7 +235,9 @@ export class NdisHost {
     };
   }
 
-  private touch(): void {
+  private touch(force = false): void {
+    // counting walks every VC: not after each request when nobody listens
+    if (!force && !this.counters$$.observed) return;
     const c = this.computeCounters();
     const p = this.counters$$.value;
     if ((Object.keys(c) as (keyof NdisCounters)[]).some((k) => c[k] !== p[k])) this.counters$$.next(c);
@@ -1107,8 +1113,11 @@ export class NdisHost {
     return Promise.all(data.map((d) => this.dataPath.send(v.h, d)));
   }
 
-  private onReceive(path: VcPath, data: Buffer): void {
-    for (const v of this.vcs.values()) {
+  private onReceive(path: VcPath, data: Buffer, hint?: number): void {
+    // the VC the miniport names, when it has that path; else the first VC that has it
+    const named = hint === undefined ? undefined : this.vcs.get(hint);
+    const candidates = named && named.paths.some((p) => samePath(p, path)) ? [named] : this.vcs.values();
+    for (const v of candidates) {
       if (!v.paths.some((p) => samePath(p, path))) continue;
       // R20/R78: only an active VC whose call is connected delivers data to its client
       if (v.state !== 'ACTIVE' || v.call !== 'CONNECTED' || !v.af) return;
