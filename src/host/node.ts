@@ -465,12 +465,17 @@ export class CondisNode {
 
   /** UNI indications in the log with names (cause names, peer names), close data as its length */
   private onUniIndication(ind: UniIndication): void {
+    const level = ind.kind === 'protocol-error' ? 'warn' : ind.kind === 'link-down' || ind.kind === 'restart' || ind.kind === 'released' || ind.kind === 'party-dropped' ? 'info' : 'debug';
+    // every call makes several indications: no fields formatted for a log that drops them
+    if (this.log === silentLog) return;
+    const enabled = (this.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
+    if (typeof enabled === 'function' && !enabled.call(this.log, level)) return;
     const fields: Record<string, unknown> = { ...ind };
     if ('cause' in ind && typeof ind.cause === 'number') fields.cause = `${causeName(ind.cause)} (${ind.cause})`;
     if ('closeData' in ind) fields.closeData = ind.closeData ? `${ind.closeData.length} octets` : undefined;
     if ('peer' in ind) fields.peerName = this.peers.get(ind.peer)?.name;
     if (ind.kind === 'protocol-error') this.log.warn(fields, `Q.2931 protocol error: ${ind.message}`);
-    else if (ind.kind === 'link-down' || ind.kind === 'restart' || ind.kind === 'released' || ind.kind === 'party-dropped') this.log.info(fields, `uni ${ind.kind}`);
+    else if (level === 'info') this.log.info(fields, `uni ${ind.kind}`);
     else this.log.debug(fields, `uni ${ind.kind}`);
   }
 }
@@ -591,8 +596,9 @@ class WireDataPath implements NdisDataPath {
 
   /** false: no active VC owns that path */
   receive(path: VcPath, data: Buffer): boolean {
-    if (this.byPath.get(WireDataPath.vcKey(path))?.get(WireDataPath.macNum(path.peer)) === undefined) return false;
-    this.rx.next({ path, data });
+    const owner = this.byPath.get(WireDataPath.vcKey(path))?.get(WireDataPath.macNum(path.peer));
+    if (!owner) return false;
+    this.rx.next({ path, data, vc: owner.vc });
     return true;
   }
 
@@ -602,7 +608,7 @@ class WireDataPath implements NdisDataPath {
     if (!peers) return false;
     const owner = peers.get(WireDataPath.macAt(frame, 6));
     if (!owner) return false;
-    this.rx.next({ path: owner.path, data });
+    this.rx.next({ path: owner.path, data, vc: owner.vc });
     return true;
   }
 

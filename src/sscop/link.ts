@@ -10,7 +10,7 @@
  * subscriber that calls `data()` while handling a signal, only queues its
  * event behind the one being processed.
  */
-import { Subject, asyncScheduler, timer, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { Subject, asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { SaalService, SaalSignal } from './service.js';
 import { emitPdu, parsePdu, type PduLimits } from './pdu.js';
 import {
@@ -159,11 +159,12 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
     timers.delete(t);
     let fired = false;
     let sub: Subscription | undefined = undefined;
-    sub = timer(ms, scheduler).subscribe(() => {
+    // the scheduler's own action (what timer() would wrap in an Observable and a Subscriber)
+    sub = scheduler.schedule(() => {
       fired = true;
       if (sub && timers.get(t) === sub) timers.delete(t);
       post({ layer: 'sscop', event: { kind: 'timer', timer: t } });
-    });
+    }, ms);
     // (a synchronous scheduler may already have fired it)
     if (!fired) timers.set(t, sub);
   }
