@@ -19,7 +19,7 @@
  * Each figure comes with its baseline from the same run; nothing is asserted.
  */
 import { performance } from 'node:perf_hooks';
-import { filter, firstValueFrom, Subscription } from 'rxjs';
+import { Subscription } from 'rxjs';
 import type { BenchFigure } from './run.js';
 import { CondisNode, type NodeOptions } from '../src/host/node.js';
 import { Client } from '../src/host/driver.js';
@@ -128,7 +128,7 @@ async function callCycles(caller: Client, callee: Client, called: string, limit:
   const end = limit.seconds !== undefined ? started + limit.seconds * 1000 : Infinity;
   let cycles = 0;
   while (performance.now() < end && cycles < (limit.count ?? Infinity)) {
-    const connected = firstValueFrom(callee.cl.indications$.pipe(filter((i) => i.kind === 'ProtocolClCallConnected')));
+    const connected = callee.next('ProtocolClCallConnected');
     const t0 = performance.now();
     const { vc } = await caller.call(called);
     setups.push(performance.now() - t0);

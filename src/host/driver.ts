@@ -6,7 +6,7 @@
  * unless it is switched off. Used by tests, benchmarks and programs that run
  * the stack in their own process.
  */
-import { filter, firstValueFrom, timeout, type Observable } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import type { CondisNode } from './node.js';
 import {
   NdisStatus,
@@ -26,11 +26,22 @@ import {
 
 const S = NdisStatus;
 
+interface Waiter {
+  kind: ClIndicationKind;
+  pred: (i: ClIndication) => boolean;
+  resolve: (i: ClIndication) => void;
+  reject: (e: unknown) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
 /** A CoNDIS client on a node, with the built-in policy unless told otherwise. */
 export class Client {
   /** every indication so far, when constructed with `keepLog` (tests); empty otherwise */
   readonly log: ClIndication[] = [];
   af!: NdisAfHandle;
+  /** what next() waits for: one subscription serves them all (a subscription per wait cost more than the wait) */
+  private waiters: Waiter[] = [];
+  private waiting?: Subscription;
 
   constructor(
     readonly node: CondisNode,
@@ -38,6 +49,31 @@ export class Client {
     keepLog = true,
   ) {
     if (keepLog) cl.indications$.subscribe((i) => this.log.push(i));
+  }
+
+  private dispatch(i: ClIndication): void {
+    const ws = this.waiters;
+    for (let k = 0; k < ws.length; k++) {
+      const w = ws[k]!;
+      if (w.kind !== i.kind) continue;
+      let hit: boolean;
+      try {
+        hit = w.pred(i);
+      } catch (e) {
+        ws.splice(k--, 1);
+        clearTimeout(w.timer);
+        w.reject(e);
+        continue;
+      }
+      if (!hit) continue;
+      ws.splice(k--, 1);
+      clearTimeout(w.timer);
+      w.resolve(i);
+    }
+    if (ws.length === 0) {
+      this.waiting?.unsubscribe();
+      this.waiting = undefined;
+    }
   }
 
   static async open(node: CondisNode, name: string, opts: { policy?: boolean; keepLog?: boolean } = {}): Promise<Client> {
@@ -56,12 +92,25 @@ export class Client {
 
   /** the next indication of a kind (matching `pred`) from now on */
   next<K extends ClIndicationKind>(kind: K, pred: (i: ClIndicationOf<K>) => boolean = () => true, ms = 15_000): Promise<ClIndicationOf<K>> {
-    const p = firstValueFrom(
-      (this.cl.indications$ as Observable<ClIndication>).pipe(
-        filter((i): i is ClIndicationOf<K> => i.kind === kind && pred(i as ClIndicationOf<K>)),
-        timeout({ first: ms, with: () => { throw new Error(`${this.cl.name}: no ${kind} within ${ms} ms`); } }),
-      ),
-    );
+    const p = new Promise<ClIndicationOf<K>>((resolve, reject) => {
+      const w: Waiter = {
+        kind,
+        pred: pred as (i: ClIndication) => boolean,
+        resolve: resolve as (i: ClIndication) => void,
+        reject,
+        timer: setTimeout(() => {
+          const k = this.waiters.indexOf(w);
+          if (k >= 0) this.waiters.splice(k, 1);
+          if (this.waiters.length === 0) {
+            this.waiting?.unsubscribe();
+            this.waiting = undefined;
+          }
+          reject(new Error(`${this.cl.name}: no ${kind} within ${ms} ms`));
+        }, ms),
+      };
+      this.waiters.push(w);
+      this.waiting ??= this.cl.indications$.subscribe((i) => this.dispatch(i));
+    });
     // a waiter nobody ends up awaiting (the request completed synchronously) must not become an unhandled rejection
     p.catch(() => {});
     return p;
