@@ -18,6 +18,8 @@
  *
  * Each figure comes with its baseline from the same run; nothing is asserted.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Subscription } from 'rxjs';
 import type { BenchFigure } from './run.js';
@@ -288,6 +290,59 @@ function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
+/** RSS once garbage is collected and V8 had a moment to hand freed pages back */
+async function settledRss(): Promise<number> {
+  gc();
+  await new Promise((r) => setTimeout(r, 200));
+  gc();
+  return process.memoryUsage().rss;
+}
+
+interface RssRun {
+  cycles: number;
+  rss1k: number;
+  rssN: number;
+  heap1k: number;
+  heapN: number;
+}
+
+/** `total` call cycles between two in-memory hosts (8 callers at once; at most `budgetMs`), memory after 1,000 and at the end */
+async function rssCycles(total: number, budgetMs: number): Promise<RssRun> {
+  const hub = `bench-rss-${process.pid}`;
+  const ma = openMemorySync({ kind: 'memory', hub, mac: '02:00:00:00:00:01' });
+  const mb = openMemorySync({ kind: 'memory', hub, mac: '02:00:00:00:00:02' });
+  const a = new CondisNode(options('a', ma, '1001', [{ mac: mb.mac, addresses: ['1002'] }]));
+  const b = new CondisNode(options('b', mb, '1002', [{ mac: ma.mac, addresses: ['1001'] }]));
+  await linksUp([a, b]);
+  const caller = await Client.open(a, 'caller', { keepLog: false });
+  const callee = await Client.open(b, 'callee', { keepLog: false });
+  await callee.listen('1002');
+  const first = await churn(caller, '1002', 1_000, 8);
+  const rss1k = await settledRss();
+  const heap1k = process.memoryUsage().heapUsed;
+  const more = await churn(caller, '1002', total - first, 8, budgetMs);
+  const rssN = await settledRss();
+  const heapN = process.memoryUsage().heapUsed;
+  await Promise.all([a.shutdown(500), b.shutdown(500)]);
+  return { cycles: first + more, rss1k, rssN, heap1k, heapN };
+}
+
+function rssInChild(total: number, budgetMs: number): Promise<RssRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--rss-child', String(total), String(budgetMs)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`bench: RSS child exited ${code}: ${out}`));
+      else resolve(JSON.parse(line) as RssRun);
+    });
+  });
+}
+
 async function inMemory(quick: boolean): Promise<BenchFigure[]> {
   const hub = `bench-${process.pid}`;
   const ma = openMemorySync({ kind: 'memory', hub, mac: '02:00:00:00:00:01' });
@@ -302,16 +357,6 @@ async function inMemory(quick: boolean): Promise<BenchFigure[]> {
   await callCycles(caller, callee, '1002', { count: 200 }); // warm-up
   const r = await callCycles(caller, callee, '1002', { seconds: quick ? 1 : 4 });
 
-  // memory: RSS after the first thousand cycles and after many more (8 callers at once, so that
-  // 100,000 fit the time; a full run stops early after 100 s on a slow machine, and says so)
-  const total = quick ? 5_000 : 100_000;
-  await churn(caller, '1002', 1_000, 8);
-  gc();
-  const rss1k = process.memoryUsage().rss;
-  const more = await churn(caller, '1002', total - 1_000, 8, quick ? 20_000 : 100_000);
-  gc();
-  const rssN = process.memoryUsage().rss;
-
   // heap per idle VC: 10,000 client VCs with no call
   gc();
   const heap0 = process.memoryUsage().heapUsed;
@@ -322,15 +367,26 @@ async function inMemory(quick: boolean): Promise<BenchFigure[]> {
   for (const v of vcs) caller.cl.NdisCoDeleteVc(v);
 
   await Promise.all([a.shutdown(500), b.shutdown(500)]);
+
+  // memory over many cycles, in a fresh process: in this one the sections before leave an RSS
+  // high-water mark that V8 hands back while the cycles run (the difference came out negative)
+  const rss = await rssInChild(quick ? 5_000 : 100_000, quick ? 20_000 : 100_000);
   return [
     { name: 'p2p call cycles in memory (full stack)', value: r.perSecond, unit: 'cycles/s', baseline: rtt, baselineName: 'memory-wire frame round trips/s' },
     { name: 'call setup in memory, median', value: percentile(r.setups, 50), unit: 'ms' },
     {
-      name: `RSS after ${(more + 1_000).toLocaleString('en')} call cycles minus RSS after 1,000`,
-      value: (rssN - rss1k) / 2 ** 20,
+      name: `RSS after ${rss.cycles.toLocaleString('en')} call cycles minus RSS after 1,000 (fresh process)`,
+      value: (rss.rssN - rss.rss1k) / 2 ** 20,
       unit: 'MiB',
-      baseline: rss1k / 2 ** 20,
+      baseline: rss.rss1k / 2 ** 20,
       baselineName: 'RSS after 1,000 cycles, MiB',
+    },
+    {
+      name: `heap after ${rss.cycles.toLocaleString('en')} call cycles minus heap after 1,000 (after GC)`,
+      value: (rss.heapN - rss.heap1k) / 2 ** 20,
+      unit: 'MiB',
+      baseline: rss.heap1k / 2 ** 20,
+      baselineName: 'heap after 1,000 cycles, MiB',
     },
     { name: 'heap per idle VC (10,000 VCs)', value: perVc, unit: 'bytes' },
   ];
@@ -437,4 +493,12 @@ async function overTap(quick: boolean): Promise<BenchFigure[]> {
 
 export async function benchStack(opts: { quick: boolean }): Promise<BenchFigure[]> {
   return [...(await inMemory(opts.quick)), ...(await overTap(opts.quick))];
+}
+
+// the child of rssInChild: `node --expose-gc --import tsx bench/stack.ts --rss-child TOTAL BUDGET_MS`
+const at = process.argv.indexOf('--rss-child');
+if (at >= 0 && process.argv[1] === fileURLToPath(import.meta.url)) {
+  const r = await rssCycles(Number(process.argv[at + 1]), Number(process.argv[at + 2]));
+  process.stdout.write(JSON.stringify(r) + '\n');
+  process.exit(0);
 }
