@@ -415,7 +415,7 @@ async function overTap(quick: boolean): Promise<BenchFigure[]> {
     for (const h of lab.hosts) miniports.push(await openMiniport({ kind: 'tap', device: 'tap0', netns: h.nsName, mac: h.mac, bridge: 'br0' }));
     const [m1, m2, m3, m4] = miniports as [Miniport, Miniport, Miniport, Miniport];
     await new Promise((r) => setTimeout(r, 300)); // bridge ports forwarding
-    const secs = quick ? 1 : 3;
+    const secs = quick ? 0.6 : 3;
     const rtt = await frameRoundTrips(m1, m2, secs);
     const cpuR = process.cpuUsage();
     const raw64 = await frameStream(m1, [m2], secs, 64);
@@ -435,7 +435,7 @@ async function overTap(quick: boolean): Promise<BenchFigure[]> {
       await c.listen(addr);
     await callCycles(root!, l1!, '5002', { count: 50 });
     const cpuC = process.cpuUsage();
-    const cycles = await callCycles(root!, l1!, '5002', { seconds: quick ? 2 : 6 });
+    const cycles = await callCycles(root!, l1!, '5002', { seconds: quick ? 1.5 : 6 });
     const cycleCpu = process.cpuUsage(cpuC);
 
     const { vc } = await root!.call('5002');
