@@ -76,27 +76,28 @@ interface CmParty {
  * on use; a miss falls back to the search (a UNI id learnt after insertion).
  */
 class PartyMap extends Map<NdisPartyHandle, CmParty> {
-  private readonly uni = new Map<PartyId, CmParty>();
+  /** made with the first party (most VCs never have one: an idle VC must not carry an empty Map) */
+  private uni?: Map<PartyId, CmParty>;
   override set(h: NdisPartyHandle, p: CmParty): this {
     super.set(h, p);
-    if (p.uniParty !== undefined) this.uni.set(p.uniParty, p);
+    if (p.uniParty !== undefined) (this.uni ??= new Map()).set(p.uniParty, p);
     return this;
   }
   override delete(h: NdisPartyHandle): boolean {
     const p = super.get(h);
-    if (p?.uniParty !== undefined && this.uni.get(p.uniParty) === p) this.uni.delete(p.uniParty);
+    if (p?.uniParty !== undefined && this.uni?.get(p.uniParty) === p) this.uni.delete(p.uniParty);
     return super.delete(h);
   }
   override clear(): void {
-    this.uni?.clear();
+    this.uni = undefined;
     super.clear();
   }
   byUniParty(id: PartyId): CmParty | undefined {
-    const hit = this.uni.get(id);
+    const hit = this.uni?.get(id);
     if (hit && hit.uniParty === id && super.get(hit.partyH) === hit) return hit;
     for (const p of this.values())
       if (p.uniParty === id) {
-        this.uni.set(id, p);
+        (this.uni ??= new Map()).set(id, p);
         return p;
       }
     return undefined;
