@@ -213,7 +213,7 @@ interface PartyRun {
 async function partyRun(root: Client, called: string, n: number, opts: { window?: number; heap?: boolean } = {}): Promise<PartyRun> {
   const window = opts.window ?? 1000;
   const cl = root.cl;
-  const { vc } = await root.call(called, true);
+  const { vc, party: first } = await root.call(called, true);
   let added = 0;
   let failed = 0;
   let dropped = 0;
@@ -269,9 +269,12 @@ async function partyRun(root: Client, called: string, n: number, opts: { window?
     }
     await until(() => dropped >= n);
     const t2 = performance.now();
+    // a multipoint call is closed naming its last party
     const closed = root.next('ProtocolClCloseCallComplete', (i) => i.vcHandle === vc);
-    if (cl.NdisClCloseCall(vc) === S.PENDING) await closed;
-    cl.NdisCoDeleteVc(vc);
+    const st = cl.NdisClCloseCall(vc, first);
+    if (st === S.PENDING) await closed;
+    else if (st !== S.SUCCESS) throw new Error(`bench: close multipoint call: status ${st}`);
+    if (cl.NdisCoDeleteVc(vc) !== S.SUCCESS) throw new Error('bench: VC of the multipoint call not deleted');
     const t3 = performance.now();
     const cpu = process.cpuUsage(cpu0);
     const cpuMs = (cpu.user + cpu.system - gcCpu.user - gcCpu.system) / 1000;
