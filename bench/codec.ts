@@ -6,31 +6,12 @@
  * machine. `npm run bench -- --only codec`.
  */
 import { IeId, MsgType, decodeMessage, encodeMessage, type UniMessage } from '../src/uni/msg/index.js';
+import { bestOf } from './measure.js';
+import type { BenchFigure } from './run.js';
 
-export interface CodecFigure {
-  name: string;
-  value: number;
-  unit: string;
-  baseline: number;
-  baselineName: string;
-}
 
 let sink = 0;
 
-/** Operations per second of `op` run in batches for about `ms` milliseconds (after a warm-up). */
-function rate(ms: number, batch: number, op: () => void): number {
-  const warm = performance.now() + ms / 5;
-  while (performance.now() < warm) for (let i = 0; i < batch; i++) op();
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < ms) {
-    for (let i = 0; i < batch; i++) op();
-    n += batch;
-    t = performance.now();
-  }
-  return (n * 1000) / (t - t0);
-}
 
 const aesa = (last: number) => Buffer.from([0x47, 0, 5, 0x80, 0xff, 0xe1, 0, 0, 0, 0xf2, 0x1a, 0x2b, 0x3c, 0, 0x11, 0x22, 0x33, 0x44, last, 0]);
 const closeData = Buffer.from('condis-tap close data: the client said goodbye');
@@ -80,22 +61,11 @@ const DROP_PARTY: UniMessage = {
   ],
 };
 
-/**
- * The machine is shared: each figure is the best of several short rounds, and
- * the rounds of the baseline and of the codec alternate, so a burst of load
- * from elsewhere does not land on one side only.
- */
-function bestOf(rounds: number, ms: number, ops: (() => void)[]): number[] {
-  const best = ops.map(() => 0);
-  for (let r = 0; r < rounds; r++)
-    for (let i = 0; i < ops.length; i++) best[i] = Math.max(best[i], rate(ms, 500, ops[i]));
-  return best;
-}
 
-export async function benchCodec(opts: { quick: boolean }): Promise<CodecFigure[]> {
+export async function benchCodec(opts: { quick: boolean }): Promise<BenchFigure[]> {
   const rounds = opts.quick ? 3 : 8;
   const ms = opts.quick ? 60 : 150;
-  const out: CodecFigure[] = [];
+  const out: BenchFigure[] = [];
   for (const [label, msg] of [
     ['SETUP p2mp', SETUP],
     ['RELEASE + close data', RELEASE],

@@ -6,47 +6,12 @@
  * `npm run bench -- --only wire [--quick]`.
  */
 import { ETHERTYPE_CONDIS, VCI_SIGNALLING, cellHeader, crc32Aal5, emitFrame, parseFrame, peekVc, type Frame } from '../src/wire/index.js';
+import { paired } from './measure.js';
+import type { BenchFigure } from './run.js';
 
-export interface BenchFigure {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: number;
-  baselineName?: string;
-}
 
 let sink = 0;
 
-/** Operations per second of `op` over one window of about `ms` milliseconds. */
-function window(ms: number, batch: number, op: () => void): number {
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < ms) {
-    for (let i = 0; i < batch; i++) op();
-    n += batch;
-    t = performance.now();
-  }
-  return (n * 1000) / (t - t0);
-}
-
-/**
- * Rates of a subject and its baseline, measured in alternating windows after
- * a warm-up; each figure is the best window. On a shared machine the best
- * window is the one least disturbed by other processes, and alternating keeps
- * both figures under the same conditions.
- */
-function paired(ms: number, rounds: number, batch: number, subject: () => void, baseline: () => void): [number, number] {
-  window(ms / 2, batch, subject);
-  window(ms / 2, batch, baseline);
-  let best = 0;
-  let bestBase = 0;
-  for (let r = 0; r < rounds; r++) {
-    best = Math.max(best, window(ms / rounds, batch, subject));
-    bestBase = Math.max(bestBase, window(ms / rounds, batch, baseline));
-  }
-  return [best, bestBase];
-}
 
 function frameOf(sduLen: number): Frame {
   const sdu = Buffer.alloc(sduLen);
