@@ -37,7 +37,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { Netns } from './netns.js';
+import { Netns } from './netns.js';
 import { run, type RunResult } from './sh.js';
 import { describeNetem, loadTopology, netemActive, netemArgs, type Netem, type Topology } from './topology.js';
 
@@ -261,25 +261,9 @@ function readFileSafe(path: string): string {
 // ---------------------------------------------------------------------------------------------
 // system helpers (only ever inside namespaces this module creates)
 
-class LabNetns {
-  constructor(readonly name: string) {}
-  exec(cmd: string, args: string[], opts?: { allowFail?: boolean; timeoutMs?: number }): Promise<RunResult> {
-    return run('ip', ['netns', 'exec', this.name, cmd, ...args], opts);
-  }
-  ip(args: string[], opts?: { allowFail?: boolean }): Promise<RunResult> {
-    return run('ip', ['-n', this.name, ...args], opts);
-  }
-  spawnArgs(cmd: string, args: string[]): [string, string[]] {
-    return ['ip', ['netns', 'exec', this.name, cmd, ...args]];
-  }
-  async destroy(): Promise<void> {
-    await run('ip', ['netns', 'del', this.name], { allowFail: true });
-  }
-}
-
-/** A handle on an existing namespace with the same methods as netns.ts's Netns. */
+/** A handle on an existing namespace of the lab (it may have been made by another process). */
 function nsHandle(name: string): Netns {
-  return new LabNetns(name);
+  return Netns.attach(name);
 }
 
 async function listNamespaces(): Promise<string[]> {

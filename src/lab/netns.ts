@@ -25,6 +25,14 @@ export class Netns {
     return ns;
   }
 
+  /**
+   * A handle on a namespace that already exists (made by another process, such
+   * as a lab's): not tracked here, so destroyAll() leaves it to its owner.
+   */
+  static attach(name: string): Netns {
+    return new Netns(name);
+  }
+
   /** Run a command inside the namespace. */
   exec(cmd: string, args: string[], opts?: { allowFail?: boolean; timeoutMs?: number }): Promise<RunResult> {
     return run('ip', ['netns', 'exec', this.name, cmd, ...args], opts);
