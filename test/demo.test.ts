@@ -14,6 +14,7 @@ import { rootTest } from './helpers/root.js';
 import { runSync } from '../src/lab/sh.js';
 import { uniqueName } from '../src/lab/netns.js';
 import { PROJECT_ROOT } from '../src/demo/daemons.js';
+import { labDown } from '../src/lab/lab.js';
 
 function runDemo(args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
@@ -49,7 +50,10 @@ rootTest('the demo scenario passes every step over real TAP devices, checks its 
   const name = uniqueName('demo');
   const out = mkdtempSync(join(tmpdir(), 'condis-demo-'));
   t.teardown(() => rmSync(out, { recursive: true, force: true }));
+  // whatever the demo did, the machine is left clean (the assertions below say whether the demo did it itself)
+  t.teardown(() => labDown(name).then(() => {}, () => {}));
   const r = await runDemo(['--name', name, '--out', out]);
+  t.deepEqual(leftovers(name), [], 'the demo removed its lab itself');
   t.is(r.code, 0, r.out.slice(-4000));
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { passed: boolean; steps: { title: string; ok: boolean; detail?: string }[] };
   t.true(summary.passed);
@@ -65,13 +69,13 @@ rootTest('the demo scenario passes every step over real TAP devices, checks its 
   t.regex(detail(14), /23 Q\.2931 messages on 3 links as expected/);
   for (const f of ['ladder.html', 'ladder.txt', 'segment-ethernet.pcap', 'root-sunatm.pcap', 'leaf1-sunatm.pcap']) t.true(existsSync(join(out, f)), f);
   t.regex(readFileSync(join(out, 'ladder.html'), 'utf8'), /<svg[\s\S]*DROP PARTY|<svg[\s\S]*RELEASE/);
-  t.deepEqual(leftovers(name), []);
 });
 
 rootTest('an interrupted demo still removes every namespace, link and process it made', async (t) => {
   const name = uniqueName('demi');
   const out = mkdtempSync(join(tmpdir(), 'condis-demo-'));
   t.teardown(() => rmSync(out, { recursive: true, force: true }));
+  t.teardown(() => labDown(name).then(() => {}, () => {}));
   let interrupted = false;
   let sawLab = false;
   const r = await runDemo(['--name', name, '--out', out], (line, child) => {
@@ -82,8 +86,9 @@ rootTest('an interrupted demo still removes every namespace, link and process it
       child.kill('SIGINT');
     }
   });
+  // first what was left (ava shows only a test's first failed assertion)
+  t.deepEqual(leftovers(name), [], r.out.slice(-2000));
   t.true(interrupted, r.out.slice(-2000));
   t.true(sawLab, 'the lab existed when the demo was interrupted');
-  t.is(r.code, 130);
-  t.deepEqual(leftovers(name), []);
+  t.is(r.code, 130, r.out.slice(-2000));
 });
