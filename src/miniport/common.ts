@@ -11,6 +11,21 @@ export function newCounters(): MiniportCounters {
   return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txErrors: 0, rxDropped: 0 };
 }
 
+/**
+ * Admit a frame for sending: a whole Ethernet header and no more payload than
+ * the MTU, on an open port. Counts it as sent when admitted, as an error
+ * otherwise.
+ */
+export function admitFrame(frame: Buffer, mtu: number, closed: boolean, counters: MiniportCounters): boolean {
+  if (closed || frame.length < ETH_HEADER || frame.length > mtu + ETH_HEADER) {
+    counters.txErrors++;
+    return false;
+  }
+  counters.txFrames++;
+  counters.txBytes += frame.length;
+  return true;
+}
+
 /** True when `frame` is a whole Ethernet II header with this EtherType. */
 export function hasEtherType(frame: Buffer, etherType: number): boolean {
   return frame.length >= ETH_HEADER && frame[12] === etherType >> 8 && frame[13] === (etherType & 0xff);

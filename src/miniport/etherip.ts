@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { Subject } from 'rxjs';
 import { run } from '../lab/sh.js';
 import { macFromBuffer, macToBuffer } from '../common/mac.js';
-import { checkEtherType, checkMac, checkMtu, ETH_HEADER, hasEtherType, newCounters } from './common.js';
+import { admitFrame, checkEtherType, checkMac, checkMtu, ETH_HEADER, hasEtherType, newCounters } from './common.js';
 import { MiniportError } from './errors.js';
 import { inNetns } from './native.js';
 import type { Miniport, MiniportConfig } from './types.js';
@@ -173,12 +173,7 @@ export async function openEtherIp(cfg: EtherIpConfig): Promise<Miniport> {
     mtu,
     frames$: frames.asObservable(),
     send(frame: Buffer): void {
-      if (closed || frame.length < ETH_HEADER || frame.length > mtu + ETH_HEADER) {
-        counters.txErrors++;
-        return;
-      }
-      counters.txFrames++;
-      counters.txBytes += frame.length;
+      if (!admitFrame(frame, mtu, closed, counters)) return;
       const group = (frame[0]! & 1) === 1;
       const known = group ? undefined : learned.get(macFromBuffer(frame, 0));
       if (known) sendTo(frame, known);

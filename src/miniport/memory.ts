@@ -11,7 +11,7 @@
 import { asapScheduler, Subject, type SchedulerLike } from 'rxjs';
 import { macToBuffer } from '../common/mac.js';
 import { MiniportError } from './errors.js';
-import { checkEtherType, checkMac, checkMtu, ETH_HEADER, hasEtherType, newCounters } from './common.js';
+import { admitFrame, checkEtherType, checkMac, checkMtu, hasEtherType, newCounters } from './common.js';
 import type { MemoryWireOptions, Miniport, MiniportConfig, MiniportCounters } from './types.js';
 
 export type MemoryConfig = Extract<MiniportConfig, { kind: 'memory' }>;
@@ -106,12 +106,7 @@ export function openMemorySync(cfg: MemoryConfig & MemoryWireOptions): Miniport 
     mtu,
     frames$: frames.asObservable(),
     send(frame: Buffer): void {
-      if (closed || frame.length < ETH_HEADER || frame.length > mtu + ETH_HEADER) {
-        counters.txErrors++;
-        return;
-      }
-      counters.txFrames++;
-      counters.txBytes += frame.length;
+      if (!admitFrame(frame, mtu, closed, counters)) return;
       // the same three draws for every frame keep a seed's fate sequence stable
       const lost = random() < loss;
       const dup = random() < duplicate;
