@@ -68,6 +68,8 @@ export interface NodeLog {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   debug(obj: object, msg: string): void;
+  /** pino's: lets the node skip formatting what the log would drop */
+  isLevelEnabled?(level: string): boolean;
 }
 
 const silentLog: NodeLog = { info() {}, warn() {}, debug() {} };
@@ -171,9 +173,8 @@ export class CondisNode {
         header: (path) => frameHeader(path.peer, this.mac, this.etherType, cellHeader(path.vpi, path.vci)),
         sendFrame: (path, frame, sdu) => {
           if (this.stopped) return;
-          this.counters_.framesOut++;
-          this.options.capture?.('tx', path.vpi, path.vci, sdu);
-          this.miniport.send(frame);
+          this.counters_.dataOut++;
+          this.transmit(frame, path.vpi, path.vci, sdu);
         },
       },
       maxSdu(opts.miniport.mtu),
@@ -262,9 +263,12 @@ export class CondisNode {
 
   // ------------------------------------------------------------------ frames
 
+  /** signalling and discovery SDUs (user data goes through the data path's prepared headers) */
   private sendSdu(peer: Mac, vpi: number, vci: number, sdu: Buffer): void {
-    if (this.stopped && vci >= 32) return;
-    const frame = emitFrame({ dst: peer, src: this.mac, etherType: this.etherType, cell: cellHeader(vpi, vci), uu: 0, cpi: 0, sdu });
+    this.transmit(emitFrame({ dst: peer, src: this.mac, etherType: this.etherType, cell: cellHeader(vpi, vci), uu: 0, cpi: 0, sdu }), vpi, vci, sdu);
+  }
+
+  private transmit(frame: Buffer, vpi: number, vci: number, sdu: Buffer): void {
     this.counters_.framesOut++;
     this.options.capture?.('tx', vpi, vci, sdu);
     this.miniport.send(frame);
@@ -467,9 +471,7 @@ export class CondisNode {
   private onUniIndication(ind: UniIndication): void {
     const level = ind.kind === 'protocol-error' ? 'warn' : ind.kind === 'link-down' || ind.kind === 'restart' || ind.kind === 'released' || ind.kind === 'party-dropped' ? 'info' : 'debug';
     // every call makes several indications: no fields formatted for a log that drops them
-    if (this.log === silentLog) return;
-    const enabled = (this.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
-    if (typeof enabled === 'function' && !enabled.call(this.log, level)) return;
+    if (this.log === silentLog || this.log.isLevelEnabled?.(level) === false) return;
     const fields: Record<string, unknown> = { ...ind };
     if ('cause' in ind && typeof ind.cause === 'number') fields.cause = `${causeName(ind.cause)} (${ind.cause})`;
     if ('closeData' in ind) fields.closeData = ind.closeData ? `${ind.closeData.length} octets` : undefined;
@@ -522,9 +524,7 @@ class WireDataPath implements NdisDataPath {
   }
 
   private static macNum(mac: Mac): number {
-    let n = 0;
-    for (let i = 0; i < 17; i += 3) n = n * 256 + ((hexValue(mac.charCodeAt(i)) << 4) | hexValue(mac.charCodeAt(i + 1)));
-    return n;
+    return macToBuffer(mac).readUIntBE(0, 6);
   }
 
   private static macAt(buf: Buffer, offset: number): number {
@@ -615,10 +615,6 @@ class WireDataPath implements NdisDataPath {
   counters(): { activeVcs: number; paths: number; outstandingSends: number } {
     return { activeVcs: this.byVc.size, paths: this.pathCount, outstandingSends: this.outstanding };
   }
-}
-
-function hexValue(c: number): number {
-  return c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -26,6 +26,8 @@ for (const shape of ['mcm', 'cm'] as const) {
       const got = callee.next('ProtocolCoReceiveNetBufferLists');
       caller.send(vc, Buffer.from('hello over SSCOP'));
       t.is((await got).nbls[0]!.data.toString(), 'hello over SSCOP');
+      t.is(a!.counters().dataOut, 1, 'the data frame is counted where it left');
+      t.is(b!.counters().dataIn, 1, 'and where it arrived');
 
       const closeData = Buffer.from('goodbye: close data crosses before the call goes');
       const incomingClose = callee.next('ProtocolClIncomingCloseCall');
