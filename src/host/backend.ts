@@ -107,8 +107,8 @@ export class NodeControlBackend implements ControlBackend {
           this.vcRecs.delete(e.vc);
           this.emit({ kind: 'vc-state', vc: e.vc, state: 'DELETED' });
         } else if (e.kind === 'teardown-finished' && e.status === S.SUCCESS && this.vcRecs.get(e.vc)?.auto) {
-          // the policy closed a VC the backend made after an incoming close: with sync completion there is no
-          // close-call-complete indication to hang the delete on, so the VC would stay behind, one per call
+          // the policy closed a VC the backend made (after an incoming close), in either completion mode;
+          // on a later turn, so the policy's own delete after an abnormal close (R76) is the one that happens
           setImmediate(() => this.deleteIfIdle(e.vc));
         }
       }),
@@ -261,13 +261,9 @@ export class NodeControlBackend implements ControlBackend {
         return this.emit({ kind: 'drop-party-complete', vc: i.vcHandle, party: i.partyHandle, status: statusInfo(i.status) });
       case 'ProtocolClCloseCallComplete': {
         this.emit({ kind: 'close-call-complete', vc: i.vcHandle, ...(i.partyHandle ? { party: i.partyHandle } : {}), status: statusInfo(i.status) });
-        const rec = this.vcRecs.get(i.vcHandle);
-        if (rec && i.status === S.SUCCESS) {
-          rec.parties.clear();
-          // VCs the backend made for a call are not kept once their call is over; on a later turn, so
-          // that the client policy's own delete after an abnormal close (R76) is the one that happens
-          if (rec.auto) setImmediate(() => this.deleteIfIdle(i.vcHandle));
-        }
+        // (a VC the backend made goes away when its call is over: closeCallNow() for the closes a control client
+        // asks for, the policy's teardown-finished for the ones it answers)
+        if (i.status === S.SUCCESS) this.vcRecs.get(i.vcHandle)?.parties.clear();
         return;
       }
       case 'ProtocolCoDeleteVc':
@@ -477,7 +473,8 @@ export class NodeControlBackend implements ControlBackend {
     let final = st;
     if (st === S.PENDING) final = (await done).status;
     if (final !== S.SUCCESS) throw this.failed(`close call on VC ${args.vc}`, final);
-    if (st !== S.PENDING && rec.auto) this.deleteIfIdle(args.vc as NdisVcHandle);
+    // a VC the backend made for this call is not kept once the call is over
+    if (rec.auto) this.deleteIfIdle(args.vc as NdisVcHandle);
   }
 
   send(args: SendArgs): Promise<{ bytes: number }> {
