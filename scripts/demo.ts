@@ -312,7 +312,8 @@ async function main(): Promise<number> {
         await new Promise((r) => setTimeout(r, 50));
       }
       check(c.ndis!.vcs === 0 && c.ndis!.parties === 0 && c.uni!.calls === 0, `${h}: vcs ${c.ndis!.vcs}, parties ${c.ndis!.parties}, calls ${c.uni!.calls}`);
-      lines.push(`${h}: vcs 0, parties 0, UNI calls 0, frames dropped ${Object.values(c.frames ?? {}).length ? JSON.stringify(Object.fromEntries(Object.entries(c.frames!).filter(([k]) => k.startsWith('drops.')))) : '{}'}`);
+      const drops = Object.entries(c.frames ?? {}).filter(([k]) => k.startsWith('drops.'));
+      lines.push(`${h}: vcs 0, parties 0, UNI calls 0, frames dropped ${JSON.stringify(Object.fromEntries(drops))}`);
     }
     return lines.join('\n');
   });
