@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --import tsx
+#!/usr/bin/env node
 /**
  * condisd: the condis-tap daemon. One host: a miniport (TAP device, real NIC,
  * EtherIP, or memory), SSCOP links to its peers, Q.2931/Q.2971 signalling,
@@ -11,7 +11,6 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
-import { readFileSync } from 'node:fs';
 import { loadConfig, ConfigError, type HostConfig } from '../src/config/index.js';
 import { openMiniport, MiniportError } from '../src/miniport/index.js';
 import { CondisNode } from '../src/host/node.js';
@@ -20,8 +19,9 @@ import { NodeControlBackend } from '../src/host/backend.js';
 import { startControlServer, type ControlServer } from '../src/control/server.js';
 import { openPcapWriter, type PcapWriter } from '../src/capture/pcap.js';
 import type { Miniport } from '../src/miniport/types.js';
+import { packageVersion } from '../src/common/package-root.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = packageVersion();
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 interface Options {
