@@ -6,8 +6,12 @@
  *
  *   condisd --config config/host-a.yaml [--pcap FILE] [--log-level debug] [--pretty]
  *
- * SIGTERM / SIGINT: every call released with a normal cause, every SSCOP
- * association ended, the device released, exit 0.
+ * SIGTERM / SIGINT / SIGHUP: every call released with a normal cause, every
+ * SSCOP association ended, the device released, the control socket removed,
+ * exit 0. SIGHUP is a stop, not a reload (the terminal that ran condisd in
+ * the foreground went away, or a supervisor asked): the configuration names
+ * the device, the addresses and the socket, which cannot change under live
+ * calls, so a new configuration means a restart.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
@@ -70,7 +74,7 @@ async function main(): Promise<void> {
 
   const log = pino(
     { name: cfg.name, level: cfg.log.level, base: { host: cfg.name } },
-    cfg.log.pretty ? pino.transport({ target: 'pino-pretty', options: { destination: 2, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' } }) : pino.destination(2),
+    cfg.log.pretty ? pino.transport({ target: 'pino-pretty', options: { destination: 2, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l', singleLine: true } }) : pino.destination(2),
   );
 
   let miniport: Miniport;
@@ -136,6 +140,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', () => void stop('SIGHUP'));
 }
 
 main().catch((e: unknown) => {
