@@ -89,7 +89,19 @@ async function main(): Promise<void> {
   }
 
   let pcap: PcapWriter | undefined;
-  if (cfg.capture.pcap) pcap = openPcapWriter(cfg.capture.pcap, 123);
+  if (cfg.capture.pcap) {
+    // readable (0644 whatever the umask) and, under sudo, owned by the user who asked for it
+    const uid = Number(process.env.SUDO_UID);
+    const gid = Number(process.env.SUDO_GID);
+    const owner = process.getuid?.() === 0 && Number.isInteger(uid) && uid > 0 && Number.isInteger(gid) ? { uid, gid } : undefined;
+    try {
+      pcap = openPcapWriter(cfg.capture.pcap, 123, { mode: 0o644, owner });
+    } catch (e) {
+      process.stderr.write(`condisd: capture file ${cfg.capture.pcap}: ${(e as Error).message}\n`);
+      await miniport.close();
+      process.exit(1);
+    }
+  }
 
   const node = new CondisNode(
     nodeOptionsFromConfig(cfg, miniport, {
