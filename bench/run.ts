@@ -29,6 +29,7 @@ const sections: Section[] = [
   { name: 'ndis', module: './ndis.js', fn: 'benchNdis' },
   { name: 'miniport', module: './miniport.js', fn: 'benchMiniport' },
   { name: 'stack', module: './stack.js', fn: 'benchStack' },
+  { name: 'startup', module: './startup.js', fn: 'benchStartup' },
 ];
 
 function parseArgs(argv: string[]): { quick: boolean; only?: Set<string> } {
