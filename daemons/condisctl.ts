@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --import tsx
+#!/usr/bin/env node
 /**
  * condisctl: act as a CoNDIS client of a running condisd from the shell.
  * A thin layer over the control client library (src/control/client.ts).

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --import tsx
+#!/usr/bin/env node
 /**
  * condisd: the condis-tap daemon. One host: a miniport (TAP device, real NIC,
  * EtherIP, or memory), SSCOP links to its peers, Q.2931/Q.2971 signalling,
@@ -6,12 +6,15 @@
  *
  *   condisd --config config/host-a.yaml [--pcap FILE] [--log-level debug] [--pretty]
  *
- * SIGTERM / SIGINT: every call released with a normal cause, every SSCOP
- * association ended, the device released, exit 0.
+ * SIGTERM / SIGINT / SIGHUP: every call released with a normal cause, every
+ * SSCOP association ended, the device released, the control socket removed,
+ * exit 0. SIGHUP is a stop, not a reload (the terminal that ran condisd in
+ * the foreground went away, or a supervisor asked): the configuration names
+ * the device, the addresses and the socket, which cannot change under live
+ * calls, so a new configuration means a restart.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
-import { readFileSync } from 'node:fs';
 import { loadConfig, ConfigError, type HostConfig } from '../src/config/index.js';
 import { openMiniport, MiniportError } from '../src/miniport/index.js';
 import { CondisNode } from '../src/host/node.js';
@@ -20,8 +23,9 @@ import { NodeControlBackend } from '../src/host/backend.js';
 import { startControlServer, type ControlServer } from '../src/control/server.js';
 import { openPcapWriter, type PcapWriter } from '../src/capture/pcap.js';
 import type { Miniport } from '../src/miniport/types.js';
+import { packageVersion } from '../src/common/package-root.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = packageVersion();
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 interface Options {
@@ -70,7 +74,7 @@ async function main(): Promise<void> {
 
   const log = pino(
     { name: cfg.name, level: cfg.log.level, base: { host: cfg.name } },
-    cfg.log.pretty ? pino.transport({ target: 'pino-pretty', options: { destination: 2, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' } }) : pino.destination(2),
+    cfg.log.pretty ? pino.transport({ target: 'pino-pretty', options: { destination: 2, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l', singleLine: true } }) : pino.destination(2),
   );
 
   let miniport: Miniport;
@@ -85,7 +89,19 @@ async function main(): Promise<void> {
   }
 
   let pcap: PcapWriter | undefined;
-  if (cfg.capture.pcap) pcap = openPcapWriter(cfg.capture.pcap, 123);
+  if (cfg.capture.pcap) {
+    // readable (0644 whatever the umask) and, under sudo, owned by the user who asked for it
+    const uid = Number(process.env.SUDO_UID);
+    const gid = Number(process.env.SUDO_GID);
+    const owner = process.getuid?.() === 0 && Number.isInteger(uid) && uid > 0 && Number.isInteger(gid) ? { uid, gid } : undefined;
+    try {
+      pcap = openPcapWriter(cfg.capture.pcap, 123, { mode: 0o644, owner });
+    } catch (e) {
+      process.stderr.write(`condisd: capture file ${cfg.capture.pcap}: ${(e as Error).message}\n`);
+      await miniport.close();
+      process.exit(1);
+    }
+  }
 
   const node = new CondisNode(
     nodeOptionsFromConfig(cfg, miniport, {
@@ -136,6 +152,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', () => void stop('SIGHUP'));
 }
 
 main().catch((e: unknown) => {

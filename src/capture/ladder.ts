@@ -14,8 +14,7 @@
  */
 import { execFile } from 'node:child_process';
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../common/package-root.js';
 import { causeName, messageName } from '../uni/msg/names.js';
 
 export interface LadderEvent {
@@ -415,8 +414,7 @@ const SSCOP_NAMES: Record<number, string> = {
 const SSCOP_POLLING = new Set([0xa, 0xb, 0xc]);
 
 function defaultLuaScript(): string | undefined {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const p = resolve(here, '..', '..', 'wireshark', 'condis.lua');
+  const p = packagePath('wireshark', 'condis.lua');
   return existsSync(p) ? p : undefined;
 }
 
@@ -556,7 +554,7 @@ export async function tsharkFields(file: string, opts: Pick<CaptureOptions, 'lua
   return { text: stdout, withLua: !!lua };
 }
 
-/** A file next to this module's checkout (for scripts): `repoPath('wireshark', 'condis.lua')`. */
+/** A file of the package (for scripts): `repoPath('wireshark', 'condis.lua')`. */
 export function repoPath(...parts: string[]): string {
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', ...parts);
+  return packagePath(...parts);
 }

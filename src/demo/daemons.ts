@@ -5,15 +5,15 @@
  * connected to it, recording every event it reports.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { filter, firstValueFrom, timeout, type Observable } from 'rxjs';
 import { stringify } from 'yaml';
 import { connectControl, type ControlClient, type EventSubscription } from '../control/client.js';
 import type { ControlEvent } from '../control/backend.js';
 import { hostConfigFor, type Lab, type LabProcess } from '../lab/lab.js';
+import { entryArgs, packageRoot } from '../common/package-root.js';
 
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const PROJECT_ROOT = packageRoot();
 
 export interface DaemonOptions {
   callManager?: { shape?: 'cm' | 'mcm'; completion?: 'sync' | 'pending' };
@@ -122,7 +122,7 @@ export function writeDaemonConfig(lab: Lab, host: string, opts: DaemonOptions = 
 /** start condisd in a lab host and connect to its control socket */
 export async function startDaemon(lab: Lab, host: string, opts: DaemonOptions = {}): Promise<RunningDaemon> {
   const { file, socket, capture } = writeDaemonConfig(lab, host, opts);
-  const proc = lab.spawn(host, process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'daemons', 'condisd.ts'), '--config', file], {
+  const proc = lab.spawn(host, process.execPath, [...entryArgs('daemons/condisd'), '--config', file], {
     name: 'condisd',
     cwd: PROJECT_ROOT,
   });

@@ -364,7 +364,7 @@ export class CondisNode {
     const peer: PeerState = { ...p, mac: p.mac.toLowerCase() };
     this.peers.set(peer.mac, peer);
     this.events.next({ kind: 'peer', peer: peer.mac, change: 'discovered', addresses: peer.addresses });
-    this.log.info({ peer: peer.mac, name: peer.name, addresses: peer.addresses, source: peer.source }, 'peer added');
+    this.log.info({ peer: peer.mac, peerName: peer.name, addresses: peer.addresses, source: peer.source }, 'peer added');
     this.ensureLink(peer).establish();
     return peer;
   }
@@ -393,11 +393,11 @@ export class CondisNode {
       peer.mac,
       link.signals$.subscribe((s) => {
         if (s.kind === 'establish-confirm' || s.kind === 'establish-indication') {
-          this.log.info({ peer: peer.mac, name: peer.name, side: peer.side }, 'link up (SSCOP Data Transfer Ready)');
+          this.log.info({ peer: peer.mac, peerName: peer.name, side: peer.side }, 'link up (SSCOP Data Transfer Ready)');
           this.events.next({ kind: 'link-state', peer: peer.mac, state: link.state, established: true });
         } else if (s.kind === 'release-indication' || s.kind === 'release-confirm') {
           const reason = s.kind === 'release-indication' ? s.reason : 'released';
-          this.log.warn({ peer: peer.mac, name: peer.name, reason }, 'link down');
+          this.log.warn({ peer: peer.mac, peerName: peer.name, reason }, 'link down');
           this.events.next({ kind: 'link-state', peer: peer.mac, state: link.state, established: false, reason });
         }
       }),
