@@ -238,11 +238,11 @@ test('an Ethernet capture without the Lua dissector, or no file, is a clear erro
 
 test('tshark field rows map to events without running tshark', (t) => {
   const rows = [
-    // frame, time, eth.src, eth.dst, atm.channel, sscop.type, sscop.s, q2931 type, call ref, flag, endpoint, causes, uu data
-    ['1', '0.000100000', ROOT, LEAF1, '', '0x08', '0', '0x80', '000007', '0', '3', '', ''],
-    ['2', '0.002000000', LEAF1, ROOT, '', '0x08', '0', '0x82', '000007', '1', '3', '0x2f,0x03', ''],
-    ['3', '0.003000000', LEAF1, ROOT, '', '0x08', '1', '0x4d', '000007', '1', '', '0x10', '00ff10'],
-    ['4', '0.004000000', '', '', '1', '0x03', '', '', '', '', '', '', ''],
+    // frame, time, eth.src, eth.dst, atm.channel, sscop.type, sscop.s, q2931 type, call ref, flag, endpoint, causes, interface, uu data
+    ['1', '0.000100000', ROOT, LEAF1, '', '0x08', '0', '0x80', '000007', '0', '3', '', '', ''],
+    ['2', '0.002000000', LEAF1, ROOT, '', '0x08', '0', '0x82', '000007', '1', '3', '0x2f,0x03', '', ''],
+    ['3', '0.003000000', LEAF1, ROOT, '', '0x08', '1', '0x4d', '000007', '1', '', '0x10', '', '00ff10'],
+    ['4', '0.004000000', '', '', '1', '0x03', '', '', '', '', '', '', '', ''],
   ].map((r) => r.join('\t'));
   const ev = eventsFromTsharkFields(rows.join('\n'), { hosts: [{ name: 'root', mac: ROOT }], withLua: true, sscop: true, self: 'me', peer: 'them' });
   t.deepEqual(ev, [
