@@ -4,7 +4,7 @@
  * EtherIP, or memory), SSCOP links to its peers, Q.2931/Q.2971 signalling,
  * CoNDIS on top, and a control socket for condisctl and programs.
  *
- *   condisd --config config/host-a.yaml [--pcap FILE] [--log-level debug] [--pretty]
+ *   condisd --config config/host-a.yaml [--pcap FILE [--pcap-format pcapng|sunatm]] [--log-level debug] [--pretty]
  *
  * SIGTERM / SIGINT / SIGHUP: every call released with a normal cause, every
  * SSCOP association ended, the device released, the control socket removed,
@@ -21,7 +21,7 @@ import { CondisNode } from '../src/host/node.js';
 import { nodeOptionsFromConfig } from '../src/host/from-config.js';
 import { NodeControlBackend } from '../src/host/backend.js';
 import { startControlServer, type ControlServer } from '../src/control/server.js';
-import { openPcapWriter, type PcapWriter } from '../src/capture/pcap.js';
+import { ATM_CAPTURE_FORMATS, openAtmCapture, type AtmCapture, type AtmCaptureFormat } from '../src/capture/atm-capture.js';
 import type { Miniport } from '../src/miniport/types.js';
 import { packageVersion } from '../src/common/package-root.js';
 
@@ -31,6 +31,7 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as
 interface Options {
   config: string;
   pcap?: string;
+  pcapFormat?: AtmCaptureFormat;
   logLevel?: (typeof LEVELS)[number];
   pretty?: boolean;
   socket?: string;
@@ -42,14 +43,18 @@ function parseArgs(argv: string[]): Options {
     .description('condis-tap daemon: CoNDIS call management over Q.2931/Q.2971 signalling carried in Ethernet frames')
     .version(VERSION)
     .requiredOption('-c, --config <file>', 'host configuration (YAML), e.g. config/host-a.yaml')
-    .option('--pcap <file>', 'write every frame sent and received as a SunATM pcap (overrides capture.pcap)')
+    .option('--pcap <file>', 'write every SDU sent and received to this capture file (overrides capture.pcap)')
+    .option('--pcap-format <format>', `capture form: pcapng (one interface per link, user data as data) or sunatm (classic) (overrides capture.format)`, (v) => {
+      if (!(ATM_CAPTURE_FORMATS as readonly string[]).includes(v)) throw new InvalidArgumentError(`must be one of ${ATM_CAPTURE_FORMATS.join(', ')}`);
+      return v;
+    })
     .option('--socket <path>', 'control socket path (overrides control.socket)')
     .option('--log-level <level>', `log level: ${LEVELS.join(', ')}`, (v) => {
       if (!(LEVELS as readonly string[]).includes(v)) throw new InvalidArgumentError(`must be one of ${LEVELS.join(', ')}`);
       return v;
     })
     .option('--pretty', 'human-readable log lines')
-    .addHelpText('after', '\nExamples:\n  condisd --config config/host-a.yaml\n  condisd -c config/host-b.yaml --pcap /tmp/b.pcap --pretty\n')
+    .addHelpText('after', '\nExamples:\n  condisd --config config/host-a.yaml\n  condisd -c config/host-b.yaml --pcap /tmp/b.pcapng --pretty\n')
     .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
   program.parse(argv);
   return program.opts<Options>();
@@ -69,6 +74,7 @@ async function main(): Promise<void> {
   }
   if (opts.socket) cfg.control.socket = opts.socket;
   if (opts.pcap) cfg.capture.pcap = opts.pcap;
+  if (opts.pcapFormat) cfg.capture.format = opts.pcapFormat;
   if (opts.logLevel) cfg.log.level = opts.logLevel;
   if (opts.pretty) cfg.log.pretty = true;
 
@@ -88,14 +94,20 @@ async function main(): Promise<void> {
     throw e;
   }
 
-  let pcap: PcapWriter | undefined;
+  let pcap: AtmCapture | undefined;
+  // peers are named as the configuration or their announcements name them, when the first record for them is written
+  let node: CondisNode | undefined;
+  const peerName = (mac: string) => {
+    const p = node?.peerList().find((q) => q.mac === mac) ?? cfg.peers.find((q) => q.mac === mac);
+    return p?.name ?? p?.addresses[0];
+  };
   if (cfg.capture.pcap) {
     // readable (0644 whatever the umask) and, under sudo, owned by the user who asked for it
     const uid = Number(process.env.SUDO_UID);
     const gid = Number(process.env.SUDO_GID);
     const owner = process.getuid?.() === 0 && Number.isInteger(uid) && uid > 0 && Number.isInteger(gid) ? { uid, gid } : undefined;
     try {
-      pcap = openPcapWriter(cfg.capture.pcap, 123, { mode: 0o644, owner });
+      pcap = openAtmCapture(cfg.capture.pcap, { format: cfg.capture.format, self: cfg.name, peerName, file: { mode: 0o644, owner } });
     } catch (e) {
       process.stderr.write(`condisd: capture file ${cfg.capture.pcap}: ${(e as Error).message}\n`);
       await miniport.close();
@@ -103,9 +115,9 @@ async function main(): Promise<void> {
     }
   }
 
-  const node = new CondisNode(
+  node = new CondisNode(
     nodeOptionsFromConfig(cfg, miniport, {
-      capture: pcap ? (direction, vpi, vci, sdu) => pcap!.writeSunAtm({ direction, vpi, vci, sdu }) : undefined,
+      capture: pcap ? (direction, vpi, vci, sdu, peer) => pcap!.record(direction, vpi, vci, sdu, peer) : undefined,
       log: log.child({ layer: 'node' }),
     }),
   );

@@ -165,11 +165,12 @@ program
 program
   .command('ladder')
   .description('draw the signalling of a capture as a ladder diagram (terminal, SVG or HTML)')
-  .argument('<capture>', 'pcap file: Ethernet (tcpdump on br0/eth1/seg0) or SunATM (written by condisd)')
+  .argument('<capture>', 'pcap/pcapng file: Ethernet (tcpdump on br0/eth1/seg0) or written by condisd (pcapng: one interface per link; or classic SunATM)')
   .option('-l, --lab <lab>', 'lab name or topology file: host names for MAC addresses')
-  .option('--self <host>', 'SunATM captures: the host that wrote the capture', 'host')
-  .option('--peer <host>', 'SunATM captures: the other end', 'network')
+  .option('--self <host>', 'condisd captures: the host that wrote the capture', 'host')
+  .option('--peer <host>', 'classic SunATM captures: the one peer (default: "network"; pcapng captures name each link\'s peer)')
   .option('--sscop [which]', 'also draw SSCOP link control PDUs ("all": POLL/STAT too)')
+  .option('--fold-sscop', 'fold each run of SSCOP PDUs into one line (the HTML page folds them and has a checkbox to show them)')
   .option('--no-lua', 'stock tshark only (no wireshark/condis.lua)')
   .option('-w, --width <n>', 'terminal width to fit', (v) => Number(v), Math.min(process.stdout.columns || 110, 120))
   .option('--color', 'ANSI colours (default: when the output is a terminal)')
@@ -179,7 +180,7 @@ program
   .action(
     async (
       capture: string,
-      o: { lab?: string; self: string; peer: string; sscop?: boolean | string; lua: boolean; width: number; color?: boolean; svg?: string; html?: string; title?: string },
+      o: { lab?: string; self: string; peer?: string; sscop?: boolean | string; foldSscop?: boolean; lua: boolean; width: number; color?: boolean; svg?: string; html?: string; title?: string },
     ) => {
       let hosts: { name: string; mac: string }[] = [];
       let notes: Record<string, string> | undefined;
@@ -191,15 +192,16 @@ program
       const events = await eventsFromCapture(capture, {
         hosts,
         self: o.self,
-        peer: o.peer,
+        ...(o.peer ? { peer: o.peer } : {}),
         ...(o.sscop ? { sscop: o.sscop === 'all' ? 'all' : true } : {}),
         ...(o.lua ? {} : { luaScript: false }),
       });
       const order = hosts.map((h) => h.name).filter((n) => events.some((e) => e.from === n || e.to === n));
       const title = o.title ?? `signalling in ${capture}`;
-      if (o.svg) writeFileSync(o.svg, renderLadderSvg(events, { hosts: order, title, ...(notes ? { hostNotes: notes } : {}) }));
-      if (o.html) writeFileSync(o.html, renderLadderHtml(events, { hosts: order, title, subtitle: `${events.length} messages from ${capture}`, ...(notes ? { hostNotes: notes } : {}) }));
-      if (!o.svg && !o.html) process.stdout.write(renderLadderText(events, { hosts: order, width: o.width, color: o.color ?? !!process.stdout.isTTY }));
+      const fold = !!o.foldSscop;
+      if (o.svg) writeFileSync(o.svg, renderLadderSvg(events, { hosts: order, title, foldSscop: fold, ...(notes ? { hostNotes: notes } : {}) }));
+      if (o.html) writeFileSync(o.html, renderLadderHtml(events, { hosts: order, title, subtitle: `${events.length} messages from ${capture}`, ...(fold ? { sscop: 'fold' as const } : {}), ...(notes ? { hostNotes: notes } : {}) }));
+      if (!o.svg && !o.html) process.stdout.write(renderLadderText(events, { hosts: order, width: o.width, foldSscop: fold, color: o.color ?? !!process.stdout.isTTY }));
       else console.log(`${events.length} message(s) drawn to ${[o.svg, o.html].filter(Boolean).join(' and ')}`);
     },
   );

@@ -144,11 +144,9 @@ export interface PcapFileOptions {
   owner?: { uid: number; gid: number };
 }
 
-export function openPcapWriter(path: string, linkType: LinkType, file: PcapFileOptions = {}): PcapWriter {
-  if (linkType !== LINKTYPE_ETHERNET && linkType !== LINKTYPE_SUNATM) {
-    throw new RangeError(`openPcapWriter: link type ${String(linkType)} is neither Ethernet (1) nor SunATM (123)`);
-  }
-  let fd: number | undefined = openSync(path, 'w', file.mode ?? 0o644);
+/** Create (truncate) a capture file with `file`'s mode and owner; returns the descriptor. */
+export function openCaptureFile(path: string, file: PcapFileOptions = {}): number {
+  const fd = openSync(path, 'w', file.mode ?? 0o644);
   try {
     fchmodSync(fd, file.mode ?? 0o644);
     if (file.owner) fchownSync(fd, file.owner.uid, file.owner.gid);
@@ -156,6 +154,14 @@ export function openPcapWriter(path: string, linkType: LinkType, file: PcapFileO
     closeSync(fd);
     throw e;
   }
+  return fd;
+}
+
+export function openPcapWriter(path: string, linkType: LinkType, file: PcapFileOptions = {}): PcapWriter {
+  if (linkType !== LINKTYPE_ETHERNET && linkType !== LINKTYPE_SUNATM) {
+    throw new RangeError(`openPcapWriter: link type ${String(linkType)} is neither Ethernet (1) nor SunATM (123)`);
+  }
+  let fd: number | undefined = openCaptureFile(path, file);
   let records = 0;
   writeSync(fd, pcapGlobalHeader(linkType));
   const put = (data: Buffer, tsMs: number | undefined) => {

@@ -177,7 +177,13 @@ export const hostConfigSchema = z
         mode: fileModeSchema.default(DEFAULT_SOCKET_MODE),
       })
       .prefault({}),
-    capture: z.strictObject({ pcap: z.string().min(1).optional() }).prefault({}),
+    capture: z
+      .strictObject({
+        pcap: z.string().min(1).optional(),
+        // pcapng keeps links apart and shows user data as data in stock Wireshark; sunatm is the classic form (docs/wireshark.md)
+        format: z.enum(['pcapng', 'sunatm']).default('pcapng'),
+      })
+      .prefault({}),
     log: z
       .strictObject({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

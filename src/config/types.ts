@@ -76,8 +76,10 @@ export interface HostConfig {
     mode: number;
   };
   capture: {
-    /** write the ATM layer (SunATM pcap, link type 123) to this file */
+    /** write the ATM layer (every AAL5 SDU sent or received) to this file */
     pcap?: string;
+    /** 'pcapng' (default): one interface per link (SunATM) and per user VC (shown as data); 'sunatm': the classic one-link-type pcap */
+    format: 'pcapng' | 'sunatm';
   };
   log: {
     level: LogLevel;

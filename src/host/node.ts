@@ -11,7 +11,7 @@
  * socket, later) never stalls a link.
  */
 import { asyncScheduler, interval, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
-import { BROADCAST_MAC, compareMac, macToBuffer, type Mac } from '../common/mac.js';
+import { BROADCAST_MAC, compareMac, macFromBuffer, macToBuffer, type Mac } from '../common/mac.js';
 import type { Miniport } from '../miniport/types.js';
 import {
   aal5TrailerAt,
@@ -58,8 +58,8 @@ export interface NodeOptions {
   limits?: { calls?: number; partiesPerCall?: number; peers?: number; pendingRequests?: number };
   etherType?: number;
   scheduler?: SchedulerLike;
-  /** every ATM-layer SDU sent or received (for SunATM captures) */
-  capture?: (dir: 'tx' | 'rx', vpi: number, vci: number, sdu: Buffer) => void;
+  /** every ATM-layer SDU sent or received (for captures); `peer` is the other end's MAC (the broadcast MAC for announcements sent) */
+  capture?: (dir: 'tx' | 'rx', vpi: number, vci: number, sdu: Buffer, peer: Mac) => void;
   log?: NodeLog;
 }
 
@@ -270,7 +270,7 @@ export class CondisNode {
 
   private transmit(frame: Buffer, vpi: number, vci: number, sdu: Buffer): void {
     this.counters_.framesOut++;
-    this.options.capture?.('tx', vpi, vci, sdu);
+    if (this.options.capture) this.options.capture('tx', vpi, vci, sdu, macFromBuffer(frame, 0));
     this.miniport.send(frame);
   }
 
@@ -301,7 +301,7 @@ export class CondisNode {
     const f = r.value;
     if (f.src === this.mac) return this.drop('own-frame');
     if (f.dst !== this.mac && f.dst !== BROADCAST_MAC) return this.drop('not-for-us');
-    this.options.capture?.('rx', f.cell.vpi, f.cell.vci, f.sdu);
+    this.options.capture?.('rx', f.cell.vpi, f.cell.vci, f.sdu, f.src);
     if (f.cell.vpi === 0 && f.cell.vci === VCI_SIGNALLING) {
       if (f.dst !== this.mac) return this.drop('signalling-broadcast');
       const peer = this.peers.get(f.src) ?? this.learnPeer(f.src);

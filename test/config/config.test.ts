@@ -60,7 +60,7 @@ test('defaults are filled and values normalised', (t) => {
   t.deepEqual(c.callManager, { shape: 'mcm', completion: 'pending' });
   t.deepEqual(c.limits, { calls: 1024, partiesPerCall: 64, peers: 64, pendingRequests: 256 });
   t.deepEqual(c.control, { socket: '/run/condis/condisd.sock', mode: 0o600 });
-  t.deepEqual(c.capture, {});
+  t.deepEqual(c.capture, { format: 'pcapng' });
   t.deepEqual(c.log, { level: 'info', pretty: false });
 });
 
@@ -184,4 +184,12 @@ test('loadConfig names the file it could not read, and the file in validation er
   t.is(bad!.path, 'limits.calls');
   t.is(bad!.line, 6);
   t.true(bad!.message.startsWith(`${file}:6:`));
+});
+
+test('capture: the old form (only pcap) still works and gets pcapng; format sunatm keeps the classic file; a wrong format says where', (t) => {
+  t.deepEqual(parseConfig(MIN + 'capture:\n  pcap: /tmp/x.pcap\n', 'h.yaml').capture, { pcap: '/tmp/x.pcap', format: 'pcapng' });
+  t.deepEqual(parseConfig(MIN + 'capture: {pcap: /tmp/x.pcap, format: sunatm}\n', 'h.yaml').capture, { pcap: '/tmp/x.pcap', format: 'sunatm' });
+  const e = configError(t, MIN + 'capture:\n  pcap: /tmp/x.pcap\n  format: pcap\n');
+  t.is(e.issues[0]!.path, 'capture.format');
+  t.regex(e.message, /pcapng|sunatm/);
 });
