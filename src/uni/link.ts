@@ -51,7 +51,8 @@ export interface LinkSink {
   /** an ADD PARTY for a call we are a leaf of; 0 accepts (ADD PARTY ACK), else the ADD PARTY REJECT cause */
   incomingAddParty(link: Link, lc: LinkCall, ep: number, m: UniMessage): number;
   linkUp(link: Link): void;
-  linkDown(link: Link, reason: string): void;
+  /** SSCOP was lost; `kept` active calls wait out T309 (0: nothing was kept) */
+  linkDown(link: Link, reason: string, kept: number): void;
   restarted(link: Link, restartClass: number, vc?: VcId): void;
   protocolError(link: Link, cause: number, message: string): void;
   /** a timer started (+1) or ended (-1), for the counters */
@@ -123,6 +124,8 @@ export class Link {
   respondState = RestartState.REST0;
   private restartAck?: UniMessage;
   private t317?: Subscription;
+  /** Q.2931 5.5.6: runs while active calls wait for SSCOP to come back */
+  private t309?: Subscription;
   /** next call reference to try (exposed for tests of the wrap) */
   nextCref = 1;
   private nextVci = FIRST_VCI;
@@ -143,6 +146,11 @@ export class Link {
     return this.state === 'CU3 Established';
   }
 
+  /** T309 runs: SSCOP was lost under active calls and is being re-established */
+  get awaitingReestablish(): boolean {
+    return this.t309 !== undefined;
+  }
+
   // ---- SAAL ------------------------------------------------------------------
 
   private onSignal(s: SaalSignal): void {
@@ -152,14 +160,18 @@ export class Link {
       case 'establish-confirm': {
         const was = this.state;
         this.state = 'CU3 Established';
+        this.stopT309();
         if (was !== 'CU3 Established') this.cfg.sink.linkUp(this);
-        // SSCOP re-established under calls that survived (resynchronisation): ask the peer where each one stands
+        // SSCOP re-established under calls that survived (T309, resynchronisation, recovery): ask the peer where
+        // each one stands (Q.2931 5.5.6); its STATUS answers are handled per 5.6.11 (call.ts)
         for (const lc of [...this.calls.values()]) if (lc.st.phase !== 'rel-sent' && lc.st.phase !== 'null') this.statusEnquiry(lc);
         return;
       }
       case 'release-indication':
+        this.lost(s.reason, true);
+        return;
       case 'release-confirm':
-        this.lost(s.kind === 'release-indication' ? s.reason : 'released');
+        this.lost('released', false);
         return;
       case 'data-indication':
       case 'unitdata-indication':
@@ -168,14 +180,65 @@ export class Link {
     }
   }
 
-  /** SSCOP is gone: every call on the link is cleared locally with cause 27, then the host hears of it. */
-  lost(reason: string): void {
+  /**
+   * SSCOP is gone. Q.2931 5.5.6 (`keep`, a release we did not ask for): active calls are kept with their
+   * active parties (other parties leave locally, cause 27), T309 starts if it is not running and the link is
+   * re-established; every call not active is cleared locally with cause 27. Without `keep`, or with no active
+   * call, every call is cleared. Then the host hears of it.
+   */
+  lost(reason: string, keep: boolean): void {
     const was = this.state;
+    // a failed attempt to re-establish while T309 runs: the host heard of the loss already
+    const retrying = this.t309 !== undefined;
     this.state = 'CU0 Released';
-    this.clearAllLocally(Cause.DESTINATION_OUT_OF_ORDER);
     this.stopRestart();
     this.stopRespond();
-    if (was !== 'CU0 Released') this.cfg.sink.linkDown(this, reason);
+    let kept = 0;
+    for (const lc of [...this.calls.values()]) {
+      if (keep && lc.st.phase === 'active' && this.keepCall(lc)) kept++;
+      else this.callEvent(lc, { k: 'local-release', cause: Cause.DESTINATION_OUT_OF_ORDER });
+    }
+    if (kept > 0) {
+      this.t309 ??= this.linkTimer('t309', () => this.onT309());
+      this.state = 'CU1 Awaiting Establish';
+      this.cfg.saal.establish();
+    } else this.stopT309();
+    if (was !== 'CU0 Released' && !(retrying && kept > 0)) this.cfg.sink.linkDown(this, reason, kept);
+  }
+
+  /** an active call survives a link loss with its active parties; false when none is left (then it is cleared) */
+  private keepCall(lc: LinkCall): boolean {
+    if (!lc.multipoint) return true;
+    const waiting = [...lc.parties.values()].filter((p) => p.pm.st !== PartyState.P7);
+    if (waiting.length === lc.parties.size) return false;
+    for (const p of waiting) this.partyLocalRelease(lc, p, Cause.DESTINATION_OUT_OF_ORDER);
+    return true;
+  }
+
+  /** a party leaves without signalling while others stay (so the last-party rule does not apply) */
+  private partyLocalRelease(lc: LinkCall, p: LinkParty, cause: number): void {
+    const before = partyAlive(p.pm.st);
+    const r = stepParty(p.pm, { k: 'local-release', cause });
+    p.pm = r.state;
+    if (before && !partyAlive(p.pm.st)) lc.alive--;
+    for (const f of r.effects) {
+      if (f.t === 'ind') lc.owner?.onParty(lc, p.ep, f.ind);
+      else if (f.t === 'stop' || f.t === 'gone') this.stopPartyTimer(p);
+      if (f.t === 'gone' && lc.parties.get(p.ep) === p) lc.parties.delete(p.ep);
+    }
+  }
+
+  /** T309 expired before SSCOP came back: the calls kept are cleared locally with cause 27 */
+  private onT309(): void {
+    this.t309 = undefined;
+    if (this.state === 'CU3 Established') return;
+    this.state = 'CU0 Released';
+    this.clearAllLocally(Cause.DESTINATION_OUT_OF_ORDER);
+  }
+
+  private stopT309(): void {
+    this.t309?.unsubscribe();
+    this.t309 = undefined;
   }
 
   /** make sure the link is up or coming up; false when it cannot carry a message */
@@ -190,6 +253,7 @@ export class Link {
 
   dispose(): void {
     if (this.disposed) return;
+    this.stopT309();
     this.clearAllLocally(Cause.DESTINATION_OUT_OF_ORDER);
     this.stopRestart();
     this.stopRespond();
@@ -338,7 +402,7 @@ export class Link {
     this.restartState = RestartState.REST1;
     this.restartSends = 1;
     this.sendRaw(this.restartMsg);
-    this.t316 = this.restartTimer('t316', () => this.onT316());
+    this.t316 = this.linkTimer('t316', () => this.onT316());
     return true;
   }
 
@@ -347,7 +411,8 @@ export class Link {
     for (const lc of [...this.calls.values()]) if (lc.st.vc && lc.st.vc.vpi === vpi && lc.st.vc.vci === vci) this.callEvent(lc, { k: 'local-release', cause });
   }
 
-  private restartTimer(t: 't316' | 't317', on: () => void): Subscription {
+  /** a timer of the link itself (not of one call): T309, T316, T317 */
+  private linkTimer(t: 't309' | 't316' | 't317', on: () => void): Subscription {
     this.cfg.sink.timers(1);
     let fired = false;
     const sub = this.cfg.scheduler.schedule(() => {
@@ -385,7 +450,7 @@ export class Link {
     if (this.restartSends < (SENDS.t316 ?? 2)) {
       this.restartSends++;
       this.sendRaw(this.restartMsg);
-      this.t316 = this.restartTimer('t316', () => this.onT316());
+      this.t316 = this.linkTimer('t316', () => this.onT316());
       return;
     }
     this.stopRestart();
@@ -861,7 +926,7 @@ export class Link {
         if (ri.restartClass > 2) return statusGlobal(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag([IeId.RESTART_INDICATOR]));
         if (this.respondState === RestartState.REST2) return statusGlobal(Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type));
         this.respondState = RestartState.REST2;
-        this.t317 = this.restartTimer('t317', () => this.onT317());
+        this.t317 = this.linkTimer('t317', () => this.onT317());
         let vc: VcId | undefined;
         if (ri.restartClass === 2) this.clearAllLocally(Cause.TEMPORARY_FAILURE);
         else if (ri.restartClass === 0 && ci) {
