@@ -14,7 +14,8 @@ import { startDaemon, waitForLinks, type RunningDaemon } from '../../src/demo/da
 import { assertDrained, callWorks, drained, FAST_TIMERS, NOTICE_BOUND_MS } from './helpers.js';
 import type { ExecutionContext } from 'ava';
 
-const opts = { timers: FAST_TIMERS, discoveryIntervalMs: 500 };
+// T309 1 s: the calls kept through a link loss (Q.2931 5.5.6) are given up soon after it is noticed (t309.test.ts covers T309 itself)
+const opts = { timers: { ...FAST_TIMERS, uni: { t309: '1s' } }, discoveryIntervalMs: 500 };
 
 /** root (h1) holds a point-to-point call to `leaf` and a multipoint call whose second party is `leaf` */
 async function callsTo(lab: TestLab, leaf: string, leafAddr: string) {
