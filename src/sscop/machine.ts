@@ -122,6 +122,8 @@ export interface SscopParams {
   robust: boolean;
   /** send a POLL as soon as the retransmission queue empties; default true */
   pollAfterRetransmission: boolean;
+  /** VT(SQ) a link made by createSaalLink starts from (not a Q.2110 parameter); default random (link.ts) */
+  initialSequence?: number;
 }
 
 /** Q.2130 SSCF-UNI values (as NgATM and linux-atm's SSCF use them), window 128. */
