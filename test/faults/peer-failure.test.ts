@@ -13,6 +13,8 @@ import { startLab, type TestLab } from '../helpers/lab.js';
 import { startDaemon, waitForLinks, type RunningDaemon } from '../../src/demo/daemons.js';
 import { assertDrained, callWorks, drained, FAST_TIMERS, NOTICE_BOUND_MS, type Counters } from './helpers.js';
 import type { ExecutionContext } from 'ava';
+import { parseSunAtm, readPcap } from '../../src/capture/pcap.js';
+import { parsePdu } from '../../src/sscop/index.js';
 
 // T309 1 s: the calls kept through a link loss (Q.2931 5.5.6) are given up soon after it is noticed (t309.test.ts covers T309 itself)
 const opts = { timers: { ...FAST_TIMERS, uni: { t309: '1s' } }, discoveryIntervalMs: 500 };
@@ -150,7 +152,20 @@ rootTest('a peer restarted with the same first N(SQ) meets the old association: 
   await waitForLinks(h3, [lab.lab.host('h1').mac], 30_000);
   await h3.control.registerSap({ address: '3003', policy: 'accept' });
   await callWorks(t, root, h3, '3003', 'after a restart with the same N(SQ)');
-  t.log(`first call after the restart done ${((Date.now() - t0) / 1000).toFixed(1)} s after starting h3 again`);
+  t.log(`first call after the restart done ${((Date.now() - t0) / 1000).toFixed(1)} s after starting h3 again (daemon start-up included)`);
+  // measured on the root's own capture: from the restarted h3's BGN to the end of the recovery (ERAK)
+  const cap = readPcap(root.capture, { allowTruncated: true });
+  if (cap.ok) {
+    const sscop = cap.value.records.flatMap((r) => {
+      const a = parseSunAtm(r.data);
+      if (!a.ok || a.value.vci !== 5 || r.tsMs < t0) return [];
+      const pdu = parsePdu(a.value.sdu);
+      return pdu.ok ? [{ ts: r.tsMs, type: pdu.value.type, dir: a.value.direction }] : [];
+    });
+    const bgn = sscop.find((x) => x.type === 'BGN' && x.dir === 'rx');
+    const erak = sscop.find((x) => x.type === 'ERAK' && bgn && x.ts >= bgn.ts);
+    if (bgn && erak) t.log(`root capture: restarted BGN -> ERAK ${(erak.ts - bgn.ts).toFixed(0)} ms`);
+  }
   const close = await ic;
   t.not(close.status.name, 'SUCCESS', 'the stale call is cleared (STATUS ENQUIRY after the recovery, answered Null)');
   const after = (await root.control.counters()) as Counters;
