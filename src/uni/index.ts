@@ -7,8 +7,10 @@
  * - party.ts  the party machine (one endpoint reference), pure: stepParty(state, event) -> {state, effects}
  * - states.ts U0..U12 / N0..N12 codes from one phase per call and the side we play; P0..P7
  * - timers.ts defaults (NgATM/Q.2931, T310/T399 by side) and retry counts
- * - link.ts   per-link coordinator: CU0..CU3, call references and VCIs, the global call reference (RESTART),
- *             the Q.2931 5.6 / Q.2971 9.5 checks, the last-party rule, timers on the injected scheduler
+ * - link-core.ts  the per-link records and machinery: call references, VCIs and endpoint references, sending,
+ *             call and party machines with their effects and timers, the last-party rule, STATUS replies
+ * - link.ts   per-link coordinator on link-core.ts: CU0..CU3 with SSCOP loss and T309, host requests, the global
+ *             call reference (RESTART), the Q.2931 5.6 / Q.2971 9.5 checks of received messages
  * - host.ts   UniHost: host calls spanning links (fan-out for multipoint roots), indications queued per unit of work
  * - codec.ts  the one place the binary codec (msg/) is used
  *
