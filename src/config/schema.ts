@@ -132,6 +132,7 @@ export const hostConfigSchema = z
             maxPD: count(1, 100_000).optional(),
             maxSTAT: count(3, 1000).optional(),
             window: count(1, 1 << 23).optional(),
+            initialSequence: count(0, 254).optional(),
           })
           .prefault({}),
         uni: z

@@ -33,6 +33,9 @@ export interface SscopTimersConfig {
   maxSTAT?: number;
   /** receive window (credit), in SD PDUs */
   window?: number;
+  /** VT(SQ) each link starts from (its first BGN carries one more); default random. Fixed only to meet the
+   *  restart case of stacks that always start alike (a peer then takes our first BGN for a retransmission) */
+  initialSequence?: number;
 }
 
 export interface HostConfig {

@@ -103,6 +103,8 @@ export interface NodeCounters {
   discoveryOut: number;
   dataIn: number;
   dataOut: number;
+  /** user data frames not sent because SSCOP to that peer was down (calls waiting out T309): dropped, as a lost cell */
+  dataDroppedLinkDown: number;
 }
 
 export class CondisNode {
@@ -128,7 +130,7 @@ export class CondisNode {
   private readonly subs: Subscription[] = [];
   /** each link's signal subscription, by peer: dropped with the peer (forgotten peers must not pile up here) */
   private readonly linkSubs = new Map<Mac, Subscription>();
-  private readonly counters_: NodeCounters = { drops: {}, framesIn: 0, framesOut: 0, discoveryIn: 0, discoveryOut: 0, dataIn: 0, dataOut: 0 };
+  private readonly counters_: NodeCounters = { drops: {}, framesIn: 0, framesOut: 0, discoveryIn: 0, discoveryOut: 0, dataIn: 0, dataOut: 0, dataDroppedLinkDown: 0 };
   private readonly stack: { dispose(): void };
   private announceTimer?: Subscription;
   private stopped = false;
@@ -173,6 +175,11 @@ export class CondisNode {
         header: (path) => frameHeader(path.peer, this.mac, this.etherType, cellHeader(path.vpi, path.vci)),
         sendFrame: (path, frame, sdu) => {
           if (this.stopped) return;
+          // a call kept through a link outage (T309): its data is dropped and counted until SSCOP is back
+          if (this.peers.get(path.peer)?.link?.established === false) {
+            this.counters_.dataDroppedLinkDown++;
+            return;
+          }
           this.counters_.dataOut++;
           this.transmit(frame, path.vpi, path.vci, sdu);
         },

@@ -256,8 +256,8 @@ export class Host implements UniHost, LinkSink {
     this.emit({ kind: 'link-up', peer: link.peer });
   }
 
-  linkDown(link: Link, reason: string): void {
-    this.emit({ kind: 'link-down', peer: link.peer, reason });
+  linkDown(link: Link, reason: string, kept: number): void {
+    this.emit({ kind: 'link-down', peer: link.peer, reason, kept });
   }
 
   restarted(link: Link, restartClass: number, vc?: VcId): void {
