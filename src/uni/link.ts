@@ -26,6 +26,8 @@ export const MAX_CALL_REF = 0x7ffffe;
 export const MAX_EPREF = 0x7fff;
 const DUMMY_CALL_REF = 0x7fffff;
 const FIRST_VCI = 32;
+/** LinkSink.incomingAddParty: the answer comes later (see there) */
+export const ANSWER_LATER = -1;
 const MAX_VCI = 0xffff;
 
 const KNOWN_TYPES = new Set<number>(Object.values(MsgType).filter((v): v is number => typeof v === 'number'));
@@ -48,7 +50,11 @@ export interface CallOwner {
 export interface LinkSink {
   /** a SETUP arrived and passed the checks; return 0 to take it (set lc.owner) or a cause to refuse it */
   incomingSetup(link: Link, lc: LinkCall, m: UniMessage): number;
-  /** an ADD PARTY for a call we are a leaf of; 0 accepts (ADD PARTY ACK), else the ADD PARTY REJECT cause */
+  /**
+   * an ADD PARTY for a call we are a leaf of; 0 accepts (ADD PARTY ACK), else the ADD PARTY REJECT cause;
+   * ANSWER_LATER leaves the party in P2 (a switch asks the far side first) until the sink sends
+   * alerting-req / ack-req / reject-req for it through partyEventPublic
+   */
   incomingAddParty(link: Link, lc: LinkCall, ep: number, m: UniMessage): number;
   linkUp(link: Link): void;
   linkDown(link: Link, reason: string): void;
@@ -957,7 +963,7 @@ export class Link {
         this.newPartyIn(lc, ep, 'leaf');
         this.partyEvent(lc, ep, { k: 'add-ind', first: false });
         const cause = this.cfg.sink.incomingAddParty(this, lc, ep, m);
-        if (!lc.parties.has(ep)) return;
+        if (cause === ANSWER_LATER || !lc.parties.has(ep)) return;
         if (cause === 0) this.partyEvent(lc, ep, { k: 'ack-req' });
         else this.partyEvent(lc, ep, { k: 'reject-req', cause });
         return;
