@@ -48,7 +48,7 @@ export class RouteTable {
     const key = `${port}|${peer}`;
     const canon = [...new Set(addresses.map(canonicalAddress))].sort();
     const old = this.learned.get(key);
-    if (old && old.addresses.join() === canon.join()) return false;
+    if ((old?.addresses ?? []).join() === canon.join()) return false;
     if (old) for (const a of old.addresses) if (this.exact.get(a)?.peer === peer && this.exact.get(a)?.port === port) this.exact.delete(a);
     if (canon.length === 0) this.learned.delete(key);
     else this.learned.set(key, { port, peer, addresses: canon });
