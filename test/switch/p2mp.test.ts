@@ -87,3 +87,33 @@ test('a multipoint call branched over two leaf ports, two parties on one of them
   t.is(lab.wire[1]!.find((m) => m.name === 'RELEASE' && m.dir === 'down')?.closeData, 'the end');
   t.is(lab.sw.counters().calls.parties, 0);
 });
+
+test('add party refused: no route gives ADD PARTY REJECT cause 3, a leaf that refuses gives its own cause to the root', async (t) => {
+  const lab = switchLab(3);
+  t.teardown(() => lab.close());
+  await ready(lab);
+  const [h1, h2] = [lab.hosts[0]!, lab.hosts[1]!];
+  const root = await Client.open(h1, 'root');
+  const leaf2 = await Client.open(h2, 'leaf2');
+  await leaf2.listen('1002');
+  const { vc } = await root.call('1002', true);
+
+  // 1003's host has no SAP: it refuses the SETUP the switch sends it; the root hears that cause
+  const e1 = await root.addParty(vc, '1003').catch((e: Error) => e);
+  t.true(e1 instanceof Error, 'the add party failed');
+  const toLeaf = lab.wire[2]!.find((m) => m.name === 'RELEASE COMPLETE' && m.dir === 'up');
+  t.truthy(toLeaf, 'host 3 refused the SETUP with RELEASE COMPLETE');
+  await until('ADD PARTY REJECT to the root', () => lab.wire[0]!.some((m) => m.name === 'ADD PARTY REJECT'));
+  t.is(lab.wire[0]!.find((m) => m.name === 'ADD PARTY REJECT')!.cause, toLeaf!.cause, 'with the leaf\'s cause');
+
+  // an address nobody announced: no route
+  const sw = h1.peerList().find((p) => p.link?.established)!;
+  sw.addresses.push('5555');
+  const e2 = await root.addParty(vc, '5555').catch((e: Error) => e);
+  t.true(e2 instanceof Error);
+  await until('a second ADD PARTY REJECT', () => lab.wire[0]!.filter((m) => m.name === 'ADD PARTY REJECT').length === 2);
+  t.is(lab.wire[0]!.filter((m) => m.name === 'ADD PARTY REJECT')[1]!.cause, 3);
+  t.is(lab.sw.counters().calls.noRoute, 1);
+  t.deepEqual(names(lab.wire[1]!.filter((m) => m.dir === 'down')), ['SETUP', 'CONNECT ACKNOWLEDGE'], 'the call on port 2 was not touched');
+  t.is(lab.sw.snapshot().calls[0]!.parties.length, 1, 'only the first party is left');
+});
