@@ -270,10 +270,10 @@ export class CallControl implements LinkSink {
       done: false,
     };
     call.in = new Leg(this, call, from, lc, true);
-    lc.owner = call.in;
     const first: Party | undefined = lc.firstEp !== undefined ? { rootEp: lc.firstEp, called, phase: 'adding', ep: -1 } : undefined;
     const out = this.openLeg(call, to, { ...m, callRef: 0, callRefFlag: false, ies: known(m.ies, PER_LINK) }, first);
-    if (typeof out === 'number') return out;
+    if (typeof out === 'number') return out; // the link refuses the SETUP; nothing of the call was kept
+    lc.owner = call.in;
     this.calls.set(call.id, call);
     from.uni.leafAnswer(lc, 'proceeding-req');
     this.o.log.info({ call: call.id, from: from.port, to: to.port, called, multipoint: call.multipoint }, 'switch: call set up');
