@@ -6,6 +6,9 @@
  *
  *   condisd --config config/host-a.yaml [--pcap FILE [--pcap-format pcapng|sunatm]] [--log-level debug] [--pretty]
  *
+ * With `role: switch` in the configuration it runs a signalling ATM switch
+ * instead (daemons/switchd.ts, docs/switch.md).
+ *
  * SIGTERM / SIGINT / SIGHUP: every call released with a normal cause, every
  * SSCOP association ended, the device released, the control socket removed,
  * exit 0. SIGHUP is a stop, not a reload (the terminal that ran condisd in
@@ -15,7 +18,8 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
-import { loadConfig, ConfigError, type HostConfig } from '../src/config/index.js';
+import { loadAnyConfig, ConfigError, type AnyConfig, type HostConfig } from '../src/config/index.js';
+import { runSwitch } from './switchd.js';
 import { openMiniport, MiniportError } from '../src/miniport/index.js';
 import { CondisNode } from '../src/host/node.js';
 import { nodeOptionsFromConfig } from '../src/host/from-config.js';
@@ -62,9 +66,9 @@ function parseArgs(argv: string[]): Options {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv);
-  let cfg: HostConfig;
+  let any: AnyConfig;
   try {
-    cfg = await loadConfig(opts.config);
+    any = await loadAnyConfig(opts.config);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`condisd: ${e.message}\n`);
@@ -72,6 +76,19 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  if (any.kind === 'switch') {
+    const sc = any.config;
+    if (opts.socket) sc.control.socket = opts.socket;
+    if (opts.logLevel) sc.log.level = opts.logLevel;
+    if (opts.pretty) sc.log.pretty = true;
+    const slog = pino(
+      { name: sc.name, level: sc.log.level, base: { host: sc.name } },
+      sc.log.pretty ? pino.transport({ target: 'pino-pretty', options: { destination: 2, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l', singleLine: true } }) : pino.destination(2),
+    );
+    if (opts.pcap) slog.warn({}, '--pcap is not supported for a switch yet; ignored');
+    return runSwitch(sc, slog, VERSION);
+  }
+  const cfg: HostConfig = any.config;
   if (opts.socket) cfg.control.socket = opts.socket;
   if (opts.pcap) cfg.capture.pcap = opts.pcap;
   if (opts.pcapFormat) cfg.capture.format = opts.pcapFormat;

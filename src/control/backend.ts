@@ -34,6 +34,7 @@ import type { Observable } from 'rxjs';
 import type { Mac } from '../common/mac.js';
 import type { AtmAddress, VcPath } from '../uni/api.js';
 import type { StatusInfo } from './errors.js';
+import type { SwitchEvent, SwitchSnapshot } from '../switch/types.js';
 
 export type SapId = number;
 export type VcId = number;
@@ -219,6 +220,8 @@ export type ControlEvent = (
   | { kind: 'link-state'; peer: Mac; state: string; established: boolean; reason?: string }
   | { kind: 'peer'; peer: Mac; change: 'discovered' | 'updated' | 'lost'; addresses: AtmAddress[] }
   | { kind: 'sap'; sap: SapId; change: 'registered' | 'deregistered'; address: AtmAddress | '*' }
+  /** a switch's routes, port links, calls and parties (docs/switch.md) */
+  | { kind: 'switch'; event: SwitchEvent }
 ) & { at?: string };
 
 export type ControlEventKind = ControlEvent['kind'];
@@ -239,6 +242,7 @@ export const EVENT_KINDS: readonly ControlEventKind[] = [
   'link-state',
   'peer',
   'sap',
+  'switch',
 ];
 
 // ---- the interface --------------------------------------------------------------------------
@@ -278,4 +282,6 @@ export interface ControlBackend {
   vcs(): Promise<VcInfo[]>;
   parties(): Promise<PartyInfo[]>;
   counters(): Promise<Counters>;
+  /** a switch daemon: its ports, routes, calls and parties */
+  switch?(): Promise<SwitchSnapshot>;
 }

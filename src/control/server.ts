@@ -226,7 +226,8 @@ export async function startControlServer(backend: ControlBackend, opts: ControlS
         backend.parties(),
         counters(),
       ]);
-      return { info, saps, peers, links, vcs, parties, counters: ctr };
+      const sw = backend.switch ? await backend.switch() : undefined;
+      return { info, saps, peers, links, vcs, parties, counters: ctr, ...(sw ? { switch: sw } : {}) };
     },
     saps: () => backend.saps(),
     peers: () => backend.peers(),

@@ -39,4 +39,4 @@ export { defaultTimers, resolveTimers } from './timers.js';
 export { PartyState, callStateCode } from './states.js';
 export { stepCall, newCall } from './call.js';
 export { stepParty, newParty } from './party.js';
-export { Link, LinkCall, MAX_CALL_REF, MAX_EPREF } from './link.js';
+export { ANSWER_LATER, Link, LinkCall, MAX_CALL_REF, MAX_EPREF } from './link.js';

@@ -23,6 +23,8 @@ import { Cause, findIe, IeId, MsgAction, MsgType, type InfoElement, type UniMess
 export const MAX_CALL_REF = 0x7ffffe;
 export const MAX_EPREF = 0x7fff;
 const FIRST_VCI = 32;
+/** LinkSink.incomingAddParty: the answer comes later (see there) */
+export const ANSWER_LATER = -1;
 const MAX_VCI = 0xffff;
 
 
@@ -36,7 +38,11 @@ export interface CallOwner {
 export interface LinkSink {
   /** a SETUP arrived and passed the checks; return 0 to take it (set lc.owner) or a cause to refuse it */
   incomingSetup(link: Link, lc: LinkCall, m: UniMessage): number;
-  /** an ADD PARTY for a call we are a leaf of; 0 accepts (ADD PARTY ACK), else the ADD PARTY REJECT cause */
+  /**
+   * an ADD PARTY for a call we are a leaf of; 0 accepts (ADD PARTY ACK), else the ADD PARTY REJECT cause;
+   * ANSWER_LATER leaves the party in P2 (a switch asks the far side first) until the sink sends
+   * alerting-req / ack-req / reject-req for it through partyEventPublic
+   */
   incomingAddParty(link: Link, lc: LinkCall, ep: number, m: UniMessage): number;
   linkUp(link: Link): void;
   /** SSCOP was lost; `kept` active calls wait out T309 (0: nothing was kept) */

@@ -16,9 +16,9 @@ import { PartyState, RestartState } from './states.js';
 import { SENDS } from './timers.js';
 import { causeIe, connIdIe, eprefIe, ieListDiag, msg, msgTypeDiag } from './ies.js';
 import { Cause, findIe, IeAction, IeId, MsgAction, MsgType, type InfoElement, type UniMessage } from './msg/types.js';
-import { LinkCall, LinkCore, type CallOwner, type LinkConfig } from './link-core.js';
+import { ANSWER_LATER, LinkCall, LinkCore, type CallOwner, type LinkConfig } from './link-core.js';
 
-export { LinkCall, LinkParty, MAX_CALL_REF, MAX_EPREF } from './link-core.js';
+export { ANSWER_LATER, LinkCall, LinkParty, MAX_CALL_REF, MAX_EPREF } from './link-core.js';
 export type { CallOwner, LinkConfig, LinkSink } from './link-core.js';
 
 const DUMMY_CALL_REF = 0x7fffff;
@@ -612,7 +612,7 @@ export class Link extends LinkCore {
         this.newPartyIn(lc, ep, 'leaf');
         this.partyEvent(lc, ep, { k: 'add-ind', first: false });
         const cause = this.cfg.sink.incomingAddParty(this, lc, ep, m);
-        if (!lc.parties.has(ep)) return;
+        if (cause === ANSWER_LATER || !lc.parties.has(ep)) return;
         if (cause === 0) this.partyEvent(lc, ep, { k: 'ack-req' });
         else this.partyEvent(lc, ep, { k: 'reject-req', cause });
         return;
