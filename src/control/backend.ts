@@ -219,6 +219,20 @@ export type ControlEvent = (
   | { kind: 'link-state'; peer: Mac; state: string; established: boolean; reason?: string }
   | { kind: 'peer'; peer: Mac; change: 'discovered' | 'updated' | 'lost'; addresses: AtmAddress[] }
   | { kind: 'sap'; sap: SapId; change: 'registered' | 'deregistered'; address: AtmAddress | '*' }
+  /** a Q.2931/Q.2971 message sent (out) or received (in) on the link to `peer` */
+  | {
+      kind: 'message';
+      direction: 'in' | 'out';
+      peer: Mac;
+      type: string;
+      callRef: number;
+      callRefFlag: boolean;
+      epref?: number;
+      cause?: number;
+      causeName?: string;
+      closeData?: Buffer;
+      called?: AtmAddress;
+    }
 ) & { at?: string };
 
 export type ControlEventKind = ControlEvent['kind'];
@@ -239,6 +253,7 @@ export const EVENT_KINDS: readonly ControlEventKind[] = [
   'link-state',
   'peer',
   'sap',
+  'message',
 ];
 
 // ---- the interface --------------------------------------------------------------------------

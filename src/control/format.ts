@@ -142,6 +142,8 @@ export function eventText(ev: ControlEvent): string {
       return `peer ${ev.peer} ${ev.change}${ev.addresses.length ? ` (${ev.addresses.join(', ')})` : ''}`;
     case 'sap':
       return `SAP ${ev.sap} for ${ev.address} ${ev.change}`;
+    case 'message':
+      return `${ev.type} ${ev.direction === 'out' ? 'sent to' : 'received from'} ${ev.peer}: call ref ${ev.callRef}${ev.epref !== undefined ? `, endpoint ref ${ev.epref}` : ''}${ev.called ? `, called ${ev.called}` : ''}${ev.cause !== undefined ? `, cause ${ev.cause} ${ev.causeName ?? ''}` : ''}${closeDataText(ev.closeData)}`;
   }
 }
 
