@@ -53,7 +53,11 @@ function drawTopology() {
       const b = pos.get(other);
       const g = sv('g', { class: `link ${l.established ? 'up' : 'down'}`, 'data-pair': pair });
       g.append(sv('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y }));
-      g.append(sv('text', { x: (a.x + b.x) / 2 + 4, y: (a.y + b.y) / 2 - 4, 'text-anchor': 'middle' }, `SSCOP: ${l.state}${l.calls ? ` · ${l.calls} call${l.calls > 1 ? 's' : ''}` : ''}`));
+      // labels of slanted links go outward, so two links meeting at a host do not overlap
+      const mx = (a.x + b.x) / 2;
+      const side = Math.abs(a.y - b.y) < 10 ? 0 : Math.sign(mx - cx);
+      const anchor = side < 0 ? 'end' : side > 0 ? 'start' : 'middle';
+      g.append(sv('text', { x: mx + side * 10, y: (a.y + b.y) / 2 + (side ? 4 : -6), 'text-anchor': anchor }, `SSCOP: ${l.state}${l.calls ? ` · ${l.calls} call${l.calls > 1 ? 's' : ''}` : ''}`));
       svg.append(g);
     }
   }
@@ -140,9 +144,11 @@ function drawLadder() {
   const cols = [...hosts.keys()];
   for (const r of rows) for (const n of [r.from, r.to]) if (!cols.includes(n)) cols.push(n);
   const f = $('#filter').value;
-  const shown = rows.filter((r) => !f || r.key === f || (r.pair && f.startsWith(r.pair + '#')));
-  const colW = 260;
-  const left = 90;
+  // by time stamp: each host's events come over its own connection, so they may arrive interleaved
+  const sorted = [...rows].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const shown = sorted.filter((r) => !f || r.key === f || (r.pair && f.startsWith(r.pair + '#')));
+  const colW = 320;
+  const left = 150;
   const rowH = 40;
   const w = left + colW * Math.max(cols.length - 1, 1) + 140;
   const h = 50 + rowH * shown.length + 20;
@@ -157,7 +163,7 @@ function drawLadder() {
   shown.forEach((r, i) => {
     const y = 50 + i * rowH + 16;
     svg.append(sv('text', { x: 4, y: y + 4, class: 'time' }, r.at.slice(11, 23)));
-    const g = sv('g', { class: `row ${r.cls}`, 'data-key': r.key ?? '' });
+    const g = sv('g', { class: `row ${r.cls}`, 'data-key': r.key ?? '', 'data-pair': r.pair ?? '' });
     if (r.note) {
       g.append(sv('text', { x: x(r.from) + 8, y: y + 4, class: 'note lbl' }, r.label));
     } else {
