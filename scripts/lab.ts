@@ -216,14 +216,34 @@ program
     return n;
   }, 8080)
   .option('--listen <address>', 'address to bind (anything but loopback lets others drive the lab\'s calls)', '127.0.0.1')
-  .action(async (lab: string, o: { port: number; listen: string }) => {
-    const view = await labView(await openLab(labNameOf(lab), opts()), { port: o.port, listen: o.listen });
-    console.log(`live view of lab ${labNameOf(lab)}: ${view.url}  (Ctrl-C to stop)`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    await view.close();
+  .option('--start', 'start condisd in every host first (and stop them when the view stops)')
+  .action(async (name: string, o: { port: number; listen: string; start?: boolean }) => {
+    const lab = await openLab(labNameOf(name), opts());
+    const started: { host: string; stop(signal?: NodeJS.Signals, ms?: number): Promise<boolean> }[] = [];
+    const stopAll = async () => {
+      for (const d of started) {
+        await d.stop('SIGTERM', 5000);
+        await lab.stop(d.host, 'condisd');
+      }
+    };
+    try {
+      if (o.start) {
+        needRoot();
+        const { startDaemon, waitForLinks } = await import('../src/demo/daemons.js');
+        for (const h of lab.hosts) started.push(await startDaemon(lab, h.name));
+        for (const d of started as Awaited<ReturnType<typeof startDaemon>>[])
+          await waitForLinks(d, lab.hosts.filter((x) => x.name !== d.host).map((x) => x.mac));
+      }
+      const view = await labView(lab, { port: o.port, listen: o.listen });
+      console.log(`live view of lab ${lab.name}: ${view.url}  (Ctrl-C to stop${started.length ? ' the view and the daemons it started' : ''})`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await view.close();
+    } finally {
+      await stopAll();
+    }
   });
 
 try {

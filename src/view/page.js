@@ -33,7 +33,7 @@ function drawTopology() {
   const h = 210;
   const cx = w / 2;
   const cy = h / 2;
-  const rx = Math.max(80, w / 2 - 90);
+  const rx = Math.max(80, w / 2 - 170);
   const ry = 62;
   const pos = new Map(
     names.map((n, i) => {
