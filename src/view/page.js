@@ -30,11 +30,11 @@ function drawTopology() {
   svg.replaceChildren();
   const names = [...hosts.keys()];
   const w = svg.clientWidth || 600;
-  const h = 210;
+  const h = 200;
   const cx = w / 2;
   const cy = h / 2;
-  const rx = Math.max(80, w / 2 - 170);
-  const ry = 62;
+  const rx = Math.max(80, w / 2 - 80);
+  const ry = 64;
   const pos = new Map(
     names.map((n, i) => {
       const a = names.length === 1 ? -Math.PI / 2 : -Math.PI / 2 + (2 * Math.PI * i) / names.length;
@@ -42,6 +42,7 @@ function drawTopology() {
     }),
   );
   const seen = new Set();
+  const labels = [];
   for (const [name, hst] of hosts) {
     for (const l of hst.status?.links ?? []) {
       const other = hostByMac(l.peer);
@@ -53,11 +54,7 @@ function drawTopology() {
       const b = pos.get(other);
       const g = sv('g', { class: `link ${l.established ? 'up' : 'down'}`, 'data-pair': pair });
       g.append(sv('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y }));
-      // labels of slanted links go outward, so two links meeting at a host do not overlap
-      const mx = (a.x + b.x) / 2;
-      const side = Math.abs(a.y - b.y) < 10 ? 0 : Math.sign(mx - cx);
-      const anchor = side < 0 ? 'end' : side > 0 ? 'start' : 'middle';
-      g.append(sv('text', { x: mx + side * 10, y: (a.y + b.y) / 2 + (side ? 4 : -6), 'text-anchor': anchor }, `SSCOP: ${l.state}${l.calls ? ` · ${l.calls} call${l.calls > 1 ? 's' : ''}` : ''}`));
+      labels.push(el('li', { class: `link-label ${l.established ? 'up' : 'down'}` }, el('b', {}, `${name} – ${other}`), ` SSCOP: ${l.state}${l.calls ? ` · ${l.calls} call${l.calls > 1 ? 's' : ''}` : ''}`));
       svg.append(g);
     }
   }
@@ -71,6 +68,7 @@ function drawTopology() {
     g.append(sv('text', { x: p.x, y: p.y + 20, 'text-anchor': 'middle', style: 'font-size:10px;fill:#666' }, info?.mac ?? ''));
     svg.append(g);
   }
+  $('#links').replaceChildren(...labels);
 }
 
 // ---- tables --------------------------------------------------------------------------------
@@ -141,12 +139,20 @@ function addRow(r) {
 function drawLadder() {
   const svg = $('#ladder');
   svg.replaceChildren();
+  // a data frame's sender is the other end of the receiving VC's path, known once that host's tables arrived
+  for (const r of rows) {
+    if (r.dataVc === undefined || r.from) continue;
+    const path = hosts.get(r.to)?.status?.vcs.find((v) => v.vc === r.dataVc)?.path;
+    if (!path) continue;
+    r.from = peerName(path.peer);
+    r.pair = [r.from, r.to].sort().join('–');
+  }
   const cols = [...hosts.keys()];
-  for (const r of rows) for (const n of [r.from, r.to]) if (!cols.includes(n)) cols.push(n);
+  for (const r of rows.filter((x) => x.from)) for (const n of [r.from, r.to]) if (!cols.includes(n)) cols.push(n);
   const f = $('#filter').value;
   // by time stamp: each host's events come over its own connection, so they may arrive interleaved
   const sorted = [...rows].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  const shown = sorted.filter((r) => !f || r.key === f || (r.pair && f.startsWith(r.pair + '#')));
+  const shown = sorted.filter((r) => r.from && ( !f || r.key === f || (r.pair && f.startsWith(r.pair + '#'))));
   const colW = 320;
   const left = 150;
   const rowH = 40;
@@ -194,9 +200,7 @@ function onEvent(host, ev) {
     const detail = [`cref ${ev.callRef}`, ...extra, ...(ev.closeData ? [`${ev.type === 'SETUP' || ev.type === 'ADD PARTY' ? 'uu' : 'close data'}: ${bytesText(ev.closeData)}`] : [])].join(' · ');
     addRow({ at: ev.at, from, to, label: ev.type, detail, cls: family(ev.type), key: `${pair}#${ev.callRef}`, keyLabel: `${pair} call ref ${ev.callRef}`, pair });
   } else if (ev.kind === 'receive') {
-    const path = hosts.get(host)?.status?.vcs.find((v) => v.vc === ev.vc)?.path;
-    const from = path ? peerName(path.peer) : '?';
-    addRow({ at: ev.at, from, to: host, label: `data (${ev.data.hex.length / 2} octets)`, detail: `VC ${ev.vc} · ${bytesText(ev.data)}`, cls: 'data', pair: [from, host].sort().join('–') });
+    addRow({ at: ev.at, dataVc: ev.vc, from: undefined, to: host, label: `data (${ev.data.hex.length / 2} octets)`, detail: `VC ${ev.vc} · ${bytesText(ev.data)}`, cls: 'data' });
   } else if (ev.kind === 'link-state' && !ev.established) {
     addRow({ at: ev.at, from: host, to: host, note: true, label: `✖ link to ${peerName(ev.peer)} lost: ${ev.reason ?? ev.state}`, cls: 'clear' });
   } else if (ev.kind === 'link-state' && ev.established) {
@@ -236,6 +240,7 @@ function setHost(h) {
   hosts.set(h.host, h);
   drawTopology();
   drawHosts();
+  if (rows.some((r) => !r.from)) drawLadder();
 }
 async function start() {
   const st = await fetch('/api/state').then((r) => r.json());

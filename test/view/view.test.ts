@@ -42,7 +42,7 @@ rootTest('the live view shows a call made with condisctl, a dropped party goes, 
   t.deepEqual(await page.$$eval('#topo .node .name', (ns) => ns.map((n) => n.textContent)), ['h1', 'h2', 'h3']);
   t.regex((await page.textContent('#topo .node[data-host=h2]')) ?? '', /3002/);
   await page.waitForFunction(() => document.querySelectorAll('#topo .link.up').length === 3);
-  t.regex((await page.textContent('#topo .link')) ?? '', /SSCOP: Data Transfer Ready/);
+  t.deepEqual(await page.$$eval('#links .link-label', (ns) => ns.map((n) => n.textContent?.replace(/^.* SSCOP: /, ''))), Array(3).fill('Data Transfer Ready'));
 
   // a multipoint call made with condisctl appears within a second of condisctl's answer
   const h1 = hostConfigFor(lab, 'h1').controlSocket;
