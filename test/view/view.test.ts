@@ -30,6 +30,13 @@ rootTest('the live view shows a call made with condisctl, a dropped party goes, 
   t.teardown(() => view.close());
   t.regex(view.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
 
+  // actions: JSON only, and only the demo operations
+  const post = (body: string, type = 'application/json') => fetch(new URL('api/action', view.url), { method: 'POST', headers: { 'content-type': type }, body });
+  t.is((await post('op=make-call', 'application/x-www-form-urlencoded')).status, 415);
+  const refused = await post(JSON.stringify({ host: 'h1', op: 'delete-vc', args: { vc: 1 } }));
+  t.is(refused.status, 400);
+  t.regex(((await refused.json()) as { error: { message: string } }).error.message, /^op: one of make-call/);
+
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
   t.teardown(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
