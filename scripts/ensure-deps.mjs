@@ -23,6 +23,8 @@ const needs = [
   ['/usr/bin/make', 'make'],
   ['/usr/bin/g++', 'g++'],
   ['/usr/bin/python3', 'python3'],
+  // the live view's browser test drives Debian's Chromium (playwright-core downloads no browser)
+  ...(purpose === 'test' ? [['/usr/bin/chromium', 'chromium']] : []),
 ];
 
 const has = (path) => existsSync(path) || existsSync(path.replace('/usr/sbin/', '/sbin/'));

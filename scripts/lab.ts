@@ -4,6 +4,7 @@
  *   npm run lab -- up scripts/labs/demo.yaml
  *   npm run lab -- status demo
  *   npm run lab -- exec root -- ip -br link
+ *   npm run lab -- view demo
  *   npm run lab -- down demo
  */
 import { spawnSync } from 'node:child_process';
@@ -14,6 +15,7 @@ import { formatLab, formatStatus } from '../src/lab/format.js';
 import { defaultRunRoot, labDown, labNameOf, labStatus, labUp, LabError, listLabs, openLab } from '../src/lab/lab.js';
 import { loadTopology } from '../src/lab/topology.js';
 import { connectLabDriver } from '../src/lab/control-driver.js';
+import { labView } from '../src/view/lab.js';
 import { checkScenarioFile, formatStepResult, runScenario } from '../src/lab/scenario.js';
 import { CommandError } from '../src/lab/sh.js';
 import { YamlFileError } from '../src/lab/yamlfile.js';
@@ -205,6 +207,46 @@ program
       else console.log(`${events.length} message(s) drawn to ${[o.svg, o.html].filter(Boolean).join(' and ')}`);
     },
   );
+
+program
+  .command('view')
+  .description("a live view of the lab in the browser: topology, calls, parties, VCs, a growing ladder, demo actions (condisd must run in the hosts)")
+  .argument('<lab>', 'lab name or topology file')
+  .option('-p, --port <port>', 'TCP port (0: any free port)', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new LabError(`--port: ${v} is not a TCP port (0-65535)`);
+    return n;
+  }, 8080)
+  .option('--listen <address>', 'address to bind (anything but loopback lets others drive the lab\'s calls)', '127.0.0.1')
+  .option('--start', 'start condisd in every host first (and stop them when the view stops)')
+  .action(async (name: string, o: { port: number; listen: string; start?: boolean }) => {
+    const lab = await openLab(labNameOf(name), opts());
+    const started: { host: string; stop(signal?: NodeJS.Signals, ms?: number): Promise<boolean> }[] = [];
+    const stopAll = async () => {
+      for (const d of started) {
+        await d.stop('SIGTERM', 5000);
+        await lab.stop(d.host, 'condisd');
+      }
+    };
+    try {
+      if (o.start) {
+        needRoot();
+        const { startDaemon, waitForLinks } = await import('../src/demo/daemons.js');
+        for (const h of lab.hosts) started.push(await startDaemon(lab, h.name));
+        for (const d of started as Awaited<ReturnType<typeof startDaemon>>[])
+          await waitForLinks(d, lab.hosts.filter((x) => x.name !== d.host).map((x) => x.mac));
+      }
+      const view = await labView(lab, { port: o.port, listen: o.listen });
+      console.log(`live view of lab ${lab.name}: ${view.url}  (Ctrl-C to stop${started.length ? ' the view and the daemons it started' : ''})`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await view.close();
+    } finally {
+      await stopAll();
+    }
+  });
 
 try {
   await program.parseAsync(process.argv);

@@ -222,6 +222,20 @@ export type ControlEvent = (
   | { kind: 'sap'; sap: SapId; change: 'registered' | 'deregistered'; address: AtmAddress | '*' }
   /** a switch's routes, port links, calls and parties (docs/switch.md) */
   | { kind: 'switch'; event: SwitchEvent }
+  /** a Q.2931/Q.2971 message sent (out) or received (in) on the link to `peer` */
+  | {
+      kind: 'message';
+      direction: 'in' | 'out';
+      peer: Mac;
+      type: string;
+      callRef: number;
+      callRefFlag: boolean;
+      epref?: number;
+      cause?: number;
+      causeName?: string;
+      closeData?: Buffer;
+      called?: AtmAddress;
+    }
 ) & { at?: string };
 
 export type ControlEventKind = ControlEvent['kind'];
@@ -243,6 +257,7 @@ export const EVENT_KINDS: readonly ControlEventKind[] = [
   'peer',
   'sap',
   'switch',
+  'message',
 ];
 
 // ---- the interface --------------------------------------------------------------------------

@@ -146,6 +146,8 @@ export function eventText(ev: ControlEvent): string {
       return `SAP ${ev.sap} for ${ev.address} ${ev.change}`;
     case 'switch':
       return switchEventText(ev.event);
+    case 'message':
+      return `${ev.type} ${ev.direction === 'out' ? 'sent to' : 'received from'} ${ev.peer}: call ref ${ev.callRef}${ev.epref !== undefined ? `, endpoint ref ${ev.epref}` : ''}${ev.called ? `, called ${ev.called}` : ''}${ev.cause !== undefined ? `, cause ${ev.cause} ${ev.causeName ?? ''}` : ''}${closeDataText(ev.closeData)}`;
   }
 }
 

@@ -574,7 +574,13 @@ export class NodeControlBackend implements ControlBackend {
     for (const v of this.client.vcs()) {
       if (!v.multipoint) continue;
       const rec = this.vcRecs.get(v.handle);
-      for (const p of v.parties) out.push({ vc: v.handle, party: p.handle, address: rec?.parties.get(p.handle) ?? String(p.context ?? ''), state: p.state });
+      // the Q.2971 party state: the UNI party of this call with the same called address (one party per address)
+      const uniParties = this.uniCallOf(v.handle)?.parties ?? [];
+      for (const p of v.parties) {
+        const address = rec?.parties.get(p.handle) ?? String(p.context ?? '');
+        const uni = uniParties.find((u) => u.called === address);
+        out.push({ vc: v.handle, party: p.handle, address, state: p.state, ...(uni ? { uniState: uni.state } : {}) });
+      }
     }
     return out;
   }

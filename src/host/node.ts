@@ -32,6 +32,7 @@ import {
 import { createSaalMux, type SaalLink, type SaalMux, type SscopParams } from '../sscop/index.js';
 import { createUniHost } from '../uni/index.js';
 import { causeName } from '../uni/msg/names.js';
+import { reportingSaal, summarizeMessage, type MessageEvent } from './messages.js';
 import type { AtmAddress, CloseDataPolicy, UniHost, UniIndication, UniTimers, VcPath } from '../uni/api.js';
 import { createNdisStack, NdisStatus, type DataPathReceive, type NdisDataPath, type NdisHost, type UniCallManager } from '../ndis/index.js';
 
@@ -92,7 +93,8 @@ export interface PeerState {
 
 export type NodeEvent =
   | { kind: 'peer'; peer: Mac; change: 'discovered' | 'updated' | 'lost'; addresses: AtmAddress[] }
-  | { kind: 'link-state'; peer: Mac; state: string; established: boolean; reason?: string };
+  | { kind: 'link-state'; peer: Mac; state: string; established: boolean; reason?: string }
+  | MessageEvent;
 
 export interface NodeCounters {
   /** frames dropped before any layer took them, by reason (decode error code, not-for-us, unknown-vc, ...) */
@@ -395,7 +397,13 @@ export class CondisNode {
     const link = this.mux.link(peer.mac);
     peer.link = link;
     peer.side = this.sideFor(peer);
-    this.uni.attachLink(peer.mac, link, peer.side);
+    // each signalling message is reported as a `message` event (decoded only while someone listens)
+    const report = (direction: 'in' | 'out', sdu: Buffer) => {
+      if (!this.events.observed) return;
+      const ev = summarizeMessage(direction, peer.mac, sdu);
+      if (ev) this.events.next(ev);
+    };
+    this.uni.attachLink(peer.mac, reportingSaal(link, report), peer.side);
     this.linkSubs.set(
       peer.mac,
       link.signals$.subscribe((s) => {
