@@ -79,6 +79,8 @@ interface Conn {
   subs: Map<number, Sub>;
   nextSub: number;
   closed: boolean;
+  /** the client's name from its hello, if it sent one */
+  client?: string;
 }
 
 const silent: ControlLogger = { info() {}, warn() {}, debug() {} };
@@ -198,14 +200,15 @@ export async function startControlServer(backend: ControlBackend, opts: ControlS
   }
 
   const handlers: { [K in OpName]: (a: OpParsedArgs[K], c: Conn) => unknown } = {
-    hello: (a) => {
+    hello: (a, c) => {
       if (a.version !== PROTOCOL_VERSION) {
         throw new ControlError('version', `protocol version ${a.version} is not supported; this server speaks version ${PROTOCOL_VERSION}`);
       }
+      if (a.client) c.client = a.client;
       return { protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION };
     },
     info: () => backend.info(),
-    'register-sap': (a) => backend.registerSap(a),
+    'register-sap': (a, c) => backend.registerSap({ ...a, owner: c.client ?? `control connection ${c.id}` }),
     'deregister-sap': (a) => backend.deregisterSap(a),
     'set-incoming-policy': (a) => backend.setIncomingPolicy(a),
     'answer-call': (a) => backend.answerCall(a),
