@@ -85,13 +85,19 @@ interface Conn {
 
 const silent: ControlLogger = { info() {}, warn() {}, debug() {} };
 
-async function prepareSocketPath(path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+/**
+ * Can a control server be started on `path`? Throws an Error saying why not
+ * (another server listens there, or the path is not a socket); resolves
+ * `stale` when a socket file is left with nobody listening. Changes nothing:
+ * condisd asks before it opens its device, so a second daemon with the same
+ * socket never touches the first one's TAP.
+ */
+export async function checkSocketPath(path: string): Promise<'free' | 'stale'> {
   let st;
   try {
     st = await lstat(path);
   } catch {
-    return;
+    return 'free';
   }
   if (!st.isSocket()) throw new Error(`${path} exists and is not a socket; not replacing it`);
   const live = await new Promise<boolean>((resolve) => {
@@ -103,7 +109,12 @@ async function prepareSocketPath(path: string): Promise<void> {
     s.once('error', () => resolve(false));
   });
   if (live) throw new Error(`another server is listening on ${path} (is condisd already running?)`);
-  await unlink(path);
+  return 'stale';
+}
+
+async function prepareSocketPath(path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  if ((await checkSocketPath(path)) === 'stale') await unlink(path);
 }
 
 export async function startControlServer(backend: ControlBackend, opts: ControlServerOptions): Promise<ControlServer> {
