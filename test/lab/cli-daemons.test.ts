@@ -91,3 +91,14 @@ rootTest('lab run --start: a daemon that cannot start is a LabError and nothing 
   t.notRegex(run.err, /\n\s+at /, 'no stack trace');
   t.deepEqual(await running(name, runRoot), [], "a's condisd was stopped again");
 });
+
+rootTest('config/lab.yaml is the demo lab and comes up as it says (lab up config/lab.yaml)', async (t) => {
+  const { name, runRoot } = fresh(t);
+  const up = lab(runRoot, ['up', 'config/lab.yaml', '--name', name]);
+  t.is(up.code, 0, up.err);
+  t.regex(up.out, new RegExp(`lab ${name} is up \\(bridged\\)`));
+  for (const h of ['root', 'leaf1', 'leaf2', 'leaf3']) t.regex(up.out, new RegExp(`\\n${h} +clab\\.${name}\\.${h} `));
+  const down = lab(runRoot, ['down', name]);
+  t.is(down.code, 0, down.err);
+  t.regex(down.out, new RegExp(`lab ${name} is down: 5 namespace\\(s\\) deleted`));
+});
