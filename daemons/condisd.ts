@@ -24,7 +24,7 @@ import { openMiniport, MiniportError } from '../src/miniport/index.js';
 import { CondisNode } from '../src/host/node.js';
 import { nodeOptionsFromConfig } from '../src/host/from-config.js';
 import { NodeControlBackend } from '../src/host/backend.js';
-import { startControlServer, type ControlServer } from '../src/control/server.js';
+import { checkSocketPath, startControlServer, type ControlServer } from '../src/control/server.js';
 import { ATM_CAPTURE_FORMATS, openAtmCapture, type AtmCapture, type AtmCaptureFormat } from '../src/capture/atm-capture.js';
 import type { Miniport } from '../src/miniport/types.js';
 import { packageVersion } from '../src/common/package-root.js';
@@ -64,6 +64,12 @@ function parseArgs(argv: string[]): Options {
   return program.opts<Options>();
 }
 
+/** "tap0", "eth1", "10.0.1.5": what the miniport would open */
+function describeDevice(cfg: HostConfig): string {
+  const m = cfg.miniport as { device?: string; local?: string; hub?: string };
+  return m.device ?? m.local ?? m.hub ?? '';
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv);
   let any: AnyConfig;
@@ -99,6 +105,14 @@ async function main(): Promise<void> {
     { name: cfg.name, level: cfg.log.level, base: { host: cfg.name } },
     cfg.log.pretty ? pino.transport({ target: 'pino-pretty', options: { destination: 2, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l', singleLine: true } }) : pino.destination(2),
   );
+
+  // the control socket first: a second condisd with the same socket must not touch the first one's device
+  try {
+    await checkSocketPath(cfg.control.socket);
+  } catch (e) {
+    process.stderr.write(`condisd: control socket ${cfg.control.socket}: ${(e as Error).message}; not opening ${cfg.miniport.kind} ${describeDevice(cfg)}\n`);
+    process.exit(1);
+  }
 
   let miniport: Miniport;
   try {

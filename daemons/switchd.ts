@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { SwitchConfig } from '../src/config/index.js';
-import { startControlServer, type ControlServer } from '../src/control/server.js';
+import { checkSocketPath, startControlServer, type ControlServer } from '../src/control/server.js';
 import { sscopParamsFromConfig } from '../src/host/from-config.js';
 import { openMiniport, MiniportError } from '../src/miniport/index.js';
 import type { Miniport } from '../src/miniport/types.js';
@@ -14,6 +14,13 @@ import { createSwitch } from '../src/switch/index.js';
 import { SwitchControlBackend } from '../src/switch/control.js';
 
 export async function runSwitch(cfg: SwitchConfig, log: Logger, version: string): Promise<void> {
+  // the control socket first, as for a host: a second switch with the same socket must not touch the first one's ports
+  try {
+    await checkSocketPath(cfg.control.socket);
+  } catch (e) {
+    process.stderr.write(`condisd: control socket ${cfg.control.socket}: ${(e as Error).message}; not opening the switch ports\n`);
+    process.exit(1);
+  }
   const miniports: Miniport[] = [];
   for (const p of cfg.ports) {
     try {

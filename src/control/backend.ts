@@ -52,6 +52,8 @@ export interface RegisterSapArgs {
   policy?: IncomingPolicy;
   /** Q.2931 cause for 'reject' (default 21, call rejected) */
   rejectCause?: number;
+  /** who asks (filled by the server from the connection's hello, never by a client): named when another registration collides */
+  owner?: string;
 }
 
 export interface SetIncomingPolicyArgs {
@@ -122,6 +124,8 @@ export interface SapInfo {
   rejectCause?: number;
   /** registered | registering | deregistering */
   state: string;
+  /** who registered it (the control client's hello name, or its connection) */
+  owner?: string;
 }
 
 export interface PeerInfo {
