@@ -34,6 +34,7 @@ import { causeName } from '../uni/msg/names.js';
 import type { AtmAddress, CloseDataPolicy, UniHost, UniIndication, UniTimers } from '../uni/api.js';
 import { createNdisStack, type NdisHost, type UniCallManager } from '../ndis/index.js';
 import { WireDataPath } from './datapath.js';
+import { DEFAULT_LINK_RETRY, LinkRetries, type LinkRetryOptions, type RetryInfo } from './retry.js';
 
 export interface PeerConfig {
   mac: Mac;
@@ -50,6 +51,8 @@ export interface NodeOptions {
   role: RolePreference;
   peers: PeerConfig[];
   discovery: { enabled: boolean; intervalMs: number; holdTimeMs: number };
+  /** re-establishing links that fell back to Idle: bounded exponential back-off (default 1 s doubling to 60 s) */
+  linkRetry?: Partial<LinkRetryOptions>;
   sscop?: Partial<SscopParams>;
   uniTimers?: Partial<UniTimers>;
   closeData: CloseDataPolicy;
@@ -131,6 +134,7 @@ export class CondisNode {
   private readonly counters_: NodeCounters = { drops: {}, framesIn: 0, framesOut: 0, discoveryIn: 0, discoveryOut: 0, dataIn: 0, dataOut: 0 };
   private readonly stack: { dispose(): void };
   private announceTimer?: Subscription;
+  private readonly retries: LinkRetries;
   private stopped = false;
 
   constructor(opts: NodeOptions) {
@@ -201,16 +205,22 @@ export class CondisNode {
       }),
     );
 
+    this.retries = new LinkRetries(this.scheduler, this.log, { ...DEFAULT_LINK_RETRY, ...opts.linkRetry }, {
+      wanted: (mac) => this.wantsLink(mac),
+      attempt: (mac) => {
+        const link = this.peers.get(mac)?.link;
+        if (link && link.state === 'Idle') link.establish();
+      },
+      label: (mac) => ({ peer: mac, name: this.peers.get(mac)?.name }),
+    });
+
     for (const p of opts.peers) this.addPeer({ mac: p.mac, name: p.name, addresses: p.addresses, sideOverride: p.role, source: 'static' });
     if (opts.discovery.enabled) this.announce();
-    if (opts.discovery.enabled || opts.peers.length > 0) {
-      // announcements, neighbour expiry, and retries of links that fell back to Idle share one cadence
+    if (opts.discovery.enabled) {
+      // announcements and neighbour expiry share one cadence (links are retried by this.retries)
       this.announceTimer = interval(opts.discovery.intervalMs, this.scheduler).subscribe(() => {
-        if (opts.discovery.enabled) {
-          this.announce();
-          this.expirePeers();
-        }
-        this.retryLinks();
+        this.announce();
+        this.expirePeers();
       });
     }
   }
@@ -222,6 +232,11 @@ export class CondisNode {
 
   peerList(): PeerState[] {
     return [...this.peers.values()];
+  }
+
+  /** a peer whose link is down and being retried: failed attempts in a row, when the next one is due */
+  linkRetry(peer: Mac): RetryInfo | undefined {
+    return this.retries.info(peer);
   }
 
   counters(): NodeCounters {
@@ -246,6 +261,7 @@ export class CondisNode {
     if (this.stopped) return;
     this.stopped = true;
     this.announceTimer?.unsubscribe();
+    this.retries.dispose();
     for (const c of this.uni.snapshot().calls) this.uni.release(c.call, { cause: 16 });
     const deadline = Date.now() + graceMs;
     while (this.uni.counters().calls > 0 && Date.now() < deadline) await sleep(20);
@@ -353,6 +369,7 @@ export class CondisNode {
     this.peers.delete(p.mac);
     this.linkSubs.get(p.mac)?.unsubscribe();
     this.linkSubs.delete(p.mac);
+    this.retries.forget(p.mac);
     if (p.link) {
       this.uni.detachLink(p.mac);
       this.mux.remove(p.mac);
@@ -394,15 +411,38 @@ export class CondisNode {
       link.signals$.subscribe((s) => {
         if (s.kind === 'establish-confirm' || s.kind === 'establish-indication') {
           this.log.info({ peer: peer.mac, name: peer.name, side: peer.side }, 'link up (SSCOP Data Transfer Ready)');
-          this.events.next({ kind: 'link-state', peer: peer.mac, state: link.state, established: true });
+          this.retries.up(peer.mac);
+          this.reportLink(peer, link);
         } else if (s.kind === 'release-indication' || s.kind === 'release-confirm') {
           const reason = s.kind === 'release-indication' ? s.reason : 'released';
-          this.log.warn({ peer: peer.mac, name: peer.name, reason }, 'link down');
-          this.events.next({ kind: 'link-state', peer: peer.mac, state: link.state, established: false, reason });
+          if (!this.stopped) this.retries.down(peer.mac, reason);
+          this.reportLink(peer, link, reason);
         }
       }),
     );
     return link;
+  }
+
+  /**
+   * A link-state event with the state the link is in. SSCF signals an
+   * establishment while SSCOP is still inside the step that caused it (an
+   * incoming BGN: SSCOP is in Incoming Connection Pending until SSCF's answer,
+   * already queued, takes it to Data Transfer Ready); the event is read once
+   * that step is over, in order with the link's other events.
+   */
+  private reportLink(peer: PeerState, link: SaalLink, reason?: string): void {
+    queueMicrotask(() => {
+      if (peer.link !== link) return;
+      this.events.next({ kind: 'link-state', peer: peer.mac, state: link.state, established: link.established, ...(reason ? { reason } : {}) });
+    });
+  }
+
+  /** a discovered peer is tried while its announcement is valid; a static peer always */
+  private wantsLink(mac: Mac): boolean {
+    const p = this.peers.get(mac);
+    if (this.stopped || !p?.link) return false;
+    if (p.source === 'static') return true;
+    return p.addresses.length > 0 && p.lastSeen !== undefined && this.scheduler.now() - p.lastSeen <= this.options.discovery.holdTimeMs;
   }
 
   private announce(holdTimeMs = this.options.discovery.holdTimeMs): void {
@@ -444,8 +484,8 @@ export class CondisNode {
       known.addresses = merged;
       this.events.next({ kind: 'peer', peer: src, change: 'updated', addresses: merged });
     }
-    // a peer that came back (restart): its announcement is our cue to re-establish at once
-    if (known.link && !known.link.established && known.link.state === 'Idle') known.link.establish();
+    // a peer that came back (restart): its announcement is our cue to re-establish at once (not while backing off)
+    if (known.link && !known.link.established && known.link.state === 'Idle' && this.retries.announced(src)) known.link.establish();
   }
 
   private expirePeers(): void {
@@ -456,14 +496,6 @@ export class CondisNode {
         p.addresses = [];
         this.events.next({ kind: 'peer', peer: p.mac, change: 'lost', addresses: [] });
       }
-    }
-  }
-
-  /** links to static peers (and peers still announcing) that fell back to Idle are tried again */
-  private retryLinks(): void {
-    for (const p of this.peers.values()) {
-      if (!p.link || p.link.state !== 'Idle') continue;
-      if (p.source === 'static' || p.addresses.length > 0) p.link.establish();
     }
   }
 
