@@ -427,13 +427,16 @@ export class CondisNode {
    * A link-state event with the state the link is in. SSCF signals an
    * establishment while SSCOP is still inside the step that caused it (an
    * incoming BGN: SSCOP is in Incoming Connection Pending until SSCF's answer,
-   * already queued, takes it to Data Transfer Ready); the event is read once
-   * that step is over, in order with the link's other events.
+   * already queued, takes it to Data Transfer Ready), so an establishment is
+   * read once that step is over; a release is read at once (SSCOP is Idle
+   * by then). Both go out in the order they happened.
    */
   private reportLink(peer: PeerState, link: SaalLink, reason?: string): void {
+    const now = reason === undefined ? undefined : { state: link.state, established: link.established };
     queueMicrotask(() => {
       if (peer.link !== link) return;
-      this.events.next({ kind: 'link-state', peer: peer.mac, state: link.state, established: link.established, ...(reason ? { reason } : {}) });
+      const { state, established } = now ?? { state: link.state, established: link.established };
+      this.events.next({ kind: 'link-state', peer: peer.mac, state, established, ...(reason ? { reason } : {}) });
     });
   }
 

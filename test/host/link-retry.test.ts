@@ -146,6 +146,7 @@ test('link-state events report the state the link is in: an incoming establishme
   linkOf(a).release();
   clock.advance(50);
   t.is(linkOf(b).state, 'Idle');
+  await Promise.resolve();
   const seen: { state: string; established: boolean; reason?: string }[] = [];
   b.events$.subscribe((e) => {
     if (e.kind === 'link-state') seen.push({ state: e.state, established: e.established, ...(e.reason ? { reason: e.reason } : {}) });
