@@ -12,6 +12,8 @@ import { SENDS, timerDiagnostic } from './timers.js';
 import { callStateCode, type CallPhase, type Side } from './states.js';
 import { causeIe, causeOf, closeDataOf, connIdIe, EMPTY, msg, uuIe } from './ies.js';
 import { Cause, findIe, IeId, MsgType, type UniMessage } from './msg/types.js';
+import type { PeakCellRates } from './msg/traffic.js';
+import { isModifyMessage, stepModify, type ModifyEvent } from './modify.js';
 
 export type CallKind = 'p2p' | 'root' | 'leaf';
 
@@ -40,6 +42,14 @@ export interface CallState {
   readonly told: boolean;
   /** the host has been told the call is end-to-end active */
   readonly activeTold: boolean;
+  /** we sent the SETUP: the connection owner, the only side that asks for a modification (Q.2963.1) */
+  readonly owner?: boolean;
+  /** Q.2963.1 modification under way: 'req' we asked (U13/N13, T360 runs), 'rcvd' we were asked (U14/N14) */
+  readonly mod?: 'req' | 'rcvd';
+  /** the peak cell rates the modification under way asks for */
+  readonly modPcr?: PeakCellRates;
+  /** Q.2963.1 responder: our MODIFY ACKNOWLEDGE asked for CONNECTION AVAILABLE, T361 runs */
+  readonly awaitAvail?: boolean;
 }
 
 export type CallIndication =
@@ -48,7 +58,13 @@ export type CallIndication =
   | { k: 'connected'; vc?: VcId }
   | { k: 'active' }
   | { k: 'released'; cause: number; closeData?: Buffer; remote: boolean }
-  | { k: 'release-confirm'; cause: number };
+  | { k: 'release-confirm'; cause: number }
+  /** Q.2963.1 responder: the owner asks for these peak cell rates; answer with modify-ack-req / modify-reject-req */
+  | { k: 'modify-ind'; pcr: PeakCellRates }
+  /** Q.2963.1 owner: our MODIFY REQUEST was acknowledged (no cause) or rejected (cause) */
+  | { k: 'modify-confirm'; pcr: PeakCellRates; cause?: number }
+  /** Q.2963.1 responder: CONNECTION AVAILABLE arrived (or T361 ran out): the new rates are in force at both ends */
+  | { k: 'modify-available' };
 
 export type CallEffect =
   | { t: 'send'; msg: UniMessage }
@@ -76,7 +92,8 @@ export type CallEvent =
   /** clearing for an error (5.6) or a timer: tell the host, send RELEASE */
   | { k: 'clear'; cause: number; diagnostic?: Buffer; closeData?: Buffer; remote?: boolean }
   /** the call is gone without signalling (link lost, RESTART, STATUS with Null) */
-  | { k: 'local-release'; cause: number };
+  | { k: 'local-release'; cause: number }
+  | ModifyEvent;
 
 export interface CallStep {
   state: CallState;
@@ -87,12 +104,16 @@ export function newCall(side: Side, kind: CallKind, vc?: VcId): CallState {
   return { phase: 'null', side, kind, vc, vcSent: false, sent: { t303: 0, t308: 0, t322: 0 }, told: false, activeTold: false };
 }
 
-/** The Call state IE code of this call (U/N numbering by side). */
+/** The Call state IE code of this call (U/N numbering by side; 13/14 while a modification is under way). */
 export function stateCode(s: CallState): number {
+  if (s.phase === 'active' && s.mod) return s.mod === 'req' ? 13 : 14;
   return callStateCode(s.phase, s.side);
 }
 
-const CALL_TIMERS: TimerName[] = ['t303', 't308', 't310', 't313', 't322'];
+const CALL_TIMERS: TimerName[] = ['t303', 't308', 't310', 't313', 't322', 't360', 't361'];
+
+/** the modification fields of a call that leaves Active */
+const NO_MOD = { mod: undefined, modPcr: undefined, awaitAvail: undefined } as const;
 
 function stopAll(): CallEffect[] {
   return CALL_TIMERS.map((timer) => ({ t: 'stop', timer }));
@@ -117,13 +138,13 @@ function sendRelease(s: CallState, cause: number, diagnostic: Buffer, closeData:
   if (closeData) ies.push(uuIe(closeData));
   const rel = msg(MsgType.RELEASE, ies);
   return {
-    state: { ...s, phase: 'rel-sent', release: rel, setup: undefined, sent: { ...s.sent, t308: 1, t322: 0 } },
+    state: { ...s, ...NO_MOD, phase: 'rel-sent', release: rel, setup: undefined, sent: { ...s.sent, t308: 1, t322: 0 } },
     effects: [...stopAll(), { t: 'send', msg: rel }, { t: 'start', timer: 't308' }],
   };
 }
 
 function gone(s: CallState, effects: CallEffect[]): CallStep {
-  return { state: { ...s, phase: 'null', setup: undefined, release: undefined, told: true }, effects: [...effects, { t: 'destroy' }] };
+  return { state: { ...s, ...NO_MOD, phase: 'null', setup: undefined, release: undefined, told: true }, effects: [...effects, { t: 'destroy' }] };
 }
 
 function vcFrom(m: UniMessage): VcId | undefined {
@@ -137,7 +158,7 @@ export function stepCall(s: CallState, e: CallEvent): CallStep {
     case 'setup-req': {
       if (s.phase !== 'null') return same();
       const m: UniMessage = { ...e.msg, ies: [...e.msg.ies] };
-      let ns: CallState = { ...s, phase: 'out-setup', setup: m, sent: { ...s.sent, t303: 1 } };
+      let ns: CallState = { ...s, phase: 'out-setup', setup: m, sent: { ...s.sent, t303: 1 }, owner: true };
       if (s.side === 'network' && s.vc) {
         m.ies.push(connIdIe(s.vc.vpi, s.vc.vci));
         ns = { ...ns, vcSent: true };
@@ -197,10 +218,14 @@ export function stepCall(s: CallState, e: CallEvent): CallStep {
       if (!s.told) effects.push(ind(s.phase === 'rel-sent' ? { k: 'release-confirm', cause: e.cause } : { k: 'released', cause: e.cause, remote: false }));
       return gone(s, effects);
     }
+    case 'modify-req':
+    case 'modify-ack-req':
+    case 'modify-reject-req':
+      return stepModify(s, e);
     case 'timer':
       return onTimer(s, e.timer);
     case 'msg':
-      return onMessage(s, e.msg);
+      return isModifyMessage(e.msg.type) ? stepModify(s, e) : onMessage(s, e.msg);
   }
 }
 
@@ -236,6 +261,12 @@ function onTimer(s: CallState, t: TimerName): CallStep {
     case 't313':
       if (s.phase !== 'in-connect') return same;
       return stepCall(s, { k: 'clear', cause: Cause.RECOVERY_ON_TIMER_EXPIRY, diagnostic: timerDiagnostic('t313') });
+    case 't360':
+      // Q.2963.1: no answer to our MODIFY REQUEST: the call is cleared (102, naming T360)
+      if (s.mod !== 'req') return same;
+      return stepCall({ ...s, mod: undefined }, { k: 'clear', cause: Cause.RECOVERY_ON_TIMER_EXPIRY, diagnostic: timerDiagnostic('t360') });
+    case 't361':
+      return stepModify(s, { k: 'timer', timer: 't361' });
     case 't322': {
       if (s.sent.t322 === 0 || s.phase === 'null') return same;
       if (s.phase === 'rel-sent') return { state: { ...s, sent: { ...s.sent, t322: 0 } }, effects: [] };
@@ -349,6 +380,7 @@ export function compatible(s: CallState, peerCode: number): boolean {
   const mine = stateCode(s);
   if (out(mine, s.side) && out(peerCode, peerSide)) return false;
   if (inn(mine, s.side) && inn(peerCode, peerSide)) return false;
-  return ![0, 1, 3, 4, 6, 7, 8, 9, 10, 11, 12].includes(peerCode) ? false : true;
+  // 13 / 14: the peer is Active with a modification under way (Q.2963.1)
+  return ![0, 1, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14].includes(peerCode) ? false : true;
 }
 
