@@ -17,6 +17,7 @@ import { isPending, type MaybePending, type NdisDataPath } from './datapath.js';
 import type { Context } from './indications.js';
 import type { NdisHost } from './ndis.js';
 import { NdisStatus, causeFromStatus, failureFromCause, statusFromCause } from './status.js';
+import { UNSUPPORTED_CAUSE, WireModify } from './modify.js';
 import {
   CallFlags,
   Q2931_AF,
@@ -41,6 +42,8 @@ export interface CallManagerOptions {
   ownAddresses: AtmAddress[];
   /** does the medium support QoS changes (R79); default false */
   qos?: boolean;
+  /** QoS changes of point-to-point calls go over the wire as Q.2963.1 modifications (modify.ts); default false */
+  q2963?: boolean;
   scheduler?: SchedulerLike;
 }
 
@@ -261,8 +264,20 @@ export class UniCallManager implements CallManagerHandlers {
       };
       this.registration = api.NdisMCmRegisterAddressFamilyEx(Q2931_AF);
     }
+    if (opts.q2963)
+      this.wire = new WireModify<CmVc>({
+        uni: this.uni,
+        activate: (v, p) => this.activate(v, p),
+        withPaths: (v, p) => this.paramsWithPaths(p, v.params?.mediaParameters?.mediaSpecific?.paths ?? []),
+        later: (fn) => this.later(fn),
+        modifyQoSComplete: (st, h, p) => this.ops.modifyQoSComplete(st, h, p),
+        dispatchQoSChange: (h, p) => this.ops.dispatchQoSChange(h, p),
+      });
     this.sub = this.uni.indications$.subscribe((i) => this.onUni(i));
   }
+
+  /** Q.2963.1 modification over the wire (options.q2963) */
+  private readonly wire?: WireModify<CmVc>;
 
   /** the CM's signalling VC (stand-alone CM only; an MCM's are internal) */
   get signallingVcHandle(): NdisVcHandle | undefined {
@@ -797,6 +812,7 @@ export class UniCallManager implements CallManagerHandlers {
     const peer = party?.peer ?? v.peer;
     const cd = this.closeDataCheck(peer, closeData);
     if (cd !== S.SUCCESS) return cd; // R60: nothing sent, nothing changed
+    this.wire?.beforeClose(v); // a remote QoS change refused by closing: MODIFY REJECT before the RELEASE (R66)
     const r = this.uni.release(v.call, closeData ? { closeData } : {});
     if (!r.ok) return uniStatus(r.error);
     if (this.completion === 'sync') {
@@ -835,6 +851,7 @@ export class UniCallManager implements CallManagerHandlers {
 
   private onReleased(v: CmVc, i: Extract<UniIndication, { kind: 'released' }>): void {
     const normal = i.remote && (i.cause === 16 || i.cause === 31);
+    this.wire?.released(v, v.call);
     switch (v.phase) {
       case 'making':
         this.makeCallFailed(v, failureFromCause(i.cause), i.cause);
@@ -887,6 +904,7 @@ export class UniCallManager implements CallManagerHandlers {
     const bad = [tx, rx].some((f) => f && Object.values(f).some((x) => typeof x === 'number' && (x < 0 || !Number.isFinite(x))));
     if (!params.callMgrParameters || bad) return S.INVALID_DATA;
     if (!v.active || !v.params) return S.FAILURE;
+    if (this.wire?.handles(v)) return this.wire.request(v, params);
     const next = this.paramsWithPaths({ ...cloneCallParameters(v.params), callMgrParameters: cloneCallParameters(params).callMgrParameters! }, v.params.mediaParameters?.mediaSpecific?.paths ?? []);
     const r = this.activate(v, next);
     const finish = (st: NdisStatus): NdisStatus => {
@@ -931,6 +949,12 @@ export class UniCallManager implements CallManagerHandlers {
     const v = this.byCall.get(i.call);
     if (!v) return;
     switch (i.kind) {
+      case 'modify-request':
+      case 'modify-confirm':
+      case 'modify-available':
+        if (this.wire) return this.wire.onUni(v, i);
+        if (i.kind === 'modify-request') this.uni.modifyReject(i.call, UNSUPPORTED_CAUSE);
+        return;
       case 'connected':
         if (v.phase === 'making') this.onConnected(v, i);
         return;

@@ -49,6 +49,8 @@ export interface NetworkOptions {
   completion: Completion;
   closeData?: CloseDataPolicyLike;
   qos?: boolean;
+  /** QoS changes of point-to-point calls over the (fake) wire, Q.2963.1 */
+  q2963?: boolean;
 }
 
 export class TestHost {
@@ -98,7 +100,7 @@ export class TestNetwork {
       const mac = `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}`;
       const address = `${1001 + i}`;
       const uni = this.fake.addHost(mac, [address], { completion: opts.completion, ...(opts.closeData ? { closeData: opts.closeData } : {}) });
-      const stack = createNdisStack({ uni, dataPath: uni.data, shape: opts.cm, completion: opts.completion, ownAddresses: [address], name: `h${i}`, ...(opts.qos ? { qos: true } : {}) });
+      const stack = createNdisStack({ uni, dataPath: uni.data, shape: opts.cm, completion: opts.completion, ownAddresses: [address], name: `h${i}`, ...(opts.qos ? { qos: true } : {}), ...(opts.q2963 ? { q2963: true } : {}) });
       this.hosts.push(new TestHost(this, i, mac, address, uni, stack.ndis, stack.cm));
     }
   }
@@ -263,6 +265,7 @@ export interface RuleOptions {
   hosts?: number;
   closeData?: CloseDataPolicyLike;
   qos?: boolean;
+  q2963?: boolean;
   /** skip the end-of-scenario teardown check (only for tests that leave a host deliberately broken) */
   noCleanupCheck?: boolean;
 }
@@ -286,7 +289,7 @@ export function rule(title: string, body: (t: ExecutionContext, ctx: RuleContext
   for (const shape of o.shapes ?? ['cm', 'mcm']) {
     for (const completion of o.completions ?? ['sync', 'pending']) {
       test(`${title} [${shape}/${completion}]`, async (t) => {
-        const net = makeNetwork({ hosts: o.hosts ?? 2, cm: shape, completion, ...(o.closeData ? { closeData: o.closeData } : {}), ...(o.qos ? { qos: true } : {}) });
+        const net = makeNetwork({ hosts: o.hosts ?? 2, cm: shape, completion, ...(o.closeData ? { closeData: o.closeData } : {}), ...(o.qos ? { qos: true } : {}), ...(o.q2963 ? { q2963: true } : {}) });
         try {
           const a = net.hosts[0]!.client('a');
           const b = net.hosts[1]!.client('b');
