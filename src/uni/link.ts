@@ -48,7 +48,7 @@ export interface CallOwner {
 export interface LinkSink {
   /** a SETUP arrived and passed the checks; return 0 to take it (set lc.owner) or a cause to refuse it */
   incomingSetup(link: Link, lc: LinkCall, m: UniMessage): number;
-  /** an ADD PARTY for a call we are a leaf of; 0 accepts (ADD PARTY ACK), else the ADD PARTY REJECT cause */
+  /** an ADD PARTY for a call we are a leaf of; 0 takes it (the host answers later through partyEventPublic: ack-req or reject-req), else the ADD PARTY REJECT cause */
   incomingAddParty(link: Link, lc: LinkCall, ep: number, m: UniMessage): number;
   linkUp(link: Link): void;
   linkDown(link: Link, reason: string): void;
@@ -956,10 +956,9 @@ export class Link {
         if (lc.parties.size >= this.cfg.partiesPerCall) return this.addPartyReject(lc, m, Cause.TOO_MANY_PENDING_ADD_PARTY);
         this.newPartyIn(lc, ep, 'leaf');
         this.partyEvent(lc, ep, { k: 'add-ind', first: false });
+        // 0: the host took it as an incoming call of its own and answers (ack-req / reject-req) when its user does
         const cause = this.cfg.sink.incomingAddParty(this, lc, ep, m);
-        if (!lc.parties.has(ep)) return;
-        if (cause === 0) this.partyEvent(lc, ep, { k: 'ack-req' });
-        else this.partyEvent(lc, ep, { k: 'reject-req', cause });
+        if (cause !== 0 && lc.parties.has(ep)) this.partyEvent(lc, ep, { k: 'reject-req', cause });
         return;
       }
       case MsgType.PARTY_ALERTING:
