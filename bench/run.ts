@@ -7,9 +7,8 @@
  * numbers mean something on any machine. Nothing here asserts a time.
  */
 import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import os from 'node:os';
+import { COMPILED, packagePath } from '../src/common/package-root.js';
 
 export interface BenchFigure {
   name: string;
@@ -30,6 +29,7 @@ const sections: Section[] = [
   { name: 'ndis', module: './ndis.js', fn: 'benchNdis' },
   { name: 'miniport', module: './miniport.js', fn: 'benchMiniport' },
   { name: 'stack', module: './stack.js', fn: 'benchStack' },
+  { name: 'startup', module: './startup.js', fn: 'benchStartup' },
 ];
 
 function parseArgs(argv: string[]): { quick: boolean; only?: Set<string> } {
@@ -69,9 +69,9 @@ function fmt(n: number): string {
 
 async function main(): Promise<void> {
   const { quick, only } = parseArgs(process.argv.slice(2));
-  const here = dirname(fileURLToPath(import.meta.url));
   const results: (BenchFigure & { section: string; ratio?: number })[] = [];
   const started = Date.now();
+  console.log(`bench: running ${COMPILED ? 'the compiled JavaScript (dist/)' : 'the TypeScript sources through tsx'}`);
   for (const s of sections) {
     if (only && !only.has(s.name)) continue;
     let mod: Record<string, unknown>;
@@ -104,13 +104,14 @@ async function main(): Promise<void> {
   console.log('\n' + line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
-  const out = join(here, 'results.json');
+  const out = packagePath('bench', 'results.json');
   writeFileSync(
     out,
     JSON.stringify(
       {
         date: new Date().toISOString(),
         quick,
+        runtime: COMPILED ? 'compiled (dist/)' : 'tsx (sources)',
         machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, memGiB: Math.round(os.totalmem() / 2 ** 30) },
         seconds: (Date.now() - started) / 1000,
         results,

@@ -33,6 +33,7 @@ import { labUp, type Lab } from '../src/lab/lab.js';
 import { topologyFrom } from '../src/lab/topology.js';
 import { uniqueName } from '../src/lab/netns.js';
 import { canDoNetworking } from '../src/lab/sh.js';
+import { tsxImportArgs } from '../src/common/package-root.js';
 
 const S = NdisStatus;
 
@@ -332,7 +333,7 @@ async function rssCycles(total: number, budgetMs: number): Promise<RssRun> {
 
 function rssInChild(total: number, budgetMs: number): Promise<RssRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--rss-child', String(total), String(budgetMs)], {
+    const child = spawn(process.execPath, ['--expose-gc', ...tsxImportArgs(), fileURLToPath(import.meta.url), '--rss-child', String(total), String(budgetMs)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -500,7 +501,7 @@ export async function benchStack(opts: { quick: boolean }): Promise<BenchFigure[
   return [...(await inMemory(opts.quick)), ...(await overTap(opts.quick))];
 }
 
-// the child of rssInChild: `node --expose-gc --import tsx bench/stack.ts --rss-child TOTAL BUDGET_MS`
+// the child of rssInChild: `node --expose-gc [--import tsx] bench/stack.{ts,js} --rss-child TOTAL BUDGET_MS`
 const at = process.argv.indexOf('--rss-child');
 if (at >= 0 && process.argv[1] === fileURLToPath(import.meta.url)) {
   const r = await rssCycles(Number(process.argv[at + 1]), Number(process.argv[at + 2]));

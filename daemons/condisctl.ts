@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --import tsx
+#!/usr/bin/env node
 /**
  * condisctl: act as a CoNDIS client of a running condisd from the shell.
  * A thin layer over the control client library (src/control/client.ts).
@@ -6,7 +6,7 @@
  * Exit codes: 0 success; 1 the operation failed or condisd is not reachable;
  * 2 bad command-line arguments.
  */
-import { realpathSync } from 'node:fs';
+import { fstatSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseAtmAddress } from '../src/config/address.js';
@@ -19,6 +19,43 @@ import { encodeBytes } from '../src/control/protocol.js';
 
 /** A usage error found after commander parsed the line (exit 2). */
 class UsageError extends Error {}
+
+/** pipe lost data: the far side closed before all input was sent (exit 1) */
+class PipeError extends Error {}
+
+/** the size of standard input when it is a regular file (else unknown) */
+function stdinSize(): number | undefined {
+  try {
+    const st = fstatSync(0);
+    return st.isFile() ? st.size : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** "condisctl: sent 1400000 octets (350000 octets/s), received 0 octets (0 octets/s)" on stderr every second */
+function progressMeter(count: { sent: number; received: number }): { stop(): void } {
+  const t0 = Date.now();
+  let last = { ...count, at: t0 };
+  const line = (final: boolean) => {
+    const now = Date.now();
+    const span = Math.max(1, final ? now - t0 : now - last.at) / 1000;
+    const rate = (n: number) => Math.round(n / span);
+    const sent = final ? count.sent : count.sent - last.sent;
+    const received = final ? count.received : count.received - last.received;
+    process.stderr.write(
+      `condisctl: ${final ? 'total: ' : ''}sent ${count.sent} octets (${rate(sent)} octets/s), received ${count.received} octets (${rate(received)} octets/s)\n`,
+    );
+    last = { ...count, at: now };
+  };
+  const timer = setInterval(() => line(false), 1000);
+  return {
+    stop() {
+      clearInterval(timer);
+      line(true);
+    },
+  };
+}
 
 // ---- argument parsers (commander reports their errors with the argument's name, exit 2) ----
 
@@ -41,8 +78,8 @@ function oneAddress(v: string): string {
   return addressArg(v)[0]!;
 }
 
-const encodingOption = () =>
-  new Option('-e, --encoding <encoding>', 'how --data / --close-data / DATA are written').choices(['utf8', 'base64']).default('utf8');
+/** -e/--encoding, described for the options the subcommand has (e.g. "--close-data") */
+const encodingOption = (what: string) => new Option('-e, --encoding <encoding>', `how ${what} ${what.includes('/') ? 'are' : 'is'} written`).choices(['utf8', 'base64']).default('utf8');
 
 function decode(text: string, encoding: string, what: string): Buffer {
   if (encoding === 'base64') {
@@ -64,6 +101,8 @@ async function withClient<T>(cmd: Command, fn: (ctl: ControlClient) => Promise<T
   const { socket } = cmd.optsWithGlobals<Globals>();
   const ctl = await connectControl(socket);
   activeClient = ctl;
+  // name ourselves, so condisd can say who holds a SAP another client asks for
+  await ctl.request('hello', { version: ctl.hello.version, client: `condisctl ${current ?? ''} (pid ${process.pid})`.replace('  ', ' ') });
   try {
     return await fn(ctl);
   } finally {
@@ -207,7 +246,7 @@ export function buildProgram(): Command {
     .option('-d, --data <text>', 'send this once the call is up')
     .option('-c, --close-data <text>', 'then close the call with this close data (drops the other parties with it first)')
     .option('--close', 'close the call after sending (without close data unless --close-data)')
-    .addOption(encodingOption())
+    .addOption(encodingOption('--data / --close-data'))
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -274,7 +313,7 @@ export function buildProgram(): Command {
     .argument('<vc>', 'the VC of the call', intArg('vc'))
     .argument('<party>', 'the party', intArg('party'))
     .option('-c, --close-data <text>', 'close data for the party (at most 127 octets)')
-    .addOption(encodingOption())
+    .addOption(encodingOption('--close-data'))
     .addHelpText('after', EXAMPLES(['condisctl drop-party 3 2', 'condisctl drop-party 3 2 --close-data "goodbye"']))
     .action(async (vc: number, party: number, o: { closeData?: string; encoding: string }, cmd: Command) => {
       const closeData = o.closeData !== undefined ? decode(o.closeData, o.encoding, '--close-data') : undefined;
@@ -291,7 +330,7 @@ export function buildProgram(): Command {
     .option('-p, --party <party>', 'the last party (multipoint; found automatically when omitted)', intArg('party'))
     .option('-c, --close-data <text>', 'close data (at most 127 octets)')
     .option('--delete', 'also delete the VC afterwards (VCs this client created)')
-    .addOption(encodingOption())
+    .addOption(encodingOption('--close-data'))
     .addHelpText('after', EXAMPLES(['condisctl close 3', 'condisctl close 3 --close-data "bye"', 'condisctl close 3 -e base64 --close-data AAEC']))
     .action(async (vc: number, o: { party?: number; closeData?: string; encoding: string; delete?: boolean }, cmd: Command) => {
       const closeData = o.closeData !== undefined ? decode(o.closeData, o.encoding, '--close-data') : undefined;
@@ -310,7 +349,7 @@ export function buildProgram(): Command {
     .description('send one packet on a VC (DATA, or standard input when DATA is "-" or omitted)')
     .argument('<vc>', 'the VC', intArg('vc'))
     .argument('[data]', 'the packet')
-    .addOption(encodingOption())
+    .addOption(encodingOption('DATA'))
     .addHelpText('after', EXAMPLES(['condisctl send 3 hello', 'condisctl send 3 -e base64 AAECAw==', 'printf "\\x01\\x02" | condisctl send 3']))
     .action(async (vc: number, text: string | undefined, o: { encoding: string }, cmd: Command) => {
       const data = text === undefined || text === '-' ? await readStdin() : decode(text, o.encoding, 'DATA');
@@ -325,57 +364,106 @@ export function buildProgram(): Command {
     .description('like netcat over a VC: standard input is sent, received data is written to standard output')
     .argument('[address]', 'call this address (point-to-point)', oneAddress)
     .option('--vc <vc>', 'use the call already on this VC', intArg('vc'))
-    .option('-l, --listen [address]', 'wait for one incoming call instead (optionally on this address)')
+    .option('-l, --listen [address]', 'wait for one incoming call instead (optionally on this address); the end of input does not hang up: the caller does')
     .option('--chunk <octets>', 'largest packet sent', intArg('chunk', 1, 65535), 1400)
     .option('--keep', 'do not close the call at the end of input')
-    .addHelpText('after', EXAMPLES(['condisctl pipe 1002 < file', 'condisctl pipe --listen 1002 > file', 'echo hi | condisctl pipe --vc 3 --keep']))
-    .action(async (address: string | undefined, o: { vc?: number; listen?: string | true; chunk: number; keep?: boolean }, cmd: Command) => {
-      const modes = [address !== undefined, o.vc !== undefined, o.listen !== undefined].filter(Boolean).length;
-      if (modes !== 1) throw new UsageError('pipe: give exactly one of ADDRESS, --vc N or --listen');
-      const listenAddr = typeof o.listen === 'string' ? oneAddress(o.listen) : undefined;
-      await withClient(cmd, async (ctl) => {
-        const sub = await ctl.subscribe();
-        let vc: number;
-        let sap: number | undefined;
-        const early: ControlEvent[] = [];
-        const collect = sub.events$.subscribe((ev) => early.push(ev));
-        if (o.listen !== undefined) {
-          sap = (await ctl.registerSap({ ...(listenAddr ? { address: listenAddr } : {}), policy: 'accept' })).sap;
-          process.stderr.write(`condisctl: waiting for a call (SAP ${sap})\n`);
-          vc = await new Promise<number>((resolve) => {
-            const check = (ev: ControlEvent) => ev.kind === 'incoming-call' && ev.sap === sap && resolve(ev.vc);
-            early.forEach(check);
-            sub.events$.subscribe(check);
+    .option('--recv-only', 'do not read standard input: only write what arrives, until the remote closes the call (or Ctrl-C)')
+    .option('--progress', 'print octets sent and received, and octets/s, on standard error every second')
+    .addHelpText(
+      'after',
+      EXAMPLES(['condisctl pipe 1002 < file', 'condisctl pipe --listen 1002 --recv-only > file', 'echo hi | condisctl pipe --vc 3 --keep', 'condisctl pipe 1002 --progress < big.iso']),
+    )
+    .action(
+      async (
+        address: string | undefined,
+        o: { vc?: number; listen?: string | true; chunk: number; keep?: boolean; recvOnly?: boolean; progress?: boolean },
+        cmd: Command,
+      ) => {
+        const modes = [address !== undefined, o.vc !== undefined, o.listen !== undefined].filter(Boolean).length;
+        if (modes !== 1) throw new UsageError('pipe: give exactly one of ADDRESS, --vc N or --listen');
+        const listenAddr = typeof o.listen === 'string' ? oneAddress(o.listen) : undefined;
+        const inputSize = o.recvOnly ? undefined : stdinSize();
+        await withClient(cmd, async (ctl) => {
+          const sub = await ctl.subscribe();
+          let vc: number;
+          let sap: number | undefined;
+          const early: ControlEvent[] = [];
+          const collect = sub.events$.subscribe((ev) => early.push(ev));
+          if (o.listen !== undefined) {
+            sap = (await ctl.registerSap({ ...(listenAddr ? { address: listenAddr } : {}), policy: 'accept' })).sap;
+            process.stderr.write(`condisctl: waiting for a call (SAP ${sap})\n`);
+            vc = await new Promise<number>((resolve) => {
+              const check = (ev: ControlEvent) => ev.kind === 'incoming-call' && ev.sap === sap && resolve(ev.vc);
+              early.forEach(check);
+              sub.events$.subscribe(check);
+            });
+            // data may flow once the call is connected
+            await new Promise<void>((resolve) => {
+              const check = (ev: ControlEvent) => (ev.kind === 'call-connected' || ev.kind === 'incoming-close-call') && ev.vc === vc && resolve();
+              early.forEach(check);
+              sub.events$.subscribe(check);
+            });
+          } else if (o.vc !== undefined) vc = o.vc;
+          else vc = (await ctl.makeCall({ called: address! })).vc;
+          collect.unsubscribe();
+          const count = { sent: 0, received: 0 };
+          const meter = o.progress ? progressMeter(count) : undefined;
+          let remoteClosed = false;
+          const done = new Promise<void>((resolve) => {
+            const onEv = (ev: ControlEvent) => {
+              if ((ev as { vc?: number }).vc !== vc) return;
+              if (ev.kind === 'receive') {
+                count.received += ev.data.length;
+                process.stdout.write(ev.data);
+              }
+              if (ev.kind === 'incoming-close-call') {
+                remoteClosed = true;
+                if (ev.closeData?.length) process.stderr.write(`condisctl: call closed by the remote, close data: ${bytesText(ev.closeData)}\n`);
+                resolve();
+              }
+            };
+            early.forEach(onEv);
+            sub.events$.subscribe(onEv);
           });
-        } else if (o.vc !== undefined) vc = o.vc;
-        else vc = (await ctl.makeCall({ called: address! })).vc;
-        collect.unsubscribe();
-        let remoteClosed = false;
-        const done = new Promise<void>((resolve) => {
-          const onEv = (ev: ControlEvent) => {
-            if ((ev as { vc?: number }).vc !== vc) return;
-            if (ev.kind === 'receive') process.stdout.write(ev.data);
-            if (ev.kind === 'incoming-close-call') {
-              remoteClosed = true;
-              if (ev.closeData?.length) process.stderr.write(`condisctl: call closed by the remote, close data: ${bytesText(ev.closeData)}\n`);
-              resolve();
-            }
-          };
-          early.forEach(onEv);
-          sub.events$.subscribe(onEv);
-        });
-        const input = (async () => {
-          for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
-            for (let i = 0; i < chunk.length && !remoteClosed; i += o.chunk) await ctl.send({ vc, data: chunk.subarray(i, i + o.chunk) });
-            if (remoteClosed) break;
+          let inputDone = !!o.recvOnly;
+          const input: Promise<'eof' | 'remote'> = o.recvOnly
+            ? new Promise(() => {})
+            : (async () => {
+                for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+                  for (let i = 0; i < chunk.length; i += o.chunk) {
+                    if (remoteClosed) return 'remote';
+                    const part = chunk.subarray(i, i + o.chunk);
+                    try {
+                      await ctl.send({ vc, data: part });
+                    } catch (e) {
+                      // the VC went away under us: the remote closed (its indication may still be on its way)
+                      await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);
+                      if (remoteClosed) return 'remote';
+                      throw e;
+                    }
+                    count.sent += part.length;
+                  }
+                }
+                inputDone = true;
+                return 'eof';
+              })();
+          const first = await Promise.race([input, done.then(() => 'remote' as const), untilInterrupted(ctl)]);
+          let why: 'eof' | 'remote' | 'signal' | 'closed' = first;
+          // a listener does not hang up at the end of its input (or of an empty one): the caller does
+          if (why === 'eof' && o.listen !== undefined) why = await Promise.race([done.then(() => 'remote' as const), untilInterrupted(ctl)]);
+          meter?.stop();
+          if (why === 'eof' && !o.keep) await ctl.closeCall({ vc }).catch(() => {});
+          if (why === 'signal') await ctl.closeCall({ vc }).catch(() => {});
+          if (sap !== undefined && why !== 'closed') await ctl.deregisterSap({ sap }).catch(() => {});
+          process.stdin.destroy();
+          if (why === 'closed') throw new ControlError('closed', 'condisd closed the control connection');
+          if (why === 'remote' && !inputDone) {
+            const of = inputSize !== undefined ? `${count.sent} of ${inputSize} octets` : `${count.sent} octets (input not finished)`;
+            throw new PipeError(`remote closed after ${of}`);
           }
-        })();
-        const first = await Promise.race([input.then(() => 'eof' as const), done.then(() => 'remote' as const), untilInterrupted(ctl)]);
-        if (first !== 'remote' && first !== 'closed' && !o.keep) await ctl.closeCall({ vc }).catch(() => {});
-        if (sap !== undefined && first !== 'closed') await ctl.deregisterSap({ sap }).catch(() => {});
-        process.stdin.destroy();
-      });
-    });
+        });
+      },
+    );
 
   program
     .command('watch')
@@ -410,6 +498,10 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return 0;
       if (e.code === 'commander.executeSubCommandAsync') return e.exitCode;
       return 2; // commander already printed what was wrong
+    }
+    if (e instanceof PipeError) {
+      process.stderr.write(`condisctl: ${e.message}\n`);
+      return 1;
     }
     if (e instanceof UsageError) {
       process.stderr.write(`condisctl: ${e.message}\n`);

@@ -11,6 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
 import { labUp, type Lab } from '../src/lab/lab.js';
 import { topologyFrom } from '../src/lab/topology.js';
 import { startDaemon, waitForLinks, PROJECT_ROOT, type RunningDaemon } from '../src/demo/daemons.js';
@@ -28,36 +29,33 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { out: resolve('demo-output'), name: 'condis-demo', keep: false, shape: 'mcm', completion: 'pending', color: process.stdout.isTTY ?? false };
-  for (let i = 0; i < argv.length; i++) {
-    const x = argv[i]!;
-    const val = () => {
-      const v = argv[++i];
-      if (v === undefined) fail(`${x} needs a value`);
-      return v!;
-    };
-    if (x === '--out') a.out = resolve(val());
-    else if (x === '--name') {
-      const v = val();
-      if (!/^[a-z][a-z0-9-]{0,15}$/.test(v)) fail(`--name: lower-case letters, digits and -, at most 16, starting with a letter (got '${v}')`);
-      a.name = v;
-    }
-    else if (x === '--keep') a.keep = true;
-    else if (x === '--cm') {
-      const v = val();
-      if (v !== 'cm' && v !== 'mcm') fail(`--cm: expected cm or mcm, got '${v}'`);
-      a.shape = v as 'cm' | 'mcm';
-    } else if (x === '--completion') {
-      const v = val();
-      if (v !== 'sync' && v !== 'pending') fail(`--completion: expected sync or pending, got '${v}'`);
-      a.completion = v as 'sync' | 'pending';
-    } else if (x === '--no-color') a.color = false;
-    else if (x === '--help' || x === '-h') {
-      console.log('usage: npm run demo [-- --out DIR] [-- --name LAB] [-- --keep] [-- --cm cm|mcm] [-- --completion sync|pending] [-- --no-color]');
-      process.exit(0);
-    } else fail(`unknown argument '${x}' (try --help)`);
-  }
-  return a;
+  const choice = (name: string, allowed: string[]) => (v: string) => {
+    if (!allowed.includes(v)) throw new InvalidArgumentError(`expected ${allowed.join(' or ')}, got '${v}'.`);
+    return v;
+  };
+  const program = new Command('demo')
+    .usage('[options]   (npm run demo -- [options])')
+    .description(
+      'The main job: four hosts in network namespaces (a root and three leaves, condisd on a TAP device bridged onto one segment in each) play a ' +
+        'point-to-multipoint scenario with close data; every step is checked, the captures are verified with tshark, the signalling is drawn as a ' +
+        'ladder diagram, and everything is torn down (also when interrupted). Exit 0 only if every check passed. Needs root.',
+    )
+    .option('--out <dir>', 'where the ladder, captures and logs go', 'demo-output')
+    .option('--name <lab>', 'lab name (namespaces clab.LAB.*): lower-case letters, digits and -, at most 16, starting with a letter', (v: string) => {
+      if (!/^[a-z][a-z0-9-]{0,15}$/.test(v)) throw new InvalidArgumentError(`lower-case letters, digits and -, at most 16, starting with a letter (got '${v}').`);
+      return v;
+    }, 'condis-demo')
+    .option('--keep', 'leave the lab and its daemons running at the end (take it down with: npm run lab -- down LAB)')
+    .option('--cm <shape>', 'call manager shape: mcm (integrated miniport call manager) or cm (stand-alone)', choice('cm', ['cm', 'mcm']), 'mcm')
+    .option('--completion <mode>', 'request completion: pending (as real call managers) or sync', choice('completion', ['sync', 'pending']), 'pending')
+    .option('--no-color', 'no ANSI colours (default: colours when the output is a terminal)')
+    .addHelpText('after', '\nExamples:\n  $ npm run demo\n  $ npm run demo -- --keep --out /tmp/demo\n  $ npm run demo -- --cm cm --completion sync\n')
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'demo: ')) })
+    .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
+  program.parse(argv, { from: 'user' });
+  const o = program.opts<{ out: string; name: string; keep?: boolean; cm: 'cm' | 'mcm'; completion: 'sync' | 'pending'; color: boolean }>();
+  return { out: resolve(o.out), name: o.name, keep: !!o.keep, shape: o.cm, completion: o.completion, color: o.color && (process.stdout.isTTY ?? false) };
 }
 
 function fail(msg: string): never {

@@ -2,8 +2,10 @@
 // Installs what a fresh Debian machine lacks for `npm test` and `npm run demo`:
 // system packages through apt-get (tshark, libpcap headers for `cap`, iproute2,
 // a C++ toolchain for the native modules), then the npm packages with `npm ci`
-// from the committed lockfile. Plain Node, no dependencies: it runs before
-// node_modules exists. Does nothing when everything is already there.
+// from the committed lockfile, then compiles dist/ when a source is newer than
+// the last build (the demo runs the compiled JavaScript). Plain Node, no
+// dependencies: it runs before node_modules exists. Does nothing when
+// everything is already there.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,6 +23,9 @@ const needs = [
   ['/usr/bin/make', 'make'],
   ['/usr/bin/g++', 'g++'],
   ['/usr/bin/python3', 'python3'],
+  // the live view's browser test drives Debian's Chromium (playwright-core downloads no browser);
+  // the service test checks contrib/condisd.service with systemd-analyze (the package is not started)
+  ...(purpose === 'test' ? [['/usr/bin/chromium', 'chromium'], ['/usr/bin/systemd-analyze', 'systemd']] : []),
 ];
 
 const has = (path) => existsSync(path) || existsSync(path.replace('/usr/sbin/', '/sbin/'));
@@ -58,3 +63,6 @@ try {
   console.error(`ensure-deps: native modules did not load: ${String(e.stderr ?? e.message).trim()}`);
   process.exit(1);
 }
+
+// dist/: `npm ci` builds it (the `prepare` script); a later edit makes it stale
+sh(process.execPath, [join(root, 'scripts', 'build.mjs'), '--if-stale']);

@@ -23,6 +23,7 @@ import { topologyFrom } from '../src/lab/topology.js';
 import { uniqueName } from '../src/lab/netns.js';
 import { RunningDaemon, startDaemon, waitForLinks, PROJECT_ROOT } from '../src/demo/daemons.js';
 import { connectControl } from '../src/control/client.js';
+import { entryArgs } from '../src/common/package-root.js';
 
 interface Args {
   seconds: number;
@@ -127,9 +128,7 @@ async function labRun(args: Args): Promise<number> {
       'fuzz',
       process.execPath,
       [
-        '--import',
-        'tsx',
-        join(PROJECT_ROOT, 'scripts', 'fuzz-worker.ts'),
+        ...entryArgs('scripts/fuzz-worker'),
         '--device', fz.tap, '--bridge', fz.bridge!, '--mac', fz.mac, '--target', lab.host('target').mac,
         '--seed', String(args.seed), '--seconds', String(args.seconds), '--addresses', '4001,4002,4003',
         ...(record ? ['--record', record] : []),

@@ -4,19 +4,25 @@
  *   npm run lab -- up scripts/labs/demo.yaml
  *   npm run lab -- status demo
  *   npm run lab -- exec root -- ip -br link
+ *   npm run lab -- view demo
  *   npm run lab -- down demo
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { CaptureError, eventsFromCapture, renderLadderHtml, renderLadderSvg, renderLadderText } from '../src/capture/ladder.js';
 import { formatLab, formatStatus } from '../src/lab/format.js';
-import { defaultRunRoot, labDown, labNameOf, labStatus, labUp, LabError, listLabs, openLab } from '../src/lab/lab.js';
+import { defaultRunRoot, hostConfigFor, labDown, labNameOf, labStatus, labUp, LabError, listLabs, openLab, type Lab } from '../src/lab/lab.js';
 import { loadTopology } from '../src/lab/topology.js';
 import { connectLabDriver } from '../src/lab/control-driver.js';
+import { labView } from '../src/view/lab.js';
 import { checkScenarioFile, formatStepResult, runScenario } from '../src/lab/scenario.js';
 import { CommandError } from '../src/lab/sh.js';
 import { YamlFileError } from '../src/lab/yamlfile.js';
+
+const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 interface Common {
   runRoot?: string;
@@ -25,6 +31,7 @@ interface Common {
 const program = new Command('lab')
   .description('network-namespace labs for condisd: N hosts on a bridged segment or routed subnets, with netem per link')
   .option('--run-root <dir>', `where lab state lives (default ${defaultRunRoot()}, or $CONDIS_LAB_DIR)`)
+  .enablePositionalOptions() // `lab ctl HOST ...` passes condisctl's own options through
   .showHelpAfterError()
   .exitOverride();
 
@@ -37,14 +44,81 @@ function needRoot(): void {
   if (process.getuid?.() !== 0) throw new LabError('labs need root (network namespaces): run with sudo');
 }
 
+/** the lab a command names with --lab, else the only lab that is up */
+async function chosenLab(name: string | undefined): Promise<Lab> {
+  if (!name) {
+    const labs = listLabs(opts());
+    if (labs.length !== 1) throw new LabError(labs.length ? `several labs are up (${labs.join(', ')}): say which with --lab` : 'no lab is up');
+    name = labs[0]!;
+  }
+  return openLab(labNameOf(name), opts());
+}
+
+/** start condisd in every host (stopping them all again on any failure) and say where their sockets are */
+async function startDaemons(lab: Lab): Promise<void> {
+  const { startLabDaemons } = await import('../src/demo/daemons.js');
+  const daemons = await startLabDaemons(lab);
+  for (const d of daemons) {
+    d.control.close();
+    console.log(`condisd started in ${d.host} (pid ${d.process.pid}): socket ${d.socket}, log ${d.process.logFile}`);
+  }
+  console.log(`links are up; try: npm run lab -- ctl ${lab.hosts[0]!.name} status`);
+}
+
 program
   .command('up')
   .description('bring a lab up from a topology file (idempotent)')
   .argument('<file>', 'topology YAML, e.g. scripts/labs/demo.yaml')
-  .action(async (file: string) => {
+  .option('-n, --name <name>', "the lab's name (default: the name in the file, else the file's name)")
+  .option('--start', 'also start condisd in every host (as `lab start` does)')
+  .action(async (file: string, o: { name?: string; start?: boolean }) => {
     needRoot();
-    const lab = await labUp(file, opts());
+    let topology = loadTopology(file);
+    if (o.name !== undefined) {
+      if (!/^[a-z0-9][a-z0-9_-]{0,31}$/i.test(o.name)) throw new LabError(`--name ${JSON.stringify(o.name)}: letters, digits, - and _, at most 32`);
+      topology = { ...topology, name: o.name };
+    }
+    const lab = await labUp(topology, opts());
     console.log(formatLab(lab));
+    if (o.start) await startDaemons(lab);
+  });
+
+program
+  .command('start')
+  .description('start condisd in every host of a running lab (configurations generated into hosts/HOST/condisd.yaml)')
+  .argument('[lab]', 'lab name or topology file (default: the only lab that is up)')
+  .action(async (name: string | undefined) => {
+    needRoot();
+    await startDaemons(await chosenLab(name));
+  });
+
+program
+  .command('stop')
+  .description('stop condisd in every host of a lab (the lab stays up)')
+  .argument('[lab]', 'lab name or topology file (default: the only lab that is up)')
+  .action(async (name: string | undefined) => {
+    needRoot();
+    const lab = await chosenLab(name);
+    const { stopLabDaemons } = await import('../src/demo/daemons.js');
+    const stopped = await stopLabDaemons(lab);
+    console.log(stopped.length ? `condisd stopped in ${stopped.join(', ')}` : `no condisd was running in lab ${lab.name}`);
+  });
+
+program
+  .command('ctl')
+  .description("run condisctl against a host's condisd: lab ctl [--lab NAME] HOST COMMAND ARGS...")
+  .option('-l, --lab <lab>', 'lab name or topology file (default: the only lab that is up)')
+  .argument('<host>', 'host name')
+  .argument('<args...>', 'condisctl command and arguments (e.g. status, listen, call 1002 --data hi)')
+  .passThroughOptions()
+  .allowUnknownOption()
+  .helpOption('-h, --help', 'help for lab ctl (condisctl --help for its commands)')
+  .action(async (host: string, args: string[], o: { lab?: string }) => {
+    const lab = await chosenLab(o.lab);
+    const socket = hostConfigFor(lab, host).controlSocket;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'daemons', 'condisctl.ts'), '--socket', socket, ...args], { stdio: 'inherit' });
+    if (r.error) throw new LabError(`cannot run condisctl: ${r.error.message}`);
+    process.exitCode = r.status ?? 1;
   });
 
 program
@@ -94,13 +168,7 @@ program
   .argument('<cmd...>', 'command and arguments (after --)')
   .action(async (host: string, cmd: string[], o: { lab?: string }) => {
     needRoot();
-    let name = o.lab;
-    if (!name) {
-      const labs = listLabs(opts());
-      if (labs.length !== 1) throw new LabError(labs.length ? `several labs are up (${labs.join(', ')}): say which with --lab` : 'no lab is up');
-      name = labs[0]!;
-    }
-    const lab = await openLab(name, opts());
+    const lab = await chosenLab(o.lab);
     const [c, args] = lab.host(host).ns.spawnArgs(cmd[0]!, cmd.slice(1));
     const r = spawnSync(c, args, { stdio: 'inherit' });
     if (r.error) throw new LabError(`cannot run ${cmd[0]}: ${r.error.message}`);
@@ -136,40 +204,35 @@ program
     }
     const lab = await openLab(labNameOf(name), opts());
     const scenario = await checkScenarioFile(file, lab.name, opts());
-    const started: { host: string; stop(signal?: NodeJS.Signals, ms?: number): Promise<boolean> }[] = [];
-    if (o.start) {
-      const { startDaemon, waitForLinks } = await import('../src/demo/daemons.js');
-      const daemons = [];
-      for (const h of lab.hosts) {
-        const d = await startDaemon(lab, h.name);
-        daemons.push(d);
-        started.push(d);
-      }
-      for (const d of daemons) await waitForLinks(d, lab.hosts.filter((x) => x.name !== d.host).map((x) => x.mac));
-    }
-    const driver = await connectLabDriver(lab, scenario.hosts);
+    const { startLabDaemons, stopLabDaemons } = await import('../src/demo/daemons.js');
+    // --start: a failure to start stops what was started (startLabDaemons), a failure later stops them all (finally)
+    const started = o.start ? await startLabDaemons(lab) : [];
     try {
-      console.log(`${scenario.name} (${scenario.steps.length} steps) on lab ${lab.name}`);
-      const r = await runScenario(scenario, { driver, hosts: lab.hosts, keepGoing: !!o.keepGoing, onStep: (s) => console.log(formatStepResult(s)) });
-      console.log(r.ok ? 'PASSED' : `FAILED at step ${r.failure!.index + 1}`);
-      if (!r.ok) process.exitCode = 1;
-    } finally {
-      await driver.close();
-      for (const d of started) {
-        await d.stop('SIGTERM', 5000);
-        await lab.stop(d.host, 'condisd');
+      const driver = await connectLabDriver(lab, scenario.hosts).catch((e: Error) => {
+        throw new LabError(`connecting to condisd in lab ${lab.name}: ${e.message}${o.start ? '' : ' (start the daemons with `lab start` or run with --start)'}`);
+      });
+      try {
+        console.log(`${scenario.name} (${scenario.steps.length} steps) on lab ${lab.name}`);
+        const r = await runScenario(scenario, { driver, hosts: lab.hosts, keepGoing: !!o.keepGoing, onStep: (s) => console.log(formatStepResult(s)) });
+        console.log(r.ok ? 'PASSED' : `FAILED at step ${r.failure!.index + 1}`);
+        if (!r.ok) process.exitCode = 1;
+      } finally {
+        await driver.close();
       }
+    } finally {
+      if (started.length) await stopLabDaemons(lab, started);
     }
   });
 
 program
   .command('ladder')
   .description('draw the signalling of a capture as a ladder diagram (terminal, SVG or HTML)')
-  .argument('<capture>', 'pcap file: Ethernet (tcpdump on br0/eth1/seg0) or SunATM (written by condisd)')
+  .argument('<capture>', 'pcap/pcapng file: Ethernet (tcpdump on br0/eth1/seg0) or written by condisd (pcapng: one interface per link; or classic SunATM)')
   .option('-l, --lab <lab>', 'lab name or topology file: host names for MAC addresses')
-  .option('--self <host>', 'SunATM captures: the host that wrote the capture', 'host')
-  .option('--peer <host>', 'SunATM captures: the other end', 'network')
+  .option('--self <host>', 'condisd captures: the host that wrote the capture', 'host')
+  .option('--peer <host>', 'classic SunATM captures: the one peer (default: "network"; pcapng captures name each link\'s peer)')
   .option('--sscop [which]', 'also draw SSCOP link control PDUs ("all": POLL/STAT too)')
+  .option('--fold-sscop', 'fold each run of SSCOP PDUs into one line (the HTML page folds them and has a checkbox to show them)')
   .option('--no-lua', 'stock tshark only (no wireshark/condis.lua)')
   .option('-w, --width <n>', 'terminal width to fit', (v) => Number(v), Math.min(process.stdout.columns || 110, 120))
   .option('--color', 'ANSI colours (default: when the output is a terminal)')
@@ -179,7 +242,7 @@ program
   .action(
     async (
       capture: string,
-      o: { lab?: string; self: string; peer: string; sscop?: boolean | string; lua: boolean; width: number; color?: boolean; svg?: string; html?: string; title?: string },
+      o: { lab?: string; self: string; peer?: string; sscop?: boolean | string; foldSscop?: boolean; lua: boolean; width: number; color?: boolean; svg?: string; html?: string; title?: string },
     ) => {
       let hosts: { name: string; mac: string }[] = [];
       let notes: Record<string, string> | undefined;
@@ -191,18 +254,59 @@ program
       const events = await eventsFromCapture(capture, {
         hosts,
         self: o.self,
-        peer: o.peer,
+        ...(o.peer ? { peer: o.peer } : {}),
         ...(o.sscop ? { sscop: o.sscop === 'all' ? 'all' : true } : {}),
         ...(o.lua ? {} : { luaScript: false }),
       });
       const order = hosts.map((h) => h.name).filter((n) => events.some((e) => e.from === n || e.to === n));
       const title = o.title ?? `signalling in ${capture}`;
-      if (o.svg) writeFileSync(o.svg, renderLadderSvg(events, { hosts: order, title, ...(notes ? { hostNotes: notes } : {}) }));
-      if (o.html) writeFileSync(o.html, renderLadderHtml(events, { hosts: order, title, subtitle: `${events.length} messages from ${capture}`, ...(notes ? { hostNotes: notes } : {}) }));
-      if (!o.svg && !o.html) process.stdout.write(renderLadderText(events, { hosts: order, width: o.width, color: o.color ?? !!process.stdout.isTTY }));
+      const fold = !!o.foldSscop;
+      if (o.svg) writeFileSync(o.svg, renderLadderSvg(events, { hosts: order, title, foldSscop: fold, ...(notes ? { hostNotes: notes } : {}) }));
+      if (o.html) writeFileSync(o.html, renderLadderHtml(events, { hosts: order, title, subtitle: `${events.length} messages from ${capture}`, ...(fold ? { sscop: 'fold' as const } : {}), ...(notes ? { hostNotes: notes } : {}) }));
+      if (!o.svg && !o.html) process.stdout.write(renderLadderText(events, { hosts: order, width: o.width, foldSscop: fold, color: o.color ?? !!process.stdout.isTTY }));
       else console.log(`${events.length} message(s) drawn to ${[o.svg, o.html].filter(Boolean).join(' and ')}`);
     },
   );
+
+program
+  .command('view')
+  .description("a live view of the lab in the browser: topology, calls, parties, VCs, a growing ladder, demo actions (condisd must run in the hosts)")
+  .argument('<lab>', 'lab name or topology file')
+  .option('-p, --port <port>', 'TCP port (0: any free port)', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new LabError(`--port: ${v} is not a TCP port (0-65535)`);
+    return n;
+  }, 8080)
+  .option('--listen <address>', 'address to bind (anything but loopback lets others drive the lab\'s calls)', '127.0.0.1')
+  .option('--start', 'start condisd in every host first (and stop them when the view stops)')
+  .action(async (name: string, o: { port: number; listen: string; start?: boolean }) => {
+    const lab = await openLab(labNameOf(name), opts());
+    const started: { host: string; stop(signal?: NodeJS.Signals, ms?: number): Promise<boolean> }[] = [];
+    const stopAll = async () => {
+      for (const d of started) {
+        await d.stop('SIGTERM', 5000);
+        await lab.stop(d.host, 'condisd');
+      }
+    };
+    try {
+      if (o.start) {
+        needRoot();
+        const { startDaemon, waitForLinks } = await import('../src/demo/daemons.js');
+        for (const h of lab.hosts) started.push(await startDaemon(lab, h.name));
+        for (const d of started as Awaited<ReturnType<typeof startDaemon>>[])
+          await waitForLinks(d, lab.hosts.filter((x) => x.name !== d.host).map((x) => x.mac));
+      }
+      const view = await labView(lab, { port: o.port, listen: o.listen });
+      console.log(`live view of lab ${lab.name}: ${view.url}  (Ctrl-C to stop${started.length ? ' the view and the daemons it started' : ''})`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await view.close();
+    } finally {
+      await stopAll();
+    }
+  });
 
 try {
   await program.parseAsync(process.argv);

@@ -1,12 +1,17 @@
 /**
- * The main job as a test: `scripts/demo.ts` run for real (four namespaces,
+ * The main job as a test: the demo as `npm run demo` runs it (compiled,
+ * `dist/scripts/demo.js`, built first when a source is newer) run for real (four namespaces,
  * four condisd over TAP devices, tshark on the captures) in a lab with a
  * name of its own. The demo checks each step itself and exits 0 only when
  * all passed; the test asserts that, the step list, and what it left behind
  * (nothing in the kernel, the outputs on disk). A second run is interrupted
  * mid-way: it must still remove every namespace, link and process.
+ *
+ * The demo is the test suite's proof of the compiled tree: it spawns the
+ * compiled condisd (the other tests spawn the sources through tsx).
  */
-import { spawn } from 'node:child_process';
+import test from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,9 +21,14 @@ import { uniqueName } from '../src/lab/netns.js';
 import { PROJECT_ROOT } from '../src/demo/daemons.js';
 import { labDown } from '../src/lab/lab.js';
 
+test.before('dist/ is built (only when a source is newer than the last build)', () => {
+  const r = spawnSync(process.execPath, [join(PROJECT_ROOT, 'scripts', 'build.mjs'), '--if-stale'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`build failed: ${r.stdout}${r.stderr}`);
+});
+
 function runDemo(args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'scripts', 'demo.ts'), '--no-color', ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'scripts', 'demo.js'), '--no-color', ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let partial = '';
     const take = (b: Buffer) => {
@@ -78,10 +88,12 @@ rootTest('an interrupted demo still removes every namespace, link and process it
   t.teardown(() => labDown(name).then(() => {}, () => {}));
   let interrupted = false;
   let sawLab = false;
+  let daemons: string[] = [];
   const r = await runDemo(['--name', name, '--out', out], (line, child) => {
     // interrupt once the daemons run and calls are being made
     if (line.startsWith('[ 5]') && !interrupted) {
       sawLab = leftovers(name).some((l) => l.startsWith('namespace'));
+      daemons = runSync('pgrep', ['-af', 'condisd']).stdout.split('\n').filter((p) => p.includes(name));
       interrupted = true;
       child.kill('SIGINT');
     }
@@ -90,5 +102,7 @@ rootTest('an interrupted demo still removes every namespace, link and process it
   t.deepEqual(leftovers(name), [], r.out.slice(-2000));
   t.true(interrupted, r.out.slice(-2000));
   t.true(sawLab, 'the lab existed when the demo was interrupted');
+  t.true(daemons.length >= 1, 'condisd processes ran when the demo was interrupted');
+  t.true(daemons.every((p) => p.includes(join(PROJECT_ROOT, 'dist', 'daemons', 'condisd.js')) && !p.includes('tsx')), `the compiled demo runs the compiled condisd:\n${daemons.join('\n')}`);
   t.is(r.code, 130, r.out.slice(-2000));
 });

@@ -146,7 +146,7 @@ local x = {
   uu_pd = ProtoField.uint8("condis_q2931.uu.pd", "Protocol discriminator", base.HEX, UU_PD_NAMES),
   uu_len = ProtoField.uint16("condis_q2931.uu.length", "Close data length", base.DEC),
   uu_data = ProtoField.bytes("condis_q2931.uu.data", "Close data"),
-  uu_text = ProtoField.string("condis_q2931.uu.text", "Close data as IA5 text"),
+  uu_text = ProtoField.string("condis_q2931.uu.text", "Close data as text"),
   call_state = ProtoField.uint8("condis_q2931.call_state", "Call state", base.HEX, CALL_STATE_NAMES, 0x3F),
   ep_state = ProtoField.uint8("condis_q2931.endpoint_state", "Endpoint state", base.HEX, ENDPOINT_STATE_NAMES, 0x3F),
 }
@@ -219,7 +219,7 @@ local function q2931_additions(tvb, off, len, pinfo, tree)
   st:add(x.msg, tvb(mt_off, 1))
   st:append_text(": " .. (MSG_NAMES[mt] or string.format("message type 0x%02X", mt)))
 
-  local uu_total, uu_count = 0, 0
+  local uu_total, uu_count, uu_shown = 0, 0, nil
   local o, last = off + hdr, off + len
   while o + 4 <= last do
     local id = tvb(o, 1):uint()
@@ -238,7 +238,12 @@ local function q2931_additions(tvb, off, len, pinfo, tree)
         it:add(x.uu_len, tvb(o + 2, 2), dlen):set_generated()
         if dlen > 0 then
           it:add(x.uu_data, tvb(co + 1, dlen))
-          if tvb(co, 1):uint() == 0x04 then it:add(x.uu_text, tvb(co + 1, dlen)) end
+          -- printable close data (IA5, or our user-specific octets that happen to be text) also as text
+          local raw = tvb(co + 1, dlen):raw()
+          if tvb(co, 1):uint() == 0x04 or not raw:find("[^\32-\126]") then
+            it:add(x.uu_text, tvb(co + 1, dlen), raw)
+            uu_shown = raw
+          end
         end
         uu_total = uu_total + dlen
         if ielen > 128 then it:add_proto_expert_info(xe.uu_long) end
@@ -256,7 +261,11 @@ local function q2931_additions(tvb, off, len, pinfo, tree)
   if mt == 0x85 then
     pinfo.cols.info:set("PARTY ALERTING")
   end
-  if uu_count > 0 then
+  if uu_count == 1 and uu_shown ~= nil and uu_shown:len() == uu_total and not uu_shown:find("[^\32-\126]") then
+    -- printable: the text itself, cut at 40 characters
+    local shown = uu_shown:len() > 40 and (uu_shown:sub(1, 39) .. "\226\128\166") or uu_shown
+    pinfo.cols.info:append(" [close data: '" .. shown .. "']")
+  elseif uu_count > 0 then
     pinfo.cols.info:append(string.format(" [close data, %d octets]", uu_total))
   end
   return mt

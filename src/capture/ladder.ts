@@ -14,8 +14,7 @@
  */
 import { execFile } from 'node:child_process';
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../common/package-root.js';
 import { causeName, messageName } from '../uni/msg/names.js';
 
 export interface LadderEvent {
@@ -37,24 +36,64 @@ export type Category = 'setup' | 'party' | 'clear' | 'status' | 'sscop' | 'data'
 
 export const CATEGORY_INFO: Readonly<Record<Category, { name: string; ansi: string; svg: string }>> = {
   setup: { name: 'call setup (SETUP, CALL PROCEEDING, ALERTING, CONNECT, CONNECT ACK)', ansi: '\x1b[32m', svg: '#1a7f37' },
-  party: { name: 'parties (ADD PARTY, ADD PARTY ACK, PARTY ALERTING)', ansi: '\x1b[36m', svg: '#0969da' },
-  clear: { name: 'clearing (RELEASE, RELEASE COMPLETE, DROP PARTY, DROP PARTY ACK, ADD PARTY REJECT)', ansi: '\x1b[31m', svg: '#cf222e' },
+  party: { name: 'parties (ADD PARTY, ADD PARTY ACK, PARTY ALERTING, ADD PARTY REJECT, DROP PARTY, DROP PARTY ACK)', ansi: '\x1b[36m', svg: '#0969da' },
+  clear: { name: 'clearing (RELEASE, RELEASE COMPLETE)', ansi: '\x1b[31m', svg: '#cf222e' },
   status: { name: 'status and restart (STATUS, STATUS ENQUIRY, RESTART, NOTIFY)', ansi: '\x1b[33m', svg: '#9a6700' },
   sscop: { name: 'SSCOP link control (BGN, BGAK, END, RS, ER, POLL, STAT ...)', ansi: '\x1b[90m', svg: '#6e7781' },
   data: { name: 'user data on a VC', ansi: '\x1b[34m', svg: '#8250df' },
   other: { name: 'other', ansi: '', svg: '#24292f' },
 };
 
-/** The colour family of a message label. */
+/** The colour family of a message label: every Q.2971 party message is a party message (blue), clearing is RELEASE / RELEASE COMPLETE (red). */
 export function categoryOf(label: string): Category {
   const l = label.toUpperCase();
   if (l.startsWith('SSCOP')) return 'sscop';
-  if (/^(ADD PARTY REJECT|DROP PARTY|RELEASE)/.test(l)) return 'clear';
-  if (/^(ADD PARTY|PARTY ALERTING)/.test(l)) return 'party';
+  if (/^(ADD PARTY|DROP PARTY|PARTY ALERTING)/.test(l)) return 'party';
+  if (/^RELEASE/.test(l)) return 'clear';
   if (/^(SETUP|CALL PROCEEDING|ALERTING|CONNECT)/.test(l)) return 'setup';
   if (/^(STATUS|RESTART|NOTIFY)/.test(l)) return 'status';
   if (/^DATA/.test(l)) return 'data';
   return 'other';
+}
+
+/**
+ * Fold SSCOP link traffic: each run of consecutive SSCOP events (any links)
+ * becomes one note on the first lane of the run, saying how many PDUs of
+ * which types on which links were folded. Signalling messages are untouched.
+ */
+export function foldSscop(events: readonly LadderEvent[]): LadderEvent[] {
+  const out: LadderEvent[] = [];
+  let run: LadderEvent[] = [];
+  const flush = () => {
+    if (run.length === 0) return;
+    const types = new Map<string, number>();
+    const links: string[] = [];
+    for (const e of run) {
+      const t = e.label.replace(/^SSCOP /i, '');
+      types.set(t, (types.get(t) ?? 0) + 1);
+      const link = [e.from, e.to].sort().join('-');
+      if (!links.includes(link)) links.push(link);
+    }
+    const first = run[0]!;
+    out.push({
+      timeMs: first.timeMs,
+      from: first.from,
+      to: first.from,
+      label: `SSCOP: ${run.length} link PDU${run.length === 1 ? '' : 's'} folded (${[...types].map(([t, n]) => `${t} ${n}`).join(', ')})`,
+      detail: `${links.length === 1 ? 'link' : 'links'} ${links.join(', ')}, ${(run[run.length - 1]!.timeMs - first.timeMs).toFixed(3)} ms`,
+      category: 'sscop',
+    });
+    run = [];
+  };
+  for (const e of events) {
+    if ((e.category ?? categoryOf(e.label)) === 'sscop') run.push(e);
+    else {
+      flush();
+      out.push(e);
+    }
+  }
+  flush();
+  return out;
 }
 
 /** Hosts in diagram order: the given ones first, then the others in order of appearance. */
@@ -76,6 +115,8 @@ export interface TextOptions {
   color?: boolean;
   /** decimals of the time column (default 3) */
   timeDecimals?: number;
+  /** fold each run of SSCOP link PDUs into one note (`foldSscop`) */
+  foldSscop?: boolean;
 }
 
 interface Cell {
@@ -97,7 +138,8 @@ function truncate(s: string, n: number): string {
  * (the label inside the arrow when it fits, on a line of its own above the
  * arrow when it does not) and a line for its detail.
  */
-export function renderLadderText(events: readonly LadderEvent[], opts: TextOptions = {}): string {
+export function renderLadderText(input: readonly LadderEvent[], opts: TextOptions = {}): string {
+  const events = opts.foldSscop ? foldSscop(input) : input;
   const width = opts.width ?? 110;
   const decimals = opts.timeDecimals ?? 3;
   const hosts = hostOrder(events, opts.hosts);
@@ -211,6 +253,14 @@ export interface SvgOptions {
   /** a line under each host's name (its MAC or ATM address) */
   hostNotes?: Record<string, string>;
   timeDecimals?: number;
+  /**
+   * the width (px) the diagram aims to fit (default 1200): lanes get narrower
+   * (down to 150 px) and labels that do not fit wrap onto more lines. The SVG
+   * also scales down with its container (max-width: 100%).
+   */
+  maxWidth?: number;
+  /** fold each run of SSCOP link PDUs into one note (`foldSscop`) */
+  foldSscop?: boolean;
 }
 
 function xml(s: string): string {
@@ -220,36 +270,81 @@ function xml(s: string): string {
 const FONT = "ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace";
 /** approximate advance of one character at 13px in the monospace font */
 const CHAR_W = 7.9;
+/** ... and at 11px (details) */
+const SMALL_W = 6.7;
+const LINE_H = 15;
+const SMALL_H = 13;
+
+/** Greedy word wrap to lines of at most `max` characters (a longer word is cut); at least one line. */
+export function wrapText(s: string, max: number): string[] {
+  const n = Math.max(4, Math.floor(max));
+  const lines: string[] = [];
+  let cur = '';
+  for (let word of s.split(' ')) {
+    while (word.length > n) {
+      if (cur) {
+        lines.push(cur);
+        cur = '';
+      }
+      lines.push(word.slice(0, n));
+      word = word.slice(n);
+    }
+    if (!cur) cur = word;
+    else if (cur.length + 1 + word.length <= n) cur += ` ${word}`;
+    else {
+      lines.push(cur);
+      cur = word;
+    }
+  }
+  lines.push(cur);
+  return lines;
+}
 
 /**
  * A self-contained SVG (no external fonts, styles or scripts): one lane per
  * host, one arrow per message (`class="arrow"`), its label above and detail
- * below, times on the left. Hovering a message shows its full text.
+ * below (wrapped when the lanes are too narrow for them), times on the left.
+ * Hovering a message shows its full text.
  */
-export function renderLadderSvg(events: readonly LadderEvent[], opts: SvgOptions = {}): string {
+export function renderLadderSvg(input: readonly LadderEvent[], opts: SvgOptions = {}): string {
+  const events = opts.foldSscop ? foldSscop(input) : input;
   const hosts = hostOrder(events, opts.hosts);
+  const n = Math.max(1, hosts.length);
   const decimals = opts.timeDecimals ?? 3;
-  // wide enough for every label above its arrow (an arrow over k lanes has k lanes of room)
+  const timeCol = 100;
+  // wide enough for every label above its arrow (an arrow over k lanes has k lanes of room) ...
   const need = Math.max(
     ...events.filter((e) => e.from !== e.to).map((e) => (e.label.length * CHAR_W + 40) / Math.abs(hosts.indexOf(e.from) - hosts.indexOf(e.to))),
     ...hosts.map((h) => (h.length + 4) * CHAR_W),
   );
-  const spacing = Math.min(460, Math.max(150, Math.round(need)));
-  const timeCol = 100;
+  // ... but no wider than maxWidth allows: then labels wrap
+  const fit = Math.floor(((opts.maxWidth ?? 1200) - timeCol - 20) / n);
+  const spacing = Math.max(150, Math.min(460, Math.round(need), fit));
   const marginL = timeCol + spacing / 2;
   const titleH = opts.title ? 34 : 0;
   const headH = opts.hostNotes ? 52 : 40;
   const top = 16 + titleH + headH + 18;
-  const rowH = (e: LadderEvent) => (e.detail ? 46 : 32);
   const lane = hosts.map((_, i) => marginL + i * spacing);
-  const noteRoom = Math.max(0, ...events.filter((e) => e.from === e.to).map((e) => e.label.length * CHAR_W + 30));
-  const width = Math.round(Math.max(lane[hosts.length - 1]! + spacing / 2, lane[hosts.length - 1]! + noteRoom) + 20);
-  const height = Math.round(top + events.reduce((s, e) => s + rowH(e), 0) + 30);
+  const right = lane[hosts.length - 1]! + spacing / 2;
+  const width = Math.round(right + 20);
+
+  // lay out every row: label and detail lines
+  const rows = events.map((e) => {
+    const a = lane[hosts.indexOf(e.from)]!;
+    const b = lane[hosts.indexOf(e.to)]!;
+    // notes run from their lane to the right edge; arrows have the room between their lanes
+    const room = a === b ? Math.max(right - a - 36, spacing - 36) : Math.abs(b - a) - 16;
+    const label = wrapText(e.label, room / CHAR_W);
+    const detail = e.detail ? wrapText(e.detail, room / SMALL_W) : [];
+    const h = a === b ? Math.max(32, 12 + label.length * LINE_H + detail.length * SMALL_H) : 18 + label.length * LINE_H + (detail.length ? 2 + detail.length * SMALL_H : 0);
+    return { e, a, b, label, detail, h };
+  });
+  const height = Math.round(top + rows.reduce((s, r) => s + r.h, 0) + 30);
   const cats = [...new Set(events.map((e) => e.category ?? categoryOf(e.label)))];
 
   const out: string[] = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${xml(FONT)}" font-size="13">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" style="max-width:100%;height:auto" font-family="${xml(FONT)}" font-size="13">`,
   );
   out.push(`<title>${xml(opts.title ?? 'signalling ladder')}</title>`);
   out.push('<defs>');
@@ -265,43 +360,41 @@ export function renderLadderSvg(events: readonly LadderEvent[], opts: SvgOptions
   out.push(`<text x="${timeCol - 12}" y="${headY + 24}" text-anchor="end" fill="#57606a">time (ms)</text>`);
   hosts.forEach((h, i) => {
     const x = lane[i]!;
-    const w = Math.max(90, h.length * CHAR_W + 28);
-    out.push(`<g class="host"><rect x="${(x - w / 2).toFixed(1)}" y="${headY}" width="${w.toFixed(1)}" height="${headH}" rx="6" fill="#f6f8fa" stroke="#57606a"/>`);
-    out.push(`<text x="${x}" y="${headY + 24}" text-anchor="middle" font-weight="bold" fill="#24292f">${xml(h)}</text>`);
     const note = opts.hostNotes?.[h];
-    if (note) out.push(`<text x="${x}" y="${headY + 42}" text-anchor="middle" font-size="11" fill="#57606a">${xml(note)}</text>`);
+    const w = Math.min(spacing - 8, Math.max(90, h.length * CHAR_W + 28, (note?.length ?? 0) * SMALL_W + 16));
+    const name = wrapText(h, (w - 12) / CHAR_W)[0]!;
+    out.push(`<g class="host"><title>${xml(h)}</title><rect x="${(x - w / 2).toFixed(1)}" y="${headY}" width="${w.toFixed(1)}" height="${headH}" rx="6" fill="#f6f8fa" stroke="#57606a"/>`);
+    out.push(`<text x="${x}" y="${headY + 24}" text-anchor="middle" font-weight="bold" fill="#24292f">${xml(name)}</text>`);
+    if (note) out.push(`<text x="${x}" y="${headY + 42}" text-anchor="middle" font-size="11" fill="#57606a">${xml(truncate(note, Math.floor((w - 8) / SMALL_W)))}</text>`);
     out.push(`<line class="lifeline" x1="${x}" y1="${headY + headH}" x2="${x}" y2="${height - 12}" stroke="#8c959f" stroke-dasharray="4 4"/></g>`);
   });
 
+  const halo = 'stroke="#ffffff" stroke-width="3" paint-order="stroke"';
+  const tspans = (lines: string[], x: number, y0: number, lh: number) => lines.map((l, i) => `<tspan x="${x}" y="${y0 + i * lh}">${xml(l)}</tspan>`).join('');
   let y = top;
-  for (const e of events) {
+  for (const { e, a, b, label, detail, h } of rows) {
     const cat = e.category ?? categoryOf(e.label);
     const colour = CATEGORY_INFO[cat].svg;
-    const a = lane[hosts.indexOf(e.from)]!;
-    const b = lane[hosts.indexOf(e.to)]!;
-    const lineY = y + 18;
     const full = `${e.timeMs.toFixed(decimals)} ms  ${e.from} → ${e.to}: ${e.label}${e.detail ? ` (${e.detail})` : ''}`;
     out.push(`<g class="event ${cat}"><title>${xml(full)}</title>`);
-    out.push(`<text x="${timeCol - 12}" y="${lineY + 4}" text-anchor="end" fill="#57606a">${xml(e.timeMs.toFixed(decimals))}</text>`);
     if (a === b) {
-      out.push(
-        `<path class="arrow" d="M${a},${lineY - 8} h28 v16 h-26" fill="none" stroke="${colour}" stroke-width="1.6" marker-end="url(#head-${cat})"/>`,
-      );
-      out.push(`<text x="${a + 36}" y="${lineY + 4}" fill="${colour}" font-weight="bold">${xml(e.label)}</text>`);
-      if (e.detail) out.push(`<text x="${a + 36}" y="${lineY + 20}" font-size="11" fill="#57606a">${xml(e.detail)}</text>`);
+      const lineY = y + 18;
+      out.push(`<text x="${timeCol - 12}" y="${lineY + 4}" text-anchor="end" fill="#57606a">${xml(e.timeMs.toFixed(decimals))}</text>`);
+      out.push(`<path class="arrow" d="M${a},${lineY - 8} h28 v16 h-26" fill="none" stroke="${colour}" stroke-width="1.6" marker-end="url(#head-${cat})"/>`);
+      out.push(`<text fill="${colour}" font-weight="bold" ${halo}>${tspans(label, a + 36, lineY + 4, LINE_H)}</text>`);
+      if (detail.length) out.push(`<text font-size="11" fill="#57606a" ${halo}>${tspans(detail, a + 36, lineY + 4 + label.length * LINE_H, SMALL_H)}</text>`);
     } else {
+      // label lines above the arrow, detail lines below
+      const lineY = y + 12 + label.length * LINE_H;
+      out.push(`<text x="${timeCol - 12}" y="${lineY + 4}" text-anchor="end" fill="#57606a">${xml(e.timeMs.toFixed(decimals))}</text>`);
       const dir = b > a ? 1 : -1;
-      out.push(
-        `<line class="arrow" x1="${a}" y1="${lineY}" x2="${b - dir * 1}" y2="${lineY}" stroke="${colour}" stroke-width="1.6" marker-end="url(#head-${cat})"/>`,
-      );
+      out.push(`<line class="arrow" x1="${a}" y1="${lineY}" x2="${b - dir * 1}" y2="${lineY}" stroke="${colour}" stroke-width="1.6" marker-end="url(#head-${cat})"/>`);
       const mid = (a + b) / 2;
-      const room = Math.floor((Math.abs(b - a) - 16) / CHAR_W);
-      out.push(`<text x="${mid}" y="${lineY - 6}" text-anchor="middle" fill="${colour}" font-weight="bold">${xml(truncate(e.label, Math.max(room, 8)))}</text>`);
-      if (e.detail)
-        out.push(`<text x="${mid}" y="${lineY + 16}" text-anchor="middle" font-size="11" fill="#57606a">${xml(truncate(e.detail, Math.max(Math.floor(room * 1.2), 8)))}</text>`);
+      out.push(`<text text-anchor="middle" fill="${colour}" font-weight="bold" ${halo}>${tspans(label, mid, lineY - 6 - (label.length - 1) * LINE_H, LINE_H)}</text>`);
+      if (detail.length) out.push(`<text text-anchor="middle" font-size="11" fill="#57606a" ${halo}>${tspans(detail, mid, lineY + 16, SMALL_H)}</text>`);
     }
     out.push('</g>');
-    y += rowH(e);
+    y += h;
   }
   out.push('</svg>');
   return `${out.join('\n')}\n`;
@@ -311,26 +404,52 @@ export interface HtmlOptions extends SvgOptions {
   title: string;
   /** a paragraph under the title (capture file, lab, date ...) */
   subtitle?: string;
+  /**
+   * SSCOP link traffic: 'toggle' (default) draws it folded with a checkbox
+   * that shows every PDU (CSS only, no script); 'fold' only folded; 'show'
+   * only unfolded. Without SSCOP events there is nothing to fold.
+   */
+  sscop?: 'toggle' | 'fold' | 'show';
 }
 
 /** A standalone HTML page: title, the SVG, and a legend of the colours used. */
 export function renderLadderHtml(events: readonly LadderEvent[], opts: HtmlOptions): string {
-  const { title, subtitle, ...svgOpts } = opts;
-  const svg = renderLadderSvg(events, svgOpts);
+  const { title, subtitle, sscop: sscopMode = 'toggle', foldSscop: _f, ...svgOpts } = opts;
+  const hasSscop = events.some((e) => (e.category ?? categoryOf(e.label)) === 'sscop');
+  const mode = hasSscop ? (opts.foldSscop ? 'fold' : sscopMode) : 'show';
+  const full = mode === 'fold' ? '' : renderLadderSvg(events, svgOpts);
+  const folded = mode === 'show' ? '' : renderLadderSvg(events, { ...svgOpts, foldSscop: true });
+  const nSscop = events.filter((e) => (e.category ?? categoryOf(e.label)) === 'sscop').length;
   const cats = [...new Set(events.map((e) => e.category ?? categoryOf(e.label)))];
   const legend = cats
     .map((c) => `<li><span class="swatch" style="background:${CATEGORY_INFO[c].svg}"></span>${xml(CATEGORY_INFO[c].name)}</li>`)
     .join('\n');
+  const body =
+    mode === 'toggle'
+      ? `<input type="checkbox" id="show-sscop"/><label for="show-sscop">show the ${nSscop} SSCOP link PDUs (BGN, BGAK ...) one by one</label>
+<div class="ladder folded">
+${folded}</div>
+<div class="ladder full">
+${full}</div>`
+      : `<div class="ladder">
+${mode === 'fold' ? folded : full}</div>`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"/>
 <title>${xml(title)}</title>
 <style>
-body { font-family: system-ui, sans-serif; margin: 24px; color: #24292f; background: #fff; }
+body { font-family: system-ui, sans-serif; margin: 16px; color: #24292f; background: #fff; }
 h1 { font-size: 20px; margin: 0 0 4px; }
-p.sub { color: #57606a; margin: 0 0 16px; }
-.ladder { overflow-x: auto; border: 1px solid #d0d7de; border-radius: 6px; display: inline-block; max-width: 100%; }
+p.sub { color: #57606a; margin: 0 0 12px; }
+.ladder { overflow-x: auto; border: 1px solid #d0d7de; border-radius: 6px; max-width: 100%; box-sizing: border-box; }
+.ladder svg { display: block; }
+#show-sscop { margin: 0 6px 12px 0; }
+label[for="show-sscop"] { color: #57606a; }
+.ladder.full { display: none; }
+#show-sscop:checked ~ .ladder.full { display: block; }
+#show-sscop:checked ~ .ladder.folded { display: none; }
 ul.legend { list-style: none; padding: 0; margin: 16px 0; }
 ul.legend li { margin: 4px 0; }
 .swatch { display: inline-block; width: 28px; height: 4px; vertical-align: middle; margin-right: 8px; border-radius: 2px; }
@@ -338,8 +457,7 @@ ul.legend li { margin: 4px 0; }
 </head>
 <body>
 <h1>${xml(title)}</h1>
-${subtitle ? `<p class="sub">${xml(subtitle)}</p>\n` : ''}<div class="ladder">
-${svg}</div>
+${subtitle ? `<p class="sub">${xml(subtitle)}</p>\n` : ''}${body}
 <h2 style="font-size:15px">Legend</h2>
 <ul class="legend">
 ${legend}
@@ -367,7 +485,14 @@ export interface CaptureOptions {
   hosts?: CaptureHost[];
   /** SunATM captures: the host that wrote the capture (default "host") ... */
   self?: string;
-  /** ... and the other end of its links (default "network") */
+  /**
+   * ... and, for a classic SunATM pcap (no interface per link), the other end
+   * of its links (default "network"). Naming the peer says the file holds one
+   * link, so repeated SSCOP sequence numbers are marked as retransmissions;
+   * without it they are not (several links share VCI 5 and their numbers).
+   * pcapng captures of condisd name the peer of each link in the interface
+   * name, which takes precedence (a MAC there is mapped through `hosts`).
+   */
   peer?: string;
   /** the condis Lua dissector: needed for Ethernet captures, adds close data to SunATM ones. Default: wireshark/condis.lua of this checkout when present; false: stock tshark only */
   luaScript?: string | false;
@@ -377,7 +502,7 @@ export interface CaptureOptions {
   tshark?: string;
 }
 
-/** The fields `eventsFromTsharkFields` reads, in order (tab-separated, all occurrences, comma-aggregated). */
+/** The fields `eventsFromTsharkFields` reads, in order (tab-separated, all occurrences, comma-aggregated); `frame.interface_name` is a pcapng capture's link. */
 export const TSHARK_FIELDS = [
   'frame.number',
   'frame.time_relative',
@@ -391,6 +516,7 @@ export const TSHARK_FIELDS = [
   'q2931.call_ref_flag',
   'q2931.endpoint_reference.identifier_value',
   'q2931.cause.value',
+  'frame.interface_name',
 ] as const;
 /** added when the Lua dissector is loaded */
 export const TSHARK_LUA_FIELDS = ['condis_q2931.uu.data'] as const;
@@ -413,10 +539,11 @@ const SSCOP_NAMES: Record<number, string> = {
   0xf: 'ERAK',
 };
 const SSCOP_POLLING = new Set([0xa, 0xb, 0xc]);
+/** BGN, BGAK, RS, RSAK, ER, ERAK: the link's sequence numbers start again */
+const SSCOP_RESTART = new Set([0x1, 0x2, 0x5, 0x6, 0x9, 0xf]);
 
 function defaultLuaScript(): string | undefined {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const p = resolve(here, '..', '..', 'wireshark', 'condis.lua');
+  const p = packagePath('wireshark', 'condis.lua');
   return existsSync(p) ? p : undefined;
 }
 
@@ -462,27 +589,38 @@ function num(s: string | undefined): number | undefined {
 export function eventsFromTsharkFields(text: string, opts: Omit<CaptureOptions, 'luaScript' | 'tshark'> & { withLua?: boolean } = {}): LadderEvent[] {
   const byMac = new Map((opts.hosts ?? []).filter((h) => h.mac).map((h) => [h.mac!.toLowerCase(), h.name]));
   const self = opts.self ?? 'host';
-  const peer = opts.peer ?? 'network';
   const events: LadderEvent[] = [];
-  const seenSd = new Set<string>();
+  // SD PDUs seen per direction of a link (N(S) + what the message says); an SSCOP connection
+  // (re)established on the link (BGN, RS, ER and their acknowledgements) starts numbering afresh
+  const seenSd = new Map<string, Set<string>>();
+  const linkKey = (a: string, b: string) => [a, b].sort().join('\0');
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     const c = line.split('\t');
-    const [, time, ethSrc, ethDst, channel, sscopType, sscopS, msgType, callRef, callRefFlag, endpoint, causes, uuData] = c;
+    const [, time, ethSrc, ethDst, channel, sscopType, sscopS, msgType, callRef, callRefFlag, endpoint, causes, iface, uuData] = c;
     const timeMs = Number(time) * 1000;
     let from: string;
     let to: string;
+    // whether this row's link is known (Ethernet MACs, a pcapng interface per link, or a classic file the caller says has one peer)
+    let linkKnown = true;
     if (ethSrc) {
       from = byMac.get(ethSrc.toLowerCase()) ?? ethSrc.toLowerCase();
       to = byMac.get((ethDst ?? '').toLowerCase()) ?? (ethDst ?? '?').toLowerCase();
     } else if (channel !== undefined && channel !== '') {
       // SunATM: channel 0 = DTE->DCE = sent by the host that wrote the capture
+      let peer: string;
+      if (iface) peer = byMac.get(iface.toLowerCase()) ?? iface;
+      else {
+        peer = opts.peer ?? 'network';
+        linkKnown = opts.peer !== undefined;
+      }
       [from, to] = channel === '0' ? [self, peer] : [peer, self];
     } else continue;
     const type = num(sscopType?.split(',')[0]);
     const mt = num(msgType?.split(',')[0]);
     if (mt === undefined) {
       if (type === undefined || type === 0x8) continue;
+      if (SSCOP_RESTART.has(type)) seenSd.delete(linkKey(from, to));
       if (!opts.sscop || (SSCOP_POLLING.has(type) && opts.sscop !== 'all')) continue;
       events.push({ timeMs, from, to, label: `SSCOP ${SSCOP_NAMES[type] ?? type}`, category: 'sscop' });
       continue;
@@ -501,11 +639,14 @@ export function eventsFromTsharkFields(text: string, opts: Omit<CaptureOptions, 
       const v = num(cv);
       if (v !== undefined) parts.push(`cause ${v} ${causeName(v)}`);
     }
-    // SSCOP retransmits an SD with the same N(S): mark the copy
-    if (sscopS) {
-      const key = `${from}\0${to}\0${sscopS}`;
-      if (seenSd.has(key)) parts.push('retransmitted');
-      seenSd.add(key);
+    // SSCOP retransmits an SD with the same N(S) and the same message: mark the copy
+    if (sscopS && linkKnown) {
+      const key = linkKey(from, to);
+      const seen = seenSd.get(key) ?? new Set<string>();
+      seenSd.set(key, seen);
+      const sd = `${from}\0${sscopS}\0${label}\0${parts.join(',')}`;
+      if (seen.has(sd)) parts.push('retransmitted');
+      seen.add(sd);
     }
     events.push({ timeMs, from, to, label, ...(parts.length ? { detail: parts.join(', ') } : {}) });
   }
@@ -556,7 +697,7 @@ export async function tsharkFields(file: string, opts: Pick<CaptureOptions, 'lua
   return { text: stdout, withLua: !!lua };
 }
 
-/** A file next to this module's checkout (for scripts): `repoPath('wireshark', 'condis.lua')`. */
+/** A file of the package (for scripts): `repoPath('wireshark', 'condis.lua')`. */
 export function repoPath(...parts: string[]): string {
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', ...parts);
+  return packagePath(...parts);
 }

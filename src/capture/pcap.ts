@@ -26,7 +26,7 @@
  * process killed at any time leaves a file that readers accept (at worst with
  * one cut-off last record, which `readPcap` reports or tolerates on request).
  */
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { DecodeError, err, ok, type Result } from '../common/result.js';
 import { VCI_SIGNALLING } from '../wire/constants.js';
 
@@ -137,11 +137,31 @@ export function parseSunAtm(data: Buffer): Result<Required<SunAtmRecord>> {
  * system's error if the file cannot be created: the caller decides whether a
  * capture that cannot be written is fatal.
  */
-export function openPcapWriter(path: string, linkType: LinkType): PcapWriter {
+export interface PcapFileOptions {
+  /** file mode, applied whatever the umask (default 0o644: a capture is for reading, by the user who asked for it) */
+  mode?: number;
+  /** owner to give the file (e.g. the user behind sudo), when running as root */
+  owner?: { uid: number; gid: number };
+}
+
+/** Create (truncate) a capture file with `file`'s mode and owner; returns the descriptor. */
+export function openCaptureFile(path: string, file: PcapFileOptions = {}): number {
+  const fd = openSync(path, 'w', file.mode ?? 0o644);
+  try {
+    fchmodSync(fd, file.mode ?? 0o644);
+    if (file.owner) fchownSync(fd, file.owner.uid, file.owner.gid);
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  return fd;
+}
+
+export function openPcapWriter(path: string, linkType: LinkType, file: PcapFileOptions = {}): PcapWriter {
   if (linkType !== LINKTYPE_ETHERNET && linkType !== LINKTYPE_SUNATM) {
     throw new RangeError(`openPcapWriter: link type ${String(linkType)} is neither Ethernet (1) nor SunATM (123)`);
   }
-  let fd: number | undefined = openSync(path, 'w');
+  let fd: number | undefined = openCaptureFile(path, file);
   let records = 0;
   writeSync(fd, pcapGlobalHeader(linkType));
   const put = (data: Buffer, tsMs: number | undefined) => {

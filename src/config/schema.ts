@@ -96,6 +96,66 @@ export const miniportSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('memory'), hub: z.string().min(1), mac: macSchema }),
 ]);
 
+/** neighbour discovery (VCI 16): shared by host and switch configurations */
+export const discoverySchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    interval: duration(100, 3_600_000).default(5_000),
+    holdTime: duration(100, 86_400_000).optional(),
+  })
+  .prefault({});
+
+/** SSCOP parameters and UNI timer overrides: shared by host and switch configurations */
+export const timersSchema = z
+  .strictObject({
+    sscop: z
+      .strictObject({
+        cc: duration().optional(),
+        poll: duration().optional(),
+        keepAlive: duration().optional(),
+        idle: duration().optional(),
+        noResponse: duration().optional(),
+        maxCC: count(1, 1000).optional(),
+        maxPD: count(1, 100_000).optional(),
+        maxSTAT: count(3, 1000).optional(),
+        window: count(1, 1 << 23).optional(),
+        initialSequence: count(0, 254).optional(),
+      })
+      .prefault({}),
+    uni: z
+      .strictObject({
+        t303: duration().optional(),
+        t308: duration().optional(),
+        t309: duration().optional(),
+        t310: duration().optional(),
+        t313: duration().optional(),
+        t316: duration().optional(),
+        t317: duration().optional(),
+        t322: duration().optional(),
+        t397: duration().optional(),
+        t398: duration().optional(),
+        t399: duration().optional(),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+/** the control socket: shared by host and switch configurations */
+export const controlSchema = z
+  .strictObject({
+    socket: z.string().min(1).max(107).default(DEFAULT_SOCKET),
+    mode: fileModeSchema.default(DEFAULT_SOCKET_MODE),
+  })
+  .prefault({});
+
+/** logging: shared by host and switch configurations */
+export const logSchema = z
+  .strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    pretty: z.boolean().default(false),
+  })
+  .prefault({});
+
 export const hostConfigSchema = z
   .strictObject({
     name: z.string().min(1).optional(),
@@ -112,45 +172,8 @@ export const hostConfigSchema = z
         }),
       )
       .default([]),
-    discovery: z
-      .strictObject({
-        enabled: z.boolean().default(true),
-        interval: duration(100, 3_600_000).default(5_000),
-        holdTime: duration(100, 86_400_000).optional(),
-      })
-      .prefault({}),
-    timers: z
-      .strictObject({
-        sscop: z
-          .strictObject({
-            cc: duration().optional(),
-            poll: duration().optional(),
-            keepAlive: duration().optional(),
-            idle: duration().optional(),
-            noResponse: duration().optional(),
-            maxCC: count(1, 1000).optional(),
-            maxPD: count(1, 100_000).optional(),
-            maxSTAT: count(3, 1000).optional(),
-            window: count(1, 1 << 23).optional(),
-          })
-          .prefault({}),
-        uni: z
-          .strictObject({
-            t303: duration().optional(),
-            t308: duration().optional(),
-            t309: duration().optional(),
-            t310: duration().optional(),
-            t313: duration().optional(),
-            t316: duration().optional(),
-            t317: duration().optional(),
-            t322: duration().optional(),
-            t397: duration().optional(),
-            t398: duration().optional(),
-            t399: duration().optional(),
-          })
-          .prefault({}),
-      })
-      .prefault({}),
+    discovery: discoverySchema,
+    timers: timersSchema,
     closeData: z
       .strictObject({
         allowed: z.boolean().default(true),
@@ -171,19 +194,15 @@ export const hostConfigSchema = z
         pendingRequests: count(1, 1_000_000).default(256),
       })
       .prefault({}),
-    control: z
+    control: controlSchema,
+    capture: z
       .strictObject({
-        socket: z.string().min(1).max(107).default(DEFAULT_SOCKET),
-        mode: fileModeSchema.default(DEFAULT_SOCKET_MODE),
+        pcap: z.string().min(1).optional(),
+        // pcapng keeps links apart and shows user data as data in stock Wireshark; sunatm is the classic form (docs/wireshark.md)
+        format: z.enum(['pcapng', 'sunatm']).default('pcapng'),
       })
       .prefault({}),
-    capture: z.strictObject({ pcap: z.string().min(1).optional() }).prefault({}),
-    log: z
-      .strictObject({
-        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-        pretty: z.boolean().default(false),
-      })
-      .prefault({}),
+    log: logSchema,
   })
   .superRefine((c, ctx) => {
     // signalling messages must fit in one frame (WIRE.md: one AAL5 PDU per frame)

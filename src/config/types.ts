@@ -33,6 +33,9 @@ export interface SscopTimersConfig {
   maxSTAT?: number;
   /** receive window (credit), in SD PDUs */
   window?: number;
+  /** VT(SQ) each link starts from (its first BGN carries one more); default random. Fixed only to meet the
+   *  restart case of stacks that always start alike (a peer then takes our first BGN for a retransmission) */
+  initialSequence?: number;
 }
 
 export interface HostConfig {
@@ -76,8 +79,10 @@ export interface HostConfig {
     mode: number;
   };
   capture: {
-    /** write the ATM layer (SunATM pcap, link type 123) to this file */
+    /** write the ATM layer (every AAL5 SDU sent or received) to this file */
     pcap?: string;
+    /** 'pcapng' (default): one interface per link (SunATM) and per user VC (shown as data); 'sunatm': the classic one-link-type pcap */
+    format: 'pcapng' | 'sunatm';
   };
   log: {
     level: LogLevel;

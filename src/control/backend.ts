@@ -34,6 +34,7 @@ import type { Observable } from 'rxjs';
 import type { Mac } from '../common/mac.js';
 import type { AtmAddress, VcPath } from '../uni/api.js';
 import type { StatusInfo } from './errors.js';
+import type { SwitchEvent, SwitchSnapshot } from '../switch/types.js';
 
 export type SapId = number;
 export type VcId = number;
@@ -51,6 +52,8 @@ export interface RegisterSapArgs {
   policy?: IncomingPolicy;
   /** Q.2931 cause for 'reject' (default 21, call rejected) */
   rejectCause?: number;
+  /** who asks (filled by the server from the connection's hello, never by a client): named when another registration collides */
+  owner?: string;
 }
 
 export interface SetIncomingPolicyArgs {
@@ -121,6 +124,8 @@ export interface SapInfo {
   rejectCause?: number;
   /** registered | registering | deregistering */
   state: string;
+  /** who registered it (the control client's hello name, or its connection) */
+  owner?: string;
 }
 
 export interface PeerInfo {
@@ -219,6 +224,22 @@ export type ControlEvent = (
   | { kind: 'link-state'; peer: Mac; state: string; established: boolean; reason?: string }
   | { kind: 'peer'; peer: Mac; change: 'discovered' | 'updated' | 'lost'; addresses: AtmAddress[] }
   | { kind: 'sap'; sap: SapId; change: 'registered' | 'deregistered'; address: AtmAddress | '*' }
+  /** a switch's routes, port links, calls and parties (docs/switch.md) */
+  | { kind: 'switch'; event: SwitchEvent }
+  /** a Q.2931/Q.2971 message sent (out) or received (in) on the link to `peer` */
+  | {
+      kind: 'message';
+      direction: 'in' | 'out';
+      peer: Mac;
+      type: string;
+      callRef: number;
+      callRefFlag: boolean;
+      epref?: number;
+      cause?: number;
+      causeName?: string;
+      closeData?: Buffer;
+      called?: AtmAddress;
+    }
 ) & { at?: string };
 
 export type ControlEventKind = ControlEvent['kind'];
@@ -239,6 +260,8 @@ export const EVENT_KINDS: readonly ControlEventKind[] = [
   'link-state',
   'peer',
   'sap',
+  'switch',
+  'message',
 ];
 
 // ---- the interface --------------------------------------------------------------------------
@@ -278,4 +301,6 @@ export interface ControlBackend {
   vcs(): Promise<VcInfo[]>;
   parties(): Promise<PartyInfo[]>;
   counters(): Promise<Counters>;
+  /** a switch daemon: its ports, routes, calls and parties */
+  switch?(): Promise<SwitchSnapshot>;
 }

@@ -96,8 +96,15 @@ export class ControlError extends Error {
     return new ControlError(j.code, j.message, j.ndisStatus);
   }
 
-  /** message plus the status, for people: "drop-party: last party (NDIS_STATUS_FAILURE (0xc0000001))" */
+  /**
+   * The message for people, with the status appended once when the message
+   * does not already say what went wrong in NDIS or Q.2931 terms:
+   * "drop-party: last party [NDIS_STATUS_FAILURE (0xc0000001)]", but
+   * "call to 1002: NDIS_STATUS_NO_ROUTE_TO_DESTINATION" and
+   * "call to 1002 rejected by host-b: cause 17 user busy" as they are.
+   */
   describe(): string {
-    return this.ndisStatus ? `${this.message} [${formatStatus(this.ndisStatus)}]` : this.message;
+    if (!this.ndisStatus || /\bNDIS_STATUS_[A-Z_]+|\bcause \d+\b/.test(this.message)) return this.message;
+    return `${this.message} [${formatStatus(this.ndisStatus)}]`;
   }
 }

@@ -2,6 +2,7 @@
  * Human-readable rendering of control results and events (condisctl's tables
  * and `watch` lines): names, not numbers.
  */
+import { switchEventText, switchReport } from './format-switch.js';
 import type { ControlEvent, LinkInfo, PartyInfo, PeerInfo, SapInfo, VcInfo } from './backend.js';
 import type { StatusInfo } from './errors.js';
 import type { StatusResult } from './protocol.js';
@@ -93,6 +94,7 @@ export function partiesTable(parties: PartyInfo[]): string {
 }
 
 export function statusReport(s: StatusResult): string {
+  if (s.switch) return switchReport(s.switch);
   const i = s.info;
   const head = [
     `condisd ${i.name} (${i.version}): addresses ${i.addresses.join(', ')}, mac ${i.mac}, miniport ${i.miniport}`,
@@ -142,6 +144,10 @@ export function eventText(ev: ControlEvent): string {
       return `peer ${ev.peer} ${ev.change}${ev.addresses.length ? ` (${ev.addresses.join(', ')})` : ''}`;
     case 'sap':
       return `SAP ${ev.sap} for ${ev.address} ${ev.change}`;
+    case 'switch':
+      return switchEventText(ev.event);
+    case 'message':
+      return `${ev.type} ${ev.direction === 'out' ? 'sent to' : 'received from'} ${ev.peer}: call ref ${ev.callRef}${ev.epref !== undefined ? `, endpoint ref ${ev.epref}` : ''}${ev.called ? `, called ${ev.called}` : ''}${ev.cause !== undefined ? `, cause ${ev.cause} ${ev.causeName ?? ''}` : ''}${closeDataText(ev.closeData)}`;
   }
 }
 

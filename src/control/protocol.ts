@@ -12,6 +12,7 @@
  * Bytes (data, close data, user-user information) travel as
  * {"encoding":"base64"|"utf8","data":"..."}; the server always sends base64.
  */
+import type { SwitchSnapshot } from '../switch/types.js';
 import { z } from 'zod';
 import { parseAtmAddress } from '../config/address.js';
 import type {
@@ -179,6 +180,8 @@ export interface StatusResult {
   vcs: VcInfo[];
   parties: PartyInfo[];
   counters: Counters;
+  /** present when the daemon is a switch */
+  switch?: SwitchSnapshot;
 }
 
 /** What each operation returns (the client library's method results). */

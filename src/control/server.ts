@@ -79,17 +79,25 @@ interface Conn {
   subs: Map<number, Sub>;
   nextSub: number;
   closed: boolean;
+  /** the client's name from its hello, if it sent one */
+  client?: string;
 }
 
 const silent: ControlLogger = { info() {}, warn() {}, debug() {} };
 
-async function prepareSocketPath(path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+/**
+ * Can a control server be started on `path`? Throws an Error saying why not
+ * (another server listens there, or the path is not a socket); resolves
+ * `stale` when a socket file is left with nobody listening. Changes nothing:
+ * condisd asks before it opens its device, so a second daemon with the same
+ * socket never touches the first one's TAP.
+ */
+export async function checkSocketPath(path: string): Promise<'free' | 'stale'> {
   let st;
   try {
     st = await lstat(path);
   } catch {
-    return;
+    return 'free';
   }
   if (!st.isSocket()) throw new Error(`${path} exists and is not a socket; not replacing it`);
   const live = await new Promise<boolean>((resolve) => {
@@ -101,7 +109,12 @@ async function prepareSocketPath(path: string): Promise<void> {
     s.once('error', () => resolve(false));
   });
   if (live) throw new Error(`another server is listening on ${path} (is condisd already running?)`);
-  await unlink(path);
+  return 'stale';
+}
+
+async function prepareSocketPath(path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  if ((await checkSocketPath(path)) === 'stale') await unlink(path);
 }
 
 export async function startControlServer(backend: ControlBackend, opts: ControlServerOptions): Promise<ControlServer> {
@@ -198,14 +211,15 @@ export async function startControlServer(backend: ControlBackend, opts: ControlS
   }
 
   const handlers: { [K in OpName]: (a: OpParsedArgs[K], c: Conn) => unknown } = {
-    hello: (a) => {
+    hello: (a, c) => {
       if (a.version !== PROTOCOL_VERSION) {
         throw new ControlError('version', `protocol version ${a.version} is not supported; this server speaks version ${PROTOCOL_VERSION}`);
       }
+      if (a.client) c.client = a.client;
       return { protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION };
     },
     info: () => backend.info(),
-    'register-sap': (a) => backend.registerSap(a),
+    'register-sap': (a, c) => backend.registerSap({ ...a, owner: c.client ?? `control connection ${c.id}` }),
     'deregister-sap': (a) => backend.deregisterSap(a),
     'set-incoming-policy': (a) => backend.setIncomingPolicy(a),
     'answer-call': (a) => backend.answerCall(a),
@@ -226,7 +240,8 @@ export async function startControlServer(backend: ControlBackend, opts: ControlS
         backend.parties(),
         counters(),
       ]);
-      return { info, saps, peers, links, vcs, parties, counters: ctr };
+      const sw = backend.switch ? await backend.switch() : undefined;
+      return { info, saps, peers, links, vcs, parties, counters: ctr, ...(sw ? { switch: sw } : {}) };
     },
     saps: () => backend.saps(),
     peers: () => backend.peers(),

@@ -5,15 +5,15 @@
  * connected to it, recording every event it reports.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { filter, firstValueFrom, timeout, type Observable } from 'rxjs';
 import { stringify } from 'yaml';
 import { connectControl, type ControlClient, type EventSubscription } from '../control/client.js';
 import type { ControlEvent } from '../control/backend.js';
-import { hostConfigFor, type Lab, type LabProcess } from '../lab/lab.js';
+import { hostConfigFor, LabError, type HostConfigInfo, type Lab, type LabProcess } from '../lab/lab.js';
+import { entryArgs, packageRoot } from '../common/package-root.js';
 
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const PROJECT_ROOT = packageRoot();
 
 export interface DaemonOptions {
   callManager?: { shape?: 'cm' | 'mcm'; completion?: 'sync' | 'pending' };
@@ -96,12 +96,29 @@ export class RunningDaemon {
   }
 }
 
+/**
+ * The miniport a lab host uses: a TAP device enslaved to br0 on a bridged
+ * segment; EtherIP between the hosts' eth1 addresses in a routed lab (frames
+ * cross the router as IP, and a TAP there would reach nobody).
+ */
+export function miniportFor(info: HostConfigInfo): Record<string, unknown> {
+  if (info.kind === 'routed') {
+    if (!info.ip) throw new LabError(`host ${info.host}: a routed lab host needs an IPv4 address for its etherip miniport`);
+    const peers = info.peers.map((p) => {
+      if (!p.ip) throw new LabError(`host ${p.host}: a routed lab host needs an IPv4 address for its etherip miniport`);
+      return p.ip.split('/')[0]!;
+    });
+    return { kind: 'etherip', local: info.ip.split('/')[0]!, peers, mac: info.mac };
+  }
+  return { kind: 'tap', device: info.tap, mac: info.mac, ...(info.bridge ? { bridge: info.bridge } : {}) };
+}
+
 /** write the host's condisd configuration into its run directory */
 export function writeDaemonConfig(lab: Lab, host: string, opts: DaemonOptions = {}): { file: string; socket: string; capture: string } {
   const info = hostConfigFor(lab, host);
   const config = {
     name: info.host,
-    miniport: { kind: 'tap', device: info.tap, mac: info.mac, ...(info.bridge ? { bridge: info.bridge } : {}) },
+    miniport: miniportFor(info),
     addresses: [info.address],
     role: 'auto',
     // discovery finds the neighbours; static peers make the addresses routable from the first moment
@@ -122,7 +139,7 @@ export function writeDaemonConfig(lab: Lab, host: string, opts: DaemonOptions = 
 /** start condisd in a lab host and connect to its control socket */
 export async function startDaemon(lab: Lab, host: string, opts: DaemonOptions = {}): Promise<RunningDaemon> {
   const { file, socket, capture } = writeDaemonConfig(lab, host, opts);
-  const proc = lab.spawn(host, process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'daemons', 'condisd.ts'), '--config', file], {
+  const proc = lab.spawn(host, process.execPath, [...entryArgs('daemons/condisd'), '--config', file], {
     name: 'condisd',
     cwd: PROJECT_ROOT,
   });
@@ -146,7 +163,8 @@ export async function startDaemon(lab: Lab, host: string, opts: DaemonOptions = 
     }
     if (!alive || Date.now() > deadline) {
       const log = existsSync(proc.logFile) ? readFileSync(proc.logFile, 'utf8').split('\n').slice(-20).join('\n') : '(no log)';
-      throw new Error(`condisd in ${host} ${alive ? 'did not open its control socket in time' : 'exited'}${lastError ? ` (${lastError})` : ''}; log:\n${log}`);
+      if (alive) await lab.stop(host, 'condisd'); // nothing half-started is left behind
+      throw new LabError(`condisd in ${host} ${alive ? 'did not open its control socket in time' : 'exited'}${lastError ? ` (${lastError})` : ''}; log:\n${log}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -158,7 +176,34 @@ export async function waitForLinks(d: RunningDaemon, peerMacs: string[], ms = 20
   for (;;) {
     const links = (await d.control.links()) as { peer: string; established: boolean }[];
     if (peerMacs.every((m) => links.some((l) => l.peer === m && l.established))) return;
-    if (Date.now() > deadline) throw new Error(`${d.host}: links to ${peerMacs.join(', ')} not established after ${ms / 1000} s: ${JSON.stringify(links)}`);
+    if (Date.now() > deadline) throw new LabError(`${d.host}: links to ${peerMacs.join(', ')} not established after ${ms / 1000} s: ${JSON.stringify(links)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Start condisd in every host of a lab and wait until each has its links.
+ * Any failure is a LabError, and every daemon this call started is stopped
+ * before it is thrown: nothing keeps running after a failed start.
+ */
+export async function startLabDaemons(lab: Lab, opts: DaemonOptions = {}): Promise<RunningDaemon[]> {
+  const started: RunningDaemon[] = [];
+  try {
+    for (const h of lab.hosts) started.push(await startDaemon(lab, h.name, opts));
+    for (const d of started) await waitForLinks(d, lab.hosts.filter((x) => x.name !== d.host).map((x) => x.mac));
+    return started;
+  } catch (e) {
+    await stopLabDaemons(lab, started);
+    if (e instanceof LabError) throw e;
+    throw new LabError(`starting condisd in lab ${lab.name}: ${(e as Error).message}`);
+  }
+}
+
+/** Stop condisd in the lab's hosts (the given daemons, else every host's): closes their control connections, SIGTERM, forget the pid files. */
+export async function stopLabDaemons(lab: Lab, daemons?: RunningDaemon[]): Promise<string[]> {
+  const stopped: string[] = [];
+  for (const d of daemons ?? []) d.control.close();
+  const hosts = daemons ? daemons.map((d) => d.host) : lab.hosts.map((h) => h.name);
+  for (const h of hosts) if (await lab.stop(h, 'condisd')) stopped.push(h);
+  return stopped;
 }

@@ -34,8 +34,11 @@ import type {
   SetIncomingPolicyArgs,
   VcInfo,
 } from '../control/backend.js';
+import { causeName } from '../uni/msg/names.js';
 import {
+  CallFlags,
   attachClientPolicy,
+  cloneCallParameters,
   NdisStatus,
   Q2931_AF,
   q2931CallParameters,
@@ -45,6 +48,7 @@ import {
   type ClIndicationKind,
   type ClIndicationOf,
   type ClientPolicy,
+  type CoCallParameters,
   type NdisAfHandle,
   type NdisClient,
   type NdisPartyHandle,
@@ -55,6 +59,14 @@ import type { AtmAddress, UniSnapshot } from '../uni/api.js';
 import type { CondisNode } from './node.js';
 
 const S = NdisStatus;
+/** Q.2931 cause 21, call rejected: what a rejecting SAP signals when it names no cause */
+const DEFAULT_REJECT_CAUSE = 21;
+
+/** name a Q.2931 cause in call parameters a client answers with (the call manager signals it) */
+function withCause(params: CoCallParameters, cause: number): void {
+  const spec = params.callMgrParameters?.callMgrSpecific;
+  if (spec) spec.cause = cause;
+}
 const REQUEST_TIMEOUT_MS = 120_000;
 
 interface SapRec {
@@ -63,6 +75,7 @@ interface SapRec {
   policy: IncomingPolicy;
   rejectCause?: number;
   state: string;
+  owner?: string;
 }
 
 interface VcRec {
@@ -196,6 +209,30 @@ export class NodeControlBackend implements ControlBackend {
     return new ControlError('failed', `${what}: ${statusName(status)}`, status);
   }
 
+  /** the peer that has an address, by name (else MAC), for messages */
+  private whoHas(address: AtmAddress): string {
+    const p = this.node.peerList().find((x) => x.addresses.includes(address));
+    return p ? (p.name ?? p.mac) : `the network (no known peer has ${address})`;
+  }
+
+  /** "no route to 1009: known peers: host-b 02:..:0b (1002), 02:..:0c (no addresses)" */
+  private noRouteText(address: AtmAddress): string {
+    const peers = this.node.peerList();
+    if (!peers.length) return `no route to ${address}: no peers known (none configured under peers:, none heard by discovery)`;
+    const list = peers.map((p) => `${p.name ? `${p.name} ` : ''}${p.mac} (${p.addresses.length ? p.addresses.join(', ') : 'no addresses'}${p.link?.established ? '' : ', link down'})`);
+    return `no route to ${address}; known peers: ${list.join('; ')}`;
+  }
+
+  /** a close data refusal (INVALID_DATA) in words: which limit of the configuration it broke */
+  private closeDataText(what: string, vc: number, closeData: Buffer | undefined, status: number): ControlError | undefined {
+    if (status !== S.INVALID_DATA || !closeData) return undefined;
+    const peer = this.client.vcInfo(vc as NdisVcHandle)?.params?.mediaParameters?.mediaSpecific?.paths[0]?.peer;
+    const pol = peer !== undefined ? this.node.uni.closeDataPolicy(peer) : this.node.options.closeData;
+    if (!pol.allowed) return new ControlError('failed', `${what}: close data is not allowed on this link (closeData.allowed: false)`, status);
+    if (closeData.length > pol.maxOctets) return new ControlError('failed', `${what}: close data too long: ${closeData.length} > ${pol.maxOctets} (closeData.maxOctets)`, status);
+    return undefined;
+  }
+
   private vc(id: number): VcRec {
     const rec = this.vcRecs.get(id);
     if (!rec || !this.client.vcInfo(id as NdisVcHandle)) throw new ControlError('not-found', `no VC ${id}`);
@@ -236,6 +273,8 @@ export class NodeControlBackend implements ControlBackend {
       return S.PENDING;
     }
     this.vcRecs.delete(vc);
+    // the SAP's cause goes on the wire: the call manager signals a cause the client names in the parameters
+    withCause(params, sap?.rejectCause ?? DEFAULT_REJECT_CAUSE);
     return S.NOT_SUPPORTED;
   }
 
@@ -307,6 +346,14 @@ export class NodeControlBackend implements ControlBackend {
 
   private async registerSapNow(args: RegisterSapArgs): Promise<SapInfo> {
     const address = args.address ?? '*';
+    for (const [id, other] of this.sapRecs) {
+      if (other.address === address)
+        throw new ControlError(
+          'failed',
+          `SAP ${address === '*' ? '* (any own address)' : address} is already registered (SAP ${id}${other.owner ? `, by ${other.owner}` : ''}); deregister it first`,
+          S.SAP_IN_USE,
+        );
+    }
     // the SAP's context is the id the backend gives it: the incoming-call handler looks the policy up by it
     const id = this.nextSapId++;
     const done = this.completion('ProtocolClRegisterSapComplete', (c) => c.sapContext === id);
@@ -318,7 +365,14 @@ export class NodeControlBackend implements ControlBackend {
       if (c.status !== S.SUCCESS) throw this.failed(`register SAP ${address}`, c.status);
       handle = c.sapHandle;
     } else if (r.status !== S.SUCCESS) throw this.failed(`register SAP ${address}`, r.status);
-    const rec: SapRec = { handle: handle!, address, policy: args.policy ?? 'accept', ...(args.rejectCause ? { rejectCause: args.rejectCause } : {}), state: 'registered' };
+    const rec: SapRec = {
+      handle: handle!,
+      address,
+      policy: args.policy ?? 'accept',
+      ...(args.rejectCause ? { rejectCause: args.rejectCause } : {}),
+      state: 'registered',
+      ...(args.owner ? { owner: args.owner } : {}),
+    };
     this.sapRecs.set(id, rec);
     this.emit({ kind: 'sap', sap: id, change: 'registered', address });
     return this.sapInfo(id, rec);
@@ -326,7 +380,7 @@ export class NodeControlBackend implements ControlBackend {
   private nextSapId = 1;
 
   private sapInfo(id: number, s: SapRec): SapInfo {
-    return { sap: id, address: s.address, policy: s.policy, ...(s.rejectCause ? { rejectCause: s.rejectCause } : {}), state: s.state };
+    return { sap: id, address: s.address, policy: s.policy, ...(s.rejectCause ? { rejectCause: s.rejectCause } : {}), state: s.state, ...(s.owner ? { owner: s.owner } : {}) };
   }
 
   deregisterSap(args: { sap: number }): Promise<void> {
@@ -359,7 +413,9 @@ export class NodeControlBackend implements ControlBackend {
     if (!this.asked.has(args.vc)) throw new ControlError('not-found', `no incoming call waiting for an answer on VC ${args.vc}`);
     this.asked.delete(args.vc);
     const info = this.client.vcInfo(args.vc as NdisVcHandle);
-    this.client.NdisClIncomingCallComplete(args.accept ? S.SUCCESS : S.NOT_SUPPORTED, args.vc as NdisVcHandle, info?.params ?? q2931CallParameters(''));
+    const params = info?.params ? cloneCallParameters(info.params) : q2931CallParameters('');
+    if (!args.accept) withCause(params, args.cause ?? DEFAULT_REJECT_CAUSE);
+    this.client.NdisClIncomingCallComplete(args.accept ? S.SUCCESS : S.NOT_SUPPORTED, args.vc as NdisVcHandle, params);
   }
 
   async createVc(): Promise<VcInfo> {
@@ -395,15 +451,19 @@ export class NodeControlBackend implements ControlBackend {
     }
     rec.direction = 'outgoing';
     rec.called = args.called;
+    // the SETUP carries the host's first address as the calling party
+    if (this.node.addresses[0]) rec.calling = this.node.addresses[0];
     const done = this.completion('ProtocolClMakeCallComplete', (c) => c.vcHandle === vc);
     const r = this.client.NdisClMakeCall(vc, q2931CallParameters(args.called, args.uu ? { uu: args.uu } : {}), args.multipoint ? args.called : undefined);
     if (r.status !== S.PENDING) done.cancel();
     let status = r.status;
     let party = r.partyHandle;
+    let cause: number | undefined;
     if (status === S.PENDING) {
       const c = await done;
       status = c.status;
       party = c.partyHandle;
+      cause = c.params?.callMgrParameters?.callMgrSpecific?.cause;
     }
     this.emit({ kind: 'make-call-complete', vc, ...(party ? { party } : {}), status: statusInfo(status) });
     if (status !== S.SUCCESS) {
@@ -411,6 +471,8 @@ export class NodeControlBackend implements ControlBackend {
         this.client.NdisCoDeleteVc(vc);
         this.vcRecs.delete(vc);
       }
+      if (cause !== undefined) throw new ControlError('failed', `call to ${args.called} rejected by ${this.whoHas(args.called)}: cause ${cause} ${causeName(cause)}`, status);
+      if (status === S.NO_ROUTE_TO_DESTINATION) throw new ControlError('failed', `call to ${args.called}: ${this.noRouteText(args.called)}`, status);
       throw this.failed(`call to ${args.called}`, status);
     }
     if (party) rec.parties.set(party, args.called);
@@ -433,6 +495,7 @@ export class NodeControlBackend implements ControlBackend {
       party = c.partyHandle;
     }
     this.emit({ kind: 'add-party-complete', vc: args.vc, party: party ?? 0, address: args.address, status: statusInfo(status) });
+    if (status === S.NO_ROUTE_TO_DESTINATION) throw new ControlError('failed', `add party ${args.address}: ${this.noRouteText(args.address)}`, status);
     if (status !== S.SUCCESS) throw this.failed(`add party ${args.address}`, status);
     rec.parties.set(party!, args.address);
     return { vc: args.vc, party: party!, status: statusInfo(status) };
@@ -451,7 +514,10 @@ export class NodeControlBackend implements ControlBackend {
     if (st === S.PENDING) {
       const c = await done;
       if (c.status !== S.SUCCESS) throw this.failed(`drop party ${args.party}`, c.status);
-    } else if (st !== S.SUCCESS) throw st === S.FAILURE ? ControlError.wrongState(`drop party ${args.party}: it is the last party; close the call instead`, st) : this.failed(`drop party ${args.party}`, st);
+    } else if (st !== S.SUCCESS)
+      throw st === S.FAILURE
+        ? ControlError.wrongState(`drop party ${args.party}: it is the last party; close the call instead`, st)
+        : (this.closeDataText(`drop party ${args.party}`, args.vc, args.closeData, st) ?? this.failed(`drop party ${args.party}`, st));
     rec.parties.delete(args.party);
   }
 
@@ -472,7 +538,7 @@ export class NodeControlBackend implements ControlBackend {
     if (st !== S.PENDING) done.cancel();
     let final = st;
     if (st === S.PENDING) final = (await done).status;
-    if (final !== S.SUCCESS) throw this.failed(`close call on VC ${args.vc}`, final);
+    if (final !== S.SUCCESS) throw this.closeDataText(`close call on VC ${args.vc}`, args.vc, args.closeData, final) ?? this.failed(`close call on VC ${args.vc}`, final);
     // a VC the backend made for this call is not kept once the call is over
     if (rec.auto) this.deleteIfIdle(args.vc as NdisVcHandle);
   }
@@ -548,7 +614,8 @@ export class NodeControlBackend implements ControlBackend {
         ? {
             call: {
               direction: rec?.direction ?? (info.creator === 'client' ? 'outgoing' : 'incoming'),
-              multipoint: info.multipoint,
+              // a leaf's VC: the call manager offered it with MULTIPOINT_VC (a SETUP with the point-to-multipoint bearer)
+              multipoint: info.multipoint || ((info.params?.flags ?? 0) & CallFlags.MULTIPOINT_VC) !== 0,
               ...(rec?.called ? { called: rec.called } : {}),
               ...(rec?.calling ? { calling: rec.calling } : {}),
               state: info.call,
@@ -574,7 +641,13 @@ export class NodeControlBackend implements ControlBackend {
     for (const v of this.client.vcs()) {
       if (!v.multipoint) continue;
       const rec = this.vcRecs.get(v.handle);
-      for (const p of v.parties) out.push({ vc: v.handle, party: p.handle, address: rec?.parties.get(p.handle) ?? String(p.context ?? ''), state: p.state });
+      // the Q.2971 party state: the UNI party of this call with the same called address (one party per address)
+      const uniParties = this.uniCallOf(v.handle)?.parties ?? [];
+      for (const p of v.parties) {
+        const address = rec?.parties.get(p.handle) ?? String(p.context ?? '');
+        const uni = uniParties.find((u) => u.called === address);
+        out.push({ vc: v.handle, party: p.handle, address, state: p.state, ...(uni ? { uniState: uni.state } : {}) });
+      }
     }
     return out;
   }

@@ -19,6 +19,7 @@ export function sscopParamsFromConfig(cfg: HostConfig): Partial<SscopParams> {
   if (s.maxPD !== undefined) out.maxPD = s.maxPD;
   if (s.maxSTAT !== undefined) out.maxSTAT = s.maxSTAT;
   if (s.window !== undefined) out.window = s.window;
+  if (s.initialSequence !== undefined) out.initialSequence = s.initialSequence;
   return out;
 }
 

@@ -11,14 +11,13 @@
  * socket, later) never stalls a link.
  */
 import { asyncScheduler, interval, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
-import { BROADCAST_MAC, compareMac, macToBuffer, type Mac } from '../common/mac.js';
+import { BROADCAST_MAC, compareMac, macFromBuffer, macToBuffer, type Mac } from '../common/mac.js';
 import type { Miniport } from '../miniport/types.js';
 import {
   aal5TrailerAt,
   cellHeader,
   emitAnnouncement,
   emitFrame,
-  emitFrameAfter,
   ETHERTYPE_CONDIS,
   frameHeader,
   maxSdu,
@@ -32,8 +31,11 @@ import {
 import { createSaalMux, type SaalLink, type SaalMux, type SscopParams } from '../sscop/index.js';
 import { createUniHost } from '../uni/index.js';
 import { causeName } from '../uni/msg/names.js';
-import type { AtmAddress, CloseDataPolicy, UniHost, UniIndication, UniTimers, VcPath } from '../uni/api.js';
-import { createNdisStack, NdisStatus, type DataPathReceive, type NdisDataPath, type NdisHost, type UniCallManager } from '../ndis/index.js';
+import { reportingSaal, summarizeMessage, type MessageEvent } from './messages.js';
+import type { AtmAddress, CloseDataPolicy, UniHost, UniIndication, UniTimers } from '../uni/api.js';
+import { createNdisStack, type NdisHost, type UniCallManager } from '../ndis/index.js';
+import { WireDataPath } from './datapath.js';
+import { DEFAULT_LINK_RETRY, LinkRetries, type LinkRetryOptions, type RetryInfo } from './retry.js';
 
 export interface PeerConfig {
   mac: Mac;
@@ -50,6 +52,8 @@ export interface NodeOptions {
   role: RolePreference;
   peers: PeerConfig[];
   discovery: { enabled: boolean; intervalMs: number; holdTimeMs: number };
+  /** re-establishing links that fell back to Idle: bounded exponential back-off (default 1 s doubling to 60 s) */
+  linkRetry?: Partial<LinkRetryOptions>;
   sscop?: Partial<SscopParams>;
   uniTimers?: Partial<UniTimers>;
   closeData: CloseDataPolicy;
@@ -58,8 +62,8 @@ export interface NodeOptions {
   limits?: { calls?: number; partiesPerCall?: number; peers?: number; pendingRequests?: number };
   etherType?: number;
   scheduler?: SchedulerLike;
-  /** every ATM-layer SDU sent or received (for SunATM captures) */
-  capture?: (dir: 'tx' | 'rx', vpi: number, vci: number, sdu: Buffer) => void;
+  /** every ATM-layer SDU sent or received (for captures); `peer` is the other end's MAC (the broadcast MAC for announcements sent) */
+  capture?: (dir: 'tx' | 'rx', vpi: number, vci: number, sdu: Buffer, peer: Mac) => void;
   log?: NodeLog;
 }
 
@@ -92,7 +96,8 @@ export interface PeerState {
 
 export type NodeEvent =
   | { kind: 'peer'; peer: Mac; change: 'discovered' | 'updated' | 'lost'; addresses: AtmAddress[] }
-  | { kind: 'link-state'; peer: Mac; state: string; established: boolean; reason?: string };
+  | { kind: 'link-state'; peer: Mac; state: string; established: boolean; reason?: string }
+  | MessageEvent;
 
 export interface NodeCounters {
   /** frames dropped before any layer took them, by reason (decode error code, not-for-us, unknown-vc, ...) */
@@ -103,6 +108,8 @@ export interface NodeCounters {
   discoveryOut: number;
   dataIn: number;
   dataOut: number;
+  /** user data frames not sent because SSCOP to that peer was down (calls waiting out T309): dropped, as a lost cell */
+  dataDroppedLinkDown: number;
 }
 
 export class CondisNode {
@@ -128,9 +135,10 @@ export class CondisNode {
   private readonly subs: Subscription[] = [];
   /** each link's signal subscription, by peer: dropped with the peer (forgotten peers must not pile up here) */
   private readonly linkSubs = new Map<Mac, Subscription>();
-  private readonly counters_: NodeCounters = { drops: {}, framesIn: 0, framesOut: 0, discoveryIn: 0, discoveryOut: 0, dataIn: 0, dataOut: 0 };
+  private readonly counters_: NodeCounters = { drops: {}, framesIn: 0, framesOut: 0, discoveryIn: 0, discoveryOut: 0, dataIn: 0, dataOut: 0, dataDroppedLinkDown: 0 };
   private readonly stack: { dispose(): void };
   private announceTimer?: Subscription;
+  private readonly retries: LinkRetries;
   private stopped = false;
 
   constructor(opts: NodeOptions) {
@@ -173,6 +181,11 @@ export class CondisNode {
         header: (path) => frameHeader(path.peer, this.mac, this.etherType, cellHeader(path.vpi, path.vci)),
         sendFrame: (path, frame, sdu) => {
           if (this.stopped) return;
+          // a call kept through a link outage (T309): its data is dropped and counted until SSCOP is back
+          if (this.peers.get(path.peer)?.link?.established === false) {
+            this.counters_.dataDroppedLinkDown++;
+            return;
+          }
           this.counters_.dataOut++;
           this.transmit(frame, path.vpi, path.vci, sdu);
         },
@@ -201,16 +214,22 @@ export class CondisNode {
       }),
     );
 
+    this.retries = new LinkRetries(this.scheduler, this.log, { ...DEFAULT_LINK_RETRY, ...opts.linkRetry }, {
+      wanted: (mac) => this.wantsLink(mac),
+      attempt: (mac) => {
+        const link = this.peers.get(mac)?.link;
+        if (link && link.state === 'Idle') link.establish();
+      },
+      label: (mac) => ({ peer: mac, name: this.peers.get(mac)?.name }),
+    });
+
     for (const p of opts.peers) this.addPeer({ mac: p.mac, name: p.name, addresses: p.addresses, sideOverride: p.role, source: 'static' });
     if (opts.discovery.enabled) this.announce();
-    if (opts.discovery.enabled || opts.peers.length > 0) {
-      // announcements, neighbour expiry, and retries of links that fell back to Idle share one cadence
+    if (opts.discovery.enabled) {
+      // announcements and neighbour expiry share one cadence (links are retried by this.retries)
       this.announceTimer = interval(opts.discovery.intervalMs, this.scheduler).subscribe(() => {
-        if (opts.discovery.enabled) {
-          this.announce();
-          this.expirePeers();
-        }
-        this.retryLinks();
+        this.announce();
+        this.expirePeers();
       });
     }
   }
@@ -222,6 +241,11 @@ export class CondisNode {
 
   peerList(): PeerState[] {
     return [...this.peers.values()];
+  }
+
+  /** a peer whose link is down and being retried: failed attempts in a row, when the next one is due */
+  linkRetry(peer: Mac): RetryInfo | undefined {
+    return this.retries.info(peer);
   }
 
   counters(): NodeCounters {
@@ -246,6 +270,7 @@ export class CondisNode {
     if (this.stopped) return;
     this.stopped = true;
     this.announceTimer?.unsubscribe();
+    this.retries.dispose();
     for (const c of this.uni.snapshot().calls) this.uni.release(c.call, { cause: 16 });
     const deadline = Date.now() + graceMs;
     while (this.uni.counters().calls > 0 && Date.now() < deadline) await sleep(20);
@@ -270,7 +295,7 @@ export class CondisNode {
 
   private transmit(frame: Buffer, vpi: number, vci: number, sdu: Buffer): void {
     this.counters_.framesOut++;
-    this.options.capture?.('tx', vpi, vci, sdu);
+    if (this.options.capture) this.options.capture('tx', vpi, vci, sdu, macFromBuffer(frame, 0));
     this.miniport.send(frame);
   }
 
@@ -301,7 +326,7 @@ export class CondisNode {
     const f = r.value;
     if (f.src === this.mac) return this.drop('own-frame');
     if (f.dst !== this.mac && f.dst !== BROADCAST_MAC) return this.drop('not-for-us');
-    this.options.capture?.('rx', f.cell.vpi, f.cell.vci, f.sdu);
+    this.options.capture?.('rx', f.cell.vpi, f.cell.vci, f.sdu, f.src);
     if (f.cell.vpi === 0 && f.cell.vci === VCI_SIGNALLING) {
       if (f.dst !== this.mac) return this.drop('signalling-broadcast');
       const peer = this.peers.get(f.src) ?? this.learnPeer(f.src);
@@ -353,6 +378,7 @@ export class CondisNode {
     this.peers.delete(p.mac);
     this.linkSubs.get(p.mac)?.unsubscribe();
     this.linkSubs.delete(p.mac);
+    this.retries.forget(p.mac);
     if (p.link) {
       this.uni.detachLink(p.mac);
       this.mux.remove(p.mac);
@@ -364,7 +390,7 @@ export class CondisNode {
     const peer: PeerState = { ...p, mac: p.mac.toLowerCase() };
     this.peers.set(peer.mac, peer);
     this.events.next({ kind: 'peer', peer: peer.mac, change: 'discovered', addresses: peer.addresses });
-    this.log.info({ peer: peer.mac, name: peer.name, addresses: peer.addresses, source: peer.source }, 'peer added');
+    this.log.info({ peer: peer.mac, peerName: peer.name, addresses: peer.addresses, source: peer.source }, 'peer added');
     this.ensureLink(peer).establish();
     return peer;
   }
@@ -388,21 +414,53 @@ export class CondisNode {
     const link = this.mux.link(peer.mac);
     peer.link = link;
     peer.side = this.sideFor(peer);
-    this.uni.attachLink(peer.mac, link, peer.side);
+    // each signalling message is reported as a `message` event (decoded only while someone listens)
+    const report = (direction: 'in' | 'out', sdu: Buffer) => {
+      if (!this.events.observed) return;
+      const ev = summarizeMessage(direction, peer.mac, sdu);
+      if (ev) this.events.next(ev);
+    };
+    this.uni.attachLink(peer.mac, reportingSaal(link, report), peer.side);
     this.linkSubs.set(
       peer.mac,
       link.signals$.subscribe((s) => {
         if (s.kind === 'establish-confirm' || s.kind === 'establish-indication') {
-          this.log.info({ peer: peer.mac, name: peer.name, side: peer.side }, 'link up (SSCOP Data Transfer Ready)');
-          this.events.next({ kind: 'link-state', peer: peer.mac, state: link.state, established: true });
+          this.log.info({ peer: peer.mac, peerName: peer.name, side: peer.side }, 'link up (SSCOP Data Transfer Ready)');
+          this.retries.up(peer.mac);
+          this.reportLink(peer, link);
         } else if (s.kind === 'release-indication' || s.kind === 'release-confirm') {
           const reason = s.kind === 'release-indication' ? s.reason : 'released';
-          this.log.warn({ peer: peer.mac, name: peer.name, reason }, 'link down');
-          this.events.next({ kind: 'link-state', peer: peer.mac, state: link.state, established: false, reason });
+          if (!this.stopped) this.retries.down(peer.mac, reason);
+          this.reportLink(peer, link, reason);
         }
       }),
     );
     return link;
+  }
+
+  /**
+   * A link-state event with the state the link is in. SSCF signals an
+   * establishment while SSCOP is still inside the step that caused it (an
+   * incoming BGN: SSCOP is in Incoming Connection Pending until SSCF's answer,
+   * already queued, takes it to Data Transfer Ready), so an establishment is
+   * read once that step is over; a release is read at once (SSCOP is Idle
+   * by then). Both go out in the order they happened.
+   */
+  private reportLink(peer: PeerState, link: SaalLink, reason?: string): void {
+    const now = reason === undefined ? undefined : { state: link.state, established: link.established };
+    queueMicrotask(() => {
+      if (peer.link !== link) return;
+      const { state, established } = now ?? { state: link.state, established: link.established };
+      this.events.next({ kind: 'link-state', peer: peer.mac, state, established, ...(reason ? { reason } : {}) });
+    });
+  }
+
+  /** a discovered peer is tried while its announcement is valid; a static peer always */
+  private wantsLink(mac: Mac): boolean {
+    const p = this.peers.get(mac);
+    if (this.stopped || !p?.link) return false;
+    if (p.source === 'static') return true;
+    return p.addresses.length > 0 && p.lastSeen !== undefined && this.scheduler.now() - p.lastSeen <= this.options.discovery.holdTimeMs;
   }
 
   private announce(holdTimeMs = this.options.discovery.holdTimeMs): void {
@@ -444,8 +502,8 @@ export class CondisNode {
       known.addresses = merged;
       this.events.next({ kind: 'peer', peer: src, change: 'updated', addresses: merged });
     }
-    // a peer that came back (restart): its announcement is our cue to re-establish at once
-    if (known.link && !known.link.established && known.link.state === 'Idle') known.link.establish();
+    // a peer that came back (restart): its announcement is our cue to re-establish at once (not while backing off)
+    if (known.link && !known.link.established && known.link.state === 'Idle' && this.retries.announced(src)) known.link.establish();
   }
 
   private expirePeers(): void {
@@ -456,14 +514,6 @@ export class CondisNode {
         p.addresses = [];
         this.events.next({ kind: 'peer', peer: p.mac, change: 'lost', addresses: [] });
       }
-    }
-  }
-
-  /** links to static peers (and peers still announcing) that fell back to Idle are tried again */
-  private retryLinks(): void {
-    for (const p of this.peers.values()) {
-      if (!p.link || p.link.state !== 'Idle') continue;
-      if (p.source === 'static' || p.addresses.length > 0) p.link.establish();
     }
   }
 
@@ -479,157 +529,6 @@ export class CondisNode {
     if (ind.kind === 'protocol-error') this.log.warn(fields, `Q.2931 protocol error: ${ind.message}`);
     else if (level === 'info') this.log.info(fields, `uni ${ind.kind}`);
     else this.log.debug(fields, `uni ${ind.kind}`);
-  }
-}
-
-/** a path of an active VC, with the 18 octets every frame on it starts with */
-interface WirePath {
-  path: VcPath;
-  /** encoded on the first send (a call that never sends data never needs it) */
-  header?: Buffer;
-  /** VPI/VCI key and the peer's MAC as a 48-bit number: where byPath keeps it */
-  key: number;
-  mac: number;
-}
-
-/**
- * NDIS's miniport half on real frames: an activated VC owns its paths (peer
- * MAC + VPI/VCI); a send fans out to every path (a multipoint root reaches
- * each leaf link); a received frame finds its VC by path.
- *
- * Per frame nothing is parsed or formatted: paths are found by VPI/VCI and the
- * peer's MAC as numbers, each path's frame header is encoded once at
- * activation, a fan-out computes the AAL5 CRC once (it covers only the SDU
- * and trailer, not the header) and copies the frame per further leaf, and the
- * sends of one turn complete together on the next. Received data is handed up
- * as a view into the miniport's buffer: NDIS copies it before indicating it.
- */
-class WireDataPath implements NdisDataPath {
-  private readonly byVc = new Map<number, WirePath[]>();
-  /**
-   * VPI/VCI key (vcKey) -> peer MAC as a 48-bit number -> the VCs on that path. Usually one; several when
-   * endpoints of one multipoint call at this host (one ATM VC on the wire) are each their own NDIS VC.
-   */
-  private readonly byPath = new Map<number, Map<number, { vcs: number[]; path: VcPath }>>();
-  private pathCount = 0;
-  private readonly rx = new Subject<DataPathReceive>();
-  readonly receive$ = this.rx.asObservable();
-  private outstanding = 0;
-  private completing: ((st: number) => void)[] = [];
-
-  constructor(
-    private readonly out: { header(path: VcPath): Buffer; sendFrame(path: VcPath, frame: Buffer, sdu: Buffer): void },
-    private readonly maxSdu: number,
-  ) {}
-
-  private static vcKey(p: VcPath): number {
-    return ((p.vpi & 0xff) << 16) | (p.vci & 0xffff);
-  }
-
-  private static macNum(mac: Mac): number {
-    return macToBuffer(mac).readUIntBE(0, 6);
-  }
-
-  private static macAt(buf: Buffer, offset: number): number {
-    return buf.readUIntBE(offset, 6);
-  }
-
-  activate(vc: number, paths: VcPath[]): number {
-    const wire: WirePath[] = paths.map((p) => ({ path: p, key: WireDataPath.vcKey(p), mac: WireDataPath.macNum(p.peer) }));
-    this.unbind(vc);
-    this.byVc.set(vc, wire);
-    for (const w of wire) {
-      let peers = this.byPath.get(w.key);
-      if (!peers) this.byPath.set(w.key, (peers = new Map()));
-      const owner = peers.get(w.mac);
-      if (!owner) {
-        this.pathCount++;
-        peers.set(w.mac, { vcs: [vc], path: w.path });
-      } else if (!owner.vcs.includes(vc)) owner.vcs.push(vc);
-    }
-    return NdisStatus.SUCCESS;
-  }
-
-  deactivate(vc: number): number {
-    this.unbind(vc);
-    return NdisStatus.SUCCESS;
-  }
-
-  private unbind(vc: number): void {
-    const old = this.byVc.get(vc);
-    if (!old) return;
-    for (const { key, mac } of old) {
-      const peers = this.byPath.get(key);
-      const owner = peers?.get(mac);
-      const i = owner ? owner.vcs.indexOf(vc) : -1;
-      if (!peers || !owner || i < 0) continue;
-      owner.vcs.splice(i, 1);
-      if (owner.vcs.length > 0) continue;
-      peers.delete(mac);
-      this.pathCount--;
-      if (peers.size === 0) this.byPath.delete(key);
-    }
-    this.byVc.delete(vc);
-  }
-
-  send(vc: number, data: Buffer): Promise<number> {
-    const paths = this.byVc.get(vc);
-    if (!paths) return Promise.resolve(NdisStatus.VC_NOT_ACTIVATED);
-    if (data.length > this.maxSdu) return Promise.resolve(NdisStatus.INVALID_LENGTH);
-    this.outstanding++;
-    let first: Buffer | undefined;
-    for (const p of paths) {
-      const header = (p.header ??= this.out.header(p.path));
-      let frame: Buffer;
-      if (!first) frame = first = emitFrameAfter(header, data);
-      else {
-        // the same octets after the header, CRC included
-        frame = Buffer.allocUnsafe(first.length);
-        first.copy(frame);
-        header.copy(frame, 0, 0, SDU_OFFSET);
-      }
-      this.out.sendFrame(p.path, frame, data);
-    }
-    // the frame is handed to the device: the send completes on the next turn, as a miniport's would
-    return new Promise((resolve) => {
-      if (this.completing.length === 0) setImmediate(() => this.complete());
-      this.completing.push(resolve);
-    });
-  }
-
-  private complete(): void {
-    const done = this.completing;
-    this.completing = [];
-    this.outstanding -= done.length;
-    for (const resolve of done) resolve(NdisStatus.SUCCESS);
-  }
-
-  /** false: no active VC owns that path */
-  receive(path: VcPath, data: Buffer): boolean {
-    const owner = this.byPath.get(WireDataPath.vcKey(path))?.get(WireDataPath.macNum(path.peer));
-    if (!owner) return false;
-    this.deliver(owner, data);
-    return true;
-  }
-
-  /** each VC on the path gets the frame (a snapshot: a receiver may deactivate its VC meanwhile) */
-  private deliver(owner: { vcs: number[]; path: VcPath }, data: Buffer): void {
-    if (owner.vcs.length === 1) this.rx.next({ path: owner.path, data, vc: owner.vcs[0]! });
-    else for (const vc of [...owner.vcs]) this.rx.next({ path: owner.path, data, vc });
-  }
-
-  /** the fast path: `vc` is the frame's VPI/VCI key, the source MAC is read from the frame */
-  receiveRaw(frame: Buffer, vc: number, data: Buffer): boolean {
-    const peers = this.byPath.get(vc);
-    if (!peers) return false;
-    const owner = peers.get(WireDataPath.macAt(frame, 6));
-    if (!owner) return false;
-    this.deliver(owner, data);
-    return true;
-  }
-
-  counters(): { activeVcs: number; paths: number; outstandingSends: number } {
-    return { activeVcs: this.byVc.size, paths: this.pathCount, outstandingSends: this.outstanding };
   }
 }
 

@@ -18,7 +18,7 @@ export interface DriverHost {
 }
 
 /** event kinds that say nothing a scenario expects (left out of failure messages) */
-const NOISE = new Set(['vc-state', 'party-state', 'link-state', 'peer', 'sap', 'send-complete']);
+const NOISE = new Set(['vc-state', 'party-state', 'link-state', 'peer', 'sap', 'send-complete', 'message']);
 
 /** A driver over the given hosts' control clients; `close()` stops listening to their events. */
 export function controlDriver(hosts: ReadonlyMap<string, DriverHost>): ScenarioDriver & { close(): void } {

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../common/package-root.js';
 import { MiniportError } from './errors.js';
 
 export interface NativeReader {
@@ -43,7 +43,7 @@ export interface NativeHelper {
   IFF_TUN_EXCL: number;
 }
 
-const addonPath = fileURLToPath(new URL('../../native/build/Release/condis_tap.node', import.meta.url));
+const addonPath = packagePath('native', 'build', 'Release', 'condis_tap.node');
 let cached: NativeHelper | undefined;
 
 export function loadNative(): NativeHelper {

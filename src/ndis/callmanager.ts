@@ -498,13 +498,17 @@ export class UniCallManager implements CallManagerHandlers {
     return { status: S.PENDING, ...(party ? { callMgrPartyContext: party } : {}) };
   }
 
-  private makeCallFailed(v: CmVc, status: NdisStatus): void {
+  /** `cause`: the Q.2931 cause the call was cleared with, reported in the completion's parameters */
+  private makeCallFailed(v: CmVc, status: NdisStatus, cause?: number): void {
     const party = v.firstParty;
     this.forgetCall(v);
     v.parties.clear();
     v.firstParty = undefined;
     v.multipoint = false;
-    const params = v.params ?? { flags: 0 };
+    const base = v.params ?? { flags: 0 };
+    const spec = base.callMgrParameters?.callMgrSpecific;
+    const params: CoCallParameters =
+      cause !== undefined && base.callMgrParameters && spec ? { ...base, callMgrParameters: { ...base.callMgrParameters, callMgrSpecific: { ...spec, cause } } } : base;
     this.when(this.deactivate(v), () => {
       v.phase = 'idle';
       this.ops.makeCallComplete(status, v.vcH!, party?.partyH, undefined, params);
@@ -574,7 +578,12 @@ export class UniCallManager implements CallManagerHandlers {
     v.peer = i.peer;
     v.phase = 'activating-in';
     this.byCall.set(i.call, v);
-    const base = q2931CallParameters(i.params.called, { ...(i.params.calling ? { calling: i.params.calling } : {}), ...(i.params.uu ? { uu: i.params.uu } : {}) });
+    // a SETUP with the point-to-multipoint bearer is offered as a multipoint VC (the leaf of a multipoint call)
+    const base = q2931CallParameters(i.params.called, {
+      ...(i.params.multipoint ? { flags: CallFlags.MULTIPOINT_VC } : {}),
+      ...(i.params.calling ? { calling: i.params.calling } : {}),
+      ...(i.params.uu ? { uu: i.params.uu } : {}),
+    });
     const params = this.paramsWithPaths(base, [i.vc]);
     // R30: create VC -> activate -> dispatch
     v.activating = true;
@@ -599,16 +608,19 @@ export class UniCallManager implements CallManagerHandlers {
       v.active = true;
       v.params = params;
       v.phase = 'offered';
-      const ans = this.ops.dispatchIncomingCall(sap!.sapH, v.vcH!, cloneCallParameters(params));
-      if (ans !== S.PENDING) this.incomingAnswered(v, ans, params); // R32: a final answer is not completed again
+      const offered = cloneCallParameters(params);
+      const ans = this.ops.dispatchIncomingCall(sap!.sapH, v.vcH!, offered);
+      // R32: a final answer is not completed again; a rejecting client may have named its cause in the parameters
+      if (ans !== S.PENDING) this.incomingAnswered(v, ans, params, offered.callMgrParameters?.callMgrSpecific?.cause);
     });
   }
 
   ProtocolCmIncomingCallComplete(status: NdisStatus, ctx: Context, params: CoCallParameters): void {
-    this.incomingAnswered(ctx as CmVc, status, params);
+    this.incomingAnswered(ctx as CmVc, status, params, params.callMgrParameters?.callMgrSpecific?.cause);
   }
 
-  private incomingAnswered(v: CmVc, status: NdisStatus, params: CoCallParameters): void {
+  /** `cause`: the Q.2931 cause the client named for a rejection (else one derived from the status) */
+  private incomingAnswered(v: CmVc, status: NdisStatus, params: CoCallParameters, cause?: number): void {
     if (v.phase !== 'offered') return; // the remote gave up meanwhile; the incoming close is already out
     if (status === S.SUCCESS && params.flags & CallFlags.CALL_PARAMETERS_CHANGED) {
       // R35: we cannot carry changed parameters back on this network: refuse and close instead of connecting
@@ -630,8 +642,9 @@ export class UniCallManager implements CallManagerHandlers {
       }
       return;
     }
-    // R34: rejected: signal it, deactivate, delete
-    if (v.call !== undefined) this.uni.reject(v.call, causeFromStatus(status));
+    // R34: rejected: signal it (with the client's cause when it gave a valid one), deactivate, delete
+    const rejectCause = cause !== undefined && Number.isInteger(cause) && cause >= 1 && cause <= 127 ? cause : causeFromStatus(status);
+    if (v.call !== undefined) this.uni.reject(v.call, rejectCause);
     this.forgetCall(v);
     v.phase = 'idle';
     this.retireIncomingVc(v);
@@ -824,7 +837,7 @@ export class UniCallManager implements CallManagerHandlers {
     const normal = i.remote && (i.cause === 16 || i.cause === 31);
     switch (v.phase) {
       case 'making':
-        this.makeCallFailed(v, failureFromCause(i.cause));
+        this.makeCallFailed(v, failureFromCause(i.cause), i.cause);
         return;
       case 'activating-out':
         // report once the activation under way has finished (and been undone)

@@ -78,6 +78,14 @@ export interface Q2931CallMgrParameters {
   blli?: Buffer;
   /** user-user information on the SETUP / ADD PARTY */
   uu?: Buffer;
+  /**
+   * Q.2931 cause (1-127). A client rejecting an incoming call sets it in the
+   * parameters it answers with (ProtocolClIncomingCall's, or those of
+   * NdisClIncomingCallComplete): the call manager signals this cause instead of
+   * the one it derives from the status. In a failed ProtocolClMakeCallComplete
+   * the call manager reports the cause the network or the called user gave.
+   */
+  cause?: number;
 }
 
 /** CO_CALL_MANAGER_PARAMETERS */

@@ -113,7 +113,7 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
   const maa = new Subject<{ code: MaaErrorCode; count?: number }>();
   // 0..254, so the first BGN never carries N(SQ) 0: a fresh peer's VR(SQ) is 0 and it would
   // take that BGN for a retransmission of one it refused
-  let sscop: SscopState = initialSscopState(params, opts.initialSequence ?? Math.floor(Math.random() * 255));
+  let sscop: SscopState = initialSscopState(params, opts.initialSequence ?? params.initialSequence ?? Math.floor(Math.random() * 255));
   let sscf: SscfState = initialSscfState();
   let disposed = false;
   const timers = new Map<SscopTimer, Subscription>();

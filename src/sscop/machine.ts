@@ -19,8 +19,11 @@
  * such stale or duplicate PDUs are recognised by their position relative to
  * VT(A)/VT(PA)/VR(R) and discarded (counted, effect `discard`) instead; genuine
  * violations (a sequence number ahead of anything sent) still raise the
- * standard's MAA-ERROR and recovery. With `robust: false` the machine follows
- * Q.2110 to the letter.
+ * standard's MAA-ERROR and recovery, and so does a STAT that answers our newest
+ * POLL with an N(R) behind VT(A) (no reordering explains it: the peer has lost
+ * its state). Each deviation is kept because test/sscop/lossy.test.ts fails
+ * without it (recovery on every reordered STAT/USTAT duplicates SDUs). With
+ * `robust: false` the machine follows Q.2110 to the letter.
  *
  * Buffer release (BR) and buffer retrieval (AA-RETRIEVE) are not implemented:
  * buffers are always cleared on release, resynchronisation and establishment,
@@ -119,6 +122,8 @@ export interface SscopParams {
   robust: boolean;
   /** send a POLL as soon as the retransmission queue empties; default true */
   pollAfterRetransmission: boolean;
+  /** VT(SQ) a link made by createSaalLink starts from (not a Q.2110 parameter); default random (link.ts) */
+  initialSequence?: number;
 }
 
 /** Q.2130 SSCF-UNI values (as NgATM and linux-atm's SSCF use them), window 128. */
@@ -811,7 +816,13 @@ function receiveStat(c: Ctx, pdu: Extract<SscopPdu, { type: 'STAT' }>): void {
   const span = seqRel(s.vtS, s.vtA);
   const nr = seqRel(pdu.nr, s.vtA);
   if (nr > span) {
-    if (c.p.robust && behind(pdu.nr, s.vtA)) c.discard('stale-stat');
+    // Q.2110: N(R) outside [VT(A), VT(S)] is error S. Robust mode discards such a STAT when duplication or
+    // reordering explains it: it answers an older POLL than our newest (POLLs and STATs overtake one another,
+    // and a STAT sent before the one that moved VT(A) may arrive after it), or a POLL already answered (a
+    // duplicated POLL is answered twice). A STAT answering our newest POLL for the first time with an N(R)
+    // behind VT(A) comes from a peer that has lost its state (a restart whose BGN reused N(SQ) and was taken
+    // for a retransmission): error S and recovery, as Q.2110 says, put both ends in step again.
+    if (c.p.robust && behind(pdu.nr, s.vtA) && (pdu.nps !== s.vtPS || pdu.nps === s.vtPA)) c.discard('stale-stat');
     else beginRecovery(c, 'S');
     return;
   }
@@ -844,6 +855,8 @@ function receiveUstat(c: Ctx, pdu: Extract<SscopPdu, { type: 'USTAT' }>): void {
   const span = seqRel(s.vtS, s.vtA);
   const nr = seqRel(pdu.nr, s.vtA);
   if (nr > span) {
+    // robust mode: a USTAT carries no N(PS) to tell a reordered one from a peer that lost its state, so one
+    // whose N(R) is behind VT(A) is discarded; a peer that lost its state is found by the next STAT
     if (c.p.robust && behind(pdu.nr, s.vtA)) c.discard('stale-ustat');
     else beginRecovery(c, 'T');
     return;

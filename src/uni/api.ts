@@ -113,8 +113,12 @@ export interface UniError {
 
 export type UniIndication =
   | { kind: 'link-up'; peer: PeerId }
-  /** SSCOP released the link; every call on it has been cleared locally (each gets its own indication first) */
-  | { kind: 'link-down'; peer: PeerId; reason: string }
+  /**
+   * SSCOP released the link. Calls not active were cleared locally with cause 27 (each got its own indication
+   * first); `kept` active calls wait out T309 while the link is re-established (Q.2931 5.5.6), nothing told about
+   * them until it comes back (they go on) or T309 expires (each is released with cause 27)
+   */
+  | { kind: 'link-down'; peer: PeerId; reason: string; kept: number }
   /** SETUP received (we are the called side); answer with accept/reject. `multipoint` = we are a leaf of a p2mp call */
   | { kind: 'setup'; call: CallId; peer: PeerId; params: UniCallParams; vc: VcPath; party?: PartyId }
   | { kind: 'proceeding'; call: CallId }

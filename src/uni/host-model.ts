@@ -1,8 +1,7 @@
 /**
  * The records a UniHost keeps (host calls, their legs on links, parties) and
- * the reading of a received SETUP / ADD PARTY into call parameters. Shared by
- * `host.ts` (calls and roots) and `leaf.ts` (the parties that reach this host
- * as a leaf of someone else's multipoint call).
+ * the reading of a received SETUP / ADD PARTY into call parameters, kept
+ * apart from `host.ts` (which drives them) so that file stays one job.
  */
 import type { AtmAddress, CallId, PartyId, PeerId, UniCallParams, UniIndication, VcPath } from './api.js';
 import type { CallIndication } from './call.js';

@@ -47,7 +47,7 @@ import {
   defaultTraffic,
   uuIe,
 } from './ies.js';
-import { Link, LinkCall, type CallOwner, type LinkSink } from './link.js';
+import { ANSWER_LATER, Link, LinkCall, type CallOwner, type LinkSink } from './link.js';
 import { Leg, newHostCall, paramsFromMessage, type HostCall, type HostParty, type PartyPhase } from './host-model.js';
 import type { PartyIndication } from './party.js';
 import { PartyState, type Side } from './states.js';
@@ -187,8 +187,8 @@ export class Host implements UniHost, LinkSink {
     this.emit({ kind: 'link-up', peer: link.peer });
   }
 
-  linkDown(link: Link, reason: string): void {
-    this.emit({ kind: 'link-down', peer: link.peer, reason });
+  linkDown(link: Link, reason: string, kept: number): void {
+    this.emit({ kind: 'link-down', peer: link.peer, reason, kept });
   }
 
   restarted(link: Link, restartClass: number, vc?: VcId): void {
@@ -444,7 +444,7 @@ export class Host implements UniHost, LinkSink {
     const party = this.newParty(call, leg, ep, params.called, 'adding');
     const vc = leg.vc() ?? { peer: link.peer, vpi: 0, vci: 0 };
     this.emit({ kind: 'setup', call: call.id, peer: link.peer, params, vc, party: party.id });
-    return 0;
+    return ANSWER_LATER;
   }
 
   /** a leaf host call's own party (its endpoint on the shared link call) */

@@ -7,14 +7,20 @@
  * - party.ts  the party machine (one endpoint reference), pure: stepParty(state, event) -> {state, effects}
  * - states.ts U0..U12 / N0..N12 codes from one phase per call and the side we play; P0..P7
  * - timers.ts defaults (NgATM/Q.2931, T310/T399 by side) and retry counts
- * - link.ts   per-link coordinator: CU0..CU3, call references and VCIs, the global call reference (RESTART),
- *             the Q.2931 5.6 / Q.2971 9.5 checks, the last-party rule, timers on the injected scheduler
+ * - link-core.ts  the per-link records and machinery: call references, VCIs and endpoint references, sending,
+ *             call and party machines with their effects and timers, the last-party rule, STATUS replies
+ * - link.ts   per-link coordinator on link-core.ts: CU0..CU3 with SSCOP loss and T309, host requests, the global
+ *             call reference (RESTART), the Q.2931 5.6 / Q.2971 9.5 checks of received messages
  * - host.ts   UniHost: host calls spanning links (fan-out for multipoint roots), indications queued per unit of work
  * - codec.ts  the one place the binary codec (msg/) is used
  *
  * Choices worth knowing
- * - SSCOP lost: every call on the link is cleared locally (cause 27) before `link-down`; calls do not wait out T309.
- *   When SSCOP comes back under live calls (resynchronisation), each call gets a STATUS ENQUIRY.
+ * - SSCOP lost (Q.2931 5.5.6, both sides): calls not yet active, and the parties of active multipoint calls that are
+ *   not active, are cleared locally at once (cause 27); active calls wait, T309 starts and the link is re-established
+ *   (again after each failed attempt) before `link-down` (with the number kept) goes up. Back before T309 expires: the
+ *   calls go on, nothing is told above, and each call gets a STATUS ENQUIRY (also after an SSCOP resynchronisation or
+ *   recovery) whose answer is handled per 5.6.11 (Null: released locally, 101; impossible state: cleared, 101). T309
+ *   expiry clears the kept calls locally with cause 27. A release we asked for clears every call at once.
  * - A received RESTART releases the affected calls locally, tells the host, and is acknowledged at once; with
  *   `manualRestartAck` the host answers with restartAcknowledge(peer) within T317. Our own RESTART runs under T316.
  * - A leaf host answers an ADD PARTY for one of its own addresses itself (ADD PARTY ACK): another endpoint of this
@@ -33,4 +39,4 @@ export { defaultTimers, resolveTimers } from './timers.js';
 export { PartyState, callStateCode } from './states.js';
 export { stepCall, newCall } from './call.js';
 export { stepParty, newParty } from './party.js';
-export { Link, LinkCall, MAX_CALL_REF, MAX_EPREF } from './link.js';
+export { ANSWER_LATER, Link, LinkCall, MAX_CALL_REF, MAX_EPREF } from './link.js';

@@ -1,33 +1,27 @@
 /**
  * The per-link coordinator: one UNI (one peer host) over one SAAL service.
  *
- * It owns the link state (CU0..CU3), the calls on the link keyed by call
- * reference and flag, call reference / VCI allocation, the global call
- * reference (RESTART), the Q.2931 5.6 checks of every received message, and
- * the timers of the call and party machines. Each call's parties live in a
- * Map keyed by endpoint reference with an incrementally kept count of living
- * parties, so no operation walks all calls or all parties (except clearing a
- * whole call or link, which visits what it frees).
+ * On link-core.ts (calls, allocation, machines, timers) it adds the link
+ * state (CU0..CU3) with SSCOP loss and T309 (Q.2931 5.5.6), the requests of
+ * the host, the global call reference (RESTART) and the Q.2931 5.6 checks of
+ * every received message. No operation walks all calls or all parties (except
+ * clearing a whole call or link, which visits what it frees).
  */
-import type { SchedulerLike, Subscription } from 'rxjs';
-import type { PeerId } from './api.js';
-import type { SaalService, SaalSignal } from '../sscop/service.js';
-import type { UniCodec } from './codec.js';
+import type { Subscription } from 'rxjs';
+import type { SaalSignal } from '../sscop/service.js';
 import { msgDecl } from './msg/index.js';
-import { newCall, stateCode, stepCall, type CallEvent, type CallIndication, type CallKind, type CallState, type VcId } from './call.js';
-import { newParty, stepParty, type PartyEvent, type PartyIndication, type PartyMachine } from './party.js';
-import { partyAlive, PartyState, RestartState, type LinkState, type Side } from './states.js';
-import { SENDS, type TimerName } from './timers.js';
-import type { UniTimers } from './api.js';
-import { causeIe, causeOf, closeDataOf, connIdIe, eprefIe, ieListDiag, msg, msgTypeDiag } from './ies.js';
+import { newCall, stateCode, type CallEvent, type CallKind, type VcId } from './call.js';
+import type { PartyEvent } from './party.js';
+import { PartyState, RestartState } from './states.js';
+import { SENDS } from './timers.js';
+import { causeIe, connIdIe, eprefIe, ieListDiag, msg, msgTypeDiag } from './ies.js';
 import { Cause, findIe, IeAction, IeId, MsgAction, MsgType, type InfoElement, type UniMessage } from './msg/types.js';
+import { ANSWER_LATER, LinkCall, LinkCore, type CallOwner, type LinkConfig } from './link-core.js';
 
-export const MAX_CALL_REF = 0x7ffffe;
-export const MAX_EPREF = 0x7fff;
+export { ANSWER_LATER, LinkCall, LinkParty, MAX_CALL_REF, MAX_EPREF } from './link-core.js';
+export type { CallOwner, LinkConfig, LinkSink } from './link-core.js';
+
 const DUMMY_CALL_REF = 0x7fffff;
-const FIRST_VCI = 32;
-const MAX_VCI = 0xffff;
-
 const KNOWN_TYPES = new Set<number>(Object.values(MsgType).filter((v): v is number => typeof v === 'number'));
 const PARTY_TYPES = new Set<number>([
   MsgType.ADD_PARTY,
@@ -38,109 +32,25 @@ const PARTY_TYPES = new Set<number>([
   MsgType.DROP_PARTY_ACKNOWLEDGE,
 ]);
 
-/** Who hears about one call on the link (the host call that owns it). */
-export interface CallOwner {
-  onCall(lc: LinkCall, ind: CallIndication): void;
-  onParty(lc: LinkCall, ep: number, ind: PartyIndication): void;
-}
-
-/** What the link asks of / tells its host. */
-export interface LinkSink {
-  /** a SETUP arrived and passed the checks; return 0 to take it (set lc.owner) or a cause to refuse it */
-  incomingSetup(link: Link, lc: LinkCall, m: UniMessage): number;
-  /** an ADD PARTY for a call we are a leaf of; 0 takes it (the host answers later through partyEventPublic: ack-req or reject-req), else the ADD PARTY REJECT cause */
-  incomingAddParty(link: Link, lc: LinkCall, ep: number, m: UniMessage): number;
-  linkUp(link: Link): void;
-  linkDown(link: Link, reason: string): void;
-  restarted(link: Link, restartClass: number, vc?: VcId): void;
-  protocolError(link: Link, cause: number, message: string): void;
-  /** a timer started (+1) or ended (-1), for the counters */
-  timers(delta: number): void;
-  /** run one unit of work (a signal, a timer): indications go up after it, never in the middle */
-  batch(fn: () => void): void;
-}
-
-export interface LinkConfig {
-  peer: PeerId;
-  saal: SaalService;
-  side: Side;
-  timers: UniTimers;
-  codec: UniCodec;
-  scheduler: SchedulerLike;
-  sink: LinkSink;
-  partiesPerCall: number;
-  /** true: a received RESTART is acknowledged only when restartAcknowledge() is called (T317 guards it) */
-  manualRestartAck?: boolean;
-}
-
-export class LinkParty {
-  timer?: Subscription;
-  constructor(
-    readonly ep: number,
-    public pm: PartyMachine,
-  ) {}
-}
-
-export class LinkCall {
-  readonly parties = new Map<number, LinkParty>();
-  /** parties in P1, P2, P3, P4 or P7 */
-  alive = 0;
-  readonly timers = new Map<TimerName, Subscription>();
-  owner?: CallOwner;
-  /** next endpoint reference to try (root side) */
-  nextEp = 0;
-  /** the endpoint reference of the party that came with the SETUP */
-  firstEp?: number;
-  /** we allocated the VCI (network side) */
-  ownVci = false;
-  constructor(
-    readonly cref: number,
-    /** we allocated the call reference (we sent the SETUP) */
-    readonly mine: boolean,
-    public st: CallState,
-  ) {}
-  get key(): number {
-    return this.cref * 2 + (this.mine ? 1 : 0);
-  }
-  get multipoint(): boolean {
-    return this.st.kind !== 'p2p';
-  }
-}
-
 type Verdict = 'proceed' | 'drop';
 
-export class Link {
-  readonly peer: PeerId;
-  readonly side: Side;
-  state: LinkState = 'CU0 Released';
-  readonly calls = new Map<number, LinkCall>();
-  /** the restart we started (REST0 / REST1), guarded by T316 */
-  restartState = RestartState.REST0;
-  private restartMsg?: UniMessage;
-  private restartSends = 0;
-  private t316?: Subscription;
-  /** the peer's restart we answer (REST0 / REST2), guarded by T317 */
-  respondState = RestartState.REST0;
-  private restartAck?: UniMessage;
-  private t317?: Subscription;
-  /** next call reference to try (exposed for tests of the wrap) */
-  nextCref = 1;
-  private nextVci = FIRST_VCI;
-  private readonly usedVci = new Set<number>();
+export class Link extends LinkCore {
+  /** Q.2931 5.5.6: runs while active calls wait for SSCOP to come back */
+  private t309?: Subscription;
   private readonly sub: Subscription;
-  private disposed = false;
-  /** received messages handled by the 5.6 procedures, by cause */
-  readonly protocolErrors: Record<number, number> = {};
 
-  constructor(private readonly cfg: LinkConfig) {
-    this.peer = cfg.peer;
-    this.side = cfg.side;
-    if (cfg.saal.established) this.state = 'CU3 Established';
+  constructor(cfg: LinkConfig) {
+    super(cfg);
     this.sub = cfg.saal.signals$.subscribe({ next: (s) => cfg.sink.batch(() => this.onSignal(s)) });
   }
 
   get established(): boolean {
     return this.state === 'CU3 Established';
+  }
+
+  /** T309 runs: SSCOP was lost under active calls and is being re-established */
+  get awaitingReestablish(): boolean {
+    return this.t309 !== undefined;
   }
 
   // ---- SAAL ------------------------------------------------------------------
@@ -152,14 +62,18 @@ export class Link {
       case 'establish-confirm': {
         const was = this.state;
         this.state = 'CU3 Established';
+        this.stopT309();
         if (was !== 'CU3 Established') this.cfg.sink.linkUp(this);
-        // SSCOP re-established under calls that survived (resynchronisation): ask the peer where each one stands
+        // SSCOP re-established under calls that survived (T309, resynchronisation, recovery): ask the peer where
+        // each one stands (Q.2931 5.5.6); its STATUS answers are handled per 5.6.11 (call.ts)
         for (const lc of [...this.calls.values()]) if (lc.st.phase !== 'rel-sent' && lc.st.phase !== 'null') this.statusEnquiry(lc);
         return;
       }
       case 'release-indication':
+        this.lost(s.reason, true);
+        return;
       case 'release-confirm':
-        this.lost(s.kind === 'release-indication' ? s.reason : 'released');
+        this.lost('released', false);
         return;
       case 'data-indication':
       case 'unitdata-indication':
@@ -168,14 +82,52 @@ export class Link {
     }
   }
 
-  /** SSCOP is gone: every call on the link is cleared locally with cause 27, then the host hears of it. */
-  lost(reason: string): void {
+  /**
+   * SSCOP is gone. Q.2931 5.5.6 (`keep`, a release we did not ask for): active calls are kept with their
+   * active parties (other parties leave locally, cause 27), T309 starts if it is not running and the link is
+   * re-established; every call not active is cleared locally with cause 27. Without `keep`, or with no active
+   * call, every call is cleared. Then the host hears of it.
+   */
+  lost(reason: string, keep: boolean): void {
     const was = this.state;
+    // a failed attempt to re-establish while T309 runs: the host heard of the loss already
+    const retrying = this.t309 !== undefined;
     this.state = 'CU0 Released';
-    this.clearAllLocally(Cause.DESTINATION_OUT_OF_ORDER);
     this.stopRestart();
     this.stopRespond();
-    if (was !== 'CU0 Released') this.cfg.sink.linkDown(this, reason);
+    let kept = 0;
+    for (const lc of [...this.calls.values()]) {
+      if (keep && lc.st.phase === 'active' && this.keepCall(lc)) kept++;
+      else this.callEvent(lc, { k: 'local-release', cause: Cause.DESTINATION_OUT_OF_ORDER });
+    }
+    if (kept > 0) {
+      this.t309 ??= this.linkTimer('t309', () => this.onT309());
+      this.state = 'CU1 Awaiting Establish';
+      this.cfg.saal.establish();
+    } else this.stopT309();
+    if (was !== 'CU0 Released' && !(retrying && kept > 0)) this.cfg.sink.linkDown(this, reason, kept);
+  }
+
+  /** an active call survives a link loss with its active parties; false when none is left (then it is cleared) */
+  private keepCall(lc: LinkCall): boolean {
+    if (!lc.multipoint) return true;
+    const waiting = [...lc.parties.values()].filter((p) => p.pm.st !== PartyState.P7);
+    if (waiting.length === lc.parties.size) return false;
+    for (const p of waiting) this.partyLocalRelease(lc, p, Cause.DESTINATION_OUT_OF_ORDER);
+    return true;
+  }
+
+  /** T309 expired before SSCOP came back: the calls kept are cleared locally with cause 27 */
+  private onT309(): void {
+    this.t309 = undefined;
+    if (this.state === 'CU3 Established') return;
+    this.state = 'CU0 Released';
+    this.clearAllLocally(Cause.DESTINATION_OUT_OF_ORDER);
+  }
+
+  private stopT309(): void {
+    this.t309?.unsubscribe();
+    this.t309 = undefined;
   }
 
   /** make sure the link is up or coming up; false when it cannot carry a message */
@@ -190,6 +142,7 @@ export class Link {
 
   dispose(): void {
     if (this.disposed) return;
+    this.stopT309();
     this.clearAllLocally(Cause.DESTINATION_OUT_OF_ORDER);
     this.stopRestart();
     this.stopRespond();
@@ -198,64 +151,7 @@ export class Link {
     this.state = 'CU0 Released';
   }
 
-  private clearAllLocally(cause: number): void {
-    for (const lc of [...this.calls.values()]) this.callEvent(lc, { k: 'local-release', cause });
-  }
 
-  // ---- sending ---------------------------------------------------------------
-
-  private sendRaw(m: UniMessage): void {
-    if (this.disposed || this.state === 'CU0 Released') return;
-    this.cfg.saal.data(this.cfg.codec.encode(m));
-  }
-
-  /** messages the machines hand over may live in their state (resends): send a copy with the call reference */
-  private sendOn(lc: LinkCall, m: UniMessage, extra?: InfoElement): void {
-    this.sendRaw({ ...m, callRef: lc.cref, callRefFlag: !lc.mine, ies: extra ? [...m.ies, extra] : m.ies });
-  }
-
-  /** answer a message with its own call reference, flag inverted */
-  private reply(to: UniMessage, m: UniMessage): void {
-    this.sendRaw({ ...m, callRef: to.callRef, callRefFlag: !to.callRefFlag });
-  }
-
-  private countError(cause: number, text: string): void {
-    this.protocolErrors[cause] = (this.protocolErrors[cause] ?? 0) + 1;
-    this.cfg.sink.protocolError(this, cause, `${text}: ${this.cfg.codec.causeName(cause)}`);
-  }
-
-  // ---- allocation ------------------------------------------------------------
-
-  private allocCref(): number | undefined {
-    for (let i = 0; i < MAX_CALL_REF; i++) {
-      const c = this.nextCref;
-      this.nextCref = c >= MAX_CALL_REF ? 1 : c + 1;
-      if (!this.calls.has(c * 2 + 1)) return c;
-    }
-    return undefined;
-  }
-
-  private allocVci(): number | undefined {
-    const span = MAX_VCI - FIRST_VCI + 1;
-    for (let i = 0; i < span; i++) {
-      const v = this.nextVci;
-      this.nextVci = v >= MAX_VCI ? FIRST_VCI : v + 1;
-      if (!this.usedVci.has(v)) {
-        this.usedVci.add(v);
-        return v;
-      }
-    }
-    return undefined;
-  }
-
-  private allocEp(lc: LinkCall): number | undefined {
-    for (let i = 0; i <= MAX_EPREF; i++) {
-      const e = lc.nextEp;
-      lc.nextEp = e >= MAX_EPREF ? 0 : e + 1;
-      if (!lc.parties.has(e)) return e;
-    }
-    return undefined;
-  }
 
   // ---- requests from the host ------------------------------------------------
 
@@ -338,45 +234,8 @@ export class Link {
     this.restartState = RestartState.REST1;
     this.restartSends = 1;
     this.sendRaw(this.restartMsg);
-    this.t316 = this.restartTimer('t316', () => this.onT316());
+    this.t316 = this.linkTimer('t316', () => this.onT316());
     return true;
-  }
-
-  private releaseVc(vpi: number, vci: number, cause: number): void {
-    // one VC: at most a few calls; the map is by call reference, so look at each call's VC
-    for (const lc of [...this.calls.values()]) if (lc.st.vc && lc.st.vc.vpi === vpi && lc.st.vc.vci === vci) this.callEvent(lc, { k: 'local-release', cause });
-  }
-
-  private restartTimer(t: 't316' | 't317', on: () => void): Subscription {
-    this.cfg.sink.timers(1);
-    let fired = false;
-    const sub = this.cfg.scheduler.schedule(() => {
-      fired = true;
-      this.cfg.sink.timers(-1);
-      this.cfg.sink.batch(on);
-    }, this.cfg.timers[t]);
-    return {
-      unsubscribe: () => {
-        if (fired) return;
-        fired = true;
-        sub.unsubscribe();
-        this.cfg.sink.timers(-1);
-      },
-    } as Subscription;
-  }
-
-  private stopRestart(): void {
-    this.t316?.unsubscribe();
-    this.t316 = undefined;
-    this.restartState = RestartState.REST0;
-    this.restartMsg = undefined;
-  }
-
-  private stopRespond(): void {
-    this.t317?.unsubscribe();
-    this.t317 = undefined;
-    this.respondState = RestartState.REST0;
-    this.restartAck = undefined;
   }
 
   private onT316(): void {
@@ -385,7 +244,7 @@ export class Link {
     if (this.restartSends < (SENDS.t316 ?? 2)) {
       this.restartSends++;
       this.sendRaw(this.restartMsg);
-      this.t316 = this.restartTimer('t316', () => this.onT316());
+      this.t316 = this.linkTimer('t316', () => this.onT316());
       return;
     }
     this.stopRestart();
@@ -409,169 +268,6 @@ export class Link {
     return true;
   }
 
-  // ---- machines and their effects --------------------------------------------
-
-  private newPartyIn(lc: LinkCall, ep: number, role: 'root' | 'leaf'): LinkParty {
-    const p = new LinkParty(ep, newParty(role, this.side, false));
-    lc.parties.set(ep, p);
-    return p;
-  }
-
-  private epMine(lc: LinkCall): boolean {
-    // the side that sent the SETUP (the root) allocates every endpoint reference of the call
-    return lc.mine;
-  }
-
-  private callEvent(lc: LinkCall, e: CallEvent): void {
-    const r = stepCall(lc.st, e);
-    lc.st = r.state;
-    this.runCallEffects(lc, r.effects);
-  }
-
-  private runCallEffects(lc: LinkCall, effects: ReturnType<typeof stepCall>['effects']): void {
-    for (const f of effects) {
-      switch (f.t) {
-        case 'send':
-          if (lc.multipoint && lc.firstEp !== undefined && needsEpref(f.msg.type) && !findIe(f.msg, IeId.ENDPOINT_REFERENCE))
-            this.sendOn(lc, f.msg, eprefIe(lc.firstEp, !this.epMine(lc)));
-          else this.sendOn(lc, f.msg);
-          break;
-        case 'start':
-          this.startCallTimer(lc, f.timer);
-          break;
-        case 'stop':
-          this.stopCallTimer(lc, f.timer);
-          break;
-        case 'ind':
-          lc.owner?.onCall(lc, f.ind);
-          break;
-        case 'wrong-state':
-          this.wrongState(lc, f.msg);
-          break;
-        case 'parties-gone':
-          for (const p of lc.parties.values()) this.stopPartyTimer(p);
-          lc.parties.clear();
-          lc.alive = 0;
-          break;
-        case 'destroy':
-          for (const t of [...lc.timers.keys()]) this.stopCallTimer(lc, t);
-          for (const p of lc.parties.values()) this.stopPartyTimer(p);
-          lc.parties.clear();
-          lc.alive = 0;
-          if (this.calls.get(lc.key) === lc) this.calls.delete(lc.key);
-          if (lc.ownVci && lc.st.vc) this.usedVci.delete(lc.st.vc.vci);
-          lc.ownVci = false;
-          break;
-      }
-    }
-  }
-
-  private startCallTimer(lc: LinkCall, t: TimerName): void {
-    this.stopCallTimer(lc, t);
-    this.cfg.sink.timers(1);
-    lc.timers.set(
-      t,
-      this.cfg.scheduler.schedule(() => {
-        if (lc.timers.delete(t)) this.cfg.sink.timers(-1);
-        if (this.calls.get(lc.key) === lc) this.cfg.sink.batch(() => this.callEvent(lc, { k: 'timer', timer: t }));
-      }, this.cfg.timers[t]),
-    );
-  }
-
-  private stopCallTimer(lc: LinkCall, t: TimerName): void {
-    const s = lc.timers.get(t);
-    if (s) {
-      s.unsubscribe();
-      lc.timers.delete(t);
-      this.cfg.sink.timers(-1);
-    }
-  }
-
-  private partyEvent(lc: LinkCall, ep: number, e: PartyEvent): void {
-    const p = lc.parties.get(ep);
-    if (!p) return;
-    const before = partyAlive(p.pm.st);
-    const r = stepParty(p.pm, e);
-    p.pm = r.state;
-    const after = partyAlive(p.pm.st);
-    if (before !== after) lc.alive += after ? 1 : -1;
-
-    // last-party rule: a DROP PARTY / DROP PARTY ACK / ADD PARTY REJECT for the last living party clears the call instead
-    const conv = r.effects.find(
-      (f) => f.t === 'send' && (f.msg.type === MsgType.DROP_PARTY || f.msg.type === MsgType.DROP_PARTY_ACKNOWLEDGE || f.msg.type === MsgType.ADD_PARTY_REJECT),
-    ) as { t: 'send'; msg: UniMessage } | undefined;
-    const clearable = lc.st.phase !== 'rel-sent' && lc.st.phase !== 'null' && lc.st.phase !== 'rel-rcvd';
-    const lastOut = conv !== undefined && lc.alive === 0 && clearable;
-    // a party that leaves without a message of ours (ADD PARTY REJECT, DROP PARTY ACK, STATUS naming Null) and was the
-    // call's last one: the call has nothing left to carry and is cleared (Q.2971 last-party rule, receiving side)
-    const emptied = !lastOut && clearable && lc.multipoint && lc.parties.size === 1 && r.effects.some((f) => f.t === 'gone');
-    const ind = r.effects.find((f) => f.t === 'ind') as { t: 'ind'; ind: PartyIndication } | undefined;
-    for (const f of r.effects) {
-      switch (f.t) {
-        case 'send':
-          if (lastOut && f === conv) break;
-          this.sendOn(lc, f.msg, eprefIe(ep, !this.epMine(lc)));
-          break;
-        case 'start':
-          this.startPartyTimer(lc, p, f.timer);
-          break;
-        case 'stop':
-          this.stopPartyTimer(p);
-          break;
-        case 'ind':
-          if (!lastOut && !emptied) lc.owner?.onParty(lc, ep, f.ind);
-          break;
-        case 'wrong-state':
-          this.statusReply(lc, f.msg, Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(f.msg.type));
-          break;
-        case 'gone':
-          this.stopPartyTimer(p);
-          if (lc.parties.get(ep) === p) lc.parties.delete(ep);
-          break;
-      }
-    }
-    if (lastOut && conv) {
-      const cause = causeOf(conv.msg) ?? Cause.NORMAL_UNSPECIFIED;
-      const closeData = closeDataOf(conv.msg) ?? (e.k === 'msg' ? closeDataOf(e.msg) : undefined);
-      if (e.k === 'drop-req' || e.k === 'reject-req') {
-        // our own drop of the last party on this link: RELEASE, close data included
-        this.callEvent(lc, { k: 'release-req', cause, closeData: e.k === 'drop-req' ? e.closeData : undefined });
-      } else if (e.k === 'msg' && e.msg.type === MsgType.DROP_PARTY) {
-        // the peer dropped our last party: clear with its cause (96/100 when absent/bad) and hand its close data up
-        const c = findIe(e.msg, IeId.CAUSE);
-        const bad = (e.msg.errored ?? []).some((x) => x.id === IeId.CAUSE);
-        const rc = c ? c.cause : bad ? Cause.INVALID_INFORMATION_ELEMENT_CONTENTS : Cause.MANDATORY_INFORMATION_ELEMENT_MISSING;
-        this.callEvent(lc, { k: 'clear', cause: rc, diagnostic: c ? undefined : Buffer.from([IeId.CAUSE]), closeData: closeDataOf(e.msg), remote: true });
-      } else {
-        this.callEvent(lc, { k: 'clear', cause, closeData, remote: e.k === 'msg' });
-      }
-    } else if (emptied && partiesLeft(lc) === 0) {
-      const i = ind?.ind;
-      if (!i || i.k === 'alerting' || i.k === 'added' || i.k === 'drop-confirm')
-        this.callEvent(lc, { k: 'release-req', cause: i && 'cause' in i ? i.cause : Cause.NORMAL_UNSPECIFIED });
-      else this.callEvent(lc, { k: 'clear', cause: i.cause, closeData: i.closeData, remote: i.k === 'dropped' ? i.remote : true });
-    }
-  }
-
-  private startPartyTimer(lc: LinkCall, p: LinkParty, t: TimerName): void {
-    this.stopPartyTimer(p);
-    this.cfg.sink.timers(1);
-    p.timer = this.cfg.scheduler.schedule(() => {
-      if (p.timer) {
-        p.timer = undefined;
-        this.cfg.sink.timers(-1);
-      }
-      if (lc.parties.get(p.ep) === p) this.cfg.sink.batch(() => this.partyEvent(lc, p.ep, { k: 'timer', timer: t }));
-    }, this.cfg.timers[t]);
-  }
-
-  private stopPartyTimer(p: LinkParty): void {
-    if (p.timer) {
-      p.timer.unsubscribe();
-      p.timer = undefined;
-      this.cfg.sink.timers(-1);
-    }
-  }
 
   // ---- receiving ---------------------------------------------------------------
 
@@ -604,46 +300,12 @@ export class Link {
     this.dispatch(lc, m);
   }
 
-  private messageAction(m: UniMessage): number | undefined {
-    if (!m.msgFlag) return undefined;
-    const a = m.msgAction ?? 0;
-    return a === 3 ? MsgAction.DISCARD_AND_REPORT : a;
-  }
-
   private unknownType(lc: LinkCall, m: UniMessage): void {
     const a = this.messageAction(m);
     this.countError(Cause.MESSAGE_TYPE_NON_EXISTENT, `${this.cfg.codec.messageName(m.type)} does not exist`);
     if (a === MsgAction.DISCARD_AND_IGNORE) return;
     if (a === MsgAction.CLEAR_CALL) return this.errorClear(lc, Cause.MESSAGE_TYPE_NON_EXISTENT, msgTypeDiag(m.type));
     this.statusReply(lc, m, Cause.MESSAGE_TYPE_NON_EXISTENT, msgTypeDiag(m.type));
-  }
-
-  private errorClear(lc: LinkCall, cause: number, diagnostic?: Buffer): void {
-    this.callEvent(lc, { k: 'clear', cause, diagnostic });
-  }
-
-  /** Q.2931 5.6.4 / 5.6.10: a known message the call (or party) state does not allow */
-  private wrongState(lc: LinkCall, m: UniMessage): void {
-    const a = this.messageAction(m);
-    this.countError(
-      Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE,
-      `${this.cfg.codec.messageName(m.type)} in ${this.cfg.codec.callStateName(stateCode(lc.st), this.side)}`,
-    );
-    if (a === MsgAction.DISCARD_AND_IGNORE) return;
-    if (a === MsgAction.CLEAR_CALL && lc.st.phase !== 'rel-sent' && lc.st.phase !== 'rel-rcvd')
-      return this.errorClear(lc, Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type));
-    this.statusReply(lc, m, Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type));
-  }
-
-  /** STATUS with our call state (and the party's endpoint state when the message named one) */
-  private statusReply(lc: LinkCall, to: UniMessage, cause: number, diagnostic?: Buffer): void {
-    const ies: InfoElement[] = [{ id: IeId.CALL_STATE, state: stateCode(lc.st) }, causeIe(cause, diagnostic)];
-    const ep = findIe(to, IeId.ENDPOINT_REFERENCE);
-    if (ep) {
-      const p = lc.parties.get(ep.value);
-      ies.push(eprefIe(ep.value, !ep.flag), { id: IeId.ENDPOINT_STATE, state: p ? p.pm.st : PartyState.P0 });
-    }
-    this.sendOn(lc, msg(MsgType.STATUS, ies));
   }
 
   /** Q.2931 5.6.8: mandatory, unrecognised and errored IEs, in NgATM's order of precedence */
@@ -756,13 +418,6 @@ export class Link {
     return 'proceed';
   }
 
-  private addPartyReject(lc: LinkCall, to: UniMessage, cause: number, diagnostic?: Buffer): void {
-    const ep = findIe(to, IeId.ENDPOINT_REFERENCE);
-    const ies: InfoElement[] = [causeIe(cause, diagnostic)];
-    if (ep) ies.push(eprefIe(ep.value, !ep.flag));
-    this.sendOn(lc, msg(MsgType.ADD_PARTY_REJECT, ies));
-  }
-
   /** Q.2931 5.6.3: a message for a call reference we do not know */
   private unknownCall(m: UniMessage): void {
     switch (m.type) {
@@ -861,7 +516,7 @@ export class Link {
         if (ri.restartClass > 2) return statusGlobal(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag([IeId.RESTART_INDICATOR]));
         if (this.respondState === RestartState.REST2) return statusGlobal(Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type));
         this.respondState = RestartState.REST2;
-        this.t317 = this.restartTimer('t317', () => this.onT317());
+        this.t317 = this.linkTimer('t317', () => this.onT317());
         let vc: VcId | undefined;
         if (ri.restartClass === 2) this.clearAllLocally(Cause.TEMPORARY_FAILURE);
         else if (ri.restartClass === 0 && ci) {
@@ -956,9 +611,10 @@ export class Link {
         if (lc.parties.size >= this.cfg.partiesPerCall) return this.addPartyReject(lc, m, Cause.TOO_MANY_PENDING_ADD_PARTY);
         this.newPartyIn(lc, ep, 'leaf');
         this.partyEvent(lc, ep, { k: 'add-ind', first: false });
-        // 0: the host took it as an incoming call of its own and answers (ack-req / reject-req) when its user does
         const cause = this.cfg.sink.incomingAddParty(this, lc, ep, m);
-        if (cause !== 0 && lc.parties.has(ep)) this.partyEvent(lc, ep, { k: 'reject-req', cause });
+        if (cause === ANSWER_LATER || !lc.parties.has(ep)) return;
+        if (cause === 0) this.partyEvent(lc, ep, { k: 'ack-req' });
+        else this.partyEvent(lc, ep, { k: 'reject-req', cause });
         return;
       }
       case MsgType.PARTY_ALERTING:
@@ -990,15 +646,6 @@ export class Link {
         return this.partyEvent(lc, ep, { k: 'msg', msg: m });
     }
   }
-}
-
-/** (a call, not a property read, so the compiler does not carry an earlier comparison over) */
-function partiesLeft(lc: LinkCall): number {
-  return lc.parties.size;
-}
-
-function needsEpref(t: number): boolean {
-  return t === MsgType.CALL_PROCEEDING || t === MsgType.ALERTING || t === MsgType.CONNECT;
 }
 
 function mandatoryFor(t: number): readonly number[] {

@@ -55,7 +55,9 @@ export type PartyEvent =
   | { k: 'call-active' }
   | { k: 'drop-req'; cause: number; closeData?: Buffer }
   | { k: 'msg'; msg: UniMessage }
-  | { k: 'timer'; timer: TimerName };
+  | { k: 'timer'; timer: TimerName }
+  /** the party is gone without signalling (its link was lost while it was not Active, Q.2931 5.5.6) */
+  | { k: 'local-release'; cause: number };
 
 export interface PartyStep {
   state: PartyMachine;
@@ -121,6 +123,9 @@ export function stepParty(s: PartyMachine, e: PartyEvent): PartyStep {
         state: { ...s, st: P.P5, told: false },
         effects: [{ t: 'stop' }, { t: 'send', msg: dropMsg(e.cause, EMPTY, e.closeData) }, { t: 'start', timer: 't398' }],
       };
+    case 'local-release':
+      if (s.st === P.P0) return same();
+      return gone(s, endedInd(s, e.cause, undefined, false));
     case 'timer':
       return onTimer(s, e.timer);
     case 'msg':

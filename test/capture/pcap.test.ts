@@ -15,6 +15,8 @@ import {
   readPcap,
 } from '../../src/capture/pcap.js';
 import { cellHeader, emitFrame } from '../../src/wire/index.js';
+import { openAtmCapture } from '../../src/capture/atm-capture.js';
+import { LINKTYPE_UPPER_PDU, openPcapngWriter, upperPdu } from '../../src/capture/pcapng.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'condis-pcap-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
@@ -270,4 +272,58 @@ test('property: readPcap never throws on mutated pcapng', (t) => {
     }),
     { numRuns: 3000 },
   );
+});
+
+test('pcapng writer: interfaces added on the way, each packet on its interface with its time; our reader reads it back', (t) => {
+  const p = tmp('w.pcapng');
+  const w = openPcapngWriter(p, { application: 'test' });
+  const a = w.addInterface({ linkType: LINKTYPE_SUNATM, name: 'leaf1', description: 'root <-> leaf1' });
+  w.write(a, encodeSunAtm({ direction: 'tx', vpi: 0, vci: 5, sdu: Buffer.from('abc') }), { tsMs: 1_700_000_000_123.456, direction: 'tx' });
+  const b = w.addInterface({ linkType: LINKTYPE_UPPER_PDU, name: 'leaf1 VC 0/32' });
+  w.write(b, upperPdu(Buffer.from('hello'), 'data', 'AAL5'), { tsMs: 1_700_000_000_124, direction: 'rx' });
+  t.throws(() => w.write(7, Buffer.alloc(1)), { instanceOf: RangeError, message: /interface 7 is not described/ });
+  w.close();
+  w.write(a, Buffer.alloc(1)); // after close: ignored
+  t.is(w.records, 2);
+  t.is(w.interfaces, 2);
+  const r = readPcap(p);
+  t.true(r.ok);
+  if (!r.ok) return;
+  t.is(r.value.format, 'pcapng');
+  t.is(r.value.resolution, 'usec');
+  t.deepEqual(
+    r.value.records.map((x) => [x.linkType, Number(x.tsMs.toFixed(3)), x.data.length]),
+    [
+      [LINKTYPE_SUNATM, 1_700_000_000_123.456, 7],
+      [LINKTYPE_UPPER_PDU, 1_700_000_000_124, upperPdu(Buffer.from('hello'), 'data', 'AAL5').length],
+    ],
+  );
+  t.true(r.value.records[1]!.data.subarray(-5).equals(Buffer.from('hello')));
+});
+
+test('ATM capture: pcapng gives one interface per link, one for discovery, one per user VC (reused); sunatm keeps the classic file', (t) => {
+  const p = tmp('atm.pcapng');
+  const c = openAtmCapture(p, { self: 'root', peerName: (m) => (m === '02:00:00:00:00:02' ? 'leaf1' : undefined) });
+  const sd = Buffer.from('0000000800000000', 'hex');
+  c.record('tx', 0, 5, sd, '02:00:00:00:00:02', 1);
+  c.record('rx', 0, 5, sd, '02:00:00:00:00:02', 2);
+  c.record('rx', 0, 5, sd, '02:00:00:00:00:03', 3);
+  c.record('tx', 0, 16, Buffer.from([1]), 'ff:ff:ff:ff:ff:ff', 4);
+  c.record('tx', 0, 32, Buffer.from('x'), '02:00:00:00:00:02', 5);
+  c.record('tx', 0, 32, Buffer.from('y'), '02:00:00:00:00:02', 6);
+  c.close();
+  const buf = readFileSync(p);
+  // interface description blocks (type 1), in order of first use
+  const idbs: string[] = [];
+  for (let o = 0; o < buf.length; o += buf.readUInt32LE(o + 4)) {
+    if (buf.readUInt32LE(o) === 1) idbs.push(buf.subarray(o + 20, o + 20 + buf.readUInt16LE(o + 18)).toString());
+  }
+  t.deepEqual(idbs, ['leaf1', '02:00:00:00:00:03', 'discovery', 'leaf1 VC 0/32']);
+  t.is(c.records, 6);
+  const classic = openAtmCapture(tmp('atm.pcap'), { format: 'sunatm' });
+  classic.record('tx', 0, 5, sd, '02:00:00:00:00:02', 1);
+  classic.close();
+  const r = readPcap(classic.path);
+  t.true(r.ok && r.value.format === 'pcap' && r.value.linkType === LINKTYPE_SUNATM && r.value.records.length === 1);
+  t.throws(() => openAtmCapture(tmp('x'), { format: 'pcap' as never }), { instanceOf: RangeError, message: /neither pcapng nor sunatm/ });
 });

@@ -16,7 +16,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LINKTYPE_ETHERNET, LINKTYPE_SUNATM, openPcapWriter } from '../../src/capture/pcap.js';
+import { openAtmCapture } from '../../src/capture/atm-capture.js';
+import { LINKTYPE_ETHERNET, LINKTYPE_SUNATM, openPcapWriter, readPcap } from '../../src/capture/pcap.js';
 import { emitPdu, type SscopPdu } from '../../src/sscop/pdu.js';
 import { encodeMessage, IeId, MsgType, type InfoElement, type UniMessage } from '../../src/uni/msg/index.js';
 import { ETHERTYPE_CONDIS, VCI_DISCOVERY, VCI_SIGNALLING, cellHeader, emitAnnouncement, emitFrame } from '../../src/wire/index.js';
@@ -128,7 +129,7 @@ const SDUS: Sdu[] = [
       sscop: 'Sequenced Data',
       q2931: wsName,
       condis: name,
-      info: m.ies.some((ie) => ie.id === IeId.USER_USER) ? `${name} [close data, 26 octets]` : name,
+      info: m.ies.some((ie) => ie.id === IeId.USER_USER) ? `${name} [close data: 'close data from the client']` : name,
     },
     atm: { stack: 'atm:sscop:q2931', sscop: 'Sequenced Data', q2931: wsName },
   })),
@@ -319,4 +320,133 @@ test('SunATM capture opened with condis.lua gets the Q.2931 additions too', (t) 
   w.close();
   const out = tshark(['-X', `lua_script:${LUA}`, '-n', '-r', path, '-T', 'fields', '-E', 'separator=|', '-e', '_ws.col.Info', '-e', 'condis_q2931.message_type']);
   t.is(out.trim(), 'PARTY ALERTING|0x85');
+});
+
+test('condis.lua: printable close data shows as text and in the Info column; other close data stays octets', (t) => {
+  const path = join(dir, 'uu-text.pcap');
+  const w = openPcapWriter(path, LINKTYPE_ETHERNET);
+  const uu = (data: Buffer): InfoElement => ({ id: IeId.USER_USER, protocol: 0, data });
+  const msgs: UniMessage[] = [
+    { type: MsgType.DROP_PARTY, callRef: 0x1234, callRefFlag: false, ies: [cause(16), epref(1), uu(Buffer.from('bye'))] },
+    { type: MsgType.RELEASE, callRef: 0x1234, callRefFlag: false, ies: [cause(16), uu(Buffer.from([0x00, 0xff, 0x10]))] },
+    { type: MsgType.RELEASE, callRef: 0x1234, callRefFlag: false, ies: [cause(16), uu(Buffer.from('a rather long goodbye that does not fit in the Info column'))] },
+  ];
+  msgs.forEach((m, i) => w.writeEthernet(frameOf(VCI_SIGNALLING, emitPdu({ type: 'SD', ns: i, data: encodeMessage(m) })), i));
+  w.close();
+  const out = tshark(['-X', `lua_script:${LUA}`, '-n', '-r', path, '-T', 'fields', '-E', 'separator=|', '-e', '_ws.col.Info', '-e', 'condis_q2931.uu.text', '-e', 'condis_q2931.uu.data']);
+  t.deepEqual(out.trim().split('\n'), [
+    "DROP PARTY [close data: 'bye']|bye|627965",
+    'RELEASE [close data, 3 octets]||00ff10',
+    "RELEASE [close data: 'a rather long goodbye that does not fit…']|a rather long goodbye that does not fit in the Info column|" +
+      Buffer.from('a rather long goodbye that does not fit in the Info column').toString('hex'),
+  ]);
+});
+
+// ---------------------------------------------------------------- the daemon's capture forms
+
+/** user data that stock Wireshark's ATM dissector would take for IPv6, IPv4, PPP, Ethernet, LLC ... in a classic SunATM file */
+const TRICKY_DATA = ['hello, leaves', 'E is for IPv4', '`backtick', 'a!ppp here', '\u0000\u0000zeros here', 'Hi', '\u00aa\u00aa\u0003snap'].map((s) => Buffer.from(s, 'latin1'));
+
+test('pcapng capture (the default): one interface per link named for the peer, user data shown as data, nothing malformed, stock tshark', (t) => {
+  const path = join(dir, 'links.pcapng');
+  const names: Record<string, string> = { '02:00:00:00:00:02': 'leaf1', '02:00:00:00:00:03': 'leaf2' };
+  const cap = openAtmCapture(path, { self: 'root', peerName: (mac) => names[mac] });
+  const enquiry = (ns: number) => emitPdu({ type: 'SD', ns, data: encodeMessage({ type: MsgType.STATUS_ENQUIRY, callRef: 1, callRefFlag: false, ies: [epref(0)] }) });
+  let ts = 1_700_000_000_000;
+  // both links use VCI 5, N(S) 0 and call reference 1: only the interface tells them apart
+  cap.record('tx', 0, VCI_SIGNALLING, enquiry(0), '02:00:00:00:00:02', ts++);
+  cap.record('tx', 0, VCI_SIGNALLING, enquiry(0), '02:00:00:00:00:03', ts++);
+  cap.record('rx', 0, VCI_SIGNALLING, emitPdu({ type: 'ENDAK' }), '02:00:00:00:00:03', ts++);
+  cap.record('tx', 0, VCI_DISCOVERY, announcement, 'ff:ff:ff:ff:ff:ff', ts++);
+  TRICKY_DATA.forEach((d, i) => cap.record(i % 2 ? 'rx' : 'tx', 0, 32 + (i % 2), d, i % 3 ? '02:00:00:00:00:02' : '02:00:00:00:00:03', ts++));
+  cap.close();
+  t.is(cap.records, 4 + TRICKY_DATA.length);
+  // our reader sees every record, with the interface's link type
+  const back = readPcap(path);
+  t.true(back.ok);
+  if (back.ok) t.deepEqual([...new Set(back.value.records.map((r) => r.linkType))], [LINKTYPE_SUNATM, 252]);
+  const rows = tshark(['-n', '-r', path, '-T', 'fields', '-E', 'separator=|', '-e', 'frame.interface_name', '-e', 'frame.protocols', '-e', 'frame.packet_flags_direction', '-e', 'atm.channel', '-e', 'atm.vci', '-e', 'data.data', '-e', '_ws.malformed', '-e', '_ws.expert.severity'])
+    .trim()
+    .split('\n')
+    .map((l) => l.split('|'));
+  t.is(rows.length, cap.records);
+  t.deepEqual(
+    rows.slice(0, 4).map((r) => r.slice(0, 5)),
+    [
+      ['leaf1', 'atm:sscop:q2931', '0x00000002', '0', '5'],
+      ['leaf2', 'atm:sscop:q2931', '0x00000002', '0', '5'],
+      ['leaf2', 'atm:sscop', '0x00000001', '1', '5'],
+      ['discovery', 'atm:data', '0x00000002', '0', '16'],
+    ],
+  );
+  TRICKY_DATA.forEach((d, i) => {
+    const r = rows[4 + i]!;
+    t.is(r[0], `${i % 3 ? 'leaf1' : 'leaf2'} VC 0/${32 + (i % 2)}`, `data ${i}: interface`);
+    t.is(r[1], 'exported_pdu:data', `data ${i}: shown as data, not guessed at`);
+    t.is(r[2], i % 2 ? '0x00000001' : '0x00000002', `data ${i}: direction`);
+    t.is(r[5], d.toString('hex'), `data ${i}: the octets`);
+  });
+  t.deepEqual(
+    rows.filter((r) => r[6] || r[7]).map((r) => r.join('|')),
+    [],
+    'nothing malformed, no expert items',
+  );
+});
+
+test('classic SunATM form: stock Wireshark guesses IPv6/IPv4/PPP/Ethernet/LLC from user data (why pcapng is the default)', (t) => {
+  const path = join(dir, 'classic.pcap');
+  const cap = openAtmCapture(path, { format: 'sunatm' });
+  TRICKY_DATA.forEach((d, i) => cap.record('tx', 0, 32, d, '02:00:00:00:00:02', i));
+  cap.close();
+  const protocols = tshark(['-n', '-r', path, '-T', 'fields', '-e', 'frame.protocols']).trim().split('\n');
+  t.deepEqual(protocols.slice(0, 5), ['atm:ip:ipv6', 'atm:ip', 'atm:ip:ipv6', 'atm:ppp:crtp', 'atm:eth']);
+  // and no SunATM traffic type shows it as plain data: 1 LANE, 2 LLC, 5 ILMI and 6 Q.SAAL hand the octets to those
+  // dissectors (LANE and ILMI malformed, LLC and SSCOP nonsense), every other type guesses as type 0 does
+  const w = openPcapWriter(join(dir, 'types.pcap'), LINKTYPE_SUNATM);
+  for (let type = 0; type < 16; type++) w.writeSunAtm({ direction: 'tx', vpi: 0, vci: 32, sdu: TRICKY_DATA[0]!, type }, type);
+  w.close();
+  const byType = tshark(['-n', '-r', join(dir, 'types.pcap'), '-T', 'fields', '-e', 'frame.protocols']).trim().split('\n');
+  t.is(byType.length, 16);
+  t.deepEqual(
+    byType.map((p, type) => [type, p]).filter(([, p]) => p === 'atm:data'),
+    [],
+  );
+  t.is(byType[2], 'atm:llc:data');
+  t.is(byType[6], 'atm:sscop');
+});
+
+test('SETUP warnings in stock Wireshark 4.0 come from its parser: AAL parameters and ATM traffic descriptor are read one octet past their IE', (t) => {
+  const setup = encodeMessage({ type: MsgType.SETUP, callRef: 1, callRefFlag: false, ies: [aal, traffic, bearer] });
+  // decode our octets by hand against Q.2931's layouts: header (9), then IEs of id, compatibility, 16-bit length, contents
+  t.is(setup.readUInt16BE(7), setup.length - 9, 'message length');
+  const ies: { id: number; at: number; content: Buffer }[] = [];
+  for (let o = 9; o < setup.length; ) {
+    const len = setup.readUInt16BE(o + 2);
+    ies.push({ id: setup[o]!, at: o, content: setup.subarray(o + 4, o + 4 + len) });
+    o += 4 + len;
+    t.true(o <= setup.length, 'every IE ends inside the message');
+  }
+  t.deepEqual(
+    ies.map((i) => i.id),
+    [IeId.AAL_PARAMETERS, IeId.ATM_TRAFFIC_DESCRIPTOR, IeId.BROADBAND_BEARER_CAPABILITY],
+  );
+  // AAL type 5; 0x8C forward max CPCS-SDU (16 bits); 0x81 backward (16 bits); 0x84 SSCS type (1 octet)
+  t.deepEqual([...ies[0]!.content], [0x05, 0x8c, 0x05, 0xd0, 0x81, 0x05, 0xd0, 0x84, 0x00]);
+  // 0x84 forward and 0x85 backward peak cell rate CLP 0+1, 24 bits each
+  t.deepEqual([...ies[1]!.content], [0x84, 0x00, 0x27, 0x10, 0x85, 0x00, 0x27, 0x10]);
+
+  const path = join(dir, 'setup.pcap');
+  const w = openPcapWriter(path, LINKTYPE_SUNATM);
+  w.writeSunAtm({ direction: 'tx', vpi: 0, vci: VCI_SIGNALLING, sdu: emitPdu({ type: 'SD', ns: 0, data: setup }) }, 1);
+  w.close();
+  const pdml = tshark(['-n', '-r', path, '-T', 'pdml']);
+  // each warning hangs on an "identifier" Wireshark read at the first octet of the NEXT IE
+  const warned = [...pdml.matchAll(/<field name="(q2931\.[a-z_.]+)" showname="[^"]*" size="1" pos="(\d+)" show="[^"]*" value="([0-9a-f]{2})">\s*<field name="_ws\.expert" showname="Expert Info \(Warning\/Protocol\): ([^"]+)"/g)].map(
+    (m) => ({ field: m[1], pos: Number(m[2]), octet: parseInt(m[3]!, 16), message: m[4] }),
+  );
+  t.deepEqual(warned, [
+    { field: 'q2931.aal.parameter_identifier', pos: ies[1]!.at, octet: IeId.ATM_TRAFFIC_DESCRIPTOR, message: 'Unknown AAL parameter' },
+    { field: 'q2931.atm_identifier', pos: ies[2]!.at, octet: IeId.BROADBAND_BEARER_CAPABILITY, message: 'Unknown ATM traffic descriptor element' },
+  ]);
+  t.false(pdml.includes('name="_ws.malformed"'));
 });

@@ -312,3 +312,33 @@ test.serial('listen --reject: calls are refused with the cause and printed', asy
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /incoming point-to-point call on VC \d+ from 1002 to 1001 \(SAP 1\)/);
 });
+
+test('each subcommand\'s --help describes only the options it has (drop-party has no --data)', (t) => {
+  const help = (name: string) => buildProgram().commands.find((c) => c.name() === name)!.helpInformation();
+  t.notRegex(help('drop-party'), /--data|DATA/);
+  t.regex(help('drop-party'), /-e, --encoding <encoding> +how --close-data is written/);
+  t.regex(help('call'), /how --data \/ --close-data are written/);
+  t.regex(help('send'), /how DATA is written/);
+  t.regex(help('pipe'), /--recv-only/);
+  t.regex(help('pipe'), /--progress +print octets sent and received, and octets\/s, on\s+standard error/);
+});
+
+test.serial('the demo\'s --help is a full usage text (commander, as condisctl); a bad option exits 2 naming it', async (t) => {
+  const demo = (args: string[]) =>
+    new Promise<Run>((resolve) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', ...args]);
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d) => (stdout += d));
+      p.stderr.on('data', (d) => (stderr += d));
+      p.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  const h = await demo(['--help']);
+  t.is(h.code, 0);
+  t.regex(h.stdout, /^Usage: demo \[options\]/);
+  for (const o of ['--out <dir>', '--name <lab>', '--keep', '--cm <shape>', '--completion <mode>', '--no-color']) t.true(h.stdout.includes(o), o);
+  t.regex(h.stdout, /Examples:\n {2}\$ npm run demo\n/);
+  const bad = await demo(['--cm', 'x']);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /^demo: option '--cm <shape>' argument 'x' is invalid\. expected cm or mcm, got 'x'\./);
+});

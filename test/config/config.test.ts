@@ -1,8 +1,9 @@
 import test from 'ava';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseConfig } from '../../src/config/index.js';
+import { ConfigError, loadAnyConfig, loadConfig, parseConfig } from '../../src/config/index.js';
 import { loadTopology } from '../../src/lab/topology.js';
 
 const MIN = 'miniport:\n  kind: tap\n  device: tap0\naddresses: ["1001"]\n';
@@ -27,6 +28,21 @@ test('example host files load as they are', async (t) => {
   t.deepEqual(a.closeData, { allowed: true, maxOctets: 127 });
 });
 
+test('every file in config/ loads: host configurations with the config loader, the switch with the role-aware loader, the lab with the topology loader', async (t) => {
+  const files = readdirSync('config').filter((f) => /\.ya?ml$/.test(f)).sort();
+  t.deepEqual(files, ['host-a-etherip.yaml', 'host-a-nic.yaml', 'host-a.yaml', 'host-b.yaml', 'lab.yaml', 'switch.yaml']);
+  for (const f of files) {
+    if (f === 'lab.yaml') t.is(loadTopology(join('config', f)).hosts.length, 4);
+    else if (f === 'switch.yaml') t.is((await loadAnyConfig(join('config', f))).kind, 'switch');
+    else t.is((await loadConfig(join('config', f))).name, f.startsWith('host-a') ? 'host-a' : 'host-b', f);
+  }
+  const nic = await loadConfig('config/host-a-nic.yaml');
+  t.deepEqual(nic.miniport, { kind: 'nic', device: 'eth1' });
+  const eip = await loadConfig('config/host-a-etherip.yaml');
+  t.like(eip.miniport, { kind: 'etherip', local: '10.0.1.5', peers: ['10.0.2.7'], mac: '02:c0:00:00:00:0a' });
+  t.deepEqual(eip.addresses, nic.addresses);
+});
+
 test('the lab file loads with the lab tooling\'s topology loader', (t) => {
   const lab = loadTopology('config/lab.yaml');
   t.is(lab.name, 'condis-demo');
@@ -40,7 +56,7 @@ test('the lab file loads with the lab tooling\'s topology loader', (t) => {
       ['leaf3', '1004'],
     ],
   );
-  t.is(lab.hosts[3]!.netem?.loss, 1);
+  t.true(lab.hosts.every((h) => !h.netem) && !lab.segment.netem, 'no netem: the lab comes up on kernels without sch_netem');
   // every lab host's address and MAC make a valid host configuration
   for (const h of lab.hosts) {
     const c = parseConfig(`miniport: {kind: tap, device: tap0, mac: "${h.mac}", bridge: br0}\naddresses: ["${h.address}"]\n`, `${h.name}.yaml`);
@@ -60,7 +76,7 @@ test('defaults are filled and values normalised', (t) => {
   t.deepEqual(c.callManager, { shape: 'mcm', completion: 'pending' });
   t.deepEqual(c.limits, { calls: 1024, partiesPerCall: 64, peers: 64, pendingRequests: 256 });
   t.deepEqual(c.control, { socket: '/run/condis/condisd.sock', mode: 0o600 });
-  t.deepEqual(c.capture, {});
+  t.deepEqual(c.capture, { format: 'pcapng' });
   t.deepEqual(c.log, { level: 'info', pretty: false });
 });
 
@@ -184,4 +200,12 @@ test('loadConfig names the file it could not read, and the file in validation er
   t.is(bad!.path, 'limits.calls');
   t.is(bad!.line, 6);
   t.true(bad!.message.startsWith(`${file}:6:`));
+});
+
+test('capture: the old form (only pcap) still works and gets pcapng; format sunatm keeps the classic file; a wrong format says where', (t) => {
+  t.deepEqual(parseConfig(MIN + 'capture:\n  pcap: /tmp/x.pcap\n', 'h.yaml').capture, { pcap: '/tmp/x.pcap', format: 'pcapng' });
+  t.deepEqual(parseConfig(MIN + 'capture: {pcap: /tmp/x.pcap, format: sunatm}\n', 'h.yaml').capture, { pcap: '/tmp/x.pcap', format: 'sunatm' });
+  const e = configError(t, MIN + 'capture:\n  pcap: /tmp/x.pcap\n  format: pcap\n');
+  t.is(e.issues[0]!.path, 'capture.format');
+  t.regex(e.message, /pcapng|sunatm/);
 });

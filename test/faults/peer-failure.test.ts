@@ -11,10 +11,13 @@
 import { rootTest } from '../helpers/root.js';
 import { startLab, type TestLab } from '../helpers/lab.js';
 import { startDaemon, waitForLinks, type RunningDaemon } from '../../src/demo/daemons.js';
-import { assertDrained, callWorks, drained, FAST_TIMERS, NOTICE_BOUND_MS } from './helpers.js';
+import { assertDrained, callWorks, drained, FAST_TIMERS, NOTICE_BOUND_MS, type Counters } from './helpers.js';
 import type { ExecutionContext } from 'ava';
+import { parseSunAtm, readPcap } from '../../src/capture/pcap.js';
+import { parsePdu } from '../../src/sscop/index.js';
 
-const opts = { timers: FAST_TIMERS, discoveryIntervalMs: 500 };
+// T309 1 s: the calls kept through a link loss (Q.2931 5.5.6) are given up soon after it is noticed (t309.test.ts covers T309 itself)
+const opts = { timers: { ...FAST_TIMERS, uni: { t309: '1s' } }, discoveryIntervalMs: 500 };
 
 /** root (h1) holds a point-to-point call to `leaf` and a multipoint call whose second party is `leaf` */
 async function callsTo(lab: TestLab, leaf: string, leafAddr: string) {
@@ -124,5 +127,50 @@ rootTest('a peer daemon restarted before the root noticed it was gone: its stale
   await h3.control.registerSap({ address: '3003', policy: 'accept' });
   await root.control.closeCall({ vc: c.mp });
   await callWorks(t, root, h3, '3003', 'after a quick restart');
+  for (const h of ['h1', 'h3']) assertDrained(t, await drained(lab.d(h)), h);
+});
+
+rootTest('a peer restarted with the same first N(SQ) meets the old association: Q.2110 error recovery (ER/ERAK), the stale call is cleared, new calls work', async (t) => {
+  // every link starts from VT(SQ) 7, so the restarted h3's BGN carries the N(SQ) the root already saw: the root
+  // answers it as a retransmission and keeps its old sequence state, until a STAT shows the mismatch (error S, ER)
+  const opts = { timers: { sscop: { initialSequence: 7 } }, discoveryIntervalMs: 500 };
+  const lab = await startLab(t, 3, opts);
+  const root = lab.d('h1');
+  await lab.d('h3').control.registerSap({ address: '3003', policy: 'accept' });
+  const inc = lab.d('h3').next('incoming-call');
+  const call = (await root.control.makeCall({ called: '3003' })) as { vc: number };
+  await inc;
+  const ic = root.next('incoming-close-call', (e) => e.vc === call.vc, 60_000);
+  // until the root's SDs are acknowledged: recovery sends unacknowledged SDs again, and an old SETUP the new h3
+  // received that way would make the old call a live one on both sides (consistent, but not the case tested here)
+  for (let i = 0; i < 100 && ((await root.control.counters()) as Counters).sscop!.unacknowledgedSdus! > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  const before = (await root.control.counters()) as Counters;
+  t.true(await lab.d('h3').stop('SIGKILL', 5000));
+  const t0 = Date.now();
+  const h3 = await startDaemon(lab.lab, 'h3', opts);
+  lab.daemons.set('h3', h3);
+  await waitForLinks(h3, [lab.lab.host('h1').mac], 30_000);
+  await h3.control.registerSap({ address: '3003', policy: 'accept' });
+  await callWorks(t, root, h3, '3003', 'after a restart with the same N(SQ)');
+  t.log(`first call after the restart done ${((Date.now() - t0) / 1000).toFixed(1)} s after starting h3 again (daemon start-up included)`);
+  // measured on the root's own capture: from the restarted h3's BGN to the end of the recovery (ERAK)
+  const cap = readPcap(root.capture, { allowTruncated: true });
+  if (cap.ok) {
+    const sscop = cap.value.records.flatMap((r) => {
+      const a = parseSunAtm(r.data);
+      if (!a.ok || a.value.vci !== 5 || r.tsMs < t0) return [];
+      const pdu = parsePdu(a.value.sdu);
+      return pdu.ok ? [{ ts: r.tsMs, type: pdu.value.type, dir: a.value.direction }] : [];
+    });
+    const bgn = sscop.find((x) => x.type === 'BGN' && x.dir === 'rx');
+    const erak = sscop.find((x) => x.type === 'ERAK' && bgn && x.ts >= bgn.ts);
+    if (bgn && erak) t.log(`root capture: restarted BGN -> ERAK ${(erak.ts - bgn.ts).toFixed(0)} ms`);
+  }
+  const close = await ic;
+  t.not(close.status.name, 'SUCCESS', 'the stale call is cleared (STATUS ENQUIRY after the recovery, answered Null)');
+  const after = (await root.control.counters()) as Counters;
+  const d = (k: string) => (after.sscop![k] ?? 0) - (before.sscop![k] ?? 0);
+  t.true(d('pdusOut.ER') + d('pdusIn.ER') >= 1, 'the links recovered by ER/ERAK');
+  t.is(d('maaErrors.P'), 0, 'no Timer_NO_RESPONSE expiry');
   for (const h of ['h1', 'h3']) assertDrained(t, await drained(lab.d(h)), h);
 });

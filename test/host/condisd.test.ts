@@ -62,18 +62,22 @@ rootTest('condisd: a second instance on the same socket refuses with a clear mes
   t.deepEqual(info.addresses, ['3001']);
 });
 
-rootTest('condisd: SIGINT stops it cleanly: it ends its shutdown ("stopped", logged just before exit 0), socket removed, TAP released', async (t) => {
-  const { lab, d } = await startLab(t, 1);
-  const daemon = d('h1');
-  t.true(existsSync(daemon.socket));
-  process.kill(daemon.process.pid, 'SIGINT');
-  // a detached lab process: its exit code is not ours to read; its log says how it ended
-  while (daemon.alive()) await new Promise((r) => setTimeout(r, 25));
-  t.false(existsSync(daemon.socket), 'control socket removed');
-  const links = runSync('ip', ['-n', lab.host('h1').nsName, 'link', 'show', 'tap0']);
-  t.not(links.code, 0, 'tap0 is gone');
-  t.regex(readFileSync(daemon.process.logFile, 'utf8'), /"msg":"stopped"/);
-});
+for (const signal of ['SIGINT', 'SIGHUP'] as const) {
+  rootTest(`condisd: ${signal} stops it cleanly: it ends its shutdown ("stopped", logged just before exit 0), socket removed, TAP released`, async (t) => {
+    const { lab, d } = await startLab(t, 1);
+    const daemon = d('h1');
+    t.true(existsSync(daemon.socket));
+    process.kill(daemon.process.pid, signal);
+    // a detached lab process: its exit code is not ours to read; its log says how it ended
+    while (daemon.alive()) await new Promise((r) => setTimeout(r, 25));
+    t.false(existsSync(daemon.socket), 'control socket removed');
+    const links = runSync('ip', ['-n', lab.host('h1').nsName, 'link', 'show', 'tap0']);
+    t.not(links.code, 0, 'tap0 is gone');
+    const log = readFileSync(daemon.process.logFile, 'utf8');
+    t.regex(log, new RegExp(`"signal":"${signal}".*"msg":"shutting down`));
+    t.regex(log, /"msg":"stopped"/);
+  });
+}
 
 rootTest('condisd: malformed control requests get errors and the daemon keeps serving', async (t) => {
   const { d } = await startLab(t, 1);

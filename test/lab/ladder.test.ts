@@ -2,8 +2,14 @@ import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { openAtmCapture } from '../../src/capture/atm-capture.js';
 import {
+  CATEGORY_INFO,
   CaptureError,
+  categoryOf,
+  foldSscop,
+  wrapText,
   eventsFromCapture,
   eventsFromTsharkFields,
   renderLadderHtml,
@@ -238,11 +244,11 @@ test('an Ethernet capture without the Lua dissector, or no file, is a clear erro
 
 test('tshark field rows map to events without running tshark', (t) => {
   const rows = [
-    // frame, time, eth.src, eth.dst, atm.channel, sscop.type, sscop.s, q2931 type, call ref, flag, endpoint, causes, uu data
-    ['1', '0.000100000', ROOT, LEAF1, '', '0x08', '0', '0x80', '000007', '0', '3', '', ''],
-    ['2', '0.002000000', LEAF1, ROOT, '', '0x08', '0', '0x82', '000007', '1', '3', '0x2f,0x03', ''],
-    ['3', '0.003000000', LEAF1, ROOT, '', '0x08', '1', '0x4d', '000007', '1', '', '0x10', '00ff10'],
-    ['4', '0.004000000', '', '', '1', '0x03', '', '', '', '', '', '', ''],
+    // frame, time, eth.src, eth.dst, atm.channel, sscop.type, sscop.s, q2931 type, call ref, flag, endpoint, causes, interface, uu data
+    ['1', '0.000100000', ROOT, LEAF1, '', '0x08', '0', '0x80', '000007', '0', '3', '', '', ''],
+    ['2', '0.002000000', LEAF1, ROOT, '', '0x08', '0', '0x82', '000007', '1', '3', '0x2f,0x03', '', ''],
+    ['3', '0.003000000', LEAF1, ROOT, '', '0x08', '1', '0x4d', '000007', '1', '', '0x10', '', '00ff10'],
+    ['4', '0.004000000', '', '', '1', '0x03', '', '', '', '', '', '', '', ''],
   ].map((r) => r.join('\t'));
   const ev = eventsFromTsharkFields(rows.join('\n'), { hosts: [{ name: 'root', mac: ROOT }], withLua: true, sscop: true, self: 'me', peer: 'them' });
   t.deepEqual(ev, [
@@ -251,4 +257,166 @@ test('tshark field rows map to events without running tshark', (t) => {
     { timeMs: 3, from: LEAF1, to: 'root', label: 'RELEASE (close data: 0x00ff10 (3 octets))', detail: 'call ref 7 (to originator), cause 16 normal call clearing' },
     { timeMs: 4, from: 'them', to: 'me', label: 'SSCOP END', category: 'sscop' },
   ]);
+});
+
+// ---- colours, folding, width ---------------------------------------------------------------
+
+test('colours: every Q.2971 party message is blue, clearing is RELEASE and RELEASE COMPLETE; legend and docs/lab.md agree', (t) => {
+  const party = ['ADD PARTY', 'ADD PARTY ACKNOWLEDGE', 'PARTY ALERTING', 'ADD PARTY REJECT', 'DROP PARTY', "DROP PARTY (close data: 'bye')", 'DROP PARTY ACKNOWLEDGE'];
+  for (const l of party) t.is(categoryOf(l), 'party', l);
+  for (const l of ['RELEASE', "RELEASE (close data: 'x')", 'RELEASE COMPLETE']) t.is(categoryOf(l), 'clear', l);
+  for (const l of ['ADD PARTY REJECT', 'DROP PARTY', 'DROP PARTY ACK']) {
+    t.true(CATEGORY_INFO.party.name.includes(l), `legend lists ${l} under parties`);
+    t.false(CATEGORY_INFO.clear.name.includes(l), `legend does not list ${l} under clearing`);
+  }
+  t.is(CATEGORY_INFO.party.svg, '#0969da', 'blue');
+  const doc = readFileSync(new URL('../../docs/lab.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+  t.regex(doc, /parties \(ADD PARTY, ADD PARTY ACKNOWLEDGE, PARTY ALERTING, ADD PARTY REJECT, DROP PARTY, DROP PARTY ACKNOWLEDGE: blue\)/);
+  t.regex(doc, /clearing \(RELEASE, RELEASE COMPLETE: red\)/);
+});
+
+const linkUp = (a: string, b: string, t0: number): LadderEvent[] => [
+  { timeMs: t0, from: a, to: b, label: 'SSCOP BGN', category: 'sscop' },
+  { timeMs: t0 + 0.5, from: b, to: a, label: 'SSCOP BGAK', category: 'sscop' },
+];
+
+test('foldSscop: each run of SSCOP link PDUs becomes one note; signalling stays as it was', (t) => {
+  const ev: LadderEvent[] = [...linkUp('root', 'leaf1', 0), ...linkUp('root', 'leaf2', 1), ...events.slice(0, 3), ...linkUp('leaf1', 'leaf2', 5), events[3]!];
+  const folded = foldSscop(ev);
+  t.deepEqual(folded, [
+    { timeMs: 0, from: 'root', to: 'root', label: 'SSCOP: 4 link PDUs folded (BGN 2, BGAK 2)', detail: 'links leaf1-root, leaf2-root, 1.500 ms', category: 'sscop' },
+    ...events.slice(0, 3),
+    { timeMs: 5, from: 'leaf1', to: 'leaf1', label: 'SSCOP: 2 link PDUs folded (BGN 1, BGAK 1)', detail: 'link leaf1-leaf2, 0.500 ms', category: 'sscop' },
+    events[3]!,
+  ]);
+  t.deepEqual(foldSscop(events), events, 'nothing to fold');
+  // the renderers take the option
+  const text = renderLadderText(ev, { width: 100, foldSscop: true });
+  t.false(text.includes('SSCOP BGN'));
+  t.true(text.includes('* SSCOP: 4 link PDUs folded (BGN 2, BGAK 2)'));
+  t.is((renderLadderSvg(ev, { foldSscop: true }).match(/<g class="event /g) ?? []).length, folded.length);
+  t.is((renderLadderSvg(ev).match(/<g class="event /g) ?? []).length, ev.length);
+});
+
+test('HTML page with SSCOP traffic: folded by default, a checkbox (CSS only, no script) shows every PDU', (t) => {
+  const ev: LadderEvent[] = [...linkUp('root', 'leaf1', 0), ...linkUp('root', 'leaf2', 1), ...events];
+  const html = renderLadderHtml(ev, { title: 'demo' });
+  const wf = wellFormed(html.replace('<meta charset="utf-8">', '<meta charset="utf-8"/>'));
+  t.true(wf.ok, wf.why);
+  t.false(html.includes('<script'));
+  t.regex(html, /<input type="checkbox" id="show-sscop"\/><label for="show-sscop">show the 4 SSCOP link PDUs/);
+  t.regex(html, /\.ladder\.full \{ display: none; \}/);
+  t.regex(html, /#show-sscop:checked ~ \.ladder\.full \{ display: block; \}/);
+  const svgs = html.split('<svg ').slice(1);
+  t.is(svgs.length, 2, 'the folded and the full diagram');
+  t.is((svgs[0]!.match(/<g class="event /g) ?? []).length, events.length + 1, 'folded first (shown unless the box is ticked)');
+  t.is((svgs[1]!.match(/<g class="event /g) ?? []).length, ev.length);
+  // only one diagram when asked, or when there is no SSCOP traffic
+  t.is(renderLadderHtml(ev, { title: 'd', sscop: 'fold' }).split('<svg ').length - 1, 1);
+  t.false(renderLadderHtml(ev, { title: 'd', sscop: 'show' }).includes('id="show-sscop"'));
+  t.false(renderLadderHtml(events, { title: 'd' }).includes('id="show-sscop"'));
+});
+
+/** the demo's shape: four hosts, long close-data labels */
+const wide: LadderEvent[] = [
+  { timeMs: 0, from: 'root', to: 'leaf1', label: 'SETUP', detail: 'call ref 1, endpoint 0' },
+  { timeMs: 1, from: 'root', to: 'leaf3', label: 'SETUP', detail: 'call ref 1, endpoint 2' },
+  { timeMs: 2, from: 'leaf3', to: 'root', label: "DROP PARTY (close data: 'leaf 3 is leaving the call now')", detail: 'call ref 1 (to originator), endpoint 2, cause 16 normal call clearing' },
+  { timeMs: 3, from: 'root', to: 'leaf2', label: "RELEASE (close data: 'bye, leaf 2, and thanks for all the fish')", detail: 'call ref 1, cause 16 normal call clearing' },
+  { timeMs: 4, from: 'root', to: 'leaf1', label: "RELEASE (close data: 'the end of the multipoint call, for everyone')", detail: 'call ref 1, cause 16 normal call clearing' },
+];
+const svgWidth = (svg: string) => Number(/<svg [^>]*width="(\d+)"/.exec(svg)![1]);
+/** the text of each event's label and detail, tspans joined with spaces */
+const eventTexts = (svg: string) =>
+  svg
+    .split('<g class="event ')
+    .slice(1)
+    .map((g) => [...g.matchAll(/<text [^>]*>((?:<tspan[^>]*>[^<]*<\/tspan>)+)<\/text>/g)].map((m) => [...m[1]!.matchAll(/<tspan[^>]*>([^<]*)<\/tspan>/g)].map((x) => x[1]).join(' ')));
+
+test('SVG fits 1200 px (or maxWidth) by narrowing lanes and wrapping labels, never cutting them; it scales with its container', (t) => {
+  const svg = renderLadderSvg(wide, { hosts: ['root', 'leaf1', 'leaf2', 'leaf3'] });
+  t.true(svgWidth(svg) <= 1200, `width ${svgWidth(svg)}`);
+  t.regex(svg, /<svg [^>]*style="max-width:100%;height:auto"/);
+  const unxml = (s: string) => s.replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+  t.deepEqual(
+    eventTexts(svg).map((x) => x.map(unxml)),
+    wide.map((e) => [e.label, e.detail]),
+    'every label and detail whole',
+  );
+  t.true((svg.match(/<tspan/g) ?? []).length > wide.length * 2, 'some labels wrapped');
+  const narrow = renderLadderSvg(wide, { maxWidth: 800 });
+  t.true(svgWidth(narrow) <= 800, `width ${svgWidth(narrow)}`);
+  // no narrower than 150 px a lane: seven hosts need more than 800
+  const many = Array.from({ length: 7 }, (_, i) => ({ timeMs: i, from: 'h0', to: `h${i + 1}`, label: 'SETUP' }));
+  t.is(svgWidth(renderLadderSvg(many, { maxWidth: 800 })), 100 + 8 * 150 + 20);
+  t.deepEqual(wrapText('RELEASE (close data: bye)', 12), ['RELEASE', '(close data:', 'bye)']);
+  t.deepEqual(wrapText('abcdefghij', 4), ['abcd', 'efgh', 'ij']);
+});
+
+// ---- a host with several links --------------------------------------------------------------
+
+const LEAF2 = '02:00:00:00:01:03';
+
+/** root's own capture of two links that share VCI 5, N(S) and call reference 1 */
+function writeRootCapture(format: 'pcapng' | 'sunatm'): string {
+  const p = join(dir, `root-${format}.${format === 'pcapng' ? 'pcapng' : 'pcap'}`);
+  // leaf1 is known by MAC only (mapped through `hosts`), leaf2 by its name
+  const cap = openAtmCapture(p, { format, self: 'root', peerName: (mac) => (mac === LEAF2 ? 'leaf2' : undefined) });
+  const setup = (ep: number) => q2931(0x05, 1, false, [endpoint(ep)]);
+  const rec: [Direction, string, Buffer][] = [
+    ['tx', LEAF1, sscop(0x1)],
+    ['rx', LEAF1, sscop(0x2)],
+    ['tx', LEAF2, sscop(0x1)],
+    ['rx', LEAF2, sscop(0x2)],
+    ['tx', LEAF1, sd(setup(0), 0)],
+    ['tx', LEAF2, sd(setup(0), 0)], // the same octets on the other link: not a retransmission
+    ['rx', LEAF1, sd(q2931(0x07, 1, true, [endpoint(0, false)]), 0)],
+    ['rx', LEAF2, sd(q2931(0x07, 1, true, [endpoint(0, false)]), 0)],
+    ['tx', LEAF1, sd(q2931(0x83, 1, false, [cause(16), endpoint(0)]), 1)],
+    ['tx', LEAF1, sd(q2931(0x83, 1, false, [cause(16), endpoint(0)]), 1)], // a real retransmission on leaf1's link
+    ['tx', LEAF2, sscop(0x1)], // leaf2's link starts again: its numbers restart
+    ['rx', LEAF2, sscop(0x2)],
+    ['tx', LEAF2, sd(setup(0), 0)],
+  ];
+  rec.forEach(([d, peer, sdu], i) => cap.record(d, 0, 5, sdu, peer, T0 + i));
+  cap.record('tx', 0, 32, Buffer.from('hello, leaves'), LEAF1, T0 + 20);
+  cap.close();
+  return p;
+}
+type Direction = 'tx' | 'rx';
+
+test("a pcapng capture of a host with several links: one column per peer, retransmissions only where they happened", async (t) => {
+  const file = writeRootCapture('pcapng');
+  const ev = await eventsFromCapture(file, { self: 'root', hosts: [{ name: 'leaf1', mac: LEAF1 }], luaScript: false, sscop: true });
+  t.deepEqual(
+    ev.map((e) => `${e.from}>${e.to} ${e.label}${e.detail ? ` [${e.detail}]` : ''}`),
+    [
+      'root>leaf1 SSCOP BGN',
+      'leaf1>root SSCOP BGAK',
+      'root>leaf2 SSCOP BGN',
+      'leaf2>root SSCOP BGAK',
+      'root>leaf1 SETUP [call ref 1, endpoint 0]',
+      'root>leaf2 SETUP [call ref 1, endpoint 0]',
+      'leaf1>root CONNECT [call ref 1 (to originator), endpoint 0]',
+      'leaf2>root CONNECT [call ref 1 (to originator), endpoint 0]',
+      'root>leaf1 DROP PARTY [call ref 1, endpoint 0, cause 16 normal call clearing]',
+      'root>leaf1 DROP PARTY [call ref 1, endpoint 0, cause 16 normal call clearing, retransmitted]',
+      'root>leaf2 SSCOP BGN',
+      'leaf2>root SSCOP BGAK',
+      'root>leaf2 SETUP [call ref 1, endpoint 0]',
+    ],
+  );
+  t.regex(renderLadderText(ev, { width: 100 }).split('\n')[0]!, /^ *time ms +root +leaf1 +leaf2$/);
+});
+
+test('a classic SunATM capture of several links: one "network" column and no retransmission claims unless the one peer is named', async (t) => {
+  const file = writeRootCapture('sunatm');
+  const { text } = await tsharkFields(file, { luaScript: false });
+  const ev = eventsFromTsharkFields(text, { self: 'root' });
+  t.deepEqual([...new Set(ev.flatMap((e) => [e.from, e.to]))], ['root', 'network']);
+  t.deepEqual(
+    ev.filter((e) => e.detail?.includes('retransmitted')),
+    [],
+  );
+  t.is(ev.length, 7);
 });

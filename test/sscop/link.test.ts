@@ -405,9 +405,55 @@ test('a host that restarts while the peer still has the link up gets a fresh lin
     ends.a = a2;
     a2.establish();
     if (restartSequence === 77) t.deepEqual(seen, ['release-indication', 'establish-indication'], 'b starts over');
-    // a restart that happened to reuse N(SQ) 1 looks like a retransmitted BGN to b: b keeps its stale state
+    // a restart that happened to reuse N(SQ) 1 looks like a retransmitted BGN to b: b keeps its stale state until the
+    // first STAT shows it (error recovery, next test)
     else t.deepEqual(seen, [], 'the hazard a random initial VT(SQ) avoids');
   }
+});
+
+test('a restart that reused N(SQ) meets the old association: Q.2110 error recovery (ER/ERAK) within one polling interval, then data flows both ways', (t) => {
+  // the case that stalled until NO_RESPONSE: b had sent SDs (VT(A) > 0) and received none, so the restarted end's
+  // STATs (N(R) 0) were behind b's VT(A) and were discarded as stale, while b's STATs looked fine to the restarted end
+  const scheduler = new VirtualTimeScheduler();
+  // run virtual time up to `until` (flush() alone would never end: SSCOP always has a timer running)
+  const runUntil = (until: number) => {
+    scheduler.maxFrames = until;
+    scheduler.flush();
+  };
+  const ends: { a?: SaalLink } = {};
+  const b = createSaalLink({ scheduler, initialSequence: 0, send: (p) => ends.a?.receive(p) });
+  const a1 = createSaalLink({ scheduler, initialSequence: 0, send: (p) => b.receive(p) });
+  ends.a = a1;
+  a1.establish();
+  for (let i = 0; i < 10; i++) b.data(Buffer.from(`old ${i}`));
+  runUntil(1000);
+  t.is(b.counters().unacknowledgedSdus, 0);
+  a1.dispose();
+  const start = scheduler.now();
+  const a2 = createSaalLink({ scheduler, initialSequence: 0, send: (p) => b.receive(p) });
+  ends.a = a2;
+  const seenB: string[] = [];
+  const gotA: string[] = [];
+  const gotB: string[] = [];
+  b.signals$.subscribe((s) => (s.kind === 'data-indication' ? gotB.push(s.data.toString()) : seenB.push(s.kind)));
+  a2.signals$.subscribe((s) => s.kind === 'data-indication' && gotA.push(s.data.toString()));
+  a2.establish();
+  t.true(a2.established, 'b answered the BGN as a retransmission (BGAK)');
+  t.deepEqual(seenB, [], 'b did not notice the restart from the BGN');
+  b.data(Buffer.from('new from b'));
+  // one polling interval (750 ms) later b's POLL is answered with N(R) behind its VT(A)
+  runUntil(start + 1000);
+  t.is(b.counters().maaErrors.S, 1, 'b took the STAT as error S');
+  t.is(b.counters().pdusOut.ER, 1, 'b started error recovery');
+  t.is(b.counters().pdusIn.ERAK, 1);
+  t.deepEqual(seenB, ['establish-indication'], 'Q.2931 above b is told (and enquires about its calls)');
+  t.is(b.state, 'Data Transfer Ready');
+  t.is(a2.state, 'Data Transfer Ready');
+  t.true(gotA.includes('new from b'));
+  a2.data(Buffer.from('new from a'));
+  runUntil(start + 2000);
+  t.deepEqual(gotB, ['new from a']);
+  t.is(b.counters().maaErrors.P, undefined, 'no NO_RESPONSE expiry');
 });
 
 test('by default every link starts from a random VT(SQ)', (t) => {

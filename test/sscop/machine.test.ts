@@ -641,6 +641,35 @@ test('robust mode: a stale STAT (older N(PS)) or stale USTAT (N(R) behind VT(A))
   t.is(p.a.s.vtA, 8);
 });
 
+test('robust mode: a STAT answering the newest POLL with N(R) behind VT(A) is error S and starts recovery, as Q.2110 says', (t) => {
+  // the peer lost its state (a restart whose BGN was taken for a retransmission): its STAT cannot be a reordered one
+  const p = new Pump().establish();
+  p.send('a', ...range(4));
+  p.run();
+  p.poll('a');
+  t.is(p.a.s.vtA, 4);
+  // our newest POLL goes out; the peer that answers it has lost its state
+  const timer = p.a.s.timers.POLL ? 'POLL' : p.a.s.timers.KEEP_ALIVE ? 'KEEP_ALIVE' : 'IDLE';
+  p.fire('a', timer);
+  p.wire = [];
+  const nps = p.a.s.vtPS;
+  p.a.clear();
+  p.inject('a', { type: 'STAT', nps, nmr: 128, nr: 0, list: [] });
+  t.deepEqual(p.a.maa, ['S']);
+  t.is(p.a.s.name, 'Outgoing Recovery Pending');
+  t.like(p.a.sent[0], { type: 'ER' });
+  // the same STAT once more (a duplicated POLL answered twice) after a good answer is only stale
+  const q = new Pump().establish();
+  q.send('a', ...range(4));
+  q.run();
+  q.poll('a');
+  const last = q.a.s.vtPS;
+  q.a.clear();
+  q.inject('a', { type: 'STAT', nps: last, nmr: 132, nr: 2, list: [] });
+  t.deepEqual(q.a.maa, []);
+  t.like(q.a.effects.find((e) => e.kind === 'discard'), { reason: 'stale-stat' });
+});
+
 // ------------------------------------------------------------ polling phases
 
 test('polling phases: active (POLL) -> transient (KEEP_ALIVE) -> idle (IDLE) -> active', (t) => {

@@ -324,16 +324,20 @@ test('our RESTART: calls released locally, RESTART ACK stops T316', (t) => {
   t.is(findIe(r1, IeId.CONNECTION_IDENTIFIER)?.vci, 99);
 });
 
-test('SSCOP lost: every call on the link is cleared locally with cause 27, then link-down', (t) => {
+test('SSCOP lost: a call not yet active is cleared locally with cause 27 at once, the active one waits (T309), then link-down', (t) => {
   const d = drive('user', true, 'active');
   const d2 = d.p.h.host.setup({ called: '9009', multipoint: false });
   t.true(d2.ok);
   d.p.clock.advance(2);
-  d.p.sa.lose('no response');
+  d.p.sa.cut('no response');
   const kinds = d.p.h.ind.map((i) => i.kind);
-  t.deepEqual(d.p.h.of('released').map((i) => [i.cause, i.remote]), [[27, false], [27, false]]);
+  t.deepEqual(d.p.h.of('released').map((i) => [i.call, i.cause, i.remote]), [[d2.ok && d2.value.call, 27, false]]);
   t.is(kinds.at(-1), 'link-down');
-  t.deepEqual(d.p.h.of('link-down')[0], { kind: 'link-down', peer: PROBE_MAC, reason: 'no response' });
+  t.deepEqual(d.p.h.of('link-down')[0], { kind: 'link-down', peer: PROBE_MAC, reason: 'no response', kept: 1 });
+  // T309 (10 s) expires with the link still down: the kept call goes too
+  d.p.clock.advance(10_000);
+  t.deepEqual(d.p.h.of('released').map((i) => [i.call, i.cause]), [[d2.ok && d2.value.call, 27], [d.call, 27]]);
+  t.is(d.p.h.of('link-down').length, 1, 'failed attempts to re-establish are not reported again');
   const k = d.p.h.host.counters();
   t.deepEqual([k.calls, k.parties, k.timers, d.p.h.host.linkCallCount()], [0, 0, 0, 0]);
 });

@@ -46,17 +46,43 @@ export class MemSaal implements SaalService {
   ) {
     this.established = up;
   }
+  /** while set (cut()), the link cannot come up: an attempt fails after `attemptMs`, as SSCOP's MaxCC x Timer_CC would */
+  blocked = false;
+  attemptMs = 400;
+  private attempting = false;
   establish(): void {
     if (this.established) return;
+    if (this.blocked) {
+      if (this.attempting) return;
+      this.attempting = true;
+      this.clock.scheduler.schedule(() => {
+        this.attempting = false;
+        if (this.established) return;
+        if (this.blocked) this.signals.next({ kind: 'release-indication', reason: 'max-cc: no answer to BGN' });
+        else this.establish();
+      }, this.attemptMs);
+      return;
+    }
     this.clock.scheduler.schedule(() => {
-      this.established = true;
-      this.peer.established = true;
-      this.signals.next({ kind: 'establish-confirm' });
-      this.peer.signals.next({ kind: 'establish-indication' });
+      // (the peer may have brought the link up meanwhile: then only what waited here goes out)
+      if (!this.established) {
+        this.established = true;
+        this.peer.established = true;
+        this.signals.next({ kind: 'establish-confirm' });
+        this.peer.signals.next({ kind: 'establish-indication' });
+      }
       const q = this.queue;
       this.queue = [];
       for (const b of q) this.data(b);
     }, this.delay);
+  }
+  /** the link dies under both ends and cannot be re-established until restore() */
+  cut(reason = 'link lost'): void {
+    this.blocked = this.peer.blocked = true;
+    this.lose(reason);
+  }
+  restore(): void {
+    this.blocked = this.peer.blocked = false;
   }
   release(): void {
     if (!this.established) return;

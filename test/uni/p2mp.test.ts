@@ -199,7 +199,7 @@ test('ADD PARTY for an address the leaf host does not have: party-rejected with 
   t.is(a.host.counters().timers, 0);
 });
 
-test('a link lost under a multipoint call: its parties are dropped (27), the parties on other links stay', (t) => {
+test('a link lost under a multipoint call and not back within T309: its parties are dropped (27), the parties on other links stay', (t) => {
   const { clock, a, c, wires } = star();
   const r = a.host.setup({ called: '2002', multipoint: true });
   if (!r.ok) return t.fail();
@@ -208,7 +208,9 @@ test('a link lost under a multipoint call: its parties are dropped (27), the par
   const pd = a.host.addParty(r.value.call, { called: '4004' });
   clock.advance(10);
   t.is(a.of('party-added').length, 2);
-  wires.c[0].lose('no response');
+  wires.c[0].cut('no response');
+  t.is(a.of('party-dropped').length, 0, 'the active party waits out T309');
+  clock.advance(10_000);
   t.deepEqual(a.of('party-dropped').map((i) => [i.party, i.cause, i.remote]), [[pc.ok && pc.value, 27, false]]);
   t.deepEqual(c.of('released').map((i) => i.cause), [27]);
   t.is(a.of('released').length, 0);

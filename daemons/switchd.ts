@@ -1,0 +1,87 @@
+/**
+ * condisd with `role: switch`: a signalling ATM switch (docs/switch.md). Opens
+ * each port's miniport, runs the switch, serves status over the control
+ * socket, and stops cleanly on SIGTERM / SIGINT / SIGHUP (calls released, SSCOP
+ * associations ended, devices released, exit 0).
+ */
+import type { Logger } from 'pino';
+import type { SwitchConfig } from '../src/config/index.js';
+import { checkSocketPath, startControlServer, type ControlServer } from '../src/control/server.js';
+import { sscopParamsFromConfig } from '../src/host/from-config.js';
+import { openMiniport, MiniportError } from '../src/miniport/index.js';
+import type { Miniport } from '../src/miniport/types.js';
+import { createSwitch } from '../src/switch/index.js';
+import { SwitchControlBackend } from '../src/switch/control.js';
+
+export async function runSwitch(cfg: SwitchConfig, log: Logger, version: string): Promise<void> {
+  // the control socket first, as for a host: a second switch with the same socket must not touch the first one's ports
+  try {
+    await checkSocketPath(cfg.control.socket);
+  } catch (e) {
+    process.stderr.write(`condisd: control socket ${cfg.control.socket}: ${(e as Error).message}; not opening the switch ports\n`);
+    process.exit(1);
+  }
+  const miniports: Miniport[] = [];
+  for (const p of cfg.ports) {
+    try {
+      miniports.push(await openMiniport(p.miniport));
+    } catch (e) {
+      for (const m of miniports) await m.close();
+      if (e instanceof MiniportError) {
+        process.stderr.write(`condisd: port ${p.name}: ${e.message}\n`);
+        process.exit(1);
+      }
+      throw e;
+    }
+  }
+  const etherType = cfg.ports.map((p) => ('etherType' in p.miniport ? p.miniport.etherType : undefined)).find((x) => x !== undefined);
+  const sw = createSwitch({
+    name: cfg.name,
+    ports: cfg.ports.map((p, i) => ({ name: p.name, miniport: miniports[i]!, hosts: p.hosts })),
+    routes: cfg.routes,
+    discovery: { enabled: cfg.discovery.enabled, intervalMs: cfg.discovery.interval, holdTimeMs: cfg.discovery.holdTime },
+    sscop: sscopParamsFromConfig({ timers: cfg.timers } as Parameters<typeof sscopParamsFromConfig>[0]),
+    uniTimers: cfg.timers.uni,
+    limits: cfg.limits,
+    ...(etherType !== undefined ? { etherType } : {}),
+    log: log.child({ layer: 'switch' }),
+  });
+  const backend = new SwitchControlBackend(sw, { version });
+  let server: ControlServer;
+  try {
+    server = await startControlServer(backend, {
+      path: cfg.control.socket,
+      mode: cfg.control.mode,
+      serverName: `condisd ${version} (switch ${cfg.name})`,
+      logger: log.child({ layer: 'control' }),
+    });
+  } catch (e) {
+    process.stderr.write(`condisd: control socket ${cfg.control.socket}: ${(e as Error).message}\n`);
+    await sw.shutdown(0);
+    for (const m of miniports) await m.close();
+    process.exit(1);
+  }
+  log.info({ ports: cfg.ports.map((p, i) => `${p.name}=${miniports[i]!.name}`), routes: cfg.routes.length, socket: cfg.control.socket }, `condisd ${version} started as switch ${cfg.name}`);
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: releasing calls, ending SSCOP associations');
+    const hard = setTimeout(() => {
+      log.warn({}, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, 8000);
+    hard.unref();
+    await server.close();
+    await sw.shutdown(3000);
+    for (const m of miniports) await m.close();
+    log.info({}, 'stopped');
+    log.flush?.();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  // a stop, as for a host (daemons/condisd.ts): ports and routes cannot change under live calls
+  process.on('SIGHUP', () => void stop('SIGHUP'));
+}

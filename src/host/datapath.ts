@@ -1,0 +1,162 @@
+/**
+ * NDIS's miniport half on real frames (the node's user-data path): an
+ * activated VC's paths, their prepared frame headers, fan-out and receive by
+ * path without parsing a frame (one wire path may feed several VCs: endpoints
+ * of one multipoint call at this host are each their own NDIS VC).
+ */
+import { Subject } from 'rxjs';
+import { macToBuffer, type Mac } from '../common/mac.js';
+import { emitFrameAfter, SDU_OFFSET } from '../wire/index.js';
+import type { VcPath } from '../uni/api.js';
+import { NdisStatus, type DataPathReceive, type NdisDataPath } from '../ndis/index.js';
+
+/** a path of an active VC, with the 18 octets every frame on it starts with */
+interface WirePath {
+  path: VcPath;
+  /** encoded on the first send (a call that never sends data never needs it) */
+  header?: Buffer;
+  /** VPI/VCI key and the peer's MAC as a 48-bit number: where byPath keeps it */
+  key: number;
+  mac: number;
+}
+
+/**
+ * NDIS's miniport half on real frames: an activated VC owns its paths (peer
+ * MAC + VPI/VCI); a send fans out to every path (a multipoint root reaches
+ * each leaf link); a received frame finds its VC by path.
+ *
+ * Per frame nothing is parsed or formatted: paths are found by VPI/VCI and the
+ * peer's MAC as numbers, each path's frame header is encoded once at
+ * activation, a fan-out computes the AAL5 CRC once (it covers only the SDU
+ * and trailer, not the header) and copies the frame per further leaf, and the
+ * sends of one turn complete together on the next. Received data is handed up
+ * as a view into the miniport's buffer: NDIS copies it before indicating it.
+ */
+export class WireDataPath implements NdisDataPath {
+  private readonly byVc = new Map<number, WirePath[]>();
+  /**
+   * VPI/VCI key (vcKey) -> peer MAC as a 48-bit number -> the VCs on that path. Usually one; several when
+   * endpoints of one multipoint call at this host (one ATM VC on the wire) are each their own NDIS VC.
+   */
+  private readonly byPath = new Map<number, Map<number, { vcs: number[]; path: VcPath }>>();
+  private pathCount = 0;
+  private readonly rx = new Subject<DataPathReceive>();
+  readonly receive$ = this.rx.asObservable();
+  private outstanding = 0;
+  private completing: ((st: number) => void)[] = [];
+
+  constructor(
+    private readonly out: { header(path: VcPath): Buffer; sendFrame(path: VcPath, frame: Buffer, sdu: Buffer): void },
+    private readonly maxSdu: number,
+  ) {}
+
+  private static vcKey(p: VcPath): number {
+    return ((p.vpi & 0xff) << 16) | (p.vci & 0xffff);
+  }
+
+  private static macNum(mac: Mac): number {
+    return macToBuffer(mac).readUIntBE(0, 6);
+  }
+
+  private static macAt(buf: Buffer, offset: number): number {
+    return buf.readUIntBE(offset, 6);
+  }
+
+  activate(vc: number, paths: VcPath[]): number {
+    const wire: WirePath[] = paths.map((p) => ({ path: p, key: WireDataPath.vcKey(p), mac: WireDataPath.macNum(p.peer) }));
+    this.unbind(vc);
+    this.byVc.set(vc, wire);
+    for (const w of wire) {
+      let peers = this.byPath.get(w.key);
+      if (!peers) this.byPath.set(w.key, (peers = new Map()));
+      const owner = peers.get(w.mac);
+      if (!owner) {
+        this.pathCount++;
+        peers.set(w.mac, { vcs: [vc], path: w.path });
+      } else if (!owner.vcs.includes(vc)) owner.vcs.push(vc);
+    }
+    return NdisStatus.SUCCESS;
+  }
+
+  deactivate(vc: number): number {
+    this.unbind(vc);
+    return NdisStatus.SUCCESS;
+  }
+
+  private unbind(vc: number): void {
+    const old = this.byVc.get(vc);
+    if (!old) return;
+    for (const { key, mac } of old) {
+      const peers = this.byPath.get(key);
+      const owner = peers?.get(mac);
+      const i = owner ? owner.vcs.indexOf(vc) : -1;
+      if (!peers || !owner || i < 0) continue;
+      owner.vcs.splice(i, 1);
+      if (owner.vcs.length > 0) continue;
+      peers.delete(mac);
+      this.pathCount--;
+      if (peers.size === 0) this.byPath.delete(key);
+    }
+    this.byVc.delete(vc);
+  }
+
+  send(vc: number, data: Buffer): Promise<number> {
+    const paths = this.byVc.get(vc);
+    if (!paths) return Promise.resolve(NdisStatus.VC_NOT_ACTIVATED);
+    if (data.length > this.maxSdu) return Promise.resolve(NdisStatus.INVALID_LENGTH);
+    this.outstanding++;
+    let first: Buffer | undefined;
+    for (const p of paths) {
+      const header = (p.header ??= this.out.header(p.path));
+      let frame: Buffer;
+      if (!first) frame = first = emitFrameAfter(header, data);
+      else {
+        // the same octets after the header, CRC included
+        frame = Buffer.allocUnsafe(first.length);
+        first.copy(frame);
+        header.copy(frame, 0, 0, SDU_OFFSET);
+      }
+      this.out.sendFrame(p.path, frame, data);
+    }
+    // the frame is handed to the device: the send completes on the next turn, as a miniport's would
+    return new Promise((resolve) => {
+      if (this.completing.length === 0) setImmediate(() => this.complete());
+      this.completing.push(resolve);
+    });
+  }
+
+  private complete(): void {
+    const done = this.completing;
+    this.completing = [];
+    this.outstanding -= done.length;
+    for (const resolve of done) resolve(NdisStatus.SUCCESS);
+  }
+
+  /** false: no active VC owns that path */
+  receive(path: VcPath, data: Buffer): boolean {
+    const owner = this.byPath.get(WireDataPath.vcKey(path))?.get(WireDataPath.macNum(path.peer));
+    if (!owner) return false;
+    this.deliver(owner, data);
+    return true;
+  }
+
+  /** each VC on the path gets the frame (a snapshot: a receiver may deactivate its VC meanwhile) */
+  private deliver(owner: { vcs: number[]; path: VcPath }, data: Buffer): void {
+    if (owner.vcs.length === 1) this.rx.next({ path: owner.path, data, vc: owner.vcs[0]! });
+    else for (const vc of [...owner.vcs]) this.rx.next({ path: owner.path, data, vc });
+  }
+
+  /** the fast path: `vc` is the frame's VPI/VCI key, the source MAC is read from the frame */
+  receiveRaw(frame: Buffer, vc: number, data: Buffer): boolean {
+    const peers = this.byPath.get(vc);
+    if (!peers) return false;
+    const owner = peers.get(WireDataPath.macAt(frame, 6));
+    if (!owner) return false;
+    this.deliver(owner, data);
+    return true;
+  }
+
+  counters(): { activeVcs: number; paths: number; outstandingSends: number } {
+    return { activeVcs: this.byVc.size, paths: this.pathCount, outstandingSends: this.outstanding };
+  }
+}

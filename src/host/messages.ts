@@ -1,0 +1,81 @@
+/**
+ * Signalling messages as control events: every Q.2931/Q.2971 message a host
+ * sends or receives on a link, summed up in a few fields (type name, call and
+ * endpoint reference, cause, close data, called number) for live views such as
+ * `npm run lab -- view`. The UNI layer is not touched: the node hands the UNI a
+ * SAAL service that reports each SDU crossing it and passes everything on.
+ */
+import { map, type Observable } from 'rxjs';
+import type { Mac } from '../common/mac.js';
+import type { SaalService, SaalSignal } from '../sscop/service.js';
+import { addressOf } from '../uni/ies.js';
+import { causeName, decodeMessage, findIe, IeId, messageName } from '../uni/msg/index.js';
+
+/** one signalling message on a link, as the `message` control event carries it */
+export interface MessageEvent {
+  kind: 'message';
+  /** out: this host sent it; in: this host received it */
+  direction: 'in' | 'out';
+  /** the peer's MAC (the other end of the link) */
+  peer: Mac;
+  /** message type name, e.g. "SETUP", "DROP PARTY" */
+  type: string;
+  callRef: number;
+  /** call reference flag as on the wire (false: sent by the side that allocated the call reference) */
+  callRefFlag: boolean;
+  /** endpoint reference value (multipoint calls) */
+  epref?: number;
+  cause?: number;
+  causeName?: string;
+  /** User-user IE octets: close data on RELEASE / DROP PARTY, user-user information on SETUP */
+  closeData?: Buffer;
+  /** the called party number (SETUP, ADD PARTY) */
+  called?: string;
+}
+
+/** the summary of one encoded message; undefined when it does not decode (the UNI's error procedures deal with it) */
+export function summarizeMessage(direction: 'in' | 'out', peer: Mac, sdu: Buffer): MessageEvent | undefined {
+  const r = decodeMessage(sdu);
+  if (!r.ok) return undefined;
+  const m = r.value;
+  const ev: MessageEvent = { kind: 'message', direction, peer, type: messageName(m.type), callRef: m.callRef, callRefFlag: m.callRefFlag };
+  const ep = findIe(m, IeId.ENDPOINT_REFERENCE);
+  if (ep) ev.epref = ep.value;
+  const cause = findIe(m, IeId.CAUSE);
+  if (cause) {
+    ev.cause = cause.cause;
+    ev.causeName = causeName(cause.cause);
+  }
+  const uu = findIe(m, IeId.USER_USER);
+  if (uu) ev.closeData = Buffer.from(uu.data);
+  const called = findIe(m, IeId.CALLED_PARTY_NUMBER);
+  if (called) ev.called = addressOf(called);
+  return ev;
+}
+
+/**
+ * The SAAL service `link` with each assured SDU reported to `report` (sent:
+ * before it goes to SSCOP; received: before the UNI handles it, so a message
+ * is reported before the answer it causes).
+ */
+export function reportingSaal(link: SaalService, report: (direction: 'in' | 'out', sdu: Buffer) => void): SaalService {
+  const signals$: Observable<SaalSignal> = link.signals$.pipe(
+    map((s) => {
+      if (s.kind === 'data-indication') report('in', s.data);
+      return s;
+    }),
+  );
+  return {
+    signals$,
+    establish: () => link.establish(),
+    release: () => link.release(),
+    data: (sdu) => {
+      report('out', sdu);
+      link.data(sdu);
+    },
+    unitdata: (sdu) => link.unitdata(sdu),
+    get established() {
+      return link.established;
+    },
+  };
+}

@@ -1,0 +1,600 @@
+/**
+ * The switch's call control: calls whose every leg is a UNI link on a switch
+ * port, the switch playing the network side on each (uni-port.ts).
+ *
+ * A call has one inbound leg (the caller's, or the root's for
+ * point-to-multipoint) and one outbound leg per port link it reaches. Each
+ * leg is its own Q.2931 call: own call reference, VPI/VCI and endpoint
+ * references, picked by that link. Call control maps between them:
+ *
+ * - SETUP in: route the called address (longest prefix), SETUP out on the
+ *   route's link, CALL PROCEEDING back (with the inbound VPI/VCI). No route:
+ *   RELEASE COMPLETE cause 3, logged.
+ * - ALERTING / CONNECT out there -> ALERTING / CONNECT in here (p2p, or the
+ *   root's first party); for further parties PARTY ALERTING / ADD PARTY ACK.
+ * - ADD PARTY from the root: routed like a SETUP; on a link the call already
+ *   uses it goes as ADD PARTY, on a new link as SETUP (its own call there).
+ *   The root's ADD PARTY waits (party state P2) for that answer.
+ * - DROP PARTY from the root -> DROP PARTY (or RELEASE, for the last party on
+ *   that link: the UNI link's last-party rule) towards the leaf, close data
+ *   (User-user IE) and cause carried; a leaf leaving -> DROP PARTY (or
+ *   RELEASE, when it was the root's last party) towards the root, likewise.
+ * - RELEASE from either end of a p2p call, or from the root -> RELEASE on
+ *   every other leg with the same cause and close data. A port link lost:
+ *   its legs are cleared locally with cause 27 and the far sides are told so.
+ *
+ * Work is run to completion: a link's signal, a timer or a request finishes
+ * before the next one starts (batch()), so acting on one leg from another
+ * leg's indication never lands in the middle of a state change.
+ */
+import type { SchedulerLike } from 'rxjs';
+import type { Mac } from '../common/mac.js';
+import type { SaalService } from '../sscop/service.js';
+import type { AtmAddress, UniTimers } from '../uni/api.js';
+import { stateCode, type CallIndication } from '../uni/call.js';
+import { defaultCodec } from '../uni/codec.js';
+import { addressOf, canonicalAddress } from '../uni/ies.js';
+import { causeName } from '../uni/msg/names.js';
+import { Cause, findIe, IeId, MsgType, type InfoElement, type UniMessage } from '../uni/msg/types.js';
+import type { PartyIndication } from '../uni/party.js';
+import type { Fabric, VcEnd } from './fabric.js';
+import type { RouteTable } from './routes.js';
+import type { SwitchCallView, SwitchEvent, SwitchLog } from './types.js';
+import { ANSWER_LATER, openUniPort, type CallOwner, type LinkCall, type LinkSink, type UniPort } from './uni-port.js';
+
+/** One host's UNI link on one port. */
+export interface PortLink {
+  readonly key: string;
+  readonly port: string;
+  readonly peer: Mac;
+  readonly uni: UniPort;
+}
+
+type PartyPhase = 'adding' | 'alerting' | 'active' | 'dropping';
+
+interface Party {
+  /** endpoint reference on the root's link */
+  readonly rootEp: number;
+  readonly called: AtmAddress;
+  phase: PartyPhase;
+  leg?: Leg;
+  /** endpoint reference on the leaf link; -1 while queued behind that leg's SETUP */
+  ep: number;
+}
+
+interface SwCall {
+  readonly id: number;
+  readonly multipoint: boolean;
+  readonly called: AtmAddress;
+  readonly calling?: AtmAddress;
+  /** the caller's SETUP: the template of SETUPs for further leaf links */
+  readonly setup: UniMessage;
+  in: Leg;
+  readonly out: Map<string, Leg>;
+  /** by the root's endpoint reference */
+  readonly parties: Map<number, Party>;
+  connected: boolean;
+  clearing: boolean;
+  done: boolean;
+}
+
+class Leg implements CallOwner {
+  readonly byEp = new Map<number, Party>();
+  /** ADD PARTYs waiting for this leg's SETUP to be answered */
+  readonly queued = new Map<Party, UniMessage>();
+  connected = false;
+  gone = false;
+  constructor(
+    private readonly cc: CallControl,
+    readonly call: SwCall,
+    readonly link: PortLink,
+    readonly lc: LinkCall,
+    readonly inbound: boolean,
+  ) {}
+  onCall(_lc: LinkCall, ind: CallIndication): void {
+    this.cc.onCall(this, ind);
+  }
+  onParty(_lc: LinkCall, ep: number, ind: PartyIndication): void {
+    this.cc.onParty(this, ep, ind);
+  }
+  end(): VcEnd | undefined {
+    const v = this.lc.st.vc;
+    return v ? { port: this.link.port, peer: this.link.peer, vpi: v.vpi, vci: v.vci } : undefined;
+  }
+  first(): Party | undefined {
+    return this.lc.firstEp === undefined ? undefined : this.byEp.get(this.lc.firstEp);
+  }
+}
+
+export interface CallControlOptions {
+  routes: RouteTable;
+  fabric: Fabric;
+  scheduler: SchedulerLike;
+  timers?: Partial<UniTimers>;
+  limits: { calls: number; partiesPerCall: number };
+  log: SwitchLog;
+  emit(e: SwitchEvent): void;
+  /** the hosts on a port whose SSCOP association is up (for static routes that name no host) */
+  hostsOn(port: string): Mac[];
+}
+
+export interface CallControlCounters {
+  links: number;
+  calls: number;
+  parties: number;
+  /** calls and parties refused for want of a route (cause 3) */
+  noRoute: number;
+  timers: number;
+  protocolErrors: number;
+}
+
+/** SETUP IEs the outgoing link sets itself */
+const PER_LINK = new Set<number>([IeId.CONNECTION_IDENTIFIER, IeId.ENDPOINT_REFERENCE]);
+/** SETUP IEs that belong to the first party (an ADD PARTY names its own) */
+const PER_PARTY = new Set<number>([IeId.CALLED_PARTY_NUMBER, IeId.CALLING_PARTY_NUMBER, IeId.USER_USER, IeId.CALLED_PARTY_SUBADDRESS, IeId.CALLING_PARTY_SUBADDRESS]);
+
+function known(ies: InfoElement[], skip: Set<number>): InfoElement[] {
+  return ies.filter((ie) => !('unknown' in ie) && !skip.has(ie.id));
+}
+
+export class CallControl implements LinkSink {
+  private readonly links = new Map<string, PortLink>();
+  private readonly byUni = new Map<object, PortLink>();
+  private readonly calls = new Map<number, SwCall>();
+  private nextCall = 1;
+  private partyCount = 0;
+  private readonly c = { noRoute: 0, timers: 0, protocolErrors: 0 };
+  private busy = false;
+  private readonly queue: (() => void)[] = [];
+
+  constructor(private readonly o: CallControlOptions) {}
+
+  // ---- run to completion ----------------------------------------------------
+
+  batch(fn: () => void): void {
+    this.queue.push(fn);
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      for (let f = this.queue.shift(); f; f = this.queue.shift()) f();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  // ---- port links -------------------------------------------------------------
+
+  attach(port: string, peer: Mac, saal: SaalService): void {
+    this.batch(() => {
+      const key = `${port}|${peer}`;
+      this.detachNow(key);
+      const uni = openUniPort({ peer, saal, sink: this, scheduler: this.o.scheduler, timers: this.o.timers, partiesPerCall: this.o.limits.partiesPerCall });
+      const pl: PortLink = { key, port, peer, uni };
+      this.links.set(key, pl);
+      this.byUni.set(uni, pl);
+    });
+  }
+
+  /** the link goes: its calls are cleared locally (cause 27) and the far sides told */
+  detach(port: string, peer: Mac): void {
+    this.batch(() => this.detachNow(`${port}|${peer}`));
+  }
+
+  private detachNow(key: string): void {
+    const pl = this.links.get(key);
+    if (!pl) return;
+    pl.uni.dispose();
+    this.links.delete(key);
+    this.byUni.delete(pl.uni);
+  }
+
+  link(port: string, peer: Mac): PortLink | undefined {
+    return this.links.get(`${port}|${peer}`);
+  }
+
+  linkUp(link: object): void {
+    const pl = this.byUni.get(link);
+    if (!pl) return;
+    this.o.log.info({ port: pl.port, host: pl.peer }, 'switch: UNI link up');
+    this.o.emit({ kind: 'switch-link', port: pl.port, peer: pl.peer, up: true });
+  }
+
+  linkDown(link: object, reason: string, kept: number): void {
+    const pl = this.byUni.get(link);
+    if (!pl) return;
+    this.o.log.warn(
+      { port: pl.port, host: pl.peer, reason, kept },
+      kept > 0 ? 'switch: UNI link down, active calls kept while T309 runs (the others cleared, cause 27)' : 'switch: UNI link down, its calls cleared (cause 27)',
+    );
+    this.o.emit({ kind: 'switch-link', port: pl.port, peer: pl.peer, up: false, reason });
+  }
+
+  restarted(link: object, restartClass: number): void {
+    const pl = this.byUni.get(link);
+    this.o.log.info({ port: pl?.port, host: pl?.peer, restartClass }, 'switch: RESTART from a host, its calls cleared');
+  }
+
+  protocolError(link: object, cause: number, message: string): void {
+    const pl = this.byUni.get(link);
+    this.c.protocolErrors++;
+    this.o.log.warn({ port: pl?.port, host: pl?.peer, cause }, `switch: Q.2931 protocol error: ${message}`);
+  }
+
+  timers(delta: number): void {
+    this.c.timers += delta;
+  }
+
+  // ---- routing ------------------------------------------------------------------
+
+  /** the link that reaches `called`, or the cause to refuse with */
+  private route(from: PortLink, called: AtmAddress, what: string): PortLink | number {
+    const r = this.o.routes.lookup(called);
+    if (!r) {
+      this.c.noRoute++;
+      this.o.log.warn({ port: from.port, host: from.peer, called }, `switch: no route to destination ${called || '(no called address)'}: ${what} refused with cause 3`);
+      this.o.emit({ kind: 'switch-no-route', port: from.port, peer: from.peer, called });
+      return Cause.NO_ROUTE_TO_DESTINATION;
+    }
+    const hosts = this.o.hostsOn(r.port);
+    const peer = r.peer ?? this.o.routes.announcer(r.port, called) ?? hosts[0];
+    const pl = peer === undefined ? undefined : this.links.get(`${r.port}|${peer}`);
+    if (!pl || !pl.uni.established) {
+      this.o.log.warn({ port: from.port, host: from.peer, called, via: r.port, to: peer }, `switch: route to ${called} leads to a port link that is down: ${what} refused with cause 27`);
+      return Cause.DESTINATION_OUT_OF_ORDER;
+    }
+    return pl;
+  }
+
+  // ---- incoming from a caller or root ---------------------------------------------
+
+  incomingSetup(link: object, lc: LinkCall, m: UniMessage): number {
+    const from = this.byUni.get(link);
+    if (!from) return Cause.TEMPORARY_FAILURE;
+    const ie = findIe(m, IeId.CALLED_PARTY_NUMBER);
+    const called = ie ? canonicalAddress(addressOf(ie)) : '';
+    const cie = findIe(m, IeId.CALLING_PARTY_NUMBER);
+    if (this.calls.size >= this.o.limits.calls) {
+      this.o.log.warn({ port: from.port, host: from.peer, called }, 'switch: call limit reached: SETUP refused with cause 47');
+      return Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED;
+    }
+    const to = this.route(from, called, 'SETUP');
+    if (typeof to === 'number') return to;
+    const call: SwCall = {
+      id: this.nextCall++,
+      multipoint: lc.multipoint,
+      called,
+      ...(cie ? { calling: addressOf(cie) } : {}),
+      setup: m,
+      in: undefined as unknown as Leg,
+      out: new Map(),
+      parties: new Map(),
+      connected: false,
+      clearing: false,
+      done: false,
+    };
+    call.in = new Leg(this, call, from, lc, true);
+    const first: Party | undefined = lc.firstEp !== undefined ? { rootEp: lc.firstEp, called, phase: 'adding', ep: -1 } : undefined;
+    const out = this.openLeg(call, to, { ...m, callRef: 0, callRefFlag: false, ies: known(m.ies, PER_LINK) }, first);
+    if (typeof out === 'number') return out; // the link refuses the SETUP; nothing of the call was kept
+    lc.owner = call.in;
+    this.calls.set(call.id, call);
+    from.uni.leafAnswer(lc, 'proceeding-req');
+    this.o.log.info({ call: call.id, from: from.port, to: to.port, called, multipoint: call.multipoint }, 'switch: call set up');
+    this.o.emit({ kind: 'switch-call', call: call.id, change: 'setup', called });
+    return 0;
+  }
+
+  private openLeg(call: SwCall, to: PortLink, setup: UniMessage, party?: Party): Leg | number {
+    let leg: Leg | undefined;
+    const owner: CallOwner = {
+      onCall: (lc, i) => leg?.onCall(lc, i),
+      onParty: (lc, ep, i) => leg?.onParty(lc, ep, i),
+    };
+    const r = to.uni.setup(call.multipoint ? 'root' : 'p2p', setup, owner);
+    if (r === 'limit') return Cause.NO_VPCI_VCI_AVAILABLE;
+    if (r === 'link-down') return Cause.DESTINATION_OUT_OF_ORDER;
+    leg = new Leg(this, call, to, r.lc, false);
+    r.lc.owner = leg;
+    call.out.set(to.key, leg);
+    if (party && r.ep !== undefined) {
+      party.leg = leg;
+      party.ep = r.ep;
+      leg.byEp.set(r.ep, party);
+      this.addParty(call, party);
+    }
+    return leg;
+  }
+
+  private addParty(call: SwCall, p: Party): void {
+    call.parties.set(p.rootEp, p);
+    this.partyCount++;
+  }
+
+  private removeParty(p: Party, call: SwCall): void {
+    if (call.parties.get(p.rootEp) === p) {
+      call.parties.delete(p.rootEp);
+      this.partyCount--;
+    }
+    if (p.leg) {
+      if (p.leg.byEp.get(p.ep) === p) p.leg.byEp.delete(p.ep);
+      p.leg.queued.delete(p);
+    }
+  }
+
+  incomingAddParty(_link: object, lc: LinkCall, ep: number, m: UniMessage): number {
+    const leg = lc.owner instanceof Leg ? lc.owner : undefined;
+    if (!leg || !leg.inbound || leg.call.done || leg.call.clearing) return Cause.NORMAL_UNSPECIFIED;
+    const call = leg.call;
+    const ie = findIe(m, IeId.CALLED_PARTY_NUMBER);
+    const called = ie ? canonicalAddress(addressOf(ie)) : '';
+    if (call.parties.size >= this.o.limits.partiesPerCall) return Cause.TOO_MANY_PENDING_ADD_PARTY;
+    const to = this.route(leg.link, called, 'ADD PARTY');
+    if (typeof to === 'number') return to;
+    const party: Party = { rootEp: ep, called, phase: 'adding', ep: -1 };
+    let out = call.out.get(to.key);
+    const ph = out?.lc.st.phase;
+    if (out && (ph === 'rel-sent' || ph === 'rel-rcvd' || ph === 'null')) {
+      // the call's leg there is being cleared (its last party left): it finishes alone, the party starts a new one
+      call.out.delete(to.key);
+      out = undefined;
+    }
+    const add: UniMessage = { type: MsgType.ADD_PARTY, callRef: 0, callRefFlag: false, ies: known(m.ies, PER_LINK) };
+    if (!out) {
+      const replaced = new Set(add.ies.map((i) => i.id));
+      const ies = [...known(call.setup.ies, new Set([...PER_LINK, ...PER_PARTY, ...replaced])), ...add.ies];
+      const r = this.openLeg(call, to, { type: MsgType.SETUP, callRef: 0, callRefFlag: false, ies }, party);
+      if (typeof r === 'number') return r;
+    } else if (ph === 'out-setup' || ph === 'out-proceeding' || ph === 'out-alerting') {
+      party.leg = out;
+      out.queued.set(party, add);
+      this.addParty(call, party);
+    } else if (ph === 'active') {
+      const r = to.uni.addParty(out.lc, add);
+      if (r === 'limit') return Cause.TOO_MANY_PENDING_ADD_PARTY;
+      party.leg = out;
+      party.ep = r;
+      out.byEp.set(r, party);
+      this.addParty(call, party);
+    } else return Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE;
+    this.o.log.info({ call: call.id, to: to.port, called, rootEpref: ep }, 'switch: party being added');
+    this.o.emit({ kind: 'switch-party', call: call.id, rootEpref: ep, change: 'adding', called });
+    return ANSWER_LATER;
+  }
+
+  // ---- what the legs report ---------------------------------------------------------
+
+  onCall(leg: Leg, ind: CallIndication): void {
+    const call = leg.call;
+    switch (ind.k) {
+      case 'proceeding':
+      case 'active':
+        return;
+      case 'alerting': {
+        if (leg.inbound || call.clearing) return;
+        if (!call.multipoint) return this.answerIn(call, 'alerting-req');
+        const p = leg.first();
+        if (p) this.partyAlerting(call, p);
+        return;
+      }
+      case 'connected': {
+        if (leg.inbound || call.clearing) return;
+        leg.connected = true;
+        if (!call.multipoint) {
+          this.answerIn(call, 'connect-req');
+          this.callConnected(call);
+        } else {
+          const p = leg.first();
+          if (p) this.partyAdded(call, p);
+          this.flushQueued(leg);
+        }
+        this.wire(call);
+        return;
+      }
+      case 'released':
+        return this.legGone(leg, ind.cause, ind.closeData);
+      case 'release-confirm':
+        return this.legGone(leg, ind.cause, undefined);
+    }
+  }
+
+  onParty(leg: Leg, ep: number, ind: PartyIndication): void {
+    const call = leg.call;
+    if (leg.inbound) {
+      // the root's side: its DROP PARTY was answered by the link; the party leaves its leaf link too
+      if (ind.k !== 'dropped') return;
+      const p = call.parties.get(ep);
+      if (!p) return;
+      this.removeParty(p, call);
+      const was = p.phase;
+      p.phase = 'dropping';
+      const l = p.leg;
+      if (l && p.ep >= 0 && !l.gone) l.link.uni.partyEventPublic(l.lc, p.ep, { k: 'drop-req', cause: ind.cause, ...(ind.closeData ? { closeData: ind.closeData } : {}) });
+      this.o.log.info({ call: call.id, rootEpref: ep, called: p.called, cause: ind.cause, closeData: ind.closeData?.length ?? 0, was }, 'switch: the root dropped a party');
+      this.o.emit({ kind: 'switch-party', call: call.id, rootEpref: ep, change: 'dropped', called: p.called, cause: ind.cause });
+      return;
+    }
+    const p = leg.byEp.get(ep);
+    if (!p) return;
+    switch (ind.k) {
+      case 'alerting':
+        return this.partyAlerting(call, p);
+      case 'added':
+        return this.partyAdded(call, p);
+      case 'rejected':
+      case 'dropped':
+        return this.partyLost(call, p, ind.cause, ind.closeData);
+      case 'drop-confirm':
+        this.removeParty(p, call);
+        return;
+    }
+  }
+
+  private answerIn(call: SwCall, what: 'alerting-req' | 'connect-req'): void {
+    const ph = call.in.lc.st.phase;
+    const legal = what === 'alerting-req' ? ph === 'in-setup' || ph === 'in-proceeding' : ph === 'in-setup' || ph === 'in-proceeding' || ph === 'in-alerting';
+    if (legal && !call.in.gone) call.in.link.uni.leafAnswer(call.in.lc, what);
+  }
+
+  private callConnected(call: SwCall): void {
+    if (call.connected) return;
+    call.connected = true;
+    this.o.emit({ kind: 'switch-call', call: call.id, change: 'connected', called: call.called });
+  }
+
+  private isRootFirst(call: SwCall, p: Party): boolean {
+    return p.rootEp === call.in.lc.firstEp && !call.connected;
+  }
+
+  private partyAlerting(call: SwCall, p: Party): void {
+    if (p.phase !== 'adding') return;
+    p.phase = 'alerting';
+    if (this.isRootFirst(call, p)) this.answerIn(call, 'alerting-req');
+    else call.in.link.uni.partyEventPublic(call.in.lc, p.rootEp, { k: 'alerting-req' });
+  }
+
+  private partyAdded(call: SwCall, p: Party): void {
+    if (p.phase !== 'adding' && p.phase !== 'alerting') return;
+    p.phase = 'active';
+    if (this.isRootFirst(call, p)) {
+      this.answerIn(call, 'connect-req');
+      this.callConnected(call);
+    } else call.in.link.uni.partyEventPublic(call.in.lc, p.rootEp, { k: 'ack-req' });
+    this.o.emit({ kind: 'switch-party', call: call.id, rootEpref: p.rootEp, change: 'added', called: p.called });
+  }
+
+  /** a party left on its leaf link (rejected, dropped, its leg cleared): the root hears of it with the cause and close data */
+  private partyLost(call: SwCall, p: Party, cause: number, closeData?: Buffer): void {
+    this.removeParty(p, call);
+    const was = p.phase;
+    p.phase = 'dropping';
+    if (call.clearing || call.in.gone || was === 'dropping') return;
+    if (this.isRootFirst(call, p)) {
+      // the call's first party never got through: the call fails
+      this.o.log.info({ call: call.id, called: p.called, cause: causeName(cause) }, 'switch: first party failed, call cleared');
+      return this.clear(call, cause, closeData);
+    }
+    const cd = closeData ? { closeData } : {};
+    if (was === 'active') call.in.link.uni.partyEventPublic(call.in.lc, p.rootEp, { k: 'drop-req', cause, ...cd });
+    else call.in.link.uni.partyEventPublic(call.in.lc, p.rootEp, { k: 'reject-req', cause });
+    this.o.log.info({ call: call.id, rootEpref: p.rootEp, called: p.called, cause: `${causeName(cause)} (${cause})`, closeData: closeData?.length ?? 0 }, `switch: a party left (${was})`);
+    this.o.emit({ kind: 'switch-party', call: call.id, rootEpref: p.rootEp, change: was === 'active' ? 'dropped' : 'rejected', called: p.called, cause });
+  }
+
+  private flushQueued(leg: Leg): void {
+    for (const [p, add] of [...leg.queued]) {
+      leg.queued.delete(p);
+      const r = leg.link.uni.addParty(leg.lc, add);
+      if (r === 'limit') {
+        this.partyLost(leg.call, p, Cause.TOO_MANY_PENDING_ADD_PARTY);
+        continue;
+      }
+      p.ep = r;
+      leg.byEp.set(r, p);
+    }
+  }
+
+  /** clear every leg of the call still up with this cause and close data */
+  private clear(call: SwCall, cause: number, closeData?: Buffer): void {
+    if (call.clearing) return;
+    call.clearing = true;
+    const cd = closeData ? { closeData } : {};
+    for (const leg of [call.in, ...call.out.values()]) if (!leg.gone) leg.link.uni.callEventPublic(leg.lc, { k: 'release-req', cause, ...cd });
+  }
+
+  private legGone(leg: Leg, cause: number, closeData?: Buffer): void {
+    if (leg.gone) return;
+    leg.gone = true;
+    const call = leg.call;
+    this.unwire(leg);
+    if (leg.inbound) {
+      this.clear(call, cause, closeData);
+      for (const p of [...call.parties.values()]) this.removeParty(p, call);
+      return this.maybeDone(call, cause);
+    }
+    if (call.out.get(leg.link.key) === leg) call.out.delete(leg.link.key);
+    const onLeg = [...leg.byEp.values(), ...leg.queued.keys()];
+    if (!call.multipoint) this.clear(call, cause, closeData);
+    else for (const p of onLeg) this.partyLost(call, p, cause, closeData);
+    this.wire(call);
+    this.maybeDone(call, cause);
+  }
+
+  private maybeDone(call: SwCall, cause: number): void {
+    if (call.done || !call.in.gone) return;
+    for (const l of call.out.values()) if (!l.gone) return;
+    call.done = true;
+    for (const p of [...call.parties.values()]) this.removeParty(p, call);
+    this.calls.delete(call.id);
+    this.o.log.info({ call: call.id, called: call.called, cause: `${causeName(cause)} (${cause})` }, 'switch: call cleared');
+    this.o.emit({ kind: 'switch-call', call: call.id, change: 'cleared', called: call.called, cause });
+  }
+
+  // ---- data plane -----------------------------------------------------------------
+
+  /** the fabric follows the call: the inbound VC to every connected outbound leg, each outbound VC back to it */
+  private wire(call: SwCall): void {
+    const inEnd = call.in.gone ? undefined : call.in.end();
+    if (!inEnd) return;
+    const outs: VcEnd[] = [];
+    for (const l of call.out.values()) {
+      const e = l.connected && !l.gone ? l.end() : undefined;
+      if (!e) continue;
+      outs.push(e);
+      this.o.fabric.connect(e, [inEnd]);
+    }
+    this.o.fabric.connect(inEnd, outs);
+  }
+
+  private unwire(leg: Leg): void {
+    const e = leg.end();
+    if (e) this.o.fabric.disconnect(e);
+  }
+
+  // ---- views and shutdown ------------------------------------------------------------
+
+  releaseAll(cause: number): void {
+    this.batch(() => {
+      for (const call of this.calls.values()) this.clear(call, cause);
+    });
+  }
+
+  snapshot(): SwitchCallView[] {
+    return [...this.calls.values()].map((c) => ({
+      call: c.id,
+      multipoint: c.multipoint,
+      called: c.called,
+      ...(c.calling ? { calling: c.calling } : {}),
+      legs: [c.in, ...c.out.values()]
+        .filter((l) => !l.gone)
+        .map((l) => ({
+          port: l.link.port,
+          peer: l.link.peer,
+          inbound: l.inbound,
+          callRef: l.lc.cref,
+          state: defaultCodec.callStateName(stateCode(l.lc.st), 'network'),
+          ...(l.lc.st.vc ? { vpi: l.lc.st.vc.vpi, vci: l.lc.st.vc.vci } : {}),
+        })),
+      parties: [...c.parties.values()].map((p) => ({
+        rootEpref: p.rootEp,
+        called: p.called,
+        phase: p.phase,
+        ...(p.leg ? { port: p.leg.link.port, peer: p.leg.link.peer } : {}),
+        ...(p.ep >= 0 ? { epref: p.ep } : {}),
+      })),
+    }));
+  }
+
+  linkState(port: string, peer: Mac): string | undefined {
+    return this.links.get(`${port}|${peer}`)?.uni.state;
+  }
+
+  counters(): CallControlCounters {
+    return { links: this.links.size, calls: this.calls.size, parties: this.partyCount, ...this.c };
+  }
+
+  dispose(): void {
+    this.batch(() => {
+      for (const key of [...this.links.keys()]) this.detachNow(key);
+    });
+  }
+}

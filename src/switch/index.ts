@@ -1,0 +1,15 @@
+/**
+ * switch/: the signalling ATM switch (docs/switch.md).
+ *
+ * - switch.ts    AtmSwitch: ports, routes, call control and fabric assembled
+ * - port.ts      one port: a miniport, its hosts' SSCOP associations, discovery both ways
+ * - calls.ts     call control with only UNI legs (the network side on every port link)
+ * - uni-port.ts  the part of a src/uni link call control uses, and where one is made
+ * - routes.ts    prefix routes, static and learned; longest prefix wins
+ * - fabric.ts    the data plane: (port, host, VPI/VCI) -> hops, header rewrite, replication
+ */
+export { AtmSwitch, createSwitch } from './switch.js';
+export type { SwitchOptions, SwitchPortConfig, SwitchCounters } from './switch.js';
+export { RouteTable, canonicalPrefix } from './routes.js';
+export type { Route } from './routes.js';
+export type * from './types.js';

@@ -1,0 +1,171 @@
+/**
+ * The signalling ATM switch, assembled: ports (port.ts) on miniports, the
+ * routing table (routes.ts), call control over the ports' UNI links
+ * (calls.ts) and the data plane (fabric.ts). No NDIS above it: a switch is
+ * call control with only UNI legs.
+ */
+import { asyncScheduler, Subject, type Observable, type SchedulerLike } from 'rxjs';
+import type { Mac } from '../common/mac.js';
+import type { Miniport } from '../miniport/types.js';
+import type { SscopParams } from '../sscop/index.js';
+import type { AtmAddress, UniTimers } from '../uni/api.js';
+import { ETHERTYPE_CONDIS } from '../wire/index.js';
+import { CallControl, type CallControlCounters } from './calls.js';
+import { Fabric, type FabricCounters } from './fabric.js';
+import { SwitchPort, type PortCounters } from './port.js';
+import { RouteTable } from './routes.js';
+import { silentLog, type SwitchEvent, type SwitchLog, type SwitchSnapshot } from './types.js';
+
+export interface SwitchPortConfig {
+  name: string;
+  miniport: Miniport;
+  /** hosts configured on this port, with their addresses (they need no discovery) */
+  hosts?: { mac: Mac; name?: string; addresses: AtmAddress[] }[];
+}
+
+export interface SwitchOptions {
+  name: string;
+  ports: SwitchPortConfig[];
+  /** static routes: prefix ('' = default) -> port (and host on it) */
+  routes?: { prefix: string; port: string; peer?: Mac }[];
+  discovery: { enabled: boolean; intervalMs: number; holdTimeMs: number };
+  sscop?: Partial<SscopParams>;
+  uniTimers?: Partial<UniTimers>;
+  limits?: { calls?: number; partiesPerCall?: number; hostsPerPort?: number };
+  etherType?: number;
+  scheduler?: SchedulerLike;
+  log?: SwitchLog;
+}
+
+export interface SwitchCounters {
+  calls: CallControlCounters;
+  fabric: FabricCounters;
+  ports: Record<string, PortCounters>;
+}
+
+export class AtmSwitch {
+  readonly name: string;
+  readonly routes = new RouteTable();
+  private readonly fabric = new Fabric();
+  private readonly cc: CallControl;
+  private readonly ports = new Map<string, SwitchPort>();
+  private readonly events = new Subject<SwitchEvent>();
+  private readonly log: SwitchLog;
+  private stopped = false;
+
+  constructor(opts: SwitchOptions) {
+    this.name = opts.name;
+    this.log = opts.log ?? silentLog;
+    const scheduler = opts.scheduler ?? asyncScheduler;
+    const names = new Set<string>();
+    for (const p of opts.ports) {
+      if (names.has(p.name)) throw new Error(`switch ${opts.name}: port name ${p.name} is used twice`);
+      names.add(p.name);
+    }
+    for (const r of opts.routes ?? []) {
+      if (!names.has(r.port)) throw new Error(`switch ${opts.name}: route ${r.prefix || '(default)'} names port ${r.port}, which does not exist`);
+      this.routes.addStatic(r.prefix, r.port, r.peer);
+    }
+    this.cc = new CallControl({
+      routes: this.routes,
+      fabric: this.fabric,
+      scheduler,
+      timers: opts.uniTimers,
+      limits: { calls: opts.limits?.calls ?? 1024, partiesPerCall: opts.limits?.partiesPerCall ?? 64 },
+      log: this.log,
+      emit: (e) => this.events.next(e),
+      hostsOn: (port) => (this.ports.get(port)?.hostList() ?? []).filter((h) => h.saal?.established).map((h) => h.mac),
+    });
+    for (const p of opts.ports) {
+      const port = new SwitchPort({
+        name: p.name,
+        miniport: p.miniport,
+        etherType: opts.etherType ?? ETHERTYPE_CONDIS,
+        scheduler,
+        sscop: opts.sscop,
+        discovery: opts.discovery,
+        hosts: p.hosts,
+        maxHosts: opts.limits?.hostsPerPort ?? 64,
+        log: this.log,
+        hooks: {
+          linkCreated: (port, peer, saal) => this.cc.attach(port.name, peer, saal),
+          linkRemoved: (port, peer) => this.cc.detach(port.name, peer),
+          hostAddresses: (port, peer, addresses) => this.learned(port.name, peer, addresses),
+          announced: (port) => this.routes.reachableExcept(port.name),
+          data: (port, src, vc, frame) => this.fabric.forward(port.name, src, vc, frame),
+        },
+      });
+      this.ports.set(p.name, port);
+      this.fabric.addPort(port);
+    }
+    for (const port of this.ports.values()) port.start();
+  }
+
+  get events$(): Observable<SwitchEvent> {
+    return this.events.asObservable();
+  }
+
+  private learned(port: string, peer: Mac, addresses: AtmAddress[]): void {
+    if (!this.routes.learn(port, peer, addresses)) return;
+    this.log.info({ port, host: peer, addresses }, 'switch: routes learned from the host');
+    this.events.next({ kind: 'switch-route', port, peer, addresses });
+    // the other ports tell their hosts what they reach now
+    for (const p of this.ports.values()) if (p.name !== port) p.announce();
+  }
+
+  portList(): SwitchPort[] {
+    return [...this.ports.values()];
+  }
+
+  snapshot(): SwitchSnapshot {
+    return {
+      name: this.name,
+      ports: [...this.ports.values()].map((p) => ({
+        name: p.name,
+        miniport: p.miniport.name,
+        mac: p.mac,
+        hosts: p.hostList().map((h) => ({
+          mac: h.mac,
+          ...(h.name ? { name: h.name } : {}),
+          addresses: [...h.addresses],
+          source: h.source,
+          ...(h.saal ? { sscop: h.saal.state } : {}),
+          ...(this.cc.linkState(p.name, h.mac) ? { uni: this.cc.linkState(p.name, h.mac)! } : {}),
+        })),
+      })),
+      routes: this.routes.list().map((r) => ({ prefix: r.prefix, port: r.port, ...(r.peer ? { peer: r.peer } : {}), source: r.source })),
+      calls: this.cc.snapshot(),
+    };
+  }
+
+  /** the data plane's connections: (port, host, VPI/VCI) in -> out */
+  connections() {
+    return this.fabric.list();
+  }
+
+  counters(): SwitchCounters {
+    const ports: Record<string, PortCounters> = {};
+    for (const p of this.ports.values()) ports[p.name] = p.counters();
+    return { calls: this.cc.counters(), fabric: this.fabric.counters(), ports };
+  }
+
+  /**
+   * Orderly stop: every call released (cause 41, temporary failure), then
+   * every SSCOP association ended and a farewell announcement on each port.
+   * Waits at most `graceMs` for the hosts to answer.
+   */
+  async shutdown(graceMs = 2000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const deadline = Date.now() + graceMs;
+    this.cc.releaseAll(41);
+    while (this.cc.counters().calls > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await Promise.all([...this.ports.values()].map((p) => p.stop(deadline)));
+    this.cc.dispose();
+    this.events.complete();
+  }
+}
+
+export function createSwitch(opts: SwitchOptions): AtmSwitch {
+  return new AtmSwitch(opts);
+}

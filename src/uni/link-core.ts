@@ -1,0 +1,451 @@
+/**
+ * The per-link coordinator's foundation (link.ts builds on it): the records of
+ * calls and parties on one link, call reference / VCI / endpoint reference
+ * allocation, sending with the call reference conventions, the call and party
+ * machines with their effects and timers (the last-party rule included), the
+ * link's own timers, and the replies the Q.2931 5.6 procedures send (STATUS,
+ * ADD PARTY REJECT). Each call's parties live in a Map keyed by endpoint
+ * reference with an incrementally kept count of living parties.
+ */
+import type { SchedulerLike, Subscription } from 'rxjs';
+import type { PeerId } from './api.js';
+import type { Link } from './link.js';
+import type { SaalService } from '../sscop/service.js';
+import type { UniCodec } from './codec.js';
+import { stateCode, stepCall, type CallEvent, type CallIndication, type CallState, type VcId } from './call.js';
+import { newParty, stepParty, type PartyEvent, type PartyIndication, type PartyMachine } from './party.js';
+import { partyAlive, PartyState, RestartState, type LinkState, type Side } from './states.js';
+import type { TimerName } from './timers.js';
+import type { UniTimers } from './api.js';
+import { causeIe, causeOf, closeDataOf, eprefIe, msg, msgTypeDiag } from './ies.js';
+import { Cause, findIe, IeId, MsgAction, MsgType, type InfoElement, type UniMessage } from './msg/types.js';
+
+export const MAX_CALL_REF = 0x7ffffe;
+export const MAX_EPREF = 0x7fff;
+const FIRST_VCI = 32;
+/** LinkSink.incomingAddParty: the answer comes later (see there) */
+export const ANSWER_LATER = -1;
+const MAX_VCI = 0xffff;
+
+
+/** Who hears about one call on the link (the host call that owns it). */
+export interface CallOwner {
+  onCall(lc: LinkCall, ind: CallIndication): void;
+  onParty(lc: LinkCall, ep: number, ind: PartyIndication): void;
+}
+
+/** What the link asks of / tells its host. */
+export interface LinkSink {
+  /** a SETUP arrived and passed the checks; return 0 to take it (set lc.owner) or a cause to refuse it */
+  incomingSetup(link: Link, lc: LinkCall, m: UniMessage): number;
+  /**
+   * an ADD PARTY for a call we are a leaf of; 0 accepts (ADD PARTY ACK), else the ADD PARTY REJECT cause;
+   * ANSWER_LATER leaves the party in P2 (a switch asks the far side first) until the sink sends
+   * alerting-req / ack-req / reject-req for it through partyEventPublic
+   */
+  incomingAddParty(link: Link, lc: LinkCall, ep: number, m: UniMessage): number;
+  linkUp(link: Link): void;
+  /** SSCOP was lost; `kept` active calls wait out T309 (0: nothing was kept) */
+  linkDown(link: Link, reason: string, kept: number): void;
+  restarted(link: Link, restartClass: number, vc?: VcId): void;
+  protocolError(link: Link, cause: number, message: string): void;
+  /** a timer started (+1) or ended (-1), for the counters */
+  timers(delta: number): void;
+  /** run one unit of work (a signal, a timer): indications go up after it, never in the middle */
+  batch(fn: () => void): void;
+}
+
+export interface LinkConfig {
+  peer: PeerId;
+  saal: SaalService;
+  side: Side;
+  timers: UniTimers;
+  codec: UniCodec;
+  scheduler: SchedulerLike;
+  sink: LinkSink;
+  partiesPerCall: number;
+  /** true: a received RESTART is acknowledged only when restartAcknowledge() is called (T317 guards it) */
+  manualRestartAck?: boolean;
+}
+
+export class LinkParty {
+  timer?: Subscription;
+  constructor(
+    readonly ep: number,
+    public pm: PartyMachine,
+  ) {}
+}
+
+export class LinkCall {
+  readonly parties = new Map<number, LinkParty>();
+  /** parties in P1, P2, P3, P4 or P7 */
+  alive = 0;
+  readonly timers = new Map<TimerName, Subscription>();
+  owner?: CallOwner;
+  /** next endpoint reference to try (root side) */
+  nextEp = 0;
+  /** the endpoint reference of the party that came with the SETUP */
+  firstEp?: number;
+  /** we allocated the VCI (network side) */
+  ownVci = false;
+  constructor(
+    readonly cref: number,
+    /** we allocated the call reference (we sent the SETUP) */
+    readonly mine: boolean,
+    public st: CallState,
+  ) {}
+  get key(): number {
+    return this.cref * 2 + (this.mine ? 1 : 0);
+  }
+  get multipoint(): boolean {
+    return this.st.kind !== 'p2p';
+  }
+}
+
+export class LinkCore {
+  readonly peer: PeerId;
+  readonly side: Side;
+  state: LinkState = 'CU0 Released';
+  readonly calls = new Map<number, LinkCall>();
+  /** the restart we started (REST0 / REST1), guarded by T316 */
+  restartState = RestartState.REST0;
+  protected restartMsg?: UniMessage;
+  protected restartSends = 0;
+  protected t316?: Subscription;
+  /** the peer's restart we answer (REST0 / REST2), guarded by T317 */
+  respondState = RestartState.REST0;
+  protected restartAck?: UniMessage;
+  protected t317?: Subscription;
+  /** next call reference to try (exposed for tests of the wrap) */
+  nextCref = 1;
+  protected nextVci = FIRST_VCI;
+  protected readonly usedVci = new Set<number>();
+  protected disposed = false;
+  /** received messages handled by the 5.6 procedures, by cause */
+  readonly protocolErrors: Record<number, number> = {};
+
+  constructor(protected readonly cfg: LinkConfig) {
+    this.peer = cfg.peer;
+    this.side = cfg.side;
+    if (cfg.saal.established) this.state = 'CU3 Established';
+  }
+
+  /** a party leaves without signalling while others stay (so the last-party rule does not apply) */
+  protected partyLocalRelease(lc: LinkCall, p: LinkParty, cause: number): void {
+    const before = partyAlive(p.pm.st);
+    const r = stepParty(p.pm, { k: 'local-release', cause });
+    p.pm = r.state;
+    if (before && !partyAlive(p.pm.st)) lc.alive--;
+    for (const f of r.effects) {
+      if (f.t === 'ind') lc.owner?.onParty(lc, p.ep, f.ind);
+      else if (f.t === 'stop' || f.t === 'gone') this.stopPartyTimer(p);
+      if (f.t === 'gone' && lc.parties.get(p.ep) === p) lc.parties.delete(p.ep);
+    }
+  }
+
+  protected clearAllLocally(cause: number): void {
+    for (const lc of [...this.calls.values()]) this.callEvent(lc, { k: 'local-release', cause });
+  }
+
+  protected sendRaw(m: UniMessage): void {
+    if (this.disposed || this.state === 'CU0 Released') return;
+    this.cfg.saal.data(this.cfg.codec.encode(m));
+  }
+
+  /** messages the machines hand over may live in their state (resends): send a copy with the call reference */
+  protected sendOn(lc: LinkCall, m: UniMessage, extra?: InfoElement): void {
+    this.sendRaw({ ...m, callRef: lc.cref, callRefFlag: !lc.mine, ies: extra ? [...m.ies, extra] : m.ies });
+  }
+
+  /** answer a message with its own call reference, flag inverted */
+  protected reply(to: UniMessage, m: UniMessage): void {
+    this.sendRaw({ ...m, callRef: to.callRef, callRefFlag: !to.callRefFlag });
+  }
+
+  protected countError(cause: number, text: string): void {
+    this.protocolErrors[cause] = (this.protocolErrors[cause] ?? 0) + 1;
+    // (every LinkCore is the base of a Link)
+    this.cfg.sink.protocolError(this as unknown as Link, cause, `${text}: ${this.cfg.codec.causeName(cause)}`);
+  }
+
+  protected allocCref(): number | undefined {
+    for (let i = 0; i < MAX_CALL_REF; i++) {
+      const c = this.nextCref;
+      this.nextCref = c >= MAX_CALL_REF ? 1 : c + 1;
+      if (!this.calls.has(c * 2 + 1)) return c;
+    }
+    return undefined;
+  }
+
+  protected allocVci(): number | undefined {
+    const span = MAX_VCI - FIRST_VCI + 1;
+    for (let i = 0; i < span; i++) {
+      const v = this.nextVci;
+      this.nextVci = v >= MAX_VCI ? FIRST_VCI : v + 1;
+      if (!this.usedVci.has(v)) {
+        this.usedVci.add(v);
+        return v;
+      }
+    }
+    return undefined;
+  }
+
+  protected allocEp(lc: LinkCall): number | undefined {
+    for (let i = 0; i <= MAX_EPREF; i++) {
+      const e = lc.nextEp;
+      lc.nextEp = e >= MAX_EPREF ? 0 : e + 1;
+      if (!lc.parties.has(e)) return e;
+    }
+    return undefined;
+  }
+
+  protected releaseVc(vpi: number, vci: number, cause: number): void {
+    // one VC: at most a few calls; the map is by call reference, so look at each call's VC
+    for (const lc of [...this.calls.values()]) if (lc.st.vc && lc.st.vc.vpi === vpi && lc.st.vc.vci === vci) this.callEvent(lc, { k: 'local-release', cause });
+  }
+
+  /** a timer of the link itself (not of one call): T309, T316, T317 */
+  protected linkTimer(t: 't309' | 't316' | 't317', on: () => void): Subscription {
+    this.cfg.sink.timers(1);
+    let fired = false;
+    const sub = this.cfg.scheduler.schedule(() => {
+      fired = true;
+      this.cfg.sink.timers(-1);
+      this.cfg.sink.batch(on);
+    }, this.cfg.timers[t]);
+    return {
+      unsubscribe: () => {
+        if (fired) return;
+        fired = true;
+        sub.unsubscribe();
+        this.cfg.sink.timers(-1);
+      },
+    } as Subscription;
+  }
+
+  protected stopRestart(): void {
+    this.t316?.unsubscribe();
+    this.t316 = undefined;
+    this.restartState = RestartState.REST0;
+    this.restartMsg = undefined;
+  }
+
+  protected stopRespond(): void {
+    this.t317?.unsubscribe();
+    this.t317 = undefined;
+    this.respondState = RestartState.REST0;
+    this.restartAck = undefined;
+  }
+
+  protected newPartyIn(lc: LinkCall, ep: number, role: 'root' | 'leaf'): LinkParty {
+    const p = new LinkParty(ep, newParty(role, this.side, false));
+    lc.parties.set(ep, p);
+    return p;
+  }
+
+  protected epMine(lc: LinkCall): boolean {
+    // the side that sent the SETUP (the root) allocates every endpoint reference of the call
+    return lc.mine;
+  }
+
+  protected callEvent(lc: LinkCall, e: CallEvent): void {
+    const r = stepCall(lc.st, e);
+    lc.st = r.state;
+    this.runCallEffects(lc, r.effects);
+  }
+
+  protected runCallEffects(lc: LinkCall, effects: ReturnType<typeof stepCall>['effects']): void {
+    for (const f of effects) {
+      switch (f.t) {
+        case 'send':
+          if (lc.multipoint && lc.firstEp !== undefined && needsEpref(f.msg.type) && !findIe(f.msg, IeId.ENDPOINT_REFERENCE))
+            this.sendOn(lc, f.msg, eprefIe(lc.firstEp, !this.epMine(lc)));
+          else this.sendOn(lc, f.msg);
+          break;
+        case 'start':
+          this.startCallTimer(lc, f.timer);
+          break;
+        case 'stop':
+          this.stopCallTimer(lc, f.timer);
+          break;
+        case 'ind':
+          lc.owner?.onCall(lc, f.ind);
+          break;
+        case 'wrong-state':
+          this.wrongState(lc, f.msg);
+          break;
+        case 'parties-gone':
+          for (const p of lc.parties.values()) this.stopPartyTimer(p);
+          lc.parties.clear();
+          lc.alive = 0;
+          break;
+        case 'destroy':
+          for (const t of [...lc.timers.keys()]) this.stopCallTimer(lc, t);
+          for (const p of lc.parties.values()) this.stopPartyTimer(p);
+          lc.parties.clear();
+          lc.alive = 0;
+          if (this.calls.get(lc.key) === lc) this.calls.delete(lc.key);
+          if (lc.ownVci && lc.st.vc) this.usedVci.delete(lc.st.vc.vci);
+          lc.ownVci = false;
+          break;
+      }
+    }
+  }
+
+  protected startCallTimer(lc: LinkCall, t: TimerName): void {
+    this.stopCallTimer(lc, t);
+    this.cfg.sink.timers(1);
+    lc.timers.set(
+      t,
+      this.cfg.scheduler.schedule(() => {
+        if (lc.timers.delete(t)) this.cfg.sink.timers(-1);
+        if (this.calls.get(lc.key) === lc) this.cfg.sink.batch(() => this.callEvent(lc, { k: 'timer', timer: t }));
+      }, this.cfg.timers[t]),
+    );
+  }
+
+  protected stopCallTimer(lc: LinkCall, t: TimerName): void {
+    const s = lc.timers.get(t);
+    if (s) {
+      s.unsubscribe();
+      lc.timers.delete(t);
+      this.cfg.sink.timers(-1);
+    }
+  }
+
+  protected partyEvent(lc: LinkCall, ep: number, e: PartyEvent): void {
+    const p = lc.parties.get(ep);
+    if (!p) return;
+    const before = partyAlive(p.pm.st);
+    const r = stepParty(p.pm, e);
+    p.pm = r.state;
+    const after = partyAlive(p.pm.st);
+    if (before !== after) lc.alive += after ? 1 : -1;
+
+    // last-party rule: a DROP PARTY / DROP PARTY ACK / ADD PARTY REJECT for the last living party clears the call instead
+    const conv = r.effects.find(
+      (f) => f.t === 'send' && (f.msg.type === MsgType.DROP_PARTY || f.msg.type === MsgType.DROP_PARTY_ACKNOWLEDGE || f.msg.type === MsgType.ADD_PARTY_REJECT),
+    ) as { t: 'send'; msg: UniMessage } | undefined;
+    const clearable = lc.st.phase !== 'rel-sent' && lc.st.phase !== 'null' && lc.st.phase !== 'rel-rcvd';
+    const lastOut = conv !== undefined && lc.alive === 0 && clearable;
+    // a party that leaves without a message of ours (ADD PARTY REJECT, DROP PARTY ACK, STATUS naming Null) and was the
+    // call's last one: the call has nothing left to carry and is cleared (Q.2971 last-party rule, receiving side)
+    const emptied = !lastOut && clearable && lc.multipoint && lc.parties.size === 1 && r.effects.some((f) => f.t === 'gone');
+    const ind = r.effects.find((f) => f.t === 'ind') as { t: 'ind'; ind: PartyIndication } | undefined;
+    for (const f of r.effects) {
+      switch (f.t) {
+        case 'send':
+          if (lastOut && f === conv) break;
+          this.sendOn(lc, f.msg, eprefIe(ep, !this.epMine(lc)));
+          break;
+        case 'start':
+          this.startPartyTimer(lc, p, f.timer);
+          break;
+        case 'stop':
+          this.stopPartyTimer(p);
+          break;
+        case 'ind':
+          if (!lastOut && !emptied) lc.owner?.onParty(lc, ep, f.ind);
+          break;
+        case 'wrong-state':
+          this.statusReply(lc, f.msg, Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(f.msg.type));
+          break;
+        case 'gone':
+          this.stopPartyTimer(p);
+          if (lc.parties.get(ep) === p) lc.parties.delete(ep);
+          break;
+      }
+    }
+    if (lastOut && conv) {
+      const cause = causeOf(conv.msg) ?? Cause.NORMAL_UNSPECIFIED;
+      const closeData = closeDataOf(conv.msg) ?? (e.k === 'msg' ? closeDataOf(e.msg) : undefined);
+      if (e.k === 'drop-req' || e.k === 'reject-req') {
+        // our own drop of the last party on this link: RELEASE, close data included
+        this.callEvent(lc, { k: 'release-req', cause, closeData: e.k === 'drop-req' ? e.closeData : undefined });
+      } else if (e.k === 'msg' && e.msg.type === MsgType.DROP_PARTY) {
+        // the peer dropped our last party: clear with its cause (96/100 when absent/bad) and hand its close data up
+        const c = findIe(e.msg, IeId.CAUSE);
+        const bad = (e.msg.errored ?? []).some((x) => x.id === IeId.CAUSE);
+        const rc = c ? c.cause : bad ? Cause.INVALID_INFORMATION_ELEMENT_CONTENTS : Cause.MANDATORY_INFORMATION_ELEMENT_MISSING;
+        this.callEvent(lc, { k: 'clear', cause: rc, diagnostic: c ? undefined : Buffer.from([IeId.CAUSE]), closeData: closeDataOf(e.msg), remote: true });
+      } else {
+        this.callEvent(lc, { k: 'clear', cause, closeData, remote: e.k === 'msg' });
+      }
+    } else if (emptied && partiesLeft(lc) === 0) {
+      const i = ind?.ind;
+      if (!i || i.k === 'alerting' || i.k === 'added' || i.k === 'drop-confirm')
+        this.callEvent(lc, { k: 'release-req', cause: i && 'cause' in i ? i.cause : Cause.NORMAL_UNSPECIFIED });
+      else this.callEvent(lc, { k: 'clear', cause: i.cause, closeData: i.closeData, remote: i.k === 'dropped' ? i.remote : true });
+    }
+  }
+
+  protected startPartyTimer(lc: LinkCall, p: LinkParty, t: TimerName): void {
+    this.stopPartyTimer(p);
+    this.cfg.sink.timers(1);
+    p.timer = this.cfg.scheduler.schedule(() => {
+      if (p.timer) {
+        p.timer = undefined;
+        this.cfg.sink.timers(-1);
+      }
+      if (lc.parties.get(p.ep) === p) this.cfg.sink.batch(() => this.partyEvent(lc, p.ep, { k: 'timer', timer: t }));
+    }, this.cfg.timers[t]);
+  }
+
+  protected stopPartyTimer(p: LinkParty): void {
+    if (p.timer) {
+      p.timer.unsubscribe();
+      p.timer = undefined;
+      this.cfg.sink.timers(-1);
+    }
+  }
+
+  protected messageAction(m: UniMessage): number | undefined {
+    if (!m.msgFlag) return undefined;
+    const a = m.msgAction ?? 0;
+    return a === 3 ? MsgAction.DISCARD_AND_REPORT : a;
+  }
+
+  protected errorClear(lc: LinkCall, cause: number, diagnostic?: Buffer): void {
+    this.callEvent(lc, { k: 'clear', cause, diagnostic });
+  }
+
+  /** Q.2931 5.6.4 / 5.6.10: a known message the call (or party) state does not allow */
+  protected wrongState(lc: LinkCall, m: UniMessage): void {
+    const a = this.messageAction(m);
+    this.countError(
+      Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE,
+      `${this.cfg.codec.messageName(m.type)} in ${this.cfg.codec.callStateName(stateCode(lc.st), this.side)}`,
+    );
+    if (a === MsgAction.DISCARD_AND_IGNORE) return;
+    if (a === MsgAction.CLEAR_CALL && lc.st.phase !== 'rel-sent' && lc.st.phase !== 'rel-rcvd')
+      return this.errorClear(lc, Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type));
+    this.statusReply(lc, m, Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type));
+  }
+
+  /** STATUS with our call state (and the party's endpoint state when the message named one) */
+  protected statusReply(lc: LinkCall, to: UniMessage, cause: number, diagnostic?: Buffer): void {
+    const ies: InfoElement[] = [{ id: IeId.CALL_STATE, state: stateCode(lc.st) }, causeIe(cause, diagnostic)];
+    const ep = findIe(to, IeId.ENDPOINT_REFERENCE);
+    if (ep) {
+      const p = lc.parties.get(ep.value);
+      ies.push(eprefIe(ep.value, !ep.flag), { id: IeId.ENDPOINT_STATE, state: p ? p.pm.st : PartyState.P0 });
+    }
+    this.sendOn(lc, msg(MsgType.STATUS, ies));
+  }
+
+  protected addPartyReject(lc: LinkCall, to: UniMessage, cause: number, diagnostic?: Buffer): void {
+    const ep = findIe(to, IeId.ENDPOINT_REFERENCE);
+    const ies: InfoElement[] = [causeIe(cause, diagnostic)];
+    if (ep) ies.push(eprefIe(ep.value, !ep.flag));
+    this.sendOn(lc, msg(MsgType.ADD_PARTY_REJECT, ies));
+  }
+}
+
+/** (a call, not a property read, so the compiler does not carry an earlier comparison over) */
+function partiesLeft(lc: LinkCall): number {
+  return lc.parties.size;
+}
+
+function needsEpref(t: number): boolean {
+  return t === MsgType.CALL_PROCEEDING || t === MsgType.ALERTING || t === MsgType.CONNECT;
+}

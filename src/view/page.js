@@ -1,0 +1,268 @@
+// condis-tap live view: plain DOM, fed by /events (Server-Sent Events) and /api/state.
+const SVG = 'http://www.w3.org/2000/svg';
+const $ = (sel) => document.querySelector(sel);
+const hosts = new Map(); // name -> {up, status, error}
+const rows = []; // ladder rows: {at, from, to, label, detail, cls, key, note?}
+const keys = new Map(); // call filter key -> label
+
+function el(tag, attrs = {}, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(String(k)));
+  return e;
+}
+function sv(tag, attrs = {}, text) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+const bytesText = (b) => (b ? (b.text !== undefined ? `'${b.text}'` : `0x${b.hex}`) : '');
+const hostByMac = (mac) => {
+  for (const [name, h] of hosts) if (h.status?.info?.mac?.toLowerCase() === String(mac).toLowerCase()) return name;
+  return undefined;
+};
+const peerName = (mac) => hostByMac(mac) ?? mac;
+
+// ---- topology ------------------------------------------------------------------------------
+function drawTopology() {
+  const svg = $('#topo');
+  svg.replaceChildren();
+  const names = [...hosts.keys()];
+  const w = svg.clientWidth || 600;
+  const h = 200;
+  const cx = w / 2;
+  const cy = h / 2;
+  const rx = Math.max(80, w / 2 - 80);
+  const ry = 64;
+  const pos = new Map(
+    names.map((n, i) => {
+      const a = names.length === 1 ? -Math.PI / 2 : -Math.PI / 2 + (2 * Math.PI * i) / names.length;
+      return [n, { x: cx + rx * Math.cos(a), y: cy + ry * Math.sin(a) }];
+    }),
+  );
+  const seen = new Set();
+  const labels = [];
+  for (const [name, hst] of hosts) {
+    for (const l of hst.status?.links ?? []) {
+      const other = hostByMac(l.peer);
+      if (!other || !pos.has(other)) continue;
+      const pair = [name, other].sort().join('|');
+      if (seen.has(pair)) continue;
+      seen.add(pair);
+      const a = pos.get(name);
+      const b = pos.get(other);
+      const g = sv('g', { class: `link ${l.established ? 'up' : 'down'}`, 'data-pair': pair });
+      g.append(sv('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y }));
+      labels.push(el('li', { class: `link-label ${l.established ? 'up' : 'down'}` }, el('b', {}, `${name} – ${other}`), ` SSCOP: ${l.state}${l.calls ? ` · ${l.calls} call${l.calls > 1 ? 's' : ''}` : ''}`));
+      svg.append(g);
+    }
+  }
+  for (const [name, hst] of hosts) {
+    const p = pos.get(name);
+    const g = sv('g', { class: 'node', 'data-host': name });
+    g.append(sv('rect', { x: p.x - 70, y: p.y - 24, width: 140, height: 48, rx: 6, ...(hst.up ? {} : { style: 'stroke:#c0392b' }) }));
+    g.append(sv('text', { x: p.x, y: p.y - 7, 'text-anchor': 'middle', class: 'name' }, name));
+    const info = hst.status?.info;
+    g.append(sv('text', { x: p.x, y: p.y + 8, 'text-anchor': 'middle' }, info ? info.addresses.join(', ') : hst.error ?? ''));
+    g.append(sv('text', { x: p.x, y: p.y + 20, 'text-anchor': 'middle', style: 'font-size:10px;fill:#666' }, info?.mac ?? ''));
+    svg.append(g);
+  }
+  $('#links').replaceChildren(...labels);
+}
+
+// ---- tables --------------------------------------------------------------------------------
+function table(cols, items) {
+  if (!items.length) return el('div', { class: 'none' }, 'none');
+  const t = el('table', {}, el('tr', {}, ...cols.map(([h]) => el('th', {}, h))));
+  for (const it of items) t.append(el('tr', {}, ...cols.map(([, f]) => el('td', {}, f(it) ?? '-'))));
+  return t;
+}
+function drawHosts() {
+  const box = $('#hosts');
+  box.replaceChildren();
+  for (const [name, h] of hosts) {
+    const s = h.status;
+    const div = el('div', { class: 'host', 'data-host': name });
+    div.append(el('h3', {}, name, ' ', el('small', {}, s ? `${s.info.addresses.join(', ')} · ${s.info.miniport}` : `down: ${h.error ?? ''}`)));
+    if (s) {
+      const calls = s.vcs.filter((v) => v.call);
+      div.append(
+        table(
+          [
+            ['VC', (v) => v.vc],
+            ['call', (v) => `${v.call.direction} ${v.call.multipoint ? 'point-to-multipoint' : 'point-to-point'}`],
+            ['called', (v) => v.call.called],
+            ['calling', (v) => v.call.calling],
+            ['CoNDIS', (v) => `${v.state} / ${v.call.state}`],
+            ['Q.2931', (v) => v.call.uniState],
+            ['path', (v) => (v.path ? `${peerName(v.path.peer)} ${v.path.vpi}/${v.path.vci}` : undefined)],
+          ],
+          calls,
+        ),
+      );
+      const parties = s.parties;
+      if (parties.length)
+        div.append(
+          table(
+            [
+              ['VC', (p) => p.vc],
+              ['party', (p) => p.party],
+              ['address', (p) => p.address],
+              ['CoNDIS', (p) => p.state],
+              ['Q.2971', (p) => p.uniState],
+            ],
+            parties,
+          ),
+        );
+    }
+    box.append(div);
+  }
+  const sel = $('#act select[name=host]');
+  const cur = sel.value;
+  sel.replaceChildren(...[...hosts.keys()].map((n) => el('option', { value: n }, n)));
+  if (cur && hosts.has(cur)) sel.value = cur;
+}
+
+// ---- ladder --------------------------------------------------------------------------------
+const FAMILY = { SETUP: 'setup', 'CALL PROCEEDING': 'setup', CONNECT: 'setup', 'CONNECT ACKNOWLEDGE': 'setup', ALERTING: 'setup', RELEASE: 'clear', 'RELEASE COMPLETE': 'clear' };
+const family = (type) => FAMILY[type] ?? (/PARTY/.test(type) ? (/DROP/.test(type) ? 'clear' : 'party') : 'other');
+
+function addRow(r) {
+  rows.push(r);
+  if (r.key && !keys.has(r.key)) {
+    keys.set(r.key, r.keyLabel);
+    $('#filter').append(el('option', { value: r.key }, r.keyLabel));
+  }
+  drawLadder();
+}
+function drawLadder() {
+  const svg = $('#ladder');
+  svg.replaceChildren();
+  // a data frame's sender is the other end of the receiving VC's path, known once that host's tables arrived
+  for (const r of rows) {
+    if (r.dataVc === undefined || r.from) continue;
+    const path = hosts.get(r.to)?.status?.vcs.find((v) => v.vc === r.dataVc)?.path;
+    if (!path) continue;
+    r.from = peerName(path.peer);
+    r.pair = [r.from, r.to].sort().join('–');
+  }
+  const cols = [...hosts.keys()];
+  for (const r of rows.filter((x) => x.from)) for (const n of [r.from, r.to]) if (!cols.includes(n)) cols.push(n);
+  const f = $('#filter').value;
+  // by time stamp: each host's events come over its own connection, so they may arrive interleaved
+  const sorted = [...rows].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const shown = sorted.filter((r) => r.from && ( !f || r.key === f || (r.pair && f.startsWith(r.pair + '#'))));
+  const colW = 320;
+  const left = 150;
+  const rowH = 40;
+  const w = left + colW * Math.max(cols.length - 1, 1) + 140;
+  const h = 50 + rowH * shown.length + 20;
+  svg.setAttribute('width', w);
+  svg.setAttribute('height', h);
+  const x = (n) => left + colW * cols.indexOf(n);
+  svg.append(sv('defs', {}));
+  for (const n of cols) {
+    svg.append(sv('text', { x: x(n), y: 18, 'text-anchor': 'middle', class: 'head' }, n));
+    svg.append(sv('line', { x1: x(n), y1: 26, x2: x(n), y2: h - 6, class: 'life' }));
+  }
+  shown.forEach((r, i) => {
+    const y = 50 + i * rowH + 16;
+    svg.append(sv('text', { x: 4, y: y + 4, class: 'time' }, r.at.slice(11, 23)));
+    const g = sv('g', { class: `row ${r.cls}`, 'data-key': r.key ?? '', 'data-pair': r.pair ?? '' });
+    if (r.note) {
+      g.append(sv('text', { x: x(r.from) + 8, y: y + 4, class: 'note lbl' }, r.label));
+    } else {
+      const x1 = x(r.from);
+      const x2 = x(r.to);
+      const dir = x2 > x1 ? 1 : -1;
+      g.append(sv('line', { x1, y1: y, x2: x2 - dir * 7, y2: y, 'stroke-width': 2 }));
+      g.append(sv('path', { d: `M${x2},${y} l${-dir * 9},-5 l0,10 z`, stroke: 'none' }));
+      const mid = (x1 + x2) / 2;
+      g.append(sv('text', { x: mid, y: y - 5, 'text-anchor': 'middle', class: 'lbl' }, r.label));
+      if (r.detail) g.append(sv('text', { x: mid, y: y + 13, 'text-anchor': 'middle', class: 'lbl', style: 'font-size:11px' }, r.detail));
+    }
+    svg.append(g);
+  });
+}
+function onEvent(host, ev) {
+  if (ev.kind === 'message') {
+    const peer = hostByMac(ev.peer);
+    // a message between two hosts of the view is drawn once, when its sender reports it
+    if (ev.direction === 'in' && peer) return;
+    const from = ev.direction === 'out' ? host : peer ?? ev.peer;
+    const to = ev.direction === 'out' ? peer ?? ev.peer : host;
+    const pair = [from, to].sort().join('–');
+    const extra = [];
+    if (ev.epref !== undefined) extra.push(`ep ${ev.epref}`);
+    if (ev.called) extra.push(`to ${ev.called}`);
+    if (ev.cause !== undefined) extra.push(`cause ${ev.cause} ${ev.causeName ?? ''}`.trim());
+    const detail = [`cref ${ev.callRef}`, ...extra, ...(ev.closeData ? [`${ev.type === 'SETUP' || ev.type === 'ADD PARTY' ? 'uu' : 'close data'}: ${bytesText(ev.closeData)}`] : [])].join(' · ');
+    addRow({ at: ev.at, from, to, label: ev.type, detail, cls: family(ev.type), key: `${pair}#${ev.callRef}`, keyLabel: `${pair} call ref ${ev.callRef}`, pair });
+  } else if (ev.kind === 'receive') {
+    addRow({ at: ev.at, dataVc: ev.vc, from: undefined, to: host, label: `data (${ev.data.hex.length / 2} octets)`, detail: `VC ${ev.vc} · ${bytesText(ev.data)}`, cls: 'data' });
+  } else if (ev.kind === 'link-state' && !ev.established) {
+    addRow({ at: ev.at, from: host, to: host, note: true, label: `✖ link to ${peerName(ev.peer)} lost: ${ev.reason ?? ev.state}`, cls: 'clear' });
+  } else if (ev.kind === 'link-state' && ev.established) {
+    addRow({ at: ev.at, from: host, to: host, note: true, label: `link to ${peerName(ev.peer)} up`, cls: 'setup' });
+  }
+}
+
+// ---- actions -------------------------------------------------------------------------------
+function showFields() {
+  const op = $('#act select[name=op]').value;
+  for (const l of document.querySelectorAll('#act label[data-for]')) l.hidden = !l.dataset.for.split(' ').includes(op);
+}
+async function runAction(e) {
+  e.preventDefault();
+  const f = new FormData(e.target);
+  const op = f.get('op');
+  const num = (k) => Number(f.get(k));
+  const text = (k) => String(f.get(k) ?? '').trim();
+  const utf8 = (s) => ({ encoding: 'utf8', data: s });
+  const to = text('to').split(/[\s,]+/).filter(Boolean);
+  let args = {};
+  if (op === 'make-call') args = to.length > 1 ? { parties: to } : { called: to[0] ?? '' };
+  if (op === 'add-party') args = { vc: num('vc'), address: to[0] ?? '' };
+  if (op === 'drop-party') args = { vc: num('vc'), party: num('party'), ...(text('closeData') ? { closeData: utf8(text('closeData')) } : {}) };
+  if (op === 'close-call') args = { vc: num('vc'), ...(text('party') ? { party: num('party') } : {}), ...(text('closeData') ? { closeData: utf8(text('closeData')) } : {}) };
+  if (op === 'send') args = { vc: num('vc'), data: utf8(text('data')) };
+  const out = $('#act-out');
+  out.className = '';
+  out.textContent = `${f.get('host')}: ${op} …`;
+  const r = await fetch('/api/action', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ host: f.get('host'), op, args }) }).then((x) => x.json());
+  out.className = r.ok ? '' : 'err';
+  out.textContent = `${f.get('host')}: ${op} → ${r.ok ? JSON.stringify(r.result) : `${r.error.code}: ${r.error.message}`}`;
+}
+
+// ---- start ---------------------------------------------------------------------------------
+function setHost(h) {
+  hosts.set(h.host, h);
+  drawTopology();
+  drawHosts();
+  if (rows.some((r) => !r.from)) drawLadder();
+}
+async function start() {
+  const st = await fetch('/api/state').then((r) => r.json());
+  document.title = `${st.title} · live view`;
+  $('#title').textContent = `${st.title} · live view`;
+  for (const h of st.hosts) hosts.set(h.host, h);
+  drawTopology();
+  drawHosts();
+  drawLadder();
+  const es = new EventSource('/events');
+  es.addEventListener('open', () => ($('#conn').textContent = 'live'));
+  es.addEventListener('error', () => ($('#conn').textContent = 'reconnecting…'));
+  es.addEventListener('state', (m) => setHost(JSON.parse(m.data)));
+  es.addEventListener('ev', (m) => {
+    const { host, event } = JSON.parse(m.data);
+    onEvent(host, event);
+  });
+  $('#act select[name=op]').addEventListener('change', showFields);
+  $('#act').addEventListener('submit', runAction);
+  $('#filter').addEventListener('change', drawLadder);
+  window.addEventListener('resize', drawTopology);
+  showFields();
+  document.body.dataset.ready = 'true';
+}
+start();

@@ -1,0 +1,218 @@
+/**
+ * The live view: an HTTP server on 127.0.0.1 (by default) that shows a set of
+ * condisd hosts in a browser as they work. It connects to each host's control
+ * socket (the same protocol as condisctl), and
+ * - streams every event of every host to the page over Server-Sent Events
+ *   (`GET /events`: `event: ev` with `{host, event}`, and `event: state` with a
+ *   host's `status` after anything that changes its tables);
+ * - answers `GET /api/state` with every host's status;
+ * - runs demo actions (`POST /api/action` `{host, op, args}`: make-call,
+ *   add-party, drop-party, close-call, send, register-sap) through the host's
+ *   control connection, exactly as condisctl would;
+ * - serves the page (src/view/page.*), plain DOM, no library.
+ *
+ * No server library: SSE is a text response kept open, which node:http does.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connectControl, type ControlClient, type EventSubscription } from '../control/client.js';
+import { ControlError } from '../control/errors.js';
+import type { OpName } from '../control/protocol.js';
+
+export interface ViewHost {
+  name: string;
+  /** the host's condisd control socket */
+  socket: string;
+}
+
+export interface ViewOptions {
+  hosts: ViewHost[];
+  /** default 127.0.0.1 */
+  listen?: string;
+  /** default 8080; 0 = any free port */
+  port?: number;
+  title?: string;
+}
+
+export interface ViewServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** operations the page may run (nothing that changes SAP policy or deletes others' VCs) */
+const ACTIONS: ReadonlySet<string> = new Set(['make-call', 'add-party', 'drop-party', 'close-call', 'send', 'register-sap']);
+/** event kinds after which a host's tables are sent again */
+const TABLE_KINDS = new Set([
+  'incoming-call',
+  'call-connected',
+  'make-call-complete',
+  'add-party-complete',
+  'drop-party-complete',
+  'close-call-complete',
+  'incoming-drop-party',
+  'incoming-close-call',
+  'vc-state',
+  'party-state',
+  'link-state',
+  'peer',
+  'sap',
+  'message',
+]);
+const MAX_BODY = 64 * 1024;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const STATIC: Record<string, { file: string; type: string }> = {
+  '/': { file: 'page.html', type: 'text/html; charset=utf-8' },
+  '/page.js': { file: 'page.js', type: 'text/javascript; charset=utf-8' },
+  '/page.css': { file: 'page.css', type: 'text/css; charset=utf-8' },
+};
+
+/** Buffers in events and results as `{text?, hex}` (text when printable), for the page */
+export function plain(v: unknown): unknown {
+  if (Buffer.isBuffer(v)) {
+    const text = v.toString('utf8');
+    return /^[\x20-\x7e]*$/.test(text) ? { text, hex: v.toString('hex') } : { hex: v.toString('hex') };
+  }
+  if (Array.isArray(v)) return v.map(plain);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  return v;
+}
+
+interface Conn {
+  host: ViewHost;
+  client: ControlClient;
+  sub: EventSubscription;
+}
+
+export async function startView(opts: ViewOptions): Promise<ViewServer> {
+  const conns: Conn[] = [];
+  const clients = new Set<ServerResponse>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  try {
+    for (const host of opts.hosts) {
+      const client = await connectControl(host.socket, { helloTimeoutMs: 3000, requestTimeoutMs: 30_000 });
+      const sub = await client.subscribe({}).catch((e) => {
+        client.close();
+        throw e;
+      });
+      conns.push({ host, client, sub });
+    }
+  } catch (e) {
+    for (const c of conns) c.client.close();
+    throw e instanceof ControlError ? new Error(`live view: cannot reach condisd: ${e.message}`) : e;
+  }
+  const byName = new Map(conns.map((c) => [c.host.name, c]));
+
+  const broadcast = (event: string, data: unknown) => {
+    const line = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const res of clients) res.write(line);
+  };
+  const hostState = async (c: Conn) => {
+    try {
+      return { host: c.host.name, up: true, status: plain(await c.client.status()) };
+    } catch (e) {
+      return { host: c.host.name, up: false, error: (e as Error).message };
+    }
+  };
+  /** a host's tables, at most every 30 ms however many events arrive */
+  const stateSoon = (c: Conn) => {
+    if (timers.has(c.host.name)) return;
+    timers.set(
+      c.host.name,
+      setTimeout(async () => {
+        timers.delete(c.host.name);
+        broadcast('state', await hostState(c));
+      }, 30),
+    );
+  };
+  for (const c of conns) {
+    c.sub.events$.subscribe({
+      next: (event) => {
+        broadcast('ev', { host: c.host.name, event: plain(event) });
+        if (TABLE_KINDS.has(event.kind)) stateSoon(c);
+      },
+      complete: () => broadcast('state', { host: c.host.name, up: false, error: 'condisd closed the control connection' }),
+    });
+  }
+
+  const json = (res: ServerResponse, code: number, body: unknown) => {
+    res.writeHead(code, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(JSON.stringify(body));
+  };
+  const readBody = (req: IncomingMessage) =>
+    new Promise<string>((resolve, reject) => {
+      let size = 0;
+      const parts: Buffer[] = [];
+      req.on('data', (b: Buffer) => {
+        size += b.length;
+        if (size > MAX_BODY) reject(new Error(`request body over ${MAX_BODY} bytes`));
+        else parts.push(b);
+      });
+      req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+      req.on('error', reject);
+    });
+
+  const action = async (req: IncomingMessage, res: ServerResponse) => {
+    // JSON only: a cross-site form cannot send it without a CORS preflight, which this server never grants
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return json(res, 415, { ok: false, error: { code: 'bad-request', message: 'send application/json' } });
+    let body: { host?: unknown; op?: unknown; args?: unknown };
+    try {
+      body = JSON.parse(await readBody(req));
+    } catch (e) {
+      return json(res, 400, { ok: false, error: { code: 'bad-json', message: (e as Error).message } });
+    }
+    const c = typeof body.host === 'string' ? byName.get(body.host) : undefined;
+    if (!c) return json(res, 400, { ok: false, error: { code: 'bad-args', message: `host: one of ${[...byName.keys()].join(', ')}` } });
+    if (typeof body.op !== 'string' || !ACTIONS.has(body.op)) return json(res, 400, { ok: false, error: { code: 'bad-args', message: `op: one of ${[...ACTIONS].join(', ')}` } });
+    try {
+      const result = await c.client.request(body.op as OpName, (body.args ?? {}) as never);
+      json(res, 200, { ok: true, result: plain(result) });
+    } catch (e) {
+      const err = e instanceof ControlError ? { code: e.code, message: e.message, ...(e.ndisStatus ? { ndisStatus: e.ndisStatus } : {}) } : { code: 'internal', message: (e as Error).message };
+      json(res, 200, { ok: false, error: err });
+    }
+  };
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://view');
+    if (req.method === 'GET' && STATIC[url.pathname]) {
+      const s = STATIC[url.pathname]!;
+      res.writeHead(200, { 'content-type': s.type, 'cache-control': 'no-store' });
+      return res.end(readFileSync(join(here, s.file)));
+    }
+    if (req.method === 'GET' && url.pathname === '/api/state') {
+      return void Promise.all(conns.map(hostState)).then((hosts) => json(res, 200, { title: opts.title ?? 'condis-tap', hosts }));
+    }
+    if (req.method === 'GET' && url.pathname === '/events') {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      res.write(': condis-tap live view\n\n');
+      clients.add(res);
+      req.on('close', () => clients.delete(res));
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/api/action') return void action(req, res);
+    json(res, 404, { ok: false, error: { code: 'not-found', message: `${req.method} ${url.pathname}` } });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8080, opts.listen ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const hostPart = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${hostPart}:${addr.port}/`,
+    close: async () => {
+      for (const t of timers.values()) clearTimeout(t);
+      for (const res of clients) res.end();
+      clients.clear();
+      for (const c of conns) {
+        await c.sub.close().catch(() => {});
+        c.client.close();
+      }
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

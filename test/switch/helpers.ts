@@ -1,0 +1,129 @@
+/**
+ * A switch with complete endpoint hosts on its ports, all over the memory
+ * miniport: each port has its own segment (hub) with one host on it, and a
+ * promiscuous listener on every segment that decodes the Q.2931 messages
+ * crossing it (what a capture on that wire would show).
+ */
+import { CondisNode } from '../../src/host/node.js';
+import { openMemorySync } from '../../src/miniport/index.js';
+import { parsePdu } from '../../src/sscop/index.js';
+import { createSwitch, type AtmSwitch, type SwitchOptions } from '../../src/switch/index.js';
+import { closeDataOf } from '../../src/uni/ies.js';
+import { decodeMessage, messageName, findIe, IeId } from '../../src/uni/msg/index.js';
+import { parseFrame, VCI_SIGNALLING } from '../../src/wire/index.js';
+import type { Miniport } from '../../src/miniport/types.js';
+import { nodeOptions } from '../helpers/nodes.js';
+
+let counter = 0;
+
+export interface WireMessage {
+  /** 'up': host -> switch; 'down': switch -> host */
+  dir: 'up' | 'down';
+  name: string;
+  callRef: number;
+  epref?: number;
+  cause?: number;
+  closeData?: string;
+}
+
+export interface SwitchLab {
+  sw: AtmSwitch;
+  hosts: CondisNode[];
+  /** Q.2931 messages seen on each port's segment, in order */
+  wire: WireMessage[][];
+  close(): Promise<void>;
+}
+
+/** One host per port; host i has address 1001+i (and any `extra[i]` addresses). */
+export function switchLab(
+  n: number,
+  opts: { extra?: string[][]; routes?: SwitchOptions['routes']; sscop?: SwitchOptions['sscop']; uniTimers?: SwitchOptions['uniTimers'] } = {},
+): SwitchLab {
+  const tag = `sw${process.pid}-${counter++}`;
+  const taps: Miniport[] = [];
+  const wire: WireMessage[][] = [];
+  const ports: SwitchOptions['ports'] = [];
+  const hosts: CondisNode[] = [];
+  for (let i = 0; i < n; i++) {
+    const hub = `${tag}-p${i + 1}`;
+    const swMac = `02:00:00:00:aa:${(i + 1).toString(16).padStart(2, '0')}`;
+    ports.push({ name: `p${i + 1}`, miniport: openMemorySync({ kind: 'memory', hub, mac: swMac }) });
+    const seen: WireMessage[] = [];
+    wire.push(seen);
+    const tap = openMemorySync({ kind: 'memory', hub, mac: `02:00:00:00:ee:${(i + 1).toString(16).padStart(2, '0')}`, promiscuous: true });
+    tap.frames$.subscribe((buf) => {
+      const f = parseFrame(buf);
+      if (!f.ok || f.value.cell.vci !== VCI_SIGNALLING) return;
+      const pdu = parsePdu(Buffer.from(f.value.sdu));
+      if (!pdu.ok || pdu.value.type !== 'SD') return;
+      const m = decodeMessage(pdu.value.data);
+      if (!m.ok) return;
+      const ep = findIe(m.value, IeId.ENDPOINT_REFERENCE);
+      const cause = findIe(m.value, IeId.CAUSE);
+      const cd = closeDataOf(m.value);
+      seen.push({
+        dir: f.value.src === swMac ? 'down' : 'up',
+        name: messageName(m.value.type),
+        callRef: m.value.callRef,
+        ...(ep ? { epref: ep.value } : {}),
+        ...(cause ? { cause: cause.cause } : {}),
+        ...(cd ? { closeData: cd.toString() } : {}),
+      });
+    });
+    taps.push(tap);
+    const mp = openMemorySync({ kind: 'memory', hub, mac: `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}` });
+    const addresses = [`${1001 + i}`, ...(opts.extra?.[i] ?? [])];
+    hosts.push(new CondisNode({ ...nodeOptions(`h${i + 1}`, mp, addresses[0]!), addresses }));
+  }
+  const sw = createSwitch({
+    name: 'sw',
+    ports,
+    routes: opts.routes,
+    sscop: opts.sscop,
+    uniTimers: opts.uniTimers,
+    discovery: { enabled: true, intervalMs: 200, holdTimeMs: 700 },
+  });
+  return {
+    sw,
+    hosts,
+    wire,
+    async close() {
+      await Promise.all(hosts.map((h) => h.shutdown(1000)));
+      await sw.shutdown(1000);
+      await Promise.all([...hosts.map((h) => h.miniport.close()), ...sw.portList().map((p) => p.miniport.close()), ...taps.map((t) => t.close())]);
+    },
+  };
+}
+
+/** until every host has its link to the switch up and knows every other host's addresses through it */
+export async function ready(lab: SwitchLab, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  const all = lab.hosts.map((h) => h.addresses);
+  for (;;) {
+    const ok = lab.hosts.every((h, i) => {
+      const peer = h.peerList().find((p) => p.link?.established);
+      return peer !== undefined && all.every((a, j) => j === i || a.every((x) => peer.addresses.includes(x)));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error('the hosts did not come up behind the switch');
+    await sleep(10);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+export function names(msgs: WireMessage[], dir?: 'up' | 'down'): string[] {
+  return msgs.filter((m) => !dir || m.dir === dir).map((m) => m.name);
+}
+
+export { messageName };
