@@ -644,19 +644,25 @@ export class UniCallManager implements CallManagerHandlers {
     if (party) v.parties.delete(party.partyH);
     v.parties.clear();
     const d = this.deactivate(v);
-    const done = (): void => {
+    const idle = (): void => {
       v.phase = 'idle';
       v.multipoint = false;
       v.firstParty = undefined;
-      if (v.dir === 'in') this.retireIncomingVc(v); // R77
+    };
+    // R77: a VC we created is deleted after the close, and only after the client has its completion
+    // (the retirement is queued behind it, so ProtocolCoDeleteVc never precedes ProtocolClCloseCallComplete)
+    const retire = (): void => {
+      if (v.dir === 'in') this.retireIncomingVc(v);
     };
     if (!isPending(d) && !alreadyPending && this.completion === 'sync') {
-      done();
+      idle();
+      retire();
       return S.SUCCESS;
     }
     const complete = (): void => {
-      done();
+      idle();
       this.ops.closeCallComplete(S.SUCCESS, v.vcH!, party?.partyH);
+      retire();
     };
     if (isPending(d)) void d.then(complete);
     else this.later(complete);
