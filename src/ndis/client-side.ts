@@ -299,8 +299,13 @@ export class ClientSide {
       this.core.touch();
       return S.PENDING;
     }
-    if (st === S.SUCCESS) this.core.closeDone(v);
-    else {
+    if (st === S.SUCCESS) {
+      // R62: the call manager finished before it deactivated the VC: the client's completion follows the deactivation
+      if (!this.core.closeDone(v)) {
+        this.core.touch();
+        return S.PENDING;
+      }
+    } else {
       // R64 / R45: refused, nothing changes
       this.core.moveCall(v, saved.call);
       if (v.state === 'CLOSING') this.core.moveVc(v, saved.state);
@@ -330,7 +335,9 @@ export class ClientSide {
     };
     for (const nbl of nbls) {
       if (!v) {
+        // an unknown or deleted VC: the send still completes (R89), with no VC context left to name
         nbl.status = S.FAILURE;
+        this.core.indicate(c, { kind: 'ProtocolCoSendNetBufferListsComplete', vcContext: undefined, vcHandle: h, nbls: [nbl] });
         continue;
       }
       if (nbl.sourceHandle !== h) {

@@ -196,6 +196,7 @@ export class CmSide {
       this.core.moveVc(v, 'DEACTIVATED');
       v.params = undefined;
       v.paths = [];
+      this.core.deactivated(v);
       this.core.touch();
     };
     if (isPending(r)) {
@@ -218,6 +219,7 @@ export class CmSide {
     this.core.moveVc(v, 'DEACTIVATED');
     v.params = undefined;
     v.paths = [];
+    this.core.deactivated(v);
     this.core.touch();
     return S.SUCCESS;
   }
@@ -327,11 +329,16 @@ export class CmSide {
   private cmCloseCallComplete(status: NdisStatus, h: NdisVcHandle, ph: NdisPartyHandle | undefined): void {
     this.core.assertFinal(status, 'Ndis(M)CmCloseCallComplete');
     const v = this.core.vcs.get(h);
-    if (!v || v.call !== 'CLOSE_REQUESTED') throw new NdisProtocolError('close-call completion without a pending close');
+    if (!v || v.call !== 'CLOSE_REQUESTED' || v.closeAwaitsDeactivation) throw new NdisProtocolError('close-call completion without a pending close');
     const p = v.closeParty;
     if (ph !== p?.h) throw new NdisProtocolError('close-call completion names another party than the close');
-    if (status === S.SUCCESS) this.core.closeDone(v);
-    else {
+    if (status === S.SUCCESS) {
+      // R62: completed before the deactivation: the client hears of it once the VC is deactivated
+      if (!this.core.closeDone(v)) {
+        this.core.touch();
+        return;
+      }
+    } else {
       // A9: back to CONNECTED, the client may retry
       this.core.moveCall(v, v.callBefore === 'CLOSE_INDICATED' ? 'CLOSE_INDICATED' : 'CONNECTED');
       if (v.state === 'CLOSING' && v.callBefore === 'CONNECTED') this.core.moveVc(v, 'ACTIVE');

@@ -123,6 +123,8 @@ export interface VcRec {
   sends: number;
   receives: number;
   signalling: boolean;
+  /** the call manager completed the close with SUCCESS before it deactivated the VC: the close ends with the deactivation (R62) */
+  closeAwaitsDeactivation?: boolean;
 }
 
 /** What a client may ask about its own VC (read-only view). */
@@ -326,11 +328,29 @@ export class NdisCore {
     return [...v.parties.values()].filter((p) => p !== except && isLiveParty(p.state));
   }
 
-  closeDone(v: VcRec): void {
-    if (v.state !== 'DEACTIVATED' && v.state !== 'CREATED') throw new NdisProtocolError('close-call completed SUCCESS before the VC was deactivated (R62)');
+  /**
+   * The call manager finished a close with SUCCESS. The close is over once the
+   * VC is deactivated too, in whichever order the two happen (R62): false means
+   * it waits for the deactivation, which then completes it (`deactivated`).
+   */
+  closeDone(v: VcRec): boolean {
+    if (v.state !== 'DEACTIVATED' && v.state !== 'CREATED') {
+      v.closeAwaitsDeactivation = true;
+      return false;
+    }
+    v.closeAwaitsDeactivation = false;
     this.moveCall(v, 'IDLE');
     for (const q of [...v.parties.values()]) this.removeParty(q);
     v.closeParty = undefined;
+    return true;
+  }
+
+  /** a VC finished deactivating: a close the call manager completed first ends now, and its client hears of it */
+  deactivated(v: VcRec): void {
+    if (!v.closeAwaitsDeactivation || v.call !== 'CLOSE_REQUESTED') return;
+    const p = v.closeParty;
+    this.closeDone(v);
+    this.indicate(v.af!.client, { kind: 'ProtocolClCloseCallComplete', status: S.SUCCESS, vcContext: v.clCtx, vcHandle: v.h, partyContext: p?.clCtx, partyHandle: p?.h });
   }
 
   onReceive(path: VcPath, data: Buffer, hint?: number): void {
