@@ -155,7 +155,7 @@ export interface VcInfo {
   vc: VcId;
   /** who created it (and alone may delete it) */
   creator: 'client' | 'call-manager';
-  /** NDIS view of the VC (condis.md §3.1), e.g. "CREATED", "ACTIVE", "CLOSING" */
+  /** NDIS view of the VC (the VC states of src/ndis/machines.ts), e.g. "CREATED", "ACTIVE", "CLOSING" */
   state: string;
   /** call on the VC, if any */
   call?: {

@@ -22,7 +22,7 @@ import {
   type UserUserIe,
 } from './msg/types.js';
 
-/** Close data: PD 0x00 + at most 127 octets (WIRE.md). */
+/** Close data: PD 0x00 + at most 127 octets (docs/wire.md). */
 export const CLOSE_DATA_MAX = 127;
 
 export function causeIe(cause: number, diagnostic: Buffer = EMPTY, location = 0): CauseIe {
