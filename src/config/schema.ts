@@ -205,7 +205,7 @@ export const hostConfigSchema = z
     log: logSchema,
   })
   .superRefine((c, ctx) => {
-    // signalling messages must fit in one frame (WIRE.md: one AAL5 PDU per frame)
+    // signalling messages must fit in one frame (docs/wire.md: one AAL5 PDU per frame)
     if (c.miniport.kind === 'tap' && c.miniport.mtu !== undefined && c.miniport.mtu < 576) {
       ctx.addIssue({ code: 'custom', path: ['miniport', 'mtu'], message: `mtu ${c.miniport.mtu} is too small for signalling (at least 576)` });
     }

@@ -9,7 +9,7 @@ import { basename, extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { Mac } from '../common/mac.js';
-import type { MiniportConfig } from '../miniport/types.js';
+import type { MiniportConfig } from '../common/miniport-config.js';
 import type { AtmAddress, UniTimers } from '../uni/api.js';
 import { parseConfig, parseYamlWith, readConfigText } from './load.js';
 import { atmAddressSchema, controlSchema, discoverySchema, logSchema, macSchema, miniportSchema, timersSchema } from './schema.js';

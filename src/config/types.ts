@@ -3,10 +3,10 @@
  * canonical form, durations in milliseconds. `docs` for each key: config/host-a.yaml.
  */
 import type { Mac } from '../common/mac.js';
-import type { MiniportConfig } from '../miniport/types.js';
+import type { MiniportConfig } from '../common/miniport-config.js';
 import type { AtmAddress, CloseDataPolicy, UniTimers } from '../uni/api.js';
 
-/** Which side of Q.2931 this host prefers on its links (WIRE.md "Roles on a link"). auto: the lower MAC is network. */
+/** Which side of Q.2931 this host prefers on its links (docs/wire.md, "Roles"). auto: the lower MAC is network. */
 export type RolePreference = 'auto' | 'user' | 'network';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

@@ -4,7 +4,7 @@
  */
 import type { SwitchEvent, SwitchSnapshot } from '../switch/types.js';
 import { causeName } from '../uni/msg/names.js';
-import { table } from './format.js';
+import { table } from './table.js';
 
 export function switchReport(s: SwitchSnapshot): string {
   const hosts = s.ports.flatMap((p) =>

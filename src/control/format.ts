@@ -3,16 +3,12 @@
  * and `watch` lines): names, not numbers.
  */
 import { switchEventText, switchReport } from './format-switch.js';
+import { table } from './table.js';
 import type { ControlEvent, LinkInfo, PartyInfo, PeerInfo, SapInfo, VcInfo } from './backend.js';
 import type { StatusInfo } from './errors.js';
 import type { StatusResult } from './protocol.js';
 
-/** A plain text table: a header row, then rows; columns padded to the widest cell. */
-export function table(header: string[], rows: (string | number | undefined)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map((c) => (c === undefined || c === '' ? '-' : String(c))))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
-}
+export { table } from './table.js';
 
 export function statusText(s: StatusInfo): string {
   return s.name === 'UNKNOWN' ? `NDIS_STATUS 0x${(s.value >>> 0).toString(16).padStart(8, '0')}` : `NDIS_STATUS_${s.name}`;

@@ -396,7 +396,7 @@ export class CondisNode {
   }
 
   /**
-   * Q.2931 side on the link to `peer` (WIRE.md "Roles on a link"), the same
+   * Q.2931 side on the link to `peer` (docs/wire.md, "Roles"), the same
    * rule on both ends: a per-peer configured side, else this host's own
    * preference, else the opposite of the peer's announced preference, else the
    * lower MAC takes the network side.

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { Subject } from 'rxjs';
 import { macFromBuffer, macToBuffer } from '../common/mac.js';
-import { run, CommandError } from '../lab/sh.js';
+import { run, CommandError } from '../common/sh.js';
 import { codeForErrno, MiniportError } from './errors.js';
 import { checkEtherType, checkIfName, checkMac, checkMtu, hasEtherType, newCounters } from './common.js';
 import { inNetns, loadNative, type NativeReader } from './native.js';

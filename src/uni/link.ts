@@ -9,7 +9,7 @@
  */
 import type { Subscription } from 'rxjs';
 import type { SaalSignal } from '../sscop/service.js';
-import { msgDecl } from './msg/index.js';
+import { DUMMY_CALL_REFERENCE, msgDecl } from './msg/index.js';
 import { newCall, stateCode, type CallEvent, type CallKind, type VcId } from './call.js';
 import type { PartyEvent } from './party.js';
 import { PartyState, RestartState } from './states.js';
@@ -21,7 +21,6 @@ import { ANSWER_LATER, LinkCall, LinkCore, type CallOwner, type LinkConfig } fro
 export { ANSWER_LATER, LinkCall, LinkParty, MAX_CALL_REF, MAX_EPREF } from './link-core.js';
 export type { CallOwner, LinkConfig, LinkSink } from './link-core.js';
 
-const DUMMY_CALL_REF = 0x7fffff;
 const KNOWN_TYPES = new Set<number>(Object.values(MsgType).filter((v): v is number => typeof v === 'number'));
 const PARTY_TYPES = new Set<number>([
   MsgType.ADD_PARTY,
@@ -285,7 +284,7 @@ export class Link extends LinkCore {
   handle(m: UniMessage): void {
     if (this.disposed) return;
     if (m.callRef === 0) return this.handleGlobal(m);
-    if (m.callRef === DUMMY_CALL_REF) return;
+    if (m.callRef === DUMMY_CALL_REFERENCE) return;
     // flag set: sent to the side that allocated the reference, i.e. to us
     const key = m.callRef * 2 + (m.callRefFlag ? 1 : 0);
     const lc = this.calls.get(key);

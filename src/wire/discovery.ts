@@ -1,6 +1,6 @@
 /**
  * Neighbour discovery announcements: the AAL5 SDU on VPI 0 / VCI 16 (ILMI's
- * channel; the content is ours, WIRE.md "Discovery"). A host sends one at
+ * channel; the content is ours, docs/wire.md "Discovery"). A host sends one at
  * start and every few seconds to the broadcast MAC; a host that hears one may
  * start SSCOP (BGN) with the sender.
  *
