@@ -174,6 +174,14 @@ export const hostConfigSchema = z
       .default([]),
     discovery: discoverySchema,
     timers: timersSchema,
+    // re-establishing a link that fell back to Idle: the delay doubles from `initial` to `max` (src/host/retry.ts)
+    linkRetry: z
+      .strictObject({
+        initial: duration(10, 3_600_000).default(1000),
+        max: duration(10, 86_400_000).default(60_000),
+        summaryEvery: duration(1000, 86_400_000).default(60_000),
+      })
+      .prefault({}),
     closeData: z
       .strictObject({
         allowed: z.boolean().default(true),
@@ -214,6 +222,13 @@ export const hostConfigSchema = z
       if (macs.has(p.mac)) ctx.addIssue({ code: 'custom', path: ['peers', i, 'mac'], message: `peer ${p.mac} is listed twice` });
       macs.add(p.mac);
     });
+    if (c.linkRetry.max < c.linkRetry.initial) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['linkRetry', 'max'],
+        message: `max (${c.linkRetry.max}ms) must not be shorter than initial (${c.linkRetry.initial}ms)`,
+      });
+    }
     if (c.discovery.holdTime !== undefined && c.discovery.holdTime <= c.discovery.interval) {
       ctx.addIssue({
         code: 'custom',

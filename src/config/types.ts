@@ -58,6 +58,8 @@ export interface HostConfig {
     /** overrides only: UNI defaults depend on the side of the link (src/uni/timers.ts) */
     uni: Partial<UniTimers>;
   };
+  /** re-establishing links that fell back to Idle (ms): first delay, longest delay, summary log interval */
+  linkRetry: { initial: number; max: number; summaryEvery: number };
   closeData: CloseDataPolicy;
   callManager: {
     /** cm: stand-alone call manager over the miniport; mcm: integrated miniport call manager */

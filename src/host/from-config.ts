@@ -31,6 +31,7 @@ export function nodeOptionsFromConfig(cfg: HostConfig, miniport: Miniport, extra
     role: cfg.role,
     peers: cfg.peers,
     discovery: { enabled: cfg.discovery.enabled, intervalMs: cfg.discovery.interval, holdTimeMs: cfg.discovery.holdTime },
+    linkRetry: { initialMs: cfg.linkRetry.initial, maxMs: cfg.linkRetry.max, summaryEveryMs: cfg.linkRetry.summaryEvery },
     sscop: sscopParamsFromConfig(cfg),
     uniTimers: cfg.timers.uni,
     closeData: cfg.closeData,
