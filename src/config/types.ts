@@ -3,6 +3,7 @@
  * canonical form, durations in milliseconds. `docs` for each key: config/host-a.yaml.
  */
 import type { Mac } from '../common/mac.js';
+import type { Secret } from '../common/secret.js';
 import type { MiniportConfig } from '../miniport/types.js';
 import type { AtmAddress, CloseDataPolicy, UniTimers } from '../uni/api.js';
 
@@ -52,7 +53,11 @@ export interface HostConfig {
     interval: number;
     /** how long a neighbour's announcement stays valid, ms (default 3.5 x interval) */
     holdTime: number;
+    /** signed announcements (version 2) with the lab key; absent: version 1, nothing checked (docs/security.md) */
+    auth?: { key: Secret; maxAge: number };
   };
+  /** only these MACs may speak signalling or discovery to this host; absent: anyone */
+  allowPeers?: Mac[];
   timers: {
     sscop: SscopTimersConfig;
     /** overrides only: UNI defaults depend on the side of the link (src/uni/timers.ts) */
