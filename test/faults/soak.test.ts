@@ -7,14 +7,16 @@
  * Nothing may crash, close data of undisturbed calls arrives exactly once
  * (and nowhere twice, and nothing arrives that was not sent), every cycle
  * ends in a known state and every daemon drains to no call, party or VC;
- * RSS stays within the bound.
+ * the RSS ceiling does not rise grossly.
  */
 import { rootTest } from '../helpers/root.js';
 import { formatSoak, runSoak, SOAK_DEFAULTS } from '../../src/faults/soak.js';
 
 rootTest('soak, short form: churn under loss and reordering with a bounce and a restart; close data exactly once, nothing left, no crash', async (t) => {
   t.timeout(10 * 60_000);
-  const r = await runSoak({ ...SOAK_DEFAULTS, hosts: 4, calls: 60, durationMs: 45_000, holdMs: [500, 3000], log: (l) => t.log(l) });
+  // 45 s cannot tell a slow leak from V8 growing its heap (single samples swing by tens of MiB): only a gross
+  // rise of the RSS ceiling fails here; the long run (npm run soak) judges memory at its default bound
+  const r = await runSoak({ ...SOAK_DEFAULTS, hosts: 4, calls: 60, durationMs: 45_000, holdMs: [500, 3000], rssBound: 64 * 1048576, log: (l) => t.log(l) });
   t.log(formatSoak(r));
   t.deepEqual(r.crashed, [], 'no daemon died');
   t.deepEqual(r.leftBehind, [], 'every daemon drained');
