@@ -15,6 +15,13 @@ import { entryArgs, packageRoot } from '../common/package-root.js';
 
 export const PROJECT_ROOT = packageRoot();
 
+/**
+ * The lab's SSCOP timers unless a caller gives its own: a peer that dies while
+ * its link is idle is noticed within 3 s (Timer_IDLE + Timer_NO_RESPONSE; the
+ * Q.2110 defaults take up to 22 s). docs/robustness.md, test/host/idle-detect.test.ts.
+ */
+export const LAB_SSCOP_TIMERS = Object.freeze({ sscop: Object.freeze({ keepAlive: '300ms', idle: '1s', noResponse: '2s' }) });
+
 export interface DaemonOptions {
   callManager?: { shape?: 'cm' | 'mcm'; completion?: 'sync' | 'pending' };
   closeData?: { allowed: boolean; maxOctets: number };
@@ -124,7 +131,7 @@ export function writeDaemonConfig(lab: Lab, host: string, opts: DaemonOptions = 
     // discovery finds the neighbours; static peers make the addresses routable from the first moment
     peers: info.peers.map((p) => ({ name: p.host, mac: p.mac, addresses: [p.address] })),
     discovery: { enabled: true, interval: opts.discoveryIntervalMs ?? 1000 },
-    ...(opts.timers ? { timers: opts.timers } : {}),
+    timers: opts.timers ?? LAB_SSCOP_TIMERS,
     closeData: opts.closeData ?? { allowed: true, maxOctets: 127 },
     callManager: { shape: opts.callManager?.shape ?? 'mcm', completion: opts.callManager?.completion ?? 'pending' },
     control: { socket: info.controlSocket },

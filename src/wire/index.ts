@@ -7,3 +7,4 @@ export * from './constants.js';
 export * from './crc32.js';
 export * from './frame.js';
 export * from './discovery.js';
+export * from './discovery-auth.js';
