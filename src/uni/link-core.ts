@@ -8,6 +8,7 @@
  * reference with an incrementally kept count of living parties.
  */
 import type { SchedulerLike, Subscription } from 'rxjs';
+import { TimerQueue, type QueuedTimer } from '../common/timer-queue.js';
 import type { PeerId } from './api.js';
 import type { Link } from './link.js';
 import type { SaalService } from '../sscop/service.js';
@@ -69,7 +70,7 @@ export interface LinkConfig {
 }
 
 export class LinkParty {
-  timer?: Subscription;
+  timer?: QueuedTimer;
   constructor(
     readonly ep: number,
     public pm: PartyMachine,
@@ -80,7 +81,7 @@ export class LinkCall {
   readonly parties = new Map<number, LinkParty>();
   /** parties in P1, P2, P3, P4 or P7 */
   alive = 0;
-  readonly timers = new Map<TimerName, Subscription>();
+  readonly timers = new Map<TimerName, QueuedTimer>();
   owner?: CallOwner;
   /** next endpoint reference to try (root side) */
   nextEp = 0;
@@ -121,12 +122,15 @@ export class LinkCore {
   protected nextVci = FIRST_VCI;
   protected readonly usedVci = new Set<number>();
   protected disposed = false;
+  /** the call and party timers: one scheduled action at a time for all of them */
+  protected readonly timerQueue: TimerQueue;
   /** received messages handled by the 5.6 procedures, by cause */
   readonly protocolErrors: Record<number, number> = {};
 
   constructor(protected readonly cfg: LinkConfig) {
     this.peer = cfg.peer;
     this.side = cfg.side;
+    this.timerQueue = new TimerQueue(cfg.scheduler);
     if (cfg.saal.established) this.state = 'CU3 Established';
   }
 
@@ -297,17 +301,17 @@ export class LinkCore {
     this.cfg.sink.timers(1);
     lc.timers.set(
       t,
-      this.cfg.scheduler.schedule(() => {
+      this.timerQueue.start(this.cfg.timers[t], () => {
         if (lc.timers.delete(t)) this.cfg.sink.timers(-1);
         if (this.calls.get(lc.key) === lc) this.cfg.sink.batch(() => this.callEvent(lc, { k: 'timer', timer: t }));
-      }, this.cfg.timers[t]),
+      }),
     );
   }
 
   protected stopCallTimer(lc: LinkCall, t: TimerName): void {
     const s = lc.timers.get(t);
     if (s) {
-      s.unsubscribe();
+      s.cancel();
       lc.timers.delete(t);
       this.cfg.sink.timers(-1);
     }
@@ -382,18 +386,18 @@ export class LinkCore {
   protected startPartyTimer(lc: LinkCall, p: LinkParty, t: TimerName): void {
     this.stopPartyTimer(p);
     this.cfg.sink.timers(1);
-    p.timer = this.cfg.scheduler.schedule(() => {
+    p.timer = this.timerQueue.start(this.cfg.timers[t], () => {
       if (p.timer) {
         p.timer = undefined;
         this.cfg.sink.timers(-1);
       }
       if (lc.parties.get(p.ep) === p) this.cfg.sink.batch(() => this.partyEvent(lc, p.ep, { k: 'timer', timer: t }));
-    }, this.cfg.timers[t]);
+    });
   }
 
   protected stopPartyTimer(p: LinkParty): void {
     if (p.timer) {
-      p.timer.unsubscribe();
+      p.timer.cancel();
       p.timer = undefined;
       this.cfg.sink.timers(-1);
     }

@@ -147,6 +147,7 @@ export class Link extends LinkCore {
     this.stopRestart();
     this.stopRespond();
     this.disposed = true;
+    this.timerQueue.dispose();
     this.sub.unsubscribe();
     this.state = 'CU0 Released';
   }
