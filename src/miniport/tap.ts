@@ -282,6 +282,9 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
     name: `tap:${device}`,
     mac: hostMac,
     mtu: info.mtu,
+    // both bindings hand every frame over in a buffer of its own (the addon copies each one out of
+    // its scratch buffer, the ioctl binding reads into a fresh one)
+    ownedFrames: true,
     frames$: frames.asObservable(),
     send(frame: Buffer): void {
       if (closed) {
