@@ -282,9 +282,9 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
     name: `tap:${device}`,
     mac: hostMac,
     mtu: info.mtu,
-    // both bindings hand every frame over in a buffer of its own (the addon copies each one out of
-    // its scratch buffer, the ioctl binding reads into a fresh one)
-    ownedFrames: true,
+    // the addon copies each frame out of its scratch buffer into one of its own size; the ioctl
+    // binding's frames are views into a 64 KiB read buffer each, which a kept view would pin
+    ownedFrames: cfg.binding !== 'ioctl',
     frames$: frames.asObservable(),
     send(frame: Buffer): void {
       if (closed) {
