@@ -69,12 +69,32 @@ export interface LinkConfig {
   manualRestartAck?: boolean;
 }
 
+/** (tsc stops here when PartyMachine gains a field: sharedParty below must then key on it too) */
+const partyFieldsKnown: Exclude<keyof PartyMachine, 'st' | 'role' | 'side' | 'first' | 'told'> extends never ? true : never = true;
+void partyFieldsKnown;
+const sharedParties = new Map<number, PartyMachine>();
+
+/**
+ * The one frozen PartyMachine with these values: a party's state is a handful of small values
+ * (about a hundred combinations), so the parties share them instead of holding a copy each.
+ */
+export function sharedParty(pm: PartyMachine): PartyMachine {
+  const key = (pm.st << 4) | (pm.role === 'root' ? 8 : 0) | (pm.side === 'network' ? 4 : 0) | (pm.first ? 2 : 0) | (pm.told ? 1 : 0);
+  let s = sharedParties.get(key);
+  if (!s) sharedParties.set(key, (s = Object.freeze({ st: pm.st, role: pm.role, side: pm.side, first: pm.first, told: pm.told })));
+  return s;
+}
+
 export class LinkParty {
   timer?: QueuedTimer;
+  /** (shared with every party in the same state: see sharedParty) */
+  public pm: PartyMachine;
   constructor(
     readonly ep: number,
-    public pm: PartyMachine,
-  ) {}
+    pm: PartyMachine,
+  ) {
+    this.pm = sharedParty(pm);
+  }
 }
 
 export class LinkCall {
@@ -138,7 +158,7 @@ export class LinkCore {
   protected partyLocalRelease(lc: LinkCall, p: LinkParty, cause: number): void {
     const before = partyAlive(p.pm.st);
     const r = stepParty(p.pm, { k: 'local-release', cause });
-    p.pm = r.state;
+    p.pm = sharedParty(r.state);
     if (before && !partyAlive(p.pm.st)) lc.alive--;
     for (const f of r.effects) {
       if (f.t === 'ind') lc.owner?.onParty(lc, p.ep, f.ind);
@@ -322,7 +342,7 @@ export class LinkCore {
     if (!p) return;
     const before = partyAlive(p.pm.st);
     const r = stepParty(p.pm, e);
-    p.pm = r.state;
+    p.pm = sharedParty(r.state);
     const after = partyAlive(p.pm.st);
     if (before !== after) lc.alive += after ? 1 : -1;
 
