@@ -358,7 +358,8 @@ export class CondisNode {
       if (f.dst !== this.mac) return this.drop('signalling-broadcast');
       const peer = this.peers.get(f.src) ?? this.learnPeer(f.src);
       if (!peer) return this.drop('peer-limit');
-      this.ensureLink(peer).receive(Buffer.from(f.sdu));
+      // SSCOP may keep the SDU (receive window): a view will do when the miniport handed the frame over
+      this.ensureLink(peer).receive(this.miniport.ownedFrames ? f.sdu : Buffer.from(f.sdu));
       return;
     }
     if (f.cell.vpi === 0 && f.cell.vci === VCI_DISCOVERY) return this.onAnnouncement(f.src, f.sdu);

@@ -282,6 +282,9 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
     name: `tap:${device}`,
     mac: hostMac,
     mtu: info.mtu,
+    // the addon copies each frame out of its scratch buffer into one of its own size; the ioctl
+    // binding's frames are views into a 64 KiB read buffer each, which a kept view would pin
+    ownedFrames: cfg.binding !== 'ioctl',
     frames$: frames.asObservable(),
     send(frame: Buffer): void {
       if (closed) {

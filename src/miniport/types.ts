@@ -25,6 +25,11 @@ export interface Miniport {
   readonly mtu: number;
   /** whole Ethernet II frames received, already restricted to our EtherType where the backend can filter */
   readonly frames$: Observable<Buffer>;
+  /**
+   * true: every buffer frames$ emits is handed over, the backend never reuses or changes it (the
+   * receiver may keep a view into it instead of a copy); absent or false: copy what you keep
+   */
+  readonly ownedFrames?: boolean;
   /** send one whole Ethernet II frame; never throws (failures are counted) */
   send(frame: Buffer): void;
   counters(): MiniportCounters;

@@ -84,7 +84,21 @@ export interface CallStep {
 }
 
 export function newCall(side: Side, kind: CallKind, vc?: VcId): CallState {
-  return { phase: 'null', side, kind, vc, vcSent: false, sent: { t303: 0, t308: 0, t322: 0 }, told: false, activeTold: false };
+  // every field present from the start: each step's copy keeps the one object shape (a field
+  // added later would give V8 a new shape per step, and the copies would take the slow path)
+  return {
+    phase: 'null',
+    side,
+    kind,
+    vc,
+    vcSent: false,
+    setup: undefined,
+    release: undefined,
+    enquiry: undefined,
+    sent: { t303: 0, t308: 0, t322: 0 },
+    told: false,
+    activeTold: false,
+  };
 }
 
 /** The Call state IE code of this call (U/N numbering by side). */
@@ -94,8 +108,11 @@ export function stateCode(s: CallState): number {
 
 const CALL_TIMERS: TimerName[] = ['t303', 't308', 't310', 't313', 't322'];
 
-function stopAll(): CallEffect[] {
-  return CALL_TIMERS.map((timer) => ({ t: 'stop', timer }));
+/** the effects that stop every call timer: one shared, frozen list (effects are only read) */
+const STOP_ALL: readonly CallEffect[] = Object.freeze(CALL_TIMERS.map((timer): CallEffect => Object.freeze({ t: 'stop', timer })));
+
+function stopAll(): readonly CallEffect[] {
+  return STOP_ALL;
 }
 
 function ind(i: CallIndication): CallEffect {
