@@ -56,6 +56,7 @@ import {
   type NdisVcHandle,
 } from '../ndis/index.js';
 import type { AtmAddress, UniSnapshot } from '../uni/api.js';
+import { leafPartyEvents } from './leaf-parties.js';
 import type { CondisNode } from './node.js';
 
 const S = NdisStatus;
@@ -112,7 +113,7 @@ export class NodeControlBackend implements ControlBackend {
     private readonly meta: BackendInfo,
   ) {
     this.policy = attachClientPolicy(client, { incomingCall: (sapCtx, _vcCtx, params, vc) => this.answerIncoming(sapCtx as number, params, vc) });
-    this.events$ = merge(this.events, node.events$);
+    this.events$ = merge(this.events, node.events$, leafPartyEvents(node.uni, client));
     this.subs.push(client.indications$.subscribe((i) => this.onIndication(i)));
     this.subs.push(
       this.policy.events$.subscribe((e) => {

@@ -529,7 +529,8 @@ export class Host implements UniHost, LinkSink {
     if (!this.own.has(addr)) return Cause.UNALLOCATED_NUMBER;
     if (leg.call.parties.size >= this.maxParties) return Cause.TOO_MANY_PENDING_ADD_PARTY;
     // another endpoint of this host joins the VC the call already delivers here
-    this.newParty(leg.call, leg, ep, addr, 'connected');
+    const p = this.newParty(leg.call, leg, ep, addr, 'connected');
+    this.emit({ kind: 'party-joined', call: leg.call.id, party: p.id, called: addr, vc: leg.vc() ?? { peer: leg.link.peer, vpi: 0, vci: 0 } });
     return 0;
   }
 
@@ -705,7 +706,7 @@ export class Host implements UniHost, LinkSink {
         return;
       case 'dropped':
         this.removeParty(p);
-        this.emit({ kind: 'party-dropped', call: call.id, party: p.id, cause: ind.cause, ...(ind.closeData ? { closeData: ind.closeData } : {}), remote: ind.remote });
+        this.emit({ kind: 'party-dropped', call: call.id, party: p.id, cause: ind.cause, ...(ind.closeData ? { closeData: ind.closeData } : {}), remote: ind.remote, called: p.called });
         return;
       case 'drop-confirm':
         this.removeParty(p);
