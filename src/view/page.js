@@ -219,7 +219,8 @@ function drawLadder() {
   const f = $('#filter').value;
   // by time stamp: each host's events come over its own connection, so they may arrive interleaved
   const sorted = [...rows].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  const shown = sorted.filter((r) => r.from && ( !f || r.key === f || (r.pair && f.startsWith(r.pair + '#'))));
+  // a message row belongs to its call; a data row (no call reference) to every call of its link
+  const shown = sorted.filter((r) => r.from && (!f || (r.key ? r.key === f : r.pair && f.startsWith(r.pair + '#'))));
   const colW = 320;
   const left = 150;
   const rowH = 40;
