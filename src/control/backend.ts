@@ -219,13 +219,6 @@ export type ControlEvent = (
   | { kind: 'incoming-drop-party'; vc: VcId; party: PartyId; status: StatusInfo; closeData?: Buffer }
   /** ProtocolClIncomingCloseCall */
   | { kind: 'incoming-close-call'; vc: VcId; status: StatusInfo; closeData?: Buffer }
-  /**
-   * Leaf side of a point-to-multipoint call (no CoNDIS indication exists for these; read from Q.2971): an ADD PARTY
-   * for another of this host's addresses joined the incoming VC, or a DROP PARTY (with its cause and close data)
-   * took one of this host's endpoints off it while another stays (the last one leaving is an incoming close call)
-   */
-  | { kind: 'leaf-party-added'; vc: VcId; address: AtmAddress }
-  | { kind: 'leaf-party-dropped'; vc: VcId; address?: AtmAddress; cause: number; causeName: string; remote: boolean; closeData?: Buffer }
   | { kind: 'receive'; vc: VcId; data: Buffer }
   | { kind: 'send-complete'; vc: VcId; bytes: number; status: StatusInfo }
   | { kind: 'vc-state'; vc: VcId; state: string; previous?: string }
@@ -262,8 +255,6 @@ export const EVENT_KINDS: readonly ControlEventKind[] = [
   'close-call-complete',
   'incoming-drop-party',
   'incoming-close-call',
-  'leaf-party-added',
-  'leaf-party-dropped',
   'receive',
   'send-complete',
   'vc-state',

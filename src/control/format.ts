@@ -132,10 +132,6 @@ export function eventText(ev: ControlEvent): string {
       return `incoming drop party on VC ${ev.vc}: party ${ev.party} ${statusText(ev.status)}${ev.status.name === 'SUCCESS' ? ' (remote)' : ' (network)'}${closeDataText(ev.closeData)}`;
     case 'incoming-close-call':
       return `incoming close call on VC ${ev.vc}: ${statusText(ev.status)}${ev.status.name === 'SUCCESS' ? ' (remote)' : ' (network)'}${closeDataText(ev.closeData)}`;
-    case 'leaf-party-added':
-      return `party ${ev.address} added to the incoming call on VC ${ev.vc} (ADD PARTY)`;
-    case 'leaf-party-dropped':
-      return `party ${ev.address ?? '(unknown)'} dropped from the incoming call on VC ${ev.vc} (DROP PARTY${ev.remote ? '' : ', network'}): cause ${ev.cause} ${ev.causeName}${closeDataText(ev.closeData)}`;
     case 'receive':
       return `data on VC ${ev.vc} (${octets(ev.data.length)}): ${bytesText(ev.data)}`;
     case 'send-complete':

@@ -56,7 +56,6 @@ import {
   type NdisVcHandle,
 } from '../ndis/index.js';
 import type { AtmAddress, UniSnapshot } from '../uni/api.js';
-import { leafPartyEvents } from './leaf-parties.js';
 import { peerWarning } from './peer-conflicts.js';
 import type { CondisNode } from './node.js';
 
@@ -114,7 +113,7 @@ export class NodeControlBackend implements ControlBackend {
     private readonly meta: BackendInfo,
   ) {
     this.policy = attachClientPolicy(client, { incomingCall: (sapCtx, _vcCtx, params, vc) => this.answerIncoming(sapCtx as number, params, vc) });
-    this.events$ = merge(this.events, node.events$, leafPartyEvents(node.uni, client));
+    this.events$ = merge(this.events, node.events$);
     this.subs.push(client.indications$.subscribe((i) => this.onIndication(i)));
     this.subs.push(
       this.policy.events$.subscribe((e) => {

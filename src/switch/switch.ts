@@ -21,6 +21,11 @@ export interface SwitchPortConfig {
   miniport: Miniport;
   /** hosts configured on this port, with their addresses (they need no discovery) */
   hosts?: { mac: Mac; name?: string; addresses: AtmAddress[] }[];
+  /**
+   * the UNI side the switch plays on this port (default 'network'). 'user' makes the port an IISP link
+   * to another switch whose port there plays the network side (docs/switch.md).
+   */
+  side?: 'network' | 'user';
 }
 
 export interface SwitchOptions {
@@ -85,10 +90,11 @@ export class AtmSwitch {
         sscop: opts.sscop,
         discovery: opts.discovery,
         hosts: p.hosts,
+        side: p.side ?? 'network',
         maxHosts: opts.limits?.hostsPerPort ?? 64,
         log: this.log,
         hooks: {
-          linkCreated: (port, peer, saal) => this.cc.attach(port.name, peer, saal),
+          linkCreated: (port, peer, saal) => this.cc.attach(port.name, peer, saal, port.side),
           linkRemoved: (port, peer) => this.cc.detach(port.name, peer),
           hostAddresses: (port, peer, addresses) => this.learned(port.name, peer, addresses),
           announced: (port) => this.routes.reachableExcept(port.name),
@@ -124,6 +130,7 @@ export class AtmSwitch {
         name: p.name,
         miniport: p.miniport.name,
         mac: p.mac,
+        side: p.side,
         hosts: p.hostList().map((h) => ({
           mac: h.mac,
           ...(h.name ? { name: h.name } : {}),

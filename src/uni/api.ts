@@ -129,13 +129,11 @@ export type UniIndication =
   | { kind: 'active'; call: CallId }
   /** a party we added is up (ADD PARTY ACK, or CONNECT of a SETUP on another link) */
   | { kind: 'party-added'; call: CallId; party: PartyId; vc: VcPath }
-  /** leaf side: an ADD PARTY for another of this host's addresses was acknowledged; that endpoint joins the VC the call already delivers */
-  | { kind: 'party-joined'; call: CallId; party: PartyId; called: AtmAddress; vc: VcPath }
   | { kind: 'party-alerting'; call: CallId; party: PartyId }
   /** a party we were adding failed (ADD PARTY REJECT, RELEASE COMPLETE on its link, T399); no confirm follows */
   | { kind: 'party-rejected'; call: CallId; party: PartyId; cause: number; closeData?: Buffer }
   /** a connected party left without our asking (remote DROP PARTY, remote RELEASE of its link's call, link loss, T3xx) while other parties remain */
-  | { kind: 'party-dropped'; call: CallId; party: PartyId; cause: number; closeData?: Buffer; remote: boolean; called?: AtmAddress }
+  | { kind: 'party-dropped'; call: CallId; party: PartyId; cause: number; closeData?: Buffer; remote: boolean }
   /** our dropParty finished (DROP PARTY ACK, or RELEASE COMPLETE of its link's call) */
   | { kind: 'drop-party-confirm'; call: CallId; party: PartyId; cause: number }
   /** the whole host call ended without our asking (remote RELEASE, error clearing, timer expiry, link loss); remote=true when the peer asked */

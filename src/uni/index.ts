@@ -24,8 +24,7 @@
  * - A received RESTART releases the affected calls locally, tells the host, and is acknowledged at once; with
  *   `manualRestartAck` the host answers with restartAcknowledge(peer) within T317. Our own RESTART runs under T316.
  * - A leaf host answers an ADD PARTY for one of its own addresses itself (ADD PARTY ACK): another endpoint of this
- *   host joins the VC the call already delivers (`party-joined`). Such parties are host parties; their DROP PARTY gives
- *   `party-dropped` (with the party's address), so the leaf's client can be told of both.
+ *   host joins the VC the call already delivers. Such parties are host parties; their DROP PARTY gives `party-dropped`.
  * - Close data moves into the RELEASE when a drop (ours or the peer's) is the last party on its link, both ways.
  * - dropParty of the call's last party releases the call (`release-confirm`); reject gives `release-confirm` too.
  * - One STATUS ENQUIRY per call at a time; a second request is refused (wrong-state) rather than queued.

@@ -65,8 +65,6 @@ const TABLE_KINDS = new Set([
   'peer',
   'sap',
   'message',
-  'leaf-party-added',
-  'leaf-party-dropped',
   'switch',
 ]);
 /** `ev` events kept for connections that come (back) later */
