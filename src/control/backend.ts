@@ -138,6 +138,8 @@ export interface PeerInfo {
   lastSeen?: string;
   /** is there a signalling link to it (see links) */
   linked: boolean;
+  /** what looks wrong with it, e.g. a static peer whose address discovery hears from another MAC */
+  warning?: string;
 }
 
 export interface LinkInfo {

@@ -40,10 +40,12 @@ function path(v: VcInfo): string | undefined {
 
 export function peersTable(peers: PeerInfo[]): string {
   if (peers.length === 0) return '(no peers)';
-  return table(
+  const rows = table(
     ['MAC', 'NAME', 'ADDRESSES', 'SOURCE', 'LINK', 'LAST SEEN'],
     peers.map((p) => [p.mac, p.name, p.addresses.join(','), p.source, p.linked ? 'yes' : 'no', p.lastSeen]),
   );
+  const warnings = peers.filter((p) => p.warning).map((p) => `warning: ${p.warning}`);
+  return [rows, ...warnings].join('\n');
 }
 
 export function linksTable(links: LinkInfo[]): string {

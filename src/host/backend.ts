@@ -56,6 +56,7 @@ import {
   type NdisVcHandle,
 } from '../ndis/index.js';
 import type { AtmAddress, UniSnapshot } from '../uni/api.js';
+import { peerWarning } from './peer-conflicts.js';
 import type { CondisNode } from './node.js';
 
 const S = NdisStatus;
@@ -588,13 +589,15 @@ export class NodeControlBackend implements ControlBackend {
   }
 
   async peers(): Promise<PeerInfo[]> {
-    return this.node.peerList().map((p) => ({
+    const peers = this.node.peerList();
+    return peers.map((p) => ({
       mac: p.mac,
       ...(p.name ? { name: p.name } : {}),
       addresses: p.addresses,
       source: p.source,
       ...(p.lastSeen !== undefined ? { lastSeen: new Date(p.lastSeen).toISOString() } : {}),
       linked: p.link?.established ?? false,
+      ...(p.source === 'static' && peerWarning(peers, p.mac) ? { warning: peerWarning(peers, p.mac) } : {}),
     }));
   }
 
