@@ -56,13 +56,13 @@ function leftovers(lab: string): string[] {
   return left;
 }
 
-rootTest('the demo scenario passes every step over real TAP devices, checks its captures and leaves nothing behind', async (t) => {
+rootTest('the direct demo (--direct: no switch) passes every step over real TAP devices, checks its captures and leaves nothing behind', async (t) => {
   const name = uniqueName('demo');
   const out = mkdtempSync(join(tmpdir(), 'condis-demo-'));
   t.teardown(() => rmSync(out, { recursive: true, force: true }));
   // whatever the demo did, the machine is left clean (the assertions below say whether the demo did it itself)
   t.teardown(() => labDown(name).then(() => {}, () => {}));
-  const r = await runDemo(['--name', name, '--out', out]);
+  const r = await runDemo(['--direct', '--name', name, '--out', out]);
   t.deepEqual(leftovers(name), [], 'the demo removed its lab itself');
   t.is(r.code, 0, r.out.slice(-4000));
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { passed: boolean; steps: { title: string; ok: boolean; detail?: string }[] };
@@ -77,7 +77,7 @@ rootTest('the demo scenario passes every step over real TAP devices, checks its 
   t.regex(detail(10), /ProtocolClIncomingCloseCall\(SUCCESS, close data "leaf1 hangs up"\)/);
   t.regex(detail(11), /ProtocolClIncomingCloseCall\((?!SUCCESS)[A-Z_]+\).*deleted VC/);
   t.regex(detail(14), /23 Q\.2931 messages on 3 links as expected/);
-  for (const f of ['ladder.html', 'ladder.txt', 'segment-ethernet.pcap', 'root-sunatm.pcap', 'leaf1-sunatm.pcap']) t.true(existsSync(join(out, f)), f);
+  for (const f of ['ladder.html', 'ladder.txt', 'segment-ethernet.pcap', 'root.pcapng', 'leaf1.pcapng']) t.true(existsSync(join(out, f)), f);
   t.regex(readFileSync(join(out, 'ladder.html'), 'utf8'), /<svg[\s\S]*DROP PARTY|<svg[\s\S]*RELEASE/);
 });
 
