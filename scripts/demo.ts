@@ -39,14 +39,8 @@ interface Args {
   direct: boolean;
 }
 
-/**
- * Whether `npm run demo` goes through the switch unless told --direct. Two
- * parties of one call at one host (leaf2's two addresses) need the CoNDIS
- * work of branch `ndis`; until it is merged the switch form stops at leaf2's
- * second party, so the direct form stays the default and `--switch` asks for
- * the other.
- */
-const SWITCH_BY_DEFAULT = false;
+/** `npm run demo` goes through the switch unless told --direct (`--switch` says so explicitly) */
+const SWITCH_BY_DEFAULT = true;
 
 function parseArgs(argv: string[]): Args {
   const choice = (name: string, allowed: string[]) => (v: string) => {
@@ -70,7 +64,7 @@ function parseArgs(argv: string[]): Args {
     .option('--keep', 'leave the lab and its daemons running at the end (take it down with: npm run lab -- down LAB)')
     .option('--cm <shape>', 'call manager shape: mcm (integrated miniport call manager) or cm (stand-alone)', choice('cm', ['cm', 'mcm']), 'mcm')
     .option('--completion <mode>', 'request completion: pending (as real call managers) or sync', choice('completion', ['sync', 'pending']), 'pending')
-    .option('--direct', `no switch: every host on one bridged segment (two VMs back to back); the root fans the call out per leaf link${SWITCH_BY_DEFAULT ? '' : ' (the default for now)'}`)
+    .option('--direct', `no switch: every host on one bridged segment (two VMs back to back); the root fans the call out per leaf link${SWITCH_BY_DEFAULT ? '' : ' (the default before the switch)'}`)
     .option('--switch', `root -- switch -- leaves, leaf2 with two addresses${SWITCH_BY_DEFAULT ? ' (the default)' : ''}`)
     .option('--no-color', 'no ANSI colours (default: colours when the output is a terminal)')
     .addHelpText('after', '\nExamples:\n  $ npm run demo\n  $ npm run demo -- --direct\n  $ npm run demo -- --keep --out /tmp/demo\n  $ npm run demo -- --cm cm --completion sync\n')
@@ -143,7 +137,8 @@ async function captureBridge(ns: Netns, bridge: string, file: string): Promise<v
   const [cmd, cargs] = ns.spawnArgs('tshark', ['-q', '-i', bridge, '-f', 'ether proto 0x88b5', '-w', file]);
   bridgeCaptures.push(spawn(cmd, cargs, { stdio: ['ignore', 'ignore', 'pipe'] }));
   const started = Date.now();
-  while (!existsSync(file) && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50));
+  // tshark takes a while to start on a busy machine
+  while (!existsSync(file) && Date.now() - started < 45_000) await new Promise((r) => setTimeout(r, 50));
   check(existsSync(file), `tshark did not start capturing on ${bridge}`);
 }
 
@@ -331,10 +326,9 @@ async function throughSwitch(): Promise<number> {
     // capture each port's Ethernet segment, as tcpdump on the switch VM's bridges would
     for (const p of sw.ports) {
       portOf[p.host!] = p.name;
-      const file = `port-${p.name}-ethernet.pcap`;
-      ethFiles.push(file);
-      await captureBridge(sw.ns, p.bridge, join(args.out, file));
+      ethFiles.push(`port-${p.name}-ethernet.pcap`);
     }
+    await Promise.all(sw.ports.map((p, i) => captureBridge(sw.ns, p.bridge, join(args.out, ethFiles[i]!))));
     return [
       ...lab.hosts.map((h) => `${h.name.padEnd(6)} ns ${h.nsName}  mac ${h.mac}  ATM address ${[h.address, ...(h.extraAddresses ?? [])].join(', ')}  on ${SW} port ${portOf[h.name]}`),
       `${SW}    ns ${sw.nsName}  ports ${sw.ports.map((p) => `${p.name} (${p.mac})`).join(', ')}`,
