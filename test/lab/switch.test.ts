@@ -13,7 +13,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labNsPrefix, labStatus, LabError, planLab } from '../../src/lab/lab.js';
+import { labNsPrefix, labStatus, LabError, openLab, planLab } from '../../src/lab/lab.js';
+import { labView } from '../../src/view/lab.js';
 import { uniqueName } from '../../src/lab/netns.js';
 import { runSync } from '../../src/lab/sh.js';
 import { topologyFrom } from '../../src/lab/topology.js';
@@ -113,6 +114,16 @@ rootTest('a lab with a switch: up --start, ctl to the switch, a multipoint scena
   t.is(ctl.code, 0, ctl.err);
   for (const [port, h, addr] of [['p1', 'root', '6001'], ['p4', 'leaf3', '6004']])
     t.regex(ctl.out, new RegExp(`${port} +tap:t-${port} +\\S+ +\\S+ +${h} +${addr} +Data Transfer Ready +CU3 Established`));
+
+  // the live view lists the switch with the hosts (its status comes over its control socket)
+  const view = await labView(await openLab(name, { runRoot }), { port: 0 });
+  try {
+    const state = (await (await fetch(new URL('/api/state', view.url))).json()) as { hosts: { host: string; up: boolean; status?: { links?: unknown[] } }[] };
+    t.deepEqual(state.hosts.map((h) => [h.host, h.up]), [['sw1', true], ['root', true], ['leaf1', true], ['leaf2', true], ['leaf3', true]]);
+    t.is(state.hosts[0]!.status?.links?.length, 4, "the switch's links: one per port");
+  } finally {
+    await view.close();
+  }
 
   // a host is the user side of its link to the switch port, the switch the network side
   const rootSt = lab(runRoot, ['ctl', '--lab', name, 'root', 'status', '--json']);
