@@ -57,7 +57,7 @@ export async function runSwitch(cfg: SwitchConfig, log: Logger, version: string,
   const etherType = cfg.ports.map((p) => ('etherType' in p.miniport ? p.miniport.etherType : undefined)).find((x) => x !== undefined);
   const sw = createSwitch({
     name: cfg.name,
-    ports: cfg.ports.map((p, i) => ({ name: p.name, miniport: miniports[i]!, hosts: p.hosts })),
+    ports: cfg.ports.map((p, i) => ({ name: p.name, miniport: miniports[i]!, hosts: p.hosts, side: p.side })),
     routes: cfg.routes,
     discovery: { enabled: cfg.discovery.enabled, intervalMs: cfg.discovery.interval, holdTimeMs: cfg.discovery.holdTime },
     sscop: sscopParamsFromConfig({ timers: cfg.timers } as Parameters<typeof sscopParamsFromConfig>[0]),

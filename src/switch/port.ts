@@ -65,6 +65,8 @@ export interface SwitchPortOptions {
   discovery: { enabled: boolean; intervalMs: number; holdTimeMs: number };
   /** hosts configured on this port (they need no discovery) */
   hosts?: { mac: Mac; name?: string; addresses: AtmAddress[] }[];
+  /** the UNI side played towards the hosts on this port ('user': an IISP link to another switch) */
+  side: 'network' | 'user';
   /** most hosts learned on this port; a newcomer past it is dropped and counted */
   maxHosts: number;
   /** every SDU sent or received on the port (for the switch's capture); frames are decoded for it only when it is set */
@@ -88,6 +90,7 @@ export class SwitchPort implements FabricPort {
   readonly mac: Mac;
   readonly etherType: number;
   readonly miniport: Miniport;
+  readonly side: 'network' | 'user';
   private readonly hosts = new Map<Mac, PortHost>();
   private readonly mux: SaalMux;
   private readonly macHi: number;
@@ -101,6 +104,7 @@ export class SwitchPort implements FabricPort {
     this.miniport = o.miniport;
     this.mac = o.miniport.mac.toLowerCase();
     this.etherType = o.etherType;
+    this.side = o.side;
     const m = macToBuffer(this.mac);
     this.macHi = m.readUInt32BE(0);
     this.macLo = m.readUInt16BE(4);

@@ -22,6 +22,11 @@ export interface SwitchPortConfig {
   miniport: Miniport;
   /** hosts configured on this port, with their addresses (they need no discovery) */
   hosts?: { mac: Mac; name?: string; addresses: AtmAddress[] }[];
+  /**
+   * the UNI side the switch plays on this port (default 'network'). 'user' makes the port an IISP link
+   * to another switch whose port there plays the network side (docs/switch.md).
+   */
+  side?: 'network' | 'user';
 }
 
 export interface SwitchOptions {
@@ -88,11 +93,12 @@ export class AtmSwitch {
         sscop: opts.sscop,
         discovery: opts.discovery,
         hosts: p.hosts,
+        side: p.side ?? 'network',
         maxHosts: opts.limits?.hostsPerPort ?? 64,
         ...(opts.capture ? { capture: (dir: 'tx' | 'rx', vpi: number, vci: number, sdu: Buffer, peer: Mac) => opts.capture!(p.name, dir, vpi, vci, sdu, peer) } : {}),
         log: this.log,
         hooks: {
-          linkCreated: (port, peer, saal) => this.cc.attach(port.name, peer, saal),
+          linkCreated: (port, peer, saal) => this.cc.attach(port.name, peer, saal, port.side),
           linkRemoved: (port, peer) => this.cc.detach(port.name, peer),
           hostAddresses: (port, peer, addresses) => this.learned(port.name, peer, addresses),
           announced: (port) => this.routes.reachableExcept(port.name),
@@ -128,6 +134,7 @@ export class AtmSwitch {
         name: p.name,
         miniport: p.miniport.name,
         mac: p.mac,
+        side: p.side,
         hosts: p.hostList().map((h) => ({
           mac: h.mac,
           ...(h.name ? { name: h.name } : {}),
