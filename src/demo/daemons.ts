@@ -152,9 +152,12 @@ export function writeSwitchConfig(lab: Lab, name: string, opts: Pick<DaemonOptio
     name: info.switch,
     ports: info.ports.map((p) => ({
       name: p.name,
+      ...(p.side ? { side: p.side } : {}),
       miniport: { kind: 'tap', device: p.tap, mac: p.mac, bridge: p.bridge },
       hosts: p.host ? [{ mac: p.host.mac, name: p.host.name, addresses: p.host.addresses }] : [],
     })),
+    // the hosts behind other switches (IISP links), so calls route from the first moment (learning them takes an announcement)
+    ...(info.routes.length ? { routes: info.routes } : {}),
     discovery: { enabled: true, interval: opts.discoveryIntervalMs ?? 1000 },
     ...(opts.timers ? { timers: opts.timers } : {}),
     control: { socket: info.controlSocket },

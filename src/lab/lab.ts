@@ -353,7 +353,9 @@ export interface SwitchConfigInfo {
   logFile: string;
   captureFile: string;
   pidFile: string;
-  ports: { name: string; mac: string; tap: string; bridge: string; host?: { name: string; mac: string; addresses: string[] }; peerSwitch?: { name: string; port: string } }[];
+  ports: { name: string; mac: string; tap: string; bridge: string; side?: 'user'; host?: { name: string; mac: string; addresses: string[] }; peerSwitch?: { name: string; port: string } }[];
+  /** the addresses of hosts behind other switches, each by the port of the first hop towards its switch (IISP static routes) */
+  routes: { prefix: string; port: string }[];
 }
 
 export function switchConfigFor(lab: Lab, switchName: string): SwitchConfigInfo {
@@ -376,9 +378,28 @@ export function switchConfigFor(lab: Lab, switchName: string): SwitchConfigInfo 
         bridge: p.bridge,
         ...(h ? { host: { name: h.name, mac: h.mac, addresses: addressesOf(h) } } : {}),
         ...(p.peerSwitch ? { peerSwitch: p.peerSwitch } : {}),
+        ...(p.side ? { side: p.side } : {}),
       };
     }),
+    routes: routesFrom(lab, s.name),
   };
+}
+
+/** breadth first over the switch-to-switch links: for every other switch, the port of `from` its path leaves by; each host behind it gets an exact route */
+function routesFrom(lab: Lab, from: string): { prefix: string; port: string }[] {
+  const firstHop = new Map<string, string>([[from, '']]);
+  const queue = [from];
+  while (queue.length) {
+    const cur = queue.shift()!;
+    for (const p of lab.atmSwitch(cur).ports) {
+      if (!p.peerSwitch || firstHop.has(p.peerSwitch.name)) continue;
+      firstHop.set(p.peerSwitch.name, cur === from ? p.name : firstHop.get(cur)!);
+      queue.push(p.peerSwitch.name);
+    }
+  }
+  return lab.hosts
+    .filter((h) => h.atmSwitch && h.atmSwitch.name !== from && firstHop.has(h.atmSwitch.name))
+    .flatMap((h) => addressesOf(h).map((a) => ({ prefix: a, port: firstHop.get(h.atmSwitch!.name)! })));
 }
 
 /** The control socket of a host's or a switch's condisd. */

@@ -82,6 +82,8 @@ export interface PlannedPort {
   host?: string;
   /** ... or the switch at the other end of the link, and its port */
   peerSwitch?: { name: string; port: string };
+  /** the UNI side the switch plays on the port: user on its end of a switch-to-switch (IISP) link it lists under `links` */
+  side?: 'user';
 }
 
 export interface PlannedSwitch {
@@ -198,6 +200,7 @@ function planSwitches(topology: Topology, prefix: string, runDir: string) {
       const pa = addPort(a, nextName(a), {});
       const pb = addPort(b, nextName(b), {});
       pa.peerSwitch = { name: b.name, port: pb.name };
+      pa.side = 'user'; // IISP: the switch that lists the link is the user side on it
       pb.peerSwitch = { name: a.name, port: pa.name };
     }
   }

@@ -19,7 +19,7 @@
  * ```yaml
  * switches:
  *   - {name: sw1}
- *   - {name: sw2, links: [sw1]}  # a switch-to-switch link (a port on each)
+ *   - {name: sw2, links: [sw1]}  # a switch-to-switch (IISP) link, a port on each; sw2 is the user side on it
  * hosts:
  *   - {name: root, mac: 02:00:00:00:01:01, address: "1001", switch: sw1}            # port p1
  *   - {name: leaf, mac: 02:00:00:00:01:02, address: "1002", switch: sw2, port: up}  # port named "up"
@@ -113,7 +113,7 @@ export type HostSpec = z.output<typeof HostSchema>;
 
 export const SwitchSchema = z.strictObject({
   name: z.string().regex(NAME_RE, 'switch names are letters, digits, - and _ (at most 32, starting with a letter or digit)'),
-  /** switches this one has a link to (one port on each end; list a link on one of the two switches) */
+  /** switches this one has a link to (one port on each end; list a link on one of the two switches: that one is the IISP user side) */
   links: z.array(z.string().regex(NAME_RE, 'a switch name')).default([]),
 });
 export type SwitchSpec = z.output<typeof SwitchSchema>;

@@ -10,7 +10,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labNsPrefix, labStatus, LabError, openLab, planLab } from '../../src/lab/lab.js';
@@ -69,7 +69,8 @@ test('plan: ports named p1.. around explicit names, devices and MACs per port, s
       ['p3', 'sw2:p2', '02:53:00:00:01:03', 't-p3', 'b-p3', 'v-p3'],
     ],
   );
-  t.deepEqual(sw2.ports.map((p) => [p.name, p.host ?? `${p.peerSwitch!.name}:${p.peerSwitch!.port}`]), [['p1', 'c'], ['p2', 'sw1:p3']]);
+  t.deepEqual(sw2.ports.map((p) => [p.name, p.host ?? `${p.peerSwitch!.name}:${p.peerSwitch!.port}`, p.side ?? 'network']), [['p1', 'c', 'network'], ['p2', 'sw1:p3', 'user']], 'sw2 lists the link: the user side on it');
+  t.is(sw1.ports.find((p) => p.name === 'p3')!.side, undefined, "sw1's end of the link stays the network side");
   const a = plan.hosts.find((h) => h.name === 'a')!;
   t.deepEqual(a.atmSwitch, { name: 'sw1', port: 'p2' });
   t.is(a.switchPort, 'v-p2', "a's eth1 is paired with the port's link in the switch's namespace");
@@ -79,6 +80,21 @@ test('plan: ports named p1.. around explicit names, devices and MACs per port, s
   const clash = topologyFrom({ switches: [{ name: 'sw1' }], hosts: [{ name: 'a', mac: '02:53:00:00:01:01', address: '1', switch: 'sw1' }] }, 'cl');
   t.throws(() => planLab(clash, '/nonexistent'), { instanceOf: LabError, message: /host a has MAC 02:53:00:00:01:01, which the lab gives to port p1 of switch sw1/ });
 });
+
+const tshark = (capture: string, args: string[]) => execFileSync('tshark', ['-r', capture, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+
+/** the Q.2931 messages in a switch's capture per interface: "out TYPE" (the switch sent it) / "in TYPE", with " 'close data'" */
+function signallingPerPort(capture: string): Map<string, string[]> {
+  const perPort = new Map<string, string[]>();
+  const names: Record<string, string> = { '0x05': 'SETUP', '0x02': 'CALL PROCEEDING', '0x07': 'CONNECT', '0x0f': 'CONNECT ACK', '0x80': 'ADD PARTY', '0x81': 'ADD PARTY ACK', '0x83': 'DROP PARTY', '0x84': 'DROP PARTY ACK', '0x4d': 'RELEASE', '0x5a': 'RELEASE COMPLETE' };
+  const rows = tshark(capture, ['-X', 'lua_script:wireshark/condis.lua', '-Y', 'q2931', '-T', 'fields', '-E', 'occurrence=f', '-e', 'frame.interface_name', '-e', 'atm.channel', '-e', 'q2931.message_type', '-e', 'condis_q2931.uu.data']);
+  for (const line of rows.split('\n').filter(Boolean)) {
+    const [iface, channel, type, uu] = line.split('\t');
+    const text = `${channel === '0' ? 'out' : 'in'} ${names[type!] ?? type}${uu ? ` '${Buffer.from(uu.replace(/:/g, ''), 'hex').toString()}'` : ''}`;
+    perPort.set(iface!, [...(perPort.get(iface!) ?? []), text]);
+  }
+  return perPort;
+}
 
 function lab(runRoot: string, args: string[]): { code: number; out: string; err: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/lab.ts', '--run-root', runRoot, ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -113,7 +129,7 @@ rootTest('a lab with a switch: up --start, ctl to the switch, a multipoint scena
   const ctl = lab(runRoot, ['ctl', '--lab', name, 'sw1', 'status']);
   t.is(ctl.code, 0, ctl.err);
   for (const [port, h, addr] of [['p1', 'root', '6001'], ['p4', 'leaf3', '6004']])
-    t.regex(ctl.out, new RegExp(`${port} +tap:t-${port} +\\S+ +\\S+ +${h} +${addr} +Data Transfer Ready +CU3 Established`));
+    t.regex(ctl.out, new RegExp(`${port} +tap:t-${port} +\\S+ +network +\\S+ +${h} +${addr} +Data Transfer Ready +CU3 Established`));
 
   // the live view lists the switch with the hosts (its status comes over its control socket)
   const view = await labView(await openLab(name, { runRoot }), { port: 0 });
@@ -141,16 +157,8 @@ rootTest('a lab with a switch: up --start, ctl to the switch, a multipoint scena
   // the switch's capture: stock tshark opens it, an interface per port, nothing malformed
   const capture = join(runRoot, name, 'switches', 'sw1', 'condisd.pcapng');
   t.true(existsSync(capture));
-  const tshark = (args: string[]) => execFileSync('tshark', ['-r', capture, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  t.is(tshark(['-Y', '_ws.malformed || _ws.expert.severity >= 8388608']).trim(), '', 'no malformed frame, no error-level expert item (stock tshark)');
-  const perPort = new Map<string, string[]>();
-  const names: Record<string, string> = { '0x05': 'SETUP', '0x02': 'CALL PROCEEDING', '0x07': 'CONNECT', '0x0f': 'CONNECT ACK', '0x80': 'ADD PARTY', '0x81': 'ADD PARTY ACK', '0x83': 'DROP PARTY', '0x84': 'DROP PARTY ACK', '0x4d': 'RELEASE', '0x5a': 'RELEASE COMPLETE' };
-  const rows = tshark(['-X', 'lua_script:wireshark/condis.lua', '-Y', 'q2931', '-T', 'fields', '-E', 'occurrence=f', '-e', 'frame.interface_name', '-e', 'atm.channel', '-e', 'q2931.message_type', '-e', 'condis_q2931.uu.data']);
-  for (const line of rows.split('\n').filter(Boolean)) {
-    const [iface, channel, type, uu] = line.split('\t');
-    const text = `${channel === '0' ? 'out' : 'in'} ${names[type!] ?? type}${uu ? ` '${Buffer.from(uu.replace(/:/g, ''), 'hex').toString()}'` : ''}`;
-    perPort.set(iface!, [...(perPort.get(iface!) ?? []), text]);
-  }
+  t.is(tshark(capture, ['-Y', '_ws.malformed || _ws.expert.severity >= 8388608']).trim(), '', 'no malformed frame, no error-level expert item (stock tshark)');
+  const perPort = signallingPerPort(capture);
   t.deepEqual([...perPort.keys()].sort(), ['p1', 'p2', 'p3', 'p4'], 'one signalling interface per port, named for the port');
   const p1 = perPort.get('p1')!;
   // the root's link: the call, two ADD PARTYs, the root's DROP PARTY with its close data, leaf3's leaving as DROP PARTY, RELEASE with close data
@@ -180,4 +188,34 @@ rootTest('a lab with a switch: up --start, ctl to the switch, a multipoint scena
   const down = lab(runRoot, ['down', name]);
   t.is(down.code, 0, down.err);
   t.regex(down.out, new RegExp(`lab ${name} is down: 6 namespace\\(s\\) deleted`));
+});
+
+rootTest('a lab with two switches joined by IISP: the listing switch is the user side, hosts behind the other are routed, the multipoint call branches at both', async (t) => {
+  const { name, runRoot } = fresh(t);
+  const up = lab(runRoot, ['up', 'config/lab-iisp.yaml', '--name', name, '--start']);
+  t.is(up.code, 0, up.out + up.err);
+  t.regex(up.out, /sw2 +\S+ +p1 +02:53:00:00:02:01 +host leaf2\n(.*\n)? +p3 +02:53:00:00:02:03 +switch sw1 port p3/);
+  const cfg = readFileSync(join(runRoot, name, 'switches', 'sw2', 'condisd.yaml'), 'utf8');
+  t.regex(cfg, /- name: p3\n +side: user\n/, "sw2 lists the link: it is the user side on its end");
+  t.regex(cfg, /prefix: "6101"\n +port: p3/, 'root, behind sw1, is routed over the link');
+  const run = lab(runRoot, ['run', 'scripts/labs/scenarios/drop-party.yaml', '--lab', name]);
+  t.is(run.code, 0, run.out + run.err);
+  t.regex(run.out, /PASSED\n$/);
+  t.is(lab(runRoot, ['stop', name]).code, 0);
+  // the link between the switches, in sw1's capture: leaf2 joins by SETUP, leaf3 by ADD PARTY, the root's drop of
+  // leaf2 crosses as DROP PARTY with its close data, leaf3 (the last party behind sw2) leaves by RELEASE with its close data
+  const trunk = signallingPerPort(join(runRoot, name, 'switches', 'sw1', 'condisd.pcapng')).get('p3');
+  t.deepEqual(trunk, [
+    'out SETUP',
+    'in CALL PROCEEDING',
+    'in CONNECT',
+    'out CONNECT ACK',
+    'out ADD PARTY',
+    'in ADD PARTY ACK',
+    "out DROP PARTY 'bye'",
+    'in DROP PARTY ACK',
+    "in RELEASE 'leaving'",
+    'out RELEASE COMPLETE',
+  ]);
+  t.is(lab(runRoot, ['down', name]).code, 0);
 });
