@@ -32,6 +32,7 @@ const sections: Section[] = [
   { name: 'miniport', module: './miniport.js', fn: 'benchMiniport' },
   { name: 'stack', module: './stack.js', fn: 'benchStack' },
   { name: 'startup', module: './startup.js', fn: 'benchStartup' },
+  { name: 'switch', module: './switch.js', fn: 'benchSwitch' },
 ];
 
 function parseArgs(argv: string[]): { quick: boolean; only?: Set<string> } {

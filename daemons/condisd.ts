@@ -92,8 +92,8 @@ async function main(): Promise<void> {
       { name: sc.name, level: sc.log.level, base: { host: sc.name } },
       sc.log.pretty ? pino.transport({ target: 'pino-pretty', options: { destination: 2, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l', singleLine: true } }) : pino.destination(2),
     );
-    if (opts.pcap) slog.warn({}, '--pcap is not supported for a switch yet; ignored');
-    return runSwitch(sc, slog, VERSION);
+    if (opts.pcapFormat && opts.pcapFormat !== 'pcapng') slog.warn({}, `--pcap-format ${opts.pcapFormat}: a switch writes pcapng only (an interface per port); ignored`);
+    return runSwitch(sc, slog, VERSION, opts.pcap ? { pcap: opts.pcap } : {});
   }
   const cfg: HostConfig = any.config;
   if (opts.socket) cfg.control.socket = opts.socket;

@@ -14,6 +14,7 @@ import { CallControl, type CallControlCounters } from './calls.js';
 import { Fabric, type FabricCounters } from './fabric.js';
 import { SwitchPort, type PortCounters } from './port.js';
 import { RouteTable } from './routes.js';
+import type { SwitchCaptureHook } from './capture.js';
 import { silentLog, type SwitchEvent, type SwitchLog, type SwitchSnapshot } from './types.js';
 
 export interface SwitchPortConfig {
@@ -40,6 +41,8 @@ export interface SwitchOptions {
   etherType?: number;
   scheduler?: SchedulerLike;
   log?: SwitchLog;
+  /** every SDU sent or received on any port (the switch's capture, capture.ts) */
+  capture?: SwitchCaptureHook;
 }
 
 export interface SwitchCounters {
@@ -92,6 +95,7 @@ export class AtmSwitch {
         hosts: p.hosts,
         side: p.side ?? 'network',
         maxHosts: opts.limits?.hostsPerPort ?? 64,
+        ...(opts.capture ? { capture: (dir: 'tx' | 'rx', vpi: number, vci: number, sdu: Buffer, peer: Mac) => opts.capture!(p.name, dir, vpi, vci, sdu, peer) } : {}),
         log: this.log,
         hooks: {
           linkCreated: (port, peer, saal) => this.cc.attach(port.name, peer, saal, port.side),
