@@ -243,7 +243,7 @@ export class CondisNode {
         const link = this.peers.get(mac)?.link;
         if (link && link.state === 'Idle') link.establish();
       },
-      label: (mac) => ({ peer: mac, name: this.peers.get(mac)?.name }),
+      label: (mac) => ({ peer: mac, peerName: this.peers.get(mac)?.name }),
     });
 
     for (const p of opts.peers) this.addPeer({ mac: p.mac, name: p.name, addresses: p.addresses, sideOverride: p.role, source: 'static' });
