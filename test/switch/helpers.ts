@@ -37,6 +37,32 @@ export interface SwitchLab {
   close(): Promise<void>;
 }
 
+/**
+ * Decode every Q.2931 message `tap` (a promiscuous listener) sees on its segment into `seen`;
+ * 'down' when it comes from `downFrom` (the switch port), else 'up'.
+ */
+export function recordSignalling(tap: Miniport, downFrom: string, seen: WireMessage[]): void {
+  tap.frames$.subscribe((buf) => {
+    const f = parseFrame(buf);
+    if (!f.ok || f.value.cell.vci !== VCI_SIGNALLING) return;
+    const pdu = parsePdu(Buffer.from(f.value.sdu));
+    if (!pdu.ok || pdu.value.type !== 'SD') return;
+    const m = decodeMessage(pdu.value.data);
+    if (!m.ok) return;
+    const ep = findIe(m.value, IeId.ENDPOINT_REFERENCE);
+    const cause = findIe(m.value, IeId.CAUSE);
+    const cd = closeDataOf(m.value);
+    seen.push({
+      dir: f.value.src === downFrom ? 'down' : 'up',
+      name: messageName(m.value.type),
+      callRef: m.value.callRef,
+      ...(ep ? { epref: ep.value } : {}),
+      ...(cause ? { cause: cause.cause } : {}),
+      ...(cd ? { closeData: cd.toString() } : {}),
+    });
+  });
+}
+
 /** One host per port; host i has address 1001+i (and any `extra[i]` addresses). */
 export function switchLab(
   n: number,
@@ -54,25 +80,7 @@ export function switchLab(
     const seen: WireMessage[] = [];
     wire.push(seen);
     const tap = openMemorySync({ kind: 'memory', hub, mac: `02:00:00:00:ee:${(i + 1).toString(16).padStart(2, '0')}`, promiscuous: true });
-    tap.frames$.subscribe((buf) => {
-      const f = parseFrame(buf);
-      if (!f.ok || f.value.cell.vci !== VCI_SIGNALLING) return;
-      const pdu = parsePdu(Buffer.from(f.value.sdu));
-      if (!pdu.ok || pdu.value.type !== 'SD') return;
-      const m = decodeMessage(pdu.value.data);
-      if (!m.ok) return;
-      const ep = findIe(m.value, IeId.ENDPOINT_REFERENCE);
-      const cause = findIe(m.value, IeId.CAUSE);
-      const cd = closeDataOf(m.value);
-      seen.push({
-        dir: f.value.src === swMac ? 'down' : 'up',
-        name: messageName(m.value.type),
-        callRef: m.value.callRef,
-        ...(ep ? { epref: ep.value } : {}),
-        ...(cause ? { cause: cause.cause } : {}),
-        ...(cd ? { closeData: cd.toString() } : {}),
-      });
-    });
+    recordSignalling(tap, swMac, seen);
     taps.push(tap);
     const mp = openMemorySync({ kind: 'memory', hub, mac: `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}` });
     const addresses = [`${1001 + i}`, ...(opts.extra?.[i] ?? [])];

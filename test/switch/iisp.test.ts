@@ -14,16 +14,13 @@ import test from 'ava';
 import { CondisNode } from '../../src/host/node.js';
 import { openMemorySync } from '../../src/miniport/index.js';
 import type { Miniport } from '../../src/miniport/types.js';
-import { parsePdu } from '../../src/sscop/index.js';
 import { createSwitch, type AtmSwitch } from '../../src/switch/index.js';
-import { closeDataOf } from '../../src/uni/ies.js';
-import { decodeMessage, findIe, IeId, messageName } from '../../src/uni/msg/index.js';
-import { parseFrame, VCI_SIGNALLING } from '../../src/wire/index.js';
 import { Client, nodeOptions, S } from '../helpers/nodes.js';
-import { until, type WireMessage } from './helpers.js';
+import { recordSignalling, until, type WireMessage } from './helpers.js';
 
 let counter = 0;
 const DISCOVERY = { enabled: true, intervalMs: 200, holdTimeMs: 700 };
+const SW2_TRUNK = '02:00:00:00:bb:03';
 
 interface Net {
   sw1: AtmSwitch;
@@ -48,13 +45,12 @@ function twoSwitches(): Net {
     new CondisNode({ ...nodeOptions('h3', mp('b1', '02:00:00:00:02:03'), '2003') }),
     new CondisNode({ ...nodeOptions('h4', mp('b2', '02:00:00:00:02:04'), '2004'), addresses: ['2004', '2014'] }),
   ];
-  const sw1Trunk = '02:00:00:00:aa:03';
   const sw1 = createSwitch({
     name: 'sw1',
     ports: [
       { name: 'p1', miniport: mp('a1', '02:00:00:00:aa:01') },
       { name: 'p2', miniport: mp('a2', '02:00:00:00:aa:02') },
-      { name: 't', miniport: mp('t', sw1Trunk), side: 'user' },
+      { name: 't', miniport: mp('t', '02:00:00:00:aa:03'), side: 'user' },
     ],
     discovery: DISCOVERY,
   });
@@ -63,30 +59,13 @@ function twoSwitches(): Net {
     ports: [
       { name: 'p1', miniport: mp('b1', '02:00:00:00:bb:01') },
       { name: 'p2', miniport: mp('b2', '02:00:00:00:bb:02') },
-      { name: 't', miniport: mp('t', '02:00:00:00:bb:03') },
+      { name: 't', miniport: mp('t', SW2_TRUNK) },
     ],
     discovery: DISCOVERY,
   });
   const trunk: WireMessage[] = [];
-  mp('t', '02:00:00:00:ee:ee', true).frames$.subscribe((buf) => {
-    const f = parseFrame(buf);
-    if (!f.ok || f.value.cell.vci !== VCI_SIGNALLING) return;
-    const pdu = parsePdu(Buffer.from(f.value.sdu));
-    if (!pdu.ok || pdu.value.type !== 'SD') return;
-    const m = decodeMessage(pdu.value.data);
-    if (!m.ok) return;
-    const ep = findIe(m.value, IeId.ENDPOINT_REFERENCE);
-    const cause = findIe(m.value, IeId.CAUSE);
-    const cd = closeDataOf(m.value);
-    trunk.push({
-      dir: f.value.src === sw1Trunk ? 'up' : 'down',
-      name: messageName(m.value.type),
-      callRef: m.value.callRef,
-      ...(ep ? { epref: ep.value } : {}),
-      ...(cause ? { cause: cause.cause } : {}),
-      ...(cd ? { closeData: cd.toString() } : {}),
-    });
-  });
+  // 'up' = switch 1 -> switch 2 (the user side), 'down' = the other way
+  recordSignalling(mp('t', '02:00:00:00:ee:ee', true), SW2_TRUNK, trunk);
   return {
     sw1,
     sw2,
