@@ -16,6 +16,8 @@ export interface BenchFigure {
   unit: string;
   baseline?: number;
   baselineName?: string;
+  /** the goal (issue 15), as text: '>= 25%' is a goal on the ratio, '<= 40 us' on the value */
+  goal?: string;
 }
 
 type Section = { name: string; module: string; fn: string };
@@ -30,6 +32,7 @@ const sections: Section[] = [
   { name: 'miniport', module: './miniport.js', fn: 'benchMiniport' },
   { name: 'stack', module: './stack.js', fn: 'benchStack' },
   { name: 'startup', module: './startup.js', fn: 'benchStartup' },
+  { name: 'switch', module: './switch.js', fn: 'benchSwitch' },
 ];
 
 function parseArgs(argv: string[]): { quick: boolean; only?: Set<string> } {
@@ -97,8 +100,9 @@ async function main(): Promise<void> {
     `${fmt(r.value)} ${r.unit}`,
     r.baseline !== undefined ? `${fmt(r.baseline)} (${r.baselineName ?? 'baseline'})` : '',
     r.ratio !== undefined ? `${(r.ratio * 100).toFixed(1)}%` : '',
+    r.goal ?? '',
   ]);
-  const head = ['section', 'figure', 'value', 'baseline (same run)', 'ratio'];
+  const head = ['section', 'figure', 'value', 'baseline (same run)', 'ratio', 'goal'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   console.log('\n' + line(head));

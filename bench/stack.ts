@@ -174,6 +174,31 @@ async function vcStream(sender: Client, vc: NdisVcHandle, receivers: Client[], s
 }
 
 /**
+ * `parallel` call loops at once on one caller (each: make call, wait for its completion, close,
+ * delete VC), for `seconds`: cycles per second over all loops, and per cycle its setup time (make
+ * call to its completion) and its whole time (make call to close complete), in ms.
+ */
+async function concurrentCycles(caller: Client, called: string, parallel: number, seconds: number): Promise<{ perSecond: number; setups: number[]; totals: number[] }> {
+  const setups: number[] = [];
+  const totals: number[] = [];
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  const loop = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      const { vc } = await caller.call(called);
+      setups.push(performance.now() - t0);
+      const closed = caller.next('ProtocolClCloseCallComplete', (i) => i.vcHandle === vc);
+      if (caller.cl.NdisClCloseCall(vc) === S.PENDING) await closed;
+      caller.cl.NdisCoDeleteVc(vc);
+      totals.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, loop));
+  return { perSecond: totals.length / ((performance.now() - started) / 1000), setups, totals };
+}
+
+/**
  * `count` call cycles (make call, close, delete) by `parallel` callers at once, as fast as
  * they go; stops early after `budgetMs`. Returns the cycles done.
  */
@@ -347,7 +372,7 @@ function rssInChild(total: number, budgetMs: number): Promise<RssRun> {
   });
 }
 
-async function inMemory(quick: boolean): Promise<BenchFigure[]> {
+async function inMemory(quick: boolean): Promise<{ figures: BenchFigure[]; cyclesPerSecond: number }> {
   const hub = `bench-${process.pid}`;
   const ma = openMemorySync({ kind: 'memory', hub, mac: '02:00:00:00:00:01' });
   const mb = openMemorySync({ kind: 'memory', hub, mac: '02:00:00:00:00:02' });
@@ -377,7 +402,7 @@ async function inMemory(quick: boolean): Promise<BenchFigure[]> {
   // 8 callers at once (100,000 take ~20 s on a quiet machine), stopped after 60 s on a busy one:
   // the figure's name gives the count
   const rss = await rssInChild(quick ? 5_000 : 100_000, quick ? 15_000 : 60_000);
-  return [
+  const figures: BenchFigure[] = [
     { name: 'p2p call cycles in memory (full stack)', value: r.perSecond, unit: 'cycles/s', baseline: rtt, baselineName: 'memory-wire frame round trips/s' },
     { name: 'call setup in memory, median', value: percentile(r.setups, 50), unit: 'ms' },
     {
@@ -394,15 +419,16 @@ async function inMemory(quick: boolean): Promise<BenchFigure[]> {
       baseline: rss.heap1k / 2 ** 20,
       baselineName: 'heap after 1,000 cycles, MiB',
     },
-    { name: 'heap per idle VC (10,000 VCs)', value: perVc, unit: 'bytes' },
+    { name: 'heap per idle VC (10,000 VCs)', value: perVc, unit: 'bytes', baseline: 512, baselineName: 'goal, bytes', goal: '<= 512 B' },
   ];
+  return { figures, cyclesPerSecond: r.perSecond };
 }
 
-async function overTap(quick: boolean): Promise<BenchFigure[]> {
+async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cyclesPerSecond?: number }> {
   const net = canDoNetworking();
   if (!net.ok) {
     console.log(`  (TAP figures skipped: ${net.reason})`);
-    return [];
+    return { figures: [] };
   }
   const name = uniqueName('bench');
   const lab: Lab = await labUp(
@@ -443,6 +469,12 @@ async function overTap(quick: boolean): Promise<BenchFigure[]> {
     const cpuC = process.cpuUsage();
     const cycles = await callCycles(root!, l1!, '5002', { seconds: quick ? 1.5 : 6 });
     const cycleCpu = process.cpuUsage(cpuC);
+    // many callers at once: 8 and 64 call loops on the root host, all to the same leaf host
+    const conc: { n: number; r: Awaited<ReturnType<typeof concurrentCycles>> }[] = [];
+    for (const n of [8, 64]) {
+      await concurrentCycles(root!, '5002', n, 0.2); // warm-up
+      conc.push({ n, r: await concurrentCycles(root!, '5002', n, quick ? 1.5 : 6) });
+    }
 
     const { vc } = await root!.call('5002');
     await new Promise((r) => setTimeout(r, 50));
@@ -472,24 +504,31 @@ async function overTap(quick: boolean): Promise<BenchFigure[]> {
     const [w1, w10, c1, c10] = [best(runs1k, 'totalMs'), best(runs10k, 'totalMs'), best(runs1k, 'cpuMs'), best(runs10k, 'cpuMs')];
     const frames = (n: number, cpu: NodeJS.CpuUsage) => (cpu.user + cpu.system) / n;
 
-    return [
-      { name: 'p2p call cycles over TAP (full stack)', value: cycles.perSecond, unit: 'cycles/s', baseline: rtt, baselineName: 'TAP frame round trips/s, minimal loop' },
-      { name: 'call setup over TAP, median', value: percentile(cycles.setups, 50), unit: 'ms', baseline: 1000 / rtt, baselineName: 'one frame round trip, ms' },
-      { name: 'call setup over TAP, 99th percentile', value: percentile(cycles.setups, 99), unit: 'ms' },
-      { name: 'data on one VC over TAP, 64-octet SDUs', value: vc64, unit: 'frames/s', baseline: raw64, baselineName: 'minimal TAP loop, frames/s' },
-      { name: 'data on one VC over TAP, 1024-octet SDUs', value: vc1k, unit: 'frames/s', baseline: raw1k, baselineName: 'minimal TAP loop, frames/s' },
+    const median = percentile(cycles.setups, 50);
+    const figures: BenchFigure[] = [
+      { name: 'p2p call cycles over TAP (full stack)', value: cycles.perSecond, unit: 'cycles/s', baseline: rtt, baselineName: 'TAP frame round trips/s, minimal loop', goal: '>= 25%' },
+      { name: 'call setup over TAP, median', value: median, unit: 'ms', baseline: 1000 / rtt, baselineName: 'one frame round trip, ms' },
+      { name: 'call setup over TAP, 99th percentile', value: percentile(cycles.setups, 99), unit: 'ms', baseline: median, baselineName: 'median, ms', goal: '< 0.2 ms' },
+      ...conc.flatMap(({ n, r }) => [
+        { name: `p2p call cycles over TAP, ${n} call loops at once`, value: r.perSecond, unit: 'cycles/s', baseline: cycles.perSecond, baselineName: 'one call loop, cycles/s' },
+        { name: `  ${n} loops: call setup median / 99th percentile`, value: percentile(r.setups, 50), unit: 'ms', baseline: percentile(r.setups, 99), baselineName: '99th percentile, ms' },
+        { name: `  ${n} loops: whole cycle median / 99th percentile`, value: percentile(r.totals, 50), unit: 'ms', baseline: percentile(r.totals, 99), baselineName: '99th percentile, ms' },
+      ]),
+      { name: 'data on one VC over TAP, 64-octet SDUs', value: vc64, unit: 'frames/s', baseline: raw64, baselineName: 'minimal TAP loop, frames/s', goal: '>= 80%' },
+      { name: 'data on one VC over TAP, 1024-octet SDUs', value: vc1k, unit: 'frames/s', baseline: raw1k, baselineName: 'minimal TAP loop, frames/s', goal: '>= 70%' },
       { name: 'multipoint fan-out to 3 leaves over TAP, per leaf', value: fan, unit: 'frames/s', baseline: rawFan, baselineName: 'minimal TAP loop to 3 hosts, per host' },
       // CPU per unit of work: what the stack costs, whatever the load of the machine
-      { name: 'CPU per p2p call cycle over TAP (all 4 hosts, user+system)', value: (cycleCpu.user + cycleCpu.system) / 1000 / cycles.cycles, unit: 'ms' },
+      { name: 'CPU per p2p call cycle over TAP (all 4 hosts, user+system)', value: (cycleCpu.user + cycleCpu.system) / cycles.cycles, unit: 'us', baseline: 40, baselineName: 'goal, us', goal: '<= 40 us' },
       { name: 'CPU per data frame on one VC over TAP, 64 octets (send+receive)', value: frames(vc64 * secs, vc64Cpu), unit: 'us', baseline: frames(raw64 * secs, raw64Cpu), baselineName: 'minimal TAP loop, us per frame' },
       { name: 'CoNDIS multipoint over TAP: 1,000 parties on one call: add, drop all, close', value: w1, unit: 'ms' },
-      { name: 'CoNDIS multipoint over TAP: 10,000 parties on one call: add, drop all, close', value: w10, unit: 'ms', baseline: w1, baselineName: '1,000 parties, ms' },
+      { name: 'CoNDIS multipoint over TAP: 10,000 parties on one call: add, drop all, close', value: w10, unit: 'ms', baseline: w1, baselineName: '1,000 parties, ms', goal: '< 400 ms, 10k/1k <= 10x' },
       { name: '  of which adding the 10,000 parties', value: best(runs10k, 'addMs'), unit: 'ms' },
       { name: '  of which dropping the 10,000 parties', value: best(runs10k, 'dropMs'), unit: 'ms' },
       { name: 'CoNDIS multipoint 10k/1k time ratio, CPU time (linear = 10)', value: c10 / c1, unit: 'x', baseline: 10, baselineName: 'linear' },
       { name: 'CoNDIS multipoint 10k/1k time ratio, wall clock (linear = 10)', value: w10 / w1, unit: 'x', baseline: 10, baselineName: 'linear' },
-      { name: 'heap per party (10,000 parties; root and leaf host together)', value: heapRun.heapPerParty!, unit: 'bytes', baseline: 2048, baselineName: 'goal: 2 KiB' },
+      { name: 'heap per party (10,000 parties; root and leaf host together)', value: heapRun.heapPerParty!, unit: 'bytes', baseline: 1024, baselineName: 'goal, bytes', goal: '<= 1 KiB' },
     ];
+    return { figures, cyclesPerSecond: cycles.perSecond };
   } finally {
     await Promise.all(nodes.map((n) => n.shutdown(300).catch(() => {})));
     await Promise.all(miniports.map((m) => m.close().catch(() => {})));
@@ -498,7 +537,13 @@ async function overTap(quick: boolean): Promise<BenchFigure[]> {
 }
 
 export async function benchStack(opts: { quick: boolean }): Promise<BenchFigure[]> {
-  return [...(await inMemory(opts.quick)), ...(await overTap(opts.quick))];
+  const mem = await inMemory(opts.quick);
+  const tap = await overTap(opts.quick);
+  const ratio: BenchFigure[] =
+    tap.cyclesPerSecond === undefined
+      ? []
+      : [{ name: 'p2p call cycles in memory vs over TAP (same run)', value: mem.cyclesPerSecond, unit: 'cycles/s', baseline: tap.cyclesPerSecond, baselineName: 'over TAP, cycles/s', goal: '>= 100%' }];
+  return [...mem.figures, ...tap.figures, ...ratio];
 }
 
 // the child of rssInChild: `node --expose-gc [--import tsx] bench/stack.{ts,js} --rss-child TOTAL BUDGET_MS`

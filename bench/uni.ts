@@ -7,8 +7,8 @@
  * - one multipoint call: add 1,000 and 10,000 parties on the same link (ADD PARTY), then drop
  *   them all; the 10k/1k time ratio shows whether cost per party stays flat (linear ~10)
  */
-import { asyncScheduler, Subject } from 'rxjs';
-import type { SaalService, SaalSignal } from '../src/sscop/service.js';
+import { asyncScheduler } from 'rxjs';
+import { LoopbackPump, loopbackSaalPair } from '../src/sscop/loopback.js';
 import { createUniHost } from '../src/uni/index.js';
 import type { UniHost, UniIndication } from '../src/uni/api.js';
 import { decodeMessage, encodeMessage, MsgType, IeId } from '../src/uni/msg/index.js';
@@ -26,38 +26,10 @@ function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-/** deliveries wait in one queue and are drained by pump(): no recursion, no timers */
-class Pump {
-  readonly q: (() => void)[] = [];
-  run(): void {
-    for (let i = 0; i < this.q.length; i++) this.q[i]!();
-    this.q.length = 0;
-  }
-}
-
-class SyncSaal implements SaalService {
-  readonly s = new Subject<SaalSignal>();
-  readonly signals$ = this.s.asObservable();
-  readonly established = true;
-  peer!: SyncSaal;
-  constructor(private readonly pump: Pump) {}
-  establish(): void {}
-  release(): void {}
-  data(sdu: Buffer): void {
-    const p = this.peer;
-    this.pump.q.push(() => p.s.next({ kind: 'data-indication', data: sdu }));
-  }
-  unitdata(sdu: Buffer): void {
-    this.data(sdu);
-  }
-}
-
-function pair(): { a: UniHost; b: UniHost; pump: Pump; ia: UniIndication[] } {
-  const pump = new Pump();
-  const sa = new SyncSaal(pump);
-  const sb = new SyncSaal(pump);
-  sa.peer = sb;
-  sb.peer = sa;
+function pair(): { a: UniHost; b: UniHost; pump: LoopbackPump; ia: UniIndication[] } {
+  // deliveries wait in one queue drained by pump.run(): no recursion, no timers
+  const pump = new LoopbackPump();
+  const [sa, sb] = loopbackSaalPair(pump, { delay: 0, copy: false });
   const own = Array.from({ length: 1 }, () => '2002');
   const a = createUniHost({ resolve: () => MAC_B, ownAddresses: ['1001'], scheduler: asyncScheduler });
   const b = createUniHost({ resolve: () => MAC_A, ownAddresses: own, scheduler: asyncScheduler, limits: { partiesPerCall: 32_768 } });

@@ -24,6 +24,7 @@ import { openMiniport, MiniportError } from '../src/miniport/index.js';
 import { CondisNode } from '../src/host/node.js';
 import { nodeOptionsFromConfig } from '../src/host/from-config.js';
 import { NodeControlBackend } from '../src/host/backend.js';
+import { warnPeerConflicts } from '../src/host/peer-conflicts.js';
 import { checkSocketPath, startControlServer, type ControlServer } from '../src/control/server.js';
 import { ATM_CAPTURE_FORMATS, openAtmCapture, type AtmCapture, type AtmCaptureFormat } from '../src/capture/atm-capture.js';
 import type { Miniport } from '../src/miniport/types.js';
@@ -91,8 +92,8 @@ async function main(): Promise<void> {
       { name: sc.name, level: sc.log.level, base: { host: sc.name } },
       sc.log.pretty ? pino.transport({ target: 'pino-pretty', options: { destination: 2, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l', singleLine: true } }) : pino.destination(2),
     );
-    if (opts.pcap) slog.warn({}, '--pcap is not supported for a switch yet; ignored');
-    return runSwitch(sc, slog, VERSION);
+    if (opts.pcapFormat && opts.pcapFormat !== 'pcapng') slog.warn({}, `--pcap-format ${opts.pcapFormat}: a switch writes pcapng only (an interface per port); ignored`);
+    return runSwitch(sc, slog, VERSION, opts.pcap ? { pcap: opts.pcap } : {});
   }
   const cfg: HostConfig = any.config;
   if (opts.socket) cfg.control.socket = opts.socket;
@@ -153,6 +154,8 @@ async function main(): Promise<void> {
     }),
   );
   const backend = await NodeControlBackend.create(node, { version: VERSION, miniport: miniport.name });
+  // a static peer whose address discovery hears from another MAC: say so (log and status)
+  warnPeerConflicts(node, log.child({ layer: 'node' }));
 
   let server: ControlServer;
   try {

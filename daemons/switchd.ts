@@ -10,10 +10,15 @@ import { checkSocketPath, startControlServer, type ControlServer } from '../src/
 import { sscopParamsFromConfig } from '../src/host/from-config.js';
 import { openMiniport, MiniportError } from '../src/miniport/index.js';
 import type { Miniport } from '../src/miniport/types.js';
-import { createSwitch } from '../src/switch/index.js';
+import { createSwitch, openSwitchCapture, type SwitchCapture } from '../src/switch/index.js';
 import { SwitchControlBackend } from '../src/switch/control.js';
 
-export async function runSwitch(cfg: SwitchConfig, log: Logger, version: string): Promise<void> {
+export interface SwitchRunOptions {
+  /** write a capture: one pcapng file, an interface per port (src/switch/capture.ts) */
+  pcap?: string;
+}
+
+export async function runSwitch(cfg: SwitchConfig, log: Logger, version: string, run: SwitchRunOptions = {}): Promise<void> {
   // the control socket first, as for a host: a second switch with the same socket must not touch the first one's ports
   try {
     await checkSocketPath(cfg.control.socket);
@@ -34,10 +39,25 @@ export async function runSwitch(cfg: SwitchConfig, log: Logger, version: string)
       throw e;
     }
   }
+  let pcap: SwitchCapture | undefined;
+  if (run.pcap) {
+    // a name for each port's configured hosts (others by MAC); the file is for whoever asked for it (sudo's user)
+    const names = new Map(cfg.ports.flatMap((p) => p.hosts.filter((h) => h.name).map((h) => [`${p.name} ${h.mac.toLowerCase()}`, h.name!] as const)));
+    const uid = Number(process.env.SUDO_UID);
+    const gid = Number(process.env.SUDO_GID);
+    const owner = process.getuid?.() === 0 && uid > 0 ? { uid, gid: gid > 0 ? gid : uid } : undefined;
+    try {
+      pcap = openSwitchCapture(run.pcap, { self: cfg.name, peerName: (port, mac) => names.get(`${port} ${mac}`), file: { mode: 0o644, ...(owner ? { owner } : {}) } });
+    } catch (e) {
+      process.stderr.write(`condisd: capture file ${run.pcap}: ${(e as Error).message}\n`);
+      for (const m of miniports) await m.close();
+      process.exit(1);
+    }
+  }
   const etherType = cfg.ports.map((p) => ('etherType' in p.miniport ? p.miniport.etherType : undefined)).find((x) => x !== undefined);
   const sw = createSwitch({
     name: cfg.name,
-    ports: cfg.ports.map((p, i) => ({ name: p.name, miniport: miniports[i]!, hosts: p.hosts })),
+    ports: cfg.ports.map((p, i) => ({ name: p.name, miniport: miniports[i]!, hosts: p.hosts, side: p.side })),
     routes: cfg.routes,
     discovery: { enabled: cfg.discovery.enabled, intervalMs: cfg.discovery.interval, holdTimeMs: cfg.discovery.holdTime },
     sscop: sscopParamsFromConfig({ timers: cfg.timers } as Parameters<typeof sscopParamsFromConfig>[0]),
@@ -45,6 +65,7 @@ export async function runSwitch(cfg: SwitchConfig, log: Logger, version: string)
     limits: cfg.limits,
     ...(etherType !== undefined ? { etherType } : {}),
     log: log.child({ layer: 'switch' }),
+    ...(pcap ? { capture: pcap.record } : {}),
   });
   const backend = new SwitchControlBackend(sw, { version });
   let server: ControlServer;
@@ -61,7 +82,10 @@ export async function runSwitch(cfg: SwitchConfig, log: Logger, version: string)
     for (const m of miniports) await m.close();
     process.exit(1);
   }
-  log.info({ ports: cfg.ports.map((p, i) => `${p.name}=${miniports[i]!.name}`), routes: cfg.routes.length, socket: cfg.control.socket }, `condisd ${version} started as switch ${cfg.name}`);
+  log.info(
+    { ports: cfg.ports.map((p, i) => `${p.name}=${miniports[i]!.name}`), routes: cfg.routes.length, socket: cfg.control.socket, ...(pcap ? { pcap: pcap.path } : {}) },
+    `condisd ${version} started as switch ${cfg.name}`,
+  );
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -76,7 +100,8 @@ export async function runSwitch(cfg: SwitchConfig, log: Logger, version: string)
     await server.close();
     await sw.shutdown(3000);
     for (const m of miniports) await m.close();
-    log.info({}, 'stopped');
+    pcap?.close();
+    log.info({ ...(pcap ? { captured: pcap.records } : {}) }, 'stopped');
     log.flush?.();
     process.exit(0);
   };

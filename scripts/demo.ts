@@ -1,21 +1,30 @@
 /**
- * `npm run demo`: the main job. A lab of four hosts in network namespaces (a
- * root and three leaves, each with condisd on a TAP device bridged onto one
- * segment, as four VMs would be) plays a point-to-multipoint scenario with
- * printed steps, checks every step, verifies the captures with tshark, draws
- * the signalling as a ladder diagram, and tears everything down, also when
- * interrupted. Exit 0 only if every check passed.
+ * `npm run demo`: the main job. A lab in network namespaces, an ATM network:
+ * a root and three leaves, each with condisd on a TAP device, each on a port
+ * of a signalling ATM switch (condisd with role switch, in a namespace of its
+ * own), as five VMs would be. leaf2 holds two ATM addresses, so two parties
+ * of the root's call share its link. It plays a point-to-multipoint scenario
+ * with printed steps, checks every step, verifies the captures with tshark
+ * (each port's Ethernet segment, each daemon's own capture, the switch's),
+ * draws the signalling as a ladder diagram with the switch as a column, and
+ * tears everything down, also when interrupted. Exit 0 only if every check
+ * passed.
  *
- *   npm run demo [-- --keep] [-- --out DIR] [-- --cm cm|mcm] [-- --completion sync|pending]
+ * `--direct`: the switchless form, every host on one bridged segment (two or
+ * more VMs back to back): the root's host fans the call out itself.
+ *
+ *   npm run demo [-- --direct] [-- --keep] [-- --out DIR] [-- --cm cm|mcm] [-- --completion sync|pending]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { labUp, type Lab } from '../src/lab/lab.js';
+import type { Netns } from '../src/lab/netns.js';
 import { topologyFrom } from '../src/lab/topology.js';
-import { startDaemon, waitForLinks, PROJECT_ROOT, type RunningDaemon } from '../src/demo/daemons.js';
+import { neighbourMacs, startDaemon, waitForLinks, PROJECT_ROOT, type RunningDaemon } from '../src/demo/daemons.js';
 import { checkCaptures, type CaptureExpectations, type CaptureReport } from '../src/demo/captures.js';
+import { expectedDirect, expectedThroughSwitch } from '../src/demo/expected.js';
 import { eventsFromCapture, renderLadderHtml, renderLadderText } from '../src/capture/ladder.js';
 
 interface Args {
@@ -26,7 +35,12 @@ interface Args {
   shape: 'cm' | 'mcm';
   completion: 'sync' | 'pending';
   color: boolean;
+  /** no switch: every host on one segment */
+  direct: boolean;
 }
+
+/** `npm run demo` goes through the switch unless told --direct (`--switch` says so explicitly) */
+const SWITCH_BY_DEFAULT = true;
 
 function parseArgs(argv: string[]): Args {
   const choice = (name: string, allowed: string[]) => (v: string) => {
@@ -36,9 +50,11 @@ function parseArgs(argv: string[]): Args {
   const program = new Command('demo')
     .usage('[options]   (npm run demo -- [options])')
     .description(
-      'The main job: four hosts in network namespaces (a root and three leaves, condisd on a TAP device bridged onto one segment in each) play a ' +
-        'point-to-multipoint scenario with close data; every step is checked, the captures are verified with tshark, the signalling is drawn as a ' +
-        'ladder diagram, and everything is torn down (also when interrupted). Exit 0 only if every check passed. Needs root.',
+      'The main job: a root and three leaves in network namespaces, condisd on a TAP device in each, each on a port of a signalling ATM switch ' +
+        '(condisd with role switch; leaf2 holds two addresses, two parties on one link), play a point-to-multipoint scenario with close data: ' +
+        'SETUP, ADD PARTY, DROP PARTY and RELEASE with close data cross real wires. Every step is checked, the captures are verified with tshark, ' +
+        'the signalling is drawn as a ladder diagram, and everything is torn down (also when interrupted). With --direct the hosts share one ' +
+        'segment and no switch. Exit 0 only if every check passed. Needs root.',
     )
     .option('--out <dir>', 'where the ladder, captures and logs go', 'demo-output')
     .option('--name <lab>', 'lab name (namespaces clab.LAB.*): lower-case letters, digits and -, at most 16, starting with a letter', (v: string) => {
@@ -48,14 +64,17 @@ function parseArgs(argv: string[]): Args {
     .option('--keep', 'leave the lab and its daemons running at the end (take it down with: npm run lab -- down LAB)')
     .option('--cm <shape>', 'call manager shape: mcm (integrated miniport call manager) or cm (stand-alone)', choice('cm', ['cm', 'mcm']), 'mcm')
     .option('--completion <mode>', 'request completion: pending (as real call managers) or sync', choice('completion', ['sync', 'pending']), 'pending')
+    .option('--direct', `no switch: every host on one bridged segment (two VMs back to back); the root fans the call out per leaf link${SWITCH_BY_DEFAULT ? '' : ' (the default before the switch)'}`)
+    .option('--switch', `root -- switch -- leaves, leaf2 with two addresses${SWITCH_BY_DEFAULT ? ' (the default)' : ''}`)
     .option('--no-color', 'no ANSI colours (default: colours when the output is a terminal)')
-    .addHelpText('after', '\nExamples:\n  $ npm run demo\n  $ npm run demo -- --keep --out /tmp/demo\n  $ npm run demo -- --cm cm --completion sync\n')
+    .addHelpText('after', '\nExamples:\n  $ npm run demo\n  $ npm run demo -- --direct\n  $ npm run demo -- --keep --out /tmp/demo\n  $ npm run demo -- --cm cm --completion sync\n')
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'demo: ')) })
     .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
   program.parse(argv, { from: 'user' });
-  const o = program.opts<{ out: string; name: string; keep?: boolean; cm: 'cm' | 'mcm'; completion: 'sync' | 'pending'; color: boolean }>();
-  return { out: resolve(o.out), name: o.name, keep: !!o.keep, shape: o.cm, completion: o.completion, color: o.color && (process.stdout.isTTY ?? false) };
+  const o = program.opts<{ out: string; name: string; keep?: boolean; cm: 'cm' | 'mcm'; completion: 'sync' | 'pending'; color: boolean; direct?: boolean; switch?: boolean }>();
+  if (o.direct && o.switch) program.error('demo: --direct and --switch exclude each other');
+  return { out: resolve(o.out), name: o.name, keep: !!o.keep, shape: o.cm, completion: o.completion, color: o.color && (process.stdout.isTTY ?? false), direct: o.direct ?? (o.switch ? false : !SWITCH_BY_DEFAULT) };
 }
 
 function fail(msg: string): never {
@@ -77,26 +96,66 @@ const dim = (s: string) => (args.color ? `\x1b[2m${s}\x1b[0m` : s);
 
 if (process.getuid?.() !== 0) fail('the demo builds network namespaces and TAP devices: run it as root');
 
+const SW = 'sw1';
 const topology = topologyFrom(
-  {
-    name: args.name,
-    description: 'root + leaf1..3 on one bridged segment',
-    segment: { kind: 'bridged' },
-    hosts: [
-      { name: 'root', mac: '02:00:00:00:01:01', address: '1001' },
-      { name: 'leaf1', mac: '02:00:00:00:01:02', address: '1002' },
-      { name: 'leaf2', mac: '02:00:00:00:01:03', address: '1003' },
-      { name: 'leaf3', mac: '02:00:00:00:01:04', address: '1004' },
-    ],
-  },
+  args.direct
+    ? {
+        name: args.name,
+        description: 'root + leaf1..3 on one bridged segment',
+        segment: { kind: 'bridged' },
+        hosts: [
+          { name: 'root', mac: '02:00:00:00:01:01', address: '1001' },
+          { name: 'leaf1', mac: '02:00:00:00:01:02', address: '1002' },
+          { name: 'leaf2', mac: '02:00:00:00:01:03', address: '1003' },
+          { name: 'leaf3', mac: '02:00:00:00:01:04', address: '1004' },
+        ],
+      }
+    : {
+        name: args.name,
+        description: 'root + leaf1..3, each on a port of switch sw1; leaf2 holds two addresses',
+        segment: { kind: 'bridged' },
+        switches: [{ name: SW }],
+        hosts: [
+          { name: 'root', mac: '02:00:00:00:01:01', address: '1001', switch: SW },
+          { name: 'leaf1', mac: '02:00:00:00:01:02', address: '1002', switch: SW },
+          { name: 'leaf2', mac: '02:00:00:00:01:03', address: '1003', extraAddresses: ['1005'], switch: SW },
+          { name: 'leaf3', mac: '02:00:00:00:01:04', address: '1004', switch: SW },
+        ],
+      },
   args.name,
 );
 
 let lab: Lab | undefined;
-let bridgeCapture: ChildProcess | undefined;
+/** tshark on the segment's bridge (direct), or on each switch port's bridge */
+const bridgeCaptures: ChildProcess[] = [];
 const daemons = new Map<string, RunningDaemon>();
 let teardownDone: Promise<void> | undefined;
 let interruptedBy: string | undefined;
+
+/** start tshark on a bridge in a namespace, writing `file`; resolves once the file exists */
+async function captureBridge(ns: Netns, bridge: string, file: string): Promise<void> {
+  const [cmd, cargs] = ns.spawnArgs('tshark', ['-q', '-i', bridge, '-f', 'ether proto 0x88b5', '-w', file]);
+  bridgeCaptures.push(spawn(cmd, cargs, { stdio: ['ignore', 'ignore', 'pipe'] }));
+  const started = Date.now();
+  // tshark takes a while to start on a busy machine
+  while (!existsSync(file) && Date.now() - started < 45_000) await new Promise((r) => setTimeout(r, 50));
+  check(existsSync(file), `tshark did not start capturing on ${bridge}`);
+}
+
+/** stop the segment captures (SIGINT: tshark finishes its file) */
+async function stopCaptures(ms: number): Promise<void> {
+  await Promise.all(
+    bridgeCaptures.map(
+      (c) =>
+        new Promise((r) => {
+          if (c.exitCode !== null) return r(undefined);
+          c.once('exit', r);
+          c.kill('SIGINT');
+          setTimeout(r, ms);
+        }),
+    ),
+  );
+}
 
 /** stop everything the demo started; every caller waits for the one teardown */
 function teardown(): Promise<void> {
@@ -110,14 +169,7 @@ function teardown(): Promise<void> {
   };
   teardownDone ??= (async () => {
     await attempt('stopping condisd', () => Promise.all([...daemons.values()].map((dmn) => (dmn.alive() ? dmn.stop('SIGTERM', 5000) : true))));
-    await attempt('stopping the segment capture', async () => {
-      if (!bridgeCapture || bridgeCapture.exitCode !== null) return;
-      bridgeCapture.kill('SIGINT');
-      await new Promise((r) => {
-        bridgeCapture!.once('exit', r);
-        setTimeout(r, 3000);
-      });
-    });
+    await attempt('stopping the segment captures', () => stopCaptures(3000));
     if (lab && !args.keep) {
       const l = lab;
       await attempt('removing the lab', () => l.down());
@@ -163,34 +215,60 @@ function d(host: string): RunningDaemon {
 const show = (b: Buffer | undefined) => (b ? `"${b.toString('utf8')}"` : '(none)');
 
 async function main(): Promise<number> {
-  console.log(bold('condis-tap demo: CoNDIS point-to-multipoint calls over Q.2931/Q.2971 + SSCOP on TAP devices'));
+  console.log(bold(`condis-tap demo: CoNDIS point-to-multipoint calls over Q.2931/Q.2971 + SSCOP on TAP devices${args.direct ? ' (direct, no switch)' : ', through an ATM switch'}`));
   console.log(dim(`call manager: ${args.shape}, completion: ${args.completion}; output: ${args.out}\n`));
   rmSync(args.out, { recursive: true, force: true });
   mkdirSync(args.out, { recursive: true });
+  return args.direct ? direct() : throughSwitch();
+}
+
+const daemonOptions = () => ({
+  callManager: { shape: args.shape, completion: args.completion },
+  discoveryIntervalMs: 1000,
+  // quick failure detection for the killed-daemon step: IDLE 1 s, then NO-RESPONSE 2 s
+  timers: { sscop: { keepAlive: '500ms', idle: '1s', noResponse: '2s' } },
+});
+
+/** SIGTERM each daemon named, then stop the segment captures and copy each daemon's own capture to OUT/NAME.pcapng */
+async function stopAndCollect(names: string[]): Promise<string> {
+  const stopped = await Promise.all(names.map(async (h) => [h, await d(h).stop('SIGTERM', 10_000)] as const));
+  for (const [h, ok] of stopped) check(ok, `${h}'s condisd did not exit on SIGTERM`);
+  await stopCaptures(5000);
+  const copied: string[] = [];
+  for (const n of [...lab!.switches.map((s) => s.runDir), ...lab!.hosts.map((h) => h.runDir)]) {
+    const src = join(n, 'condisd.pcapng');
+    const name = `${n.split('/').pop()}.pcapng`;
+    if (existsSync(src)) {
+      copyFileSync(src, join(args.out, name));
+      copied.push(name);
+    }
+  }
+  return `captures: ${copied.join(', ')}`;
+}
+
+async function checkStep(expect: CaptureExpectations, hosts: { name: string; mac: string }[], ethernet?: string[]): Promise<void> {
+  let report: CaptureReport | undefined;
+  await step('check the captures with tshark: exact message sequence per link, close data, nothing malformed', async () => {
+    report = await checkCaptures(args.out, hosts, expect, ethernet ? { ethernet } : {});
+    for (const p of report.problems) console.log(`     ${red('problem')}: ${p}`);
+    check(report.problems.length === 0, `${report.problems.length} problem(s) in the captures`);
+    return report.summary.join('\n');
+  });
+}
+
+/** the switchless form: every host on one segment, the root's host fans the call out per leaf link */
+async function direct(): Promise<number> {
   const ethCapture = join(args.out, 'segment-ethernet.pcap');
 
   await step('build the lab: 4 network namespaces bridged onto one segment (root, leaf1, leaf2, leaf3)', async () => {
     lab = await labUp(topology);
     // capture the Ethernet segment itself, as tcpdump on the VMs' bridge would
-    const [cmd, cargs] = lab.switchNs.spawnArgs('tshark', ['-q', '-i', 'seg0', '-f', 'ether proto 0x88b5', '-w', ethCapture]);
-    bridgeCapture = spawn(cmd, cargs, { stdio: ['ignore', 'ignore', 'pipe'] });
-    const started = Date.now();
-    while (!existsSync(ethCapture) && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50));
-    check(existsSync(ethCapture), 'tshark did not start capturing on the segment bridge');
+    await captureBridge(lab.switchNs, 'seg0', ethCapture);
     return lab.hosts.map((h) => `${h.name.padEnd(6)} ns ${h.nsName}  mac ${h.mac}  ATM address ${h.address}`).join('\n');
   });
 
   await step('start condisd on each host (tap0 created and enslaved to br0) and wait for SSCOP links', async () => {
-    const started = await Promise.all(
-      lab!.hosts.map((h) =>
-        startDaemon(lab!, h.name, {
-          callManager: { shape: args.shape, completion: args.completion },
-          discoveryIntervalMs: 1000,
-          // quick failure detection for the killed-daemon step: IDLE 1 s, then NO-RESPONSE 2 s
-          timers: { sscop: { keepAlive: '500ms', idle: '1s', noResponse: '2s' } },
-        }),
-      ),
-    );
+    const started = await Promise.all(lab!.hosts.map((h) => startDaemon(lab!, h.name, daemonOptions())));
     for (const dmn of started) daemons.set(dmn.host, dmn);
     const root = lab!.host('root');
     await waitForLinks(d('root'), lab!.hosts.filter((h) => h !== root).map((h) => h.mac));
@@ -203,73 +281,193 @@ async function main(): Promise<number> {
     return 'leaf1: 1002, leaf2: 1003, leaf3: 1004';
   });
 
-  let vc = 0;
-  const parties = new Map<string, number>();
-  const leafVc = new Map<string, number>();
-
-  await step('root makes a multipoint call to leaf1 (NdisClMakeCall with a party context)', async () => {
-    const inc = d('leaf1').next('incoming-call');
-    const r = (await d('root').control.makeCall({ called: '1002', multipoint: true })) as { vc: number; parties?: { party: number }[]; party?: number };
-    vc = r.vc;
-    const party = r.party ?? r.parties?.[0]?.party;
-    check(party !== undefined, 'make call returned no party handle for the first party');
-    parties.set('leaf1', party);
-    const e = await inc;
-    leafVc.set('leaf1', e.vc);
-    check(e.called === '1002', `leaf1 was offered a call for ${e.called}`);
-    await d('leaf1').seen('call-connected', (c) => c.vc === e.vc);
-    return `root VC ${vc}, party ${party}; leaf1 sees an ordinary incoming call on its VC ${e.vc} and is connected`;
-  });
-
-  for (const leaf of ['leaf2', 'leaf3']) {
-    await step(`root adds ${leaf} (NdisClAddParty)`, async () => {
-      const inc = d(leaf).next('incoming-call');
-      const r = (await d('root').control.addParty({ vc, address: lab!.host(leaf).address })) as { party: number };
-      parties.set(leaf, r.party);
-      const e = await inc;
-      leafVc.set(leaf, e.vc);
-      await d(leaf).seen('call-connected', (c) => c.vc === e.vc);
-      return `party ${r.party}; ${leaf} connected on its VC ${e.vc}`;
-    });
-  }
-
-  await step('root sends data on the multipoint VC: it reaches all three leaves', async () => {
-    const waits = ['leaf1', 'leaf2', 'leaf3'].map((l) => d(l).next('receive', (e) => e.vc === leafVc.get(l)));
-    await d('root').control.send({ vc, data: 'hello, leaves' });
-    const got = await Promise.all(waits);
-    for (const g of got) check(g.data.toString() === 'hello, leaves', `a leaf received ${JSON.stringify(g.data.toString())}`);
-    return got.map((g, i) => `leaf${i + 1} received "${g.data.toString()}"`).join('\n');
-  });
-
-  await step('leaf3 leaves (NdisClCloseCall on its VC): root sees an incoming drop party and drops it', async () => {
-    const idp = d('root').next('incoming-drop-party', (e) => e.party === parties.get('leaf3'));
-    const dropped = d('root').next('drop-party-complete', (e) => e.party === parties.get('leaf3'));
-    await d('leaf3').control.closeCall({ vc: leafVc.get('leaf3')! });
-    const e = await idp;
-    check(e.status.name === 'SUCCESS', `incoming drop party status ${e.status.name}`);
-    const c = await dropped;
-    check(c.status.name === 'SUCCESS', `root's answering drop completed with ${c.status.name}`);
-    return `root: ProtocolClIncomingDropParty(party ${e.party}, ${e.status.name}); the policy answered with NdisClDropParty -> ${c.status.name}`;
-  });
+  const { vc, leafVc, parties } = await multipointCall([
+    ['leaf1', '1002'],
+    ['leaf2', '1003'],
+    ['leaf3', '1004'],
+  ]);
+  await dataStep(vc, leafVc);
+  await leaf3Leaves(leafVc, parties.get('1004')!);
 
   const dropData = 'leaf2: thanks for joining, goodbye';
   await step('root drops leaf2 with close data (NdisClDropParty): leaf2 receives the close data', async () => {
-    const ic = d('leaf2').next('incoming-close-call', (e) => e.vc === leafVc.get('leaf2'));
-    await d('root').control.dropParty({ vc, party: parties.get('leaf2')!, closeData: dropData });
+    const ic = d('leaf2').next('incoming-close-call', (e) => e.vc === leafVc.get('1003'));
+    await d('root').control.dropParty({ vc, party: parties.get('1003')!, closeData: dropData });
     const e = await ic;
     check(e.closeData?.toString() === dropData, `leaf2 got close data ${show(e.closeData)}`);
     return `leaf2: ProtocolClIncomingCloseCall(${e.status.name}, close data ${show(e.closeData)})`;
   });
 
   const closeData = 'leaf1: the call is over';
+  await closeStep(vc, parties.get('1002')!, leafVc.get('1002')!, closeData);
+  await pointToPointSteps();
+  await nothingLeftStep([]);
+  await step('stop the daemons (SIGTERM): calls released, SSCOP ended, TAPs released', async () => {
+    const r = await stopAndCollect(['root', 'leaf1', 'leaf3']);
+    return `${r}, segment-ethernet.pcap (${statSync(ethCapture).size} octets)`;
+  });
+  await checkStep(expectedDirect(dropData, closeData), lab!.hosts.map((h) => ({ name: h.name, mac: h.mac })));
+
+  await step('draw the signalling as a ladder diagram', async () => {
+    const hosts = lab!.hosts.map((h) => ({ name: h.name, mac: h.mac }));
+    const events = await eventsFromCapture(ethCapture, { hosts, sscop: true });
+    return drawLadder(events, hosts.map((h) => h.name), 'condis-tap demo: signalling on the segment');
+  });
+  return 0;
+}
+
+/** the main form: root -- switch -- leaves; leaf2 holds two addresses */
+async function throughSwitch(): Promise<number> {
+  const portOf: Record<string, string> = {};
+  const ethFiles: string[] = [];
+  await step(`build the lab: switch ${SW} and 4 hosts in network namespaces, each host on a port of its own (root, leaf1, leaf2 with two addresses, leaf3)`, async () => {
+    lab = await labUp(topology);
+    const sw = lab.atmSwitch(SW);
+    // capture each port's Ethernet segment, as tcpdump on the switch VM's bridges would
+    for (const p of sw.ports) {
+      portOf[p.host!] = p.name;
+      ethFiles.push(`port-${p.name}-ethernet.pcap`);
+    }
+    await Promise.all(sw.ports.map((p, i) => captureBridge(sw.ns, p.bridge, join(args.out, ethFiles[i]!))));
+    return [
+      ...lab.hosts.map((h) => `${h.name.padEnd(6)} ns ${h.nsName}  mac ${h.mac}  ATM address ${[h.address, ...(h.extraAddresses ?? [])].join(', ')}  on ${SW} port ${portOf[h.name]}`),
+      `${SW}    ns ${sw.nsName}  ports ${sw.ports.map((p) => `${p.name} (${p.mac})`).join(', ')}`,
+    ].join('\n');
+  });
+
+  await step(`start condisd: ${SW} as a switch (a TAP device per port), then each host (tap0 on br0); wait for each host's SSCOP link to its port`, async () => {
+    // the switch clears calls of a lost port link after T309 (2 s here), as Q.2931 5.5.6 says
+    daemons.set(SW, await startDaemon(lab!, SW, { ...daemonOptions(), timers: { ...daemonOptions().timers, uni: { t309: '2s' } } }));
+    const started = await Promise.all(lab!.hosts.map((h) => startDaemon(lab!, h.name, daemonOptions())));
+    for (const dmn of started) daemons.set(dmn.host, dmn);
+    for (const h of lab!.hosts) await waitForLinks(d(h.name), neighbourMacs(lab!, h.name));
+    const links = (await d(SW).control.links()) as { peer: string; side: string; state: string; name?: string }[];
+    return links.map((l) => `${SW} port ${l.name ?? l.peer}: ${l.state}, ${SW} is the ${l.side} side`).join('\n');
+  });
+
+  await step('the leaves register SAPs on their addresses (NdisClRegisterSap; leaf2 one per address) and accept calls', async () => {
+    for (const [leaf, address] of [['leaf1', '1002'], ['leaf2', '1003'], ['leaf2', '1005'], ['leaf3', '1004']] as const) await d(leaf).control.registerSap({ address, policy: 'accept' });
+    return 'leaf1: 1002, leaf2: 1003 and 1005, leaf3: 1004';
+  });
+
+  const { vc, leafVc, parties } = await multipointCall([
+    ['leaf1', '1002'],
+    ['leaf2', '1003'],
+    ['leaf2', '1005'],
+    ['leaf3', '1004'],
+  ]);
+  await dataStep(vc, leafVc);
+  await leaf3Leaves(leafVc, parties.get('1004')!);
+
+  const data = { leaf2bDrop: 'leaf2 (1005): goodbye', leaf2Drop: 'leaf2 (1003): goodbye too', closeData: 'leaf1: the call is over', hangUp: 'leaf1 hangs up' };
+  await step("root drops leaf2's second party (1005) with close data: DROP PARTY crosses leaf2's link, its first party stays", async () => {
+    const ic = d('leaf2').next('incoming-close-call', (e) => e.vc === leafVc.get('1005'));
+    await d('root').control.dropParty({ vc, party: parties.get('1005')!, closeData: data.leaf2bDrop });
+    const e = await ic;
+    check(e.closeData?.toString() === data.leaf2bDrop, `leaf2 got close data ${show(e.closeData)}`);
+    const vcs = (await d('leaf2').control.vcs()) as { vc: number }[];
+    check(vcs.some((v) => v.vc === leafVc.get('1003')), "leaf2's call for 1003 went too");
+    return `leaf2 (1005): ProtocolClIncomingCloseCall(${e.status.name}, close data ${show(e.closeData)}); its call for 1003 is still up`;
+  });
+  await step("root drops leaf2's first party (1003) with close data: the last party on leaf2's link, so RELEASE there", async () => {
+    const ic = d('leaf2').next('incoming-close-call', (e) => e.vc === leafVc.get('1003'));
+    await d('root').control.dropParty({ vc, party: parties.get('1003')!, closeData: data.leaf2Drop });
+    const e = await ic;
+    check(e.closeData?.toString() === data.leaf2Drop, `leaf2 got close data ${show(e.closeData)}`);
+    return `leaf2 (1003): ProtocolClIncomingCloseCall(${e.status.name}, close data ${show(e.closeData)})`;
+  });
+  await closeStep(vc, parties.get('1002')!, leafVc.get('1002')!, data.closeData);
+  await pointToPointSteps();
+  await nothingLeftStep([SW]);
+  await step(`stop the daemons (SIGTERM): hosts, then ${SW}: calls released, SSCOP ended, TAPs released`, () => stopAndCollect(['root', 'leaf1', 'leaf3', SW]));
+
+  const names = [...lab!.hosts.map((h) => ({ name: h.name, mac: h.mac })), ...lab!.atmSwitch(SW).ports.map((p) => ({ name: SW, mac: p.mac }))];
+  await checkStep(expectedThroughSwitch(SW, portOf, data), names, ethFiles);
+
+  await step(`draw the signalling as a ladder diagram (from ${SW}'s capture: the switch is a column, each message says its port)`, async () => {
+    const interfaces = Object.fromEntries(Object.entries(portOf).map(([h, p]) => [p, h]));
+    const events = await eventsFromCapture(join(args.out, `${SW}.pcapng`), { self: SW, interfaces, sscop: true });
+    return drawLadder(events, ['root', SW, 'leaf1', 'leaf2', 'leaf3'], `condis-tap demo: signalling through switch ${SW}`);
+  });
+  return 0;
+}
+
+function drawLadder(events: Awaited<ReturnType<typeof eventsFromCapture>>, hosts: string[], title: string): string {
+  const text = renderLadderText(events, { hosts, color: args.color, width: 110, foldSscop: true });
+  writeFileSync(join(args.out, 'ladder.txt'), renderLadderText(events, { hosts, width: 110 }));
+  writeFileSync(join(args.out, 'ladder.html'), renderLadderHtml(events, { title, hosts }));
+  console.log(text);
+  return `${events.length} signalling messages drawn`;
+}
+
+/** root makes a multipoint call to the first target, then adds the others; returns the root's VC, each target's VC at its leaf and party */
+async function multipointCall(targets: [string, string][]): Promise<{ vc: number; leafVc: Map<string, number>; parties: Map<string, number> }> {
+  let vc = 0;
+  const parties = new Map<string, number>();
+  const leafVc = new Map<string, number>();
+  const [firstLeaf, firstAddr] = targets[0]!;
+  await step(`root makes a multipoint call to ${firstLeaf} (${firstAddr}) (NdisClMakeCall with a party context)`, async () => {
+    const inc = d(firstLeaf).next('incoming-call', (e) => e.called === firstAddr);
+    const r = (await d('root').control.makeCall({ called: firstAddr, multipoint: true })) as { vc: number; parties?: { party: number }[]; party?: number };
+    vc = r.vc;
+    const party = r.party ?? r.parties?.[0]?.party;
+    check(party !== undefined, 'make call returned no party handle for the first party');
+    parties.set(firstAddr, party);
+    const e = await inc;
+    leafVc.set(firstAddr, e.vc);
+    await d(firstLeaf).seen('call-connected', (c) => c.vc === e.vc);
+    return `root VC ${vc}, party ${party}; ${firstLeaf} sees an ordinary incoming call on its VC ${e.vc} and is connected`;
+  });
+  for (const [leaf, address] of targets.slice(1)) {
+    const second = [...leafVc.keys()].some((a) => targets.find((t) => t[1] === a)![0] === leaf);
+    await step(`root adds ${leaf} (${address}) (NdisClAddParty)${second ? `: ${leaf}'s second address, a second party on its link` : ''}`, async () => {
+      const inc = d(leaf).next('incoming-call', (e) => e.called === address);
+      const r = (await d('root').control.addParty({ vc, address })) as { party: number };
+      parties.set(address, r.party);
+      const e = await inc;
+      leafVc.set(address, e.vc);
+      await d(leaf).seen('call-connected', (c) => c.vc === e.vc);
+      return `party ${r.party}; ${leaf} connected on its VC ${e.vc}${second ? ' (an incoming call of its own)' : ''}`;
+    });
+  }
+  return { vc, leafVc, parties };
+}
+
+async function dataStep(vc: number, leafVc: Map<string, number>): Promise<void> {
+  const targets = [...leafVc].map(([address, lvc]) => ({ leaf: [...daemons.keys()].find((h) => lab!.hosts.some((x) => x.name === h && [x.address, ...(x.extraAddresses ?? [])].includes(address)))!, address, lvc }));
+  await step(`root sends data on the multipoint VC: it reaches every party (${targets.length} VCs on ${new Set(targets.map((t) => t.leaf)).size} leaves)`, async () => {
+    const waits = targets.map((t) => d(t.leaf).next('receive', (e) => e.vc === t.lvc));
+    await d('root').control.send({ vc, data: 'hello, leaves' });
+    const got = await Promise.all(waits);
+    for (const g of got) check(g.data.toString() === 'hello, leaves', `a leaf received ${JSON.stringify(g.data.toString())}`);
+    return got.map((g, i) => `${targets[i]!.leaf}${targets.length > 3 ? ` (${targets[i]!.address})` : ''} received "${g.data.toString()}"`).join('\n');
+  });
+}
+
+async function leaf3Leaves(leafVc: Map<string, number>, party: number): Promise<void> {
+  await step('leaf3 leaves (NdisClCloseCall on its VC): root sees an incoming drop party and drops it', async () => {
+    const idp = d('root').next('incoming-drop-party', (e) => e.party === party);
+    const dropped = d('root').next('drop-party-complete', (e) => e.party === party);
+    await d('leaf3').control.closeCall({ vc: leafVc.get('1004')! });
+    const e = await idp;
+    check(e.status.name === 'SUCCESS', `incoming drop party status ${e.status.name}`);
+    const c = await dropped;
+    check(c.status.name === 'SUCCESS', `root's answering drop completed with ${c.status.name}`);
+    return `root: ProtocolClIncomingDropParty(party ${e.party}, ${e.status.name}); the policy answered with NdisClDropParty -> ${c.status.name}`;
+  });
+}
+
+async function closeStep(vc: number, party: number, leaf1Vc: number, closeData: string): Promise<void> {
   await step('root closes the call naming leaf1, its last party, with close data (NdisClCloseCall)', async () => {
-    const ic = d('leaf1').next('incoming-close-call', (e) => e.vc === leafVc.get('leaf1'));
-    await d('root').control.closeCall({ vc, party: parties.get('leaf1')!, closeData });
+    const ic = d('leaf1').next('incoming-close-call', (e) => e.vc === leaf1Vc);
+    await d('root').control.closeCall({ vc, party, closeData });
     const e = await ic;
     check(e.closeData?.toString() === closeData, `leaf1 got close data ${show(e.closeData)}`);
     return `leaf1: ProtocolClIncomingCloseCall(${e.status.name}, close data ${show(e.closeData)})`;
   });
+}
 
+async function pointToPointSteps(): Promise<void> {
   await step('a point-to-point call root -> leaf1 that leaf1 closes: root sees an incoming close (SUCCESS)', async () => {
     const inc = d('leaf1').next('incoming-call');
     const r = (await d('root').control.makeCall({ called: '1002' })) as { vc: number };
@@ -283,7 +481,7 @@ async function main(): Promise<number> {
     return `root: ProtocolClIncomingCloseCall(${got.status.name}, close data ${show(got.closeData)}); the policy closed its side`;
   });
 
-  await step('a point-to-point call root -> leaf2, then leaf2\'s condisd is killed (SIGKILL)', async () => {
+  await step(`a point-to-point call root -> leaf2, then leaf2's condisd is killed (SIGKILL)${args.direct ? '' : `: ${SW} loses the port link and clears the call after T309`}`, async () => {
     const inc = d('leaf2').next('incoming-call');
     const r = (await d('root').control.makeCall({ called: '1003' })) as { vc: number };
     const offered = await inc;
@@ -299,8 +497,10 @@ async function main(): Promise<number> {
     check(!vcs.some((v) => v.vc === r.vc), 'root still has the VC of the dead call');
     return `root noticed after ${((Date.now() - t0) / 1000).toFixed(1)} s: ProtocolClIncomingCloseCall(${got.status.name}); the policy closed and deleted VC ${r.vc} (NdisCoDeleteVc)`;
   });
+}
 
-  await step('nothing is left: no VCs, parties or calls on the surviving hosts', async () => {
+async function nothingLeftStep(switches: string[]): Promise<void> {
+  await step(`nothing is left: no VCs, parties or calls on the surviving hosts${switches.length ? `, no calls or connections in ${switches.join(', ')}` : ''}`, async () => {
     const lines: string[] = [];
     for (const h of ['root', 'leaf1', 'leaf3']) {
       let c: Record<string, Record<string, number>> = {};
@@ -313,76 +513,18 @@ async function main(): Promise<number> {
       const drops = Object.entries(c.frames ?? {}).filter(([k]) => k.startsWith('drops.'));
       lines.push(`${h}: vcs 0, parties 0, UNI calls 0, frames dropped ${JSON.stringify(Object.fromEntries(drops))}`);
     }
+    for (const s of switches) {
+      let c: Record<string, Record<string, number>> = {};
+      for (let i = 0; i < 100; i++) {
+        c = (await d(s).control.counters()) as typeof c;
+        if (c.switch!.calls === 0 && c.fabric!.entries === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      check(c.switch!.calls === 0 && c.fabric!.entries === 0, `${s}: calls ${c.switch!.calls}, fabric entries ${c.fabric!.entries}`);
+      lines.push(`${s}: calls 0, fabric connections 0, frames switched ${c.fabric!.framesOut}`);
+    }
     return lines.join('\n');
   });
-
-  await step('stop the daemons (SIGTERM): calls released, SSCOP ended, TAPs released', async () => {
-    const stopped = await Promise.all(['root', 'leaf1', 'leaf3'].map(async (h) => [h, await d(h).stop('SIGTERM', 10_000)] as const));
-    for (const [h, ok] of stopped) check(ok, `${h}'s condisd did not exit on SIGTERM`);
-    bridgeCapture?.kill('SIGINT');
-    await new Promise((r) => {
-      if (!bridgeCapture || bridgeCapture.exitCode !== null) return r(undefined);
-      bridgeCapture.once('exit', r);
-      setTimeout(r, 5000);
-    });
-    for (const h of lab!.hosts) {
-      const src = join(h.runDir, 'condisd.pcap');
-      if (existsSync(src)) copyFileSync(src, join(args.out, `${h.name}-sunatm.pcap`));
-    }
-    return `captures: ${lab!.hosts.map((h) => `${h.name}-sunatm.pcap`).join(', ')}, segment-ethernet.pcap (${statSync(ethCapture).size} octets)`;
-  });
-
-  let report: CaptureReport | undefined;
-  await step('check the captures with tshark: exact message sequence, nothing malformed', async () => {
-    report = await checkCaptures(args.out, lab!.hosts.map((h) => ({ name: h.name, mac: h.mac })), expectedSignalling(dropData, closeData));
-    for (const p of report.problems) console.log(`     ${red('problem')}: ${p}`);
-    check(report.problems.length === 0, `${report.problems.length} problem(s) in the captures`);
-    return report.summary.join('\n');
-  });
-
-  await step('draw the signalling as a ladder diagram', async () => {
-    const hosts = lab!.hosts.map((h) => ({ name: h.name, mac: h.mac }));
-    const events = await eventsFromCapture(ethCapture, { hosts, sscop: true });
-    const text = renderLadderText(events, { hosts: hosts.map((h) => h.name), color: args.color, width: 110 });
-    writeFileSync(join(args.out, 'ladder.txt'), renderLadderText(events, { hosts: hosts.map((h) => h.name), width: 110 }));
-    writeFileSync(join(args.out, 'ladder.html'), renderLadderHtml(events, { title: 'condis-tap demo: signalling on the segment', hosts: hosts.map((h) => h.name) }));
-    console.log(text);
-    return `${events.length} signalling messages drawn`;
-  });
-
-  return 0;
-}
-
-/**
- * What the wire must show. Each leaf sits behind its own link, so the root's
- * host fans the multipoint call out as one Q.2931 call per link (as a network
- * would): parties join by SETUP and leave by RELEASE on their link, with the
- * close data in the RELEASE's User-user IE. (ADD PARTY / DROP PARTY appear
- * when parties share a link; the UNI tests cover those.)
- */
-function expectedSignalling(dropData: string, closeData: string): CaptureExpectations {
-  const setup = (leaf: string) => [`SETUP root>${leaf}`, `CONNECT ${leaf}>root`, `CONNECT ACKNOWLEDGE root>${leaf}`];
-  const sunSetup = ['tx SETUP', 'rx CONNECT', 'tx CONNECT ACKNOWLEDGE'];
-  return {
-    links: {
-      'root-leaf1': [...setup('leaf1'), `RELEASE root>leaf1 uu='${closeData}'`, 'RELEASE COMPLETE leaf1>root', ...setup('leaf1'), "RELEASE leaf1>root uu='leaf1 hangs up'", 'RELEASE COMPLETE root>leaf1'],
-      'root-leaf2': [...setup('leaf2'), `RELEASE root>leaf2 uu='${dropData}'`, 'RELEASE COMPLETE leaf2>root', ...setup('leaf2')],
-      'root-leaf3': [...setup('leaf3'), 'RELEASE leaf3>root', 'RELEASE COMPLETE root>leaf3'],
-    },
-    sunatm: {
-      root: [
-        ...sunSetup, ...sunSetup, ...sunSetup, // leaf1 by make call, leaf2 and leaf3 by add party
-        'rx RELEASE', 'tx RELEASE COMPLETE', // leaf3 leaves
-        'tx RELEASE', 'rx RELEASE COMPLETE', // root drops leaf2 (close data)
-        'tx RELEASE', 'rx RELEASE COMPLETE', // root closes naming leaf1 (close data)
-        ...sunSetup, 'rx RELEASE', 'tx RELEASE COMPLETE', // leaf1 closes the point-to-point call
-        ...sunSetup, // leaf2 is killed: nothing more on the wire
-      ],
-      leaf1: ['rx SETUP', 'tx CONNECT', 'rx CONNECT ACKNOWLEDGE', 'rx RELEASE', 'tx RELEASE COMPLETE', 'rx SETUP', 'tx CONNECT', 'rx CONNECT ACKNOWLEDGE', 'tx RELEASE', 'rx RELEASE COMPLETE'],
-      leaf2: ['rx SETUP', 'tx CONNECT', 'rx CONNECT ACKNOWLEDGE', 'rx RELEASE', 'tx RELEASE COMPLETE', 'rx SETUP', 'tx CONNECT', 'rx CONNECT ACKNOWLEDGE'],
-      leaf3: ['rx SETUP', 'tx CONNECT', 'rx CONNECT ACKNOWLEDGE', 'tx RELEASE', 'rx RELEASE COMPLETE'],
-    },
-  };
 }
 
 let code = 1;
@@ -411,9 +553,15 @@ if (code === 0) {
 outputs in ${args.out}:
   ladder.html              the signalling as a ladder diagram: open it in a browser
   ladder.txt               the same in text
-  segment-ethernet.pcap    the Ethernet segment; open in Wireshark with the condis dissector:
-                           wireshark -X lua_script:${join(PROJECT_ROOT, 'wireshark', 'condis.lua')} ${join(args.out, 'segment-ethernet.pcap')}
-  <host>-sunatm.pcap       each daemon's ATM layer; stock Wireshark decodes it (atm > sscop > q2931)
+${
+  args.direct
+    ? `  segment-ethernet.pcap    the Ethernet segment; open in Wireshark with the condis dissector:
+                           wireshark -X lua_script:${join(PROJECT_ROOT, 'wireshark', 'condis.lua')} ${join(args.out, 'segment-ethernet.pcap')}`
+    : `  port-pN-ethernet.pcap    the Ethernet segment of each switch port; open in Wireshark with the condis dissector:
+                           wireshark -X lua_script:${join(PROJECT_ROOT, 'wireshark', 'condis.lua')} ${join(args.out, 'port-p1-ethernet.pcap')}
+  ${SW}.pcapng               the switch's own capture: one interface per port (stock Wireshark: atm > sscop > q2931)`
+}
+  <host>.pcapng            each daemon's ATM layer, one interface per link; stock Wireshark decodes it (atm > sscop > q2931)
 ${args.keep ? `lab kept up: npm run lab -- status ${args.name} / npm run lab -- down ${args.name}\n` : ''}`);
 }
 process.exit(code);

@@ -23,8 +23,9 @@ const needs = [
   ['/usr/bin/make', 'make'],
   ['/usr/bin/g++', 'g++'],
   ['/usr/bin/python3', 'python3'],
-  // the live view's browser test drives Debian's Chromium (playwright-core downloads no browser)
-  ...(purpose === 'test' ? [['/usr/bin/chromium', 'chromium']] : []),
+  // the live view's browser test drives Debian's Chromium (playwright-core downloads no browser);
+  // the service test checks contrib/condisd.service with systemd-analyze (the package is not started)
+  ...(purpose === 'test' ? [['/usr/bin/chromium', 'chromium'], ['/usr/bin/systemd-analyze', 'systemd']] : []),
 ];
 
 const has = (path) => existsSync(path) || existsSync(path.replace('/usr/sbin/', '/sbin/'));

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { CaptureError, eventsFromCapture, renderLadderHtml, renderLadderSvg, renderLadderText } from '../src/capture/ladder.js';
 import { formatLab, formatStatus } from '../src/lab/format.js';
-import { defaultRunRoot, hostConfigFor, labDown, labNameOf, labStatus, labUp, LabError, listLabs, openLab, type Lab } from '../src/lab/lab.js';
+import { controlSocketOf, defaultRunRoot, labDown, planLab, labNameOf, labStatus, labUp, LabError, listLabs, openLab, type Lab } from '../src/lab/lab.js';
 import { loadTopology } from '../src/lab/topology.js';
 import { connectLabDriver } from '../src/lab/control-driver.js';
 import { labView } from '../src/view/lab.js';
@@ -60,7 +60,8 @@ async function startDaemons(lab: Lab): Promise<void> {
   const daemons = await startLabDaemons(lab);
   for (const d of daemons) {
     d.control.close();
-    console.log(`condisd started in ${d.host} (pid ${d.process.pid}): socket ${d.socket}, log ${d.process.logFile}`);
+    const role = lab.switches.some((s) => s.name === d.host) ? 'switch ' : '';
+    console.log(`condisd started in ${role}${d.host} (pid ${d.process.pid}): socket ${d.socket}, log ${d.process.logFile}`);
   }
   console.log(`links are up; try: npm run lab -- ctl ${lab.hosts[0]!.name} status`);
 }
@@ -85,7 +86,7 @@ program
 
 program
   .command('start')
-  .description('start condisd in every host of a running lab (configurations generated into hosts/HOST/condisd.yaml)')
+  .description('start condisd in every switch and host of a running lab (configurations generated into switches/SWITCH/ and hosts/HOST/condisd.yaml)')
   .argument('[lab]', 'lab name or topology file (default: the only lab that is up)')
   .action(async (name: string | undefined) => {
     needRoot();
@@ -94,7 +95,7 @@ program
 
 program
   .command('stop')
-  .description('stop condisd in every host of a lab (the lab stays up)')
+  .description('stop condisd in every host and switch of a lab (the lab stays up)')
   .argument('[lab]', 'lab name or topology file (default: the only lab that is up)')
   .action(async (name: string | undefined) => {
     needRoot();
@@ -106,16 +107,16 @@ program
 
 program
   .command('ctl')
-  .description("run condisctl against a host's condisd: lab ctl [--lab NAME] HOST COMMAND ARGS...")
+  .description("run condisctl against a host's (or a switch's) condisd: lab ctl [--lab NAME] HOST COMMAND ARGS...")
   .option('-l, --lab <lab>', 'lab name or topology file (default: the only lab that is up)')
-  .argument('<host>', 'host name')
+  .argument('<host>', 'host or switch name')
   .argument('<args...>', 'condisctl command and arguments (e.g. status, listen, call 1002 --data hi)')
   .passThroughOptions()
   .allowUnknownOption()
   .helpOption('-h, --help', 'help for lab ctl (condisctl --help for its commands)')
   .action(async (host: string, args: string[], o: { lab?: string }) => {
     const lab = await chosenLab(o.lab);
-    const socket = hostConfigFor(lab, host).controlSocket;
+    const socket = controlSocketOf(lab, host);
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'daemons', 'condisctl.ts'), '--socket', socket, ...args], { stdio: 'inherit' });
     if (r.error) throw new LabError(`cannot run condisctl: ${r.error.message}`);
     process.exitCode = r.status ?? 1;
@@ -229,7 +230,7 @@ program
   .description('draw the signalling of a capture as a ladder diagram (terminal, SVG or HTML)')
   .argument('<capture>', 'pcap/pcapng file: Ethernet (tcpdump on br0/eth1/seg0) or written by condisd (pcapng: one interface per link; or classic SunATM)')
   .option('-l, --lab <lab>', 'lab name or topology file: host names for MAC addresses')
-  .option('--self <host>', 'condisd captures: the host that wrote the capture', 'host')
+  .option('--self <host>', "condisd captures: the host (or, with --lab, the switch) that wrote the capture; a switch's ports are drawn as the hosts on them", 'host')
   .option('--peer <host>', 'classic SunATM captures: the one peer (default: "network"; pcapng captures name each link\'s peer)')
   .option('--sscop [which]', 'also draw SSCOP link control PDUs ("all": POLL/STAT too)')
   .option('--fold-sscop', 'fold each run of SSCOP PDUs into one line (the HTML page folds them and has a checkbox to show them)')
@@ -246,19 +247,29 @@ program
     ) => {
       let hosts: { name: string; mac: string }[] = [];
       let notes: Record<string, string> | undefined;
+      let interfaces: Record<string, string> | undefined;
       if (o.lab) {
         const topo = /\.ya?ml$/i.test(o.lab) || o.lab.includes('/') ? loadTopology(o.lab) : (await openLab(labNameOf(o.lab), opts())).topology;
         hosts = topo.hosts.map((h) => ({ name: h.name, mac: h.mac }));
         notes = Object.fromEntries(topo.hosts.map((h) => [h.name, `${h.address}  ${h.mac}`]));
+        // a switch's capture: one interface per port, drawn as the host (or switch) on that port
+        const sw = planLab(topo).switches?.find((x) => x.name === o.self);
+        if (sw) {
+          interfaces = Object.fromEntries(sw.ports.map((p) => [p.name, p.host ?? p.peerSwitch?.name ?? p.name]));
+          for (const p of sw.ports) hosts.push({ name: `${o.self} ${p.name}`, mac: p.mac });
+        }
       }
       const events = await eventsFromCapture(capture, {
         hosts,
         self: o.self,
+        ...(interfaces ? { interfaces } : {}),
         ...(o.peer ? { peer: o.peer } : {}),
         ...(o.sscop ? { sscop: o.sscop === 'all' ? 'all' : true } : {}),
         ...(o.lua ? {} : { luaScript: false }),
       });
-      const order = hosts.map((h) => h.name).filter((n) => events.some((e) => e.from === n || e.to === n));
+      // a switch's column goes between its first host and the others
+      const names = interfaces ? [...Object.values(interfaces).slice(0, 1), o.self, ...Object.values(interfaces).slice(1)] : hosts.map((h) => h.name);
+      const order = names.filter((n) => events.some((e) => e.from === n || e.to === n));
       const title = o.title ?? `signalling in ${capture}`;
       const fold = !!o.foldSscop;
       if (o.svg) writeFileSync(o.svg, renderLadderSvg(events, { hosts: order, title, foldSscop: fold, ...(notes ? { hostNotes: notes } : {}) }));
@@ -283,7 +294,7 @@ program
     const lab = await openLab(labNameOf(name), opts());
     const started: { host: string; stop(signal?: NodeJS.Signals, ms?: number): Promise<boolean> }[] = [];
     const stopAll = async () => {
-      for (const d of started) {
+      for (const d of [...started].reverse()) {
         await d.stop('SIGTERM', 5000);
         await lab.stop(d.host, 'condisd');
       }
@@ -291,10 +302,11 @@ program
     try {
       if (o.start) {
         needRoot();
-        const { startDaemon, waitForLinks } = await import('../src/demo/daemons.js');
+        const { startDaemon, waitForLinks, neighbourMacs } = await import('../src/demo/daemons.js');
+        for (const s of lab.switches) started.push(await startDaemon(lab, s.name));
         for (const h of lab.hosts) started.push(await startDaemon(lab, h.name));
         for (const d of started as Awaited<ReturnType<typeof startDaemon>>[])
-          await waitForLinks(d, lab.hosts.filter((x) => x.name !== d.host).map((x) => x.mac));
+          if (lab.hosts.some((h) => h.name === d.host)) await waitForLinks(d, neighbourMacs(lab, d.host));
       }
       const view = await labView(lab, { port: o.port, listen: o.listen });
       console.log(`live view of lab ${lab.name}: ${view.url}  (Ctrl-C to stop${started.length ? ' the view and the daemons it started' : ''})`);

@@ -1,8 +1,9 @@
 /**
  * The main job as a test: the demo as `npm run demo` runs it (compiled,
- * `dist/scripts/demo.js`, built first when a source is newer) run for real (four namespaces,
- * four condisd over TAP devices, tshark on the captures) in a lab with a
- * name of its own. The demo checks each step itself and exits 0 only when
+ * `dist/scripts/demo.js`, built first when a source is newer) run for real
+ * (root -- switch -- three leaves in five namespaces, five condisd over TAP
+ * devices, tshark on the captures; and the switchless form, --direct) in a
+ * lab with a name of its own. The demo checks each step itself and exits 0 only when
  * all passed; the test asserts that, the step list, and what it left behind
  * (nothing in the kernel, the outputs on disk). A second run is interrupted
  * mid-way: it must still remove every namespace, link and process.
@@ -56,13 +57,42 @@ function leftovers(lab: string): string[] {
   return left;
 }
 
-rootTest('the demo scenario passes every step over real TAP devices, checks its captures and leaves nothing behind', async (t) => {
+rootTest('the demo through the switch (the default) passes every step, shows every Q.2971 message on the wire, checks its captures and leaves nothing behind', async (t) => {
+  t.timeout(600_000);
+  const name = uniqueName('demw');
+  const out = mkdtempSync(join(tmpdir(), 'condis-demo-'));
+  t.teardown(() => rmSync(out, { recursive: true, force: true }));
+  t.teardown(() => labDown(name).then(() => {}, () => {}));
+  const r = await runDemo(['--name', name, '--out', out]);
+  t.deepEqual(leftovers(name), [], 'the demo removed its lab itself');
+  t.is(r.code, 0, r.out.slice(-4000));
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { passed: boolean; steps: { title: string; ok: boolean; detail?: string }[] };
+  t.true(summary.passed);
+  t.is(summary.steps.length, 18);
+  t.true(summary.steps.every((s) => s.ok));
+  const detail = (i: number) => summary.steps[i]!.detail ?? '';
+  t.regex(detail(5), /an incoming call of its own/, "leaf2's second address is a party of its own");
+  t.regex(detail(7), /leaf2 \(1003\) received "hello, leaves"\nleaf2 \(1005\) received "hello, leaves"/);
+  t.regex(detail(9), /leaf2 \(1005\): ProtocolClIncomingCloseCall\(SUCCESS, close data "leaf2 \(1005\): goodbye"\); its call for 1003 is still up/);
+  t.regex(detail(10), /close data "leaf2 \(1003\): goodbye too"/);
+  t.regex(detail(11), /close data "leaf1: the call is over"/);
+  t.regex(detail(13), /ProtocolClIncomingCloseCall\((?!SUCCESS)[A-Z_]+\).*deleted VC/);
+  t.regex(detail(14), /sw1: calls 0, fabric connections 0/);
+  t.regex(detail(16), /57 Q\.2931 messages on 4 links as expected/);
+  t.regex(detail(16), /sw1\.pcapng: \d+ frames, 57 Q\.2931 messages on 4 port interfaces as expected/);
+  for (const f of ['ladder.html', 'ladder.txt', 'port-p1-ethernet.pcap', 'port-p3-ethernet.pcap', 'sw1.pcapng', 'root.pcapng', 'leaf2.pcapng']) t.true(existsSync(join(out, f)), f);
+  const ladder = readFileSync(join(out, 'ladder.txt'), 'utf8');
+  t.regex(ladder.split('\n')[0]!, /root +sw1 +leaf1 +leaf2 +leaf3/);
+  t.regex(ladder, /DROP PARTY \(close data: 'leaf2 \(1005\): goodbye'\)/);
+});
+
+rootTest('the direct demo (--direct: no switch) passes every step over real TAP devices, checks its captures and leaves nothing behind', async (t) => {
   const name = uniqueName('demo');
   const out = mkdtempSync(join(tmpdir(), 'condis-demo-'));
   t.teardown(() => rmSync(out, { recursive: true, force: true }));
   // whatever the demo did, the machine is left clean (the assertions below say whether the demo did it itself)
   t.teardown(() => labDown(name).then(() => {}, () => {}));
-  const r = await runDemo(['--name', name, '--out', out]);
+  const r = await runDemo(['--direct', '--name', name, '--out', out]);
   t.deepEqual(leftovers(name), [], 'the demo removed its lab itself');
   t.is(r.code, 0, r.out.slice(-4000));
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { passed: boolean; steps: { title: string; ok: boolean; detail?: string }[] };
@@ -77,7 +107,7 @@ rootTest('the demo scenario passes every step over real TAP devices, checks its 
   t.regex(detail(10), /ProtocolClIncomingCloseCall\(SUCCESS, close data "leaf1 hangs up"\)/);
   t.regex(detail(11), /ProtocolClIncomingCloseCall\((?!SUCCESS)[A-Z_]+\).*deleted VC/);
   t.regex(detail(14), /23 Q\.2931 messages on 3 links as expected/);
-  for (const f of ['ladder.html', 'ladder.txt', 'segment-ethernet.pcap', 'root-sunatm.pcap', 'leaf1-sunatm.pcap']) t.true(existsSync(join(out, f)), f);
+  for (const f of ['ladder.html', 'ladder.txt', 'segment-ethernet.pcap', 'root.pcapng', 'leaf1.pcapng']) t.true(existsSync(join(out, f)), f);
   t.regex(readFileSync(join(out, 'ladder.html'), 'utf8'), /<svg[\s\S]*DROP PARTY|<svg[\s\S]*RELEASE/);
 });
 

@@ -52,6 +52,8 @@ local PTI_NAMES = {
 }
 
 local ROLE_NAMES = { [0] = "auto (lower MAC takes the network side)", [1] = "network side", [2] = "user side" }
+-- version 2 (authenticated) ends with algorithm (1), timestamp (8) and tag (32) after the addresses
+local DISC_AUTH_LEN = 41
 
 local MSG_NAMES = {
   [0x01] = "ALERTING",
@@ -152,6 +154,10 @@ local f = {
   d_count = ProtoField.uint8("condis.disc.count", "ATM addresses", base.DEC),
   d_alen = ProtoField.uint8("condis.disc.addr.len", "Address length", base.DEC),
   d_addr = ProtoField.string("condis.disc.addr", "ATM address"),
+  d_alg = ProtoField.uint8("condis.disc.auth.alg", "Authentication algorithm", base.DEC, { [1] = "HMAC-SHA256 with the lab key" }),
+  d_ts = ProtoField.uint64("condis.disc.auth.timestamp", "Timestamp (ms since 1970)", base.DEC),
+  d_time = ProtoField.absolute_time("condis.disc.auth.time", "Sent at", base.UTC),
+  d_tag = ProtoField.bytes("condis.disc.auth.tag", "Tag (HMAC, not verified here)"),
 }
 condis.fields = f
 
@@ -337,8 +343,8 @@ local function dissect_discovery(tvb, off, len, pinfo, tree)
   st:add(f.d_mac, tvb(off + 4, 6))
   st:add(f.d_count, tvb(off + 10, 1))
   local version = tvb(off, 1):uint()
-  if version ~= 1 then
-    st:add_proto_expert_info(ef.disc_bad, string.format("Version %d is not 1", version))
+  if version ~= 1 and version ~= 2 then
+    st:add_proto_expert_info(ef.disc_bad, string.format("Version %d is neither 1 nor 2", version))
     return
   end
   local role = tvb(off + 1, 1):uint()
@@ -364,6 +370,24 @@ local function dissect_discovery(tvb, off, len, pinfo, tree)
     at:add(f.d_alen, tvb(o, 1))
     if i == 1 then pinfo.cols.info:append(", " .. tvb(o + 1, l):string()) end
     o = o + 1 + l
+  end
+  if version == 2 then
+    if last - o ~= DISC_AUTH_LEN then
+      st:add_proto_expert_info(ef.disc_bad, string.format("%d octets after the last address, the authentication trailer is %d", last - o, DISC_AUTH_LEN))
+      return
+    end
+    local at = st:add(tvb(o, DISC_AUTH_LEN), "Authentication")
+    at:add(f.d_alg, tvb(o, 1))
+    local alg = tvb(o, 1):uint()
+    if alg ~= 1 then at:add_proto_expert_info(ef.disc_bad, string.format("Algorithm %d is not 1 (HMAC-SHA256)", alg)) end
+    at:add(f.d_ts, tvb(o + 1, 8))
+    local ms = tvb(o + 1, 8):uint64()
+    local secs = (ms / 1000):tonumber()
+    local rest = (ms % 1000):tonumber()
+    at:add(f.d_time, tvb(o + 1, 8), NSTime.new(secs, rest * 1000000))
+    at:add(f.d_tag, tvb(o + 9, 32))
+    pinfo.cols.info:append(" [signed]")
+    return
   end
   if o ~= last then
     st:add_proto_expert_info(ef.disc_bad, string.format("%d octets after the last address", last - o))

@@ -494,6 +494,12 @@ export interface CaptureOptions {
    * name, which takes precedence (a MAC there is mapped through `hosts`).
    */
   peer?: string;
+  /**
+   * pcapng captures: the column for each interface name (a switch's capture
+   * names its interfaces for its ports: `{p1: 'root', p2: 'leaf1'}` draws the
+   * switch's column against its hosts', and each message's detail says the port)
+   */
+  interfaces?: Record<string, string>;
   /** the condis Lua dissector: needed for Ethernet captures, adds close data to SunATM ones. Default: wireshark/condis.lua of this checkout when present; false: stock tshark only */
   luaScript?: string | false;
   /** SSCOP PDUs other than SD: true adds link control (BGN, BGAK, END, ENDAK, RS, RSAK, ER, ERAK, BGREJ), 'all' also POLL/STAT/USTAT */
@@ -603,13 +609,17 @@ export function eventsFromTsharkFields(text: string, opts: Omit<CaptureOptions, 
     let to: string;
     // whether this row's link is known (Ethernet MACs, a pcapng interface per link, or a classic file the caller says has one peer)
     let linkKnown = true;
+    let port: string | undefined;
     if (ethSrc) {
       from = byMac.get(ethSrc.toLowerCase()) ?? ethSrc.toLowerCase();
       to = byMac.get((ethDst ?? '').toLowerCase()) ?? (ethDst ?? '?').toLowerCase();
     } else if (channel !== undefined && channel !== '') {
       // SunATM: channel 0 = DTE->DCE = sent by the host that wrote the capture
       let peer: string;
-      if (iface) peer = byMac.get(iface.toLowerCase()) ?? iface;
+      if (iface && opts.interfaces?.[iface] !== undefined) {
+        peer = opts.interfaces[iface]!;
+        port = iface;
+      } else if (iface) peer = byMac.get(iface.toLowerCase()) ?? iface;
       else {
         peer = opts.peer ?? 'network';
         linkKnown = opts.peer !== undefined;
@@ -630,7 +640,7 @@ export function eventsFromTsharkFields(text: string, opts: Omit<CaptureOptions, 
       const data = Buffer.from(uuData.split(',')[0]!, 'hex');
       label += ` (close data: ${showCloseData(data)})`;
     }
-    const parts: string[] = [];
+    const parts: string[] = port ? [`port ${port}`] : [];
     const cref = num(callRef ? `0x${callRef.replace(/[^0-9a-f]/gi, '')}` : undefined);
     if (cref !== undefined) parts.push(`call ref ${cref}${callRefFlag === '1' || callRefFlag === 'True' ? ' (to originator)' : ''}`);
     const ep = num(endpoint?.split(',')[0]);

@@ -20,7 +20,7 @@ export function macFromBuffer(buf: Buffer, offset = 0): Mac {
   return `${HEX[buf[offset]!]}:${HEX[buf[offset + 1]!]}:${HEX[buf[offset + 2]!]}:${HEX[buf[offset + 3]!]}:${HEX[buf[offset + 4]!]}:${HEX[buf[offset + 5]!]}`;
 }
 
-/** Numeric comparison of two MACs: the lower MAC takes the network side of a link by default (WIRE.md). */
+/** Numeric comparison of two MACs: the lower MAC takes the network side of a link by default (docs/wire.md). */
 export function compareMac(a: Mac, b: Mac): number {
   const x = a.replaceAll(':', '');
   const y = b.replaceAll(':', '');

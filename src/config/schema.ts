@@ -2,8 +2,10 @@
  * The zod schema of a host configuration file. Keys are strict: an unknown key
  * is an error (a typo must not silently fall back to a default).
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isMac } from '../common/mac.js';
+import { Secret } from '../common/secret.js';
 import { parseAtmAddress } from './address.js';
 import { parseDuration } from './duration.js';
 import type { HostConfig } from './types.js';
@@ -105,6 +107,64 @@ export const discoverySchema = z
   })
   .prefault({});
 
+/** the shortest discovery key accepted, octets */
+export const MIN_DISCOVERY_KEY = 16;
+
+/** an inline lab key: its UTF-8 octets */
+const inlineKey = z.unknown().transform((v, ctx): Secret => {
+  if (typeof v !== 'string') {
+    ctx.addIssue({ code: 'custom', message: `expected the key as a string (at least ${MIN_DISCOVERY_KEY} characters), got a ${Array.isArray(v) ? 'list' : typeof v}` });
+    return z.NEVER;
+  }
+  const b = Buffer.from(v, 'utf8');
+  if (b.length < MIN_DISCOVERY_KEY) {
+    ctx.addIssue({ code: 'custom', message: `the key is ${b.length} octets, at least ${MIN_DISCOVERY_KEY} are needed` });
+    return z.NEVER;
+  }
+  return new Secret(b);
+});
+
+/** a lab key in a file (path absolute or from the working directory): its octets, trailing white space dropped */
+const keyFile = z.unknown().transform((v, ctx): Secret => {
+  if (typeof v !== 'string' || v === '') {
+    ctx.addIssue({ code: 'custom', message: 'expected the path of the key file' });
+    return z.NEVER;
+  }
+  let b: Buffer;
+  try {
+    b = readFileSync(v);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
+    ctx.addIssue({ code: 'custom', message: `cannot read the key file ${v}: ${why}` });
+    return z.NEVER;
+  }
+  let end = b.length;
+  while (end > 0 && (b[end - 1] === 0x0a || b[end - 1] === 0x0d || b[end - 1] === 0x20 || b[end - 1] === 0x09)) end--;
+  if (end < MIN_DISCOVERY_KEY) {
+    ctx.addIssue({ code: 'custom', message: `the key in ${v} is ${end} octets, at least ${MIN_DISCOVERY_KEY} are needed` });
+    return z.NEVER;
+  }
+  return new Secret(b.subarray(0, end));
+});
+
+/** a host's discovery: the shared keys, and authentication (docs/security.md) */
+export const hostDiscoverySchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    interval: duration(100, 3_600_000).default(5_000),
+    holdTime: duration(100, 86_400_000).optional(),
+    // announcements signed with the lab key (version 2); unsigned, wrong-key, stale and replayed ones are ignored
+    auth: z
+      .strictObject({
+        key: inlineKey.optional(),
+        keyFile: keyFile.optional(),
+        maxAge: duration(100, 86_400_000).default(30_000),
+      })
+      .optional(),
+  })
+  .prefault({});
+
 /** SSCOP parameters and UNI timer overrides: shared by host and switch configurations */
 export const timersSchema = z
   .strictObject({
@@ -172,8 +232,18 @@ export const hostConfigSchema = z
         }),
       )
       .default([]),
-    discovery: discoverySchema,
+    discovery: hostDiscoverySchema,
+    // only these MACs may speak signalling or discovery to this host (static peers must be listed); absent: anyone
+    allowPeers: z.array(macSchema).optional(),
     timers: timersSchema,
+    // re-establishing a link that fell back to Idle: the delay doubles from `initial` to `max` (src/host/retry.ts)
+    linkRetry: z
+      .strictObject({
+        initial: duration(10, 3_600_000).default(1000),
+        max: duration(10, 86_400_000).default(60_000),
+        summaryEvery: duration(1000, 86_400_000).default(60_000),
+      })
+      .prefault({}),
     closeData: z
       .strictObject({
         allowed: z.boolean().default(true),
@@ -205,7 +275,7 @@ export const hostConfigSchema = z
     log: logSchema,
   })
   .superRefine((c, ctx) => {
-    // signalling messages must fit in one frame (WIRE.md: one AAL5 PDU per frame)
+    // signalling messages must fit in one frame (docs/wire.md: one AAL5 PDU per frame)
     if (c.miniport.kind === 'tap' && c.miniport.mtu !== undefined && c.miniport.mtu < 576) {
       ctx.addIssue({ code: 'custom', path: ['miniport', 'mtu'], message: `mtu ${c.miniport.mtu} is too small for signalling (at least 576)` });
     }
@@ -214,6 +284,27 @@ export const hostConfigSchema = z
       if (macs.has(p.mac)) ctx.addIssue({ code: 'custom', path: ['peers', i, 'mac'], message: `peer ${p.mac} is listed twice` });
       macs.add(p.mac);
     });
+    const auth = c.discovery.auth;
+    if (auth && (auth.key === undefined) === (auth.keyFile === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['discovery', 'auth'],
+        message: auth.key === undefined ? 'give the lab key: key: (inline) or keyFile: (a file)' : 'give the lab key once: key: or keyFile:, not both',
+      });
+    }
+    if (c.allowPeers) {
+      const allowed = new Set(c.allowPeers);
+      c.peers.forEach((p, i) => {
+        if (!allowed.has(p.mac)) ctx.addIssue({ code: 'custom', path: ['peers', i, 'mac'], message: `static peer ${p.mac} is not in allowPeers: its frames would be dropped` });
+      });
+    }
+    if (c.linkRetry.max < c.linkRetry.initial) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['linkRetry', 'max'],
+        message: `max (${c.linkRetry.max}ms) must not be shorter than initial (${c.linkRetry.initial}ms)`,
+      });
+    }
     if (c.discovery.holdTime !== undefined && c.discovery.holdTime <= c.discovery.interval) {
       ctx.addIssue({
         code: 'custom',
@@ -230,7 +321,12 @@ export function finishConfig(c: HostConfigParsed, defaultName: string): HostConf
   return {
     ...c,
     name: c.name ?? defaultName,
-    discovery: { ...c.discovery, holdTime: c.discovery.holdTime ?? Math.round(c.discovery.interval * 3.5) },
+    discovery: {
+      enabled: c.discovery.enabled,
+      interval: c.discovery.interval,
+      holdTime: c.discovery.holdTime ?? Math.round(c.discovery.interval * 3.5),
+      ...(c.discovery.auth ? { auth: { key: (c.discovery.auth.key ?? c.discovery.auth.keyFile)!, maxAge: c.discovery.auth.maxAge } } : {}),
+    },
     capture: { ...c.capture },
   };
 }

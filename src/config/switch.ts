@@ -9,7 +9,7 @@ import { basename, extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { Mac } from '../common/mac.js';
-import type { MiniportConfig } from '../miniport/types.js';
+import type { MiniportConfig } from '../common/miniport-config.js';
 import type { AtmAddress, UniTimers } from '../uni/api.js';
 import { parseConfig, parseYamlWith, readConfigText } from './load.js';
 import { atmAddressSchema, controlSchema, discoverySchema, logSchema, macSchema, miniportSchema, timersSchema } from './schema.js';
@@ -33,6 +33,8 @@ export const switchConfigSchema = z
         z.strictObject({
           name: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, 'a port name is 1 to 32 letters, digits, "_", "." or "-"'),
           miniport: miniportSchema,
+          // the UNI side the switch plays here: network towards hosts, user on an IISP link to another switch
+          side: z.enum(['network', 'user']).default('network'),
           hosts: z
             .array(z.strictObject({ mac: macSchema, name: z.string().min(1).optional(), addresses: z.array(atmAddressSchema).default([]) }))
             .default([]),
@@ -70,7 +72,7 @@ export const switchConfigSchema = z
 export interface SwitchConfig {
   role: 'switch';
   name: string;
-  ports: { name: string; miniport: MiniportConfig; hosts: { mac: Mac; name?: string; addresses: AtmAddress[] }[] }[];
+  ports: { name: string; miniport: MiniportConfig; side: 'network' | 'user'; hosts: { mac: Mac; name?: string; addresses: AtmAddress[] }[] }[];
   routes: { prefix: string; port: string; peer?: Mac }[];
   discovery: { enabled: boolean; interval: number; holdTime: number };
   timers: { sscop: SscopTimersConfig; uni: Partial<UniTimers> };

@@ -3,10 +3,11 @@
  * canonical form, durations in milliseconds. `docs` for each key: config/host-a.yaml.
  */
 import type { Mac } from '../common/mac.js';
-import type { MiniportConfig } from '../miniport/types.js';
+import type { MiniportConfig } from '../common/miniport-config.js';
+import type { Secret } from '../common/secret.js';
 import type { AtmAddress, CloseDataPolicy, UniTimers } from '../uni/api.js';
 
-/** Which side of Q.2931 this host prefers on its links (WIRE.md "Roles on a link"). auto: the lower MAC is network. */
+/** Which side of Q.2931 this host prefers on its links (docs/wire.md, "Roles"). auto: the lower MAC is network. */
 export type RolePreference = 'auto' | 'user' | 'network';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -52,12 +53,18 @@ export interface HostConfig {
     interval: number;
     /** how long a neighbour's announcement stays valid, ms (default 3.5 x interval) */
     holdTime: number;
+    /** signed announcements (version 2) with the lab key; absent: version 1, nothing checked (docs/security.md) */
+    auth?: { key: Secret; maxAge: number };
   };
+  /** only these MACs may speak signalling or discovery to this host; absent: anyone */
+  allowPeers?: Mac[];
   timers: {
     sscop: SscopTimersConfig;
     /** overrides only: UNI defaults depend on the side of the link (src/uni/timers.ts) */
     uni: Partial<UniTimers>;
   };
+  /** re-establishing links that fell back to Idle (ms): first delay, longest delay, summary log interval */
+  linkRetry: { initial: number; max: number; summaryEvery: number };
   closeData: CloseDataPolicy;
   callManager: {
     /** cm: stand-alone call manager over the miniport; mcm: integrated miniport call manager */

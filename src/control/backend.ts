@@ -138,6 +138,8 @@ export interface PeerInfo {
   lastSeen?: string;
   /** is there a signalling link to it (see links) */
   linked: boolean;
+  /** what looks wrong with it, e.g. a static peer whose address discovery hears from another MAC */
+  warning?: string;
 }
 
 export interface LinkInfo {
@@ -155,7 +157,7 @@ export interface VcInfo {
   vc: VcId;
   /** who created it (and alone may delete it) */
   creator: 'client' | 'call-manager';
-  /** NDIS view of the VC (condis.md §3.1), e.g. "CREATED", "ACTIVE", "CLOSING" */
+  /** NDIS view of the VC (the VC states of src/ndis/machines.ts), e.g. "CREATED", "ACTIVE", "CLOSING" */
   state: string;
   /** call on the VC, if any */
   call?: {
@@ -244,25 +246,36 @@ export type ControlEvent = (
 
 export type ControlEventKind = ControlEvent['kind'];
 
-export const EVENT_KINDS: readonly ControlEventKind[] = [
-  'incoming-call',
-  'call-connected',
-  'make-call-complete',
-  'add-party-complete',
-  'drop-party-complete',
-  'close-call-complete',
-  'incoming-drop-party',
-  'incoming-close-call',
-  'receive',
-  'send-complete',
-  'vc-state',
-  'party-state',
-  'link-state',
-  'peer',
-  'sap',
-  'switch',
-  'message',
-];
+/**
+ * Every event kind, declared once, in the order `condisctl watch --help` lists them; `true` marks the
+ * indications a CoNDIS client sees (what a lab scenario may wait for). `satisfies` makes the compiler
+ * refuse a kind of ControlEvent missing here.
+ */
+const KIND_IS_INDICATION = {
+  'incoming-call': true,
+  'call-connected': true,
+  'make-call-complete': true,
+  'add-party-complete': true,
+  'drop-party-complete': true,
+  'close-call-complete': true,
+  'incoming-drop-party': true,
+  'incoming-close-call': true,
+  receive: true,
+  'send-complete': true,
+  'vc-state': false,
+  'party-state': false,
+  'link-state': true,
+  peer: true,
+  sap: false,
+  switch: false,
+  message: false,
+} as const satisfies Record<ControlEventKind, boolean>;
+
+export const EVENT_KINDS: readonly ControlEventKind[] = Object.keys(KIND_IS_INDICATION) as ControlEventKind[];
+
+/** The control protocol's event kinds that are client indications. */
+export type IndicationKind = { [K in ControlEventKind]: (typeof KIND_IS_INDICATION)[K] extends true ? K : never }[ControlEventKind];
+export const INDICATION_KINDS = EVENT_KINDS.filter((k): k is IndicationKind => KIND_IS_INDICATION[k]) as [IndicationKind, ...IndicationKind[]];
 
 // ---- the interface --------------------------------------------------------------------------
 

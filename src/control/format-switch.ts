@@ -4,11 +4,13 @@
  */
 import type { SwitchEvent, SwitchSnapshot } from '../switch/types.js';
 import { causeName } from '../uni/msg/names.js';
-import { table } from './format.js';
+import { table } from './table.js';
 
 export function switchReport(s: SwitchSnapshot): string {
   const hosts = s.ports.flatMap((p) =>
-    p.hosts.length === 0 ? [[p.name, p.miniport, p.mac, undefined, undefined, undefined, undefined, undefined]] : p.hosts.map((h) => [p.name, p.miniport, p.mac, h.mac, h.name, h.addresses.join(','), h.sscop, h.uni]),
+    p.hosts.length === 0
+      ? [[p.name, p.miniport, p.mac, p.side, undefined, undefined, undefined, undefined, undefined]]
+      : p.hosts.map((h) => [p.name, p.miniport, p.mac, p.side, h.mac, h.name, h.addresses.join(','), h.sscop, h.uni]),
   );
   const legs = s.calls.flatMap((c) =>
     c.legs.map((l) => [c.call, c.multipoint ? 'p2mp' : 'p2p', l.inbound ? 'in' : 'out', l.port, l.peer, l.callRef, l.state, l.vci !== undefined ? `${l.vpi}/${l.vci}` : undefined, l.inbound ? c.calling : c.called]),
@@ -18,7 +20,7 @@ export function switchReport(s: SwitchSnapshot): string {
     `switch ${s.name}: ${s.ports.length} port(s), ${s.routes.length} route(s), ${s.calls.length} call(s)`,
     '',
     'SWITCH PORTS',
-    table(['PORT', 'MINIPORT', 'MAC', 'HOST', 'NAME', 'ADDRESSES', 'SSCOP', 'UNI'], hosts),
+    table(['PORT', 'MINIPORT', 'MAC', 'SIDE', 'HOST', 'NAME', 'ADDRESSES', 'SSCOP', 'UNI'], hosts),
     '',
     'ROUTES',
     s.routes.length ? table(['PREFIX', 'PORT', 'HOST', 'SOURCE'], s.routes.map((r) => [r.prefix === '' ? '*' : r.prefix, r.port, r.peer, r.source])) : '(no routes)',

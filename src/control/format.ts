@@ -3,16 +3,12 @@
  * and `watch` lines): names, not numbers.
  */
 import { switchEventText, switchReport } from './format-switch.js';
+import { table } from './table.js';
 import type { ControlEvent, LinkInfo, PartyInfo, PeerInfo, SapInfo, VcInfo } from './backend.js';
 import type { StatusInfo } from './errors.js';
 import type { StatusResult } from './protocol.js';
 
-/** A plain text table: a header row, then rows; columns padded to the widest cell. */
-export function table(header: string[], rows: (string | number | undefined)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map((c) => (c === undefined || c === '' ? '-' : String(c))))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
-}
+export { table } from './table.js';
 
 export function statusText(s: StatusInfo): string {
   return s.name === 'UNKNOWN' ? `NDIS_STATUS 0x${(s.value >>> 0).toString(16).padStart(8, '0')}` : `NDIS_STATUS_${s.name}`;
@@ -44,10 +40,12 @@ function path(v: VcInfo): string | undefined {
 
 export function peersTable(peers: PeerInfo[]): string {
   if (peers.length === 0) return '(no peers)';
-  return table(
+  const rows = table(
     ['MAC', 'NAME', 'ADDRESSES', 'SOURCE', 'LINK', 'LAST SEEN'],
     peers.map((p) => [p.mac, p.name, p.addresses.join(','), p.source, p.linked ? 'yes' : 'no', p.lastSeen]),
   );
+  const warnings = peers.filter((p) => p.warning).map((p) => `warning: ${p.warning}`);
+  return [rows, ...warnings].join('\n');
 }
 
 export function linksTable(links: LinkInfo[]): string {

@@ -1,10 +1,13 @@
 /**
  * Checking captures with tshark: no frame malformed or carrying an
  * error-level expert item; the Q.2931 messages on each link exactly the
- * expected sequence (from the Ethernet capture of the segment, decoded with
- * our Lua dissector, which knows which MAC sent what); each SunATM capture
- * (stock tshark, no plug-in) exactly the expected sequence of its host; and
- * the close data in the User-user IEs where it must be.
+ * expected sequence (from the Ethernet captures of the segment or of each
+ * switch port, decoded with our Lua dissector, which knows which MAC sent
+ * what); each daemon's own capture (`HOST.pcapng`: an interface per link,
+ * signalling as SunATM, read with stock tshark) exactly the expected sequence
+ * of its host; a switch's capture (`SWITCH.pcapng`, an interface per port)
+ * exactly the expected sequence per port; and the close data in the
+ * User-user IEs where it must be.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -17,8 +20,15 @@ import { messageName } from '../uni/msg/names.js';
 export interface CaptureExpectations {
   /** per link, named "a-b" with hosts in any order: messages in order as "TYPE from>to" (+ " uu='text'" to require close data) */
   links: Record<string, string[]>;
-  /** per host's SunATM file: messages in order as "tx TYPE" / "rx TYPE" */
+  /** per host's own capture (HOST.pcapng, or HOST-sunatm.pcap when that is there): messages in order as "tx TYPE" / "rx TYPE" */
   sunatm: Record<string, string[]>;
+  /** per switch's capture (SWITCH.pcapng), per interface (port): messages in order as "tx TYPE" / "rx TYPE" (+ " uu='text'") */
+  switches?: Record<string, Record<string, string[]>>;
+}
+
+export interface CheckOptions {
+  /** the Ethernet captures to read the links from (default: segment-ethernet.pcap) */
+  ethernet?: string[];
 }
 
 export interface CaptureReport {
@@ -67,27 +77,35 @@ function diff(where: string, want: string[], got: string[]): string[] {
   return [`${where}: message ${i + 1} expected ${want[i] ?? '(end)'}, got ${got[i] ?? '(end)'}\n       expected: ${want.join(', ')}\n       got:      ${got.join(', ')}`];
 }
 
-export async function checkCaptures(dir: string, hosts: { name: string; mac: string }[], expect: CaptureExpectations): Promise<CaptureReport> {
+const uuText = (uu: string | undefined) => (uu ? ` uu='${Buffer.from(uu.replace(/:/g, ''), 'hex').toString('utf8')}'` : '');
+
+/** `hosts`: names for MACs (a switch's port MACs all named for the switch) */
+export async function checkCaptures(dir: string, hosts: { name: string; mac: string }[], expect: CaptureExpectations, opts: CheckOptions = {}): Promise<CaptureReport> {
   const report: CaptureReport = { summary: [], problems: [] };
   const nameOf = new Map(hosts.map((h) => [h.mac.toLowerCase(), h.name]));
 
-  // the Ethernet segment, per link
-  const eth = join(dir, 'segment-ethernet.pcap');
-  if (!existsSync(eth)) report.problems.push('no Ethernet capture of the segment');
+  // the Ethernet segment(s), per link
+  const ethFiles = opts.ethernet ?? ['segment-ethernet.pcap'];
+  const missing = ethFiles.filter((f) => !existsSync(join(dir, f)));
+  if (missing.length) report.problems.push(ethFiles.length === 1 && !opts.ethernet ? 'no Ethernet capture of the segment' : `no Ethernet capture ${missing.join(', ')}`);
   else {
-    for (const b of await badFrames(eth, true)) report.problems.push(`segment-ethernet.pcap: frame ${b}`);
-    const out = await tshark(['-r', eth, ...LUA(), '-Y', 'q2931', '-T', 'fields', '-E', 'occurrence=f', '-e', 'eth.src', '-e', 'eth.dst', '-e', 'q2931.message_type', '-e', 'condis_q2931.uu.data']);
     const perLink = new Map<string, string[]>();
     let total = 0;
-    for (const l of lines(out)) {
-      const [src, dst, type, uu] = l.split('\t');
-      const from = nameOf.get(src!) ?? src!;
-      const to = nameOf.get(dst!) ?? dst!;
-      const key = [from, to].sort().join('-');
-      const uuText = uu ? ` uu='${Buffer.from(uu.replace(/:/g, ''), 'hex').toString('utf8')}'` : '';
-      if (!perLink.has(key)) perLink.set(key, []);
-      perLink.get(key)!.push(`${msgName(type!)} ${from}>${to}${uuText}`);
-      total++;
+    let frames = 0;
+    for (const f of ethFiles) {
+      const eth = join(dir, f);
+      frames += frameCount(eth);
+      for (const b of await badFrames(eth, true)) report.problems.push(`${f}: frame ${b}`);
+      const out = await tshark(['-r', eth, ...LUA(), '-Y', 'q2931', '-T', 'fields', '-E', 'occurrence=f', '-e', 'eth.src', '-e', 'eth.dst', '-e', 'q2931.message_type', '-e', 'condis_q2931.uu.data']);
+      for (const l of lines(out)) {
+        const [src, dst, type, uu] = l.split('\t');
+        const from = nameOf.get(src!) ?? src!;
+        const to = nameOf.get(dst!) ?? dst!;
+        const key = [from, to].sort().join('-');
+        if (!perLink.has(key)) perLink.set(key, []);
+        perLink.get(key)!.push(`${msgName(type!)} ${from}>${to}${uuText(uu)}`);
+        total++;
+      }
     }
     for (const [link, want] of Object.entries(expect.links)) {
       const key = link.split('-').sort().join('-');
@@ -95,27 +113,56 @@ export async function checkCaptures(dir: string, hosts: { name: string; mac: str
       perLink.delete(key);
     }
     for (const [key, got] of perLink) report.problems.push(`link ${key}: unexpected signalling: ${got.join(', ')}`);
-    report.summary.push(`segment-ethernet.pcap: ${frameCount(eth)} frames, ${total} Q.2931 messages on ${Object.keys(expect.links).length} links as expected (tshark + wireshark/condis.lua)`);
+    report.summary.push(`${ethFiles.join(', ')}: ${frames} frames, ${total} Q.2931 messages on ${Object.keys(expect.links).length} links as expected (tshark + wireshark/condis.lua)`);
   }
 
-  // each daemon's SunATM capture, stock tshark
-  for (const h of hosts) {
-    const file = join(dir, `${h.name}-sunatm.pcap`);
+  // each daemon's own capture, stock tshark
+  for (const h of [...new Set(hosts.map((x) => x.name))]) {
+    if (expect.switches?.[h]) continue;
+    const ng = join(dir, `${h}.pcapng`);
+    const file = existsSync(ng) ? ng : join(dir, `${h}-sunatm.pcap`);
+    const base = file.slice(dir.length + 1);
     if (!existsSync(file)) {
-      report.problems.push(`${h.name}: no SunATM capture`);
+      if (expect.sunatm[h]) report.problems.push(`${h}: no capture of its own (${h}.pcapng)`);
+      else if (Object.keys(expect.sunatm).length === 0) report.problems.push(`${h}: no SunATM capture`);
       continue;
     }
     const bad = await badFrames(file, false, true);
-    for (const b of bad) report.problems.push(`${h.name}-sunatm.pcap: frame ${b}`);
+    for (const b of bad) report.problems.push(`${base}: frame ${b}`);
     const out = await tshark(['-r', file, '-Y', 'q2931', '-T', 'fields', '-E', 'occurrence=f', '-e', 'atm.channel', '-e', 'q2931.message_type']);
     // atm.channel 0 = DTE->DCE: what this host sent
     const got = lines(out).map((l) => {
       const [channel, type] = l.split('\t');
       return `${channel === '0' ? 'tx' : 'rx'} ${msgName(type!)}`;
     });
-    const want = expect.sunatm[h.name];
-    if (want) report.problems.push(...diff(`${h.name}-sunatm.pcap`, want, got));
-    report.summary.push(`${h.name}-sunatm.pcap: ${frameCount(file)} frames, ${got.length} Q.2931 messages${want ? ' as expected' : ''}, signalling none malformed (stock tshark, no plug-in)`);
+    const want = expect.sunatm[h];
+    if (want) report.problems.push(...diff(base, want, got));
+    report.summary.push(`${base}: ${frameCount(file)} frames, ${got.length} Q.2931 messages${want ? ' as expected' : ''}, signalling none malformed (stock tshark, no plug-in)`);
+  }
+
+  // each switch's capture: an interface per port
+  for (const [sw, ports] of Object.entries(expect.switches ?? {})) {
+    const file = join(dir, `${sw}.pcapng`);
+    if (!existsSync(file)) {
+      report.problems.push(`switch ${sw}: no capture (${sw}.pcapng)`);
+      continue;
+    }
+    for (const b of await badFrames(file, false, true)) report.problems.push(`${sw}.pcapng: frame ${b}`);
+    const out = await tshark(['-r', file, ...LUA(), '-Y', 'q2931', '-T', 'fields', '-E', 'occurrence=f', '-e', 'frame.interface_name', '-e', 'atm.channel', '-e', 'q2931.message_type', '-e', 'condis_q2931.uu.data']);
+    const perPort = new Map<string, string[]>();
+    let total = 0;
+    for (const l of lines(out)) {
+      const [iface, channel, type, uu] = l.split('\t');
+      if (!perPort.has(iface!)) perPort.set(iface!, []);
+      perPort.get(iface!)!.push(`${channel === '0' ? 'tx' : 'rx'} ${msgName(type!)}${uuText(uu)}`);
+      total++;
+    }
+    for (const [port, want] of Object.entries(ports)) {
+      report.problems.push(...diff(`${sw}.pcapng interface ${port}`, want, perPort.get(port) ?? []));
+      perPort.delete(port);
+    }
+    for (const [port, got] of perPort) report.problems.push(`${sw}.pcapng interface ${port}: unexpected signalling: ${got.join(', ')}`);
+    report.summary.push(`${sw}.pcapng: ${frameCount(file)} frames, ${total} Q.2931 messages on ${Object.keys(ports).length} port interfaces as expected`);
   }
   return report;
 }

@@ -10,10 +10,17 @@ import { filter, firstValueFrom, timeout, type Observable } from 'rxjs';
 import { stringify } from 'yaml';
 import { connectControl, type ControlClient, type EventSubscription } from '../control/client.js';
 import type { ControlEvent } from '../control/backend.js';
-import { hostConfigFor, LabError, type HostConfigInfo, type Lab, type LabProcess } from '../lab/lab.js';
+import { hostConfigFor, LabError, switchConfigFor, type HostConfigInfo, type Lab, type LabProcess } from '../lab/lab.js';
 import { entryArgs, packageRoot } from '../common/package-root.js';
 
 export const PROJECT_ROOT = packageRoot();
+
+/**
+ * The lab's SSCOP timers unless a caller gives its own: a peer that dies while
+ * its link is idle is noticed within 3 s (Timer_IDLE + Timer_NO_RESPONSE; the
+ * Q.2110 defaults take up to 22 s). docs/robustness.md, test/host/idle-detect.test.ts.
+ */
+export const LAB_SSCOP_TIMERS = Object.freeze({ sscop: Object.freeze({ keepAlive: '300ms', idle: '1s', noResponse: '2s' }) });
 
 export interface DaemonOptions {
   callManager?: { shape?: 'cm' | 'mcm'; completion?: 'sync' | 'pending' };
@@ -119,12 +126,15 @@ export function writeDaemonConfig(lab: Lab, host: string, opts: DaemonOptions = 
   const config = {
     name: info.host,
     miniport: miniportFor(info),
-    addresses: [info.address],
+    addresses: info.addresses,
     role: 'auto',
     // discovery finds the neighbours; static peers make the addresses routable from the first moment
-    peers: info.peers.map((p) => ({ name: p.host, mac: p.mac, addresses: [p.address] })),
+    // (behind a switch: the switch's port, with every address the lab reaches through switches; this host is the user side)
+    peers: info.atmSwitch
+      ? [{ name: info.atmSwitch.name, mac: info.atmSwitch.mac, role: 'user', addresses: info.atmSwitch.reaches.flatMap((r) => r.addresses) }]
+      : info.peers.map((p) => ({ name: p.host, mac: p.mac, addresses: p.addresses })),
     discovery: { enabled: true, interval: opts.discoveryIntervalMs ?? 1000 },
-    ...(opts.timers ? { timers: opts.timers } : {}),
+    timers: opts.timers ?? LAB_SSCOP_TIMERS,
     closeData: opts.closeData ?? { allowed: true, maxOctets: 127 },
     callManager: { shape: opts.callManager?.shape ?? 'mcm', completion: opts.callManager?.completion ?? 'pending' },
     control: { socket: info.controlSocket },
@@ -136,10 +146,42 @@ export function writeDaemonConfig(lab: Lab, host: string, opts: DaemonOptions = 
   return { file, socket: info.controlSocket, capture: info.captureFile };
 }
 
-/** start condisd in a lab host and connect to its control socket */
+/**
+ * Write a switch's condisd configuration (`role: switch`) into its run
+ * directory: a port per host (a TAP device on the port's bridge, the host
+ * configured on it so its routes exist from the first moment) and per
+ * switch-to-switch link.
+ */
+export function writeSwitchConfig(lab: Lab, name: string, opts: Pick<DaemonOptions, 'discoveryIntervalMs' | 'timers' | 'logLevel'> = {}): { file: string; socket: string; capture: string } {
+  const info = switchConfigFor(lab, name);
+  const config = {
+    role: 'switch',
+    name: info.switch,
+    ports: info.ports.map((p) => ({
+      name: p.name,
+      ...(p.side ? { side: p.side } : {}),
+      miniport: { kind: 'tap', device: p.tap, mac: p.mac, bridge: p.bridge },
+      hosts: p.host ? [{ mac: p.host.mac, name: p.host.name, addresses: p.host.addresses }] : [],
+    })),
+    // the hosts behind other switches (IISP links), so calls route from the first moment (learning them takes an announcement)
+    ...(info.routes.length ? { routes: info.routes } : {}),
+    discovery: { enabled: true, interval: opts.discoveryIntervalMs ?? 1000 },
+    ...(opts.timers ? { timers: opts.timers } : {}),
+    control: { socket: info.controlSocket },
+    log: { level: opts.logLevel ?? 'info' },
+  };
+  const file = join(info.runDir, 'condisd.yaml');
+  writeFileSync(file, `# generated for lab ${lab.name}, switch ${name}\n${stringify(config)}`);
+  return { file, socket: info.controlSocket, capture: info.captureFile };
+}
+
+/** start condisd in a lab host (or, by a switch's name, the switch's condisd) and connect to its control socket */
 export async function startDaemon(lab: Lab, host: string, opts: DaemonOptions = {}): Promise<RunningDaemon> {
-  const { file, socket, capture } = writeDaemonConfig(lab, host, opts);
-  const proc = lab.spawn(host, process.execPath, [...entryArgs('daemons/condisd'), '--config', file], {
+  const isSwitch = lab.switches.some((s) => s.name === host) && !lab.hosts.some((h) => h.name === host);
+  const { file, socket, capture } = isSwitch ? writeSwitchConfig(lab, host, opts) : writeDaemonConfig(lab, host, opts);
+  // a switch writes its capture when asked on the command line (one pcapng interface per port)
+  const extra = isSwitch ? ['--pcap', capture] : [];
+  const proc = lab.spawn(host, process.execPath, [...entryArgs('daemons/condisd'), '--config', file, ...extra], {
     name: 'condisd',
     cwd: PROJECT_ROOT,
   });
@@ -189,8 +231,9 @@ export async function waitForLinks(d: RunningDaemon, peerMacs: string[], ms = 20
 export async function startLabDaemons(lab: Lab, opts: DaemonOptions = {}): Promise<RunningDaemon[]> {
   const started: RunningDaemon[] = [];
   try {
+    for (const s of lab.switches) started.push(await startDaemon(lab, s.name, opts));
     for (const h of lab.hosts) started.push(await startDaemon(lab, h.name, opts));
-    for (const d of started) await waitForLinks(d, lab.hosts.filter((x) => x.name !== d.host).map((x) => x.mac));
+    for (const d of started) if (lab.hosts.some((h) => h.name === d.host)) await waitForLinks(d, neighbourMacs(lab, d.host));
     return started;
   } catch (e) {
     await stopLabDaemons(lab, started);
@@ -199,11 +242,18 @@ export async function startLabDaemons(lab: Lab, opts: DaemonOptions = {}): Promi
   }
 }
 
-/** Stop condisd in the lab's hosts (the given daemons, else every host's): closes their control connections, SIGTERM, forget the pid files. */
+/** The MACs a host's condisd has signalling links to: its switch port's, or every other host's on its segment. */
+export function neighbourMacs(lab: Lab, host: string): string[] {
+  const info = hostConfigFor(lab, host);
+  return info.atmSwitch ? [info.atmSwitch.mac] : info.peers.map((p) => p.mac);
+}
+
+/** Stop condisd in the lab's hosts and switches (the given daemons, else every one): closes their control connections, SIGTERM, forget the pid files. */
 export async function stopLabDaemons(lab: Lab, daemons?: RunningDaemon[]): Promise<string[]> {
   const stopped: string[] = [];
   for (const d of daemons ?? []) d.control.close();
-  const hosts = daemons ? daemons.map((d) => d.host) : lab.hosts.map((h) => h.name);
+  // hosts first, then switches: the hosts end their calls and associations with a switch that still answers
+  const hosts = daemons ? [...daemons].reverse().map((d) => d.host) : [...lab.hosts.map((h) => h.name), ...lab.switches.map((s) => s.name)];
   for (const h of hosts) if (await lab.stop(h, 'condisd')) stopped.push(h);
   return stopped;
 }

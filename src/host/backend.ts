@@ -56,6 +56,7 @@ import {
   type NdisVcHandle,
 } from '../ndis/index.js';
 import type { AtmAddress, UniSnapshot } from '../uni/api.js';
+import { peerWarning } from './peer-conflicts.js';
 import type { CondisNode } from './node.js';
 
 const S = NdisStatus;
@@ -102,6 +103,8 @@ export class NodeControlBackend implements ControlBackend {
   private readonly vcRecs = new Map<number, VcRec>();
   /** incoming calls held PENDING by a SAP with policy 'ask' */
   private readonly asked = new Set<number>();
+  /** VCs with an incoming close reported whose close-call-complete is not yet reported */
+  private readonly closeUnreported = new Set<number>();
   private readonly subs: Subscription[] = [];
   private readonly policy: ClientPolicy;
 
@@ -111,11 +114,28 @@ export class NodeControlBackend implements ControlBackend {
     private readonly af: NdisAfHandle,
     private readonly meta: BackendInfo,
   ) {
-    this.policy = attachClientPolicy(client, { incomingCall: (sapCtx, _vcCtx, params, vc) => this.answerIncoming(sapCtx as number, params, vc) });
+    // Control clients see events in NDIS order: the backend reports each indication before the policy
+    // acts on it (the policy's answer to a close-call-complete may delete the VC at once; its DELETED must
+    // come after the close-call-complete). The policy reads a view of the client whose indications are
+    // fed from here, after the backend's own handling; everything else is the client itself.
+    const policyIndications = new Subject<ClIndication>();
+    const policyView = Object.create(client, { indications$: { value: policyIndications.asObservable() } }) as NdisClient;
+    this.policy = attachClientPolicy(policyView, { incomingCall: (sapCtx, _vcCtx, params, vc) => this.answerIncoming(sapCtx as number, params, vc) });
     this.events$ = merge(this.events, node.events$);
-    this.subs.push(client.indications$.subscribe((i) => this.onIndication(i)));
+    this.subs.push(
+      client.indications$.subscribe((i) => {
+        this.onIndication(i);
+        policyIndications.next(i);
+      }),
+    );
     this.subs.push(
       this.policy.events$.subscribe((e) => {
+        // the policy's close finished without a completion indication (it completed at once, sync mode):
+        // the client is told all the same, before the VC goes
+        if (e.kind === 'teardown-finished' && this.closeUnreported.delete(e.vc)) {
+          this.emit({ kind: 'close-call-complete', vc: e.vc, status: statusInfo(e.status) });
+          if (e.status === S.SUCCESS) this.vcRecs.get(e.vc)?.parties.clear();
+        }
         if (e.kind === 'teardown-finished' && e.deleted) {
           this.vcRecs.delete(e.vc);
           this.emit({ kind: 'vc-state', vc: e.vc, state: 'DELETED' });
@@ -294,11 +314,13 @@ export class NodeControlBackend implements ControlBackend {
         });
       }
       case 'ProtocolClIncomingCloseCall':
+        this.closeUnreported.add(i.vcHandle);
         return this.emit({ kind: 'incoming-close-call', vc: i.vcHandle, status: statusInfo(i.closeStatus), ...(i.closeData ? { closeData: i.closeData } : {}) });
       case 'ProtocolClDropPartyComplete':
         this.vcRecs.get(i.vcHandle)?.parties.delete(i.partyHandle);
         return this.emit({ kind: 'drop-party-complete', vc: i.vcHandle, party: i.partyHandle, status: statusInfo(i.status) });
       case 'ProtocolClCloseCallComplete': {
+        this.closeUnreported.delete(i.vcHandle);
         this.emit({ kind: 'close-call-complete', vc: i.vcHandle, ...(i.partyHandle ? { party: i.partyHandle } : {}), status: statusInfo(i.status) });
         // (a VC the backend made goes away when its call is over: closeCallNow() for the closes a control client
         // asks for, the policy's teardown-finished for the ones it answers)
@@ -308,6 +330,7 @@ export class NodeControlBackend implements ControlBackend {
       case 'ProtocolCoDeleteVc':
         this.vcRecs.delete(i.vcHandle);
         this.asked.delete(i.vcHandle);
+        this.closeUnreported.delete(i.vcHandle);
         return this.emit({ kind: 'vc-state', vc: i.vcHandle, state: 'DELETED' });
       case 'ProtocolCoReceiveNetBufferLists': {
         const rec = this.vcRecs.get(i.vcHandle);
@@ -566,13 +589,15 @@ export class NodeControlBackend implements ControlBackend {
   }
 
   async peers(): Promise<PeerInfo[]> {
-    return this.node.peerList().map((p) => ({
+    const peers = this.node.peerList();
+    return peers.map((p) => ({
       mac: p.mac,
       ...(p.name ? { name: p.name } : {}),
       addresses: p.addresses,
       source: p.source,
       ...(p.lastSeen !== undefined ? { lastSeen: new Date(p.lastSeen).toISOString() } : {}),
       linked: p.link?.established ?? false,
+      ...(p.source === 'static' && peerWarning(peers, p.mac) ? { warning: peerWarning(peers, p.mac) } : {}),
     }));
   }
 

@@ -1,7 +1,8 @@
 /**
  * NDIS's miniport half on real frames (the node's user-data path): an
  * activated VC's paths, their prepared frame headers, fan-out and receive by
- * path without parsing a frame.
+ * path without parsing a frame (one wire path may feed several VCs: endpoints
+ * of one multipoint call at this host are each their own NDIS VC).
  */
 import { Subject } from 'rxjs';
 import { macToBuffer, type Mac } from '../common/mac.js';
@@ -33,8 +34,11 @@ interface WirePath {
  */
 export class WireDataPath implements NdisDataPath {
   private readonly byVc = new Map<number, WirePath[]>();
-  /** VPI/VCI key (vcKey) -> peer MAC as a 48-bit number -> the VC and its path */
-  private readonly byPath = new Map<number, Map<number, { vc: number; path: VcPath }>>();
+  /**
+   * VPI/VCI key (vcKey) -> peer MAC as a 48-bit number -> the VCs on that path. Usually one; several when
+   * endpoints of one multipoint call at this host (one ATM VC on the wire) are each their own NDIS VC.
+   */
+  private readonly byPath = new Map<number, Map<number, { vcs: number[]; path: VcPath }>>();
   private pathCount = 0;
   private readonly rx = new Subject<DataPathReceive>();
   readonly receive$ = this.rx.asObservable();
@@ -65,8 +69,11 @@ export class WireDataPath implements NdisDataPath {
     for (const w of wire) {
       let peers = this.byPath.get(w.key);
       if (!peers) this.byPath.set(w.key, (peers = new Map()));
-      if (!peers.has(w.mac)) this.pathCount++;
-      peers.set(w.mac, { vc, path: w.path });
+      const owner = peers.get(w.mac);
+      if (!owner) {
+        this.pathCount++;
+        peers.set(w.mac, { vcs: [vc], path: w.path });
+      } else if (!owner.vcs.includes(vc)) owner.vcs.push(vc);
     }
     return NdisStatus.SUCCESS;
   }
@@ -81,7 +88,11 @@ export class WireDataPath implements NdisDataPath {
     if (!old) return;
     for (const { key, mac } of old) {
       const peers = this.byPath.get(key);
-      if (peers?.get(mac)?.vc !== vc) continue;
+      const owner = peers?.get(mac);
+      const i = owner ? owner.vcs.indexOf(vc) : -1;
+      if (!peers || !owner || i < 0) continue;
+      owner.vcs.splice(i, 1);
+      if (owner.vcs.length > 0) continue;
       peers.delete(mac);
       this.pathCount--;
       if (peers.size === 0) this.byPath.delete(key);
@@ -125,8 +136,14 @@ export class WireDataPath implements NdisDataPath {
   receive(path: VcPath, data: Buffer): boolean {
     const owner = this.byPath.get(WireDataPath.vcKey(path))?.get(WireDataPath.macNum(path.peer));
     if (!owner) return false;
-    this.rx.next({ path, data, vc: owner.vc });
+    this.deliver(owner, data);
     return true;
+  }
+
+  /** each VC on the path gets the frame (a snapshot: a receiver may deactivate its VC meanwhile) */
+  private deliver(owner: { vcs: number[]; path: VcPath }, data: Buffer): void {
+    if (owner.vcs.length === 1) this.rx.next({ path: owner.path, data, vc: owner.vcs[0]! });
+    else for (const vc of [...owner.vcs]) this.rx.next({ path: owner.path, data, vc });
   }
 
   /** the fast path: `vc` is the frame's VPI/VCI key, the source MAC is read from the frame */
@@ -135,7 +152,7 @@ export class WireDataPath implements NdisDataPath {
     if (!peers) return false;
     const owner = peers.get(WireDataPath.macAt(frame, 6));
     if (!owner) return false;
-    this.rx.next({ path: owner.path, data, vc: owner.vc });
+    this.deliver(owner, data);
     return true;
   }
 

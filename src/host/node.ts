@@ -16,8 +16,10 @@ import type { Miniport } from '../miniport/types.js';
 import {
   aal5TrailerAt,
   cellHeader,
+  AnnouncementVerifier,
   emitAnnouncement,
   emitFrame,
+  emitSignedAnnouncement,
   ETHERTYPE_CONDIS,
   frameHeader,
   maxSdu,
@@ -51,7 +53,15 @@ export interface NodeOptions {
   addresses: AtmAddress[];
   role: RolePreference;
   peers: PeerConfig[];
-  discovery: { enabled: boolean; intervalMs: number; holdTimeMs: number };
+  discovery: {
+    enabled: boolean;
+    intervalMs: number;
+    holdTimeMs: number;
+    /** sign announcements (version 2) with this lab key and take only signed, fresh, new ones (docs/security.md) */
+    auth?: { key: Buffer; maxAgeMs: number };
+  };
+  /** only these MACs may speak signalling or discovery to this host; absent: anyone */
+  allowPeers?: Mac[];
   /** re-establishing links that fell back to Idle: bounded exponential back-off (default 1 s doubling to 60 s) */
   linkRetry?: Partial<LinkRetryOptions>;
   sscop?: Partial<SscopParams>;
@@ -110,6 +120,11 @@ export interface NodeCounters {
   dataOut: number;
   /** user data frames not sent because SSCOP to that peer was down (calls waiting out T309): dropped, as a lost cell */
   dataDroppedLinkDown: number;
+  /**
+   * With discovery.auth: announcements by verdict (ok, unauthenticated, wrong-key, stale, replayed); the
+   * refused ones are also in `drops` as discovery-<verdict>
+   */
+  discoveryAuth?: Record<string, number>;
 }
 
 export class CondisNode {
@@ -139,6 +154,10 @@ export class CondisNode {
   private readonly stack: { dispose(): void };
   private announceTimer?: Subscription;
   private readonly retries: LinkRetries;
+  /** set with discovery.auth: signs our announcements, judges the others' */
+  private readonly verifier?: AnnouncementVerifier;
+  /** set with allowPeers: the only MACs whose signalling and discovery we take */
+  private readonly allowed?: ReadonlySet<Mac>;
   private stopped = false;
 
   constructor(opts: NodeOptions) {
@@ -150,6 +169,10 @@ export class CondisNode {
     this.etherType = opts.etherType ?? ETHERTYPE_CONDIS;
     this.scheduler = opts.scheduler ?? asyncScheduler;
     this.log = opts.log ?? silentLog;
+    if (opts.discovery.auth) {
+      this.verifier = new AnnouncementVerifier({ key: opts.discovery.auth.key, maxAgeMs: opts.discovery.auth.maxAgeMs, now: () => this.scheduler.now() });
+    }
+    if (opts.allowPeers) this.allowed = new Set(opts.allowPeers.map((m) => m.toLowerCase()));
 
     // an SSCOP PDU must fit one frame: MaxK/MaxJ follow the medium (1484 octets at MTU 1500; the SD trailer takes 4)
     // (payloads are padded to a multiple of 4)
@@ -220,7 +243,7 @@ export class CondisNode {
         const link = this.peers.get(mac)?.link;
         if (link && link.state === 'Idle') link.establish();
       },
-      label: (mac) => ({ peer: mac, name: this.peers.get(mac)?.name }),
+      label: (mac) => ({ peer: mac, peerName: this.peers.get(mac)?.name }),
     });
 
     for (const p of opts.peers) this.addPeer({ mac: p.mac, name: p.name, addresses: p.addresses, sideOverride: p.role, source: 'static' });
@@ -249,7 +272,7 @@ export class CondisNode {
   }
 
   counters(): NodeCounters {
-    return { ...this.counters_, drops: { ...this.counters_.drops } };
+    return { ...this.counters_, drops: { ...this.counters_.drops }, ...(this.verifier ? { discoveryAuth: this.verifier.counters() } : {}) };
   }
 
   /** every SSCOP link's counters, by peer MAC */
@@ -327,11 +350,16 @@ export class CondisNode {
     if (f.src === this.mac) return this.drop('own-frame');
     if (f.dst !== this.mac && f.dst !== BROADCAST_MAC) return this.drop('not-for-us');
     this.options.capture?.('rx', f.cell.vpi, f.cell.vci, f.sdu, f.src);
+    if (this.allowed && f.cell.vpi === 0 && !this.allowed.has(f.src)) {
+      if (f.cell.vci === VCI_SIGNALLING) return this.drop('not-allowed-signalling');
+      if (f.cell.vci === VCI_DISCOVERY) return this.drop('not-allowed-discovery');
+    }
     if (f.cell.vpi === 0 && f.cell.vci === VCI_SIGNALLING) {
       if (f.dst !== this.mac) return this.drop('signalling-broadcast');
       const peer = this.peers.get(f.src) ?? this.learnPeer(f.src);
       if (!peer) return this.drop('peer-limit');
-      this.ensureLink(peer).receive(Buffer.from(f.sdu));
+      // SSCOP may keep the SDU (receive window): a view will do when the miniport handed the frame over
+      this.ensureLink(peer).receive(this.miniport.ownedFrames ? f.sdu : Buffer.from(f.sdu));
       return;
     }
     if (f.cell.vpi === 0 && f.cell.vci === VCI_DISCOVERY) return this.onAnnouncement(f.src, f.sdu);
@@ -396,7 +424,7 @@ export class CondisNode {
   }
 
   /**
-   * Q.2931 side on the link to `peer` (WIRE.md "Roles on a link"), the same
+   * Q.2931 side on the link to `peer` (docs/wire.md, "Roles"), the same
    * rule on both ends: a per-peer configured side, else this host's own
    * preference, else the opposite of the peer's announced preference, else the
    * lower MAC takes the network side.
@@ -464,13 +492,9 @@ export class CondisNode {
   }
 
   private announce(holdTimeMs = this.options.discovery.holdTimeMs): void {
-    const sdu = emitAnnouncement({
-      version: 1,
-      mac: this.mac,
-      role: this.options.role,
-      holdTimeS: Math.min(0xffff, Math.round(holdTimeMs / 1000)),
-      addresses: this.addresses,
-    });
+    const fields = { mac: this.mac, role: this.options.role, holdTimeS: Math.min(0xffff, Math.round(holdTimeMs / 1000)), addresses: this.addresses };
+    const v = this.verifier;
+    const sdu = v ? emitSignedAnnouncement(fields, Math.floor(this.scheduler.now()), (signed) => v.sign(signed)) : emitAnnouncement({ version: 1, ...fields });
     this.counters_.discoveryOut++;
     this.sendSdu(BROADCAST_MAC, 0, VCI_DISCOVERY, sdu);
   }
@@ -480,6 +504,11 @@ export class CondisNode {
     if (!r.ok) return this.drop(r.error.code);
     const a = r.value;
     if (a.mac !== src) return this.drop('discovery-mac-mismatch');
+    // with a lab key only signed, fresh, new announcements count; without one, both versions are taken as they are
+    if (this.verifier) {
+      const verdict = this.verifier.verify(a);
+      if (verdict !== 'ok') return this.drop(`discovery-${verdict}`);
+    }
     this.counters_.discoveryIn++;
     const now = this.scheduler.now();
     const known = this.peers.get(src);

@@ -50,6 +50,17 @@ export function formatStatus(s: LabStatus): string {
 }
 
 export function formatLab(lab: Lab): string {
+  const switches = lab.switches.length
+    ? [
+        '',
+        table(
+          ['SWITCH', 'NAMESPACE', 'PORT', 'MAC', 'CONNECTED TO'],
+          lab.switches.flatMap((s) =>
+            s.ports.map((p, i) => [i === 0 ? s.name : '', i === 0 ? s.nsName : '', p.name, p.mac, p.host ? `host ${p.host}` : p.peerSwitch ? `switch ${p.peerSwitch.name} port ${p.peerSwitch.port}` : '-']),
+          ),
+        ),
+      ]
+    : [];
   return [
     `lab ${lab.name} is up (${lab.kind}), run dir ${lab.runDir}`,
     '',
@@ -65,5 +76,6 @@ export function formatLab(lab: Lab): string {
         describeNetem(h.netemIn),
       ]),
     ),
+    ...switches,
   ].join('\n');
 }

@@ -23,6 +23,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { INDICATION_KINDS, type IndicationKind } from '../control/backend.js';
 import { labNameOf, openLab, type LabOptions } from './lab.js';
 import { Duration, loadTopology } from './topology.js';
 import { loadYamlFile, parseYaml, YamlFileError, type FileIssue, type Parsed } from './yamlfile.js';
@@ -30,22 +31,6 @@ import { loadYamlFile, parseYaml, YamlFileError, type FileIssue, type Parsed } f
 // ---------------------------------------------------------------------------------------------
 // schema
 
-/** Indications a host's client can see (the control protocol's event kinds). */
-export const INDICATION_KINDS = [
-  'incoming-call',
-  'call-connected',
-  'make-call-complete',
-  'add-party-complete',
-  'drop-party-complete',
-  'close-call-complete',
-  'incoming-drop-party',
-  'incoming-close-call',
-  'receive',
-  'send-complete',
-  'link-state',
-  'peer',
-] as const;
-export type IndicationKind = (typeof INDICATION_KINDS)[number];
 
 const hostName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/i, 'expected a host name');
 const alias = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,31}$/, 'call names are letters, digits, - and _, starting with a letter');

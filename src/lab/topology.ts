@@ -13,6 +13,18 @@
  *   - {name: leaf2, mac: 02:00:00:00:01:03, address: "1003", netem: {loss: 10%}}  # this host's link, both ways
  * ```
  *
+ * An ATM network instead of one segment: switches (condisd with `role:
+ * switch`), each host on a port of one, switches linked to switches:
+ *
+ * ```yaml
+ * switches:
+ *   - {name: sw1}
+ *   - {name: sw2, links: [sw1]}  # a switch-to-switch (IISP) link, a port on each; sw2 is the user side on it
+ * hosts:
+ *   - {name: root, mac: 02:00:00:00:01:01, address: "1001", switch: sw1}            # port p1
+ *   - {name: leaf, mac: 02:00:00:00:01:02, address: "1002", switch: sw2, port: up}  # port named "up"
+ * ```
+ *
  * See docs/lab.md for every field.
  */
 import { basename, extname } from 'node:path';
@@ -57,9 +69,20 @@ export const NetemSchema = z
 export type Netem = z.output<typeof NetemSchema>;
 
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/i;
+/** short enough for the devices named after a port (`t-PORT`, `b-PORT`, `v-PORT`: at most 15 characters) */
+const PORT_RE = /^[a-z0-9][a-z0-9_-]{0,9}$/;
 
 const Cidr = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, 'expected an IPv4 address with prefix length, like 10.77.1.2/24');
 const Ipv4 = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/, 'expected an IPv4 address like 10.77.1.1');
+
+const AtmAddress = z
+  .union([z.string(), z.number().int().nonnegative().transform(String)])
+  .pipe(
+    z
+      .string()
+      .regex(/^(\+?\d{1,15}|[0-9a-fA-F.]+)$/, 'expected an ATM address: E.164 digits ("1001") or 40 hex digits (AESA)')
+      .refine((a) => /^\+?\d{1,15}$/.test(a) || a.replaceAll('.', '').length === 40, 'an AESA address has 40 hex digits'),
+  );
 
 export const HostSchema = z.strictObject({
   name: z.string().regex(NAME_RE, 'host names are letters, digits, - and _ (at most 32, starting with a letter or digit)'),
@@ -68,14 +91,9 @@ export const HostSchema = z.strictObject({
     .refine(isMac, 'expected a MAC address like 02:00:00:00:01:01')
     .transform((m) => m.toLowerCase())
     .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC (lowest bit of the first octet clear)'),
-  address: z
-    .union([z.string(), z.number().int().nonnegative().transform(String)])
-    .pipe(
-      z
-        .string()
-        .regex(/^(\+?\d{1,15}|[0-9a-fA-F.]+)$/, 'expected an ATM address: E.164 digits ("1001") or 40 hex digits (AESA)')
-        .refine((a) => /^\+?\d{1,15}$/.test(a) || a.replaceAll('.', '').length === 40, 'an AESA address has 40 hex digits'),
-    ),
+  address: AtmAddress,
+  /** further ATM addresses of the host (a host with two addresses holds two parties of one call on one link) */
+  extraAddresses: z.array(AtmAddress).max(8, 'at most 8 extra addresses').optional(),
   /** IPv4 address with prefix: routed labs (default 10.77.N.2/24), or on br0 in bridged labs */
   ip: Cidr.optional(),
   /** routed labs: the router's address on this host's subnet (default: .1 of the subnet) */
@@ -86,8 +104,19 @@ export const HostSchema = z.strictObject({
   netemOut: NetemSchema.optional(),
   /** impairment of frames sent to this host (overrides `netem` for that direction) */
   netemIn: NetemSchema.optional(),
+  /** the switch this host is connected to (a port of its own); absent: the host is on the segment */
+  switch: z.string().regex(NAME_RE, 'a switch name').optional(),
+  /** the name of that switch port (default p1, p2, ... in the order of the hosts) */
+  port: z.string().regex(PORT_RE, 'port names are 1 to 10 lower-case letters, digits, - and _').optional(),
 });
 export type HostSpec = z.output<typeof HostSchema>;
+
+export const SwitchSchema = z.strictObject({
+  name: z.string().regex(NAME_RE, 'switch names are letters, digits, - and _ (at most 32, starting with a letter or digit)'),
+  /** switches this one has a link to (one port on each end; list a link on one of the two switches: that one is the IISP user side) */
+  links: z.array(z.string().regex(NAME_RE, 'a switch name')).default([]),
+});
+export type SwitchSpec = z.output<typeof SwitchSchema>;
 
 export const TopologySchema = z
   .strictObject({
@@ -100,6 +129,8 @@ export const TopologySchema = z
         netem: NetemSchema.optional(),
       })
       .default({ kind: 'bridged' }),
+    /** ATM switches (condisd with role switch), each in a namespace of its own */
+    switches: z.array(SwitchSchema).max(16, 'at most 16 switches').default([]),
     hosts: z.array(HostSchema).min(1, 'a lab needs at least one host').max(200, 'at most 200 hosts'),
   })
   .superRefine((t, ctx) => {
@@ -118,6 +149,14 @@ export const TopologySchema = z
     seen('mac');
     seen('address');
     seen('ip');
+    const owner = new Map(t.hosts.map((h, i) => [h.address, i]));
+    t.hosts.forEach((h, i) =>
+      (h.extraAddresses ?? []).forEach((a, k) => {
+        const j = owner.get(a);
+        if (j !== undefined) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'extraAddresses', k], message: `duplicate address ${a} (also hosts[${j}])` });
+        else owner.set(a, i);
+      }),
+    );
     t.hosts.forEach((h, i) => {
       for (const key of ['ip', 'gateway'] as const) {
         const v = h[key];
@@ -132,7 +171,46 @@ export const TopologySchema = z
         ctx.addIssue({ code: 'custom', path: ['hosts', i, 'gateway'], message: 'gateway only applies to routed labs' });
     });
     if (t.segment.kind === 'routed' && t.hosts.length > 250) ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'a routed lab has at most 250 hosts' });
+    checkSwitches(t, ctx);
   });
+
+/** switch names, links and ports: every name known, nothing twice, no host and switch of one name */
+function checkSwitches(t: { segment: { kind: string }; switches: SwitchSpec[]; hosts: HostSpec[] }, ctx: z.RefinementCtx): void {
+  const switches = new Map<string, number>();
+  t.switches.forEach((s, i) => {
+    const key = s.name.toLowerCase();
+    if (switches.has(key)) ctx.addIssue({ code: 'custom', path: ['switches', i, 'name'], message: `duplicate switch name ${s.name} (also switches[${switches.get(key)}])` });
+    else switches.set(key, i);
+    const j = t.hosts.findIndex((h) => h.name.toLowerCase() === key);
+    if (j >= 0) ctx.addIssue({ code: 'custom', path: ['switches', i, 'name'], message: `${s.name} is also the name of hosts[${j}]; hosts and switches need distinct names` });
+  });
+  if (t.switches.length && t.segment.kind !== 'bridged')
+    ctx.addIssue({ code: 'custom', path: ['switches'], message: 'switches need a bridged lab (segment.kind: bridged): each port is an Ethernet segment of its own' });
+  const pairs = new Set<string>();
+  t.switches.forEach((s, i) =>
+    s.links.forEach((other, k) => {
+      const where = ['switches', i, 'links', k];
+      if (!switches.has(other.toLowerCase())) ctx.addIssue({ code: 'custom', path: where, message: `no switch named ${other} (switches: ${t.switches.map((x) => x.name).join(', ')})` });
+      else if (other.toLowerCase() === s.name.toLowerCase()) ctx.addIssue({ code: 'custom', path: where, message: 'a switch cannot be linked to itself' });
+      const pair = [s.name.toLowerCase(), other.toLowerCase()].sort().join('\0');
+      if (pairs.has(pair)) ctx.addIssue({ code: 'custom', path: where, message: `the link ${s.name} -- ${other} is listed twice` });
+      pairs.add(pair);
+    }),
+  );
+  const ports = new Map<string, number>();
+  t.hosts.forEach((h, i) => {
+    if (h.port !== undefined && h.switch === undefined) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'port'], message: 'port needs switch (the switch the port is on)' });
+    if (h.switch === undefined) return;
+    if (!switches.has(h.switch.toLowerCase())) {
+      ctx.addIssue({ code: 'custom', path: ['hosts', i, 'switch'], message: `no switch named ${h.switch}${t.switches.length ? ` (switches: ${t.switches.map((x) => x.name).join(', ')})` : ' (the lab has no switches:)'}` });
+      return;
+    }
+    if (h.port === undefined) return;
+    const key = `${h.switch.toLowerCase()}\0${h.port}`;
+    if (ports.has(key)) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'port'], message: `port ${h.port} of ${h.switch} is taken by hosts[${ports.get(key)}]` });
+    else ports.set(key, i);
+  });
+}
 
 export type TopologySpec = z.output<typeof TopologySchema>;
 

@@ -3,7 +3,7 @@ import { isMac } from '../common/mac.js';
 import { MiniportError } from './errors.js';
 import type { MiniportCounters } from './types.js';
 
-/** IEEE 802 Local Experimental EtherType 1, our default (WIRE.md) */
+/** IEEE 802 Local Experimental EtherType 1, our default (docs/wire.md) */
 export const DEFAULT_ETHERTYPE = 0x88b5;
 export const ETH_HEADER = 14;
 

@@ -13,7 +13,7 @@
 import { isIPv4 } from 'node:net';
 import { createRequire } from 'node:module';
 import { Subject } from 'rxjs';
-import { run } from '../lab/sh.js';
+import { run } from '../common/sh.js';
 import { macFromBuffer, macToBuffer } from '../common/mac.js';
 import { admitFrame, checkEtherType, checkMac, checkMtu, ETH_HEADER, hasEtherType, newCounters } from './common.js';
 import { MiniportError } from './errors.js';

@@ -87,26 +87,48 @@ export function openMemorySync(cfg: MemoryConfig & MemoryWireOptions): Miniport 
   segment.add(self);
   const ports = segment;
 
-  /** put one copy on the wire now: to every other port it is addressed to */
-  const transmit = (frame: Buffer): void => {
+  /**
+   * put the frame on the wire now: to every other port it is addressed to, each its own buffer
+   * (`owned`: this one is nobody else's, the first receiver gets it without a copy)
+   */
+  const transmit = (frame: Buffer, owned = false): void => {
     const group = (frame[0]! & 1) === 1;
     for (const p of ports) {
       if (p === self) continue;
-      if (group || p.promiscuous || frame.compare(p.mac, 0, 6, 0, 6) === 0) p.deliver(Buffer.from(frame));
+      if (group || p.promiscuous || frame.compare(p.mac, 0, 6, 0, 6) === 0) {
+        p.deliver(owned ? frame : Buffer.from(frame));
+        owned = false;
+      }
     }
   };
   const later = (frame: Buffer, extra = 0): void => {
     scheduler.schedule(() => transmit(frame), delayMs + extra);
   };
   let held: Buffer | undefined;
+  // No impairment and the default scheduler: the frames sent in one turn leave together on the
+  // next asap flush (one scheduled action per batch, not per frame), in the order sent.
+  const plain = cfg.scheduler === undefined && loss === 0 && duplicate === 0 && reorder === 0 && delayMs === 0;
+  let batch: Buffer[] = [];
+  const flush = (): void => {
+    const out = batch;
+    batch = [];
+    for (let i = 0; i < out.length; i++) transmit(out[i]!, true);
+  };
 
   return {
     name: `memory:${cfg.hub}`,
     mac,
     mtu,
+    ownedFrames: true,
     frames$: frames.asObservable(),
     send(frame: Buffer): void {
       if (!admitFrame(frame, mtu, closed, counters)) return;
+      if (plain) {
+        // (no draws: with every probability 0 the fate of a frame does not depend on them)
+        batch.push(Buffer.from(frame));
+        if (batch.length === 1) asapScheduler.schedule(flush);
+        return;
+      }
       // the same three draws for every frame keep a seed's fate sequence stable
       const lost = random() < loss;
       const dup = random() < duplicate;

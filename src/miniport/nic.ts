@@ -12,7 +12,7 @@
  * it comes back up), a device that disappears ends frames$ with NO_DEVICE.
  */
 import { Subject } from 'rxjs';
-import { run } from '../lab/sh.js';
+import { run } from '../common/sh.js';
 import { checkEtherType, checkIfName, hasEtherType, newCounters } from './common.js';
 import { MiniportError } from './errors.js';
 import { inNetns, loadNative } from './native.js';

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { Subject } from 'rxjs';
 import { macFromBuffer, macToBuffer } from '../common/mac.js';
-import { run, CommandError } from '../lab/sh.js';
+import { run, CommandError } from '../common/sh.js';
 import { codeForErrno, MiniportError } from './errors.js';
 import { checkEtherType, checkIfName, checkMac, checkMtu, hasEtherType, newCounters } from './common.js';
 import { inNetns, loadNative, type NativeReader } from './native.js';
@@ -282,6 +282,9 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
     name: `tap:${device}`,
     mac: hostMac,
     mtu: info.mtu,
+    // the addon copies each frame out of its scratch buffer into one of its own size; the ioctl
+    // binding's frames are views into a 64 KiB read buffer each, which a kept view would pin
+    ownedFrames: cfg.binding !== 'ioctl',
     frames$: frames.asObservable(),
     send(frame: Buffer): void {
       if (closed) {

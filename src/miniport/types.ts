@@ -2,7 +2,7 @@
  * Where frames meet an interface. Every backend (tap, nic, etherip, memory)
  * offers this one shape; nothing above `miniport/` touches a device.
  */
-import type { Observable, SchedulerLike } from 'rxjs';
+import type { Observable } from 'rxjs';
 import type { Mac } from '../common/mac.js';
 
 export interface MiniportCounters {
@@ -25,6 +25,11 @@ export interface Miniport {
   readonly mtu: number;
   /** whole Ethernet II frames received, already restricted to our EtherType where the backend can filter */
   readonly frames$: Observable<Buffer>;
+  /**
+   * true: every buffer frames$ emits is handed over, the backend never reuses or changes it (the
+   * receiver may keep a view into it instead of a copy); absent or false: copy what you keep
+   */
+  readonly ownedFrames?: boolean;
   /** send one whole Ethernet II frame; never throws (failures are counted) */
   send(frame: Buffer): void;
   counters(): MiniportCounters;
@@ -32,69 +37,5 @@ export interface Miniport {
   close(): Promise<void>;
 }
 
-export type MiniportConfig =
-  | {
-      kind: 'tap';
-      /** device name; created if missing */
-      device: string;
-      mac?: Mac;
-      mtu?: number;
-      /** enslave the TAP to this Linux bridge */
-      bridge?: string;
-      etherType?: number;
-      /** named network namespace (`ip netns`) to open the device in; default: where the process runs */
-      netns?: string;
-      /** how frames are read: 'addon' (our N-API helper, uv_poll; the default) or 'ioctl' (npm `ioctl` + fs.read on a blocking fd) */
-      binding?: 'addon' | 'ioctl';
-    }
-  | {
-      kind: 'nic';
-      device: string;
-      etherType?: number;
-      /** named network namespace to open the NIC in; default: where the process runs */
-      netns?: string;
-      /** receive frames this host sent itself (default false) */
-      loopback?: boolean;
-      /**
-       * libpcap through 'addon' (our N-API helper; the default) or the npm package 'cap'.
-       * cap aborts the whole process when the NIC goes down or away (see docs/miniports.md).
-       */
-      binding?: 'addon' | 'cap';
-    }
-  | {
-      kind: 'etherip';
-      /** local IPv4 address to bind */
-      local: string;
-      /** remote IPv4 addresses of peers (EtherIP is point-to-point per pair) */
-      peers: string[];
-      mac: Mac;
-      etherType?: number;
-      /** named network namespace to open the socket in; default: where the process runs */
-      netns?: string;
-      /** the Ethernet payload size to announce (default 1500 - 20 IP - 2 EtherIP - 14 Ethernet = 1464) */
-      mtu?: number;
-    }
-  | ({ kind: 'memory'; hub: string; mac: Mac } & MemoryWireOptions);
-
-/** Impairments of the in-process wire, applied to every frame a memory port sends. */
-export interface MemoryWireOptions {
-  /** probability (0..1) that a frame is lost */
-  loss?: number;
-  /** probability (0..1) that a frame is delivered twice */
-  duplicate?: number;
-  /** probability (0..1) that a frame is held back and delivered after the next one from the same port */
-  reorder?: number;
-  /** longest time a reordered frame waits for a successor before it goes anyway (default 10 ms) */
-  reorderHoldMs?: number;
-  /** delay of every frame in milliseconds, on `scheduler` */
-  delayMs?: number;
-  /** seed of the pseudo-random choices (same seed, same sequence of frames: same fate) */
-  seed?: number;
-  /** where deliveries are scheduled (default asapScheduler: asynchronous, never inside send()) */
-  scheduler?: SchedulerLike;
-  /** Ethernet payload size (default 1500); longer frames are counted as txErrors */
-  mtu?: number;
-  /** deliver every frame to this port, not only those to its MAC, broadcast and multicast */
-  promiscuous?: boolean;
-  etherType?: number;
-}
+/** The backends' configuration records are plain data shared with src/config: they live in src/common. */
+export type { MemoryWireOptions, MiniportConfig } from '../common/miniport-config.js';

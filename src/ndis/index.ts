@@ -10,7 +10,7 @@
  */
 import type { SchedulerLike } from 'rxjs';
 import type { AtmAddress, UniHost } from '../uni/api.js';
-import { UniCallManager } from './callmanager.js';
+import { UniCallManager } from './q2931/callmanager.js';
 import type { CallManagerShape } from './cm-interface.js';
 import type { NdisDataPath } from './datapath.js';
 import { NdisHost } from './ndis.js';
@@ -22,9 +22,9 @@ export * from './indications.js';
 export * from './cm-interface.js';
 export { NdisHost, NdisClient, NdisProtocolError } from './ndis.js';
 export type { NdisTraceEntry, NdisCounters, VcInfo, VcState, CallState, PartyState, ClientOptions, NdisHostOptions } from './ndis.js';
-export { UniCallManager } from './callmanager.js';
+export { UniCallManager } from './q2931/callmanager.js';
 export * as machines from './machines.js';
-export type { CallManagerOptions } from './callmanager.js';
+export type { CallManagerOptions } from './q2931/callmanager.js';
 export { ClientPolicy, attachClientPolicy } from './policy.js';
 export type { ClientPolicyOptions, PolicyEvent } from './policy.js';
 

@@ -6,9 +6,9 @@
  * counters.
  *
  * Events are processed strictly one at a time, in order of arrival (run to
- * completion): a `send` that loops straight back into this link, or a
- * subscriber that calls `data()` while handling a signal, only queues its
- * event behind the one being processed.
+ * completion, src/common/run-queue.ts): a `send` that loops straight back into
+ * this link, or a subscriber that calls `data()` while handling a signal, only
+ * queues its event behind the one being processed.
  */
 import { Subject, asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { SaalService, SaalSignal } from './service.js';
@@ -26,6 +26,7 @@ import {
   type SscopStateName,
   type SscopTimer,
 } from './machine.js';
+import { RunQueue } from '../common/run-queue.js';
 import { initialSscfState, sscfStep, type SscfEvent, type SscfState, type SscfStateName } from './sscf.js';
 
 export interface SaalLinkOptions {
@@ -117,9 +118,9 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
   let sscf: SscfState = initialSscfState();
   let disposed = false;
   const timers = new Map<SscopTimer, Subscription>();
-  const inbox: Work[] = [];
-  let head = 0;
-  let busy = false;
+  // every event, from outside or from the other machine, goes through one run-to-completion queue
+  const inbox = new RunQueue<Work>((w) => (w.layer === 'sscop' ? runSscop(w.event) : runSscf(w.event)));
+  const post = (w: Work): void => inbox.post(w);
 
   const c = {
     pdusIn: {} as Record<string, number>,
@@ -133,25 +134,6 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
     sdusAccepted: 0,
     sendErrors: 0,
   };
-
-  function post(w: Work): void {
-    if (disposed) return;
-    inbox.push(w);
-    if (busy) return;
-    busy = true;
-    try {
-      while (head < inbox.length && !disposed) {
-        const next = inbox[head]!;
-        inbox[head++] = undefined as unknown as Work;
-        if (next.layer === 'sscop') runSscop(next.event);
-        else runSscf(next.event);
-      }
-    } finally {
-      inbox.length = 0;
-      head = 0;
-      busy = false;
-    }
-  }
 
   function startTimer(t: SscopTimer, ms: number): void {
     if (disposed) return; // (disposed from inside a callback while this step still runs)
@@ -200,7 +182,7 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
           stopTimer(e.timer);
           break;
         case 'signal':
-          inbox.push({ layer: 'sscf', event: { kind: 'sscop', signal: e.signal } });
+          inbox.post({ layer: 'sscf', event: { kind: 'sscop', signal: e.signal } });
           break;
         case 'maa-error':
           bump(c.maaErrors, e.code, e.count ?? 1);
@@ -219,7 +201,7 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
     for (const e of r.effects) {
       switch (e.kind) {
         case 'sscop':
-          inbox.push({ layer: 'sscop', event: e.event });
+          inbox.post({ layer: 'sscop', event: e.event });
           break;
         case 'up':
           if (e.signal.kind === 'data-indication') c.sdusDelivered++;
@@ -239,7 +221,7 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
     },
     configure(over: Partial<SscopParams>): boolean {
       const next = sscopParams({ ...params, ...over });
-      if (sscop.name !== 'Idle' || busy) return false;
+      if (sscop.name !== 'Idle' || inbox.running) return false;
       params = next;
       limits = { maxK: params.maxK, maxJ: params.maxJ, maxStat: params.maxSTAT };
       sscop = { ...sscop, params, vrMR: (sscop.vrR + params.window) & 0xffffff };
@@ -309,6 +291,7 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
     dispose() {
       if (disposed) return;
       disposed = true;
+      inbox.close();
       for (const s of timers.values()) s.unsubscribe();
       timers.clear();
       signals.complete();

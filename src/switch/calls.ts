@@ -1,6 +1,8 @@
 /**
  * The switch's call control: calls whose every leg is a UNI link on a switch
- * port, the switch playing the network side on each (uni-port.ts).
+ * port, the switch playing the network side on each host's link and the user
+ * side on an IISP link to another switch (uni-port.ts). Call control does not
+ * care which: every leg is a Q.2931 call with its own references.
  *
  * A call has one inbound leg (the caller's, or the root's for
  * point-to-multipoint) and one outbound leg per port link it reaches. Each
@@ -164,11 +166,11 @@ export class CallControl implements LinkSink {
 
   // ---- port links -------------------------------------------------------------
 
-  attach(port: string, peer: Mac, saal: SaalService): void {
+  attach(port: string, peer: Mac, saal: SaalService, side: 'network' | 'user' = 'network'): void {
     this.batch(() => {
       const key = `${port}|${peer}`;
       this.detachNow(key);
-      const uni = openUniPort({ peer, saal, sink: this, scheduler: this.o.scheduler, timers: this.o.timers, partiesPerCall: this.o.limits.partiesPerCall });
+      const uni = openUniPort({ peer, saal, side, sink: this, scheduler: this.o.scheduler, timers: this.o.timers, partiesPerCall: this.o.limits.partiesPerCall });
       const pl: PortLink = { key, port, peer, uni };
       this.links.set(key, pl);
       this.byUni.set(uni, pl);
@@ -571,7 +573,7 @@ export class CallControl implements LinkSink {
           peer: l.link.peer,
           inbound: l.inbound,
           callRef: l.lc.cref,
-          state: defaultCodec.callStateName(stateCode(l.lc.st), 'network'),
+          state: defaultCodec.callStateName(stateCode(l.lc.st), l.link.uni.side),
           ...(l.lc.st.vc ? { vpi: l.lc.st.vc.vpi, vci: l.lc.st.vc.vci } : {}),
         })),
       parties: [...c.parties.values()].map((p) => ({

@@ -7,9 +7,12 @@
  * - uni-port.ts  the part of a src/uni link call control uses, and where one is made
  * - routes.ts    prefix routes, static and learned; longest prefix wins
  * - fabric.ts    the data plane: (port, host, VPI/VCI) -> hops, header rewrite, replication
+ * - capture.ts   the switch's capture: one pcapng file, an interface per port
  */
 export { AtmSwitch, createSwitch } from './switch.js';
 export type { SwitchOptions, SwitchPortConfig, SwitchCounters } from './switch.js';
 export { RouteTable, canonicalPrefix } from './routes.js';
 export type { Route } from './routes.js';
 export type * from './types.js';
+export { openSwitchCapture } from './capture.js';
+export type { SwitchCapture, SwitchCaptureHook } from './capture.js';

@@ -65,8 +65,12 @@ export interface SwitchPortOptions {
   discovery: { enabled: boolean; intervalMs: number; holdTimeMs: number };
   /** hosts configured on this port (they need no discovery) */
   hosts?: { mac: Mac; name?: string; addresses: AtmAddress[] }[];
+  /** the UNI side played towards the hosts on this port ('user': an IISP link to another switch) */
+  side: 'network' | 'user';
   /** most hosts learned on this port; a newcomer past it is dropped and counted */
   maxHosts: number;
+  /** every SDU sent or received on the port (for the switch's capture); frames are decoded for it only when it is set */
+  capture?: (direction: 'tx' | 'rx', vpi: number, vci: number, sdu: Buffer, peer: Mac) => void;
   log: SwitchLog;
   hooks: PortHooks;
 }
@@ -86,6 +90,7 @@ export class SwitchPort implements FabricPort {
   readonly mac: Mac;
   readonly etherType: number;
   readonly miniport: Miniport;
+  readonly side: 'network' | 'user';
   private readonly hosts = new Map<Mac, PortHost>();
   private readonly mux: SaalMux;
   private readonly macHi: number;
@@ -99,6 +104,7 @@ export class SwitchPort implements FabricPort {
     this.miniport = o.miniport;
     this.mac = o.miniport.mac.toLowerCase();
     this.etherType = o.etherType;
+    this.side = o.side;
     const m = macToBuffer(this.mac);
     this.macHi = m.readUInt32BE(0);
     this.macLo = m.readUInt16BE(4);
@@ -149,7 +155,14 @@ export class SwitchPort implements FabricPort {
   sendFrame(frame: Buffer): void {
     if (this.stopped) return;
     this.c.framesOut++;
+    if (this.o.capture) this.captured('tx', frame);
     this.miniport.send(frame);
+  }
+
+  /** hand a frame sent or received to the capture (the peer: its destination or source) */
+  private captured(direction: 'tx' | 'rx', frame: Buffer): void {
+    const r = parseFrame(frame, { etherType: this.etherType });
+    if (r.ok) this.o.capture!(direction, r.value.cell.vpi, r.value.cell.vci, r.value.sdu, direction === 'tx' ? r.value.dst : r.value.src);
   }
 
   private sendSdu(peer: Mac, vci: number, sdu: Buffer): void {
@@ -186,6 +199,7 @@ export class SwitchPort implements FabricPort {
       if (buf.readUInt32BE(0) !== this.macHi || buf.readUInt16BE(4) !== this.macLo) return this.drop('not-for-us');
       if (aal5TrailerAt(buf, this.etherType) < SDU_OFFSET) return this.dropBad(buf);
       const src = buf.readUIntBE(6, 6);
+      if (this.o.capture) this.captured('rx', buf);
       if (!this.o.hooks.data(this, src, vc, buf)) return this.drop('unknown-vc');
       this.c.dataIn++;
       return;
@@ -194,6 +208,7 @@ export class SwitchPort implements FabricPort {
     if (!r.ok) return this.drop(r.error.code);
     const f = r.value;
     if (f.src === this.mac) return this.drop('own-frame');
+    if (this.o.capture && (f.dst === this.mac || f.cell.vci === VCI_DISCOVERY)) this.o.capture('rx', f.cell.vpi, f.cell.vci, f.sdu, f.src);
     if (f.cell.vci === VCI_DISCOVERY && f.cell.vpi === 0) return this.onAnnouncement(f.src, f.sdu);
     if (f.dst !== this.mac) return this.drop('not-for-us');
     if (f.cell.vpi !== 0) return this.drop('unknown-vc');

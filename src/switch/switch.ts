@@ -14,6 +14,7 @@ import { CallControl, type CallControlCounters } from './calls.js';
 import { Fabric, type FabricCounters } from './fabric.js';
 import { SwitchPort, type PortCounters } from './port.js';
 import { RouteTable } from './routes.js';
+import type { SwitchCaptureHook } from './capture.js';
 import { silentLog, type SwitchEvent, type SwitchLog, type SwitchSnapshot } from './types.js';
 
 export interface SwitchPortConfig {
@@ -21,6 +22,11 @@ export interface SwitchPortConfig {
   miniport: Miniport;
   /** hosts configured on this port, with their addresses (they need no discovery) */
   hosts?: { mac: Mac; name?: string; addresses: AtmAddress[] }[];
+  /**
+   * the UNI side the switch plays on this port (default 'network'). 'user' makes the port an IISP link
+   * to another switch whose port there plays the network side (docs/switch.md).
+   */
+  side?: 'network' | 'user';
 }
 
 export interface SwitchOptions {
@@ -35,6 +41,8 @@ export interface SwitchOptions {
   etherType?: number;
   scheduler?: SchedulerLike;
   log?: SwitchLog;
+  /** every SDU sent or received on any port (the switch's capture, capture.ts) */
+  capture?: SwitchCaptureHook;
 }
 
 export interface SwitchCounters {
@@ -85,10 +93,12 @@ export class AtmSwitch {
         sscop: opts.sscop,
         discovery: opts.discovery,
         hosts: p.hosts,
+        side: p.side ?? 'network',
         maxHosts: opts.limits?.hostsPerPort ?? 64,
+        ...(opts.capture ? { capture: (dir: 'tx' | 'rx', vpi: number, vci: number, sdu: Buffer, peer: Mac) => opts.capture!(p.name, dir, vpi, vci, sdu, peer) } : {}),
         log: this.log,
         hooks: {
-          linkCreated: (port, peer, saal) => this.cc.attach(port.name, peer, saal),
+          linkCreated: (port, peer, saal) => this.cc.attach(port.name, peer, saal, port.side),
           linkRemoved: (port, peer) => this.cc.detach(port.name, peer),
           hostAddresses: (port, peer, addresses) => this.learned(port.name, peer, addresses),
           announced: (port) => this.routes.reachableExcept(port.name),
@@ -124,6 +134,7 @@ export class AtmSwitch {
         name: p.name,
         miniport: p.miniport.name,
         mac: p.mac,
+        side: p.side,
         hosts: p.hostList().map((h) => ({
           mac: h.mac,
           ...(h.name ? { name: h.name } : {}),

@@ -57,6 +57,8 @@ export interface SwitchPortView {
   name: string;
   miniport: string;
   mac: Mac;
+  /** the UNI side the switch plays on this port: network towards hosts, user on an IISP link to another switch */
+  side: 'network' | 'user';
   hosts: { mac: Mac; name?: string; addresses: AtmAddress[]; source: 'static' | 'discovery'; sscop?: string; uni?: string }[];
 }
 

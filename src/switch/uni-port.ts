@@ -3,7 +3,9 @@
  * src/uni: the part of one UNI link (src/uni/link.ts `Link`, the per-link
  * coordinator with its call and party machines, 5.6 checks, timers and
  * last-party rule) that the switch uses, and the one place such a link is
- * made. Every switch port link plays the network side.
+ * made. A port link plays the network side towards a host; on a port
+ * configured `side: user` (IISP: a link to another switch, which plays the
+ * network side there) it plays the user side.
  *
  * - setup(kind, SETUP, owner): a call out on this link (own call reference,
  *   VPI/VCI and, for 'root', the first endpoint reference)
@@ -18,6 +20,7 @@
 import type { SchedulerLike } from 'rxjs';
 import type { SaalService } from '../sscop/service.js';
 import type { PeerId, UniTimers } from '../uni/api.js';
+import type { Side } from '../uni/states.js';
 import { defaultCodec } from '../uni/codec.js';
 import { Link, type LinkSink } from '../uni/link.js';
 import { resolveTimers } from '../uni/timers.js';
@@ -37,12 +40,15 @@ export function openUniPort(o: {
   scheduler: SchedulerLike;
   timers?: Partial<UniTimers>;
   partiesPerCall: number;
+  /** default 'network'; 'user' on an IISP port */
+  side?: Side;
 }): UniPort {
+  const side = o.side ?? 'network';
   return new Link({
     peer: o.peer,
     saal: o.saal,
-    side: 'network',
-    timers: resolveTimers('network', o.timers),
+    side,
+    timers: resolveTimers(side, o.timers),
     codec: defaultCodec,
     scheduler: o.scheduler,
     sink: o.sink,

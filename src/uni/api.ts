@@ -15,7 +15,7 @@
  *
  * The service answers what Q.2931/Q.2971 make automatic: a received RELEASE is
  * answered with RELEASE COMPLETE and a received DROP PARTY with DROP PARTY
- * ACKNOWLEDGE before the indication is emitted (condis.md §2.8).
+ * ACKNOWLEDGE before the indication is emitted (docs/architecture.md, "NDIS requests and Q.2931 messages").
  */
 import type { Observable, SchedulerLike } from 'rxjs';
 import type { Mac } from '../common/mac.js';
@@ -92,7 +92,7 @@ export interface ClearingOptions {
 export interface CloseDataPolicy {
   /** false: this link "cannot send data at termination" (NDIS_STATUS_INVALID_DATA) */
   allowed: boolean;
-  /** at most this many octets of close data (WIRE.md: 127, the IE content limit less the discriminator) */
+  /** at most this many octets of close data (docs/wire.md: 127, the IE content limit less the discriminator) */
   maxOctets: number;
 }
 

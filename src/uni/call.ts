@@ -15,68 +15,8 @@ import { Cause, findIe, IeId, MsgType, type UniMessage } from './msg/types.js';
 import type { PeakCellRates } from './msg/traffic.js';
 import { isModifyMessage, stepModify, type ModifyEvent } from './modify.js';
 
-export type CallKind = 'p2p' | 'root' | 'leaf';
-
-export interface VcId {
-  vpi: number;
-  vci: number;
-}
-
-export interface CallState {
-  readonly phase: CallPhase;
-  readonly side: Side;
-  readonly kind: CallKind;
-  /** the VC this call uses; the network side knows it from the start */
-  readonly vc?: VcId;
-  /** network side: the Connection identifier has gone out (SETUP or first response) */
-  readonly vcSent: boolean;
-  /** kept for T303's resend */
-  readonly setup?: UniMessage;
-  /** kept for T308's resend */
-  readonly release?: UniMessage;
-  /** kept for T322's resend (it may name a party) */
-  readonly enquiry?: UniMessage;
-  /** sends so far of the messages timers guard */
-  readonly sent: { readonly t303: number; readonly t308: number; readonly t322: number };
-  /** the host has been told the call is over (released / release-confirm) */
-  readonly told: boolean;
-  /** the host has been told the call is end-to-end active */
-  readonly activeTold: boolean;
-  /** we sent the SETUP: the connection owner, the only side that asks for a modification (Q.2963.1) */
-  readonly owner?: boolean;
-  /** Q.2963.1 modification under way: 'req' we asked (U13/N13, T360 runs), 'rcvd' we were asked (U14/N14) */
-  readonly mod?: 'req' | 'rcvd';
-  /** the peak cell rates the modification under way asks for */
-  readonly modPcr?: PeakCellRates;
-  /** Q.2963.1 responder: our MODIFY ACKNOWLEDGE asked for CONNECTION AVAILABLE, T361 runs */
-  readonly awaitAvail?: boolean;
-}
-
-export type CallIndication =
-  | { k: 'proceeding' }
-  | { k: 'alerting' }
-  | { k: 'connected'; vc?: VcId }
-  | { k: 'active' }
-  | { k: 'released'; cause: number; closeData?: Buffer; remote: boolean }
-  | { k: 'release-confirm'; cause: number }
-  /** Q.2963.1 responder: the owner asks for these peak cell rates; answer with modify-ack-req / modify-reject-req */
-  | { k: 'modify-ind'; pcr: PeakCellRates }
-  /** Q.2963.1 owner: our MODIFY REQUEST was acknowledged (no cause) or rejected (cause) */
-  | { k: 'modify-confirm'; pcr: PeakCellRates; cause?: number }
-  /** Q.2963.1 responder: CONNECTION AVAILABLE arrived (or T361 ran out): the new rates are in force at both ends */
-  | { k: 'modify-available' };
-
-export type CallEffect =
-  | { t: 'send'; msg: UniMessage }
-  | { t: 'start'; timer: TimerName }
-  | { t: 'stop'; timer: TimerName }
-  | { t: 'ind'; ind: CallIndication }
-  /** message illegal in this state: the coordinator answers per Q.2931 5.6.10 (STATUS 101) */
-  | { t: 'wrong-state'; msg: UniMessage }
-  /** every party of the call leaves with the call */
-  | { t: 'parties-gone'; cause: number; closeData?: Buffer; remote: boolean }
-  /** the call reference is free again */
-  | { t: 'destroy' };
+export type { CallEffect, CallIndication, CallKind, CallState, CallStep, VcId } from './call-types.js';
+import type { CallEffect, CallIndication, CallKind, CallState, CallStep, VcId } from './call-types.js';
 
 export type CallEvent =
   | { k: 'setup-req'; msg: UniMessage }
@@ -95,13 +35,22 @@ export type CallEvent =
   | { k: 'local-release'; cause: number }
   | ModifyEvent;
 
-export interface CallStep {
-  state: CallState;
-  effects: CallEffect[];
-}
-
 export function newCall(side: Side, kind: CallKind, vc?: VcId): CallState {
-  return { phase: 'null', side, kind, vc, vcSent: false, sent: { t303: 0, t308: 0, t322: 0 }, told: false, activeTold: false };
+  // every field present from the start: each step's copy keeps the one object shape (a field
+  // added later would give V8 a new shape per step, and the copies would take the slow path)
+  return {
+    phase: 'null',
+    side,
+    kind,
+    vc,
+    vcSent: false,
+    setup: undefined,
+    release: undefined,
+    enquiry: undefined,
+    sent: { t303: 0, t308: 0, t322: 0 },
+    told: false,
+    activeTold: false,
+  };
 }
 
 /** The Call state IE code of this call (U/N numbering by side; 13/14 while a modification is under way). */
@@ -115,8 +64,11 @@ const CALL_TIMERS: TimerName[] = ['t303', 't308', 't310', 't313', 't322', 't360'
 /** the modification fields of a call that leaves Active */
 const NO_MOD = { mod: undefined, modPcr: undefined, awaitAvail: undefined } as const;
 
-function stopAll(): CallEffect[] {
-  return CALL_TIMERS.map((timer) => ({ t: 'stop', timer }));
+/** the effects that stop every call timer: one shared, frozen list (effects are only read) */
+const STOP_ALL: readonly CallEffect[] = Object.freeze(CALL_TIMERS.map((timer): CallEffect => Object.freeze({ t: 'stop', timer })));
+
+function stopAll(): readonly CallEffect[] {
+  return STOP_ALL;
 }
 
 function ind(i: CallIndication): CallEffect {

@@ -20,68 +20,14 @@ import type { SaalService } from '../sscop/service.js';
 import type { CallIndication, VcId } from './call.js';
 import { stateCode } from './call.js';
 import { defaultCodec, type UniCodec } from './codec.js';
-import { addressOf, calledIe, callingIe, canonicalAddress, CLOSE_DATA_MAX, defaultAal, defaultBearer, defaultQos, defaultTraffic, uuIe } from './ies.js';
+import { calledIe, callingIe, canonicalAddress, CLOSE_DATA_MAX, defaultAal, defaultBearer, defaultQos, defaultTraffic, uuIe } from './ies.js';
 import { modifyAnswer, modifyIndication, modifyRequest } from './host-modify.js';
-import { Link, LinkCall, type CallOwner, type LinkSink } from './link.js';
+import { ANSWER_LATER, Link, LinkCall, type CallOwner, type LinkSink } from './link.js';
+import { Leg, newHostCall, paramsFromMessage, type HostCall, type HostParty, type PartyPhase } from './host-model.js';
 import type { PartyIndication } from './party.js';
-import type { Side } from './states.js';
+import { PartyState, type Side } from './states.js';
 import { resolveTimers } from './timers.js';
-import { Cause, findIe, IeId, MsgType, type InfoElement, type TrafficDescriptorIe, type UniMessage } from './msg/types.js';
-
-type PartyPhase = 'adding' | 'alerting' | 'connected' | 'dropping';
-
-interface HostParty {
-  readonly id: PartyId;
-  readonly call: HostCall;
-  readonly leg: Leg;
-  /** -1 while queued behind its leg's SETUP */
-  ep: number;
-  readonly called: AtmAddress;
-  phase: PartyPhase;
-  /** dropParty was asked for this party: it gets its drop-party-confirm even if the call is released meanwhile */
-  dropAsked?: boolean;
-}
-
-class Leg implements CallOwner {
-  readonly byEp = new Map<number, HostParty>();
-  /** parties asked for while the leg's SETUP is still on its way: ADD PARTY goes out once the leg is active */
-  readonly queued = new Map<HostParty, UniMessage>();
-  constructor(
-    readonly host: Host,
-    readonly call: HostCall,
-    readonly link: Link,
-    readonly lc: LinkCall,
-  ) {}
-  onCall(_lc: LinkCall, ind: CallIndication): void {
-    this.host.legCall(this, ind);
-  }
-  onParty(_lc: LinkCall, ep: number, ind: PartyIndication): void {
-    this.host.legParty(this, ep, ind);
-  }
-  vc(): VcPath | undefined {
-    const v = this.lc.st.vc;
-    return v ? { peer: this.link.peer, vpi: v.vpi, vci: v.vci } : undefined;
-  }
-}
-
-interface HostCall {
-  readonly id: CallId;
-  readonly role: 'root' | 'leaf' | 'p2p-out' | 'p2p-in';
-  readonly multipoint: boolean;
-  readonly params: UniCallParams;
-  readonly legs: Map<PeerId, Leg>;
-  readonly parties: Map<PartyId, HostParty>;
-  /** the leg of the call's first party (the one `connected` reports) */
-  firstLeg?: Leg;
-  connected: boolean;
-  /** parties not being dropped, kept as they change */
-  undropped: number;
-  /** release() asked: release-confirm when the last leg is gone */
-  releasing: boolean;
-  /** the call is over; this goes up once its last leg is gone */
-  final?: Extract<UniIndication, { kind: 'released' | 'release-confirm' }>;
-  done: boolean;
-}
+import { Cause, MsgType, type InfoElement, type TrafficDescriptorIe, type UniMessage } from './msg/types.js';
 
 interface LinkEntry {
   link: Link;
@@ -91,20 +37,6 @@ interface LinkEntry {
 function uerr(code: UniErrorCode, cause: number, message: string): { ok: false; error: UniError } {
   return err({ code, cause, message });
 }
-
-/** SETUP IEs that map onto UniCallParams fields (the rest travel up in `extra`) */
-const SETUP_PARAM_IES = new Set<number>([
-  IeId.AAL_PARAMETERS,
-  IeId.ATM_TRAFFIC_DESCRIPTOR,
-  IeId.BROADBAND_BEARER_CAPABILITY,
-  IeId.CALLED_PARTY_NUMBER,
-  IeId.CALLING_PARTY_NUMBER,
-  IeId.QOS_PARAMETER,
-  IeId.BROADBAND_LOW_LAYER_INFORMATION,
-  IeId.USER_USER,
-  IeId.CONNECTION_IDENTIFIER,
-  IeId.ENDPOINT_REFERENCE,
-]);
 
 export type UniHostConfig = UniHostOptions & {
   codec?: UniCodec;
@@ -335,18 +267,7 @@ export class Host implements UniHost, LinkSink {
       const e = this.route(params.called);
       if (!e) return uerr('no-route', Cause.NO_ROUTE_TO_DESTINATION, `no route to ${params.called}`);
       if (this.calls.size >= this.maxCalls) return uerr('limit', Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED, 'call limit reached');
-      const call: HostCall = {
-        id: this.nextCall++,
-        role: params.multipoint ? 'root' : 'p2p-out',
-        multipoint: params.multipoint,
-        params,
-        legs: new Map(),
-        parties: new Map(),
-        connected: false,
-        undropped: 0,
-        releasing: false,
-        done: false,
-      };
+      const call = newHostCall(this.nextCall++, params.multipoint ? 'root' : 'p2p-out', params.multipoint, params);
       const r = this.openLeg(call, e, params.called);
       if (typeof r === 'string') return uerr(r, r === 'limit' ? Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED : Cause.DESTINATION_OUT_OF_ORDER, `cannot set up on ${e.link.peer}: ${r}`);
       this.calls.set(call.id, call);
@@ -438,6 +359,16 @@ export class Host implements UniHost, LinkSink {
       const call = this.calls.get(callId);
       if (!call) return uerr('unknown-call', Cause.INVALID_CALL_REFERENCE_VALUE, `no call ${callId}`);
       if (call.releasing) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${callId} is already being released`);
+      const lp = this.leafParty(call);
+      if (lp && this.leafSiblings(call, lp.leg)) {
+        // a leaf endpoint whose link call carries other endpoints of this host: DROP PARTY for it alone
+        const bad = this.checkClose(lp.leg.link.peer, o?.closeData);
+        if (bad) return err(bad);
+        call.releasing = true;
+        this.markDropping(lp);
+        lp.leg.link.partyEventPublic(lp.leg.lc, lp.ep, { k: 'drop-req', cause: o?.cause ?? Cause.NORMAL_CALL_CLEARING, closeData: o?.closeData });
+        return ok(undefined);
+      }
       for (const leg of call.legs.values()) {
         const bad = this.checkClose(leg.link.peer, o?.closeData);
         if (bad) return err(bad);
@@ -453,37 +384,10 @@ export class Host implements UniHost, LinkSink {
   // ---- incoming --------------------------------------------------------------
 
   incomingSetup(link: Link, lc: LinkCall, m: UniMessage): number {
-    const called = findIe(m, IeId.CALLED_PARTY_NUMBER);
-    const addr = called ? addressOf(called) : '';
-    if (!this.own.has(canonicalAddress(addr))) return Cause.UNALLOCATED_NUMBER;
+    const params = paramsFromMessage(m, lc.multipoint);
+    if (!this.own.has(params.called)) return Cause.UNALLOCATED_NUMBER;
     if (this.calls.size >= this.maxCalls) return Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED;
-    const calling = findIe(m, IeId.CALLING_PARTY_NUMBER);
-    const uu = findIe(m, IeId.USER_USER);
-    const extra = m.ies.filter((ie) => !SETUP_PARAM_IES.has(ie.id));
-    const params: UniCallParams = {
-      called: canonicalAddress(addr),
-      multipoint: lc.multipoint,
-      ...(calling ? { calling: addressOf(calling) } : {}),
-      ...(findIe(m, IeId.ATM_TRAFFIC_DESCRIPTOR) ? { traffic: findIe(m, IeId.ATM_TRAFFIC_DESCRIPTOR) } : {}),
-      ...(findIe(m, IeId.BROADBAND_BEARER_CAPABILITY) ? { bearer: findIe(m, IeId.BROADBAND_BEARER_CAPABILITY) } : {}),
-      ...(findIe(m, IeId.QOS_PARAMETER) ? { qos: findIe(m, IeId.QOS_PARAMETER) } : {}),
-      ...(findIe(m, IeId.AAL_PARAMETERS) ? { aal: findIe(m, IeId.AAL_PARAMETERS) } : {}),
-      ...(findIe(m, IeId.BROADBAND_LOW_LAYER_INFORMATION) ? { blli: findIe(m, IeId.BROADBAND_LOW_LAYER_INFORMATION) } : {}),
-      ...(uu ? { uu: uu.data } : {}),
-      ...(extra.length ? { extra } : {}),
-    };
-    const call: HostCall = {
-      id: this.nextCall++,
-      role: lc.multipoint ? 'leaf' : 'p2p-in',
-      multipoint: lc.multipoint,
-      params,
-      legs: new Map(),
-      parties: new Map(),
-      connected: false,
-      undropped: 0,
-      releasing: false,
-      done: false,
-    };
+    const call = newHostCall(this.nextCall++, lc.multipoint ? 'leaf' : 'p2p-in', lc.multipoint, params);
     const leg = new Leg(this, call, link, lc);
     lc.owner = leg;
     call.legs.set(link.peer, leg);
@@ -495,16 +399,46 @@ export class Host implements UniHost, LinkSink {
     return 0;
   }
 
-  incomingAddParty(_link: Link, lc: LinkCall, ep: number, m: UniMessage): number {
+  /**
+   * Another endpoint of a multipoint call this host is already a leaf of: it
+   * is an incoming call of its own (its own host call, `setup` indication and
+   * answer), as if it had come to another host; its ADD PARTY is answered when
+   * the layer above accepts or rejects it. All of them share the link call and
+   * its VC on the wire.
+   */
+  incomingAddParty(link: Link, lc: LinkCall, ep: number, m: UniMessage): number {
     const leg = lc.owner instanceof Leg ? lc.owner : undefined;
-    if (!leg || leg.call.done) return Cause.NORMAL_UNSPECIFIED;
-    const called = findIe(m, IeId.CALLED_PARTY_NUMBER);
-    const addr = called ? canonicalAddress(addressOf(called)) : '';
-    if (!this.own.has(addr)) return Cause.UNALLOCATED_NUMBER;
-    if (leg.call.parties.size >= this.maxParties) return Cause.TOO_MANY_PENDING_ADD_PARTY;
-    // another endpoint of this host joins the VC the call already delivers here
-    this.newParty(leg.call, leg, ep, addr, 'connected');
-    return 0;
+    if (!leg || leg.call.role !== 'leaf') return Cause.NORMAL_UNSPECIFIED;
+    const params = paramsFromMessage(m, true, leg.call.params);
+    if (!this.own.has(params.called)) return Cause.UNALLOCATED_NUMBER;
+    if (this.calls.size >= this.maxCalls) return Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED;
+    const call = newHostCall(this.nextCall++, 'leaf', true, params);
+    call.legs.set(link.peer, leg);
+    call.firstLeg = leg;
+    this.calls.set(call.id, call);
+    const party = this.newParty(call, leg, ep, params.called, 'adding');
+    const vc = leg.vc() ?? { peer: link.peer, vpi: 0, vci: 0 };
+    this.emit({ kind: 'setup', call: call.id, peer: link.peer, params, vc, party: party.id });
+    return ANSWER_LATER;
+  }
+
+  /** a leaf host call's own party (its endpoint on the shared link call) */
+  private leafParty(call: HostCall): HostParty | undefined {
+    if (call.role !== 'leaf') return undefined;
+    for (const p of call.parties.values()) return p;
+    return undefined;
+  }
+
+  /** another endpoint of the same link call is still someone's call here */
+  private leafSiblings(call: HostCall, leg: Leg): boolean {
+    for (const p of leg.byEp.values()) if (p.call !== call && !p.call.done) return true;
+    return false;
+  }
+
+  /** a leaf host call whose endpoint came by ADD PARTY (not with the SETUP) */
+  private addedLeaf(call: HostCall): HostParty | undefined {
+    const p = this.leafParty(call);
+    return p && p.ep !== p.leg.lc.firstEp ? p : undefined;
   }
 
   private incoming(callId: CallId): HostCall | UniError {
@@ -518,6 +452,8 @@ export class Host implements UniHost, LinkSink {
     return this.run(() => {
       const c = this.incoming(callId);
       if (!('id' in c)) return err(c);
+      const added = this.addedLeaf(c);
+      if (added) return this.answerAdded(c, added, what);
       const leg = c.firstLeg!;
       if (!legal.includes(leg.lc.st.phase) || c.releasing)
         return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${callId} is in ${this.codec.callStateName(stateCode(leg.lc.st), leg.link.side)}`);
@@ -525,6 +461,25 @@ export class Host implements UniHost, LinkSink {
       if (what === 'connect-req') for (const p of c.parties.values()) p.phase = 'connected';
       return ok(undefined);
     });
+  }
+
+  /** the answer to an endpoint that came by ADD PARTY: PARTY ALERTING, ADD PARTY ACKNOWLEDGE (then `active` once its link call is) */
+  private answerAdded(c: HostCall, p: HostParty, what: 'proceeding-req' | 'alerting-req' | 'connect-req'): Result<void, UniError> {
+    const st = p.leg.lc.parties.get(p.ep)?.pm.st;
+    if (c.releasing || (st !== PartyState.P2 && st !== PartyState.P3)) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${c.id} was answered already`);
+    if (what === 'proceeding-req') return ok(undefined);
+    if (what === 'alerting-req') {
+      p.leg.link.partyEventPublic(p.leg.lc, p.ep, { k: 'alerting-req' });
+      p.phase = 'alerting';
+      return ok(undefined);
+    }
+    p.leg.link.partyEventPublic(p.leg.lc, p.ep, { k: 'ack-req' });
+    p.phase = 'connected';
+    if (p.leg.lc.st.phase === 'active') {
+      c.connected = true;
+      this.emit({ kind: 'active', call: c.id });
+    } else c.awaitActive = true;
+    return ok(undefined);
   }
 
   proceeding(callId: CallId): Result<void, UniError> {
@@ -543,6 +498,21 @@ export class Host implements UniHost, LinkSink {
     return this.run(() => {
       const c = this.incoming(callId);
       if (!('id' in c)) return err(c);
+      const lp = this.leafParty(c);
+      if (lp && (lp.ep !== lp.leg.lc.firstEp || this.leafSiblings(c, lp.leg))) {
+        // one endpoint of a link call others share: refuse that endpoint only
+        const st = lp.leg.lc.parties.get(lp.ep)?.pm.st;
+        if (c.releasing || (st !== PartyState.P2 && st !== PartyState.P3)) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${callId} was answered already`);
+        c.releasing = true;
+        if (lp.ep !== lp.leg.lc.firstEp) {
+          lp.leg.link.partyEventPublic(lp.leg.lc, lp.ep, { k: 'reject-req', cause }); // ADD PARTY REJECT
+          this.endLeaf(c, { kind: 'release-confirm', call: c.id, cause });
+        } else {
+          this.markDropping(lp);
+          lp.leg.link.partyEventPublic(lp.leg.lc, lp.ep, { k: 'drop-req', cause }); // its drop-confirm ends the call
+        }
+        return ok(undefined);
+      }
       const leg = c.firstLeg!;
       const ph = leg.lc.st.phase;
       if (ph !== 'in-setup' && ph !== 'in-proceeding' && ph !== 'in-alerting') return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${callId} was answered already`);
@@ -573,6 +543,7 @@ export class Host implements UniHost, LinkSink {
   // ---- what the legs report --------------------------------------------------
 
   legCall(leg: Leg, ind: CallIndication): void {
+    if (leg.call.role === 'leaf') return this.leafLegCall(leg, ind);
     const call = leg.call;
     if (call.done) return;
     const first = leg === call.firstLeg;
@@ -627,6 +598,42 @@ export class Host implements UniHost, LinkSink {
   traffic(callId: CallId): TrafficDescriptorIe | undefined {
     const call = this.calls.get(callId);
     return call ? (call.params.traffic ?? defaultTraffic()) : undefined;
+  }
+
+  /** a leaf's link call, shared by the host calls of its endpoints: CONNECT ACK makes the accepted ones active, its end ends them all */
+  private leafLegCall(leg: Leg, ind: CallIndication): void {
+    const calls = new Set<HostCall>([leg.call]);
+    for (const p of leg.byEp.values()) calls.add(p.call);
+    if (ind.k === 'active') {
+      for (const c of calls) {
+        if (c.done || (c !== leg.call && !c.awaitActive)) continue;
+        c.awaitActive = false;
+        c.connected = true;
+        this.emit({ kind: 'active', call: c.id });
+      }
+      return;
+    }
+    if (ind.k !== 'released' && ind.k !== 'release-confirm') return;
+    const closeData = ind.k === 'released' ? ind.closeData : undefined;
+    const remote = ind.k === 'released' ? ind.remote : false;
+    for (const c of calls) {
+      if (c.done) continue;
+      this.endLeaf(c, c.releasing ? { kind: 'release-confirm', call: c.id, cause: ind.cause } : { kind: 'released', call: c.id, cause: ind.cause, ...(closeData ? { closeData } : {}), remote });
+    }
+  }
+
+  /** one leaf endpoint left (remote DROP PARTY, our DROP PARTY acknowledged, an error drop): its host call ends */
+  private leafPartyInd(call: HostCall, ind: PartyIndication): void {
+    if (ind.k !== 'dropped' && ind.k !== 'drop-confirm' && ind.k !== 'rejected') return;
+    const closeData = ind.k === 'drop-confirm' ? undefined : ind.closeData;
+    const remote = ind.k === 'dropped' ? ind.remote : false;
+    this.endLeaf(call, call.releasing ? { kind: 'release-confirm', call: call.id, cause: ind.cause } : { kind: 'released', call: call.id, cause: ind.cause, ...(closeData ? { closeData } : {}), remote });
+  }
+
+  private endLeaf(call: HostCall, final: Extract<UniIndication, { kind: 'released' | 'release-confirm' }>): void {
+    call.legs.clear();
+    this.endCall(call);
+    this.emit(final);
   }
 
   private flushQueued(leg: Leg): void {
@@ -684,9 +691,10 @@ export class Host implements UniHost, LinkSink {
   }
 
   legParty(leg: Leg, ep: number, ind: PartyIndication): void {
-    const call = leg.call;
     const p = leg.byEp.get(ep);
-    if (!p || call.done) return;
+    if (!p || p.call.done) return;
+    const call = p.call;
+    if (call.role === 'leaf') return this.leafPartyInd(call, ind);
     switch (ind.k) {
       case 'alerting':
         p.phase = 'alerting';

@@ -1,6 +1,7 @@
 /**
  * Building and reading the IEs call control uses, on the records of msg/types.ts.
  */
+import { atmAddressForm } from '../common/atm-address.js';
 import type { AtmAddress } from './api.js';
 import {
   findIe,
@@ -21,7 +22,7 @@ import {
   type UserUserIe,
 } from './msg/types.js';
 
-/** Close data: PD 0x00 + at most 127 octets (WIRE.md). */
+/** Close data: PD 0x00 + at most 127 octets (docs/wire.md). */
 export const CLOSE_DATA_MAX = 127;
 
 export function causeIe(cause: number, diagnostic: Buffer = EMPTY, location = 0): CauseIe {
@@ -30,14 +31,8 @@ export function causeIe(cause: number, diagnostic: Buffer = EMPTY, location = 0)
 
 export const EMPTY = Buffer.alloc(0);
 
-/** Cause diagnostic naming IE identifiers (causes 96, 99, 100). */
-export function ieListDiag(ids: number[]): Buffer {
-  return Buffer.from(ids.slice(0, 24));
-}
-
-export function msgTypeDiag(type: number): Buffer {
-  return Buffer.from([type & 0xff]);
-}
+/** Cause diagnostics are built in msg/diag.ts; call control uses them under these short names. */
+export { ieListDiagnostic as ieListDiag, messageTypeDiagnostic as msgTypeDiag } from './msg/diag.js';
 
 export function eprefIe(value: number, flag: boolean): EndpointReferenceIe {
   return { id: IeId.ENDPOINT_REFERENCE, type: 0, flag, value };
@@ -65,22 +60,16 @@ export function causeOf(m: UniMessage): number | undefined {
   return findIe(m, IeId.CAUSE)?.cause;
 }
 
-const E164_RE = /^\+?[0-9]{1,15}$/;
-
 /** AtmAddress -> Called/Calling party number fields (E.164: plan 1, international; AESA: plan 2). */
 export function addressFields(a: AtmAddress): Pick<PartyNumber, 'typeOfNumber' | 'plan' | 'address'> {
-  if (E164_RE.test(a)) return { typeOfNumber: 1, plan: 1, address: Buffer.from(a.replace('+', ''), 'ascii') };
-  const hex = a.replaceAll('.', '').toLowerCase();
-  if (/^[0-9a-f]{40}$/.test(hex)) return { typeOfNumber: 0, plan: 2, address: Buffer.from(hex, 'hex') };
+  const form = atmAddressForm(a);
+  if (form?.plan === 'e164') return { typeOfNumber: 1, plan: 1, address: Buffer.from(form.value, 'ascii') };
+  if (form?.plan === 'aesa') return { typeOfNumber: 0, plan: 2, address: Buffer.from(form.value, 'hex') };
   // not a well-formed address: carried as unknown-plan private digits so the peer can refuse it
   return { typeOfNumber: 0, plan: 9, address: Buffer.from(a, 'ascii') };
 }
 
-export function canonicalAddress(a: AtmAddress): AtmAddress {
-  if (E164_RE.test(a)) return a.replace('+', '');
-  const hex = a.replaceAll('.', '').toLowerCase();
-  return /^[0-9a-f]{40}$/.test(hex) ? hex : a;
-}
+export { canonicalAddress } from '../common/atm-address.js';
 
 export function addressOf(n: PartyNumber): AtmAddress {
   return n.plan === 2 ? n.address.toString('hex') : n.address.toString('ascii');

@@ -8,6 +8,7 @@
  * reference with an incrementally kept count of living parties.
  */
 import type { SchedulerLike, Subscription } from 'rxjs';
+import { TimerQueue, type QueuedTimer } from '../common/timer-queue.js';
 import type { PeerId } from './api.js';
 import type { Link } from './link.js';
 import type { SaalService } from '../sscop/service.js';
@@ -68,19 +69,39 @@ export interface LinkConfig {
   manualRestartAck?: boolean;
 }
 
+/** (tsc stops here when PartyMachine gains a field: sharedParty below must then key on it too) */
+const partyFieldsKnown: Exclude<keyof PartyMachine, 'st' | 'role' | 'side' | 'first' | 'told'> extends never ? true : never = true;
+void partyFieldsKnown;
+const sharedParties = new Map<number, PartyMachine>();
+
+/**
+ * The one frozen PartyMachine with these values: a party's state is a handful of small values
+ * (about a hundred combinations), so the parties share them instead of holding a copy each.
+ */
+export function sharedParty(pm: PartyMachine): PartyMachine {
+  const key = (pm.st << 4) | (pm.role === 'root' ? 8 : 0) | (pm.side === 'network' ? 4 : 0) | (pm.first ? 2 : 0) | (pm.told ? 1 : 0);
+  let s = sharedParties.get(key);
+  if (!s) sharedParties.set(key, (s = Object.freeze({ st: pm.st, role: pm.role, side: pm.side, first: pm.first, told: pm.told })));
+  return s;
+}
+
 export class LinkParty {
-  timer?: Subscription;
+  timer?: QueuedTimer;
+  /** (shared with every party in the same state: see sharedParty) */
+  public pm: PartyMachine;
   constructor(
     readonly ep: number,
-    public pm: PartyMachine,
-  ) {}
+    pm: PartyMachine,
+  ) {
+    this.pm = sharedParty(pm);
+  }
 }
 
 export class LinkCall {
   readonly parties = new Map<number, LinkParty>();
   /** parties in P1, P2, P3, P4 or P7 */
   alive = 0;
-  readonly timers = new Map<TimerName, Subscription>();
+  readonly timers = new Map<TimerName, QueuedTimer>();
   owner?: CallOwner;
   /** next endpoint reference to try (root side) */
   nextEp = 0;
@@ -121,12 +142,15 @@ export class LinkCore {
   protected nextVci = FIRST_VCI;
   protected readonly usedVci = new Set<number>();
   protected disposed = false;
+  /** the call and party timers: one scheduled action at a time for all of them */
+  protected readonly timerQueue: TimerQueue;
   /** received messages handled by the 5.6 procedures, by cause */
   readonly protocolErrors: Record<number, number> = {};
 
   constructor(protected readonly cfg: LinkConfig) {
     this.peer = cfg.peer;
     this.side = cfg.side;
+    this.timerQueue = new TimerQueue(cfg.scheduler);
     if (cfg.saal.established) this.state = 'CU3 Established';
   }
 
@@ -134,7 +158,7 @@ export class LinkCore {
   protected partyLocalRelease(lc: LinkCall, p: LinkParty, cause: number): void {
     const before = partyAlive(p.pm.st);
     const r = stepParty(p.pm, { k: 'local-release', cause });
-    p.pm = r.state;
+    p.pm = sharedParty(r.state);
     if (before && !partyAlive(p.pm.st)) lc.alive--;
     for (const f of r.effects) {
       if (f.t === 'ind') lc.owner?.onParty(lc, p.ep, f.ind);
@@ -297,17 +321,17 @@ export class LinkCore {
     this.cfg.sink.timers(1);
     lc.timers.set(
       t,
-      this.cfg.scheduler.schedule(() => {
+      this.timerQueue.start(this.cfg.timers[t], () => {
         if (lc.timers.delete(t)) this.cfg.sink.timers(-1);
         if (this.calls.get(lc.key) === lc) this.cfg.sink.batch(() => this.callEvent(lc, { k: 'timer', timer: t }));
-      }, this.cfg.timers[t]),
+      }),
     );
   }
 
   protected stopCallTimer(lc: LinkCall, t: TimerName): void {
     const s = lc.timers.get(t);
     if (s) {
-      s.unsubscribe();
+      s.cancel();
       lc.timers.delete(t);
       this.cfg.sink.timers(-1);
     }
@@ -318,7 +342,7 @@ export class LinkCore {
     if (!p) return;
     const before = partyAlive(p.pm.st);
     const r = stepParty(p.pm, e);
-    p.pm = r.state;
+    p.pm = sharedParty(r.state);
     const after = partyAlive(p.pm.st);
     if (before !== after) lc.alive += after ? 1 : -1;
 
@@ -382,18 +406,18 @@ export class LinkCore {
   protected startPartyTimer(lc: LinkCall, p: LinkParty, t: TimerName): void {
     this.stopPartyTimer(p);
     this.cfg.sink.timers(1);
-    p.timer = this.cfg.scheduler.schedule(() => {
+    p.timer = this.timerQueue.start(this.cfg.timers[t], () => {
       if (p.timer) {
         p.timer = undefined;
         this.cfg.sink.timers(-1);
       }
       if (lc.parties.get(p.ep) === p) this.cfg.sink.batch(() => this.partyEvent(lc, p.ep, { k: 'timer', timer: t }));
-    }, this.cfg.timers[t]);
+    });
   }
 
   protected stopPartyTimer(p: LinkParty): void {
     if (p.timer) {
-      p.timer.unsubscribe();
+      p.timer.cancel();
       p.timer = undefined;
       this.cfg.sink.timers(-1);
     }

@@ -9,7 +9,7 @@
  */
 import type { Subscription } from 'rxjs';
 import type { SaalSignal } from '../sscop/service.js';
-import { msgDecl } from './msg/index.js';
+import { DUMMY_CALL_REFERENCE, msgDecl } from './msg/index.js';
 import { newCall, stateCode, type CallEvent, type CallKind, type VcId } from './call.js';
 import type { PartyEvent } from './party.js';
 import { PartyState, RestartState } from './states.js';
@@ -21,7 +21,6 @@ import { ANSWER_LATER, LinkCall, LinkCore, type CallOwner, type LinkConfig } fro
 export { ANSWER_LATER, LinkCall, LinkParty, MAX_CALL_REF, MAX_EPREF } from './link-core.js';
 export type { CallOwner, LinkConfig, LinkSink } from './link-core.js';
 
-const DUMMY_CALL_REF = 0x7fffff;
 const KNOWN_TYPES = new Set<number>(Object.values(MsgType).filter((v): v is number => typeof v === 'number'));
 const PARTY_TYPES = new Set<number>([
   MsgType.ADD_PARTY,
@@ -147,6 +146,7 @@ export class Link extends LinkCore {
     this.stopRestart();
     this.stopRespond();
     this.disposed = true;
+    this.timerQueue.dispose();
     this.sub.unsubscribe();
     this.state = 'CU0 Released';
   }
@@ -285,7 +285,7 @@ export class Link extends LinkCore {
   handle(m: UniMessage): void {
     if (this.disposed) return;
     if (m.callRef === 0) return this.handleGlobal(m);
-    if (m.callRef === DUMMY_CALL_REF) return;
+    if (m.callRef === DUMMY_CALL_REFERENCE) return;
     // flag set: sent to the side that allocated the reference, i.e. to us
     const key = m.callRef * 2 + (m.callRefFlag ? 1 : 0);
     const lc = this.calls.get(key);
@@ -347,9 +347,10 @@ export class Link extends LinkCore {
     )
       missing = [...missing, IeId.CONNECTION_IDENTIFIER];
 
-    const name = this.cfg.codec.messageName(m.type);
+    // (named only when something is wrong: most messages are fine)
+    const name = (): string => this.cfg.codec.messageName(m.type);
     if (missing.length > 0) {
-      this.countError(Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, `${name} lacks ${missing.map((i) => '0x' + i.toString(16)).join(', ')}`);
+      this.countError(Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, `${name()} lacks ${missing.map((i) => '0x' + i.toString(16)).join(', ')}`);
       if (m.type === MsgType.RELEASE || m.type === MsgType.RELEASE_COMPLETE) return 'proceed';
       if (m.type === MsgType.ADD_PARTY && !missing.includes(IeId.ENDPOINT_REFERENCE)) {
         this.addPartyReject(lc, m, Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag(missing));
@@ -367,25 +368,25 @@ export class Link extends LinkCore {
     const errd = chk.errored;
     const clearU = unr.filter((ie) => act(ie) === IeAction.CLEAR_CALL);
     if (clearU.length) {
-      this.countError(Cause.INFORMATION_ELEMENT_NON_EXISTENT, `${name}: unrecognised IE asks to clear the call`);
+      this.countError(Cause.INFORMATION_ELEMENT_NON_EXISTENT, `${name()}: unrecognised IE asks to clear the call`);
       this.errorClear(lc, Cause.INFORMATION_ELEMENT_NON_EXISTENT, ieListDiag(clearU.map((i) => i.id)));
       return 'drop';
     }
     const clearE = errd.filter((ie) => act(ie) === IeAction.CLEAR_CALL);
     if (clearE.length) {
-      this.countError(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, `${name}: errored IE asks to clear the call`);
+      this.countError(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, `${name()}: errored IE asks to clear the call`);
       this.errorClear(lc, Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag(clearE.map((i) => i.id)));
       return 'drop';
     }
     const repU = unr.filter((ie) => act(ie) === IeAction.DISCARD_MESSAGE_AND_REPORT);
     if (repU.length) {
-      this.countError(Cause.INFORMATION_ELEMENT_NON_EXISTENT, `${name} discarded: unrecognised IE`);
+      this.countError(Cause.INFORMATION_ELEMENT_NON_EXISTENT, `${name()} discarded: unrecognised IE`);
       this.statusReply(lc, m, Cause.INFORMATION_ELEMENT_NON_EXISTENT, ieListDiag(repU.map((i) => i.id)));
       return 'drop';
     }
     const repE = errd.filter((ie) => act(ie) === IeAction.DISCARD_MESSAGE_AND_REPORT);
     if (repE.length) {
-      this.countError(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, `${name} discarded: errored IE`);
+      this.countError(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, `${name()} discarded: errored IE`);
       this.statusReply(lc, m, Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag(repE.map((i) => i.id)));
       return 'drop';
     }
@@ -396,7 +397,7 @@ export class Link extends LinkCore {
     const mandatoryBad = errd.filter((e) => mandatoryFor(m.type).includes(e.id) && act(e) === undefined);
     if (mandatoryBad.length) {
       const diag = ieListDiag(mandatoryBad.map((i) => i.id));
-      this.countError(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, `${name}: mandatory IE with bad contents`);
+      this.countError(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, `${name()}: mandatory IE with bad contents`);
       if (m.type === MsgType.RELEASE || m.type === MsgType.RELEASE_COMPLETE || partyClear) return 'proceed';
       if (m.type === MsgType.ADD_PARTY && !mandatoryBad.some((e) => e.id === IeId.ENDPOINT_REFERENCE)) {
         this.addPartyReject(lc, m, Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, diag);
@@ -407,12 +408,12 @@ export class Link extends LinkCore {
     }
     const softE = errd.filter((ie) => act(ie) !== IeAction.DISCARD_IE_AND_PROCEED);
     if (softE.length) {
-      this.countError(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, `${name}: IE with bad contents ignored`);
+      this.countError(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, `${name()}: IE with bad contents ignored`);
       this.statusReply(lc, m, Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag(softE.map((i) => i.id)));
     }
     const softU = unr.filter((ie) => act(ie) !== IeAction.DISCARD_IE_AND_PROCEED);
     if (softU.length) {
-      this.countError(Cause.INFORMATION_ELEMENT_NON_EXISTENT, `${name}: unrecognised IE ignored`);
+      this.countError(Cause.INFORMATION_ELEMENT_NON_EXISTENT, `${name()}: unrecognised IE ignored`);
       this.statusReply(lc, m, Cause.INFORMATION_ELEMENT_NON_EXISTENT, ieListDiag(softU.map((i) => i.id)));
     }
     return 'proceed';
@@ -589,7 +590,7 @@ export class Link extends LinkCore {
 
   private partyMessage(lc: LinkCall, m: UniMessage): void {
     const ph = lc.st.phase;
-    const name = this.cfg.codec.messageName(m.type);
+    const name = (): string => this.cfg.codec.messageName(m.type);
     if (!lc.multipoint) return this.wrongState(lc, m);
     if (ph === 'rel-sent' || ph === 'rel-rcvd') return; // the call is going anyway
     const epIe = findIe(m, IeId.ENDPOINT_REFERENCE);
@@ -621,7 +622,7 @@ export class Link extends LinkCore {
       case MsgType.ADD_PARTY_ACKNOWLEDGE:
         if (!isRoot) return this.wrongState(lc, m);
         if (!p) {
-          this.countError(Cause.INVALID_ENDPOINT_REFERENCE, `${name} for unknown endpoint ${ep}`);
+          this.countError(Cause.INVALID_ENDPOINT_REFERENCE, `${name()} for unknown endpoint ${ep}`);
           this.sendOn(lc, msg(MsgType.DROP_PARTY_ACKNOWLEDGE, [causeIe(Cause.INVALID_ENDPOINT_REFERENCE), eprefIe(ep, !epIe.flag)]));
           return;
         }
@@ -635,7 +636,7 @@ export class Link extends LinkCore {
       case MsgType.DROP_PARTY:
         if (ph === 'null' || ph === 'out-proceeding' || ph === 'out-setup') return this.wrongState(lc, m);
         if (!p) {
-          this.countError(Cause.INVALID_ENDPOINT_REFERENCE, `${name} for unknown endpoint ${ep}`);
+          this.countError(Cause.INVALID_ENDPOINT_REFERENCE, `${name()} for unknown endpoint ${ep}`);
           this.sendOn(lc, msg(MsgType.DROP_PARTY_ACKNOWLEDGE, [causeIe(Cause.INVALID_ENDPOINT_REFERENCE), eprefIe(ep, !epIe.flag)]));
           return;
         }

@@ -21,7 +21,7 @@
  *   clearing in either direction ends the modification with the call
  *   (call.ts stops T360/T361 with every call timer).
  */
-import type { CallEffect, CallState, CallStep } from './call.js';
+import type { CallEffect, CallState, CallStep } from './call-types.js';
 import { causeIe, msg } from './ies.js';
 import { Cause, findIe, IeId, MsgType, ReportType, type UniMessage } from './msg/types.js';
 import { modifyTrafficDescriptor, modifyTrafficProblem, peakCellRates, type PeakCellRates } from './msg/traffic.js';

@@ -182,7 +182,7 @@ function onMessage(s: PartyMachine, m: UniMessage): PartyStep {
         return gone(s, s.told ? [] : [{ t: 'ind', ind: { k: 'drop-confirm', cause } }]);
       }
       if (s.st === P.P0) return wrong;
-      // answered at once (condis.md 2.8): DROP PARTY ACKNOWLEDGE, then the host hears of it
+      // answered at once (docs/architecture.md, "NDIS requests and Q.2931 messages"): DROP PARTY ACKNOWLEDGE, then the host hears of it
       const ack = msg(MsgType.DROP_PARTY_ACKNOWLEDGE, [causeIe(cause)]);
       return gone(s, [...endedInd(s, cause, closeDataOf(m), true), { t: 'send', msg: ack }]);
     }

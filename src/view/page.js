@@ -18,8 +18,12 @@ function sv(tag, attrs = {}, text) {
   return e;
 }
 const bytesText = (b) => (b ? (b.text !== undefined ? `'${b.text}'` : `0x${b.hex}`) : '');
+/** a switch (condisd with role: switch) reports its ports, routes and calls instead of VCs */
+const isSwitch = (name) => !!hosts.get(name)?.status?.switch;
+/** the MACs a host answers to: its own, or each port's for a switch */
+const macsOf = (h) => [h.status?.info?.mac, ...(h.status?.switch?.ports ?? []).map((p) => p.mac)].filter(Boolean).map((m) => m.toLowerCase());
 const hostByMac = (mac) => {
-  for (const [name, h] of hosts) if (h.status?.info?.mac?.toLowerCase() === String(mac).toLowerCase()) return name;
+  for (const [name, h] of hosts) if (macsOf(h).includes(String(mac).toLowerCase())) return name;
   return undefined;
 };
 const peerName = (mac) => hostByMac(mac) ?? mac;
@@ -60,12 +64,18 @@ function drawTopology() {
   }
   for (const [name, hst] of hosts) {
     const p = pos.get(name);
-    const g = sv('g', { class: 'node', 'data-host': name });
-    g.append(sv('rect', { x: p.x - 70, y: p.y - 24, width: 140, height: 48, rx: 6, ...(hst.up ? {} : { style: 'stroke:#c0392b' }) }));
+    const sw = hst.status?.switch;
+    const g = sv('g', { class: `node${sw ? ' switch' : ''}`, 'data-host': name });
+    g.append(sv('rect', { x: p.x - 70, y: p.y - 24, width: 140, height: 48, rx: sw ? 14 : 6, ...(hst.up ? {} : { style: 'stroke:#c0392b' }) }));
     g.append(sv('text', { x: p.x, y: p.y - 7, 'text-anchor': 'middle', class: 'name' }, name));
     const info = hst.status?.info;
-    g.append(sv('text', { x: p.x, y: p.y + 8, 'text-anchor': 'middle' }, info ? info.addresses.join(', ') : hst.error ?? ''));
-    g.append(sv('text', { x: p.x, y: p.y + 20, 'text-anchor': 'middle', style: 'font-size:10px;fill:#666' }, info?.mac ?? ''));
+    if (sw) {
+      g.append(sv('text', { x: p.x, y: p.y + 8, 'text-anchor': 'middle', class: 'kind' }, `switch · ${sw.ports.length} port${sw.ports.length === 1 ? '' : 's'}`));
+      g.append(sv('text', { x: p.x, y: p.y + 20, 'text-anchor': 'middle', style: 'font-size:10px;fill:#666' }, `${sw.calls.length} call${sw.calls.length === 1 ? '' : 's'} · ${sw.routes.length} route${sw.routes.length === 1 ? '' : 's'}`));
+    } else {
+      g.append(sv('text', { x: p.x, y: p.y + 8, 'text-anchor': 'middle' }, info ? info.addresses.join(', ') : hst.error ?? ''));
+      g.append(sv('text', { x: p.x, y: p.y + 20, 'text-anchor': 'middle', style: 'font-size:10px;fill:#666' }, info?.mac ?? ''));
+    }
     svg.append(g);
   }
   $('#links').replaceChildren(...labels);
@@ -83,7 +93,13 @@ function drawHosts() {
   box.replaceChildren();
   for (const [name, h] of hosts) {
     const s = h.status;
-    const div = el('div', { class: 'host', 'data-host': name });
+    const div = el('div', { class: `host${s?.switch ? ' switch' : ''}`, 'data-host': name });
+    if (s?.switch) {
+      div.append(el('h3', {}, name, ' ', el('small', {}, `switch · ${s.switch.ports.length} ports · ${s.switch.routes.length} routes`)));
+      drawSwitch(div, s.switch);
+      box.append(div);
+      continue;
+    }
     div.append(el('h3', {}, name, ' ', el('small', {}, s ? `${s.info.addresses.join(', ')} · ${s.info.miniport}` : `down: ${h.error ?? ''}`)));
     if (s) {
       const calls = s.vcs.filter((v) => v.call);
@@ -120,8 +136,59 @@ function drawHosts() {
   }
   const sel = $('#act select[name=host]');
   const cur = sel.value;
-  sel.replaceChildren(...[...hosts.keys()].map((n) => el('option', { value: n }, n)));
+  // a switch has no CoNDIS client: nothing to call from it
+  sel.replaceChildren(...[...hosts.keys()].filter((n) => !isSwitch(n)).map((n) => el('option', { value: n }, n)));
   if (cur && hosts.has(cur)) sel.value = cur;
+}
+
+/** a switch: its ports with the hosts on them, then its calls (one row per leg) and parties */
+function drawSwitch(div, sw) {
+  const hostName = (mac, fallback) => hostByMac(mac) ?? fallback ?? mac;
+  const ports = sw.ports.flatMap((p) => (p.hosts.length ? p.hosts.map((h) => ({ p, h })) : [{ p, h: undefined }]));
+  div.append(
+    table(
+      [
+        ['port', ({ p }) => p.name],
+        ['miniport', ({ p }) => p.miniport],
+        ['host', ({ h }) => (h ? hostName(h.mac, h.name) : undefined)],
+        ['addresses', ({ h }) => h?.addresses.join(', ')],
+        ['SSCOP', ({ h }) => h?.sscop],
+        ['UNI', ({ h }) => h?.uni],
+      ],
+      ports,
+    ),
+  );
+  const legs = sw.calls.flatMap((c) => c.legs.map((l) => ({ c, l })));
+  div.append(
+    table(
+      [
+        ['call', ({ c }) => c.call],
+        ['kind', ({ c }) => (c.multipoint ? 'point-to-multipoint' : 'point-to-point')],
+        ['leg', ({ l }) => (l.inbound ? 'in' : 'out')],
+        ['port', ({ l }) => `${l.port} → ${hostName(l.peer)}`],
+        ['call ref', ({ l }) => l.callRef],
+        ['Q.2931', ({ l }) => l.state],
+        ['VPI/VCI', ({ l }) => (l.vci !== undefined ? `${l.vpi}/${l.vci}` : undefined)],
+        // an outgoing leg of a multipoint call reaches the parties on its port link
+        ['address', ({ c, l }) => (l.inbound ? c.calling : c.multipoint ? c.parties.filter((p) => p.port === l.port && p.peer === l.peer).map((p) => p.called).join(', ') || c.called : c.called)],
+      ],
+      legs,
+    ),
+  );
+  const parties = sw.calls.flatMap((c) => c.parties.map((p) => ({ c, p })));
+  if (parties.length)
+    div.append(
+      table(
+        [
+          ['call', ({ c }) => c.call],
+          ['party', ({ p }) => p.rootEpref],
+          ['called', ({ p }) => p.called],
+          ['phase', ({ p }) => p.phase],
+          ['where', ({ p }) => (p.port ? `${p.port} → ${hostName(p.peer)}` : undefined)],
+        ],
+        parties,
+      ),
+    );
 }
 
 // ---- ladder --------------------------------------------------------------------------------
@@ -152,7 +219,8 @@ function drawLadder() {
   const f = $('#filter').value;
   // by time stamp: each host's events come over its own connection, so they may arrive interleaved
   const sorted = [...rows].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  const shown = sorted.filter((r) => r.from && ( !f || r.key === f || (r.pair && f.startsWith(r.pair + '#'))));
+  // a message row belongs to its call; a data row (no call reference) to every call of its link
+  const shown = sorted.filter((r) => r.from && (!f || (r.key ? r.key === f : r.pair && f.startsWith(r.pair + '#'))));
   const colW = 320;
   const left = 150;
   const rowH = 40;
@@ -188,8 +256,8 @@ function drawLadder() {
 function onEvent(host, ev) {
   if (ev.kind === 'message') {
     const peer = hostByMac(ev.peer);
-    // a message between two hosts of the view is drawn once, when its sender reports it
-    if (ev.direction === 'in' && peer) return;
+    // a message between two hosts of the view is drawn once, when its sender reports it (a switch reports none)
+    if (ev.direction === 'in' && peer && !isSwitch(peer)) return;
     const from = ev.direction === 'out' ? host : peer ?? ev.peer;
     const to = ev.direction === 'out' ? peer ?? ev.peer : host;
     const pair = [from, to].sort().join('–');
@@ -250,8 +318,14 @@ async function start() {
   drawTopology();
   drawHosts();
   drawLadder();
+  // (re)connecting: the server first sends what this page missed (after its last event id) and every host's tables
   const es = new EventSource('/events');
-  es.addEventListener('open', () => ($('#conn').textContent = 'live'));
+  let opens = 0;
+  es.addEventListener('open', () => {
+    opens++;
+    $('#conn').textContent = opens > 1 ? `live (reconnected ${opens - 1}×)` : 'live';
+    $('#conn').dataset.opens = String(opens);
+  });
   es.addEventListener('error', () => ($('#conn').textContent = 'reconnecting…'));
   es.addEventListener('state', (m) => setHost(JSON.parse(m.data)));
   es.addEventListener('ev', (m) => {

@@ -4,7 +4,12 @@
  * socket (the same protocol as condisctl), and
  * - streams every event of every host to the page over Server-Sent Events
  *   (`GET /events`: `event: ev` with `{host, event}`, and `event: state` with a
- *   host's `status` after anything that changes its tables);
+ *   host's `status` after anything that changes its tables). Each `ev` has an
+ *   id; the last HISTORY of them are kept, and a connection gets, before
+ *   anything new, the ones after its `Last-Event-ID` (all of them for a new
+ *   page, so the ladder starts at the beginning; all of this server's for an id
+ *   from an earlier server on the same port) and then every host's status: a
+ *   page that reconnects has the full state, not only what came after;
  * - answers `GET /api/state` with every host's status;
  * - runs demo actions (`POST /api/action` `{host, op, args}`: make-call,
  *   add-party, drop-party, close-call, send, register-sap) through the host's
@@ -60,7 +65,12 @@ const TABLE_KINDS = new Set([
   'peer',
   'sap',
   'message',
+  'switch',
 ]);
+/** `ev` events kept for connections that come (back) later */
+const HISTORY = 5000;
+/** how long a page waits before it reconnects (ms), told in the stream */
+const RETRY_MS = 500;
 const MAX_BODY = 64 * 1024;
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -106,8 +116,19 @@ export async function startView(opts: ViewOptions): Promise<ViewServer> {
   }
   const byName = new Map(conns.map((c) => [c.host.name, c]));
 
+  // event ids: this server's instance, then a sequence number ("k3x9-42")
+  const instance = Date.now().toString(36);
+  let seq = 0;
+  const history: { seq: number; line: string }[] = [];
+  const frame = (event: string, data: unknown, id?: string) => `${id ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
   const broadcast = (event: string, data: unknown) => {
-    const line = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    let line: string;
+    if (event === 'ev') {
+      seq++;
+      line = frame(event, data, `${instance}-${seq}`);
+      history.push({ seq, line });
+      if (history.length > HISTORY) history.shift();
+    } else line = frame(event, data);
     for (const res of clients) res.write(line);
   };
   const hostState = async (c: Conn) => {
@@ -188,9 +209,18 @@ export async function startView(opts: ViewOptions): Promise<ViewServer> {
     }
     if (req.method === 'GET' && url.pathname === '/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-      res.write(': condis-tap live view\n\n');
+      res.write(`: condis-tap live view\nretry: ${RETRY_MS}\n\n`);
+      // what this connection missed: events after its last id (all kept ones when it has none of ours)
+      const last = /^(\w+)-(\d+)$/.exec(String(req.headers['last-event-id'] ?? ''));
+      const after = last && last[1] === instance ? Number(last[2]) : 0;
+      for (const h of history) if (h.seq > after) res.write(h.line);
       clients.add(res);
       req.on('close', () => clients.delete(res));
+      // then every host's tables as they are now
+      void Promise.all(conns.map(hostState)).then((states) => {
+        if (!clients.has(res)) return;
+        for (const st of states) res.write(frame('state', st));
+      });
       return;
     }
     if (req.method === 'POST' && url.pathname === '/api/action') return void action(req, res);

@@ -1,5 +1,5 @@
 /**
- * Numbers of the v1 wire format (WIRE.md). Everything that puts a frame on
+ * Numbers of the v1 wire format (docs/wire.md). Everything that puts a frame on
  * the wire or reads one back takes its sizes and channel numbers from here.
  */
 

@@ -1,5 +1,5 @@
 /**
- * One frame of the v1 wire format (WIRE.md): an Ethernet II frame whose
+ * One frame of the v1 wire format (docs/wire.md): an Ethernet II frame whose
  * payload is a 4-octet ATM cell header (without HEC) followed by one whole
  * AAL5 CPCS-PDU, i.e. the SDU and the 8-octet AAL5 trailer, with no cell
  * padding in between.
@@ -18,7 +18,7 @@
  * 26+L          P     Ethernet padding (zeros) up to 60 octets when 26+L < 60, else nothing
  * ```
  *
- * Padding: the trailer sits right after the SDU, exactly as the WIRE.md
+ * Padding: the trailer sits right after the SDU, exactly as the docs/wire.md
  * diagram draws it, and frames shorter than 60 octets get zeros appended,
  * the same bytes a miniport appends when it pads a short frame (spec R90).
  * So the receiver cannot take the trailer from the end of a 60-octet frame

@@ -1,5 +1,5 @@
 /**
- * The wire codec (WIRE.md v1): constants, the AAL5 CRC-32, the frame codec
+ * The wire codec (docs/wire.md, version 1): constants, the AAL5 CRC-32, the frame codec
  * (Ethernet II + cell header + AAL5 CPCS-PDU) and the discovery announcement.
  * Pure: no I/O, never throws on bytes from the network.
  */
@@ -7,3 +7,4 @@ export * from './constants.js';
 export * from './crc32.js';
 export * from './frame.js';
 export * from './discovery.js';
+export * from './discovery-auth.js';

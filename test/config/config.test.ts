@@ -30,9 +30,10 @@ test('example host files load as they are', async (t) => {
 
 test('every file in config/ loads: host configurations with the config loader, the switch with the role-aware loader, the lab with the topology loader', async (t) => {
   const files = readdirSync('config').filter((f) => /\.ya?ml$/.test(f)).sort();
-  t.deepEqual(files, ['host-a-etherip.yaml', 'host-a-nic.yaml', 'host-a.yaml', 'host-b.yaml', 'lab.yaml', 'switch.yaml']);
+  t.deepEqual(files, ['host-a-etherip.yaml', 'host-a-nic.yaml', 'host-a.yaml', 'host-b.yaml', 'lab-iisp.yaml', 'lab-switch.yaml', 'lab.yaml', 'switch.yaml']);
   for (const f of files) {
     if (f === 'lab.yaml') t.is(loadTopology(join('config', f)).hosts.length, 4);
+    else if (f.startsWith('lab-')) t.true(loadTopology(join('config', f)).switches.length >= 1, `${f} places at least one switch`);
     else if (f === 'switch.yaml') t.is((await loadAnyConfig(join('config', f))).kind, 'switch');
     else t.is((await loadConfig(join('config', f))).name, f.startsWith('host-a') ? 'host-a' : 'host-b', f);
   }

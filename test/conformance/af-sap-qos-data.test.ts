@@ -1,6 +1,6 @@
 /** R79-R92: QoS changes, SAPs and address families, the data path. */
 import { attachClientPolicy } from '../../src/ndis/policy.js';
-import { NDIS_RECEIVE_FLAGS_RESOURCES, Q2931_AF, SAP_TYPE_ATM, q2931CallParameters, type NetBufferList } from '../../src/ndis/types.js';
+import { NDIS_RECEIVE_FLAGS_RESOURCES, Q2931_AF, SAP_TYPE_ATM, q2931CallParameters, type NdisVcHandle, type NetBufferList } from '../../src/ndis/types.js';
 import { p2p, rule, S } from './network.js';
 
 // ---------------------------------------------------------------- QoS
@@ -165,6 +165,25 @@ rule('R89 sends go out in order; each completes exactly once', async (t, ctx) =>
   const done = a.of('ProtocolCoSendNetBufferListsComplete').flatMap((c) => c.nbls);
   t.is(done.length, 20);
   t.is(new Set(done).size, 20);
+});
+
+rule('R89 every send completes exactly once, also on a VC that is gone (deleted) or was never there', async (t, ctx) => {
+  const { a, net } = ctx;
+  const { vcA } = await p2p(ctx);
+  t.is((await a.closeCall(vcA)).status, S.SUCCESS);
+  await net.settle();
+  t.is(a.ndis.NdisCoDeleteVc(vcA), S.SUCCESS);
+  const onDeleted: NetBufferList[] = [{ sourceHandle: vcA, data: Buffer.from('late') }, { sourceHandle: vcA, data: Buffer.from('later') }];
+  a.ndis.NdisCoSendNetBufferLists(vcA, onDeleted);
+  const unknown = 9999 as NdisVcHandle;
+  const neverThere: NetBufferList = { sourceHandle: unknown, data: Buffer.from('no such VC') };
+  a.ndis.NdisCoSendNetBufferLists(unknown, [neverThere]);
+  await net.settle();
+  const done = a.of('ProtocolCoSendNetBufferListsComplete').flatMap((c) => c.nbls);
+  t.deepEqual(done, [...onDeleted, neverThere], 'each NBL handed back once');
+  t.true([...onDeleted, neverThere].every((n) => n.status === S.FAILURE));
+  t.deepEqual(a.of('ProtocolCoSendNetBufferListsComplete').map((c) => c.vcHandle), [vcA, vcA, unknown]);
+  t.is(net.hosts[0]!.data.sent.length, 0, 'nothing reached the miniport');
 });
 
 rule('R90 every send is taken; short frames arrive intact', async (t, ctx) => {

@@ -1,7 +1,7 @@
 /** R58-R68: a client closes a call; close data on RELEASE; deactivation before completion; VC reuse and deletion. */
 import { attachClientPolicy } from '../../src/ndis/policy.js';
 import type { NetBufferList } from '../../src/ndis/types.js';
-import { multipoint, p2p, q2931CallParameters, rule, S } from './network.js';
+import { multipoint, p2p, q2931CallParameters, rule, S, type NdisVcHandle, type RuleContext } from './network.js';
 
 rule('R58 NdisClCloseCall reaches ProtocolCmCloseCall, which releases the call on the network', async (t, ctx) => {
   const { a, b, net } = ctx;
@@ -193,6 +193,38 @@ rule('R67 on a CM-created VC the client is done after its close completion; the 
   t.is(b.ndis.vcInfo(vcB), undefined);
   t.is(net.hosts[1]!.calls(net.hosts[1]!.fn('NdisCoDeleteVc')).at(-1)?.result, S.SUCCESS);
 });
+
+/** what a client that frees its VC context in ProtocolCoDeleteVc sees, in order: its close completion must come first */
+function closeThenDelete(ctx: RuleContext, vc: NdisVcHandle): string[] {
+  const { b } = ctx;
+  const order: string[] = [];
+  b.ndis.setHandlers({
+    ProtocolCoDeleteVc: (_ctx, h) => {
+      if (h === vc) order.push('ProtocolCoDeleteVc handler');
+      return S.SUCCESS;
+    },
+  });
+  b.ndis.indications$.subscribe((i) => {
+    if ((i.kind === 'ProtocolClCloseCallComplete' || i.kind === 'ProtocolCoDeleteVc') && i.vcHandle === vc) order.push(i.kind);
+  });
+  return order;
+}
+
+for (const who of ['the client', 'the remote'] as const)
+  rule(`R67 on a CM-created VC closed by ${who}, ProtocolClCloseCallComplete reaches the client before ProtocolCoDeleteVc (handler and indication)`, async (t, ctx) => {
+    const { a, b, net } = ctx;
+    const { vcA, vcB } = await p2p(ctx);
+    const order = closeThenDelete(ctx, vcB);
+    if (who === 'the remote') {
+      t.is((await a.closeCall(vcA)).status, S.SUCCESS);
+      t.is(b.of('ProtocolClIncomingCloseCall').length, 1);
+    }
+    const r = b.ndis.NdisClCloseCall(vcB);
+    if (r === S.SUCCESS) order.push('NdisClCloseCall returned SUCCESS');
+    await net.settle();
+    t.deepEqual(order, [r === S.PENDING ? 'ProtocolClCloseCallComplete' : 'NdisClCloseCall returned SUCCESS', 'ProtocolCoDeleteVc handler', 'ProtocolCoDeleteVc']);
+    t.is(b.ndis.vcInfo(vcB), undefined, 'deleted');
+  });
 
 rule('R68 on a client-created VC a successful close allows a new call on the same VC; the VC context stays until delete', async (t, ctx) => {
   const { a, net } = ctx;

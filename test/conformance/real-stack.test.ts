@@ -31,11 +31,12 @@ async function checkZero(t: ExecutionContext, nodes: CondisNode[]): Promise<void
   }
 }
 
-function realRule(title: string, hosts: number, body: (t: ExecutionContext, nodes: CondisNode[], clients: Client[]) => Promise<void>, closeData?: CloseDataPolicy): void {
+/** `extra[i]`: further addresses of host i (its clients listen only on 1001+i; a test adds clients for the others) */
+function realRule(title: string, hosts: number, body: (t: ExecutionContext, nodes: CondisNode[], clients: Client[]) => Promise<void>, closeData?: CloseDataPolicy, extra?: string[][]): void {
   for (const shape of ['cm', 'mcm'] as Shape[]) {
     for (const completion of ['sync', 'pending'] as Completion[]) {
       test(`${title} [real stack, memory wire, ${shape}/${completion}]`, async (t) => {
-        const nodes = memoryNodes(hosts, { callManager: { shape, completion }, ...(closeData ? { closeData } : {}) });
+        const nodes = memoryNodes(hosts, { callManager: { shape, completion }, ...(closeData ? { closeData } : {}) }, {}, extra);
         t.teardown(() => shutdownAll(nodes));
         await linksUp(nodes);
         const clients: Client[] = [];
@@ -180,3 +181,141 @@ realRule('R69 the callee closes with close data: incoming close SUCCESS with the
   t.is(a!.cl.vcInfo(vc)?.state, 'DEACTIVATED', 'the policy closed it and kept the VC');
   t.is(a!.cl.NdisCoDeleteVc(vc), S.SUCCESS);
 });
+
+/** the signalling messages a node sends (out) or receives (in), by name, from now on */
+function wire(n: CondisNode): { type: string; direction: 'in' | 'out'; cause?: number; closeData?: Buffer }[] {
+  const seen: { type: string; direction: 'in' | 'out'; cause?: number; closeData?: Buffer }[] = [];
+  n.events$.subscribe((e) => {
+    if (e.kind === 'message') seen.push({ type: e.type, direction: e.direction, ...(e.cause !== undefined ? { cause: e.cause } : {}), ...(e.closeData ? { closeData: e.closeData } : {}) });
+  });
+  return seen;
+}
+
+async function until(what: string, cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`not within 5 s: ${what}`);
+}
+
+const AT_HOST_2 = [[], ['1012']];
+
+realRule(
+  'R93 two parties of one call at one host share one Q.2931 call there, yet each is its own incoming call and VC; a drop with close data reaches only its client, the other keeps receiving',
+  2,
+  async (t, nodes, [root, l2]) => {
+    const l12 = await Client.open(nodes[1]!, 'cl12');
+    await l12.listen('1012');
+    const atLeaf = wire(nodes[1]!);
+    const in2 = l2!.next('ProtocolClIncomingCall');
+    const { vc, party } = await root!.call('1002', true);
+    const vc2 = (await in2).vcHandle;
+    const in12 = l12.next('ProtocolClIncomingCall');
+    const p12 = await root!.addParty(vc, '1012');
+    const offered = await in12;
+    t.not(offered.vcHandle, vc2, 'its own VC');
+    t.is(offered.params.callMgrParameters?.callMgrSpecific?.calledParty, '1012');
+    t.is(l2!.log.filter((i) => i.kind === 'ProtocolClIncomingCall').length, 1, "1002's client was offered only its own party");
+    await until('ADD PARTY ACKNOWLEDGE sent', () => atLeaf.some((m) => m.type === 'ADD PARTY ACKNOWLEDGE'));
+    t.deepEqual(
+      atLeaf.filter((m) => m.direction === 'in').map((m) => m.type),
+      ['SETUP', 'CONNECT ACKNOWLEDGE', 'ADD PARTY'],
+      'one link call: the second party came as ADD PARTY',
+    );
+
+    const got2 = l2!.next('ProtocolCoReceiveNetBufferLists');
+    const got12 = l12.next('ProtocolCoReceiveNetBufferLists');
+    root!.send(vc, Buffer.from('to both'));
+    t.is((await got2).vcHandle, vc2);
+    t.deepEqual((await got2).nbls[0]!.data, Buffer.from('to both'));
+    t.is((await got12).vcHandle, offered.vcHandle);
+    t.deepEqual((await got12).nbls[0]!.data, Buffer.from('to both'));
+
+    const ic12 = l12.next('ProtocolClIncomingCloseCall');
+    t.is(await drop(root!, p12, Buffer.from('bye 1012')), S.SUCCESS);
+    const closed = await ic12;
+    t.is(closed.vcHandle, offered.vcHandle);
+    t.is(closed.closeStatus, S.SUCCESS);
+    t.deepEqual(closed.closeData, Buffer.from('bye 1012'));
+    t.is(atLeaf.find((m) => m.type === 'DROP PARTY' && m.direction === 'in')?.closeData?.toString(), 'bye 1012');
+    t.false(l2!.log.some((i) => i.kind === 'ProtocolClIncomingCloseCall'), '1002 stays');
+
+    const again = l2!.next('ProtocolCoReceiveNetBufferLists');
+    root!.send(vc, Buffer.from('only 1002'));
+    t.deepEqual((await again).nbls[0]!.data, Buffer.from('only 1002'));
+    t.deepEqual(l12.received(offered.vcHandle).map(String), ['to both'], 'nothing more for the dropped party');
+
+    const ic2 = l2!.next('ProtocolClIncomingCloseCall');
+    t.is(await close(root!, vc, party, Buffer.from('the end')), S.SUCCESS);
+    t.deepEqual((await ic2).closeData, Buffer.from('the end'));
+    root!.cl.NdisCoDeleteVc(vc);
+  },
+  undefined,
+  AT_HOST_2,
+);
+
+realRule(
+  'R93 a party for an address of that host nobody listens on: ADD PARTY REJECT cause 88, NdisClAddParty fails at the root, the first party stays',
+  2,
+  async (t, nodes, [root, l2]) => {
+    const atLeaf = wire(nodes[1]!);
+    const in2 = l2!.next('ProtocolClIncomingCall');
+    const { vc, party } = await root!.call('1002', true);
+    const vc2 = (await in2).vcHandle;
+    const refused = await root!.addParty(vc, '1012').then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
+    t.truthy(refused, 'NdisClAddParty failed');
+    const reject = atLeaf.filter((m) => m.direction === 'out' && m.type === 'ADD PARTY REJECT');
+    t.deepEqual(reject.map((m) => m.cause), [88]);
+    t.deepEqual(root!.cl.vcInfo(vc)!.parties.map((p) => p.handle), [party]);
+    const got = l2!.next('ProtocolCoReceiveNetBufferLists');
+    root!.send(vc, Buffer.from('still up'));
+    t.is((await got).vcHandle, vc2);
+    const ic2 = l2!.next('ProtocolClIncomingCloseCall');
+    t.is(await close(root!, vc, party), S.SUCCESS);
+    await ic2;
+    root!.cl.NdisCoDeleteVc(vc);
+  },
+  undefined,
+  AT_HOST_2,
+);
+
+realRule(
+  'R93 one of two parties at one host hangs up with close data: DROP PARTY for it alone, an incoming drop at the root, the other stays and receives',
+  2,
+  async (t, nodes, [root, l2]) => {
+    const l12 = await Client.open(nodes[1]!, 'cl12');
+    await l12.listen('1012');
+    const atLeaf = wire(nodes[1]!);
+    const in2 = l2!.next('ProtocolClIncomingCall');
+    const { vc, party } = await root!.call('1002', true);
+    const vc2 = (await in2).vcHandle;
+    const in12 = l12.next('ProtocolClIncomingCall');
+    const p12 = await root!.addParty(vc, '1012');
+    const vc12 = (await in12).vcHandle;
+    await until('1012 connected', () => l12.cl.vcInfo(vc12)?.call === 'CONNECTED');
+    const idp = root!.next('ProtocolClIncomingDropParty');
+    t.is(await close(l12, vc12, undefined, Buffer.from('1012 leaves')), S.SUCCESS);
+    const ind = await idp;
+    t.is(ind.partyHandle, p12);
+    t.is(ind.dropStatus, S.SUCCESS);
+    t.deepEqual(ind.closeData, Buffer.from('1012 leaves'));
+    const sent = atLeaf.filter((m) => m.direction === 'out' && (m.type === 'DROP PARTY' || m.type === 'RELEASE'));
+    t.deepEqual(sent.map((m) => [m.type, m.closeData?.toString()]), [['DROP PARTY', '1012 leaves']], 'DROP PARTY, not RELEASE');
+    for (let i = 0; i < 200 && root!.cl.vcInfo(vc)!.parties.length > 1; i++) await new Promise((r) => setTimeout(r, 10));
+    t.deepEqual(root!.cl.vcInfo(vc)!.parties.map((p) => p.handle), [party], 'the policy dropped it');
+    t.false(l2!.log.some((i) => i.kind === 'ProtocolClIncomingCloseCall'), '1002 stays');
+    const got = l2!.next('ProtocolCoReceiveNetBufferLists');
+    root!.send(vc, Buffer.from('to 1002'));
+    t.is((await got).vcHandle, vc2);
+    const ic2 = l2!.next('ProtocolClIncomingCloseCall');
+    t.is(await close(root!, vc, party), S.SUCCESS);
+    await ic2;
+    root!.cl.NdisCoDeleteVc(vc);
+  },
+  undefined,
+  AT_HOST_2,
+);

@@ -5,7 +5,12 @@
  * that a link works again.
  */
 import type { ExecutionContext } from 'ava';
-import type { RunningDaemon } from '../../src/demo/daemons.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { PROJECT_ROOT, RunningDaemon, writeDaemonConfig, type DaemonOptions } from '../../src/demo/daemons.js';
+import { connectControl } from '../../src/control/client.js';
+import { entryArgs } from '../../src/common/package-root.js';
+import type { Lab } from '../../src/lab/lab.js';
 
 /** SSCOP: keep-alive 300 ms, idle 1 s, no-response 2 s: a silent peer is declared gone after at most ~3 s */
 export const FAST_TIMERS = { sscop: { cc: '300ms', poll: '200ms', keepAlive: '300ms', idle: '1s', noResponse: '2s' } };
@@ -42,4 +47,34 @@ export async function callWorks(t: ExecutionContext, a: RunningDaemon, b: Runnin
   const ic = b.next('incoming-close-call', (e) => e.vc === offered.vc);
   await a.control.closeCall({ vc: call.vc, closeData: `bye ${tag}` });
   t.is((await ic).closeData?.toString(), `bye ${tag}`);
+}
+
+/**
+ * startDaemon with changes to the configuration the lab writes (keys the lab
+ * does not know, e.g. discovery.auth or allowPeers): the file is written,
+ * `patch` edits the parsed document, then condisd starts as startDaemon does.
+ */
+export async function startPatchedDaemon(lab: Lab, host: string, opts: DaemonOptions, patch: (cfg: Record<string, unknown>) => void): Promise<RunningDaemon> {
+  const { file, socket, capture } = writeDaemonConfig(lab, host, opts);
+  const cfg = parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  patch(cfg);
+  writeFileSync(file, stringifyYaml(cfg));
+  const proc = lab.spawn(host, process.execPath, [...entryArgs('daemons/condisd'), '--config', file], { name: 'condisd', cwd: PROJECT_ROOT });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (existsSync(socket)) {
+      try {
+        const control = await connectControl(socket, { helloTimeoutMs: 2000 });
+        const sub = await control.subscribe({});
+        return new RunningDaemon(host, lab, proc, file, socket, capture, control, sub);
+      } catch {
+        // not ready yet
+      }
+    }
+    if (Date.now() > deadline) {
+      await lab.stop(host, 'condisd');
+      throw new Error(`condisd in ${host} did not open its control socket; log:\n${existsSync(proc.logFile) ? readFileSync(proc.logFile, 'utf8').slice(-2000) : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -3,7 +3,7 @@
  * calls (the local request fails with RESOURCES; an incoming SETUP past the
  * cap is refused with cause 47 on the wire and the caller sees the failure),
  * parties per call, and the bound on received signalling and data. There is
- * no cell reassembly (one frame is one AAL5 PDU, WIRE.md), so what one input
+ * no cell reassembly (one frame is one AAL5 PDU, docs/wire.md), so what one input
  * can make a host hold is one frame: SDUs are at most maxSdu(MTU) = 1488
  * octets on a 1500-octet medium; an SSCOP PDU longer than MaxK is dropped and
  * counted ('too-long'); SSCOP's receive buffer is bounded by its window (128

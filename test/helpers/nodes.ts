@@ -28,14 +28,15 @@ export function nodeOptions(name: string, miniport: Miniport, address: string, o
   };
 }
 
-/** N hosts on one in-memory segment, addresses 1001.., MACs 02:00:00:00:00:0N, discovery on. */
-export function memoryNodes(n: number, overrides: Partial<NodeOptions> = {}, wire: MemoryWireOptions = {}): CondisNode[] {
+/** N hosts on one in-memory segment, addresses 1001.. (host i also `extra[i]`), MACs 02:00:00:00:00:0N, discovery on. */
+export function memoryNodes(n: number, overrides: Partial<NodeOptions> = {}, wire: MemoryWireOptions = {}, extra: string[][] = []): CondisNode[] {
   const hub = `hub${process.pid}-${hubCounter++}`;
   const nodes: CondisNode[] = [];
   for (let i = 0; i < n; i++) {
     const mac = `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}`;
     const mp = openMemorySync({ kind: 'memory', hub, mac, ...wire });
-    nodes.push(new CondisNode(nodeOptions(`h${i + 1}`, mp, `${1001 + i}`, overrides)));
+    const o = nodeOptions(`h${i + 1}`, mp, `${1001 + i}`, overrides);
+    nodes.push(new CondisNode({ ...o, addresses: [...o.addresses, ...(extra[i] ?? [])] }));
   }
   return nodes;
 }

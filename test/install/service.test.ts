@@ -57,7 +57,12 @@ test('condisd.service: the keys condisd relies on are there and paths are absolu
 test('condisd.service: systemd-analyze verify accepts it', (t) => {
   const probe = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
   if (probe.error) {
-    t.log('systemd-analyze is not installed: only the parse check above ran');
+    // scripts/ensure-deps.mjs installs it for `npm test`; only a hand-run outside CI may lack it
+    if (process.env.CI === 'true') {
+      t.fail('systemd-analyze is missing in CI (ensure-deps installs the systemd package)');
+      return;
+    }
+    t.log('SKIPPED outside CI: systemd-analyze is not installed, only the parse check above ran');
     t.pass();
     return;
   }

@@ -259,6 +259,24 @@ test('tshark field rows map to events without running tshark', (t) => {
   ]);
 });
 
+test("a switch's capture: each port's interface is drawn as the host on it, the switch as self, the port in each detail", (t) => {
+  const rows = [
+    // frame, time, eth.src, eth.dst, atm.channel, sscop.type, sscop.s, q2931 type, call ref, flag, endpoint, causes, interface, uu data
+    ['1', '0.001000000', '', '', '1', '0x08', '0', '0x80', '000001', '0', '2', '', 'p1', ''],
+    ['2', '0.002000000', '', '', '0', '0x08', '4', '0x80', '000001', '1', '1', '', 'p3', ''],
+    ['3', '0.003000000', '', '', '0', '0x08', '5', '0x83', '000001', '1', '1', '0x1f', 'p3', '627965'],
+    ['4', '0.004000000', '', '', '1', '0x08', '1', '0x05', '000002', '0', '', '', 'p9', ''],
+  ].map((r) => r.join('\t'));
+  const ev = eventsFromTsharkFields(rows.join('\n'), { self: 'sw1', interfaces: { p1: 'root', p3: 'leaf2' }, withLua: true });
+  t.deepEqual(ev, [
+    { timeMs: 1, from: 'root', to: 'sw1', label: 'ADD PARTY', detail: 'port p1, call ref 1, endpoint 2' },
+    { timeMs: 2, from: 'sw1', to: 'leaf2', label: 'ADD PARTY', detail: 'port p3, call ref 1 (to originator), endpoint 1' },
+    { timeMs: 3, from: 'sw1', to: 'leaf2', label: "DROP PARTY (close data: 'bye')", detail: 'port p3, call ref 1 (to originator), endpoint 1, cause 31 normal, unspecified' },
+    // an interface the mapping does not name stays a column of its own, as in a host's capture
+    { timeMs: 4, from: 'p9', to: 'sw1', label: 'SETUP', detail: 'call ref 2' },
+  ]);
+});
+
 // ---- colours, folding, width ---------------------------------------------------------------
 
 test('colours: every Q.2971 party message is blue, clearing is RELEASE and RELEASE COMPLETE; legend and docs/lab.md agree', (t) => {

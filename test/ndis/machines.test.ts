@@ -1,4 +1,4 @@
-/** The state-machine tables and guards of machines.ts against condis.md §3. */
+/** The state-machine tables and guards of machines.ts: the CoNDIS VC, call and party transitions (docs/ndis-api.md). */
 import test from 'ava';
 import {
   CALL_TRANSITIONS,

@@ -8,9 +8,16 @@ test('the example switch configuration loads with its defaults filled in', (t) =
   if (any.kind !== 'switch') return;
   const c = any.config;
   t.is(c.name, 'sw1');
-  t.deepEqual(c.ports.map((p) => p.name), ['p1', 'p2']);
+  t.deepEqual(c.ports.map((p) => [p.name, p.side]), [
+    ['p1', 'network'],
+    ['p2', 'network'],
+    ['trunk', 'user'],
+  ]);
   t.deepEqual(c.ports[1]!.hosts, [{ mac: '02:00:00:00:00:0b', name: 'host-b', addresses: ['1002'] }]);
-  t.deepEqual(c.routes, [{ prefix: '47', port: 'p2' }]);
+  t.deepEqual(c.routes, [
+    { prefix: '47', port: 'p2' },
+    { prefix: '2', port: 'trunk' },
+  ]);
   t.is(c.discovery.interval, 5000);
   t.is(c.discovery.holdTime, 17500);
 });
@@ -35,5 +42,6 @@ test('switch configuration errors say what is wrong and where', (t) => {
     /ports\[1\]\.name: port name p1 is used by ports\[0\] too/,
   );
   bad('role: switch\nports:\n  - { name: p1, miniport: { kind: memory, hub: a, mac: "02:00:00:00:00:01" } }\nroutes:\n  - { prefix: "1x", port: p1 }\n', /not an address prefix/);
+  bad('role: switch\nports:\n  - { name: p1, side: root, miniport: { kind: memory, hub: a, mac: "02:00:00:00:00:01" } }\n', /sw\.yaml:3:\d+: ports\[0\]\.side: "root" is not allowed \(one of: network, user\)/);
   bad('role: switch\naddresses: ["1001"]\nports:\n  - { name: p1, miniport: { kind: memory, hub: a, mac: "02:00:00:00:00:01" } }\n', /addresses/);
 });

@@ -4,7 +4,10 @@
  * promiscuous listener on every segment that decodes the Q.2931 messages
  * crossing it (what a capture on that wire would show).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { CondisNode } from '../../src/host/node.js';
+import type { Netns } from '../../src/lab/netns.js';
+import { readPcap } from '../../src/capture/pcap.js';
 import { openMemorySync } from '../../src/miniport/index.js';
 import { parsePdu } from '../../src/sscop/index.js';
 import { createSwitch, type AtmSwitch, type SwitchOptions } from '../../src/switch/index.js';
@@ -34,6 +37,32 @@ export interface SwitchLab {
   close(): Promise<void>;
 }
 
+/**
+ * Decode every Q.2931 message `tap` (a promiscuous listener) sees on its segment into `seen`;
+ * 'down' when it comes from `downFrom` (the switch port), else 'up'.
+ */
+export function recordSignalling(tap: Miniport, downFrom: string, seen: WireMessage[]): void {
+  tap.frames$.subscribe((buf) => {
+    const f = parseFrame(buf);
+    if (!f.ok || f.value.cell.vci !== VCI_SIGNALLING) return;
+    const pdu = parsePdu(Buffer.from(f.value.sdu));
+    if (!pdu.ok || pdu.value.type !== 'SD') return;
+    const m = decodeMessage(pdu.value.data);
+    if (!m.ok) return;
+    const ep = findIe(m.value, IeId.ENDPOINT_REFERENCE);
+    const cause = findIe(m.value, IeId.CAUSE);
+    const cd = closeDataOf(m.value);
+    seen.push({
+      dir: f.value.src === downFrom ? 'down' : 'up',
+      name: messageName(m.value.type),
+      callRef: m.value.callRef,
+      ...(ep ? { epref: ep.value } : {}),
+      ...(cause ? { cause: cause.cause } : {}),
+      ...(cd ? { closeData: cd.toString() } : {}),
+    });
+  });
+}
+
 /** One host per port; host i has address 1001+i (and any `extra[i]` addresses). */
 export function switchLab(
   n: number,
@@ -51,25 +80,7 @@ export function switchLab(
     const seen: WireMessage[] = [];
     wire.push(seen);
     const tap = openMemorySync({ kind: 'memory', hub, mac: `02:00:00:00:ee:${(i + 1).toString(16).padStart(2, '0')}`, promiscuous: true });
-    tap.frames$.subscribe((buf) => {
-      const f = parseFrame(buf);
-      if (!f.ok || f.value.cell.vci !== VCI_SIGNALLING) return;
-      const pdu = parsePdu(Buffer.from(f.value.sdu));
-      if (!pdu.ok || pdu.value.type !== 'SD') return;
-      const m = decodeMessage(pdu.value.data);
-      if (!m.ok) return;
-      const ep = findIe(m.value, IeId.ENDPOINT_REFERENCE);
-      const cause = findIe(m.value, IeId.CAUSE);
-      const cd = closeDataOf(m.value);
-      seen.push({
-        dir: f.value.src === swMac ? 'down' : 'up',
-        name: messageName(m.value.type),
-        callRef: m.value.callRef,
-        ...(ep ? { epref: ep.value } : {}),
-        ...(cause ? { cause: cause.cause } : {}),
-        ...(cd ? { closeData: cd.toString() } : {}),
-      });
-    });
+    recordSignalling(tap, swMac, seen);
     taps.push(tap);
     const mp = openMemorySync({ kind: 'memory', hub, mac: `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}` });
     const addresses = [`${1001 + i}`, ...(opts.extra?.[i] ?? [])];
@@ -127,3 +138,42 @@ export function names(msgs: WireMessage[], dir?: 'up' | 'down'): string[] {
 }
 
 export { messageName };
+
+/** tshark capturing our EtherType on `br0` inside `ns` into `file`; resolves once it captures */
+export function capture(ns: Netns, file: string): Promise<ChildProcess> {
+  const [cmd, args] = ns.spawnArgs('tshark', ['-q', '-i', 'br0', '-f', 'ether proto 0x88b5', '-w', file]);
+  const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('Capturing on')) resolve(p);
+    });
+    p.on('exit', (code) => reject(new Error(`tshark exited (${code}): ${err}`)));
+  });
+}
+
+/** stop a capture started by capture() and wait for it to write its file */
+export function stopCapture(p: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (p.exitCode !== null) return resolve();
+    p.once('exit', () => resolve());
+    p.kill('SIGINT');
+  });
+}
+
+/**
+ * until the capture file holds a frame captured after `sinceMs` (epoch ms): tshark writes in batches, and
+ * frames still in its buffer are lost when it is stopped. The segment's periodic announcements guarantee
+ * a later frame comes; once one is on file, everything before it is too.
+ */
+export async function captureCaughtUp(file: string, sinceMs: number, ms = 15_000): Promise<void> {
+  await until(
+    `${file} to hold a frame from after the test's last step`,
+    () => {
+      const r = readPcap(file);
+      return r.ok && r.value.records.some((rec) => rec.tsMs > sinceMs);
+    },
+    ms,
+  );
+}

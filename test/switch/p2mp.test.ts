@@ -17,8 +17,11 @@ test('a multipoint call branched over two leaf ports, two parties on one of them
   const root = await Client.open(h1, 'root');
   const leaf2 = await Client.open(h2, 'leaf2');
   const leaf3 = await Client.open(h3, 'leaf3');
+  // 1012 is another address of host 2 with its own client: its party is an incoming call of its own there
+  const leaf12 = await Client.open(h2, 'leaf12');
   await leaf2.listen('1002');
   await leaf3.listen('1003');
+  await leaf12.listen('1012');
 
   const in2 = leaf2.next('ProtocolClIncomingCall');
   const { vc, party: p1002 } = await root.call('1002', true);
@@ -26,7 +29,10 @@ test('a multipoint call branched over two leaf ports, two parties on one of them
   const in3 = leaf3.next('ProtocolClIncomingCall');
   const p1003 = await root.addParty(vc, '1003');
   const vc3 = (await in3).vcHandle;
+  const in12 = leaf12.next('ProtocolClIncomingCall');
   const p1012 = await root.addParty(vc, '1012');
+  const vc12 = (await in12).vcHandle;
+  t.not(vc12, vc2, 'its own VC at host 2');
 
   // the root's link carries every party: SETUP, then ADD PARTY for each further one
   const rootUp = lab.wire[0]!.filter((m) => m.dir === 'up');
@@ -49,16 +55,19 @@ test('a multipoint call branched over two leaf ports, two parties on one of them
   ]);
   t.deepEqual(new Set(snap.parties.map((p) => p.rootEpref)), new Set(rootEps), 'each party is kept under the root\'s endpoint reference');
 
-  // data from the root reaches both leaf hosts once (two parties on port 2 share its one VC)
+  // data from the root reaches both leaf hosts once (two parties on port 2 share its one VC on the wire; each client gets it)
   const got2 = leaf2.next('ProtocolCoReceiveNetBufferLists');
   const got3 = leaf3.next('ProtocolCoReceiveNetBufferLists');
+  const got12 = leaf12.next('ProtocolCoReceiveNetBufferLists');
   root.send(vc, Buffer.from('to every leaf'));
   t.is((await got2).nbls[0]!.data.toString(), 'to every leaf');
   t.is((await got3).nbls[0]!.data.toString(), 'to every leaf');
+  t.is((await got12).nbls[0]!.data.toString(), 'to every leaf');
   t.is(lab.sw.counters().fabric.framesOut, 2, 'replicated once per leaf port');
 
   // the root drops 1012 with close data: DROP PARTY on the root's link and on port 2 (1002 stays there)
   const dropped = root.next('ProtocolClDropPartyComplete', (i) => i.partyHandle === p1012);
+  const ic12 = leaf12.next('ProtocolClIncomingCloseCall', (i) => i.vcHandle === vc12);
   const st = root.cl.NdisClDropParty(p1012, Buffer.from('bye 1012'));
   t.true(st === S.PENDING || st === S.SUCCESS);
   if (st === S.PENDING) t.is((await dropped).status, S.SUCCESS);
@@ -68,6 +77,8 @@ test('a multipoint call branched over two leaf ports, two parties on one of them
   t.is(dpUp?.closeData, 'bye 1012');
   t.is(dpDown?.closeData, 'bye 1012', 'the close data crossed the switch in DROP PARTY');
   t.is(dpDown?.cause, dpUp?.cause, 'with the root\'s cause');
+  t.deepEqual((await ic12).closeData, Buffer.from('bye 1012'), "1012's client alone hears the close, with the close data");
+  t.false(leaf2.log.some((i) => i.kind === 'ProtocolClIncomingCloseCall' || i.kind === 'ProtocolClIncomingDropParty'), '1002 stays');
 
   // leaf 3 leaves with close data: its RELEASE reaches the root as DROP PARTY (1002 remains)
   const idp = root.next('ProtocolClIncomingDropParty', (i) => i.partyHandle === p1003);

@@ -7,7 +7,7 @@
 import test from 'ava';
 import { filter, firstValueFrom } from 'rxjs';
 import { Client, S } from '../helpers/nodes.js';
-import { names, ready, switchLab, until } from './helpers.js';
+import { names, ready, switchLab, until, type SwitchLab } from './helpers.js';
 
 test('a call through the switch: SETUP routed, data switched both ways, close data carried end to end', async (t) => {
   const lab = switchLab(2);
@@ -73,10 +73,8 @@ test('unknown destination: RELEASE COMPLETE with cause 3 (no route to destinatio
   t.deepEqual(names(lab.wire[1]!), [], 'nothing went towards port 2');
 });
 
-test('a port link ended and re-established under T309: STATUS ENQUIRY finds the call gone at the callee and the caller hears cause 101 (Q.2931 5.5.6, 5.6.11)', async (t) => {
-  const lab = switchLab(2);
-  t.teardown(() => lab.close());
-  await ready(lab);
+/** host 1 calls host 2 through the switch; returns host 2 and what host 1's UNI and client will hear when the call goes */
+async function callThroughSwitch(lab: SwitchLab) {
   const [a, b] = [lab.hosts[0]!, lab.hosts[1]!];
   const caller = await Client.open(a, 'caller');
   const callee = await Client.open(b, 'callee');
@@ -86,6 +84,14 @@ test('a port link ended and re-established under T309: STATUS ENQUIRY finds the 
   await connected;
   const released = firstValueFrom(a.uni.indications$.pipe(filter((i) => i.kind === 'released')));
   const ic = caller.next('ProtocolClIncomingCloseCall', (i) => i.vcHandle === vc);
+  return { b, released, ic };
+}
+
+test('a port link ended and re-established under T309: STATUS ENQUIRY finds the call gone at the callee and the caller hears cause 101 (Q.2931 5.5.6, 5.6.11)', async (t) => {
+  const lab = switchLab(2);
+  t.teardown(() => lab.close());
+  await ready(lab);
+  const { b, released, ic } = await callThroughSwitch(lab);
   // the callee ends its SSCOP association with the switch (END) and clears its calls locally; the switch
   // keeps the active call, re-establishes the link and asks the callee where the call stands
   b.peerList().find((p) => p.link?.established)!.link!.release();
@@ -106,15 +112,7 @@ test('a port link lost for longer than T309: the call through it is cleared and 
   });
   t.teardown(() => lab.close());
   await ready(lab);
-  const [a, b] = [lab.hosts[0]!, lab.hosts[1]!];
-  const caller = await Client.open(a, 'caller');
-  const callee = await Client.open(b, 'callee');
-  await callee.listen('1002');
-  const connected = callee.next('ProtocolClCallConnected');
-  const { vc } = await caller.call('1002');
-  await connected;
-  const released = firstValueFrom(a.uni.indications$.pipe(filter((i) => i.kind === 'released')));
-  const ic = caller.next('ProtocolClIncomingCloseCall', (i) => i.vcHandle === vc);
+  const { b, released, ic } = await callThroughSwitch(lab);
   // the callee goes silent: its interface is gone, nothing answers the switch's polls or BGNs
   await b.miniport.close();
   t.like(await released, { kind: 'released', cause: 27 });

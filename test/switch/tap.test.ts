@@ -19,28 +19,7 @@ import type { Miniport } from '../../src/miniport/types.js';
 import { createSwitch } from '../../src/switch/index.js';
 import { Client, nodeOptions } from '../helpers/nodes.js';
 import { rootTest } from '../helpers/root.js';
-import { until } from './helpers.js';
-
-function capture(ns: Netns, file: string): Promise<ChildProcess> {
-  const [cmd, args] = ns.spawnArgs('tshark', ['-q', '-i', 'br0', '-f', 'ether proto 0x88b5', '-w', file]);
-  const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let err = '';
-    p.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('Capturing on')) resolve(p);
-    });
-    p.on('exit', (code) => reject(new Error(`tshark exited (${code}): ${err}`)));
-  });
-}
-
-function stopCapture(p: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (p.exitCode !== null) return resolve();
-    p.once('exit', () => resolve());
-    p.kill('SIGINT');
-  });
-}
+import { capture, captureCaughtUp, stopCapture, until } from './helpers.js';
 
 rootTest('root -- switch -- two leaves over TAP devices: DROP PARTY with close data crosses the switch, checked in tshark captures', async (t) => {
   const nss: Netns[] = [];
@@ -103,7 +82,8 @@ rootTest('root -- switch -- two leaves over TAP devices: DROP PARTY with close d
   root.cl.NdisClCloseCall(vc, first, Buffer.from('the end'));
   t.deepEqual((await icA).closeData, Buffer.from('the end'));
   await until('the switch is empty', () => sw!.counters().calls.calls === 0 && sw!.counters().fabric.entries === 0);
-  await new Promise((r) => setTimeout(r, 500));
+  const done = Date.now();
+  for (let i = 0; i < 3; i++) await captureCaughtUp(join(dir, `p${i + 1}.pcap`), done);
   for (const c of caps) await stopCapture(c);
 
   const expect: Record<string, string[]> = {

@@ -1,4 +1,4 @@
-/** The declaration tables: complete, consistent, and saying what Q.2931 / Q.2971 / WIRE.md say. */
+/** The declaration tables: complete, consistent, and saying what Q.2931 / Q.2971 / docs/wire.md say. */
 import test from 'ava';
 import { IE_DECL_LIST, IeId, MSG_DECL_LIST, MsgType, USER_USER_MAX_DATA, ieDecl, msgDecl } from '../../src/uni/msg/index.js';
 

@@ -98,7 +98,7 @@ test('header: an unknown message type is kept, its IEs decoded generically, noth
   t.is(checkMessage(m).unrecognized.length, 1);
 });
 
-// ---- user-user boundary (WIRE.md: PD + at most 127 octets of close data) ---
+// ---- user-user boundary (docs/wire.md: PD + at most 127 octets of close data) ---
 
 for (const [dataLen, accepted] of [
   [0, true],

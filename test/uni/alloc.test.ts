@@ -1,10 +1,10 @@
 import test from 'ava';
-import { Subject } from 'rxjs';
 import { Clock, FrozenScheduler, idle, link, makeHost, MAC_A, MAC_B } from './helpers.js';
 import { createUniHost } from '../../src/uni/host.js';
 import { MAX_CALL_REF, MAX_EPREF } from '../../src/uni/link.js';
 import { findIe, IeId, MsgType } from '../../src/uni/msg/types.js';
-import type { SaalService, SaalSignal } from '../../src/sscop/service.js';
+import type { SaalService } from '../../src/sscop/service.js';
+import { LoopbackPump, loopbackSaalPair } from '../../src/sscop/loopback.js';
 
 function two() {
   const clock = new Clock();
@@ -80,25 +80,11 @@ test('the user side calling: the network side assigns the VC in its first answer
   t.deepEqual(b.of('connected')[0]!.vc, { peer: MAC_A, vpi: 0, vci: 32 });
 });
 
-/** a perfect SAAL pair delivering synchronously through a queue (no timers involved) */
+/** a perfect SAAL pair delivering through one queue drained by pump() (no timers involved) */
 function syncPair(): { a: SaalService; b: SaalService; pump(): void } {
-  const q: (() => void)[] = [];
-  const mk = () => {
-    const s = new Subject<SaalSignal>();
-    return { s, svc: { signals$: s.asObservable(), established: true, establish() {}, release() {}, data: (_: Buffer) => {}, unitdata: (_: Buffer) => {} } as SaalService & { data(b: Buffer): void } };
-  };
-  const x = mk();
-  const y = mk();
-  x.svc.data = (d) => void q.push(() => y.s.next({ kind: 'data-indication', data: d }));
-  y.svc.data = (d) => void q.push(() => x.s.next({ kind: 'data-indication', data: d }));
-  return {
-    a: x.svc,
-    b: y.svc,
-    pump() {
-      for (let i = 0; i < q.length; i++) q[i]!();
-      q.length = 0;
-    },
-  };
+  const q = new LoopbackPump();
+  const [a, b] = loopbackSaalPair(q, { delay: 0, copy: false });
+  return { a, b, pump: () => q.run() };
 }
 
 test('scale: one call holds the whole endpoint reference range (32,768 parties), the next add fails with limit, freed ones are reused', (t) => {

@@ -50,15 +50,29 @@ test('96/100 on ADD PARTY: ADD PARTY REJECT, not a call clearing', (t) => {
   t.is(d.p.h.of('released').length, 0);
 });
 
-test('ADD PARTY for an address that is not ours -> ADD PARTY REJECT 1; for ours -> ADD PARTY ACK', (t) => {
+test('ADD PARTY for an address that is not ours -> ADD PARTY REJECT 1; for ours -> an incoming call of its own, ADD PARTY ACK once accepted', (t) => {
   const d = drive('user', true, 'active-in');
   const called = (a: string): InfoElement => ({ id: IeId.CALLED_PARTY_NUMBER, typeOfNumber: 1, plan: 1, address: Buffer.from(a) });
   const a = d.p.send({ type: MsgType.ADD_PARTY, callRef: d.cref, callRefFlag: d.flag, ies: [called('5555'), ep(3, false)] });
   t.is(a[0]?.type, MsgType.ADD_PARTY_REJECT);
   t.is(causeOf(a[0]), 1);
   const b = d.p.send({ type: MsgType.ADD_PARTY, callRef: d.cref, callRefFlag: d.flag, ies: [called('1011'), ep(4, false)] });
-  t.is(b[0]?.type, MsgType.ADD_PARTY_ACKNOWLEDGE);
+  t.deepEqual(b, [], 'nothing goes back before the user answers');
+  const setups = d.p.h.of('setup');
+  t.is(setups.length, 2);
+  const second = setups[1]!;
+  t.is(second.params.called, '1011');
+  t.true(second.params.multipoint);
+  t.not(second.call, d.call, 'its own host call');
+  t.deepEqual(second.vc, setups[0]!.vc, 'on the VC the first endpoint already has');
+  const before = d.p.sa.sent.length;
+  t.true(d.p.h.host.accept(second.call).ok);
+  d.p.clock.advance(2);
+  const acked = d.p.sa.sent.slice(before);
+  t.is(acked[0]?.type, MsgType.ADD_PARTY_ACKNOWLEDGE);
+  t.deepEqual(d.p.h.of('active').map((i) => i.call).slice(-1), [second.call], 'the link call is active: the new call is at once');
   t.is(d.p.h.host.counters().parties, 2);
+  t.is(d.p.h.host.counters().calls, 2);
   // a repeated ADD PARTY for a party already acknowledged is out of state
   const c = d.p.send({ type: MsgType.ADD_PARTY, callRef: d.cref, callRefFlag: d.flag, ies: [called('1011'), ep(4, false)] });
   t.is(causeOf(c[0]), 101);

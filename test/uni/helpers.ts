@@ -2,8 +2,8 @@
  * Test support for uni/: a virtual clock, a perfect in-memory SAAL pair, and
  * two or more UniHosts wired together.
  */
-import { Subject, VirtualAction, VirtualTimeScheduler, type Subscription } from 'rxjs';
-import type { SaalService, SaalSignal } from '../../src/sscop/service.js';
+import { VirtualAction, VirtualTimeScheduler, type Subscription } from 'rxjs';
+import { joinLoopback, LoopbackSaal } from '../../src/sscop/loopback.js';
 import { createUniHost, type Host, type UniHostConfig } from '../../src/uni/host.js';
 import type { UniIndication } from '../../src/uni/api.js';
 import { decodeMessage } from '../../src/uni/msg/index.js';
@@ -28,106 +28,26 @@ export class Clock {
   }
 }
 
-/** One end of a perfect in-memory SAAL: assured data arrives once, in order, after `delay` ms. */
-export class MemSaal implements SaalService {
-  readonly signals = new Subject<SaalSignal>();
-  readonly signals$ = this.signals.asObservable();
-  established: boolean;
-  peer!: MemSaal;
+/** One end of a perfect in-memory SAAL (src/sscop/loopback.ts) that also keeps every Q.2931 message it sent. */
+export class MemSaal extends LoopbackSaal {
+  declare peer: MemSaal;
   /** every SDU this end sent, decoded, for assertions */
   readonly sent: UniMessage[] = [];
   /** drop instead of deliver (a test's scalpel) */
   filter?: (m: UniMessage) => boolean;
-  private queue: Buffer[] = [];
-  constructor(
-    private readonly clock: Clock,
-    private readonly delay: number,
-    up: boolean,
-  ) {
-    this.established = up;
-  }
-  /** while set (cut()), the link cannot come up: an attempt fails after `attemptMs`, as SSCOP's MaxCC x Timer_CC would */
-  blocked = false;
-  attemptMs = 400;
-  private attempting = false;
-  establish(): void {
-    if (this.established) return;
-    if (this.blocked) {
-      if (this.attempting) return;
-      this.attempting = true;
-      this.clock.scheduler.schedule(() => {
-        this.attempting = false;
-        if (this.established) return;
-        if (this.blocked) this.signals.next({ kind: 'release-indication', reason: 'max-cc: no answer to BGN' });
-        else this.establish();
-      }, this.attemptMs);
-      return;
-    }
-    this.clock.scheduler.schedule(() => {
-      // (the peer may have brought the link up meanwhile: then only what waited here goes out)
-      if (!this.established) {
-        this.established = true;
-        this.peer.established = true;
-        this.signals.next({ kind: 'establish-confirm' });
-        this.peer.signals.next({ kind: 'establish-indication' });
-      }
-      const q = this.queue;
-      this.queue = [];
-      for (const b of q) this.data(b);
-    }, this.delay);
-  }
-  /** the link dies under both ends and cannot be re-established until restore() */
-  cut(reason = 'link lost'): void {
-    this.blocked = this.peer.blocked = true;
-    this.lose(reason);
-  }
-  restore(): void {
-    this.blocked = this.peer.blocked = false;
-  }
-  release(): void {
-    if (!this.established) return;
-    this.established = false;
-    this.peer.established = false;
-    this.signals.next({ kind: 'release-confirm' });
-    this.peer.signals.next({ kind: 'release-indication', reason: 'peer released' });
-  }
-  /** the link dies under both ends */
-  lose(reason = 'link lost'): void {
-    this.established = false;
-    this.peer.established = false;
-    this.signals.next({ kind: 'release-indication', reason });
-    this.peer.signals.next({ kind: 'release-indication', reason });
-  }
-  data(sdu: Buffer): void {
-    const copy = Buffer.from(sdu);
-    if (!this.established) {
-      this.queue.push(copy);
-      return;
-    }
-    const d = decodeMessage(copy);
-    if (d.ok) {
+  constructor(clock: Clock, delay: number, up: boolean) {
+    super(clock.scheduler, { delay, up });
+    this.onSend = (sdu) => {
+      const d = decodeMessage(sdu);
+      if (!d.ok) return true;
       this.sent.push(d.value);
-      if (this.filter && !this.filter(d.value)) return;
-    }
-    this.clock.scheduler.schedule(() => {
-      if (this.peer.established) this.peer.signals.next({ kind: 'data-indication', data: copy });
-    }, this.delay);
-  }
-  unitdata(sdu: Buffer): void {
-    this.data(sdu);
-  }
-  /** inject raw bytes as if the peer had sent them */
-  inject(buf: Buffer): void {
-    this.signals.next({ kind: 'data-indication', data: buf });
+      return !this.filter || this.filter(d.value);
+    };
   }
 }
 
 export function saalPair(clock: Clock, delay = 1, up = true): [MemSaal, MemSaal] {
-  const a = new MemSaal(clock, delay, up);
-  const b = new MemSaal(clock, delay, up);
-  a.peer = b;
-  b.peer = a;
-  return [a, b];
+  return joinLoopback(new MemSaal(clock, delay, up), new MemSaal(clock, delay, up));
 }
 
 export interface TestHost {

@@ -48,11 +48,15 @@ for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) test(`full stacks over a 20% lossy 
   t.true(until(clock, () => a.of('party-added').length === 3), `parties added (${kinds(a).join(',')})`);
   t.is(a.host.counters().parties, 4);
 
-  // drop the second party on B's link: DROP PARTY carries the close data
+  // B took 2012 as an incoming call of its own (a second setup on the same link call)
+  t.deepEqual(b.of('setup').map((i) => i.params.called), ['2002', '2012']);
+  // drop the second party on B's link: DROP PARTY carries the close data; at B that call alone ends
   const cd1 = Buffer.from('close data for 2012: ' + 'x'.repeat(100));
   t.true(a.host.dropParty(call, pb2.value, { closeData: cd1 }).ok);
-  t.true(until(clock, () => a.of('drop-party-confirm').length === 1 && b.of('party-dropped').length === 1));
-  t.deepEqual(b.of('party-dropped')[0]!.closeData, cd1);
+  t.true(until(clock, () => a.of('drop-party-confirm').length === 1 && b.of('released').length === 1));
+  t.deepEqual(b.of('released')[0]!.call, b.of('setup')[1]!.call);
+  t.deepEqual(b.of('released')[0]!.closeData, cd1);
+  t.deepEqual(b.of('party-dropped'), []);
 
   // drop C's only party: RELEASE carries the close data
   const cd2 = Buffer.alloc(127, 0xa5);
@@ -66,8 +70,9 @@ for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) test(`full stacks over a 20% lossy 
   t.true(until(clock, () => a.of('party-added').length === 4));
   const cd3 = Buffer.from('the end');
   t.true(a.host.release(call, { closeData: cd3 }).ok);
-  t.true(until(clock, () => a.of('release-confirm').length === 1 && leaves.every((h) => h.of('released').length >= 1) && c.of('released').length === 2));
-  for (const h of [b, d]) t.deepEqual(h.of('released')[0]!.closeData, cd3);
+  t.true(until(clock, () => a.of('release-confirm').length === 1 && leaves.every((h) => h.of('released').length >= 1) && c.of('released').length === 2 && b.of('released').length === 2));
+  t.deepEqual(d.of('released')[0]!.closeData, cd3);
+  t.deepEqual(b.of('released')[1]!.closeData, cd3);
   t.deepEqual(c.of('released')[1]!.closeData, cd3);
 
   // nothing left on any side

@@ -56,8 +56,10 @@ function code(b: Buffer) {
 test('errors: short, version, role, addresses, trailing octets', (t) => {
   t.is(code(GOLDEN.subarray(0, 10)), 'discovery-short@10');
   const v = Buffer.from(GOLDEN);
-  v[0] = 2;
+  v[0] = 3;
   t.is(code(v), 'discovery-version@0');
+  v[0] = 2; // version 2 wants the authentication trailer after the addresses
+  t.is(code(v), `discovery-auth-length@${GOLDEN.length}`);
   const r = Buffer.from(GOLDEN);
   r[1] = 3;
   t.is(code(r), 'discovery-role@1');

@@ -60,7 +60,7 @@ function plain(f: Frame) {
   return { ...f, sdu: Buffer.from(f.sdu).toString('hex') };
 }
 
-test('constants are the WIRE.md numbers', (t) => {
+test('constants are the docs/wire.md numbers', (t) => {
   t.is(ETHERTYPE_CONDIS, 0x88b5);
   t.is(VCI_SIGNALLING, 5);
   t.is(VCI_DISCOVERY, 16);

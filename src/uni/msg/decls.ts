@@ -243,6 +243,6 @@ export function msgDecl(type: number): CompiledMsgDecl | undefined {
 
 /**
  * Most close-data octets one user-user IE carries: contents are the protocol
- * discriminator plus data, at most 128 octets (WIRE.md; what NgATM accepts).
+ * discriminator plus data, at most 128 octets (docs/wire.md; what NgATM accepts).
  */
 export const USER_USER_MAX_DATA: number = IE_DECLS[IeId.USER_USER]!.maxLen - 1;

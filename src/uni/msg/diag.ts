@@ -44,10 +44,14 @@ export type Diagnostic =
   | { kind: 'condition'; condition: number }
   | { kind: 'raw'; octets: Buffer };
 
-/** Diagnostic for causes 43/96/99/100: the identifiers of the IEs concerned. */
+/** At most this many IE identifiers go into one diagnostic (call control has always cut the list here). */
+export const MAX_DIAGNOSTIC_IES = 24;
+
+/** Diagnostic for causes 43/96/99/100: the identifiers of the IEs concerned (the first MAX_DIAGNOSTIC_IES). */
 export function ieListDiagnostic(ids: readonly number[]): Buffer {
-  const b = Buffer.allocUnsafe(ids.length);
-  for (let i = 0; i < ids.length; i++) b[i] = ids[i] & 0xff;
+  const n = Math.min(ids.length, MAX_DIAGNOSTIC_IES);
+  const b = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) b[i] = ids[i] & 0xff;
   return b;
 }
 

@@ -22,12 +22,16 @@
  * Rates: a FLOWSPEC's PeakBandwidth is bytes per second; a peak cell rate is
  * cells per second of 48 payload octets (rounded up). The owner's transmit
  * direction is Q.2963.1's forward direction, the called side's is backward.
+ *
+ * CmQos below is the call manager's whole QoS section: without q2963 a change
+ * stays local to the medium (R79: only with the qos option), with it a
+ * point-to-point call's change goes over the wire (WireModify).
  */
-import type { CallId, PeakCellRates, UniHost, UniIndication } from '../uni/api.js';
-import { CELL_PAYLOAD, MAX_CELL_RATE } from '../uni/msg/traffic.js';
-import { isPending, type MaybePending } from './datapath.js';
-import { NdisStatus } from './status.js';
-import { cloneCallParameters, type CoCallParameters, type FlowSpec, type NdisVcHandle } from './types.js';
+import type { CallId, PeakCellRates, UniHost, UniIndication } from '../../uni/api.js';
+import { CELL_PAYLOAD, MAX_CELL_RATE } from '../../uni/msg/traffic.js';
+import { isPending, type MaybePending } from '../datapath.js';
+import { NdisStatus } from '../status.js';
+import { cloneCallParameters, type CoCallParameters, type FlowSpec, type NdisVcHandle } from '../types.js';
 
 const S = NdisStatus;
 /** Q.2931 cause 37, user cell rate not available: what the called side answers when it will not take the rates */
@@ -55,6 +59,83 @@ export interface ModifyCmSide<V extends ModifyVc> {
   later(fn: () => void): void;
   modifyQoSComplete(st: NdisStatus, h: NdisVcHandle, p: CoCallParameters): void;
   dispatchQoSChange(h: NdisVcHandle, p: CoCallParameters): void;
+}
+
+export interface QosOptions {
+  /** does the medium support QoS changes (R79) */
+  qos: boolean;
+  /** changes of point-to-point calls go over the wire (Q.2963.1) */
+  q2963: boolean;
+  completion: 'sync' | 'pending';
+}
+
+/** The call manager's QoS section: ProtocolCmModifyCallQoS, a remote change, and the UNI's modification indications. */
+export class CmQos<V extends ModifyVc> {
+  private readonly wire?: WireModify<V>;
+
+  constructor(
+    private readonly cm: ModifyCmSide<V>,
+    private readonly opts: QosOptions,
+  ) {
+    if (opts.q2963) this.wire = new WireModify(cm);
+  }
+
+  /** ProtocolCmModifyCallQoS */
+  modifyCallQoS(v: V, params: CoCallParameters): NdisStatus {
+    if (!this.opts.qos) return S.NOT_SUPPORTED; // R79
+    const tx = params.callMgrParameters?.transmit;
+    const rx = params.callMgrParameters?.receive;
+    const bad = [tx, rx].some((f) => f && Object.values(f).some((x) => typeof x === 'number' && (x < 0 || !Number.isFinite(x))));
+    if (!params.callMgrParameters || bad) return S.INVALID_DATA;
+    if (!v.active || !v.params) return S.FAILURE;
+    if (this.wire?.handles(v)) return this.wire.request(v, params);
+    const next = this.cm.withPaths(v, { ...cloneCallParameters(v.params), callMgrParameters: cloneCallParameters(params).callMgrParameters! });
+    const r = this.cm.activate(v, next);
+    const finish = (st: NdisStatus): NdisStatus => {
+      if (st === S.SUCCESS) {
+        v.params = next;
+        return S.SUCCESS;
+      }
+      return S.FAILURE; // R80: old parameters stay in force
+    };
+    if (!isPending(r) && this.opts.completion === 'sync') return finish(r);
+    when(r, (st) => {
+      const final = finish(st);
+      this.cm.later(() => this.cm.modifyQoSComplete(final, v.vcH!, final === S.SUCCESS ? cloneCallParameters(next) : cloneCallParameters(v.params ?? params)));
+    });
+    return S.PENDING;
+  }
+
+  /** a change the medium itself reports (no wire message): re-activate first, tell the client only if the miniport accepted (R81) */
+  remoteChange(v: V | undefined, params: CoCallParameters): MaybePending {
+    if (!v || !v.active || !v.params || !this.opts.qos || v.vcH === undefined) return S.NOT_SUPPORTED;
+    const h = v.vcH;
+    const next = this.cm.withPaths(v, { ...cloneCallParameters(v.params), callMgrParameters: cloneCallParameters(params).callMgrParameters! });
+    const r = this.cm.activate(v, next);
+    const finish = (st: NdisStatus): NdisStatus => {
+      if (st !== S.SUCCESS) return st;
+      v.params = next;
+      this.cm.dispatchQoSChange(h, cloneCallParameters(next));
+      return S.SUCCESS;
+    };
+    return isPending(r) ? r.then(finish) : finish(r);
+  }
+
+  /** a modification indication of the UNI; without q2963 a remote request is refused (cause 63) */
+  onUni(v: V, i: Extract<UniIndication, { kind: 'modify-request' | 'modify-confirm' | 'modify-available' }>): void {
+    if (this.wire) return this.wire.onUni(v, i);
+    if (i.kind === 'modify-request') this.cm.uni.modifyReject(i.call, UNSUPPORTED_CAUSE);
+  }
+
+  /** ProtocolCmCloseCall is about to release the call (see WireModify.beforeClose) */
+  beforeClose(v: V): void {
+    this.wire?.beforeClose(v);
+  }
+
+  /** the call was released (see WireModify.released) */
+  released(v: V, call: CallId | undefined): void {
+    this.wire?.released(v, call);
+  }
 }
 
 /** cells per second carrying `bytesPerSecond` of payload (undefined when the FLOWSPEC names no peak bandwidth) */
@@ -202,7 +283,11 @@ export class WireModify<V extends ModifyVc> {
   }
 
   private when(r: MaybePending, fn: (st: NdisStatus) => void): void {
-    if (isPending(r)) void r.then(fn);
-    else fn(r);
+    when(r, fn);
   }
+}
+
+function when(r: MaybePending, fn: (st: NdisStatus) => void): void {
+  if (isPending(r)) void r.then(fn);
+  else fn(r);
 }

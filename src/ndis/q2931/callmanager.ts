@@ -11,13 +11,14 @@
  * party always pend: they wait for the network.
  */
 import { asapScheduler, type SchedulerLike, type Subscription } from 'rxjs';
-import type { AtmAddress, CallId, PartyId, PeerId, UniError, UniHost, UniIndication, VcPath } from '../uni/api.js';
-import type { CallManagerHandlers, CallManagerShape, NdisCmApi, NdisMcmApi } from './cm-interface.js';
-import { isPending, type MaybePending, type NdisDataPath } from './datapath.js';
-import type { Context } from './indications.js';
-import type { NdisHost } from './ndis.js';
-import { NdisStatus, causeFromStatus, failureFromCause, statusFromCause } from './status.js';
-import { UNSUPPORTED_CAUSE, WireModify } from './modify.js';
+import type { AtmAddress, CallId, PartyId, PeerId, UniHost, UniIndication, VcPath } from '../../uni/api.js';
+import type { CallManagerHandlers, CallManagerShape, NdisCmApi, NdisMcmApi } from '../cm-interface.js';
+import { isPending, type MaybePending, type NdisDataPath } from '../datapath.js';
+import type { Context } from '../indications.js';
+import type { NdisHost } from '../ndis.js';
+import { PartyMap, cmOps, mcmOps, uniStatus, type CmAf, type CmOps, type CmParty, type CmSap, type CmVc } from './records.js';
+import { NdisStatus, causeFromStatus, failureFromCause, statusFromCause } from '../status.js';
+import { CmQos } from './modify.js';
 import {
   CallFlags,
   Q2931_AF,
@@ -31,7 +32,7 @@ import {
   type NdisPartyHandle,
   type NdisSapHandle,
   type NdisVcHandle,
-} from './types.js';
+} from '../types.js';
 
 const S = NdisStatus;
 
@@ -45,141 +46,6 @@ export interface CallManagerOptions {
   /** QoS changes of point-to-point calls go over the wire as Q.2963.1 modifications (modify.ts); default false */
   q2963?: boolean;
   scheduler?: SchedulerLike;
-}
-
-interface CmAf {
-  kind: 'af';
-  afH: NdisAfHandle;
-  saps: Set<CmSap>;
-  vcs: Set<CmVc>;
-}
-
-interface CmSap {
-  kind: 'sap';
-  sapH: NdisSapHandle;
-  af: CmAf;
-  sap: CoSap;
-}
-
-interface CmParty {
-  kind: 'party';
-  partyH: NdisPartyHandle;
-  vc: CmVc;
-  uniParty?: PartyId;
-  peer?: PeerId;
-  /** gone: the network already dropped it (incoming drop or close); only the client's drop is awaited */
-  state: 'adding' | 'connected' | 'dropping' | 'gone';
-  params: CoCallParameters;
-}
-
-/**
- * A VC's parties by NDIS handle, with an index by UNI party id: every party
- * indication looks its party up by that id, and a search through all of them
- * made adding or dropping n parties cost O(n^2). The index is a hint, checked
- * on use; a miss falls back to the search (a UNI id learnt after insertion).
- */
-class PartyMap extends Map<NdisPartyHandle, CmParty> {
-  /** made with the first party (most VCs never have one: an idle VC must not carry an empty Map) */
-  private uni?: Map<PartyId, CmParty>;
-  override set(h: NdisPartyHandle, p: CmParty): this {
-    super.set(h, p);
-    if (p.uniParty !== undefined) (this.uni ??= new Map()).set(p.uniParty, p);
-    return this;
-  }
-  override delete(h: NdisPartyHandle): boolean {
-    const p = super.get(h);
-    if (p?.uniParty !== undefined && this.uni?.get(p.uniParty) === p) this.uni.delete(p.uniParty);
-    return super.delete(h);
-  }
-  override clear(): void {
-    this.uni = undefined;
-    super.clear();
-  }
-  byUniParty(id: PartyId): CmParty | undefined {
-    const hit = this.uni?.get(id);
-    if (hit && hit.uniParty === id && super.get(hit.partyH) === hit) return hit;
-    for (const p of this.values())
-      if (p.uniParty === id) {
-        (this.uni ??= new Map()).set(id, p);
-        return p;
-      }
-    return undefined;
-  }
-}
-
-type VcPhase =
-  | 'idle'
-  | 'making' // SETUP sent
-  | 'activating-out' // CONNECT received, activating
-  | 'activating-in' // SETUP received, VC created, activating before the dispatch
-  | 'offered' // incoming call dispatched to the client
-  | 'accepted' // CONNECT sent
-  | 'connected'
-  | 'released' // network side gone, waiting for the client's close
-  | 'closing'; // our RELEASE sent, waiting for RELEASE COMPLETE
-
-interface CmVc {
-  kind: 'vc';
-  vcH?: NdisVcHandle;
-  af?: CmAf;
-  dir: 'out' | 'in';
-  phase: VcPhase;
-  call?: CallId;
-  peer?: PeerId;
-  multipoint: boolean;
-  parties: PartyMap;
-  params?: CoCallParameters;
-  /** the party named in a make-call (multipoint) */
-  firstParty?: CmParty;
-  sap?: CmSap;
-  active: boolean;
-  closePending: boolean;
-  deleteAfterClose: boolean;
-  signalling?: boolean;
-  activating?: boolean;
-  failAfterActivation?: NdisStatus;
-  retireAfterActivation?: boolean;
-  /** an incoming close waiting for our outstanding drops to finish */
-  pendingClose?: { status: NdisStatus; closeData?: Buffer };
-}
-
-/** The shape-specific NDIS functions the call manager needs, under one set of names. */
-interface CmOps {
-  openAfComplete(st: NdisStatus, h: NdisAfHandle, ctx: Context): void;
-  closeAfComplete(st: NdisStatus, h: NdisAfHandle): void;
-  registerSapComplete(st: NdisStatus, h: NdisSapHandle, ctx: Context): void;
-  deregisterSapComplete(st: NdisStatus, h: NdisSapHandle): void;
-  createVc(af: NdisAfHandle, ctx: Context): { status: NdisStatus; vcHandle?: NdisVcHandle };
-  deleteVc(h: NdisVcHandle): NdisStatus;
-  makeCallComplete(st: NdisStatus, h: NdisVcHandle, ph: NdisPartyHandle | undefined, ctx: Context | undefined, p: CoCallParameters): void;
-  dispatchIncomingCall(sh: NdisSapHandle, h: NdisVcHandle, p: CoCallParameters): NdisStatus;
-  dispatchCallConnected(h: NdisVcHandle): void;
-  addPartyComplete(st: NdisStatus, ph: NdisPartyHandle, ctx: Context | undefined, p: CoCallParameters): void;
-  dropPartyComplete(st: NdisStatus, ph: NdisPartyHandle): void;
-  dispatchIncomingDropParty(st: NdisStatus, ph: NdisPartyHandle, d: Buffer | undefined): void;
-  closeCallComplete(st: NdisStatus, h: NdisVcHandle, ph: NdisPartyHandle | undefined): void;
-  dispatchIncomingCloseCall(st: NdisStatus, h: NdisVcHandle, d: Buffer | undefined): void;
-  modifyQoSComplete(st: NdisStatus, h: NdisVcHandle, p: CoCallParameters): void;
-  dispatchQoSChange(h: NdisVcHandle, p: CoCallParameters): void;
-  notifyCloseAf(h: NdisAfHandle): NdisStatus;
-}
-
-function uniStatus(e: UniError): NdisStatus {
-  switch (e.code) {
-    case 'no-route':
-      return S.NO_ROUTE_TO_DESTINATION;
-    case 'link-down':
-      return S.DEST_OUT_OF_ORDER;
-    case 'limit':
-      return S.RESOURCES;
-    case 'close-data-not-allowed':
-    case 'close-data-too-long':
-      return S.INVALID_DATA;
-    case 'not-multipoint':
-      return S.NOT_SUPPORTED;
-    default:
-      return S.FAILURE;
-  }
 }
 
 export class UniCallManager implements CallManagerHandlers {
@@ -197,6 +63,8 @@ export class UniCallManager implements CallManagerHandlers {
   private readonly byCall = new Map<CallId, CmVc>();
   private readonly sub: Subscription;
   private signallingVc?: NdisVcHandle;
+  /** the QoS section (modify.ts): local changes (R79) and Q.2963.1 modification over the wire */
+  private readonly qos: CmQos<CmVc>;
   /** statuses the CM answered for AF registration (R84 evidence) */
   readonly registration: NdisStatus;
 
@@ -212,25 +80,7 @@ export class UniCallManager implements CallManagerHandlers {
     if (opts.shape === 'cm') {
       const api = ndis.registerCallManager(this, 'cm');
       this.cmApi = api;
-      this.ops = {
-        openAfComplete: api.NdisCmOpenAddressFamilyComplete,
-        closeAfComplete: api.NdisCmCloseAddressFamilyComplete,
-        registerSapComplete: api.NdisCmRegisterSapComplete,
-        deregisterSapComplete: api.NdisCmDeregisterSapComplete,
-        createVc: api.NdisCoCreateVc,
-        deleteVc: api.NdisCoDeleteVc,
-        makeCallComplete: api.NdisCmMakeCallComplete,
-        dispatchIncomingCall: api.NdisCmDispatchIncomingCall,
-        dispatchCallConnected: api.NdisCmDispatchCallConnected,
-        addPartyComplete: api.NdisCmAddPartyComplete,
-        dropPartyComplete: api.NdisCmDropPartyComplete,
-        dispatchIncomingDropParty: (st, ph, d) => api.NdisCmDispatchIncomingDropParty(st, ph, d, d?.length ?? 0),
-        closeCallComplete: api.NdisCmCloseCallComplete,
-        dispatchIncomingCloseCall: (st, h, d) => api.NdisCmDispatchIncomingCloseCall(st, h, d, d?.length ?? 0),
-        modifyQoSComplete: api.NdisCmModifyCallQoSComplete,
-        dispatchQoSChange: api.NdisCmDispatchIncomingCallQoSChange,
-        notifyCloseAf: api.NdisCmNotifyCloseAddressFamily,
-      };
+      this.ops = cmOps(api);
       // the CM's own signalling VC: no AF, only the miniport learns of it (R9)
       const sig: CmVc = this.newVc('out');
       sig.signalling = true;
@@ -243,41 +93,22 @@ export class UniCallManager implements CallManagerHandlers {
     } else {
       const api = ndis.registerCallManager(this, 'mcm');
       this.mcmApi = api;
-      this.ops = {
-        openAfComplete: api.NdisMCmOpenAddressFamilyComplete,
-        closeAfComplete: api.NdisMCmCloseAddressFamilyComplete,
-        registerSapComplete: api.NdisMCmRegisterSapComplete,
-        deregisterSapComplete: api.NdisMCmDeregisterSapComplete,
-        createVc: api.NdisMCmCreateVc,
-        deleteVc: api.NdisMCmDeleteVc,
-        makeCallComplete: api.NdisMCmMakeCallComplete,
-        dispatchIncomingCall: api.NdisMCmDispatchIncomingCall,
-        dispatchCallConnected: api.NdisMCmDispatchCallConnected,
-        addPartyComplete: api.NdisMCmAddPartyComplete,
-        dropPartyComplete: api.NdisMCmDropPartyComplete,
-        dispatchIncomingDropParty: (st, ph, d) => api.NdisMCmDispatchIncomingDropParty(st, ph, d, d?.length ?? 0),
-        closeCallComplete: api.NdisMCmCloseCallComplete,
-        dispatchIncomingCloseCall: (st, h, d) => api.NdisMCmDispatchIncomingCloseCall(st, h, d, d?.length ?? 0),
-        modifyQoSComplete: api.NdisMCmModifyCallQoSComplete,
-        dispatchQoSChange: api.NdisMCmDispatchIncomingCallQoSChange,
-        notifyCloseAf: api.NdisMCmNotifyCloseAddressFamily,
-      };
+      this.ops = mcmOps(api);
       this.registration = api.NdisMCmRegisterAddressFamilyEx(Q2931_AF);
     }
-    if (opts.q2963)
-      this.wire = new WireModify<CmVc>({
+    this.qos = new CmQos<CmVc>(
+      {
         uni: this.uni,
         activate: (v, p) => this.activate(v, p),
         withPaths: (v, p) => this.paramsWithPaths(p, v.params?.mediaParameters?.mediaSpecific?.paths ?? []),
         later: (fn) => this.later(fn),
         modifyQoSComplete: (st, h, p) => this.ops.modifyQoSComplete(st, h, p),
         dispatchQoSChange: (h, p) => this.ops.dispatchQoSChange(h, p),
-      });
+      },
+      { qos: opts.qos ?? false, q2963: opts.q2963 ?? false, completion: opts.completion },
+    );
     this.sub = this.uni.indications$.subscribe((i) => this.onUni(i));
   }
-
-  /** Q.2963.1 modification over the wire (options.q2963) */
-  private readonly wire?: WireModify<CmVc>;
 
   /** the CM's signalling VC (stand-alone CM only; an MCM's are internal) */
   get signallingVcHandle(): NdisVcHandle | undefined {
@@ -812,7 +643,7 @@ export class UniCallManager implements CallManagerHandlers {
     const peer = party?.peer ?? v.peer;
     const cd = this.closeDataCheck(peer, closeData);
     if (cd !== S.SUCCESS) return cd; // R60: nothing sent, nothing changed
-    this.wire?.beforeClose(v); // a remote QoS change refused by closing: MODIFY REJECT before the RELEASE (R66)
+    this.qos.beforeClose(v); // a remote QoS change refused by closing: MODIFY REJECT before the RELEASE (R66)
     const r = this.uni.release(v.call, closeData ? { closeData } : {});
     if (!r.ok) return uniStatus(r.error);
     if (this.completion === 'sync') {
@@ -830,19 +661,25 @@ export class UniCallManager implements CallManagerHandlers {
     if (party) v.parties.delete(party.partyH);
     v.parties.clear();
     const d = this.deactivate(v);
-    const done = (): void => {
+    const idle = (): void => {
       v.phase = 'idle';
       v.multipoint = false;
       v.firstParty = undefined;
-      if (v.dir === 'in') this.retireIncomingVc(v); // R77
+    };
+    // R77: a VC we created is deleted after the close, and only after the client has its completion
+    // (the retirement is queued behind it, so ProtocolCoDeleteVc never precedes ProtocolClCloseCallComplete)
+    const retire = (): void => {
+      if (v.dir === 'in') this.retireIncomingVc(v);
     };
     if (!isPending(d) && !alreadyPending && this.completion === 'sync') {
-      done();
+      idle();
+      retire();
       return S.SUCCESS;
     }
     const complete = (): void => {
-      done();
+      idle();
       this.ops.closeCallComplete(S.SUCCESS, v.vcH!, party?.partyH);
+      retire();
     };
     if (isPending(d)) void d.then(complete);
     else this.later(complete);
@@ -851,7 +688,7 @@ export class UniCallManager implements CallManagerHandlers {
 
   private onReleased(v: CmVc, i: Extract<UniIndication, { kind: 'released' }>): void {
     const normal = i.remote && (i.cause === 16 || i.cause === 31);
-    this.wire?.released(v, v.call);
+    this.qos.released(v, v.call);
     switch (v.phase) {
       case 'making':
         this.makeCallFailed(v, failureFromCause(i.cause), i.cause);
@@ -894,51 +731,15 @@ export class UniCallManager implements CallManagerHandlers {
     this.finishClose(v, party, true);
   }
 
-  // ------------------------------------------------------------------ QoS
+  // ------------------------------------------------------------------ QoS (modify.ts)
 
   ProtocolCmModifyCallQoS(ctx: Context, params: CoCallParameters): NdisStatus {
-    const v = ctx as CmVc;
-    if (!this.opts.qos) return S.NOT_SUPPORTED; // R79
-    const tx = params.callMgrParameters?.transmit;
-    const rx = params.callMgrParameters?.receive;
-    const bad = [tx, rx].some((f) => f && Object.values(f).some((x) => typeof x === 'number' && (x < 0 || !Number.isFinite(x))));
-    if (!params.callMgrParameters || bad) return S.INVALID_DATA;
-    if (!v.active || !v.params) return S.FAILURE;
-    if (this.wire?.handles(v)) return this.wire.request(v, params);
-    const next = this.paramsWithPaths({ ...cloneCallParameters(v.params), callMgrParameters: cloneCallParameters(params).callMgrParameters! }, v.params.mediaParameters?.mediaSpecific?.paths ?? []);
-    const r = this.activate(v, next);
-    const finish = (st: NdisStatus): NdisStatus => {
-      if (st === S.SUCCESS) {
-        v.params = next;
-        return S.SUCCESS;
-      }
-      return S.FAILURE; // R80: old parameters stay in force
-    };
-    if (!isPending(r) && this.completion === 'sync') return finish(r);
-    this.when(r, (st) => {
-      const final = finish(st);
-      this.later(() => this.ops.modifyQoSComplete(final, v.vcH!, final === S.SUCCESS ? cloneCallParameters(next) : cloneCallParameters(v.params ?? params)));
-    });
-    return S.PENDING;
+    return this.qos.modifyCallQoS(ctx as CmVc, params);
   }
 
-  /**
-   * The remote asked for new call parameters (Q.2963 is not carried by this
-   * port's UNI, so this entry point is how such a request enters): reactivate
-   * first, tell the client only if the miniport accepted (R81).
-   */
+  /** a QoS change the medium reports without a wire message (tests; R81): reactivate first, tell the client only if the miniport accepted */
   remoteQoSChange(vcH: NdisVcHandle, params: CoCallParameters): MaybePending {
-    const v = [...this.vcs].find((x) => x.vcH === vcH);
-    if (!v || !v.active || !v.params || !this.opts.qos) return S.NOT_SUPPORTED;
-    const next = this.paramsWithPaths({ ...cloneCallParameters(v.params), callMgrParameters: cloneCallParameters(params).callMgrParameters! }, v.params.mediaParameters?.mediaSpecific?.paths ?? []);
-    const r = this.activate(v, next);
-    const finish = (st: NdisStatus): NdisStatus => {
-      if (st !== S.SUCCESS) return st;
-      v.params = next;
-      this.ops.dispatchQoSChange(vcH, cloneCallParameters(next));
-      return S.SUCCESS;
-    };
-    return isPending(r) ? r.then(finish) : finish(r);
+    return this.qos.remoteChange([...this.vcs].find((x) => x.vcH === vcH), params);
   }
 
   // ------------------------------------------------------------------ UNI indications
@@ -952,9 +753,7 @@ export class UniCallManager implements CallManagerHandlers {
       case 'modify-request':
       case 'modify-confirm':
       case 'modify-available':
-        if (this.wire) return this.wire.onUni(v, i);
-        if (i.kind === 'modify-request') this.uni.modifyReject(i.call, UNSUPPORTED_CAUSE);
-        return;
+        return this.qos.onUni(v, i);
       case 'connected':
         if (v.phase === 'making') this.onConnected(v, i);
         return;

@@ -1,0 +1,64 @@
+/**
+ * Call cycles between two in-memory hosts, for a CPU profile of one cycle
+ * (not a benchmark: `npm run bench` gives the figures):
+ *
+ *   npm run build && node --cpu-prof --cpu-prof-dir=/tmp/prof dist/bench/profile-cycles.js [cycles]
+ *   node dist/bench/profile-top.js /tmp/prof/*.cpuprofile [15]
+ *
+ * Runs `cycles` (default 20,000) make-call/connected/close/delete cycles
+ * after a warm-up of 500, and prints cycles/s and CPU time per cycle.
+ */
+import { performance } from 'node:perf_hooks';
+import { CondisNode, type NodeOptions } from '../src/host/node.js';
+import { Client } from '../src/host/driver.js';
+import { openMemorySync } from '../src/miniport/index.js';
+import type { Miniport } from '../src/miniport/types.js';
+import { NdisStatus } from '../src/ndis/index.js';
+
+function options(name: string, miniport: Miniport, address: string, peers: NodeOptions['peers']): NodeOptions {
+  return {
+    name,
+    miniport,
+    addresses: [address],
+    role: 'auto',
+    peers,
+    discovery: { enabled: false, intervalMs: 500, holdTimeMs: 2000 },
+    closeData: { allowed: true, maxOctets: 127 },
+    callManager: { shape: 'mcm', completion: 'pending' },
+  };
+}
+
+async function cycles(caller: Client, callee: Client, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const connected = callee.next('ProtocolClCallConnected');
+    const { vc } = await caller.call('1002');
+    await connected;
+    const closed = caller.next('ProtocolClCloseCallComplete', (x) => x.vcHandle === vc);
+    if (caller.cl.NdisClCloseCall(vc) === NdisStatus.PENDING) await closed;
+    caller.cl.NdisCoDeleteVc(vc);
+  }
+}
+
+const n = Number(process.argv[2] ?? 20_000);
+const hub = `profile-${process.pid}`;
+const ma = openMemorySync({ kind: 'memory', hub, mac: '02:00:00:00:00:01' });
+const mb = openMemorySync({ kind: 'memory', hub, mac: '02:00:00:00:00:02' });
+const a = new CondisNode(options('a', ma, '1001', [{ mac: mb.mac, addresses: ['1002'] }]));
+const b = new CondisNode(options('b', mb, '1002', [{ mac: ma.mac, addresses: ['1001'] }]));
+const deadline = Date.now() + 20_000;
+while (!a.peerList().some((p) => p.link?.established) || !b.peerList().some((p) => p.link?.established)) {
+  if (Date.now() > deadline) throw new Error('profile: links did not come up');
+  await new Promise((r) => setTimeout(r, 10));
+}
+const caller = await Client.open(a, 'caller', { keepLog: false });
+const callee = await Client.open(b, 'callee', { keepLog: false });
+await callee.listen('1002');
+await cycles(caller, callee, 500);
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+await cycles(caller, callee, n);
+const secs = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+console.log(`${n} cycles: ${(n / secs).toFixed(0)} cycles/s, ${((cpu.user + cpu.system) / n).toFixed(1)} us CPU per cycle (both hosts)`);
+await Promise.all([a.shutdown(500), b.shutdown(500)]);
+process.exit(0);

@@ -1,0 +1,104 @@
+/**
+ * The processes a lab started (pid files under `pids/`, with the start time
+ * so a reused pid is never signalled) and stopping them.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from './sh.js';
+import { readFileSafe } from './state.js';
+
+export interface PidFile {
+  pid: number;
+  /** /proc/PID/stat start time: a reused pid is never signalled */
+  startTime: string;
+  host?: string;
+  name: string;
+  argv: string[];
+}
+
+export function procStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function procCommand(pid: number): string {
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+    return cmd || readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+}
+
+export function readPidFiles(runDir: string): { file: string; info: PidFile }[] {
+  const dir = join(runDir, 'pids');
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.pid'));
+  } catch {
+    return [];
+  }
+  const out: { file: string; info: PidFile }[] = [];
+  for (const n of names) {
+    const file = join(dir, n);
+    const text = readFileSafe(file).trim();
+    let info: PidFile | undefined;
+    try {
+      info = JSON.parse(text) as PidFile;
+    } catch {
+      const pid = Number(text); // a plain pid file written by someone else
+      if (pid > 0) info = { pid, startTime: '', name: n.replace(/\.pid$/, ''), argv: [] };
+    }
+    if (info && info.pid > 0) out.push({ file, info });
+  }
+  return out;
+}
+
+export function pidFileAlive(info: PidFile): boolean {
+  const st = procStartTime(info.pid);
+  return st !== undefined && (info.startTime === '' || info.startTime === st);
+}
+
+export async function nsPids(ns: string): Promise<number[]> {
+  const r = await run('ip', ['netns', 'pids', ns], { allowFail: true });
+  return r.stdout
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((p) => p > 0 && p !== process.pid);
+}
+
+export async function terminate(pids: number[]): Promise<number[]> {
+  const targets = pids.filter((p) => p !== process.pid);
+  for (const p of targets) {
+    try {
+      process.kill(p, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  }
+  const deadline = Date.now() + 3000;
+  while (targets.some((p) => procStartTime(p) !== undefined && !isZombie(p)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  for (const p of targets) {
+    if (procStartTime(p) !== undefined && !isZombie(p)) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  return targets;
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}

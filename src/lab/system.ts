@@ -1,0 +1,133 @@
+/**
+ * Building a lab's namespaces, veth pairs and bridges, and checking they are
+ * all there. Only ever inside namespaces the lab creates.
+ */
+import { mkdirSync } from 'node:fs';
+import { Netns } from './netns.js';
+import { NetemUnsupportedError, SEGMENT_BRIDGE, type LabPlan } from './plan.js';
+import { run } from './sh.js';
+import { netemArgs, type Netem } from './topology.js';
+
+/** A handle on an existing namespace of the lab (it may have been made by another process). */
+export function nsHandle(name: string): Netns {
+  return Netns.attach(name);
+}
+
+export async function listNamespaces(): Promise<string[]> {
+  const r = await run('ip', ['netns', 'list'], { allowFail: true });
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter(Boolean);
+}
+
+async function createNs(name: string): Promise<void> {
+  await run('ip', ['netns', 'add', name]);
+  await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  // no IPv6 chatter (router solicitations, MLD, DAD) in the captures people read in Wireshark
+  await run('ip', ['netns', 'exec', name, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'], {
+    allowFail: true,
+  });
+}
+
+/** A veth pair created directly between two namespaces: nothing ever appears in the machine's own namespace. */
+async function vethBetween(nsA: string, nameA: string, nsB: string, nameB: string): Promise<void> {
+  await run('ip', ['-n', nsA, 'link', 'add', nameA, 'type', 'veth', 'peer', 'name', nameB, 'netns', nsB]);
+}
+
+async function bridgeIn(ns: string, name: string): Promise<void> {
+  await run('ip', ['-n', ns, 'link', 'add', name, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+  await run('ip', ['-n', ns, 'link', 'set', name, 'up']);
+}
+
+async function applyNetem(ns: string, dev: string, n: Netem, where: string): Promise<void> {
+  try {
+    await run('tc', ['-n', ns, 'qdisc', 'replace', 'dev', dev, 'root', 'netem', ...netemArgs(n)]);
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (/unknown|not supported|No such file/i.test(msg)) throw new NetemUnsupportedError(where, msg);
+    throw e;
+  }
+}
+
+export async function buildLab(plan: LabPlan): Promise<void> {
+  await createNs(plan.switchNs);
+  const sw = plan.switchNs;
+  if (plan.kind === 'bridged') await bridgeIn(sw, SEGMENT_BRIDGE);
+  else await run('ip', ['netns', 'exec', sw, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+
+  // ATM switches: a namespace each, a bridge per port (condisd adds the port's TAP device to it)
+  const switchNs = new Map<string, string>();
+  for (const s of plan.switches ?? []) {
+    await createNs(s.ns);
+    switchNs.set(s.name, s.ns);
+    for (const p of s.ports) await bridgeIn(s.ns, p.bridge);
+    mkdirSync(s.runDir, { recursive: true });
+  }
+  for (const s of plan.switches ?? [])
+    for (const p of s.ports) {
+      if (!p.peerSwitch || s.name > p.peerSwitch.name) continue; // each switch-to-switch link once
+      const o = plan.switches!.find((x) => x.name === p.peerSwitch!.name)!;
+      const op = o.ports.find((x) => x.name === p.peerSwitch!.port)!;
+      await vethBetween(s.ns, p.link, o.ns, op.link);
+      for (const [ns, port] of [[s.ns, p], [o.ns, op]] as const) {
+        await run('ip', ['-n', ns, 'link', 'set', port.link, 'master', port.bridge]);
+        await run('ip', ['-n', ns, 'link', 'set', port.link, 'up']);
+      }
+    }
+
+  for (const h of plan.hosts) {
+    const peerNs = h.atmSwitch ? switchNs.get(h.atmSwitch.name)! : sw;
+    await createNs(h.ns);
+    await vethBetween(h.ns, h.uplink, peerNs, h.switchPort);
+    if (h.atmSwitch) {
+      const port = plan.switches!.find((x) => x.name === h.atmSwitch!.name)!.ports.find((p) => p.name === h.atmSwitch!.port)!;
+      await bridgeIn(h.ns, h.bridge!);
+      await run('ip', ['-n', h.ns, 'link', 'set', h.uplink, 'master', h.bridge!]);
+      await run('ip', ['-n', peerNs, 'link', 'set', h.switchPort, 'master', port.bridge]);
+      if (h.ip) await run('ip', ['-n', h.ns, 'addr', 'add', h.ip, 'dev', h.bridge!]);
+    } else if (plan.kind === 'bridged') {
+      await bridgeIn(h.ns, h.bridge!);
+      await run('ip', ['-n', h.ns, 'link', 'set', h.uplink, 'master', h.bridge!]);
+      await run('ip', ['-n', sw, 'link', 'set', h.switchPort, 'master', SEGMENT_BRIDGE]);
+      if (h.ip) await run('ip', ['-n', h.ns, 'addr', 'add', h.ip, 'dev', h.bridge!]);
+    } else {
+      const len = h.ip!.split('/')[1]!;
+      await run('ip', ['-n', h.ns, 'addr', 'add', h.ip!, 'dev', h.uplink]);
+      await run('ip', ['-n', sw, 'addr', 'add', `${h.gateway}/${len}`, 'dev', h.switchPort]);
+    }
+    await run('ip', ['-n', h.ns, 'link', 'set', h.uplink, 'up']);
+    await run('ip', ['-n', peerNs, 'link', 'set', h.switchPort, 'up']);
+    if (plan.kind === 'routed') await run('ip', ['-n', h.ns, 'route', 'add', 'default', 'via', h.gateway!]);
+    if (h.netemOut) await applyNetem(h.ns, h.uplink, h.netemOut, `${h.name} ${h.uplink} (frames from ${h.name})`);
+    if (h.netemIn) await applyNetem(peerNs, h.switchPort, h.netemIn, `${h.switchPort} (frames to ${h.name})`);
+    mkdirSync(h.runDir, { recursive: true });
+  }
+}
+
+/** True when every namespace and link of the plan exists (an `up` that finished and was not disturbed). */
+export async function verifyLab(plan: LabPlan): Promise<boolean> {
+  const present = new Set(await listNamespaces());
+  if (!present.has(plan.switchNs) || plan.hosts.some((h) => !present.has(h.ns)) || (plan.switches ?? []).some((s) => !present.has(s.ns))) return false;
+  const links = async (ns: string) => {
+    const r = await run('ip', ['-n', ns, '-j', 'link'], { allowFail: true });
+    try {
+      return new Set((JSON.parse(r.stdout) as { ifname: string }[]).map((l) => l.ifname));
+    } catch {
+      return new Set<string>();
+    }
+  };
+  const swLinks = await links(plan.switchNs);
+  const atmLinks = new Map<string, Set<string>>();
+  for (const s of plan.switches ?? []) {
+    const l = await links(s.ns);
+    atmLinks.set(s.name, l);
+    if (s.ports.some((p) => !l.has(p.bridge) || !l.has(p.link))) return false;
+  }
+  for (const h of plan.hosts) {
+    const mine = await links(h.ns);
+    const peer = h.atmSwitch ? atmLinks.get(h.atmSwitch.name)! : swLinks;
+    if (!mine.has(h.uplink) || (h.bridge && !mine.has(h.bridge)) || !peer.has(h.switchPort)) return false;
+  }
+  return true;
+}

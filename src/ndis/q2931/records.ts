@@ -1,0 +1,195 @@
+/**
+ * The Q.2931 call manager's own records: its contexts for address families,
+ * SAPs, VCs and parties (the CallMgr*Context values NDIS hands back to it),
+ * the phases a VC's call goes through on the network, the UNI error ->
+ * NDIS_STATUS mapping, and the table of NDIS functions of each shape under one
+ * set of names.
+ */
+import type { CallId, PartyId, PeerId, UniError } from '../../uni/api.js';
+import type { NdisCmApi, NdisMcmApi } from '../cm-interface.js';
+import type { Context } from '../indications.js';
+import { NdisStatus } from '../status.js';
+import type { CoCallParameters, CoSap, NdisAfHandle, NdisPartyHandle, NdisSapHandle, NdisVcHandle } from '../types.js';
+
+const S = NdisStatus;
+
+export interface CmAf {
+  kind: 'af';
+  afH: NdisAfHandle;
+  saps: Set<CmSap>;
+  vcs: Set<CmVc>;
+}
+
+export interface CmSap {
+  kind: 'sap';
+  sapH: NdisSapHandle;
+  af: CmAf;
+  sap: CoSap;
+}
+
+export interface CmParty {
+  kind: 'party';
+  partyH: NdisPartyHandle;
+  vc: CmVc;
+  uniParty?: PartyId;
+  peer?: PeerId;
+  /** gone: the network already dropped it (incoming drop or close); only the client's drop is awaited */
+  state: 'adding' | 'connected' | 'dropping' | 'gone';
+  params: CoCallParameters;
+}
+
+/**
+ * A VC's parties by NDIS handle, with an index by UNI party id: every party
+ * indication looks its party up by that id, and a search through all of them
+ * made adding or dropping n parties cost O(n^2). The index is a hint, checked
+ * on use; a miss falls back to the search (a UNI id learnt after insertion).
+ */
+export class PartyMap extends Map<NdisPartyHandle, CmParty> {
+  /** made with the first party (most VCs never have one: an idle VC must not carry an empty Map) */
+  private uni?: Map<PartyId, CmParty>;
+  override set(h: NdisPartyHandle, p: CmParty): this {
+    super.set(h, p);
+    if (p.uniParty !== undefined) (this.uni ??= new Map()).set(p.uniParty, p);
+    return this;
+  }
+  override delete(h: NdisPartyHandle): boolean {
+    const p = super.get(h);
+    if (p?.uniParty !== undefined && this.uni?.get(p.uniParty) === p) this.uni.delete(p.uniParty);
+    return super.delete(h);
+  }
+  override clear(): void {
+    this.uni = undefined;
+    super.clear();
+  }
+  byUniParty(id: PartyId): CmParty | undefined {
+    const hit = this.uni?.get(id);
+    if (hit && hit.uniParty === id && super.get(hit.partyH) === hit) return hit;
+    for (const p of this.values())
+      if (p.uniParty === id) {
+        (this.uni ??= new Map()).set(id, p);
+        return p;
+      }
+    return undefined;
+  }
+}
+
+export type VcPhase =
+  | 'idle'
+  | 'making' // SETUP sent
+  | 'activating-out' // CONNECT received, activating
+  | 'activating-in' // SETUP received, VC created, activating before the dispatch
+  | 'offered' // incoming call dispatched to the client
+  | 'accepted' // CONNECT sent
+  | 'connected'
+  | 'released' // network side gone, waiting for the client's close
+  | 'closing'; // our RELEASE sent, waiting for RELEASE COMPLETE
+
+export interface CmVc {
+  kind: 'vc';
+  vcH?: NdisVcHandle;
+  af?: CmAf;
+  dir: 'out' | 'in';
+  phase: VcPhase;
+  call?: CallId;
+  peer?: PeerId;
+  multipoint: boolean;
+  parties: PartyMap;
+  params?: CoCallParameters;
+  /** the party named in a make-call (multipoint) */
+  firstParty?: CmParty;
+  sap?: CmSap;
+  active: boolean;
+  closePending: boolean;
+  deleteAfterClose: boolean;
+  signalling?: boolean;
+  activating?: boolean;
+  failAfterActivation?: NdisStatus;
+  retireAfterActivation?: boolean;
+  /** an incoming close waiting for our outstanding drops to finish */
+  pendingClose?: { status: NdisStatus; closeData?: Buffer };
+}
+
+/** The shape-specific NDIS functions the call manager needs, under one set of names. */
+export interface CmOps {
+  openAfComplete(st: NdisStatus, h: NdisAfHandle, ctx: Context): void;
+  closeAfComplete(st: NdisStatus, h: NdisAfHandle): void;
+  registerSapComplete(st: NdisStatus, h: NdisSapHandle, ctx: Context): void;
+  deregisterSapComplete(st: NdisStatus, h: NdisSapHandle): void;
+  createVc(af: NdisAfHandle, ctx: Context): { status: NdisStatus; vcHandle?: NdisVcHandle };
+  deleteVc(h: NdisVcHandle): NdisStatus;
+  makeCallComplete(st: NdisStatus, h: NdisVcHandle, ph: NdisPartyHandle | undefined, ctx: Context | undefined, p: CoCallParameters): void;
+  dispatchIncomingCall(sh: NdisSapHandle, h: NdisVcHandle, p: CoCallParameters): NdisStatus;
+  dispatchCallConnected(h: NdisVcHandle): void;
+  addPartyComplete(st: NdisStatus, ph: NdisPartyHandle, ctx: Context | undefined, p: CoCallParameters): void;
+  dropPartyComplete(st: NdisStatus, ph: NdisPartyHandle): void;
+  dispatchIncomingDropParty(st: NdisStatus, ph: NdisPartyHandle, d: Buffer | undefined): void;
+  closeCallComplete(st: NdisStatus, h: NdisVcHandle, ph: NdisPartyHandle | undefined): void;
+  dispatchIncomingCloseCall(st: NdisStatus, h: NdisVcHandle, d: Buffer | undefined): void;
+  modifyQoSComplete(st: NdisStatus, h: NdisVcHandle, p: CoCallParameters): void;
+  dispatchQoSChange(h: NdisVcHandle, p: CoCallParameters): void;
+  notifyCloseAf(h: NdisAfHandle): NdisStatus;
+}
+
+export function uniStatus(e: UniError): NdisStatus {
+  switch (e.code) {
+    case 'no-route':
+      return S.NO_ROUTE_TO_DESTINATION;
+    case 'link-down':
+      return S.DEST_OUT_OF_ORDER;
+    case 'limit':
+      return S.RESOURCES;
+    case 'close-data-not-allowed':
+    case 'close-data-too-long':
+      return S.INVALID_DATA;
+    case 'not-multipoint':
+      return S.NOT_SUPPORTED;
+    default:
+      return S.FAILURE;
+  }
+}
+
+/** the stand-alone CM's functions (Ndis*Cm*, NdisCo*Vc) */
+export function cmOps(api: NdisCmApi): CmOps {
+  return {
+    openAfComplete: api.NdisCmOpenAddressFamilyComplete,
+    closeAfComplete: api.NdisCmCloseAddressFamilyComplete,
+    registerSapComplete: api.NdisCmRegisterSapComplete,
+    deregisterSapComplete: api.NdisCmDeregisterSapComplete,
+    createVc: api.NdisCoCreateVc,
+    deleteVc: api.NdisCoDeleteVc,
+    makeCallComplete: api.NdisCmMakeCallComplete,
+    dispatchIncomingCall: api.NdisCmDispatchIncomingCall,
+    dispatchCallConnected: api.NdisCmDispatchCallConnected,
+    addPartyComplete: api.NdisCmAddPartyComplete,
+    dropPartyComplete: api.NdisCmDropPartyComplete,
+    dispatchIncomingDropParty: (st, ph, d) => api.NdisCmDispatchIncomingDropParty(st, ph, d, d?.length ?? 0),
+    closeCallComplete: api.NdisCmCloseCallComplete,
+    dispatchIncomingCloseCall: (st, h, d) => api.NdisCmDispatchIncomingCloseCall(st, h, d, d?.length ?? 0),
+    modifyQoSComplete: api.NdisCmModifyCallQoSComplete,
+    dispatchQoSChange: api.NdisCmDispatchIncomingCallQoSChange,
+    notifyCloseAf: api.NdisCmNotifyCloseAddressFamily,
+  };
+}
+
+/** the integrated miniport call manager's functions (NdisMCm*) */
+export function mcmOps(api: NdisMcmApi): CmOps {
+  return {
+    openAfComplete: api.NdisMCmOpenAddressFamilyComplete,
+    closeAfComplete: api.NdisMCmCloseAddressFamilyComplete,
+    registerSapComplete: api.NdisMCmRegisterSapComplete,
+    deregisterSapComplete: api.NdisMCmDeregisterSapComplete,
+    createVc: api.NdisMCmCreateVc,
+    deleteVc: api.NdisMCmDeleteVc,
+    makeCallComplete: api.NdisMCmMakeCallComplete,
+    dispatchIncomingCall: api.NdisMCmDispatchIncomingCall,
+    dispatchCallConnected: api.NdisMCmDispatchCallConnected,
+    addPartyComplete: api.NdisMCmAddPartyComplete,
+    dropPartyComplete: api.NdisMCmDropPartyComplete,
+    dispatchIncomingDropParty: (st, ph, d) => api.NdisMCmDispatchIncomingDropParty(st, ph, d, d?.length ?? 0),
+    closeCallComplete: api.NdisMCmCloseCallComplete,
+    dispatchIncomingCloseCall: (st, h, d) => api.NdisMCmDispatchIncomingCloseCall(st, h, d, d?.length ?? 0),
+    modifyQoSComplete: api.NdisMCmModifyCallQoSComplete,
+    dispatchQoSChange: api.NdisMCmDispatchIncomingCallQoSChange,
+    notifyCloseAf: api.NdisMCmNotifyCloseAddressFamily,
+  };
+}

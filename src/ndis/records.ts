@@ -1,0 +1,411 @@
+/**
+ * NDIS's shared records and their guarded transitions: the AF, SAP, VC and
+ * party records both halves of NDIS work on (the client side in
+ * `client-side.ts`, the call-manager side in `cm-side.ts`), the handle
+ * allocator, the run-to-completion queue that delivers every completion and
+ * indication to clients on a later scheduler turn, in order (R5), the
+ * counters, and the data path's receive side. Every state change goes through
+ * `moveVc` / `moveCall` / `moveParty`, which check the tables of machines.ts.
+ */
+import { BehaviorSubject, Subject, asapScheduler, type SchedulerLike } from 'rxjs';
+import type { VcPath } from '../uni/api.js';
+import type { CallManagerHandlers, CallManagerShape } from './cm-interface.js';
+import { samePath, type NdisDataPath } from './datapath.js';
+import type { ClIndication, ClientHandlers, Context } from './indications.js';
+import { NdisStatus } from './status.js';
+import {
+  NDIS_RECEIVE_FLAGS_RESOURCES,
+  cloneCallParameters,
+  type CoAddressFamily,
+  type CoCallParameters,
+  type CoSap,
+  type NdisAfHandle,
+  type NdisPartyHandle,
+  type NdisSapHandle,
+  type NdisVcHandle,
+  type NetBufferList,
+} from './types.js';
+import {
+  callMayMove,
+  deleteVcRefusal,
+  isLiveParty,
+  partyMayMove,
+  vcMayMove,
+  type CallState,
+  type PartyState,
+  type VcState,
+} from './machines.js';
+
+export type { VcState, CallState, PartyState };
+
+export interface NdisCounters {
+  /** address families opened by clients and not yet fully closed */
+  afs: number;
+  saps: number;
+  /** VCs with an AF (call VCs); signalling VCs are counted apart */
+  vcs: number;
+  parties: number;
+  /** contexts the call manager holds for AFs, SAPs, VCs and parties */
+  cmContexts: number;
+  signallingVcs: number;
+  /** sends handed to the miniport and not yet completed */
+  sendsOutstanding: number;
+  /** receives indicated without the RESOURCES flag and not yet returned */
+  receivesOutstanding: number;
+}
+
+/** A programming error by a driver (e.g. a completion carrying PENDING, a second completion): thrown, never a status. */
+export class NdisProtocolError extends Error {
+  override readonly name = 'NdisProtocolError';
+}
+
+export interface ClientRec {
+  id: number;
+  name: string;
+  handlers: ClientHandlers;
+  ind$: Subject<ClIndication>;
+  receiveMode: 'resources' | 'return';
+  afs: Set<AfRec>;
+}
+
+export interface AfRec {
+  h: NdisAfHandle;
+  client: ClientRec;
+  af: CoAddressFamily;
+  clCtx: Context;
+  cmCtx: Context;
+  state: 'OPENING' | 'OPEN' | 'CLOSING';
+  saps: Set<SapRec>;
+  vcs: Set<VcRec>;
+  notifyPending: boolean;
+}
+
+export interface SapRec {
+  h: NdisSapHandle;
+  af: AfRec;
+  clCtx: Context;
+  cmCtx: Context;
+  sap: CoSap;
+  state: 'REGISTERING' | 'REGISTERED' | 'DEREGISTERING';
+}
+
+export interface PartyRec {
+  h: NdisPartyHandle;
+  vc: VcRec;
+  clCtx: Context;
+  cmCtx: Context;
+  state: PartyState;
+  /** state to go back to when a drop or close fails */
+  before?: PartyState;
+  params?: CoCallParameters;
+}
+
+export interface VcRec {
+  h: NdisVcHandle;
+  af: AfRec | undefined;
+  creator: 'cl' | 'cm';
+  clCtx: Context;
+  cmCtx: Context;
+  state: VcState;
+  /** state before an outstanding activation / closing began */
+  before?: VcState;
+  call: CallState;
+  callBefore?: CallState;
+  multipoint: boolean;
+  parties: Map<NdisPartyHandle, PartyRec>;
+  params?: CoCallParameters;
+  paths: VcPath[];
+  incomingPending: boolean;
+  qosPending: boolean;
+  closeParty?: PartyRec;
+  /** the status of the last incoming close (for the client's R75/R76 decision) */
+  closeStatus?: NdisStatus;
+  sends: number;
+  receives: number;
+  signalling: boolean;
+  /** the call manager completed the close with SUCCESS before it deactivated the VC: the close ends with the deactivation (R62) */
+  closeAwaitsDeactivation?: boolean;
+}
+
+/** What a client may ask about its own VC (read-only view). */
+export interface VcInfo {
+  handle: NdisVcHandle;
+  creator: 'client' | 'call-manager';
+  state: VcState;
+  call: CallState;
+  multipoint: boolean;
+  parties: { handle: NdisPartyHandle; state: PartyState; context: Context }[];
+  closeStatus: NdisStatus | undefined;
+  params: CoCallParameters | undefined;
+}
+
+/** one call across the NDIS / call-manager boundary */
+export interface NdisTraceEntry {
+  fn: string;
+  args: unknown[];
+  result?: unknown;
+}
+
+export interface NdisHostOptions {
+  dataPath: NdisDataPath;
+  /** where completions and indications are delivered; default asapScheduler */
+  scheduler?: SchedulerLike;
+  name?: string;
+}
+
+export interface ClientOptions {
+  name: string;
+  handlers?: ClientHandlers;
+  /** 'resources' (default): receives carry NDIS_RECEIVE_FLAGS_RESOURCES, the client copies; 'return': the client calls NdisReturnNetBufferLists */
+  receiveMode?: 'resources' | 'return';
+}
+
+const S = NdisStatus;
+
+/** The state one adapter's NDIS keeps, shared by its client side and its call-manager side (not exported from the package). */
+export class NdisCore {
+  readonly name: string;
+  readonly dataPath: NdisDataPath;
+  readonly scheduler: SchedulerLike;
+  readonly counters$$: BehaviorSubject<NdisCounters>;
+  /** sends the call manager made on its signalling VC (R92) */
+  cmSignallingSends = 0;
+  readonly trace$$ = new Subject<NdisTraceEntry>();
+
+  constructor(opts: NdisHostOptions) {
+    this.name = opts.name ?? 'ndis';
+    this.dataPath = opts.dataPath;
+    this.scheduler = opts.scheduler ?? asapScheduler;
+    this.counters$$ = new BehaviorSubject(this.computeCounters());
+  }
+  nextHandle = 1;
+  nextClient = 1;
+  readonly clients = new Set<ClientRec>();
+  readonly afs = new Map<number, AfRec>();
+  readonly saps = new Map<number, SapRec>();
+  readonly vcs = new Map<number, VcRec>();
+  readonly parties = new Map<number, PartyRec>();
+  cm?: { handlers: CallManagerHandlers; shape: CallManagerShape };
+  readonly registeredAfs: CoAddressFamily[] = [];
+  readonly queue: (() => void)[] = [];
+  flushScheduled = false;
+
+  computeCounters(): NdisCounters {
+    let vcs = 0;
+    let sig = 0;
+    let sends = 0;
+    let receives = 0;
+    for (const v of this.vcs.values()) {
+      if (v.signalling) sig++;
+      else vcs++;
+      sends += v.sends;
+      receives += v.receives;
+    }
+    return {
+      afs: this.afs.size,
+      saps: this.saps.size,
+      vcs,
+      parties: this.parties.size,
+      cmContexts: this.cm?.handlers.liveContexts() ?? 0,
+      signallingVcs: sig,
+      sendsOutstanding: sends,
+      receivesOutstanding: receives,
+    };
+  }
+
+  touch(force = false): void {
+    // counting walks every VC: not after each request when nobody listens
+    if (!force && !this.counters$$.observed) return;
+    const c = this.computeCounters();
+    const p = this.counters$$.value;
+    if ((Object.keys(c) as (keyof NdisCounters)[]).some((k) => c[k] !== p[k])) this.counters$$.next(c);
+  }
+
+  /** run on a later scheduler turn, after everything queued before (FIFO) */
+  later(fn: () => void): void {
+    this.queue.push(fn);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      this.scheduler.schedule(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    // items queued while flushing run on the next turn
+    const items = this.queue.splice(0);
+    for (const f of items) f();
+    this.touch();
+  }
+
+  indicate(client: ClientRec, ind: ClIndication): void {
+    this.later(() => client.ind$.next(ind));
+  }
+
+  /** every state change goes through the tables of machines.ts; an illegal one is a bug here or in the call manager */
+  moveVc(v: VcRec, to: VcState): void {
+    if (!vcMayMove(v.state, to)) throw new NdisProtocolError(`VC ${v.h}: no transition ${v.state} -> ${to}`);
+    v.state = to;
+  }
+
+  moveCall(v: VcRec, to: CallState): void {
+    if (!callMayMove(v.call, to)) throw new NdisProtocolError(`call on VC ${v.h}: no transition ${v.call} -> ${to}`);
+    v.call = to;
+  }
+
+  moveParty(p: PartyRec, to: PartyState): void {
+    if (!partyMayMove(p.state, to)) throw new NdisProtocolError(`party ${p.h}: no transition ${p.state} -> ${to}`);
+    p.state = to;
+  }
+
+  handle<T extends number>(): T {
+    return this.nextHandle++ as T;
+  }
+
+  assertFinal(status: NdisStatus, fn: string): void {
+    if (status === S.PENDING) throw new NdisProtocolError(`${fn}: a completion never carries NDIS_STATUS_PENDING`);
+  }
+
+  get cmh(): CallManagerHandlers {
+    if (!this.cm) throw new NdisProtocolError('no call manager bound');
+    return this.cm.handlers;
+  }
+
+  finishDeregister(s: SapRec, status: NdisStatus): void {
+    if (status === S.SUCCESS) {
+      this.saps.delete(s.h);
+      s.af.saps.delete(s);
+    } else s.state = 'REGISTERED';
+    this.indicate(s.af.client, { kind: 'ProtocolClDeregisterSapComplete', status, sapContext: s.clCtx });
+    this.touch();
+  }
+
+
+  newVc(af: AfRec | undefined, creator: 'cl' | 'cm', signalling = false): VcRec {
+    return {
+      h: this.handle(),
+      af,
+      creator,
+      clCtx: undefined,
+      cmCtx: undefined,
+      state: 'CREATED',
+      call: 'IDLE',
+      multipoint: false,
+      parties: new Map(),
+      paths: [],
+      incomingPending: false,
+      qosPending: false,
+      sends: 0,
+      receives: 0,
+      signalling,
+    };
+  }
+
+  deleteChecks(v: VcRec): NdisStatus | undefined {
+    return deleteVcRefusal(v.state, v.call, v.parties.size);
+  }
+
+  removeVc(v: VcRec): void {
+    this.moveVc(v, 'DELETED');
+    this.vcs.delete(v.h);
+    v.af?.vcs.delete(v);
+    this.touch();
+  }
+
+
+  pathsOf(params: CoCallParameters): VcPath[] {
+    return params.mediaParameters?.mediaSpecific?.paths ?? [];
+  }
+
+  removeParty(p: PartyRec): void {
+    this.moveParty(p, 'DROPPED');
+    this.parties.delete(p.h);
+    p.vc.parties.delete(p.h);
+  }
+
+
+  liveParties(v: VcRec, except?: PartyRec): PartyRec[] {
+    return [...v.parties.values()].filter((p) => p !== except && isLiveParty(p.state));
+  }
+
+  /**
+   * The call manager finished a close with SUCCESS. The close is over once the
+   * VC is deactivated too, in whichever order the two happen (R62): false means
+   * it waits for the deactivation, which then completes it (`deactivated`).
+   */
+  closeDone(v: VcRec): boolean {
+    if (v.state !== 'DEACTIVATED' && v.state !== 'CREATED') {
+      v.closeAwaitsDeactivation = true;
+      return false;
+    }
+    v.closeAwaitsDeactivation = false;
+    this.moveCall(v, 'IDLE');
+    for (const q of [...v.parties.values()]) this.removeParty(q);
+    v.closeParty = undefined;
+    return true;
+  }
+
+  /** a VC finished deactivating: a close the call manager completed first ends now, and its client hears of it */
+  deactivated(v: VcRec): void {
+    if (!v.closeAwaitsDeactivation || v.call !== 'CLOSE_REQUESTED') return;
+    const p = v.closeParty;
+    this.closeDone(v);
+    this.indicate(v.af!.client, { kind: 'ProtocolClCloseCallComplete', status: S.SUCCESS, vcContext: v.clCtx, vcHandle: v.h, partyContext: p?.clCtx, partyHandle: p?.h });
+  }
+
+  onReceive(path: VcPath, data: Buffer, hint?: number): void {
+    // the VC the miniport names, when it has that path; else the first VC that has it
+    const named = hint === undefined ? undefined : this.vcs.get(hint);
+    const candidates = named && named.paths.some((p) => samePath(p, path)) ? [named] : this.vcs.values();
+    for (const v of candidates) {
+      if (!v.paths.some((p) => samePath(p, path))) continue;
+      // R20/R78: only an active VC whose call is connected delivers data to its client
+      if (v.state !== 'ACTIVE' || v.call !== 'CONNECTED' || !v.af) return;
+      const client = v.af.client;
+      const nbl: NetBufferList = { data: Buffer.from(data) };
+      if (client.receiveMode === 'return') v.receives++;
+      this.indicate(client, {
+        kind: 'ProtocolCoReceiveNetBufferLists',
+        vcContext: v.clCtx,
+        vcHandle: v.h,
+        nbls: [nbl],
+        flags: client.receiveMode === 'resources' ? NDIS_RECEIVE_FLAGS_RESOURCES : 0,
+      });
+      this.receiveOwner.set(nbl, v);
+      this.touch();
+      return;
+    }
+  }
+
+  readonly receiveOwner = new WeakMap<NetBufferList, VcRec>();
+
+  readonly drainWaiters = new Map<number, (() => void)[]>();
+
+  /**
+   * Undefined when no receive indicated on the VC is still with its client;
+   * otherwise a promise that settles once the client returned them all (R20).
+   * An integrated call manager waits for it before it stops its miniport half.
+   */
+  receivesReturned(vc: NdisVcHandle): Promise<void> | undefined {
+    const v = this.vcs.get(vc);
+    if (!v || v.receives === 0) return undefined;
+    return new Promise((resolve) => {
+      const list = this.drainWaiters.get(vc) ?? [];
+      list.push(resolve);
+      this.drainWaiters.set(vc, list);
+    });
+  }
+
+  info(v: VcRec): VcInfo {
+    return {
+      handle: v.h,
+      creator: v.creator === 'cl' ? 'client' : 'call-manager',
+      state: v.state,
+      call: v.call,
+      multipoint: v.multipoint,
+      parties: [...v.parties.values()].map((p) => ({ handle: p.h, state: p.state, context: p.clCtx })),
+      closeStatus: v.closeStatus,
+      params: v.params ? cloneCallParameters(v.params) : undefined,
+    };
+  }
+}

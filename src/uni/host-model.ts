@@ -1,0 +1,128 @@
+/**
+ * The records a UniHost keeps (host calls, their legs on links, parties) and
+ * the reading of a received SETUP / ADD PARTY into call parameters, kept
+ * apart from `host.ts` (which drives them) so that file stays one job.
+ */
+import type { AtmAddress, CallId, PartyId, PeerId, UniCallParams, UniIndication, VcPath } from './api.js';
+import type { CallIndication } from './call.js';
+import { addressOf, canonicalAddress } from './ies.js';
+import type { CallOwner, Link, LinkCall } from './link.js';
+import type { PartyIndication } from './party.js';
+import { findIe, IeId, type UniMessage } from './msg/types.js';
+
+export type PartyPhase = 'adding' | 'alerting' | 'connected' | 'dropping';
+
+export interface HostParty {
+  readonly id: PartyId;
+  readonly call: HostCall;
+  readonly leg: Leg;
+  /** -1 while queued behind its leg's SETUP */
+  ep: number;
+  readonly called: AtmAddress;
+  phase: PartyPhase;
+  /** dropParty was asked for this party: it gets its drop-party-confirm even if the call is released meanwhile */
+  dropAsked?: boolean;
+}
+
+/** What a leg reports to: the host. */
+export interface LegSink {
+  legCall(leg: Leg, ind: CallIndication): void;
+  legParty(leg: Leg, ep: number, ind: PartyIndication): void;
+}
+
+/**
+ * One host call's share of one Q.2931 call on one link. At a leaf host one
+ * leg is shared: every endpoint of the link call is a host call of its own
+ * (`byEp` maps each endpoint reference to its party, whose `call` is that host
+ * call); `call` is then the host call of the SETUP's endpoint.
+ */
+export class Leg implements CallOwner {
+  readonly byEp = new Map<number, HostParty>();
+  /** parties asked for while the leg's SETUP is still on its way: ADD PARTY goes out once the leg is active */
+  readonly queued = new Map<HostParty, UniMessage>();
+  constructor(
+    readonly host: LegSink,
+    readonly call: HostCall,
+    readonly link: Link,
+    readonly lc: LinkCall,
+  ) {}
+  onCall(_lc: LinkCall, ind: CallIndication): void {
+    this.host.legCall(this, ind);
+  }
+  onParty(_lc: LinkCall, ep: number, ind: PartyIndication): void {
+    this.host.legParty(this, ep, ind);
+  }
+  vc(): VcPath | undefined {
+    const v = this.lc.st.vc;
+    return v ? { peer: this.link.peer, vpi: v.vpi, vci: v.vci } : undefined;
+  }
+}
+
+export interface HostCall {
+  readonly id: CallId;
+  readonly role: 'root' | 'leaf' | 'p2p-out' | 'p2p-in';
+  readonly multipoint: boolean;
+  readonly params: UniCallParams;
+  readonly legs: Map<PeerId, Leg>;
+  readonly parties: Map<PartyId, HostParty>;
+  /** the leg of the call's first party (the one `connected` reports) */
+  firstLeg?: Leg;
+  connected: boolean;
+  /** parties not being dropped, kept as they change */
+  undropped: number;
+  /** release() asked: release-confirm when the last leg is gone */
+  releasing: boolean;
+  /** the call is over; this goes up once its last leg is gone */
+  final?: Extract<UniIndication, { kind: 'released' | 'release-confirm' }>;
+  done: boolean;
+  /** leaf call of an added endpoint, accepted (ADD PARTY ACKNOWLEDGE sent) while its link call was not yet active */
+  awaitActive?: boolean;
+}
+
+export function newHostCall(id: CallId, role: HostCall['role'], multipoint: boolean, params: UniCallParams): HostCall {
+  return { id, role, multipoint, params, legs: new Map(), parties: new Map(), connected: false, undropped: 0, releasing: false, done: false };
+}
+
+/** SETUP IEs that map onto UniCallParams fields (the rest travel up in `extra`) */
+const SETUP_PARAM_IES = new Set<number>([
+  IeId.AAL_PARAMETERS,
+  IeId.ATM_TRAFFIC_DESCRIPTOR,
+  IeId.BROADBAND_BEARER_CAPABILITY,
+  IeId.CALLED_PARTY_NUMBER,
+  IeId.CALLING_PARTY_NUMBER,
+  IeId.QOS_PARAMETER,
+  IeId.BROADBAND_LOW_LAYER_INFORMATION,
+  IeId.USER_USER,
+  IeId.CONNECTION_IDENTIFIER,
+  IeId.ENDPOINT_REFERENCE,
+]);
+
+/**
+ * The call parameters a received SETUP (or ADD PARTY) carries. For an ADD
+ * PARTY, `base` holds what its call's SETUP said (traffic, bearer, QoS), which
+ * an ADD PARTY does not repeat; the ADD PARTY's own IEs take precedence.
+ */
+export function paramsFromMessage(m: UniMessage, multipoint: boolean, base?: UniCallParams): UniCallParams {
+  const called = findIe(m, IeId.CALLED_PARTY_NUMBER);
+  const calling = findIe(m, IeId.CALLING_PARTY_NUMBER);
+  const uu = findIe(m, IeId.USER_USER);
+  const extra = m.ies.filter((ie) => !SETUP_PARAM_IES.has(ie.id));
+  const traffic = findIe(m, IeId.ATM_TRAFFIC_DESCRIPTOR) ?? base?.traffic;
+  const bearer = findIe(m, IeId.BROADBAND_BEARER_CAPABILITY) ?? base?.bearer;
+  const qos = findIe(m, IeId.QOS_PARAMETER) ?? base?.qos;
+  const aal = findIe(m, IeId.AAL_PARAMETERS) ?? base?.aal;
+  const blli = findIe(m, IeId.BROADBAND_LOW_LAYER_INFORMATION) ?? base?.blli;
+  const callingAddr = calling ? addressOf(calling) : base?.calling;
+  return {
+    called: canonicalAddress(called ? addressOf(called) : ''),
+    multipoint,
+    ...(callingAddr !== undefined ? { calling: callingAddr } : {}),
+    ...(traffic ? { traffic } : {}),
+    ...(bearer ? { bearer } : {}),
+    ...(qos ? { qos } : {}),
+    ...(aal ? { aal } : {}),
+    ...(blli ? { blli } : {}),
+    ...(uu ? { uu: uu.data } : {}),
+    ...(extra.length ? { extra } : {}),
+  };
+}

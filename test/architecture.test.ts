@@ -1,0 +1,159 @@
+/**
+ * The shape of src/ that docs/architecture.md describes, checked on every run:
+ * which folder may import which, no import cycle between files, no source file
+ * over 800 lines. Imports are read with the TypeScript parser (static imports,
+ * re-exports and `import()` with a literal path; `import type` counts too).
+ */
+import test from 'ava';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const MAX_LINES = 800;
+
+/**
+ * Files still over the limit while another change splits them (issue 13). Each entry names the
+ * change that removes it; empty this list as those land. An entry that is no longer over the
+ * limit is only logged, so a split can land without waiting for this list.
+ */
+const OVERSIZE_BEING_SPLIT: readonly string[] = [];
+
+/**
+ * Import cycles that exist today and are removed by a change in progress (issue 13 item 1: the
+ * per-link coordinator). Each is the sorted list of files of one strongly connected component.
+ */
+const CYCLES_BEING_REMOVED: readonly (readonly string[])[] = [
+  ['src/uni/link-core.ts', 'src/uni/link.ts'], // type-only: LinkSink names the Link subclass
+];
+
+/** The lowest layers, by allow-list: a folder imports only from itself and these. */
+const MAY_IMPORT_ONLY: Readonly<Record<string, readonly string[]>> = {
+  common: [],
+  wire: ['common'],
+  sscop: ['common'],
+  'uni/msg': ['common'],
+  miniport: ['common'],
+  uni: ['common', 'sscop', 'uni/msg'],
+  capture: ['common', 'wire', 'sscop', 'uni/msg'],
+  config: ['common', 'sscop', 'uni', 'uni/msg'],
+  ndis: ['common', 'config', 'uni', 'uni/msg'],
+};
+
+/** The upper layers, by deny-list: nothing imports a layer above it. */
+const MUST_NOT_IMPORT: Readonly<Record<string, readonly string[]>> = {
+  control: ['host', 'lab', 'view', 'demo', 'fuzz', 'miniport'],
+  switch: ['host', 'lab', 'view', 'demo', 'fuzz', 'ndis'],
+  host: ['lab', 'view', 'demo', 'fuzz'],
+};
+
+interface Edge {
+  from: string;
+  to: string;
+}
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+    const p = `${dir}/${e.name}`;
+    if (e.isDirectory()) out.push(...sourceFiles(p));
+    else if (e.name.endsWith('.ts')) out.push(p);
+  }
+  return out.sort();
+}
+
+/** relative import paths of one file, resolved to repository paths (`src/x/y.ts`) */
+function importsOf(file: string, text: string): string[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+  const specs: string[] = [];
+  const visit = (n: ts.Node): void => {
+    if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier)) specs.push(n.moduleSpecifier.text);
+    else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword && n.arguments[0] && ts.isStringLiteral(n.arguments[0])) specs.push(n.arguments[0].text);
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return specs.filter((s) => s.startsWith('.')).map((s) => normalize(join(dirname(file), s)).replace(/\.js$/, '.ts'));
+}
+
+/** the folder a file belongs to for the layering rules: `uni/msg` apart from `uni`, else the first level */
+function layerOf(file: string): string {
+  const parts = file.split('/');
+  if (parts[1] === 'uni' && parts[2] === 'msg') return 'uni/msg';
+  return parts.length > 2 ? parts[1]! : '(root)';
+}
+
+const FILES = sourceFiles('src');
+const TEXT = new Map(FILES.map((f) => [f, readFileSync(join(ROOT, f), 'utf8')]));
+const EDGES: Edge[] = FILES.flatMap((f) => importsOf(f, TEXT.get(f)!).map((to) => ({ from: f, to })));
+
+test('the scan sees the source tree and its imports', (t) => {
+  t.true(FILES.length > 50, `only ${FILES.length} files under src/`);
+  t.true(
+    EDGES.some((e) => e.from === 'src/sscop/machine.ts' && e.to === 'src/sscop/state.ts'),
+    'a known import (sscop/machine.ts -> sscop/state.ts) was not found: the scan is broken',
+  );
+  const missing = EDGES.filter((e) => e.to.startsWith('src/') && !TEXT.has(e.to));
+  t.deepEqual(missing, [], 'imports that name no file under src/');
+});
+
+test(`no file under src/ is longer than ${MAX_LINES} lines (except those being split, listed here)`, (t) => {
+  const long = FILES.map((f) => ({ f, lines: TEXT.get(f)!.split('\n').length - (TEXT.get(f)!.endsWith('\n') ? 1 : 0) })).filter((x) => x.lines > MAX_LINES);
+  const unexpected = long.filter((x) => !OVERSIZE_BEING_SPLIT.includes(x.f)).map((x) => `${x.f}: ${x.lines} lines`);
+  t.deepEqual(unexpected, [], 'split these by job (docs/contributing.md)');
+  for (const f of OVERSIZE_BEING_SPLIT) if (!long.some((x) => x.f === f)) t.log(`${f} is within ${MAX_LINES} lines now: remove it from OVERSIZE_BEING_SPLIT`);
+});
+
+test('the lowest layers import only the layers below them', (t) => {
+  const bad = EDGES.filter((e) => {
+    const allowed = MAY_IMPORT_ONLY[layerOf(e.from)];
+    const to = layerOf(e.to);
+    return allowed !== undefined && to !== layerOf(e.from) && !allowed.includes(to);
+  }).map((e) => `${e.from} -> ${e.to}`);
+  t.deepEqual(bad, []);
+});
+
+test('nothing imports a layer above it (lab, host, control, ...)', (t) => {
+  const bad = EDGES.filter((e) => MUST_NOT_IMPORT[layerOf(e.from)]?.includes(layerOf(e.to))).map((e) => `${e.from} -> ${e.to}`);
+  t.deepEqual(bad, []);
+});
+
+test('no import cycle between files under src/ (except those being removed, listed here)', (t) => {
+  // Tarjan's strongly connected components over the file graph
+  const next = new Map<string, string[]>(FILES.map((f) => [f, []]));
+  for (const e of EDGES) if (next.has(e.to)) next.get(e.from)!.push(e.to);
+  let counter = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  const connect = (v: string): void => {
+    index.set(v, counter);
+    low.set(v, counter++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of next.get(v)!) {
+      if (!index.has(w)) {
+        connect(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const scc: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        scc.push(w);
+      } while (w !== v);
+      if (scc.length > 1) cycles.push(scc.sort());
+    }
+  };
+  for (const f of FILES) if (!index.has(f)) connect(f);
+  const known = new Set(CYCLES_BEING_REMOVED.map((c) => c.join(' ')));
+  t.deepEqual(
+    cycles.filter((c) => !known.has(c.join(' '))).map((c) => c.map((f) => relative('src', f)).join(' <-> ')),
+    [],
+  );
+});

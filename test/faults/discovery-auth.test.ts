@@ -1,0 +1,150 @@
+/**
+ * Discovery nobody can forge, over real TAP devices in namespaces: h1 and h2
+ * share the lab key (discovery.auth) and have no static peers, so calls route
+ * by discovery alone; h2 also has an allow-list naming h1 only. From h3's
+ * uplink the test forges, before h2 is even up: unsigned announcements and
+ * announcements signed with a made-up key, both claiming h2's address 3002
+ * from h3's MAC. h1 ignores them and counts them (as `condisctl status
+ * --json` shows), a call to 3002 reaches h2. Then one of h2's own
+ * announcements, recorded off the segment, is sent again from h3: refused as
+ * a replay at once, as stale once the window has passed; counted both times.
+ */
+import { rootTest } from '../helpers/root.js';
+import { labUp } from '../../src/lab/lab.js';
+import { topologyFrom } from '../../src/lab/topology.js';
+import { uniqueName } from '../../src/lab/netns.js';
+import { waitForLinks, type RunningDaemon } from '../../src/demo/daemons.js';
+import { entryArgs } from '../../src/common/package-root.js';
+import { newCap, type CapHandle } from '../../src/miniport/pcap.js';
+import { inNetns } from '../../src/miniport/native.js';
+import { announcementTag, cellHeader, emitAnnouncement, emitFrame, emitSignedAnnouncement, ETHERTYPE_CONDIS, parseFrame, VCI_DISCOVERY } from '../../src/wire/index.js';
+import { BROADCAST_MAC } from '../../src/common/mac.js';
+import { startPatchedDaemon } from './helpers.js';
+
+const KEY = 'shared lab key of h1 and h2, not h3';
+const MAX_AGE = '3s';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, get: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await get();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await sleep(100);
+  }
+}
+
+type Flat = Record<string, Record<string, number>>;
+
+rootTest('a forger without the key cannot take over an address; replayed and stale announcements are refused and counted', async (t) => {
+  const name = uniqueName('t');
+  const topology = topologyFrom(
+    {
+      name,
+      segment: { kind: 'bridged' },
+      hosts: [1, 2, 3].map((i) => ({ name: `h${i}`, mac: `02:00:00:00:17:0${i}`, address: `300${i}` })),
+    },
+    name,
+  );
+  const lab = await labUp(topology);
+  const daemons: RunningDaemon[] = [];
+  let cap: CapHandle | undefined;
+  let forging: NodeJS.Timeout | undefined;
+  t.teardown(async () => {
+    if (forging) clearInterval(forging);
+    cap?.removeAllListeners();
+    cap?.close();
+    for (const d of daemons) await d.stop('SIGKILL', 3000).catch(() => {});
+    await lab.down();
+  });
+  const [h1, h2, h3] = [lab.host('h1'), lab.host('h2'), lab.host('h3')];
+
+  // h3: no daemon, the test's own frames on its uplink; what reaches it is recorded
+  const buf = Buffer.alloc(65535);
+  cap = newCap('forger');
+  inNetns(h3.nsName, () => cap!.open(h3.uplink, `ether proto 0x${ETHERTYPE_CONDIS.toString(16)} and inbound`, 1 << 20, buf));
+  const fromH2: Buffer[] = [];
+  cap.on('packet', (n: number) => {
+    const f = Buffer.from(buf.subarray(0, n));
+    const r = parseFrame(f);
+    if (r.ok && r.value.src === h2.mac && r.value.cell.vci === VCI_DISCOVERY) fromH2.push(f);
+  });
+  const send = (sdu: Buffer, src = h3.mac) => {
+    const frame = emitFrame({ dst: BROADCAST_MAC, src, etherType: ETHERTYPE_CONDIS, cell: cellHeader(0, VCI_DISCOVERY), uu: 0, cpi: 0, sdu });
+    cap!.send(frame, frame.length);
+  };
+  const claim = { mac: h3.mac, role: 'auto' as const, holdTimeS: 30, addresses: ['3002'] };
+  const forge = () => {
+    send(emitAnnouncement({ version: 1, ...claim }));
+    send(emitSignedAnnouncement(claim, Date.now(), (b) => announcementTag(Buffer.from('a key h3 made up for the attack'), b)));
+  };
+  forge();
+  forging = setInterval(forge, 200);
+
+  const keyed = (allow?: string[]) => (cfg: Record<string, unknown>) => {
+    cfg.peers = []; // routes by discovery alone
+    (cfg.discovery as Record<string, unknown>).auth = { key: KEY, maxAge: MAX_AGE };
+    if (allow) cfg.allowPeers = allow;
+  };
+  const a = await startPatchedDaemon(lab, 'h1', {}, keyed());
+  daemons.push(a);
+  await sleep(1000); // the forgeries are there first
+  const v = await startPatchedDaemon(lab, 'h2', {}, keyed([h1.mac]));
+  daemons.push(v);
+  await waitForLinks(a, [h2.mac]);
+  await waitForLinks(v, [h1.mac]);
+
+  // the call to 3002 reaches h2
+  await v.control.registerSap({ address: '3002', policy: 'accept' });
+  await until('h1 routes 3002', async () => ((await a.control.peers()) as { mac: string; addresses: string[] }[]).find((p) => p.mac === h2.mac && p.addresses.includes('3002')));
+  const inc = v.next('incoming-call', (e) => e.called === '3002');
+  const call = (await a.control.makeCall({ called: '3002' })) as { vc: number };
+  await inc;
+  const peers = (await a.control.peers()) as { mac: string; addresses: string[] }[];
+  t.false(peers.some((p) => p.mac !== h2.mac && p.addresses.includes('3002')), `only h2 has 3002 at h1: ${JSON.stringify(peers)}`);
+  const ic = v.next('incoming-close-call');
+  await a.control.closeCall({ vc: call.vc, closeData: 'reached the right host' });
+  t.is((await ic).closeData?.toString(), 'reached the right host');
+
+  // the refusals, as condisctl status --json shows them
+  const status = async (host: string, d: RunningDaemon) => {
+    const r = await lab.exec(host, process.execPath, [...entryArgs('daemons/condisctl'), '--socket', d.socket, 'status', '--json']);
+    return (JSON.parse(r.stdout) as { counters: Flat }).counters;
+  };
+  const c1 = await status('h1', a);
+  t.true((c1.frames!['drops.discovery-unauthenticated'] ?? 0) >= 3, `unsigned forgeries counted: ${JSON.stringify(c1.frames)}`);
+  t.true((c1.frames!['drops.discovery-wrong-key'] ?? 0) >= 3, 'wrong-key forgeries counted');
+  t.is(c1.frames!['discoveryAuth.unauthenticated'], c1.frames!['drops.discovery-unauthenticated']);
+  t.true((c1.frames!['discoveryAuth.ok'] ?? 0) >= 1, 'h2 announcements taken');
+  const c2 = await status('h2', v);
+  t.true((c2.frames!['drops.not-allowed-discovery'] ?? 0) >= 3, 'h2 drops discovery from h3 (not on its allow-list)');
+  t.is(c2.frames!['drops.discovery-unauthenticated'] ?? 0, 0, 'before the key is even looked at');
+
+  // one of h2's announcements, sent again from h3 as it was recorded
+  clearInterval(forging);
+  forging = undefined;
+  const recorded = fromH2.at(-1)!;
+  t.truthy(recorded, 'an announcement of h2 was recorded at h3');
+  const counters = async () => ((await a.control.counters()) as Flat).frames!;
+  const before = await counters();
+  cap.send(recorded, recorded.length);
+  const replayed = await until('the replay is counted', async () => {
+    const c = await counters();
+    return (c['drops.discovery-replayed'] ?? 0) > (before['drops.discovery-replayed'] ?? 0) ? c : undefined;
+  });
+  t.is(replayed['discoveryAuth.replayed'], replayed['drops.discovery-replayed']);
+  await sleep(3500); // past maxAge
+  cap.send(recorded, recorded.length);
+  await until('the stale one is counted', async () => {
+    const c = await counters();
+    return (c['drops.discovery-stale'] ?? 0) > (before['drops.discovery-stale'] ?? 0) ? c : undefined;
+  });
+  // h2 is still h1's route to 3002, and calls still reach it
+  await waitForLinks(a, [h2.mac]);
+  const inc2 = v.next('incoming-call', (e) => e.called === '3002');
+  const call2 = (await a.control.makeCall({ called: '3002' })) as { vc: number };
+  await inc2;
+  await a.control.closeCall({ vc: call2.vc });
+  t.pass();
+});

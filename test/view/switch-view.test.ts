@@ -1,0 +1,111 @@
+/**
+ * The live view with a switch: three hosts behind a signalling switch
+ * (condisd's `role: switch` code, src/switch), each host and the switch with
+ * the daemon's real control backend behind a control socket, all on the
+ * in-process memory wire (the network's realism is proven by the lab tests;
+ * this one proves the page). In Debian's Chromium the switch is a node of its
+ * own kind with its ports and the hosts on them; a call through it shows its
+ * legs (one per port link) and parties in the switch's tables, and the
+ * messages between each host and the switch are drawn on the ladder.
+ */
+import test from 'ava';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { connectControl } from '../../src/control/client.js';
+import { startControlServer, type ControlServer } from '../../src/control/server.js';
+import { NodeControlBackend } from '../../src/host/backend.js';
+import { SwitchControlBackend } from '../../src/switch/control.js';
+import { startView } from '../../src/view/server.js';
+import { socketPath } from '../control/helpers.js';
+import { ready, switchLab } from '../switch/helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+test('a switch is a node of its own kind with its ports; a call through it shows its legs and parties', async (t) => {
+  t.true(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (scripts/ensure-deps.mjs installs it for tests)`);
+  const lab = switchLab(3);
+  const servers: ControlServer[] = [];
+  t.teardown(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    await lab.close();
+  });
+  await ready(lab);
+  const hosts: { name: string; socket: string }[] = [];
+  for (const node of lab.hosts) {
+    const path = socketPath();
+    servers.push(await startControlServer(await NodeControlBackend.create(node, { version: 'test', miniport: node.miniport.name }), { path }));
+    hosts.push({ name: node.name, socket: path });
+  }
+  const swPath = socketPath();
+  servers.push(await startControlServer(new SwitchControlBackend(lab.sw, { version: 'test' }), { path: swPath }));
+  hosts.push({ name: 'sw', socket: swPath });
+  const view = await startView({ hosts, port: 0, title: 'switch lab' });
+  t.teardown(() => view.close());
+
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+  t.teardown(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(view.url);
+  await page.waitForSelector('body[data-ready=true]');
+
+  // the switch: its own kind of node, three ports, a link from each host to it
+  t.deepEqual(await page.$$eval('#topo .node.switch .name', (ns) => ns.map((n) => n.textContent)), ['sw']);
+  t.regex((await page.textContent('#topo .node.switch')) ?? '', /switch · 3 ports/);
+  await page.waitForFunction(() => document.querySelectorAll('#topo .link.up').length === 3);
+  t.deepEqual((await page.$$eval('#topo .link.up', (ls) => ls.map((l) => l.getAttribute('data-pair')))).sort(), ['h1|sw', 'h2|sw', 'h3|sw']);
+  const swBox = '#hosts .host.switch[data-host=sw]';
+  const ports = await page.$$eval(`${swBox} table:nth-of-type(1) tr`, (rs) => rs.slice(1).map((r) => [...r.querySelectorAll('td')].map((d) => d.textContent)));
+  t.deepEqual(
+    ports.map((r) => [r[0], r[2], r[3], r[4]]),
+    [
+      ['p1', 'h1', '1001', 'Data Transfer Ready'],
+      ['p2', 'h2', '1002', 'Data Transfer Ready'],
+      ['p3', 'h3', '1003', 'Data Transfer Ready'],
+    ],
+  );
+  // nothing to call from a switch: the action form lists the hosts only
+  t.deepEqual(await page.$$eval('#act select[name=host] option', (os) => os.map((o) => o.textContent)), ['h1', 'h2', 'h3']);
+
+  // a point-to-multipoint call from h1 through the switch to h2 and h3
+  const [root, leaf2, leaf3] = await Promise.all(hosts.slice(0, 3).map((h) => connectControl(h.socket)));
+  t.teardown(() => [root, leaf2, leaf3].forEach((c) => c!.close()));
+  await leaf2!.registerSap();
+  await leaf3!.registerSap();
+  const call = await root!.makeCall({ parties: ['1002', '1003'] });
+  t.deepEqual(call.parties.map((p) => p.status.name), ['SUCCESS', 'SUCCESS']);
+  const legsSel = `${swBox} table:nth-of-type(2)`;
+  await page.waitForFunction((sel) => (document.querySelector(sel)?.textContent ?? '').split('Active').length - 1 >= 3, legsSel);
+  const legs = await page.$$eval(`${legsSel} tr`, (rs) => rs.slice(1).map((r) => [...r.querySelectorAll('td')].map((d) => d.textContent)));
+  t.deepEqual(
+    legs.map((r) => [r[1], r[2], r[3], r[7]]),
+    [
+      ['point-to-multipoint', 'in', 'p1 → h1', '1001'],
+      ['point-to-multipoint', 'out', 'p2 → h2', '1002'],
+      ['point-to-multipoint', 'out', 'p3 → h3', '1003'],
+    ],
+  );
+  const partiesSel = `${swBox} table:nth-of-type(3)`;
+  await page.waitForFunction((sel) => (document.querySelector(sel)?.textContent ?? '').split('active').length - 1 === 2, partiesSel);
+  t.regex((await page.textContent(partiesSel)) ?? '', /1002active.*p2 → h2/);
+  t.regex((await page.textContent('#topo .node.switch')) ?? '', /1 call/);
+
+  // the ladder: SETUP from h1 to the switch, and from the switch to each leaf (told by the receiving host)
+  await page.waitForFunction(() => document.querySelectorAll('#ladder .row').length > 0);
+  const setups = async () =>
+    page.$$eval('#ladder .row[data-pair]', (rs) => rs.filter((r) => r.querySelector('text.lbl')?.textContent === 'SETUP').map((r) => r.getAttribute('data-pair')));
+  await page.waitForFunction(() => [...document.querySelectorAll('#ladder .row')].filter((r) => r.querySelector('text.lbl')?.textContent === 'SETUP').length >= 3);
+  t.deepEqual((await setups()).sort(), ['h1–sw', 'h2–sw', 'h3–sw']);
+
+  // h3's party leaves with close data: gone from the switch's parties, its DROP PARTY / RELEASE on the ladder
+  const p3 = call.parties.find((p) => p.address === '1003')!.party!;
+  await root!.dropParty({ vc: call.vc, party: p3, closeData: Buffer.from('bye, h3') });
+  await page.waitForFunction((sel) => !(document.querySelector(sel)?.textContent ?? '').includes('1003'), partiesSel);
+  await page.waitForFunction(() => [...document.querySelectorAll('#ladder .row.clear')].some((r) => r.getAttribute('data-pair') === 'h3–sw' && r.textContent?.includes("close data: 'bye, h3'")));
+
+  await root!.closeCall({ vc: call.vc, closeData: Buffer.from('over') });
+  await page.waitForFunction((sel) => /no calls|none/.test(document.querySelector(sel)?.textContent ?? '') || !document.querySelector(sel)?.textContent?.includes('Active'), legsSel);
+  t.regex((await page.textContent('#topo .node.switch')) ?? '', /0 calls/);
+  t.deepEqual(errors, []);
+});
