@@ -62,7 +62,7 @@ function collect(p: ChildProcessWithoutNullStreams): Promise<Run & { raw: Buffer
 test('every subcommand has a description, --help and examples', (t) => {
   const program = buildProgram();
   const names = program.commands.map((c) => c.name());
-  t.deepEqual(names, ['status', 'peers', 'listen', 'call', 'add-party', 'drop-party', 'close', 'send', 'pipe', 'watch']);
+  t.deepEqual(names, ['status', 'peers', 'listen', 'call', 'add-party', 'drop-party', 'close', 'modify', 'send', 'pipe', 'watch']);
   for (const c of program.commands) {
     t.truthy(c.description(), c.name());
     let help = '';
@@ -117,6 +117,24 @@ test.serial('bad base64 close data, a bad event kind, conflicting pipe modes: ex
   t.regex(pipe.stderr, /pipe: give exactly one of ADDRESS, --vc N or --listen/);
 });
 
+test.serial('modify: a missing --pcr, a rate out of range or not a number: exit 2, names the option and why', async (t) => {
+  const [missing, zero, big, word] = await Promise.all([
+    run(['modify', '3']),
+    run(['modify', '3', '--pcr', '0']),
+    run(['modify', '3', '--pcr', '100', '--receive-pcr', '16777216']),
+    run(['modify', '3', '--pcr', 'fast']),
+  ]);
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /^condisctl modify: required option '--pcr <cells\/s>' not specified/);
+  t.is(zero.code, 2);
+  t.regex(zero.stderr, /condisctl modify: option '--pcr <cells\/s>' argument '0' is invalid\. --pcr must be between 1 and 16777215\./);
+  t.is(big.code, 2);
+  t.regex(big.stderr, /--receive-pcr must be between 1 and 16777215\./);
+  t.is(word.code, 2);
+  t.regex(word.stderr, /--pcr must be a whole number, not "fast"\./);
+  for (const r of [missing, zero, big, word]) t.is(r.stdout, '');
+});
+
 // ---- daemon not running: exit 1, a clear message, no stack trace ----
 
 test.serial('condisd not running: a clear message, exit 1, no stack trace', async (t) => {
@@ -142,6 +160,8 @@ test.serial('status prints peers, links, SAPs, VCs and parties as tables', async
   const mp = await backend.makeCall({ called: '1002', multipoint: true });
   await backend.addParty({ vc: mp.vc, address: '1003' });
   backend.incomingCall('1001', '1005');
+  const p2p = await backend.makeCall({ called: '1002', multipoint: false });
+  await backend.modifyCall({ vc: p2p.vc, pcr: 1000 });
   const r = await run(['--socket', path, 'status']);
   t.is(r.code, 0, r.stderr);
   t.is(
@@ -164,9 +184,10 @@ test.serial('status prints peers, links, SAPs, VCs and parties as tables', async
       '1    1001     accept  registered',
       '',
       'VCS',
-      'VC  CREATOR       STATE   CALL       DIR  TYPE  CALLED  CALLING  UNI STATE   PATH',
-      '1   client        ACTIVE  CONNECTED  out  p2mp  1002    1001     U10 Active  0/33 via 02:c0:00:00:00:0b',
-      '2   call-manager  ACTIVE  CONNECTED  in   p2p   1001    1005     -           0/100 via 02:c0:00:00:00:0b',
+      'VC  CREATOR       STATE   CALL       DIR  TYPE  CALLED  CALLING  UNI STATE   PCR TX/RX    PATH',
+      '1   client        ACTIVE  CONNECTED  out  p2mp  1002    1001     U10 Active  -            0/33 via 02:c0:00:00:00:0b',
+      '2   call-manager  ACTIVE  CONNECTED  in   p2p   1001    1005     -           -            0/100 via 02:c0:00:00:00:0b',
+      '3   client        ACTIVE  CONNECTED  out  p2p   1002    1001     U10 Active  1000/353207  0/35 via 02:c0:00:00:00:0b',
       '',
       'PARTIES',
       'VC  PARTY  ADDRESS  STATE      UNI STATE',
@@ -212,6 +233,35 @@ test.serial('drop-party of the last party fails with its NDIS status: exit 1', a
   const r = await run(['--socket', path, 'drop-party', String(mp.vc), String(mp.party), '--close-data', 'x']);
   t.is(r.code, 1);
   t.is(r.stderr, `condisctl: party ${mp.party} is the last one on VC ${mp.vc}: close the call instead [NDIS_STATUS_FAILURE (0xc0000001)]\n`);
+});
+
+test.serial('modify: the new rate on success; a refusal (MODIFY REJECT cause), a multipoint call, the called side and an unknown VC: exit 1 with why', async (t) => {
+  const { path, backend } = await startFake(t);
+  const { vc } = await backend.makeCall({ called: '1002', multipoint: false });
+  const ok = await run(['--socket', path, 'modify', String(vc), '--pcr', '1000', '--receive-pcr', '2000']);
+  t.is(ok.code, 0, ok.stderr);
+  t.is(ok.stdout, `modified the call on VC ${vc}: NDIS_STATUS_SUCCESS, transmit PCR 1000 cells/s, receive PCR 2000 cells/s\n`);
+  t.deepEqual(backend.calls.at(-1), { op: 'modifyCall', args: { vc, pcr: 1000, receivePcr: 2000 } });
+  const asJson = await run(['--socket', path, 'modify', String(vc), '--pcr', '1200', '--json']);
+  t.is(asJson.code, 0, asJson.stderr);
+  t.deepEqual(JSON.parse(asJson.stdout).pcr, { transmit: 1200, receive: 2000 });
+  const refused = await run(['--socket', path, 'modify', String(vc), '--pcr', '200000']);
+  t.is(refused.code, 1);
+  t.is(refused.stderr, 'condisctl: refused by host-b with MODIFY REJECT cause 37 user cell rate not available; the old rates stay\n');
+  const mp = await backend.makeCall({ called: '1003', multipoint: true });
+  await backend.registerSap({ address: '1001' });
+  const incoming = backend.incomingCall('1001', '1002');
+  const [multi, called, unknown] = await Promise.all([
+    run(['--socket', path, 'modify', String(mp.vc), '--pcr', '10']),
+    run(['--socket', path, 'modify', String(incoming), '--pcr', '10']),
+    run(['--socket', path, 'modify', '77', '--pcr', '10']),
+  ]);
+  t.is(multi.code, 1);
+  t.regex(multi.stderr, /^condisctl: .*point-to-multipoint/);
+  t.is(called.code, 1);
+  t.regex(called.stderr, /^condisctl: .*only the calling side/);
+  t.is(unknown.code, 1);
+  t.regex(unknown.stderr, /^condisctl: no VC 77/);
 });
 
 test.serial('send reads standard input; close with base64 close data', async (t) => {

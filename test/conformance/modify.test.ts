@@ -9,7 +9,7 @@
  */
 import { attachClientPolicy } from '../../src/ndis/policy.js';
 import { q2931CallParameters } from '../../src/ndis/types.js';
-import { p2p, rule, S } from './network.js';
+import { multipoint, p2p, rule, S } from './network.js';
 
 const wire = { qos: true, q2963: true } as const;
 
@@ -112,3 +112,25 @@ rule('R79 a host without wire modification refuses a remote QoS change (MODIFY R
   t.is(b.of('ProtocolClIncomingCallQoSChange').length, 0);
   t.is(a.ndis.vcInfo(vcA)!.call, 'CONNECTED');
 });
+
+rule('R79 over the wire: Q.2963.1 modifies point-to-point calls only: on a multipoint call NdisClModifyCallQoS is NOT_SUPPORTED and nothing is sent', async (t, ctx) => {
+  const { a, net } = ctx;
+  const { vc } = await multipoint(ctx);
+  const before = net.fake.log.length;
+  t.is(a.ndis.NdisClModifyCallQoS(vc, q2931CallParameters(net.hosts[1]!.address, { transmit: { peakBandwidth: 4800 } })), S.NOT_SUPPORTED);
+  await net.settle();
+  t.deepEqual(net.fake.log.slice(before).filter((r) => r.msg.startsWith('MODIFY')), []);
+  t.is(a.of('ProtocolClModifyCallQoSComplete').length, 0);
+  t.is(a.ndis.vcInfo(vc)!.call, 'CONNECTED');
+}, wire);
+
+rule('R80 over the wire: a refused change completes FAILURE with the MODIFY REJECT cause in the parameters (callMgrSpecific.cause)', async (t, ctx) => {
+  const { a, b, net } = ctx;
+  const { vcA } = await p2p(ctx);
+  net.hosts[1]!.data.failNextActivate = S.RESOURCES;
+  t.is(a.ndis.NdisClModifyCallQoS(vcA, q2931CallParameters(b.host.address, { transmit: { peakBandwidth: 960 } })), S.PENDING);
+  await net.settle();
+  const done = a.last('ProtocolClModifyCallQoSComplete')!;
+  t.is(done.status, S.FAILURE);
+  t.is(done.params.callMgrParameters!.callMgrSpecific!.cause, 37, 'user cell rate not available');
+}, wire);

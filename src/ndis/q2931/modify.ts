@@ -88,6 +88,7 @@ export class CmQos<V extends ModifyVc> {
     const bad = [tx, rx].some((f) => f && Object.values(f).some((x) => typeof x === 'number' && (x < 0 || !Number.isFinite(x))));
     if (!params.callMgrParameters || bad) return S.INVALID_DATA;
     if (!v.active || !v.params) return S.FAILURE;
+    if (this.wire && v.multipoint) return S.NOT_SUPPORTED; // Q.2963.1 modifies point-to-point calls only
     if (this.wire?.handles(v)) return this.wire.request(v, params);
     const next = this.cm.withPaths(v, { ...cloneCallParameters(v.params), callMgrParameters: cloneCallParameters(params).callMgrParameters! });
     const r = this.cm.activate(v, next);
@@ -214,7 +215,7 @@ export class WireModify<V extends ModifyVc> {
           return this.finish(i.call, a, S.SUCCESS);
         }
         // back to the old values first; the call clearing meanwhile completes at once (released)
-        return this.restore(v, a.old, () => this.finish(i.call, a, S.FAILURE));
+        return this.restore(v, a.old, () => this.finish(i.call, a, S.FAILURE, i.cause));
       }
       case 'modify-available':
         return; // the owner has the new rates in force: nothing for NDIS to do (the VC was re-activated already)
@@ -242,11 +243,15 @@ export class WireModify<V extends ModifyVc> {
     if (a && a.v === v) this.finish(call, a, S.FAILURE);
   }
 
-  /** complete our request once (a later finish of the same request does nothing) */
-  private finish(call: CallId, a: Asked<V>, st: NdisStatus): void {
+  /** complete our request once (a later finish of the same request does nothing); a refusal's cause goes in the parameters' callMgrSpecific */
+  private finish(call: CallId, a: Asked<V>, st: NdisStatus, cause?: number): void {
     if (this.asked.get(call) !== a) return;
     this.asked.delete(call);
-    if (a.v.vcH !== undefined) this.cm.modifyQoSComplete(st, a.v.vcH, cloneCallParameters(st === S.SUCCESS ? a.next : a.old));
+    if (a.v.vcH === undefined) return;
+    const p = cloneCallParameters(st === S.SUCCESS ? a.next : a.old);
+    const spec = p.callMgrParameters?.callMgrSpecific;
+    if (cause !== undefined && spec) spec.cause = cause;
+    this.cm.modifyQoSComplete(st, a.v.vcH, p);
   }
 
   private remoteRequest(v: V, call: CallId, pcr: PeakCellRates): void {
