@@ -43,6 +43,10 @@ export interface CallState {
   readonly modPcr?: PeakCellRates;
   /** Q.2963.1 responder: our MODIFY ACKNOWLEDGE asked for CONNECTION AVAILABLE, T361 runs */
   readonly awaitAvail?: boolean;
+  /** Q.2963.1 owner that relays (a switch): CONNECTION AVAILABLE waits for avail-req instead of following the MODIFY ACKNOWLEDGE */
+  readonly modDefer?: boolean;
+  /** Q.2963.1 owner: the MODIFY ACKNOWLEDGE asked for CONNECTION AVAILABLE and avail-req sends it (modDefer) */
+  readonly owesAvail?: boolean;
 }
 
 export type CallIndication =
@@ -54,8 +58,8 @@ export type CallIndication =
   | { k: 'release-confirm'; cause: number }
   /** Q.2963.1 responder: the owner asks for these peak cell rates; answer with modify-ack-req / modify-reject-req */
   | { k: 'modify-ind'; pcr: PeakCellRates }
-  /** Q.2963.1 owner: our MODIFY REQUEST was acknowledged (no cause) or rejected (cause) */
-  | { k: 'modify-confirm'; pcr: PeakCellRates; cause?: number }
+  /** Q.2963.1 owner: our MODIFY REQUEST was acknowledged (no cause) or rejected (cause); `confirm`: the acknowledgement asked for a deferred CONNECTION AVAILABLE */
+  | { k: 'modify-confirm'; pcr: PeakCellRates; cause?: number; confirm?: boolean }
   /** Q.2963.1 responder: CONNECTION AVAILABLE arrived (or T361 ran out): the new rates are in force at both ends */
   | { k: 'modify-available' };
 

@@ -50,6 +50,12 @@ export function newCall(side: Side, kind: CallKind, vc?: VcId): CallState {
     sent: { t303: 0, t308: 0, t322: 0 },
     told: false,
     activeTold: false,
+    owner: undefined,
+    mod: undefined,
+    modPcr: undefined,
+    awaitAvail: undefined,
+    modDefer: undefined,
+    owesAvail: undefined,
   };
 }
 
@@ -62,7 +68,7 @@ export function stateCode(s: CallState): number {
 const CALL_TIMERS: TimerName[] = ['t303', 't308', 't310', 't313', 't322', 't360', 't361'];
 
 /** the modification fields of a call that leaves Active */
-const NO_MOD = { mod: undefined, modPcr: undefined, awaitAvail: undefined } as const;
+const NO_MOD = { mod: undefined, modPcr: undefined, awaitAvail: undefined, modDefer: undefined, owesAvail: undefined } as const;
 
 /** the effects that stop every call timer: one shared, frozen list (effects are only read) */
 const STOP_ALL: readonly CallEffect[] = Object.freeze(CALL_TIMERS.map((timer): CallEffect => Object.freeze({ t: 'stop', timer })));
@@ -173,6 +179,7 @@ export function stepCall(s: CallState, e: CallEvent): CallStep {
     case 'modify-req':
     case 'modify-ack-req':
     case 'modify-reject-req':
+    case 'avail-req':
       return stepModify(s, e);
     case 'timer':
       return onTimer(s, e.timer);

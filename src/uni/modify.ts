@@ -13,7 +13,13 @@
  *   PCR rules (msg/traffic.ts) is refused at once with cause 73.
  * - The owner stops T360 on either answer and tells the host; an
  *   acknowledgement that carries the report type is followed by CONNECTION
- *   AVAILABLE.
+ *   AVAILABLE (at once; a switch relaying the modification sends it when the
+ *   caller's own CONNECTION AVAILABLE, or its T361, says the rates are in
+ *   force end to end: modify-req with deferAvail, then avail-req).
+ * - A MODIFY REQUEST on an active point-to-multipoint call (at a root, a leaf
+ *   or a switch) is refused with MODIFY REJECT cause 63, service or option
+ *   not available: Q.2963.1 has no procedure for such calls (the host is not
+ *   asked, the call goes on).
  * - Collisions: a MODIFY REQUEST reaching the owner, or reaching a responder
  *   already asked, is not compatible with the call state (STATUS 101); a new
  *   MODIFY REQUEST while the responder waits for CONNECTION AVAILABLE means
@@ -27,8 +33,10 @@ import { Cause, findIe, IeId, MsgType, ReportType, type UniMessage } from './msg
 import { modifyTrafficDescriptor, modifyTrafficProblem, peakCellRates, type PeakCellRates } from './msg/traffic.js';
 
 export type ModifyEvent =
-  /** owner: ask for these rates */
-  | { k: 'modify-req'; pcr: PeakCellRates }
+  /** owner: ask for these rates; `deferAvail` (a switch relaying): a CONNECTION AVAILABLE the answer asks for waits for avail-req */
+  | { k: 'modify-req'; pcr: PeakCellRates; deferAvail?: boolean }
+  /** owner with deferAvail: send the CONNECTION AVAILABLE the acknowledgement asked for (the caller has the rates in force) */
+  | { k: 'avail-req' }
   /** responder: take the rates; `confirm` asks the owner for CONNECTION AVAILABLE */
   | { k: 'modify-ack-req'; confirm: boolean }
   /** responder: keep the old rates */
@@ -59,7 +67,7 @@ export function stepModify(
     case 'modify-req': {
       if (modifyRefusal(s) !== undefined) return same;
       return {
-        state: { ...s, mod: 'req', modPcr: e.pcr },
+        state: { ...s, mod: 'req', modPcr: e.pcr, modDefer: e.deferAvail || undefined, owesAvail: undefined },
         effects: [{ t: 'send', msg: msg(MsgType.MODIFY_REQUEST, [modifyTrafficDescriptor(e.pcr)]) }, { t: 'start', timer: 't360' }],
       };
     }
@@ -75,6 +83,9 @@ export function stepModify(
       if (s.phase !== 'active' || s.mod !== 'rcvd') return same;
       return { state: { ...s, mod: undefined, modPcr: undefined }, effects: [{ t: 'send', msg: msg(MsgType.MODIFY_REJECT, [causeIe(e.cause)]) }] };
     }
+    case 'avail-req':
+      if (s.phase !== 'active' || !s.owesAvail) return same;
+      return { state: { ...s, owesAvail: undefined }, effects: [{ t: 'send', msg: msg(MsgType.CONNECTION_AVAILABLE) }] };
     case 'timer':
       // T361: no CONNECTION AVAILABLE came; the new rates are taken as in force (the call goes on)
       if (!s.awaitAvail) return same;
@@ -89,6 +100,7 @@ function onModifyMessage(s: CallState, m: UniMessage, ind: (i: Extract<CallEffec
   const active = s.phase === 'active' && s.kind === 'p2p';
   switch (m.type) {
     case MsgType.MODIFY_REQUEST: {
+      if (s.phase === 'active' && s.kind !== 'p2p') return { state: s, effects: [{ t: 'send', msg: msg(MsgType.MODIFY_REJECT, [causeIe(Cause.SERVICE_OR_OPTION_NOT_AVAILABLE)]) }] };
       if (!active || s.owner || s.mod) return wrong;
       const pre: CallEffect[] = [];
       let ns = s;
@@ -109,16 +121,17 @@ function onModifyMessage(s: CallState, m: UniMessage, ind: (i: Extract<CallEffec
       if (!active || s.mod !== 'req') return wrong;
       const pcr = s.modPcr ?? {};
       const effects: CallEffect[] = [{ t: 'stop', timer: 't360' }];
-      if (findIe(m, IeId.BROADBAND_REPORT_TYPE)?.reportType === ReportType.MODIFICATION_CONFIRMATION)
-        effects.push({ t: 'send', msg: msg(MsgType.CONNECTION_AVAILABLE) });
-      effects.push(ind({ k: 'modify-confirm', pcr }));
-      return { state: { ...s, mod: undefined, modPcr: undefined }, effects };
+      const asked = findIe(m, IeId.BROADBAND_REPORT_TYPE)?.reportType === ReportType.MODIFICATION_CONFIRMATION;
+      if (asked && !s.modDefer) effects.push({ t: 'send', msg: msg(MsgType.CONNECTION_AVAILABLE) });
+      const owes = asked && !!s.modDefer;
+      effects.push(ind({ k: 'modify-confirm', pcr, ...(owes ? { confirm: true } : {}) }));
+      return { state: { ...s, mod: undefined, modPcr: undefined, modDefer: undefined, owesAvail: owes || undefined }, effects };
     }
     case MsgType.MODIFY_REJECT: {
       if (!active || s.mod !== 'req') return wrong;
       const cause = findIe(m, IeId.CAUSE)?.cause ?? Cause.NORMAL_UNSPECIFIED;
       return {
-        state: { ...s, mod: undefined, modPcr: undefined },
+        state: { ...s, mod: undefined, modPcr: undefined, modDefer: undefined },
         effects: [{ t: 'stop', timer: 't360' }, ind({ k: 'modify-confirm', pcr: s.modPcr ?? {}, cause })],
       };
     }

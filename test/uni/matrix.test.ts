@@ -66,9 +66,10 @@ function want(ph: CallPhase, kind: 'p2p' | 'root' | 'leaf', side: Side, type: nu
       return out ? 'defined' : '101';
     case MsgType.CONNECT_ACKNOWLEDGE:
       return ph === 'in-connect' || (ph === 'active' && side === 'network') ? 'defined' : ph === 'active' ? 'ignore' : '101';
-    // Q.2963.1: point-to-point calls only; the called side is asked, the calling side (the owner) asks
+    // Q.2963.1: point-to-point calls only; the called side is asked, the calling side (the owner) asks;
+    // an active point-to-multipoint call answers MODIFY REJECT 63 (test/uni/modify.test.ts)
     case MsgType.MODIFY_REQUEST:
-      return kind === 'p2p' && ph === 'active' && called ? 'defined' : '101';
+      return (kind === 'p2p' && ph === 'active' && called) || (kind !== 'p2p' && ph === 'active') ? 'defined' : '101';
     case MsgType.MODIFY_ACKNOWLEDGE:
     case MsgType.MODIFY_REJECT:
       return '101'; // nothing was asked

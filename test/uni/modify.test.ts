@@ -240,6 +240,21 @@ test('point-to-multipoint calls are not modified (Q.2963.1 covers point-to-point
   if (!r.ok) t.is(r.error.code, 'not-multipoint');
 });
 
+test('a MODIFY REQUEST on an active point-to-multipoint call, at the root or a leaf, either side of the link: MODIFY REJECT 63; the host is not asked, the call goes on', (t) => {
+  const td = { id: IeId.ATM_TRAFFIC_DESCRIPTOR as const, fields: [{ id: 0x84, value: 100 }], bestEffort: false };
+  for (const side of ['user', 'network'] as const) {
+    for (const phase of ['active', 'active-in'] as const) {
+      const what = `${phase === 'active' ? 'root' : 'leaf'}, ${side} side`;
+      const d = drive(side, true, phase);
+      const out = d.p.send({ type: MsgType.MODIFY_REQUEST, callRef: d.cref, callRefFlag: d.flag, ies: [td] });
+      t.deepEqual(types(out), [MsgType.MODIFY_REJECT], what);
+      t.is(findIe(out[0]!, IeId.CAUSE)?.cause, Cause.SERVICE_OR_OPTION_NOT_AVAILABLE, what);
+      t.deepEqual(d.p.h.of('modify-request'), [], what);
+      t.deepEqual(d.p.h.of('released'), [], what);
+    }
+  }
+});
+
 test('T360 and T361 are configurable', (t) => {
   const { clock, caller, sCaller, call } = active('caller network side', { timers: { t360: 1_000 } });
   t.true(caller.host.modify(call, { forward: 10 }).ok);
