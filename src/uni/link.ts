@@ -3,20 +3,22 @@
  *
  * On link-core.ts (calls, allocation, machines, timers) it adds the link
  * state (CU0..CU3) with SSCOP loss and T309 (Q.2931 5.5.6), the requests of
- * the host, the global call reference (RESTART) and the Q.2931 5.6 checks of
- * every received message. No operation walks all calls or all parties (except
- * clearing a whole call or link, which visits what it frees).
+ * the host, and dispatch by call reference. Two jobs are pure steps in their
+ * own files and only carried out here: the Q.2931 5.6 checks of every
+ * received message (verify.ts) and the global call reference's RESTART
+ * procedures (restart.ts). No operation walks all calls or all parties
+ * (except clearing a whole call or link, which visits what it frees).
  */
 import type { Subscription } from 'rxjs';
 import type { SaalSignal } from '../sscop/service.js';
-import { DUMMY_CALL_REFERENCE, msgDecl } from './msg/index.js';
+import { DUMMY_CALL_REFERENCE } from './msg/index.js';
 import { newCall, stateCode, type CallEvent, type CallKind, type VcId } from './call.js';
 import type { PartyEvent } from './party.js';
 import { PartyState, RestartState } from './states.js';
-import { SENDS } from './timers.js';
+import { restartStep, type RestartEvent, type RestartScope } from './restart.js';
 import { verify, verifySetup } from './verify.js';
-import { causeIe, connIdIe, eprefIe, ieListDiag, msg, msgTypeDiag } from './ies.js';
-import { Cause, findIe, IeAction, IeId, MsgAction, MsgType, type InfoElement, type UniMessage } from './msg/types.js';
+import { causeIe, eprefIe, ieListDiag, msg, msgTypeDiag } from './ies.js';
+import { Cause, findIe, IeId, MsgAction, MsgType, type InfoElement, type UniMessage } from './msg/types.js';
 import { ANSWER_LATER, LinkCall, LinkCore, type CallOwner, type LinkConfig } from './link-core.js';
 
 export { ANSWER_LATER, LinkCall, LinkParty, MAX_CALL_REF, MAX_EPREF } from './link-core.js';
@@ -91,8 +93,7 @@ export class Link extends LinkCore {
     // a failed attempt to re-establish while T309 runs: the host heard of the loss already
     const retrying = this.t309 !== undefined;
     this.state = 'CU0 Released';
-    this.stopRestart();
-    this.stopRespond();
+    this.restartEvent({ k: 'link-lost' });
     let kept = 0;
     for (const lc of [...this.calls.values()]) {
       if (keep && lc.st.phase === 'active' && this.keepCall(lc)) kept++;
@@ -142,8 +143,7 @@ export class Link extends LinkCore {
     if (this.disposed) return;
     this.stopT309();
     this.clearAllLocally(Cause.DESTINATION_OUT_OF_ORDER);
-    this.stopRestart();
-    this.stopRespond();
+    this.restartEvent({ k: 'link-lost' });
     this.disposed = true;
     this.timerQueue.dispose();
     this.sub.unsubscribe();
@@ -218,55 +218,80 @@ export class Link extends LinkCore {
   }
 
   /** RESTART one VC or all VCs of the link: affected calls are released locally first */
-  restart(scope: { all: true } | { vpi: number; vci: number }): boolean {
-    if (this.restartState !== RestartState.REST0) return false;
+  restart(scope: RestartScope): boolean {
+    if (this.restartProcs.restart !== RestartState.REST0) return false;
     if (!this.ensureUp()) return false;
-    const ies: InfoElement[] = [];
-    if ('all' in scope) {
-      ies.push({ id: IeId.RESTART_INDICATOR, restartClass: 2 });
-      this.clearAllLocally(Cause.TEMPORARY_FAILURE);
-    } else {
-      ies.push(connIdIe(scope.vpi, scope.vci), { id: IeId.RESTART_INDICATOR, restartClass: 0 });
-      this.releaseVc(scope.vpi, scope.vci, Cause.TEMPORARY_FAILURE);
-    }
-    this.restartMsg = { type: MsgType.RESTART, callRef: 0, callRefFlag: false, ies };
-    this.restartState = RestartState.REST1;
-    this.restartSends = 1;
-    this.sendRaw(this.restartMsg);
-    this.t316 = this.linkTimer('t316', () => this.onT316());
-    return true;
-  }
-
-  private onT316(): void {
-    this.t316 = undefined;
-    if (this.restartState !== RestartState.REST1 || !this.restartMsg) return;
-    if (this.restartSends < (SENDS.t316 ?? 2)) {
-      this.restartSends++;
-      this.sendRaw(this.restartMsg);
-      this.t316 = this.linkTimer('t316', () => this.onT316());
-      return;
-    }
-    this.stopRestart();
-    this.countError(Cause.RECOVERY_ON_TIMER_EXPIRY, 'RESTART not acknowledged (T316 expired twice)');
-  }
-
-  private onT317(): void {
-    this.t317 = undefined;
-    if (this.respondState !== RestartState.REST2) return;
-    // the layer above did not answer in time: no RESTART ACKNOWLEDGE goes out (Q.2931 5.5.2)
-    this.stopRespond();
-    this.countError(Cause.RECOVERY_ON_TIMER_EXPIRY, 'RESTART not answered in time (T317)');
+    return this.restartEvent({ k: 'request', scope });
   }
 
   /** answer the peer's RESTART (automatic unless the link was configured to wait for the layer above) */
   restartAcknowledge(): boolean {
-    if (this.respondState !== RestartState.REST2 || !this.restartAck) return false;
-    const ack = this.restartAck;
-    this.stopRespond();
-    this.sendRaw(ack);
-    return true;
+    return this.restartEvent({ k: 'answer' });
   }
 
+  /** our RESTART (REST0 / REST1) */
+  get restartState(): RestartState {
+    return this.restartProcs.restart;
+  }
+
+  /** our answer to the peer's RESTART (REST0 / REST2) */
+  get respondState(): RestartState {
+    return this.restartProcs.respond;
+  }
+
+  /** one step of the RESTART procedures (restart.ts); the coordinator owns their timers and the calls they release */
+  private restartEvent(e: RestartEvent): boolean {
+    const r = restartStep(this.restartProcs, e);
+    this.restartProcs = r.state;
+    let restarted = false;
+    for (const f of r.effects) {
+      switch (f.k) {
+        case 'send':
+          this.sendRaw(f.m);
+          break;
+        case 'reply':
+          if (e.k === 'message') this.reply(e.m, f.m);
+          break;
+        case 'start':
+          if (f.t === 't316') this.t316 = this.linkTimer('t316', () => this.onRestartTimer('t316'));
+          else this.t317 = this.linkTimer('t317', () => this.onRestartTimer('t317'));
+          break;
+        case 'stop':
+          if (f.t === 't316') {
+            this.t316?.unsubscribe();
+            this.t316 = undefined;
+          } else {
+            this.t317?.unsubscribe();
+            this.t317 = undefined;
+          }
+          break;
+        case 'release':
+          if (f.what === 'all') this.clearAllLocally(f.cause);
+          else if ('vci' in f.what) this.releaseVc(f.what.vpi, f.what.vci, f.cause);
+          else {
+            const vpi = f.what.vpi;
+            for (const lc of [...this.calls.values()]) if (lc.st.vc && lc.st.vc.vpi === vpi) this.callEvent(lc, { k: 'local-release', cause: f.cause });
+          }
+          break;
+        case 'restarted':
+          this.cfg.sink.restarted(this, f.restartClass, f.vc);
+          restarted = true;
+          break;
+        case 'count':
+          this.countError(f.cause, f.text);
+          break;
+      }
+    }
+    // every affected call is in Null now: acknowledge, unless the layer above answers itself
+    if (restarted && !this.cfg.manualRestartAck) this.restartAcknowledge();
+    return r.ok;
+  }
+
+  private onRestartTimer(t: 't316' | 't317'): void {
+    if (t === 't316') this.t316 = undefined;
+    else this.t317 = undefined;
+    this.restartEvent({ k: t });
+  }
 
   // ---- receiving ---------------------------------------------------------------
 
@@ -396,53 +421,7 @@ export class Link extends LinkCore {
   }
 
   private handleGlobal(m: UniMessage): void {
-    // flag 0: from the side that restarts (our respond process); flag 1: about our own restart
-    const statusGlobal = (cause: number, diag?: Buffer) =>
-      this.reply(m, msg(MsgType.STATUS, [{ id: IeId.CALL_STATE, state: m.callRefFlag ? this.restartState : this.respondState }, causeIe(cause, diag)]));
-    switch (m.type) {
-      case MsgType.RESTART: {
-        if (m.callRefFlag) return statusGlobal(Cause.INVALID_CALL_REFERENCE_VALUE);
-        const ri = findIe(m, IeId.RESTART_INDICATOR);
-        if (!ri) return statusGlobal(Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag([IeId.RESTART_INDICATOR]));
-        const ci = findIe(m, IeId.CONNECTION_IDENTIFIER);
-        if (ri.restartClass === 0 && !ci) return statusGlobal(Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag([IeId.CONNECTION_IDENTIFIER]));
-        if (ri.restartClass > 2) return statusGlobal(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag([IeId.RESTART_INDICATOR]));
-        if (this.respondState === RestartState.REST2) return statusGlobal(Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type));
-        this.respondState = RestartState.REST2;
-        this.t317 = this.linkTimer('t317', () => this.onT317());
-        let vc: VcId | undefined;
-        if (ri.restartClass === 2) this.clearAllLocally(Cause.TEMPORARY_FAILURE);
-        else if (ri.restartClass === 0 && ci) {
-          vc = { vpi: ci.vpci, vci: ci.vci };
-          this.releaseVc(ci.vpci, ci.vci, Cause.TEMPORARY_FAILURE);
-        } else if (ci) {
-          vc = { vpi: ci.vpci, vci: 0 };
-          for (const lc of [...this.calls.values()]) if (lc.st.vc && lc.st.vc.vpi === ci.vpci) this.callEvent(lc, { k: 'local-release', cause: Cause.TEMPORARY_FAILURE });
-        }
-        const ies: InfoElement[] = [];
-        if (ci) ies.push(connIdIe(ci.vpci, ci.vci));
-        ies.push({ id: IeId.RESTART_INDICATOR, restartClass: ri.restartClass });
-        this.restartAck = { ...msg(MsgType.RESTART_ACKNOWLEDGE, ies), callRef: 0, callRefFlag: true };
-        this.cfg.sink.restarted(this, ri.restartClass, vc);
-        // every affected call is in Null now: acknowledge, unless the layer above answers itself
-        if (!this.cfg.manualRestartAck) this.restartAcknowledge();
-        return;
-      }
-      case MsgType.RESTART_ACKNOWLEDGE: {
-        if (!m.callRefFlag) return statusGlobal(Cause.INVALID_CALL_REFERENCE_VALUE);
-        if (this.restartState !== RestartState.REST1 || !this.restartMsg) return statusGlobal(Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type));
-        const want = findIe(this.restartMsg, IeId.RESTART_INDICATOR)?.restartClass;
-        const got = findIe(m, IeId.RESTART_INDICATOR)?.restartClass;
-        if (want !== got) return; // not the answer to our RESTART
-        this.stopRestart();
-        return;
-      }
-      case MsgType.STATUS:
-        return;
-      default:
-        this.countError(Cause.INVALID_CALL_REFERENCE_VALUE, `${this.cfg.codec.messageName(m.type)} on the global call reference`);
-        return statusGlobal(Cause.INVALID_CALL_REFERENCE_VALUE);
-    }
+    this.restartEvent({ k: 'message', m, name: this.messageName });
   }
 
   // ---- dispatch of a checked message on a known call ------------------------------
