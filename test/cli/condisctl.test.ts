@@ -276,6 +276,21 @@ test.serial('send reads standard input; close with base64 close data', async (t)
   t.deepEqual((backend.calls.at(-1)!.args as { closeData: Buffer }).closeData, Buffer.from([0, 1, 2]));
 });
 
+test.serial('listen --refuse-qos: the SAP refuses QoS changes; the QoS change and the close that refuses it are printed', async (t) => {
+  const { path, backend } = await startFake(t);
+  const p = cli(['--socket', path, 'listen', '1001', '--once', '--refuse-qos']);
+  const done = collect(p);
+  await waitFor(p.stdout, /listening on 1001 \(SAP 1, accepting calls, refusing QoS changes\)/);
+  t.like(backend.calls.find((c) => c.op === 'registerSap')?.args, { address: '1001', policy: 'accept', qos: 'refuse' });
+  const vc = backend.incomingCall('1001', '1002');
+  backend.emit({ kind: 'incoming-qos-change', vc, pcr: { transmit: 353207, receive: 2000 }, accepted: false });
+  backend.emit({ kind: 'close-call-complete', vc, status: { name: 'SUCCESS', value: 0 } });
+  const r = await done;
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, new RegExp(`  incoming QoS change on VC ${vc}: transmit PCR 353207 cells/s, receive PCR 2000 cells/s: refused, closing the call\\n`));
+  t.regex(r.stdout, new RegExp(`  close call complete on VC ${vc}: NDIS_STATUS_SUCCESS`));
+});
+
 test.serial('listen: takes a call, prints indications, received data and close data; --once ends with the call', async (t) => {
   const { path, backend } = await startFake(t);
   const p = cli(['--socket', path, 'listen', '1001', '--once']);
@@ -321,12 +336,14 @@ test.serial('watch prints names, not numbers', async (t) => {
   const done = collect(p);
   await waitFor(p.stderr, /watching/);
   backend.emit({ kind: 'incoming-close-call', vc: 7, status: { name: 'DEST_OUT_OF_ORDER', value: 0xc0010024 } });
+  backend.emit({ kind: 'modify-call-complete', vc: 8, status: { name: 'FAILURE', value: 0xc0000001 }, pcr: { transmit: 353207 }, cause: 37, causeName: 'user cell rate not available' });
   backend.emit({ kind: 'party-state', vc: 7, party: 3, state: 'DROPPING', previous: 'CONNECTED' });
   await waitFor(p.stdout, /DROPPING/);
   p.kill('SIGINT');
   const r = await done;
   t.is(r.code, 0);
   t.regex(r.stdout, /  incoming close call on VC 7: NDIS_STATUS_DEST_OUT_OF_ORDER \(network\), no close data\n/);
+  t.regex(r.stdout, /  modify call complete on VC 8: NDIS_STATUS_FAILURE \(MODIFY REJECT cause 37 user cell rate not available\), transmit PCR 353207 cells\/s\n/);
   t.regex(r.stdout, /  VC 7 party 3: CONNECTED -> DROPPING\n/);
   t.notRegex(r.stdout, /0xc0010024|3221291044/);
 });
