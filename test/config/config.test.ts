@@ -69,7 +69,7 @@ for (const [variant, a, b] of [
         // a static peer must name the MAC the other side's frames really carry, and its addresses
         const mac = ownMac(other);
         t.truthy(mac, `${file}: a static peer only where the other side's MAC is fixed by its config (not nic)`);
-        t.is<string | undefined>(p.mac, mac, `${file}: static peer ${p.name} names the other host's miniport MAC`);
+        t.is<string | undefined, string | undefined>(p.mac, mac, `${file}: static peer ${p.name} names the other host's miniport MAC`);
         t.is(p.name, other.name, file);
         t.deepEqual(p.addresses, other.addresses, `${file}: static peer ${p.name} carries the other host's addresses`);
       }
