@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadAnyConfig, loadConfig, parseConfig } from '../../src/config/index.js';
+import { ConfigError, loadAnyConfig, loadConfig, parseConfig, parseSwitchConfig } from '../../src/config/index.js';
 import { loadTopology } from '../../src/lab/topology.js';
 
 const MIN = 'miniport:\n  kind: tap\n  device: tap0\naddresses: ["1001"]\n';
@@ -249,4 +249,22 @@ test('capture: the old form (only pcap) still works and gets pcapng; format suna
   const e = configError(t, MIN + 'capture:\n  pcap: /tmp/x.pcap\n  format: pcap\n');
   t.is(e.issues[0]!.path, 'capture.format');
   t.regex(e.message, /pcapng|sunatm/);
+});
+
+test('a switch takes the lab key and an allow-list as a host does; a configured host missing from the list is named', (t) => {
+  const base = 'role: switch\nports:\n  - name: p1\n    miniport: {kind: tap, device: swtap1}\n    hosts: [{mac: "02:00:00:00:00:0b", addresses: ["1002"]}]\n';
+  const c = parseSwitchConfig(base + 'discovery:\n  auth: {key: "sixteen chars ok!", maxAge: 10s}\nallowPeers: ["02:00:00:00:00:0b"]\n', 'sw.yaml');
+  t.is(c.discovery.auth!.key.reveal().toString(), 'sixteen chars ok!');
+  t.is(c.discovery.auth!.maxAge, 10_000);
+  t.false(JSON.stringify(c).includes('sixteen chars'), 'the key never shows in a dump of the configuration');
+  t.deepEqual(c.allowPeers, ['02:00:00:00:00:0b']);
+  t.is(parseSwitchConfig(base, 'sw.yaml').discovery.auth, undefined);
+  const short = t.throws(() => parseSwitchConfig(base + 'discovery:\n  auth: {key: "short"}\n', 'sw.yaml'), { instanceOf: ConfigError }) as ConfigError;
+  t.is(short.path, 'discovery.auth.key');
+  t.regex(short.detail, /at least 16/);
+  const both = t.throws(() => parseSwitchConfig(base + 'discovery:\n  auth: {}\n', 'sw.yaml'), { instanceOf: ConfigError }) as ConfigError;
+  t.is(both.path, 'discovery.auth');
+  const listed = t.throws(() => parseSwitchConfig(base + 'allowPeers: ["02:00:00:00:00:0c"]\n', 'sw.yaml'), { instanceOf: ConfigError }) as ConfigError;
+  t.is(listed.path, 'ports[0].hosts[0].mac');
+  t.regex(listed.detail, /not in allowPeers/);
 });
