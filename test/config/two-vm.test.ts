@@ -1,7 +1,8 @@
 /**
  * The README's two-VM commands with the shipped configuration pairs, taken as
  * they are: two namespaces stand for the two VMs, each with its `eth1`
- * (nic: one veth pair between them; etherip: each VM on its own subnet,
+ * (tap: one veth pair between them, and in each the README's bridge line run
+ * as written; nic: one veth pair between them; etherip: each VM on its own subnet,
  * 10.0.1.5/24 and 10.0.2.7/24 as in the files, a router namespace between).
  * Only the control socket and the capture file are moved into a scratch
  * directory (the two "VMs" share one filesystem); every other line of the
@@ -59,7 +60,10 @@ function localCopy(t: ExecutionContext, file: string, dir: string, tag: string):
   return { file: out, socket };
 }
 
-async function twoVms(t: ExecutionContext, variant: 'nic' | 'etherip'): Promise<[Netns, Netns]> {
+/** the README's bridge set-up, "on both VMs, once, as root" */
+const README_BRIDGE = 'ip link add br0 type bridge && ip link set eth1 master br0 && ip link set br0 up && ip link set eth1 up';
+
+async function twoVms(t: ExecutionContext, variant: 'tap' | 'nic' | 'etherip'): Promise<[Netns, Netns]> {
   const made: Netns[] = [];
   t.teardown(async () => {
     for (const ns of made) await ns.destroy();
@@ -71,8 +75,9 @@ async function twoVms(t: ExecutionContext, variant: 'nic' | 'etherip'): Promise<
   };
   const a = await ns('tva');
   const b = await ns('tvb');
-  if (variant === 'nic') {
+  if (variant !== 'etherip') {
     await run('ip', ['link', 'add', 'eth1', 'netns', a.name, 'type', 'veth', 'peer', 'name', 'eth1', 'netns', b.name]);
+    if (variant === 'tap') for (const n of [a, b]) await n.exec('sh', ['-c', README_BRIDGE]);
     return [a, b];
   }
   const r = await ns('tvr');
@@ -88,9 +93,15 @@ async function twoVms(t: ExecutionContext, variant: 'nic' | 'etherip'): Promise<
   return [a, b];
 }
 
-for (const variant of ['nic', 'etherip'] as const) {
-  rootTest(`two VMs with config/host-a-${variant}.yaml and config/host-b-${variant}.yaml as shipped: the README's listen and call work`, async (t) => {
+for (const variant of ['tap', 'nic', 'etherip'] as const) {
+  const files = variant === 'tap' ? ['host-a.yaml', 'host-b.yaml'] : [`host-a-${variant}.yaml`, `host-b-${variant}.yaml`];
+  rootTest(`two VMs with config/${files[0]} and config/${files[1]} as shipped: the README's listen and call work`, async (t) => {
     t.timeout(5 * 60_000);
+    // what the README tells the user to run, so this test follows the README as it is
+    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    for (const f of files) t.regex(readme, new RegExp(`condisd --config config/${f.replace('.', '\\.')}\\s`), `the README starts condisd with config/${f}`);
+    t.true(readme.includes('condisctl listen 1001') && readme.includes('condisctl call 1001 --data hello --close-data bye'), 'the README\'s listen and call');
+    if (variant === 'tap') t.true(readme.includes(README_BRIDGE), 'the README\'s bridge line');
     const [nsA, nsB] = await twoVms(t, variant);
     const dir = mkdtempSync(join(tmpdir(), 'two-vm-'));
     const procs: Proc[] = [];
@@ -99,8 +110,8 @@ for (const variant of ['nic', 'etherip'] as const) {
       await Promise.all(procs.map((p) => Promise.race([p.done, new Promise((r) => setTimeout(r, 10_000))])));
       rmSync(dir, { recursive: true, force: true });
     });
-    const a = localCopy(t, `host-a-${variant}.yaml`, dir, 'a');
-    const b = localCopy(t, `host-b-${variant}.yaml`, dir, 'b');
+    const a = localCopy(t, files[0]!, dir, 'a');
+    const b = localCopy(t, files[1]!, dir, 'b');
     const da = node(nsA, 'condisd', ['--config', a.file]);
     const db = node(nsB, 'condisd', ['--config', b.file]);
     procs.push(da, db);
