@@ -31,6 +31,7 @@ import {
   VCI_SIGNALLING,
 } from '../wire/index.js';
 import type { FabricPort } from './fabric.js';
+import type { SwitchGuard } from './guard.js';
 import type { SwitchLog } from './types.js';
 
 export interface PortHost {
@@ -73,6 +74,8 @@ export interface SwitchPortOptions {
   capture?: (direction: 'tx' | 'rx', vpi: number, vci: number, sdu: Buffer, peer: Mac) => void;
   log: SwitchLog;
   hooks: PortHooks;
+  /** lab key and allow-list (guard.ts): signs announcements, refuses what a keyed / listed switch must not take */
+  guard?: SwitchGuard;
 }
 
 export interface PortCounters {
@@ -182,7 +185,8 @@ export class SwitchPort implements FabricPort {
       addresses.push(a);
     }
     this.c.discoveryOut++;
-    this.sendSdu(BROADCAST_MAC, VCI_DISCOVERY, emitAnnouncement({ version: 1, mac: this.mac, role: 'network', holdTimeS: Math.min(0xffff, Math.round(holdTimeMs / 1000)), addresses }));
+    const fields = { mac: this.mac, role: 'network' as const, holdTimeS: Math.min(0xffff, Math.round(holdTimeMs / 1000)), addresses };
+    this.sendSdu(BROADCAST_MAC, VCI_DISCOVERY, this.o.guard ? this.o.guard.announcement(fields) : emitAnnouncement({ version: 1, ...fields }));
   }
 
   // ---- receiving ---------------------------------------------------------------
@@ -209,6 +213,8 @@ export class SwitchPort implements FabricPort {
     const f = r.value;
     if (f.src === this.mac) return this.drop('own-frame');
     if (this.o.capture && (f.dst === this.mac || f.cell.vci === VCI_DISCOVERY)) this.o.capture('rx', f.cell.vpi, f.cell.vci, f.sdu, f.src);
+    const refused = this.o.guard?.refuseFrame(f.src, f.cell.vpi, f.cell.vci);
+    if (refused) return this.drop(refused);
     if (f.cell.vci === VCI_DISCOVERY && f.cell.vpi === 0) return this.onAnnouncement(f.src, f.sdu);
     if (f.dst !== this.mac) return this.drop('not-for-us');
     if (f.cell.vpi !== 0) return this.drop('unknown-vc');
@@ -227,6 +233,8 @@ export class SwitchPort implements FabricPort {
     if (!r.ok) return this.drop(r.error.code);
     const a = r.value;
     if (a.mac !== src) return this.drop('discovery-mac-mismatch');
+    const refused = this.o.guard?.refuseAnnouncement(a);
+    if (refused) return this.drop(refused);
     this.c.discoveryIn++;
     const known = this.hosts.get(src);
     if (a.holdTimeS === 0) {
