@@ -12,6 +12,9 @@ import { Cause, findIe, IeId, MsgType, type UniMessage } from '../../src/uni/msg
 import { peakCellRates } from '../../src/uni/msg/index.js';
 import type { UniHostOptions } from '../../src/uni/api.js';
 import { drive } from './probe.js';
+import { newCall } from '../../src/uni/call.js';
+import type { CallEffect, CallState } from '../../src/uni/call-types.js';
+import { stepModify } from '../../src/uni/modify.js';
 
 type Dir = 'caller network side' | 'caller user side';
 const DIRS: Dir[] = ['caller network side', 'caller user side'];
@@ -252,6 +255,33 @@ test('a MODIFY REQUEST on an active point-to-multipoint call, at the root or a l
       t.deepEqual(d.p.h.of('modify-request'), [], what);
       t.deepEqual(d.p.h.of('released'), [], what);
     }
+  }
+});
+
+test('an owner that relays (a switch: modify-req with deferAvail) holds CONNECTION AVAILABLE back until avail-req, once', (t) => {
+  const active: CallState = { ...newCall('network', 'p2p'), phase: 'active', owner: true };
+  const sent = (fx: CallEffect[]) => fx.filter((f): f is Extract<CallEffect, { t: 'send' }> => f.t === 'send').map((f) => f.msg.type);
+  const ack: UniMessage = { type: MsgType.MODIFY_ACKNOWLEDGE, callRef: 1, callRefFlag: true, ies: [{ id: IeId.BROADBAND_REPORT_TYPE, reportType: 1 }] };
+  for (const defer of [false, true]) {
+    const asked = stepModify(active, { k: 'modify-req', pcr: { forward: 500 }, ...(defer ? { deferAvail: true } : {}) });
+    t.deepEqual(sent(asked.effects), [MsgType.MODIFY_REQUEST]);
+    const acked = stepModify(asked.state, { k: 'msg', msg: ack });
+    const confirm = acked.effects.find((f): f is Extract<CallEffect, { t: 'ind' }> => f.t === 'ind')?.ind;
+    if (!defer) {
+      t.deepEqual(sent(acked.effects), [MsgType.CONNECTION_AVAILABLE], 'a host answers at once');
+      t.deepEqual(confirm, { k: 'modify-confirm', pcr: { forward: 500 } });
+      t.deepEqual(stepModify(acked.state, { k: 'avail-req' }).effects, [], 'nothing owed');
+      continue;
+    }
+    t.deepEqual(sent(acked.effects), [], 'held back');
+    t.deepEqual(confirm, { k: 'modify-confirm', pcr: { forward: 500 }, confirm: true });
+    const avail = stepModify(acked.state, { k: 'avail-req' });
+    t.deepEqual(sent(avail.effects), [MsgType.CONNECTION_AVAILABLE]);
+    t.deepEqual(stepModify(avail.state, { k: 'avail-req' }).effects, [], 'sent once');
+    // an acknowledgement without the report type owes nothing
+    const plain = stepModify(asked.state, { k: 'msg', msg: { ...ack, ies: [] } });
+    t.deepEqual(sent(plain.effects), []);
+    t.deepEqual(stepModify(plain.state, { k: 'avail-req' }).effects, []);
   }
 });
 
