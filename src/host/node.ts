@@ -31,7 +31,7 @@ import {
   type RolePreference,
 } from '../wire/index.js';
 import { createSaalMux, type SaalLink, type SaalMux, type SscopParams } from '../sscop/index.js';
-import { createUniHost } from '../uni/index.js';
+import { createCallControl } from '../callcontrol/index.js';
 import { causeName } from '../uni/msg/names.js';
 import { reportingSaal, summarizeMessage, type MessageEvent } from './messages.js';
 import type { AtmAddress, CloseDataPolicy, UniHost, UniIndication, UniTimers } from '../uni/api.js';
@@ -186,7 +186,7 @@ export class CondisNode {
       name: opts.name,
     });
 
-    this.uni = createUniHost({
+    this.uni = createCallControl({
       resolve: (called) => this.resolve(called),
       ownAddresses: opts.addresses,
       timers: opts.uniTimers,
