@@ -92,6 +92,8 @@ export interface SaalLink extends SaalService {
   configure(params: Partial<SscopParams>): boolean;
   /** feed every PDU of `pdus$` to `receive` (the RxJS way in); unsubscribe to detach */
   attach(pdus$: Observable<Buffer>): Subscription;
+  /** the SSCOP state each time it changes (what a shutdown waits on, instead of polling `state`) */
+  readonly state$: Observable<SscopStateName>;
   /** MAA-ERROR indications as they happen (layer management) */
   readonly maaErrors$: Observable<{ code: MaaErrorCode; count?: number }>;
   counters(): SaalLinkCounters;
@@ -112,6 +114,7 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
   let limits: PduLimits = { maxK: params.maxK, maxJ: params.maxJ, maxStat: params.maxSTAT };
   const signals = new Subject<SaalSignal>();
   const maa = new Subject<{ code: MaaErrorCode; count?: number }>();
+  const states = new Subject<SscopStateName>();
   // 0..254, so the first BGN never carries N(SQ) 0: a fresh peer's VR(SQ) is 0 and it would
   // take that BGN for a retransmission of one it refused
   let sscop: SscopState = initialSscopState(params, opts.initialSequence ?? params.initialSequence ?? Math.floor(Math.random() * 255));
@@ -158,7 +161,9 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
 
   function runSscop(event: SscopEvent): void {
     const r = sscopStep(sscop, event);
+    const was = sscop.name;
     sscop = r.state;
+    if (sscop.name !== was) states.next(sscop.name);
     for (const e of r.effects) {
       switch (e.kind) {
         case 'send': {
@@ -232,6 +237,7 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
     },
     signals$: signals.asObservable(),
     maaErrors$: maa.asObservable(),
+    state$: states.asObservable(),
     get established() {
       return sscf.name === '4/10 Established';
     },
@@ -296,6 +302,7 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
       timers.clear();
       signals.complete();
       maa.complete();
+      states.complete();
     },
   };
   return link;
