@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { cellHeader, emitFrame, FrameView, macNumber, parseFrame, PTI_AAL5_END, vcKey } from '../../src/wire/index.js';
+import { cellHeader, emitFrame, frameHeader, FrameView, macNumber, parseFrame, PTI_AAL5_END, reframe, vcKey } from '../../src/wire/index.js';
 
 const mac = fc.uint8Array({ minLength: 6, maxLength: 6 }).map((b) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':'));
 
@@ -70,4 +70,17 @@ test('a view wrapped around the next frame forgets the last one (no stale traile
   t.is(v.errorCode(), 'aal5-crc');
   t.false(v.wrap(Buffer.alloc(10)).hasHeader);
   t.false(new FrameView(0x0800).wrap(good).hasHeader);
+});
+
+test('reframe gives the frame emitFrame builds for the new header and the same SDU', (t) => {
+  fc.assert(
+    fc.property(mac, mac, mac, fc.integer({ min: 1, max: 0xffff }), fc.integer({ min: 1, max: 0xffff }), fc.uint8Array({ maxLength: 300 }), (a, b, c, vci1, vci2, sdu) => {
+      const data = Buffer.from(sdu);
+      const first = emitFrame({ dst: a, src: b, etherType: 0x88b5, cell: cellHeader(0, vci1), uu: 0, cpi: 0, sdu: data });
+      const again = reframe(first, frameHeader(c, a, 0x88b5, cellHeader(0, vci2)));
+      t.deepEqual(again, emitFrame({ dst: c, src: a, etherType: 0x88b5, cell: cellHeader(0, vci2), uu: 0, cpi: 0, sdu: data }));
+      t.not(again, first);
+    }),
+    { numRuns: 200 },
+  );
 });
