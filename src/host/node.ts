@@ -156,8 +156,8 @@ export class CondisNode {
     });
 
     this.subs.push(
-      opts.miniport.frames$.subscribe({
-        next: (frame) => this.router.receive(frame),
+      // the path up (link-pipeline.ts): frames -> frame view -> VC demux -> SAAL link / discovery / data path
+      this.router.upPath(opts.miniport.frames$).subscribe({
         error: (e: unknown) => this.log.warn({ err: String(e) }, 'miniport failed'),
       }),
     );

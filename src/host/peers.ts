@@ -4,12 +4,13 @@
  * each, which side this host takes on it, the retries of links that fell back
  * to Idle, and neighbour discovery (our announcements, theirs, expiry).
  */
-import type { Subject, SchedulerLike, Subscription } from 'rxjs';
+import { Subject, type SchedulerLike, type Subscription } from 'rxjs';
 import { BROADCAST_MAC, compareMac, type Mac } from '../common/mac.js';
 import { AnnouncementVerifier, emitAnnouncement, emitSignedAnnouncement, parseAnnouncement, VCI_DISCOVERY } from '../wire/index.js';
 import type { SaalLink, SaalMux } from '../sscop/index.js';
 import type { AtmAddress, UniHost } from '../uni/api.js';
 import { reportingSaal, summarizeMessage } from './messages.js';
+import { linkUpPath } from './link-pipeline.js';
 import { DEFAULT_LINK_RETRY, LinkRetries } from './retry.js';
 import type { NodeCounters, NodeEvent, NodeLog, NodeOptions, PeerState } from './node-types.js';
 
@@ -34,6 +35,8 @@ export class PeerTable {
   private readonly peers = new Map<Mac, PeerState>();
   /** each link's signal subscription, by peer: dropped with the peer (forgotten peers must not pile up here) */
   private readonly linkSubs = new Map<Mac, Subscription>();
+  /** each link's SSCOP PDUs as the VC demux hands them over: the start of the link's path up */
+  private readonly pdus = new Map<Mac, Subject<Buffer>>();
   readonly retries: LinkRetries;
 
   constructor(private readonly d: PeerTableDeps) {
@@ -65,7 +68,8 @@ export class PeerTable {
   signalling(src: Mac, pdu: Buffer): string | undefined {
     const peer = this.peers.get(src) ?? this.learnPeer(src);
     if (!peer) return 'peer-limit';
-    this.ensureLink(peer).receive(pdu);
+    this.ensureLink(peer);
+    this.pdus.get(peer.mac)!.next(pdu);
     return undefined;
   }
 
@@ -100,6 +104,7 @@ export class PeerTable {
     this.peers.delete(p.mac);
     this.linkSubs.get(p.mac)?.unsubscribe();
     this.linkSubs.delete(p.mac);
+    this.pdus.delete(p.mac);
     this.retries.forget(p.mac);
     if (p.link) {
       this.d.uni.detachLink(p.mac);
@@ -143,7 +148,11 @@ export class PeerTable {
       const ev = summarizeMessage(direction, peer.mac, sdu);
       if (ev) events.next(ev);
     };
-    this.d.uni.attachLink(peer.mac, reportingSaal(link, report), peer.side);
+    // the link's path up (link-pipeline.ts): its SSCOP PDUs -> SAAL -> messages reported -> the UNI coordinator,
+    // whose subscription runs it
+    const pdus = new Subject<Buffer>();
+    this.pdus.set(peer.mac, pdus);
+    this.d.uni.attachLink(peer.mac, reportingSaal(link, report, linkUpPath(pdus, link, report)), peer.side);
     this.linkSubs.set(
       peer.mac,
       link.signals$.subscribe((s) => {

@@ -1,9 +1,10 @@
 /**
- * The host's frame routing: every received frame is read once through the
- * wire layer's view (src/wire/frame-view.ts: addresses and VC as numbers, the
- * AAL5 trailer located and its CRC checked once, the SDU as a view into the
- * frame) and handed to what its VC carries; every frame sent goes out here,
- * counted and captured. No frame offset is read in this file.
+ * The host's frame routing: every received frame goes up the host's path
+ * (link-pipeline.ts: read once through the wire layer's view, addresses and
+ * VC as numbers, the AAL5 trailer located and its CRC checked once, the SDU
+ * as a view into the frame) to the VC demux, whose routes are here; every
+ * frame sent goes out here, counted and captured. No frame offset is read in
+ * this file.
  *
  * - VPI 0 / VCI 5, signalling: to the SAAL link of the source MAC (peers.ts).
  * - VPI 0 / VCI 16, discovery: to the peer table (peers.ts).
@@ -12,12 +13,11 @@
  */
 import type { Mac } from '../common/mac.js';
 import type { Miniport } from '../miniport/types.js';
-import { cellHeader, emitFrame, FrameView, macNumber, VCI_DISCOVERY, VCI_SIGNALLING, type MacNumber } from '../wire/index.js';
+import type { Observable } from 'rxjs';
+import { cellHeader, emitFrame, macNumber, type MacNumber } from '../wire/index.js';
+import { hostUpPath, type VcRoutes } from './link-pipeline.js';
 import type { WireDataPath } from './datapath.js';
 import type { NodeCounters } from './node-types.js';
-
-/** ff:ff:ff:ff:ff:ff */
-const BROADCAST: MacNumber = 2 ** 48 - 1;
 
 /** what the router hands up; each returns a drop reason when it refuses the SDU */
 export interface RouterHooks {
@@ -40,11 +40,9 @@ export interface RouterOptions {
 }
 
 export class FrameRouter {
-  private readonly view: FrameView;
   private readonly me: MacNumber;
 
   constructor(private readonly o: RouterOptions) {
-    this.view = new FrameView(o.etherType);
     this.me = macNumber(o.mac);
   }
 
@@ -53,33 +51,43 @@ export class FrameRouter {
     d[reason] = (d[reason] ?? 0) + 1;
   }
 
-  /** one received frame, handled to completion */
-  receive(buf: Buffer): void {
+  /**
+   * The path up of this host's frames (link-pipeline.ts): frames to the VC
+   * demux, whose routes are below. Subscribe to run it.
+   */
+  upPath(frames$: Observable<Buffer>): Observable<never> {
     const c = this.o.counters;
-    c.framesIn++;
-    const v = this.view.wrap(buf);
-    if (!v.check()) return this.drop(v.errorCode());
-    const src = v.src;
-    if (src === this.me) return this.drop('own-frame');
-    const dst = v.dst;
-    if (dst !== this.me && dst !== BROADCAST) return this.drop('not-for-us');
-    const vc = v.vcKey;
-    const capture = this.o.capture;
-    if (capture) capture('rx', vc >>> 16, vc & 0xffff, v.sdu, v.srcMac);
-    if (vc === VCI_SIGNALLING || vc === VCI_DISCOVERY) {
+    return hostUpPath(frames$, {
+      me: this.me,
+      etherType: this.o.etherType,
+      received: () => c.framesIn++,
+      drop: (why) => this.drop(why),
+      ...(this.o.capture ? { capture: this.o.capture } : {}),
+      routes: this.routes,
+    });
+  }
+
+  /** the VC demux's routes: signalling and discovery to the peer table (allow-list first), user data to NDIS */
+  private readonly routes: VcRoutes = {
+    signalling: (v) => {
       const from = v.srcMac;
-      if (this.o.allowed && !this.o.allowed.has(from)) return this.drop(vc === VCI_SIGNALLING ? 'not-allowed-signalling' : 'not-allowed-discovery');
-      if (vc === VCI_DISCOVERY) return this.o.hooks.discovery(from, v.sdu);
-      if (dst !== this.me) return this.drop('signalling-broadcast');
+      if (this.o.allowed && !this.o.allowed.has(from)) return this.drop('not-allowed-signalling');
+      if (v.dst !== this.me) return this.drop('signalling-broadcast');
       // SSCOP may keep the SDU (receive window): a view will do when the miniport handed the frame over
       const why = this.o.hooks.signalling(from, this.o.miniport.ownedFrames ? v.sdu : Buffer.from(v.sdu));
       if (why !== undefined) this.drop(why);
-      return;
-    }
-    if (dst !== this.me) return this.drop('data-broadcast');
-    if (!this.o.dataPath.receiveFrom(src, vc, v.sdu)) return this.drop('unknown-vc');
-    c.dataIn++;
-  }
+    },
+    discovery: (v) => {
+      const from = v.srcMac;
+      if (this.o.allowed && !this.o.allowed.has(from)) return this.drop('not-allowed-discovery');
+      this.o.hooks.discovery(from, v.sdu);
+    },
+    data: (v) => {
+      if (v.dst !== this.me) return this.drop('data-broadcast');
+      if (!this.o.dataPath.receiveFrom(v.src, v.vcKey, v.sdu)) return this.drop('unknown-vc');
+      this.o.counters.dataIn++;
+    },
+  };
 
   /** a signalling or discovery SDU (user data goes through the data path's prepared headers) */
   sendSdu(peer: Mac, vpi: number, vci: number, sdu: Buffer): void {

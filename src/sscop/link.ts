@@ -10,7 +10,7 @@
  * this link, or a subscriber that calls `data()` while handling a signal, only
  * queues its event behind the one being processed.
  */
-import { Subject, asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { Observable, Subject, asyncScheduler, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { SaalService, SaalSignal } from './service.js';
 import { emitPdu, parsePdu, type PduLimits } from './pdu.js';
 import {
@@ -306,6 +306,27 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
     },
   };
   return link;
+}
+
+/**
+ * The SAAL of one link as an operator: encoded SSCOP PDUs from the peer in
+ * (the AAL5 SDUs of VCI 5), every `SaalSignal` of `link` out, those the PDUs
+ * cause and those its timers and the requests from above cause. Each PDU is
+ * decoded and stepped through SSCOP, then SSCF on SSCOP's signals, on the
+ * link's run queue (so a signal's subscriber that answers at once is queued
+ * behind the PDU being handled); nothing is scheduled, nothing is allocated
+ * per PDU beyond what the machines need.
+ */
+export function saal(link: SaalLink): OperatorFunction<Buffer, SaalSignal> {
+  return (pdus$) =>
+    new Observable<SaalSignal>((out) => {
+      const signals = link.signals$.subscribe(out);
+      const feed = pdus$.subscribe({ next: (pdu) => link.receive(pdu), error: (e: unknown) => out.error(e) });
+      return () => {
+        feed.unsubscribe();
+        signals.unsubscribe();
+      };
+    });
 }
 
 export interface SaalMuxOptions {
