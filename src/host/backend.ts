@@ -10,7 +10,7 @@
  * request returned a final status, at its completion indication when it
  * returned PENDING.
  */
-import { filter, firstValueFrom, merge, Subject, take, timeout, type Observable, type Subscription } from 'rxjs';
+import { filter, firstValueFrom, merge, Subject, type Observable, type Subscription } from 'rxjs';
 import { ControlError, statusInfo } from '../control/errors.js';
 import type {
   AddPartyArgs,
@@ -38,6 +38,7 @@ import { causeName } from '../uni/msg/names.js';
 import {
   CallFlags,
   attachClientPolicy,
+  ClientRequests,
   cloneCallParameters,
   NdisStatus,
   Q2931_AF,
@@ -54,6 +55,7 @@ import {
   type NdisPartyHandle,
   type NdisSapHandle,
   type NdisVcHandle,
+  type Waiting,
 } from '../ndis/index.js';
 import type { AtmAddress, UniSnapshot } from '../uni/api.js';
 import { peerWarning } from './peer-conflicts.js';
@@ -107,6 +109,8 @@ export class NodeControlBackend implements ControlBackend {
   private readonly closeUnreported = new Set<number>();
   private readonly subs: Subscription[] = [];
   private readonly policy: ClientPolicy;
+  /** every wait for a completion goes through the promise layer (src/ndis/requests.ts) */
+  private readonly requests: ClientRequests;
 
   private constructor(
     private readonly node: CondisNode,
@@ -118,6 +122,11 @@ export class NodeControlBackend implements ControlBackend {
     // acts on it (the policy's answer to a close-call-complete may delete the VC at once; its DELETED must
     // come after the close-call-complete). The policy reads a view of the client whose indications are
     // fed from here, after the backend's own handling; everything else is the client itself.
+    this.requests = new ClientRequests(client, {
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      ...(node.options.scheduler ? { scheduler: node.options.scheduler } : {}),
+      timeoutError: (kind, ms) => new ControlError('internal', `no ${kind} within ${ms / 1000} s`),
+    });
     const policyIndications = new Subject<ClIndication>();
     const policyView = Object.create(client, { indications$: { value: policyIndications.asObservable() } }) as NdisClient;
     this.policy = attachClientPolicy(policyView, { incomingCall: (sapCtx, _vcCtx, params, vc) => this.answerIncoming(sapCtx as number, params, vc) });
@@ -187,19 +196,8 @@ export class NodeControlBackend implements ControlBackend {
    * left behind per request (the request-timeout timer would otherwise live on
    * for REQUEST_TIMEOUT_MS after every synchronous completion).
    */
-  private completion<K extends ClIndicationKind>(kind: K, pred: (i: ClIndicationOf<K>) => boolean): Promise<ClIndicationOf<K>> & { cancel(): void } {
-    let sub: Subscription | undefined;
-    const p = new Promise<ClIndicationOf<K>>((resolve, reject) => {
-      sub = this.client.indications$
-        .pipe(
-          filter((i): i is ClIndicationOf<K> => i.kind === kind && pred(i as ClIndicationOf<K>)),
-          take(1),
-          timeout({ first: REQUEST_TIMEOUT_MS, with: () => Promise.reject(new ControlError('internal', `no ${kind} within ${REQUEST_TIMEOUT_MS / 1000} s`)) }),
-        )
-        .subscribe({ next: resolve, error: reject });
-    });
-    p.catch(() => {});
-    return Object.assign(p, { cancel: () => sub?.unsubscribe() });
+  private completion<K extends ClIndicationKind>(kind: K, pred: (i: ClIndicationOf<K>) => boolean): Waiting<ClIndicationOf<K>> {
+    return this.requests.next(kind, pred);
   }
 
   /** requests in progress, all clients together (limits.pendingRequests) */

@@ -468,7 +468,7 @@ export class NdisClient {
     this.side.clReturn(this.rec, nbls);
   }
 
-  /** what NDIS knows about one of this client's VCs (state names of condis.md §3) */
+  /** what NDIS knows about one of this client's VCs (state names of src/ndis/machines.ts) */
   vcInfo(vcHandle: NdisVcHandle): VcInfo | undefined {
     return this.side.clVcInfo(this.rec, vcHandle);
   }

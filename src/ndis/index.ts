@@ -61,3 +61,5 @@ export function createNdisStack(o: NdisStackOptions): { ndis: NdisHost; cm: UniC
     },
   };
 }
+export { ClientRequests } from './requests.js';
+export type { Waiting, Settled, ClientRequestsOptions } from './requests.js';

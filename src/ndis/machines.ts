@@ -1,5 +1,5 @@
 /**
- * The CoNDIS state machines of condis.md §3 as data plus pure functions: the
+ * The CoNDIS state machines (docs/ndis-api.md, docs/conformance.md) as data plus pure functions: the
  * legal transitions of a VC, of the call on it and of a party, and the guards
  * that decide whether a request may proceed (and with which status it is
  * refused otherwise). NdisHost asks these before every change and never moves

@@ -2,7 +2,7 @@
  * NDIS for connection-oriented drivers: the broker between clients (CL), one
  * call manager (CM or MCM) and the miniport data path. It allocates every
  * handle, keeps the AF/SAP/VC/party bookkeeping and the state machines of
- * condis.md §3, validates every request against them (a request in the wrong
+ * src/ndis/machines.ts, validates every request against them (a request in the wrong
  * state returns its status and changes nothing), routes each call to the
  * other side, and delivers every completion and indication to clients on a
  * later scheduler turn, in order (R5).

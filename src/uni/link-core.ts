@@ -15,7 +15,8 @@ import type { SaalService } from '../sscop/service.js';
 import type { UniCodec } from './codec.js';
 import { stateCode, stepCall, type CallEvent, type CallIndication, type CallState, type VcId } from './call.js';
 import { newParty, stepParty, type PartyEvent, type PartyIndication, type PartyMachine } from './party.js';
-import { partyAlive, PartyState, RestartState, type LinkState, type Side } from './states.js';
+import { partyAlive, PartyState, type LinkState, type Side } from './states.js';
+import { RESTART_IDLE, type RestartProcs } from './restart.js';
 import type { TimerName } from './timers.js';
 import type { UniTimers } from './api.js';
 import { causeIe, causeOf, closeDataOf, eprefIe, msg, msgTypeDiag } from './ies.js';
@@ -128,14 +129,9 @@ export class LinkCore {
   readonly side: Side;
   state: LinkState = 'CU0 Released';
   readonly calls = new Map<number, LinkCall>();
-  /** the restart we started (REST0 / REST1), guarded by T316 */
-  restartState = RestartState.REST0;
-  protected restartMsg?: UniMessage;
-  protected restartSends = 0;
+  /** the RESTART procedures of the global call reference (restart.ts) */
+  protected restartProcs: RestartProcs = RESTART_IDLE;
   protected t316?: Subscription;
-  /** the peer's restart we answer (REST0 / REST2), guarded by T317 */
-  respondState = RestartState.REST0;
-  protected restartAck?: UniMessage;
   protected t317?: Subscription;
   /** next call reference to try (exposed for tests of the wrap) */
   nextCref = 1;
@@ -245,20 +241,6 @@ export class LinkCore {
         this.cfg.sink.timers(-1);
       },
     } as Subscription;
-  }
-
-  protected stopRestart(): void {
-    this.t316?.unsubscribe();
-    this.t316 = undefined;
-    this.restartState = RestartState.REST0;
-    this.restartMsg = undefined;
-  }
-
-  protected stopRespond(): void {
-    this.t317?.unsubscribe();
-    this.t317 = undefined;
-    this.respondState = RestartState.REST0;
-    this.restartAck = undefined;
   }
 
   protected newPartyIn(lc: LinkCall, ep: number, role: 'root' | 'leaf'): LinkParty {

@@ -3,19 +3,22 @@
  *
  * On link-core.ts (calls, allocation, machines, timers) it adds the link
  * state (CU0..CU3) with SSCOP loss and T309 (Q.2931 5.5.6), the requests of
- * the host, the global call reference (RESTART) and the Q.2931 5.6 checks of
- * every received message. No operation walks all calls or all parties (except
- * clearing a whole call or link, which visits what it frees).
+ * the host, and dispatch by call reference. Two jobs are pure steps in their
+ * own files and only carried out here: the Q.2931 5.6 checks of every
+ * received message (verify.ts) and the global call reference's RESTART
+ * procedures (restart.ts). No operation walks all calls or all parties
+ * (except clearing a whole call or link, which visits what it frees).
  */
 import type { Subscription } from 'rxjs';
 import type { SaalSignal } from '../sscop/service.js';
-import { DUMMY_CALL_REFERENCE, msgDecl } from './msg/index.js';
+import { DUMMY_CALL_REFERENCE } from './msg/index.js';
 import { newCall, stateCode, type CallEvent, type CallKind, type VcId } from './call.js';
 import type { PartyEvent } from './party.js';
 import { PartyState, RestartState } from './states.js';
-import { SENDS } from './timers.js';
-import { causeIe, connIdIe, eprefIe, ieListDiag, msg, msgTypeDiag } from './ies.js';
-import { Cause, findIe, IeAction, IeId, MsgAction, MsgType, type InfoElement, type UniMessage } from './msg/types.js';
+import { restartStep, type RestartEvent, type RestartScope } from './restart.js';
+import { verify, verifySetup } from './verify.js';
+import { causeIe, eprefIe, ieListDiag, msg, msgTypeDiag } from './ies.js';
+import { Cause, findIe, IeId, MsgAction, MsgType, type InfoElement, type UniMessage } from './msg/types.js';
 import { ANSWER_LATER, LinkCall, LinkCore, type CallOwner, type LinkConfig } from './link-core.js';
 
 export { ANSWER_LATER, LinkCall, LinkParty, MAX_CALL_REF, MAX_EPREF } from './link-core.js';
@@ -30,8 +33,6 @@ const PARTY_TYPES = new Set<number>([
   MsgType.DROP_PARTY,
   MsgType.DROP_PARTY_ACKNOWLEDGE,
 ]);
-
-type Verdict = 'proceed' | 'drop';
 
 export class Link extends LinkCore {
   /** Q.2931 5.5.6: runs while active calls wait for SSCOP to come back */
@@ -92,8 +93,7 @@ export class Link extends LinkCore {
     // a failed attempt to re-establish while T309 runs: the host heard of the loss already
     const retrying = this.t309 !== undefined;
     this.state = 'CU0 Released';
-    this.stopRestart();
-    this.stopRespond();
+    this.restartEvent({ k: 'link-lost' });
     let kept = 0;
     for (const lc of [...this.calls.values()]) {
       if (keep && lc.st.phase === 'active' && this.keepCall(lc)) kept++;
@@ -143,8 +143,7 @@ export class Link extends LinkCore {
     if (this.disposed) return;
     this.stopT309();
     this.clearAllLocally(Cause.DESTINATION_OUT_OF_ORDER);
-    this.stopRestart();
-    this.stopRespond();
+    this.restartEvent({ k: 'link-lost' });
     this.disposed = true;
     this.timerQueue.dispose();
     this.sub.unsubscribe();
@@ -219,55 +218,80 @@ export class Link extends LinkCore {
   }
 
   /** RESTART one VC or all VCs of the link: affected calls are released locally first */
-  restart(scope: { all: true } | { vpi: number; vci: number }): boolean {
-    if (this.restartState !== RestartState.REST0) return false;
+  restart(scope: RestartScope): boolean {
+    if (this.restartProcs.restart !== RestartState.REST0) return false;
     if (!this.ensureUp()) return false;
-    const ies: InfoElement[] = [];
-    if ('all' in scope) {
-      ies.push({ id: IeId.RESTART_INDICATOR, restartClass: 2 });
-      this.clearAllLocally(Cause.TEMPORARY_FAILURE);
-    } else {
-      ies.push(connIdIe(scope.vpi, scope.vci), { id: IeId.RESTART_INDICATOR, restartClass: 0 });
-      this.releaseVc(scope.vpi, scope.vci, Cause.TEMPORARY_FAILURE);
-    }
-    this.restartMsg = { type: MsgType.RESTART, callRef: 0, callRefFlag: false, ies };
-    this.restartState = RestartState.REST1;
-    this.restartSends = 1;
-    this.sendRaw(this.restartMsg);
-    this.t316 = this.linkTimer('t316', () => this.onT316());
-    return true;
-  }
-
-  private onT316(): void {
-    this.t316 = undefined;
-    if (this.restartState !== RestartState.REST1 || !this.restartMsg) return;
-    if (this.restartSends < (SENDS.t316 ?? 2)) {
-      this.restartSends++;
-      this.sendRaw(this.restartMsg);
-      this.t316 = this.linkTimer('t316', () => this.onT316());
-      return;
-    }
-    this.stopRestart();
-    this.countError(Cause.RECOVERY_ON_TIMER_EXPIRY, 'RESTART not acknowledged (T316 expired twice)');
-  }
-
-  private onT317(): void {
-    this.t317 = undefined;
-    if (this.respondState !== RestartState.REST2) return;
-    // the layer above did not answer in time: no RESTART ACKNOWLEDGE goes out (Q.2931 5.5.2)
-    this.stopRespond();
-    this.countError(Cause.RECOVERY_ON_TIMER_EXPIRY, 'RESTART not answered in time (T317)');
+    return this.restartEvent({ k: 'request', scope });
   }
 
   /** answer the peer's RESTART (automatic unless the link was configured to wait for the layer above) */
   restartAcknowledge(): boolean {
-    if (this.respondState !== RestartState.REST2 || !this.restartAck) return false;
-    const ack = this.restartAck;
-    this.stopRespond();
-    this.sendRaw(ack);
-    return true;
+    return this.restartEvent({ k: 'answer' });
   }
 
+  /** our RESTART (REST0 / REST1) */
+  get restartState(): RestartState {
+    return this.restartProcs.restart;
+  }
+
+  /** our answer to the peer's RESTART (REST0 / REST2) */
+  get respondState(): RestartState {
+    return this.restartProcs.respond;
+  }
+
+  /** one step of the RESTART procedures (restart.ts); the coordinator owns their timers and the calls they release */
+  private restartEvent(e: RestartEvent): boolean {
+    const r = restartStep(this.restartProcs, e);
+    this.restartProcs = r.state;
+    let restarted = false;
+    for (const f of r.effects) {
+      switch (f.k) {
+        case 'send':
+          this.sendRaw(f.m);
+          break;
+        case 'reply':
+          if (e.k === 'message') this.reply(e.m, f.m);
+          break;
+        case 'start':
+          if (f.t === 't316') this.t316 = this.linkTimer('t316', () => this.onRestartTimer('t316'));
+          else this.t317 = this.linkTimer('t317', () => this.onRestartTimer('t317'));
+          break;
+        case 'stop':
+          if (f.t === 't316') {
+            this.t316?.unsubscribe();
+            this.t316 = undefined;
+          } else {
+            this.t317?.unsubscribe();
+            this.t317 = undefined;
+          }
+          break;
+        case 'release':
+          if (f.what === 'all') this.clearAllLocally(f.cause);
+          else if ('vci' in f.what) this.releaseVc(f.what.vpi, f.what.vci, f.cause);
+          else {
+            const vpi = f.what.vpi;
+            for (const lc of [...this.calls.values()]) if (lc.st.vc && lc.st.vc.vpi === vpi) this.callEvent(lc, { k: 'local-release', cause: f.cause });
+          }
+          break;
+        case 'restarted':
+          this.cfg.sink.restarted(this, f.restartClass, f.vc);
+          restarted = true;
+          break;
+        case 'count':
+          this.countError(f.cause, f.text);
+          break;
+      }
+    }
+    // every affected call is in Null now: acknowledge, unless the layer above answers itself
+    if (restarted && !this.cfg.manualRestartAck) this.restartAcknowledge();
+    return r.ok;
+  }
+
+  private onRestartTimer(t: 't316' | 't317'): void {
+    if (t === 't316') this.t316 = undefined;
+    else this.t317 = undefined;
+    this.restartEvent({ k: t });
+  }
 
   // ---- receiving ---------------------------------------------------------------
 
@@ -295,7 +319,7 @@ export class Link extends LinkCore {
       if (m.type === MsgType.SETUP) return; // a repeated SETUP (T303 resend) for a call we already have
       return this.wrongState(lc, m);
     }
-    if (this.verify(lc, m) === 'drop') return;
+    if (!this.verify(lc, m)) return;
     if (!this.calls.has(key)) return; // the checks cleared it
     this.dispatch(lc, m);
   }
@@ -308,116 +332,32 @@ export class Link extends LinkCore {
     this.statusReply(lc, m, Cause.MESSAGE_TYPE_NON_EXISTENT, msgTypeDiag(m.type));
   }
 
-  /** Q.2931 5.6.8: mandatory, unrecognised and errored IEs, in NgATM's order of precedence */
-  private verify(lc: LinkCall, m: UniMessage): Verdict {
-    const chk = this.cfg.codec.check(m);
-    const partyClear = m.type === MsgType.DROP_PARTY || m.type === MsgType.DROP_PARTY_ACKNOWLEDGE || m.type === MsgType.ADD_PARTY_REJECT;
-    let missing = chk.missing;
-    if (partyClear) {
-      // a missing cause is tolerated here (a DROP PARTY's absence is carried as cause 96 on the last-party path)
-      missing = missing.filter((id) => id !== IeId.CAUSE);
-      // a missing or bad endpoint reference clears the whole call (Q.2971 9.5.3.2.1 / 9.5.3.2.2)
-      if (missing.includes(IeId.ENDPOINT_REFERENCE)) {
-        this.countError(Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, `${this.cfg.codec.messageName(m.type)} without endpoint reference`);
-        this.errorClear(lc, Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag([IeId.ENDPOINT_REFERENCE]));
-        return 'drop';
+  /** Q.2931 5.6.8 (verify.ts decides; the coordinator counts, answers and clears) */
+  private verify(lc: LinkCall, m: UniMessage): boolean {
+    const v = verify(m, { check: this.cfg.codec.check(m), side: this.side, multipoint: lc.multipoint, mine: lc.mine, vcAssigned: lc.st.vc !== undefined, name: this.messageName });
+    for (const s of v.steps) {
+      switch (s.k) {
+        case 'count':
+          this.countError(s.cause, s.text);
+          break;
+        case 'count-silent':
+          this.protocolErrors[0] = (this.protocolErrors[0] ?? 0) + 1;
+          break;
+        case 'status':
+          this.statusReply(lc, m, s.cause, s.diag);
+          break;
+        case 'clear-call':
+          this.errorClear(lc, s.cause, s.diag);
+          break;
+        case 'add-party-reject':
+          this.addPartyReject(lc, m, s.cause, s.diag);
+          break;
       }
-      if (chk.errored.some((e) => e.id === IeId.ENDPOINT_REFERENCE)) {
-        this.countError(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, `${this.cfg.codec.messageName(m.type)} with a bad endpoint reference`);
-        this.errorClear(lc, Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag([IeId.ENDPOINT_REFERENCE]));
-        return 'drop';
-      }
     }
-    // a multipoint call's answers to SETUP name the party
-    if (
-      lc.multipoint &&
-      (m.type === MsgType.CALL_PROCEEDING || m.type === MsgType.ALERTING || m.type === MsgType.CONNECT) &&
-      !findIe(m, IeId.ENDPOINT_REFERENCE) &&
-      !missing.includes(IeId.ENDPOINT_REFERENCE)
-    )
-      missing = [...missing, IeId.ENDPOINT_REFERENCE];
-    // the first answer from the network side assigns the VC
-    if (
-      this.side === 'user' &&
-      lc.mine &&
-      !lc.st.vc &&
-      (m.type === MsgType.CALL_PROCEEDING || m.type === MsgType.ALERTING || m.type === MsgType.CONNECT) &&
-      !findIe(m, IeId.CONNECTION_IDENTIFIER) &&
-      !chk.errored.some((e) => e.id === IeId.CONNECTION_IDENTIFIER)
-    )
-      missing = [...missing, IeId.CONNECTION_IDENTIFIER];
-
-    // (named only when something is wrong: most messages are fine)
-    const name = (): string => this.cfg.codec.messageName(m.type);
-    if (missing.length > 0) {
-      this.countError(Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, `${name()} lacks ${missing.map((i) => '0x' + i.toString(16)).join(', ')}`);
-      if (m.type === MsgType.RELEASE || m.type === MsgType.RELEASE_COMPLETE) return 'proceed';
-      if (m.type === MsgType.ADD_PARTY && !missing.includes(IeId.ENDPOINT_REFERENCE)) {
-        this.addPartyReject(lc, m, Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag(missing));
-        return 'drop';
-      }
-      this.statusReply(lc, m, Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag(missing));
-      return 'drop';
-    }
-    const act = (ie: { flag?: boolean; action?: number }): number | undefined => {
-      if (!ie.flag) return undefined;
-      const a = ie.action ?? 0;
-      return [0, 1, 2, 5, 6].includes(a) ? a : IeAction.DISCARD_IE_PROCEED_AND_REPORT;
-    };
-    const unr = chk.unrecognized;
-    const errd = chk.errored;
-    const clearU = unr.filter((ie) => act(ie) === IeAction.CLEAR_CALL);
-    if (clearU.length) {
-      this.countError(Cause.INFORMATION_ELEMENT_NON_EXISTENT, `${name()}: unrecognised IE asks to clear the call`);
-      this.errorClear(lc, Cause.INFORMATION_ELEMENT_NON_EXISTENT, ieListDiag(clearU.map((i) => i.id)));
-      return 'drop';
-    }
-    const clearE = errd.filter((ie) => act(ie) === IeAction.CLEAR_CALL);
-    if (clearE.length) {
-      this.countError(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, `${name()}: errored IE asks to clear the call`);
-      this.errorClear(lc, Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag(clearE.map((i) => i.id)));
-      return 'drop';
-    }
-    const repU = unr.filter((ie) => act(ie) === IeAction.DISCARD_MESSAGE_AND_REPORT);
-    if (repU.length) {
-      this.countError(Cause.INFORMATION_ELEMENT_NON_EXISTENT, `${name()} discarded: unrecognised IE`);
-      this.statusReply(lc, m, Cause.INFORMATION_ELEMENT_NON_EXISTENT, ieListDiag(repU.map((i) => i.id)));
-      return 'drop';
-    }
-    const repE = errd.filter((ie) => act(ie) === IeAction.DISCARD_MESSAGE_AND_REPORT);
-    if (repE.length) {
-      this.countError(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, `${name()} discarded: errored IE`);
-      this.statusReply(lc, m, Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag(repE.map((i) => i.id)));
-      return 'drop';
-    }
-    if ([...unr, ...errd].some((ie) => act(ie) === IeAction.DISCARD_MESSAGE_AND_IGNORE)) {
-      this.protocolErrors[0] = (this.protocolErrors[0] ?? 0) + 1;
-      return 'drop';
-    }
-    const mandatoryBad = errd.filter((e) => mandatoryFor(m.type).includes(e.id) && act(e) === undefined);
-    if (mandatoryBad.length) {
-      const diag = ieListDiag(mandatoryBad.map((i) => i.id));
-      this.countError(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, `${name()}: mandatory IE with bad contents`);
-      if (m.type === MsgType.RELEASE || m.type === MsgType.RELEASE_COMPLETE || partyClear) return 'proceed';
-      if (m.type === MsgType.ADD_PARTY && !mandatoryBad.some((e) => e.id === IeId.ENDPOINT_REFERENCE)) {
-        this.addPartyReject(lc, m, Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, diag);
-        return 'drop';
-      }
-      this.statusReply(lc, m, Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, diag);
-      return 'drop';
-    }
-    const softE = errd.filter((ie) => act(ie) !== IeAction.DISCARD_IE_AND_PROCEED);
-    if (softE.length) {
-      this.countError(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, `${name()}: IE with bad contents ignored`);
-      this.statusReply(lc, m, Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag(softE.map((i) => i.id)));
-    }
-    const softU = unr.filter((ie) => act(ie) !== IeAction.DISCARD_IE_AND_PROCEED);
-    if (softU.length) {
-      this.countError(Cause.INFORMATION_ELEMENT_NON_EXISTENT, `${name()}: unrecognised IE ignored`);
-      this.statusReply(lc, m, Cause.INFORMATION_ELEMENT_NON_EXISTENT, ieListDiag(softU.map((i) => i.id)));
-    }
-    return 'proceed';
+    return v.proceed;
   }
+
+  private readonly messageName = (type: number): string => this.cfg.codec.messageName(type);
 
   /** Q.2931 5.6.3: a message for a call reference we do not know */
   private unknownCall(m: UniMessage): void {
@@ -448,31 +388,15 @@ export class Link extends LinkCore {
   }
 
   private incomingSetup(m: UniMessage): void {
-    const chk = this.cfg.codec.check(m);
-    const refuse = (cause: number, diag?: Buffer, text = '') => {
+    const refuse = (cause: number, diag?: Buffer, text?: string) => {
       if (text) this.countError(cause, text);
       this.reply(m, msg(MsgType.RELEASE_COMPLETE, [causeIe(cause, diag)]));
     };
-    const act = (ie: { flag?: boolean; action?: number }) => (ie.flag ? ie.action ?? 0 : undefined);
-    if (chk.missing.length) return refuse(Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag(chk.missing), 'SETUP lacks mandatory IEs');
-    const cu = chk.unrecognized.filter((ie) => act(ie) === IeAction.CLEAR_CALL);
-    if (cu.length) return refuse(Cause.INFORMATION_ELEMENT_NON_EXISTENT, ieListDiag(cu.map((i) => i.id)), 'SETUP: unrecognised IE asks to clear');
-    const mandatoryBad = chk.errored.filter((e) => mandatoryFor(MsgType.SETUP).includes(e.id) || act(e) === IeAction.CLEAR_CALL || e.id === IeId.ENDPOINT_REFERENCE);
-    if (mandatoryBad.length)
-      return refuse(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag(mandatoryBad.map((i) => i.id)), 'SETUP: IE with bad contents');
-    if ([...chk.unrecognized, ...chk.errored].some((ie) => act(ie) === IeAction.DISCARD_MESSAGE_AND_IGNORE || act(ie) === IeAction.DISCARD_MESSAGE_AND_REPORT)) {
+    const v = verifySetup(m, this.cfg.codec.check(m), this.side);
+    if (v.k === 'refuse') return refuse(v.cause, v.diag, v.text);
+    if (v.k === 'ignore') {
       this.protocolErrors[0] = (this.protocolErrors[0] ?? 0) + 1;
       return;
-    }
-    const bearer = findIe(m, IeId.BROADBAND_BEARER_CAPABILITY);
-    const ep = findIe(m, IeId.ENDPOINT_REFERENCE);
-    const multipoint = bearer?.userPlane === 1;
-    if (multipoint && (!ep || ep.flag)) {
-      return refuse(
-        ep ? Cause.INVALID_INFORMATION_ELEMENT_CONTENTS : Cause.MANDATORY_INFORMATION_ELEMENT_MISSING,
-        ieListDiag([IeId.ENDPOINT_REFERENCE]),
-        'point-to-multipoint SETUP without a good endpoint reference',
-      );
     }
     let vc: VcId | undefined;
     let ownVci = false;
@@ -481,76 +405,23 @@ export class Link extends LinkCore {
       if (vci === undefined) return refuse(Cause.NO_VPCI_VCI_AVAILABLE, undefined, 'no VCI left');
       vc = { vpi: 0, vci };
       ownVci = true;
-    } else {
-      const ci = findIe(m, IeId.CONNECTION_IDENTIFIER);
-      if (!ci) return refuse(Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag([IeId.CONNECTION_IDENTIFIER]), 'SETUP from the network side without a connection identifier');
     }
-    const lc = new LinkCall(m.callRef, false, newCall(this.side, multipoint ? 'leaf' : 'p2p', vc));
+    const lc = new LinkCall(m.callRef, false, newCall(this.side, v.multipoint ? 'leaf' : 'p2p', vc));
     lc.ownVci = ownVci;
     this.calls.set(lc.key, lc);
     this.callEvent(lc, { k: 'setup-ind', msg: m });
-    if (multipoint && ep) {
-      lc.firstEp = ep.value;
-      this.newPartyIn(lc, ep.value, 'leaf');
-      this.partyEvent(lc, ep.value, { k: 'add-ind', first: true });
+    if (v.ep !== undefined) {
+      lc.firstEp = v.ep;
+      this.newPartyIn(lc, v.ep, 'leaf');
+      this.partyEvent(lc, v.ep, { k: 'add-ind', first: true });
     }
-    const soft = [...chk.unrecognized, ...chk.errored].filter((ie) => act(ie) !== IeAction.DISCARD_IE_AND_PROCEED);
-    if (soft.length) {
-      const bad = chk.errored.length > 0;
-      this.statusReply(lc, m, bad ? Cause.INVALID_INFORMATION_ELEMENT_CONTENTS : Cause.INFORMATION_ELEMENT_NON_EXISTENT, ieListDiag(soft.map((i) => i.id)));
-    }
+    if (v.report) this.statusReply(lc, m, v.report.cause, v.report.diag);
     const cause = this.cfg.sink.incomingSetup(this, lc, m);
     if (cause !== 0 && this.calls.get(lc.key) === lc) this.callEvent(lc, { k: 'reject-req', cause });
   }
 
   private handleGlobal(m: UniMessage): void {
-    // flag 0: from the side that restarts (our respond process); flag 1: about our own restart
-    const statusGlobal = (cause: number, diag?: Buffer) =>
-      this.reply(m, msg(MsgType.STATUS, [{ id: IeId.CALL_STATE, state: m.callRefFlag ? this.restartState : this.respondState }, causeIe(cause, diag)]));
-    switch (m.type) {
-      case MsgType.RESTART: {
-        if (m.callRefFlag) return statusGlobal(Cause.INVALID_CALL_REFERENCE_VALUE);
-        const ri = findIe(m, IeId.RESTART_INDICATOR);
-        if (!ri) return statusGlobal(Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag([IeId.RESTART_INDICATOR]));
-        const ci = findIe(m, IeId.CONNECTION_IDENTIFIER);
-        if (ri.restartClass === 0 && !ci) return statusGlobal(Cause.MANDATORY_INFORMATION_ELEMENT_MISSING, ieListDiag([IeId.CONNECTION_IDENTIFIER]));
-        if (ri.restartClass > 2) return statusGlobal(Cause.INVALID_INFORMATION_ELEMENT_CONTENTS, ieListDiag([IeId.RESTART_INDICATOR]));
-        if (this.respondState === RestartState.REST2) return statusGlobal(Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type));
-        this.respondState = RestartState.REST2;
-        this.t317 = this.linkTimer('t317', () => this.onT317());
-        let vc: VcId | undefined;
-        if (ri.restartClass === 2) this.clearAllLocally(Cause.TEMPORARY_FAILURE);
-        else if (ri.restartClass === 0 && ci) {
-          vc = { vpi: ci.vpci, vci: ci.vci };
-          this.releaseVc(ci.vpci, ci.vci, Cause.TEMPORARY_FAILURE);
-        } else if (ci) {
-          vc = { vpi: ci.vpci, vci: 0 };
-          for (const lc of [...this.calls.values()]) if (lc.st.vc && lc.st.vc.vpi === ci.vpci) this.callEvent(lc, { k: 'local-release', cause: Cause.TEMPORARY_FAILURE });
-        }
-        const ies: InfoElement[] = [];
-        if (ci) ies.push(connIdIe(ci.vpci, ci.vci));
-        ies.push({ id: IeId.RESTART_INDICATOR, restartClass: ri.restartClass });
-        this.restartAck = { ...msg(MsgType.RESTART_ACKNOWLEDGE, ies), callRef: 0, callRefFlag: true };
-        this.cfg.sink.restarted(this, ri.restartClass, vc);
-        // every affected call is in Null now: acknowledge, unless the layer above answers itself
-        if (!this.cfg.manualRestartAck) this.restartAcknowledge();
-        return;
-      }
-      case MsgType.RESTART_ACKNOWLEDGE: {
-        if (!m.callRefFlag) return statusGlobal(Cause.INVALID_CALL_REFERENCE_VALUE);
-        if (this.restartState !== RestartState.REST1 || !this.restartMsg) return statusGlobal(Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type));
-        const want = findIe(this.restartMsg, IeId.RESTART_INDICATOR)?.restartClass;
-        const got = findIe(m, IeId.RESTART_INDICATOR)?.restartClass;
-        if (want !== got) return; // not the answer to our RESTART
-        this.stopRestart();
-        return;
-      }
-      case MsgType.STATUS:
-        return;
-      default:
-        this.countError(Cause.INVALID_CALL_REFERENCE_VALUE, `${this.cfg.codec.messageName(m.type)} on the global call reference`);
-        return statusGlobal(Cause.INVALID_CALL_REFERENCE_VALUE);
-    }
+    this.restartEvent({ k: 'message', m, name: this.messageName });
   }
 
   // ---- dispatch of a checked message on a known call ------------------------------
@@ -649,6 +520,3 @@ export class Link extends LinkCore {
   }
 }
 
-function mandatoryFor(t: number): readonly number[] {
-  return msgDecl(t)?.mandatory ?? [];
-}

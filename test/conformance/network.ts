@@ -16,6 +16,7 @@ import {
   Q2931_AF,
   SAP_TYPE_ATM,
   attachClientPolicy,
+  ClientRequests,
   createNdisStack,
   q2931CallParameters,
   statusName,
@@ -35,6 +36,7 @@ import {
   type NdisVcHandle,
   type NdisTraceEntry,
   type UniCallManager,
+  type Waiting,
 } from '../../src/ndis/index.js';
 
 type CloseDataPolicyLike = CloseDataPolicy;
@@ -142,6 +144,8 @@ export function makeNetwork(opts: NetworkOptions): TestNetwork {
 
 export class TestClient {
   readonly log: ClIndication[] = [];
+  /** the promise layer the daemon and the driver use too */
+  readonly requests: ClientRequests;
   policy?: ClientPolicy;
   private readonly sub: Subscription;
   afs: NdisAfHandle[] = [];
@@ -152,6 +156,7 @@ export class TestClient {
     readonly ndis: NdisClient,
   ) {
     this.sub = ndis.indications$.subscribe((i) => this.log.push(i));
+    this.requests = new ClientRequests(ndis, { scheduler: host.net.fake.scheduler });
   }
 
   get net(): TestNetwork {
@@ -193,47 +198,53 @@ export class TestClient {
     return r.vcHandle!;
   }
 
+  /**
+   * The final status of a request through the promise layer (src/ndis/requests.ts), with the network
+   * settled after it: `done` was armed for its completion, `what` names it when it never comes.
+   */
+  private async finish<C extends { status: NdisStatus }>(returned: NdisStatus, done: Waiting<C>, what: string): Promise<{ status: NdisStatus; returned: NdisStatus; completion?: C }> {
+    if (returned !== S.PENDING) {
+      done.cancel();
+      return { status: returned, returned };
+    }
+    await this.net.settle();
+    const c = done.value;
+    if (!c) {
+      done.cancel();
+      throw new Error(`no ${what} completion`);
+    }
+    return this.requests.settle(returned, done);
+  }
+
   /** make a call and wait for it to finish; returns the make-call status and first party */
   async makeCall(vc: NdisVcHandle, called: string, partyCtx?: unknown, params?: CoCallParameters): Promise<{ status: NdisStatus; party?: NdisPartyHandle; returned: NdisStatus }> {
+    const done = this.requests.next('ProtocolClMakeCallComplete', (x) => x.vcHandle === vc);
     const r = this.ndis.NdisClMakeCall(vc, params ?? q2931CallParameters(called), partyCtx);
-    if (r.status !== S.PENDING) return { status: r.status, returned: r.status, ...(r.partyHandle ? { party: r.partyHandle } : {}) };
-    await this.net.settle();
-    const c = this.of('ProtocolClMakeCallComplete').filter((x) => x.vcHandle === vc).pop();
-    if (!c) throw new Error('no make-call completion');
-    return { status: c.status, returned: r.status, ...(c.partyHandle ? { party: c.partyHandle } : {}) };
+    const f = await this.finish(r.status, done, 'make-call');
+    const party = f.completion ? f.completion.partyHandle : r.partyHandle;
+    return { status: f.status, returned: r.status, ...(party ? { party } : {}) };
   }
 
   async addParty(vc: NdisVcHandle, called: string, ctx: unknown = `party-${called}`): Promise<{ status: NdisStatus; party?: NdisPartyHandle; returned: NdisStatus }> {
     const r = this.ndis.NdisClAddParty(vc, ctx, q2931CallParameters(called));
-    if (r.status !== S.PENDING) return { status: r.status, returned: r.status, ...(r.partyHandle ? { party: r.partyHandle } : {}) };
-    await this.net.settle();
-    const c = this.of('ProtocolClAddPartyComplete').filter((x) => x.partyHandle === r.partyHandle).pop();
-    if (!c) throw new Error('no add-party completion');
-    return { status: c.status, returned: r.status, ...(c.status === S.SUCCESS ? { party: c.partyHandle } : {}) };
+    const f = await this.finish(r.status, this.requests.next('ProtocolClAddPartyComplete', (x) => x.partyHandle === r.partyHandle), 'add-party');
+    if (!f.completion) return { status: r.status, returned: r.status, ...(r.partyHandle ? { party: r.partyHandle } : {}) };
+    return { status: f.status, returned: r.status, ...(f.status === S.SUCCESS ? { party: f.completion.partyHandle } : {}) };
   }
 
   /** drop a party; the final status whether it completed at once or later */
   async dropParty(party: NdisPartyHandle, closeData?: Buffer): Promise<{ status: NdisStatus; returned: NdisStatus }> {
-    const before = this.of('ProtocolClDropPartyComplete').length;
-    const r = this.ndis.NdisClDropParty(party, closeData);
-    if (r !== S.PENDING) return { status: r, returned: r };
-    await this.net.settle();
-    const c = this.of('ProtocolClDropPartyComplete').slice(before).find((x) => x.partyHandle === party);
-    if (!c) throw new Error('no drop-party completion');
-    return { status: c.status, returned: r };
+    const done = this.requests.next('ProtocolClDropPartyComplete', (x) => x.partyHandle === party);
+    const f = await this.finish(this.ndis.NdisClDropParty(party, closeData), done, 'drop-party');
+    return { status: f.status, returned: f.returned };
   }
 
   async closeCall(vc: NdisVcHandle, party?: NdisPartyHandle, closeData?: Buffer): Promise<{ status: NdisStatus; returned: NdisStatus }> {
-    const before = this.of('ProtocolClCloseCallComplete').length;
-    const r = this.ndis.NdisClCloseCall(vc, party, closeData);
-    if (r !== S.PENDING) {
-      await this.net.settle();
-      return { status: r, returned: r };
-    }
-    await this.net.settle();
-    const c = this.of('ProtocolClCloseCallComplete').slice(before).find((x) => x.vcHandle === vc);
-    if (!c) throw new Error('no close-call completion');
-    return { status: c.status, returned: r };
+    const done = this.requests.next('ProtocolClCloseCallComplete', (x) => x.vcHandle === vc);
+    const f = await this.finish(this.ndis.NdisClCloseCall(vc, party, closeData), done, 'close-call');
+    // a close that finished at once still has its teardown on later turns
+    if (f.returned !== S.PENDING) await this.net.settle();
+    return { status: f.status, returned: f.returned };
   }
 
   /** one round of legitimate teardown of whatever this client still holds */
@@ -257,6 +268,7 @@ export class TestClient {
 
   dispose(): void {
     this.sub.unsubscribe();
+    this.requests.dispose();
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The Q.2931/Q.2971 call manager: the ProtocolCm* side of CoNDIS translated to
- * the UniHost contract (condis.md §2.8). One class serves both shapes: as a
+ * the UniHost contract (src/uni/api.ts; mapping in docs/architecture.md). One class serves both shapes: as a
  * stand-alone CM it uses the Ndis*Cm* functions and NDIS drives the miniport;
  * as an integrated miniport call manager (MCM) it uses NdisMCm* and drives its
  * own miniport half (the data path) itself.

@@ -1,0 +1,90 @@
+/**
+ * The promise layer over an NdisClient (src/ndis/requests.ts) on its own: a client whose indications a test
+ * pushes by hand, and a virtual clock for the timeouts.
+ */
+import test from 'ava';
+import { Subject, VirtualTimeScheduler } from 'rxjs';
+import { ClientRequests, NdisStatus, type ClIndication, type NdisClient, type NdisVcHandle } from '../../src/ndis/index.js';
+
+const S = NdisStatus;
+
+function fakeClient(over: Partial<NdisClient> = {}): { cl: NdisClient; ind: Subject<ClIndication> } {
+  const ind = new Subject<ClIndication>();
+  const cl = { name: 'app', indications$: ind.asObservable(), ...over } as unknown as NdisClient;
+  return { cl, ind };
+}
+
+const closeComplete = (vc: number, status: NdisStatus = S.SUCCESS): ClIndication => ({
+  kind: 'ProtocolClCloseCallComplete',
+  status,
+  vcContext: 'vc',
+  vcHandle: vc as NdisVcHandle,
+  partyContext: undefined,
+  partyHandle: undefined,
+});
+
+test('a wait resolves with the first matching indication of its kind; others pass it by', async (t) => {
+  const { cl, ind } = fakeClient();
+  const req = new ClientRequests(cl, { scheduler: new VirtualTimeScheduler() });
+  const w = req.next('ProtocolClCloseCallComplete', (i) => i.vcHandle === (2 as NdisVcHandle));
+  ind.next(closeComplete(1));
+  t.is(w.value, undefined);
+  ind.next(closeComplete(2, S.FAILURE));
+  t.is(w.value?.status, S.FAILURE);
+  t.is((await w).vcHandle, 2 as NdisVcHandle);
+});
+
+test('one subscription serves every wait, and none is left once they are all over', (t) => {
+  const { cl, ind } = fakeClient();
+  const req = new ClientRequests(cl, { scheduler: new VirtualTimeScheduler() });
+  const a = req.next('ProtocolClCloseCallComplete', (i) => i.vcHandle === (1 as NdisVcHandle));
+  const b = req.next('ProtocolClCloseCallComplete', (i) => i.vcHandle === (2 as NdisVcHandle));
+  t.is((ind as unknown as { observers: unknown[] }).observers.length, 1);
+  ind.next(closeComplete(1));
+  t.truthy(a.value);
+  b.cancel();
+  t.false(ind.observed);
+});
+
+test('a request that finished at once leaves no wait and no timer behind; a pending one resolves with its completion', async (t) => {
+  const clock = new VirtualTimeScheduler();
+  let answer: NdisStatus = S.SUCCESS;
+  const { cl, ind } = fakeClient({ NdisClCloseCall: () => answer } as Partial<NdisClient>);
+  const req = new ClientRequests(cl, { scheduler: clock });
+  t.deepEqual(await req.closeCall(5 as NdisVcHandle), { returned: S.SUCCESS, status: S.SUCCESS });
+  t.false(ind.observed);
+  t.is(clock.actions.filter((a) => !a.closed).length, 0);
+  answer = S.PENDING;
+  const p = req.closeCall(5 as NdisVcHandle);
+  ind.next(closeComplete(5, S.FAILURE));
+  const r = await p;
+  t.is(r.returned, S.PENDING);
+  t.is(r.status, S.FAILURE);
+  t.is(r.completion?.kind, 'ProtocolClCloseCallComplete');
+  t.is(clock.actions.filter((a) => !a.closed).length, 0);
+});
+
+test('a wait that sees nothing fails after its timeout, in virtual time, with the error the owner chose', async (t) => {
+  const clock = new VirtualTimeScheduler();
+  const { cl } = fakeClient();
+  const req = new ClientRequests(cl, { scheduler: clock, timeoutMs: 120_000, timeoutError: (kind, ms) => new RangeError(`${kind} ${ms}`) });
+  const w = req.next('ProtocolClMakeCallComplete');
+  clock.flush();
+  const e = await t.throwsAsync(w);
+  t.true(e instanceof RangeError);
+  t.is(e?.message, 'ProtocolClMakeCallComplete 120000');
+});
+
+test('a predicate that throws fails its wait; dispose fails the others', async (t) => {
+  const { cl, ind } = fakeClient();
+  const req = new ClientRequests(cl, { scheduler: new VirtualTimeScheduler() });
+  const bad = req.next('ProtocolClCloseCallComplete', () => {
+    throw new Error('boom');
+  });
+  const other = req.next('ProtocolClDropPartyComplete');
+  ind.next(closeComplete(1));
+  await t.throwsAsync(bad, { message: 'boom' });
+  req.dispose();
+  await t.throwsAsync(other, { message: /disposed/ });
+  t.false(ind.observed);
+});
