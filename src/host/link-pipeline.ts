@@ -28,7 +28,7 @@
  * on the link (reported as a `message` event), SSCOP's `send` effect becomes
  * a frame through the router (router.ts) to the miniport.
  */
-import { Observable, type MonoTypeOperatorFunction, type OperatorFunction } from 'rxjs';
+import { Observable, Subscriber, type MonoTypeOperatorFunction, type OperatorFunction } from 'rxjs';
 import type { Mac } from '../common/mac.js';
 import { FrameView, VCI_DISCOVERY, VCI_SIGNALLING, type MacNumber } from '../wire/index.js';
 import { saal, type SaalLink, type SaalSignal } from '../sscop/index.js';
@@ -38,17 +38,38 @@ export const BROADCAST_MAC_NUMBER: MacNumber = 2 ** 48 - 1;
 
 type Drop = (reason: string) => void;
 
-/** an operator that hands each value of its source to `step`, which emits what it passes on (none, one, ...) */
-function stepOperator<T, R>(step: (value: T, emit: (r: R) => void) => void): OperatorFunction<T, R> {
-  return (source) =>
-    new Observable<R>((out) => {
-      const emit = (r: R): void => out.next(r);
-      return source.subscribe({
-        next: (v) => step(v, emit),
-        error: (e: unknown) => out.error(e),
-        complete: () => out.complete(),
+/**
+ * The subscriber of one step: RxJS's own operators are built the same way (a
+ * Subscriber whose destination is the next one), so a value costs one call
+ * per step, no wrapper, no closure per value; errors, completion and
+ * unsubscription pass through to the destination. Nothing here schedules a
+ * value: the one timer is for reporting a bug (below).
+ */
+class StepSubscriber<T, R> extends Subscriber<T> {
+  constructor(
+    private readonly out: Subscriber<R>,
+    private readonly step: (value: T, out: Subscriber<R>) => void,
+  ) {
+    super(out);
+  }
+
+  protected override _next(value: T): void {
+    try {
+      this.step(value, this.out);
+    } catch (e) {
+      // a bug, not bad input (bad input is counted and dropped): reported the way RxJS reports an error thrown
+      // by a subscriber (unhandled, on a later turn), and the path goes on with the next value, as it did
+      // when the host subscribed to frames$ directly
+      setTimeout(() => {
+        throw e;
       });
-    });
+    }
+  }
+}
+
+/** an operator that hands each value of its source to `step`, which passes on what it emits with `out.next` (none, one, ...) */
+function stepOperator<T, R>(step: (value: T, out: Subscriber<R>) => void): OperatorFunction<T, R> {
+  return (source) => new Observable<R>((out) => source.subscribe(new StepSubscriber(out, step)));
 }
 
 /**
@@ -58,30 +79,30 @@ function stepOperator<T, R>(step: (value: T, emit: (r: R) => void) => void): Ope
  * refused ones by their decode error code.
  */
 export function frameViews(view: FrameView, received: () => void, drop: Drop): OperatorFunction<Buffer, FrameView> {
-  return stepOperator<Buffer, FrameView>((buf, emit) => {
+  return stepOperator<Buffer, FrameView>((buf, out) => {
     received();
     const v = view.wrap(buf);
-    if (v.check()) emit(v);
+    if (v.check()) out.next(v);
     else drop(v.errorCode());
   });
 }
 
 /** Host: a frame this host sent (echoed back by the medium) and unicast for another host are dropped. */
 export function addressedTo(me: MacNumber, drop: Drop): MonoTypeOperatorFunction<FrameView> {
-  return stepOperator<FrameView, FrameView>((v, emit) => {
+  return stepOperator<FrameView, FrameView>((v, out) => {
     if (v.src === me) return drop('own-frame');
     const dst = v.dst;
     if (dst !== me && dst !== BROADCAST_MAC_NUMBER) return drop('not-for-us');
-    emit(v);
+    out.next(v);
   });
 }
 
 /** Capture: each frame that got this far, to the capture (VPI, VCI, SDU, source MAC); no step without a capture. */
 export function captured(capture?: (dir: 'rx', vpi: number, vci: number, sdu: Buffer, peer: Mac) => void): MonoTypeOperatorFunction<FrameView> {
   if (!capture) return (source) => source;
-  return stepOperator<FrameView, FrameView>((v, emit) => {
+  return stepOperator<FrameView, FrameView>((v, out) => {
     capture('rx', v.vpi, v.vci, v.sdu, v.srcMac);
-    emit(v);
+    out.next(v);
   });
 }
 
@@ -126,9 +147,9 @@ export function hostUpPath(frames$: Observable<Buffer>, h: HostUpPath): Observab
 
 /** Host: each Q.2931 message received on the link, reported before the UNI handles it (so before the answer it causes). */
 export function messagesIn(report: (direction: 'in', sdu: Buffer) => void): MonoTypeOperatorFunction<SaalSignal> {
-  return stepOperator<SaalSignal, SaalSignal>((s, emit) => {
+  return stepOperator<SaalSignal, SaalSignal>((s, out) => {
     if (s.kind === 'data-indication') report('in', s.data);
-    emit(s);
+    out.next(s);
   });
 }
 
