@@ -20,6 +20,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { loadAnyConfig, ConfigError, type AnyConfig, type HostConfig } from '../src/config/index.js';
 import { runSwitch } from './switchd.js';
+import { stopOnSignals } from './run-until-signal.js';
 import { openMiniport, MiniportError } from '../src/miniport/index.js';
 import { CondisNode } from '../src/host/node.js';
 import { nodeOptionsFromConfig } from '../src/host/from-config.js';
@@ -177,28 +178,16 @@ async function main(): Promise<void> {
     `condisd ${VERSION} started`,
   );
 
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down: releasing calls, ending SSCOP associations');
-    const hard = setTimeout(() => {
-      log.warn({}, 'shutdown took too long; exiting');
-      process.exit(1);
-    }, 8000);
-    hard.unref();
-    await server.close();
-    await node.shutdown(3000);
-    backend.dispose();
-    await miniport.close();
-    pcap?.close();
-    log.info({}, 'stopped');
-    log.flush?.();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGHUP', () => void stop('SIGHUP'));
+  stopOnSignals({
+    log,
+    shutdown: async () => {
+      await server.close();
+      await node.shutdown(3000);
+      backend.dispose();
+      await miniport.close();
+      pcap?.close();
+    },
+  });
 }
 
 main().catch((e: unknown) => {

@@ -12,6 +12,7 @@ import { openMiniport, MiniportError } from '../src/miniport/index.js';
 import type { Miniport } from '../src/miniport/types.js';
 import { createSwitch, openSwitchCapture, type SwitchCapture } from '../src/switch/index.js';
 import { SwitchControlBackend } from '../src/switch/control.js';
+import { stopOnSignals } from './run-until-signal.js';
 
 export interface SwitchRunOptions {
   /** write a capture: one pcapng file, an interface per port (src/switch/capture.ts) */
@@ -59,7 +60,13 @@ export async function runSwitch(cfg: SwitchConfig, log: Logger, version: string,
     name: cfg.name,
     ports: cfg.ports.map((p, i) => ({ name: p.name, miniport: miniports[i]!, hosts: p.hosts, side: p.side })),
     routes: cfg.routes,
-    discovery: { enabled: cfg.discovery.enabled, intervalMs: cfg.discovery.interval, holdTimeMs: cfg.discovery.holdTime },
+    discovery: {
+      enabled: cfg.discovery.enabled,
+      intervalMs: cfg.discovery.interval,
+      holdTimeMs: cfg.discovery.holdTime,
+      ...(cfg.discovery.auth ? { auth: { key: cfg.discovery.auth.key.reveal(), maxAgeMs: cfg.discovery.auth.maxAge } } : {}),
+    },
+    ...(cfg.allowPeers ? { allowPeers: cfg.allowPeers } : {}),
     sscop: sscopParamsFromConfig({ timers: cfg.timers } as Parameters<typeof sscopParamsFromConfig>[0]),
     uniTimers: cfg.timers.uni,
     limits: cfg.limits,
@@ -87,26 +94,15 @@ export async function runSwitch(cfg: SwitchConfig, log: Logger, version: string,
     `condisd ${version} started as switch ${cfg.name}`,
   );
 
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down: releasing calls, ending SSCOP associations');
-    const hard = setTimeout(() => {
-      log.warn({}, 'shutdown took too long; exiting');
-      process.exit(1);
-    }, 8000);
-    hard.unref();
-    await server.close();
-    await sw.shutdown(3000);
-    for (const m of miniports) await m.close();
-    pcap?.close();
-    log.info({ ...(pcap ? { captured: pcap.records } : {}) }, 'stopped');
-    log.flush?.();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
   // a stop, as for a host (daemons/condisd.ts): ports and routes cannot change under live calls
-  process.on('SIGHUP', () => void stop('SIGHUP'));
+  stopOnSignals({
+    log,
+    shutdown: async () => {
+      await server.close();
+      await sw.shutdown(3000);
+      for (const m of miniports) await m.close();
+      pcap?.close();
+      return pcap ? { captured: pcap.records } : {};
+    },
+  });
 }

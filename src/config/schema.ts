@@ -98,15 +98,6 @@ export const miniportSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('memory'), hub: z.string().min(1), mac: macSchema }),
 ]);
 
-/** neighbour discovery (VCI 16): shared by host and switch configurations */
-export const discoverySchema = z
-  .strictObject({
-    enabled: z.boolean().default(true),
-    interval: duration(100, 3_600_000).default(5_000),
-    holdTime: duration(100, 86_400_000).optional(),
-  })
-  .prefault({});
-
 /** the shortest discovery key accepted, octets */
 export const MIN_DISCOVERY_KEY = 16;
 
@@ -148,7 +139,7 @@ const keyFile = z.unknown().transform((v, ctx): Secret => {
   return new Secret(b.subarray(0, end));
 });
 
-/** a host's discovery: the shared keys, and authentication (docs/security.md) */
+/** neighbour discovery (VCI 16) of a host or a switch: cadence, hold time, and the lab key that signs and checks announcements (docs/security.md) */
 export const hostDiscoverySchema = z
   .strictObject({
     enabled: z.boolean().default(true),

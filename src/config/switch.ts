@@ -12,7 +12,8 @@ import type { Mac } from '../common/mac.js';
 import type { MiniportConfig } from '../common/miniport-config.js';
 import type { AtmAddress, UniTimers } from '../uni/api.js';
 import { parseConfig, parseYamlWith, readConfigText } from './load.js';
-import { atmAddressSchema, controlSchema, discoverySchema, logSchema, macSchema, miniportSchema, timersSchema } from './schema.js';
+import { atmAddressSchema, controlSchema, hostDiscoverySchema, logSchema, macSchema, miniportSchema, timersSchema } from './schema.js';
+import type { Secret } from '../common/secret.js';
 import type { HostConfig, LogLevel, SscopTimersConfig } from './types.js';
 
 const count = (min: number, max: number) => z.number().int().min(min).max(max);
@@ -42,7 +43,10 @@ export const switchConfigSchema = z
       )
       .min(1, 'a switch needs at least one port'),
     routes: z.array(z.strictObject({ prefix: prefixSchema, port: z.string().min(1), peer: macSchema.optional() })).default([]),
-    discovery: discoverySchema,
+    // the lab key as a host has it: the switch signs its announcements and takes only signed ones (docs/security.md)
+    discovery: hostDiscoverySchema,
+    // only these host MACs may speak signalling or discovery to the switch, on any port (configured hosts must be listed); absent: anyone
+    allowPeers: z.array(macSchema).optional(),
     timers: timersSchema,
     limits: z
       .strictObject({
@@ -65,6 +69,22 @@ export const switchConfigSchema = z
     c.routes.forEach((r, i) => {
       if (!names.has(r.port)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'port'], message: `no port named ${r.port} (ports: ${[...names.keys()].join(', ')})` });
     });
+    const auth = c.discovery.auth;
+    if (auth && (auth.key === undefined) === (auth.keyFile === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['discovery', 'auth'],
+        message: auth.key === undefined ? 'give the lab key: key: (inline) or keyFile: (a file)' : 'give the lab key once: key: or keyFile:, not both',
+      });
+    }
+    if (c.allowPeers) {
+      const allowed = new Set(c.allowPeers);
+      c.ports.forEach((p, i) =>
+        p.hosts.forEach((h, j) => {
+          if (!allowed.has(h.mac)) ctx.addIssue({ code: 'custom', path: ['ports', i, 'hosts', j, 'mac'], message: `host ${h.mac} is not in allowPeers: its frames would be dropped` });
+        }),
+      );
+    }
     if (c.discovery.holdTime !== undefined && c.discovery.holdTime <= c.discovery.interval)
       ctx.addIssue({ code: 'custom', path: ['discovery', 'holdTime'], message: `holdTime (${c.discovery.holdTime}ms) must be longer than interval (${c.discovery.interval}ms)` });
   });
@@ -74,7 +94,9 @@ export interface SwitchConfig {
   name: string;
   ports: { name: string; miniport: MiniportConfig; side: 'network' | 'user'; hosts: { mac: Mac; name?: string; addresses: AtmAddress[] }[] }[];
   routes: { prefix: string; port: string; peer?: Mac }[];
-  discovery: { enabled: boolean; interval: number; holdTime: number };
+  discovery: { enabled: boolean; interval: number; holdTime: number; auth?: { key: Secret; maxAge: number } };
+  /** only these host MACs may speak signalling or discovery to the switch; absent: anyone */
+  allowPeers?: Mac[];
   timers: { sscop: SscopTimersConfig; uni: Partial<UniTimers> };
   limits: { calls: number; partiesPerCall: number; hostsPerPort: number };
   control: { socket: string; mode: number };
@@ -87,7 +109,12 @@ export function parseSwitchConfig(text: string, fileName = '<config>'): SwitchCo
   return {
     ...c,
     name: c.name ?? (base === '' || base.startsWith('<') ? 'switch' : base),
-    discovery: { ...c.discovery, holdTime: c.discovery.holdTime ?? Math.round(c.discovery.interval * 3.5) },
+    discovery: {
+      enabled: c.discovery.enabled,
+      interval: c.discovery.interval,
+      holdTime: c.discovery.holdTime ?? Math.round(c.discovery.interval * 3.5),
+      ...(c.discovery.auth ? { auth: { key: (c.discovery.auth.key ?? c.discovery.auth.keyFile)!, maxAge: c.discovery.auth.maxAge } } : {}),
+    },
   } as SwitchConfig;
 }
 

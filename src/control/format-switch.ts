@@ -2,7 +2,7 @@
  * condisctl's text for a switch daemon: its ports and their hosts, routes,
  * calls (one line per leg) and parties, and one line per switch event.
  */
-import type { SwitchEvent, SwitchSnapshot } from '../switch/types.js';
+import type { SwitchCallView, SwitchEvent, SwitchLegView, SwitchSnapshot } from '../switch/types.js';
 import { causeName } from '../uni/msg/names.js';
 import { table } from './table.js';
 
@@ -13,7 +13,7 @@ export function switchReport(s: SwitchSnapshot): string {
       : p.hosts.map((h) => [p.name, p.miniport, p.mac, p.side, h.mac, h.name, h.addresses.join(','), h.sscop, h.uni]),
   );
   const legs = s.calls.flatMap((c) =>
-    c.legs.map((l) => [c.call, c.multipoint ? 'p2mp' : 'p2p', l.inbound ? 'in' : 'out', l.port, l.peer, l.callRef, l.state, l.vci !== undefined ? `${l.vpi}/${l.vci}` : undefined, l.inbound ? c.calling : c.called]),
+    c.legs.map((l) => [c.call, c.multipoint ? 'p2mp' : 'p2p', l.inbound ? 'in' : 'out', l.port, l.peer, l.callRef, l.state, l.vci !== undefined ? `${l.vpi}/${l.vci}` : undefined, legAddress(c, l)]),
   );
   const parties = s.calls.flatMap((c) => c.parties.map((p) => [c.call, p.rootEpref, p.called, p.phase, p.port, p.peer, p.epref]));
   return [
@@ -31,6 +31,19 @@ export function switchReport(s: SwitchSnapshot): string {
     'SWITCH PARTIES',
     parties.length ? table(['CALL', 'ROOT EPREF', 'CALLED', 'PHASE', 'PORT', 'HOST', 'EPREF'], parties) : '(no parties)',
   ].join('\n');
+}
+
+/**
+ * The address a leg serves: the caller's on the inbound leg; on an outgoing leg of a
+ * point-to-multipoint call, the called addresses of the parties on that leg (each leaf
+ * its own, several when one host holds several parties); a point-to-point call's
+ * outgoing leg serves the call's called address.
+ */
+function legAddress(c: SwitchCallView, l: SwitchLegView): string | undefined {
+  if (l.inbound) return c.calling;
+  if (!c.multipoint) return c.called;
+  const here = c.parties.filter((p) => p.port === l.port && p.peer === l.peer).map((p) => p.called);
+  return here.length ? [...new Set(here)].join(',') : undefined;
 }
 
 function cause(c?: number): string {

@@ -2,8 +2,9 @@
  * Impairment of a lab's segment for the fault tests and the soak (scripts/soak.ts): the kernel's netem
  * (`tc qdisc ... netem` on every host's uplink) when the kernel has sch_netem,
  * otherwise the same impairments done in user space by a relay in the
- * switch namespace. The relay takes each host's switch port out of the
- * segment bridge, puts a veth pair in its place, and forwards our EtherType
+ * segment's namespace (for a host on a port of an ATM switch: in that
+ * switch's namespace, on the port's bridge). The relay takes each host's
+ * port link out of its bridge, puts a veth pair in its place, and forwards our EtherType
  * between the two through libpcap: frames from the host are lost,
  * duplicated, delayed with jitter, reordered or corrupted (one flipped bit)
  * with netem's meaning of the settings; frames to the host pass unchanged. So,
@@ -53,32 +54,34 @@ function netemImpairment(lab: Lab): Impairment {
 }
 
 async function relayImpairment(lab: Lab, seed: number): Promise<Impairment> {
-  const sw = lab.switchNs.name;
   const rand = seededRandom(seed);
   let settings: Netem | undefined;
   const st = { forwarded: 0, lost: 0, duplicated: 0, corrupted: 0, reordered: 0 };
   const caps: CapHandle[] = [];
   const timers = new Set<NodeJS.Timeout>();
-  const relays: { port: string; a: string; b: string }[] = [];
+  const relays: { ns: string; bridge: string; port: string; a: string; b: string }[] = [];
   let closed = false;
 
-  const open = (dev: string, onFrame: (f: Buffer) => void): CapHandle => {
+  const open = (ns: string, dev: string, onFrame: (f: Buffer) => void): CapHandle => {
     const cap = newCap(`impair ${dev}`);
     const buf = Buffer.alloc(65535);
-    inNetns(sw, () => cap.open(dev, 'ether proto 0x88b5 and inbound', 4 << 20, buf));
+    inNetns(ns, () => cap.open(dev, 'ether proto 0x88b5 and inbound', 4 << 20, buf));
     cap.on('packet', (n) => onFrame(Buffer.from(buf.subarray(0, n))));
     caps.push(cap);
     return cap;
   };
 
   lab.hosts.forEach((h, i) => {
-    relays.push({ port: h.switchPort, a: `ia${i}`, b: `ib${i}` });
+    // a host on an ATM switch port: its link ends on the port's bridge in the switch's namespace
+    const at = h.atmSwitch ? lab.atmSwitch(h.atmSwitch.name) : undefined;
+    const bridge = at ? at.ports.find((p) => p.name === h.atmSwitch!.port)!.bridge : SEGMENT_BRIDGE;
+    relays.push({ ns: at ? at.nsName : lab.switchNs.name, bridge, port: h.switchPort, a: `ia${i}`, b: `ib${i}` });
   });
   for (const r of relays) {
-    await run('ip', ['-n', sw, 'link', 'set', r.port, 'nomaster']);
-    await run('ip', ['-n', sw, 'link', 'add', r.a, 'type', 'veth', 'peer', 'name', r.b]);
-    await run('ip', ['-n', sw, 'link', 'set', r.b, 'master', SEGMENT_BRIDGE]);
-    for (const d of [r.a, r.b, r.port]) await run('ip', ['-n', sw, 'link', 'set', d, 'up']);
+    await run('ip', ['-n', r.ns, 'link', 'set', r.port, 'nomaster']);
+    await run('ip', ['-n', r.ns, 'link', 'add', r.a, 'type', 'veth', 'peer', 'name', r.b]);
+    await run('ip', ['-n', r.ns, 'link', 'set', r.b, 'master', r.bridge]);
+    for (const d of [r.a, r.b, r.port]) await run('ip', ['-n', r.ns, 'link', 'set', d, 'up']);
   }
   for (const r of relays) {
     // toHost: the switch port (what is sent there goes to the host; what it captures came from the host)
@@ -124,8 +127,8 @@ async function relayImpairment(lab: Lab, seed: number): Promise<Impairment> {
         later(Math.max(0, delay + (rand() * 2 - 1) * j), () => seg.send(frame, frame.length));
       }
     };
-    const toHost = open(r.port, (f) => emit(f));
-    toSeg = open(r.a, (f) => toHost.send(f, f.length));
+    const toHost = open(r.ns, r.port, (f) => emit(f));
+    toSeg = open(r.ns, r.a, (f) => toHost.send(f, f.length));
   }
 
   return {
@@ -142,8 +145,8 @@ async function relayImpairment(lab: Lab, seed: number): Promise<Impairment> {
         c.close();
       }
       for (const r of relays) {
-        await run('ip', ['-n', sw, 'link', 'del', r.a], { allowFail: true });
-        await run('ip', ['-n', sw, 'link', 'set', r.port, 'master', SEGMENT_BRIDGE], { allowFail: true });
+        await run('ip', ['-n', r.ns, 'link', 'del', r.a], { allowFail: true });
+        await run('ip', ['-n', r.ns, 'link', 'set', r.port, 'master', r.bridge], { allowFail: true });
       }
     },
   };

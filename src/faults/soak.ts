@@ -1,17 +1,22 @@
 /**
  * The soak (`npm run soak`, the short form in test/faults/soak.test.ts): a
- * lab of N hosts on one bridged segment, condisd in each, every link impaired
- * (loss and reordering, src/faults/impair.ts), and `calls` slots that each
- * churn calls for the whole run through the daemons' control sockets:
+ * lab of N hosts, condisd in each: `switchHosts` of them (s1, s2, ...) on the
+ * ports of an ATM switch (condisd with role: switch, sw1), the others (h1,
+ * h2, ...) on one bridged segment; every host's link impaired (loss and
+ * reordering, src/faults/impair.ts), and `calls` slots that each churn calls
+ * for the whole run through the daemons' control sockets, a slot's caller
+ * calling hosts of its own kind (segment hosts directly, switch hosts
+ * through the switch):
  *
  * - two cycles in three: a point-to-point call to a random host, held, then
  *   closed with close data;
- * - one in three: a multipoint call to one host, a second party added, held,
- *   that party dropped with close data, then the call closed with close data.
+ * - one in three (where the caller has two others to call): a multipoint call
+ *   to one host, a second party added, held, that party dropped with close
+ *   data, then the call closed with close data.
  *
- * During the run one host's uplink is bounced (down for `bounceMs`, shorter
- * than T309, so its calls should survive) and another host's daemon is
- * killed (SIGKILL) and started again. The soak checks:
+ * During the run one segment host's uplink is bounced (down for `bounceMs`,
+ * shorter than T309, so its calls should survive) and another segment host's
+ * daemon is killed (SIGKILL) and started again. The soak checks:
  *
  * - no daemon dies (other than the one it kills, whose successor must live);
  * - every close data arrives exactly once where the call was undisturbed
@@ -19,13 +24,18 @@
  *   on), at most once elsewhere, and never where it was not sent;
  * - every cycle ends in a known state (completed, refused with a status,
  *   cleared by the network), and afterwards every daemon holds no call,
- *   party or VC;
+ *   party or VC, and the switch no call and no fabric entry;
  * - memory is flat: V8's collections make a daemon's RSS swing by tens of
  *   MiB between samples, so single samples prove nothing; what a leak does is
  *   raise the ceiling. The highest RSS in the last third of the churn may
  *   exceed the highest between the ramp-up and that third by at most the
  *   bound. The restarted daemon is reported, not judged (it warms up from its
  *   restart). RSS after the run (drained) is reported as well.
+ * - with `heap`, the live heap after a full GC of every daemon (a heap
+ *   snapshot, heap.ts) once all are linked, before the churn, and again after
+ *   the drain: RSS says what the process holds, this what the program keeps.
+ *   Its rise is reported with the constructors that grew most; it is judged
+ *   against `heapBound` (the restarted daemon is reported from its restart).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { filter } from 'rxjs';
@@ -33,16 +43,19 @@ import { connectControl, type ControlClient, type EventSubscription } from '../c
 import { ControlError } from '../control/errors.js';
 import type { ControlEvent } from '../control/backend.js';
 import { entryArgs } from '../common/package-root.js';
+import { heapGrowers, heapSnapshotFlags, snapshotHeap, type HeapSummary } from './heap.js';
 import { seededRandom } from '../common/random.js';
-import { PROJECT_ROOT, writeDaemonConfig } from '../demo/daemons.js';
+import { neighbourMacs, PROJECT_ROOT, writeDaemonConfig, writeSwitchConfig } from '../demo/daemons.js';
 import { labUp, type Lab, type LabProcess } from '../lab/lab.js';
 import { uniqueName } from '../lab/netns.js';
 import { topologyFrom } from '../lab/topology.js';
 import { impairment, type Impairment } from './impair.js';
 
 export interface SoakOptions {
-  /** hosts in the lab (at least 3: one bounced, one restarted, the rest steady) */
+  /** hosts in the lab, on the segment and on the switch (at least 3 on the segment: one bounced, one restarted, the rest steady) */
   hosts: number;
+  /** how many of the hosts are on ports of the switch sw1 (0: no switch) */
+  switchHosts: number;
   /** call slots churning at once */
   calls: number;
   durationMs: number;
@@ -55,6 +68,10 @@ export interface SoakOptions {
   bounceMs: number;
   /** allowed rise of a daemon's RSS ceiling, last third of the churn against the part before (after ramp-up), bytes */
   rssBound: number;
+  /** measure every daemon's heap after a full GC before the churn and after the drain (heap snapshots) */
+  heap: boolean;
+  /** allowed rise of that heap from before the churn to after the drain, bytes */
+  heapBound: number;
   seed: number;
   /** progress lines */
   log?: (line: string) => void;
@@ -64,6 +81,7 @@ export interface SoakOptions {
 
 export const SOAK_DEFAULTS: Readonly<SoakOptions> = Object.freeze({
   hosts: 8,
+  switchHosts: 3,
   calls: 1000,
   durationMs: 10 * 60_000,
   lossPct: 10,
@@ -71,6 +89,8 @@ export const SOAK_DEFAULTS: Readonly<SoakOptions> = Object.freeze({
   holdMs: [1000, 5000] as [number, number],
   bounceMs: 3000,
   rssBound: 48 * 1048576,
+  heap: true,
+  heapBound: 8 * 1048576,
   seed: 1,
 });
 
@@ -108,6 +128,15 @@ export interface SoakReport {
     peakLastThirdMiB: Record<string, number>;
     growthMiB: Record<string, number>;
   };
+  /** live heap after a full GC, MiB by daemon: before the churn, after the drain, the rise, and what grew most */
+  heap?: {
+    startMiB: Record<string, number>;
+    endMiB: Record<string, number>;
+    growthMiB: Record<string, number>;
+    growers: Record<string, { name: string; count: number; bytes: number }[]>;
+  };
+  /** cycles whose caller and callees are hosts on the switch (every call of theirs crosses sw1): all, and completed */
+  throughSwitch?: { cycles: number; completed: number };
   relay: ReturnType<Impairment['stats']>;
   failures: string[];
   ok: boolean;
@@ -123,6 +152,17 @@ interface Daemon {
   /** set while the daemon is being restarted: no requests to it */
   down: boolean;
 }
+
+interface SwitchDaemon {
+  host: string;
+  proc: LabProcess;
+  control: ControlClient;
+}
+
+/** the soak's ATM switch */
+const SWITCH = 'sw1';
+
+const mib = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
 
 interface SentTag {
   to: string;
@@ -155,7 +195,9 @@ const errText = (e: unknown) => (e instanceof ControlError ? `${e.code}${e.ndisS
 
 export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const log = opts.log ?? (() => {});
-  if (opts.hosts < 3) throw new RangeError('the soak needs at least 3 hosts');
+  const segmentHosts = opts.hosts - opts.switchHosts;
+  if (segmentHosts < 3) throw new RangeError(`the soak needs at least 3 hosts on the segment (${opts.hosts} hosts, ${opts.switchHosts} of them on the switch)`);
+  if (opts.switchHosts === 1) throw new RangeError('hosts on the switch: 0, or at least 2 (they call each other through it)');
   const rand = seededRandom(opts.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const name = opts.name ?? uniqueName('soak');
@@ -163,7 +205,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     {
       name,
       segment: { kind: 'bridged' },
-      hosts: Array.from({ length: opts.hosts }, (_, i) => ({ name: `h${i + 1}`, mac: `02:00:00:00:50:${(i + 1).toString(16).padStart(2, '0')}`, address: `${5001 + i}` })),
+      ...(opts.switchHosts ? { switches: [{ name: SWITCH }] } : {}),
+      hosts: [
+        ...Array.from({ length: segmentHosts }, (_, i) => ({ name: `h${i + 1}`, mac: `02:00:00:00:50:${(i + 1).toString(16).padStart(2, '0')}`, address: `${5001 + i}` })),
+        ...Array.from({ length: opts.switchHosts }, (_, i) => ({ name: `s${i + 1}`, mac: `02:00:00:00:51:${(i + 1).toString(16).padStart(2, '0')}`, address: `${5101 + i}`, switch: SWITCH })),
+      ],
     },
     name,
   );
@@ -181,13 +227,37 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const isDisturbed = (h: string) => (disturbed.get(h) ?? 0) > Date.now();
   const report: Partial<SoakReport> & { events: SoakReport['events'] } = { events: {} };
   const crashed: string[] = [];
+  const runDirOf = (name: string) => (name === SWITCH ? lab.atmSwitch(name).runDir : lab.host(name).runDir);
+  const nodeArgs = (name: string) => (opts.heap ? heapSnapshotFlags(runDirOf(name)) : []);
+  let sw: SwitchDaemon | undefined;
+
+  const startSwitch = async (): Promise<SwitchDaemon> => {
+    const { file, socket } = writeSwitchConfig(lab, SWITCH, { timers: SOAK_TIMERS, logLevel: 'warn' });
+    writeFileSync(file, `${readFileSync(file, 'utf8')}limits:\n  calls: 8192\n  partiesPerCall: 64\n`);
+    const proc = lab.spawn(SWITCH, process.execPath, [...nodeArgs(SWITCH), ...entryArgs('daemons/condisd'), '--config', file], { name: 'condisd', cwd: PROJECT_ROOT });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (existsSync(socket)) {
+        try {
+          return { host: SWITCH, proc, control: await connectControl(socket, { helloTimeoutMs: 5000 }) };
+        } catch {
+          // not ready yet
+        }
+      }
+      if (!alive(proc.pid) || Date.now() > deadline) {
+        const tail = existsSync(proc.logFile) ? readFileSync(proc.logFile, 'utf8').slice(-2000) : '';
+        throw new Error(`the switch's condisd did not come up; log:\n${tail}`);
+      }
+      await sleep(100);
+    }
+  };
 
   const start = async (host: string): Promise<Daemon> => {
     const { file, socket } = writeDaemonConfig(lab, host, { timers: SOAK_TIMERS, logLevel: 'warn' });
     // limits sized for the slots: every call is counted at both ends, parties at the root
     const text = readFileSync(file, 'utf8');
     writeFileSync(file, `${text}limits:\n  calls: 8192\n  partiesPerCall: 64\n  pendingRequests: 8192\n`);
-    const proc = lab.spawn(host, process.execPath, [...entryArgs('daemons/condisd'), '--config', file], { name: 'condisd', cwd: PROJECT_ROOT });
+    const proc = lab.spawn(host, process.execPath, [...nodeArgs(host), ...entryArgs('daemons/condisd'), '--config', file], { name: 'condisd', cwd: PROJECT_ROOT });
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (existsSync(socket)) {
@@ -219,11 +289,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const pendingTags = new Set<string>();
 
   try {
-    log(`soak ${name}: ${opts.hosts} hosts, ${opts.calls} call slots, ${opts.durationMs / 1000} s, loss ${opts.lossPct}%, reorder ${opts.reorderPct}%`);
+    log(
+      `soak ${name}: ${opts.hosts} hosts (${opts.switchHosts ? `${opts.switchHosts} on switch ${SWITCH}` : 'no switch'}), ${opts.calls} call slots, ${opts.durationMs / 1000} s, loss ${opts.lossPct}%, reorder ${opts.reorderPct}%`,
+    );
+    if (opts.switchHosts) sw = await startSwitch();
     for (const h of lab.hosts) daemons.set(h.name, await start(h.name));
     const waitLinks = async (d: Daemon, ms = 60_000) => {
       const deadline = Date.now() + ms;
-      const want = lab.hosts.filter((o) => o.name !== d.host).map((o) => o.mac);
+      // segment hosts: every other segment host; a host on the switch: its switch port
+      const want = neighbourMacs(lab, d.host);
       for (;;) {
         const links = (await d.control.links()) as { peer: string; established: boolean }[];
         if (want.every((m) => links.some((l) => l.peer === m && l.established))) return;
@@ -232,6 +306,18 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       }
     };
     for (const d of daemons.values()) await waitLinks(d);
+    // the heap of every daemon after a full GC, linked and idle: the baseline of the end's figure
+    const heapStart = new Map<string, HeapSummary>();
+    const measureHeap = async (into: Map<string, HeapSummary>) => {
+      for (const d of [...(sw ? [sw] : []), ...daemons.values()]) {
+        if (!alive(d.proc.pid)) continue;
+        into.set(d.host, await snapshotHeap(d.proc.pid, runDirOf(d.host), () => d.control.info()));
+      }
+    };
+    if (opts.heap) {
+      await measureHeap(heapStart);
+      log(`${at().toFixed(0)} s: heap after GC (MiB): ${[...heapStart].map(([h, x]) => `${h} ${mib(x.bytes)}`).join(', ')}`);
+    }
     imp = await impairment(lab, opts.seed);
     await imp.set({ loss: opts.lossPct, reorder: opts.reorderPct, delay: 10, jitter: 5 });
     log(`${at().toFixed(0)} s: daemons up and linked; impairment: ${imp.kind}`);
@@ -245,8 +331,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     let upN = 0;
     const endAt = Date.now() + opts.durationMs;
     const names = lab.hosts.map((h) => h.name);
-    const bounced = names[1]!;
-    const restarted = names[2]!;
+    const onSwitch = (h: string) => lab.host(h).atmSwitch !== undefined;
+    const segment = names.filter((h) => !onSwitch(h));
+    const bounced = segment[1]!;
+    const restarted = segment[2]!;
+    const throughSwitch = { cycles: 0, completed: 0 };
     const hold = () => opts.holdMs[0] + rand() * (opts.holdMs[1] - opts.holdMs[0]);
 
     const cycle = async (slot: number, n: number): Promise<void> => {
@@ -255,11 +344,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         await sleep(500);
         return;
       }
-      const others = names.filter((x) => x !== caller.host);
+      // hosts of the caller's kind: on the segment, or behind the switch (every such call crosses it)
+      const switched = onSwitch(caller.host);
+      const others = names.filter((o) => o !== caller.host && onSwitch(o) === switched);
       const x = pick(others);
-      const multipoint = rand() < 1 / 3;
-      const y = pick(others.filter((o) => o !== x));
+      const multipoint = others.length >= 2 && rand() < 1 / 3;
+      const y = multipoint ? pick(others.filter((o) => o !== x)) : x;
       const hosts = multipoint ? [caller.host, x, y] : [caller.host, x];
+      if (switched) throughSwitch.cycles++;
       let dist = hosts.some(isDisturbed);
       const ctl = caller.control;
       const tag = (k: string) => `soak:${slot}:${n}:${k}`;
@@ -301,6 +393,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         await send(tag('c'), x, () => ctl.closeCall({ vc: vc!, closeData: tag('c') }));
         vc = undefined;
         outcomes.completed++;
+        if (switched) throughSwitch.completed++;
       } catch (e) {
         const known = e instanceof ControlError && ['wrong-state', 'not-found', 'failed', 'unsupported'].includes(e.code);
         // a call the network cleared under us: its VC is gone or closing (the daemon's policy answered)
@@ -329,7 +422,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     let afterRamp: Record<string, number> | undefined;
     const sample = () => {
       const mib: Record<string, number> = {};
-      for (const d of daemons.values()) {
+      for (const d of [...daemons.values(), ...(sw ? [sw] : [])]) {
         const r = rssOf(d.proc.pid);
         if (r !== undefined) mib[d.host] = Math.round((r / 1048576) * 10) / 10;
       }
@@ -343,6 +436,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       upSum += up;
       upN++;
       for (const d of daemons.values()) if (!d.down && !alive(d.proc.pid) && !crashed.includes(d.host)) crashed.push(d.host);
+      if (sw && !alive(sw.proc.pid) && !crashed.includes(SWITCH)) crashed.push(SWITCH);
       if (!afterRamp && Date.now() - churnStart > rampMs) afterRamp = samples.at(-1)!.mib;
       log(`${at().toFixed(0)} s: ${cycles} cycles, ${up} calls up, outcomes ${JSON.stringify(outcomes)}`);
     }, Math.max(1000, Math.min(10_000, opts.durationMs / 30)));
@@ -398,9 +492,41 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         await sleep(500);
       }
     }
+    if (sw) {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const c = (await sw.control.counters()) as Record<string, Record<string, number>>;
+        const left = { calls: c.switch?.calls ?? -1, parties: c.switch?.parties ?? -1, connections: c.fabric?.entries ?? -1 };
+        if (Object.values(left).every((v) => v === 0)) break;
+        if (Date.now() > deadline) {
+          leftBehind.push(`${SWITCH}: ${JSON.stringify(left)}`);
+          break;
+        }
+        await sleep(500);
+      }
+    }
     await sleep(2000); // late close data
     const afterRun = sample();
-    for (const d of daemons.values()) if (!alive(d.proc.pid)) crashed.push(d.host);
+    for (const d of daemons.values()) if (!alive(d.proc.pid) && !crashed.includes(d.host)) crashed.push(d.host);
+    if (sw && !alive(sw.proc.pid) && !crashed.includes(SWITCH)) crashed.push(SWITCH);
+
+    // the heap after the drain, against the baseline (the restarted daemon: a new process, no baseline)
+    let heap: SoakReport['heap'];
+    if (opts.heap) {
+      const heapEnd = new Map<string, HeapSummary>();
+      await measureHeap(heapEnd);
+      heap = { startMiB: {}, endMiB: {}, growthMiB: {}, growers: {} };
+      for (const [h, end] of heapEnd) {
+        heap.endMiB[h] = mib(end.bytes);
+        const start = h === restarted && report.events.restart ? undefined : heapStart.get(h);
+        if (!start) continue;
+        heap.startMiB[h] = mib(start.bytes);
+        heap.growthMiB[h] = mib(end.bytes - start.bytes);
+        heap.growers[h] = heapGrowers(start, end, 6);
+        if (end.bytes - start.bytes > opts.heapBound) failures.push(`${h}: heap after GC rose ${heap.growthMiB[h]} MiB over the run (${heap.growers[h].map((g) => `${g.name} +${g.count}`).join(', ')})`);
+      }
+      log(`${at().toFixed(0)} s: heap after GC (MiB) before -> after: ${Object.keys(heap.endMiB).map((h) => `${h} ${heap!.startMiB[h] ?? '(restarted)'} -> ${heap!.endMiB[h]}`).join(', ')}`);
+    }
 
     let arrivedOnce = 0;
     let missingUndisturbed = 0;
@@ -459,12 +585,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       crashed,
       leftBehind,
       rss: { samples, afterRampMiB: ramp, afterRunMiB: afterRun, peakBeforeMiB: peakBefore, peakLastThirdMiB: peakLast, growthMiB: growth },
+      ...(heap ? { heap } : {}),
+      ...(sw ? { throughSwitch } : {}),
       relay: imp.stats(),
       failures,
       ok: failures.length === 0,
     };
   } finally {
     for (const d of daemons.values()) d.control.close();
+    sw?.control.close();
     await imp?.close().catch(() => {});
     await lab.down().catch(() => {});
   }
@@ -474,7 +603,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 export function formatSoak(r: SoakReport): string {
   const lines = [
     `soak: ${r.options.hosts} hosts, ${r.options.calls} call slots, ${r.seconds} s of churn, loss ${r.options.lossPct}% and reorder ${r.options.reorderPct}% on every link (${r.impairment})`,
-    `cycles: ${r.cycles} (${r.cyclesPerS}/s); calls up at once: max ${r.concurrentMax}, mean ${r.concurrentMean}`,
+    `cycles: ${r.cycles} (${r.cyclesPerS}/s); calls up at once: max ${r.concurrentMax}, mean ${r.concurrentMean}${r.throughSwitch ? `; through switch ${SWITCH}: ${r.throughSwitch.cycles} cycles, ${r.throughSwitch.completed} completed` : ''}`,
     `outcomes: ${Object.entries(r.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `close data: sent ${r.closeData.sent}, arrived exactly once ${r.closeData.arrivedOnce}; undisturbed ${r.closeData.sentUndisturbed}, missing ${r.closeData.missingUndisturbed}; disturbed missing ${r.closeData.missingDisturbed}; duplicated ${r.closeData.duplicated}; unknown ${r.closeData.unknown}`,
     `bounce: ${r.events.bounce ? `${r.events.bounce.host} at ${r.events.bounce.atS} s for ${r.events.bounce.downMs} ms` : 'not reached'}; restart: ${r.events.restart ? `${r.events.restart.host} killed at ${r.events.restart.atS} s, linked again after ${r.events.restart.backAfterS} s` : 'not reached'}`,
@@ -483,6 +612,14 @@ export function formatSoak(r: SoakReport): string {
     `RSS MiB after the run (drained): ${JSON.stringify(r.rss.afterRunMiB)}`,
     `RSS ceiling MiB before the last third: ${JSON.stringify(r.rss.peakBeforeMiB)}; in the last third: ${JSON.stringify(r.rss.peakLastThirdMiB)}; rise ${JSON.stringify(r.rss.growthMiB)}`,
     `RSS over time (s: MiB by host): ${r.rss.samples.map((s) => `${s.atS}: ${Object.values(s.mib).join('/')}`).join('; ')}`,
+    ...(r.heap
+      ? [
+          `heap after a full GC, MiB, before the churn -> after the drain: ${Object.keys(r.heap.endMiB).map((h) => `${h} ${r.heap!.startMiB[h] ?? '(restarted)'} -> ${r.heap!.endMiB[h]}`).join(', ')}`,
+          `heap rise MiB: ${JSON.stringify(r.heap.growthMiB)}; grew most: ${Object.entries(r.heap.growers)
+            .map(([h, gs]) => `${h}: ${gs.slice(0, 3).map((g) => `${g.name} +${g.count} (${Math.round(g.bytes / 1024)} KiB)`).join(', ') || '-'}`)
+            .join('; ')}`,
+        ]
+      : []),
     r.ok ? 'soak: ok' : `soak: FAILED\n  ${r.failures.join('\n  ')}`,
   ];
   return lines.join('\n');

@@ -118,6 +118,8 @@ export class CondisNode {
       shape: opts.callManager.shape,
       completion: opts.callManager.completion,
       ownAddresses: opts.addresses,
+      qos: true, // QoS changes of point-to-point calls go over the wire as Q.2963.1 modifications (ndis/q2931/modify.ts)
+      q2963: true,
       // NDIS delivers completions on a later turn (R5): asap by default, not on the timer scheduler,
       // whose zero-delay actions are real timers (a millisecond each); tests inject virtual time
       ...(opts.scheduler ? { scheduler: opts.scheduler } : {}),

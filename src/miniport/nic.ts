@@ -74,6 +74,10 @@ export async function openNic(cfg: NicConfig): Promise<Miniport> {
     frames.next(f);
   };
 
+  // the link comes up when we use it: before libpcap opens it (pcap_activate refuses a device that is down,
+  // as a VM's second NIC is until configured)
+  if (!link.flags?.includes('UP')) await ip(['link', 'set', 'dev', device, 'up']);
+
   let io: PcapIo;
   let close = async (): Promise<void> => {};
   if (cfg.binding === 'cap') {
@@ -141,9 +145,6 @@ export async function openNic(cfg: NicConfig): Promise<Miniport> {
       await ending;
     };
   }
-  // the link comes up when we use it
-  if (!link.flags?.includes('UP')) await ip(['link', 'set', 'dev', device, 'up']);
-
   return {
     name: `nic:${device}`,
     mac,

@@ -86,8 +86,11 @@ export class SwitchControlBackend implements ControlBackend {
     const out: Counters = { switch: { ...c.calls }, fabric: { ...c.fabric } };
     for (const [name, p] of Object.entries(c.ports)) {
       const drops = Object.values(p.drops).reduce((a, b) => a + b, 0);
-      out[`port ${name}`] = { framesIn: p.framesIn, framesOut: p.framesOut, discoveryIn: p.discoveryIn, discoveryOut: p.discoveryOut, dataIn: p.dataIn, drops };
+      const reasons = Object.fromEntries(Object.entries(p.drops).map(([k, v]) => [`drops.${k}`, v]));
+      out[`port ${name}`] = { framesIn: p.framesIn, framesOut: p.framesOut, discoveryIn: p.discoveryIn, discoveryOut: p.discoveryOut, dataIn: p.dataIn, drops, ...reasons };
     }
+    // with a lab key: announcements by verdict, all ports (docs/security.md)
+    if (c.discoveryAuth) out['discoveryAuth'] = { ...c.discoveryAuth };
     return out;
   }
 

@@ -3,6 +3,7 @@
  *
  * - switch.ts    AtmSwitch: ports, routes, call control and fabric assembled
  * - port.ts      one port: a miniport, its hosts' SSCOP associations, discovery both ways
+ * - guard.ts     the lab key (signed announcements) and the allow-list, as a host has them
  * - calls.ts     call control with only UNI legs (the network side on every port link)
  * - uni-port.ts  the part of a src/uni link call control uses, and where one is made
  * - routes.ts    prefix routes, static and learned; longest prefix wins

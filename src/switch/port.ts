@@ -31,6 +31,7 @@ import {
   type MacNumber,
 } from '../wire/index.js';
 import type { FabricPort } from './fabric.js';
+import type { SwitchGuard } from './guard.js';
 import type { SwitchLog } from './types.js';
 
 export interface PortHost {
@@ -73,6 +74,8 @@ export interface SwitchPortOptions {
   capture?: (direction: 'tx' | 'rx', vpi: number, vci: number, sdu: Buffer, peer: Mac) => void;
   log: SwitchLog;
   hooks: PortHooks;
+  /** lab key and allow-list (guard.ts): signs announcements, refuses what a keyed / listed switch must not take */
+  guard?: SwitchGuard;
 }
 
 export interface PortCounters {
@@ -181,7 +184,8 @@ export class SwitchPort implements FabricPort {
       addresses.push(a);
     }
     this.c.discoveryOut++;
-    this.sendSdu(BROADCAST_MAC, VCI_DISCOVERY, emitAnnouncement({ version: 1, mac: this.mac, role: 'network', holdTimeS: Math.min(0xffff, Math.round(holdTimeMs / 1000)), addresses }));
+    const fields = { mac: this.mac, role: 'network' as const, holdTimeS: Math.min(0xffff, Math.round(holdTimeMs / 1000)), addresses };
+    this.sendSdu(BROADCAST_MAC, VCI_DISCOVERY, this.o.guard ? this.o.guard.announcement(fields) : emitAnnouncement({ version: 1, ...fields }));
   }
 
   // ---- receiving ---------------------------------------------------------------
@@ -208,6 +212,8 @@ export class SwitchPort implements FabricPort {
     const src = v.srcMac;
     const toUs = v.dst === this.me;
     if (this.o.capture && (toUs || vc === VCI_DISCOVERY)) this.o.capture('rx', v.vpi, v.vci, v.sdu, src);
+    const refused = this.o.guard?.refuseFrame(src, v.vpi, v.vci);
+    if (refused) return this.drop(refused);
     if (vc === VCI_DISCOVERY) return this.onAnnouncement(src, v.sdu);
     if (!toUs) return this.drop('not-for-us');
     const host = this.hosts.get(src) ?? this.learn(src);
@@ -220,6 +226,8 @@ export class SwitchPort implements FabricPort {
     if (!r.ok) return this.drop(r.error.code);
     const a = r.value;
     if (a.mac !== src) return this.drop('discovery-mac-mismatch');
+    const refused = this.o.guard?.refuseAnnouncement(a);
+    if (refused) return this.drop(refused);
     this.c.discoveryIn++;
     const known = this.hosts.get(src);
     if (a.holdTimeS === 0) {

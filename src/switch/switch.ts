@@ -9,9 +9,10 @@ import type { Mac } from '../common/mac.js';
 import type { Miniport } from '../miniport/types.js';
 import type { SscopParams } from '../sscop/index.js';
 import type { AtmAddress, UniTimers } from '../uni/api.js';
-import { ETHERTYPE_CONDIS } from '../wire/index.js';
+import { ETHERTYPE_CONDIS, type AuthVerdict } from '../wire/index.js';
 import { CallControl, type CallControlCounters } from './calls.js';
 import { Fabric, type FabricCounters } from './fabric.js';
+import { SwitchGuard } from './guard.js';
 import { SwitchPort, type PortCounters } from './port.js';
 import { RouteTable } from './routes.js';
 import type { SwitchCaptureHook } from './capture.js';
@@ -34,7 +35,10 @@ export interface SwitchOptions {
   ports: SwitchPortConfig[];
   /** static routes: prefix ('' = default) -> port (and host on it) */
   routes?: { prefix: string; port: string; peer?: Mac }[];
-  discovery: { enabled: boolean; intervalMs: number; holdTimeMs: number };
+  /** auth: sign announcements with this lab key and take only signed, fresh, new ones (guard.ts, docs/security.md) */
+  discovery: { enabled: boolean; intervalMs: number; holdTimeMs: number; auth?: { key: Buffer; maxAgeMs: number } };
+  /** only these host MACs may speak signalling or discovery to the switch, on any port; absent: anyone */
+  allowPeers?: Mac[];
   sscop?: Partial<SscopParams>;
   uniTimers?: Partial<UniTimers>;
   limits?: { calls?: number; partiesPerCall?: number; hostsPerPort?: number };
@@ -49,6 +53,8 @@ export interface SwitchCounters {
   calls: CallControlCounters;
   fabric: FabricCounters;
   ports: Record<string, PortCounters>;
+  /** with a lab key: announcements by verdict (ok, unauthenticated, wrong-key, stale, replayed), all ports */
+  discoveryAuth?: Record<AuthVerdict, number>;
 }
 
 export class AtmSwitch {
@@ -59,6 +65,7 @@ export class AtmSwitch {
   private readonly ports = new Map<string, SwitchPort>();
   private readonly events = new Subject<SwitchEvent>();
   private readonly log: SwitchLog;
+  private readonly guard?: SwitchGuard;
   private stopped = false;
 
   constructor(opts: SwitchOptions) {
@@ -84,6 +91,13 @@ export class AtmSwitch {
       emit: (e) => this.events.next(e),
       hostsOn: (port) => (this.ports.get(port)?.hostList() ?? []).filter((h) => h.saal?.established).map((h) => h.mac),
     });
+    if (opts.discovery.auth || opts.allowPeers) {
+      this.guard = new SwitchGuard({
+        ...(opts.discovery.auth ? { auth: opts.discovery.auth } : {}),
+        ...(opts.allowPeers ? { allowPeers: opts.allowPeers } : {}),
+        now: () => scheduler.now(),
+      });
+    }
     for (const p of opts.ports) {
       const port = new SwitchPort({
         name: p.name,
@@ -97,6 +111,7 @@ export class AtmSwitch {
         maxHosts: opts.limits?.hostsPerPort ?? 64,
         ...(opts.capture ? { capture: (dir: 'tx' | 'rx', vpi: number, vci: number, sdu: Buffer, peer: Mac) => opts.capture!(p.name, dir, vpi, vci, sdu, peer) } : {}),
         log: this.log,
+        ...(this.guard ? { guard: this.guard } : {}),
         hooks: {
           linkCreated: (port, peer, saal) => this.cc.attach(port.name, peer, saal, port.side),
           linkRemoved: (port, peer) => this.cc.detach(port.name, peer),
@@ -157,7 +172,8 @@ export class AtmSwitch {
   counters(): SwitchCounters {
     const ports: Record<string, PortCounters> = {};
     for (const p of this.ports.values()) ports[p.name] = p.counters();
-    return { calls: this.cc.counters(), fabric: this.fabric.counters(), ports };
+    const auth = this.guard?.counters();
+    return { calls: this.cc.counters(), fabric: this.fabric.counters(), ports, ...(auth ? { discoveryAuth: auth } : {}) };
   }
 
   /**

@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadAnyConfig, loadConfig, parseConfig } from '../../src/config/index.js';
+import { ConfigError, loadAnyConfig, loadConfig, parseConfig, parseSwitchConfig } from '../../src/config/index.js';
 import { loadTopology } from '../../src/lab/topology.js';
 
 const MIN = 'miniport:\n  kind: tap\n  device: tap0\naddresses: ["1001"]\n';
@@ -30,7 +30,7 @@ test('example host files load as they are', async (t) => {
 
 test('every file in config/ loads: host configurations with the config loader, the switch with the role-aware loader, the lab with the topology loader', async (t) => {
   const files = readdirSync('config').filter((f) => /\.ya?ml$/.test(f)).sort();
-  t.deepEqual(files, ['host-a-etherip.yaml', 'host-a-nic.yaml', 'host-a.yaml', 'host-b.yaml', 'lab-iisp.yaml', 'lab-switch.yaml', 'lab.yaml', 'switch.yaml']);
+  t.deepEqual(files, ['host-a-etherip.yaml', 'host-a-nic.yaml', 'host-a.yaml', 'host-b-etherip.yaml', 'host-b-nic.yaml', 'host-b.yaml', 'lab-iisp.yaml', 'lab-switch.yaml', 'lab.yaml', 'switch.yaml']);
   for (const f of files) {
     if (f === 'lab.yaml') t.is(loadTopology(join('config', f)).hosts.length, 4);
     else if (f.startsWith('lab-')) t.true(loadTopology(join('config', f)).switches.length >= 1, `${f} places at least one switch`);
@@ -43,6 +43,46 @@ test('every file in config/ loads: host configurations with the config loader, t
   t.like(eip.miniport, { kind: 'etherip', local: '10.0.1.5', peers: ['10.0.2.7'], mac: '02:c0:00:00:00:0a' });
   t.deepEqual(eip.addresses, nic.addresses);
 });
+
+/** The MAC a host's frames carry, when its configuration fixes it (nic: the NIC's own, unknown here). */
+function ownMac(c: import('../../src/config/index.js').HostConfig): string | undefined {
+  const m = c.miniport as { mac?: string };
+  return m.mac;
+}
+
+for (const [variant, a, b] of [
+  ['tap', 'config/host-a.yaml', 'config/host-b.yaml'],
+  ['nic', 'config/host-a-nic.yaml', 'config/host-b-nic.yaml'],
+  ['etherip', 'config/host-a-etherip.yaml', 'config/host-b-etherip.yaml'],
+] as const) {
+  test(`the two-VM pair for the ${variant} miniport point at each other`, async (t) => {
+    const ca = await loadConfig(a);
+    const cb = await loadConfig(b);
+    t.is(ca.miniport.kind, variant);
+    t.is(cb.miniport.kind, variant);
+    t.deepEqual([ca.name, cb.name], ['host-a', 'host-b']);
+    t.notDeepEqual(ca.addresses, cb.addresses);
+    t.is(ca.control.socket, cb.control.socket, 'one control socket path: condisctl needs no option on either VM');
+    for (const [self, other, file] of [[ca, cb, a], [cb, ca, b]] as const) {
+      t.true(self.discovery.enabled, `${file}: discovery on`);
+      for (const p of self.peers) {
+        // a static peer must name the MAC the other side's frames really carry, and its addresses
+        const mac = ownMac(other);
+        t.truthy(mac, `${file}: a static peer only where the other side's MAC is fixed by its config (not nic)`);
+        t.is<string | undefined, string | undefined>(p.mac, mac, `${file}: static peer ${p.name} names the other host's miniport MAC`);
+        t.is(p.name, other.name, file);
+        t.deepEqual(p.addresses, other.addresses, `${file}: static peer ${p.name} carries the other host's addresses`);
+      }
+    }
+    if (variant === 'nic') t.deepEqual([ca.peers, cb.peers], [[], []], 'nic: the peer is found by discovery at its NIC\'s MAC');
+    else t.deepEqual([ca.peers.length, cb.peers.length], [1, 1]);
+    if (ca.miniport.kind === 'etherip' && cb.miniport.kind === 'etherip') {
+      t.deepEqual(ca.miniport.peers, [cb.miniport.local], 'A sends to B\'s local address');
+      t.deepEqual(cb.miniport.peers, [ca.miniport.local], 'B sends to A\'s local address');
+      t.not(ca.miniport.mac, cb.miniport.mac);
+    }
+  });
+}
 
 test('the lab file loads with the lab tooling\'s topology loader', (t) => {
   const lab = loadTopology('config/lab.yaml');
@@ -209,4 +249,22 @@ test('capture: the old form (only pcap) still works and gets pcapng; format suna
   const e = configError(t, MIN + 'capture:\n  pcap: /tmp/x.pcap\n  format: pcap\n');
   t.is(e.issues[0]!.path, 'capture.format');
   t.regex(e.message, /pcapng|sunatm/);
+});
+
+test('a switch takes the lab key and an allow-list as a host does; a configured host missing from the list is named', (t) => {
+  const base = 'role: switch\nports:\n  - name: p1\n    miniport: {kind: tap, device: swtap1}\n    hosts: [{mac: "02:00:00:00:00:0b", addresses: ["1002"]}]\n';
+  const c = parseSwitchConfig(base + 'discovery:\n  auth: {key: "sixteen chars ok!", maxAge: 10s}\nallowPeers: ["02:00:00:00:00:0b"]\n', 'sw.yaml');
+  t.is(c.discovery.auth!.key.reveal().toString(), 'sixteen chars ok!');
+  t.is(c.discovery.auth!.maxAge, 10_000);
+  t.false(JSON.stringify(c).includes('sixteen chars'), 'the key never shows in a dump of the configuration');
+  t.deepEqual(c.allowPeers, ['02:00:00:00:00:0b']);
+  t.is(parseSwitchConfig(base, 'sw.yaml').discovery.auth, undefined);
+  const short = t.throws(() => parseSwitchConfig(base + 'discovery:\n  auth: {key: "short"}\n', 'sw.yaml'), { instanceOf: ConfigError }) as ConfigError;
+  t.is(short.path, 'discovery.auth.key');
+  t.regex(short.detail, /at least 16/);
+  const both = t.throws(() => parseSwitchConfig(base + 'discovery:\n  auth: {}\n', 'sw.yaml'), { instanceOf: ConfigError }) as ConfigError;
+  t.is(both.path, 'discovery.auth');
+  const listed = t.throws(() => parseSwitchConfig(base + 'allowPeers: ["02:00:00:00:00:0c"]\n', 'sw.yaml'), { instanceOf: ConfigError }) as ConfigError;
+  t.is(listed.path, 'ports[0].hosts[0].mac');
+  t.regex(listed.detail, /not in allowPeers/);
 });
