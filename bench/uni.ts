@@ -9,7 +9,7 @@
  */
 import { asyncScheduler } from 'rxjs';
 import { LoopbackPump, loopbackSaalPair } from '../src/sscop/loopback.js';
-import { createUniHost } from '../src/uni/index.js';
+import { createCallControl } from '../src/callcontrol/index.js';
 import type { UniHost, UniIndication } from '../src/uni/api.js';
 import { decodeMessage, encodeMessage, MsgType, IeId } from '../src/uni/msg/index.js';
 import type { BenchFigure } from './run.js';
@@ -31,8 +31,8 @@ function pair(): { a: UniHost; b: UniHost; pump: LoopbackPump; ia: UniIndication
   const pump = new LoopbackPump();
   const [sa, sb] = loopbackSaalPair(pump, { delay: 0, copy: false });
   const own = Array.from({ length: 1 }, () => '2002');
-  const a = createUniHost({ resolve: () => MAC_B, ownAddresses: ['1001'], scheduler: asyncScheduler });
-  const b = createUniHost({ resolve: () => MAC_A, ownAddresses: own, scheduler: asyncScheduler, limits: { partiesPerCall: 32_768 } });
+  const a = createCallControl({ resolve: () => MAC_B, ownAddresses: ['1001'], scheduler: asyncScheduler });
+  const b = createCallControl({ resolve: () => MAC_A, ownAddresses: own, scheduler: asyncScheduler, limits: { partiesPerCall: 32_768 } });
   a.attachLink(MAC_B, sa, 'network');
   b.attachLink(MAC_A, sb, 'user');
   b.indications$.subscribe((i) => {

@@ -20,7 +20,7 @@ import type { Mac } from '../common/mac.js';
 import type { Miniport } from '../miniport/types.js';
 import { AnnouncementVerifier, cellHeader, ETHERTYPE_CONDIS, frameHeader, maxSdu, VCI_SIGNALLING } from '../wire/index.js';
 import { createSaalMux, type SaalMux } from '../sscop/index.js';
-import { createUniHost } from '../uni/index.js';
+import { createCallControl } from '../callcontrol/index.js';
 import { causeName } from '../uni/msg/names.js';
 import type { AtmAddress, UniHost, UniIndication } from '../uni/api.js';
 import { createNdisStack, type NdisHost, type UniCallManager } from '../ndis/index.js';
@@ -84,7 +84,7 @@ export class CondisNode {
       name: opts.name,
     });
 
-    this.uni = createUniHost({
+    this.uni = createCallControl({
       resolve: (called) => this.peers.resolve(called),
       ownAddresses: opts.addresses,
       timers: opts.uniTimers,

@@ -414,7 +414,7 @@ export class CallControl implements LinkSink {
       const was = p.phase;
       p.phase = 'dropping';
       const l = p.leg;
-      if (l && p.ep >= 0 && !l.gone) l.link.uni.partyEventPublic(l.lc, p.ep, { k: 'drop-req', cause: ind.cause, ...(ind.closeData ? { closeData: ind.closeData } : {}) });
+      if (l && p.ep >= 0 && !l.gone) l.link.uni.partyRequest(l.lc, p.ep, { k: 'drop-req', cause: ind.cause, ...(ind.closeData ? { closeData: ind.closeData } : {}) });
       this.o.log.info({ call: call.id, rootEpref: ep, called: p.called, cause: ind.cause, closeData: ind.closeData?.length ?? 0, was }, 'switch: the root dropped a party');
       this.o.emit({ kind: 'switch-party', call: call.id, rootEpref: ep, change: 'dropped', called: p.called, cause: ind.cause });
       return;
@@ -455,7 +455,7 @@ export class CallControl implements LinkSink {
     if (p.phase !== 'adding') return;
     p.phase = 'alerting';
     if (this.isRootFirst(call, p)) this.answerIn(call, 'alerting-req');
-    else call.in.link.uni.partyEventPublic(call.in.lc, p.rootEp, { k: 'alerting-req' });
+    else call.in.link.uni.partyRequest(call.in.lc, p.rootEp, { k: 'alerting-req' });
   }
 
   private partyAdded(call: SwCall, p: Party): void {
@@ -464,7 +464,7 @@ export class CallControl implements LinkSink {
     if (this.isRootFirst(call, p)) {
       this.answerIn(call, 'connect-req');
       this.callConnected(call);
-    } else call.in.link.uni.partyEventPublic(call.in.lc, p.rootEp, { k: 'ack-req' });
+    } else call.in.link.uni.partyRequest(call.in.lc, p.rootEp, { k: 'ack-req' });
     this.o.emit({ kind: 'switch-party', call: call.id, rootEpref: p.rootEp, change: 'added', called: p.called });
   }
 
@@ -480,8 +480,8 @@ export class CallControl implements LinkSink {
       return this.clear(call, cause, closeData);
     }
     const cd = closeData ? { closeData } : {};
-    if (was === 'active') call.in.link.uni.partyEventPublic(call.in.lc, p.rootEp, { k: 'drop-req', cause, ...cd });
-    else call.in.link.uni.partyEventPublic(call.in.lc, p.rootEp, { k: 'reject-req', cause });
+    if (was === 'active') call.in.link.uni.partyRequest(call.in.lc, p.rootEp, { k: 'drop-req', cause, ...cd });
+    else call.in.link.uni.partyRequest(call.in.lc, p.rootEp, { k: 'reject-req', cause });
     this.o.log.info({ call: call.id, rootEpref: p.rootEp, called: p.called, cause: `${causeName(cause)} (${cause})`, closeData: closeData?.length ?? 0 }, `switch: a party left (${was})`);
     this.o.emit({ kind: 'switch-party', call: call.id, rootEpref: p.rootEp, change: was === 'active' ? 'dropped' : 'rejected', called: p.called, cause });
   }
@@ -504,7 +504,7 @@ export class CallControl implements LinkSink {
     if (call.clearing) return;
     call.clearing = true;
     const cd = closeData ? { closeData } : {};
-    for (const leg of [call.in, ...call.out.values()]) if (!leg.gone) leg.link.uni.callEventPublic(leg.lc, { k: 'release-req', cause, ...cd });
+    for (const leg of [call.in, ...call.out.values()]) if (!leg.gone) leg.link.uni.callRequest(leg.lc, { k: 'release-req', cause, ...cd });
   }
 
   private legGone(leg: Leg, cause: number, closeData?: Buffer): void {

@@ -38,5 +38,5 @@ export const binaryCodec: UniCodec = {
   partyStateName: endpointStateName,
 };
 
-/** The codec createUniHost uses unless told otherwise. */
+/** The codec call control (src/callcontrol) uses unless told otherwise. */
 export const defaultCodec: UniCodec = binaryCodec;

@@ -1,6 +1,6 @@
 /**
- * uni/: Q.2931 call control and Q.2971 party control over one or more links.
- * `createUniHost` is the service `ndis/` uses (api.ts).
+ * uni/: Q.2931 call control and Q.2971 party control on each link, and the contract (api.ts) of the
+ * service `ndis/` uses; call control across links (`createCallControl`) is one layer up, in src/callcontrol/.
  *
  * Layout
  * - call.ts   the call machine (one Q.2931 call on one link), pure: stepCall(state, event) -> {state, effects}
@@ -9,9 +9,9 @@
  * - timers.ts defaults (NgATM/Q.2931, T310/T399 by side) and retry counts
  * - link-core.ts  the per-link records and machinery: call references, VCIs and endpoint references, sending,
  *             call and party machines with their effects and timers, the last-party rule, STATUS replies
- * - link.ts   per-link coordinator on link-core.ts: CU0..CU3 with SSCOP loss and T309, host requests, the global
- *             call reference (RESTART), the Q.2931 5.6 / Q.2971 9.5 checks of received messages
- * - host.ts   UniHost: host calls spanning links (fan-out for multipoint roots), indications queued per unit of work
+ * - link.ts   per-link coordinator on link-core.ts: CU0..CU3 with SSCOP loss and T309, dispatch by call reference;
+ *             it carries out verify.ts (Q.2931 5.6 / Q.2971 9.5 checks) and restart.ts (RESTART, a pure step)
+ * - port.ts   UniPort: what call control may ask of a link, what the link tells it, the call/party records
  * - codec.ts  the one place the binary codec (msg/) is used
  *
  * Choices worth knowing
@@ -30,8 +30,6 @@
  * - One STATUS ENQUIRY per call at a time; a second request is refused (wrong-state) rather than queued.
  * - Parties added for a link whose SETUP is still outstanding wait for it and go as ADD PARTY once it is active.
  */
-export { createUniHost, Host } from './host.js';
-export type { UniHostConfig } from './host.js';
 export type * from './api.js';
 export { binaryCodec, defaultCodec } from './codec.js';
 export type { UniCodec } from './codec.js';
@@ -40,3 +38,4 @@ export { PartyState, callStateCode } from './states.js';
 export { stepCall, newCall } from './call.js';
 export { stepParty, newParty } from './party.js';
 export { ANSWER_LATER, Link, LinkCall, MAX_CALL_REF, MAX_EPREF } from './link.js';
+export type { UniPort, LinkSink, CallOwner } from './port.js';

@@ -10,7 +10,7 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { TimerQueue, type QueuedTimer } from '../common/timer-queue.js';
 import type { PeerId } from './api.js';
-import type { Link } from './link.js';
+import { ANSWER_LATER, LinkCall, LinkParty, sharedParty, type CallOwner, type LinkSink, type UniPort } from './port.js';
 import type { SaalService } from '../sscop/service.js';
 import type { UniCodec } from './codec.js';
 import { stateCode, stepCall, type CallEvent, type CallIndication, type CallState, type VcId } from './call.js';
@@ -25,37 +25,8 @@ import { Cause, findIe, IeId, MsgAction, MsgType, type InfoElement, type UniMess
 export const MAX_CALL_REF = 0x7ffffe;
 export const MAX_EPREF = 0x7fff;
 const FIRST_VCI = 32;
-/** LinkSink.incomingAddParty: the answer comes later (see there) */
-export const ANSWER_LATER = -1;
 const MAX_VCI = 0xffff;
 
-
-/** Who hears about one call on the link (the host call that owns it). */
-export interface CallOwner {
-  onCall(lc: LinkCall, ind: CallIndication): void;
-  onParty(lc: LinkCall, ep: number, ind: PartyIndication): void;
-}
-
-/** What the link asks of / tells its host. */
-export interface LinkSink {
-  /** a SETUP arrived and passed the checks; return 0 to take it (set lc.owner) or a cause to refuse it */
-  incomingSetup(link: Link, lc: LinkCall, m: UniMessage): number;
-  /**
-   * an ADD PARTY for a call we are a leaf of; 0 accepts (ADD PARTY ACK), else the ADD PARTY REJECT cause;
-   * ANSWER_LATER leaves the party in P2 (a switch asks the far side first) until the sink sends
-   * alerting-req / ack-req / reject-req for it through partyEventPublic
-   */
-  incomingAddParty(link: Link, lc: LinkCall, ep: number, m: UniMessage): number;
-  linkUp(link: Link): void;
-  /** SSCOP was lost; `kept` active calls wait out T309 (0: nothing was kept) */
-  linkDown(link: Link, reason: string, kept: number): void;
-  restarted(link: Link, restartClass: number, vc?: VcId): void;
-  protocolError(link: Link, cause: number, message: string): void;
-  /** a timer started (+1) or ended (-1), for the counters */
-  timers(delta: number): void;
-  /** run one unit of work (a signal, a timer): indications go up after it, never in the middle */
-  batch(fn: () => void): void;
-}
 
 export interface LinkConfig {
   peer: PeerId;
@@ -68,60 +39,6 @@ export interface LinkConfig {
   partiesPerCall: number;
   /** true: a received RESTART is acknowledged only when restartAcknowledge() is called (T317 guards it) */
   manualRestartAck?: boolean;
-}
-
-/** (tsc stops here when PartyMachine gains a field: sharedParty below must then key on it too) */
-const partyFieldsKnown: Exclude<keyof PartyMachine, 'st' | 'role' | 'side' | 'first' | 'told'> extends never ? true : never = true;
-void partyFieldsKnown;
-const sharedParties = new Map<number, PartyMachine>();
-
-/**
- * The one frozen PartyMachine with these values: a party's state is a handful of small values
- * (about a hundred combinations), so the parties share them instead of holding a copy each.
- */
-export function sharedParty(pm: PartyMachine): PartyMachine {
-  const key = (pm.st << 4) | (pm.role === 'root' ? 8 : 0) | (pm.side === 'network' ? 4 : 0) | (pm.first ? 2 : 0) | (pm.told ? 1 : 0);
-  let s = sharedParties.get(key);
-  if (!s) sharedParties.set(key, (s = Object.freeze({ st: pm.st, role: pm.role, side: pm.side, first: pm.first, told: pm.told })));
-  return s;
-}
-
-export class LinkParty {
-  timer?: QueuedTimer;
-  /** (shared with every party in the same state: see sharedParty) */
-  public pm: PartyMachine;
-  constructor(
-    readonly ep: number,
-    pm: PartyMachine,
-  ) {
-    this.pm = sharedParty(pm);
-  }
-}
-
-export class LinkCall {
-  readonly parties = new Map<number, LinkParty>();
-  /** parties in P1, P2, P3, P4 or P7 */
-  alive = 0;
-  readonly timers = new Map<TimerName, QueuedTimer>();
-  owner?: CallOwner;
-  /** next endpoint reference to try (root side) */
-  nextEp = 0;
-  /** the endpoint reference of the party that came with the SETUP */
-  firstEp?: number;
-  /** we allocated the VCI (network side) */
-  ownVci = false;
-  constructor(
-    readonly cref: number,
-    /** we allocated the call reference (we sent the SETUP) */
-    readonly mine: boolean,
-    public st: CallState,
-  ) {}
-  get key(): number {
-    return this.cref * 2 + (this.mine ? 1 : 0);
-  }
-  get multipoint(): boolean {
-    return this.st.kind !== 'p2p';
-  }
 }
 
 export class LinkCore {
@@ -184,8 +101,8 @@ export class LinkCore {
 
   protected countError(cause: number, text: string): void {
     this.protocolErrors[cause] = (this.protocolErrors[cause] ?? 0) + 1;
-    // (every LinkCore is the base of a Link)
-    this.cfg.sink.protocolError(this as unknown as Link, cause, `${text}: ${this.cfg.codec.causeName(cause)}`);
+    // (every LinkCore is the base of a Link, which is a UniPort)
+    this.cfg.sink.protocolError(this as unknown as UniPort, cause, `${text}: ${this.cfg.codec.causeName(cause)}`);
   }
 
   protected allocCref(): number | undefined {

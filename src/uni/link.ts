@@ -19,10 +19,13 @@ import { restartStep, type RestartEvent, type RestartScope } from './restart.js'
 import { verify, verifySetup } from './verify.js';
 import { causeIe, eprefIe, ieListDiag, msg, msgTypeDiag } from './ies.js';
 import { Cause, findIe, IeId, MsgAction, MsgType, type InfoElement, type UniMessage } from './msg/types.js';
-import { ANSWER_LATER, LinkCall, LinkCore, type CallOwner, type LinkConfig } from './link-core.js';
+import { LinkCore, type LinkConfig } from './link-core.js';
+import { ANSWER_LATER, LinkCall, type CallOwner, type UniPort } from './port.js';
 
-export { ANSWER_LATER, LinkCall, LinkParty, MAX_CALL_REF, MAX_EPREF } from './link-core.js';
-export type { CallOwner, LinkConfig, LinkSink } from './link-core.js';
+export { MAX_CALL_REF, MAX_EPREF } from './link-core.js';
+export type { LinkConfig } from './link-core.js';
+export { ANSWER_LATER, LinkCall, LinkParty } from './port.js';
+export type { CallOwner, LinkSink, UniPort } from './port.js';
 
 const KNOWN_TYPES = new Set<number>(Object.values(MsgType).filter((v): v is number => typeof v === 'number'));
 const PARTY_TYPES = new Set<number>([
@@ -34,7 +37,7 @@ const PARTY_TYPES = new Set<number>([
   MsgType.DROP_PARTY_ACKNOWLEDGE,
 ]);
 
-export class Link extends LinkCore {
+export class Link extends LinkCore implements UniPort {
   /** Q.2931 5.5.6: runs while active calls wait for SSCOP to come back */
   private t309?: Subscription;
   private readonly sub: Subscription;
@@ -193,11 +196,11 @@ export class Link extends LinkCore {
     return ep;
   }
 
-  callEventPublic(lc: LinkCall, e: CallEvent): void {
+  callRequest(lc: LinkCall, e: CallEvent): void {
     this.callEvent(lc, e);
   }
 
-  partyEventPublic(lc: LinkCall, ep: number, e: PartyEvent): void {
+  partyRequest(lc: LinkCall, ep: number, e: PartyEvent): void {
     this.partyEvent(lc, ep, e);
   }
 

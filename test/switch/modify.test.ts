@@ -9,7 +9,7 @@
 import test from 'ava';
 import { attachClientPolicy, q2931CallParameters } from '../../src/ndis/index.js';
 import { modifyTrafficDescriptor, MsgType, type UniMessage } from '../../src/uni/msg/index.js';
-import type { Host } from '../../src/uni/host.js';
+import type { CallControl } from '../../src/callcontrol/index.js';
 import type { LinkCall } from '../../src/uni/link.js';
 import type { CondisNode } from '../../src/host/node.js';
 import { Client, S } from '../helpers/nodes.js';
@@ -101,13 +101,13 @@ test('a MODIFY REQUEST on a point-to-multipoint call: the switch answers MODIFY 
   // the hosts' own APIs refuse (NOT_SUPPORTED / not-multipoint): put the message on the wire below them
   const inject = (n: CondisNode) => {
     const sw = n.peerList().find((p) => p.link?.established)!.mac;
-    const link = (n.uni as Host).linkOf(sw)! as unknown as { calls: Map<number, LinkCall>; sendOn(lc: LinkCall, m: UniMessage): void };
+    const link = (n.uni as CallControl).linkOf(sw)! as unknown as { calls: Map<number, LinkCall>; sendOn(lc: LinkCall, m: UniMessage): void };
     link.sendOn([...link.calls.values()][0]!, { type: MsgType.MODIFY_REQUEST, callRef: 0, callRefFlag: false, ies: [modifyTrafficDescriptor({ forward: 100 })] });
   };
   t.is(root.cl.NdisClModifyCallQoS(vc, q2931CallParameters('1002', { transmit: { peakBandwidth: 4800 } })), S.NOT_SUPPORTED);
-  (lab.hosts[0]!.uni as Host).batch(() => inject(lab.hosts[0]!));
+  (lab.hosts[0]!.uni as CallControl).batch(() => inject(lab.hosts[0]!));
   await until("the switch's answer to the root", () => lab.wire[0]!.some((m) => m.name === 'MODIFY REJECT'));
-  (lab.hosts[1]!.uni as Host).batch(() => inject(lab.hosts[1]!));
+  (lab.hosts[1]!.uni as CallControl).batch(() => inject(lab.hosts[1]!));
   await until("the switch's answer to the leaf", () => lab.wire[1]!.some((m) => m.name === 'MODIFY REJECT'));
   // (the hosts never asked: to them the answer is a message not compatible with the call state, STATUS 101)
   await until('the hosts answered', () => lab.wire.every((w) => w.some((m) => m.name === 'STATUS')));

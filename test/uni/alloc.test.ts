@@ -1,7 +1,7 @@
 import test from 'ava';
 import { Clock, FrozenScheduler, idle, link, makeHost, MAC_A, MAC_B } from './helpers.js';
-import { createUniHost } from '../../src/uni/host.js';
-import { MAX_CALL_REF, MAX_EPREF } from '../../src/uni/link.js';
+import { createCallControl } from '../../src/callcontrol/index.js';
+import { MAX_CALL_REF, MAX_EPREF, type Link } from '../../src/uni/link.js';
 import { findIe, IeId, MsgType } from '../../src/uni/msg/types.js';
 import type { SaalService } from '../../src/sscop/service.js';
 import { LoopbackPump, loopbackSaalPair } from '../../src/sscop/loopback.js';
@@ -17,7 +17,7 @@ function two() {
 
 test('call references: 1..2^23-2, never 0 or 0x7FFFFF, wrapping and skipping live ones; flags both ways', (t) => {
   const { clock, a, b, sa, sb } = two();
-  const la = a.host.linkOf(MAC_B)!;
+  const la = a.host.linkOf(MAC_B) as Link;
   const r1 = a.host.setup({ called: '2002', multipoint: false });
   clock.advance(5);
   t.is(sa.sent[0]!.callRef, 1);
@@ -90,8 +90,8 @@ function syncPair(): { a: SaalService; b: SaalService; pump(): void } {
 test('scale: one call holds the whole endpoint reference range (32,768 parties), the next add fails with limit, freed ones are reused', (t) => {
   const sched = new FrozenScheduler();
   const w = syncPair();
-  const a = createUniHost({ resolve: () => MAC_B, ownAddresses: ['1001'], scheduler: sched as never });
-  const b = createUniHost({ resolve: () => MAC_A, ownAddresses: ['2002'], scheduler: sched as never });
+  const a = createCallControl({ resolve: () => MAC_B, ownAddresses: ['1001'], scheduler: sched as never });
+  const b = createCallControl({ resolve: () => MAC_A, ownAddresses: ['2002'], scheduler: sched as never });
   a.attachLink(MAC_B, w.a, 'network');
   b.attachLink(MAC_A, w.b, 'user');
   b.indications$.subscribe((i) => i.kind === 'setup' && b.accept(i.call));
@@ -133,8 +133,8 @@ test('scale: one call holds the whole endpoint reference range (32,768 parties),
 test('scale: 5,000 calls up at once on one link, each with its own call reference and VCI, all cleared', (t) => {
   const sched = new FrozenScheduler();
   const w = syncPair();
-  const a = createUniHost({ resolve: () => MAC_B, ownAddresses: ['1001'], scheduler: sched as never });
-  const b = createUniHost({ resolve: () => MAC_A, ownAddresses: ['2002'], scheduler: sched as never });
+  const a = createCallControl({ resolve: () => MAC_B, ownAddresses: ['1001'], scheduler: sched as never });
+  const b = createCallControl({ resolve: () => MAC_A, ownAddresses: ['2002'], scheduler: sched as never });
   a.attachLink(MAC_B, w.a, 'network');
   b.attachLink(MAC_A, w.b, 'user');
   b.indications$.subscribe((i) => i.kind === 'setup' && b.accept(i.call));

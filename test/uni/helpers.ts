@@ -4,7 +4,7 @@
  */
 import { VirtualAction, VirtualTimeScheduler, type Subscription } from 'rxjs';
 import { joinLoopback, LoopbackSaal } from '../../src/sscop/loopback.js';
-import { createUniHost, type Host, type UniHostConfig } from '../../src/uni/host.js';
+import { createCallControl, type CallControl, type CallControlConfig } from '../../src/callcontrol/index.js';
 import type { UniIndication } from '../../src/uni/api.js';
 import { decodeMessage } from '../../src/uni/msg/index.js';
 import type { UniMessage } from '../../src/uni/msg/types.js';
@@ -51,7 +51,7 @@ export function saalPair(clock: Clock, delay = 1, up = true): [MemSaal, MemSaal]
 }
 
 export interface TestHost {
-  host: Host;
+  host: CallControl;
   mac: string;
   ind: UniIndication[];
   sub: Subscription;
@@ -59,8 +59,8 @@ export interface TestHost {
   of<K extends UniIndication['kind']>(k: K): Extract<UniIndication, { kind: K }>[];
 }
 
-export function makeHost(clock: Clock, mac: string, own: string[], routes: Record<string, string>, extra: Partial<UniHostConfig> = {}): TestHost {
-  const host = createUniHost({ resolve: (a) => routes[a], ownAddresses: own, scheduler: clock.scheduler, ...extra });
+export function makeHost(clock: Clock, mac: string, own: string[], routes: Record<string, string>, extra: Partial<CallControlConfig> = {}): TestHost {
+  const host = createCallControl({ resolve: (a) => routes[a], ownAddresses: own, scheduler: clock.scheduler, ...extra });
   const ind: UniIndication[] = [];
   const sub = host.indications$.subscribe((i) => ind.push(i));
   return {

@@ -1,5 +1,6 @@
 /**
- * The UniHost: every link of one host, and host calls that may span links.
+ * Call control above the UNIs: every link of one host, and host calls that may span links (the
+ * UniHost service of src/uni/api.ts). It reaches each link through the UNI port (src/uni/port.ts).
  *
  * A host call has one leg per link it uses. A point-to-point call or a leaf
  * has exactly one leg; a multipoint call this host roots fans out: the first
@@ -14,23 +15,24 @@
  */
 import { asyncScheduler, Subject, type Observable } from 'rxjs';
 import { err, ok, type Result } from '../common/result.js';
-import type { AtmAddress, CallId, ClearingOptions, CloseDataPolicy, PartyId, PeakCellRates, PeerId, UniCallParams, UniCounters } from './api.js';
-import type { UniError, UniErrorCode, UniHost, UniHostOptions, UniIndication, UniPartyParams, UniSnapshot, VcPath } from './api.js';
+import type { AtmAddress, CallId, ClearingOptions, CloseDataPolicy, PartyId, PeakCellRates, PeerId, UniCallParams, UniCounters } from '../uni/api.js';
+import type { UniError, UniErrorCode, UniHost, UniHostOptions, UniIndication, UniPartyParams, UniSnapshot, VcPath } from '../uni/api.js';
 import type { SaalService } from '../sscop/service.js';
-import type { CallIndication, VcId } from './call.js';
-import { stateCode } from './call.js';
-import { defaultCodec, type UniCodec } from './codec.js';
-import { calledIe, callingIe, canonicalAddress, CLOSE_DATA_MAX, defaultAal, defaultBearer, defaultQos, defaultTraffic, uuIe } from './ies.js';
-import { modifyAnswer, modifyIndication, modifyRequest } from './host-modify.js';
-import { ANSWER_LATER, Link, LinkCall, type CallOwner, type LinkSink } from './link.js';
-import { Leg, newHostCall, paramsFromMessage, type HostCall, type HostParty, type PartyPhase } from './host-model.js';
-import type { PartyIndication } from './party.js';
-import { PartyState, type Side } from './states.js';
-import { resolveTimers } from './timers.js';
-import { Cause, MsgType, type InfoElement, type TrafficDescriptorIe, type UniMessage } from './msg/types.js';
+import type { CallIndication, VcId } from '../uni/call.js';
+import { stateCode } from '../uni/call.js';
+import { defaultCodec, type UniCodec } from '../uni/codec.js';
+import { calledIe, callingIe, canonicalAddress, CLOSE_DATA_MAX, defaultAal, defaultBearer, defaultQos, defaultTraffic, uuIe } from '../uni/ies.js';
+import { modifyAnswer, modifyIndication, modifyRequest } from './modify.js';
+import { Link } from '../uni/link.js';
+import { ANSWER_LATER, LinkCall, type CallOwner, type LinkSink, type UniPort } from '../uni/port.js';
+import { Leg, newHostCall, paramsFromMessage, type HostCall, type HostParty, type PartyPhase } from './model.js';
+import type { PartyIndication } from '../uni/party.js';
+import { PartyState, type Side } from '../uni/states.js';
+import { resolveTimers } from '../uni/timers.js';
+import { Cause, MsgType, type InfoElement, type TrafficDescriptorIe, type UniMessage } from '../uni/msg/types.js';
 
 interface LinkEntry {
-  link: Link;
+  link: UniPort;
   policy: CloseDataPolicy;
 }
 
@@ -38,13 +40,13 @@ function uerr(code: UniErrorCode, cause: number, message: string): { ok: false; 
   return err({ code, cause, message });
 }
 
-export type UniHostConfig = UniHostOptions & {
+export type CallControlConfig = UniHostOptions & {
   codec?: UniCodec;
   /** true: a peer's RESTART is acknowledged only by restartAcknowledge(peer), within T317 (default: at once) */
   manualRestartAck?: boolean;
 };
 
-export class Host implements UniHost, LinkSink {
+export class CallControl implements UniHost, LinkSink {
   private readonly subject = new Subject<UniIndication>();
   readonly indications$: Observable<UniIndication> = this.subject.asObservable();
   private readonly links = new Map<PeerId, LinkEntry>();
@@ -63,7 +65,7 @@ export class Host implements UniHost, LinkSink {
   private readonly pending: UniIndication[] = [];
   private disposed = false;
 
-  constructor(private readonly opts: UniHostConfig) {
+  constructor(private readonly opts: CallControlConfig) {
     this.codec = opts.codec ?? defaultCodec;
     this.scheduler = opts.scheduler ?? asyncScheduler;
     this.own = new Set(opts.ownAddresses.map(canonicalAddress));
@@ -148,8 +150,8 @@ export class Host implements UniHost, LinkSink {
     });
   }
 
-  /** the coordinator of one link (diagnostics and tests) */
-  linkOf(peer: PeerId): Link | undefined {
+  /** the port of one link (diagnostics and tests) */
+  linkOf(peer: PeerId): UniPort | undefined {
     return this.links.get(peer)?.link;
   }
 
@@ -158,15 +160,15 @@ export class Host implements UniHost, LinkSink {
     return { ...(e?.policy ?? this.defaultPolicy) };
   }
 
-  linkUp(link: Link): void {
+  linkUp(link: UniPort): void {
     this.emit({ kind: 'link-up', peer: link.peer });
   }
 
-  linkDown(link: Link, reason: string, kept: number): void {
+  linkDown(link: UniPort, reason: string, kept: number): void {
     this.emit({ kind: 'link-down', peer: link.peer, reason, kept });
   }
 
-  restarted(link: Link, restartClass: number, vc?: VcId): void {
+  restarted(link: UniPort, restartClass: number, vc?: VcId): void {
     this.emit({ kind: 'restart', peer: link.peer, restartClass, ...(vc ? { vc } : {}) });
   }
 
@@ -189,7 +191,7 @@ export class Host implements UniHost, LinkSink {
     });
   }
 
-  protocolError(link: Link, cause: number, message: string): void {
+  protocolError(link: UniPort, cause: number, message: string): void {
     this.emit({ kind: 'protocol-error', peer: link.peer, cause, message });
   }
 
@@ -349,7 +351,7 @@ export class Host implements UniHost, LinkSink {
       }
       this.markDropping(p);
       p.dropAsked = true;
-      p.leg.link.partyEventPublic(p.leg.lc, p.ep, { k: 'drop-req', cause: o?.cause ?? Cause.NORMAL_UNSPECIFIED, closeData: o?.closeData });
+      p.leg.link.partyRequest(p.leg.lc, p.ep, { k: 'drop-req', cause: o?.cause ?? Cause.NORMAL_UNSPECIFIED, closeData: o?.closeData });
       return ok(undefined);
     });
   }
@@ -366,7 +368,7 @@ export class Host implements UniHost, LinkSink {
         if (bad) return err(bad);
         call.releasing = true;
         this.markDropping(lp);
-        lp.leg.link.partyEventPublic(lp.leg.lc, lp.ep, { k: 'drop-req', cause: o?.cause ?? Cause.NORMAL_CALL_CLEARING, closeData: o?.closeData });
+        lp.leg.link.partyRequest(lp.leg.lc, lp.ep, { k: 'drop-req', cause: o?.cause ?? Cause.NORMAL_CALL_CLEARING, closeData: o?.closeData });
         return ok(undefined);
       }
       for (const leg of call.legs.values()) {
@@ -376,14 +378,14 @@ export class Host implements UniHost, LinkSink {
       call.releasing = true;
       for (const p of call.parties.values()) this.markDropping(p);
       for (const leg of [...call.legs.values()])
-        leg.link.callEventPublic(leg.lc, { k: 'release-req', cause: o?.cause ?? Cause.NORMAL_CALL_CLEARING, closeData: o?.closeData });
+        leg.link.callRequest(leg.lc, { k: 'release-req', cause: o?.cause ?? Cause.NORMAL_CALL_CLEARING, closeData: o?.closeData });
       return ok(undefined);
     });
   }
 
   // ---- incoming --------------------------------------------------------------
 
-  incomingSetup(link: Link, lc: LinkCall, m: UniMessage): number {
+  incomingSetup(link: UniPort, lc: LinkCall, m: UniMessage): number {
     const params = paramsFromMessage(m, lc.multipoint);
     if (!this.own.has(params.called)) return Cause.UNALLOCATED_NUMBER;
     if (this.calls.size >= this.maxCalls) return Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED;
@@ -406,7 +408,7 @@ export class Host implements UniHost, LinkSink {
    * the layer above accepts or rejects it. All of them share the link call and
    * its VC on the wire.
    */
-  incomingAddParty(link: Link, lc: LinkCall, ep: number, m: UniMessage): number {
+  incomingAddParty(link: UniPort, lc: LinkCall, ep: number, m: UniMessage): number {
     const leg = lc.owner instanceof Leg ? lc.owner : undefined;
     if (!leg || leg.call.role !== 'leaf') return Cause.NORMAL_UNSPECIFIED;
     const params = paramsFromMessage(m, true, leg.call.params);
@@ -469,11 +471,11 @@ export class Host implements UniHost, LinkSink {
     if (c.releasing || (st !== PartyState.P2 && st !== PartyState.P3)) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${c.id} was answered already`);
     if (what === 'proceeding-req') return ok(undefined);
     if (what === 'alerting-req') {
-      p.leg.link.partyEventPublic(p.leg.lc, p.ep, { k: 'alerting-req' });
+      p.leg.link.partyRequest(p.leg.lc, p.ep, { k: 'alerting-req' });
       p.phase = 'alerting';
       return ok(undefined);
     }
-    p.leg.link.partyEventPublic(p.leg.lc, p.ep, { k: 'ack-req' });
+    p.leg.link.partyRequest(p.leg.lc, p.ep, { k: 'ack-req' });
     p.phase = 'connected';
     if (p.leg.lc.st.phase === 'active') {
       c.connected = true;
@@ -505,11 +507,11 @@ export class Host implements UniHost, LinkSink {
         if (c.releasing || (st !== PartyState.P2 && st !== PartyState.P3)) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${callId} was answered already`);
         c.releasing = true;
         if (lp.ep !== lp.leg.lc.firstEp) {
-          lp.leg.link.partyEventPublic(lp.leg.lc, lp.ep, { k: 'reject-req', cause }); // ADD PARTY REJECT
+          lp.leg.link.partyRequest(lp.leg.lc, lp.ep, { k: 'reject-req', cause }); // ADD PARTY REJECT
           this.endLeaf(c, { kind: 'release-confirm', call: c.id, cause });
         } else {
           this.markDropping(lp);
-          lp.leg.link.partyEventPublic(lp.leg.lc, lp.ep, { k: 'drop-req', cause }); // its drop-confirm ends the call
+          lp.leg.link.partyRequest(lp.leg.lc, lp.ep, { k: 'drop-req', cause }); // its drop-confirm ends the call
         }
         return ok(undefined);
       }
@@ -517,7 +519,7 @@ export class Host implements UniHost, LinkSink {
       const ph = leg.lc.st.phase;
       if (ph !== 'in-setup' && ph !== 'in-proceeding' && ph !== 'in-alerting') return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${callId} was answered already`);
       c.releasing = true;
-      leg.link.callEventPublic(leg.lc, { k: 'reject-req', cause });
+      leg.link.callRequest(leg.lc, { k: 'reject-req', cause });
       return ok(undefined);
     });
   }
@@ -581,7 +583,7 @@ export class Host implements UniHost, LinkSink {
     }
   }
 
-  // ---- Q.2963.1 modification (host-modify.ts) ----------------------------------
+  // ---- Q.2963.1 modification (modify.ts) ----------------------------------
 
   modify(callId: CallId, pcr: PeakCellRates): Result<void, UniError> {
     return this.run(() => modifyRequest(this.calls.get(callId), callId, pcr));
@@ -664,7 +666,7 @@ export class Host implements UniHost, LinkSink {
         call.final = ours
           ? { kind: 'release-confirm', call: call.id, cause: ind.cause }
           : { kind: 'released', call: call.id, cause: ind.cause, ...(closeData ? { closeData } : {}), remote };
-        for (const l of [...call.legs.values()]) l.link.callEventPublic(l.lc, { k: 'release-req', cause: Cause.NORMAL_CALL_CLEARING });
+        for (const l of [...call.legs.values()]) l.link.callRequest(l.lc, { k: 'release-req', cause: Cause.NORMAL_CALL_CLEARING });
       }
       if (call.legs.size > 0) return; // the other legs finish their clearing first
       for (const p of [...onLeg, ...call.parties.values()])
@@ -785,6 +787,6 @@ export class Host implements UniHost, LinkSink {
   }
 }
 
-export function createUniHost(opts: UniHostConfig): UniHost & Host {
-  return new Host(opts);
+export function createCallControl(opts: CallControlConfig): UniHost & CallControl {
+  return new CallControl(opts);
 }

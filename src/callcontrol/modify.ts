@@ -7,19 +7,19 @@
  * arrives, at the responder when it sends one.
  */
 import { err, ok, type Result } from '../common/result.js';
-import type { CallId, UniCallParams, UniError, UniErrorCode, UniIndication } from './api.js';
-import type { CallIndication } from './call.js';
-import { defaultTraffic } from './ies.js';
-import type { Link, LinkCall } from './link.js';
-import { modifyRefusal } from './modify.js';
-import { Cause } from './msg/types.js';
-import { pcrProblem, peakCellRates, withPeakCellRates, type PeakCellRates } from './msg/traffic.js';
+import type { CallId, UniCallParams, UniError, UniErrorCode, UniIndication } from '../uni/api.js';
+import type { CallIndication } from '../uni/call.js';
+import { defaultTraffic } from '../uni/ies.js';
+import type { LinkCall, UniPort } from '../uni/port.js';
+import { modifyRefusal } from '../uni/modify.js';
+import { Cause } from '../uni/msg/types.js';
+import { pcrProblem, peakCellRates, withPeakCellRates, type PeakCellRates } from '../uni/msg/traffic.js';
 
 /** What the modification needs of a host call. */
 export interface ModifiableCall {
   readonly id: CallId;
   readonly params: UniCallParams;
-  readonly firstLeg?: { readonly link: Link; readonly lc: LinkCall };
+  readonly firstLeg?: { readonly link: UniPort; readonly lc: LinkCall };
   done: boolean;
 }
 
@@ -36,7 +36,7 @@ export function modifyRequest(call: ModifiableCall | undefined, callId: CallId, 
     const code: UniErrorCode = lc.st.kind !== 'p2p' ? 'not-multipoint' : !lc.st.owner ? 'not-owner' : 'wrong-state';
     return fail(code, Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${callId}: ${why}`);
   }
-  call.firstLeg!.link.callEventPublic(lc, { k: 'modify-req', pcr });
+  call.firstLeg!.link.callRequest(lc, { k: 'modify-req', pcr });
   return ok(undefined);
 }
 
@@ -48,14 +48,14 @@ export function modifyAnswer(call: ModifiableCall | undefined, callId: CallId, a
     return fail('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${callId} has no modification to answer`);
   const link = call.firstLeg!.link;
   if (!accept) {
-    link.callEventPublic(lc, { k: 'modify-reject-req', cause });
+    link.callRequest(lc, { k: 'modify-reject-req', cause });
     return ok(undefined);
   }
   const pcr = lc.st.modPcr ?? {};
   const before = peakCellRates(call.params.traffic ?? defaultTraffic());
   // ask for CONNECTION AVAILABLE when what we receive (forward) may grow: we want to know the owner has it in force
   const confirm = pcr.forward !== undefined && (before.forward === undefined || pcr.forward > before.forward);
-  link.callEventPublic(lc, { k: 'modify-ack-req', confirm });
+  link.callRequest(lc, { k: 'modify-ack-req', confirm });
   call.params.traffic = withPeakCellRates(call.params.traffic ?? defaultTraffic(), pcr);
   return ok(undefined);
 }

@@ -3,12 +3,12 @@
  * the reading of a received SETUP / ADD PARTY into call parameters, kept
  * apart from `host.ts` (which drives them) so that file stays one job.
  */
-import type { AtmAddress, CallId, PartyId, PeerId, UniCallParams, UniIndication, VcPath } from './api.js';
-import type { CallIndication } from './call.js';
-import { addressOf, canonicalAddress } from './ies.js';
-import type { CallOwner, Link, LinkCall } from './link.js';
-import type { PartyIndication } from './party.js';
-import { findIe, IeId, type UniMessage } from './msg/types.js';
+import type { AtmAddress, CallId, PartyId, PeerId, UniCallParams, UniIndication, VcPath } from '../uni/api.js';
+import type { CallIndication } from '../uni/call.js';
+import { addressOf, canonicalAddress } from '../uni/ies.js';
+import type { CallOwner, LinkCall, UniPort } from '../uni/port.js';
+import type { PartyIndication } from '../uni/party.js';
+import { findIe, IeId, type UniMessage } from '../uni/msg/types.js';
 
 export type PartyPhase = 'adding' | 'alerting' | 'connected' | 'dropping';
 
@@ -43,7 +43,7 @@ export class Leg implements CallOwner {
   constructor(
     readonly host: LegSink,
     readonly call: HostCall,
-    readonly link: Link,
+    readonly link: UniPort,
     readonly lc: LinkCall,
   ) {}
   onCall(_lc: LinkCall, ind: CallIndication): void {
