@@ -4,6 +4,8 @@
  * `peers:` (or a host whose NIC changed). Reported as a warning in the log
  * (once per address and pair of MACs, when discovery first shows it) and in
  * the static peer's status entry (`warning`), so `condisctl status` shows it.
+ * Once the configured peer has failed to answer, calls to the address go to
+ * the MAC discovery hears it from (PeerTable.resolve).
  */
 import type { Subscription } from 'rxjs';
 import type { Mac } from '../common/mac.js';

@@ -59,9 +59,22 @@ export class PeerTable {
   }
 
   /** the peer that owns an ATM address (the UNI's route for an outgoing SETUP) */
+  /**
+   * The peer a call to `called` goes to: one whose link is up; else the configured (static) one,
+   * unless it has failed to answer and discovery hears the address from another MAC: then the live
+   * one (the conflict is reported by peer-conflicts.ts).
+   */
   resolve(called: AtmAddress): Mac | undefined {
-    for (const p of this.peers.values()) if (p.addresses.includes(called)) return p.mac;
-    return undefined;
+    let configured: PeerState | undefined;
+    let heard: PeerState | undefined;
+    for (const p of this.peers.values()) {
+      if (!p.addresses.includes(called)) continue;
+      if (p.link?.established) return p.mac;
+      if (p.source === 'static') configured ??= p;
+      else heard ??= p;
+    }
+    if (configured && heard && (this.retries.info(configured.mac)?.failures ?? 0) > 0) return heard.mac;
+    return (configured ?? heard)?.mac;
   }
 
   /** an SSCOP PDU from `src`: to the link of that peer, learning it if it is new; a drop reason when there is no room */

@@ -3,7 +3,8 @@
  * configuration puts h2's address at a MAC nobody has, discovery hears the
  * address from h2's real MAC. condisd warns in its log (once) and the static
  * peer's status entry carries the warning, which condisctl prints; with the
- * right MAC there is no warning.
+ * right MAC there is no warning. A call to the address then goes to the live
+ * peer, not to the MAC that never answered.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,7 +29,7 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 
 
 const condisctl = (socket: string, args: string[]) => run(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'daemons', 'condisctl.ts'), '--socket', socket, ...args], { cwd: PROJECT_ROOT });
 
-rootTest('a static peer whose address discovery hears from another MAC: a warning in the log and in status', async (t) => {
+rootTest('a static peer whose address discovery hears from another MAC: a warning in the log and in status, and calls go to the live peer', async (t) => {
   const { lab, d } = await startLab(t, 2);
   const h1 = d('h1');
   const realMac = lab.host('h2').mac;
@@ -71,4 +72,21 @@ rootTest('a static peer whose address discovery hears from another MAC: a warnin
     .map((l) => JSON.parse(l) as { level: number; address: string; discoveredMac: string });
   t.is(lines.length, 1);
   t.like(lines[0], { level: 40, address: '3002', discoveredMac: realMac });
+
+  // the configured MAC never answered: a call to 3002 reaches h2 at the MAC discovery hears
+  const callee = await connectControl(d('h2').socket);
+  const caller = await connectControl(h1.socket);
+  try {
+    const sap = await callee.registerSap({ address: '3002' });
+    const call = await caller.makeCall({ called: '3002' });
+    t.is(call.status.name, 'SUCCESS');
+    const linked = JSON.parse((await condisctl(h1.socket, ['peers', '--json'])).stdout) as PeerInfo[];
+    t.like(linked.find((p) => p.mac === realMac), { linked: true });
+    t.like(linked.find((p) => p.mac === '02:00:00:00:03:99'), { linked: false });
+    await caller.closeCall({ vc: call.vc });
+    await callee.deregisterSap({ sap: sap.sap });
+  } finally {
+    caller.close();
+    callee.close();
+  }
 });
