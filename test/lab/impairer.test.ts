@@ -118,7 +118,8 @@ async function sendAndCount(lab: Lab, from: string, to: string, n: number, relay
   const sendFrames = async (count: number) => {
     for (let i = 0; i < count; i++) {
       const f = Buffer.alloc(60);
-      Buffer.from('ffffffffffff02686c6d0001', 'hex').copy(f, 0);
+      Buffer.from(lab.host(to).mac.replaceAll(':', ''), 'hex').copy(f, 0); // unicast to the receiver, as condisd sends
+      Buffer.from('02686c6d0001', 'hex').copy(f, 6);
       f.writeUInt16BE(ETHERTYPE, 12);
       f.writeUInt32BE(i, 14);
       if (tx.send(f) < 0) throw new Error(`cannot send frame ${i}`);
@@ -216,6 +217,19 @@ rootTest('lab up with the relay (kernels without netem): the relay impairs both 
   t.true(toA.lost > 0 && toA.lost < N, `lost ${toA.lost} of ${N} at 50%`);
   t.is(toA.got, toA.sent, 'a received exactly what the relay passed');
   t.is(link().in.errors + link().out.errors, 0);
+
+  // frames no one should send (a bare header, a full-size frame of junk): the daemon forwards or counts them, and lives on
+  const native = loadNative();
+  const tx = inNetns(lab.host('b').nsName, () => new native.PcapReader('eth1', `ether proto ${ETHERTYPE} and inbound`, 64, () => {}, () => {}));
+  const hdr = Buffer.from(`${lab.host('a').mac.replaceAll(':', '')}02686c6d000188b5`, 'hex');
+  for (let i = 0; i < 20; i++) tx.send(hdr);
+  for (let i = 0; i < 20; i++) tx.send(Buffer.concat([hdr, Buffer.alloc(1500, 0xa5)]));
+  tx.close();
+  const seen0 = link().in.frames;
+  for (let k = 0; k < 50 && link().in.frames < seen0 + 40; k++) await new Promise((r) => setTimeout(r, 100));
+  t.is(link().in.frames, seen0 + 40, 'the relay saw the odd frames');
+  const alive = JSON.parse(cli(runRoot, ['status', name, '--json']).out) as typeof st;
+  t.true(alive.processes.find((p) => p.name === 'impairer')?.alive, 'the daemon lives on');
 
   const pid = imp!.pid;
   const down = cli(runRoot, ['down', name]);
