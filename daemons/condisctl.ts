@@ -14,7 +14,7 @@ import type { ControlEvent, ControlEventKind } from '../src/control/backend.js';
 import { EVENT_KINDS } from '../src/control/backend.js';
 import { connectControl, defaultSocketPath, type ControlClient } from '../src/control/client.js';
 import { ControlError } from '../src/control/errors.js';
-import { bytesText, eventText, partiesTable, peersTable, statusReport, statusText, timeText, vcsTable } from '../src/control/format.js';
+import { bytesText, eventText, partiesTable, pcrText, peersTable, statusReport, statusText, timeText, vcsTable } from '../src/control/format.js';
 import { encodeBytes } from '../src/control/protocol.js';
 
 /** A usage error found after commander parsed the line (exit 2). */
@@ -205,9 +205,10 @@ export function buildProgram(): Command {
     .option('--reject [cause]', 'reject incoming calls (Q.2931 cause, default 21 call rejected)', intArg('cause', 1, 127))
     .option('--once', 'exit after the first call has ended')
     .option('--echo', 'send every received packet back on its VC')
+    .option('--refuse-qos', 'refuse a QoS change the caller asks for (Q.2963.1 MODIFY REQUEST) by closing the call: MODIFY REJECT, then RELEASE')
     .option('--json', 'print events as JSON lines')
-    .addHelpText('after', EXAMPLES(['condisctl listen 1001', 'condisctl listen --reject 17', 'condisctl listen 1001 --echo --json']))
-    .action(async (address: string | undefined, o: { reject?: number | true; once?: boolean; echo?: boolean; json?: boolean }, cmd: Command) => {
+    .addHelpText('after', EXAMPLES(['condisctl listen 1001', 'condisctl listen --reject 17', 'condisctl listen 1001 --echo --json', 'condisctl listen 1002 --refuse-qos']))
+    .action(async (address: string | undefined, o: { reject?: number | true; once?: boolean; echo?: boolean; refuseQos?: boolean; json?: boolean }, cmd: Command) => {
       await withClient(cmd, async (ctl) => {
         const sub = await ctl.subscribe();
         const rejectCause = o.reject === true ? 21 : o.reject;
@@ -215,8 +216,10 @@ export function buildProgram(): Command {
           ...(address ? { address } : {}),
           policy: o.reject !== undefined ? 'reject' : 'accept',
           ...(rejectCause !== undefined ? { rejectCause } : {}),
+          ...(o.refuseQos ? { qos: 'refuse' as const } : {}),
         });
-        (o.json ? process.stderr : process.stdout).write(`listening on ${sap.address} (SAP ${sap.sap}, ${sap.policy === 'reject' ? `rejecting with cause ${rejectCause}` : 'accepting calls'}); Ctrl-C to stop\n`);
+        const how = sap.policy === 'reject' ? `rejecting with cause ${rejectCause}` : `accepting calls${o.refuseQos ? ', refusing QoS changes' : ''}`;
+        (o.json ? process.stderr : process.stdout).write(`listening on ${sap.address} (SAP ${sap.sap}, ${how}); Ctrl-C to stop\n`);
         const mine = new Set<number>();
         let finished!: () => void;
         const ended = new Promise<void>((r) => (finished = r));
@@ -341,6 +344,22 @@ export function buildProgram(): Command {
           await ctl.deleteVc({ vc });
           line(`deleted VC ${vc}`);
         }
+      });
+    });
+
+  program
+    .command('modify')
+    .description('change the peak cell rate of a point-to-point call this host placed (Q.2963.1 MODIFY REQUEST); refused: the old rate stays')
+    .argument('<vc>', 'the VC of the call', intArg('vc'))
+    .requiredOption('--pcr <cells/s>', 'new transmit peak cell rate, cells/s (48 octets a cell)', intArg('--pcr', 1, 0xffffff))
+    .option('--receive-pcr <cells/s>', 'new receive peak cell rate, cells/s (default: unchanged)', intArg('--receive-pcr', 1, 0xffffff))
+    .option('--json', 'print JSON')
+    .addHelpText('after', EXAMPLES(['condisctl modify 3 --pcr 1000', 'condisctl modify 3 --pcr 1000 --receive-pcr 2000']))
+    .action(async (vc: number, o: { pcr: number; receivePcr?: number; json?: boolean }, cmd: Command) => {
+      await withClient(cmd, async (ctl) => {
+        const r = await ctl.modifyCall({ vc, pcr: o.pcr, ...(o.receivePcr !== undefined ? { receivePcr: o.receivePcr } : {}) });
+        if (o.json) json(r);
+        else line(`modified the call on VC ${vc}: ${statusText(r.status)}, ${pcrText(r.pcr)}`);
       });
     });
 

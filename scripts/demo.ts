@@ -345,9 +345,10 @@ async function throughSwitch(): Promise<number> {
     return links.map((l) => `${SW} port ${l.name ?? l.peer}: ${l.state}, ${SW} is the ${l.side} side`).join('\n');
   });
 
-  await step('the leaves register SAPs on their addresses (NdisClRegisterSap; leaf2 one per address) and accept calls', async () => {
-    for (const [leaf, address] of [['leaf1', '1002'], ['leaf2', '1003'], ['leaf2', '1005'], ['leaf3', '1004']] as const) await d(leaf).control.registerSap({ address, policy: 'accept' });
-    return 'leaf1: 1002, leaf2: 1003 and 1005, leaf3: 1004';
+  await step('the leaves register SAPs on their addresses (NdisClRegisterSap; leaf2 one per address) and accept calls; leaf3 refuses QoS changes', async () => {
+    for (const [leaf, address] of [['leaf1', '1002'], ['leaf2', '1003'], ['leaf2', '1005'], ['leaf3', '1004']] as const)
+      await d(leaf).control.registerSap({ address, policy: 'accept', ...(leaf === 'leaf3' ? { qos: 'refuse' as const } : {}) });
+    return 'leaf1: 1002, leaf2: 1003 and 1005, leaf3: 1004 (refusing QoS changes: it closes the call)';
   });
 
   const { vc, leafVc, parties } = await multipointCall([
@@ -481,6 +482,8 @@ async function pointToPointSteps(): Promise<void> {
     return `root: ProtocolClIncomingCloseCall(${got.status.name}, close data ${show(got.closeData)}); the policy closed its side`;
   });
 
+  if (!args.direct) await refusedModificationStep();
+
   await step(`a point-to-point call root -> leaf2, then leaf2's condisd is killed (SIGKILL)${args.direct ? '' : `: ${SW} loses the port link and clears the call after T309`}`, async () => {
     const inc = d('leaf2').next('incoming-call');
     const r = (await d('root').control.makeCall({ called: '1003' })) as { vc: number };
@@ -497,6 +500,36 @@ async function pointToPointSteps(): Promise<void> {
     check(!vcs.some((v) => v.vc === r.vc), 'root still has the VC of the dead call');
     return `root noticed after ${((Date.now() - t0) / 1000).toFixed(1)} s: ProtocolClIncomingCloseCall(${got.status.name}); the policy closed and deleted VC ${r.vc} (NdisCoDeleteVc)`;
   });
+}
+
+/** Q.2963.1 through the switch: root changes a point-to-point call's peak cell rate, leaf3 refuses by closing the call (seed 001's two QoS paths) */
+async function refusedModificationStep(): Promise<void> {
+  await step(
+    `a point-to-point call root -> leaf3 whose peak cell rate root changes (NdisClModifyCallQoS): MODIFY REQUEST crosses ${SW}; leaf3 refuses by closing the call: MODIFY REJECT, then RELEASE`,
+    async () => {
+      const inc = d('leaf3').next('incoming-call');
+      const r = (await d('root').control.makeCall({ called: '1004' })) as { vc: number };
+      const e = await inc;
+      await d('leaf3').seen('call-connected', (c) => c.vc === e.vc);
+      const told = d('leaf3').next('incoming-qos-change', (x) => x.vc === e.vc);
+      const done = d('root').next('modify-call-complete', (x) => x.vc === r.vc);
+      const ic = d('root').next('incoming-close-call', (x) => x.vc === r.vc);
+      const refused = await d('root')
+        .control.modifyCall({ vc: r.vc, pcr: 2000 })
+        .then(() => 'accepted', (err: Error) => err.message);
+      check(/MODIFY REJECT cause 37\b/.test(refused), `root's modification: ${refused}`);
+      const q = await told;
+      check(!q.accepted && q.pcr.receive === 2000, `leaf3's incoming QoS change: ${JSON.stringify(q)}`);
+      const c = await done;
+      check(c.status.name === 'FAILURE' && c.cause === 37, `root's modify call complete: ${c.status.name}, cause ${c.cause}`);
+      const got = await ic;
+      check(got.status.name === 'SUCCESS', `root's incoming close status ${got.status.name}`);
+      return [
+        `leaf3: ProtocolClIncomingCallQoSChange (receive PCR ${q.pcr.receive} cells/s) refused: it closes the call`,
+        `root: ProtocolClModifyCallQoSComplete(${c.status.name}, MODIFY REJECT cause ${c.cause} ${c.causeName ?? ''}), then ProtocolClIncomingCloseCall(${got.status.name})`,
+      ].join('\n');
+    },
+  );
 }
 
 async function nothingLeftStep(switches: string[]): Promise<void> {

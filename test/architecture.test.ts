@@ -1,8 +1,9 @@
 /**
  * The shape of src/ that docs/architecture.md describes, checked on every run:
  * which folder may import which, no import cycle between files, no source file
- * over 800 lines. Imports are read with the TypeScript parser (static imports,
- * re-exports and `import()` with a literal path; `import type` counts too).
+ * over 800 lines, no frame offsets read outside the wire layer. Imports are
+ * read with the TypeScript parser (static imports, re-exports and `import()`
+ * with a literal path; `import type` counts too).
  */
 import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -156,4 +157,41 @@ test('no import cycle between files under src/ (except those being removed, list
     cycles.filter((c) => !known.has(c.join(' '))).map((c) => c.map((f) => relative('src', f)).join(' <-> ')),
     [],
   );
+});
+
+/**
+ * The codecs: the only files that read or write integers at offsets of a buffer (the read and
+ * write methods of Buffer). A frame is read through src/wire (its view and codec) everywhere else.
+ */
+const CODECS: Readonly<Record<string, string>> = {
+  'src/wire/': 'the frame codec, its view and the discovery announcement',
+  'src/capture/': 'pcap and pcapng file records',
+  'src/sscop/pdu.ts': 'SSCOP PDUs',
+  'src/uni/msg/': 'Q.2931 messages and their diagnostics',
+  'src/miniport/etherip.ts': 'the IPv4 header of the raw EtherIP socket',
+  'src/miniport/tap.ts': "the kernel's ifreq, and a frame of another EtherType that wakes a pending read",
+  'src/fuzz/': 'forges malformed frames and messages on purpose',
+};
+
+/** Buffer's integer accessors: readUInt32BE, writeUInt16LE, readUIntBE, readBigUInt64LE, ... */
+const INT_ACCESS = /\.(read|write)(U?Int(8|16|32)(BE|LE)?|U?Int(BE|LE)|BigU?Int64(BE|LE)|(Float|Double)(BE|LE))\(/;
+
+/** Names of the frame layout that only the wire layer needs. */
+const FRAME_LAYOUT = /\b(SDU_OFFSET|CELL_OFFSET|ETH_HEADER_LEN)\b/;
+
+test('no frame offsets are read outside src/wire/: Buffer integer accessors only in the codecs', (t) => {
+  const isCodec = (f: string) => Object.keys(CODECS).some((c) => (c.endsWith('/') ? f.startsWith(c) : f === c));
+  const bad: string[] = [];
+  for (const f of FILES) {
+    if (isCodec(f)) continue;
+    TEXT.get(f)!.split('\n').forEach((line, i) => {
+      if (INT_ACCESS.test(line) || FRAME_LAYOUT.test(line)) bad.push(`${f}:${i + 1}: ${line.trim()}`);
+    });
+  }
+  t.deepEqual(bad, [], 'read frames through src/wire (FrameView, parseFrame, reframe), or add a codec here with its reason');
+  // the check sees what it looks for
+  t.true(INT_ACCESS.test('const vc = (buf.readUInt32BE(14) >>> 4) & 0xffffff;'));
+  t.true(INT_ACCESS.test('buf.readUIntBE(6, 6)'));
+  t.true(FRAME_LAYOUT.test('header.copy(frame, 0, 0, SDU_OFFSET);'));
+  t.true(FILES.filter(isCodec).some((f) => INT_ACCESS.test(TEXT.get(f)!)), 'no codec reads an integer: the pattern is broken');
 });

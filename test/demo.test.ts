@@ -81,7 +81,7 @@ rootTest('the demo through the switch (the default) passes every step, shows eve
   t.is(r.code, 0, r.out.slice(-4000));
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { passed: boolean; steps: { title: string; ok: boolean; detail?: string }[] };
   t.true(summary.passed);
-  t.is(summary.steps.length, 18);
+  t.is(summary.steps.length, 19);
   t.true(summary.steps.every((s) => s.ok));
   const detail = (i: number) => summary.steps[i]!.detail ?? '';
   t.regex(detail(5), /an incoming call of its own/, "leaf2's second address is a party of its own");
@@ -89,14 +89,16 @@ rootTest('the demo through the switch (the default) passes every step, shows eve
   t.regex(detail(9), /leaf2 \(1005\): ProtocolClIncomingCloseCall\(SUCCESS, close data "leaf2 \(1005\): goodbye"\); its call for 1003 is still up/);
   t.regex(detail(10), /close data "leaf2 \(1003\): goodbye too"/);
   t.regex(detail(11), /close data "leaf1: the call is over"/);
-  t.regex(detail(13), /ProtocolClIncomingCloseCall\((?!SUCCESS)[A-Z_]+\).*deleted VC/);
-  t.regex(detail(14), /sw1: calls 0, fabric connections 0/);
-  t.regex(detail(16), /57 Q\.2931 messages on 4 links as expected/);
-  t.regex(detail(16), /sw1\.pcapng: \d+ frames, 57 Q\.2931 messages on 4 port interfaces as expected/);
+  t.regex(detail(13), /leaf3: ProtocolClIncomingCallQoSChange \(receive PCR 2000 cells\/s\) refused[\s\S]*root: ProtocolClModifyCallQoSComplete\(FAILURE, MODIFY REJECT cause 37 .*\), then ProtocolClIncomingCloseCall\(SUCCESS\)/);
+  t.regex(detail(14), /ProtocolClIncomingCloseCall\((?!SUCCESS)[A-Z_]+\).*deleted VC/);
+  t.regex(detail(15), /sw1: calls 0, fabric connections 0/);
+  t.regex(detail(17), /72 Q\.2931 messages on 4 links as expected/);
+  t.regex(detail(17), /sw1\.pcapng: \d+ frames, 72 Q\.2931 messages on 4 port interfaces as expected/);
   for (const f of ['ladder.html', 'ladder.txt', 'port-p1-ethernet.pcap', 'port-p3-ethernet.pcap', 'sw1.pcapng', 'root.pcapng', 'leaf2.pcapng']) t.true(existsSync(join(out, f)), f);
   const ladder = readFileSync(join(out, 'ladder.txt'), 'utf8');
   t.regex(ladder.split('\n')[0]!, /root +sw1 +leaf1 +leaf2 +leaf3/);
   t.regex(ladder, /DROP PARTY \(close data: 'leaf2 \(1005\): goodbye'\)/);
+  t.regex(ladder, /MODIFY REJECT/);
 });
 
 rootTest('the direct demo (--direct: no switch) passes every step over real TAP devices, checks its captures and leaves nothing behind', async (t) => {

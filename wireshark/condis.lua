@@ -18,12 +18,15 @@ padded 60-octet frame the trailer is the one whose Length names its own
 position and whose CRC-32 holds (the same rule as parseFrame in src/wire).
 
 Q.2931/Q.2971 additions: Wireshark's q2931 dissector has no name for PARTY
-ALERTING (0x85), shows the User-user IE (0x7E, our close data) as raw octets,
+ALERTING (0x85) nor for the Q.2963.1 connection modification messages (MODIFY
+REQUEST 0x88, MODIFY ACKNOWLEDGE 0x89, MODIFY REJECT 0x8A, CONNECTION
+AVAILABLE 0x8B; their broadband report type IE 0x89 and the peak cell rates
+they carry are decoded here too), shows the User-user IE (0x7E, our close data) as raw octets,
 lacks endpoint states 4 and 7 and labels call states 10/11 with Q.931 names.
 This script adds a "Q.2931 additions (condis)" tree under every signalling
 frame: the message type with its Q.2931/Q.2971 name, the close data of each
 User-user IE, call states and endpoint states with their Q.2931/Q.2971 names,
-and fixes the Info column for PARTY ALERTING. The same additions run as a
+and fixes the Info column for those message types. The same additions run as a
 post-dissector on SunATM captures (link type 123) opened with this script.
 
 Install: copy to ~/.local/lib/wireshark/plugins/ (or run tshark with
@@ -71,7 +74,14 @@ local MSG_NAMES = {
   [0x83] = "DROP PARTY",
   [0x84] = "DROP PARTY ACKNOWLEDGE",
   [0x85] = "PARTY ALERTING",
+  [0x88] = "MODIFY REQUEST",
+  [0x89] = "MODIFY ACKNOWLEDGE",
+  [0x8A] = "MODIFY REJECT",
+  [0x8B] = "CONNECTION AVAILABLE",
 }
+
+-- Message types Wireshark's q2931 dissector has no name for: the Info column gets ours.
+local INFO_FIX = { [0x85] = true, [0x88] = true, [0x89] = true, [0x8A] = true, [0x8B] = true }
 
 -- Q.2931 call states (the same code points on the user side U* and the network side N*).
 local CALL_STATE_NAMES = {
@@ -86,6 +96,8 @@ local CALL_STATE_NAMES = {
   [0x0A] = "U10/N10 Active",
   [0x0B] = "U11/N11 Release Request",
   [0x0C] = "U12/N12 Release Indication",
+  [0x0D] = "U13/N13 Modify Request",
+  [0x0E] = "U14/N14 Modify Received",
   [0x3D] = "REST1 Restart Request",
   [0x3E] = "REST2 Restart",
 }
@@ -112,6 +124,9 @@ local UU_PD_NAMES = {
   [0x07] = "V.120 rate adaption",
   [0x08] = "Q.931/I.451 user-network call control messages",
 }
+
+-- Broadband report type (Q.2963.1).
+local REPORT_NAMES = { [0x01] = "modification confirmation" }
 
 local CODING_NAMES = { [0] = "ITU-T", [1] = "ISO/IEC", [2] = "national", [3] = "network-specific" }
 
@@ -155,6 +170,9 @@ local x = {
   uu_text = ProtoField.string("condis_q2931.uu.text", "Close data as text"),
   call_state = ProtoField.uint8("condis_q2931.call_state", "Call state", base.HEX, CALL_STATE_NAMES, 0x3F),
   ep_state = ProtoField.uint8("condis_q2931.endpoint_state", "Endpoint state", base.HEX, ENDPOINT_STATE_NAMES, 0x3F),
+  report = ProtoField.uint8("condis_q2931.report_type", "Broadband report type", base.HEX, REPORT_NAMES, 0x7F),
+  fwd_pcr = ProtoField.uint24("condis_q2931.pcr.forward", "Forward peak cell rate CLP=0+1 (cells/s)", base.DEC),
+  bwd_pcr = ProtoField.uint24("condis_q2931.pcr.backward", "Backward peak cell rate CLP=0+1 (cells/s)", base.DEC),
 }
 q2931x.fields = x
 
@@ -179,7 +197,7 @@ q2931x.experts = { xe.uu_long, xe.uu_empty }
 
 condis.prefs.ethertype = Pref.uint("EtherType", 0x88B5, "EtherType of condis-tap frames, in decimal: 34997 = 0x88B5 (the default), 34998 = 0x88B6")
 condis.prefs.check_crc = Pref.bool("Check the AAL5 CRC-32", true, "Flag frames whose CRC-32 is wrong and do not decode their SDU (receivers drop them)")
-condis.prefs.additions = Pref.bool("Q.2931 additions", true, "Decode PARTY ALERTING, User-user close data, call and endpoint states")
+condis.prefs.additions = Pref.bool("Q.2931 additions", true, "Decode PARTY ALERTING, the Q.2963.1 modification messages, User-user close data, call and endpoint states")
 
 ------------------------------------------------------------------------------
 -- AAL5 CRC-32: generator 0x04C11DB7, MSB first, preset all ones, complemented
@@ -226,6 +244,7 @@ local function q2931_additions(tvb, off, len, pinfo, tree)
   st:append_text(": " .. (MSG_NAMES[mt] or string.format("message type 0x%02X", mt)))
 
   local uu_total, uu_count, uu_shown = 0, 0, nil
+  local pcr_text = nil
   local o, last = off + hdr, off + len
   while o + 4 <= last do
     local id = tvb(o, 1):uint()
@@ -260,13 +279,32 @@ local function q2931_additions(tvb, off, len, pinfo, tree)
       st:add(x.call_state, tvb(co, 1))
     elseif id == 0x55 and clen >= 1 then
       st:add(x.ep_state, tvb(co, 1))
+    elseif id == 0x89 and clen >= 1 then
+      st:add(x.report, tvb(co, 1))
+    elseif id == 0x59 and mt >= 0x88 and mt <= 0x8B then
+      -- the traffic descriptor of a modification: the peak cell rates it asks for
+      local p, pe = co, co + clen
+      local pcrs = {}
+      while p + 4 <= pe do
+        local sub = tvb(p, 1):uint()
+        if sub == 0x84 then
+          st:add(x.fwd_pcr, tvb(p + 1, 3))
+          pcrs[#pcrs + 1] = "fwd " .. tvb(p + 1, 3):uint()
+        elseif sub == 0x85 then
+          st:add(x.bwd_pcr, tvb(p + 1, 3))
+          pcrs[#pcrs + 1] = "bwd " .. tvb(p + 1, 3):uint()
+        end
+        p = p + 4
+      end
+      if #pcrs > 0 then pcr_text = " [PCR " .. table.concat(pcrs, ", ") .. " cells/s]" end
     end
     o = o + 4 + ielen
   end
 
-  if mt == 0x85 then
-    pinfo.cols.info:set("PARTY ALERTING")
+  if INFO_FIX[mt] then
+    pinfo.cols.info:set(MSG_NAMES[mt])
   end
+  if pcr_text ~= nil then pinfo.cols.info:append(pcr_text) end
   if uu_count == 1 and uu_shown ~= nil and uu_shown:len() == uu_total and not uu_shown:find("[^\32-\126]") then
     -- printable: the text itself, cut at 40 characters
     local shown = uu_shown:len() > 40 and (uu_shown:sub(1, 39) .. "\226\128\166") or uu_shown

@@ -52,6 +52,8 @@ export interface RegisterSapArgs {
   policy?: IncomingPolicy;
   /** Q.2931 cause for 'reject' (default 21, call rejected) */
   rejectCause?: number;
+  /** a remote QoS change on this SAP's calls: 'accept' (default) returns, 'refuse' closes the call (MODIFY REJECT, RELEASE) */
+  qos?: 'accept' | 'refuse';
   /** who asks (filled by the server from the connection's hello, never by a client): named when another registration collides */
   owner?: string;
 }
@@ -98,6 +100,31 @@ export interface CloseCallArgs {
   closeData?: Buffer;
 }
 
+/** Peak cell rates in cells/s (48 payload octets a cell), in one host's own directions. */
+export interface PeakRates {
+  transmit?: number;
+  receive?: number;
+}
+
+/**
+ * NdisClModifyCallQoS on a point-to-point call this host placed (Q.2963.1: only the calling side asks):
+ * new peak cell rates, cells/s, for our transmit direction and, when given, our receive direction
+ */
+export interface ModifyCallArgs {
+  vc: VcId;
+  /** transmit peak cell rate (the FLOWSPEC's PeakBandwidth = pcr x 48 octets/s) */
+  pcr: number;
+  /** receive peak cell rate (absent: unchanged) */
+  receivePcr?: number;
+}
+
+export interface ModifyCallResult {
+  vc: VcId;
+  status: StatusInfo;
+  /** the peak cell rates in force after the change */
+  pcr: PeakRates;
+}
+
 export interface SendArgs {
   vc: VcId;
   data: Buffer;
@@ -122,6 +149,8 @@ export interface SapInfo {
   address: AtmAddress | '*';
   policy: IncomingPolicy;
   rejectCause?: number;
+  /** present when the SAP refuses remote QoS changes */
+  qos?: 'refuse';
   /** registered | registering | deregistering */
   state: string;
   /** who registered it (the control client's hello name, or its connection) */
@@ -169,6 +198,8 @@ export interface VcInfo {
     state: string;
     /** Q.2931 call state on the wire, e.g. "U10 Active" */
     uniState?: string;
+    /** the peak cell rates of the call's traffic descriptor on the wire (point-to-point calls; after any Q.2963.1 modification) */
+    pcr?: PeakRates;
   };
   path?: VcPath;
   sap?: SapId;
@@ -219,6 +250,10 @@ export type ControlEvent = (
   | { kind: 'incoming-drop-party'; vc: VcId; party: PartyId; status: StatusInfo; closeData?: Buffer }
   /** ProtocolClIncomingCloseCall */
   | { kind: 'incoming-close-call'; vc: VcId; status: StatusInfo; closeData?: Buffer }
+  /** ProtocolClModifyCallQoSComplete: the rates in force afterwards; a refusal names the MODIFY REJECT's cause */
+  | { kind: 'modify-call-complete'; vc: VcId; status: StatusInfo; pcr: PeakRates; cause?: number; causeName?: string }
+  /** ProtocolClIncomingCallQoSChange: the calling side asks for these rates; `accepted` false = the SAP refuses by closing the call */
+  | { kind: 'incoming-qos-change'; vc: VcId; pcr: PeakRates; accepted: boolean }
   | { kind: 'receive'; vc: VcId; data: Buffer }
   | { kind: 'send-complete'; vc: VcId; bytes: number; status: StatusInfo }
   | { kind: 'vc-state'; vc: VcId; state: string; previous?: string }
@@ -260,6 +295,8 @@ const KIND_IS_INDICATION = {
   'close-call-complete': true,
   'incoming-drop-party': true,
   'incoming-close-call': true,
+  'modify-call-complete': true,
+  'incoming-qos-change': true,
   receive: true,
   'send-complete': true,
   'vc-state': false,
@@ -305,6 +342,8 @@ export interface ControlBackend {
   dropParty(args: DropPartyArgs): Promise<void>;
   /** NdisClCloseCall */
   closeCall(args: CloseCallArgs): Promise<void>;
+  /** NdisClModifyCallQoS (Q.2963.1 over the wire); absent: the daemon cannot change QoS (`unsupported`) */
+  modifyCall?(args: ModifyCallArgs): Promise<ModifyCallResult>;
   /** NdisCoSendNetBufferLists: resolves at the send completion */
   send(args: SendArgs): Promise<{ bytes: number }>;
 

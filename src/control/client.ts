@@ -185,7 +185,7 @@ export class ControlClient {
   info() {
     return this.request('info', {});
   }
-  registerSap(args: { address?: string; policy?: IncomingPolicy; rejectCause?: number } = {}) {
+  registerSap(args: { address?: string; policy?: IncomingPolicy; rejectCause?: number; qos?: 'accept' | 'refuse' } = {}) {
     return this.request('register-sap', args);
   }
   deregisterSap(args: { sap: number }) {
@@ -219,6 +219,10 @@ export class ControlClient {
   closeCall(args: { vc: number; party?: number; closeData?: Bytes }) {
     const { closeData, ...rest } = args;
     return this.request('close-call', { ...rest, ...(closeData !== undefined ? { closeData: bytes(closeData) } : {}) });
+  }
+  /** NdisClModifyCallQoS: new transmit (and receive) peak cell rates, cells/s (Q.2963.1 over the wire) */
+  modifyCall(args: { vc: number; pcr: number; receivePcr?: number }) {
+    return this.request('modify-call', args);
   }
   send(args: { vc: number; data: Bytes }) {
     return this.request('send', { vc: args.vc, data: bytes(args.data)! });

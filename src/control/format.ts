@@ -4,7 +4,7 @@
  */
 import { switchEventText, switchReport } from './format-switch.js';
 import { table } from './table.js';
-import type { ControlEvent, LinkInfo, PartyInfo, PeerInfo, SapInfo, VcInfo } from './backend.js';
+import type { ControlEvent, LinkInfo, PartyInfo, PeakRates, PeerInfo, SapInfo, VcInfo } from './backend.js';
 import type { StatusInfo } from './errors.js';
 import type { StatusResult } from './protocol.js';
 
@@ -67,7 +67,7 @@ export function sapsTable(saps: SapInfo[]): string {
 export function vcsTable(vcs: VcInfo[]): string {
   if (vcs.length === 0) return '(no VCs)';
   return table(
-    ['VC', 'CREATOR', 'STATE', 'CALL', 'DIR', 'TYPE', 'CALLED', 'CALLING', 'UNI STATE', 'PATH'],
+    ['VC', 'CREATOR', 'STATE', 'CALL', 'DIR', 'TYPE', 'CALLED', 'CALLING', 'UNI STATE', 'PCR TX/RX', 'PATH'],
     vcs.map((v) => [
       v.vc,
       v.creator,
@@ -78,6 +78,7 @@ export function vcsTable(vcs: VcInfo[]): string {
       v.call?.called,
       v.call?.calling,
       v.call?.uniState,
+      v.call?.pcr ? `${v.call.pcr.transmit ?? '-'}/${v.call.pcr.receive ?? '-'}` : undefined,
       path(v),
     ]),
   );
@@ -109,6 +110,12 @@ export function statusReport(s: StatusResult): string {
   ].join('\n');
 }
 
+/** "transmit PCR 100 cells/s, receive PCR 200 cells/s" ("no peak cell rate" when neither is known) */
+export function pcrText(pcr: PeakRates): string {
+  const parts = [pcr.transmit !== undefined ? `transmit PCR ${pcr.transmit} cells/s` : '', pcr.receive !== undefined ? `receive PCR ${pcr.receive} cells/s` : ''].filter(Boolean);
+  return parts.length ? parts.join(', ') : 'no peak cell rate';
+}
+
 /** One line per event, e.g. "incoming close call on VC 4: NDIS_STATUS_SUCCESS (remote), close data (3 octets): "bye"". */
 export function eventText(ev: ControlEvent): string {
   switch (ev.kind) {
@@ -128,6 +135,10 @@ export function eventText(ev: ControlEvent): string {
       return `incoming drop party on VC ${ev.vc}: party ${ev.party} ${statusText(ev.status)}${ev.status.name === 'SUCCESS' ? ' (remote)' : ' (network)'}${closeDataText(ev.closeData)}`;
     case 'incoming-close-call':
       return `incoming close call on VC ${ev.vc}: ${statusText(ev.status)}${ev.status.name === 'SUCCESS' ? ' (remote)' : ' (network)'}${closeDataText(ev.closeData)}`;
+    case 'modify-call-complete':
+      return `modify call complete on VC ${ev.vc}: ${statusText(ev.status)}${ev.cause !== undefined ? ` (MODIFY REJECT cause ${ev.cause}${ev.causeName ? ` ${ev.causeName}` : ''})` : ''}, ${pcrText(ev.pcr)}`;
+    case 'incoming-qos-change':
+      return `incoming QoS change on VC ${ev.vc}: ${pcrText(ev.pcr)}: ${ev.accepted ? 'accepted' : 'refused, closing the call'}`;
     case 'receive':
       return `data on VC ${ev.vc} (${octets(ev.data.length)}): ${bytesText(ev.data)}`;
     case 'send-complete':

@@ -21,6 +21,7 @@ import type {
   Counters,
   DaemonInfo,
   LinkInfo,
+  ModifyCallResult,
   PartyInfo,
   PeerInfo,
   SapInfo,
@@ -104,11 +105,13 @@ const id = z.number().int().min(0).max(0xffffffff);
 const cause = z.number().int().min(1).max(127);
 const policy = z.enum(['accept', 'reject', 'ask']);
 const none = z.strictObject({});
+/** a peak cell rate: cells per second, 24 bits (Q.2931 traffic descriptor) */
+const pcr = z.number().int().min(1).max(0xffffff);
 
 export const argSchemas = {
   hello: z.strictObject({ version: z.number().int().min(1), client: z.string().max(200).optional() }),
   info: none,
-  'register-sap': z.strictObject({ address: address.optional(), policy: policy.optional(), rejectCause: cause.optional() }),
+  'register-sap': z.strictObject({ address: address.optional(), policy: policy.optional(), rejectCause: cause.optional(), qos: z.enum(['accept', 'refuse']).optional() }),
   'deregister-sap': z.strictObject({ sap: id }),
   'set-incoming-policy': z.strictObject({ sap: id, policy, rejectCause: cause.optional() }),
   'answer-call': z.strictObject({ vc: id, accept: z.boolean(), cause: cause.optional() }),
@@ -132,6 +135,7 @@ export const argSchemas = {
   'drop-party': z.strictObject({ vc: id, party: id, closeData: payloadSchema.optional() }),
   'close-call': z.strictObject({ vc: id, party: id.optional(), closeData: payloadSchema.optional() }),
   send: z.strictObject({ vc: id, data: payloadSchema }),
+  'modify-call': z.strictObject({ vc: id, pcr: pcr, receivePcr: pcr.optional() }),
   status: none,
   saps: none,
   peers: none,
@@ -199,6 +203,7 @@ export interface OpResults {
   'drop-party': Record<string, never>;
   'close-call': Record<string, never>;
   send: { bytes: number };
+  'modify-call': ModifyCallResult;
   status: StatusResult;
   saps: SapInfo[];
   peers: PeerInfo[];

@@ -229,6 +229,10 @@ export async function startControlServer(backend: ControlBackend, opts: ControlS
     'add-party': (a) => backend.addParty(a),
     'drop-party': (a) => backend.dropParty(a),
     'close-call': (a) => backend.closeCall(a),
+    'modify-call': (a) => {
+      if (!backend.modifyCall) throw new ControlError('unsupported', 'this daemon cannot change the QoS of a call');
+      return backend.modifyCall(a);
+    },
     send: (a) => backend.send(a),
     status: async () => {
       const [info, saps, peers, links, vcs, parties, ctr] = await Promise.all([

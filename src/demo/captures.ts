@@ -51,7 +51,18 @@ const msgName = (hex: string) => messageName(parseInt(hex, 16));
 const BAD = '(_ws.malformed || _ws.expert.severity >= 8388608)';
 
 /**
- * Frames that are malformed or carry an error-level expert item. In SunATM
+ * Stock Wireshark 4.0's q2931 reads an ATM traffic descriptor one octet past
+ * its IE; in a MODIFY REQUEST (Q.2963.1) the descriptor is the last IE, so
+ * q2931 marks every MODIFY REQUEST malformed (pinned down by
+ * test/capture/modify-tshark.test.ts; docs/wireshark.md). Such a frame is not
+ * counted as bad: with condis.lua only when the plug-in read the peak cell
+ * rates from that IE, in stock tshark (a daemon's own capture) by its type.
+ */
+const MODIFY_REQUEST = '(q2931.message_type == 0x88)';
+const MODIFY_REQUEST_READ = '(q2931.message_type == 0x88 && (condis_q2931.pcr.forward || condis_q2931.pcr.backward))';
+
+/**
+ * Frames that are malformed or carry an error-level expert item (but see MODIFY_REQUEST above). In SunATM
  * files only the signalling and discovery channels count: the pseudo-header
  * has no "raw data" traffic type, and for AAL5 of unknown type Wireshark's ATM
  * dissector guesses IPv4/IPv6 from the first nibble of user data (any text
@@ -59,7 +70,8 @@ const BAD = '(_ws.malformed || _ws.expert.severity >= 8388608)';
  * checked in the Ethernet capture, where the condis dissector shows it as data.
  */
 async function badFrames(file: string, lua: boolean, signallingOnly = false): Promise<string[]> {
-  const filter = signallingOnly ? `atm.vci < 32 && ${BAD}` : BAD;
+  const bad = `${BAD} && !${lua ? MODIFY_REQUEST_READ : MODIFY_REQUEST}`;
+  const filter = signallingOnly ? `atm.vci < 32 && ${bad}` : bad;
   const out = await tshark(['-r', file, ...(lua ? LUA() : []), '-Y', filter, '-T', 'fields', '-e', 'frame.number', '-e', '_ws.col.Info']);
   return lines(out);
 }

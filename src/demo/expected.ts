@@ -54,7 +54,9 @@ export interface SwitchDemoData {
  * RELEASE with close data. leaf2 holds two addresses, so its link carries
  * two parties: the first arrives by SETUP, the second by ADD PARTY, and the
  * root's drop of the second crosses as DROP PARTY (the last one leaves by
- * RELEASE).
+ * RELEASE). A point-to-point call to leaf3 then has its peak cell rate
+ * changed by root (MODIFY REQUEST, relayed by the switch) and refused by
+ * leaf3, which closes it (MODIFY REJECT, then RELEASE).
  */
 export function expectedThroughSwitch(sw: string, portOf: Record<string, string>, d: SwitchDemoData): CaptureExpectations {
   const connectIn = (h: string) => [`SETUP ${sw}>${h}`, `CONNECT ${h}>${sw}`, `CONNECT ACKNOWLEDGE ${sw}>${h}`];
@@ -71,6 +73,7 @@ export function expectedThroughSwitch(sw: string, portOf: Record<string, string>
       `DROP PARTY root>${sw} uu='${d.leaf2Drop}'`, `DROP PARTY ACKNOWLEDGE ${sw}>root`, // ... and its first
       `RELEASE root>${sw} uu='${d.closeData}'`, `RELEASE COMPLETE ${sw}>root`, // root closes naming leaf1
       ...callOut, `RELEASE ${sw}>root uu='${d.hangUp}'`, `RELEASE COMPLETE root>${sw}`, // leaf1 hangs up a point-to-point call
+      ...callOut, `MODIFY REQUEST root>${sw}`, `MODIFY REJECT ${sw}>root`, `RELEASE ${sw}>root`, `RELEASE COMPLETE root>${sw}`, // leaf3 refuses a new peak cell rate by closing
       ...callOut, `RELEASE ${sw}>root`, `RELEASE COMPLETE root>${sw}`, // leaf2 killed: the switch clears after T309
     ],
     [`${sw}-leaf1`]: [
@@ -84,7 +87,10 @@ export function expectedThroughSwitch(sw: string, portOf: Record<string, string>
       `RELEASE ${sw}>leaf2 uu='${d.leaf2Drop}'`, `RELEASE COMPLETE leaf2>${sw}`,
       ...connectIn('leaf2'), // then leaf2's condisd is killed
     ],
-    [`${sw}-leaf3`]: [...connectIn('leaf3'), `RELEASE leaf3>${sw}`, `RELEASE COMPLETE ${sw}>leaf3`],
+    [`${sw}-leaf3`]: [
+      ...connectIn('leaf3'), `RELEASE leaf3>${sw}`, `RELEASE COMPLETE ${sw}>leaf3`,
+      ...connectIn('leaf3'), `MODIFY REQUEST ${sw}>leaf3`, `MODIFY REJECT leaf3>${sw}`, `RELEASE leaf3>${sw}`, `RELEASE COMPLETE ${sw}>leaf3`,
+    ],
   };
   return {
     links,

@@ -26,6 +26,8 @@ import type {
   LinkInfo,
   MakeCallArgs,
   MakeCallResult,
+  ModifyCallArgs,
+  ModifyCallResult,
   PartyInfo,
   PeerInfo,
   RegisterSapArgs,
@@ -35,6 +37,7 @@ import type {
   VcInfo,
 } from '../control/backend.js';
 import { causeName } from '../uni/msg/names.js';
+import { modifyRefusal, paramsWithRates, ratesOf, wireRates } from './qos.js';
 import {
   CallFlags,
   attachClientPolicy,
@@ -77,6 +80,8 @@ interface SapRec {
   address: AtmAddress | '*';
   policy: IncomingPolicy;
   rejectCause?: number;
+  /** remote QoS changes on this SAP's calls are refused by closing the call */
+  qos?: 'refuse';
   state: string;
   owner?: string;
 }
@@ -129,7 +134,10 @@ export class NodeControlBackend implements ControlBackend {
     });
     const policyIndications = new Subject<ClIndication>();
     const policyView = Object.create(client, { indications$: { value: policyIndications.asObservable() } }) as NdisClient;
-    this.policy = attachClientPolicy(policyView, { incomingCall: (sapCtx, _vcCtx, params, vc) => this.answerIncoming(sapCtx as number, params, vc) });
+    this.policy = attachClientPolicy(policyView, {
+      incomingCall: (sapCtx, _vcCtx, params, vc) => this.answerIncoming(sapCtx as number, params, vc),
+      acceptQoSChange: (_params, vc) => this.acceptsQoS(vc),
+    });
     this.events$ = merge(this.events, node.events$);
     this.subs.push(
       client.indications$.subscribe((i) => {
@@ -296,8 +304,25 @@ export class NodeControlBackend implements ControlBackend {
     return S.NOT_SUPPORTED;
   }
 
+  /** a remote QoS change on this VC is accepted unless its SAP says refuse (the policy then closes the call: MODIFY REJECT, RELEASE) */
+  private acceptsQoS(vc: NdisVcHandle): boolean {
+    const sap = this.vcRecs.get(vc)?.sap;
+    return sap === undefined || this.sapRecs.get(sap)?.qos !== 'refuse';
+  }
+
   private onIndication(i: ClIndication): void {
     switch (i.kind) {
+      case 'ProtocolClModifyCallQoSComplete': {
+        // reported here, in NDIS order (a refusal's incoming close follows at once)
+        const cause = i.status !== S.SUCCESS ? i.params.callMgrParameters?.callMgrSpecific?.cause : undefined;
+        return this.emit({ kind: 'modify-call-complete', vc: i.vcHandle, status: statusInfo(i.status), pcr: ratesOf(i.params), ...(cause !== undefined ? { cause, causeName: causeName(cause) } : {}) });
+      }
+      case 'ProtocolClIncomingCallQoSChange': {
+        const accepted = this.acceptsQoS(i.vcHandle);
+        // refused: the policy closes the call; its close-call-complete is reported even when the close completes at once
+        if (!accepted) this.closeUnreported.add(i.vcHandle);
+        return this.emit({ kind: 'incoming-qos-change', vc: i.vcHandle, pcr: ratesOf(i.params), accepted });
+      }
       case 'ProtocolClCallConnected':
         return this.emit({ kind: 'call-connected', vc: i.vcHandle });
       case 'ProtocolClIncomingDropParty': {
@@ -391,6 +416,7 @@ export class NodeControlBackend implements ControlBackend {
       address,
       policy: args.policy ?? 'accept',
       ...(args.rejectCause ? { rejectCause: args.rejectCause } : {}),
+      ...(args.qos === 'refuse' ? { qos: 'refuse' as const } : {}),
       state: 'registered',
       ...(args.owner ? { owner: args.owner } : {}),
     };
@@ -401,7 +427,15 @@ export class NodeControlBackend implements ControlBackend {
   private nextSapId = 1;
 
   private sapInfo(id: number, s: SapRec): SapInfo {
-    return { sap: id, address: s.address, policy: s.policy, ...(s.rejectCause ? { rejectCause: s.rejectCause } : {}), state: s.state, ...(s.owner ? { owner: s.owner } : {}) };
+    return {
+      sap: id,
+      address: s.address,
+      policy: s.policy,
+      ...(s.rejectCause ? { rejectCause: s.rejectCause } : {}),
+      ...(s.qos ? { qos: s.qos } : {}),
+      state: s.state,
+      ...(s.owner ? { owner: s.owner } : {}),
+    };
   }
 
   deregisterSap(args: { sap: number }): Promise<void> {
@@ -564,6 +598,42 @@ export class NodeControlBackend implements ControlBackend {
     if (rec.auto) this.deleteIfIdle(args.vc as NdisVcHandle);
   }
 
+  modifyCall(args: ModifyCallArgs): Promise<ModifyCallResult> {
+    return this.guarded('modify call', () => this.modifyCallNow(args));
+  }
+
+  /** NdisClModifyCallQoS with the new peak bandwidths; the call manager sends MODIFY REQUEST (ndis/q2931/modify.ts) */
+  private async modifyCallNow(args: ModifyCallArgs): Promise<ModifyCallResult> {
+    const rec = this.vc(args.vc);
+    const vc = args.vc as NdisVcHandle;
+    const info = this.client.vcInfo(vc)!;
+    const what = `modify call on VC ${args.vc}`;
+    const refused = modifyRefusal(what, info, rec.direction);
+    if (refused) throw refused;
+    const params = paramsWithRates(info.params!, args);
+    const done = this.completion('ProtocolClModifyCallQoSComplete', (c) => c.vcHandle === vc);
+    const st = this.client.NdisClModifyCallQoS(vc, params);
+    if (st !== S.PENDING) done.cancel();
+    let status = st;
+    let now = st === S.SUCCESS ? params : info.params;
+    let cause: number | undefined;
+    if (st === S.PENDING) {
+      const c = await done;
+      status = c.status;
+      now = c.params;
+      cause = c.status !== S.SUCCESS ? c.params.callMgrParameters?.callMgrSpecific?.cause : undefined;
+    }
+    const pcr = ratesOf(now);
+    if (st !== S.PENDING) this.emit({ kind: 'modify-call-complete', vc, status: statusInfo(status), pcr });
+    if (status === S.NOT_SUPPORTED) throw new ControlError('unsupported', `${what}: this host's call manager cannot change QoS`, status);
+    if (status !== S.SUCCESS) {
+      const by = rec.called ? this.whoHas(rec.called) : 'the remote';
+      if (cause !== undefined) throw new ControlError('failed', `${what}: refused by ${by} with MODIFY REJECT cause ${cause} ${causeName(cause)}; the old rates stay`, status);
+      throw this.failed(what, status);
+    }
+    return { vc, status: statusInfo(status), pcr };
+  }
+
   send(args: SendArgs): Promise<{ bytes: number }> {
     return this.guarded('send', () => this.sendNow(args));
   }
@@ -643,6 +713,7 @@ export class NodeControlBackend implements ControlBackend {
               ...(rec?.calling ? { calling: rec.calling } : {}),
               state: info.call,
               ...(snap?.links[0] ? { uniState: snap.links[0].state } : {}),
+              ...(snap && !snap.multipoint ? { pcr: wireRates(this.node.uni.traffic(snap.call), rec?.direction ?? 'incoming') } : {}),
             },
           }
         : {}),

@@ -4,11 +4,30 @@
  * path without parsing a frame (one wire path may feed several VCs: endpoints
  * of one multipoint call at this host are each their own NDIS VC).
  */
-import { Subject } from 'rxjs';
-import { macToBuffer, type Mac } from '../common/mac.js';
-import { emitFrameAfter, SDU_OFFSET } from '../wire/index.js';
+import { asyncScheduler, Subject, Subscription, type SchedulerAction, type SchedulerLike } from 'rxjs';
+import { emitFrameAfter, macNumber, reframe, vcKey, type MacNumber } from '../wire/index.js';
 import type { VcPath } from '../uni/api.js';
 import { NdisStatus, type DataPathReceive, type NdisDataPath } from '../ndis/index.js';
+
+/**
+ * The default "next turn" of the data path: a zero-delay action runs from
+ * `setImmediate`, after the I/O of this turn (asap would run it before any
+ * I/O, so a client that awaits every send would starve the miniport's reads;
+ * asyncScheduler would make it a timer of at least a millisecond). Delayed
+ * actions go to asyncScheduler. A host with an injected scheduler uses that.
+ */
+export const nextTurnScheduler: SchedulerLike = {
+  now: () => asyncScheduler.now(),
+  schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay = 0, state?: T): Subscription {
+    if (delay > 0) return asyncScheduler.schedule(work, delay, state);
+    const sub = new Subscription(() => clearImmediate(h));
+    const action = Object.assign(sub, { schedule: (s?: T, d?: number) => nextTurnScheduler.schedule(work, d, s) }) as unknown as SchedulerAction<T>;
+    const h = setImmediate(() => {
+      if (!sub.closed) work.call(action, state);
+    });
+    return sub;
+  },
+};
 
 /** a path of an active VC, with the 18 octets every frame on it starts with */
 interface WirePath {
@@ -17,7 +36,7 @@ interface WirePath {
   header?: Buffer;
   /** VPI/VCI key and the peer's MAC as a 48-bit number: where byPath keeps it */
   key: number;
-  mac: number;
+  mac: MacNumber;
 }
 
 /**
@@ -38,32 +57,25 @@ export class WireDataPath implements NdisDataPath {
    * VPI/VCI key (vcKey) -> peer MAC as a 48-bit number -> the VCs on that path. Usually one; several when
    * endpoints of one multipoint call at this host (one ATM VC on the wire) are each their own NDIS VC.
    */
-  private readonly byPath = new Map<number, Map<number, { vcs: number[]; path: VcPath }>>();
+  private readonly byPath = new Map<number, Map<MacNumber, { vcs: number[]; path: VcPath }>>();
   private pathCount = 0;
   private readonly rx = new Subject<DataPathReceive>();
   readonly receive$ = this.rx.asObservable();
   private outstanding = 0;
   private completing: ((st: number) => void)[] = [];
 
+  /**
+   * `scheduler`: where the sends of one turn complete together, on a later
+   * turn (default `nextTurnScheduler`; tests inject virtual time).
+   */
   constructor(
     private readonly out: { header(path: VcPath): Buffer; sendFrame(path: VcPath, frame: Buffer, sdu: Buffer): void },
     private readonly maxSdu: number,
+    private readonly scheduler: SchedulerLike = nextTurnScheduler,
   ) {}
 
-  private static vcKey(p: VcPath): number {
-    return ((p.vpi & 0xff) << 16) | (p.vci & 0xffff);
-  }
-
-  private static macNum(mac: Mac): number {
-    return macToBuffer(mac).readUIntBE(0, 6);
-  }
-
-  private static macAt(buf: Buffer, offset: number): number {
-    return buf.readUIntBE(offset, 6);
-  }
-
   activate(vc: number, paths: VcPath[]): number {
-    const wire: WirePath[] = paths.map((p) => ({ path: p, key: WireDataPath.vcKey(p), mac: WireDataPath.macNum(p.peer) }));
+    const wire: WirePath[] = paths.map((p) => ({ path: p, key: vcKey(p.vpi, p.vci), mac: macNumber(p.peer) }));
     this.unbind(vc);
     this.byVc.set(vc, wire);
     for (const w of wire) {
@@ -108,22 +120,18 @@ export class WireDataPath implements NdisDataPath {
     let first: Buffer | undefined;
     for (const p of paths) {
       const header = (p.header ??= this.out.header(p.path));
-      let frame: Buffer;
-      if (!first) frame = first = emitFrameAfter(header, data);
-      else {
-        // the same octets after the header, CRC included
-        frame = Buffer.allocUnsafe(first.length);
-        first.copy(frame);
-        header.copy(frame, 0, 0, SDU_OFFSET);
-      }
+      // a further leaf: the same octets after the header, CRC included
+      const frame = first ? reframe(first, header) : (first = emitFrameAfter(header, data));
       this.out.sendFrame(p.path, frame, data);
     }
     // the frame is handed to the device: the send completes on the next turn, as a miniport's would
     return new Promise((resolve) => {
-      if (this.completing.length === 0) setImmediate(() => this.complete());
+      if (this.completing.length === 0) this.scheduler.schedule(this.completeAll);
       this.completing.push(resolve);
     });
   }
+
+  private readonly completeAll = (): void => this.complete();
 
   private complete(): void {
     const done = this.completing;
@@ -134,10 +142,7 @@ export class WireDataPath implements NdisDataPath {
 
   /** false: no active VC owns that path */
   receive(path: VcPath, data: Buffer): boolean {
-    const owner = this.byPath.get(WireDataPath.vcKey(path))?.get(WireDataPath.macNum(path.peer));
-    if (!owner) return false;
-    this.deliver(owner, data);
-    return true;
+    return this.receiveFrom(macNumber(path.peer), vcKey(path.vpi, path.vci), data);
   }
 
   /** each VC on the path gets the frame (a snapshot: a receiver may deactivate its VC meanwhile) */
@@ -146,11 +151,11 @@ export class WireDataPath implements NdisDataPath {
     else for (const vc of [...owner.vcs]) this.rx.next({ path: owner.path, data, vc });
   }
 
-  /** the fast path: `vc` is the frame's VPI/VCI key, the source MAC is read from the frame */
-  receiveRaw(frame: Buffer, vc: number, data: Buffer): boolean {
+  /** the fast path: the frame's source MAC and VPI/VCI key as the frame view reads them (numbers); false: no active VC there */
+  receiveFrom(src: MacNumber, vc: number, data: Buffer): boolean {
     const peers = this.byPath.get(vc);
     if (!peers) return false;
-    const owner = peers.get(WireDataPath.macAt(frame, 6));
+    const owner = peers.get(src);
     if (!owner) return false;
     this.deliver(owner, data);
     return true;

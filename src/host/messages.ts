@@ -5,7 +5,8 @@
  * `npm run lab -- view`. The UNI layer is not touched: the node hands the UNI a
  * SAAL service that reports each SDU crossing it and passes everything on.
  */
-import { map, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { messagesIn } from './link-pipeline.js';
 import type { Mac } from '../common/mac.js';
 import type { SaalService, SaalSignal } from '../sscop/service.js';
 import { addressOf } from '../uni/ies.js';
@@ -56,15 +57,12 @@ export function summarizeMessage(direction: 'in' | 'out', peer: Mac, sdu: Buffer
 /**
  * The SAAL service `link` with each assured SDU reported to `report` (sent:
  * before it goes to SSCOP; received: before the UNI handles it, so a message
- * is reported before the answer it causes).
+ * is reported before the answer it causes). `signals$`: the link's signals as
+ * the UNI is to receive them, received messages reported already (the host
+ * gives its per-link path up, link-pipeline.ts); default: `link.signals$`
+ * with them reported.
  */
-export function reportingSaal(link: SaalService, report: (direction: 'in' | 'out', sdu: Buffer) => void): SaalService {
-  const signals$: Observable<SaalSignal> = link.signals$.pipe(
-    map((s) => {
-      if (s.kind === 'data-indication') report('in', s.data);
-      return s;
-    }),
-  );
+export function reportingSaal(link: SaalService, report: (direction: 'in' | 'out', sdu: Buffer) => void, signals$: Observable<SaalSignal> = link.signals$.pipe(messagesIn(report))): SaalService {
   return {
     signals$,
     establish: () => link.establish(),

@@ -13,7 +13,7 @@ import { DriverStatusError, IndicationQueue, indicationFromControlEvent, type Co
 
 /** What the driver needs of one host: its control client and its event stream. */
 export interface DriverHost {
-  control: Pick<ControlClient, 'registerSap' | 'deregisterSap' | 'answerCall' | 'makeCall' | 'addParty' | 'dropParty' | 'closeCall' | 'send'>;
+  control: Pick<ControlClient, 'registerSap' | 'deregisterSap' | 'answerCall' | 'makeCall' | 'addParty' | 'dropParty' | 'closeCall' | 'send' | 'modifyCall'>;
   events$: Observable<ControlEventLike>;
 }
 
@@ -42,7 +42,7 @@ export function controlDriver(hosts: ReadonlyMap<string, DriverHost>): ScenarioD
   return {
     listen: (h, a) =>
       completed(async () => {
-        const sap = await control(h).registerSap({ address: a.sap, policy: a.answer, ...(a.cause ? { rejectCause: a.cause } : {}) });
+        const sap = await control(h).registerSap({ address: a.sap, policy: a.answer, ...(a.cause ? { rejectCause: a.cause } : {}), ...(a.qos ? { qos: a.qos } : {}) });
         saps.set(`${h}\0${a.sap}`, sap.sap);
       }),
     unlisten: (h, a) =>
@@ -69,6 +69,7 @@ export function controlDriver(hosts: ReadonlyMap<string, DriverHost>): ScenarioD
       completed(async () => void (await control(h).dropParty({ vc: Number(a.call), party: Number(a.party), ...(a.closeData ? { closeData: a.closeData } : {}) }))),
     closeCall: (h, a) => completed(async () => void (await control(h).closeCall({ vc: Number(a.call), ...(a.closeData ? { closeData: a.closeData } : {}) }))),
     send: (h, a) => completed(async () => void (await control(h).send({ vc: Number(a.call), data: a.data }))),
+    modify: (h, a) => completed(async () => void (await control(h).modifyCall({ vc: Number(a.call), pcr: a.pcr, ...(a.receivePcr !== undefined ? { receivePcr: a.receivePcr } : {}) }))),
     wait: (ms) => new Promise((r) => setTimeout(r, ms)),
     waitFor: (match, ms) => queue.waitFor(match, ms),
     pending: () => queue.pending().filter((i) => !NOISE.has(i.kind)),

@@ -62,6 +62,8 @@ const ListenStep = z.strictObject({
   /** what the client does with incoming calls: accept (default), reject, or ask (answer them with do: answer) */
   answer: z.enum(['accept', 'reject', 'ask']).default('accept'),
   cause: cause.optional(),
+  /** a QoS change the caller asks for (Q.2963.1): accept (default), or refuse by closing the call */
+  qos: z.enum(['accept', 'refuse']).optional(),
 });
 const UnlistenStep = z.strictObject({ ...common, do: z.literal('unlisten'), sap: target.optional() });
 const AnswerStep = z.strictObject({ ...common, do: z.literal('answer'), call: alias, accept: z.boolean().default(true), cause: cause.optional() });
@@ -81,8 +83,12 @@ const AddPartyStep = z.strictObject({ ...common, do: z.literal('add-party'), cal
 const DropPartyStep = z.strictObject({ ...common, do: z.literal('drop-party'), call: alias, party: target, ...bytes, status: status.optional() });
 const CloseCallStep = z.strictObject({ ...common, do: z.literal('close-call'), call: alias, ...bytes, status: status.optional() });
 const SendStep = z.strictObject({ ...common, do: z.literal('send'), call: alias, data: z.string().optional(), dataHex: hex.optional(), status: status.optional() });
+/** a peak cell rate, cells/s (24 bits) */
+const pcr = z.number().int().min(1).max(0xffffff);
+/** NdisClModifyCallQoS on a point-to-point call the host placed (Q.2963.1): new transmit (and receive) peak cell rates */
+const ModifyStep = z.strictObject({ ...common, do: z.literal('modify'), call: alias, pcr, receivePcr: pcr.optional(), status: status.optional() });
 
-const ActionStep = z.discriminatedUnion('do', [ListenStep, UnlistenStep, AnswerStep, CallStep, AddPartyStep, DropPartyStep, CloseCallStep, SendStep]);
+const ActionStep = z.discriminatedUnion('do', [ListenStep, UnlistenStep, AnswerStep, CallStep, AddPartyStep, DropPartyStep, CloseCallStep, SendStep, ModifyStep]);
 
 const Matcher = z.strictObject({
   host: hostName,
@@ -153,6 +159,7 @@ export type AddPartyStep = z.output<typeof AddPartyStep>;
 export type DropPartyStep = z.output<typeof DropPartyStep>;
 export type CloseCallStep = z.output<typeof CloseCallStep>;
 export type SendStep = z.output<typeof SendStep>;
+export type ModifyStep = z.output<typeof ModifyStep>;
 export type ActionStep = z.output<typeof ActionStep>;
 export type ExpectStep = z.output<typeof ExpectStep>;
 export type ExpectNoneStep = z.output<typeof ExpectNoneStep>;
@@ -235,6 +242,11 @@ function checkSteps(steps: ScenarioStep[], knownHosts: readonly string[] | undef
           callRef(p('call'), s.host, s.call);
           if ((s.data === undefined) === (s.dataHex === undefined)) issues.push({ path: p('data'), message: 'give data or dataHex' });
           break;
+        case 'modify': {
+          const c = callRef(p('call'), s.host, s.call);
+          if (c && !c.partiesKnown) issues.push({ path: p('call'), message: `${s.call} is a call ${s.host} received: only the calling host changes its peak cell rate (Q.2963.1)` });
+          break;
+        }
       }
     } else if ('expect' in s || 'expect-none' in s) {
       const key = 'expect' in s ? 'expect' : 'expect-none';
@@ -371,7 +383,7 @@ export interface CallOutcome {
  */
 export interface ScenarioDriver {
   /** NdisClRegisterSap with an incoming-call policy */
-  listen(host: string, a: { sap: string; answer: 'accept' | 'reject' | 'ask'; cause?: number }): Promise<void>;
+  listen(host: string, a: { sap: string; answer: 'accept' | 'reject' | 'ask'; cause?: number; qos?: 'accept' | 'refuse' }): Promise<void>;
   /** NdisClDeregisterSap */
   unlisten(host: string, a: { sap: string }): Promise<void>;
   /** answer an incoming call that waits (listen with answer: ask) */
@@ -382,6 +394,8 @@ export interface ScenarioDriver {
   dropParty(host: string, a: { call: Handle; party: Handle; closeData?: Buffer }): Promise<void>;
   closeCall(host: string, a: { call: Handle; closeData?: Buffer }): Promise<void>;
   send(host: string, a: { call: Handle; data: Buffer }): Promise<void>;
+  /** NdisClModifyCallQoS (Q.2963.1): new peak cell rates, cells/s */
+  modify(host: string, a: { call: Handle; pcr: number; receivePcr?: number }): Promise<void>;
   wait(ms: number): Promise<void>;
   /**
    * The first indication, not yet taken by an earlier waitFor, that matches;
@@ -550,7 +564,7 @@ export function describeStep(s: ScenarioStep): string {
   const st = (x: { status?: string }) => (x.status && x.status !== 'SUCCESS' ? `, expecting ${x.status}` : '');
   switch (s.do) {
     case 'listen':
-      return `${s.host}: listen on ${s.sap ?? 'its address'} (${s.answer})`;
+      return `${s.host}: listen on ${s.sap ?? 'its address'} (${s.answer}${s.qos === 'refuse' ? ', refusing QoS changes' : ''})`;
     case 'unlisten':
       return `${s.host}: stop listening on ${s.sap ?? 'its address'}`;
     case 'answer':
@@ -565,6 +579,8 @@ export function describeStep(s: ScenarioStep): string {
       return `${s.host}: close ${s.call}${close(s)}${st(s)}`;
     case 'send':
       return `${s.host}: send ${s.data !== undefined ? JSON.stringify(s.data) : showHex(s.dataHex ?? '')} on ${s.call}${st(s)}`;
+    case 'modify':
+      return `${s.host}: change ${s.call}'s peak cell rate to ${s.pcr}${s.receivePcr !== undefined ? `/${s.receivePcr}` : ''} cells/s${st(s)}`;
   }
 }
 
@@ -678,7 +694,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
     switch (s.do) {
       case 'listen':
         await expectStatus(undefined, () =>
-          d.listen(s.host, { sap: s.sap ?? resolveTarget(s.host).address, answer: s.answer, ...(s.cause !== undefined ? { cause: s.cause } : {}) }),
+          d.listen(s.host, { sap: s.sap ?? resolveTarget(s.host).address, answer: s.answer, ...(s.cause !== undefined ? { cause: s.cause } : {}), ...(s.qos ? { qos: s.qos } : {}) }),
         );
         return undefined;
       case 'unlisten':
@@ -729,6 +745,11 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
       case 'send': {
         const c = callOf(s.host, s.call);
         await expectStatus(s.status, () => d.send(s.host, { call: c.call, data: text(s.data, s.dataHex)! }));
+        return undefined;
+      }
+      case 'modify': {
+        const c = callOf(s.host, s.call);
+        await expectStatus(s.status, () => d.modify(s.host, { call: c.call, pcr: s.pcr, ...(s.receivePcr !== undefined ? { receivePcr: s.receivePcr } : {}) }));
         return undefined;
       }
     }

@@ -38,6 +38,8 @@ export interface NdisStackOptions {
   ownAddresses: AtmAddress[];
   /** the medium supports QoS changes (R79); default false */
   qos?: boolean;
+  /** QoS changes of point-to-point calls go over the wire (Q.2963.1, modify.ts); default false */
+  q2963?: boolean;
   scheduler?: SchedulerLike;
   name?: string;
 }
@@ -50,6 +52,7 @@ export function createNdisStack(o: NdisStackOptions): { ndis: NdisHost; cm: UniC
     completion: o.completion ?? 'pending',
     ownAddresses: o.ownAddresses,
     ...(o.qos !== undefined ? { qos: o.qos } : {}),
+    ...(o.q2963 !== undefined ? { q2963: o.q2963 } : {}),
     ...(o.scheduler ? { scheduler: o.scheduler } : {}),
   });
   return {
@@ -63,3 +66,4 @@ export function createNdisStack(o: NdisStackOptions): { ndis: NdisHost; cm: UniC
 }
 export { ClientRequests } from './requests.js';
 export type { Waiting, Settled, ClientRequestsOptions } from './requests.js';
+export { ofKind, onVc } from './operators.js';

@@ -29,7 +29,7 @@ export interface ClientPolicyOptions {
   /** can this client live with call parameters the call manager changed (R29); default yes */
   acceptChangedParameters?: (params: CoCallParameters) => boolean;
   /** does it accept a remote QoS change (R66); default yes */
-  acceptQoSChange?: (params: CoCallParameters) => boolean;
+  acceptQoSChange?: (params: CoCallParameters, vcHandle: NdisVcHandle) => boolean;
   /** close the call when its own QoS change was refused (R66); default no */
   closeOnQoSRefused?: boolean;
 }
@@ -206,7 +206,7 @@ export class ClientPolicy {
           this.start(i.vcHandle, undefined, false, 'changed-parameters'); // R29
         return;
       case 'ProtocolClIncomingCallQoSChange':
-        if (this.opts.acceptQoSChange && !this.opts.acceptQoSChange(i.params)) this.start(i.vcHandle, undefined, false, 'qos');
+        if (this.opts.acceptQoSChange && !this.opts.acceptQoSChange(i.params, i.vcHandle)) this.start(i.vcHandle, undefined, false, 'qos');
         return;
       case 'ProtocolClModifyCallQoSComplete':
         if (i.status !== S.SUCCESS && this.opts.closeOnQoSRefused) this.start(i.vcHandle, undefined, false, 'qos');

@@ -83,7 +83,8 @@ export interface Q2931CallMgrParameters {
    * parameters it answers with (ProtocolClIncomingCall's, or those of
    * NdisClIncomingCallComplete): the call manager signals this cause instead of
    * the one it derives from the status. In a failed ProtocolClMakeCallComplete
-   * the call manager reports the cause the network or the called user gave.
+   * the call manager reports the cause the network or the called user gave;
+   * in a failed ProtocolClModifyCallQoSComplete, the cause of the MODIFY REJECT.
    */
   cause?: number;
 }

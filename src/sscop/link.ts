@@ -10,7 +10,7 @@
  * this link, or a subscriber that calls `data()` while handling a signal, only
  * queues its event behind the one being processed.
  */
-import { Subject, asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { Observable, Subject, asyncScheduler, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { SaalService, SaalSignal } from './service.js';
 import { emitPdu, parsePdu, type PduLimits } from './pdu.js';
 import {
@@ -92,6 +92,8 @@ export interface SaalLink extends SaalService {
   configure(params: Partial<SscopParams>): boolean;
   /** feed every PDU of `pdus$` to `receive` (the RxJS way in); unsubscribe to detach */
   attach(pdus$: Observable<Buffer>): Subscription;
+  /** the SSCOP state each time it changes (what a shutdown waits on, instead of polling `state`) */
+  readonly state$: Observable<SscopStateName>;
   /** MAA-ERROR indications as they happen (layer management) */
   readonly maaErrors$: Observable<{ code: MaaErrorCode; count?: number }>;
   counters(): SaalLinkCounters;
@@ -112,6 +114,7 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
   let limits: PduLimits = { maxK: params.maxK, maxJ: params.maxJ, maxStat: params.maxSTAT };
   const signals = new Subject<SaalSignal>();
   const maa = new Subject<{ code: MaaErrorCode; count?: number }>();
+  const states = new Subject<SscopStateName>();
   // 0..254, so the first BGN never carries N(SQ) 0: a fresh peer's VR(SQ) is 0 and it would
   // take that BGN for a retransmission of one it refused
   let sscop: SscopState = initialSscopState(params, opts.initialSequence ?? params.initialSequence ?? Math.floor(Math.random() * 255));
@@ -158,7 +161,9 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
 
   function runSscop(event: SscopEvent): void {
     const r = sscopStep(sscop, event);
+    const was = sscop.name;
     sscop = r.state;
+    if (sscop.name !== was) states.next(sscop.name);
     for (const e of r.effects) {
       switch (e.kind) {
         case 'send': {
@@ -232,6 +237,7 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
     },
     signals$: signals.asObservable(),
     maaErrors$: maa.asObservable(),
+    state$: states.asObservable(),
     get established() {
       return sscf.name === '4/10 Established';
     },
@@ -296,9 +302,31 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
       timers.clear();
       signals.complete();
       maa.complete();
+      states.complete();
     },
   };
   return link;
+}
+
+/**
+ * The SAAL of one link as an operator: encoded SSCOP PDUs from the peer in
+ * (the AAL5 SDUs of VCI 5), every `SaalSignal` of `link` out, those the PDUs
+ * cause and those its timers and the requests from above cause. Each PDU is
+ * decoded and stepped through SSCOP, then SSCF on SSCOP's signals, on the
+ * link's run queue (so a signal's subscriber that answers at once is queued
+ * behind the PDU being handled); nothing is scheduled, nothing is allocated
+ * per PDU beyond what the machines need.
+ */
+export function saal(link: SaalLink): OperatorFunction<Buffer, SaalSignal> {
+  return (pdus$) =>
+    new Observable<SaalSignal>((out) => {
+      const signals = link.signals$.subscribe(out);
+      const feed = pdus$.subscribe({ next: (pdu) => link.receive(pdu), error: (e: unknown) => out.error(e) });
+      return () => {
+        feed.unsubscribe();
+        signals.unsubscribe();
+      };
+    });
 }
 
 export interface SaalMuxOptions {

@@ -21,6 +21,8 @@
  *   that link: the UNI link's last-party rule) towards the leaf, close data
  *   (User-user IE) and cause carried; a leaf leaving -> DROP PARTY (or
  *   RELEASE, when it was the root's last party) towards the root, likewise.
+ * - MODIFY REQUEST / ACKNOWLEDGE / REJECT and CONNECTION AVAILABLE on a p2p
+ *   call: relayed between its two legs (modify.ts, Q.2963.1).
  * - RELEASE from either end of a p2p call, or from the root -> RELEASE on
  *   every other leg with the same cause and close data. A port link lost:
  *   its legs are cleared locally with cause 27 and the far sides are told so.
@@ -40,6 +42,7 @@ import { causeName } from '../uni/msg/names.js';
 import { Cause, findIe, IeId, MsgType, type InfoElement, type UniMessage } from '../uni/msg/types.js';
 import type { PartyIndication } from '../uni/party.js';
 import type { Fabric, VcEnd } from './fabric.js';
+import { isModifyIndication, relayModify } from './modify.js';
 import type { RouteTable } from './routes.js';
 import type { SwitchCallView, SwitchEvent, SwitchLog } from './types.js';
 import { ANSWER_LATER, openUniPort, type CallOwner, type LinkCall, type LinkSink, type UniPort } from './uni-port.js';
@@ -367,6 +370,7 @@ export class CallControl implements LinkSink {
 
   onCall(leg: Leg, ind: CallIndication): void {
     const call = leg.call;
+    if (isModifyIndication(ind)) return call.clearing || call.multipoint ? undefined : relayModify(call, leg, ind, this.o.log);
     switch (ind.k) {
       case 'proceeding':
       case 'active':

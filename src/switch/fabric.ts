@@ -10,8 +10,8 @@
  * there are three Map reads and one copy per hop; nothing is parsed into
  * records or formatted.
  */
-import { macToBuffer, type Mac } from '../common/mac.js';
-import { cellHeader, frameHeader, SDU_OFFSET } from '../wire/index.js';
+import type { Mac } from '../common/mac.js';
+import { cellHeader, frameHeader, macNumber, reframe, vcKey } from '../wire/index.js';
 
 /** Where frames of one VC go: a port's send and the header for it. */
 export interface Hop {
@@ -47,14 +47,6 @@ export interface FabricCounters {
   unknownVc: number;
 }
 
-function macNum(mac: Mac): number {
-  return macToBuffer(mac).readUIntBE(0, 6);
-}
-
-function vcKey(vpi: number, vci: number): number {
-  return ((vpi & 0xff) << 16) | (vci & 0xffff);
-}
-
 export class Fabric {
   /** port name -> host MAC as a number -> VPI/VCI key -> hops */
   private readonly table = new Map<string, Map<number, Map<number, { from: VcEnd; hops: Hop[] }>>>();
@@ -76,7 +68,7 @@ export class Fabric {
     }
     let byMac = this.table.get(from.port);
     if (!byMac) this.table.set(from.port, (byMac = new Map()));
-    const m = macNum(from.peer);
+    const m = macNumber(from.peer);
     let byVc = byMac.get(m);
     if (!byVc) byMac.set(m, (byVc = new Map()));
     const k = vcKey(from.vpi, from.vci);
@@ -107,9 +99,7 @@ export class Fabric {
       return false;
     }
     for (const h of hops) {
-      const out = Buffer.allocUnsafe(frame.length);
-      h.header.copy(out, 0, 0, SDU_OFFSET);
-      frame.copy(out, SDU_OFFSET, SDU_OFFSET);
+      const out = reframe(frame, h.header);
       this.c.framesOut++;
       this.ports.get(h.port)?.sendFrame(out);
     }

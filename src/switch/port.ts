@@ -10,25 +10,25 @@
  * What happens on each host's UNI link is call control's (calls.ts): the port
  * hands it every SSCOP association it opens.
  */
-import { interval, type SchedulerLike, type Subscription } from 'rxjs';
-import { BROADCAST_MAC, macToBuffer, type Mac } from '../common/mac.js';
+import { interval, merge, type SchedulerLike, type Subscription } from 'rxjs';
+import { settle } from '../common/settle.js';
+import { BROADCAST_MAC, type Mac } from '../common/mac.js';
 import type { Miniport } from '../miniport/types.js';
 import { createSaalMux, type SaalLink, type SaalMux, type SscopParams } from '../sscop/index.js';
 import type { AtmAddress } from '../uni/api.js';
 import {
-  aal5TrailerAt,
   announcementLength,
   cellHeader,
   DISCOVERY_MAX_ADDRESSES,
   emitAnnouncement,
   emitFrame,
+  FrameView,
+  macNumber,
   maxSdu,
   parseAnnouncement,
-  parseFrame,
-  peekVcKey,
-  SDU_OFFSET,
   VCI_DISCOVERY,
   VCI_SIGNALLING,
+  type MacNumber,
 } from '../wire/index.js';
 import type { FabricPort } from './fabric.js';
 import type { SwitchGuard } from './guard.js';
@@ -96,8 +96,10 @@ export class SwitchPort implements FabricPort {
   readonly side: 'network' | 'user';
   private readonly hosts = new Map<Mac, PortHost>();
   private readonly mux: SaalMux;
-  private readonly macHi: number;
-  private readonly macLo: number;
+  /** our MAC as a number, and one view for received frames and one for sent ones (captures): no offsets read here */
+  private readonly me: MacNumber;
+  private readonly rxView: FrameView;
+  private readonly txView: FrameView;
   private readonly subs: Subscription[] = [];
   private readonly c: PortCounters = { framesIn: 0, framesOut: 0, discoveryIn: 0, discoveryOut: 0, dataIn: 0, drops: {} };
   private stopped = false;
@@ -108,9 +110,9 @@ export class SwitchPort implements FabricPort {
     this.mac = o.miniport.mac.toLowerCase();
     this.etherType = o.etherType;
     this.side = o.side;
-    const m = macToBuffer(this.mac);
-    this.macHi = m.readUInt32BE(0);
-    this.macLo = m.readUInt16BE(4);
+    this.me = macNumber(this.mac);
+    this.rxView = new FrameView(o.etherType);
+    this.txView = new FrameView(o.etherType);
     const room = maxSdu(o.miniport.mtu);
     this.mux = createSaalMux({
       send: (peer, pdu) => this.sendSdu(peer, VCI_SIGNALLING, pdu),
@@ -158,14 +160,11 @@ export class SwitchPort implements FabricPort {
   sendFrame(frame: Buffer): void {
     if (this.stopped) return;
     this.c.framesOut++;
-    if (this.o.capture) this.captured('tx', frame);
+    if (this.o.capture) {
+      const v = this.txView.wrap(frame);
+      if (v.check()) this.o.capture('tx', v.vpi, v.vci, v.sdu, v.dstMac);
+    }
     this.miniport.send(frame);
-  }
-
-  /** hand a frame sent or received to the capture (the peer: its destination or source) */
-  private captured(direction: 'tx' | 'rx', frame: Buffer): void {
-    const r = parseFrame(frame, { etherType: this.etherType });
-    if (r.ok) this.o.capture!(direction, r.value.cell.vpi, r.value.cell.vci, r.value.sdu, direction === 'tx' ? r.value.dst : r.value.src);
   }
 
   private sendSdu(peer: Mac, vci: number, sdu: Buffer): void {
@@ -197,35 +196,29 @@ export class SwitchPort implements FabricPort {
 
   private onFrame(buf: Buffer): void {
     this.c.framesIn++;
-    const vc = peekVcKey(buf, this.etherType);
+    const v = this.rxView.wrap(buf);
+    const vc = v.hasHeader ? v.vcKey : -1;
     if (vc >= 0 && vc !== VCI_SIGNALLING && vc !== VCI_DISCOVERY) {
-      // user data: checked (the trailer and CRC) but not decoded; the fabric reads the source MAC as a number
-      if (buf.readUInt32BE(0) !== this.macHi || buf.readUInt16BE(4) !== this.macLo) return this.drop('not-for-us');
-      if (aal5TrailerAt(buf, this.etherType) < SDU_OFFSET) return this.dropBad(buf);
-      const src = buf.readUIntBE(6, 6);
-      if (this.o.capture) this.captured('rx', buf);
-      if (!this.o.hooks.data(this, src, vc, buf)) return this.drop('unknown-vc');
+      // user data: checked (the trailer and CRC) but not decoded; the fabric takes the source MAC as a number
+      if (v.dst !== this.me) return this.drop('not-for-us');
+      if (!v.check()) return this.drop(v.errorCode());
+      if (this.o.capture) this.o.capture('rx', v.vpi, v.vci, v.sdu, v.srcMac);
+      if (!this.o.hooks.data(this, v.src, vc, buf)) return this.drop('unknown-vc');
       this.c.dataIn++;
       return;
     }
-    const r = parseFrame(buf, { etherType: this.etherType });
-    if (!r.ok) return this.drop(r.error.code);
-    const f = r.value;
-    if (f.src === this.mac) return this.drop('own-frame');
-    if (this.o.capture && (f.dst === this.mac || f.cell.vci === VCI_DISCOVERY)) this.o.capture('rx', f.cell.vpi, f.cell.vci, f.sdu, f.src);
-    const refused = this.o.guard?.refuseFrame(f.src, f.cell.vpi, f.cell.vci);
+    if (!v.check()) return this.drop(v.errorCode());
+    if (v.src === this.me) return this.drop('own-frame');
+    const src = v.srcMac;
+    const toUs = v.dst === this.me;
+    if (this.o.capture && (toUs || vc === VCI_DISCOVERY)) this.o.capture('rx', v.vpi, v.vci, v.sdu, src);
+    const refused = this.o.guard?.refuseFrame(src, v.vpi, v.vci);
     if (refused) return this.drop(refused);
-    if (f.cell.vci === VCI_DISCOVERY && f.cell.vpi === 0) return this.onAnnouncement(f.src, f.sdu);
-    if (f.dst !== this.mac) return this.drop('not-for-us');
-    if (f.cell.vpi !== 0) return this.drop('unknown-vc');
-    const host = this.hosts.get(f.src) ?? this.learn(f.src);
+    if (vc === VCI_DISCOVERY) return this.onAnnouncement(src, v.sdu);
+    if (!toUs) return this.drop('not-for-us');
+    const host = this.hosts.get(src) ?? this.learn(src);
     if (!host) return this.drop('host-limit');
-    this.ensureLink(host).receive(Buffer.from(f.sdu));
-  }
-
-  private dropBad(buf: Buffer): void {
-    const r = parseFrame(buf, { etherType: this.etherType });
-    this.drop(r.ok ? 'aal5-length' : r.error.code);
+    this.ensureLink(host).receive(Buffer.from(v.sdu));
   }
 
   private onAnnouncement(src: Mac, sdu: Buffer): void {
@@ -307,11 +300,16 @@ export class SwitchPort implements FabricPort {
     this.mux.remove(mac);
   }
 
-  /** end every association (END), say goodbye (hold time 0); waits at most until `deadline` (ms epoch) for the ENDAKs */
+  /**
+   * End every association (END), say goodbye (hold time 0); waits at most until `deadline` (the
+   * port scheduler's clock: epoch ms with the default one) for the ENDAKs, on the links' state changes.
+   */
   async stop(deadline: number): Promise<void> {
     if (this.stopped) return;
     for (const h of this.hosts.values()) if (h.saal?.established) h.saal.release();
-    while ([...this.hosts.values()].some((h) => h.saal && h.saal.state !== 'Idle') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const busy = (): SaalLink[] => [...this.hosts.values()].flatMap((h) => (h.saal && h.saal.state !== 'Idle' ? [h.saal] : []));
+    const idle = settle(() => busy().length === 0, merge(...busy().map((l) => l.state$)), deadline - this.o.scheduler.now(), this.o.scheduler);
+    if (idle) await idle;
     if (this.o.discovery.enabled) this.announce(0);
     this.stopped = true;
     for (const s of this.subs) s.unsubscribe();

@@ -29,6 +29,9 @@ import type {
   QosParameterIe,
   TrafficDescriptorIe,
 } from './msg/types.js';
+import type { PeakCellRates } from './msg/traffic.js';
+
+export type { PeakCellRates } from './msg/traffic.js';
 
 /** A link is named by the peer host's MAC address. */
 export type PeerId = Mac;
@@ -102,7 +105,9 @@ export type UniErrorCode =
   | 'not-multipoint'
   | 'close-data-not-allowed'
   | 'close-data-too-long'
-  | 'limit'; // a configured cap (calls, parties, pending adds) was reached (cause 47 / 32 / 92)
+  | 'limit' // a configured cap (calls, parties, pending adds) was reached (cause 47 / 32 / 92)
+  | 'not-owner' // Q.2963.1: only the calling side of a point-to-point call asks for a modification
+  | 'bad-traffic'; // peak cell rates a MODIFY REQUEST cannot carry (cause 73)
 
 export interface UniError {
   code: UniErrorCode;
@@ -142,6 +147,15 @@ export type UniIndication =
   | { kind: 'release-confirm'; call: CallId; cause: number }
   /** the peer restarted one VC or all VCs of a link; affected calls were each released (indicated) first */
   | { kind: 'restart'; peer: PeerId; restartClass: number; vc?: { vpi: number; vci: number } }
+  /**
+   * Q.2963.1, called side: the calling side asks for new peak cell rates (forward = calling to called); answer
+   * with modifyAccept or modifyReject
+   */
+  | { kind: 'modify-request'; call: CallId; pcr: PeakCellRates }
+  /** Q.2963.1, calling side: our modify() was acknowledged (accepted, the rates are in force) or rejected (cause) */
+  | { kind: 'modify-confirm'; call: CallId; pcr: PeakCellRates; accepted: boolean; cause?: number }
+  /** Q.2963.1, called side: the calling side confirmed (CONNECTION AVAILABLE) or T361 ran out after modifyAccept */
+  | { kind: 'modify-available'; call: CallId }
   /** a protocol error was handled (STATUS / RELEASE COMPLETE sent, message dropped); for logs and counters */
   | { kind: 'protocol-error'; peer: PeerId; cause: number; message: string };
 
@@ -157,6 +171,10 @@ export interface UniTimers {
   t397: number;
   t398: number;
   t399: number;
+  /** Q.2963.1 requesting entity: MODIFY REQUEST sent, waiting for MODIFY ACKNOWLEDGE / REJECT */
+  t360: number;
+  /** Q.2963.1 responding entity: MODIFY ACKNOWLEDGE asked for CONNECTION AVAILABLE */
+  t361: number;
 }
 
 export interface UniHostOptions {
@@ -209,6 +227,15 @@ export interface UniHost {
   accept(call: CallId): Result<void, UniError>;
   /** called side: refuse (RELEASE COMPLETE with cause) */
   reject(call: CallId, cause: number): Result<void, UniError>;
+
+  /** Q.2963.1, calling side of an active point-to-point call: MODIFY REQUEST for new peak cell rates (T360) */
+  modify(call: CallId, pcr: PeakCellRates): Result<void, UniError>;
+  /** Q.2963.1, called side, after modify-request: MODIFY ACKNOWLEDGE; the call's traffic descriptor takes the rates */
+  modifyAccept(call: CallId): Result<void, UniError>;
+  /** Q.2963.1, called side, after modify-request: MODIFY REJECT with `cause` (default 47); the old rates stay */
+  modifyReject(call: CallId, cause?: number): Result<void, UniError>;
+  /** the call's traffic descriptor as it stands (after any modification) */
+  traffic(call: CallId): TrafficDescriptorIe | undefined;
 
   statusEnquiry(call: CallId, party?: PartyId): Result<void, UniError>;
   /** RESTART for one VC or all VCs of a link */

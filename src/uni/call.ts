@@ -12,55 +12,11 @@ import { SENDS, timerDiagnostic } from './timers.js';
 import { callStateCode, type CallPhase, type Side } from './states.js';
 import { causeIe, causeOf, closeDataOf, connIdIe, EMPTY, msg, uuIe } from './ies.js';
 import { Cause, findIe, IeId, MsgType, type UniMessage } from './msg/types.js';
+import type { PeakCellRates } from './msg/traffic.js';
+import { isModifyMessage, stepModify, type ModifyEvent } from './modify.js';
 
-export type CallKind = 'p2p' | 'root' | 'leaf';
-
-export interface VcId {
-  vpi: number;
-  vci: number;
-}
-
-export interface CallState {
-  readonly phase: CallPhase;
-  readonly side: Side;
-  readonly kind: CallKind;
-  /** the VC this call uses; the network side knows it from the start */
-  readonly vc?: VcId;
-  /** network side: the Connection identifier has gone out (SETUP or first response) */
-  readonly vcSent: boolean;
-  /** kept for T303's resend */
-  readonly setup?: UniMessage;
-  /** kept for T308's resend */
-  readonly release?: UniMessage;
-  /** kept for T322's resend (it may name a party) */
-  readonly enquiry?: UniMessage;
-  /** sends so far of the messages timers guard */
-  readonly sent: { readonly t303: number; readonly t308: number; readonly t322: number };
-  /** the host has been told the call is over (released / release-confirm) */
-  readonly told: boolean;
-  /** the host has been told the call is end-to-end active */
-  readonly activeTold: boolean;
-}
-
-export type CallIndication =
-  | { k: 'proceeding' }
-  | { k: 'alerting' }
-  | { k: 'connected'; vc?: VcId }
-  | { k: 'active' }
-  | { k: 'released'; cause: number; closeData?: Buffer; remote: boolean }
-  | { k: 'release-confirm'; cause: number };
-
-export type CallEffect =
-  | { t: 'send'; msg: UniMessage }
-  | { t: 'start'; timer: TimerName }
-  | { t: 'stop'; timer: TimerName }
-  | { t: 'ind'; ind: CallIndication }
-  /** message illegal in this state: the coordinator answers per Q.2931 5.6.10 (STATUS 101) */
-  | { t: 'wrong-state'; msg: UniMessage }
-  /** every party of the call leaves with the call */
-  | { t: 'parties-gone'; cause: number; closeData?: Buffer; remote: boolean }
-  /** the call reference is free again */
-  | { t: 'destroy' };
+export type { CallEffect, CallIndication, CallKind, CallState, CallStep, VcId } from './call-types.js';
+import type { CallEffect, CallIndication, CallKind, CallState, CallStep, VcId } from './call-types.js';
 
 export type CallEvent =
   | { k: 'setup-req'; msg: UniMessage }
@@ -76,12 +32,8 @@ export type CallEvent =
   /** clearing for an error (5.6) or a timer: tell the host, send RELEASE */
   | { k: 'clear'; cause: number; diagnostic?: Buffer; closeData?: Buffer; remote?: boolean }
   /** the call is gone without signalling (link lost, RESTART, STATUS with Null) */
-  | { k: 'local-release'; cause: number };
-
-export interface CallStep {
-  state: CallState;
-  effects: CallEffect[];
-}
+  | { k: 'local-release'; cause: number }
+  | ModifyEvent;
 
 export function newCall(side: Side, kind: CallKind, vc?: VcId): CallState {
   // every field present from the start: each step's copy keeps the one object shape (a field
@@ -98,15 +50,25 @@ export function newCall(side: Side, kind: CallKind, vc?: VcId): CallState {
     sent: { t303: 0, t308: 0, t322: 0 },
     told: false,
     activeTold: false,
+    owner: undefined,
+    mod: undefined,
+    modPcr: undefined,
+    awaitAvail: undefined,
+    modDefer: undefined,
+    owesAvail: undefined,
   };
 }
 
-/** The Call state IE code of this call (U/N numbering by side). */
+/** The Call state IE code of this call (U/N numbering by side; 13/14 while a modification is under way). */
 export function stateCode(s: CallState): number {
+  if (s.phase === 'active' && s.mod) return s.mod === 'req' ? 13 : 14;
   return callStateCode(s.phase, s.side);
 }
 
-const CALL_TIMERS: TimerName[] = ['t303', 't308', 't310', 't313', 't322'];
+const CALL_TIMERS: TimerName[] = ['t303', 't308', 't310', 't313', 't322', 't360', 't361'];
+
+/** the modification fields of a call that leaves Active */
+const NO_MOD = { mod: undefined, modPcr: undefined, awaitAvail: undefined, modDefer: undefined, owesAvail: undefined } as const;
 
 /** the effects that stop every call timer: one shared, frozen list (effects are only read) */
 const STOP_ALL: readonly CallEffect[] = Object.freeze(CALL_TIMERS.map((timer): CallEffect => Object.freeze({ t: 'stop', timer })));
@@ -134,13 +96,13 @@ function sendRelease(s: CallState, cause: number, diagnostic: Buffer, closeData:
   if (closeData) ies.push(uuIe(closeData));
   const rel = msg(MsgType.RELEASE, ies);
   return {
-    state: { ...s, phase: 'rel-sent', release: rel, setup: undefined, sent: { ...s.sent, t308: 1, t322: 0 } },
+    state: { ...s, ...NO_MOD, phase: 'rel-sent', release: rel, setup: undefined, sent: { ...s.sent, t308: 1, t322: 0 } },
     effects: [...stopAll(), { t: 'send', msg: rel }, { t: 'start', timer: 't308' }],
   };
 }
 
 function gone(s: CallState, effects: CallEffect[]): CallStep {
-  return { state: { ...s, phase: 'null', setup: undefined, release: undefined, told: true }, effects: [...effects, { t: 'destroy' }] };
+  return { state: { ...s, ...NO_MOD, phase: 'null', setup: undefined, release: undefined, told: true }, effects: [...effects, { t: 'destroy' }] };
 }
 
 function vcFrom(m: UniMessage): VcId | undefined {
@@ -154,7 +116,7 @@ export function stepCall(s: CallState, e: CallEvent): CallStep {
     case 'setup-req': {
       if (s.phase !== 'null') return same();
       const m: UniMessage = { ...e.msg, ies: [...e.msg.ies] };
-      let ns: CallState = { ...s, phase: 'out-setup', setup: m, sent: { ...s.sent, t303: 1 } };
+      let ns: CallState = { ...s, phase: 'out-setup', setup: m, sent: { ...s.sent, t303: 1 }, owner: true };
       if (s.side === 'network' && s.vc) {
         m.ies.push(connIdIe(s.vc.vpi, s.vc.vci));
         ns = { ...ns, vcSent: true };
@@ -214,10 +176,15 @@ export function stepCall(s: CallState, e: CallEvent): CallStep {
       if (!s.told) effects.push(ind(s.phase === 'rel-sent' ? { k: 'release-confirm', cause: e.cause } : { k: 'released', cause: e.cause, remote: false }));
       return gone(s, effects);
     }
+    case 'modify-req':
+    case 'modify-ack-req':
+    case 'modify-reject-req':
+    case 'avail-req':
+      return stepModify(s, e);
     case 'timer':
       return onTimer(s, e.timer);
     case 'msg':
-      return onMessage(s, e.msg);
+      return isModifyMessage(e.msg.type) ? stepModify(s, e) : onMessage(s, e.msg);
   }
 }
 
@@ -253,6 +220,12 @@ function onTimer(s: CallState, t: TimerName): CallStep {
     case 't313':
       if (s.phase !== 'in-connect') return same;
       return stepCall(s, { k: 'clear', cause: Cause.RECOVERY_ON_TIMER_EXPIRY, diagnostic: timerDiagnostic('t313') });
+    case 't360':
+      // Q.2963.1: no answer to our MODIFY REQUEST: the call is cleared (102, naming T360)
+      if (s.mod !== 'req') return same;
+      return stepCall({ ...s, mod: undefined }, { k: 'clear', cause: Cause.RECOVERY_ON_TIMER_EXPIRY, diagnostic: timerDiagnostic('t360') });
+    case 't361':
+      return stepModify(s, { k: 'timer', timer: 't361' });
     case 't322': {
       if (s.sent.t322 === 0 || s.phase === 'null') return same;
       if (s.phase === 'rel-sent') return { state: { ...s, sent: { ...s.sent, t322: 0 } }, effects: [] };
@@ -366,6 +339,7 @@ export function compatible(s: CallState, peerCode: number): boolean {
   const mine = stateCode(s);
   if (out(mine, s.side) && out(peerCode, peerSide)) return false;
   if (inn(mine, s.side) && inn(peerCode, peerSide)) return false;
-  return ![0, 1, 3, 4, 6, 7, 8, 9, 10, 11, 12].includes(peerCode) ? false : true;
+  // 13 / 14: the peer is Active with a modification under way (Q.2963.1)
+  return ![0, 1, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14].includes(peerCode) ? false : true;
 }
 

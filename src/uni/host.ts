@@ -14,45 +14,20 @@
  */
 import { asyncScheduler, Subject, type Observable } from 'rxjs';
 import { err, ok, type Result } from '../common/result.js';
-import type {
-  AtmAddress,
-  CallId,
-  ClearingOptions,
-  CloseDataPolicy,
-  PartyId,
-  PeerId,
-  UniCallParams,
-  UniCounters,
-  UniError,
-  UniErrorCode,
-  UniHost,
-  UniHostOptions,
-  UniIndication,
-  UniPartyParams,
-  UniSnapshot,
-  VcPath,
-} from './api.js';
+import type { AtmAddress, CallId, ClearingOptions, CloseDataPolicy, PartyId, PeakCellRates, PeerId, UniCallParams, UniCounters } from './api.js';
+import type { UniError, UniErrorCode, UniHost, UniHostOptions, UniIndication, UniPartyParams, UniSnapshot, VcPath } from './api.js';
 import type { SaalService } from '../sscop/service.js';
 import type { CallIndication, VcId } from './call.js';
 import { stateCode } from './call.js';
 import { defaultCodec, type UniCodec } from './codec.js';
-import {
-  calledIe,
-  callingIe,
-  canonicalAddress,
-  CLOSE_DATA_MAX,
-  defaultAal,
-  defaultBearer,
-  defaultQos,
-  defaultTraffic,
-  uuIe,
-} from './ies.js';
+import { calledIe, callingIe, canonicalAddress, CLOSE_DATA_MAX, defaultAal, defaultBearer, defaultQos, defaultTraffic, uuIe } from './ies.js';
+import { modifyAnswer, modifyIndication, modifyRequest } from './host-modify.js';
 import { ANSWER_LATER, Link, LinkCall, type CallOwner, type LinkSink } from './link.js';
 import { Leg, newHostCall, paramsFromMessage, type HostCall, type HostParty, type PartyPhase } from './host-model.js';
 import type { PartyIndication } from './party.js';
 import { PartyState, type Side } from './states.js';
 import { resolveTimers } from './timers.js';
-import { Cause, MsgType, type InfoElement, type UniMessage } from './msg/types.js';
+import { Cause, MsgType, type InfoElement, type TrafficDescriptorIe, type UniMessage } from './msg/types.js';
 
 interface LinkEntry {
   link: Link;
@@ -599,7 +574,30 @@ export class Host implements UniHost, LinkSink {
       case 'released':
       case 'release-confirm':
         return this.legGone(leg, ind);
+      default: {
+        const m = modifyIndication(call, ind);
+        if (m) this.emit(m);
+      }
     }
+  }
+
+  // ---- Q.2963.1 modification (host-modify.ts) ----------------------------------
+
+  modify(callId: CallId, pcr: PeakCellRates): Result<void, UniError> {
+    return this.run(() => modifyRequest(this.calls.get(callId), callId, pcr));
+  }
+
+  modifyAccept(callId: CallId): Result<void, UniError> {
+    return this.run(() => modifyAnswer(this.calls.get(callId), callId, true, 0));
+  }
+
+  modifyReject(callId: CallId, cause: number = Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED): Result<void, UniError> {
+    return this.run(() => modifyAnswer(this.calls.get(callId), callId, false, cause));
+  }
+
+  traffic(callId: CallId): TrafficDescriptorIe | undefined {
+    const call = this.calls.get(callId);
+    return call ? (call.params.traffic ?? defaultTraffic()) : undefined;
   }
 
   /** a leaf's link call, shared by the host calls of its endpoints: CONNECT ACK makes the accepted ones active, its end ends them all */

@@ -21,6 +21,9 @@ export function defaultTimers(side: Side): UniTimers {
     t397: 180_000,
     t398: 4_000,
     t399: side === 'user' ? 34_000 : 14_000,
+    // Q.2963.1 clause 13 figures as linux-atm uses them
+    t360: 30_000,
+    t361: 20_000,
   };
 }
 

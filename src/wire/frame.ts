@@ -227,6 +227,20 @@ export function emitFrameAfter(header: Buffer, sdu: Buffer): Buffer {
   return out;
 }
 
+/**
+ * A copy of `frame` that starts with `header` (the 18 octets `frameHeader`
+ * encodes: other addresses, another VC) and carries the same CPCS-PDU and
+ * padding: the AAL5 CRC-32 covers only the SDU and the trailer, so it stays
+ * right. How a multipoint fan-out and a switch send one frame on to another
+ * path without encoding it again.
+ */
+export function reframe(frame: Buffer, header: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(frame.length);
+  header.copy(out, 0, 0, SDU_OFFSET);
+  frame.copy(out, SDU_OFFSET, SDU_OFFSET);
+  return out;
+}
+
 function hexDigit(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   const l = c | 0x20;

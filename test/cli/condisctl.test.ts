@@ -62,7 +62,7 @@ function collect(p: ChildProcessWithoutNullStreams): Promise<Run & { raw: Buffer
 test('every subcommand has a description, --help and examples', (t) => {
   const program = buildProgram();
   const names = program.commands.map((c) => c.name());
-  t.deepEqual(names, ['status', 'peers', 'listen', 'call', 'add-party', 'drop-party', 'close', 'send', 'pipe', 'watch']);
+  t.deepEqual(names, ['status', 'peers', 'listen', 'call', 'add-party', 'drop-party', 'close', 'modify', 'send', 'pipe', 'watch']);
   for (const c of program.commands) {
     t.truthy(c.description(), c.name());
     let help = '';
@@ -117,6 +117,24 @@ test.serial('bad base64 close data, a bad event kind, conflicting pipe modes: ex
   t.regex(pipe.stderr, /pipe: give exactly one of ADDRESS, --vc N or --listen/);
 });
 
+test.serial('modify: a missing --pcr, a rate out of range or not a number: exit 2, names the option and why', async (t) => {
+  const [missing, zero, big, word] = await Promise.all([
+    run(['modify', '3']),
+    run(['modify', '3', '--pcr', '0']),
+    run(['modify', '3', '--pcr', '100', '--receive-pcr', '16777216']),
+    run(['modify', '3', '--pcr', 'fast']),
+  ]);
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /^condisctl modify: required option '--pcr <cells\/s>' not specified/);
+  t.is(zero.code, 2);
+  t.regex(zero.stderr, /condisctl modify: option '--pcr <cells\/s>' argument '0' is invalid\. --pcr must be between 1 and 16777215\./);
+  t.is(big.code, 2);
+  t.regex(big.stderr, /--receive-pcr must be between 1 and 16777215\./);
+  t.is(word.code, 2);
+  t.regex(word.stderr, /--pcr must be a whole number, not "fast"\./);
+  for (const r of [missing, zero, big, word]) t.is(r.stdout, '');
+});
+
 // ---- daemon not running: exit 1, a clear message, no stack trace ----
 
 test.serial('condisd not running: a clear message, exit 1, no stack trace', async (t) => {
@@ -142,6 +160,8 @@ test.serial('status prints peers, links, SAPs, VCs and parties as tables', async
   const mp = await backend.makeCall({ called: '1002', multipoint: true });
   await backend.addParty({ vc: mp.vc, address: '1003' });
   backend.incomingCall('1001', '1005');
+  const p2p = await backend.makeCall({ called: '1002', multipoint: false });
+  await backend.modifyCall({ vc: p2p.vc, pcr: 1000 });
   const r = await run(['--socket', path, 'status']);
   t.is(r.code, 0, r.stderr);
   t.is(
@@ -164,9 +184,10 @@ test.serial('status prints peers, links, SAPs, VCs and parties as tables', async
       '1    1001     accept  registered',
       '',
       'VCS',
-      'VC  CREATOR       STATE   CALL       DIR  TYPE  CALLED  CALLING  UNI STATE   PATH',
-      '1   client        ACTIVE  CONNECTED  out  p2mp  1002    1001     U10 Active  0/33 via 02:c0:00:00:00:0b',
-      '2   call-manager  ACTIVE  CONNECTED  in   p2p   1001    1005     -           0/100 via 02:c0:00:00:00:0b',
+      'VC  CREATOR       STATE   CALL       DIR  TYPE  CALLED  CALLING  UNI STATE   PCR TX/RX    PATH',
+      '1   client        ACTIVE  CONNECTED  out  p2mp  1002    1001     U10 Active  -            0/33 via 02:c0:00:00:00:0b',
+      '2   call-manager  ACTIVE  CONNECTED  in   p2p   1001    1005     -           -            0/100 via 02:c0:00:00:00:0b',
+      '3   client        ACTIVE  CONNECTED  out  p2p   1002    1001     U10 Active  1000/353207  0/35 via 02:c0:00:00:00:0b',
       '',
       'PARTIES',
       'VC  PARTY  ADDRESS  STATE      UNI STATE',
@@ -214,6 +235,35 @@ test.serial('drop-party of the last party fails with its NDIS status: exit 1', a
   t.is(r.stderr, `condisctl: party ${mp.party} is the last one on VC ${mp.vc}: close the call instead [NDIS_STATUS_FAILURE (0xc0000001)]\n`);
 });
 
+test.serial('modify: the new rate on success; a refusal (MODIFY REJECT cause), a multipoint call, the called side and an unknown VC: exit 1 with why', async (t) => {
+  const { path, backend } = await startFake(t);
+  const { vc } = await backend.makeCall({ called: '1002', multipoint: false });
+  const ok = await run(['--socket', path, 'modify', String(vc), '--pcr', '1000', '--receive-pcr', '2000']);
+  t.is(ok.code, 0, ok.stderr);
+  t.is(ok.stdout, `modified the call on VC ${vc}: NDIS_STATUS_SUCCESS, transmit PCR 1000 cells/s, receive PCR 2000 cells/s\n`);
+  t.deepEqual(backend.calls.at(-1), { op: 'modifyCall', args: { vc, pcr: 1000, receivePcr: 2000 } });
+  const asJson = await run(['--socket', path, 'modify', String(vc), '--pcr', '1200', '--json']);
+  t.is(asJson.code, 0, asJson.stderr);
+  t.deepEqual(JSON.parse(asJson.stdout).pcr, { transmit: 1200, receive: 2000 });
+  const refused = await run(['--socket', path, 'modify', String(vc), '--pcr', '200000']);
+  t.is(refused.code, 1);
+  t.is(refused.stderr, 'condisctl: refused by host-b with MODIFY REJECT cause 37 user cell rate not available; the old rates stay\n');
+  const mp = await backend.makeCall({ called: '1003', multipoint: true });
+  await backend.registerSap({ address: '1001' });
+  const incoming = backend.incomingCall('1001', '1002');
+  const [multi, called, unknown] = await Promise.all([
+    run(['--socket', path, 'modify', String(mp.vc), '--pcr', '10']),
+    run(['--socket', path, 'modify', String(incoming), '--pcr', '10']),
+    run(['--socket', path, 'modify', '77', '--pcr', '10']),
+  ]);
+  t.is(multi.code, 1);
+  t.regex(multi.stderr, /^condisctl: .*point-to-multipoint/);
+  t.is(called.code, 1);
+  t.regex(called.stderr, /^condisctl: .*only the calling side/);
+  t.is(unknown.code, 1);
+  t.regex(unknown.stderr, /^condisctl: no VC 77/);
+});
+
 test.serial('send reads standard input; close with base64 close data', async (t) => {
   const { path, backend } = await startFake(t);
   const { vc } = await backend.makeCall({ called: '1002', multipoint: false });
@@ -224,6 +274,21 @@ test.serial('send reads standard input; close with base64 close data', async (t)
   const c = await run(['--socket', path, 'close', String(vc), '-e', 'base64', '--close-data', 'AAEC']);
   t.is(c.code, 0, c.stderr);
   t.deepEqual((backend.calls.at(-1)!.args as { closeData: Buffer }).closeData, Buffer.from([0, 1, 2]));
+});
+
+test.serial('listen --refuse-qos: the SAP refuses QoS changes; the QoS change and the close that refuses it are printed', async (t) => {
+  const { path, backend } = await startFake(t);
+  const p = cli(['--socket', path, 'listen', '1001', '--once', '--refuse-qos']);
+  const done = collect(p);
+  await waitFor(p.stdout, /listening on 1001 \(SAP 1, accepting calls, refusing QoS changes\)/);
+  t.like(backend.calls.find((c) => c.op === 'registerSap')?.args, { address: '1001', policy: 'accept', qos: 'refuse' });
+  const vc = backend.incomingCall('1001', '1002');
+  backend.emit({ kind: 'incoming-qos-change', vc, pcr: { transmit: 353207, receive: 2000 }, accepted: false });
+  backend.emit({ kind: 'close-call-complete', vc, status: { name: 'SUCCESS', value: 0 } });
+  const r = await done;
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, new RegExp(`  incoming QoS change on VC ${vc}: transmit PCR 353207 cells/s, receive PCR 2000 cells/s: refused, closing the call\\n`));
+  t.regex(r.stdout, new RegExp(`  close call complete on VC ${vc}: NDIS_STATUS_SUCCESS`));
 });
 
 test.serial('listen: takes a call, prints indications, received data and close data; --once ends with the call', async (t) => {
@@ -271,12 +336,14 @@ test.serial('watch prints names, not numbers', async (t) => {
   const done = collect(p);
   await waitFor(p.stderr, /watching/);
   backend.emit({ kind: 'incoming-close-call', vc: 7, status: { name: 'DEST_OUT_OF_ORDER', value: 0xc0010024 } });
+  backend.emit({ kind: 'modify-call-complete', vc: 8, status: { name: 'FAILURE', value: 0xc0000001 }, pcr: { transmit: 353207 }, cause: 37, causeName: 'user cell rate not available' });
   backend.emit({ kind: 'party-state', vc: 7, party: 3, state: 'DROPPING', previous: 'CONNECTED' });
   await waitFor(p.stdout, /DROPPING/);
   p.kill('SIGINT');
   const r = await done;
   t.is(r.code, 0);
   t.regex(r.stdout, /  incoming close call on VC 7: NDIS_STATUS_DEST_OUT_OF_ORDER \(network\), no close data\n/);
+  t.regex(r.stdout, /  modify call complete on VC 8: NDIS_STATUS_FAILURE \(MODIFY REJECT cause 37 user cell rate not available\), transmit PCR 353207 cells\/s\n/);
   t.regex(r.stdout, /  VC 7 party 3: CONNECTED -> DROPPING\n/);
   t.notRegex(r.stdout, /0xc0010024|3221291044/);
 });

@@ -51,6 +51,8 @@ export interface NetworkOptions {
   completion: Completion;
   closeData?: CloseDataPolicyLike;
   qos?: boolean;
+  /** QoS changes of point-to-point calls over the (fake) wire, Q.2963.1 */
+  q2963?: boolean;
   /** further addresses of host i beyond its own 1001+i (extra[i]) */
   extra?: string[][];
 }
@@ -103,7 +105,7 @@ export class TestNetwork {
       const address = `${1001 + i}`;
       const addresses = [address, ...(opts.extra?.[i] ?? [])];
       const uni = this.fake.addHost(mac, addresses, { completion: opts.completion, ...(opts.closeData ? { closeData: opts.closeData } : {}) });
-      const stack = createNdisStack({ uni, dataPath: uni.data, shape: opts.cm, completion: opts.completion, ownAddresses: addresses, name: `h${i}`, ...(opts.qos ? { qos: true } : {}) });
+      const stack = createNdisStack({ uni, dataPath: uni.data, shape: opts.cm, completion: opts.completion, ownAddresses: addresses, name: `h${i}`, ...(opts.qos ? { qos: true } : {}), ...(opts.q2963 ? { q2963: true } : {}) });
       this.hosts.push(new TestHost(this, i, mac, address, uni, stack.ndis, stack.cm));
     }
   }
@@ -278,6 +280,7 @@ export interface RuleOptions {
   hosts?: number;
   closeData?: CloseDataPolicyLike;
   qos?: boolean;
+  q2963?: boolean;
   /** further addresses per host (see NetworkOptions.extra) */
   extra?: string[][];
   /** skip the end-of-scenario teardown check (only for tests that leave a host deliberately broken) */
@@ -303,7 +306,7 @@ export function rule(title: string, body: (t: ExecutionContext, ctx: RuleContext
   for (const shape of o.shapes ?? ['cm', 'mcm']) {
     for (const completion of o.completions ?? ['sync', 'pending']) {
       test(`${title} [${shape}/${completion}]`, async (t) => {
-        const net = makeNetwork({ hosts: o.hosts ?? 2, cm: shape, completion, ...(o.closeData ? { closeData: o.closeData } : {}), ...(o.qos ? { qos: true } : {}), ...(o.extra ? { extra: o.extra } : {}) });
+        const net = makeNetwork({ hosts: o.hosts ?? 2, cm: shape, completion, ...(o.closeData ? { closeData: o.closeData } : {}), ...(o.qos ? { qos: true } : {}), ...(o.q2963 ? { q2963: true } : {}), ...(o.extra ? { extra: o.extra } : {}) });
         try {
           const a = net.hosts[0]!.client('a');
           const b = net.hosts[1]!.client('b');

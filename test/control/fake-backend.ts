@@ -4,6 +4,8 @@
  * give the statuses a real backend gives (INVALID_STATE, FAILURE for the last
  * party, INVALID_DATA for close data that is too long, ...). Calls to
  * "9xxx" addresses fail with NO_ROUTE_TO_DESTINATION; everything else connects.
+ * A point-to-point call starts at the best-effort line rate (353207 cells/s);
+ * a modification to more than 100000 cells/s is refused (MODIFY REJECT 37).
  */
 import { Subject } from 'rxjs';
 import type {
@@ -14,12 +16,16 @@ import type {
   DaemonInfo,
   LinkInfo,
   MakeCallResult,
+  ModifyCallResult,
   PartyInfo,
   PeerInfo,
   SapInfo,
   VcInfo,
 } from '../../src/control/backend.js';
 import { ControlError, statusInfo } from '../../src/control/errors.js';
+
+/** the best-effort peak cell rate a SETUP names (an OC-3 line) */
+const LINE_RATE = 353_207;
 
 interface FakeVc {
   info: VcInfo;
@@ -134,7 +140,15 @@ export class FakeBackend implements ControlBackend {
       throw ControlError.failed(`no route to ${args.called}`, 'NO_ROUTE_TO_DESTINATION');
     }
     v.info.state = 'ACTIVE';
-    v.info.call = { direction: 'outgoing', multipoint: args.multipoint, called: args.called, calling: '1001', state: 'CONNECTED', uniState: 'U10 Active' };
+    v.info.call = {
+      direction: 'outgoing',
+      multipoint: args.multipoint,
+      called: args.called,
+      calling: '1001',
+      state: 'CONNECTED',
+      uniState: 'U10 Active',
+      ...(args.multipoint ? {} : { pcr: { transmit: LINE_RATE, receive: LINE_RATE } }),
+    };
     v.info.path = { peer: '02:c0:00:00:00:0b', vpi: 0, vci: 32 + v.info.vc };
     let party: number | undefined;
     if (args.multipoint) {
@@ -179,6 +193,22 @@ export class FakeBackend implements ControlBackend {
     v.info.state = 'CREATED';
     this.emit({ kind: 'close-call-complete', vc: args.vc, status: statusInfo('SUCCESS') });
     if (v.info.creator === 'call-manager') this.vcsById.delete(args.vc);
+  }
+
+  async modifyCall(args: { vc: number; pcr: number; receivePcr?: number }): Promise<ModifyCallResult> {
+    this.calls.push({ op: 'modifyCall', args });
+    const v = this.vc(args.vc);
+    const call = v.info.call;
+    if (call?.state !== 'CONNECTED') throw ControlError.wrongState(`VC ${args.vc} carries no connected call`);
+    if (call.multipoint) throw new ControlError('unsupported', `VC ${args.vc} carries a point-to-multipoint call`, statusInfo('NOT_SUPPORTED'));
+    if (call.direction !== 'outgoing') throw ControlError.wrongState(`only the calling side changes the rate`, 'FAILURE');
+    if (args.pcr > 100_000 || (args.receivePcr ?? 0) > 100_000) {
+      this.emit({ kind: 'modify-call-complete', vc: args.vc, status: statusInfo('FAILURE'), pcr: { ...call.pcr }, cause: 37, causeName: 'user cell rate not available' });
+      throw ControlError.failed(`refused by host-b with MODIFY REJECT cause 37 user cell rate not available; the old rates stay`, 'FAILURE');
+    }
+    call.pcr = { transmit: args.pcr, receive: args.receivePcr ?? call.pcr?.receive ?? LINE_RATE };
+    this.emit({ kind: 'modify-call-complete', vc: args.vc, status: statusInfo('SUCCESS'), pcr: { ...call.pcr } });
+    return { vc: args.vc, status: statusInfo('SUCCESS'), pcr: { ...call.pcr } };
   }
 
   async send(args: { vc: number; data: Buffer }): Promise<{ bytes: number }> {

@@ -27,9 +27,11 @@ test('frames from forged sources cannot lock real peers out of a full peer table
   }
   await new Promise((r) => setTimeout(r, 50));
   t.is(h1.peerList().length, 3, 'the table is full (h2 and forged ones)');
-  // nothing of the forgotten ones stays behind: one SSCOP link and one link subscription per peer in the table
+  // nothing of the forgotten ones stays behind: one SSCOP link, one link subscription and one PDU feed per peer in the table
   t.is(h1.sscopCounters().length, 3);
-  t.is((h1 as unknown as { linkSubs: Map<string, unknown> }).linkSubs.size, 3);
+  const table = (h1 as unknown as { peers: { linkSubs: Map<string, unknown>; pdus: Map<string, unknown> } }).peers;
+  t.is(table.linkSubs.size, 3);
+  t.is(table.pdus.size, 3);
   t.true(h1.peerList().some((p) => p.mac === nodes[1]!.mac), 'the real peer stays');
 
   // a real host joins: it announces itself and links up with h1

@@ -16,6 +16,7 @@ import type {
   ClearingOptions,
   CloseDataPolicy,
   PartyId,
+  PeakCellRates,
   PeerId,
   UniCallParams,
   UniCounters,
@@ -34,7 +35,20 @@ import { CallFlags, MediaFlags, type CoCallParameters } from '../../src/ndis/typ
 export interface WireRecord {
   from: Mac;
   to: Mac;
-  msg: 'SETUP' | 'CONNECT' | 'CONNECT ACK' | 'RELEASE' | 'RELEASE COMPLETE' | 'ADD PARTY' | 'ADD PARTY ACK' | 'ADD PARTY REJECT' | 'DROP PARTY' | 'DROP PARTY ACK';
+  msg:
+    | 'SETUP'
+    | 'CONNECT'
+    | 'CONNECT ACK'
+    | 'RELEASE'
+    | 'RELEASE COMPLETE'
+    | 'ADD PARTY'
+    | 'ADD PARTY ACK'
+    | 'ADD PARTY REJECT'
+    | 'DROP PARTY'
+    | 'DROP PARTY ACK'
+    | 'MODIFY REQUEST'
+    | 'MODIFY ACK'
+    | 'MODIFY REJECT';
   cause?: number;
   closeData?: Buffer;
 }
@@ -64,6 +78,9 @@ interface FakeCall {
   parties: Map<PartyId, FakeParty>;
   /** parties whose drop we asked for, waiting for the acknowledgement */
   params: UniCallParams;
+  /** Q.2963.1: 'req' we asked, 'rcvd' we were asked (the rates asked for in `modPcr`) */
+  mod?: 'req' | 'rcvd';
+  modPcr?: PeakCellRates;
 }
 
 const DEFAULT_POLICY: CloseDataPolicy = { allowed: true, maxOctets: 127 };
@@ -473,6 +490,64 @@ export class FakeUniHost implements UniHost {
 
   statusEnquiry(call: CallId): Result<void, UniError> {
     return this.calls.has(call) ? ok(undefined) : uniErr('unknown-call', 81, 'unknown call');
+  }
+
+  // Q.2963.1 at the level api.ts promises: the calling side of an active point-to-point call asks, the other answers
+  modify(call: CallId, pcr: PeakCellRates): Result<void, UniError> {
+    const c = this.calls.get(call);
+    if (!c) return uniErr('unknown-call', 81, 'unknown call');
+    if (c.multipoint) return uniErr('not-multipoint', 101, 'point-to-point calls only');
+    if (c.role !== 'p2p-out') return uniErr('not-owner', 101, 'only the calling side asks');
+    if (c.state !== 'U10' || c.mod) return uniErr('wrong-state', 101, `call in ${c.state}${c.mod ? ' (modifying)' : ''}`);
+    c.mod = 'req';
+    c.modPcr = pcr;
+    const r = c.remote!;
+    this.net.record({ from: this.mac, to: c.peer, msg: 'MODIFY REQUEST' });
+    this.net.post(() => r.host.remoteModify(r.call, pcr));
+    return ok(undefined);
+  }
+
+  /** MODIFY REQUEST arriving */
+  remoteModify(call: CallId, pcr: PeakCellRates): void {
+    const c = this.calls.get(call);
+    if (!c || c.state !== 'U10') return;
+    c.mod = 'rcvd';
+    c.modPcr = pcr;
+    this.emit({ kind: 'modify-request', call, pcr });
+  }
+
+  private answerModify(call: CallId, accepted: boolean, cause: number): Result<void, UniError> {
+    const c = this.calls.get(call);
+    if (!c) return uniErr('unknown-call', 81, 'unknown call');
+    if (c.mod !== 'rcvd') return uniErr('wrong-state', 101, 'no modification to answer');
+    const pcr = c.modPcr ?? {};
+    c.mod = undefined;
+    if (accepted) c.params = { ...c.params, traffic: { id: 0x59, fields: [...(pcr.forward ? [{ id: 0x84, value: pcr.forward }] : []), ...(pcr.backward ? [{ id: 0x85, value: pcr.backward }] : [])], bestEffort: false } };
+    const r = c.remote!;
+    this.net.record({ from: this.mac, to: c.peer, msg: accepted ? 'MODIFY ACK' : 'MODIFY REJECT', ...(accepted ? {} : { cause }) });
+    this.net.post(() => r.host.modifyAnswered(r.call, accepted, cause));
+    return ok(undefined);
+  }
+
+  modifyAccept(call: CallId): Result<void, UniError> {
+    return this.answerModify(call, true, 0);
+  }
+
+  modifyReject(call: CallId, cause = 47): Result<void, UniError> {
+    return this.answerModify(call, false, cause);
+  }
+
+  /** MODIFY ACKNOWLEDGE / REJECT arriving */
+  modifyAnswered(call: CallId, accepted: boolean, cause: number): void {
+    const c = this.calls.get(call);
+    if (!c || c.mod !== 'req') return;
+    const pcr = c.modPcr ?? {};
+    c.mod = undefined;
+    this.emit(accepted ? { kind: 'modify-confirm', call, pcr, accepted } : { kind: 'modify-confirm', call, pcr, accepted, cause });
+  }
+
+  traffic(call: CallId): UniCallParams['traffic'] {
+    return this.calls.get(call)?.params.traffic;
   }
   restart(peer: PeerId): Result<void, UniError> {
     this.net.post(() => this.linkLost(peer, 41));

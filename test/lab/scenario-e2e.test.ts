@@ -36,6 +36,7 @@ async function labWithDaemons(t: ExecutionContext, topologyFile: string): Promis
 for (const [scenarioFile, topologyFile] of [
   ['scripts/labs/scenarios/drop-party.yaml', 'scripts/labs/demo.yaml'],
   ['scripts/labs/scenarios/close-data-too-long.yaml', 'scripts/labs/pair.yaml'],
+  ['scripts/labs/scenarios/refused-modify.yaml', 'scripts/labs/pair.yaml'],
 ] as const) {
   rootTest(`${scenarioFile} passes against condisd in ${topologyFile}`, async (t) => {
     const { lab, daemons } = await labWithDaemons(t, topologyFile);

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import { loadTopology } from '../../src/lab/topology.js';
 import {
   describeStep,
@@ -36,6 +37,8 @@ class FakeDriver implements ScenarioDriver {
   readonly queue = new IndicationQueue(immediate);
   private nextId = 1;
   private readonly listening = new Map<string, 'accept' | 'reject' | 'ask'>(); // host -> answer
+  /** hosts whose client refuses QoS changes (closes the call) */
+  private readonly refusesQos = new Set<string>();
   /** vc id -> call */
   private readonly vcs = new Map<Handle, { root: string; parties: Map<Handle, { host: string; leafVc: Handle }> }>();
   /** leaf vc -> root vc + party */
@@ -66,9 +69,10 @@ class FakeDriver implements ScenarioDriver {
     return { party, status: 'SUCCESS' };
   }
 
-  async listen(host: string, a: { sap: string; answer: 'accept' | 'reject' | 'ask' }): Promise<void> {
-    this.log.push(`${host} listen ${a.sap} ${a.answer}`);
+  async listen(host: string, a: { sap: string; answer: 'accept' | 'reject' | 'ask'; qos?: 'accept' | 'refuse' }): Promise<void> {
+    this.log.push(`${host} listen ${a.sap} ${a.answer}${a.qos ? ` qos ${a.qos}` : ''}`);
     this.listening.set(host, a.answer);
+    if (a.qos === 'refuse') this.refusesQos.add(host);
   }
   async unlisten(host: string, a: { sap: string }): Promise<void> {
     this.log.push(`${host} unlisten ${a.sap}`);
@@ -118,6 +122,20 @@ class FakeDriver implements ScenarioDriver {
   }
   async send(host: string, a: { call: Handle; data: Buffer }): Promise<void> {
     this.log.push(`${host} send ${a.call} ${a.data.toString()}`);
+  }
+  async modify(host: string, a: { call: Handle; pcr: number; receivePcr?: number }): Promise<void> {
+    this.log.push(`${host} modify ${a.call} ${a.pcr}`);
+    const p = [...this.vcs.get(a.call)!.parties.values()][0]!;
+    this.queue.push({ host: p.host, kind: 'incoming-qos-change', call: p.leafVc });
+    if (!this.refusesQos.has(p.host)) {
+      this.queue.push({ host, kind: 'modify-call-complete', call: a.call, status: 'SUCCESS' });
+      return;
+    }
+    // the callee closes the call: MODIFY REJECT, then RELEASE
+    this.queue.push({ host, kind: 'modify-call-complete', call: a.call, status: 'FAILURE' });
+    this.queue.push({ host, kind: 'incoming-close-call', call: a.call, status: 'SUCCESS' });
+    this.queue.push({ host: p.host, kind: 'close-call-complete', call: p.leafVc, status: 'SUCCESS' });
+    throw new DriverStatusError('NDIS_STATUS_FAILURE', 'refused by b with MODIFY REJECT cause 37');
   }
   async wait(ms: number): Promise<void> {
     this.log.push(`wait ${ms}`);
@@ -207,6 +225,28 @@ test('a step expecting a failure status passes when the action fails with it, an
   t.false(lax.ok);
   t.is(lax.failure?.index, 3);
   t.is(lax.failure?.error, 'completed with SUCCESS, expected INVALID_DATA');
+});
+
+test('the refused-modify scenario: a modify step expecting FAILURE passes when the callee refuses, fails when it accepts; only the caller may modify', async (t) => {
+  const pair = loadTopology('scripts/labs/pair.yaml');
+  const scenario = loadScenario('scripts/labs/scenarios/refused-modify.yaml', pair.hosts.map((h) => h.name));
+  t.is(scenario.steps[3]!.note, 'MODIFY REQUEST; b refuses: MODIFY REJECT 37, the old rate stays');
+  const driver = new FakeDriver(hostsOf(pair));
+  const ok = await runScenario(scenario, { driver, hosts: hostsOf(pair) });
+  t.true(ok.ok, JSON.stringify(ok.failure));
+  t.true(driver.log.includes('b listen 2002 accept qos refuse'));
+  t.is(ok.steps[3]!.description, "a: change c's peak cell rate to 2000 cells/s, expecting FAILURE");
+  // a callee that accepts: the step expecting FAILURE fails
+  const accepting = parseScenario(readFileSync('scripts/labs/scenarios/refused-modify.yaml', 'utf8').replace('qos: refuse, ', ''), 'x.yaml', pair.hosts.map((h) => h.name));
+  const r = await runScenario(accepting, { driver: new FakeDriver(hostsOf(pair)), hosts: hostsOf(pair) });
+  t.is(r.failure?.index, 3);
+  t.is(r.failure?.error, 'completed with SUCCESS, expected FAILURE');
+  // the called host cannot modify the call it received
+  const e = t.throws(() =>
+    parseScenario('steps:\n  - {host: b, do: listen}\n  - {host: a, do: call, to: b}\n  - expect: {host: b, indication: incoming-call, as: c}\n  - {host: b, do: modify, call: c, pcr: 10}\n', 'y.yaml', ['a', 'b']),
+  );
+  t.regex(e!.message, /c is a call b received: only the calling host changes its peak cell rate/);
+  t.throws(() => parseScenario('steps:\n  - {host: a, do: call, to: b, as: c}\n  - {host: a, do: modify, call: c, pcr: 0}\n', 'z.yaml', ['a', 'b']));
 });
 
 test('an action that fails with a status fails its step with the status name', async (t) => {

@@ -162,6 +162,10 @@ const known: Record<number, fc.Arbitrary<KnownIe>> = {
     protocol: fc.integer({ min: 0, max: 255 }),
     data: bytes(0, 127),
   }),
+  [IeId.BROADBAND_REPORT_TYPE]: rec({
+    id: fc.constant(IeId.BROADBAND_REPORT_TYPE as const),
+    reportType: fc.integer({ min: 0, max: 127 }),
+  }),
 };
 
 /** A known IE of kind `id`, with canonical compatibility fields. */

@@ -20,6 +20,8 @@ function carrierFor(id: IeId): number {
     case IeId.CAUSE:
     case IeId.USER_USER:
       return MsgType.RELEASE;
+    case IeId.BROADBAND_REPORT_TYPE:
+      return MsgType.MODIFY_ACKNOWLEDGE;
     default:
       return MsgType.SETUP;
   }

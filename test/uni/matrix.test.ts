@@ -33,6 +33,8 @@ function build(d: Driven, type: number, multipoint: boolean, side: Side): UniMes
     [MsgType.ADD_PARTY_REJECT]: [cause(31), epIe],
     [MsgType.DROP_PARTY]: [cause(31), epIe],
     [MsgType.DROP_PARTY_ACKNOWLEDGE]: [cause(31), epIe],
+    [MsgType.MODIFY_REQUEST]: [{ id: IeId.ATM_TRAFFIC_DESCRIPTOR, fields: [{ id: 0x84, value: 1000 }], bestEffort: false }],
+    [MsgType.MODIFY_REJECT]: [cause(47)],
   };
   return { type, callRef: d.cref, callRefFlag: d.flag, ies: ies[type] ?? [] };
 }
@@ -40,7 +42,7 @@ function build(d: Driven, type: number, multipoint: boolean, side: Side): UniMes
 type Want = 'defined' | '101' | '97' | 'ignore';
 
 /** what the standards make of `type` arriving in `ph` (our phase; `kind` of call; `side` we play) */
-function want(ph: CallPhase, kind: 'p2p' | 'root' | 'leaf', side: Side, type: number): Want {
+function want(ph: CallPhase, kind: 'p2p' | 'root' | 'leaf', side: Side, type: number, called: boolean): Want {
   const out = ph === 'out-setup' || ph === 'out-proceeding' || ph === 'out-alerting';
   switch (type) {
     case NONEXISTENT:
@@ -64,6 +66,15 @@ function want(ph: CallPhase, kind: 'p2p' | 'root' | 'leaf', side: Side, type: nu
       return out ? 'defined' : '101';
     case MsgType.CONNECT_ACKNOWLEDGE:
       return ph === 'in-connect' || (ph === 'active' && side === 'network') ? 'defined' : ph === 'active' ? 'ignore' : '101';
+    // Q.2963.1: point-to-point calls only; the called side is asked, the calling side (the owner) asks;
+    // an active point-to-multipoint call answers MODIFY REJECT 63 (test/uni/modify.test.ts)
+    case MsgType.MODIFY_REQUEST:
+      return (kind === 'p2p' && ph === 'active' && called) || (kind !== 'p2p' && ph === 'active') ? 'defined' : '101';
+    case MsgType.MODIFY_ACKNOWLEDGE:
+    case MsgType.MODIFY_REJECT:
+      return '101'; // nothing was asked
+    case MsgType.CONNECTION_AVAILABLE:
+      return kind === 'p2p' && ph === 'active' && called ? 'ignore' : '101'; // not asked for: nothing to do
   }
   // party messages
   if (kind === 'p2p') return '101';
@@ -103,7 +114,7 @@ for (const { side, mp, phase } of cases) {
       const d = drive(side, mp, phase);
       const snap = d.p.h.host.snapshot();
       t.is(snap.calls[0]?.links[0]?.state, callStateName(code, side), `driven into ${phase}`);
-      const w = want(ph, kind, side, type);
+      const w = want(ph, kind, side, type, phase === 'active-in');
       const label = `${callStateName(code, side)} <- 0x${type.toString(16)}: want ${w}`;
       let answer: UniMessage[] = [];
       t.notThrows(() => {

@@ -18,6 +18,7 @@ import type { Context } from '../indications.js';
 import type { NdisHost } from '../ndis.js';
 import { PartyMap, cmOps, mcmOps, uniStatus, type CmAf, type CmOps, type CmParty, type CmSap, type CmVc } from './records.js';
 import { NdisStatus, causeFromStatus, failureFromCause, statusFromCause } from '../status.js';
+import { CmQos } from './modify.js';
 import {
   CallFlags,
   Q2931_AF,
@@ -42,6 +43,8 @@ export interface CallManagerOptions {
   ownAddresses: AtmAddress[];
   /** does the medium support QoS changes (R79); default false */
   qos?: boolean;
+  /** QoS changes of point-to-point calls go over the wire as Q.2963.1 modifications (modify.ts); default false */
+  q2963?: boolean;
   scheduler?: SchedulerLike;
 }
 
@@ -60,6 +63,8 @@ export class UniCallManager implements CallManagerHandlers {
   private readonly byCall = new Map<CallId, CmVc>();
   private readonly sub: Subscription;
   private signallingVc?: NdisVcHandle;
+  /** the QoS section (modify.ts): local changes (R79) and Q.2963.1 modification over the wire */
+  private readonly qos: CmQos<CmVc>;
   /** statuses the CM answered for AF registration (R84 evidence) */
   readonly registration: NdisStatus;
 
@@ -91,6 +96,17 @@ export class UniCallManager implements CallManagerHandlers {
       this.ops = mcmOps(api);
       this.registration = api.NdisMCmRegisterAddressFamilyEx(Q2931_AF);
     }
+    this.qos = new CmQos<CmVc>(
+      {
+        uni: this.uni,
+        activate: (v, p) => this.activate(v, p),
+        withPaths: (v, p) => this.paramsWithPaths(p, v.params?.mediaParameters?.mediaSpecific?.paths ?? []),
+        later: (fn) => this.later(fn),
+        modifyQoSComplete: (st, h, p) => this.ops.modifyQoSComplete(st, h, p),
+        dispatchQoSChange: (h, p) => this.ops.dispatchQoSChange(h, p),
+      },
+      { qos: opts.qos ?? false, q2963: opts.q2963 ?? false, completion: opts.completion },
+    );
     this.sub = this.uni.indications$.subscribe((i) => this.onUni(i));
   }
 
@@ -627,6 +643,7 @@ export class UniCallManager implements CallManagerHandlers {
     const peer = party?.peer ?? v.peer;
     const cd = this.closeDataCheck(peer, closeData);
     if (cd !== S.SUCCESS) return cd; // R60: nothing sent, nothing changed
+    this.qos.beforeClose(v); // a remote QoS change refused by closing: MODIFY REJECT before the RELEASE (R66)
     const r = this.uni.release(v.call, closeData ? { closeData } : {});
     if (!r.ok) return uniStatus(r.error);
     if (this.completion === 'sync') {
@@ -671,6 +688,7 @@ export class UniCallManager implements CallManagerHandlers {
 
   private onReleased(v: CmVc, i: Extract<UniIndication, { kind: 'released' }>): void {
     const normal = i.remote && (i.cause === 16 || i.cause === 31);
+    this.qos.released(v, v.call);
     switch (v.phase) {
       case 'making':
         this.makeCallFailed(v, failureFromCause(i.cause), i.cause);
@@ -713,50 +731,15 @@ export class UniCallManager implements CallManagerHandlers {
     this.finishClose(v, party, true);
   }
 
-  // ------------------------------------------------------------------ QoS
+  // ------------------------------------------------------------------ QoS (modify.ts)
 
   ProtocolCmModifyCallQoS(ctx: Context, params: CoCallParameters): NdisStatus {
-    const v = ctx as CmVc;
-    if (!this.opts.qos) return S.NOT_SUPPORTED; // R79
-    const tx = params.callMgrParameters?.transmit;
-    const rx = params.callMgrParameters?.receive;
-    const bad = [tx, rx].some((f) => f && Object.values(f).some((x) => typeof x === 'number' && (x < 0 || !Number.isFinite(x))));
-    if (!params.callMgrParameters || bad) return S.INVALID_DATA;
-    if (!v.active || !v.params) return S.FAILURE;
-    const next = this.paramsWithPaths({ ...cloneCallParameters(v.params), callMgrParameters: cloneCallParameters(params).callMgrParameters! }, v.params.mediaParameters?.mediaSpecific?.paths ?? []);
-    const r = this.activate(v, next);
-    const finish = (st: NdisStatus): NdisStatus => {
-      if (st === S.SUCCESS) {
-        v.params = next;
-        return S.SUCCESS;
-      }
-      return S.FAILURE; // R80: old parameters stay in force
-    };
-    if (!isPending(r) && this.completion === 'sync') return finish(r);
-    this.when(r, (st) => {
-      const final = finish(st);
-      this.later(() => this.ops.modifyQoSComplete(final, v.vcH!, final === S.SUCCESS ? cloneCallParameters(next) : cloneCallParameters(v.params ?? params)));
-    });
-    return S.PENDING;
+    return this.qos.modifyCallQoS(ctx as CmVc, params);
   }
 
-  /**
-   * The remote asked for new call parameters (Q.2963 is not carried by this
-   * port's UNI, so this entry point is how such a request enters): reactivate
-   * first, tell the client only if the miniport accepted (R81).
-   */
+  /** a QoS change the medium reports without a wire message (tests; R81): reactivate first, tell the client only if the miniport accepted */
   remoteQoSChange(vcH: NdisVcHandle, params: CoCallParameters): MaybePending {
-    const v = [...this.vcs].find((x) => x.vcH === vcH);
-    if (!v || !v.active || !v.params || !this.opts.qos) return S.NOT_SUPPORTED;
-    const next = this.paramsWithPaths({ ...cloneCallParameters(v.params), callMgrParameters: cloneCallParameters(params).callMgrParameters! }, v.params.mediaParameters?.mediaSpecific?.paths ?? []);
-    const r = this.activate(v, next);
-    const finish = (st: NdisStatus): NdisStatus => {
-      if (st !== S.SUCCESS) return st;
-      v.params = next;
-      this.ops.dispatchQoSChange(vcH, cloneCallParameters(next));
-      return S.SUCCESS;
-    };
-    return isPending(r) ? r.then(finish) : finish(r);
+    return this.qos.remoteChange([...this.vcs].find((x) => x.vcH === vcH), params);
   }
 
   // ------------------------------------------------------------------ UNI indications
@@ -767,6 +750,10 @@ export class UniCallManager implements CallManagerHandlers {
     const v = this.byCall.get(i.call);
     if (!v) return;
     switch (i.kind) {
+      case 'modify-request':
+      case 'modify-confirm':
+      case 'modify-available':
+        return this.qos.onUni(v, i);
       case 'connected':
         if (v.phase === 'making') this.onConnected(v, i);
         return;

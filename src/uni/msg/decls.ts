@@ -45,6 +45,7 @@ export const IE_DECL_LIST: readonly IeDecl[] = [
   { id: IeId.CALLED_PARTY_SUBADDRESS, minLen: 1, maxLen: 21, codings: [0], access: true, codec: CODEC.calledSub },
   { id: IeId.RESTART_INDICATOR, minLen: 1, maxLen: 1, codings: [0], access: false, codec: CODEC.restart },
   { id: IeId.USER_USER, minLen: 1, maxLen: 128, codings: [0], access: true, codec: CODEC.userUser },
+  { id: IeId.BROADBAND_REPORT_TYPE, minLen: 1, maxLen: 1, codings: [0], access: false, codec: CODEC.report },
 ];
 
 /** IE declarations indexed by identifier (undefined = not known to the codec). */
@@ -192,6 +193,15 @@ export const MSG_DECL_LIST: readonly MsgDecl[] = [
     type: MsgType.DROP_PARTY_ACKNOWLEDGE,
     ies: [M(IeId.ENDPOINT_REFERENCE), O(IeId.CAUSE), O(IeId.USER_USER)],
   },
+  // Q.2963.1 8.1 (peak cell rate modification by the connection owner); the alternative and minimum
+  // traffic descriptors of the negotiating variants (Q.2963.3) are not decoded and arrive as unrecognised
+  { type: MsgType.MODIFY_REQUEST, ies: [M(IeId.ATM_TRAFFIC_DESCRIPTOR), O(IeId.NOTIFICATION_INDICATOR)] },
+  {
+    type: MsgType.MODIFY_ACKNOWLEDGE,
+    ies: [O(IeId.BROADBAND_REPORT_TYPE), O(IeId.ATM_TRAFFIC_DESCRIPTOR), O(IeId.NOTIFICATION_INDICATOR)],
+  },
+  { type: MsgType.MODIFY_REJECT, ies: [M(IeId.CAUSE), O(IeId.NOTIFICATION_INDICATOR)] },
+  { type: MsgType.CONNECTION_AVAILABLE, ies: [O(IeId.NOTIFICATION_INDICATOR), O(IeId.BROADBAND_REPORT_TYPE)] },
 ];
 
 /** A message declaration compiled for the decoder: per-identifier repeat limits and the mandatory list. */

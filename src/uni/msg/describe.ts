@@ -73,6 +73,9 @@ export function describeIe(ie: InfoElement, side: 'user' | 'network' = 'user'): 
     case IeId.BROADBAND_REPEAT_INDICATOR:
       body = `repeat indicator ${ie.indicator}`;
       break;
+    case IeId.BROADBAND_REPORT_TYPE:
+      body = `report type ${ie.reportType === 1 ? 'modification confirmation' : ie.reportType}`;
+      break;
     case IeId.BROADBAND_SENDING_COMPLETE:
       body = 'sending complete';
       break;

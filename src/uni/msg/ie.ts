@@ -30,6 +30,7 @@ import {
   type NotificationIe,
   type QosParameterIe,
   type RepeatIndicatorIe,
+  type ReportTypeIe,
   type RestartIndicatorIe,
   type SendingCompleteIe,
   type TrafficDescriptorIe,
@@ -203,6 +204,19 @@ function encSendingComplete(ie: SendingCompleteIe | UnknownIe, p: number): numbe
 }
 function decSendingComplete(b: Buffer, s: number): KnownIe | IeProblem {
   return b[s] === 0xa1 ? { id: IeId.BROADBAND_SENDING_COMPLETE } : BAD;
+}
+
+function encReport(ie: ReportTypeIe | UnknownIe, p: number): number {
+  if ('unknown' in ie) return writeUnknown(ie, p);
+  const b = room(p, 1);
+  b[p + 1] = compat(ie.coding, ie.flag, ie.action);
+  p += 4;
+  b[p] = ie.reportType & 0x7f;
+  return p + 1;
+}
+function decReport(b: Buffer, s: number): KnownIe {
+  // one octet; the top bit is read as an extension bit and ignored, every type value is kept for call control
+  return { id: IeId.BROADBAND_REPORT_TYPE, reportType: b[s] & 0x7f };
 }
 
 // ---- endpoint reference (0x54): type, flag + 15-bit value -------------------
@@ -533,4 +547,5 @@ export const CODEC = {
   calledSub: codec(encSubaddress, decCalledSub),
   restart: codec(encRestart, decRestart),
   userUser: codec(encUserUser, decUserUser),
+  report: codec(encReport, decReport),
 } as const;

@@ -24,3 +24,15 @@ export {
 } from './diag.js';
 export type { Diagnostic, DiagnosticKind } from './diag.js';
 export { describeIe, describeMessage } from './describe.js';
+export {
+  CELL_PAYLOAD,
+  MAX_CELL_RATE,
+  TD,
+  modifyTrafficDescriptor,
+  modifyTrafficProblem,
+  pcrBytesPerSecond,
+  pcrProblem,
+  peakCellRates,
+  withPeakCellRates,
+} from './traffic.js';
+export type { PeakCellRates } from './traffic.js';

@@ -28,6 +28,14 @@ export enum MsgType {
   DROP_PARTY = 0x83,
   DROP_PARTY_ACKNOWLEDGE = 0x84,
   PARTY_ALERTING = 0x85,
+  /** Q.2963.1: the connection owner asks for a new peak cell rate */
+  MODIFY_REQUEST = 0x88,
+  /** Q.2963.1: the responder takes the new peak cell rate */
+  MODIFY_ACKNOWLEDGE = 0x89,
+  /** Q.2963.1: the responder keeps the old peak cell rate (cause says why) */
+  MODIFY_REJECT = 0x8a,
+  /** Q.2963.1: the owner confirms the new rate is in force (asked for by a report type in MODIFY ACKNOWLEDGE) */
+  CONNECTION_AVAILABLE = 0x8b,
 }
 
 /** Information element identifiers. */
@@ -52,6 +60,8 @@ export enum IeId {
   CALLED_PARTY_SUBADDRESS = 0x71,
   RESTART_INDICATOR = 0x79,
   USER_USER = 0x7e,
+  /** Q.2963.1 8.2.2: broadband report type (MODIFY ACKNOWLEDGE asks for CONNECTION AVAILABLE) */
+  BROADBAND_REPORT_TYPE = 0x89,
 }
 
 /** Cause values (Q.2931 / Q.2610 / UNI 4.0). Names in names.ts. */
@@ -254,6 +264,18 @@ export interface TrafficDescriptorIe extends IeCompat {
   tmOptions?: number;
 }
 
+/** Broadband report type values (Q.2963.1 8.2.2). */
+export enum ReportType {
+  /** the sender of MODIFY ACKNOWLEDGE wants CONNECTION AVAILABLE once the new rate is in force */
+  MODIFICATION_CONFIRMATION = 0x01,
+}
+
+export interface ReportTypeIe extends IeCompat {
+  id: IeId.BROADBAND_REPORT_TYPE;
+  /** the content octet (7 bits); 1 = modification confirmation */
+  reportType: number;
+}
+
 export interface QosParameterIe extends IeCompat {
   id: IeId.QOS_PARAMETER;
   forwardClass: number;
@@ -330,7 +352,8 @@ export type KnownIe =
   | RepeatIndicatorIe
   | LowLayerInfoIe
   | HighLayerInfoIe
-  | NotificationIe;
+  | NotificationIe
+  | ReportTypeIe;
 
 export type InfoElement = KnownIe | UnknownIe;
 

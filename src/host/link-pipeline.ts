@@ -1,0 +1,163 @@
+/**
+ * The path up through one host, as RxJS compositions: what each received
+ * frame goes through, one operator per layer step, in the order
+ * docs/architecture.md ("The path of one frame") draws it.
+ *
+ * ```
+ * miniport.frames$                         every frame the medium delivers
+ *   frameViews      wire      read through one FrameView; trailer and CRC checked once; refused frames counted
+ *   addressedTo     host      own frames and other hosts' unicast dropped
+ *   captured        capture   the rx capture sees each accepted frame (absent: no step at all)
+ *   demuxVc         host      VCI 5 -> the SAAL path of the source MAC (below), VCI 16 -> discovery,
+ *                             any other VC -> NDIS's data path (datapath.ts)
+ *
+ * per link (one peer MAC): the SSCOP PDUs demuxVc hands it
+ *   saal            SAAL      SSCOP step, SSCF step (src/sscop/link.ts): SaalSignals
+ *   messagesIn      host      each Q.2931 message reported as a `message` event (only while someone listens)
+ *   -> the UNI coordinator of that peer (src/uni/link.ts) subscribes to this, and hands call and party
+ *      events to call control (src/uni/host.ts), whose indications$ NDIS's call manager takes
+ * ```
+ *
+ * The operators are plain `(source) => new Observable(...)` functions: each
+ * frame is handled synchronously, to completion, before the next (no
+ * scheduler between steps), and nothing is allocated per frame beyond what a
+ * step itself needs (one FrameView serves every frame; the SDU handed on is a
+ * view into the frame).
+ *
+ * Effects go down without a pipeline: a request becomes SaalService.data(sdu)
+ * on the link (reported as a `message` event), SSCOP's `send` effect becomes
+ * a frame through the router (router.ts) to the miniport.
+ */
+import { Observable, Subscriber, type MonoTypeOperatorFunction, type OperatorFunction } from 'rxjs';
+import type { Mac } from '../common/mac.js';
+import { FrameView, VCI_DISCOVERY, VCI_SIGNALLING, type MacNumber } from '../wire/index.js';
+import { saal, type SaalLink, type SaalSignal } from '../sscop/index.js';
+
+/** ff:ff:ff:ff:ff:ff */
+export const BROADCAST_MAC_NUMBER: MacNumber = 2 ** 48 - 1;
+
+type Drop = (reason: string) => void;
+
+/**
+ * The subscriber of one step: RxJS's own operators are built the same way (a
+ * Subscriber whose destination is the next one), so a value costs one call
+ * per step, no wrapper, no closure per value; errors, completion and
+ * unsubscription pass through to the destination. Nothing here schedules a
+ * value: the one timer is for reporting a bug (below).
+ */
+class StepSubscriber<T, R> extends Subscriber<T> {
+  constructor(
+    private readonly out: Subscriber<R>,
+    private readonly step: (value: T, out: Subscriber<R>) => void,
+  ) {
+    super(out);
+  }
+
+  protected override _next(value: T): void {
+    try {
+      this.step(value, this.out);
+    } catch (e) {
+      // a bug, not bad input (bad input is counted and dropped): reported the way RxJS reports an error thrown
+      // by a subscriber (unhandled, on a later turn), and the path goes on with the next value, as it did
+      // when the host subscribed to frames$ directly
+      setTimeout(() => {
+        throw e;
+      });
+    }
+  }
+}
+
+/** an operator that hands each value of its source to `step`, which passes on what it emits with `out.next` (none, one, ...) */
+function stepOperator<T, R>(step: (value: T, out: Subscriber<R>) => void): OperatorFunction<T, R> {
+  return (source) => new Observable<R>((out) => source.subscribe(new StepSubscriber(out, step)));
+}
+
+/**
+ * Wire: each frame read through `view` (re-pointed at every frame: the view
+ * a later step gets is valid until the next frame), its AAL5 trailer located
+ * and its CRC-32 checked once; `received` counts every frame, `drop` the
+ * refused ones by their decode error code.
+ */
+export function frameViews(view: FrameView, received: () => void, drop: Drop): OperatorFunction<Buffer, FrameView> {
+  return stepOperator<Buffer, FrameView>((buf, out) => {
+    received();
+    const v = view.wrap(buf);
+    if (v.check()) out.next(v);
+    else drop(v.errorCode());
+  });
+}
+
+/** Host: a frame this host sent (echoed back by the medium) and unicast for another host are dropped. */
+export function addressedTo(me: MacNumber, drop: Drop): MonoTypeOperatorFunction<FrameView> {
+  return stepOperator<FrameView, FrameView>((v, out) => {
+    if (v.src === me) return drop('own-frame');
+    const dst = v.dst;
+    if (dst !== me && dst !== BROADCAST_MAC_NUMBER) return drop('not-for-us');
+    out.next(v);
+  });
+}
+
+/** Capture: each frame that got this far, to the capture (VPI, VCI, SDU, source MAC); no step without a capture. */
+export function captured(capture?: (dir: 'rx', vpi: number, vci: number, sdu: Buffer, peer: Mac) => void): MonoTypeOperatorFunction<FrameView> {
+  if (!capture) return (source) => source;
+  return stepOperator<FrameView, FrameView>((v, out) => {
+    capture('rx', v.vpi, v.vci, v.sdu, v.srcMac);
+    out.next(v);
+  });
+}
+
+/** Where demuxVc hands each kind of channel. */
+export interface VcRoutes {
+  /** VPI 0 / VCI 5: Q.2931 signalling in SSCOP PDUs */
+  signalling(v: FrameView): void;
+  /** VPI 0 / VCI 16: discovery announcements */
+  discovery(v: FrameView): void;
+  /** every other VC: user data */
+  data(v: FrameView): void;
+}
+
+/** Host: the VC demux; the end of the host-wide path (each route goes on to its layer). */
+export function demuxVc(routes: VcRoutes): OperatorFunction<FrameView, never> {
+  return stepOperator<FrameView, never>((v) => {
+    const vc = v.vcKey;
+    if (vc === VCI_SIGNALLING) routes.signalling(v);
+    else if (vc === VCI_DISCOVERY) routes.discovery(v);
+    else routes.data(v);
+  });
+}
+
+export interface HostUpPath {
+  me: MacNumber;
+  etherType: number;
+  received(): void;
+  drop: Drop;
+  capture?: (dir: 'rx', vpi: number, vci: number, sdu: Buffer, peer: Mac) => void;
+  routes: VcRoutes;
+}
+
+/** The host-wide part of the path up: frames to the VC demux. Subscribe to run it. */
+export function hostUpPath(frames$: Observable<Buffer>, h: HostUpPath): Observable<never> {
+  return frames$.pipe(
+    frameViews(new FrameView(h.etherType), h.received, h.drop),
+    addressedTo(h.me, h.drop),
+    captured(h.capture),
+    demuxVc(h.routes),
+  );
+}
+
+/** Host: each Q.2931 message received on the link, reported before the UNI handles it (so before the answer it causes). */
+export function messagesIn(report: (direction: 'in', sdu: Buffer) => void): MonoTypeOperatorFunction<SaalSignal> {
+  return stepOperator<SaalSignal, SaalSignal>((s, out) => {
+    if (s.kind === 'data-indication') report('in', s.data);
+    out.next(s);
+  });
+}
+
+/**
+ * The per-link part of the path up: the SSCOP PDUs of one peer (what demuxVc
+ * hands that peer) to the SaalSignals its UNI coordinator takes. The
+ * coordinator's subscription runs it; unsubscribing detaches the link.
+ */
+export function linkUpPath(pdus$: Observable<Buffer>, link: SaalLink, report: (direction: 'in', sdu: Buffer) => void): Observable<SaalSignal> {
+  return pdus$.pipe(saal(link), messagesIn(report));
+}
