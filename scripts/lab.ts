@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { CaptureError, eventsFromCapture, renderLadderHtml, renderLadderSvg, renderLadderText } from '../src/capture/ladder.js';
 import { formatLab, formatStatus } from '../src/lab/format.js';
-import { controlSocketOf, defaultRunRoot, labDown, planLab, labNameOf, labStatus, labUp, LabError, listLabs, openLab, type Lab } from '../src/lab/lab.js';
+import { controlSocketOf, defaultRunRoot, labDown, planLab, labNameOf, labStatus, labUp, LabError, listLabs, openLab, relayLines, type Lab } from '../src/lab/lab.js';
 import { loadTopology } from '../src/lab/topology.js';
 import { connectLabDriver } from '../src/lab/control-driver.js';
 import { labView } from '../src/view/lab.js';
@@ -81,6 +81,7 @@ program
     }
     const lab = await labUp(topology, opts());
     console.log(formatLab(lab));
+    for (const line of relayLines(lab)) console.log(line);
     if (o.start) await startDaemons(lab);
   });
 

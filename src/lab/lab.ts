@@ -23,15 +23,16 @@
  * processes and the run directory, from any process, after any failure.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Netns } from './netns.js';
-import { defaultRunRoot, digestOf, labNameOf, labNsPrefix, LabError, planLab, type LabOptions, type PlannedHost, type PlannedSwitch } from './plan.js';
+import { entryArgs } from '../common/package-root.js';
+import { defaultRunRoot, digestOf, labNameOf, labNsPrefix, LabError, impairerChoice, planLab, type LabOptions, type PlannedHost, type PlannedSwitch, type RelayedLink } from './plan.js';
 import { nsPids, pidFileAlive, procStartTime, readPidFiles, terminate, type PidFile } from './procs.js';
 import { run, type RunResult } from './sh.js';
 import { readState, statePath, withLock, writeState, type LabState } from './state.js';
 import { buildLab, listNamespaces, nsHandle, verifyLab } from './system.js';
-import { loadTopology, type Topology } from './topology.js';
+import { describeNetem, loadTopology, type Topology } from './topology.js';
 
 export * from './plan.js';
 export { labStatus, parseNetemQdiscs, type LabStatus, type LinkStatus, type NsStatus, type ProcessStatus } from './status.js';
@@ -67,6 +68,8 @@ export interface Lab {
   readonly hosts: readonly LabHost[];
   /** ATM switches (condisd with role switch runs in each one's namespace) */
   readonly switches: readonly LabSwitch[];
+  /** links the impairer daemon impairs in user space because the kernel has no netem (empty with netem) */
+  readonly relays: readonly RelayedLink[];
   /** a host by name; throws LabError naming the known hosts */
   host(name: string): LabHost;
   /** an ATM switch by name; throws LabError naming the known switches */
@@ -116,6 +119,7 @@ function makeLab(state: LabState, runRoot: string): Lab {
     switchNs: nsHandle(plan.switchNs),
     hosts,
     switches,
+    relays: state.relays ?? [],
     host,
     atmSwitch,
     exec: (name, cmd, args, opts) => node(name).ns.exec(cmd, args, opts),
@@ -166,6 +170,7 @@ export async function labUp(topology: Topology | string, opts: LabOptions = {}):
   const runRoot = opts.runRoot ?? defaultRunRoot();
   const plan = planLab(topo, runRoot);
   const digest = digestOf(topo);
+  const impairer = impairerChoice(opts);
   return withLock(runRoot, topo.name, async () => {
     const existing = readState(plan.runDir);
     if (existing?.phase === 'up') {
@@ -174,7 +179,7 @@ export async function labUp(topology: Topology | string, opts: LabOptions = {}):
           `lab ${topo.name} is already up with a different topology${existing.topologyFile ? ` (from ${existing.topologyFile})` : ''}: run \`lab down ${topo.name}\` first`,
         );
       }
-      if (await verifyLab(existing.plan)) return makeLab(existing, runRoot);
+      if ((await verifyLab(existing.plan)) && impairerRunning(existing)) return makeLab(existing, runRoot);
     }
     // interrupted, disturbed, or leftovers without a state file: start clean
     await teardown(topo.name, plan.runDir, existing, { keepRunDir: false });
@@ -191,7 +196,12 @@ export async function labUp(topology: Topology | string, opts: LabOptions = {}):
     };
     writeState(plan.runDir, state);
     try {
-      await buildLab(plan);
+      const relays = await buildLab(plan, { impairer });
+      if (relays.length) {
+        state.relays = relays;
+        writeState(plan.runDir, state);
+        await startImpairer(state);
+      }
     } catch (e) {
       await teardown(topo.name, plan.runDir, state, { keepRunDir: false });
       throw e;
@@ -200,6 +210,71 @@ export async function labUp(topology: Topology | string, opts: LabOptions = {}):
     writeState(plan.runDir, state);
     return makeLab(state, runRoot);
   });
+}
+
+/** The impairer daemon's pid file, log and stats file in a lab's run directory. */
+export function impairerFiles(runDir: string): { pidFile: string; logFile: string; statsFile: string } {
+  return { pidFile: join(runDir, 'pids', 'lab.impairer.pid'), logFile: join(runDir, 'impairer.log'), statsFile: join(runDir, 'impairer.stats.json') };
+}
+
+function impairerRunning(state: LabState): boolean {
+  if (!state.relays?.length) return true;
+  const entry = readPidFiles(state.plan.runDir).find((p) => p.file === impairerFiles(state.plan.runDir).pidFile);
+  return !!entry && pidFileAlive(entry.info);
+}
+
+/**
+ * Start the impairer daemon (src/lab/impairer-daemon.ts) for the lab's relayed
+ * links, detached in the segment's namespace, and wait until every relay
+ * forwards (it writes `ready` into its stats file).
+ */
+async function startImpairer(state: LabState): Promise<void> {
+  const plan = state.plan;
+  const f = impairerFiles(plan.runDir);
+  mkdirSync(join(plan.runDir, 'pids'), { recursive: true });
+  rmSync(f.statsFile, { force: true });
+  const args = [...entryArgs('src/lab/impairer-daemon'), '--run-dir', plan.runDir];
+  const [c, a] = nsHandle(plan.switchNs).spawnArgs(process.execPath, args);
+  const out = openSync(f.logFile, 'a');
+  const child = spawn(c, a, { detached: true, stdio: ['ignore', out, out] });
+  closeSync(out);
+  if (child.pid === undefined) throw new LabError(`could not start the impairer daemon in ${plan.switchNs}`);
+  child.unref();
+  const info: PidFile = { pid: child.pid, startTime: procStartTime(child.pid) ?? '', ns: plan.switchNs, name: 'impairer', argv: [process.execPath, ...args] };
+  writeFileSync(f.pidFile, `${JSON.stringify(info)}\n`);
+  const deadline = Date.now() + 60_000; // node starting on a busy machine
+  for (;;) {
+    try {
+      if ((JSON.parse(readFileSync(f.statsFile, 'utf8')) as { ready?: boolean }).ready) return;
+    } catch {
+      /* not yet */
+    }
+    const dead = procStartTime(child.pid) === undefined;
+    if (dead || Date.now() > deadline) {
+      let tail = '';
+      try {
+        tail = readFileSync(f.logFile, 'utf8').trim().split('\n').slice(-5).join('\n');
+      } catch {
+        /* no log */
+      }
+      throw new LabError(`the impairer daemon (user-space relay for kernels without netem) ${dead ? 'exited' : 'did not get ready in 60 s'}; ${f.logFile}:\n${tail}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** One line per link direction the user-space relay impairs: which link, which direction, the settings, and why. */
+export function relayLines(lab: Pick<Lab, 'relays'>): string[] {
+  return lab.relays.flatMap((r) =>
+    (
+      [
+        ['out', r.out, `frames from ${r.host}`],
+        ['in', r.in, `frames to ${r.host}`],
+      ] as const
+    )
+      .filter(([, n]) => n)
+      .map(([dir, n, what]) => `${r.host}'s link (${r.port} in ${r.ns}), ${dir} (${what}): ${describeNetem(n)} by the user-space relay (kernel has no netem)`),
+  );
 }
 
 /** A running lab by name (or topology file), for another process; throws LabError when it is not up. */

@@ -13,11 +13,29 @@ export class LabError extends Error {
   override readonly name = 'LabError';
 }
 
-/** The kernel has no netem qdisc (CONFIG_NET_SCH_NETEM): impairment cannot be applied. */
+/** The kernel has no netem qdisc (CONFIG_NET_SCH_NETEM) and the user-space relay cannot stand in (routed labs). */
 export class NetemUnsupportedError extends LabError {
   constructor(readonly where: string, readonly detail: string) {
     super(`cannot apply netem on ${where}: this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM / module sch_netem): ${detail}`);
   }
+}
+
+/**
+ * A host link impaired by the user-space relay (the kernel has no netem):
+ * in namespace `ns` the host's port link `port` left `bridge` for the veth
+ * pair `a`/`b`; the impairer daemon forwards between `port` and `a`.
+ */
+export interface RelayedLink {
+  host: string;
+  ns: string;
+  bridge: string;
+  port: string;
+  a: string;
+  b: string;
+  /** frames from the host */
+  out?: Netem;
+  /** frames to the host */
+  in?: Netem;
 }
 
 export const UPLINK = 'eth1';
@@ -221,6 +239,19 @@ export function digestOf(topology: Topology): string {
 export interface LabOptions {
   /** where run directories live (default: defaultRunRoot()) */
   runRoot?: string;
+  /**
+   * how `up` impairs links: 'auto' (default) the kernel's netem, else the
+   * user-space relay; 'relay' the relay even when the kernel has netem.
+   * Default from $CONDIS_LAB_IMPAIRER.
+   */
+  impairer?: 'auto' | 'relay';
+}
+
+/** The impairer `up` uses: the option, else $CONDIS_LAB_IMPAIRER, else 'auto'; anything else is a LabError. */
+export function impairerChoice(opts: LabOptions): 'auto' | 'relay' {
+  const v = opts.impairer ?? process.env.CONDIS_LAB_IMPAIRER ?? 'auto';
+  if (v !== 'auto' && v !== 'relay') throw new LabError(`CONDIS_LAB_IMPAIRER=${JSON.stringify(v)}: expected auto or relay`);
+  return v;
 }
 
 /** `demo` -> `demo`; `scripts/labs/demo.yaml` -> the name inside the file. */

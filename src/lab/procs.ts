@@ -12,6 +12,8 @@ export interface PidFile {
   /** /proc/PID/stat start time: a reused pid is never signalled */
   startTime: string;
   host?: string;
+  /** the namespace it runs in, for a process of no host or switch (the impairer daemon) */
+  ns?: string;
   name: string;
   argv: string[];
 }

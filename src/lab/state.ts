@@ -4,7 +4,7 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { LabError, type LabPlan } from './plan.js';
+import { LabError, type LabPlan, type RelayedLink } from './plan.js';
 import type { Topology } from './topology.js';
 
 export interface LabState {
@@ -18,6 +18,8 @@ export interface LabState {
   topologyFile?: string;
   topology: Topology;
   plan: LabPlan;
+  /** links impaired by the user-space relay (the impairer daemon, `pids/lab.impairer.pid`) because the kernel has no netem */
+  relays?: RelayedLink[];
 }
 
 export function statePath(runDir: string): string {

@@ -125,7 +125,7 @@ export async function labStatus(nameOrFile: string, opts: LabOptions = {}): Prom
       pid: info.pid,
       alive,
       command: alive ? procCommand(info.pid) : info.argv.join(' '),
-      ...(h ? { ns: h.ns, host: h.name } : {}),
+      ...(h ? { ns: h.ns, host: h.name } : info.ns ? { ns: info.ns } : {}),
       name: info.name,
       pidFile: file,
     });

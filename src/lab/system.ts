@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { Netns } from './netns.js';
-import { NetemUnsupportedError, SEGMENT_BRIDGE, type LabPlan } from './plan.js';
+import { NetemUnsupportedError, SEGMENT_BRIDGE, type LabPlan, type RelayedLink } from './plan.js';
 import { run } from './sh.js';
 import { netemArgs, type Netem } from './topology.js';
 
@@ -40,17 +40,39 @@ async function bridgeIn(ns: string, name: string): Promise<void> {
   await run('ip', ['-n', ns, 'link', 'set', name, 'up']);
 }
 
-async function applyNetem(ns: string, dev: string, n: Netem, where: string): Promise<void> {
+/** Apply netem on a link; false when the kernel has no netem qdisc (then nothing was changed). */
+async function applyNetem(ns: string, dev: string, n: Netem): Promise<boolean> {
   try {
     await run('tc', ['-n', ns, 'qdisc', 'replace', 'dev', dev, 'root', 'netem', ...netemArgs(n)]);
+    return true;
   } catch (e) {
     const msg = (e as Error).message;
-    if (/unknown|not supported|No such file/i.test(msg)) throw new NetemUnsupportedError(where, msg);
+    if (/unknown|not supported|No such file/i.test(msg)) return false;
     throw e;
   }
 }
 
-export async function buildLab(plan: LabPlan): Promise<void> {
+/**
+ * Make room for a user-space relay (src/faults/impair.ts) on a host's link:
+ * take the port link `port` out of `bridge` and put the veth pair `a`/`b`
+ * in its place (`b` in the bridge; the relay forwards between `port` and `a`).
+ */
+export async function insertRelayLink(p: { ns: string; bridge: string; port: string; a: string; b: string }): Promise<void> {
+  await run('ip', ['-n', p.ns, 'link', 'set', p.port, 'nomaster']);
+  await run('ip', ['-n', p.ns, 'link', 'add', p.a, 'type', 'veth', 'peer', 'name', p.b]);
+  await run('ip', ['-n', p.ns, 'link', 'set', p.b, 'master', p.bridge]);
+  for (const d of [p.a, p.b, p.port]) await run('ip', ['-n', p.ns, 'link', 'set', d, 'up']);
+}
+
+/**
+ * Build a lab's namespaces and links. Resolves the links whose impairment
+ * the kernel could not apply (no sch_netem): they got a relay's veth pair
+ * (insertRelayLink) and need the impairer daemon. `impairer: 'relay'` uses
+ * the relay even when the kernel has netem.
+ */
+export async function buildLab(plan: LabPlan, o: { impairer?: 'auto' | 'relay' } = {}): Promise<RelayedLink[]> {
+  const relayed: RelayedLink[] = [];
+  let kernelNetem = o.impairer !== 'relay';
   await createNs(plan.switchNs);
   const sw = plan.switchNs;
   if (plan.kind === 'bridged') await bridgeIn(sw, SEGMENT_BRIDGE);
@@ -76,7 +98,7 @@ export async function buildLab(plan: LabPlan): Promise<void> {
       }
     }
 
-  for (const h of plan.hosts) {
+  for (const [i, h] of plan.hosts.entries()) {
     const peerNs = h.atmSwitch ? switchNs.get(h.atmSwitch.name)! : sw;
     await createNs(h.ns);
     await vethBetween(h.ns, h.uplink, peerNs, h.switchPort);
@@ -99,10 +121,28 @@ export async function buildLab(plan: LabPlan): Promise<void> {
     await run('ip', ['-n', h.ns, 'link', 'set', h.uplink, 'up']);
     await run('ip', ['-n', peerNs, 'link', 'set', h.switchPort, 'up']);
     if (plan.kind === 'routed') await run('ip', ['-n', h.ns, 'route', 'add', 'default', 'via', h.gateway!]);
-    if (h.netemOut) await applyNetem(h.ns, h.uplink, h.netemOut, `${h.name} ${h.uplink} (frames from ${h.name})`);
-    if (h.netemIn) await applyNetem(peerNs, h.switchPort, h.netemIn, `${h.switchPort} (frames to ${h.name})`);
+    const relay: RelayedLink = { host: h.name, ns: peerNs, bridge: '', port: h.switchPort, a: `ia${i}`, b: `ib${i}` };
+    for (const [dir, n, ns, dev, where] of [
+      ['out', h.netemOut, h.ns, h.uplink, `${h.name} ${h.uplink} (frames from ${h.name})`],
+      ['in', h.netemIn, peerNs, h.switchPort, `${h.switchPort} (frames to ${h.name})`],
+    ] as const) {
+      if (!n) continue;
+      if (kernelNetem && (await applyNetem(ns, dev, n))) continue;
+      kernelNetem = false;
+      if (plan.kind === 'routed')
+        throw new NetemUnsupportedError(where, 'the user-space relay that stands in for netem needs a bridged lab (a routed link has no bridge to put it on)');
+      relay[dir] = n;
+    }
+    if (relay.out || relay.in) {
+      relay.bridge = h.atmSwitch
+        ? plan.switches!.find((x) => x.name === h.atmSwitch!.name)!.ports.find((p) => p.name === h.atmSwitch!.port)!.bridge
+        : SEGMENT_BRIDGE;
+      await insertRelayLink(relay);
+      relayed.push(relay);
+    }
     mkdirSync(h.runDir, { recursive: true });
   }
+  return relayed;
 }
 
 /** True when every namespace and link of the plan exists (an `up` that finished and was not disturbed). */
