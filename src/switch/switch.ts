@@ -6,6 +6,7 @@
  */
 import { asyncScheduler, Subject, type Observable, type SchedulerLike } from 'rxjs';
 import type { Mac } from '../common/mac.js';
+import { settle } from '../common/settle.js';
 import type { Miniport } from '../miniport/types.js';
 import type { SscopParams } from '../sscop/index.js';
 import type { AtmAddress, UniTimers } from '../uni/api.js';
@@ -64,6 +65,8 @@ export class AtmSwitch {
   private readonly cc: CallControl;
   private readonly ports = new Map<string, SwitchPort>();
   private readonly events = new Subject<SwitchEvent>();
+  /** the one clock of the switch and its ports */
+  private readonly scheduler: SchedulerLike;
   private readonly log: SwitchLog;
   private readonly guard?: SwitchGuard;
   private stopped = false;
@@ -72,6 +75,7 @@ export class AtmSwitch {
     this.name = opts.name;
     this.log = opts.log ?? silentLog;
     const scheduler = opts.scheduler ?? asyncScheduler;
+    this.scheduler = scheduler;
     const names = new Set<string>();
     for (const p of opts.ports) {
       if (names.has(p.name)) throw new Error(`switch ${opts.name}: port name ${p.name} is used twice`);
@@ -184,9 +188,10 @@ export class AtmSwitch {
   async shutdown(graceMs = 2000): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    const deadline = Date.now() + graceMs;
+    const deadline = this.scheduler.now() + graceMs;
     this.cc.releaseAll(41);
-    while (this.cc.counters().calls > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // each call that clears is a switch-call event: re-check then, never by polling
+    await settle(() => this.cc.counters().calls === 0, this.events, graceMs, this.scheduler);
     await Promise.all([...this.ports.values()].map((p) => p.stop(deadline)));
     this.cc.dispose();
     this.events.complete();
