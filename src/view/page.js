@@ -22,9 +22,15 @@ const bytesText = (b) => (b ? (b.text !== undefined ? `'${b.text}'` : `0x${b.hex
 const isSwitch = (name) => !!hosts.get(name)?.status?.switch;
 /** the MACs a host answers to: its own, or each port's for a switch */
 const macsOf = (h) => [h.status?.info?.mac, ...(h.status?.switch?.ports ?? []).map((p) => p.mac)].filter(Boolean).map((m) => m.toLowerCase());
+/** every MAC a host was seen with: a host whose daemon has gone keeps its name in the ladder */
+const seenMacs = new Map();
 const hostByMac = (mac) => {
-  for (const [name, h] of hosts) if (macsOf(h).includes(String(mac).toLowerCase())) return name;
-  return undefined;
+  const m = String(mac).toLowerCase();
+  for (const [name, h] of hosts) if (macsOf(h).includes(m)) return name;
+  return seenMacs.get(m);
+};
+const remember = (h) => {
+  for (const m of macsOf(h)) seenMacs.set(m, h.host);
 };
 const peerName = (mac) => hostByMac(mac) ?? mac;
 
@@ -306,6 +312,7 @@ async function runAction(e) {
 // ---- start ---------------------------------------------------------------------------------
 function setHost(h) {
   hosts.set(h.host, h);
+  remember(h);
   drawTopology();
   drawHosts();
   if (rows.some((r) => !r.from)) drawLadder();
@@ -314,7 +321,10 @@ async function start() {
   const st = await fetch('/api/state').then((r) => r.json());
   document.title = `${st.title} · live view`;
   $('#title').textContent = `${st.title} · live view`;
-  for (const h of st.hosts) hosts.set(h.host, h);
+  for (const h of st.hosts) {
+    hosts.set(h.host, h);
+    remember(h);
+  }
   drawTopology();
   drawHosts();
   drawLadder();

@@ -45,7 +45,7 @@ function condisctl(socket: string, args: string[]) {
   return run(process.execPath, ['--import', 'tsx', 'daemons/condisctl.ts', ...args], { env: { ...process.env, CONDIS_SOCKET: socket } });
 }
 
-rootTest('the live view shows a call made with condisctl, a dropped party goes, close data is shown', async (t) => {
+rootTest('the live view shows a call made with condisctl, a dropped party goes, close data is shown, a lost link is marked', async (t) => {
   t.true(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (scripts/ensure-deps.mjs installs it for tests)`);
   const { lab, d } = await startLab(t, 3);
   await d('h2').control.registerSap({});
@@ -130,6 +130,13 @@ rootTest('the live view shows a call made with condisctl, a dropped party goes, 
   t.true(filtered.length > 0 && filtered.every(([k, pair]) => k === keys[0] || (k === '' && keys[0]!.startsWith(`${pair}#`))), JSON.stringify(filtered));
   t.true(filtered.some(([k]) => k === keys[0]));
   await page.selectOption('#filter', '');
+
+  // link loss is marked: h3's daemon stops, its SSCOP links end, the ladder says so and the topology shows one link up
+  await d('h3').stop('SIGTERM', 5000);
+  await page.waitForFunction(() => [...document.querySelectorAll('#ladder .row')].some((r) => /✖ link to h3 lost/.test(r.textContent ?? '')));
+  await page.waitForFunction(() => document.querySelectorAll('#topo .link.up').length === 1);
+  const lost = await page.$$eval('#ladder .row.clear', (rs) => rs.map((r) => r.textContent ?? '').filter((x) => x.includes('✖ link to h3 lost')));
+  t.true(lost.length >= 1, lost.join(' | '));
 
   t.deepEqual(errors, []);
 });
