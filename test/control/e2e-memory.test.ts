@@ -9,36 +9,17 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { firstValueFrom, filter } from 'rxjs';
-import { connectControl, type ControlClient, type EventSubscription } from '../../src/control/client.js';
+import { type ControlClient, type EventSubscription } from '../../src/control/client.js';
 import { ControlError } from '../../src/control/errors.js';
-import { startControlServer } from '../../src/control/server.js';
 import type { ControlEvent } from '../../src/control/backend.js';
-import { NodeControlBackend } from '../../src/host/backend.js';
-import { linksUp, memoryNodes, shutdownAll } from '../helpers/nodes.js';
-import { socketPath } from './helpers.js';
+import { controlledHosts } from './helpers.js';
 
 function next<K extends ControlEvent['kind']>(sub: EventSubscription, kind: K, pred: (e: Extract<ControlEvent, { kind: K }>) => boolean = () => true) {
   return firstValueFrom(sub.events$.pipe(filter((e): e is Extract<ControlEvent, { kind: K }> => e.kind === kind && pred(e as Extract<ControlEvent, { kind: K }>))));
 }
 
 test('multipoint call, data, drop party and close call with close data, through control sockets', async (t) => {
-  const nodes = memoryNodes(4);
-  const servers: { close(): Promise<void> }[] = [];
-  const clients: ControlClient[] = [];
-  const paths: string[] = [];
-  t.teardown(async () => {
-    clients.forEach((c) => c.close());
-    await Promise.all(servers.map((s) => s.close()));
-    await shutdownAll(nodes);
-  });
-  await linksUp(nodes);
-  for (const node of nodes) {
-    const backend = await NodeControlBackend.create(node, { version: 'test', miniport: node.miniport.name });
-    const path = socketPath();
-    servers.push(await startControlServer(backend, { path }));
-    clients.push(await connectControl(path));
-    paths.push(path);
-  }
+  const { clients, paths } = await controlledHosts(t, 4);
   const [root, ...leaves] = clients as [ControlClient, ControlClient, ControlClient, ControlClient];
   const leafSubs = await Promise.all(leaves.map((l) => l.subscribe()));
   for (const l of leaves) await l.registerSap();

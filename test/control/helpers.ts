@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { startControlServer, type ControlServer, type ControlServerOptions } from '../../src/control/server.js';
 import { FakeBackend } from './fake-backend.js';
+import { connectControl, type ControlClient } from '../../src/control/client.js';
+import { NodeControlBackend } from '../../src/host/backend.js';
+import type { CondisNode, NodeOptions } from '../../src/host/node.js';
+import { linksUp, memoryNodes, shutdownAll } from '../helpers/nodes.js';
 
 export function socketPath(): string {
   return join(mkdtempSync(join(tmpdir(), 'condis-ctl-')), 'c.sock');
@@ -92,4 +96,29 @@ export class RawClient {
   destroy(): void {
     this.socket.destroy();
   }
+}
+
+/**
+ * `n` complete hosts on an in-memory segment (1001, 1002, ...), each with the daemon's real backend behind a
+ * control server on a fresh socket, and a control client per host; all taken down after the test.
+ */
+export async function controlledHosts(t: ExecutionContext, n: number, overrides: Partial<NodeOptions> = {}): Promise<{ nodes: CondisNode[]; clients: ControlClient[]; paths: string[] }> {
+  const nodes = memoryNodes(n, overrides);
+  const servers: ControlServer[] = [];
+  const clients: ControlClient[] = [];
+  const paths: string[] = [];
+  t.teardown(async () => {
+    clients.forEach((c) => c.close());
+    await Promise.all(servers.map((s) => s.close()));
+    await shutdownAll(nodes);
+  });
+  await linksUp(nodes);
+  for (const node of nodes) {
+    const backend = await NodeControlBackend.create(node, { version: 'test', miniport: node.miniport.name });
+    const path = socketPath();
+    servers.push(await startControlServer(backend, { path }));
+    clients.push(await connectControl(path));
+    paths.push(path);
+  }
+  return { nodes, clients, paths };
 }

@@ -8,35 +8,17 @@
  */
 import test from 'ava';
 import { filter, firstValueFrom } from 'rxjs';
-import { connectControl, type ControlClient, type EventSubscription } from '../../src/control/client.js';
+import { type ControlClient, type EventSubscription } from '../../src/control/client.js';
 import { ControlError } from '../../src/control/errors.js';
-import { startControlServer } from '../../src/control/server.js';
 import type { ControlEvent } from '../../src/control/backend.js';
-import { NodeControlBackend } from '../../src/host/backend.js';
-import { linksUp, memoryNodes, shutdownAll } from '../helpers/nodes.js';
-import { socketPath } from './helpers.js';
+import { controlledHosts } from './helpers.js';
 
 function next<K extends ControlEvent['kind']>(sub: EventSubscription, kind: K, pred: (e: Extract<ControlEvent, { kind: K }>) => boolean = () => true) {
   return firstValueFrom(sub.events$.pipe(filter((e): e is Extract<ControlEvent, { kind: K }> => e.kind === kind && pred(e as Extract<ControlEvent, { kind: K }>))));
 }
 
 async function hosts(t: import('ava').ExecutionContext, n: number): Promise<ControlClient[]> {
-  const nodes = memoryNodes(n);
-  const servers: { close(): Promise<void> }[] = [];
-  const clients: ControlClient[] = [];
-  t.teardown(async () => {
-    clients.forEach((c) => c.close());
-    await Promise.all(servers.map((s) => s.close()));
-    await shutdownAll(nodes);
-  });
-  await linksUp(nodes);
-  for (const node of nodes) {
-    const backend = await NodeControlBackend.create(node, { version: 'test', miniport: node.miniport.name });
-    const path = socketPath();
-    servers.push(await startControlServer(backend, { path }));
-    clients.push(await connectControl(path));
-  }
-  return clients;
+  return (await controlledHosts(t, n)).clients;
 }
 
 test('modify-call accepted: MODIFY REQUEST / ACKNOWLEDGE, the new peak cell rates on both sides', async (t) => {

@@ -9,33 +9,16 @@
  */
 import test from 'ava';
 import { filter, firstValueFrom } from 'rxjs';
-import { connectControl, type ControlClient } from '../../src/control/client.js';
-import { startControlServer } from '../../src/control/server.js';
+import { type ControlClient } from '../../src/control/client.js';
 import type { ControlEvent } from '../../src/control/backend.js';
-import { NodeControlBackend } from '../../src/host/backend.js';
-import { linksUp, memoryNodes, shutdownAll } from '../helpers/nodes.js';
-import { socketPath } from '../control/helpers.js';
+import { controlledHosts } from '../control/helpers.js';
 
 const ENDING = new Set(['incoming-close-call', 'close-call-complete', 'vc-state']);
 
 for (const completion of ['pending', 'sync'] as const) {
   for (const closer of ['callee', 'caller'] as const) {
     test(`abnormal close (${completion} completion, the ${closer}'s network clears the call): incoming-close-call, close-call-complete, DELETED in that order at the other end`, async (t) => {
-      const nodes = memoryNodes(2, { callManager: { shape: 'mcm', completion } });
-      const servers: { close(): Promise<void> }[] = [];
-      const clients: ControlClient[] = [];
-      t.teardown(async () => {
-        clients.forEach((c) => c.close());
-        await Promise.all(servers.map((s) => s.close()));
-        await shutdownAll(nodes);
-      });
-      await linksUp(nodes);
-      for (const node of nodes) {
-        const backend = await NodeControlBackend.create(node, { version: 'test', miniport: node.miniport.name });
-        const path = socketPath();
-        servers.push(await startControlServer(backend, { path }));
-        clients.push(await connectControl(path));
-      }
+      const { nodes, clients } = await controlledHosts(t, 2, { callManager: { shape: 'mcm', completion } });
       const [caller, callee] = clients as [ControlClient, ControlClient];
       const [callerSub, calleeSub] = await Promise.all([caller.subscribe(), callee.subscribe()]);
       await callee.registerSap({ policy: 'accept' });
