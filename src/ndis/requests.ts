@@ -26,6 +26,7 @@ import { NdisStatus } from './status.js';
 import type { CoAddressFamily, CoCallParameters, CoSap, NdisAfHandle, NdisPartyHandle, NdisSapHandle, NdisVcHandle, NetBufferList } from './types.js';
 
 const S = NdisStatus;
+const noop = (): void => {};
 
 /** a wait for one indication: a promise that can be dropped */
 export interface Waiting<T> extends Promise<T> {
@@ -54,13 +55,16 @@ export interface ClientRequestsOptions {
   timeoutError?: (kind: ClIndicationKind, ms: number) => Error;
 }
 
+/** a Waiting as this module fills it in */
+type OpenWaiting = Promise<ClIndication> & { cancel(): void; value: ClIndication | undefined };
+
 interface Waiter {
   kind: ClIndicationKind;
   pred: (i: ClIndication) => boolean;
   resolve: (i: ClIndication) => void;
   reject: (e: unknown) => void;
-  timer: Subscription;
-  w: { value: ClIndication | undefined };
+  timer?: Subscription;
+  out?: OpenWaiting;
 }
 
 export class ClientRequests {
@@ -79,33 +83,26 @@ export class ClientRequests {
 
   /** the next indication of `kind` (matching `pred`) from now on */
   next<K extends ClIndicationKind>(kind: K, pred: (i: ClIndicationOf<K>) => boolean = () => true, ms = this.timeoutMs): Waiting<ClIndicationOf<K>> {
-    let waiter!: Waiter;
-    const state = { value: undefined as ClIndication | undefined };
-    const p = new Promise<ClIndicationOf<K>>((resolve, reject) => {
-      waiter = {
-        kind,
-        pred: pred as (i: ClIndication) => boolean,
-        resolve: resolve as (i: ClIndication) => void,
-        reject,
-        timer: this.scheduler.schedule(() => {
-          if (!this.remove(waiter)) return;
-          reject(this.opts.timeoutError?.(kind, ms) ?? new Error(`${this.client.name}: no ${kind} within ${ms} ms`));
-        }, ms),
-        w: state,
-      };
-    });
+    // (plain properties on the promise: this runs several times per call, so no property descriptors here)
+    const waiter: Waiter = { kind, pred: pred as (i: ClIndication) => boolean, resolve: noop, reject: noop };
+    const p = new Promise<ClIndication>((resolve, reject) => {
+      waiter.resolve = resolve;
+      waiter.reject = reject;
+    }) as OpenWaiting;
+    p.value = undefined;
+    p.cancel = () => {
+      if (this.remove(waiter)) waiter.timer?.unsubscribe();
+    };
+    waiter.out = p;
+    waiter.timer = this.scheduler.schedule(() => {
+      if (!this.remove(waiter)) return;
+      waiter.reject(this.opts.timeoutError?.(kind, ms) ?? new Error(`${this.client.name}: no ${kind} within ${ms} ms`));
+    }, ms);
     this.waiters.push(waiter);
     this.sub ??= this.client.indications$.subscribe((i) => this.dispatch(i));
     // a wait nobody ends up awaiting (the request finished at once) must not become an unhandled rejection
-    p.catch(() => {});
-    return Object.defineProperties(p, {
-      cancel: {
-        value: () => {
-          if (this.remove(waiter)) waiter.timer.unsubscribe();
-        },
-      },
-      value: { get: () => state.value },
-    }) as Waiting<ClIndicationOf<K>>;
+    p.catch(noop);
+    return p as unknown as Waiting<ClIndicationOf<K>>;
   }
 
   /** the final outcome of a request that returned `returned`, with `done` armed for its completion */
@@ -190,7 +187,7 @@ export class ClientRequests {
   /** fail every wait (the client is going away) */
   dispose(reason = new Error(`${this.client.name}: requests disposed`)): void {
     for (const w of this.waiters.splice(0)) {
-      w.timer.unsubscribe();
+      w.timer?.unsubscribe();
       w.reject(reason);
     }
     this.sub?.unsubscribe();
@@ -218,14 +215,14 @@ export class ClientRequests {
         hit = w.pred(i);
       } catch (e) {
         ws.splice(k--, 1);
-        w.timer.unsubscribe();
+        w.timer?.unsubscribe();
         w.reject(e);
         continue;
       }
       if (!hit) continue;
       ws.splice(k--, 1);
-      w.timer.unsubscribe();
-      w.w.value = i;
+      w.timer?.unsubscribe();
+      if (w.out) w.out.value = i;
       w.resolve(i);
     }
     if (ws.length === 0) {
