@@ -9,24 +9,11 @@
  * after a warm-up of 500, and prints cycles/s and CPU time per cycle.
  */
 import { performance } from 'node:perf_hooks';
-import { CondisNode, type NodeOptions } from '../src/host/node.js';
+import { CondisNode } from '../src/host/node.js';
+import { benchNodeOptions } from './node-options.js';
 import { Client } from '../src/host/driver.js';
 import { openMemorySync } from '../src/miniport/index.js';
-import type { Miniport } from '../src/miniport/types.js';
 import { NdisStatus } from '../src/ndis/index.js';
-
-function options(name: string, miniport: Miniport, address: string, peers: NodeOptions['peers']): NodeOptions {
-  return {
-    name,
-    miniport,
-    addresses: [address],
-    role: 'auto',
-    peers,
-    discovery: { enabled: false, intervalMs: 500, holdTimeMs: 2000 },
-    closeData: { allowed: true, maxOctets: 127 },
-    callManager: { shape: 'mcm', completion: 'pending' },
-  };
-}
 
 async function cycles(caller: Client, callee: Client, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
@@ -43,8 +30,8 @@ const n = Number(process.argv[2] ?? 20_000);
 const hub = `profile-${process.pid}`;
 const ma = openMemorySync({ kind: 'memory', hub, mac: '02:00:00:00:00:01' });
 const mb = openMemorySync({ kind: 'memory', hub, mac: '02:00:00:00:00:02' });
-const a = new CondisNode(options('a', ma, '1001', [{ mac: mb.mac, addresses: ['1002'] }]));
-const b = new CondisNode(options('b', mb, '1002', [{ mac: ma.mac, addresses: ['1001'] }]));
+const a = new CondisNode(benchNodeOptions('a', ma, '1001', [{ mac: mb.mac, addresses: ['1002'] }]));
+const b = new CondisNode(benchNodeOptions('b', mb, '1002', [{ mac: ma.mac, addresses: ['1001'] }]));
 const deadline = Date.now() + 20_000;
 while (!a.peerList().some((p) => p.link?.established) || !b.peerList().some((p) => p.link?.established)) {
   if (Date.now() > deadline) throw new Error('profile: links did not come up');

@@ -12,6 +12,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { CondisNode } from '../src/host/node.js';
+import { benchNodeOptions } from './node-options.js';
 import { Client } from '../src/host/driver.js';
 import { openMiniport } from '../src/miniport/index.js';
 import type { Miniport } from '../src/miniport/types.js';
@@ -30,16 +31,7 @@ try {
   for (const h of lab.hosts) miniports.push(await openMiniport({ kind: 'tap', device: 'tap0', netns: h.nsName, mac: h.mac, bridge: 'br0' }));
   lab.hosts.forEach((h, i) =>
     nodes.push(
-      new CondisNode({
-        name: h.name,
-        miniport: miniports[i]!,
-        addresses: [h.address],
-        role: 'auto',
-        peers: lab.hosts.filter((o) => o !== h).map((o) => ({ mac: o.mac, addresses: [o.address] })),
-        discovery: { enabled: false, intervalMs: 500, holdTimeMs: 2000 },
-        closeData: { allowed: true, maxOctets: 127 },
-        callManager: { shape: 'mcm', completion: 'pending' },
-      }),
+      new CondisNode(benchNodeOptions(h.name, miniports[i]!, h.address, lab.hosts.filter((o) => o !== h).map((o) => ({ mac: o.mac, addresses: [o.address] })))),
     ),
   );
   const linked = () => nodes.every((a) => nodes.every((b) => a === b || a.peerList().some((p) => p.mac === b.mac && p.link?.established)));

@@ -23,7 +23,8 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Subscription } from 'rxjs';
 import type { BenchFigure } from './run.js';
-import { CondisNode, type NodeOptions } from '../src/host/node.js';
+import { CondisNode } from '../src/host/node.js';
+import { benchNodeOptions } from './node-options.js';
 import { Client } from '../src/host/driver.js';
 import { openMemorySync, openMiniport } from '../src/miniport/index.js';
 import type { Miniport } from '../src/miniport/types.js';
@@ -36,19 +37,6 @@ import { canDoNetworking } from '../src/lab/sh.js';
 import { tsxImportArgs } from '../src/common/package-root.js';
 
 const S = NdisStatus;
-
-function options(name: string, miniport: Miniport, address: string, peers: NodeOptions['peers']): NodeOptions {
-  return {
-    name,
-    miniport,
-    addresses: [address],
-    role: 'auto',
-    peers,
-    discovery: { enabled: false, intervalMs: 500, holdTimeMs: 2000 },
-    closeData: { allowed: true, maxOctets: 127 },
-    callManager: { shape: 'mcm', completion: 'pending' },
-  };
-}
 
 async function linksUp(nodes: CondisNode[], ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -340,8 +328,8 @@ async function rssCycles(total: number, budgetMs: number): Promise<RssRun> {
   const hub = `bench-rss-${process.pid}`;
   const ma = openMemorySync({ kind: 'memory', hub, mac: '02:00:00:00:00:01' });
   const mb = openMemorySync({ kind: 'memory', hub, mac: '02:00:00:00:00:02' });
-  const a = new CondisNode(options('a', ma, '1001', [{ mac: mb.mac, addresses: ['1002'] }]));
-  const b = new CondisNode(options('b', mb, '1002', [{ mac: ma.mac, addresses: ['1001'] }]));
+  const a = new CondisNode(benchNodeOptions('a', ma, '1001', [{ mac: mb.mac, addresses: ['1002'] }]));
+  const b = new CondisNode(benchNodeOptions('b', mb, '1002', [{ mac: ma.mac, addresses: ['1001'] }]));
   await linksUp([a, b]);
   const caller = await Client.open(a, 'caller', { keepLog: false });
   const callee = await Client.open(b, 'callee', { keepLog: false });
@@ -377,8 +365,8 @@ async function inMemory(quick: boolean): Promise<{ figures: BenchFigure[]; cycle
   const ma = openMemorySync({ kind: 'memory', hub, mac: '02:00:00:00:00:01' });
   const mb = openMemorySync({ kind: 'memory', hub, mac: '02:00:00:00:00:02' });
   const rtt = await frameRoundTrips(ma, mb, quick ? 0.5 : 2);
-  const a = new CondisNode(options('a', ma, '1001', [{ mac: mb.mac, addresses: ['1002'] }]));
-  const b = new CondisNode(options('b', mb, '1002', [{ mac: ma.mac, addresses: ['1001'] }]));
+  const a = new CondisNode(benchNodeOptions('a', ma, '1001', [{ mac: mb.mac, addresses: ['1002'] }]));
+  const b = new CondisNode(benchNodeOptions('b', mb, '1002', [{ mac: ma.mac, addresses: ['1001'] }]));
   await linksUp([a, b]);
   const caller = await Client.open(a, 'caller', { keepLog: false });
   const callee = await Client.open(b, 'callee', { keepLog: false });
@@ -456,7 +444,7 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
     const rawFan = await frameStream(m1, [m2, m3, m4], secs, 64);
 
     const peersOf = (i: number) => lab.hosts.filter((_, j) => j !== i).map((o) => ({ mac: o.mac, addresses: [o.address] }));
-    lab.hosts.forEach((h, i) => nodes.push(new CondisNode(options(h.name, miniports[i]!, h.address, peersOf(i)))));
+    lab.hosts.forEach((h, i) => nodes.push(new CondisNode(benchNodeOptions(h.name, miniports[i]!, h.address, peersOf(i)))));
     await linksUp(nodes);
     const [root, l1, l2, l3] = await Promise.all(nodes.map((n, i) => Client.open(n, `c${i}`, { keepLog: false })));
     for (const [c, addr] of [

@@ -15,7 +15,8 @@ import { performance } from 'node:perf_hooks';
 import { Subscription } from 'rxjs';
 import type { BenchFigure } from './run.js';
 import { Client } from '../src/host/driver.js';
-import { CondisNode, type NodeOptions } from '../src/host/node.js';
+import { CondisNode } from '../src/host/node.js';
+import { benchNodeOptions } from './node-options.js';
 import { labUp, type Lab } from '../src/lab/lab.js';
 import { uniqueName } from '../src/lab/netns.js';
 import { canDoNetworking } from '../src/lab/sh.js';
@@ -24,19 +25,6 @@ import { openMiniport } from '../src/miniport/index.js';
 import type { Miniport } from '../src/miniport/types.js';
 import { NdisStatus, type NdisVcHandle } from '../src/ndis/index.js';
 import { createSwitch, type AtmSwitch } from '../src/switch/index.js';
-
-function options(name: string, miniport: Miniport, address: string, peers: NodeOptions['peers']): NodeOptions {
-  return {
-    name,
-    miniport,
-    addresses: [address],
-    role: 'auto',
-    peers,
-    discovery: { enabled: false, intervalMs: 500, holdTimeMs: 2000 },
-    closeData: { allowed: true, maxOctets: 127 },
-    callManager: { shape: 'mcm', completion: 'pending' },
-  };
-}
 
 /** make call, wait connected, close, delete, for `seconds` */
 async function callCycles(caller: Client, callee: Client, called: string, seconds: number): Promise<number> {
@@ -112,8 +100,8 @@ async function directPair(): Promise<Pair> {
   try {
     for (const h of lab.hosts) mps.push(await openMiniport({ kind: 'tap', device: 'tap0', netns: h.nsName, mac: h.mac, bridge: 'br0' }));
     const [h1, h2] = lab.hosts as [Lab['hosts'][number], Lab['hosts'][number]];
-    nodes.push(new CondisNode(options('h1', mps[0]!, h1.address, [{ mac: h2.mac, addresses: [h2.address] }])));
-    nodes.push(new CondisNode(options('h2', mps[1]!, h2.address, [{ mac: h1.mac, addresses: [h1.address] }])));
+    nodes.push(new CondisNode(benchNodeOptions('h1', mps[0]!, h1.address, [{ mac: h2.mac, addresses: [h2.address] }])));
+    nodes.push(new CondisNode(benchNodeOptions('h2', mps[1]!, h2.address, [{ mac: h1.mac, addresses: [h1.address] }])));
     await linkUp(nodes, [[h2.mac], [h1.mac]]);
     const [a, b] = await Promise.all(nodes.map((n, i) => Client.open(n, `d${i}`, { keepLog: false })));
     await b!.listen(h2.address);
@@ -160,8 +148,8 @@ async function switchedPair(): Promise<Pair & { sw: AtmSwitch }> {
     const [h1, h2] = lab.hosts as [Lab['hosts'][number], Lab['hosts'][number]];
     const portMac = (h: string) => s.ports.find((p) => p.host === h)!.mac;
     for (const h of [h1, h2]) mps.push(await openMiniport({ kind: 'tap', device: 'tap0', netns: h.nsName, mac: h.mac, bridge: 'br0' }));
-    nodes.push(new CondisNode(options('h1', mps[2]!, h1.address, [{ mac: portMac('h1'), role: 'user', addresses: [h2.address] }])));
-    nodes.push(new CondisNode(options('h2', mps[3]!, h2.address, [{ mac: portMac('h2'), role: 'user', addresses: [h1.address] }])));
+    nodes.push(new CondisNode(benchNodeOptions('h1', mps[2]!, h1.address, [{ mac: portMac('h1'), role: 'user', addresses: [h2.address] }])));
+    nodes.push(new CondisNode(benchNodeOptions('h2', mps[3]!, h2.address, [{ mac: portMac('h2'), role: 'user', addresses: [h1.address] }])));
     await linkUp(nodes, [[portMac('h1')], [portMac('h2')]]);
     const [a, b] = await Promise.all(nodes.map((n, i) => Client.open(n, `s${i}`, { keepLog: false })));
     await b!.listen(h2.address);
