@@ -180,7 +180,7 @@ export function ccExhausted(c: Ctx): boolean {
 
 export function ccExpiry(c: Ctx): void {
   const s = c.s;
-  c.s.timers = { ...s.timers, CC: false };
+  c.expired('CC');
   switch (s.name) {
     case 'Outgoing Connection Pending':
       if (ccExhausted(c)) return abort(c, 'O', 'max-cc: no answer to BGN');

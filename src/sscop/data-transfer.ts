@@ -120,7 +120,7 @@ export function receiveSd(c: Ctx, pdu: Extract<SscopPdu, { type: 'SD' }>): void 
     const start = s.vrR;
     deliver(c, ns, pdu.data);
     s.vrR = inc(s.vrR);
-    if (c.rx().size) {
+    if (c.rxSize()) {
       const rx = c.rx();
       for (let d = rx.get(s.vrR); d !== undefined; d = rx.get(s.vrR)) {
         rx.delete(s.vrR);
@@ -324,18 +324,18 @@ export function dataTransferTimer(c: Ctx, timer: SscopTimer): void {
   switch (timer) {
     case 'POLL':
     case 'KEEP_ALIVE':
-      c.s.timers = { ...s.timers, [timer]: false };
+      c.expired(timer);
       sendPoll(c);
       setPollTimer(c);
       return;
     case 'IDLE':
-      c.s.timers = { ...s.timers, IDLE: false };
+      c.expired('IDLE');
       c.start('NO_RESPONSE');
       sendPoll(c);
       setPollTimer(c);
       return;
     case 'NO_RESPONSE':
-      c.s.timers = { ...s.timers, NO_RESPONSE: false };
+      c.expired('NO_RESPONSE');
       abort(c, 'P', 'no-response');
       return;
     case 'CC':

@@ -138,9 +138,12 @@ function request(c: Ctx, ev: Exclude<SscopEvent, { kind: 'pdu' | 'bad-pdu' | 'ti
 
 // ---------------------------------------------------------------- step
 
+/** the one working copy every step edits (step-context.ts: why reusing it keeps steps pure) */
+const CTX = new Ctx();
+
 /** One transition. Never throws for any event (PDUs come from the network). */
 export function sscopStep(state: SscopState, event: SscopEvent): SscopStepResult {
-  const c = new Ctx(state);
+  const c = CTX.begin(state);
   switch (event.kind) {
     case 'pdu':
       PDU_HANDLERS[state.name](c, event.pdu);
@@ -153,7 +156,7 @@ export function sscopStep(state: SscopState, event: SscopEvent): SscopStepResult
       if (!state.timers[event.timer]) break; // stopped meanwhile: a stale expiry
       if (event.timer === 'CC') ccExpiry(c);
       else if (state.name === 'Data Transfer Ready') dataTransferTimer(c, event.timer);
-      else c.s.timers = { ...c.s.timers, [event.timer]: false };
+      else c.expired(event.timer);
       break;
     default:
       request(c, event);

@@ -1,12 +1,20 @@
 /**
  * The working copy one SSCOP transition edits: a mutable draft of the state, the effects
  * produced so far, and copy-on-write editors for the transmit and receive buffers. Every
- * procedure of the machine takes this context; `result()` freezes it into the step's answer.
+ * procedure of the machine takes this context; `result()` hands the draft and the effects
+ * over as the step's answer.
+ *
+ * The machine keeps one context and reuses it for every step (`beginStep`): a step is
+ * synchronous and never re-entered, and what it returns (the draft, the effects array) is
+ * made afresh for that step and dropped from the context at `result()`, so nothing a caller
+ * holds is ever written again. The step stays pure; only the wrapper is not reallocated.
  */
 import type { SscopPdu } from './pdu.js';
 import type { SnMapEditor } from './queue.js';
 import {
+  copyState,
   SSCOP_TIMERS,
+  withTimer,
   type MaaErrorCode,
   type SscopEffect,
   type SscopParams,
@@ -19,29 +27,47 @@ import {
 } from './state.js';
 
 export type Draft = { -readonly [K in keyof SscopState]: SscopState[K] };
+
+/** the effects of a step that had none (a stale timer, an SDU queued behind a closed window, an SD held out of order) */
+const NO_EFFECTS: readonly SscopEffect[] = Object.freeze([]);
+
 export class Ctx {
-  readonly s: Draft;
-  readonly effects: SscopEffect[] = [];
-  private txE: SnMapEditor<TxEntry> | undefined;
-  private rxE: SnMapEditor<Buffer> | undefined;
-  constructor(state: SscopState) {
-    this.s = { ...state };
+  /** the draft: a copy of the state stepped from, edited in place */
+  s!: Draft;
+  /** its parameters (they never change within a step) */
+  p!: SscopParams;
+  private effects: SscopEffect[] | undefined = undefined;
+  private txE: SnMapEditor<TxEntry> | undefined = undefined;
+  private rxE: SnMapEditor<Buffer> | undefined = undefined;
+
+  /** start a step from `state` (which is copied, never written) */
+  begin(state: SscopState): this {
+    this.s = copyState(state);
+    this.p = state.params;
+    this.effects = undefined;
+    this.txE = undefined;
+    this.rxE = undefined;
+    return this;
   }
-  get p(): SscopParams {
-    return this.s.params;
+  private push(e: SscopEffect): void {
+    if (this.effects === undefined) this.effects = [e];
+    else this.effects.push(e);
   }
   send(pdu: SscopPdu, retransmission = false): void {
-    this.effects.push({ kind: 'send', pdu, retransmission });
+    this.push({ kind: 'send', pdu, retransmission });
   }
   start(timer: SscopTimer): void {
-    const ms = TIMER_MS[timer](this.p);
-    this.effects.push({ kind: 'start-timer', timer, ms });
-    if (!this.s.timers[timer]) this.s.timers = { ...this.s.timers, [timer]: true };
+    this.push({ kind: 'start-timer', timer, ms: timerMs(timer, this.p) });
+    if (!this.s.timers[timer]) this.s.timers = withTimer(this.s.timers, timer, true);
   }
   stop(timer: SscopTimer): void {
     if (!this.s.timers[timer]) return;
-    this.effects.push({ kind: 'stop-timer', timer });
-    this.s.timers = { ...this.s.timers, [timer]: false };
+    this.push({ kind: 'stop-timer', timer });
+    this.s.timers = withTimer(this.s.timers, timer, false);
+  }
+  /** `timer` expired: it no longer runs (nothing to stop) */
+  expired(timer: SscopTimer): void {
+    this.s.timers = withTimer(this.s.timers, timer, false);
   }
   stopAll(): void {
     for (const t of SSCOP_TIMERS) this.stop(t);
@@ -53,13 +79,13 @@ export class Ctx {
     this.stop('IDLE');
   }
   signal(signal: SscopSignal): void {
-    this.effects.push({ kind: 'signal', signal });
+    this.push({ kind: 'signal', signal });
   }
   maa(code: MaaErrorCode, count?: number): void {
-    this.effects.push(count === undefined ? { kind: 'maa-error', code } : { kind: 'maa-error', code, count });
+    this.push(count === undefined ? { kind: 'maa-error', code } : { kind: 'maa-error', code, count });
   }
   discard(reason: string, count = 1): void {
-    this.effects.push({ kind: 'discard', reason, count });
+    this.push({ kind: 'discard', reason, count });
   }
   /** the transmit buffer as of now in this step (read and write through this, never s.txBuf) */
   tx(): SnMapEditor<TxEntry> {
@@ -69,21 +95,38 @@ export class Ctx {
   rx(): SnMapEditor<Buffer> {
     return (this.rxE ??= this.s.rxBuf.edit());
   }
+  /** SDs in the receive buffer as of now (without making an editor) */
+  rxSize(): number {
+    return this.rxE ? this.rxE.size : this.s.rxBuf.size;
+  }
   go(name: SscopStateName): void {
     this.s.name = name;
   }
+  /** the step's answer; the context lets go of it */
   result(): SscopStepResult {
-    if (this.txE) this.s.txBuf = this.txE.done();
-    if (this.rxE) this.s.rxBuf = this.rxE.done();
-    return { state: this.s, effects: this.effects };
+    const s = this.s;
+    if (this.txE) s.txBuf = this.txE.done();
+    if (this.rxE) s.rxBuf = this.rxE.done();
+    const r: SscopStepResult = { state: s, effects: this.effects ?? NO_EFFECTS };
+    this.s = undefined as unknown as Draft;
+    this.effects = undefined;
+    this.txE = undefined;
+    this.rxE = undefined;
+    return r;
   }
 }
 
-const TIMER_MS: Record<SscopTimer, (p: SscopParams) => number> = {
-  CC: (p) => p.timerCC,
-  POLL: (p) => p.timerPoll,
-  NO_RESPONSE: (p) => p.timerNoResponse,
-  KEEP_ALIVE: (p) => p.timerKeepAlive,
-  IDLE: (p) => p.timerIdle,
-};
-
+function timerMs(timer: SscopTimer, p: SscopParams): number {
+  switch (timer) {
+    case 'CC':
+      return p.timerCC;
+    case 'POLL':
+      return p.timerPoll;
+    case 'NO_RESPONSE':
+      return p.timerNoResponse;
+    case 'KEEP_ALIVE':
+      return p.timerKeepAlive;
+    case 'IDLE':
+      return p.timerIdle;
+  }
+}
