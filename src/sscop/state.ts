@@ -5,7 +5,7 @@
  * Plain data only; the transitions are in machine.ts and the files it imports.
  */
 import type { SscopPdu } from './pdu.js';
-import { emptyQueue, SnMap, type PQueue } from './queue.js';
+import { emptyQueue, SnLog, SnMap, type PQueue } from './queue.js';
 
 // ---------------------------------------------------------------- names
 
@@ -186,8 +186,8 @@ export interface SscopState {
   readonly vrSQ: number;
   /** SDUs accepted from the user but not yet sent */
   readonly txQueue: PQueue<Buffer>;
-  /** SDs sent and not yet acknowledged, by N(S) */
-  readonly txBuf: SnMap<TxEntry>;
+  /** SDs sent and not yet acknowledged, by N(S): exactly VT(A) .. VT(S)-1 */
+  readonly txBuf: SnLog<TxEntry>;
   /** N(S) of SDs to send again, ascending relative to VT(A) */
   readonly rtx: readonly number[];
   /** SDs received out of sequence, by N(S) */
@@ -332,7 +332,7 @@ export function initialSscopState(params: Partial<SscopParams> | SscopParams = {
     vrMR: p.window,
     vrSQ: 0,
     txQueue: emptyQueue(),
-    txBuf: SnMap.empty(),
+    txBuf: SnLog.empty(),
     rtx: [],
     rxBuf: SnMap.empty(),
     credit: true,

@@ -10,7 +10,7 @@
  * holds is ever written again. The step stays pure; only the wrapper is not reallocated.
  */
 import type { SscopPdu } from './pdu.js';
-import type { SnMapEditor } from './queue.js';
+import type { SnLogEditor, SnMapEditor } from './queue.js';
 import {
   copyState,
   SSCOP_TIMERS,
@@ -37,7 +37,7 @@ export class Ctx {
   /** its parameters (they never change within a step) */
   p!: SscopParams;
   private effects: SscopEffect[] | undefined = undefined;
-  private txE: SnMapEditor<TxEntry> | undefined = undefined;
+  private txE: SnLogEditor<TxEntry> | undefined = undefined;
   private rxE: SnMapEditor<Buffer> | undefined = undefined;
 
   /** start a step from `state` (which is copied, never written) */
@@ -88,7 +88,7 @@ export class Ctx {
     this.push({ kind: 'discard', reason, count });
   }
   /** the transmit buffer as of now in this step (read and write through this, never s.txBuf) */
-  tx(): SnMapEditor<TxEntry> {
+  tx(): SnLogEditor<TxEntry> {
     return (this.txE ??= this.s.txBuf.edit());
   }
   /** the receive buffer as of now in this step */
