@@ -131,6 +131,40 @@ test('SnLog refuses a number that does not follow its last, and an edit without 
   t.is(d.done(), log);
 });
 
+test('PQueue: pushing to or taking from any older version (a step taken twice from one state) changes no other version', (t) => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ from: fc.nat(), pushes: fc.array(fc.integer(), { maxLength: 90 }), pops: fc.nat({ max: 90 }) }), { maxLength: 40 }),
+      (batches) => {
+        const versions: { q: PQueue<number>; model: number[] }[] = [{ q: queueFrom([1, 2, 3]), model: [1, 2, 3] }];
+        for (const { from, pushes, pops } of batches) {
+          const base = versions[from % versions.length]!;
+          let q = base.q;
+          const model = base.model.slice();
+          for (const x of pushes) {
+            q = enqueue(q, x);
+            model.push(x);
+            versions.push({ q, model: model.slice() });
+          }
+          for (let i = 0; i < pops; i++) {
+            const d = dequeue(q);
+            const want = model.shift();
+            if (want === undefined ? d !== undefined : d?.[0] !== want) return false;
+            if (d) q = d[1];
+            versions.push({ q, model: model.slice() });
+          }
+          if (!versions.every((v) => v.q.size === v.model.length && JSON.stringify(queueToArray(v.q)) === JSON.stringify(v.model))) return false;
+        }
+        return true;
+      },
+    ),
+    { numRuns: 200 },
+  );
+  const given = [7, 8];
+  enqueue(queueFrom(given), 9);
+  t.deepEqual(given, [7, 8], 'queueFrom does not share the array it is given');
+});
+
 test('PQueue is FIFO and persistent', (t) => {
   fc.assert(
     fc.property(fc.array(fc.oneof(fc.integer().map((v) => ({ push: v })), fc.constant({ pop: true as const })), { maxLength: 200 }), (ops) => {
