@@ -139,12 +139,9 @@ function request(c: Ctx, ev: Exclude<SscopEvent, { kind: 'pdu' | 'bad-pdu' | 'ti
 
 // ---------------------------------------------------------------- step
 
-/** the one working copy every step edits (step-context.ts: why reusing it keeps steps pure) */
-const CTX = new Ctx();
-
 /** One transition. Never throws for any event (PDUs come from the network). */
 export function sscopStep(state: SscopState, event: SscopEvent): SscopStepResult {
-  const c = CTX.begin(state);
+  const c = new Ctx(state);
   switch (event.kind) {
     case 'pdu':
       PDU_HANDLERS[state.name](c, event.pdu);

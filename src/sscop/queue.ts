@@ -1,56 +1,51 @@
 /**
- * A small persistent FIFO so the pure SSCOP machine can hold thousands of queued SDUs
- * without copying them on every step. Operations return new queues and never change
- * an old one. Versions share one array and each sees only its own items
- * `[start, start + size)`: `enqueue` writes in place only past the end of every version
- * (when the array ends where this queue ends), else it copies; `dequeue` only moves the
- * start. So used linearly, as the machine does, every operation is O(1) and copies
- * nothing; items a version has passed stay in the array until it has passed more than
- * `COMPACT_AFTER` (and more than it holds), then `dequeue` copies what is left.
+ * A small persistent FIFO (banker's queue) so the pure SSCOP machine can hold
+ * thousands of queued SDUs without copying them on every step. Operations
+ * return new queues and never modify the old one; used linearly (as the
+ * machine does) every operation is amortised O(1).
  */
+type Cons<T> = { readonly head: T; readonly tail: Cons<T> | undefined };
+
 export interface PQueue<T> {
-  /** @internal */ readonly items: readonly T[];
-  /** @internal */ readonly start: number;
+  readonly front: readonly T[];
+  readonly fi: number;
+  readonly back: Cons<T> | undefined;
   readonly size: number;
 }
 
-/** a version that has passed this many items (and at least as many as it holds) gets an array of its own */
-const COMPACT_AFTER = 64;
-
-const EMPTY_QUEUE: PQueue<never> = { items: [], start: 0, size: 0 };
-
 export function emptyQueue<T>(): PQueue<T> {
-  return EMPTY_QUEUE;
+  return { front: [], fi: 0, back: undefined, size: 0 };
 }
 
 export function queueFrom<T>(items: readonly T[]): PQueue<T> {
-  return items.length ? { items: items.slice(), start: 0, size: items.length } : EMPTY_QUEUE;
+  return { front: items, fi: 0, back: undefined, size: items.length };
 }
 
 export function enqueue<T>(q: PQueue<T>, x: T): PQueue<T> {
-  const end = q.start + q.size;
-  if (q.items.length === end && q.size !== 0) {
-    (q.items as T[]).push(x);
-    return { items: q.items, start: q.start, size: q.size + 1 };
-  }
-  const items = q.items.slice(q.start, end);
-  items.push(x);
-  return { items, start: 0, size: q.size + 1 };
+  return { front: q.front, fi: q.fi, back: { head: x, tail: q.back }, size: q.size + 1 };
+}
+
+function normalise<T>(q: PQueue<T>): PQueue<T> {
+  if (q.fi < q.front.length || q.back === undefined) return q;
+  const arr: T[] = [];
+  for (let c: Cons<T> | undefined = q.back; c; c = c.tail) arr.push(c.head);
+  arr.reverse();
+  return { front: arr, fi: 0, back: undefined, size: q.size };
 }
 
 /** [first item, rest] or undefined when empty */
 export function dequeue<T>(q: PQueue<T>): [T, PQueue<T>] | undefined {
   if (q.size === 0) return undefined;
-  const first = q.items[q.start]!;
-  if (q.size === 1) return [first, EMPTY_QUEUE];
-  const start = q.start + 1;
-  const size = q.size - 1;
-  if (start >= COMPACT_AFTER && start >= size) return [first, { items: q.items.slice(start, start + size), start: 0, size }];
-  return [first, { items: q.items, start, size }];
+  const n = normalise(q);
+  return [n.front[n.fi]!, { front: n.front, fi: n.fi + 1, back: n.back, size: n.size - 1 }];
 }
 
 export function queueToArray<T>(q: PQueue<T>): T[] {
-  return q.items.slice(q.start, q.start + q.size);
+  const n = normalise(q);
+  const out = n.front.slice(n.fi);
+  const rest: T[] = [];
+  for (let c = n.back; c; c = c.tail) rest.push(c.head);
+  return out.concat(rest.reverse());
 }
 
 // ------------------------------------------------------------------ SnMap
@@ -169,6 +164,8 @@ export class SnMapEditor<V> {
 // ------------------------------------------------------------------ SnLog
 
 const SN_MASK = 0xffffff;
+/** a version that has let go of this many leading slots (and at least as many as it holds) gets an array of its own */
+const COMPACT_AFTER = 64;
 
 /**
  * A persistent run of consecutive sequence numbers (modulo 2^24) with a value each:

@@ -250,8 +250,7 @@ export type SscopEffect =
 
 export interface SscopStepResult {
   state: SscopState;
-  /** in order; a step without effects returns one shared empty (frozen) array */
-  effects: readonly SscopEffect[];
+  effects: SscopEffect[];
 }
 
 // ---------------------------------------------------------------- sequence arithmetic
