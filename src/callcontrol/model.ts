@@ -6,7 +6,8 @@
 import type { AtmAddress, CallId, PartyId, PeerId, UniCallParams, UniIndication, VcPath } from '../uni/api.js';
 import type { CallIndication } from '../uni/call.js';
 import { addressOf, canonicalAddress } from '../uni/ies.js';
-import type { CallOwner, LinkCall, UniPort } from '../uni/port.js';
+import type { LinkCall, UniPort } from '../uni/port.js';
+import { CallLeg } from './legs.js';
 import type { PartyIndication } from '../uni/party.js';
 import { findIe, IeId, type UniMessage } from '../uni/msg/types.js';
 
@@ -31,21 +32,20 @@ export interface LegSink {
 }
 
 /**
- * One host call's share of one Q.2931 call on one link. At a leaf host one
- * leg is shared: every endpoint of the link call is a host call of its own
- * (`byEp` maps each endpoint reference to its party, whose `call` is that host
- * call); `call` is then the host call of the SETUP's endpoint.
+ * One host call's share of one Q.2931 call on one link (legs.ts). At a leaf
+ * host one leg is shared: every endpoint of the link call is a host call of
+ * its own (`byEp` maps each endpoint reference to its party, whose `call` is
+ * that host call); `call` is then the host call of the SETUP's endpoint.
  */
-export class Leg implements CallOwner {
-  readonly byEp = new Map<number, HostParty>();
-  /** parties asked for while the leg's SETUP is still on its way: ADD PARTY goes out once the leg is active */
-  readonly queued = new Map<HostParty, UniMessage>();
+export class Leg extends CallLeg<HostCall, HostParty> {
   constructor(
     readonly host: LegSink,
-    readonly call: HostCall,
-    readonly link: UniPort,
-    readonly lc: LinkCall,
-  ) {}
+    call: HostCall,
+    link: UniPort,
+    lc: LinkCall,
+  ) {
+    super(call, link, lc);
+  }
   onCall(_lc: LinkCall, ind: CallIndication): void {
     this.host.legCall(this, ind);
   }
