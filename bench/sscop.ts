@@ -3,9 +3,13 @@
  * in memory, at 0% and 10% frame loss, timers in virtual time (so the figure
  * is CPU cost, not timer waits). The baseline is the same SDUs pushed through
  * the same in-memory wire and virtual clock without SSCOP, in the same run.
+ * And the SAAL's share of a call cycle: CPU per exchange of the five SDUs a
+ * point-to-point call cycle sends, through two SSCOP + SSCF ends against a
+ * perfect in-memory SAAL (loopback.ts) in the same run.
  * Run alone with `npx tsx bench/run.ts --only sscop [--quick]`.
  */
 import { createSaalLink, type SaalLink } from '../src/sscop/index.js';
+import { loopbackSaalPair, LoopbackPump } from '../src/sscop/loopback.js';
 import { LossyWire, VirtualClock } from '../test/sscop/lossy-wire.js';
 import type { BenchFigure } from './run.js';
 
@@ -64,6 +68,66 @@ function throughWire(data: Buffer[], seed: number): number {
   return data.length / secs;
 }
 
+/** the SDUs of one p2p call cycle: SETUP, CONNECT ACK, RELEASE one way; CONNECT, RELEASE COMPLETE the other (sizes about theirs) */
+const CYCLE_SDUS = [Buffer.alloc(120, 1), Buffer.alloc(40, 2), Buffer.alloc(60, 3), Buffer.alloc(40, 4), Buffer.alloc(20, 5)];
+
+/**
+ * CPU us per exchange of CYCLE_SDUS between two SSCOP + SSCF ends that are up, over a synchronous
+ * in-memory wire; the virtual clock moves 1 ms per exchange, so POLL/STAT rounds come as in a run
+ */
+function exchangesThroughSscop(n: number): number {
+  const clock = new VirtualClock();
+  const ends: { a?: SaalLink; b?: SaalLink } = {};
+  const a = createSaalLink({ name: 'a', scheduler: clock, initialSequence: 1, send: (pdu) => ends.b!.receive(pdu) });
+  const b = createSaalLink({ name: 'b', scheduler: clock, initialSequence: 2, send: (pdu) => ends.a!.receive(pdu) });
+  ends.a = a;
+  ends.b = b;
+  let got = 0;
+  const count = (s: { kind: string }) => void (s.kind === 'data-indication' && got++);
+  a.signals$.subscribe(count);
+  b.signals$.subscribe(count);
+  a.establish();
+  clock.runWhileNot(() => a.established && b.established, clock.now() + 60_000);
+  const [s1, s2, s3, s4, s5] = CYCLE_SDUS as [Buffer, Buffer, Buffer, Buffer, Buffer];
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) {
+    a.data(s1);
+    b.data(s2);
+    a.data(s3);
+    b.data(s4);
+    a.data(s5);
+    clock.runWhileNot(() => false, clock.now() + 1);
+  }
+  const cpu = process.cpuUsage(c0);
+  a.dispose();
+  b.dispose();
+  if (got !== 5 * n) throw new Error(`sscop bench: ${got} of ${5 * n} SDUs of the exchanges delivered`);
+  return (cpu.user + cpu.system) / n;
+}
+
+/** the same exchanges through a perfect SAAL pair in memory (no SSCOP, no SSCF) */
+function exchangesThroughLoopback(n: number): number {
+  const pump = new LoopbackPump();
+  const [a, b] = loopbackSaalPair(pump);
+  let got = 0;
+  const count = (s: { kind: string }) => void (s.kind === 'data-indication' && got++);
+  a.signals$.subscribe(count);
+  b.signals$.subscribe(count);
+  const [s1, s2, s3, s4, s5] = CYCLE_SDUS as [Buffer, Buffer, Buffer, Buffer, Buffer];
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) {
+    a.data(s1);
+    b.data(s2);
+    a.data(s3);
+    b.data(s4);
+    a.data(s5);
+    pump.run();
+  }
+  const cpu = process.cpuUsage(c0);
+  if (got !== 5 * n) throw new Error(`sscop bench: ${got} of ${5 * n} SDUs of the loopback exchanges delivered`);
+  return (cpu.user + cpu.system) / n;
+}
+
 export async function benchSscop(opts: { quick: boolean }): Promise<BenchFigure[]> {
   const n = opts.quick ? 5_000 : 50_000;
   const data = sdus(n);
@@ -85,7 +149,24 @@ export async function benchSscop(opts: { quick: boolean }): Promise<BenchFigure[
   const clean = best(() => throughSscop(data, 0, 2), (x) => x.perSecond);
   const lossy = best(() => throughSscop(data, 0.1, 2), (x) => x.perSecond);
   const baselineName = `${SDU_SIZE}-octet SDUs through the same in-memory wire without SSCOP`;
+  const exchanges = opts.quick ? 20_000 : 100_000;
+  exchangesThroughSscop(5_000);
+  exchangesThroughLoopback(5_000);
+  const cheapest = (f: () => number) => {
+    let b = f();
+    for (let i = 1; i < runs; i++) b = Math.min(b, f());
+    return b;
+  };
+  const loopbackCpu = cheapest(() => exchangesThroughLoopback(exchanges));
+  const sscopCpu = cheapest(() => exchangesThroughSscop(exchanges));
   return [
+    {
+      name: `CPU per exchange of a p2p call cycle's 5 SDUs through two SSCOP + SSCF ends (${exchanges})`,
+      value: sscopCpu,
+      unit: 'us CPU',
+      baseline: loopbackCpu,
+      baselineName: 'the same SDUs through a perfect in-memory SAAL pair (loopback, no SSCOP)',
+    },
     { name: `SDUs/s through two SSCOP ends, 0% loss (${n} x ${SDU_SIZE} octets)`, value: clean.perSecond, unit: 'SDU/s', baseline, baselineName },
     { name: `SDUs/s through two SSCOP ends, 10% loss (${n} x ${SDU_SIZE} octets)`, value: lossy.perSecond, unit: 'SDU/s', baseline, baselineName },
     { name: 'SDUs per virtual second, 0% loss, 1 ms one-way delay (protocol efficiency)', value: clean.perVirtualSecond, unit: 'SDU/vs' },

@@ -5,7 +5,7 @@
  */
 import type { SscopPdu } from './pdu.js';
 import { emptyQueue, queueFrom, queueToArray } from './queue.js';
-import { EMPTY, inc, MASK, type MaaErrorCode } from './state.js';
+import { EMPTY, inc, MASK, type MaaErrorCode, type SscopStateName } from './state.js';
 import type { Ctx } from './step-context.js';
 
 // ---------------------------------------------------------------- shared procedures
@@ -60,66 +60,76 @@ export function prepareRecovery(c: Ctx): void {
   clearReceiver(c);
 }
 
-export function sendBgn(c: Ctx, retransmission: boolean): void {
-  c.send({ type: 'BGN', nsq: c.s.vtSQ, nmr: c.p.window, uu: c.s.ccUu }, retransmission);
-}
-export function sendRs(c: Ctx, retransmission: boolean): void {
-  c.send({ type: 'RS', nsq: c.s.vtSQ, nmr: c.p.window, uu: c.s.ccUu }, retransmission);
-}
-export function sendEr(c: Ctx, retransmission: boolean): void {
-  c.send({ type: 'ER', nsq: c.s.vtSQ, nmr: c.p.window }, retransmission);
+/** the four PDUs sent under Timer_CC (repeated on expiry, VT(CC) counting the sends) and the state that waits for each one's answer */
+type CcPdu = 'BGN' | 'END' | 'RS' | 'ER';
+const CC_STATE = {
+  BGN: 'Outgoing Connection Pending',
+  END: 'Outgoing Disconnection Pending',
+  RS: 'Outgoing Resynchronization Pending',
+  ER: 'Outgoing Recovery Pending',
+} as const satisfies Record<CcPdu, SscopStateName>;
+const CC_PDU: Partial<Record<SscopStateName, CcPdu>> = {
+  'Outgoing Connection Pending': 'BGN',
+  'Outgoing Disconnection Pending': 'END',
+  'Outgoing Resynchronization Pending': 'RS',
+  'Outgoing Recovery Pending': 'ER',
+};
+
+/** send (again) the BGN, END (by the user), RS or ER with this connection's N(SQ) and UU */
+export function sendCc(c: Ctx, type: CcPdu, retransmission: boolean): void {
+  const s = c.s;
+  switch (type) {
+    case 'BGN':
+    case 'RS':
+      return c.send({ type, nsq: s.vtSQ, nmr: c.p.window, uu: s.ccUu }, retransmission);
+    case 'ER':
+      return c.send({ type, nsq: s.vtSQ, nmr: c.p.window }, retransmission);
+    case 'END':
+      return sendEnd(c, 'user', s.ccUu, retransmission);
+  }
 }
 export function sendEnd(c: Ctx, source: 'user' | 'sscop', uu: Buffer, retransmission = false): void {
   c.send({ type: 'END', source, uu }, retransmission);
 }
 
-/** AA-ESTABLISH.request from Idle or Outgoing Disconnection Pending */
-export function beginEstablish(c: Ctx, uu: Buffer | undefined): void {
+/** first send of a BGN/END/RS/ER: VT(CC) := 1, a new N(SQ) (not for END), Timer_CC, wait for the answer */
+function underCc(c: Ctx, type: CcPdu): void {
+  c.s.vtCC = 1;
+  if (type !== 'END') c.s.vtSQ = (c.s.vtSQ + 1) & 0xff;
+  sendCc(c, type, false);
+  c.start('CC');
+  c.go(CC_STATE[type]);
+}
+
+/** a user request that starts over (establish, release, resynchronise): timers and buffers cleared, UU kept for resending */
+function restartUnderCc(c: Ctx, type: CcPdu, uu: Buffer | undefined): void {
   c.stopAll();
   clearTransmitter(c);
   clearReceiver(c);
   c.s.ccUu = uu ?? EMPTY;
-  c.s.vtCC = 1;
-  c.s.vtSQ = (c.s.vtSQ + 1) & 0xff;
-  sendBgn(c, false);
-  c.start('CC');
-  c.go('Outgoing Connection Pending');
+  underCc(c, type);
+}
+
+/** AA-ESTABLISH.request from Idle or Outgoing Disconnection Pending */
+export function beginEstablish(c: Ctx, uu: Buffer | undefined): void {
+  restartUnderCc(c, 'BGN', uu);
 }
 
 /** AA-RELEASE.request from a connected or pending state: END, Timer_CC, state 4 */
 export function beginRelease(c: Ctx, uu: Buffer | undefined): void {
-  c.stopAll();
-  clearTransmitter(c);
-  clearReceiver(c);
-  c.s.ccUu = uu ?? EMPTY;
-  c.s.vtCC = 1;
-  sendEnd(c, 'user', c.s.ccUu);
-  c.start('CC');
-  c.go('Outgoing Disconnection Pending');
+  restartUnderCc(c, 'END', uu);
 }
 
 /** AA-RESYNC.request */
 export function beginResync(c: Ctx, uu: Buffer | undefined): void {
-  c.stopAll();
-  clearTransmitter(c);
-  clearReceiver(c);
-  c.s.ccUu = uu ?? EMPTY;
-  c.s.vtCC = 1;
-  c.s.vtSQ = (c.s.vtSQ + 1) & 0xff;
-  sendRs(c, false);
-  c.start('CC');
-  c.go('Outgoing Resynchronization Pending');
+  restartUnderCc(c, 'RS', uu);
 }
 
 /** a protocol error in Data Transfer Ready: MAA-ERROR, ER, Timer_CC, state 7 */
 export function beginRecovery(c: Ctx, code: MaaErrorCode): void {
   c.maa(code);
   c.stopDataTimers();
-  c.s.vtCC = 1;
-  c.s.vtSQ = (c.s.vtSQ + 1) & 0xff;
-  sendEr(c, false);
-  c.start('CC');
-  c.go('Outgoing Recovery Pending');
+  underCc(c, 'ER');
 }
 
 /** SSCOP gives up on the connection: END(S=1), AA-RELEASE.indication, Idle */
@@ -156,7 +166,7 @@ export function peerRestart(c: Ctx, pdu: Extract<SscopPdu, { type: 'BGN' }>, con
   c.go('Incoming Connection Pending');
 }
 
-/** a new RS while pending recovery: the peer resynchronises */
+/** a new RS in Data Transfer Ready or while recovering: the peer resynchronises, the user is asked (state 6) */
 export function peerResync(c: Ctx, pdu: Extract<SscopPdu, { type: 'RS' }>): void {
   c.stopAll();
   c.s.vrSQ = pdu.nsq;
@@ -165,53 +175,37 @@ export function peerResync(c: Ctx, pdu: Extract<SscopPdu, { type: 'RS' }>): void
   c.go('Incoming Resynchronization Pending');
 }
 
+/** a new ER in Data Transfer Ready: the peer recovers, the user is asked (state 9) */
+export function peerRecover(c: Ctx, pdu: Extract<SscopPdu, { type: 'ER' }>): void {
+  c.stopAll();
+  c.s.vrSQ = pdu.nsq;
+  c.s.vtMS = pdu.nmr;
+  c.signal({ kind: 'AA-RECOVER.indication' });
+  c.go('Incoming Recovery Pending');
+}
+
 export function enterDataTransfer(c: Ctx): void {
   c.start('POLL');
   c.start('NO_RESPONSE');
   c.go('Data Transfer Ready');
 }
 
-/** the BGN/END/RS/ER under Timer_CC went unanswered MaxCC times? */
-export function ccExhausted(c: Ctx): boolean {
-  return c.s.vtCC >= c.p.maxCC;
-}
-
 // ---------------------------------------------------------------- timers outside data transfer
 
+/** Timer_CC: send the BGN/END/RS/ER again, or after MaxCC sends give up (release is then confirmed, anything else ends) */
 export function ccExpiry(c: Ctx): void {
   const s = c.s;
-  c.s.timers = { ...s.timers, CC: false };
-  switch (s.name) {
-    case 'Outgoing Connection Pending':
-      if (ccExhausted(c)) return abort(c, 'O', 'max-cc: no answer to BGN');
-      s.vtCC++;
-      sendBgn(c, true);
-      c.start('CC');
-      return;
-    case 'Outgoing Disconnection Pending':
-      if (ccExhausted(c)) {
-        c.maa('O');
-        c.signal({ kind: 'AA-RELEASE.confirm' });
-        c.go('Idle');
-        return;
-      }
-      s.vtCC++;
-      sendEnd(c, 'user', s.ccUu, true);
-      c.start('CC');
-      return;
-    case 'Outgoing Resynchronization Pending':
-      if (ccExhausted(c)) return abort(c, 'O', 'max-cc: no answer to RS');
-      s.vtCC++;
-      sendRs(c, true);
-      c.start('CC');
-      return;
-    case 'Outgoing Recovery Pending':
-      if (ccExhausted(c)) return abort(c, 'O', 'max-cc: no answer to ER');
-      s.vtCC++;
-      sendEr(c, true);
-      c.start('CC');
-      return;
-    default:
-      return;
+  c.expired('CC');
+  const type = CC_PDU[s.name];
+  if (type === undefined) return;
+  if (s.vtCC >= c.p.maxCC) {
+    if (type !== 'END') return abort(c, 'O', `max-cc: no answer to ${type}`);
+    c.maa('O');
+    c.signal({ kind: 'AA-RELEASE.confirm' });
+    c.go('Idle');
+    return;
   }
+  s.vtCC++;
+  sendCc(c, type, true);
+  c.start('CC');
 }

@@ -4,7 +4,7 @@
  * and the polling timers (POLL, KEEP_ALIVE, IDLE, NO_RESPONSE).
  */
 import type { SscopPdu } from './pdu.js';
-import { dequeue } from './queue.js';
+import { dequeue, enqueue } from './queue.js';
 import { add, behind, HALF, inc, seqRel, type SscopTimer } from './state.js';
 import type { Ctx, Draft } from './step-context.js';
 import { abort, beginRecovery } from './connection-control.js';
@@ -77,16 +77,30 @@ export function transmit(c: Ctx): void {
     }
     const [data, rest] = dequeue(s.txQueue)!;
     s.txQueue = rest;
-    const sn = s.vtS;
-    c.tx().set(sn, { data, ps: s.vtPS });
-    s.vtS = inc(sn);
-    c.send({ type: 'SD', ns: sn, data });
-    afterSd(c);
+    sendNewSd(c, data);
   }
   if (retransmitted && c.p.pollAfterRetransmission && s.vtPD !== 0) {
     sendPoll(c);
     c.start('POLL');
   }
+}
+
+/** a new SD: numbered VT(S), kept until acknowledged */
+function sendNewSd(c: Ctx, data: Buffer): void {
+  const s = c.s;
+  const sn = s.vtS;
+  c.tx().set(sn, { data, ps: s.vtPS });
+  s.vtS = inc(sn);
+  c.send({ type: 'SD', ns: sn, data });
+  afterSd(c);
+}
+
+/** AA-DATA.request in Data Transfer Ready: an SDU with nothing waiting before it goes straight out, not through the queue */
+export function transmitData(c: Ctx, data: Buffer): void {
+  const s = c.s;
+  if (s.txQueue.size === 0 && s.rtx.length === 0 && windowOpen(s)) return sendNewSd(c, data);
+  s.txQueue = enqueue(s.txQueue, data);
+  transmit(c);
 }
 
 function deliver(c: Ctx, sn: number, data: Buffer): void {
@@ -120,7 +134,7 @@ export function receiveSd(c: Ctx, pdu: Extract<SscopPdu, { type: 'SD' }>): void 
     const start = s.vrR;
     deliver(c, ns, pdu.data);
     s.vrR = inc(s.vrR);
-    if (c.rx().size) {
+    if (c.rxSize()) {
       const rx = c.rx();
       for (let d = rx.get(s.vrR); d !== undefined; d = rx.get(s.vrR)) {
         rx.delete(s.vrR);
@@ -198,8 +212,7 @@ function statFull(c: Ctx, nps: number, list: number[]): number[] {
 function acknowledge(c: Ctx, nr: number): void {
   const s = c.s;
   if (nr === s.vtA) return;
-  const tx = c.tx();
-  for (let sn = s.vtA; sn !== nr; sn = inc(sn)) tx.delete(sn);
+  c.tx().dropBefore(nr);
   s.vtA = nr;
   if (s.rtx.length) {
     const span = seqRel(s.vtS, nr);
@@ -324,18 +337,18 @@ export function dataTransferTimer(c: Ctx, timer: SscopTimer): void {
   switch (timer) {
     case 'POLL':
     case 'KEEP_ALIVE':
-      c.s.timers = { ...s.timers, [timer]: false };
+      c.expired(timer);
       sendPoll(c);
       setPollTimer(c);
       return;
     case 'IDLE':
-      c.s.timers = { ...s.timers, IDLE: false };
+      c.expired('IDLE');
       c.start('NO_RESPONSE');
       sendPoll(c);
       setPollTimer(c);
       return;
     case 'NO_RESPONSE':
-      c.s.timers = { ...s.timers, NO_RESPONSE: false };
+      c.expired('NO_RESPONSE');
       abort(c, 'P', 'no-response');
       return;
     case 'CC':

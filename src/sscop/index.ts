@@ -4,4 +4,4 @@ export * from './pdu.js';
 export * from './machine.js';
 export * from './sscf.js';
 export * from './link.js';
-export { emptyQueue, enqueue, dequeue, queueFrom, queueToArray, SnMap, type SnMapEditor, type PQueue } from './queue.js';
+export { emptyQueue, enqueue, dequeue, queueFrom, queueToArray, SnMap, SnLog, type SnMapEditor, type SnLogEditor, type PQueue } from './queue.js';

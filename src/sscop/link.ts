@@ -26,6 +26,7 @@ import {
   type SscopStateName,
   type SscopTimer,
 } from './machine.js';
+import { copyState } from './state.js';
 import { RunQueue } from '../common/run-queue.js';
 import { initialSscfState, sscfStep, type SscfEvent, type SscfState, type SscfStateName } from './sscf.js';
 
@@ -229,7 +230,10 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
       if (sscop.name !== 'Idle' || inbox.running) return false;
       params = next;
       limits = { maxK: params.maxK, maxJ: params.maxJ, maxStat: params.maxSTAT };
-      sscop = { ...sscop, params, vrMR: (sscop.vrR + params.window) & 0xffffff };
+      const moved = copyState(sscop);
+      moved.params = params;
+      moved.vrMR = (sscop.vrR + params.window) & 0xffffff;
+      sscop = moved;
       return true;
     },
     attach(pdus$: Observable<Buffer>): Subscription {

@@ -39,7 +39,7 @@ import { enqueue } from './queue.js';
 import { EMPTY, type SscopEvent, type SscopState, type SscopStepResult } from './state.js';
 import { Ctx } from './step-context.js';
 import { beginEstablish, beginRelease, beginResync, ccExpiry, clearReceiver, clearTransmitter, enterDataTransfer, initVars, prepareRecovery } from './connection-control.js';
-import { dataTransferTimer, transmit } from './data-transfer.js';
+import { dataTransferTimer, transmit, transmitData } from './data-transfer.js';
 import { PDU_HANDLERS } from './pdu-handling.js';
 
 export {
@@ -128,9 +128,10 @@ function request(c: Ctx, ev: Exclude<SscopEvent, { kind: 'pdu' | 'bad-pdu' | 'ti
         case 'Incoming Connection Pending':
         case 'Outgoing Disconnection Pending':
           return c.discard('data-while-not-connected');
+        case 'Data Transfer Ready':
+          return transmitData(c, ev.data);
         default:
           s.txQueue = enqueue(s.txQueue, ev.data);
-          if (st === 'Data Transfer Ready') transmit(c);
           return;
       }
   }
@@ -153,7 +154,7 @@ export function sscopStep(state: SscopState, event: SscopEvent): SscopStepResult
       if (!state.timers[event.timer]) break; // stopped meanwhile: a stale expiry
       if (event.timer === 'CC') ccExpiry(c);
       else if (state.name === 'Data Transfer Ready') dataTransferTimer(c, event.timer);
-      else c.s.timers = { ...c.s.timers, [event.timer]: false };
+      else c.expired(event.timer);
       break;
     default:
       request(c, event);

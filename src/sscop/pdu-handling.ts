@@ -3,10 +3,10 @@
  * Idle, the pending states 2..9 and Data Transfer Ready, including which are protocol
  * errors (MAA-ERROR A..M) and which are discarded.
  */
-import type { SscopPdu } from './pdu.js';
+import type { BgakPdu, BgnPdu, ErakPdu, ErPdu, RsakPdu, RsPdu, SscopPdu } from './pdu.js';
 import { EMPTY, type MaaErrorCode, type SscopStateName } from './state.js';
 import type { Ctx } from './step-context.js';
-import { abort, enterDataTransfer, initVars, peerEnd, peerRestart, peerResync, prepareRecovery, sendEnd, sendRs } from './connection-control.js';
+import { abort, enterDataTransfer, initVars, peerEnd, peerRecover, peerRestart, peerResync, prepareRecovery, sendCc, sendEnd } from './connection-control.js';
 import { receivePoll, receiveSd, receiveStat, receiveUstat, transmit } from './data-transfer.js';
 
 // ---------------------------------------------------------------- per-state PDU handling
@@ -64,24 +64,10 @@ function pduOutgoingConnectionPending(c: Ctx, pdu: SscopPdu): void {
   const s = c.s;
   switch (pdu.type) {
     case 'BGAK':
-      c.stop('CC');
-      initVars(c, pdu.nmr);
-      s.crossing = c.p.robust;
-      c.signal({ kind: 'AA-ESTABLISH.confirm', uu: pdu.uu });
-      enterDataTransfer(c);
-      transmit(c);
-      return;
+      return answered(c, pdu);
     case 'BGN':
       if (pdu.nsq === s.vrSQ) return c.discard('retransmitted-bgn');
-      // both ends sent BGN at once: acknowledge theirs and count ours as acknowledged too
-      c.stop('CC');
-      s.vrSQ = pdu.nsq;
-      c.send({ type: 'BGAK', nmr: c.p.window, uu: EMPTY });
-      initVars(c, pdu.nmr);
-      c.signal({ kind: 'AA-ESTABLISH.confirm', uu: pdu.uu });
-      enterDataTransfer(c);
-      transmit(c);
-      return;
+      return answered(c, pdu);
     case 'BGREJ':
       c.stop('CC');
       c.signal({ kind: 'AA-RELEASE.indication', source: 'user', reason: 'peer rejected the connection (BGREJ)', uu: pdu.uu });
@@ -156,7 +142,7 @@ function pduOutgoingDisconnectionPending(c: Ctx, pdu: SscopPdu): void {
       if (pdu.nsq === s.vrSQ) {
         // the peer never heard our BGAK: acknowledge, then end again
         c.send({ type: 'BGAK', nmr: c.p.window, uu: EMPTY });
-        sendEnd(c, 'user', s.ccUu, true);
+        sendCc(c, 'END', true);
         return;
       }
       return peerRestart(c, pdu, true);
@@ -184,7 +170,7 @@ function pduPendingCommon(c: Ctx, pdu: SscopPdu): boolean {
         if (s.name === 'Outgoing Resynchronization Pending') {
           // the peer never heard our BGAK: acknowledge, then resynchronise again
           c.send({ type: 'BGAK', nmr: c.p.window, uu: EMPTY });
-          sendRs(c, true);
+          sendCc(c, 'RS', true);
         } else c.maa('B');
       } else peerRestart(c, pdu, false);
       return true;
@@ -200,26 +186,12 @@ function pduPendingCommon(c: Ctx, pdu: SscopPdu): boolean {
 /** state 5 */
 function pduOutgoingResyncPending(c: Ctx, pdu: SscopPdu): void {
   if (pduPendingCommon(c, pdu)) return;
-  const s = c.s;
   switch (pdu.type) {
     case 'RSAK':
-      c.stop('CC');
-      initVars(c, pdu.nmr);
-      c.signal({ kind: 'AA-RESYNC.confirm' });
-      enterDataTransfer(c);
-      transmit(c);
-      return;
+      return answered(c, pdu);
     case 'RS':
-      if (pdu.nsq === s.vrSQ) return c.discard('retransmitted-rs');
-      // both ends resynchronise at once
-      c.stop('CC');
-      s.vrSQ = pdu.nsq;
-      c.send({ type: 'RSAK', nmr: c.p.window });
-      initVars(c, pdu.nmr);
-      c.signal({ kind: 'AA-RESYNC.confirm' });
-      enterDataTransfer(c);
-      transmit(c);
-      return;
+      if (pdu.nsq === c.s.vrSQ) return c.discard('retransmitted-rs');
+      return answered(c, pdu);
     default:
       // SD, POLL, STAT, USTAT sent before the peer saw our RS; BGAK, ER, ERAK
       return c.discard('ignored-in-state');
@@ -243,32 +215,62 @@ function pduIncomingResyncPending(c: Ctx, pdu: SscopPdu): void {
   }
 }
 
+/**
+ * Our BGN, RS or ER was answered by its BGAK, RSAK or ERAK, or it crossed the peer's own BGN, RS or
+ * ER with a new N(SQ) (both ends started at once: theirs is acknowledged, and counts as the answer
+ * to ours). Timer_CC stops and the state variables start from the peer's N(MR); establishment and
+ * resynchronisation go on to Data Transfer Ready, recovery asks the user first (state 8).
+ */
+function answered(c: Ctx, pdu: BgakPdu | BgnPdu | RsakPdu | RsPdu | ErakPdu | ErPdu): void {
+  c.stop('CC');
+  switch (pdu.type) {
+    case 'BGN':
+      c.s.vrSQ = pdu.nsq;
+      c.send({ type: 'BGAK', nmr: c.p.window, uu: EMPTY });
+      break;
+    case 'RS':
+      c.s.vrSQ = pdu.nsq;
+      c.send({ type: 'RSAK', nmr: c.p.window });
+      break;
+    case 'ER':
+      c.s.vrSQ = pdu.nsq;
+      c.send({ type: 'ERAK', nmr: c.p.window });
+      break;
+    default:
+      break;
+  }
+  if (pdu.type === 'ERAK' || pdu.type === 'ER') {
+    prepareRecovery(c);
+    initVars(c, pdu.nmr);
+    c.signal({ kind: 'AA-RECOVER.indication' });
+    c.go('Recovery Response Pending');
+    return;
+  }
+  initVars(c, pdu.nmr);
+  if (pdu.type === 'BGAK') c.s.crossing = c.p.robust; // the peer's crossing BGN may still come, behind this BGAK
+  c.signal(pdu.type === 'BGAK' || pdu.type === 'BGN' ? { kind: 'AA-ESTABLISH.confirm', uu: pdu.uu } : { kind: 'AA-RESYNC.confirm' });
+  enterDataTransfer(c);
+  transmit(c);
+}
+
+/** RS in states 7, 8, 9: a retransmission of one already taken is error J, a new one resynchronises */
+function rsInRecovery(c: Ctx, pdu: RsPdu): void {
+  if (pdu.nsq === c.s.vrSQ) return c.maa('J');
+  peerResync(c, pdu);
+}
+
 /** state 7 */
 function pduOutgoingRecoveryPending(c: Ctx, pdu: SscopPdu): void {
   if (pduPendingCommon(c, pdu)) return;
   const s = c.s;
   switch (pdu.type) {
     case 'ERAK':
-      c.stop('CC');
-      prepareRecovery(c);
-      initVars(c, pdu.nmr);
-      c.signal({ kind: 'AA-RECOVER.indication' });
-      c.go('Recovery Response Pending');
-      return;
+      return answered(c, pdu);
     case 'ER':
       if (pdu.nsq === s.vrSQ) return c.maa('L');
-      // both ends start recovery at once
-      c.stop('CC');
-      s.vrSQ = pdu.nsq;
-      c.send({ type: 'ERAK', nmr: c.p.window });
-      prepareRecovery(c);
-      initVars(c, pdu.nmr);
-      c.signal({ kind: 'AA-RECOVER.indication' });
-      c.go('Recovery Response Pending');
-      return;
+      return answered(c, pdu);
     case 'RS':
-      if (pdu.nsq === s.vrSQ) return c.maa('J');
-      return peerResync(c, pdu);
+      return rsInRecovery(c, pdu);
     case 'BGAK':
     case 'RSAK':
       return unexpected(c, pdu, 'ignore');
@@ -284,8 +286,7 @@ function pduRecoveryResponsePending(c: Ctx, pdu: SscopPdu): void {
   const s = c.s;
   switch (pdu.type) {
     case 'RS':
-      if (pdu.nsq === s.vrSQ) return c.maa('J');
-      return peerResync(c, pdu);
+      return rsInRecovery(c, pdu);
     case 'ER':
       // our ERAK was lost and the peer asks again
       if (pdu.nsq === s.vrSQ) return c.send({ type: 'ERAK', nmr: c.p.window });
@@ -307,8 +308,7 @@ function pduIncomingRecoveryPending(c: Ctx, pdu: SscopPdu): void {
   const s = c.s;
   switch (pdu.type) {
     case 'RS':
-      if (pdu.nsq === s.vrSQ) return c.maa('J');
-      return peerResync(c, pdu);
+      return rsInRecovery(c, pdu);
     case 'ER':
       if (pdu.nsq === s.vrSQ) return c.discard('retransmitted-er');
       return c.maa('L');
@@ -355,20 +355,10 @@ function pduDataTransferReady(c: Ctx, pdu: SscopPdu): void {
       return peerRestart(c, pdu, false);
     case 'RS':
       if (pdu.nsq === s.vrSQ) return answerAgain(c, { type: 'RSAK', nmr: s.vrMR });
-      c.stopDataTimers();
-      s.vrSQ = pdu.nsq;
-      s.vtMS = pdu.nmr;
-      c.signal({ kind: 'AA-RESYNC.indication', uu: pdu.uu });
-      c.go('Incoming Resynchronization Pending');
-      return;
+      return peerResync(c, pdu);
     case 'ER':
       if (pdu.nsq === s.vrSQ) return answerAgain(c, { type: 'ERAK', nmr: s.vrMR });
-      c.stopDataTimers();
-      s.vrSQ = pdu.nsq;
-      s.vtMS = pdu.nmr;
-      c.signal({ kind: 'AA-RECOVER.indication' });
-      c.go('Incoming Recovery Pending');
-      return;
+      return peerRecover(c, pdu);
     case 'END':
       return peerEnd(c, pdu);
     case 'ENDAK':

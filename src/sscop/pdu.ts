@@ -183,10 +183,13 @@ export function pduLength(pdu: SscopPdu): number {
  */
 export function emitPdu(pdu: SscopPdu): Buffer {
   const len = pduLength(pdu);
-  const out = Buffer.alloc(len);
+  // from Node's pool (a PDU is small), so every octet is written: the payload, then zeros for the pad and
+  // for whatever the trailer words leave out (reserved bits, the reserved word of END/BGREJ/...)
+  const out = Buffer.allocUnsafe(len);
   const p = payloadOf(pdu);
   const pl = p ? padOf(p.length) : 0;
   if (p) p.copy(out, 0);
+  out.fill(0, p ? p.length : 0);
   let s = 0;
   let field = 0;
   switch (pdu.type) {
@@ -260,12 +263,13 @@ function wordFromEnd(buf: Buffer, fromEnd: number): number {
   return buf.readUInt32BE(buf.length - fromEnd);
 }
 
-function sizedPayload(buf: Buffer, name: SscopPduType, pl: number, trailer: number, max: number): Result<Buffer, DecodeError> {
+/** the payload (a copy), or why there is none */
+function sizedPayload(buf: Buffer, name: SscopPduType, pl: number, trailer: number, max: number): Buffer | DecodeError {
   const len = buf.length;
-  if (len < trailer) return fail('too-short', 0, `${name} of ${len} octets is shorter than its ${trailer}-octet trailer`);
-  if (len - trailer > max + padOf(max)) return fail('too-long', 0, `${name} payload of ${len - trailer} octets exceeds ${max}`);
-  if (pl > len - trailer) return fail('bad-pad', len - 4, `${name} pad length ${pl} exceeds its ${len - trailer}-octet payload`);
-  return ok(Buffer.from(buf.subarray(0, len - trailer - pl)));
+  if (len < trailer) return new DecodeError('sscop', 'too-short', 0, `${name} of ${len} octets is shorter than its ${trailer}-octet trailer`);
+  if (len - trailer > max + padOf(max)) return new DecodeError('sscop', 'too-long', 0, `${name} payload of ${len - trailer} octets exceeds ${max}`);
+  if (pl > len - trailer) return new DecodeError('sscop', 'bad-pad', len - 4, `${name} pad length ${pl} exceeds its ${len - trailer}-octet payload`);
+  return Buffer.from(buf.subarray(0, len - trailer - pl));
 }
 
 function exactSize(len: number, name: SscopPduType, size: number): DecodeError | undefined {
@@ -282,30 +286,34 @@ function exactSize(len: number, name: SscopPduType, size: number): DecodeError |
 export function parsePdu(buf: Buffer, limits: PduLimits = DEFAULT_PDU_LIMITS): Result<SscopPdu, DecodeError> {
   const len = buf.length;
   if (len < 4 || (len & 3) !== 0) return fail('bad-length', 0, `PDU length ${len} is not a positive multiple of 4`);
-  const t = parseTrailer(buf)!;
-  const name = TYPE_BY_CODE[t.type];
-  if (name === undefined) return fail('unknown-type', len - 4, `unknown PDU type 0x${t.type.toString(16)}`);
+  // the trailer's last word (parseTrailer, without the record)
+  const w = buf.readUInt32BE(len - 4);
+  const pl = w >>> 30;
+  const field = w & M24;
+  const type = (w >>> 24) & 0xf;
+  const name = TYPE_BY_CODE[type];
+  if (name === undefined) return fail('unknown-type', len - 4, `unknown PDU type 0x${type.toString(16)}`);
   switch (name) {
     case 'BGN':
     case 'RS': {
-      const uu = sizedPayload(buf, name, t.pl, 8, limits.maxJ);
-      if (!uu.ok) return uu;
-      return ok({ type: name, nsq: wordFromEnd(buf, 8) & 0xff, nmr: t.field, uu: uu.value });
+      const uu = sizedPayload(buf, name, pl, 8, limits.maxJ);
+      if (uu instanceof DecodeError) return err(uu);
+      return ok({ type: name, nsq: wordFromEnd(buf, 8) & 0xff, nmr: field, uu });
     }
     case 'BGAK': {
-      const uu = sizedPayload(buf, name, t.pl, 8, limits.maxJ);
-      if (!uu.ok) return uu;
-      return ok({ type: name, nmr: t.field, uu: uu.value });
+      const uu = sizedPayload(buf, name, pl, 8, limits.maxJ);
+      if (uu instanceof DecodeError) return err(uu);
+      return ok({ type: name, nmr: field, uu });
     }
     case 'BGREJ': {
-      const uu = sizedPayload(buf, name, t.pl, 8, limits.maxJ);
-      if (!uu.ok) return uu;
-      return ok({ type: name, uu: uu.value });
+      const uu = sizedPayload(buf, name, pl, 8, limits.maxJ);
+      if (uu instanceof DecodeError) return err(uu);
+      return ok({ type: name, uu });
     }
     case 'END': {
-      const uu = sizedPayload(buf, name, t.pl, 8, limits.maxJ);
-      if (!uu.ok) return uu;
-      return ok({ type: name, source: t.s ? 'sscop' : 'user', uu: uu.value });
+      const uu = sizedPayload(buf, name, pl, 8, limits.maxJ);
+      if (uu instanceof DecodeError) return err(uu);
+      return ok({ type: name, source: (w >>> 28) & 1 ? 'sscop' : 'user', uu });
     }
     case 'ENDAK': {
       const e = exactSize(len, name, 8);
@@ -314,24 +322,24 @@ export function parsePdu(buf: Buffer, limits: PduLimits = DEFAULT_PDU_LIMITS): R
     case 'RSAK':
     case 'ERAK': {
       const e = exactSize(len, name, 8);
-      return e ? err(e) : ok({ type: name, nmr: t.field });
+      return e ? err(e) : ok({ type: name, nmr: field });
     }
     case 'ER': {
       const e = exactSize(len, name, 8);
-      return e ? err(e) : ok({ type: name, nsq: wordFromEnd(buf, 8) & 0xff, nmr: t.field });
+      return e ? err(e) : ok({ type: name, nsq: wordFromEnd(buf, 8) & 0xff, nmr: field });
     }
     case 'POLL': {
       const e = exactSize(len, name, 8);
-      return e ? err(e) : ok({ type: name, nps: wordFromEnd(buf, 8) & M24, ns: t.field });
+      return e ? err(e) : ok({ type: name, nps: wordFromEnd(buf, 8) & M24, ns: field });
     }
     case 'SD': {
-      const d = sizedPayload(buf, name, t.pl, 4, limits.maxK);
-      return d.ok ? ok({ type: name, ns: t.field, data: d.value }) : d;
+      const data = sizedPayload(buf, name, pl, 4, limits.maxK);
+      return data instanceof DecodeError ? err(data) : ok({ type: name, ns: field, data });
     }
     case 'UD':
     case 'MD': {
-      const d = sizedPayload(buf, name, t.pl, 4, limits.maxK);
-      return d.ok ? ok({ type: name, data: d.value }) : d;
+      const data = sizedPayload(buf, name, pl, 4, limits.maxK);
+      return data instanceof DecodeError ? err(data) : ok({ type: name, data });
     }
     case 'STAT': {
       if (len < 12) return fail('too-short', 0, `STAT of ${len} octets is shorter than its 12-octet trailer`);
@@ -339,12 +347,12 @@ export function parsePdu(buf: Buffer, limits: PduLimits = DEFAULT_PDU_LIMITS): R
       if (n > limits.maxStat) return fail('too-long', 0, `STAT list of ${n} elements exceeds MaxSTAT ${limits.maxStat}`);
       const list: number[] = new Array(n);
       for (let i = 0; i < n; i++) list[i] = buf.readUInt32BE(4 * i) & M24;
-      return ok({ type: name, nps: wordFromEnd(buf, 12) & M24, nmr: wordFromEnd(buf, 8) & M24, nr: t.field, list });
+      return ok({ type: name, nps: wordFromEnd(buf, 12) & M24, nmr: wordFromEnd(buf, 8) & M24, nr: field, list });
     }
     case 'USTAT': {
       const e = exactSize(len, name, 16);
       if (e) return err(e);
-      return ok({ type: name, nmr: wordFromEnd(buf, 8) & M24, nr: t.field, sn1: buf.readUInt32BE(0) & M24, sn2: buf.readUInt32BE(4) & M24 });
+      return ok({ type: name, nmr: wordFromEnd(buf, 8) & M24, nr: field, sn1: buf.readUInt32BE(0) & M24, sn2: buf.readUInt32BE(4) & M24 });
     }
   }
 }

@@ -94,7 +94,8 @@ export class SnMapEditor<V> {
   private chunks: Map<number, (V | undefined)[]>;
   private copied = false;
   private dirty = false;
-  private owned = new Set<number>();
+  /** chunks this editor copied or made (made on the first write) */
+  private owned: Set<number> | undefined = undefined;
   size: number;
   constructor(private readonly base: SnMap<V>) {
     this.chunks = base.chunks as Map<number, (V | undefined)[]>;
@@ -116,14 +117,15 @@ export class SnMapEditor<V> {
   }
   private chunkFor(hi: number): (V | undefined)[] {
     let c = this.chunks.get(hi);
+    const owned = (this.owned ??= new Set());
     if (c === undefined) {
       c = new Array<V | undefined>(CHUNK).fill(undefined);
       this.chunks.set(hi, c);
-      this.owned.add(hi);
-    } else if (!this.owned.has(hi)) {
+      owned.add(hi);
+    } else if (!owned.has(hi)) {
       c = c.slice();
       this.chunks.set(hi, c);
-      this.owned.add(hi);
+      owned.add(hi);
     }
     return c;
   }
@@ -143,7 +145,7 @@ export class SnMapEditor<V> {
     this.size--;
     if (c.every((x) => x === undefined)) {
       this.chunks.delete(hi);
-      this.owned.delete(hi);
+      this.owned!.delete(hi);
     }
   }
   clear(): void {
@@ -151,10 +153,138 @@ export class SnMapEditor<V> {
     this.chunks = new Map();
     this.copied = true;
     this.dirty = true;
-    this.owned = new Set();
+    this.owned = undefined;
     this.size = 0;
   }
   done(): SnMap<V> {
     return this.dirty ? new SnMap(this.chunks, this.size) : this.base;
+  }
+}
+
+// ------------------------------------------------------------------ SnLog
+
+const SN_MASK = 0xffffff;
+/** a version that has let go of this many leading slots (and at least as many as it holds) gets an array of its own */
+const COMPACT_AFTER = 64;
+
+/**
+ * A persistent run of consecutive sequence numbers (modulo 2^24) with a value each:
+ * the SSCOP transmit buffer, which holds exactly the SDs VT(A) .. VT(S)-1. New numbers
+ * are added at the end, acknowledged ones leave from the front (`dropBefore`).
+ *
+ * Versions share one array: a version sees only its own slots `[off, off + size)`, an
+ * append writes in place only past the end of every version (when the array ends where
+ * this version ends), and anything else is done on a copy. So the usual step (send an SD,
+ * or acknowledge a few) copies nothing, and an older version never changes. The slots a
+ * version has dropped stay in the shared array until a version drops more than
+ * `COMPACT_AFTER` (and more than it holds), then it copies what it holds.
+ */
+export class SnLog<V> implements Iterable<[number, V]> {
+  private static readonly EMPTY = new SnLog<never>([], 0, 0, 0);
+  static empty<V>(): SnLog<V> {
+    return SnLog.EMPTY as SnLog<V>;
+  }
+  /** @internal */
+  constructor(
+    /** @internal */ readonly slots: readonly V[],
+    /** @internal */ readonly off: number,
+    /** the first sequence number (meaningless when empty) */
+    readonly first: number,
+    readonly size: number,
+  ) {}
+  get(k: number): V | undefined {
+    const i = (k - this.first) & SN_MASK;
+    return i < this.size ? this.slots[this.off + i] : undefined;
+  }
+  has(k: number): boolean {
+    return ((k - this.first) & SN_MASK) < this.size;
+  }
+  *keys(): IterableIterator<number> {
+    for (let i = 0; i < this.size; i++) yield (this.first + i) & SN_MASK;
+  }
+  *[Symbol.iterator](): IterableIterator<[number, V]> {
+    for (let i = 0; i < this.size; i++) yield [(this.first + i) & SN_MASK, this.slots[this.off + i]!];
+  }
+  edit(): SnLogEditor<V> {
+    return new SnLogEditor(this);
+  }
+}
+
+/** A short-lived editor of an SnLog: `done()` gives the new version (or the old one, unchanged). */
+export class SnLogEditor<V> {
+  private slots: V[];
+  private off: number;
+  private first: number;
+  size: number;
+  /** slots is an array this editor made (no version shares it) */
+  private owned = false;
+  private changed = false;
+  constructor(private readonly base: SnLog<V>) {
+    this.slots = base.slots as V[];
+    this.off = base.off;
+    this.first = base.first;
+    this.size = base.size;
+  }
+  get(k: number): V | undefined {
+    const i = (k - this.first) & SN_MASK;
+    return i < this.size ? this.slots[this.off + i] : undefined;
+  }
+  has(k: number): boolean {
+    return ((k - this.first) & SN_MASK) < this.size;
+  }
+  private own(): void {
+    this.slots = this.slots.slice(this.off, this.off + this.size);
+    this.off = 0;
+    this.owned = true;
+  }
+  /**
+   * Set the value of `k`, a number in the log or the one after its last (a log holds
+   * consecutive numbers: anything else is a RangeError, a bug of the caller).
+   */
+  set(k: number, v: V): void {
+    this.changed = true;
+    if (this.size === 0) {
+      this.slots = [v];
+      this.off = 0;
+      this.first = k & SN_MASK;
+      this.size = 1;
+      this.owned = true;
+      return;
+    }
+    const i = (k - this.first) & SN_MASK;
+    if (i < this.size) {
+      if (!this.owned) this.own();
+      this.slots[this.off + i] = v;
+      return;
+    }
+    if (i !== this.size) throw new RangeError(`SnLog: ${k} does not follow ${(this.first + this.size - 1) & SN_MASK}`);
+    // append: in place only where no other version has appended already
+    if (!this.owned && this.slots.length !== this.off + this.size) this.own();
+    this.slots.push(v);
+    this.size++;
+  }
+  /** drop every number before `k` (k in the log, or the one after its last) */
+  dropBefore(k: number): void {
+    const n = (k - this.first) & SN_MASK;
+    if (n === 0 || this.size === 0) return;
+    if (n > this.size) throw new RangeError(`SnLog: ${k} is not in the log`);
+    this.changed = true;
+    this.off += n;
+    this.first = k & SN_MASK;
+    this.size -= n;
+  }
+  clear(): void {
+    if (this.size === 0) return;
+    this.changed = true;
+    this.slots = [];
+    this.off = 0;
+    this.size = 0;
+    this.owned = true;
+  }
+  done(): SnLog<V> {
+    if (!this.changed) return this.base;
+    if (this.size === 0) return SnLog.empty();
+    if (this.off >= COMPACT_AFTER && this.off >= this.size) this.own();
+    return new SnLog(this.slots, this.off, this.first, this.size);
   }
 }

@@ -75,6 +75,12 @@ class Out {
 }
 
 export function sscfStep(state: SscfState, event: SscfEvent): SscfStepResult {
+  // the two steps every SDU takes (down while established, up in any state): no working copy needed
+  if (event.kind === 'AAL-DATA.request') {
+    if (state.name === '4/10 Established') return { state, effects: [{ kind: 'sscop', event: { kind: 'AA-DATA.request', data: event.data } }] };
+  } else if (event.kind === 'sscop' && event.signal.kind === 'AA-DATA.indication') {
+    return { state, effects: [{ kind: 'up', signal: { kind: 'data-indication', data: event.signal.data } }] };
+  }
   let name = state.name;
   const o = new Out(state.held);
   const effects = o.effects;
@@ -114,9 +120,7 @@ export function sscfStep(state: SscfState, event: SscfEvent): SscfStepResult {
 
     case 'AAL-DATA.request':
       switch (name) {
-        case '4/10 Established':
-          o.toSscop({ kind: 'AA-DATA.request', data: event.data });
-          break;
+        // (4/10 Established: at the top)
         case '2/2 Awaiting Establish':
         case '2/5 Resynchronising':
           o.held = enqueue(o.held, event.data);
@@ -181,9 +185,7 @@ export function sscfStep(state: SscfState, event: SscfEvent): SscfStepResult {
           if (name === '3/4 Awaiting Release') o.up({ kind: 'release-confirm' });
           name = '1/1 Released';
           break;
-        case 'AA-DATA.indication':
-          o.up({ kind: 'data-indication', data: sig.data });
-          break;
+        // (AA-DATA.indication: at the top)
         case 'AA-UNITDATA.indication':
           o.up({ kind: 'unitdata-indication', data: sig.data });
           break;
