@@ -9,6 +9,7 @@ import type { ClIndication, ClientHandlers, Context } from './indications.js';
 import { NdisStatus } from './status.js';
 import {
   cloneCallParameters,
+  sealedCallParameters,
   type CoAddressFamily,
   type CoCallParameters,
   type CoSap,
@@ -175,14 +176,15 @@ export class ClientSide {
     const multipoint = partyCtx !== undefined;
     let p: PartyRec | undefined;
     if (multipoint) {
-      p = { h: this.core.handle(), vc: v, clCtx: partyCtx, cmCtx: undefined, state: 'ADDING', params };
+      p = { h: this.core.handle(), vc: v, clCtx: partyCtx, cmCtx: undefined, state: 'ADDING' };
       this.core.parties.set(p.h, p);
       v.parties.set(p.h, p);
     }
     v.multipoint = multipoint;
     this.core.moveCall(v, 'MAKING');
     v.closeStatus = undefined;
-    const r = this.core.cmh.ProtocolCmMakeCall(v.cmCtx, params, p?.h);
+    // the call manager gets NDIS's sealed copy: the client's own buffer stays the client's (and it may reuse it at once)
+    const r = this.core.cmh.ProtocolCmMakeCall(v.cmCtx, sealedCallParameters(params), p?.h);
     if (r.status === S.PENDING) {
       if (p) p.cmCtx = r.callMgrPartyContext;
       this.core.touch();
@@ -232,10 +234,10 @@ export class ClientSide {
     if (!v) return { status: S.FAILURE };
     const refused = addPartyRefusal(v.creator === 'cl', v.multipoint, v.call); // R36
     if (refused !== undefined) return { status: refused };
-    const p: PartyRec = { h: this.core.handle(), vc: v, clCtx: partyCtx, cmCtx: undefined, state: 'ADDING', params };
+    const p: PartyRec = { h: this.core.handle(), vc: v, clCtx: partyCtx, cmCtx: undefined, state: 'ADDING' };
     this.core.parties.set(p.h, p);
     v.parties.set(p.h, p);
-    const r = this.core.cmh.ProtocolCmAddParty(v.cmCtx, params, p.h);
+    const r = this.core.cmh.ProtocolCmAddParty(v.cmCtx, sealedCallParameters(params), p.h);
     if (r.status === S.PENDING) {
       p.cmCtx = r.callMgrPartyContext;
       this.core.touch();

@@ -97,7 +97,6 @@ export interface PartyRec {
   state: PartyState;
   /** state to go back to when a drop or close fails */
   before?: PartyState;
-  params?: CoCallParameters;
 }
 
 export interface VcRec {
@@ -113,8 +112,8 @@ export interface VcRec {
   callBefore?: CallState;
   multipoint: boolean;
   parties: Map<NdisPartyHandle, PartyRec>;
+  /** the parameters the VC is active with (sealed, types.ts); their paths are the VC's (`vcPaths`) */
   params?: CoCallParameters;
-  paths: VcPath[];
   incomingPending: boolean;
   qosPending: boolean;
   closeParty?: PartyRec;
@@ -125,6 +124,13 @@ export interface VcRec {
   signalling: boolean;
   /** the call manager completed the close with SUCCESS before it deactivated the VC: the close ends with the deactivation (R62) */
   closeAwaitsDeactivation?: boolean;
+}
+
+const NO_PATHS: readonly VcPath[] = Object.freeze([]);
+
+/** the paths an active VC has (those of its parameters), none when it is not active */
+export function vcPaths(v: VcRec): readonly VcPath[] {
+  return v.params?.mediaParameters?.mediaSpecific?.paths ?? NO_PATHS;
 }
 
 /** What a client may ask about its own VC (read-only view). */
@@ -292,7 +298,6 @@ export class NdisCore {
       call: 'IDLE',
       multipoint: false,
       parties: new Map(),
-      paths: [],
       incomingPending: false,
       qosPending: false,
       sends: 0,
@@ -356,9 +361,9 @@ export class NdisCore {
   onReceive(path: VcPath, data: Buffer, hint?: number): void {
     // the VC the miniport names, when it has that path; else the first VC that has it
     const named = hint === undefined ? undefined : this.vcs.get(hint);
-    const candidates = named && named.paths.some((p) => samePath(p, path)) ? [named] : this.vcs.values();
+    const candidates = named && vcPaths(named).some((p) => samePath(p, path)) ? [named] : this.vcs.values();
     for (const v of candidates) {
-      if (!v.paths.some((p) => samePath(p, path))) continue;
+      if (!vcPaths(v).some((p) => samePath(p, path))) continue;
       // R20/R78: only an active VC whose call is connected delivers data to its client
       if (v.state !== 'ACTIVE' || v.call !== 'CONNECTED' || !v.af) return;
       const client = v.af.client;

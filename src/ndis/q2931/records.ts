@@ -35,7 +35,8 @@ export interface CmParty {
   peer?: PeerId;
   /** gone: the network already dropped it (incoming drop or close); only the client's drop is awaited */
   state: 'adding' | 'connected' | 'dropping' | 'gone';
-  params: CoCallParameters;
+  /** the parameters asked for (sealed), held while the party is being added */
+  params?: CoCallParameters;
 }
 
 /**
