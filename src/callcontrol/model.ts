@@ -3,6 +3,7 @@
  * the reading of a received SETUP / ADD PARTY into call parameters, kept
  * apart from `host.ts` (which drives them) so that file stays one job.
  */
+import { SmallMap } from '../common/small-map.js';
 import type { AtmAddress, CallId, PartyId, PeerId, UniCallParams, UniIndication, VcPath } from '../uni/api.js';
 import type { CallIndication } from '../uni/call.js';
 import { addressOf, canonicalAddress } from '../uni/ies.js';
@@ -80,7 +81,8 @@ export interface HostCall {
 }
 
 export function newHostCall(id: CallId, role: HostCall['role'], multipoint: boolean, params: UniCallParams): HostCall {
-  return { id, role, multipoint, params, legs: new Map(), parties: new Map(), connected: false, undropped: 0, releasing: false, done: false };
+  // most calls have one leg and one party (every endpoint at a leaf host is a call of its own): maps that make a table only for a second entry
+  return { id, role, multipoint, params, legs: new SmallMap(), parties: new SmallMap(), firstLeg: undefined, connected: false, undropped: 0, releasing: false, done: false };
 }
 
 /** SETUP IEs that map onto UniCallParams fields (the rest travel up in `extra`) */

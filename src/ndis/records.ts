@@ -8,6 +8,7 @@
  * `moveVc` / `moveCall` / `moveParty`, which check the tables of machines.ts.
  */
 import { BehaviorSubject, Subject, asapScheduler, type SchedulerLike } from 'rxjs';
+import { SmallMap } from '../common/small-map.js';
 import type { VcPath } from '../uni/api.js';
 import type { CallManagerHandlers, CallManagerShape } from './cm-interface.js';
 import { samePath, type NdisDataPath } from './datapath.js';
@@ -297,7 +298,7 @@ export class NdisCore {
       state: 'CREATED',
       call: 'IDLE',
       multipoint: false,
-      parties: new Map(),
+      parties: new SmallMap(),
       incomingPending: false,
       qosPending: false,
       sends: 0,

@@ -16,7 +16,7 @@ import type { CallManagerHandlers, CallManagerShape, NdisCmApi, NdisMcmApi } fro
 import { isPending, type MaybePending, type NdisDataPath } from '../datapath.js';
 import type { Context } from '../indications.js';
 import type { NdisHost } from '../ndis.js';
-import { PartyMap, cmOps, mcmOps, uniStatus, type CmAf, type CmOps, type CmParty, type CmSap, type CmVc } from './records.js';
+import { PartyMap, cmOps, incomingCallParameters, mcmOps, uniStatus, type CmAf, type CmOps, type CmParty, type CmSap, type CmVc } from './records.js';
 import { NdisStatus, causeFromStatus, failureFromCause, statusFromCause } from '../status.js';
 import { CmQos } from './modify.js';
 import {
@@ -32,7 +32,6 @@ import {
   type CoCallParameters,
   type CoSap,
   type NdisAfHandle,
-  type Q2931CallMgrParameters,
   type NdisPartyHandle,
   type NdisSapHandle,
   type NdisVcHandle,
@@ -151,10 +150,11 @@ export class UniCallManager implements CallManagerHandlers {
   }
 
   private newVc(dir: 'out' | 'in', af?: CmAf): CmVc {
-    return { kind: 'vc', dir, phase: 'idle', multipoint: false, parties: new PartyMap(), active: false, closePending: false, deleteAfterClose: false, ...(af ? { af } : {}) };
+    // every field a call sets is in the literal: V8 keeps them in the object, with no property array beside it
+    return { kind: 'vc', vcH: undefined, af, dir, phase: 'idle', call: undefined, peer: undefined, multipoint: false, parties: new PartyMap(), params: undefined, sap: undefined, active: false, closePending: false, activating: undefined };
   }
 
-  /** a new, mutable set of parameters for activating the VC: `base` with these paths (the miniport may round its flows) */
+  /** new, mutable parameters for activating the VC: `base` with these paths (the miniport may round its flows) */
   private paramsWithPaths(base: CoCallParameters, paths: VcPath[]): CoCallParameters {
     return cloneCallParameters(base, paths);
   }
@@ -440,15 +440,7 @@ export class UniCallManager implements CallManagerHandlers {
     v.peer = i.peer;
     v.phase = 'activating-in';
     this.byCall.set(i.call, v);
-    // a SETUP with the point-to-multipoint bearer is offered as a multipoint VC (the leaf of a multipoint call)
-    const spec: Q2931CallMgrParameters = { calledParty: i.params.called };
-    if (i.params.calling) spec.callingParty = i.params.calling;
-    if (i.params.uu) spec.uu = i.params.uu;
-    const params: CoCallParameters = {
-      flags: i.params.multipoint ? CallFlags.MULTIPOINT_VC : 0,
-      callMgrParameters: { transmit: {}, receive: {}, callMgrSpecific: spec },
-      mediaParameters: { flags: 0, receivePriority: 0, receiveSizeHint: 0, mediaSpecific: { paths: [{ peer: i.vc.peer, vpi: i.vc.vpi, vci: i.vc.vci }] } },
-    };
+    const params = incomingCallParameters(i.params, i.vc);
     // R30: create VC -> activate -> dispatch
     v.activating = true;
     this.when(this.activate(v, params), (st) => {

@@ -5,11 +5,12 @@
  * NDIS_STATUS mapping, and the table of NDIS functions of each shape under one
  * set of names.
  */
-import type { CallId, PartyId, PeerId, UniError } from '../../uni/api.js';
+import { SmallMap } from '../../common/small-map.js';
+import type { CallId, PartyId, PeerId, UniCallParams, UniError, VcPath } from '../../uni/api.js';
 import type { NdisCmApi, NdisMcmApi } from '../cm-interface.js';
 import type { Context } from '../indications.js';
 import { NdisStatus } from '../status.js';
-import type { CoCallParameters, CoSap, NdisAfHandle, NdisPartyHandle, NdisSapHandle, NdisVcHandle } from '../types.js';
+import { CallFlags, type CoCallParameters, type Q2931CallMgrParameters, type CoSap, NdisAfHandle, NdisPartyHandle, NdisSapHandle, NdisVcHandle } from '../types.js';
 
 const S = NdisStatus;
 
@@ -45,12 +46,12 @@ export interface CmParty {
  * made adding or dropping n parties cost O(n^2). The index is a hint, checked
  * on use; a miss falls back to the search (a UNI id learnt after insertion).
  */
-export class PartyMap extends Map<NdisPartyHandle, CmParty> {
-  /** made with the first party (most VCs never have one: an idle VC must not carry an empty Map) */
-  private uni?: Map<PartyId, CmParty>;
+export class PartyMap extends SmallMap<NdisPartyHandle, CmParty> {
+  /** made with the first party (most VCs never have one: an idle VC must not carry an empty Map); a SmallMap itself: most have one party */
+  private uni?: SmallMap<PartyId, CmParty>;
   override set(h: NdisPartyHandle, p: CmParty): this {
     super.set(h, p);
-    if (p.uniParty !== undefined) (this.uni ??= new Map()).set(p.uniParty, p);
+    if (p.uniParty !== undefined) (this.uni ??= new SmallMap()).set(p.uniParty, p);
     return this;
   }
   override delete(h: NdisPartyHandle): boolean {
@@ -67,7 +68,7 @@ export class PartyMap extends Map<NdisPartyHandle, CmParty> {
     if (hit && hit.uniParty === id && super.get(hit.partyH) === hit) return hit;
     for (const p of this.values())
       if (p.uniParty === id) {
-        (this.uni ??= new Map()).set(id, p);
+        (this.uni ??= new SmallMap()).set(id, p);
         return p;
       }
     return undefined;
@@ -101,13 +102,27 @@ export interface CmVc {
   sap?: CmSap;
   active: boolean;
   closePending: boolean;
-  deleteAfterClose: boolean;
   signalling?: boolean;
   activating?: boolean;
   failAfterActivation?: NdisStatus;
   retireAfterActivation?: boolean;
   /** an incoming close waiting for our outstanding drops to finish */
   pendingClose?: { status: NdisStatus; closeData?: Buffer };
+}
+
+/**
+ * The parameters an incoming call is activated and offered with (new and mutable: the miniport may
+ * round them): what the SETUP said, on its VC. A SETUP with the point-to-multipoint bearer is offered
+ * as a multipoint VC (the leaf of a multipoint call).
+ */
+export function incomingCallParameters(p: UniCallParams, vc: VcPath): CoCallParameters {
+  const spec: Q2931CallMgrParameters = p.calling ? { calledParty: p.called, callingParty: p.calling } : { calledParty: p.called };
+  if (p.uu) spec.uu = p.uu;
+  return {
+    flags: p.multipoint ? CallFlags.MULTIPOINT_VC : 0,
+    callMgrParameters: { transmit: {}, receive: {}, callMgrSpecific: spec },
+    mediaParameters: { flags: 0, receivePriority: 0, receiveSizeHint: 0, mediaSpecific: { paths: [{ peer: vc.peer, vpi: vc.vpi, vci: vc.vci }] } },
+  };
 }
 
 /** The shape-specific NDIS functions the call manager needs, under one set of names. */
