@@ -100,6 +100,19 @@ const SETUP_PARAM_IES = new Set<number>([
 ]);
 
 /**
+ * One string per address: each decoded SETUP / ADD PARTY makes new strings for its addresses, and
+ * every endpoint at a leaf host keeps its call's (thousands of parties, a handful of addresses).
+ * Bounded: past the limit new addresses are simply not shared.
+ */
+const addresses = new Map<string, string>();
+function intern(a: string): string {
+  const known = addresses.get(a);
+  if (known !== undefined) return known;
+  if (addresses.size < 4096) addresses.set(a, a);
+  return a;
+}
+
+/**
  * The call parameters a received SETUP (or ADD PARTY) carries. For an ADD
  * PARTY, `base` holds what its call's SETUP said (traffic, bearer, QoS), which
  * an ADD PARTY does not repeat; the ADD PARTY's own IEs take precedence.
@@ -114,9 +127,9 @@ export function paramsFromMessage(m: UniMessage, multipoint: boolean, base?: Uni
   const qos = findIe(m, IeId.QOS_PARAMETER) ?? base?.qos;
   const aal = findIe(m, IeId.AAL_PARAMETERS) ?? base?.aal;
   const blli = findIe(m, IeId.BROADBAND_LOW_LAYER_INFORMATION) ?? base?.blli;
-  const callingAddr = calling ? addressOf(calling) : base?.calling;
+  const callingAddr = calling ? intern(addressOf(calling)) : base?.calling;
   return {
-    called: canonicalAddress(called ? addressOf(called) : ''),
+    called: intern(canonicalAddress(called ? addressOf(called) : '')),
     multipoint,
     ...(callingAddr !== undefined ? { calling: callingAddr } : {}),
     ...(traffic ? { traffic } : {}),

@@ -51,7 +51,7 @@ export class ClientSide {
 
   clOpenAf(c: ClientRec, af: CoAddressFamily, clCtx: Context): { status: NdisStatus; afHandle?: NdisAfHandle } {
     if (!this.core.cm || !this.core.registeredAfs.some((r) => r.addressFamily === af.addressFamily)) return { status: S.FAILURE };
-    const rec: AfRec = { h: this.core.handle(), client: c, af: { ...af }, clCtx, cmCtx: undefined, state: 'OPENING', saps: new Set(), vcs: new Set(), notifyPending: false };
+    const rec: AfRec = { h: this.core.handle(), client: c, af: { ...af }, clCtx, cmCtx: undefined, state: 'OPENING', saps: new Set(), vcCount: 0, notifyPending: false };
     this.core.afs.set(rec.h, rec);
     c.afs.add(rec);
     const r = this.core.cmh.ProtocolCmOpenAf({ ...af }, rec.h);
@@ -73,7 +73,7 @@ export class ClientSide {
   clCloseAf(c: ClientRec, h: NdisAfHandle): NdisStatus {
     const a = this.clAf(c, h);
     if (!a || a.state !== 'OPEN') return S.FAILURE;
-    if (a.saps.size > 0 || a.vcs.size > 0) return S.FAILURE;
+    if (a.saps.size > 0 || a.vcCount > 0) return S.FAILURE;
     a.state = 'CLOSING';
     const st = this.core.cmh.ProtocolCmCloseAf(a.cmCtx);
     if (st === S.PENDING) return S.PENDING;
@@ -150,7 +150,7 @@ export class ClientSide {
       }
     }
     this.core.vcs.set(v.h, v);
-    a.vcs.add(v);
+    a.vcCount++;
     this.core.touch();
     return { status: S.SUCCESS, vcHandle: v.h };
   }
@@ -385,7 +385,7 @@ export class ClientSide {
 
   clVcs(c: ClientRec, af?: NdisAfHandle): VcInfo[] {
     const out: VcInfo[] = [];
-    for (const a of c.afs) if (af === undefined || a.h === af) for (const v of a.vcs) out.push(this.core.info(v));
+    for (const a of c.afs) if ((af === undefined || a.h === af) && a.vcCount > 0) for (const v of this.core.vcs.values()) if (v.af === a) out.push(this.core.info(v));
     return out;
   }
 

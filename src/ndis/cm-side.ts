@@ -120,7 +120,7 @@ export class CmSide {
       }
     }
     this.core.vcs.set(v.h, v);
-    a?.vcs.add(v);
+    if (a) a.vcCount++;
     this.core.touch();
     return { status: S.SUCCESS, vcHandle: v.h };
   }

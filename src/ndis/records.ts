@@ -77,7 +77,8 @@ export interface AfRec {
   cmCtx: Context;
   state: 'OPENING' | 'OPEN' | 'CLOSING';
   saps: Set<SapRec>;
-  vcs: Set<VcRec>;
+  /** how many VCs the AF has (a count, not a set: one more entry per VC in a set costs ~33 B of heap each) */
+  vcCount: number;
   notifyPending: boolean;
 }
 
@@ -289,6 +290,7 @@ export class NdisCore {
 
 
   newVc(af: AfRec | undefined, creator: 'cl' | 'cm', signalling = false): VcRec {
+    // params and closeStatus are set by every call: in the literal, V8 keeps them in the object (added later, a property array)
     return {
       h: this.handle(),
       af,
@@ -299,6 +301,8 @@ export class NdisCore {
       call: 'IDLE',
       multipoint: false,
       parties: new SmallMap(),
+      params: undefined,
+      closeStatus: undefined,
       incomingPending: false,
       qosPending: false,
       sends: 0,
@@ -314,7 +318,7 @@ export class NdisCore {
   removeVc(v: VcRec): void {
     this.moveVc(v, 'DELETED');
     this.vcs.delete(v.h);
-    v.af?.vcs.delete(v);
+    if (v.af) v.af.vcCount--;
     this.touch();
   }
 

@@ -221,8 +221,7 @@ export class UniCallManager implements CallManagerHandlers {
   private freeVc(v: CmVc): void {
     this.forgetCall(v);
     v.parties.clear();
-    this.vcs.delete(v);
-    v.af?.vcs.delete(v);
+    if (this.vcs.delete(v) && v.af) v.af.vcCount--;
   }
 
   /** CM-created VC after its call ended: deactivate and delete it on a later turn (after the client saw its completion) */
@@ -252,7 +251,7 @@ export class UniCallManager implements CallManagerHandlers {
 
   ProtocolCmOpenAf(af: CoAddressFamily, afH: NdisAfHandle): { status: NdisStatus; callMgrAfContext?: Context } {
     if (af.addressFamily !== Q2931_AF.addressFamily) return { status: S.FAILURE };
-    const ctx: CmAf = { kind: 'af', afH, saps: new Set(), vcs: new Set() };
+    const ctx: CmAf = { kind: 'af', afH, saps: new Set(), vcCount: 0 };
     this.afs.add(ctx);
     if (this.completion === 'sync') return { status: S.SUCCESS, callMgrAfContext: ctx };
     this.later(() => this.ops.openAfComplete(S.SUCCESS, afH, ctx));
@@ -261,7 +260,7 @@ export class UniCallManager implements CallManagerHandlers {
 
   ProtocolCmCloseAf(ctx: Context): NdisStatus {
     const af = ctx as CmAf;
-    if (af.saps.size > 0 || af.vcs.size > 0) return S.NOT_ACCEPTED;
+    if (af.saps.size > 0 || af.vcCount > 0) return S.NOT_ACCEPTED;
     this.afs.delete(af);
     if (this.completion === 'sync') return S.SUCCESS;
     this.later(() => this.ops.closeAfComplete(S.SUCCESS, af.afH));
@@ -300,7 +299,7 @@ export class UniCallManager implements CallManagerHandlers {
     const v = this.newVc('out', af);
     v.vcH = vcH;
     this.vcs.add(v);
-    af.vcs.add(v);
+    af.vcCount++;
     return { status: S.SUCCESS, callMgrVcContext: v };
   }
 
@@ -349,7 +348,7 @@ export class UniCallManager implements CallManagerHandlers {
     this.byCall.set(r.value.call, v);
     let party: CmParty | undefined;
     if (partyH !== undefined) {
-      party = { kind: 'party', partyH, vc: v, state: 'adding', params: sealed, ...(r.value.party !== undefined ? { uniParty: r.value.party } : {}) };
+      party = { kind: 'party', partyH, vc: v, uniParty: r.value.party, peer: undefined, state: 'adding', params: sealed };
       v.parties.set(partyH, party);
       v.firstParty = party;
     }
@@ -426,11 +425,11 @@ export class UniCallManager implements CallManagerHandlers {
     }
     const v = this.newVc('in', sap.af);
     this.vcs.add(v);
-    sap.af.vcs.add(v);
+    sap.af.vcCount++;
     const r = this.ops.createVc(sap.af.afH, v);
     if (r.status !== S.SUCCESS) {
       this.vcs.delete(v);
-      sap.af.vcs.delete(v);
+      sap.af.vcCount--;
       this.uni.reject(i.call, 47);
       return;
     }
@@ -516,7 +515,7 @@ export class UniCallManager implements CallManagerHandlers {
     const r = this.uni.addParty(v.call, { called });
     if (!r.ok) return { status: uniStatus(r.error) };
     // NDIS hands sealed parameters (its copy of the client's): kept, not copied again
-    const party: CmParty = { kind: 'party', partyH, vc: v, uniParty: r.value, state: 'adding', params: sealedCallParameters(params) };
+    const party: CmParty = { kind: 'party', partyH, vc: v, uniParty: r.value, peer: undefined, state: 'adding', params: sealedCallParameters(params) };
     v.parties.set(partyH, party);
     return { status: S.PENDING, callMgrPartyContext: party };
   }

@@ -18,7 +18,8 @@ export interface CmAf {
   kind: 'af';
   afH: NdisAfHandle;
   saps: Set<CmSap>;
-  vcs: Set<CmVc>;
+  /** how many VCs the AF has (a count: a set would cost ~33 B of heap per VC) */
+  vcCount: number;
 }
 
 export interface CmSap {
