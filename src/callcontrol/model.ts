@@ -113,6 +113,26 @@ function intern(a: string): string {
 }
 
 /**
+ * An ADD PARTY's IE, or its call's when the ADD PARTY has none or says the same (every ADD PARTY
+ * repeats the AAL parameters: thousands of endpoints of one call at a leaf host then share one).
+ */
+function sharedIe<T extends object>(own: T | undefined, base: T | undefined): T | undefined {
+  if (own === undefined) return base;
+  if (base === undefined) return own;
+  const a = own as Record<string, unknown>;
+  const b = base as Record<string, unknown>;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return own;
+  for (const k of keys) {
+    const x = a[k];
+    const y = b[k];
+    if (x === y) continue;
+    if (!(Buffer.isBuffer(x) && Buffer.isBuffer(y) && x.equals(y))) return own;
+  }
+  return base;
+}
+
+/**
  * The call parameters a received SETUP (or ADD PARTY) carries. For an ADD
  * PARTY, `base` holds what its call's SETUP said (traffic, bearer, QoS), which
  * an ADD PARTY does not repeat; the ADD PARTY's own IEs take precedence.
@@ -122,11 +142,11 @@ export function paramsFromMessage(m: UniMessage, multipoint: boolean, base?: Uni
   const calling = findIe(m, IeId.CALLING_PARTY_NUMBER);
   const uu = findIe(m, IeId.USER_USER);
   const extra = m.ies.filter((ie) => !SETUP_PARAM_IES.has(ie.id));
-  const traffic = findIe(m, IeId.ATM_TRAFFIC_DESCRIPTOR) ?? base?.traffic;
-  const bearer = findIe(m, IeId.BROADBAND_BEARER_CAPABILITY) ?? base?.bearer;
-  const qos = findIe(m, IeId.QOS_PARAMETER) ?? base?.qos;
-  const aal = findIe(m, IeId.AAL_PARAMETERS) ?? base?.aal;
-  const blli = findIe(m, IeId.BROADBAND_LOW_LAYER_INFORMATION) ?? base?.blli;
+  const traffic = sharedIe(findIe(m, IeId.ATM_TRAFFIC_DESCRIPTOR), base?.traffic);
+  const bearer = sharedIe(findIe(m, IeId.BROADBAND_BEARER_CAPABILITY), base?.bearer);
+  const qos = sharedIe(findIe(m, IeId.QOS_PARAMETER), base?.qos);
+  const aal = sharedIe(findIe(m, IeId.AAL_PARAMETERS), base?.aal);
+  const blli = sharedIe(findIe(m, IeId.BROADBAND_LOW_LAYER_INFORMATION), base?.blli);
   const callingAddr = calling ? intern(addressOf(calling)) : base?.calling;
   return {
     called: intern(canonicalAddress(called ? addressOf(called) : '')),

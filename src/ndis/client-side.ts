@@ -177,8 +177,7 @@ export class ClientSide {
     let p: PartyRec | undefined;
     if (multipoint) {
       p = { h: this.core.handle(), vc: v, clCtx: partyCtx, cmCtx: undefined, state: 'ADDING' };
-      this.core.parties.set(p.h, p);
-      v.parties.set(p.h, p);
+      this.core.addParty(p);
     }
     v.multipoint = multipoint;
     this.core.moveCall(v, 'MAKING');
@@ -235,8 +234,7 @@ export class ClientSide {
     const refused = addPartyRefusal(v.creator === 'cl', v.multipoint, v.call); // R36
     if (refused !== undefined) return { status: refused };
     const p: PartyRec = { h: this.core.handle(), vc: v, clCtx: partyCtx, cmCtx: undefined, state: 'ADDING' };
-    this.core.parties.set(p.h, p);
-    v.parties.set(p.h, p);
+    this.core.addParty(p);
     const r = this.core.cmh.ProtocolCmAddParty(v.cmCtx, sealedCallParameters(params), p.h);
     if (r.status === S.PENDING) {
       p.cmCtx = r.callMgrPartyContext;

@@ -113,7 +113,8 @@ export interface VcRec {
   call: CallState;
   callBefore?: CallState;
   multipoint: boolean;
-  parties: Map<NdisPartyHandle, PartyRec>;
+  /** changed only through NdisCore.addParty / removeParty (a VC without parties shares one empty map) */
+  parties: ReadonlyMap<NdisPartyHandle, PartyRec>;
   /** the parameters the VC is active with (sealed, types.ts); their paths are the VC's (`vcPaths`) */
   params?: CoCallParameters;
   incomingPending: boolean;
@@ -129,6 +130,9 @@ export interface VcRec {
 }
 
 const NO_PATHS: readonly VcPath[] = Object.freeze([]);
+
+/** the parties of every VC that has none (most VCs never have one): one frozen, empty map */
+const NO_PARTIES: ReadonlyMap<NdisPartyHandle, PartyRec> = Object.freeze(new SmallMap<NdisPartyHandle, PartyRec>());
 
 /** the paths an active VC has (those of its parameters), none when it is not active */
 export function vcPaths(v: VcRec): readonly VcPath[] {
@@ -300,7 +304,7 @@ export class NdisCore {
       state: 'CREATED',
       call: 'IDLE',
       multipoint: false,
-      parties: new SmallMap(),
+      parties: NO_PARTIES,
       params: undefined,
       closeStatus: undefined,
       incomingPending: false,
@@ -327,10 +331,20 @@ export class NdisCore {
     return params.mediaParameters?.mediaSpecific?.paths ?? [];
   }
 
+  addParty(p: PartyRec): void {
+    const v = p.vc;
+    this.parties.set(p.h, p);
+    if (v.parties === NO_PARTIES) v.parties = new SmallMap<NdisPartyHandle, PartyRec>();
+    (v.parties as SmallMap<NdisPartyHandle, PartyRec>).set(p.h, p);
+  }
+
   removeParty(p: PartyRec): void {
     this.moveParty(p, 'DROPPED');
     this.parties.delete(p.h);
-    p.vc.parties.delete(p.h);
+    const v = p.vc;
+    if (v.parties === NO_PARTIES) return;
+    (v.parties as SmallMap<NdisPartyHandle, PartyRec>).delete(p.h);
+    if (v.parties.size === 0) v.parties = NO_PARTIES;
   }
 
 

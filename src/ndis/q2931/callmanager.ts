@@ -16,7 +16,7 @@ import type { CallManagerHandlers, CallManagerShape, NdisCmApi, NdisMcmApi } fro
 import { isPending, type MaybePending, type NdisDataPath } from '../datapath.js';
 import type { Context } from '../indications.js';
 import type { NdisHost } from '../ndis.js';
-import { PartyMap, cmOps, incomingCallParameters, mcmOps, uniStatus, type CmAf, type CmOps, type CmParty, type CmSap, type CmVc } from './records.js';
+import { NO_PARTIES, cmOps, incomingCallParameters, partiesOf, mcmOps, uniStatus, type CmAf, type CmOps, type CmParty, type CmSap, type CmVc } from './records.js';
 import { NdisStatus, causeFromStatus, failureFromCause, statusFromCause } from '../status.js';
 import { CmQos } from './modify.js';
 import {
@@ -151,7 +151,7 @@ export class UniCallManager implements CallManagerHandlers {
 
   private newVc(dir: 'out' | 'in', af?: CmAf): CmVc {
     // every field a call sets is in the literal: V8 keeps them in the object, with no property array beside it
-    return { kind: 'vc', vcH: undefined, af, dir, phase: 'idle', call: undefined, peer: undefined, multipoint: false, parties: new PartyMap(), params: undefined, sap: undefined, active: false, closePending: false, activating: undefined };
+    return { kind: 'vc', vcH: undefined, af, dir, phase: 'idle', call: undefined, peer: undefined, multipoint: false, parties: NO_PARTIES, params: undefined, sap: undefined, active: false, closePending: false, activating: undefined };
   }
 
   /** new, mutable parameters for activating the VC: `base` with these paths (the miniport may round its flows) */
@@ -220,7 +220,7 @@ export class UniCallManager implements CallManagerHandlers {
 
   private freeVc(v: CmVc): void {
     this.forgetCall(v);
-    v.parties.clear();
+    v.parties = NO_PARTIES;
     if (this.vcs.delete(v) && v.af) v.af.vcCount--;
   }
 
@@ -349,7 +349,7 @@ export class UniCallManager implements CallManagerHandlers {
     let party: CmParty | undefined;
     if (partyH !== undefined) {
       party = { kind: 'party', partyH, vc: v, uniParty: r.value.party, peer: undefined, state: 'adding', params: sealed };
-      v.parties.set(partyH, party);
+      partiesOf(v).set(partyH, party);
       v.firstParty = party;
     }
     return { status: S.PENDING, ...(party ? { callMgrPartyContext: party } : {}) };
@@ -359,7 +359,7 @@ export class UniCallManager implements CallManagerHandlers {
   private makeCallFailed(v: CmVc, status: NdisStatus, cause?: number): void {
     const party = v.firstParty;
     this.forgetCall(v);
-    v.parties.clear();
+    v.parties = NO_PARTIES;
     v.firstParty = undefined;
     v.multipoint = false;
     const base = v.params ?? { flags: 0 };
@@ -516,7 +516,7 @@ export class UniCallManager implements CallManagerHandlers {
     if (!r.ok) return { status: uniStatus(r.error) };
     // NDIS hands sealed parameters (its copy of the client's): kept, not copied again
     const party: CmParty = { kind: 'party', partyH, vc: v, uniParty: r.value, peer: undefined, state: 'adding', params: sealedCallParameters(params) };
-    v.parties.set(partyH, party);
+    partiesOf(v).set(partyH, party);
     return { status: S.PENDING, callMgrPartyContext: party };
   }
 
@@ -672,7 +672,7 @@ export class UniCallManager implements CallManagerHandlers {
   private finishClose(v: CmVc, party: CmParty | undefined, alreadyPending = false): NdisStatus {
     this.forgetCall(v);
     if (party) v.parties.delete(party.partyH);
-    v.parties.clear();
+    v.parties = NO_PARTIES;
     const d = this.deactivate(v);
     const idle = (): void => {
       v.phase = 'idle';

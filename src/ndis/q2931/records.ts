@@ -61,6 +61,7 @@ export class PartyMap extends SmallMap<NdisPartyHandle, CmParty> {
     return super.delete(h);
   }
   override clear(): void {
+    if (this.size === 0 && this.uni === undefined) return; // nothing to do (and NO_PARTIES is frozen)
     this.uni = undefined;
     super.clear();
   }
@@ -74,6 +75,15 @@ export class PartyMap extends SmallMap<NdisPartyHandle, CmParty> {
       }
     return undefined;
   }
+}
+
+/** the parties of every VC that has none (most never have one): one frozen, empty map; `partiesOf` makes a VC its own */
+export const NO_PARTIES: PartyMap = Object.freeze(new PartyMap()) as PartyMap;
+
+/** the VC's own party map, made with its first party */
+export function partiesOf(v: CmVc): PartyMap {
+  if (v.parties === NO_PARTIES) v.parties = new PartyMap();
+  return v.parties;
 }
 
 export type VcPhase =
@@ -96,6 +106,7 @@ export interface CmVc {
   call?: CallId;
   peer?: PeerId;
   multipoint: boolean;
+  /** NO_PARTIES until the first party (partiesOf) */
   parties: PartyMap;
   params?: CoCallParameters;
   /** the party named in a make-call (multipoint) */
