@@ -183,6 +183,8 @@ export class UniCallManager implements CallManagerHandlers {
   }
 
   private readonly activationWaiters = new Map<CmVc, (st: NdisStatus) => void>();
+  /** the last incoming call's parameters, whose parts the next one shares when it says the same */
+  private lastIncoming?: CoCallParameters;
   private readonly deactivationWaiters = new Map<CmVc, (st: NdisStatus) => void>();
 
   private deactivate(v: CmVc): MaybePending {
@@ -439,7 +441,8 @@ export class UniCallManager implements CallManagerHandlers {
     v.peer = i.peer;
     v.phase = 'activating-in';
     this.byCall.set(i.call, v);
-    const params = incomingCallParameters(i.params, i.vc);
+    const params = incomingCallParameters(i.params, i.vc, this.lastIncoming);
+    this.lastIncoming = params;
     // R30: create VC -> activate -> dispatch
     v.activating = true;
     this.when(this.activate(v, params), (st) => {

@@ -123,15 +123,40 @@ export interface CmVc {
 }
 
 /**
- * The parameters an incoming call is activated and offered with (new and mutable: the miniport may
- * round them): what the SETUP said, on its VC. A SETUP with the point-to-multipoint bearer is offered
- * as a multipoint VC (the leaf of a multipoint call).
+ * The parameters an incoming call is activated and offered with: what the SETUP said, on its VC. A
+ * SETUP with the point-to-multipoint bearer is offered as a multipoint VC (the leaf of a multipoint
+ * call). They are new and mutable, except that the parts `last` (the previous incoming call's, once
+ * sealed) has with the same contents are shared: every endpoint at a leaf host is an incoming call
+ * of its own, on the same VC, from the same caller to the same address. (Those parts carry no
+ * ROUND_UP_FLOW / ROUND_DOWN_FLOW, so the miniport has nothing to rewrite in them.)
  */
-export function incomingCallParameters(p: UniCallParams, vc: VcPath): CoCallParameters {
+export function incomingCallParameters(p: UniCallParams, vc: VcPath, last?: CoCallParameters): CoCallParameters {
+  const flags = p.multipoint ? CallFlags.MULTIPOINT_VC : 0;
+  const cm = last?.callMgrParameters;
+  const spec0 = cm?.callMgrSpecific;
+  const path0 = last?.mediaParameters?.mediaSpecific?.paths;
+  if (
+    cm &&
+    spec0 &&
+    path0?.length === 1 &&
+    Object.isFrozen(cm) &&
+    Object.isFrozen(last!.mediaParameters) &&
+    spec0.calledParty === p.called &&
+    spec0.callingParty === p.calling &&
+    spec0.uu === undefined &&
+    p.uu === undefined &&
+    cm.transmit === cm.receive && // both the shared empty flow spec (types.ts NO_FLOW)
+    Object.keys(cm.transmit).length === 0 &&
+    path0[0]!.peer === vc.peer &&
+    path0[0]!.vpi === vc.vpi &&
+    path0[0]!.vci === vc.vci &&
+    last!.mediaParameters!.flags === 0
+  )
+    return { flags, callMgrParameters: cm, mediaParameters: last!.mediaParameters! };
   const spec: Q2931CallMgrParameters = p.calling ? { calledParty: p.called, callingParty: p.calling } : { calledParty: p.called };
   if (p.uu) spec.uu = p.uu;
   return {
-    flags: p.multipoint ? CallFlags.MULTIPOINT_VC : 0,
+    flags,
     callMgrParameters: { transmit: {}, receive: {}, callMgrSpecific: spec },
     mediaParameters: { flags: 0, receivePriority: 0, receiveSizeHint: 0, mediaSpecific: { paths: [{ peer: vc.peer, vpi: vc.vpi, vci: vc.vci }] } },
   };
