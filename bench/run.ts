@@ -2,11 +2,13 @@
  * `npm run bench [-- --quick] [-- --only codec,sscop,...]`
  *
  * Runs every benchmark section, prints one table and writes the same figures
- * to bench/results.json. Every figure comes with a baseline measured in the
+ * to bench/results.json (a run of some sections, `--only`, replaces only
+ * those sections' figures there; each figure says which run it came from).
+ * Every figure comes with a baseline measured in the
  * same run (a Buffer copy, a raw frame loop, ...) and the ratio to it, so the
  * numbers mean something on any machine. Nothing here asserts a time.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { COMPILED, packagePath } from '../src/common/package-root.js';
 
@@ -61,6 +63,21 @@ function parseArgs(argv: string[]): { quick: boolean; only?: Set<string> } {
   return { quick, only };
 }
 
+type StoredFigure = BenchFigure & { section: string; ratio?: number; run?: { date: string; quick: boolean; seconds: number } };
+
+/** the figures an earlier run wrote (none when there is no file, or it is not ours); a figure without its own run gets the file's */
+function previousResults(path: string): StoredFigure[] {
+  let doc: { date?: string; quick?: boolean; seconds?: number; results?: StoredFigure[] };
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8')) as typeof doc;
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(doc.results)) return [];
+  const fileRun = { date: doc.date ?? 'unknown', quick: doc.quick ?? false, seconds: doc.seconds ?? 0 };
+  return doc.results.filter((r) => typeof r?.section === 'string').map((r) => ({ ...r, run: r.run ?? fileRun }));
+}
+
 function fmt(n: number): string {
   if (!Number.isFinite(n)) return String(n);
   const a = Math.abs(n);
@@ -109,21 +126,24 @@ async function main(): Promise<void> {
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
   const out = packagePath('bench', 'results.json');
+  const run = { date: new Date().toISOString(), quick, seconds: (Date.now() - started) / 1000 };
+  const ran = new Set(results.map((r) => r.section));
+  // a run of some sections (--only) replaces those sections' figures and keeps the others' from earlier runs
+  const kept = only ? previousResults(out).filter((r) => !ran.has(r.section) && !only.has(r.section)) : [];
   writeFileSync(
     out,
     JSON.stringify(
       {
-        date: new Date().toISOString(),
-        quick,
+        ...run,
         runtime: COMPILED ? 'compiled (dist/)' : 'tsx (sources)',
         machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, memGiB: Math.round(os.totalmem() / 2 ** 30) },
-        seconds: (Date.now() - started) / 1000,
-        results,
+        results: [...kept, ...results.map((r) => ({ ...r, run }))],
       },
       null,
       2,
     ),
   );
+  if (kept.length > 0) console.log(`\nkept ${kept.length} figures of other sections from earlier runs (each says when in its "run")`);
   console.log(`\nwritten: ${out}`);
 }
 

@@ -9,20 +9,18 @@
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { CaptureError, eventsFromCapture, renderLadderHtml, renderLadderSvg, renderLadderText } from '../src/capture/ladder.js';
 import { formatLab, formatStatus } from '../src/lab/format.js';
 import { controlSocketOf, defaultRunRoot, labDown, planLab, labNameOf, labStatus, labUp, LabError, listLabs, openLab, relayLines, type Lab } from '../src/lab/lab.js';
 import { loadTopology } from '../src/lab/topology.js';
+import { entryArgs } from '../src/common/package-root.js';
 import { connectLabDriver } from '../src/lab/control-driver.js';
 import { labView } from '../src/view/lab.js';
 import { checkScenarioFile, formatStepResult, runScenario } from '../src/lab/scenario.js';
 import { CommandError } from '../src/lab/sh.js';
 import { YamlFileError } from '../src/lab/yamlfile.js';
 
-const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 interface Common {
   runRoot?: string;
@@ -118,7 +116,7 @@ program
   .action(async (host: string, args: string[], o: { lab?: string }) => {
     const lab = await chosenLab(o.lab);
     const socket = controlSocketOf(lab, host);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'daemons', 'condisctl.ts'), '--socket', socket, ...args], { stdio: 'inherit' });
+    const r = spawnSync(process.execPath, [...entryArgs('daemons/condisctl'), '--socket', socket, ...args], { stdio: 'inherit' });
     if (r.error) throw new LabError(`cannot run condisctl: ${r.error.message}`);
     process.exitCode = r.status ?? 1;
   });
