@@ -148,8 +148,26 @@ export function paramsFromMessage(m: UniMessage, multipoint: boolean, base?: Uni
   const aal = sharedIe(findIe(m, IeId.AAL_PARAMETERS), base?.aal);
   const blli = sharedIe(findIe(m, IeId.BROADBAND_LOW_LAYER_INFORMATION), base?.blli);
   const callingAddr = calling ? intern(addressOf(calling)) : base?.calling;
+  const calledAddr = intern(canonicalAddress(called ? addressOf(called) : ''));
+  // an ADD PARTY that says what its call's SETUP said: the endpoint's call shares the SETUP's parameters
+  if (
+    base &&
+    !uu &&
+    !extra.length &&
+    base.uu === undefined &&
+    base.extra === undefined &&
+    base.called === calledAddr &&
+    base.multipoint === multipoint &&
+    base.calling === callingAddr &&
+    base.traffic === traffic &&
+    base.bearer === bearer &&
+    base.qos === qos &&
+    base.aal === aal &&
+    base.blli === blli
+  )
+    return base;
   return {
-    called: intern(canonicalAddress(called ? addressOf(called) : '')),
+    called: calledAddr,
     multipoint,
     ...(callingAddr !== undefined ? { calling: callingAddr } : {}),
     ...(traffic ? { traffic } : {}),
