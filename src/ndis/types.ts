@@ -228,11 +228,21 @@ export function sealCallParameters(p: CoCallParameters): CoCallParameters {
 export function isSealedCallParameters(p: CoCallParameters): boolean {
   if (!Object.isFrozen(p)) return false;
   const cm = p.callMgrParameters;
-  if (cm && !(Object.isFrozen(cm) && Object.isFrozen(cm.transmit) && Object.isFrozen(cm.receive) && (!cm.callMgrSpecific || Object.isFrozen(cm.callMgrSpecific)))) return false;
+  if (cm) {
+    if (!Object.isFrozen(cm)) return false;
+    if (cm.transmit !== NO_FLOW && !Object.isFrozen(cm.transmit)) return false;
+    if (cm.receive !== NO_FLOW && !Object.isFrozen(cm.receive)) return false;
+    if (cm.callMgrSpecific && !Object.isFrozen(cm.callMgrSpecific)) return false;
+  }
   const m = p.mediaParameters;
-  if (m && !Object.isFrozen(m)) return false;
-  const ms = m?.mediaSpecific;
-  if (ms && !(Object.isFrozen(ms) && Object.isFrozen(ms.paths) && ms.paths.every((x) => Object.isFrozen(x)))) return false;
+  if (m) {
+    if (!Object.isFrozen(m)) return false;
+    const ms = m.mediaSpecific;
+    if (ms) {
+      if (!Object.isFrozen(ms) || !Object.isFrozen(ms.paths)) return false;
+      for (const x of ms.paths) if (!Object.isFrozen(x)) return false;
+    }
+  }
   return true;
 }
 
