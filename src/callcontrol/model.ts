@@ -38,9 +38,10 @@ export interface LegSink {
  * call); `call` is then the host call of the SETUP's endpoint.
  */
 export class Leg implements CallOwner {
-  readonly byEp = new Map<number, HostParty>();
+  /** (a point-to-point call's leg has no endpoint, most others one: maps that make a table only for a second) */
+  readonly byEp: Map<number, HostParty> = new SmallMap();
   /** parties asked for while the leg's SETUP is still on its way: ADD PARTY goes out once the leg is active */
-  readonly queued = new Map<HostParty, UniMessage>();
+  readonly queued: Map<HostParty, UniMessage> = new SmallMap();
   constructor(
     readonly host: LegSink,
     readonly call: HostCall,
