@@ -48,6 +48,7 @@ try {
     caller.cl.NdisCoDeleteVc(vc);
   };
   for (let i = 0; i < 200; i++) await cycle();
+  const c0 = nodes.map((x) => x.counters());
   const cpu = process.cpuUsage();
   const t0 = performance.now();
   let n = 0;
@@ -57,6 +58,12 @@ try {
   }
   const used = process.cpuUsage(cpu);
   console.log(`${n} cycles: ${(n / seconds).toFixed(0)} cycles/s, ${((used.user + used.system) / n).toFixed(0)} us CPU per cycle (all hosts)`);
+  const perCycle = (now: number, then: number) => ((now - then) / n).toFixed(2);
+  const frames = nodes.map((x, i) => {
+    const c = x.counters();
+    return `${lab.hosts[i]!.name}: out ${perCycle(c.framesOut, c0[i]!.framesOut)} in ${perCycle(c.framesIn, c0[i]!.framesIn)}`;
+  });
+  console.log(`frames per cycle: ${frames.join(', ')}`);
 } finally {
   for (const n of nodes) await n.shutdown(0).catch(() => {});
   // the miniports are ours, not the nodes': their TAP readers would keep the process (and its profile) alive

@@ -88,7 +88,7 @@ function codecBaseline(n: number): number {
 }
 
 /** add n parties to one call on one link, then drop them all; milliseconds */
-function parties(n: number): number {
+export function parties(n: number): number {
   const { a, b, pump, ia } = pair();
   const r = a.setup({ called: '2002', multipoint: true });
   if (!r.ok) throw new Error(r.error.message);

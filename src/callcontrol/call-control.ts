@@ -24,7 +24,8 @@ import { defaultCodec, type UniCodec } from '../uni/codec.js';
 import { calledIe, callingIe, canonicalAddress, CLOSE_DATA_MAX, defaultAal, defaultBearer, defaultQos, defaultTraffic, uuIe } from '../uni/ies.js';
 import { modifyAnswer, modifyIndication, modifyRequest } from './modify.js';
 import { Link } from '../uni/link.js';
-import { ANSWER_LATER, LinkCall, type CallOwner, type LinkSink, type UniPort } from '../uni/port.js';
+import { ANSWER_LATER, LinkCall, type LinkSink, type UniPort } from '../uni/port.js';
+import { openLeg } from './legs.js';
 import { Leg, newHostCall, paramsFromMessage, type HostCall, type HostParty, type PartyPhase } from './model.js';
 import type { PartyIndication } from '../uni/party.js';
 import { PartyState, type Side } from '../uni/states.js';
@@ -211,12 +212,21 @@ export class CallControl implements UniHost, LinkSink {
   }
 
   private newParty(call: HostCall, leg: Leg, ep: number, called: AtmAddress, phase: PartyPhase): HostParty {
-    const p: HostParty = { id: this.nextParty++, call, leg, ep, called, phase };
+    return this.enrol(this.partyRecord(call, leg, ep, called, phase));
+  }
+
+  /** a party not yet known to its call, its leg or the counts (it takes the next id when enrolled) */
+  private partyRecord(call: HostCall, leg: Leg, ep: number, called: AtmAddress, phase: PartyPhase): HostParty {
+    return { id: this.nextParty, call, leg, ep, called, phase };
+  }
+
+  private enrol(p: HostParty): HostParty {
+    this.nextParty++;
     if (this.nextParty > 0x7fffffff) this.nextParty = 1;
-    call.parties.set(p.id, p);
-    if (ep >= 0) leg.byEp.set(ep, p);
+    p.call.parties.set(p.id, p);
+    if (p.ep >= 0) p.leg.byEp.set(p.ep, p);
     this.partyCount++;
-    if (phase !== 'dropping') call.undropped++;
+    if (p.phase !== 'dropping') p.call.undropped++;
     return p;
   }
 
@@ -230,8 +240,7 @@ export class CallControl implements UniHost, LinkSink {
       this.partyCount--;
       if (p.phase !== 'dropping') p.call.undropped--;
     }
-    if (p.leg.byEp.get(p.ep) === p) p.leg.byEp.delete(p.ep);
-    p.leg.queued.delete(p);
+    p.leg.detach(p);
   }
 
   private endCall(call: HostCall): void {
@@ -279,18 +288,11 @@ export class CallControl implements UniHost, LinkSink {
   }
 
   private openLeg(call: HostCall, e: LinkEntry, called: AtmAddress): { leg: Leg; party?: HostParty } | 'limit' | 'link-down' {
-    let leg: Leg | undefined;
-    const owner: CallOwner = {
-      onCall: (lc, ind) => leg?.onCall(lc, ind),
-      onParty: (lc, ep, ind) => leg?.onParty(lc, ep, ind),
-    };
-    const r = e.link.setup(call.multipoint ? 'root' : 'p2p', this.setupMessage(call.params, called), owner);
+    const r = openLeg(e.link, call.multipoint, this.setupMessage(call.params, called), (lc) => new Leg(this, call, e.link, lc));
     if (typeof r === 'string') return r;
-    leg = new Leg(this, call, e.link, r.lc);
-    r.lc.owner = leg;
-    call.legs.set(e.link.peer, leg);
-    const party = r.ep !== undefined ? this.newParty(call, leg, r.ep, called, 'adding') : undefined;
-    return { leg, party };
+    call.legs.set(e.link.peer, r.leg);
+    const party = r.ep !== undefined ? this.newParty(call, r.leg, r.ep, called, 'adding') : undefined;
+    return { leg: r.leg, party };
   }
 
   addParty(callId: CallId, params: UniPartyParams): Result<PartyId, UniError> {
@@ -303,7 +305,7 @@ export class CallControl implements UniHost, LinkSink {
       const e = this.route(params.called);
       if (!e) return uerr('no-route', Cause.NO_ROUTE_TO_DESTINATION, `no route to ${params.called}`);
       let leg = call.legs.get(e.link.peer);
-      if (leg && (leg.lc.st.phase === 'rel-sent' || leg.lc.st.phase === 'null')) {
+      if (leg?.ending) {
         // the call's leg on that link is being cleared (its last party was dropped): it finishes on its own,
         // and the new party starts a fresh leg with its own SETUP
         call.legs.delete(e.link.peer);
@@ -319,16 +321,11 @@ export class CallControl implements UniHost, LinkSink {
       if (params.blli) ies.push(params.blli);
       if (params.uu) ies.push(uuIe(params.uu));
       const add: UniMessage = { type: MsgType.ADD_PARTY, callRef: 0, callRefFlag: false, ies };
-      const ph = leg.lc.st.phase;
-      if (ph === 'out-setup' || ph === 'out-proceeding' || ph === 'out-alerting') {
-        const p = this.newParty(call, leg, -1, params.called, 'adding');
-        leg.queued.set(p, add);
-        return ok(p.id);
-      }
-      if (ph !== 'active') return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `the call's leg to ${e.link.peer} is in ${ph}`);
-      const ep = e.link.addParty(leg.lc, add);
-      if (ep === 'limit') return uerr('limit', Cause.TOO_MANY_PENDING_ADD_PARTY_REQUESTS, 'no endpoint reference left');
-      return ok(this.newParty(call, leg, ep, params.called, 'adding').id);
+      const p = this.partyRecord(call, leg, -1, params.called, 'adding');
+      const placed = leg.placeParty(p, add);
+      if (placed === 'limit') return uerr('limit', Cause.TOO_MANY_PENDING_ADD_PARTY_REQUESTS, 'no endpoint reference left');
+      if (typeof placed === 'object') return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `the call's leg to ${e.link.peer} is in ${placed.refused}`);
+      return ok(this.enrol(p).id);
     });
   }
 
@@ -639,23 +636,16 @@ export class CallControl implements UniHost, LinkSink {
   }
 
   private flushQueued(leg: Leg): void {
-    for (const [p, add] of [...leg.queued]) {
-      leg.queued.delete(p);
-      const ep = leg.link.addParty(leg.lc, add);
-      if (ep === 'limit') {
-        this.removeParty(p);
-        this.emit({ kind: 'party-rejected', call: leg.call.id, party: p.id, cause: Cause.TOO_MANY_PENDING_ADD_PARTY_REQUESTS });
-        continue;
-      }
-      p.ep = ep;
-      leg.byEp.set(ep, p);
-    }
+    leg.sendQueued((p) => {
+      this.removeParty(p);
+      this.emit({ kind: 'party-rejected', call: leg.call.id, party: p.id, cause: Cause.TOO_MANY_PENDING_ADD_PARTY_REQUESTS });
+    });
   }
 
   private legGone(leg: Leg, ind: Extract<CallIndication, { k: 'released' | 'release-confirm' }>): void {
     const call = leg.call;
     if (call.legs.get(leg.link.peer) === leg) call.legs.delete(leg.link.peer);
-    const onLeg = [...leg.byEp.values(), ...leg.queued.keys()];
+    const onLeg = leg.parties();
     for (const p of onLeg) this.removeParty(p);
     const closeData = ind.k === 'released' ? ind.closeData : undefined;
     const remote = ind.k === 'released' ? ind.remote : false;

@@ -7,7 +7,8 @@ import { SmallMap } from '../common/small-map.js';
 import type { AtmAddress, CallId, PartyId, PeerId, UniCallParams, UniIndication, VcPath } from '../uni/api.js';
 import type { CallIndication } from '../uni/call.js';
 import { addressOf, canonicalAddress } from '../uni/ies.js';
-import type { CallOwner, LinkCall, UniPort } from '../uni/port.js';
+import type { LinkCall, UniPort } from '../uni/port.js';
+import { CallLeg } from './legs.js';
 import type { PartyIndication } from '../uni/party.js';
 import { findIe, IeId, type UniMessage } from '../uni/msg/types.js';
 
@@ -32,22 +33,20 @@ export interface LegSink {
 }
 
 /**
- * One host call's share of one Q.2931 call on one link. At a leaf host one
- * leg is shared: every endpoint of the link call is a host call of its own
- * (`byEp` maps each endpoint reference to its party, whose `call` is that host
- * call); `call` is then the host call of the SETUP's endpoint.
+ * One host call's share of one Q.2931 call on one link (legs.ts). At a leaf
+ * host one leg is shared: every endpoint of the link call is a host call of
+ * its own (`byEp` maps each endpoint reference to its party, whose `call` is
+ * that host call); `call` is then the host call of the SETUP's endpoint.
  */
-export class Leg implements CallOwner {
-  /** (a point-to-point call's leg has no endpoint, most others one: maps that make a table only for a second) */
-  readonly byEp: Map<number, HostParty> = new SmallMap();
-  /** parties asked for while the leg's SETUP is still on its way: ADD PARTY goes out once the leg is active */
-  readonly queued: Map<HostParty, UniMessage> = new SmallMap();
+export class Leg extends CallLeg<HostCall, HostParty> {
   constructor(
     readonly host: LegSink,
-    readonly call: HostCall,
-    readonly link: UniPort,
-    readonly lc: LinkCall,
-  ) {}
+    call: HostCall,
+    link: UniPort,
+    lc: LinkCall,
+  ) {
+    super(call, link, lc);
+  }
   onCall(_lc: LinkCall, ind: CallIndication): void {
     this.host.legCall(this, ind);
   }

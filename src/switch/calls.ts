@@ -45,7 +45,8 @@ import type { Fabric, VcEnd } from './fabric.js';
 import { isModifyIndication, relayModify } from './modify.js';
 import type { RouteTable } from './routes.js';
 import type { SwitchCallView, SwitchEvent, SwitchLog } from './types.js';
-import { ANSWER_LATER, openUniPort, type CallOwner, type LinkCall, type LinkSink, type UniPort } from './uni-port.js';
+import { CallLeg, openLeg } from '../callcontrol/legs.js';
+import { ANSWER_LATER, openUniPort, type LinkCall, type LinkSink, type UniPort } from './uni-port.js';
 
 /** One host's UNI link on one port. */
 export interface PortLink {
@@ -83,19 +84,19 @@ interface SwCall {
   done: boolean;
 }
 
-class Leg implements CallOwner {
-  readonly byEp = new Map<number, Party>();
-  /** ADD PARTYs waiting for this leg's SETUP to be answered */
-  readonly queued = new Map<Party, UniMessage>();
+/** one leg of a switched call (src/callcontrol/legs.ts): the inbound one, or one per port link it reaches */
+class Leg extends CallLeg<SwCall, Party> {
   connected = false;
   gone = false;
   constructor(
     private readonly cc: CallControl,
-    readonly call: SwCall,
-    readonly link: PortLink,
-    readonly lc: LinkCall,
+    call: SwCall,
+    readonly port: PortLink,
+    lc: LinkCall,
     readonly inbound: boolean,
-  ) {}
+  ) {
+    super(call, port.uni, lc);
+  }
   onCall(_lc: LinkCall, ind: CallIndication): void {
     this.cc.onCall(this, ind);
   }
@@ -104,7 +105,7 @@ class Leg implements CallOwner {
   }
   end(): VcEnd | undefined {
     const v = this.lc.st.vc;
-    return v ? { port: this.link.port, peer: this.link.peer, vpi: v.vpi, vci: v.vci } : undefined;
+    return v ? { port: this.port.port, peer: this.link.peer, vpi: v.vpi, vci: v.vci } : undefined;
   }
   first(): Party | undefined {
     return this.lc.firstEp === undefined ? undefined : this.byEp.get(this.lc.firstEp);
@@ -290,24 +291,16 @@ export class CallControl implements LinkSink {
   }
 
   private openLeg(call: SwCall, to: PortLink, setup: UniMessage, party?: Party): Leg | number {
-    let leg: Leg | undefined;
-    const owner: CallOwner = {
-      onCall: (lc, i) => leg?.onCall(lc, i),
-      onParty: (lc, ep, i) => leg?.onParty(lc, ep, i),
-    };
-    const r = to.uni.setup(call.multipoint ? 'root' : 'p2p', setup, owner);
+    const r = openLeg(to.uni, call.multipoint, setup, (lc) => new Leg(this, call, to, lc, false));
     if (r === 'limit') return Cause.NO_VPCI_VCI_AVAILABLE;
     if (r === 'link-down') return Cause.DESTINATION_OUT_OF_ORDER;
-    leg = new Leg(this, call, to, r.lc, false);
-    r.lc.owner = leg;
-    call.out.set(to.key, leg);
+    call.out.set(to.key, r.leg);
     if (party && r.ep !== undefined) {
-      party.leg = leg;
-      party.ep = r.ep;
-      leg.byEp.set(r.ep, party);
+      party.leg = r.leg;
+      r.leg.attach(party, r.ep);
       this.addParty(call, party);
     }
-    return leg;
+    return r.leg;
   }
 
   private addParty(call: SwCall, p: Party): void {
@@ -320,10 +313,7 @@ export class CallControl implements LinkSink {
       call.parties.delete(p.rootEp);
       this.partyCount--;
     }
-    if (p.leg) {
-      if (p.leg.byEp.get(p.ep) === p) p.leg.byEp.delete(p.ep);
-      p.leg.queued.delete(p);
-    }
+    p.leg?.detach(p);
   }
 
   incomingAddParty(_link: object, lc: LinkCall, ep: number, m: UniMessage): number {
@@ -333,12 +323,11 @@ export class CallControl implements LinkSink {
     const ie = findIe(m, IeId.CALLED_PARTY_NUMBER);
     const called = ie ? canonicalAddress(addressOf(ie)) : '';
     if (call.parties.size >= this.o.limits.partiesPerCall) return Cause.TOO_MANY_PENDING_ADD_PARTY;
-    const to = this.route(leg.link, called, 'ADD PARTY');
+    const to = this.route(leg.port, called, 'ADD PARTY');
     if (typeof to === 'number') return to;
     const party: Party = { rootEp: ep, called, phase: 'adding', ep: -1 };
     let out = call.out.get(to.key);
-    const ph = out?.lc.st.phase;
-    if (out && (ph === 'rel-sent' || ph === 'rel-rcvd' || ph === 'null')) {
+    if (out?.ending) {
       // the call's leg there is being cleared (its last party left): it finishes alone, the party starts a new one
       call.out.delete(to.key);
       out = undefined;
@@ -349,18 +338,13 @@ export class CallControl implements LinkSink {
       const ies = [...known(call.setup.ies, new Set([...PER_LINK, ...PER_PARTY, ...replaced])), ...add.ies];
       const r = this.openLeg(call, to, { type: MsgType.SETUP, callRef: 0, callRefFlag: false, ies }, party);
       if (typeof r === 'number') return r;
-    } else if (ph === 'out-setup' || ph === 'out-proceeding' || ph === 'out-alerting') {
+    } else {
+      const placed = out.placeParty(party, add);
+      if (placed === 'limit') return Cause.TOO_MANY_PENDING_ADD_PARTY;
+      if (typeof placed === 'object') return Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE;
       party.leg = out;
-      out.queued.set(party, add);
       this.addParty(call, party);
-    } else if (ph === 'active') {
-      const r = to.uni.addParty(out.lc, add);
-      if (r === 'limit') return Cause.TOO_MANY_PENDING_ADD_PARTY;
-      party.leg = out;
-      party.ep = r;
-      out.byEp.set(r, party);
-      this.addParty(call, party);
-    } else return Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE;
+    }
     this.o.log.info({ call: call.id, to: to.port, called, rootEpref: ep }, 'switch: party being added');
     this.o.emit({ kind: 'switch-party', call: call.id, rootEpref: ep, change: 'adding', called });
     return ANSWER_LATER;
@@ -414,7 +398,7 @@ export class CallControl implements LinkSink {
       const was = p.phase;
       p.phase = 'dropping';
       const l = p.leg;
-      if (l && p.ep >= 0 && !l.gone) l.link.uni.partyRequest(l.lc, p.ep, { k: 'drop-req', cause: ind.cause, ...(ind.closeData ? { closeData: ind.closeData } : {}) });
+      if (l && p.ep >= 0 && !l.gone) l.link.partyRequest(l.lc, p.ep, { k: 'drop-req', cause: ind.cause, ...(ind.closeData ? { closeData: ind.closeData } : {}) });
       this.o.log.info({ call: call.id, rootEpref: ep, called: p.called, cause: ind.cause, closeData: ind.closeData?.length ?? 0, was }, 'switch: the root dropped a party');
       this.o.emit({ kind: 'switch-party', call: call.id, rootEpref: ep, change: 'dropped', called: p.called, cause: ind.cause });
       return;
@@ -438,7 +422,7 @@ export class CallControl implements LinkSink {
   private answerIn(call: SwCall, what: 'alerting-req' | 'connect-req'): void {
     const ph = call.in.lc.st.phase;
     const legal = what === 'alerting-req' ? ph === 'in-setup' || ph === 'in-proceeding' : ph === 'in-setup' || ph === 'in-proceeding' || ph === 'in-alerting';
-    if (legal && !call.in.gone) call.in.link.uni.leafAnswer(call.in.lc, what);
+    if (legal && !call.in.gone) call.in.link.leafAnswer(call.in.lc, what);
   }
 
   private callConnected(call: SwCall): void {
@@ -455,7 +439,7 @@ export class CallControl implements LinkSink {
     if (p.phase !== 'adding') return;
     p.phase = 'alerting';
     if (this.isRootFirst(call, p)) this.answerIn(call, 'alerting-req');
-    else call.in.link.uni.partyRequest(call.in.lc, p.rootEp, { k: 'alerting-req' });
+    else call.in.link.partyRequest(call.in.lc, p.rootEp, { k: 'alerting-req' });
   }
 
   private partyAdded(call: SwCall, p: Party): void {
@@ -464,7 +448,7 @@ export class CallControl implements LinkSink {
     if (this.isRootFirst(call, p)) {
       this.answerIn(call, 'connect-req');
       this.callConnected(call);
-    } else call.in.link.uni.partyRequest(call.in.lc, p.rootEp, { k: 'ack-req' });
+    } else call.in.link.partyRequest(call.in.lc, p.rootEp, { k: 'ack-req' });
     this.o.emit({ kind: 'switch-party', call: call.id, rootEpref: p.rootEp, change: 'added', called: p.called });
   }
 
@@ -480,23 +464,14 @@ export class CallControl implements LinkSink {
       return this.clear(call, cause, closeData);
     }
     const cd = closeData ? { closeData } : {};
-    if (was === 'active') call.in.link.uni.partyRequest(call.in.lc, p.rootEp, { k: 'drop-req', cause, ...cd });
-    else call.in.link.uni.partyRequest(call.in.lc, p.rootEp, { k: 'reject-req', cause });
+    if (was === 'active') call.in.link.partyRequest(call.in.lc, p.rootEp, { k: 'drop-req', cause, ...cd });
+    else call.in.link.partyRequest(call.in.lc, p.rootEp, { k: 'reject-req', cause });
     this.o.log.info({ call: call.id, rootEpref: p.rootEp, called: p.called, cause: `${causeName(cause)} (${cause})`, closeData: closeData?.length ?? 0 }, `switch: a party left (${was})`);
     this.o.emit({ kind: 'switch-party', call: call.id, rootEpref: p.rootEp, change: was === 'active' ? 'dropped' : 'rejected', called: p.called, cause });
   }
 
   private flushQueued(leg: Leg): void {
-    for (const [p, add] of [...leg.queued]) {
-      leg.queued.delete(p);
-      const r = leg.link.uni.addParty(leg.lc, add);
-      if (r === 'limit') {
-        this.partyLost(leg.call, p, Cause.TOO_MANY_PENDING_ADD_PARTY);
-        continue;
-      }
-      p.ep = r;
-      leg.byEp.set(r, p);
-    }
+    leg.sendQueued((p) => this.partyLost(leg.call, p, Cause.TOO_MANY_PENDING_ADD_PARTY));
   }
 
   /** clear every leg of the call still up with this cause and close data */
@@ -504,7 +479,7 @@ export class CallControl implements LinkSink {
     if (call.clearing) return;
     call.clearing = true;
     const cd = closeData ? { closeData } : {};
-    for (const leg of [call.in, ...call.out.values()]) if (!leg.gone) leg.link.uni.callRequest(leg.lc, { k: 'release-req', cause, ...cd });
+    for (const leg of [call.in, ...call.out.values()]) if (!leg.gone) leg.link.callRequest(leg.lc, { k: 'release-req', cause, ...cd });
   }
 
   private legGone(leg: Leg, cause: number, closeData?: Buffer): void {
@@ -517,8 +492,8 @@ export class CallControl implements LinkSink {
       for (const p of [...call.parties.values()]) this.removeParty(p, call);
       return this.maybeDone(call, cause);
     }
-    if (call.out.get(leg.link.key) === leg) call.out.delete(leg.link.key);
-    const onLeg = [...leg.byEp.values(), ...leg.queued.keys()];
+    if (call.out.get(leg.port.key) === leg) call.out.delete(leg.port.key);
+    const onLeg = leg.parties();
     if (!call.multipoint) this.clear(call, cause, closeData);
     else for (const p of onLeg) this.partyLost(call, p, cause, closeData);
     this.wire(call);
@@ -573,18 +548,18 @@ export class CallControl implements LinkSink {
       legs: [c.in, ...c.out.values()]
         .filter((l) => !l.gone)
         .map((l) => ({
-          port: l.link.port,
+          port: l.port.port,
           peer: l.link.peer,
           inbound: l.inbound,
           callRef: l.lc.cref,
-          state: defaultCodec.callStateName(stateCode(l.lc.st), l.link.uni.side),
+          state: defaultCodec.callStateName(stateCode(l.lc.st), l.link.side),
           ...(l.lc.st.vc ? { vpi: l.lc.st.vc.vpi, vci: l.lc.st.vc.vci } : {}),
         })),
       parties: [...c.parties.values()].map((p) => ({
         rootEpref: p.rootEp,
         called: p.called,
         phase: p.phase,
-        ...(p.leg ? { port: p.leg.link.port, peer: p.leg.link.peer } : {}),
+        ...(p.leg ? { port: p.leg.port.port, peer: p.leg.link.peer } : {}),
         ...(p.ep >= 0 ? { epref: p.ep } : {}),
       })),
     }));

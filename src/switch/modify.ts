@@ -31,7 +31,7 @@ import type { LinkCall, UniPort } from './uni-port.js';
 export interface ModifyLeg {
   readonly inbound: boolean;
   readonly gone: boolean;
-  readonly link: { readonly uni: UniPort };
+  readonly link: UniPort;
   readonly lc: LinkCall;
 }
 
@@ -51,19 +51,19 @@ export function relayModify(call: { readonly id: number; readonly in: ModifyLeg;
       const why = modifyRefusal(to.lc.st);
       if (why) {
         log.info({ call: call.id, why }, 'switch: a modification the called side cannot be asked for now: MODIFY REJECT 41');
-        leg.link.uni.callRequest(leg.lc, { k: 'modify-reject-req', cause: Cause.TEMPORARY_FAILURE });
+        leg.link.callRequest(leg.lc, { k: 'modify-reject-req', cause: Cause.TEMPORARY_FAILURE });
         return;
       }
       log.info({ call: call.id, pcr: ind.pcr }, 'switch: MODIFY REQUEST relayed to the called side');
-      to.link.uni.callRequest(to.lc, { k: 'modify-req', pcr: ind.pcr, deferAvail: true });
+      to.link.callRequest(to.lc, { k: 'modify-req', pcr: ind.pcr, deferAvail: true });
       return;
     }
     case 'modify-confirm':
       log.info({ call: call.id, accepted: ind.cause === undefined, cause: ind.cause }, 'switch: the answer to a modification relayed to the caller');
-      to.link.uni.callRequest(to.lc, ind.cause === undefined ? { k: 'modify-ack-req', confirm: !!ind.confirm } : { k: 'modify-reject-req', cause: ind.cause });
+      to.link.callRequest(to.lc, ind.cause === undefined ? { k: 'modify-ack-req', confirm: !!ind.confirm } : { k: 'modify-reject-req', cause: ind.cause });
       return;
     case 'modify-available':
-      to.link.uni.callRequest(to.lc, { k: 'avail-req' });
+      to.link.callRequest(to.lc, { k: 'avail-req' });
       return;
   }
 }

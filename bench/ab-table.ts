@@ -1,0 +1,129 @@
+/**
+ * The table `npm run bench:ab` prints: each figure measured in several
+ * alternating runs of two builds (a base commit and the working tree), the
+ * median of each side, the change, and whether the change is for the worse
+ * by more than the tolerance. Pure: the runner (ab.ts) feeds it the figures.
+ *
+ * Which way is better follows from the unit: a rate (`.../s`) is better
+ * higher; a time (also per frame), a size, or a growth factor ('x', the
+ * 10k/1k ratios) is better lower. Any other unit has no direction the table
+ * knows: it is reported, never judged.
+ */
+
+export interface AbFigure {
+  section: string;
+  name: string;
+  unit: string;
+  value: number;
+}
+
+export type Better = 'higher' | 'lower' | 'neither';
+
+export interface AbRow {
+  section: string;
+  name: string;
+  unit: string;
+  better: Better;
+  base: number[];
+  head: number[];
+  baseMedian: number;
+  headMedian: number;
+  /** head median / base median */
+  ratio: number;
+  /** the change in the better direction, as a fraction: +0.10 is 10% better, -0.10 10% worse (0 when `neither`) */
+  gain: number;
+  /** worse than the tolerance allows */
+  worse: boolean;
+}
+
+export function betterOf(unit: string): Better {
+  const u = unit.trim().toLowerCase();
+  // per second, per virtual second, per CPU second
+  if (/\/(s|vs|cpu-s)$/.test(u)) return 'higher';
+  // a time, a time per something, a size, a growth factor (the 10k/1k ratios: linear is 10, lower is better)
+  if (/^(cpu )?(ms|us|µs|ns|s)(\/|$)/.test(u) || /^(bytes|b|kib|mib|gib)$/.test(u) || u === 'x') return 'lower';
+  return 'neither';
+}
+
+export function median(xs: readonly number[]): number {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Rows for every figure both sides measured (a figure only one side has is
+ * listed in `onlyBase` / `onlyHead`), in the order the head's runs give them.
+ */
+export function abTable(
+  base: readonly (readonly AbFigure[])[],
+  head: readonly (readonly AbFigure[])[],
+  tolerance = 0.05,
+): { rows: AbRow[]; onlyBase: string[]; onlyHead: string[] } {
+  const key = (f: AbFigure) => `${f.section}\u0000${f.name}`;
+  const collect = (runs: readonly (readonly AbFigure[])[]) => {
+    const m = new Map<string, { f: AbFigure; values: number[] }>();
+    for (const run of runs)
+      for (const f of run) {
+        const e = m.get(key(f));
+        if (e) e.values.push(f.value);
+        else m.set(key(f), { f, values: [f.value] });
+      }
+    return m;
+  };
+  const b = collect(base);
+  const h = collect(head);
+  const rows: AbRow[] = [];
+  for (const [k, { f, values }] of h) {
+    const bv = b.get(k);
+    if (!bv) continue;
+    const better = betterOf(f.unit);
+    const baseMedian = median(bv.values);
+    const headMedian = median(values);
+    const ratio = headMedian / baseMedian;
+    const gain = better === 'higher' ? ratio - 1 : better === 'lower' ? 1 - ratio : 0;
+    rows.push({
+      section: f.section,
+      name: f.name,
+      unit: f.unit,
+      better,
+      base: bv.values,
+      head: values,
+      baseMedian,
+      headMedian,
+      ratio,
+      gain,
+      worse: better !== 'neither' && Number.isFinite(gain) && gain < -tolerance,
+    });
+  }
+  return {
+    rows,
+    onlyBase: [...b.keys()].filter((k) => !h.has(k)).map((k) => k.replace('\u0000', ': ')),
+    onlyHead: [...h.keys()].filter((k) => !b.has(k)).map((k) => k.replace('\u0000', ': ')),
+  };
+}
+
+function fmt(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  const a = Math.abs(n);
+  if (a >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (a >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
+  if (a >= 100) return n.toFixed(0);
+  return n.toPrecision(3);
+}
+
+/** the rows as a Markdown table: every run's value, the medians, the change (+ is better) */
+export function abMarkdown(rows: readonly AbRow[], names: { base: string; head: string }): string {
+  const lines = [
+    `| section | figure | unit | ${names.base} (runs) | ${names.head} (runs) | median ${names.base} | median ${names.head} | change |`,
+    '|---|---|---|---|---|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    const change = r.better === 'neither' ? `x${r.ratio.toFixed(2)}` : `${r.gain >= 0 ? '+' : ''}${(r.gain * 100).toFixed(1)}%${r.worse ? ' **worse**' : ''}`;
+    lines.push(
+      `| ${r.section} | ${r.name} | ${r.unit} | ${r.base.map(fmt).join(', ')} | ${r.head.map(fmt).join(', ')} | ${fmt(r.baseMedian)} | ${fmt(r.headMedian)} | ${change} |`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,130 @@
+/**
+ * `npm run bench:ab -- [--base REF] [--rounds N] [--only stack,switch] [--quick] [--keep]`
+ *
+ * Before and after in one sitting: builds REF (default HEAD) in a temporary
+ * git worktree beside this tree, then runs `npm run bench`'s sections in both
+ * builds, alternating which goes first each round (so a machine that gets
+ * busier or quieter during the sitting weighs on both sides alike), and
+ * prints every figure's runs, the medians and the change (ab-table.ts says
+ * which way is better). The rows also go to bench/ab-results.json.
+ *
+ * The comparison is only as good as the machine is quiet: the load average
+ * before and after is printed with the table. Nothing here asserts a time.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { packageRoot } from '../src/common/package-root.js';
+import { abMarkdown, abTable, type AbFigure } from './ab-table.js';
+
+class AbError extends Error {}
+
+function git(cwd: string, args: string[]): string {
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
+  if (r.error) throw new AbError(`git ${args.join(' ')}: ${r.error.message}`);
+  if (r.status !== 0) throw new AbError(`git ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.status}`}`);
+  return r.stdout.trim();
+}
+
+function step(what: string, cwd: string, args: string[]): string {
+  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  if (r.error) throw new AbError(`${what}: ${r.error.message}`);
+  if (r.status !== 0) throw new AbError(`${what} failed (exit ${r.status ?? r.signal}) in ${cwd}:\n${(r.stderr || r.stdout).trim().split('\n').slice(-15).join('\n')}`);
+  return r.stdout;
+}
+
+/** the figures a bench run wrote; with --only, just those sections (a later bench keeps other sections' older figures in the file) */
+function figuresOf(dir: string, only: Set<string> | undefined): AbFigure[] {
+  const file = join(dir, 'bench', 'results.json');
+  let doc: { results?: AbFigure[] };
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8')) as typeof doc;
+  } catch (e) {
+    throw new AbError(`${file}: no bench results to read (${(e as Error).message})`);
+  }
+  return (doc.results ?? []).filter((f) => !only || only.has(f.section)).map(({ section, name, unit, value }) => ({ section, name, unit, value }));
+}
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 20) throw new InvalidArgumentError('a whole number from 1 to 20');
+  return n;
+}
+
+function load(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
+async function main(): Promise<void> {
+  const program = new Command('bench:ab')
+    .description('npm run bench on a base commit and on this tree, alternating, in one sitting')
+    .option('--base <ref>', 'the commit to compare against', 'HEAD')
+    .option('--rounds <n>', 'runs of each side', positive, 2)
+    .option('--only <sections>', 'bench sections, comma-separated (as npm run bench -- --only)')
+    .option('--quick', 'the bench\'s quick mode')
+    .option('--keep', "keep the base's worktree (it is removed otherwise)")
+    .exitOverride();
+  program.parse(process.argv);
+  const o = program.opts<{ base: string; rounds: number; only?: string; quick?: boolean; keep?: boolean }>();
+  const root = packageRoot();
+  const sha = git(root, ['rev-parse', '--verify', `${o.base}^{commit}`]);
+  const only = o.only ? new Set(o.only.split(',').filter(Boolean)) : undefined;
+  const benchArgs = ['--expose-gc', 'dist/bench/run.js', ...(o.only ? ['--only', o.only] : []), ...(o.quick ? ['--quick'] : [])];
+
+  const baseDir = join(os.tmpdir(), `condis-ab-${sha.slice(0, 12)}`);
+  if (existsSync(baseDir)) git(root, ['worktree', 'remove', '--force', baseDir]);
+  git(root, ['worktree', 'add', '--detach', baseDir, sha]);
+  try {
+    // the same dependencies and native addon as this tree: the comparison is of our code only
+    symlinkSync(join(root, 'node_modules'), join(baseDir, 'node_modules'));
+    if (existsSync(join(root, 'native', 'build'))) {
+      mkdirSync(join(baseDir, 'native'), { recursive: true });
+      rmSync(join(baseDir, 'native', 'build'), { recursive: true, force: true });
+      symlinkSync(join(root, 'native', 'build'), join(baseDir, 'native', 'build'));
+    }
+    if (!existsSync(join(baseDir, 'scripts', 'build.mjs'))) throw new AbError(`${o.base} (${sha.slice(0, 12)}) has no scripts/build.mjs: it predates the compiled bench; pick a later commit`);
+    console.log(`bench:ab: base ${o.base} = ${sha.slice(0, 12)} in ${baseDir}; head = this tree (${root})`);
+    console.log('building both...');
+    step('building the base', baseDir, ['scripts/build.mjs']);
+    step('building this tree', root, ['scripts/build.mjs', '--if-stale']);
+    const sides = { base: { dir: baseDir, runs: [] as AbFigure[][] }, head: { dir: root, runs: [] as AbFigure[][] } };
+    const loadBefore = load();
+    for (let i = 0; i < o.rounds; i++) {
+      const order = i % 2 === 0 ? (['base', 'head'] as const) : (['head', 'base'] as const);
+      for (const side of order) {
+        const t0 = Date.now();
+        step(`bench on ${side}`, sides[side].dir, benchArgs);
+        const figs = figuresOf(sides[side].dir, only);
+        sides[side].runs.push(figs);
+        console.log(`  round ${i + 1}/${o.rounds}, ${side}: ${figs.length} figures in ${((Date.now() - t0) / 1000).toFixed(0)} s (load ${load()})`);
+      }
+    }
+    const { rows, onlyBase, onlyHead } = abTable(sides.base.runs, sides.head.runs);
+    console.log(`\nload average (1, 5, 15 min) before: ${loadBefore}, after: ${load()}; ${os.cpus().length} CPUs\n`);
+    console.log(abMarkdown(rows, { base: sha.slice(0, 8), head: 'head' }));
+    if (onlyBase.length) console.log(`\nonly the base measured: ${onlyBase.join('; ')}`);
+    if (onlyHead.length) console.log(`\nonly the head measured: ${onlyHead.join('; ')}`);
+    const worse = rows.filter((r) => r.worse);
+    console.log(worse.length ? `\nworse by more than 5%: ${worse.map((r) => `${r.section}: ${r.name} (${(r.gain * 100).toFixed(1)}%)`).join('; ')}` : '\nno figure worse by more than 5%');
+    const out = join(root, 'bench', 'ab-results.json');
+    writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), base: sha, rounds: o.rounds, only: o.only ?? null, quick: !!o.quick, load: { before: loadBefore, after: load() }, rows }, null, 2));
+    console.log(`written: ${out}`);
+  } finally {
+    if (!o.keep) git(root, ['worktree', 'remove', '--force', baseDir]);
+  }
+}
+
+try {
+  await main();
+} catch (e) {
+  if (e instanceof CommanderError) process.exitCode = e.exitCode;
+  else if (e instanceof AbError) {
+    console.error(`bench:ab: ${e.message}`);
+    process.exitCode = 1;
+  } else throw e;
+}
