@@ -1,11 +1,12 @@
 /**
- * Wire codec throughput: frames parsed + emitted per second, each figure next
+ * Wire codec throughput: frames parsed + emitted per second, and read through
+ * the FrameView the hosts' path up uses (wrap, check, VC key, SDU), each figure next
  * to a Buffer copy of the same frames measured in the same run, in
  * alternating windows (the cheapest thing anything that touches every frame
  * could do), so the ratio reads the same on any machine.
  * `npm run bench -- --only wire [--quick]`.
  */
-import { ETHERTYPE_CONDIS, VCI_SIGNALLING, cellHeader, crc32Aal5, emitFrame, parseFrame, peekVc, type Frame } from '../src/wire/index.js';
+import { ETHERTYPE_CONDIS, FrameView, VCI_SIGNALLING, cellHeader, crc32Aal5, emitFrame, parseFrame, peekVc, type Frame } from '../src/wire/index.js';
 import { paired } from './measure.js';
 import type { BenchFigure } from './run.js';
 
@@ -46,6 +47,13 @@ export async function benchWire(opts: { quick: boolean }): Promise<BenchFigure[]
     }, copy);
     out.push({ name: `parse+emit, ${label}`, value: both, unit: 'frames/s', baseline: copy1, baselineName: copyName });
     out.push({ name: `parse only, ${label}`, value: parse, unit: 'frames/s', baseline: copy2, baselineName: copyName });
+    // what a host's path up does per frame (link-pipeline.ts): one view re-pointed, trailer and CRC checked, SDU as a view
+    const view = new FrameView(ETHERTYPE_CONDIS);
+    const [viewed, copy3] = paired(ms, rounds, 1000, () => {
+      const v = view.wrap(wire);
+      if (v.check()) sink += v.vcKey + v.sdu.length;
+    }, copy);
+    out.push({ name: `FrameView wrap+check+SDU, ${label}`, value: viewed, unit: 'frames/s', baseline: copy3, baselineName: copyName });
   }
   const big = emitFrame(frameOf(1488));
   const [crc, copyBig] = paired(ms, rounds, 100, () => {

@@ -4,6 +4,7 @@
  * it creates tap0 and enslaves it to br0, as on a VM), and a control client
  * connected to it, recording every event it reports.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { filter, firstValueFrom, timeout, type Observable } from 'rxjs';
@@ -121,6 +122,29 @@ export function miniportFor(info: HostConfigInfo): Record<string, unknown> {
 }
 
 /** write the host's condisd configuration into its run directory */
+/**
+ * The lab key file of a lab whose topology asks for signed discovery
+ * (`discovery: { signed: true }`), made on first use: 32 random octets as
+ * hex, readable by root only, in the lab's run directory (so `lab down`
+ * removes it); undefined when discovery is unsigned.
+ */
+export function labDiscoveryKey(lab: Lab): string | undefined {
+  if (!lab.topology.discovery?.signed) return undefined;
+  const file = join(lab.runDir, 'discovery.key');
+  try {
+    writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new LabError(`cannot write the lab key ${file}: ${(e as Error).message}`);
+  }
+  return file;
+}
+
+/** the `discovery` section of a generated configuration */
+function discoveryConfig(lab: Lab, intervalMs: number | undefined): Record<string, unknown> {
+  const keyFile = labDiscoveryKey(lab);
+  return { enabled: true, interval: intervalMs ?? 1000, ...(keyFile ? { auth: { keyFile } } : {}) };
+}
+
 export function writeDaemonConfig(lab: Lab, host: string, opts: DaemonOptions = {}): { file: string; socket: string; capture: string } {
   const info = hostConfigFor(lab, host);
   const config = {
@@ -133,7 +157,7 @@ export function writeDaemonConfig(lab: Lab, host: string, opts: DaemonOptions = 
     peers: info.atmSwitch
       ? [{ name: info.atmSwitch.name, mac: info.atmSwitch.mac, role: 'user', addresses: info.atmSwitch.reaches.flatMap((r) => r.addresses) }]
       : info.peers.map((p) => ({ name: p.host, mac: p.mac, addresses: p.addresses })),
-    discovery: { enabled: true, interval: opts.discoveryIntervalMs ?? 1000 },
+    discovery: discoveryConfig(lab, opts.discoveryIntervalMs),
     timers: opts.timers ?? LAB_SSCOP_TIMERS,
     closeData: opts.closeData ?? { allowed: true, maxOctets: 127 },
     callManager: { shape: opts.callManager?.shape ?? 'mcm', completion: opts.callManager?.completion ?? 'pending' },
@@ -165,7 +189,7 @@ export function writeSwitchConfig(lab: Lab, name: string, opts: Pick<DaemonOptio
     })),
     // the hosts behind other switches (IISP links), so calls route from the first moment (learning them takes an announcement)
     ...(info.routes.length ? { routes: info.routes } : {}),
-    discovery: { enabled: true, interval: opts.discoveryIntervalMs ?? 1000 },
+    discovery: discoveryConfig(lab, opts.discoveryIntervalMs),
     ...(opts.timers ? { timers: opts.timers } : {}),
     control: { socket: info.controlSocket },
     log: { level: opts.logLevel ?? 'info' },

@@ -131,6 +131,11 @@ export const TopologySchema = z
       .default({ kind: 'bridged' }),
     /** ATM switches (condisd with role switch), each in a namespace of its own */
     switches: z.array(SwitchSchema).max(16, 'at most 16 switches').default([]),
+    /**
+     * neighbour discovery among the lab's daemons: `signed: true` signs and checks every
+     * announcement with a key made for this lab (docs/security.md); default: unsigned
+     */
+    discovery: z.strictObject({ signed: z.boolean().default(false) }).optional(),
     hosts: z.array(HostSchema).min(1, 'a lab needs at least one host').max(200, 'at most 200 hosts'),
   })
   .superRefine((t, ctx) => {
