@@ -3,6 +3,7 @@
  * the reading of a received SETUP / ADD PARTY into call parameters, kept
  * apart from `host.ts` (which drives them) so that file stays one job.
  */
+import { SmallMap } from '../common/small-map.js';
 import type { AtmAddress, CallId, PartyId, PeerId, UniCallParams, UniIndication, VcPath } from '../uni/api.js';
 import type { CallIndication } from '../uni/call.js';
 import { addressOf, canonicalAddress } from '../uni/ies.js';
@@ -80,7 +81,8 @@ export interface HostCall {
 }
 
 export function newHostCall(id: CallId, role: HostCall['role'], multipoint: boolean, params: UniCallParams): HostCall {
-  return { id, role, multipoint, params, legs: new Map(), parties: new Map(), connected: false, undropped: 0, releasing: false, done: false };
+  // most calls have one leg and one party (every endpoint at a leaf host is a call of its own): maps that make a table only for a second entry
+  return { id, role, multipoint, params, legs: new SmallMap(), parties: new SmallMap(), firstLeg: undefined, connected: false, undropped: 0, releasing: false, done: false };
 }
 
 /** SETUP IEs that map onto UniCallParams fields (the rest travel up in `extra`) */
@@ -98,6 +100,39 @@ const SETUP_PARAM_IES = new Set<number>([
 ]);
 
 /**
+ * One string per address: each decoded SETUP / ADD PARTY makes new strings for its addresses, and
+ * every endpoint at a leaf host keeps its call's (thousands of parties, a handful of addresses).
+ * Bounded: past the limit new addresses are simply not shared.
+ */
+const addresses = new Map<string, string>();
+function intern(a: string): string {
+  const known = addresses.get(a);
+  if (known !== undefined) return known;
+  if (addresses.size < 4096) addresses.set(a, a);
+  return a;
+}
+
+/**
+ * An ADD PARTY's IE, or its call's when the ADD PARTY has none or says the same (every ADD PARTY
+ * repeats the AAL parameters: thousands of endpoints of one call at a leaf host then share one).
+ */
+function sharedIe<T extends object>(own: T | undefined, base: T | undefined): T | undefined {
+  if (own === undefined) return base;
+  if (base === undefined) return own;
+  const a = own as Record<string, unknown>;
+  const b = base as Record<string, unknown>;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return own;
+  for (const k of keys) {
+    const x = a[k];
+    const y = b[k];
+    if (x === y) continue;
+    if (!(Buffer.isBuffer(x) && Buffer.isBuffer(y) && x.equals(y))) return own;
+  }
+  return base;
+}
+
+/**
  * The call parameters a received SETUP (or ADD PARTY) carries. For an ADD
  * PARTY, `base` holds what its call's SETUP said (traffic, bearer, QoS), which
  * an ADD PARTY does not repeat; the ADD PARTY's own IEs take precedence.
@@ -107,14 +142,32 @@ export function paramsFromMessage(m: UniMessage, multipoint: boolean, base?: Uni
   const calling = findIe(m, IeId.CALLING_PARTY_NUMBER);
   const uu = findIe(m, IeId.USER_USER);
   const extra = m.ies.filter((ie) => !SETUP_PARAM_IES.has(ie.id));
-  const traffic = findIe(m, IeId.ATM_TRAFFIC_DESCRIPTOR) ?? base?.traffic;
-  const bearer = findIe(m, IeId.BROADBAND_BEARER_CAPABILITY) ?? base?.bearer;
-  const qos = findIe(m, IeId.QOS_PARAMETER) ?? base?.qos;
-  const aal = findIe(m, IeId.AAL_PARAMETERS) ?? base?.aal;
-  const blli = findIe(m, IeId.BROADBAND_LOW_LAYER_INFORMATION) ?? base?.blli;
-  const callingAddr = calling ? addressOf(calling) : base?.calling;
+  const traffic = sharedIe(findIe(m, IeId.ATM_TRAFFIC_DESCRIPTOR), base?.traffic);
+  const bearer = sharedIe(findIe(m, IeId.BROADBAND_BEARER_CAPABILITY), base?.bearer);
+  const qos = sharedIe(findIe(m, IeId.QOS_PARAMETER), base?.qos);
+  const aal = sharedIe(findIe(m, IeId.AAL_PARAMETERS), base?.aal);
+  const blli = sharedIe(findIe(m, IeId.BROADBAND_LOW_LAYER_INFORMATION), base?.blli);
+  const callingAddr = calling ? intern(addressOf(calling)) : base?.calling;
+  const calledAddr = intern(canonicalAddress(called ? addressOf(called) : ''));
+  // an ADD PARTY that says what its call's SETUP said: the endpoint's call shares the SETUP's parameters
+  if (
+    base &&
+    !uu &&
+    !extra.length &&
+    base.uu === undefined &&
+    base.extra === undefined &&
+    base.called === calledAddr &&
+    base.multipoint === multipoint &&
+    base.calling === callingAddr &&
+    base.traffic === traffic &&
+    base.bearer === bearer &&
+    base.qos === qos &&
+    base.aal === aal &&
+    base.blli === blli
+  )
+    return base;
   return {
-    called: canonicalAddress(called ? addressOf(called) : ''),
+    called: calledAddr,
     multipoint,
     ...(callingAddr !== undefined ? { calling: callingAddr } : {}),
     ...(traffic ? { traffic } : {}),

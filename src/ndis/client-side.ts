@@ -9,6 +9,7 @@ import type { ClIndication, ClientHandlers, Context } from './indications.js';
 import { NdisStatus } from './status.js';
 import {
   cloneCallParameters,
+  sealedCallParameters,
   type CoAddressFamily,
   type CoCallParameters,
   type CoSap,
@@ -50,7 +51,7 @@ export class ClientSide {
 
   clOpenAf(c: ClientRec, af: CoAddressFamily, clCtx: Context): { status: NdisStatus; afHandle?: NdisAfHandle } {
     if (!this.core.cm || !this.core.registeredAfs.some((r) => r.addressFamily === af.addressFamily)) return { status: S.FAILURE };
-    const rec: AfRec = { h: this.core.handle(), client: c, af: { ...af }, clCtx, cmCtx: undefined, state: 'OPENING', saps: new Set(), vcs: new Set(), notifyPending: false };
+    const rec: AfRec = { h: this.core.handle(), client: c, af: { ...af }, clCtx, cmCtx: undefined, state: 'OPENING', saps: new Set(), vcCount: 0, notifyPending: false };
     this.core.afs.set(rec.h, rec);
     c.afs.add(rec);
     const r = this.core.cmh.ProtocolCmOpenAf({ ...af }, rec.h);
@@ -72,7 +73,7 @@ export class ClientSide {
   clCloseAf(c: ClientRec, h: NdisAfHandle): NdisStatus {
     const a = this.clAf(c, h);
     if (!a || a.state !== 'OPEN') return S.FAILURE;
-    if (a.saps.size > 0 || a.vcs.size > 0) return S.FAILURE;
+    if (a.saps.size > 0 || a.vcCount > 0) return S.FAILURE;
     a.state = 'CLOSING';
     const st = this.core.cmh.ProtocolCmCloseAf(a.cmCtx);
     if (st === S.PENDING) return S.PENDING;
@@ -149,7 +150,7 @@ export class ClientSide {
       }
     }
     this.core.vcs.set(v.h, v);
-    a.vcs.add(v);
+    a.vcCount++;
     this.core.touch();
     return { status: S.SUCCESS, vcHandle: v.h };
   }
@@ -175,14 +176,14 @@ export class ClientSide {
     const multipoint = partyCtx !== undefined;
     let p: PartyRec | undefined;
     if (multipoint) {
-      p = { h: this.core.handle(), vc: v, clCtx: partyCtx, cmCtx: undefined, state: 'ADDING', params };
-      this.core.parties.set(p.h, p);
-      v.parties.set(p.h, p);
+      p = { h: this.core.handle(), vc: v, clCtx: partyCtx, cmCtx: undefined, state: 'ADDING' };
+      this.core.addParty(p);
     }
     v.multipoint = multipoint;
     this.core.moveCall(v, 'MAKING');
     v.closeStatus = undefined;
-    const r = this.core.cmh.ProtocolCmMakeCall(v.cmCtx, params, p?.h);
+    // the call manager gets NDIS's sealed copy: the client's own buffer stays the client's (and it may reuse it at once)
+    const r = this.core.cmh.ProtocolCmMakeCall(v.cmCtx, sealedCallParameters(params), p?.h);
     if (r.status === S.PENDING) {
       if (p) p.cmCtx = r.callMgrPartyContext;
       this.core.touch();
@@ -232,10 +233,9 @@ export class ClientSide {
     if (!v) return { status: S.FAILURE };
     const refused = addPartyRefusal(v.creator === 'cl', v.multipoint, v.call); // R36
     if (refused !== undefined) return { status: refused };
-    const p: PartyRec = { h: this.core.handle(), vc: v, clCtx: partyCtx, cmCtx: undefined, state: 'ADDING', params };
-    this.core.parties.set(p.h, p);
-    v.parties.set(p.h, p);
-    const r = this.core.cmh.ProtocolCmAddParty(v.cmCtx, params, p.h);
+    const p: PartyRec = { h: this.core.handle(), vc: v, clCtx: partyCtx, cmCtx: undefined, state: 'ADDING' };
+    this.core.addParty(p);
+    const r = this.core.cmh.ProtocolCmAddParty(v.cmCtx, sealedCallParameters(params), p.h);
     if (r.status === S.PENDING) {
       p.cmCtx = r.callMgrPartyContext;
       this.core.touch();
@@ -383,7 +383,7 @@ export class ClientSide {
 
   clVcs(c: ClientRec, af?: NdisAfHandle): VcInfo[] {
     const out: VcInfo[] = [];
-    for (const a of c.afs) if (af === undefined || a.h === af) for (const v of a.vcs) out.push(this.core.info(v));
+    for (const a of c.afs) if ((af === undefined || a.h === af) && a.vcCount > 0) for (const v of this.core.vcs.values()) if (v.af === a) out.push(this.core.info(v));
     return out;
   }
 

@@ -11,6 +11,7 @@ import type { Context } from './indications.js';
 import { NdisStatus } from './status.js';
 import {
   cloneCallParameters,
+  sealedCallParameters,
   type CoAddressFamily,
   type CoCallParameters,
   type NdisAfHandle,
@@ -119,7 +120,7 @@ export class CmSide {
       }
     }
     this.core.vcs.set(v.h, v);
-    a?.vcs.add(v);
+    if (a) a.vcCount++;
     this.core.touch();
     return { status: S.SUCCESS, vcHandle: v.h };
   }
@@ -154,8 +155,8 @@ export class CmSide {
     const done = (st: NdisStatus): void => {
       if (st === S.SUCCESS) {
         if (!reactivation) this.core.moveVc(v, 'ACTIVE');
-        v.params = cloneCallParameters(params);
-        v.paths = paths.map((p) => ({ ...p }));
+        // sealed: an MCM's or CM's own sealed set is shared, anything else copied once
+        v.params = sealedCallParameters(params);
       } else if (!reactivation) this.core.moveVc(v, before); // R17: a failed re-activation keeps the old parameters
       this.core.touch();
     };
@@ -178,8 +179,8 @@ export class CmSide {
     if (!v) return S.FAILURE;
     if (v.state === 'DEACTIVATING' || v.state === 'DELETED') return S.INVALID_STATE;
     if (v.state !== 'ACTIVE' && v.state !== 'CLOSING') this.core.moveVc(v, 'ACTIVE');
-    v.params = cloneCallParameters(params);
-    v.paths = this.core.pathsOf(params).map((p) => ({ ...p }));
+    // the MCM's sealed parameters are shared (types.ts), anything else is copied once
+    v.params = sealedCallParameters(params);
     this.core.touch();
     return S.SUCCESS;
   }
@@ -195,7 +196,6 @@ export class CmSide {
     const done = (): void => {
       this.core.moveVc(v, 'DEACTIVATED');
       v.params = undefined;
-      v.paths = [];
       this.core.deactivated(v);
       this.core.touch();
     };
@@ -218,7 +218,6 @@ export class CmSide {
     if (v.state !== 'ACTIVE' && v.state !== 'CLOSING') return S.NOT_ACCEPTED;
     this.core.moveVc(v, 'DEACTIVATED');
     v.params = undefined;
-    v.paths = [];
     this.core.deactivated(v);
     this.core.touch();
     return S.SUCCESS;

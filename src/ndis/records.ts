@@ -8,6 +8,7 @@
  * `moveVc` / `moveCall` / `moveParty`, which check the tables of machines.ts.
  */
 import { BehaviorSubject, Subject, asapScheduler, type SchedulerLike } from 'rxjs';
+import { SmallMap } from '../common/small-map.js';
 import type { VcPath } from '../uni/api.js';
 import type { CallManagerHandlers, CallManagerShape } from './cm-interface.js';
 import { samePath, type NdisDataPath } from './datapath.js';
@@ -76,7 +77,8 @@ export interface AfRec {
   cmCtx: Context;
   state: 'OPENING' | 'OPEN' | 'CLOSING';
   saps: Set<SapRec>;
-  vcs: Set<VcRec>;
+  /** how many VCs the AF has (a count, not a set: one more entry per VC in a set costs ~33 B of heap each) */
+  vcCount: number;
   notifyPending: boolean;
 }
 
@@ -97,7 +99,6 @@ export interface PartyRec {
   state: PartyState;
   /** state to go back to when a drop or close fails */
   before?: PartyState;
-  params?: CoCallParameters;
 }
 
 export interface VcRec {
@@ -112,9 +113,10 @@ export interface VcRec {
   call: CallState;
   callBefore?: CallState;
   multipoint: boolean;
-  parties: Map<NdisPartyHandle, PartyRec>;
+  /** changed only through NdisCore.addParty / removeParty (a VC without parties shares one empty map) */
+  parties: ReadonlyMap<NdisPartyHandle, PartyRec>;
+  /** the parameters the VC is active with (sealed, types.ts); their paths are the VC's (`vcPaths`) */
   params?: CoCallParameters;
-  paths: VcPath[];
   incomingPending: boolean;
   qosPending: boolean;
   closeParty?: PartyRec;
@@ -125,6 +127,16 @@ export interface VcRec {
   signalling: boolean;
   /** the call manager completed the close with SUCCESS before it deactivated the VC: the close ends with the deactivation (R62) */
   closeAwaitsDeactivation?: boolean;
+}
+
+const NO_PATHS: readonly VcPath[] = Object.freeze([]);
+
+/** the parties of every VC that has none (most VCs never have one): one frozen, empty map */
+const NO_PARTIES: ReadonlyMap<NdisPartyHandle, PartyRec> = Object.freeze(new SmallMap<NdisPartyHandle, PartyRec>());
+
+/** the paths an active VC has (those of its parameters), none when it is not active */
+export function vcPaths(v: VcRec): readonly VcPath[] {
+  return v.params?.mediaParameters?.mediaSpecific?.paths ?? NO_PATHS;
 }
 
 /** What a client may ask about its own VC (read-only view). */
@@ -282,6 +294,7 @@ export class NdisCore {
 
 
   newVc(af: AfRec | undefined, creator: 'cl' | 'cm', signalling = false): VcRec {
+    // params and closeStatus are set by every call: in the literal, V8 keeps them in the object (added later, a property array)
     return {
       h: this.handle(),
       af,
@@ -291,8 +304,9 @@ export class NdisCore {
       state: 'CREATED',
       call: 'IDLE',
       multipoint: false,
-      parties: new Map(),
-      paths: [],
+      parties: NO_PARTIES,
+      params: undefined,
+      closeStatus: undefined,
       incomingPending: false,
       qosPending: false,
       sends: 0,
@@ -308,7 +322,7 @@ export class NdisCore {
   removeVc(v: VcRec): void {
     this.moveVc(v, 'DELETED');
     this.vcs.delete(v.h);
-    v.af?.vcs.delete(v);
+    if (v.af) v.af.vcCount--;
     this.touch();
   }
 
@@ -317,10 +331,20 @@ export class NdisCore {
     return params.mediaParameters?.mediaSpecific?.paths ?? [];
   }
 
+  addParty(p: PartyRec): void {
+    const v = p.vc;
+    this.parties.set(p.h, p);
+    if (v.parties === NO_PARTIES) v.parties = new SmallMap<NdisPartyHandle, PartyRec>();
+    (v.parties as SmallMap<NdisPartyHandle, PartyRec>).set(p.h, p);
+  }
+
   removeParty(p: PartyRec): void {
     this.moveParty(p, 'DROPPED');
     this.parties.delete(p.h);
-    p.vc.parties.delete(p.h);
+    const v = p.vc;
+    if (v.parties === NO_PARTIES) return;
+    (v.parties as SmallMap<NdisPartyHandle, PartyRec>).delete(p.h);
+    if (v.parties.size === 0) v.parties = NO_PARTIES;
   }
 
 
@@ -356,9 +380,9 @@ export class NdisCore {
   onReceive(path: VcPath, data: Buffer, hint?: number): void {
     // the VC the miniport names, when it has that path; else the first VC that has it
     const named = hint === undefined ? undefined : this.vcs.get(hint);
-    const candidates = named && named.paths.some((p) => samePath(p, path)) ? [named] : this.vcs.values();
+    const candidates = named && vcPaths(named).some((p) => samePath(p, path)) ? [named] : this.vcs.values();
     for (const v of candidates) {
-      if (!v.paths.some((p) => samePath(p, path))) continue;
+      if (!vcPaths(v).some((p) => samePath(p, path))) continue;
       // R20/R78: only an active VC whose call is connected delivers data to its client
       if (v.state !== 'ACTIVE' || v.call !== 'CONNECTED' || !v.af) return;
       const client = v.af.client;

@@ -143,26 +143,134 @@ export function q2931CallParameters(called: AtmAddress, extra: { flags?: number;
   };
 }
 
-/** Deep enough copy of call parameters so one side's rewrite never leaks into another's view. */
-export function cloneCallParameters(p: CoCallParameters): CoCallParameters {
-  return {
-    flags: p.flags,
-    ...(p.callMgrParameters
-      ? {
-          callMgrParameters: {
-            transmit: { ...p.callMgrParameters.transmit },
-            receive: { ...p.callMgrParameters.receive },
-            ...(p.callMgrParameters.callMgrSpecific ? { callMgrSpecific: { ...p.callMgrParameters.callMgrSpecific } } : {}),
-          },
-        }
-      : {}),
-    ...(p.mediaParameters
-      ? {
-          mediaParameters: {
-            ...p.mediaParameters,
-            ...(p.mediaParameters.mediaSpecific ? { mediaSpecific: { paths: p.mediaParameters.mediaSpecific.paths.map((x) => ({ ...x })) } } : {}),
-          },
-        }
-      : {}),
-  };
+/** a copy of a flow spec, field by field (a literal of one shape, not a spread) */
+function copyFlow(f: FlowSpec): FlowSpec {
+  const c: FlowSpec = {};
+  for (const k in f) {
+    const x = f[k as keyof FlowSpec];
+    if (x !== undefined) c[k as keyof FlowSpec] = x;
+  }
+  return c;
+}
+
+function copyPaths(paths: readonly VcPath[]): VcPath[] {
+  const out = new Array<VcPath>(paths.length);
+  for (let i = 0; i < paths.length; i++) {
+    const x = paths[i]!;
+    out[i] = { peer: x.peer, vpi: x.vpi, vci: x.vci };
+  }
+  return out;
+}
+
+/**
+ * Deep enough copy of call parameters so one side's rewrite never leaks into another's view
+ * (the Buffers in callMgrSpecific are shared, as NDIS shares them). The copy is mutable.
+ */
+export function cloneCallParameters(p: CoCallParameters, paths?: readonly VcPath[]): CoCallParameters {
+  const c: CoCallParameters = { flags: p.flags };
+  const cm = p.callMgrParameters;
+  if (cm) {
+    const spec = cm.callMgrSpecific;
+    c.callMgrParameters = spec
+      ? { transmit: copyFlow(cm.transmit), receive: copyFlow(cm.receive), callMgrSpecific: { ...spec } }
+      : { transmit: copyFlow(cm.transmit), receive: copyFlow(cm.receive) };
+  }
+  const m = p.mediaParameters;
+  const ps = paths ?? m?.mediaSpecific?.paths;
+  if (m || paths) {
+    const media: CoMediaParameters = { flags: m?.flags ?? 0, receivePriority: m?.receivePriority ?? 0, receiveSizeHint: m?.receiveSizeHint ?? 0 };
+    if (ps) media.mediaSpecific = { paths: copyPaths(ps) };
+    c.mediaParameters = media;
+  }
+  return c;
+}
+
+/** the flow spec of every sealed parameter set that asks for nothing (best effort): one object, shared */
+const NO_FLOW: FlowSpec = Object.freeze({});
+
+function isEmptyFlow(f: FlowSpec): boolean {
+  for (const k in f) if (f[k as keyof FlowSpec] !== undefined) return false;
+  return true;
+}
+
+/**
+ * Seal call parameters in place: freeze them and every object they hold (not
+ * the Buffers), an empty flow spec replaced by a shared one. Sealed parameters
+ * are immutable, so whoever keeps them (NDIS's VC record, the call manager's
+ * VC and party contexts) can share one set instead of a copy each; a rewrite
+ * makes a new set. Only for parameters nobody else holds a mutable reference to
+ * (the call manager's own); anything from a client is copied first
+ * (`sealedCallParameters`).
+ */
+export function sealCallParameters(p: CoCallParameters): CoCallParameters {
+  if (Object.isFrozen(p)) return p;
+  const cm = p.callMgrParameters;
+  if (cm && !Object.isFrozen(cm)) {
+    cm.transmit = isEmptyFlow(cm.transmit) ? NO_FLOW : Object.freeze(cm.transmit);
+    cm.receive = isEmptyFlow(cm.receive) ? NO_FLOW : Object.freeze(cm.receive);
+    if (cm.callMgrSpecific) Object.freeze(cm.callMgrSpecific);
+    Object.freeze(cm);
+  }
+  const m = p.mediaParameters;
+  if (m && !Object.isFrozen(m)) {
+    const ms = m.mediaSpecific;
+    if (ms) {
+      for (const x of ms.paths) Object.freeze(x);
+      Object.freeze(ms.paths);
+      Object.freeze(ms);
+    }
+    Object.freeze(m);
+  }
+  return Object.freeze(p);
+}
+
+/** frozen all the way down (a set `sealCallParameters` made, or one built as carefully) */
+export function isSealedCallParameters(p: CoCallParameters): boolean {
+  if (!Object.isFrozen(p)) return false;
+  const cm = p.callMgrParameters;
+  if (cm) {
+    if (!Object.isFrozen(cm)) return false;
+    if (cm.transmit !== NO_FLOW && !Object.isFrozen(cm.transmit)) return false;
+    if (cm.receive !== NO_FLOW && !Object.isFrozen(cm.receive)) return false;
+    if (cm.callMgrSpecific && !Object.isFrozen(cm.callMgrSpecific)) return false;
+  }
+  const m = p.mediaParameters;
+  if (m) {
+    if (!Object.isFrozen(m)) return false;
+    const ms = m.mediaSpecific;
+    if (ms) {
+      if (!Object.isFrozen(ms) || !Object.isFrozen(ms.paths)) return false;
+      for (const x of ms.paths) if (!Object.isFrozen(x)) return false;
+    }
+  }
+  return true;
+}
+
+/** sealed call parameters with these contents: `p` itself when it is sealed already, else a sealed copy */
+export function sealedCallParameters(p: CoCallParameters): CoCallParameters {
+  return isSealedCallParameters(p) ? p : sealCallParameters(cloneCallParameters(p));
+}
+
+/** sealed parameters `p` with other flags (the parts below shared, they are sealed) */
+export function withCallFlags(p: CoCallParameters, flags: number): CoCallParameters {
+  if (p.flags === flags) return p;
+  const s = sealedCallParameters(p);
+  const c: CoCallParameters = { flags };
+  if (s.callMgrParameters) c.callMgrParameters = s.callMgrParameters;
+  if (s.mediaParameters) c.mediaParameters = s.mediaParameters;
+  return Object.freeze(c);
+}
+
+/** the same traffic in both flow specs (what a party or a miniport may have changed) */
+export function sameFlows(a: CoCallManagerParameters | undefined, b: CoCallManagerParameters | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  return sameFlow(a.transmit, b.transmit) && sameFlow(a.receive, b.receive);
+}
+
+function sameFlow(a: FlowSpec, b: FlowSpec): boolean {
+  if (a === b) return true;
+  for (const k in a) if (a[k as keyof FlowSpec] !== b[k as keyof FlowSpec]) return false;
+  for (const k in b) if (a[k as keyof FlowSpec] !== b[k as keyof FlowSpec]) return false;
+  return true;
 }

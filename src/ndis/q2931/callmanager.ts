@@ -16,7 +16,7 @@ import type { CallManagerHandlers, CallManagerShape, NdisCmApi, NdisMcmApi } fro
 import { isPending, type MaybePending, type NdisDataPath } from '../datapath.js';
 import type { Context } from '../indications.js';
 import type { NdisHost } from '../ndis.js';
-import { PartyMap, cmOps, mcmOps, uniStatus, type CmAf, type CmOps, type CmParty, type CmSap, type CmVc } from './records.js';
+import { NO_PARTIES, cmOps, incomingCallParameters, partiesOf, mcmOps, uniStatus, type CmAf, type CmOps, type CmParty, type CmSap, type CmVc } from './records.js';
 import { NdisStatus, causeFromStatus, failureFromCause, statusFromCause } from '../status.js';
 import { CmQos } from './modify.js';
 import {
@@ -24,7 +24,10 @@ import {
   Q2931_AF,
   SAP_TYPE_ATM,
   cloneCallParameters,
-  q2931CallParameters,
+  sameFlows,
+  sealCallParameters,
+  sealedCallParameters,
+  withCallFlags,
   type CoAddressFamily,
   type CoCallParameters,
   type CoSap,
@@ -147,31 +150,41 @@ export class UniCallManager implements CallManagerHandlers {
   }
 
   private newVc(dir: 'out' | 'in', af?: CmAf): CmVc {
-    return { kind: 'vc', dir, phase: 'idle', multipoint: false, parties: new PartyMap(), active: false, closePending: false, deleteAfterClose: false, ...(af ? { af } : {}) };
+    // every field a call sets is in the literal: V8 keeps them in the object, with no property array beside it
+    return { kind: 'vc', vcH: undefined, af, dir, phase: 'idle', call: undefined, peer: undefined, multipoint: false, parties: NO_PARTIES, params: undefined, sap: undefined, active: false, closePending: false, activating: undefined };
   }
 
+  /** new, mutable parameters for activating the VC: `base` with these paths (the miniport may round its flows) */
   private paramsWithPaths(base: CoCallParameters, paths: VcPath[]): CoCallParameters {
-    const p = cloneCallParameters(base);
-    p.mediaParameters = { ...(p.mediaParameters ?? { flags: 0, receivePriority: 0, receiveSizeHint: 0 }), mediaSpecific: { paths: paths.map((x) => ({ ...x })) } };
-    return p;
+    return cloneCallParameters(base, paths);
   }
 
-  /** activate (or re-activate) the VC with these parameters: CM through NDIS, MCM through its own miniport half */
+  /**
+   * Activate (or re-activate) the VC with these parameters: CM through NDIS, MCM through its own miniport half.
+   * `params` are the call manager's own (from paramsWithPaths): once the miniport took them they are sealed
+   * (types.ts), so the VC's context and NDIS's record of an MCM's VC share them.
+   */
   private activate(v: CmVc, params: CoCallParameters): MaybePending {
     const h = v.vcH!;
+    const sealed = (st: NdisStatus): NdisStatus => {
+      if (st === S.SUCCESS) sealCallParameters(params);
+      return st;
+    };
     if (this.shape === 'cm') {
       const st = this.cmApi!.NdisCmActivateVc(h, params);
-      if (st !== S.PENDING) return st;
-      return new Promise((resolve) => {
-        this.activationWaiters.set(v, resolve);
+      if (st !== S.PENDING) return sealed(st);
+      return new Promise<NdisStatus>((resolve) => {
+        this.activationWaiters.set(v, (st) => resolve(sealed(st)));
       });
     }
     const r = this.dataPath.activate(h, params.mediaParameters?.mediaSpecific?.paths ?? [], params);
-    const finish = (st: NdisStatus): NdisStatus => (st === S.SUCCESS ? this.mcmApi!.NdisMCmActivateVc(h, params) : st);
+    const finish = (st: NdisStatus): NdisStatus => (st === S.SUCCESS ? this.mcmApi!.NdisMCmActivateVc(h, sealCallParameters(params)) : st);
     return isPending(r) ? r.then(finish) : finish(r);
   }
 
   private readonly activationWaiters = new Map<CmVc, (st: NdisStatus) => void>();
+  /** the last incoming call's parameters, whose parts the next one shares when it says the same */
+  private lastIncoming?: CoCallParameters;
   private readonly deactivationWaiters = new Map<CmVc, (st: NdisStatus) => void>();
 
   private deactivate(v: CmVc): MaybePending {
@@ -209,9 +222,8 @@ export class UniCallManager implements CallManagerHandlers {
 
   private freeVc(v: CmVc): void {
     this.forgetCall(v);
-    v.parties.clear();
-    this.vcs.delete(v);
-    v.af?.vcs.delete(v);
+    v.parties = NO_PARTIES;
+    if (this.vcs.delete(v) && v.af) v.af.vcCount--;
   }
 
   /** CM-created VC after its call ended: deactivate and delete it on a later turn (after the client saw its completion) */
@@ -241,7 +253,7 @@ export class UniCallManager implements CallManagerHandlers {
 
   ProtocolCmOpenAf(af: CoAddressFamily, afH: NdisAfHandle): { status: NdisStatus; callMgrAfContext?: Context } {
     if (af.addressFamily !== Q2931_AF.addressFamily) return { status: S.FAILURE };
-    const ctx: CmAf = { kind: 'af', afH, saps: new Set(), vcs: new Set() };
+    const ctx: CmAf = { kind: 'af', afH, saps: new Set(), vcCount: 0 };
     this.afs.add(ctx);
     if (this.completion === 'sync') return { status: S.SUCCESS, callMgrAfContext: ctx };
     this.later(() => this.ops.openAfComplete(S.SUCCESS, afH, ctx));
@@ -250,7 +262,7 @@ export class UniCallManager implements CallManagerHandlers {
 
   ProtocolCmCloseAf(ctx: Context): NdisStatus {
     const af = ctx as CmAf;
-    if (af.saps.size > 0 || af.vcs.size > 0) return S.NOT_ACCEPTED;
+    if (af.saps.size > 0 || af.vcCount > 0) return S.NOT_ACCEPTED;
     this.afs.delete(af);
     if (this.completion === 'sync') return S.SUCCESS;
     this.later(() => this.ops.closeAfComplete(S.SUCCESS, af.afH));
@@ -289,7 +301,7 @@ export class UniCallManager implements CallManagerHandlers {
     const v = this.newVc('out', af);
     v.vcH = vcH;
     this.vcs.add(v);
-    af.vcs.add(v);
+    af.vcCount++;
     return { status: S.SUCCESS, callMgrVcContext: v };
   }
 
@@ -332,13 +344,14 @@ export class UniCallManager implements CallManagerHandlers {
     v.phase = 'making';
     v.multipoint = multipoint;
     v.call = r.value.call;
-    v.params = cloneCallParameters(params);
-    v.params.flags |= multipoint ? CallFlags.MULTIPOINT_VC : 0;
+    // NDIS hands sealed parameters (its copy of the client's): kept as they are, not copied again
+    const sealed = sealedCallParameters(params);
+    v.params = multipoint ? withCallFlags(sealed, sealed.flags | CallFlags.MULTIPOINT_VC) : sealed;
     this.byCall.set(r.value.call, v);
     let party: CmParty | undefined;
     if (partyH !== undefined) {
-      party = { kind: 'party', partyH, vc: v, state: 'adding', params: cloneCallParameters(params), ...(r.value.party !== undefined ? { uniParty: r.value.party } : {}) };
-      v.parties.set(partyH, party);
+      party = { kind: 'party', partyH, vc: v, uniParty: r.value.party, peer: undefined, state: 'adding', params: sealed };
+      partiesOf(v).set(partyH, party);
       v.firstParty = party;
     }
     return { status: S.PENDING, ...(party ? { callMgrPartyContext: party } : {}) };
@@ -348,7 +361,7 @@ export class UniCallManager implements CallManagerHandlers {
   private makeCallFailed(v: CmVc, status: NdisStatus, cause?: number): void {
     const party = v.firstParty;
     this.forgetCall(v);
-    v.parties.clear();
+    v.parties = NO_PARTIES;
     v.firstParty = undefined;
     v.multipoint = false;
     const base = v.params ?? { flags: 0 };
@@ -370,7 +383,8 @@ export class UniCallManager implements CallManagerHandlers {
       if (i.party !== undefined) party.uniParty = i.party;
     }
     const params = this.paramsWithPaths(v.params!, [i.vc]);
-    const requested = cloneCallParameters(params);
+    const asked = params.callMgrParameters;
+    const requested = asked && { transmit: { ...asked.transmit }, receive: { ...asked.receive } };
     this.when(this.activate(v, params), (st) => {
       if (v.failAfterActivation !== undefined) {
         // the network cleared the call while we were activating: undo and report that
@@ -389,12 +403,15 @@ export class UniCallManager implements CallManagerHandlers {
       }
       v.active = true;
       // R18/R26: the miniport may have rounded the flow; report what is in force
-      const changed = JSON.stringify(params.callMgrParameters) !== JSON.stringify(requested.callMgrParameters);
-      if (changed) params.flags |= CallFlags.CALL_PARAMETERS_CHANGED;
-      v.params = params;
+      const changed = !sameFlows(params.callMgrParameters, requested);
+      v.params = changed ? withCallFlags(params, params.flags | CallFlags.CALL_PARAMETERS_CHANGED) : params;
       v.phase = 'connected';
-      if (party) party.state = 'connected';
-      this.ops.makeCallComplete(S.SUCCESS, v.vcH!, party?.partyH, party, cloneCallParameters(params));
+      if (party) {
+        party.state = 'connected';
+        party.params = undefined;
+      }
+      // NDIS copies them for the client
+      this.ops.makeCallComplete(S.SUCCESS, v.vcH!, party?.partyH, party, v.params);
     });
   }
 
@@ -410,11 +427,11 @@ export class UniCallManager implements CallManagerHandlers {
     }
     const v = this.newVc('in', sap.af);
     this.vcs.add(v);
-    sap.af.vcs.add(v);
+    sap.af.vcCount++;
     const r = this.ops.createVc(sap.af.afH, v);
     if (r.status !== S.SUCCESS) {
       this.vcs.delete(v);
-      sap.af.vcs.delete(v);
+      sap.af.vcCount--;
       this.uni.reject(i.call, 47);
       return;
     }
@@ -424,13 +441,8 @@ export class UniCallManager implements CallManagerHandlers {
     v.peer = i.peer;
     v.phase = 'activating-in';
     this.byCall.set(i.call, v);
-    // a SETUP with the point-to-multipoint bearer is offered as a multipoint VC (the leaf of a multipoint call)
-    const base = q2931CallParameters(i.params.called, {
-      ...(i.params.multipoint ? { flags: CallFlags.MULTIPOINT_VC } : {}),
-      ...(i.params.calling ? { calling: i.params.calling } : {}),
-      ...(i.params.uu ? { uu: i.params.uu } : {}),
-    });
-    const params = this.paramsWithPaths(base, [i.vc]);
+    const params = incomingCallParameters(i.params, i.vc, this.lastIncoming);
+    this.lastIncoming = params;
     // R30: create VC -> activate -> dispatch
     v.activating = true;
     this.when(this.activate(v, params), (st) => {
@@ -505,8 +517,9 @@ export class UniCallManager implements CallManagerHandlers {
     if (!called) return { status: S.INVALID_ADDRESS };
     const r = this.uni.addParty(v.call, { called });
     if (!r.ok) return { status: uniStatus(r.error) };
-    const party: CmParty = { kind: 'party', partyH, vc: v, uniParty: r.value, state: 'adding', params: cloneCallParameters(params) };
-    v.parties.set(partyH, party);
+    // NDIS hands sealed parameters (its copy of the client's): kept, not copied again
+    const party: CmParty = { kind: 'party', partyH, vc: v, uniParty: r.value, peer: undefined, state: 'adding', params: sealedCallParameters(params) };
+    partiesOf(v).set(partyH, party);
     return { status: S.PENDING, callMgrPartyContext: party };
   }
 
@@ -550,21 +563,24 @@ export class UniCallManager implements CallManagerHandlers {
       if (st !== S.SUCCESS) {
         if (v.call !== undefined && p.uniParty !== undefined) this.uni.dropParty(v.call, p.uniParty, { cause: causeFromStatus(st) });
         v.parties.delete(p.partyH);
-        this.ops.addPartyComplete(st, p.partyH, undefined, p.params);
+        this.ops.addPartyComplete(st, p.partyH, undefined, p.params!);
         return;
       }
       v.params = params;
       p.state = v.phase === 'released' ? 'gone' : 'connected';
       // R39: one VC carries one set of traffic parameters: a party asking for others gets the VC's, flagged as changed
-      const granted = cloneCallParameters(p.params);
+      let granted = p.params!;
       const vcCm = v.params.callMgrParameters;
-      if (vcCm && granted.callMgrParameters && JSON.stringify([granted.callMgrParameters.transmit, granted.callMgrParameters.receive]) !== JSON.stringify([vcCm.transmit, vcCm.receive])) {
-        granted.callMgrParameters.transmit = { ...vcCm.transmit };
-        granted.callMgrParameters.receive = { ...vcCm.receive };
-        granted.flags |= CallFlags.CALL_PARAMETERS_CHANGED;
+      if (vcCm && granted.callMgrParameters && !sameFlows(granted.callMgrParameters, vcCm)) {
+        const g = cloneCallParameters(granted);
+        g.callMgrParameters!.transmit = { ...vcCm.transmit };
+        g.callMgrParameters!.receive = { ...vcCm.receive };
+        g.flags |= CallFlags.CALL_PARAMETERS_CHANGED;
+        granted = g;
       }
-      p.params = granted;
-      this.ops.addPartyComplete(S.SUCCESS, p.partyH, p, cloneCallParameters(granted));
+      // the party's parameters are needed only while it is being added; NDIS copies them for the client
+      p.params = undefined;
+      this.ops.addPartyComplete(S.SUCCESS, p.partyH, p, granted);
     });
   }
 
@@ -572,7 +588,7 @@ export class UniCallManager implements CallManagerHandlers {
     const p = this.partyOf(v, i.party);
     if (!p || p.state !== 'adding') return;
     v.parties.delete(p.partyH);
-    this.ops.addPartyComplete(failureFromCause(i.cause), p.partyH, undefined, p.params);
+    this.ops.addPartyComplete(failureFromCause(i.cause), p.partyH, undefined, p.params!);
   }
 
   private onPartyDropped(v: CmVc, i: Extract<UniIndication, { kind: 'party-dropped' }>): void {
@@ -581,7 +597,7 @@ export class UniCallManager implements CallManagerHandlers {
     if (p.state === 'dropping') return this.onDropConfirm(v, i.party);
     if (p.state === 'adding') {
       v.parties.delete(p.partyH);
-      this.ops.addPartyComplete(failureFromCause(i.cause), p.partyH, undefined, p.params);
+      this.ops.addPartyComplete(failureFromCause(i.cause), p.partyH, undefined, p.params!);
       return;
     }
     if (p.state !== 'connected') return;
@@ -605,7 +621,7 @@ export class UniCallManager implements CallManagerHandlers {
     for (const p of [...v.parties.values()]) {
       if (p.state !== 'adding') continue;
       v.parties.delete(p.partyH);
-      this.ops.addPartyComplete(status, p.partyH, undefined, p.params);
+      this.ops.addPartyComplete(status, p.partyH, undefined, p.params!);
     }
   }
 
@@ -659,7 +675,7 @@ export class UniCallManager implements CallManagerHandlers {
   private finishClose(v: CmVc, party: CmParty | undefined, alreadyPending = false): NdisStatus {
     this.forgetCall(v);
     if (party) v.parties.delete(party.partyH);
-    v.parties.clear();
+    v.parties = NO_PARTIES;
     const d = this.deactivate(v);
     const idle = (): void => {
       v.phase = 'idle';

@@ -5,11 +5,12 @@
  * NDIS_STATUS mapping, and the table of NDIS functions of each shape under one
  * set of names.
  */
-import type { CallId, PartyId, PeerId, UniError } from '../../uni/api.js';
+import { SmallMap } from '../../common/small-map.js';
+import type { CallId, PartyId, PeerId, UniCallParams, UniError, VcPath } from '../../uni/api.js';
 import type { NdisCmApi, NdisMcmApi } from '../cm-interface.js';
 import type { Context } from '../indications.js';
 import { NdisStatus } from '../status.js';
-import type { CoCallParameters, CoSap, NdisAfHandle, NdisPartyHandle, NdisSapHandle, NdisVcHandle } from '../types.js';
+import { CallFlags, type CoCallParameters, type Q2931CallMgrParameters, type CoSap, NdisAfHandle, NdisPartyHandle, NdisSapHandle, NdisVcHandle } from '../types.js';
 
 const S = NdisStatus;
 
@@ -17,7 +18,8 @@ export interface CmAf {
   kind: 'af';
   afH: NdisAfHandle;
   saps: Set<CmSap>;
-  vcs: Set<CmVc>;
+  /** how many VCs the AF has (a count: a set would cost ~33 B of heap per VC) */
+  vcCount: number;
 }
 
 export interface CmSap {
@@ -35,7 +37,8 @@ export interface CmParty {
   peer?: PeerId;
   /** gone: the network already dropped it (incoming drop or close); only the client's drop is awaited */
   state: 'adding' | 'connected' | 'dropping' | 'gone';
-  params: CoCallParameters;
+  /** the parameters asked for (sealed), held while the party is being added */
+  params?: CoCallParameters;
 }
 
 /**
@@ -44,12 +47,12 @@ export interface CmParty {
  * made adding or dropping n parties cost O(n^2). The index is a hint, checked
  * on use; a miss falls back to the search (a UNI id learnt after insertion).
  */
-export class PartyMap extends Map<NdisPartyHandle, CmParty> {
-  /** made with the first party (most VCs never have one: an idle VC must not carry an empty Map) */
-  private uni?: Map<PartyId, CmParty>;
+export class PartyMap extends SmallMap<NdisPartyHandle, CmParty> {
+  /** made with the first party (most VCs never have one: an idle VC must not carry an empty Map); a SmallMap itself: most have one party */
+  private uni?: SmallMap<PartyId, CmParty>;
   override set(h: NdisPartyHandle, p: CmParty): this {
     super.set(h, p);
-    if (p.uniParty !== undefined) (this.uni ??= new Map()).set(p.uniParty, p);
+    if (p.uniParty !== undefined) (this.uni ??= new SmallMap()).set(p.uniParty, p);
     return this;
   }
   override delete(h: NdisPartyHandle): boolean {
@@ -58,6 +61,7 @@ export class PartyMap extends Map<NdisPartyHandle, CmParty> {
     return super.delete(h);
   }
   override clear(): void {
+    if (this.size === 0 && this.uni === undefined) return; // nothing to do (and NO_PARTIES is frozen)
     this.uni = undefined;
     super.clear();
   }
@@ -66,11 +70,20 @@ export class PartyMap extends Map<NdisPartyHandle, CmParty> {
     if (hit && hit.uniParty === id && super.get(hit.partyH) === hit) return hit;
     for (const p of this.values())
       if (p.uniParty === id) {
-        (this.uni ??= new Map()).set(id, p);
+        (this.uni ??= new SmallMap()).set(id, p);
         return p;
       }
     return undefined;
   }
+}
+
+/** the parties of every VC that has none (most never have one): one frozen, empty map; `partiesOf` makes a VC its own */
+export const NO_PARTIES: PartyMap = Object.freeze(new PartyMap()) as PartyMap;
+
+/** the VC's own party map, made with its first party */
+export function partiesOf(v: CmVc): PartyMap {
+  if (v.parties === NO_PARTIES) v.parties = new PartyMap();
+  return v.parties;
 }
 
 export type VcPhase =
@@ -93,6 +106,7 @@ export interface CmVc {
   call?: CallId;
   peer?: PeerId;
   multipoint: boolean;
+  /** NO_PARTIES until the first party (partiesOf) */
   parties: PartyMap;
   params?: CoCallParameters;
   /** the party named in a make-call (multipoint) */
@@ -100,13 +114,52 @@ export interface CmVc {
   sap?: CmSap;
   active: boolean;
   closePending: boolean;
-  deleteAfterClose: boolean;
   signalling?: boolean;
   activating?: boolean;
   failAfterActivation?: NdisStatus;
   retireAfterActivation?: boolean;
   /** an incoming close waiting for our outstanding drops to finish */
   pendingClose?: { status: NdisStatus; closeData?: Buffer };
+}
+
+/**
+ * The parameters an incoming call is activated and offered with: what the SETUP said, on its VC. A
+ * SETUP with the point-to-multipoint bearer is offered as a multipoint VC (the leaf of a multipoint
+ * call). They are new and mutable, except that the parts `last` (the previous incoming call's, once
+ * sealed) has with the same contents are shared: every endpoint at a leaf host is an incoming call
+ * of its own, on the same VC, from the same caller to the same address. (Those parts carry no
+ * ROUND_UP_FLOW / ROUND_DOWN_FLOW, so the miniport has nothing to rewrite in them.)
+ */
+export function incomingCallParameters(p: UniCallParams, vc: VcPath, last?: CoCallParameters): CoCallParameters {
+  const flags = p.multipoint ? CallFlags.MULTIPOINT_VC : 0;
+  const cm = last?.callMgrParameters;
+  const spec0 = cm?.callMgrSpecific;
+  const path0 = last?.mediaParameters?.mediaSpecific?.paths;
+  if (
+    cm &&
+    spec0 &&
+    path0?.length === 1 &&
+    Object.isFrozen(cm) &&
+    Object.isFrozen(last!.mediaParameters) &&
+    spec0.calledParty === p.called &&
+    spec0.callingParty === p.calling &&
+    spec0.uu === undefined &&
+    p.uu === undefined &&
+    cm.transmit === cm.receive && // both the shared empty flow spec (types.ts NO_FLOW)
+    Object.keys(cm.transmit).length === 0 &&
+    path0[0]!.peer === vc.peer &&
+    path0[0]!.vpi === vc.vpi &&
+    path0[0]!.vci === vc.vci &&
+    last!.mediaParameters!.flags === 0
+  )
+    return { flags, callMgrParameters: cm, mediaParameters: last!.mediaParameters! };
+  const spec: Q2931CallMgrParameters = p.calling ? { calledParty: p.called, callingParty: p.calling } : { calledParty: p.called };
+  if (p.uu) spec.uu = p.uu;
+  return {
+    flags,
+    callMgrParameters: { transmit: {}, receive: {}, callMgrSpecific: spec },
+    mediaParameters: { flags: 0, receivePriority: 0, receiveSizeHint: 0, mediaSpecific: { paths: [{ peer: vc.peer, vpi: vc.vpi, vci: vc.vci }] } },
+  };
 }
 
 /** The shape-specific NDIS functions the call manager needs, under one set of names. */
