@@ -29,6 +29,10 @@ export const nextTurnScheduler: SchedulerLike = {
   },
 };
 
+function wirePath(p: VcPath): WirePath {
+  return { path: p, key: vcKey(p.vpi, p.vci), mac: macNumber(p.peer) };
+}
+
 /** a path of an active VC, with the 18 octets every frame on it starts with */
 interface WirePath {
   path: VcPath;
@@ -37,6 +41,15 @@ interface WirePath {
   /** VPI/VCI key and the peer's MAC as a 48-bit number: where byPath keeps it */
   key: number;
   mac: MacNumber;
+}
+
+/** the VCs on one wire path, and the one-path list those of them share whose only path it is */
+interface PathOwner {
+  /** (a Set: endpoints come and go one by one among thousands, in any order) */
+  vcs: Set<number>;
+  path: VcPath;
+  /** a multipoint call's endpoints at a leaf host are thousands of VCs on one path: one list (and one frame header) for all */
+  alone?: WirePath[];
 }
 
 /**
@@ -57,7 +70,7 @@ export class WireDataPath implements NdisDataPath {
    * VPI/VCI key (vcKey) -> peer MAC as a 48-bit number -> the VCs on that path. Usually one; several when
    * endpoints of one multipoint call at this host (one ATM VC on the wire) are each their own NDIS VC.
    */
-  private readonly byPath = new Map<number, Map<MacNumber, { vcs: number[]; path: VcPath }>>();
+  private readonly byPath = new Map<number, Map<MacNumber, PathOwner>>();
   private pathCount = 0;
   private readonly rx = new Subject<DataPathReceive>();
   readonly receive$ = this.rx.asObservable();
@@ -75,8 +88,8 @@ export class WireDataPath implements NdisDataPath {
   ) {}
 
   activate(vc: number, paths: VcPath[]): number {
-    const wire: WirePath[] = paths.map((p) => ({ path: p, key: vcKey(p.vpi, p.vci), mac: macNumber(p.peer) }));
     this.unbind(vc);
+    const wire = paths.length === 1 ? this.alone(paths[0]!) : paths.map(wirePath);
     this.byVc.set(vc, wire);
     for (const w of wire) {
       let peers = this.byPath.get(w.key);
@@ -84,10 +97,19 @@ export class WireDataPath implements NdisDataPath {
       const owner = peers.get(w.mac);
       if (!owner) {
         this.pathCount++;
-        peers.set(w.mac, { vcs: [vc], path: w.path });
-      } else if (!owner.vcs.includes(vc)) owner.vcs.push(vc);
+        peers.set(w.mac, { vcs: new Set([vc]), path: w.path, ...(paths.length === 1 ? { alone: wire } : {}) });
+      } else {
+        if (paths.length === 1) owner.alone ??= wire;
+        owner.vcs.add(vc);
+      }
     }
     return NdisStatus.SUCCESS;
+  }
+
+  /** the one-path list for a VC whose only path is `p`: the one other VCs on that path share, else a new one */
+  private alone(p: VcPath): WirePath[] {
+    const w = wirePath(p);
+    return this.byPath.get(w.key)?.get(w.mac)?.alone ?? [w];
   }
 
   deactivate(vc: number): number {
@@ -101,10 +123,8 @@ export class WireDataPath implements NdisDataPath {
     for (const { key, mac } of old) {
       const peers = this.byPath.get(key);
       const owner = peers?.get(mac);
-      const i = owner ? owner.vcs.indexOf(vc) : -1;
-      if (!peers || !owner || i < 0) continue;
-      owner.vcs.splice(i, 1);
-      if (owner.vcs.length > 0) continue;
+      if (!peers || !owner?.vcs.delete(vc)) continue;
+      if (owner.vcs.size > 0) continue;
       peers.delete(mac);
       this.pathCount--;
       if (peers.size === 0) this.byPath.delete(key);
@@ -146,8 +166,8 @@ export class WireDataPath implements NdisDataPath {
   }
 
   /** each VC on the path gets the frame (a snapshot: a receiver may deactivate its VC meanwhile) */
-  private deliver(owner: { vcs: number[]; path: VcPath }, data: Buffer): void {
-    if (owner.vcs.length === 1) this.rx.next({ path: owner.path, data, vc: owner.vcs[0]! });
+  private deliver(owner: PathOwner, data: Buffer): void {
+    if (owner.vcs.size === 1) for (const vc of owner.vcs) this.rx.next({ path: owner.path, data, vc });
     else for (const vc of [...owner.vcs]) this.rx.next({ path: owner.path, data, vc });
   }
 
