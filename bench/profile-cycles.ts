@@ -75,13 +75,15 @@ async function allocations(cycleCount: number): Promise<void> {
   const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: SampledNode } };
   session.disconnect();
   const bytes = new Map<string, number>();
-  const walk = (node: SampledNode): void => {
-    const f = node.callFrame;
-    const where = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(dist|node_modules)\//, '')}:${f.lineNumber + 1}`;
+  const name = (f: SampledNode['callFrame']): string => `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(dist|node_modules)\//, '')}:${f.lineNumber + 1}`;
+  // a built-in (no script: an iterator's next, a Map growing) is named with the function that called it
+  const walk = (node: SampledNode, caller: string): void => {
+    const here = name(node.callFrame);
+    const where = node.callFrame.url ? here : `${here} <- ${caller}`;
     bytes.set(where, (bytes.get(where) ?? 0) + node.selfSize);
-    for (const c of node.children) walk(c);
+    for (const c of node.children) walk(c, node.callFrame.url ? here : caller);
   };
-  walk(profile.head);
+  walk(profile.head, '(root)');
   const total = [...bytes.values()].reduce((x, y) => x + y, 0);
   console.log(`${cycleCount} cycles: about ${(total / cycleCount / 1024).toFixed(1)} KiB allocated per cycle (both hosts, sampled)\n`);
   console.log('| bytes per cycle | function |\n|---:|---|');
