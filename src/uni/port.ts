@@ -19,6 +19,7 @@
  * them and hands them back, and reads their state; only the link changes them.
  */
 import type { QueuedTimer } from '../common/timer-queue.js';
+import { SmallMap } from '../common/small-map.js';
 import type { PeerId } from './api.js';
 import type { CallEvent, CallIndication, CallKind, CallState, VcId } from './call.js';
 import type { PartyEvent, PartyIndication, PartyMachine } from './party.js';
@@ -109,10 +110,11 @@ export class LinkParty {
 }
 
 export class LinkCall {
-  readonly parties = new Map<number, LinkParty>();
+  /** (SmallMaps: a point-to-point call has no party and runs one call timer at a time; a Map would grow and shrink its table for each) */
+  readonly parties: Map<number, LinkParty> = new SmallMap();
   /** parties in P1, P2, P3, P4 or P7 */
   alive = 0;
-  readonly timers = new Map<TimerName, QueuedTimer>();
+  readonly timers: Map<TimerName, QueuedTimer> = new SmallMap();
   owner?: CallOwner;
   /** next endpoint reference to try (root side) */
   nextEp = 0;
