@@ -81,6 +81,16 @@ function ind(i: CallIndication): CallEffect {
   return { t: 'ind', ind: i };
 }
 
+/** the state as it is, with these effects (none by default) */
+function unchanged(s: CallState, effects: CallEffect[] = []): CallStep {
+  return { state: s, effects };
+}
+
+/** a message not allowed in this state: the state as it is, and the coordinator answers it (Q.2931 5.6.10) */
+function wrongState(s: CallState, m: UniMessage): CallStep {
+  return { state: s, effects: [{ t: 'wrong-state', msg: m }] };
+}
+
 /** Our first answer to a SETUP carries the Connection identifier when we are the network side. */
 function withConnId(s: CallState, m: UniMessage): { m: UniMessage; s: CallState } {
   if (s.side === 'network' && !s.vcSent && s.vc) {
@@ -111,10 +121,9 @@ function vcFrom(m: UniMessage): VcId | undefined {
 }
 
 export function stepCall(s: CallState, e: CallEvent): CallStep {
-  const same = (effects: CallEffect[] = []): CallStep => ({ state: s, effects });
   switch (e.k) {
     case 'setup-req': {
-      if (s.phase !== 'null') return same();
+      if (s.phase !== 'null') return unchanged(s);
       const m: UniMessage = { ...e.msg, ies: [...e.msg.ies] };
       let ns: CallState = { ...s, phase: 'out-setup', setup: m, sent: { ...s.sent, t303: 1 }, owner: true };
       if (s.side === 'network' && s.vc) {
@@ -124,39 +133,39 @@ export function stepCall(s: CallState, e: CallEvent): CallStep {
       return { state: ns, effects: [{ t: 'send', msg: m }, { t: 'start', timer: 't303' }] };
     }
     case 'setup-ind': {
-      if (s.phase !== 'null') return same();
+      if (s.phase !== 'null') return unchanged(s);
       const vc = s.side === 'user' ? vcFrom(e.msg) : s.vc;
       return { state: { ...s, phase: 'in-setup', vc }, effects: [] };
     }
     case 'proceeding-req': {
-      if (s.phase !== 'in-setup') return same();
+      if (s.phase !== 'in-setup') return unchanged(s);
       const { m, s: ns } = withConnId(s, msg(MsgType.CALL_PROCEEDING));
       return { state: { ...ns, phase: 'in-proceeding' }, effects: [{ t: 'send', msg: m }] };
     }
     case 'alerting-req': {
-      if (s.phase !== 'in-setup' && s.phase !== 'in-proceeding') return same();
+      if (s.phase !== 'in-setup' && s.phase !== 'in-proceeding') return unchanged(s);
       const { m, s: ns } = withConnId(s, msg(MsgType.ALERTING));
       return { state: { ...ns, phase: 'in-alerting' }, effects: [{ t: 'send', msg: m }] };
     }
     case 'connect-req': {
-      if (s.phase !== 'in-setup' && s.phase !== 'in-proceeding' && s.phase !== 'in-alerting') return same();
+      if (s.phase !== 'in-setup' && s.phase !== 'in-proceeding' && s.phase !== 'in-alerting') return unchanged(s);
       const { m, s: ns } = withConnId(s, msg(MsgType.CONNECT, e.ies ? [...e.ies] : []));
       if (s.side === 'user') return { state: { ...ns, phase: 'in-connect' }, effects: [{ t: 'send', msg: m }, { t: 'start', timer: 't313' }] };
       // the network side is Active as soon as it sends CONNECT; the user's CONNECT ACKNOWLEDGE tells the host
       return { state: { ...ns, phase: 'active' }, effects: [{ t: 'send', msg: m }] };
     }
     case 'reject-req': {
-      if (s.phase !== 'in-setup' && s.phase !== 'in-proceeding' && s.phase !== 'in-alerting') return same();
+      if (s.phase !== 'in-setup' && s.phase !== 'in-proceeding' && s.phase !== 'in-alerting') return unchanged(s);
       const rc = msg(MsgType.RELEASE_COMPLETE, [causeIe(e.cause)]);
       return gone(s, [...stopAll(), { t: 'send', msg: rc }, { t: 'parties-gone', cause: e.cause, remote: false }, ind({ k: 'release-confirm', cause: e.cause })]);
     }
     case 'release-req': {
-      if (s.phase === 'null' || s.phase === 'rel-sent' || s.phase === 'rel-rcvd') return same();
+      if (s.phase === 'null' || s.phase === 'rel-sent' || s.phase === 'rel-rcvd') return unchanged(s);
       const r = sendRelease(s, e.cause, EMPTY, e.closeData);
       return { state: r.state, effects: [...r.effects, { t: 'parties-gone', cause: e.cause, closeData: e.closeData, remote: false }] };
     }
     case 'status-enquiry-req': {
-      if (s.phase === 'null' || s.sent.t322 > 0) return same();
+      if (s.phase === 'null' || s.sent.t322 > 0) return unchanged(s);
       const enq = msg(MsgType.STATUS_ENQUIRY, e.ies ? [...e.ies] : []);
       return {
         state: { ...s, enquiry: enq, sent: { ...s.sent, t322: 1 } },
@@ -164,14 +173,14 @@ export function stepCall(s: CallState, e: CallEvent): CallStep {
       };
     }
     case 'clear': {
-      if (s.phase === 'null' || s.phase === 'rel-sent') return same();
+      if (s.phase === 'null' || s.phase === 'rel-sent') return unchanged(s);
       const r = sendRelease(s, e.cause, e.diagnostic ?? EMPTY, e.closeData);
       const effects: CallEffect[] = [...r.effects, { t: 'parties-gone', cause: e.cause, closeData: e.closeData, remote: e.remote ?? false }];
       if (!s.told) effects.push(ind({ k: 'released', cause: e.cause, closeData: e.closeData, remote: e.remote ?? false }));
       return { state: { ...r.state, told: true }, effects };
     }
     case 'local-release': {
-      if (s.phase === 'null') return same();
+      if (s.phase === 'null') return unchanged(s);
       const effects: CallEffect[] = [...stopAll(), { t: 'parties-gone', cause: e.cause, remote: false }];
       if (!s.told) effects.push(ind(s.phase === 'rel-sent' ? { k: 'release-confirm', cause: e.cause } : { k: 'released', cause: e.cause, remote: false }));
       return gone(s, effects);
@@ -189,10 +198,9 @@ export function stepCall(s: CallState, e: CallEvent): CallStep {
 }
 
 function onTimer(s: CallState, t: TimerName): CallStep {
-  const same: CallStep = { state: s, effects: [] };
   switch (t) {
     case 't303': {
-      if (s.phase !== 'out-setup' || !s.setup) return same;
+      if (s.phase !== 'out-setup' || !s.setup) return unchanged(s);
       if (s.sent.t303 < (SENDS.t303 ?? 2))
         return { state: { ...s, sent: { ...s.sent, t303: s.sent.t303 + 1 } }, effects: [{ t: 'send', msg: s.setup }, { t: 'start', timer: 't303' }] };
       // no answer to the resent SETUP: give the reference back with RELEASE COMPLETE (102 "303") and tell the host (18)
@@ -204,7 +212,7 @@ function onTimer(s: CallState, t: TimerName): CallStep {
       ]);
     }
     case 't308': {
-      if (s.phase !== 'rel-sent' || !s.release) return same;
+      if (s.phase !== 'rel-sent' || !s.release) return unchanged(s);
       if (s.sent.t308 < (SENDS.t308 ?? 2)) {
         const again: UniMessage = { ...s.release, ies: [...s.release.ies] };
         // second cause: recovery on timer expiry, naming T308
@@ -215,19 +223,19 @@ function onTimer(s: CallState, t: TimerName): CallStep {
       return gone(s, s.told ? [] : [ind({ k: 'release-confirm', cause: Cause.RECOVERY_ON_TIMER_EXPIRY })]);
     }
     case 't310':
-      if (s.phase !== 'out-proceeding') return same;
+      if (s.phase !== 'out-proceeding') return unchanged(s);
       return stepCall(s, { k: 'clear', cause: Cause.NO_USER_RESPONDING });
     case 't313':
-      if (s.phase !== 'in-connect') return same;
+      if (s.phase !== 'in-connect') return unchanged(s);
       return stepCall(s, { k: 'clear', cause: Cause.RECOVERY_ON_TIMER_EXPIRY, diagnostic: timerDiagnostic('t313') });
     case 't360':
       // Q.2963.1: no answer to our MODIFY REQUEST: the call is cleared (102, naming T360)
-      if (s.mod !== 'req') return same;
+      if (s.mod !== 'req') return unchanged(s);
       return stepCall({ ...s, mod: undefined }, { k: 'clear', cause: Cause.RECOVERY_ON_TIMER_EXPIRY, diagnostic: timerDiagnostic('t360') });
     case 't361':
       return stepModify(s, { k: 'timer', timer: 't361' });
     case 't322': {
-      if (s.sent.t322 === 0 || s.phase === 'null') return same;
+      if (s.sent.t322 === 0 || s.phase === 'null') return unchanged(s);
       if (s.phase === 'rel-sent') return { state: { ...s, sent: { ...s.sent, t322: 0 } }, effects: [] };
       if (s.sent.t322 < (SENDS.t322 ?? 2))
         return {
@@ -237,28 +245,27 @@ function onTimer(s: CallState, t: TimerName): CallStep {
       return stepCall({ ...s, sent: { ...s.sent, t322: 0 } }, { k: 'clear', cause: Cause.RECOVERY_ON_TIMER_EXPIRY, diagnostic: timerDiagnostic('t322') });
     }
     default:
-      return same;
+      return unchanged(s);
   }
 }
 
 function onMessage(s: CallState, m: UniMessage): CallStep {
-  const wrong: CallStep = { state: s, effects: [{ t: 'wrong-state', msg: m }] };
   const p = s.phase;
   switch (m.type) {
     case MsgType.CALL_PROCEEDING:
-      if (p !== 'out-setup') return wrong;
+      if (p !== 'out-setup') return wrongState(s, m);
       return {
         state: { ...s, phase: 'out-proceeding', setup: undefined, vc: s.vc ?? vcFrom(m) },
         effects: [{ t: 'stop', timer: 't303' }, { t: 'start', timer: 't310' }, ind({ k: 'proceeding' })],
       };
     case MsgType.ALERTING:
-      if (p !== 'out-setup' && p !== 'out-proceeding') return wrong;
+      if (p !== 'out-setup' && p !== 'out-proceeding') return wrongState(s, m);
       return {
         state: { ...s, phase: 'out-alerting', setup: undefined, vc: s.vc ?? vcFrom(m) },
         effects: [{ t: 'stop', timer: 't303' }, { t: 'stop', timer: 't310' }, ind({ k: 'alerting' })],
       };
     case MsgType.CONNECT: {
-      if (p !== 'out-setup' && p !== 'out-proceeding' && p !== 'out-alerting') return wrong;
+      if (p !== 'out-setup' && p !== 'out-proceeding' && p !== 'out-alerting') return wrongState(s, m);
       const vc = s.vc ?? vcFrom(m);
       return {
         state: { ...s, phase: 'active', setup: undefined, vc, activeTold: true },
@@ -275,10 +282,10 @@ function onMessage(s: CallState, m: UniMessage): CallStep {
         return { state: { ...s, phase: 'active', activeTold: true }, effects: [{ t: 'stop', timer: 't313' }, ind({ k: 'active' })] };
       if (p === 'active' && s.side === 'network' && !s.activeTold) return { state: { ...s, activeTold: true }, effects: [ind({ k: 'active' })] };
       if (p === 'active') return { state: s, effects: [] };
-      return wrong;
+      return wrongState(s, m);
     case MsgType.RELEASE: {
       const cause = causeOf(m) ?? Cause.NORMAL_UNSPECIFIED;
-      if (p === 'null') return wrong;
+      if (p === 'null') return wrongState(s, m);
       if (p === 'rel-sent') {
         // clear collision: both sides sent RELEASE; ours is answered by theirs
         return gone(s, [{ t: 'stop', timer: 't308' }, ...(s.told ? [] : [ind({ k: 'release-confirm', cause })])]);
@@ -322,7 +329,7 @@ function onMessage(s: CallState, m: UniMessage): CallStep {
       return { state: ns, effects };
     }
     default:
-      return wrong;
+      return wrongState(s, m);
   }
 }
 

@@ -44,6 +44,16 @@ export type ModifyEvent =
 
 const MODIFY_TYPES = new Set<number>([MsgType.MODIFY_REQUEST, MsgType.MODIFY_ACKNOWLEDGE, MsgType.MODIFY_REJECT, MsgType.CONNECTION_AVAILABLE]);
 
+/** the state as it is, with these effects (none by default) */
+function unchanged(s: CallState, effects: CallEffect[] = []): CallStep {
+  return { state: s, effects };
+}
+
+/** a message not allowed in this state: the state as it is, and the coordinator answers it (Q.2931 5.6.10) */
+function wrongState(s: CallState, m: UniMessage): CallStep {
+  return { state: s, effects: [{ t: 'wrong-state', msg: m }] };
+}
+
 export function isModifyMessage(type: number): boolean {
   return MODIFY_TYPES.has(type);
 }
@@ -61,18 +71,17 @@ export function stepModify(
   s: CallState,
   e: ModifyEvent | { k: 'msg'; msg: UniMessage } | { k: 'timer'; timer: 't361' },
 ): CallStep {
-  const same: CallStep = { state: s, effects: [] };
   const ind = (i: Extract<CallEffect, { t: 'ind' }>['ind']): CallEffect => ({ t: 'ind', ind: i });
   switch (e.k) {
     case 'modify-req': {
-      if (modifyRefusal(s) !== undefined) return same;
+      if (modifyRefusal(s) !== undefined) return unchanged(s);
       return {
         state: { ...s, mod: 'req', modPcr: e.pcr, modDefer: e.deferAvail || undefined, owesAvail: undefined },
         effects: [{ t: 'send', msg: msg(MsgType.MODIFY_REQUEST, [modifyTrafficDescriptor(e.pcr)]) }, { t: 'start', timer: 't360' }],
       };
     }
     case 'modify-ack-req': {
-      if (s.phase !== 'active' || s.mod !== 'rcvd') return same;
+      if (s.phase !== 'active' || s.mod !== 'rcvd') return unchanged(s);
       const ies = e.confirm ? [{ id: IeId.BROADBAND_REPORT_TYPE as const, reportType: ReportType.MODIFICATION_CONFIRMATION }] : [];
       return {
         state: { ...s, mod: undefined, modPcr: undefined, awaitAvail: e.confirm || undefined },
@@ -80,15 +89,15 @@ export function stepModify(
       };
     }
     case 'modify-reject-req': {
-      if (s.phase !== 'active' || s.mod !== 'rcvd') return same;
+      if (s.phase !== 'active' || s.mod !== 'rcvd') return unchanged(s);
       return { state: { ...s, mod: undefined, modPcr: undefined }, effects: [{ t: 'send', msg: msg(MsgType.MODIFY_REJECT, [causeIe(e.cause)]) }] };
     }
     case 'avail-req':
-      if (s.phase !== 'active' || !s.owesAvail) return same;
+      if (s.phase !== 'active' || !s.owesAvail) return unchanged(s);
       return { state: { ...s, owesAvail: undefined }, effects: [{ t: 'send', msg: msg(MsgType.CONNECTION_AVAILABLE) }] };
     case 'timer':
       // T361: no CONNECTION AVAILABLE came; the new rates are taken as in force (the call goes on)
-      if (!s.awaitAvail) return same;
+      if (!s.awaitAvail) return unchanged(s);
       return { state: { ...s, awaitAvail: undefined }, effects: [ind({ k: 'modify-available' })] };
     case 'msg':
       return onModifyMessage(s, e.msg, ind);
@@ -96,12 +105,11 @@ export function stepModify(
 }
 
 function onModifyMessage(s: CallState, m: UniMessage, ind: (i: Extract<CallEffect, { t: 'ind' }>['ind']) => CallEffect): CallStep {
-  const wrong: CallStep = { state: s, effects: [{ t: 'wrong-state', msg: m }] };
   const active = s.phase === 'active' && s.kind === 'p2p';
   switch (m.type) {
     case MsgType.MODIFY_REQUEST: {
       if (s.phase === 'active' && s.kind !== 'p2p') return { state: s, effects: [{ t: 'send', msg: msg(MsgType.MODIFY_REJECT, [causeIe(Cause.SERVICE_OR_OPTION_NOT_AVAILABLE)]) }] };
-      if (!active || s.owner || s.mod) return wrong;
+      if (!active || s.owner || s.mod) return wrongState(s, m);
       const pre: CallEffect[] = [];
       let ns = s;
       if (s.awaitAvail) {
@@ -118,7 +126,7 @@ function onModifyMessage(s: CallState, m: UniMessage, ind: (i: Extract<CallEffec
       return { state: { ...ns, mod: 'rcvd', modPcr: pcr }, effects: [...pre, ind({ k: 'modify-ind', pcr })] };
     }
     case MsgType.MODIFY_ACKNOWLEDGE: {
-      if (!active || s.mod !== 'req') return wrong;
+      if (!active || s.mod !== 'req') return wrongState(s, m);
       const pcr = s.modPcr ?? {};
       const effects: CallEffect[] = [{ t: 'stop', timer: 't360' }];
       const asked = findIe(m, IeId.BROADBAND_REPORT_TYPE)?.reportType === ReportType.MODIFICATION_CONFIRMATION;
@@ -128,7 +136,7 @@ function onModifyMessage(s: CallState, m: UniMessage, ind: (i: Extract<CallEffec
       return { state: { ...s, mod: undefined, modPcr: undefined, modDefer: undefined, owesAvail: owes || undefined }, effects };
     }
     case MsgType.MODIFY_REJECT: {
-      if (!active || s.mod !== 'req') return wrong;
+      if (!active || s.mod !== 'req') return wrongState(s, m);
       const cause = findIe(m, IeId.CAUSE)?.cause ?? Cause.NORMAL_UNSPECIFIED;
       return {
         state: { ...s, mod: undefined, modPcr: undefined, modDefer: undefined },
@@ -136,11 +144,11 @@ function onModifyMessage(s: CallState, m: UniMessage, ind: (i: Extract<CallEffec
       };
     }
     case MsgType.CONNECTION_AVAILABLE: {
-      if (!active || s.owner) return wrong;
+      if (!active || s.owner) return wrongState(s, m);
       if (!s.awaitAvail) return { state: s, effects: [] }; // late (after T361) or not asked for: nothing to do
       return { state: { ...s, awaitAvail: undefined }, effects: [{ t: 'stop', timer: 't361' }, ind({ k: 'modify-available' })] };
     }
     default:
-      return wrong;
+      return wrongState(s, m);
   }
 }

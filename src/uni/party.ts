@@ -68,6 +68,16 @@ export function newParty(role: 'root' | 'leaf', side: Side, first: boolean): Par
   return { st: PartyState.P0, role, side, first, told: false };
 }
 
+/** the state as it is, with these effects (none by default) */
+function unchanged(s: PartyMachine, effects: PartyEffect[] = []): PartyStep {
+  return { state: s, effects };
+}
+
+/** a message not allowed in this state: the state as it is, and the coordinator answers it (Q.2931 5.6.10) */
+function wrongState(s: PartyMachine, m: UniMessage): PartyStep {
+  return { state: s, effects: [{ t: 'wrong-state', msg: m }] };
+}
+
 function dropMsg(cause: number, diagnostic: Buffer, closeData?: Buffer): UniMessage {
   const ies: UniMessage['ies'] = [causeIe(cause, diagnostic)];
   if (closeData) ies.push(uuIe(closeData));
@@ -95,36 +105,35 @@ function endedInd(s: PartyMachine, cause: number, closeData: Buffer | undefined,
 }
 
 export function stepParty(s: PartyMachine, e: PartyEvent): PartyStep {
-  const same = (effects: PartyEffect[] = []): PartyStep => ({ state: s, effects });
   const P = PartyState;
   switch (e.k) {
     case 'add-req':
-      if (s.st !== P.P0) return same();
+      if (s.st !== P.P0) return unchanged(s);
       return { state: { ...s, st: P.P1 }, effects: [{ t: 'send', msg: e.msg }, { t: 'start', timer: 't399' }] };
     case 'first-out':
-      return s.st === P.P0 ? { state: { ...s, st: P.P1, first: true }, effects: [] } : same();
+      return s.st === P.P0 ? { state: { ...s, st: P.P1, first: true }, effects: [] } : unchanged(s);
     case 'add-ind':
-      return s.st === P.P0 ? { state: { ...s, st: P.P2, first: e.first }, effects: [] } : same();
+      return s.st === P.P0 ? { state: { ...s, st: P.P2, first: e.first }, effects: [] } : unchanged(s);
     case 'alerting-req':
-      if (s.st !== P.P2) return same();
+      if (s.st !== P.P2) return unchanged(s);
       return { state: { ...s, st: P.P3 }, effects: s.first ? [] : [{ t: 'send', msg: msg(MsgType.PARTY_ALERTING) }] };
     case 'ack-req':
-      if (s.st !== P.P2 && s.st !== P.P3) return same();
+      if (s.st !== P.P2 && s.st !== P.P3) return unchanged(s);
       return { state: { ...s, st: P.P7 }, effects: s.first ? [] : [{ t: 'send', msg: msg(MsgType.ADD_PARTY_ACKNOWLEDGE, e.ies ? [...e.ies] : []) }] };
     case 'reject-req':
-      if (s.st !== P.P2 && s.st !== P.P3) return same();
+      if (s.st !== P.P2 && s.st !== P.P3) return unchanged(s);
       return gone(s, [{ t: 'send', msg: msg(MsgType.ADD_PARTY_REJECT, [causeIe(e.cause)]) }]);
     case 'call-active':
       if (s.st === P.P1 || s.st === P.P2 || s.st === P.P3 || s.st === P.P4) return { state: { ...s, st: P.P7 }, effects: [{ t: 'stop' }] };
-      return same();
+      return unchanged(s);
     case 'drop-req':
-      if (s.st === P.P0 || s.st === P.P5 || s.st === P.P6) return same();
+      if (s.st === P.P0 || s.st === P.P5 || s.st === P.P6) return unchanged(s);
       return {
         state: { ...s, st: P.P5, told: false },
         effects: [{ t: 'stop' }, { t: 'send', msg: dropMsg(e.cause, EMPTY, e.closeData) }, { t: 'start', timer: 't398' }],
       };
     case 'local-release':
-      if (s.st === P.P0) return same();
+      if (s.st === P.P0) return unchanged(s);
       return gone(s, endedInd(s, e.cause, undefined, false));
     case 'timer':
       return onTimer(s, e.timer);
@@ -158,21 +167,20 @@ function onTimer(s: PartyMachine, t: TimerName): PartyStep {
 
 function onMessage(s: PartyMachine, m: UniMessage): PartyStep {
   const P = PartyState;
-  const wrong: PartyStep = { state: s, effects: [{ t: 'wrong-state', msg: m }] };
   switch (m.type) {
     case MsgType.PARTY_ALERTING:
     case MsgType.ALERTING:
-      if (s.role !== 'root' || s.st !== P.P1) return wrong;
+      if (s.role !== 'root' || s.st !== P.P1) return wrongState(s, m);
       if (s.first) return { state: { ...s, st: P.P4 }, effects: [] };
       return { state: { ...s, st: P.P4 }, effects: [{ t: 'stop' }, { t: 'start', timer: 't397' }, { t: 'ind', ind: { k: 'alerting' } }] };
     case MsgType.ADD_PARTY_ACKNOWLEDGE:
     case MsgType.CONNECT:
-      if (s.role !== 'root' || (s.st !== P.P1 && s.st !== P.P4)) return wrong;
+      if (s.role !== 'root' || (s.st !== P.P1 && s.st !== P.P4)) return wrongState(s, m);
       return { state: { ...s, st: P.P7 }, effects: [{ t: 'stop' }, ...(s.first ? [] : [{ t: 'ind' as const, ind: { k: 'added' as const } }])] };
     case MsgType.ADD_PARTY_REJECT: {
       const cause = causeOf(m) ?? Cause.NORMAL_UNSPECIFIED;
       if (s.st === P.P5) return gone(s, s.told ? [] : [{ t: 'ind', ind: { k: 'drop-confirm', cause } }]);
-      if (s.role !== 'root' || (s.st !== P.P1 && s.st !== P.P4)) return wrong;
+      if (s.role !== 'root' || (s.st !== P.P1 && s.st !== P.P4)) return wrongState(s, m);
       return gone(s, s.told ? [] : [{ t: 'ind', ind: { k: 'rejected', cause, closeData: closeDataOf(m) } }]);
     }
     case MsgType.DROP_PARTY: {
@@ -181,7 +189,7 @@ function onMessage(s: PartyMachine, m: UniMessage): PartyStep {
         // drop collision: both sides dropped; no acknowledgement goes back
         return gone(s, s.told ? [] : [{ t: 'ind', ind: { k: 'drop-confirm', cause } }]);
       }
-      if (s.st === P.P0) return wrong;
+      if (s.st === P.P0) return wrongState(s, m);
       // answered at once (docs/architecture.md, "NDIS requests and Q.2931 messages"): DROP PARTY ACKNOWLEDGE, then the host hears of it
       const ack = msg(MsgType.DROP_PARTY_ACKNOWLEDGE, [causeIe(cause)]);
       return gone(s, [...endedInd(s, cause, closeDataOf(m), true), { t: 'send', msg: ack }]);
@@ -208,6 +216,6 @@ function onMessage(s: PartyMachine, m: UniMessage): PartyStep {
       return { state: s, effects: [] };
     }
     default:
-      return wrong;
+      return wrongState(s, m);
   }
 }
