@@ -98,17 +98,27 @@ export class NdisHost {
   registerCallManager(handlers: CallManagerHandlers, shape: CallManagerShape): NdisCmApi | NdisMcmApi {
     if (this.core.cm) throw new NdisProtocolError('a call manager is already bound to this adapter');
     const trace = this.core.trace$$;
+    // one wrapper per handler name, made on first use (a wrapper per call would be garbage on every
+    // Protocol* call); it looks the handler up when called, and traces only while someone watches trace$
+    const wrappers = new Map<string, (...args: unknown[]) => unknown>();
     const traced = new Proxy(handlers, {
       get(target, prop, recv) {
         const v = Reflect.get(target, prop, recv) as unknown;
         if (typeof v !== 'function' || typeof prop !== 'string' || !prop.startsWith('Protocol')) return v;
-        return (...args: unknown[]) => {
-          const entry: NdisTraceEntry = { fn: prop, args };
-          trace.next(entry);
-          const result = (v as (...a: unknown[]) => unknown).apply(target, args);
-          entry.result = result;
-          return result;
-        };
+        let w = wrappers.get(prop);
+        if (!w) {
+          w = (...args: unknown[]) => {
+            const fn = Reflect.get(target, prop) as (...a: unknown[]) => unknown;
+            if (!trace.observed) return fn.apply(target, args);
+            const entry: NdisTraceEntry = { fn: prop, args };
+            trace.next(entry);
+            const result = fn.apply(target, args);
+            entry.result = result;
+            return result;
+          };
+          wrappers.set(prop, w);
+        }
+        return w;
       },
     });
     this.core.cm = { handlers: traced, shape };
@@ -116,6 +126,7 @@ export class NdisHost {
     for (const k of Object.keys(api)) {
       const f = api[k]!;
       api[k] = (...args: unknown[]) => {
+        if (!trace.observed) return f(...args);
         const entry: NdisTraceEntry = { fn: k, args };
         trace.next(entry);
         const result = f(...args);
