@@ -14,6 +14,7 @@
  * back into the host never lands in the middle of a state change.
  */
 import { asyncScheduler, Subject, type Observable } from 'rxjs';
+import { RunQueue } from '../common/run-queue.js';
 import { err, ok, type Result } from '../common/result.js';
 import type { AtmAddress, CallId, ClearingOptions, CloseDataPolicy, PartyId, PeakCellRates, PeerId, UniCallParams, UniCounters } from '../uni/api.js';
 import type { UniError, UniErrorCode, UniHost, UniHostOptions, UniIndication, UniPartyParams, UniSnapshot, VcPath } from '../uni/api.js';
@@ -62,8 +63,8 @@ export class CallControl implements UniHost, LinkSink {
   private nextParty = 1;
   private partyCount = 0;
   private timerCount = 0;
-  private depth = 0;
-  private readonly pending: UniIndication[] = [];
+  /** indications wait here while the host works (a request, a message, a timer) and go out when it is done */
+  private readonly out = new RunQueue<UniIndication>((i) => this.subject.next(i));
   private disposed = false;
 
   constructor(private readonly opts: CallControlConfig) {
@@ -81,38 +82,15 @@ export class CallControl implements UniHost, LinkSink {
   // ---- indication queue -----------------------------------------------------
 
   batch(fn: () => void): void {
-    this.depth++;
-    try {
-      fn();
-    } finally {
-      this.depth--;
-      if (this.depth === 0) this.flush();
-    }
+    this.out.hold(fn);
   }
 
   private run<T>(fn: () => T): T {
-    this.depth++;
-    try {
-      return fn();
-    } finally {
-      this.depth--;
-      if (this.depth === 0) this.flush();
-    }
+    return this.out.hold(fn);
   }
 
   private emit(i: UniIndication): void {
-    this.pending.push(i);
-  }
-
-  private flush(): void {
-    if (this.pending.length === 0) return;
-    this.depth++;
-    try {
-      for (let i = 0; i < this.pending.length; i++) if (!this.disposed) this.subject.next(this.pending[i]!);
-    } finally {
-      this.pending.length = 0;
-      this.depth--;
-    }
+    this.out.post(i);
   }
 
   // ---- links -----------------------------------------------------------------
@@ -773,6 +751,7 @@ export class CallControl implements UniHost, LinkSink {
     this.calls.clear();
     this.partyCount = 0;
     this.disposed = true;
+    this.out.close();
     this.subject.complete();
   }
 }

@@ -1,43 +1,115 @@
 /**
  * Run to completion: one queue of work for a component whose handlers may
  * call back into it (a link that loops a PDU straight back, a subscriber that
- * answers an indication at once).
+ * answers an indication at once). Every such queue in the stack is one of
+ * these; docs/architecture.md ("Run queues") lists who uses which kind.
  *
- * The ordering rule:
+ * A queue runs in one of two ways, chosen when it is made:
+ *
+ * - **now** (no scheduler): the outermost `post` runs the queue there and
+ *   then. The SAAL link's inbox, call control's indications, the switch.
+ * - **on later turns** (`{ scheduler }`): a `post` never runs anything; the
+ *   queue asks the scheduler for one turn and runs there. NDIS's completions
+ *   and indications, which CoNDIS hands to a client after the request that
+ *   caused them has returned.
+ *
+ * The ordering rule, for both:
  *
  * 1. Items run one at a time, never nested: an item posted while another runs
  *    does not start until that one has returned.
  * 2. Items run in the order they were posted (first in, first out), whoever
  *    posted them: the outside world, or a running item and the code it calls.
- * 3. The outermost `post` drains: it returns only when the queue is empty, so
- *    when a caller's `post` returns, its item and everything it caused that
- *    went through this queue has run.
+ * 3. Now: the outermost `post` drains: it returns only when the queue is
+ *    empty, so when a caller's `post` returns, its item and everything it
+ *    caused that went through this queue has run.
+ *    On later turns: a turn runs the items that were queued when it began,
+ *    then calls `afterTurn`; an item posted during a turn runs on the next
+ *    turn (one scheduler action per turn, not per item).
  * 4. After `close()`, posts are ignored and a drain in progress stops after
  *    the current item; what was still queued is dropped.
- * 5. If an item throws, the items behind it are dropped, the queue is ready
- *    for the next post, and the exception goes to the outermost caller.
+ * 5. If an item throws, the items queued behind it (now) or behind it in its
+ *    turn (later) are dropped, the queue is ready for the next post, and the
+ *    exception goes to the outermost caller (now) or the scheduler (later).
+ * 6. Now: `hold(fn)` runs `fn` as if it were an item being run: items it
+ *    posts wait until it has returned and then drain as in rule 3 (even if
+ *    it threw: what it posted before throwing still runs, then the exception
+ *    goes on). Inside a running item, `hold(fn)` simply calls `fn`: it is
+ *    part of that item's work.
  *
- * Nothing is scheduled: the queue adds no clock and no asynchrony.
+ * Nothing allocates per item beyond the item itself.
  */
+import type { SchedulerLike } from 'rxjs';
+
+export interface RunQueueTurns {
+  /** where turns run (a virtual-time scheduler in tests) */
+  scheduler: SchedulerLike;
+  /** called at the end of each turn that ran to its end */
+  afterTurn?: () => void;
+}
+
 export class RunQueue<T> {
-  private readonly items: T[] = [];
+  private items: T[] = [];
+  /** on later turns: the array the next turn's items go to while this turn runs `items` */
+  private spare: T[] = [];
   private head = 0;
   private draining = false;
+  private scheduled = false;
   private closed = false;
+  private readonly turnAction?: () => void;
 
-  constructor(private readonly run: (item: T) => void) {}
+  /** `run` handles one item; with `turns`, the queue runs on later scheduler turns instead of at once */
+  constructor(
+    private readonly run: (item: T) => void,
+    private readonly turns?: RunQueueTurns,
+  ) {
+    if (turns) this.turnAction = () => this.turn();
+  }
 
-  /** true while an item runs (a drain is in progress) */
+  /** true while an item runs (now: a drain or a hold is in progress; later: a turn is running) */
   get running(): boolean {
     return this.draining;
   }
 
-  /** queue `item`; when nothing runs, run it and everything queued behind it before returning */
+  /** items waiting to run (on later turns: for the turn that is scheduled) */
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** queue `item`; now: when nothing runs, run it and everything queued behind it before returning */
   post(item: T): void {
     if (this.closed) return;
     this.items.push(item);
+    if (this.turnAction) {
+      if (!this.scheduled) {
+        this.scheduled = true;
+        this.turns!.scheduler.schedule(this.turnAction);
+      }
+      return;
+    }
     if (this.draining) return;
     this.draining = true;
+    this.drain();
+  }
+
+  /** now: run `fn` as an item would run, then drain what it posted (rule 6); returns what `fn` returns */
+  hold<R>(fn: () => R): R {
+    if (this.turnAction) throw new Error('RunQueue.hold: a queue that runs on later turns cannot hold');
+    if (this.draining) return fn();
+    this.draining = true;
+    try {
+      return fn();
+    } finally {
+      this.drain();
+    }
+  }
+
+  /** ignore every later post; a drain in progress stops after the current item */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** run every queued item (draining is already set); always leaves the queue empty and idle */
+  private drain(): void {
     try {
       const items = this.items;
       while (this.head < items.length && !this.closed) {
@@ -52,8 +124,23 @@ export class RunQueue<T> {
     }
   }
 
-  /** ignore every later post; a drain in progress stops after the current item */
-  close(): void {
-    this.closed = true;
+  /** one scheduler turn: the items queued before it began; what they post goes to the next turn */
+  private turn(): void {
+    this.scheduled = false;
+    const batch = this.items;
+    this.items = this.spare;
+    this.draining = true;
+    try {
+      for (let i = 0; i < batch.length && !this.closed; i++) {
+        const next = batch[i]!;
+        batch[i] = undefined as T;
+        this.run(next);
+      }
+    } finally {
+      batch.length = 0;
+      this.spare = batch;
+      this.draining = false;
+    }
+    if (!this.closed) this.turns!.afterTurn?.();
   }
 }

@@ -74,7 +74,7 @@ export class NdisHost {
 
   /** true while some completion or indication still waits for its turn */
   get busy(): boolean {
-    return this.core.queue.length > 0;
+    return this.core.deferred.size > 0;
   }
 
   registerClient(opts: ClientOptions): NdisClient {

@@ -8,6 +8,7 @@
  * `moveVc` / `moveCall` / `moveParty`, which check the tables of machines.ts.
  */
 import { BehaviorSubject, Subject, asapScheduler, type SchedulerLike } from 'rxjs';
+import { RunQueue } from '../common/run-queue.js';
 import { SmallMap } from '../common/small-map.js';
 import type { VcPath } from '../uni/api.js';
 import type { CallManagerHandlers, CallManagerShape } from './cm-interface.js';
@@ -174,6 +175,8 @@ export interface ClientOptions {
 
 const S = NdisStatus;
 
+const runItem = (fn: () => void): void => fn();
+
 /** The state one adapter's NDIS keeps, shared by its client side and its call-manager side (not exported from the package). */
 export class NdisCore {
   readonly name: string;
@@ -189,6 +192,8 @@ export class NdisCore {
     this.dataPath = opts.dataPath;
     this.scheduler = opts.scheduler ?? asapScheduler;
     this.counters$$ = new BehaviorSubject(this.computeCounters());
+    // what a turn's items changed shows in counters$ once per turn
+    this.deferred = new RunQueue(runItem, { scheduler: this.scheduler, afterTurn: () => this.touch() });
   }
   nextHandle = 1;
   nextClient = 1;
@@ -199,8 +204,8 @@ export class NdisCore {
   readonly parties = new Map<number, PartyRec>();
   cm?: { handlers: CallManagerHandlers; shape: CallManagerShape };
   readonly registeredAfs: CoAddressFamily[] = [];
-  readonly queue: (() => void)[] = [];
-  flushScheduled = false;
+  /** completions and indications, each on a later scheduler turn than the request that caused it, in order (R5) */
+  readonly deferred: RunQueue<() => void>;
 
   computeCounters(): NdisCounters {
     let vcs = 0;
@@ -235,19 +240,7 @@ export class NdisCore {
 
   /** run on a later scheduler turn, after everything queued before (FIFO) */
   later(fn: () => void): void {
-    this.queue.push(fn);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      this.scheduler.schedule(() => this.flush());
-    }
-  }
-
-  flush(): void {
-    this.flushScheduled = false;
-    // items queued while flushing run on the next turn
-    const items = this.queue.splice(0);
-    for (const f of items) f();
-    this.touch();
+    this.deferred.post(fn);
   }
 
   indicate(client: ClientRec, ind: ClIndication): void {

@@ -33,6 +33,7 @@
  */
 import type { SchedulerLike } from 'rxjs';
 import type { Mac } from '../common/mac.js';
+import { RunQueue } from '../common/run-queue.js';
 import type { SaalService } from '../sscop/service.js';
 import type { AtmAddress, UniTimers } from '../uni/api.js';
 import { stateCode, type CallIndication } from '../uni/call.js';
@@ -150,22 +151,15 @@ export class CallControl implements LinkSink {
   private nextCall = 1;
   private partyCount = 0;
   private readonly c = { noRoute: 0, timers: 0, protocolErrors: 0 };
-  private busy = false;
-  private readonly queue: (() => void)[] = [];
+  /** run to completion: what a step sets off on another leg waits until the step is done */
+  private readonly work = new RunQueue<() => void>((fn) => fn());
 
   constructor(private readonly o: CallControlOptions) {}
 
   // ---- run to completion ----------------------------------------------------
 
   batch(fn: () => void): void {
-    this.queue.push(fn);
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      for (let f = this.queue.shift(); f; f = this.queue.shift()) f();
-    } finally {
-      this.busy = false;
-    }
+    this.work.post(fn);
   }
 
   // ---- port links -------------------------------------------------------------
