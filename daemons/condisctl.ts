@@ -16,6 +16,7 @@ import { connectControl, defaultSocketPath, type ControlClient } from '../src/co
 import { ControlError } from '../src/control/errors.js';
 import { bytesText, eventText, partiesTable, pcrText, peersTable, statusReport, statusText, timeText, vcsTable } from '../src/control/format.js';
 import { encodeBytes } from '../src/control/protocol.js';
+import { packageVersion } from '../src/common/package-root.js';
 
 /** A usage error found after commander parsed the line (exit 2). */
 class UsageError extends Error {}
@@ -153,6 +154,7 @@ let current: string | undefined;
 export function buildProgram(): Command {
   const program = new Command('condisctl')
     .description('Drive condisd (CoNDIS call management over Q.2931 on Ethernet) as a CoNDIS client.')
+    .version(packageVersion(), '-V, --version', 'print the version of condis-tap and exit')
     .addOption(new Option('-s, --socket <path>', 'condisd control socket').default(defaultSocketPath(), '$CONDIS_SOCKET or /run/condis/condisd.sock'))
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()

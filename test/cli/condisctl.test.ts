@@ -6,6 +6,7 @@ import test from 'ava';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { buildProgram } from '../../daemons/condisctl.js';
 import { socketPath, startFake } from '../control/helpers.js';
+import { packageVersion } from '../../src/common/package-root.js';
 
 interface Run {
   code: number | null;
@@ -58,6 +59,15 @@ function collect(p: ChildProcessWithoutNullStreams): Promise<Run & { raw: Buffer
 }
 
 // ---- help (in-process: the same Command objects the CLI runs) ----
+
+test('condisctl --version and -V print the package version and exit 0, like condisd', async (t) => {
+  const version = packageVersion();
+  for (const flag of ['--version', '-V']) {
+    const r = await run([flag]);
+    t.is(r.code, 0, `${flag}: ${r.stderr}`);
+    t.is(r.stdout.trim(), version, flag);
+  }
+});
 
 test('every subcommand has a description, --help and examples', (t) => {
   const program = buildProgram();
