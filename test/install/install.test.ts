@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { builtinModules } from 'node:module';
 import { packageRoot } from '../../src/common/package-root.js';
 
 const ROOT = packageRoot();
@@ -61,6 +62,9 @@ async function checkBins(t: import('ava').ExecutionContext, prefix: string, how:
   const v = await run('condisd', ['--version'], '/', env, 30_000);
   t.is(v.status, 0, `${how}: condisd --version: ${explain(v)}`);
   t.is(v.stdout.trim(), VERSION, how);
+  const cv = await run('condisctl', ['--version'], '/', env, 30_000);
+  t.is(cv.status, 0, `${how}: condisctl --version: ${explain(cv)}`);
+  t.is(cv.stdout.trim(), VERSION, how);
   const h = await run('condisctl', ['--help'], '/', env, 30_000);
   t.is(h.status, 0, `${how}: condisctl --help: ${explain(h)}`);
   t.regex(h.stdout, /Usage: condisctl/, how);
@@ -89,6 +93,21 @@ test.before('a clone of this working tree, then npm ci in it (builds the native 
   }
   const ci = await run('npm', ['ci', '--prefer-offline'], clone, npmEnv);
   if (ci.status !== 0) throw new Error(`npm ci: ${explain(ci)}`);
+});
+
+/** the packages a bin may still load from node_modules (scripts/build.mjs BUNDLE_EXTERNAL: native parts, worker threads) */
+const OUTSIDE_THE_BUNDLE = new Set(['cap', 'raw-socket', 'pino', 'pino-pretty']);
+
+test.serial('the clone: each bin is one bundled file that loads only Node built-ins and the packages kept outside the bundle', (t) => {
+  const builtins = new Set(builtinModules);
+  for (const bin of ['condisd', 'condisctl']) {
+    const code = readFileSync(join(clone, 'dist', 'daemons', `${bin}.js`), 'utf8');
+    const specifiers = new Set([...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)(["'])([@\w./:-]+)\1/g)].map((m) => m[2]!));
+    t.true(specifiers.size > 0, `${bin}: the check sees the bundle's imports`);
+    const loaded = [...specifiers].filter((s) => !s.startsWith('node:') && !builtins.has(s) && !OUTSIDE_THE_BUNDLE.has(s));
+    t.deepEqual(loaded, [], `${bin}: modules it would load from disk besides the bundle`);
+    t.false(/from\s*["']\.\.?\//.test(code), `${bin}: no relative import left (the project's own modules are in the bundle)`);
+  }
 });
 
 test.serial('the clone: npm i -g . puts working condisd and condisctl on PATH', async (t) => {
