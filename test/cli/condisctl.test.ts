@@ -7,6 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { buildProgram } from '../../daemons/condisctl.js';
 import { socketPath, startFake } from '../control/helpers.js';
 import { packageVersion } from '../../src/common/package-root.js';
+import { waitUntil } from '../helpers/wait.js';
 
 interface Run {
   code: number | null;
@@ -44,6 +45,23 @@ function waitFor(stream: NodeJS.ReadableStream, re: RegExp): Promise<string> {
         clearTimeout(timer);
         stream.off('data', on);
         resolve(seen);
+      }
+    };
+    stream.on('data', on);
+  });
+}
+
+/** resolve when `n` bytes have come out of the stream from now on (fails after 30 s) */
+function bytesOut(stream: NodeJS.ReadableStream, n: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = 0;
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${n} bytes on stdout; saw ${seen}`)), 30_000);
+    const on = (d: Buffer) => {
+      seen += d.length;
+      if (seen >= n) {
+        clearTimeout(timer);
+        stream.off('data', on);
+        resolve();
       }
     };
     stream.on('data', on);
@@ -363,10 +381,12 @@ test.serial('pipe: standard input goes out in packets, received data comes out, 
   const p = cli(['--socket', path, 'pipe', '1002', '--chunk', '4']);
   const done = collect(p);
   // wait until the call is up, then send the remote's data and our input
-  for (let i = 0; i < 600 && ![...backend.vcsById.values()].some((v) => v.info.call); i++) await new Promise((r) => setTimeout(r, 50));
+  await waitUntil('the pipe call up at the backend', () => [...backend.vcsById.values()].some((v) => v.info.call), { ms: 30_000, every: 50 });
   const vc = [...backend.vcsById.keys()][0]!;
+  // the received bytes are out on stdout before end of input closes the call
+  const written = bytesOut(p.stdout, 3);
   backend.emit({ kind: 'receive', vc, data: Buffer.from([0x00, 0xff, 0x41]) });
-  await new Promise((r) => setTimeout(r, 200));
+  await written;
   p.stdin.end('0123456789');
   const r = await done;
   t.is(r.code, 0, r.stderr);

@@ -10,6 +10,7 @@
 import test, { type ExecutionContext } from 'ava';
 import type { Subscription } from 'rxjs';
 import { FakeUniNetwork, type FakeDataPath, type FakeUniHost } from '../helpers/fake-uni.js';
+import { Clock } from '../uni/helpers.js';
 import type { CloseDataPolicy } from '../../src/uni/api.js';
 import {
   NdisStatus,
@@ -55,6 +56,11 @@ export interface NetworkOptions {
   q2963?: boolean;
   /** further addresses of host i beyond its own 1001+i (extra[i]) */
   extra?: string[][];
+  /**
+   * Run the whole network (fake UNI, NDIS, call managers, the clients' request timeouts) on one virtual clock
+   * (test/uni/helpers.ts): `settle()` runs what is due now, `advance(ms)` moves time on. For rules about timers.
+   */
+  virtualTime?: boolean;
 }
 
 export class TestHost {
@@ -97,21 +103,48 @@ export class TestHost {
 }
 
 export class TestNetwork {
-  readonly fake = new FakeUniNetwork();
+  /** the virtual clock everything runs on (NetworkOptions.virtualTime), else undefined (asap, real turns) */
+  readonly clock: Clock | undefined;
+  readonly fake: FakeUniNetwork;
   readonly hosts: TestHost[] = [];
   constructor(readonly opts: NetworkOptions) {
+    this.clock = opts.virtualTime ? new Clock() : undefined;
+    this.fake = new FakeUniNetwork(this.clock?.scheduler);
     for (let i = 0; i < opts.hosts; i++) {
       const mac = `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}`;
       const address = `${1001 + i}`;
       const addresses = [address, ...(opts.extra?.[i] ?? [])];
       const uni = this.fake.addHost(mac, addresses, { completion: opts.completion, ...(opts.closeData ? { closeData: opts.closeData } : {}) });
-      const stack = createNdisStack({ uni, dataPath: uni.data, shape: opts.cm, completion: opts.completion, ownAddresses: addresses, name: `h${i}`, ...(opts.qos ? { qos: true } : {}), ...(opts.q2963 ? { q2963: true } : {}) });
+      const stack = createNdisStack({ uni, dataPath: uni.data, shape: opts.cm, completion: opts.completion, ownAddresses: addresses, name: `h${i}`, ...(this.clock ? { scheduler: this.clock.scheduler } : {}), ...(opts.qos ? { qos: true } : {}), ...(opts.q2963 ? { q2963: true } : {}) });
       this.hosts.push(new TestHost(this, i, mac, address, uni, stack.ndis, stack.cm));
     }
   }
 
-  settle(): Promise<void> {
-    return this.fake.settle();
+  async settle(): Promise<void> {
+    const clock = this.clock;
+    if (!clock) return this.fake.settle();
+    // virtual time: run what is due now, let promise continuations run, until three quiet turns in a row
+    for (let quiet = 0; quiet < 3; ) {
+      clock.advance(0);
+      await new Promise<void>((r) => setImmediate(r));
+      let busy = this.fake.busy || (clock.nextDue !== undefined && clock.nextDue <= clock.now);
+      for (const h of this.fake.hosts.values()) busy ||= h.data.busy;
+      quiet = busy ? 0 : quiet + 1;
+    }
+  }
+
+  /** virtual time only: move the clock on by `ms`, running each action when it is due and settling after it */
+  async advance(ms: number): Promise<void> {
+    const clock = this.clock;
+    if (!clock) throw new Error('advance() needs a network made with virtualTime');
+    const target = clock.now + ms;
+    await this.settle();
+    for (let next = clock.nextDue; next !== undefined && next <= target; next = clock.nextDue) {
+      clock.advance(next - clock.now);
+      await this.settle();
+    }
+    clock.advance(target - clock.now);
+    await this.settle();
   }
 
   counters(): NdisCounters[] {
@@ -285,6 +318,8 @@ export interface RuleOptions {
   extra?: string[][];
   /** skip the end-of-scenario teardown check (only for tests that leave a host deliberately broken) */
   noCleanupCheck?: boolean;
+  /** run the network in virtual time (NetworkOptions.virtualTime) */
+  virtualTime?: boolean;
 }
 
 export interface RuleContext {
@@ -306,7 +341,7 @@ export function rule(title: string, body: (t: ExecutionContext, ctx: RuleContext
   for (const shape of o.shapes ?? ['cm', 'mcm']) {
     for (const completion of o.completions ?? ['sync', 'pending']) {
       test(`${title} [${shape}/${completion}]`, async (t) => {
-        const net = makeNetwork({ hosts: o.hosts ?? 2, cm: shape, completion, ...(o.closeData ? { closeData: o.closeData } : {}), ...(o.qos ? { qos: true } : {}), ...(o.q2963 ? { q2963: true } : {}), ...(o.extra ? { extra: o.extra } : {}) });
+        const net = makeNetwork({ hosts: o.hosts ?? 2, cm: shape, completion, ...(o.closeData ? { closeData: o.closeData } : {}), ...(o.qos ? { qos: true } : {}), ...(o.q2963 ? { q2963: true } : {}), ...(o.extra ? { extra: o.extra } : {}), ...(o.virtualTime ? { virtualTime: true } : {}) });
         try {
           const a = net.hosts[0]!.client('a');
           const b = net.hosts[1]!.client('b');

@@ -8,7 +8,9 @@
 import test, { type ExecutionContext } from 'ava';
 import type { CondisNode } from '../../src/host/node.js';
 import type { CloseDataPolicy } from '../../src/uni/api.js';
+import { filter, firstValueFrom } from 'rxjs';
 import { Client, linksUp, memoryNodes, S, shutdownAll } from '../helpers/nodes.js';
+import { within } from '../helpers/wait.js';
 
 type Shape = 'cm' | 'mcm';
 type Completion = 'sync' | 'pending';
@@ -50,6 +52,21 @@ function realRule(title: string, hosts: number, body: (t: ExecutionContext, node
       });
     }
   }
+}
+
+/**
+ * A round trip on the signalling link from `root` to the leaf `leaf`, instead of waiting a fixed time after a refused
+ * request: a STATUS ENQUIRY on root's multipoint party at the leaf, answered by STATUS. The link is in order, so once
+ * the answer is back the leaf has handled whatever root sent before (nothing, if the refusal sent nothing).
+ */
+async function barrier(root: CondisNode, leaf: CondisNode, ms = 5000): Promise<void> {
+  const call = root.uni.snapshot().calls.find((c) => c.parties.some((p) => p.peer === leaf.mac));
+  const party = call?.parties.find((p) => p.peer === leaf.mac);
+  if (!call || !party) throw new Error(`${root.name} has no party at ${leaf.name}`);
+  const answered = firstValueFrom(root.events$.pipe(filter((e) => e.kind === 'message' && e.direction === 'in' && e.type === 'STATUS' && e.peer === leaf.mac)));
+  const r = root.uni.statusEnquiry(call.call, party.party);
+  if (!r.ok) throw new Error(`STATUS ENQUIRY at ${leaf.name}: ${r.error.code} ${r.error.message}`);
+  await within(`the STATUS answer from ${leaf.name}`, answered, ms);
 }
 
 /** drop and wait for the outcome (final status at once, or the completion) */
@@ -111,7 +128,7 @@ realRule(
     const p3 = await root!.addParty(vc, '1003');
     const before = JSON.stringify(nodes[0]!.uni.snapshot().calls);
     t.is(root!.cl.NdisClDropParty(p3, Buffer.from('nope')), S.INVALID_DATA);
-    await new Promise((r) => setTimeout(r, 100));
+    await barrier(nodes[0]!, nodes[2]!);
     t.is(JSON.stringify(nodes[0]!.uni.snapshot().calls), before, 'the UNI state did not move');
     t.is(l3!.log.filter((i) => i.kind === 'ProtocolClIncomingCloseCall').length, 0);
     t.is(await drop(root!, p3), S.SUCCESS, 'without close data it goes');

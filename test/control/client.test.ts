@@ -3,6 +3,7 @@ import { firstValueFrom, take, toArray } from 'rxjs';
 import { connectControl } from '../../src/control/client.js';
 import { ControlError } from '../../src/control/errors.js';
 import { socketPath, startFake } from './helpers.js';
+import { waitUntil } from '../helpers/wait.js';
 
 test('connectControl to a missing socket says condisd is not running', async (t) => {
   const path = socketPath();
@@ -80,17 +81,22 @@ test('events: subscription as an async iterator and as an Observable, bytes as B
   const got: string[] = [];
   const obs = ctl.events({ kinds: ['peer'] }).subscribe((e) => got.push(e.kind === 'peer' ? e.change : e.kind));
   t.teardown(() => obs.unsubscribe());
-  while (got.length === 0) {
-    backend.emit({ kind: 'peer', peer: '02:00:00:00:00:01', change: 'updated', addresses: [] });
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitUntil(
+    'the first probe event through the cold Observable',
+    () => {
+      if (got.length > 0) return true;
+      backend.emit({ kind: 'peer', peer: '02:00:00:00:00:01', change: 'updated', addresses: [] });
+      return false;
+    },
+    { every: 20 },
+  );
   const two = firstValueFrom(ctl.events({ kinds: ['peer'] }).pipe(take(0), toArray())); // a second, immediately finished subscription must not disturb the first
   await two;
   got.length = 0;
   backend.emit({ kind: 'call-connected', vc: 1 });
   backend.emit({ kind: 'peer', peer: '02:00:00:00:00:01', change: 'discovered', addresses: ['1005'] });
   backend.emit({ kind: 'peer', peer: '02:00:00:00:00:01', change: 'lost', addresses: [] });
-  while (got.filter((g) => g !== 'updated').length < 2) await new Promise((r) => setTimeout(r, 10));
+  await waitUntil('two peer events behind the probes', () => got.filter((g) => g !== 'updated').length >= 2);
   t.deepEqual(
     got.filter((g) => g !== 'updated'),
     ['discovered', 'lost'],
@@ -102,7 +108,8 @@ test('pending requests reject with closed when the server goes away', async (t) 
   backend.makeCallGate = new Promise(() => {});
   const ctl = await connectControl(path);
   const pending = ctl.makeCall({ called: '1002' });
-  await new Promise((r) => setTimeout(r, 50));
+  // the request is in the backend (held by the gate) before the server goes away
+  await waitUntil('the make-call request at the backend', () => backend.calls.some((c) => c.op === 'makeCall'));
   await server.close();
   const e = await t.throwsAsync(pending, { instanceOf: ControlError });
   t.is(e!.code, 'closed');
@@ -117,7 +124,8 @@ test('events that arrive right behind the subscribe response are not lost', asyn
   t.teardown(() => ctl.close());
   // both requests in one write: the server answers subscribe, then register-sap emits at once
   const [sub, sap] = await Promise.all([ctl.subscribe({ kinds: ['sap'] }), ctl.registerSap({ address: '1001' })]);
-  await new Promise((r) => setTimeout(r, 20));
+  // one more round trip: the server answers in order, so the event line has been read by now (and sits in the buffer)
+  await ctl.peers();
   const first = await firstValueFrom(sub.events$);
   t.like(first, { kind: 'sap', sap: sap.sap, change: 'registered', address: '1001' });
   await sub.close();

@@ -8,6 +8,8 @@
  * --json` shows), a call to 3002 reaches h2. Then one of h2's own
  * announcements, recorded off the segment, is sent again from h3: refused as
  * a replay at once, as stale once the window has passed; counted both times.
+ * The daemons run on the wall clock in their own processes: every wait here is
+ * on what the test expects (a counter, a link), bounded, never a fixed time.
  */
 import { rootTest } from '../helpers/root.js';
 import { labUp } from '../../src/lab/lab.js';
@@ -89,7 +91,11 @@ rootTest('a forger without the key cannot take over an address; replayed and sta
   };
   const a = await startPatchedDaemon(lab, 'h1', {}, keyed());
   daemons.push(a);
-  await sleep(1000); // the forgeries are there first
+  // the forgeries are there first: h1 has counted a few of each kind before h2 starts
+  await until('h1 counts the forgeries', async () => {
+    const f = ((await a.control.counters()) as Flat).frames!;
+    return (f['drops.discovery-unauthenticated'] ?? 0) >= 3 && (f['drops.discovery-wrong-key'] ?? 0) >= 3 ? f : undefined;
+  });
   const v = await startPatchedDaemon(lab, 'h2', {}, keyed([h1.mac]));
   daemons.push(v);
   await waitForLinks(a, [h2.mac]);
@@ -134,11 +140,12 @@ rootTest('a forger without the key cannot take over an address; replayed and sta
     return (c['drops.discovery-replayed'] ?? 0) > (before['drops.discovery-replayed'] ?? 0) ? c : undefined;
   });
   t.is(replayed['discoveryAuth.replayed'], replayed['drops.discovery-replayed']);
-  await sleep(3500); // past maxAge
-  cap.send(recorded, recorded.length);
+  // sent again until it is counted stale: refused as replays until the maxAge window has passed, then as stale
   await until('the stale one is counted', async () => {
     const c = await counters();
-    return (c['drops.discovery-stale'] ?? 0) > (before['drops.discovery-stale'] ?? 0) ? c : undefined;
+    if ((c['drops.discovery-stale'] ?? 0) > (before['drops.discovery-stale'] ?? 0)) return c;
+    cap!.send(recorded, recorded.length);
+    return undefined;
   });
   // h2 is still h1's route to 3002, and calls still reach it
   await waitForLinks(a, [h2.mac]);

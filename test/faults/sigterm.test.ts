@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { rootTest } from '../helpers/root.js';
 import { startLab } from '../helpers/lab.js';
 import { assertDrained, drained, FAST_TIMERS } from './helpers.js';
+import { waitUntil } from '../helpers/wait.js';
 
 rootTest('SIGTERM during busy signalling: clean release, peers back to nothing, no TAP and no socket left', async (t) => {
   const lab = await startLab(t, 3, { timers: FAST_TIMERS, discoveryIntervalMs: 500 });
@@ -23,17 +24,20 @@ rootTest('SIGTERM during busy signalling: clean release, peers back to nothing, 
   await root.control.addParty({ vc: mp.vc, address: '3003' });
   const storm: Promise<unknown>[] = [];
   let stop = false;
+  const made = [0, 0, 0, 0];
   for (let w = 0; w < 4; w++) {
     storm.push(
       (async () => {
         while (!stop) {
           const c = (await root.control.makeCall({ called: w % 2 ? '3002' : '3003' })) as { vc: number };
+          made[w]!++;
           if (w === 0) await root.control.closeCall({ vc: c.vc, closeData: 'storm' });
         }
       })().catch(() => undefined),
     );
   }
-  await new Promise((r) => setTimeout(r, 1500));
+  // the storm is on: every worker has had calls through and is on its next request
+  await waitUntil('each storm worker makes three calls', () => made.every((n) => n >= 3), { ms: 30_000, every: 20 });
   const before = (await root.control.counters()) as Record<string, Record<string, number>>;
   t.log(`SIGTERM with ${before.uni!.calls} calls up and requests in flight`);
 

@@ -9,7 +9,7 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emptyDirectionStats, impairFrame, type DirectionStats } from '../../src/faults/impair.js';
@@ -21,6 +21,7 @@ import { runSync } from '../../src/lab/sh.js';
 import { topologyFrom } from '../../src/lab/topology.js';
 import { inNetns, loadNative } from '../../src/miniport/native.js';
 import { rootTest } from '../helpers/root.js';
+import { waitUntil } from '../helpers/wait.js';
 
 // ---------------------------------------------------------------------------------------------
 // netem's meaning of the settings, frame by frame
@@ -100,16 +101,18 @@ function fresh(t: ExecutionContext): { name: string; runRoot: string } {
 
 const ETHERTYPE = 0x88b5;
 
-/** Send `n` frames of our EtherType out of host `from`'s eth1 and count those `to`'s eth1 receives (until `until` says the sender's side is done). */
 /**
  * Send `n` frames of our EtherType out of host `from`'s eth1 and count those
  * `to`'s eth1 receives, once the relay has seen them all; and what the relay
  * did to them. First frames warm the links up: on this kernel a packet capture
  * just opened with an `inbound` filter misses the first frame (seen on a bare
  * veth pair too), so the counts are taken after the relay and the receiver
- * have each had frames.
+ * have each had frames. The impairer daemon publishes its counters only by
+ * rewriting its stats file once a second (`written` tells one write from the
+ * next): the test waits for those writes and for the frames themselves, not
+ * for fixed times.
  */
-async function sendAndCount(lab: Lab, from: string, to: string, n: number, relay: () => DirectionStats): Promise<{ got: number; seen: number; lost: number; sent: number }> {
+async function sendAndCount(lab: Lab, from: string, to: string, n: number, relay: () => DirectionStats, written: () => string): Promise<{ got: number; seen: number; lost: number; sent: number }> {
   const native = loadNative();
   let got = 0;
   const rx = inNetns(lab.host(to).nsName, () => new native.PcapReader('eth1', `ether proto ${ETHERTYPE} and inbound`, 64, (b) => (got += b.length), () => {}));
@@ -126,19 +129,35 @@ async function sendAndCount(lab: Lab, from: string, to: string, n: number, relay
       if (i % 20 === 19) await sleep(5); // let the relay keep up
     }
   };
+  /** until the daemon has rewritten its counters `times` times from now: the last of them was taken after what happened before */
+  const rewrites = (times: number) => {
+    let last = written();
+    let seen = 0;
+    return waitUntil(
+      `${times} rewrites of the impairer's counters`,
+      () => {
+        const w = written();
+        if (w !== last) [last, seen] = [w, seen + 1];
+        return seen >= times;
+      },
+      { ms: 5000 * times, every: 20 },
+    );
+  };
   try {
     // warm up until both the relay and the receiver have had frames
     for (let k = 0; k < 20 && !(got > 0 && relay().frames > 0); k++) {
       await sendFrames(5);
-      await sleep(1200); // the daemon writes its counters every second
+      await rewrites(1);
     }
-    await sleep(1200);
+    // the baseline: counters written a whole cycle after the last warm-up frame (a write may have been under way while it was sent)
+    await rewrites(2);
     const r0 = relay();
     const got0 = got;
     await sendFrames(n);
     for (let k = 0; k < 600 && relay().frames < r0.frames + n; k++) await sleep(100);
-    await sleep(1500); // the last frames the relay sent reach the receiver, and the counters are written again
     const r1 = relay();
+    // the last frames the relay passed reach the receiver (bounded; a shortfall is for the caller's assertions to report)
+    await waitUntil('the receiver gets what the relay passed', () => got - got0 >= r1.sent - r0.sent, { ms: 5000 }).catch(() => undefined);
     return { got: got - got0, seen: r1.frames - r0.frames, lost: r1.lost - r0.lost, sent: r1.sent - r0.sent };
   } finally {
     rx.close();
@@ -203,15 +222,19 @@ rootTest('lab up with the relay (kernels without netem): the relay impairs both 
   const lab = await openLab(name, { runRoot });
   const N = 200;
   const link = () => readStats(runRoot, name)!.links.find((l) => l.host === 'a')!.stats;
+  const written = () => {
+    const st = statSync(join(runRoot, name, 'impairer.stats.json'), { throwIfNoEntry: false });
+    return st ? `${st.ino}/${st.mtimeMs}` : '';
+  };
   // frames from a: a's out direction
-  const toB = await sendAndCount(lab, 'a', 'b', N, () => link().out);
+  const toB = await sendAndCount(lab, 'a', 'b', N, () => link().out, written);
   t.log(`from a: ${JSON.stringify(link().out)}; of the ${N} measured: ${JSON.stringify(toB)}`);
   t.is(toB.seen, N, 'the relay saw every frame a sent');
   t.true(toB.lost > 0 && toB.lost < N, `lost ${toB.lost} of ${N} at 50%`);
   t.is(toB.sent, N - toB.lost);
   t.is(toB.got, toB.sent, 'b received exactly what the relay passed');
   // frames to a: a's in direction
-  const toA = await sendAndCount(lab, 'b', 'a', N, () => link().in);
+  const toA = await sendAndCount(lab, 'b', 'a', N, () => link().in, written);
   t.log(`to a: ${JSON.stringify(link().in)}; of the ${N} measured: ${JSON.stringify(toA)}`);
   t.is(toA.seen, N, 'the relay saw every frame b sent');
   t.true(toA.lost > 0 && toA.lost < N, `lost ${toA.lost} of ${N} at 50%`);

@@ -26,6 +26,10 @@ export class Clock {
   get pending(): number {
     return (this.scheduler as unknown as { actions: unknown[] }).actions.length;
   }
+  /** the virtual time the earliest scheduled action is due at (undefined: nothing scheduled) */
+  get nextDue(): number | undefined {
+    return (this.scheduler as unknown as { actions: { delay: number }[] }).actions[0]?.delay;
+  }
 }
 
 /** One end of a perfect in-memory SAAL (src/sscop/loopback.ts) that also keeps every Q.2931 message it sent. */
