@@ -14,7 +14,7 @@ import { cellHeader, emitFrame, ETHERTYPE_CONDIS, parseFrame, VCI_SIGNALLING } f
 import { labUp } from '../src/lab/lab.js';
 import { topologyFrom } from '../src/lab/topology.js';
 import { uniqueName } from '../src/lab/netns.js';
-import { canDoNetworking } from '../src/lab/sh.js';
+import { canDoNetworking } from '../src/common/sh.js';
 
 function frameTo(from: Miniport, to: Miniport, sdu: Buffer): Buffer {
   return emitFrame({ dst: to.mac, src: from.mac, etherType: ETHERTYPE_CONDIS, cell: cellHeader(0, VCI_SIGNALLING), uu: 0, cpi: 0, sdu });

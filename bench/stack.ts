@@ -33,7 +33,7 @@ import { cellHeader, emitFrame, ETHERTYPE_CONDIS } from '../src/wire/index.js';
 import { labUp, type Lab } from '../src/lab/lab.js';
 import { topologyFrom } from '../src/lab/topology.js';
 import { uniqueName } from '../src/lab/netns.js';
-import { canDoNetworking } from '../src/lab/sh.js';
+import { canDoNetworking } from '../src/common/sh.js';
 import { tsxImportArgs } from '../src/common/package-root.js';
 
 const S = NdisStatus;

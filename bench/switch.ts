@@ -19,7 +19,7 @@ import { CondisNode } from '../src/host/node.js';
 import { benchNodeOptions } from './node-options.js';
 import { labUp, type Lab } from '../src/lab/lab.js';
 import { uniqueName } from '../src/lab/netns.js';
-import { canDoNetworking } from '../src/lab/sh.js';
+import { canDoNetworking } from '../src/common/sh.js';
 import { topologyFrom } from '../src/lab/topology.js';
 import { openMiniport } from '../src/miniport/index.js';
 import type { Miniport } from '../src/miniport/types.js';

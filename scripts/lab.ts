@@ -18,7 +18,7 @@ import { entryArgs } from '../src/common/package-root.js';
 import { connectLabDriver } from '../src/lab/control-driver.js';
 import { labView } from '../src/view/lab.js';
 import { checkScenarioFile, formatStepResult, runScenario } from '../src/lab/scenario.js';
-import { CommandError } from '../src/lab/sh.js';
+import { CommandError } from '../src/common/sh.js';
 import { YamlFileError } from '../src/lab/yamlfile.js';
 
 

@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootTest } from './helpers/root.js';
-import { runSync } from '../src/lab/sh.js';
+import { runSync } from '../src/common/sh.js';
 import { uniqueName } from '../src/lab/netns.js';
 import { PROJECT_ROOT } from '../src/demo/daemons.js';
 import { labDown } from '../src/lab/lab.js';

@@ -18,7 +18,7 @@
  * uplink, every frame is impaired once, by its sender's link. `lab up` runs
  * relays for the links a topology impairs in a daemon (src/lab/impairer-daemon.ts).
  */
-import { run } from '../lab/sh.js';
+import { run } from '../common/sh.js';
 import { SEGMENT_BRIDGE, type Lab } from '../lab/lab.js';
 import { insertRelayLink } from '../lab/system.js';
 import { netemActive, netemArgs, type Netem } from '../lab/topology.js';

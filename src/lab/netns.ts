@@ -4,7 +4,7 @@
  * names (15 characters). Everything created is remembered so `destroyAll()`
  * can remove it even after a failure.
  */
-import { run, runSync, type RunResult } from './sh.js';
+import { run, runSync, type RunResult } from '../common/sh.js';
 
 let counter = 0;
 

@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from './sh.js';
+import { run } from '../common/sh.js';
 import { readFileSafe } from './state.js';
 
 export interface PidFile {

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { Netns } from './netns.js';
 import { NetemUnsupportedError, SEGMENT_BRIDGE, type LabPlan, type RelayedLink } from './plan.js';
-import { run } from './sh.js';
+import { run } from '../common/sh.js';
 import { netemArgs, type Netem } from './topology.js';
 
 /** A handle on an existing namespace of the lab (it may have been made by another process). */

@@ -20,7 +20,7 @@ import { PROJECT_ROOT } from '../../src/demo/daemons.js';
 import { connectControl } from '../../src/control/client.js';
 import type { PeerInfo } from '../../src/control/backend.js';
 import { Netns, uniqueName } from '../../src/lab/netns.js';
-import { run } from '../../src/lab/sh.js';
+import { run } from '../../src/common/sh.js';
 
 interface Proc {
   p: ChildProcess;

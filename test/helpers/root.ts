@@ -5,7 +5,7 @@
  * CI runs as root and must never skip these.
  */
 import test from 'ava';
-import { canDoNetworking } from '../../src/lab/sh.js';
+import { canDoNetworking } from '../../src/common/sh.js';
 
 const net = canDoNetworking();
 const inCi = process.env.CI === 'true';

@@ -15,7 +15,7 @@ import { rootTest } from '../helpers/root.js';
 import { startLab } from '../helpers/lab.js';
 import { PROJECT_ROOT, writeDaemonConfig } from '../../src/demo/daemons.js';
 import { readPcap } from '../../src/capture/pcap.js';
-import { runSync } from '../../src/lab/sh.js';
+import { runSync } from '../../src/common/sh.js';
 
 const CONDISD = join(PROJECT_ROOT, 'daemons', 'condisd.ts');
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labNsPrefix, labStatus } from '../../src/lab/lab.js';
 import { uniqueName } from '../../src/lab/netns.js';
-import { runSync } from '../../src/lab/sh.js';
+import { runSync } from '../../src/common/sh.js';
 import { rootTest } from '../helpers/root.js';
 
 function lab(runRoot: string, args: string[]): { code: number; out: string; err: string } {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { encodeSunAtm, LINKTYPE_SUNATM, pcapGlobalHeader, pcapRecord } from '../../src/capture/pcap.js';
 import { labNsPrefix } from '../../src/lab/lab.js';
 import { uniqueName } from '../../src/lab/netns.js';
-import { runSync } from '../../src/lab/sh.js';
+import { runSync } from '../../src/common/sh.js';
 import { rootTest } from '../helpers/root.js';
 
 function lab(args: string[]): { code: number; out: string; err: string } {

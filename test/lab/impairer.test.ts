@@ -17,7 +17,7 @@ import { seededRandom } from '../../src/common/random.js';
 import { labNsPrefix, labUp, LabError, NetemUnsupportedError, type Lab } from '../../src/lab/lab.js';
 import type { ImpairerStats } from '../../src/lab/impairer-daemon.js';
 import { uniqueName } from '../../src/lab/netns.js';
-import { runSync } from '../../src/lab/sh.js';
+import { runSync } from '../../src/common/sh.js';
 import { topologyFrom } from '../../src/lab/topology.js';
 import { inNetns, loadNative } from '../../src/miniport/native.js';
 import { rootTest } from '../helpers/root.js';

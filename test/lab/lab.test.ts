@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostConfigFor, labDown, labNsPrefix, labStatus, labUp, LabError, openLab } from '../../src/lab/lab.js';
 import { uniqueName } from '../../src/lab/netns.js';
-import { run, runSync } from '../../src/lab/sh.js';
+import { run, runSync } from '../../src/common/sh.js';
 import { topologyFrom, type Topology } from '../../src/lab/topology.js';
 import { rootTest } from '../helpers/root.js';
 

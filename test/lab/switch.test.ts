@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { labNsPrefix, labStatus, LabError, openLab, planLab } from '../../src/lab/lab.js';
 import { labView } from '../../src/view/lab.js';
 import { uniqueName } from '../../src/lab/netns.js';
-import { runSync } from '../../src/lab/sh.js';
+import { runSync } from '../../src/common/sh.js';
 import { topologyFrom } from '../../src/lab/topology.js';
 import { YamlFileError } from '../../src/lab/yamlfile.js';
 import { rootTest } from '../helpers/root.js';
