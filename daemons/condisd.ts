@@ -24,7 +24,7 @@ import { stopOnSignals } from './run-until-signal.js';
 import { openMiniport, MiniportError } from '../src/miniport/index.js';
 import { CondisNode } from '../src/host/node.js';
 import { nodeOptionsFromConfig } from '../src/host/from-config.js';
-import { NodeControlBackend } from '../src/host/backend.js';
+import { NodeControlBackend } from '../src/host/control-backend.js';
 import { warnPeerConflicts } from '../src/host/peer-conflicts.js';
 import { checkSocketPath, startControlServer, type ControlServer } from '../src/control/server.js';
 import { ATM_CAPTURE_FORMATS, openAtmCapture, type AtmCapture, type AtmCaptureFormat } from '../src/capture/atm-capture.js';

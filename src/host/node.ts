@@ -6,7 +6,7 @@
  * NDIS's data path.
  *
  * The jobs live in their own files: frame routing (router.ts), NDIS's
- * miniport data path (datapath.ts), the peer table with discovery and link
+ * miniport data path (wire-datapath.ts), the peer table with discovery and link
  * retries (peers.ts), the orderly shutdown (shutdown.ts); this file builds
  * them and wires them together.
  *
@@ -24,7 +24,7 @@ import { createCallControl } from '../callcontrol/index.js';
 import { causeName } from '../uni/msg/names.js';
 import type { AtmAddress, UniHost, UniIndication } from '../uni/api.js';
 import { createNdisStack, type NdisHost, type UniCallManager } from '../ndis/index.js';
-import { WireDataPath } from './datapath.js';
+import { WireDataPath } from './wire-datapath.js';
 import type { RetryInfo } from './retry.js';
 import { FrameRouter } from './router.js';
 import { PeerTable } from './peers.js';

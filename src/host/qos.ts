@@ -1,5 +1,5 @@
 /**
- * The control op modify-call's arithmetic and checks (src/host/backend.ts):
+ * The control op modify-call's arithmetic and checks (src/host/control-backend.ts):
  * peak cell rates in cells/s (48 payload octets a cell) against a FLOWSPEC's
  * PeakBandwidth in octets/s, the wire's traffic descriptor in a host's own
  * directions, and the requests Q.2963.1 refuses before anything is sent.

@@ -8,7 +8,7 @@
  *
  * - VPI 0 / VCI 5, signalling: to the SAAL link of the source MAC (peers.ts).
  * - VPI 0 / VCI 16, discovery: to the peer table (peers.ts).
- * - any other VC: user data, to NDIS's data path (datapath.ts) by source MAC
+ * - any other VC: user data, to NDIS's data path (wire-datapath.ts) by source MAC
  *   and VC, without a record, a MAC string or a copy.
  */
 import type { Mac } from '../common/mac.js';
@@ -16,7 +16,7 @@ import type { Miniport } from '../miniport/types.js';
 import type { Observable } from 'rxjs';
 import { cellHeader, emitFrame, macNumber, type MacNumber } from '../wire/index.js';
 import { hostUpPath, type VcRoutes } from './link-pipeline.js';
-import type { WireDataPath } from './datapath.js';
+import type { WireDataPath } from './wire-datapath.js';
 import type { NodeCounters } from './node-types.js';
 
 /** what the router hands up; each returns a drop reason when it refuses the SDU */

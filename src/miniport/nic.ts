@@ -16,7 +16,7 @@ import { run } from '../common/sh.js';
 import { checkEtherType, checkIfName, hasEtherType, newCounters } from './common.js';
 import { MiniportError } from './errors.js';
 import { inNetns, loadNative } from './native.js';
-import { newCap } from './pcap.js';
+import { newCap } from './libpcap.js';
 import type { Miniport, MiniportConfig } from './types.js';
 
 export type NicConfig = Extract<MiniportConfig, { kind: 'nic' }>;

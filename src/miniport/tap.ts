@@ -15,7 +15,7 @@ import { run, CommandError } from '../common/sh.js';
 import { codeForErrno, MiniportError } from './errors.js';
 import { checkEtherType, checkIfName, checkMac, checkMtu, hasEtherType, newCounters } from './common.js';
 import { inNetns, loadNative, type NativeReader } from './native.js';
-import { newCap } from './pcap.js';
+import { newCap } from './libpcap.js';
 import type { Miniport, MiniportConfig } from './types.js';
 
 export type TapConfig = Extract<MiniportConfig, { kind: 'tap' }>;

@@ -90,7 +90,7 @@ class Leg extends CallLeg<SwCall, Party> {
   connected = false;
   gone = false;
   constructor(
-    private readonly cc: CallControl,
+    private readonly cc: SwitchCalls,
     call: SwCall,
     readonly port: PortLink,
     lc: LinkCall,
@@ -113,7 +113,7 @@ class Leg extends CallLeg<SwCall, Party> {
   }
 }
 
-export interface CallControlOptions {
+export interface SwitchCallsOptions {
   routes: RouteTable;
   fabric: Fabric;
   scheduler: SchedulerLike;
@@ -125,7 +125,7 @@ export interface CallControlOptions {
   hostsOn(port: string): Mac[];
 }
 
-export interface CallControlCounters {
+export interface SwitchCallsCounters {
   links: number;
   calls: number;
   parties: number;
@@ -144,7 +144,7 @@ function known(ies: InfoElement[], skip: Set<number>): InfoElement[] {
   return ies.filter((ie) => !('unknown' in ie) && !skip.has(ie.id));
 }
 
-export class CallControl implements LinkSink {
+export class SwitchCalls implements LinkSink {
   private readonly links = new Map<string, PortLink>();
   private readonly byUni = new Map<object, PortLink>();
   private readonly calls = new Map<number, SwCall>();
@@ -154,7 +154,7 @@ export class CallControl implements LinkSink {
   /** run to completion: what a step sets off on another leg waits until the step is done */
   private readonly work = new RunQueue<() => void>((fn) => fn());
 
-  constructor(private readonly o: CallControlOptions) {}
+  constructor(private readonly o: SwitchCallsOptions) {}
 
   // ---- run to completion ----------------------------------------------------
 
@@ -563,7 +563,7 @@ export class CallControl implements LinkSink {
     return this.links.get(`${port}|${peer}`)?.uni.state;
   }
 
-  counters(): CallControlCounters {
+  counters(): SwitchCallsCounters {
     return { links: this.links.size, calls: this.calls.size, parties: this.partyCount, ...this.c };
   }
 

@@ -11,7 +11,7 @@ import type { Miniport } from '../miniport/types.js';
 import type { SscopParams } from '../sscop/index.js';
 import type { AtmAddress, UniTimers } from '../uni/api.js';
 import { ETHERTYPE_CONDIS, type AuthVerdict } from '../wire/index.js';
-import { CallControl, type CallControlCounters } from './calls.js';
+import { SwitchCalls, type SwitchCallsCounters } from './calls.js';
 import { Fabric, type FabricCounters } from './fabric.js';
 import { SwitchGuard } from './guard.js';
 import { SwitchPort, type PortCounters } from './port.js';
@@ -51,7 +51,7 @@ export interface SwitchOptions {
 }
 
 export interface SwitchCounters {
-  calls: CallControlCounters;
+  calls: SwitchCallsCounters;
   fabric: FabricCounters;
   ports: Record<string, PortCounters>;
   /** with a lab key: announcements by verdict (ok, unauthenticated, wrong-key, stale, replayed), all ports */
@@ -62,7 +62,7 @@ export class AtmSwitch {
   readonly name: string;
   readonly routes = new RouteTable();
   private readonly fabric = new Fabric();
-  private readonly cc: CallControl;
+  private readonly cc: SwitchCalls;
   private readonly ports = new Map<string, SwitchPort>();
   private readonly events = new Subject<SwitchEvent>();
   /** the one clock of the switch and its ports */
@@ -85,7 +85,7 @@ export class AtmSwitch {
       if (!names.has(r.port)) throw new Error(`switch ${opts.name}: route ${r.prefix || '(default)'} names port ${r.port}, which does not exist`);
       this.routes.addStatic(r.prefix, r.port, r.peer);
     }
-    this.cc = new CallControl({
+    this.cc = new SwitchCalls({
       routes: this.routes,
       fabric: this.fabric,
       scheduler,

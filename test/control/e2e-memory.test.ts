@@ -1,6 +1,6 @@
 /**
  * The control seam end to end: four complete hosts on an in-memory segment,
- * each with the daemon's real ControlBackend (src/host/backend.ts) behind a
+ * each with the daemon's real ControlBackend (src/host/control-backend.ts) behind a
  * control server, driven through the client library and the CLI as a
  * program or a person would: a point-to-multipoint call from the root to three
  * leaves, data, drop-party and close-call with close data that the leaves

@@ -7,7 +7,7 @@ import type { ExecutionContext } from 'ava';
 import { startControlServer, type ControlServer, type ControlServerOptions } from '../../src/control/server.js';
 import { FakeBackend } from './fake-backend.js';
 import { connectControl, type ControlClient } from '../../src/control/client.js';
-import { NodeControlBackend } from '../../src/host/backend.js';
+import { NodeControlBackend } from '../../src/host/control-backend.js';
 import type { CondisNode, NodeOptions } from '../../src/host/node.js';
 import { linksUp, memoryNodes, shutdownAll } from '../helpers/nodes.js';
 

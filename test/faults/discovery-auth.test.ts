@@ -17,7 +17,7 @@ import { topologyFrom } from '../../src/lab/topology.js';
 import { uniqueName } from '../../src/lab/netns.js';
 import { waitForLinks, type RunningDaemon } from '../../src/demo/daemons.js';
 import { entryArgs } from '../../src/common/package-root.js';
-import { newCap, type CapHandle } from '../../src/miniport/pcap.js';
+import { newCap, type CapHandle } from '../../src/miniport/libpcap.js';
 import { inNetns } from '../../src/miniport/native.js';
 import { announcementTag, cellHeader, emitAnnouncement, emitFrame, emitSignedAnnouncement, ETHERTYPE_CONDIS, parseFrame, VCI_DISCOVERY } from '../../src/wire/index.js';
 import { BROADCAST_MAC } from '../../src/common/mac.js';

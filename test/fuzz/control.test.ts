@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { startControlServer } from '../../src/control/server.js';
 import { connectControl } from '../../src/control/client.js';
-import { NodeControlBackend } from '../../src/host/backend.js';
+import { NodeControlBackend } from '../../src/host/control-backend.js';
 import type { NodeOptions } from '../../src/host/node.js';
 import { Prng } from '../../src/fuzz/prng.js';
 import { mutateBytes } from '../../src/fuzz/frames.js';

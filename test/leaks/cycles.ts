@@ -12,7 +12,7 @@
  */
 import { filter, firstValueFrom, timeout } from 'rxjs';
 import type { ControlEvent } from '../../src/control/backend.js';
-import { NodeControlBackend } from '../../src/host/backend.js';
+import { NodeControlBackend } from '../../src/host/control-backend.js';
 import type { CondisNode, NodeOptions } from '../../src/host/node.js';
 import { linksUp, memoryNodes, shutdownAll } from '../helpers/nodes.js';
 

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { connectControl } from '../../src/control/client.js';
 import { startControlServer, type ControlServer } from '../../src/control/server.js';
-import { NodeControlBackend } from '../../src/host/backend.js';
+import { NodeControlBackend } from '../../src/host/control-backend.js';
 import { SwitchControlBackend } from '../../src/switch/control.js';
 import { startView } from '../../src/view/server.js';
 import { socketPath } from '../control/helpers.js';

@@ -1,5 +1,5 @@
 /**
- * NDIS's miniport half on frames (src/host/datapath.ts), one layer alone: a
+ * NDIS's miniport half on frames (src/host/wire-datapath.ts), one layer alone: a
  * frame on a wire path reaches every VC that has the path (the endpoints of
  * one multipoint call at a leaf host are such VCs), VCs come and go in any
  * order, and a VC with several paths (a multipoint root) sends one frame per
@@ -7,7 +7,7 @@
  */
 import test from 'ava';
 import { TestScheduler } from 'rxjs/testing';
-import { WireDataPath } from '../../src/host/datapath.js';
+import { WireDataPath } from '../../src/host/wire-datapath.js';
 import { cellHeader, ETHERTYPE_CONDIS, frameHeader, macNumber, parseFrame, vcKey } from '../../src/wire/index.js';
 import { NdisStatus } from '../../src/ndis/index.js';
 import type { VcPath } from '../../src/uni/api.js';
