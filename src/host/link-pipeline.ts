@@ -15,8 +15,10 @@
  *   sscop           SSCOP     each PDU decoded and stepped through SSCOP: SSCOP's signals (src/sscop/operators.ts)
  *   sscf            SSCF      each SSCOP signal stepped through SSCF-UNI: the SaalSignals for Q.2931
  *   messagesIn      host      each Q.2931 message reported as a `message` event (only while someone listens)
- *   -> the UNI coordinator of that peer (src/uni/link.ts) subscribes to this, and hands call and party
- *      events to call control (src/callcontrol/), whose indications$ NDIS's call manager takes
+ *   coordinator     UNI       the UNI coordinator of that peer (a Link, src/uni/link.ts) takes each signal;
+ *                             it adds this step itself and subscribes, which runs the path (linkUpPath, below)
+ *   -> the coordinator hands call and party events to call control (src/callcontrol/), whose
+ *      indications$ NDIS's call manager takes
  * ```
  *
  * The operators are plain `(source) => new Observable(...)` functions: each
@@ -131,8 +133,19 @@ export function messagesIn(report: (direction: 'in', sdu: Buffer) => void): Mono
 
 /**
  * The per-link part of the path up: the SSCOP PDUs of one peer (what demuxVc
- * hands that peer) to the SaalSignals its UNI coordinator takes. The
- * coordinator's subscription runs it; unsubscribing detaches the link.
+ * hands that peer) to the SaalSignals its UNI coordinator takes. Whole, the
+ * path of one link reads
+ *
+ * ```
+ * pdus$.pipe(sscop(link), sscf(link), messagesIn(report), coordinator(uniLink))
+ * ```
+ *
+ * where the last step is the coordinator's own: what this returns is the
+ * `signals$` of the SaalService the coordinator is given (UniHost.attachLink,
+ * peers.ts), and the coordinator (a Link, made by call control) adds
+ * `coordinator(this)` and subscribes, which runs the path. Unsubscribing
+ * (detachLink) detaches the SAAL link from its PDUs and gives SSCOP's signals
+ * back to the link's own SSCF.
  */
 export function linkUpPath(pdus$: Observable<Buffer>, link: SaalLink, report: (direction: 'in', sdu: Buffer) => void): Observable<SaalSignal> {
   return pdus$.pipe(sscop(link), sscf(link), messagesIn(report));
