@@ -12,65 +12,43 @@
  *                             any other VC -> NDIS's data path (datapath.ts)
  *
  * per link (one peer MAC): the SSCOP PDUs demuxVc hands it
- *   saal            SAAL      SSCOP step, SSCF step (src/sscop/link.ts): SaalSignals
+ *   sscop           SSCOP     each PDU decoded and stepped through SSCOP: SSCOP's signals (src/sscop/operators.ts)
+ *   sscf            SSCF      each SSCOP signal stepped through SSCF-UNI: the SaalSignals for Q.2931
  *   messagesIn      host      each Q.2931 message reported as a `message` event (only while someone listens)
- *   -> the UNI coordinator of that peer (src/uni/link.ts) subscribes to this, and hands call and party
- *      events to call control (src/uni/host.ts), whose indications$ NDIS's call manager takes
+ *   coordinator     UNI       the UNI coordinator of that peer (a Link, src/uni/link.ts) takes each signal;
+ *                             it adds this step itself and subscribes, which runs the path (linkUpPath, below)
+ *   -> the coordinator hands call and party events to call control (src/callcontrol/), whose
+ *      indications$ NDIS's call manager takes
  * ```
  *
  * The operators are plain `(source) => new Observable(...)` functions: each
  * frame is handled synchronously, to completion, before the next (no
  * scheduler between steps), and nothing is allocated per frame beyond what a
  * step itself needs (one FrameView serves every frame; the SDU handed on is a
- * view into the frame).
+ * view into the frame). Each step's subscriber is a `StepSubscriber`
+ * (src/common/step-operator.ts), shared with the layers below and above.
+ *
+ * SSCOP and SSCF run on their link's run queue, with the requests from above
+ * and the timer expiries: `sscop` posts each PDU as an SSCOP item; a signal
+ * SSCOP makes is queued as an 'up' item, which, when its turn comes, hands it
+ * down this chain, so `sscf` steps SSCF inside that item, at the place in the
+ * queue where SSCF steps without the operators. A subscriber further up that
+ * answers at once (data(), release()) is queued behind the item.
  *
  * Effects go down without a pipeline: a request becomes SaalService.data(sdu)
  * on the link (reported as a `message` event), SSCOP's `send` effect becomes
  * a frame through the router (router.ts) to the miniport.
  */
-import { Observable, Subscriber, type MonoTypeOperatorFunction, type OperatorFunction } from 'rxjs';
+import type { MonoTypeOperatorFunction, Observable, OperatorFunction } from 'rxjs';
 import type { Mac } from '../common/mac.js';
+import { stepOperator } from '../common/step-operator.js';
 import { FrameView, VCI_DISCOVERY, VCI_SIGNALLING, type MacNumber } from '../wire/index.js';
-import { saal, type SaalLink, type SaalSignal } from '../sscop/index.js';
+import { sscf, sscop, type SaalLink, type SaalSignal } from '../sscop/index.js';
 
 /** ff:ff:ff:ff:ff:ff */
 export const BROADCAST_MAC_NUMBER: MacNumber = 2 ** 48 - 1;
 
 type Drop = (reason: string) => void;
-
-/**
- * The subscriber of one step: RxJS's own operators are built the same way (a
- * Subscriber whose destination is the next one), so a value costs one call
- * per step, no wrapper, no closure per value; errors, completion and
- * unsubscription pass through to the destination. Nothing here schedules a
- * value: the one timer is for reporting a bug (below).
- */
-class StepSubscriber<T, R> extends Subscriber<T> {
-  constructor(
-    private readonly out: Subscriber<R>,
-    private readonly step: (value: T, out: Subscriber<R>) => void,
-  ) {
-    super(out);
-  }
-
-  protected override _next(value: T): void {
-    try {
-      this.step(value, this.out);
-    } catch (e) {
-      // a bug, not bad input (bad input is counted and dropped): reported the way RxJS reports an error thrown
-      // by a subscriber (unhandled, on a later turn), and the path goes on with the next value, as it did
-      // when the host subscribed to frames$ directly
-      setTimeout(() => {
-        throw e;
-      });
-    }
-  }
-}
-
-/** an operator that hands each value of its source to `step`, which passes on what it emits with `out.next` (none, one, ...) */
-function stepOperator<T, R>(step: (value: T, out: Subscriber<R>) => void): OperatorFunction<T, R> {
-  return (source) => new Observable<R>((out) => source.subscribe(new StepSubscriber(out, step)));
-}
 
 /**
  * Wire: each frame read through `view` (re-pointed at every frame: the view
@@ -155,9 +133,20 @@ export function messagesIn(report: (direction: 'in', sdu: Buffer) => void): Mono
 
 /**
  * The per-link part of the path up: the SSCOP PDUs of one peer (what demuxVc
- * hands that peer) to the SaalSignals its UNI coordinator takes. The
- * coordinator's subscription runs it; unsubscribing detaches the link.
+ * hands that peer) to the SaalSignals its UNI coordinator takes. Whole, the
+ * path of one link reads
+ *
+ * ```
+ * pdus$.pipe(sscop(link), sscf(link), messagesIn(report), coordinator(uniLink))
+ * ```
+ *
+ * where the last step is the coordinator's own: what this returns is the
+ * `signals$` of the SaalService the coordinator is given (UniHost.attachLink,
+ * peers.ts), and the coordinator (a Link, made by call control) adds
+ * `coordinator(this)` and subscribes, which runs the path. Unsubscribing
+ * (detachLink) detaches the SAAL link from its PDUs and gives SSCOP's signals
+ * back to the link's own SSCF.
  */
 export function linkUpPath(pdus$: Observable<Buffer>, link: SaalLink, report: (direction: 'in', sdu: Buffer) => void): Observable<SaalSignal> {
-  return pdus$.pipe(saal(link), messagesIn(report));
+  return pdus$.pipe(sscop(link), sscf(link), messagesIn(report));
 }

@@ -161,8 +161,8 @@ export class PeerTable {
       const ev = summarizeMessage(direction, peer.mac, sdu);
       if (ev) events.next(ev);
     };
-    // the link's path up (link-pipeline.ts): its SSCOP PDUs -> SAAL -> messages reported -> the UNI coordinator,
-    // whose subscription runs it
+    // the link's path up (link-pipeline.ts): its SSCOP PDUs -> sscop -> sscf -> messages reported -> the UNI
+    // coordinator, which adds its own step and subscribes (that runs it)
     const pdus = new Subject<Buffer>();
     this.pdus.set(peer.mac, pdus);
     this.d.uni.attachLink(peer.mac, reportingSaal(link, report, linkUpPath(pdus, link, report)), peer.side);

@@ -4,4 +4,5 @@ export * from './pdu.js';
 export * from './machine.js';
 export * from './sscf.js';
 export * from './link.js';
+export * from './operators.js';
 export { emptyQueue, enqueue, dequeue, queueFrom, queueToArray, SnMap, SnLog, type SnMapEditor, type SnLogEditor, type PQueue } from './queue.js';

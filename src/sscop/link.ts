@@ -9,8 +9,16 @@
  * completion, src/common/run-queue.ts): a `send` that loops straight back into
  * this link, or a subscriber that calls `data()` while handling a signal, only
  * queues its event behind the one being processed.
+ *
+ * The one queue holds three kinds of work: an SSCOP event (a PDU, a timer,
+ * a request from SSCF), an SSCF request from above (AAL-*.request), and an
+ * SSCOP signal on its way up to SSCF ('up'). An 'up' item hands the signal
+ * to the subscriber of `sscop(link)` when there is one (operators.ts: the
+ * signal then goes down the operator chain, and `sscf(link)` steps SSCF on
+ * it within that same item), else to this link's SSCF directly; either way
+ * SSCF steps at the same place in the queue.
  */
-import { Observable, Subject, asyncScheduler, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { Observable, Subject, asyncScheduler, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import type { SaalService, SaalSignal } from './service.js';
 import { emitPdu, parsePdu, type PduLimits } from './pdu.js';
 import {
@@ -22,6 +30,7 @@ import {
   type MaaErrorCode,
   type SscopEvent,
   type SscopParams,
+  type SscopSignal,
   type SscopState,
   type SscopStateName,
   type SscopTimer,
@@ -98,11 +107,37 @@ export interface SaalLink extends SaalService {
   /** MAA-ERROR indications as they happen (layer management) */
   readonly maaErrors$: Observable<{ code: MaaErrorCode; count?: number }>;
   counters(): SaalLinkCounters;
-  /** stop every timer, complete signals$; the link ignores everything afterwards */
+  /** where the operators sscop(link) and sscf(link) (operators.ts) plug in; not for other use */
+  readonly layers: SaalLayerPorts;
+  /** stop every timer, complete signals$ (and the outputs of the attached operators); the link ignores everything afterwards */
   dispose(): void;
 }
 
-type Work = { layer: 'sscop'; event: SscopEvent } | { layer: 'sscf'; event: SscfEvent };
+/**
+ * The two places where one layer of a link hands to the next, for the
+ * operators that make the layers a pipeline (operators.ts). One subscriber
+ * of each at a time.
+ */
+export interface SaalLayerPorts {
+  /**
+   * While attached, SSCOP's signals go to `up` instead of straight to this
+   * link's SSCF (whoever takes them hands them on with `fromSscop`); returns
+   * the detach. Throws when another is attached.
+   */
+  sscopTo(up: Subscriber<SscopSignal>): () => void;
+  /** while attached, each SaalSignal goes to `up`, then to signals$; returns the detach; throws when another is attached */
+  sscfTo(up: Subscriber<SaalSignal>): () => void;
+  /**
+   * One SSCOP signal for SSCF: stepped at once when it is the signal SSCOP is
+   * handing up right now (its place in the queue), else queued like any event.
+   */
+  fromSscop(signal: SscopSignal): void;
+}
+
+/** an SSCOP signal as SSCF's event: made once, when SSCOP signals, and stepped as it is */
+type FromSscop = Extract<SscfEvent, { kind: 'sscop' }>;
+
+type Work = { layer: 'sscop'; event: SscopEvent } | { layer: 'sscf'; event: SscfEvent } | { layer: 'up'; event: FromSscop };
 
 const bump = (r: Record<string, number>, k: string, n = 1) => {
   r[k] = (r[k] ?? 0) + n;
@@ -123,8 +158,13 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
   let disposed = false;
   const timers = new Map<SscopTimer, Subscription>();
   // every event, from outside or from the other machine, goes through one run-to-completion queue
-  const inbox = new RunQueue<Work>((w) => (w.layer === 'sscop' ? runSscop(w.event) : runSscf(w.event)));
+  const inbox = new RunQueue<Work>((w) => (w.layer === 'sscop' ? runSscop(w.event) : w.layer === 'up' ? runUp(w.event) : runSscf(w.event)));
   const post = (w: Work): void => inbox.post(w);
+  // the operators' subscribers (operators.ts), while attached
+  let sscopUp: Subscriber<SscopSignal> | undefined;
+  let sscfUp: Subscriber<SaalSignal> | undefined;
+  // the SSCOP signal an 'up' item is handing to sscopUp, until SSCF takes it
+  let handingUp: FromSscop | undefined;
 
   const c = {
     pdusIn: {} as Record<string, number>,
@@ -188,7 +228,7 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
           stopTimer(e.timer);
           break;
         case 'signal':
-          inbox.post({ layer: 'sscf', event: { kind: 'sscop', signal: e.signal } });
+          inbox.post({ layer: 'up', event: { kind: 'sscop', signal: e.signal } });
           break;
         case 'maa-error':
           bump(c.maaErrors, e.code, e.count ?? 1);
@@ -198,6 +238,18 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
           bump(c.discards, e.reason, e.count);
           break;
       }
+    }
+  }
+
+  /** an SSCOP signal's turn: to the operator chain when one is attached (sscf(link) steps SSCF within this item), else to SSCF */
+  function runUp(event: FromSscop): void {
+    const up = sscopUp;
+    if (!up) return runSscf(event);
+    handingUp = event;
+    try {
+      up.next(event.signal);
+    } finally {
+      handingUp = undefined;
     }
   }
 
@@ -211,6 +263,7 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
           break;
         case 'up':
           if (e.signal.kind === 'data-indication') c.sdusDelivered++;
+          sscfUp?.next(e.signal);
           signals.next(e.signal);
           break;
         case 'discard':
@@ -220,8 +273,33 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
     }
   }
 
+  const layers: SaalLayerPorts = {
+    sscopTo(up) {
+      if (sscopUp) throw new Error(`SAAL link ${name}: SSCOP's signals already go to another subscriber`);
+      sscopUp = up;
+      return () => {
+        if (sscopUp === up) sscopUp = undefined;
+      };
+    },
+    sscfTo(up) {
+      if (sscfUp) throw new Error(`SAAL link ${name}: SSCF's signals already go to another subscriber`);
+      sscfUp = up;
+      return () => {
+        if (sscfUp === up) sscfUp = undefined;
+      };
+    },
+    fromSscop(signal) {
+      const ev = handingUp;
+      if (ev !== undefined && ev.signal === signal) {
+        handingUp = undefined;
+        runSscf(ev);
+      } else post({ layer: 'sscf', event: { kind: 'sscop', signal } });
+    },
+  };
+
   const link: SaalLink = {
     name,
+    layers,
     get params() {
       return params;
     },
@@ -304,33 +382,14 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
       inbox.close();
       for (const s of timers.values()) s.unsubscribe();
       timers.clear();
+      sscopUp?.complete();
+      sscfUp?.complete();
       signals.complete();
       maa.complete();
       states.complete();
     },
   };
   return link;
-}
-
-/**
- * The SAAL of one link as an operator: encoded SSCOP PDUs from the peer in
- * (the AAL5 SDUs of VCI 5), every `SaalSignal` of `link` out, those the PDUs
- * cause and those its timers and the requests from above cause. Each PDU is
- * decoded and stepped through SSCOP, then SSCF on SSCOP's signals, on the
- * link's run queue (so a signal's subscriber that answers at once is queued
- * behind the PDU being handled); nothing is scheduled, nothing is allocated
- * per PDU beyond what the machines need.
- */
-export function saal(link: SaalLink): OperatorFunction<Buffer, SaalSignal> {
-  return (pdus$) =>
-    new Observable<SaalSignal>((out) => {
-      const signals = link.signals$.subscribe(out);
-      const feed = pdus$.subscribe({ next: (pdu) => link.receive(pdu), error: (e: unknown) => out.error(e) });
-      return () => {
-        feed.unsubscribe();
-        signals.unsubscribe();
-      };
-    });
 }
 
 export interface SaalMuxOptions {

@@ -37,5 +37,5 @@ export { defaultTimers, resolveTimers } from './timers.js';
 export { PartyState, callStateCode } from './states.js';
 export { stepCall, newCall } from './call.js';
 export { stepParty, newParty } from './party.js';
-export { ANSWER_LATER, Link, LinkCall, MAX_CALL_REF, MAX_EPREF } from './link.js';
+export { ANSWER_LATER, coordinator, Link, LinkCall, MAX_CALL_REF, MAX_EPREF } from './link.js';
 export type { UniPort, LinkSink, CallOwner } from './port.js';

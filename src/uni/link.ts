@@ -9,8 +9,9 @@
  * procedures (restart.ts). No operation walks all calls or all parties
  * (except clearing a whole call or link, which visits what it frees).
  */
-import type { Subscription } from 'rxjs';
+import type { OperatorFunction, Subscription } from 'rxjs';
 import type { SaalSignal } from '../sscop/service.js';
+import { stepOperator } from '../common/step-operator.js';
 import { DUMMY_CALL_REFERENCE } from './msg/index.js';
 import { newCall, stateCode, type CallEvent, type CallKind, type VcId } from './call.js';
 import type { PartyEvent } from './party.js';
@@ -37,6 +38,15 @@ const PARTY_TYPES = new Set<number>([
   MsgType.DROP_PARTY_ACKNOWLEDGE,
 ]);
 
+/**
+ * The UNI coordinator as the last step of its link's path up (src/host/link-pipeline.ts):
+ * each SaalSignal handed to `link.signal`; nothing goes on. A Link puts it on its SAAL
+ * service's signals$ and subscribes, which runs the path.
+ */
+export function coordinator(link: Link): OperatorFunction<SaalSignal, never> {
+  return stepOperator<SaalSignal, never>((s) => link.signal(s));
+}
+
 export class Link extends LinkCore implements UniPort {
   /** Q.2931 5.5.6: runs while active calls wait for SSCOP to come back */
   private t309?: Subscription;
@@ -44,7 +54,7 @@ export class Link extends LinkCore implements UniPort {
 
   constructor(cfg: LinkConfig) {
     super(cfg);
-    this.sub = cfg.saal.signals$.subscribe({ next: (s) => cfg.sink.batch(() => this.onSignal(s)) });
+    this.sub = cfg.saal.signals$.pipe(coordinator(this)).subscribe();
   }
 
   get established(): boolean {
@@ -57,6 +67,11 @@ export class Link extends LinkCore implements UniPort {
   }
 
   // ---- SAAL ------------------------------------------------------------------
+
+  /** one signal of the SAAL below (the coordinator step): handled with call control's indications held until it is done */
+  signal(s: SaalSignal): void {
+    this.cfg.sink.batch(() => this.onSignal(s));
+  }
 
   private onSignal(s: SaalSignal): void {
     if (this.disposed) return;

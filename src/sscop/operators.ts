@@ -1,0 +1,102 @@
+/**
+ * The SAAL of one link as two RxJS operators, one per layer, for the path up
+ * (src/host/link-pipeline.ts):
+ *
+ * ```
+ * pdus$.pipe(sscop(link), sscf(link))
+ *   sscop   encoded SSCOP PDUs in (the AAL5 SDUs of VCI 5): each decoded and
+ *           stepped through SSCOP; SSCOP's signals (AA-*.indication/confirm) out
+ *   sscf    SSCOP's signals in: each stepped through SSCF-UNI; the SaalSignals
+ *           for Q.2931 out
+ * ```
+ *
+ * Both steps run on the link's one run queue (link.ts, src/common/run-queue.ts)
+ * with the requests from above and the timer expiries, in the order they run
+ * without the operators: a PDU is an SSCOP item; SSCOP's signal is queued as
+ * an 'up' item, and when its turn comes the signal goes down this chain, so
+ * that SSCF steps on it inside that item. A subscriber that answers a signal
+ * at once (data(), release()) only queues its request behind it.
+ *
+ * What SSCOP and SSCF emit does not all come from the values going in: a
+ * timer, a request from above or a PDU looped back also make signals, and
+ * they come out of the same operators. So each operator attaches its
+ * subscriber to the link while subscribed (one subscriber per layer at a
+ * time) and detaches it on unsubscribe; the link's own wiring (SSCOP straight
+ * to SSCF, signals$) takes over again. Both outputs complete when the link is
+ * disposed; the PDUs' source completing does not complete `sscop` (timers
+ * and requests still make signals). Nothing is scheduled, and nothing is
+ * allocated per value beyond what the machines need.
+ */
+import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
+import { reportBug } from '../common/step-operator.js';
+import type { SaalSignal } from './service.js';
+import type { SscopSignal } from './machine.js';
+import type { SaalLink } from './link.js';
+
+/** the PDUs into SSCOP: errors pass to the output, the end of the PDUs does not end it */
+class PduFeed extends Subscriber<Buffer> {
+  constructor(
+    out: Subscriber<SscopSignal>,
+    private readonly link: SaalLink,
+  ) {
+    super(out);
+  }
+
+  protected override _next(pdu: Buffer): void {
+    try {
+      this.link.receive(pdu);
+    } catch (e) {
+      // receive never throws; an event that did has a bug: reported, and the next PDU goes on
+      reportBug(e);
+    }
+  }
+
+  protected override _complete(): void {
+    this.unsubscribe();
+  }
+}
+
+/** SSCOP's signals into SSCF; a throw (a bug in a step) goes to the run queue, which drops what was queued behind it */
+class SscopSignalFeed extends Subscriber<SscopSignal> {
+  constructor(
+    out: Subscriber<SaalSignal>,
+    private readonly link: SaalLink,
+  ) {
+    super(out);
+  }
+
+  protected override _next(signal: SscopSignal): void {
+    this.link.layers.fromSscop(signal);
+  }
+}
+
+/**
+ * SSCOP of `link`: each received PDU decoded and stepped (SaalLink.receive),
+ * and every signal SSCOP makes for its user out, whatever caused it. While
+ * subscribed, those signals reach the link's SSCF only through whoever
+ * subscribes (normally `sscf(link)`); unsubscribing detaches the link from
+ * the PDUs and gives its signals back to its own SSCF.
+ */
+export function sscop(link: SaalLink): OperatorFunction<Buffer, SscopSignal> {
+  return (pdus$) =>
+    new Observable<SscopSignal>((out) => {
+      const detach = link.layers.sscopTo(out);
+      out.add(detach);
+      pdus$.subscribe(new PduFeed(out, link));
+    });
+}
+
+/**
+ * SSCF-UNI of `link`: each SSCOP signal stepped through SSCF (at its place in
+ * the link's queue: at once when it comes straight from the 'up' item that
+ * handed it down the chain, else queued), and every SaalSignal SSCF makes out,
+ * those the requests from above cause included, before signals$ has it.
+ */
+export function sscf(link: SaalLink): OperatorFunction<SscopSignal, SaalSignal> {
+  return (signals$) =>
+    new Observable<SaalSignal>((out) => {
+      const detach = link.layers.sscfTo(out);
+      out.add(detach);
+      signals$.subscribe(new SscopSignalFeed(out, link));
+    });
+}
