@@ -16,7 +16,7 @@ import { controlSocketOf, defaultRunRoot, labDown, planLab, labNameOf, labStatus
 import { loadTopology } from '../src/lab/topology.js';
 import { entryArgs } from '../src/common/package-root.js';
 import { connectLabDriver } from '../src/lab/control-driver.js';
-import { labView } from '../src/view/lab.js';
+import { labView } from '../src/view/lab-view.js';
 import { checkScenarioFile, formatStepResult, runScenario } from '../src/lab/scenario.js';
 import { CommandError } from '../src/common/sh.js';
 import { YamlFileError } from '../src/lab/yamlfile.js';

@@ -42,6 +42,23 @@ const MAY_IMPORT_ONLY: Readonly<Record<string, readonly string[]>> = {
   ndis: ['common', 'config', 'uni', 'uni/msg'],
 };
 
+/**
+ * File names that may appear in several folders because they play the same
+ * role in each (issue 13: one meaning per word; two files of one name in
+ * different layers only when they are the same role). Any other name is one
+ * file under src/.
+ */
+const SAME_ROLE_NAMES: Readonly<Record<string, string>> = {
+  'index.ts': "a folder's public face",
+  'types.ts': "a folder's records and interfaces",
+  'errors.ts': "a folder's typed errors",
+  'modify.ts': "a layer's share of Q.2963.1 connection modification",
+  'records.ts': "a layer's records (NDIS's, and the Q.2931 call manager's contexts)",
+  'operators.ts': "a layer's RxJS operators",
+  'format.ts': "a folder's text for people (tables, lines)",
+  'server.ts': "a folder's server (the control socket, the view's HTTP)",
+};
+
 /** The upper layers, by deny-list: nothing imports a layer above it. */
 const MUST_NOT_IMPORT: Readonly<Record<string, readonly string[]>> = {
   control: ['host', 'lab', 'view', 'demo', 'fuzz', 'miniport'],
@@ -96,6 +113,17 @@ test('the scan sees the source tree and its imports', (t) => {
   );
   const missing = EDGES.filter((e) => e.to.startsWith('src/') && !TEXT.has(e.to));
   t.deepEqual(missing, [], 'imports that name no file under src/');
+});
+
+test('no two files under src/ share a name unless they play the same role (listed with the role)', (t) => {
+  const byName = new Map<string, string[]>();
+  for (const f of FILES) {
+    const name = f.slice(f.lastIndexOf('/') + 1);
+    byName.set(name, [...(byName.get(name) ?? []), f]);
+  }
+  const clashes = [...byName].filter(([name, files]) => files.length > 1 && !(name in SAME_ROLE_NAMES)).map(([name, files]) => `${name}: ${files.join(', ')}`);
+  t.deepEqual(clashes, [], 'rename one of each pair after its role, or list the name with the role both files share');
+  t.true([...byName].some(([name, files]) => name === 'index.ts' && files.length > 1), 'the check sees names used in several folders');
 });
 
 test(`no file under src/ is longer than ${MAX_LINES} lines (except those being split, listed here)`, (t) => {

@@ -21,10 +21,10 @@ import type { UniError, UniErrorCode, UniHost, UniHostOptions, UniIndication, Un
 import type { SaalService } from '../sscop/service.js';
 import type { CallIndication, VcId } from '../uni/call.js';
 import { stateCode } from '../uni/call.js';
-import { defaultCodec, type UniCodec } from '../uni/codec.js';
-import { calledIe, callingIe, canonicalAddress, CLOSE_DATA_MAX, defaultAal, defaultBearer, defaultQos, defaultTraffic, uuIe } from '../uni/ies.js';
+import { defaultCodec, type UniCodec } from '../uni/uni-codec.js';
+import { calledIe, callingIe, canonicalAddress, CLOSE_DATA_MAX, defaultAal, defaultBearer, defaultQos, defaultTraffic, uuIe } from '../uni/call-ies.js';
 import { modifyAnswer, modifyIndication, modifyRequest } from './modify.js';
-import { Link } from '../uni/link.js';
+import { UniLink } from '../uni/uni-link.js';
 import { ANSWER_LATER, LinkCall, type LinkSink, type UniPort } from '../uni/port.js';
 import { openLeg } from './legs.js';
 import { Leg, newHostCall, paramsFromMessage, type HostCall, type HostParty, type PartyPhase } from './model.js';
@@ -98,7 +98,7 @@ export class CallControl implements UniHost, LinkSink {
   attachLink(peer: PeerId, saal: SaalService, side: Side, policy?: Partial<CloseDataPolicy>): void {
     this.run(() => {
       if (this.links.has(peer)) this.detachLink(peer);
-      const link = new Link({
+      const link = new UniLink({
         peer,
         saal,
         side,

@@ -6,7 +6,7 @@
 import { SmallMap } from '../common/small-map.js';
 import type { AtmAddress, CallId, PartyId, PeerId, UniCallParams, UniIndication, VcPath } from '../uni/api.js';
 import type { CallIndication } from '../uni/call.js';
-import { addressOf, canonicalAddress } from '../uni/ies.js';
+import { addressOf, canonicalAddress } from '../uni/call-ies.js';
 import type { LinkCall, UniPort } from '../uni/port.js';
 import { CallLeg } from './legs.js';
 import type { PartyIndication } from '../uni/party.js';

@@ -9,7 +9,7 @@
 import { err, ok, type Result } from '../common/result.js';
 import type { CallId, UniCallParams, UniError, UniErrorCode, UniIndication } from '../uni/api.js';
 import type { CallIndication } from '../uni/call.js';
-import { defaultTraffic } from '../uni/ies.js';
+import { defaultTraffic } from '../uni/call-ies.js';
 import type { LinkCall, UniPort } from '../uni/port.js';
 import { modifyRefusal } from '../uni/modify.js';
 import { Cause } from '../uni/msg/types.js';

@@ -4,7 +4,7 @@
  * layer's step, synchronously, with nothing between one step and the next.
  * It lives here because three layers build operators this way (the host's
  * frame steps, SSCOP and SSCF in src/sscop/operators.ts, the UNI coordinator
- * in src/uni/link.ts) and none of them may import another's folder.
+ * in src/uni/uni-link.ts) and none of them may import another's folder.
  */
 import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
 

@@ -5,4 +5,4 @@ export type { HostConfig, LogLevel, RolePreference, SscopTimersConfig, StaticPee
 export { DEFAULT_ETHERTYPE, DEFAULT_SOCKET, DEFAULT_SOCKET_MODE, MAX_CLOSE_DATA } from './schema.js';
 export { parseAtmAddress, isAtmAddress } from './address.js';
 export { parseDuration, formatDuration } from './duration.js';
-export { loadAnyConfig, parseAnyConfig, parseSwitchConfig, type AnyConfig, type SwitchConfig } from './switch.js';
+export { loadAnyConfig, parseAnyConfig, parseSwitchConfig, type AnyConfig, type SwitchConfig } from './switch-config.js';

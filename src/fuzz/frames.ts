@@ -32,7 +32,7 @@ import {
   defaultTraffic,
   eprefIe,
   uuIe,
-} from '../uni/ies.js';
+} from '../uni/call-ies.js';
 import type { Mac } from '../common/mac.js';
 import { Prng } from './prng.js';
 

@@ -9,13 +9,13 @@
  *   addressedTo     host      own frames and other hosts' unicast dropped
  *   captured        capture   the rx capture sees each accepted frame (absent: no step at all)
  *   demuxVc         host      VCI 5 -> the SAAL path of the source MAC (below), VCI 16 -> discovery,
- *                             any other VC -> NDIS's data path (datapath.ts)
+ *                             any other VC -> NDIS's data path (wire-datapath.ts)
  *
  * per link (one peer MAC): the SSCOP PDUs demuxVc hands it
  *   sscop           SSCOP     each PDU decoded and stepped through SSCOP: SSCOP's signals (src/sscop/operators.ts)
  *   sscf            SSCF      each SSCOP signal stepped through SSCF-UNI: the SaalSignals for Q.2931
  *   messagesIn      host      each Q.2931 message reported as a `message` event (only while someone listens)
- *   coordinator     UNI       the UNI coordinator of that peer (a Link, src/uni/link.ts) takes each signal;
+ *   coordinator     UNI       the UNI coordinator of that peer (a UniLink, src/uni/uni-link.ts) takes each signal;
  *                             it adds this step itself and subscribes, which runs the path (linkUpPath, below)
  *   -> the coordinator hands call and party events to call control (src/callcontrol/), whose
  *      indications$ NDIS's call manager takes
@@ -142,7 +142,7 @@ export function messagesIn(report: (direction: 'in', sdu: Buffer) => void): Mono
  *
  * where the last step is the coordinator's own: what this returns is the
  * `signals$` of the SaalService the coordinator is given (UniHost.attachLink,
- * peers.ts), and the coordinator (a Link, made by call control) adds
+ * peers.ts), and the coordinator (a UniLink, made by call control) adds
  * `coordinator(this)` and subscribes, which runs the path. Unsubscribing
  * (detachLink) detaches the SAAL link from its PDUs and gives SSCOP's signals
  * back to the link's own SSCF.

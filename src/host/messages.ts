@@ -9,7 +9,7 @@ import type { Observable } from 'rxjs';
 import { messagesIn } from './link-pipeline.js';
 import type { Mac } from '../common/mac.js';
 import type { SaalService, SaalSignal } from '../sscop/service.js';
-import { addressOf } from '../uni/ies.js';
+import { addressOf } from '../uni/call-ies.js';
 import { causeName, decodeMessage, findIe, IeId, messageName } from '../uni/msg/index.js';
 
 /** one signalling message on a link, as the `message` control event carries it */

@@ -16,7 +16,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { startRelay, type DirectionStats, type Relay } from '../faults/impair.js';
 import { seededRandom } from '../common/random.js';
-import { readState } from './state.js';
+import { readState } from './lab-file.js';
 import { describeNetem } from './topology.js';
 
 export const IMPAIRER_STATS = 'impairer.stats.json';

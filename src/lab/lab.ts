@@ -30,12 +30,12 @@ import { entryArgs } from '../common/package-root.js';
 import { defaultRunRoot, digestOf, labNameOf, labNsPrefix, LabError, impairerChoice, planLab, type LabOptions, type PlannedHost, type PlannedSwitch, type RelayedLink } from './plan.js';
 import { nsPids, pidFileAlive, procStartTime, readPidFiles, terminate, type PidFile } from './procs.js';
 import { run, type RunResult } from '../common/sh.js';
-import { readState, statePath, withLock, writeState, type LabState } from './state.js';
+import { readState, statePath, withLock, writeState, type LabState } from './lab-file.js';
 import { buildLab, listNamespaces, nsHandle, verifyLab } from './system.js';
 import { describeNetem, loadTopology, type Topology } from './topology.js';
 
 export * from './plan.js';
-export { labStatus, parseNetemQdiscs, type LabStatus, type LinkStatus, type NsStatus, type ProcessStatus } from './status.js';
+export { labStatus, parseNetemQdiscs, type LabStatus, type LinkStatus, type NsStatus, type ProcessStatus } from './lab-status.js';
 
 // ---------------------------------------------------------------------------------------------
 // public API

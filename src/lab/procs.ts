@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../common/sh.js';
-import { readFileSafe } from './state.js';
+import { readFileSafe } from './lab-file.js';
 
 export interface PidFile {
   pid: number;

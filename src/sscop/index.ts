@@ -3,6 +3,6 @@ export type { SaalService, SaalSignal } from './service.js';
 export * from './pdu.js';
 export * from './machine.js';
 export * from './sscf.js';
-export * from './link.js';
+export * from './saal-link.js';
 export * from './operators.js';
 export { emptyQueue, enqueue, dequeue, queueFrom, queueToArray, SnMap, SnLog, type SnMapEditor, type SnLogEditor, type PQueue } from './queue.js';

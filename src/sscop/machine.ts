@@ -3,7 +3,7 @@
  *
  * No I/O, no clocks: sending a PDU, starting or stopping a timer, handing an
  * SDU or a signal to the SSCOP user and reporting an MAA-ERROR are all effects
- * (plain data) that `link.ts` carries out. States and state variables carry the
+ * (plain data) that `saal-link.ts` carries out. States and state variables carry the
  * standard's names (VT(S) is `vtS`, VR(MR) is `vrMR`, ...), so the code can be
  * read next to the Q.2110 SDLs.
  *

@@ -10,7 +10,7 @@
  *           for Q.2931 out
  * ```
  *
- * Both steps run on the link's one run queue (link.ts, src/common/run-queue.ts)
+ * Both steps run on the link's one run queue (saal-link.ts, src/common/run-queue.ts)
  * with the requests from above and the timer expiries, in the order they run
  * without the operators: a PDU is an SSCOP item; SSCOP's signal is queued as
  * an 'up' item, and when its turn comes the signal goes down this chain, so
@@ -31,7 +31,7 @@ import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
 import { reportBug } from '../common/step-operator.js';
 import type { SaalSignal } from './service.js';
 import type { SscopSignal } from './machine.js';
-import type { SaalLink } from './link.js';
+import type { SaalLink } from './saal-link.js';
 
 /** the PDUs into SSCOP: errors pass to the output, the end of the PDUs does not end it */
 class PduFeed extends Subscriber<Buffer> {

@@ -97,7 +97,7 @@ export interface SscopParams {
   robust: boolean;
   /** send a POLL as soon as the retransmission queue empties; default true */
   pollAfterRetransmission: boolean;
-  /** VT(SQ) a link made by createSaalLink starts from (not a Q.2110 parameter); default random (link.ts) */
+  /** VT(SQ) a link made by createSaalLink starts from (not a Q.2110 parameter); default random (saal-link.ts) */
   initialSequence?: number;
 }
 

@@ -12,7 +12,7 @@
  */
 import type { Mac } from '../common/mac.js';
 import type { AtmAddress } from '../uni/api.js';
-import { canonicalAddress } from '../uni/ies.js';
+import { canonicalAddress } from '../uni/call-ies.js';
 
 export interface Route {
   /** canonical prefix; '' matches every address */

@@ -1,5 +1,5 @@
 /**
- * The signalling ATM switch, assembled: ports (port.ts) on miniports, the
+ * The signalling ATM switch, assembled: ports (switch-port.ts) on miniports, the
  * routing table (routes.ts), call control over the ports' UNI links
  * (calls.ts) and the data plane (fabric.ts). No NDIS above it: a switch is
  * call control with only UNI legs.
@@ -14,7 +14,7 @@ import { ETHERTYPE_CONDIS, type AuthVerdict } from '../wire/index.js';
 import { SwitchCalls, type SwitchCallsCounters } from './calls.js';
 import { Fabric, type FabricCounters } from './fabric.js';
 import { SwitchGuard } from './guard.js';
-import { SwitchPort, type PortCounters } from './port.js';
+import { SwitchPort, type PortCounters } from './switch-port.js';
 import { RouteTable } from './routes.js';
 import type { SwitchCaptureHook } from './capture.js';
 import { silentLog, type SwitchEvent, type SwitchLog, type SwitchSnapshot } from './types.js';

@@ -9,8 +9,8 @@ import type { SchedulerLike } from 'rxjs';
 import type { SaalService } from '../sscop/service.js';
 import type { PeerId, UniTimers } from '../uni/api.js';
 import type { Side } from '../uni/states.js';
-import { defaultCodec } from '../uni/codec.js';
-import { Link } from '../uni/link.js';
+import { defaultCodec } from '../uni/uni-codec.js';
+import { UniLink } from '../uni/uni-link.js';
 import type { LinkSink, UniPort } from '../uni/port.js';
 import { resolveTimers } from '../uni/timers.js';
 
@@ -28,7 +28,7 @@ export function openUniPort(o: {
   side?: Side;
 }): UniPort {
   const side = o.side ?? 'network';
-  return new Link({
+  return new UniLink({
     peer: o.peer,
     saal: o.saal,
     side,

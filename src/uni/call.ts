@@ -10,7 +10,7 @@
 import type { TimerName } from './timers.js';
 import { SENDS, timerDiagnostic } from './timers.js';
 import { callStateCode, type CallPhase, type Side } from './states.js';
-import { causeIe, causeOf, closeDataOf, connIdIe, EMPTY, msg, uuIe } from './ies.js';
+import { causeIe, causeOf, closeDataOf, connIdIe, EMPTY, msg, uuIe } from './call-ies.js';
 import { Cause, findIe, IeId, MsgType, type UniMessage } from './msg/types.js';
 import type { PeakCellRates } from './msg/traffic.js';
 import { isModifyMessage, stepModify, type ModifyEvent } from './modify.js';

@@ -9,10 +9,10 @@
  * - timers.ts defaults (NgATM/Q.2931, T310/T399 by side) and retry counts
  * - link-core.ts  the per-link records and machinery: call references, VCIs and endpoint references, sending,
  *             call and party machines with their effects and timers, the last-party rule, STATUS replies
- * - link.ts   per-link coordinator on link-core.ts: CU0..CU3 with SSCOP loss and T309, dispatch by call reference;
+ * - uni-link.ts   per-link coordinator on link-core.ts: CU0..CU3 with SSCOP loss and T309, dispatch by call reference;
  *             it carries out verify.ts (Q.2931 5.6 / Q.2971 9.5 checks) and restart.ts (RESTART, a pure step)
  * - port.ts   UniPort: what call control may ask of a link, what the link tells it, the call/party records
- * - codec.ts  the one place the binary codec (msg/) is used
+ * - uni-codec.ts  the one place the binary codec (msg/) is used
  *
  * Choices worth knowing
  * - SSCOP lost (Q.2931 5.5.6, both sides): calls not yet active, and the parties of active multipoint calls that are
@@ -31,11 +31,11 @@
  * - Parties added for a link whose SETUP is still outstanding wait for it and go as ADD PARTY once it is active.
  */
 export type * from './api.js';
-export { binaryCodec, defaultCodec } from './codec.js';
-export type { UniCodec } from './codec.js';
+export { binaryCodec, defaultCodec } from './uni-codec.js';
+export type { UniCodec } from './uni-codec.js';
 export { defaultTimers, resolveTimers } from './timers.js';
 export { PartyState, callStateCode } from './states.js';
 export { stepCall, newCall } from './call.js';
 export { stepParty, newParty } from './party.js';
-export { ANSWER_LATER, coordinator, Link, LinkCall, MAX_CALL_REF, MAX_EPREF } from './link.js';
+export { ANSWER_LATER, coordinator, UniLink, LinkCall, MAX_CALL_REF, MAX_EPREF } from './uni-link.js';
 export type { UniPort, LinkSink, CallOwner } from './port.js';

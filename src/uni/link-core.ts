@@ -1,5 +1,5 @@
 /**
- * The per-link coordinator's foundation (link.ts builds on it): the records of
+ * The per-link coordinator's foundation (uni-link.ts builds on it): the records of
  * calls and parties on one link, call reference / VCI / endpoint reference
  * allocation, sending with the call reference conventions, the call and party
  * machines with their effects and timers (the last-party rule included), the
@@ -12,14 +12,14 @@ import { TimerQueue, type QueuedTimer } from '../common/timer-queue.js';
 import type { PeerId } from './api.js';
 import { ANSWER_LATER, LinkCall, LinkParty, sharedParty, type CallOwner, type LinkSink, type UniPort } from './port.js';
 import type { SaalService } from '../sscop/service.js';
-import type { UniCodec } from './codec.js';
+import type { UniCodec } from './uni-codec.js';
 import { stateCode, stepCall, type CallEvent, type CallIndication, type CallState, type VcId } from './call.js';
 import { newParty, stepParty, type PartyEvent, type PartyIndication, type PartyMachine } from './party.js';
 import { partyAlive, PartyState, type LinkState, type Side } from './states.js';
 import { RESTART_IDLE, type RestartProcs } from './restart.js';
 import type { TimerName } from './timers.js';
 import type { UniTimers } from './api.js';
-import { causeIe, causeOf, closeDataOf, eprefIe, msg, msgTypeDiag } from './ies.js';
+import { causeIe, causeOf, closeDataOf, eprefIe, msg, msgTypeDiag } from './call-ies.js';
 import { Cause, findIe, IeId, MsgAction, MsgType, type InfoElement, type UniMessage } from './msg/types.js';
 
 export const MAX_CALL_REF = 0x7ffffe;
@@ -101,7 +101,7 @@ export class LinkCore {
 
   protected countError(cause: number, text: string): void {
     this.protocolErrors[cause] = (this.protocolErrors[cause] ?? 0) + 1;
-    // (every LinkCore is the base of a Link, which is a UniPort)
+    // (every LinkCore is the base of a UniLink, which is a UniPort)
     this.cfg.sink.protocolError(this as unknown as UniPort, cause, `${text}: ${this.cfg.codec.causeName(cause)}`);
   }
 

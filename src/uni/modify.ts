@@ -28,7 +28,7 @@
  *   (call.ts stops T360/T361 with every call timer).
  */
 import type { CallEffect, CallState, CallStep } from './call-types.js';
-import { causeIe, msg } from './ies.js';
+import { causeIe, msg } from './call-ies.js';
 import { Cause, findIe, IeId, MsgType, ReportType, type UniMessage } from './msg/types.js';
 import { modifyTrafficDescriptor, modifyTrafficProblem, peakCellRates, type PeakCellRates } from './msg/traffic.js';
 

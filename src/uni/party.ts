@@ -7,7 +7,7 @@
  * DROP PARTY ACKNOWLEDGE or ADD PARTY REJECT for the last living party becomes
  * a RELEASE of the call) is the coordinator's: it knows the count.
  */
-import { causeIe, causeOf, closeDataOf, EMPTY, msg, uuIe } from './ies.js';
+import { causeIe, causeOf, closeDataOf, EMPTY, msg, uuIe } from './call-ies.js';
 import { PartyState, type Side } from './states.js';
 import { timerDiagnostic, type TimerName } from './timers.js';
 import { Cause, findIe, IeId, MsgType, type UniMessage } from './msg/types.js';

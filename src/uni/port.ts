@@ -1,7 +1,7 @@
 /**
  * The port between call control and one UNI link: what call control (src/callcontrol/, and the
  * switch's src/switch/calls.ts) may ask of a link and what the link tells it back. The per-link
- * coordinator (`Link`, link.ts) implements `UniPort`; call control sees nothing else of it.
+ * coordinator (`UniLink`, uni-link.ts) implements `UniPort`; call control sees nothing else of it.
  *
  * Asking (UniPort):
  * - setup(kind, SETUP, owner): a call out on this link (own call reference, VPI/VCI on the network

@@ -6,10 +6,10 @@
  * REST1, guarded by T316, RESTART sent at most twice) and our answer to the
  * peer's restart (REST0 -> REST2, guarded by T317, ended by RESTART
  * ACKNOWLEDGE). `restartStep(state, event)` returns the new state and the
- * effects, in order; the coordinator (`link.ts`) carries them out: it owns the
+ * effects, in order; the coordinator (`uni-link.ts`) carries them out: it owns the
  * timers, releases the calls the restart names and tells the layer above.
  */
-import { causeIe, connIdIe, ieListDiag, msg, msgTypeDiag } from './ies.js';
+import { causeIe, connIdIe, ieListDiag, msg, msgTypeDiag } from './call-ies.js';
 import { Cause, findIe, IeId, MsgType, type InfoElement, type UniMessage } from './msg/types.js';
 import { RestartState } from './states.js';
 import { SENDS } from './timers.js';

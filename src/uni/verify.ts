@@ -7,9 +7,9 @@
  * steps the coordinator takes first, in order (count a protocol error, answer
  * with STATUS, clear the call, reject the party). `verifySetup` does the same
  * for a SETUP that creates a call. Neither touches a link: the coordinator
- * (`link.ts`) carries the steps out. Every 5.6 rule lives here and nowhere else.
+ * (`uni-link.ts`) carries the steps out. Every 5.6 rule lives here and nowhere else.
  */
-import { ieListDiag } from './ies.js';
+import { ieListDiag } from './call-ies.js';
 import { msgDecl } from './msg/index.js';
 import type { MessageCheck } from './msg/codec.js';
 import { Cause, findIe, IeAction, IeId, MsgType, type UniMessage } from './msg/types.js';

@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labNsPrefix, labStatus, LabError, openLab, planLab } from '../../src/lab/lab.js';
-import { labView } from '../../src/view/lab.js';
+import { labView } from '../../src/view/lab-view.js';
 import { uniqueName } from '../../src/lab/netns.js';
 import { runSync } from '../../src/common/sh.js';
 import { topologyFrom } from '../../src/lab/topology.js';

@@ -11,7 +11,7 @@ import { readPcap } from '../../src/capture/pcap.js';
 import { openMemorySync } from '../../src/miniport/index.js';
 import { parsePdu } from '../../src/sscop/index.js';
 import { createSwitch, type AtmSwitch, type SwitchOptions } from '../../src/switch/index.js';
-import { closeDataOf } from '../../src/uni/ies.js';
+import { closeDataOf } from '../../src/uni/call-ies.js';
 import { decodeMessage, messageName, findIe, IeId } from '../../src/uni/msg/index.js';
 import { parseFrame, VCI_SIGNALLING } from '../../src/wire/index.js';
 import type { Miniport } from '../../src/miniport/types.js';

@@ -10,7 +10,7 @@ import test from 'ava';
 import { attachClientPolicy, q2931CallParameters } from '../../src/ndis/index.js';
 import { modifyTrafficDescriptor, MsgType, type UniMessage } from '../../src/uni/msg/index.js';
 import type { CallControl } from '../../src/callcontrol/index.js';
-import type { LinkCall } from '../../src/uni/link.js';
+import type { LinkCall } from '../../src/uni/uni-link.js';
 import type { CondisNode } from '../../src/host/node.js';
 import { Client, S } from '../helpers/nodes.js';
 import { ready, switchLab, until, type SwitchLab, type WireMessage } from './helpers.js';

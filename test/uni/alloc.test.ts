@@ -1,7 +1,7 @@
 import test from 'ava';
 import { Clock, FrozenScheduler, idle, link, makeHost, MAC_A, MAC_B } from './helpers.js';
 import { createCallControl } from '../../src/callcontrol/index.js';
-import { MAX_CALL_REF, MAX_EPREF, type Link } from '../../src/uni/link.js';
+import { MAX_CALL_REF, MAX_EPREF, type UniLink } from '../../src/uni/uni-link.js';
 import { findIe, IeId, MsgType } from '../../src/uni/msg/types.js';
 import type { SaalService } from '../../src/sscop/service.js';
 import { LoopbackPump, loopbackSaalPair } from '../../src/sscop/loopback.js';
@@ -17,7 +17,7 @@ function two() {
 
 test('call references: 1..2^23-2, never 0 or 0x7FFFFF, wrapping and skipping live ones; flags both ways', (t) => {
   const { clock, a, b, sa, sb } = two();
-  const la = a.host.linkOf(MAC_B) as Link;
+  const la = a.host.linkOf(MAC_B) as UniLink;
   const r1 = a.host.setup({ called: '2002', multipoint: false });
   clock.advance(5);
   t.is(sa.sent[0]!.callRef, 1);

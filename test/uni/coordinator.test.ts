@@ -1,11 +1,11 @@
 /**
  * The UNI coordinator as the last operator of its link's path up
- * (`coordinator(link)`, src/uni/link.ts): a Link takes its SAAL's signals
+ * (`coordinator(link)`, src/uni/uni-link.ts): a UniLink takes its SAAL's signals
  * through it, and the operator works on any source of SaalSignals.
  */
 import test from 'ava';
 import { Subject } from 'rxjs';
-import { coordinator, Link } from '../../src/uni/index.js';
+import { coordinator, UniLink } from '../../src/uni/index.js';
 import type { SaalService, SaalSignal } from '../../src/sscop/service.js';
 import { Clock, MAC_A, MAC_B, makeHost } from './helpers.js';
 
@@ -19,12 +19,12 @@ function saal(): { service: SaalService; signals: Subject<SaalSignal>; sent: Buf
   };
 }
 
-test("a Link runs its SAAL's signals through coordinator(): subscribed while attached, each signal handled synchronously", (t) => {
+test("a UniLink runs its SAAL's signals through coordinator(): subscribed while attached, each signal handled synchronously", (t) => {
   const clock = new Clock();
   const a = makeHost(clock, MAC_A, ['1001'], {});
   const s = saal();
   a.host.attachLink(MAC_B, s.service, 'network');
-  t.true(s.signals.observed, 'the Link subscribed to the path it was given');
+  t.true(s.signals.observed, 'the UniLink subscribed to the path it was given');
   s.signals.next({ kind: 'establish-indication' });
   t.true(a.host.linkOf(MAC_B)!.established, 'handled before next() returned');
   t.deepEqual(a.of('link-up'), [{ kind: 'link-up', peer: MAC_B }]);
@@ -39,7 +39,7 @@ test('coordinator(link) takes each signal from any source with link.signal(), em
   const s = saal();
   a.host.attachLink(MAC_B, s.service, 'network');
   const link = a.host.linkOf(MAC_B);
-  if (!(link instanceof Link)) return t.fail('linkOf gives the Link');
+  if (!(link instanceof UniLink)) return t.fail('linkOf gives the UniLink');
   const more = new Subject<SaalSignal>();
   let emitted = 0;
   let completed = false;

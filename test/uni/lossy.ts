@@ -4,7 +4,7 @@
  * fraction of them, deterministically (seeded), after a fixed delay.
  */
 import { Observable } from 'rxjs';
-import { createSaalLink, type SaalLink } from '../../src/sscop/link.js';
+import { createSaalLink, type SaalLink } from '../../src/sscop/saal-link.js';
 import type { SaalService, SaalSignal } from '../../src/sscop/service.js';
 import type { Clock } from './helpers.js';
 

@@ -3,7 +3,7 @@
  * The end-to-end behaviour over two hosts is in timers.test.ts and errors.test.ts.
  */
 import test from 'ava';
-import { msg } from '../../src/uni/ies.js';
+import { msg } from '../../src/uni/call-ies.js';
 import { Cause, IeId, MsgType, type UniMessage } from '../../src/uni/msg/types.js';
 import { RESTART_IDLE, restartStep, type RestartProcs, type RestartEffect } from '../../src/uni/restart.js';
 import { RestartState } from '../../src/uni/states.js';

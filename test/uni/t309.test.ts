@@ -9,7 +9,7 @@
 import test from 'ava';
 import { Clock, idle, link, makeHost, MAC_A, MAC_B } from './helpers.js';
 import { cause, drive, PROBE_MAC } from './probe.js';
-import { closeDataOf } from '../../src/uni/ies.js';
+import { closeDataOf } from '../../src/uni/call-ies.js';
 import { findIe, IeId, MsgType } from '../../src/uni/msg/types.js';
 
 for (const side of ['user', 'network'] as const) {

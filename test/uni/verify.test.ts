@@ -3,7 +3,7 @@
  * No link, no machines: each case names the rule it checks.
  */
 import test from 'ava';
-import { ieListDiag } from '../../src/uni/ies.js';
+import { ieListDiag } from '../../src/uni/call-ies.js';
 import type { MessageCheck } from '../../src/uni/msg/codec.js';
 import { Cause, IeAction, IeId, MsgType, type UniMessage } from '../../src/uni/msg/types.js';
 import { verify, verifySetup, type VerifyContext } from '../../src/uni/verify.js';

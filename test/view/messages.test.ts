@@ -3,7 +3,7 @@ import test from 'ava';
 import { Subject } from 'rxjs';
 import { reportingSaal, summarizeMessage } from '../../src/host/messages.js';
 import type { SaalService, SaalSignal } from '../../src/sscop/service.js';
-import { calledIe } from '../../src/uni/ies.js';
+import { calledIe } from '../../src/uni/call-ies.js';
 import { encodeMessage, IeId, MsgType } from '../../src/uni/msg/index.js';
 
 const PEER = '02:00:00:00:00:02';

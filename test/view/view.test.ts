@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { hostConfigFor } from '../../src/lab/lab.js';
-import { labView } from '../../src/view/lab.js';
+import { labView } from '../../src/view/lab-view.js';
 import type { ViewServer } from '../../src/view/server.js';
 import { startLab } from '../helpers/lab.js';
 import { rootTest } from '../helpers/root.js';

@@ -18,7 +18,7 @@ import type { PartyEvent } from './party.js';
 import { PartyState, RestartState } from './states.js';
 import { restartStep, type RestartEvent, type RestartScope } from './restart.js';
 import { verify, verifySetup } from './verify.js';
-import { causeIe, eprefIe, ieListDiag, msg, msgTypeDiag } from './ies.js';
+import { causeIe, eprefIe, ieListDiag, msg, msgTypeDiag } from './call-ies.js';
 import { Cause, findIe, IeId, MsgAction, MsgType, type InfoElement, type UniMessage } from './msg/types.js';
 import { LinkCore, type LinkConfig } from './link-core.js';
 import { ANSWER_LATER, LinkCall, type CallOwner, type UniPort } from './port.js';
@@ -40,14 +40,14 @@ const PARTY_TYPES = new Set<number>([
 
 /**
  * The UNI coordinator as the last step of its link's path up (src/host/link-pipeline.ts):
- * each SaalSignal handed to `link.signal`; nothing goes on. A Link puts it on its SAAL
+ * each SaalSignal handed to `link.signal`; nothing goes on. A UniLink puts it on its SAAL
  * service's signals$ and subscribes, which runs the path.
  */
-export function coordinator(link: Link): OperatorFunction<SaalSignal, never> {
+export function coordinator(link: UniLink): OperatorFunction<SaalSignal, never> {
   return stepOperator<SaalSignal, never>((s) => link.signal(s));
 }
 
-export class Link extends LinkCore implements UniPort {
+export class UniLink extends LinkCore implements UniPort {
   /** Q.2931 5.5.6: runs while active calls wait for SSCOP to come back */
   private t309?: Subscription;
   private readonly sub: Subscription;

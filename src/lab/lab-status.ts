@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { defaultRunRoot, labNameOf, labNsPrefix, type LabOptions } from './plan.js';
 import { nsPids, pidFileAlive, procCommand, readPidFiles } from './procs.js';
 import { run } from '../common/sh.js';
-import { pidAlive, readState } from './state.js';
+import { pidAlive, readState } from './lab-file.js';
 import { listNamespaces, verifyLab } from './system.js';
 import { describeNetem } from './topology.js';
 
