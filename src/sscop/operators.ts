@@ -71,6 +71,20 @@ class SscopSignalFeed extends Subscriber<SscopSignal> {
 }
 
 /**
+ * An operator that plugs one layer of the link into the chain while
+ * subscribed: `attach` routes the layer's output to the subscriber (and
+ * returns the detach, run on unsubscribe), `feed` is what takes the source's
+ * values into the layer.
+ */
+function layerOperator<T, R>(attach: (out: Subscriber<R>) => () => void, feed: (out: Subscriber<R>) => Subscriber<T>): OperatorFunction<T, R> {
+  return (source) =>
+    new Observable<R>((out) => {
+      out.add(attach(out));
+      source.subscribe(feed(out));
+    });
+}
+
+/**
  * SSCOP of `link`: each received PDU decoded and stepped (SaalLink.receive),
  * and every signal SSCOP makes for its user out, whatever caused it. While
  * subscribed, those signals reach the link's SSCF only through whoever
@@ -78,12 +92,10 @@ class SscopSignalFeed extends Subscriber<SscopSignal> {
  * the PDUs and gives its signals back to its own SSCF.
  */
 export function sscop(link: SaalLink): OperatorFunction<Buffer, SscopSignal> {
-  return (pdus$) =>
-    new Observable<SscopSignal>((out) => {
-      const detach = link.layers.sscopTo(out);
-      out.add(detach);
-      pdus$.subscribe(new PduFeed(out, link));
-    });
+  return layerOperator(
+    (out) => link.layers.sscopTo(out),
+    (out) => new PduFeed(out, link),
+  );
 }
 
 /**
@@ -93,10 +105,8 @@ export function sscop(link: SaalLink): OperatorFunction<Buffer, SscopSignal> {
  * those the requests from above cause included, before signals$ has it.
  */
 export function sscf(link: SaalLink): OperatorFunction<SscopSignal, SaalSignal> {
-  return (signals$) =>
-    new Observable<SaalSignal>((out) => {
-      const detach = link.layers.sscfTo(out);
-      out.add(detach);
-      signals$.subscribe(new SscopSignalFeed(out, link));
-    });
+  return layerOperator(
+    (out) => link.layers.sscfTo(out),
+    (out) => new SscopSignalFeed(out, link),
+  );
 }

@@ -5,7 +5,7 @@
  * subjects; nothing sleeps.
  */
 import test from 'ava';
-import { Subject, VirtualTimeScheduler, type Subscription } from 'rxjs';
+import { Subject, VirtualTimeScheduler } from 'rxjs';
 import { createSaalLink, parsePdu, sscf, sscop, type SaalLink, type SaalSignal, type SscopSignal } from '../../src/sscop/index.js';
 
 const text = (s: SaalSignal | SscopSignal) => ('data' in s ? `${s.kind} ${s.data.toString()}` : s.kind);
@@ -37,10 +37,7 @@ function pair(pipeline: boolean, delay: number) {
   const b = createSaalLink({ name: 'b', scheduler: clock, initialSequence: 2, send: port('b') });
   links.a = a;
   links.b = b;
-  const up = (name: 'a' | 'b', link: SaalLink) => {
-    const signals$ = pipeline ? pdus[name].pipe(sscop(link), sscf(link)) : link.signals$;
-    return signals$;
-  };
+  const up = (name: 'a' | 'b', link: SaalLink) => (pipeline ? pdus[name].pipe(sscop(link), sscf(link)) : link.signals$);
   const run = (ms: number) => {
     clock.maxFrames = clock.now() + ms;
     clock.flush();
@@ -48,29 +45,32 @@ function pair(pipeline: boolean, delay: number) {
   return { clock, trace, pdus, a, b, up, run };
 }
 
-/** one exchange with answers made from inside the signal subscribers (as the UNI makes them) */
-function exchange(pipeline: boolean, delay: number): string[] {
-  const { trace, a, b, up, run } = pair(pipeline, delay);
-  const subs: Subscription[] = [];
-  subs.push(
-    up('a', a).subscribe((s) => {
+/** what each end does with a signal, traced: it answers from inside the subscriber, as the UNI does */
+function reactions(trace: string[], a: SaalLink, b: SaalLink) {
+  return {
+    a: (s: SaalSignal) => {
       trace.push(`a gets ${text(s)}`);
       if (s.kind === 'establish-confirm') {
         a.data(Buffer.from('SETUP'));
         a.data(Buffer.from('INFO'));
       }
       if (s.kind === 'data-indication' && s.data.toString() === 'CONNECT') a.release();
-    }),
-  );
-  subs.push(
-    up('b', b).subscribe((s) => {
+    },
+    b: (s: SaalSignal) => {
       trace.push(`b gets ${text(s)}`);
       if (s.kind === 'data-indication' && s.data.toString() === 'SETUP') {
         b.data(Buffer.from('CALL PROCEEDING'));
         b.data(Buffer.from('CONNECT'));
       }
-    }),
-  );
+    },
+  };
+}
+
+/** one exchange with answers made from inside the signal subscribers (as the UNI makes them) */
+function exchange(pipeline: boolean, delay: number): string[] {
+  const { trace, a, b, up, run } = pair(pipeline, delay);
+  const react = reactions(trace, a, b);
+  const subs = [up('a', a).subscribe(react.a), up('b', b).subscribe(react.b)];
   // the link's own signals$ hears each signal after the pipeline
   a.signals$.subscribe((s) => trace.push(`a signals$ ${text(s)}`));
   a.establish();
@@ -180,23 +180,11 @@ test('a signal re-emitted through a Subject between the two operators still step
   // the same exchange, with a's SSCOP signals relayed by a Subject on their way to SSCF
   const { trace, pdus, a, b, run } = pair(true, 0);
   const relay = new Subject<SscopSignal>();
+  const react = reactions(trace, a, b);
   const subs = [
-    relay.pipe(sscf(a)).subscribe((s) => {
-      trace.push(`a gets ${text(s)}`);
-      if (s.kind === 'establish-confirm') {
-        a.data(Buffer.from('SETUP'));
-        a.data(Buffer.from('INFO'));
-      }
-      if (s.kind === 'data-indication' && s.data.toString() === 'CONNECT') a.release();
-    }),
+    relay.pipe(sscf(a)).subscribe(react.a),
     pdus.a.pipe(sscop(a)).subscribe((s) => relay.next(s)),
-    pdus.b.pipe(sscop(b), sscf(b)).subscribe((s) => {
-      trace.push(`b gets ${text(s)}`);
-      if (s.kind === 'data-indication' && s.data.toString() === 'SETUP') {
-        b.data(Buffer.from('CALL PROCEEDING'));
-        b.data(Buffer.from('CONNECT'));
-      }
-    }),
+    pdus.b.pipe(sscop(b), sscf(b)).subscribe(react.b),
   ];
   a.signals$.subscribe((s) => trace.push(`a signals$ ${text(s)}`));
   a.establish();
