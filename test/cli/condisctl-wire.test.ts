@@ -16,6 +16,7 @@ import { rootTest } from '../helpers/root.js';
 import { startLab } from '../helpers/lab.js';
 import { PROJECT_ROOT } from '../../src/demo/daemons.js';
 import { ControlError } from '../../src/control/errors.js';
+import { waitUntil } from '../helpers/wait.js';
 
 interface Run {
   code: number | null;
@@ -44,13 +45,7 @@ function ctl(socket: string, args: string[], stdin?: { file: string } | string) 
   return start('condisctl', ['--socket', socket, ...args], stdin);
 }
 
-async function until(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (what: string, cond: () => boolean, ms = 60_000) => waitUntil(what, cond, { ms, every: 50 });
 
 rootTest('listen --reject 17: cause 17 crosses the wire and the caller is told "rejected by h2: cause 17 user busy"; answer-call names its own cause', async (t) => {
   const { d } = await startLab(t, 2);

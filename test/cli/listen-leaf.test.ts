@@ -15,14 +15,9 @@ import { rootTest } from '../helpers/root.js';
 import { startLab } from '../helpers/lab.js';
 import { PROJECT_ROOT, waitForLinks } from '../../src/demo/daemons.js';
 import { connectControl } from '../../src/control/client.js';
+import { waitUntil } from '../helpers/wait.js';
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (what: string, cond: () => boolean | Promise<boolean>, ms = 60_000) => waitUntil(what, cond, { ms, every: 50 });
 
 function ctl(socket: string, args: string[]) {
   const p = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'daemons', 'condisctl.ts'), '--socket', socket, ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

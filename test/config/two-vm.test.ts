@@ -21,6 +21,7 @@ import { connectControl } from '../../src/control/client.js';
 import type { PeerInfo } from '../../src/control/backend.js';
 import { Netns, uniqueName } from '../../src/lab/netns.js';
 import { run } from '../../src/common/sh.js';
+import { waitUntil } from '../helpers/wait.js';
 
 interface Proc {
   p: ChildProcess;
@@ -41,13 +42,7 @@ function node(ns: Netns | undefined, script: 'condisd' | 'condisctl', args: stri
   return { p, done, out: () => out, err: () => err };
 }
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (what: string, cond: () => boolean | Promise<boolean>, ms = 60_000) => waitUntil(what, cond, { ms, every: 100 });
 
 /** the shipped file with only the control socket and the capture moved into `dir` */
 function localCopy(t: ExecutionContext, file: string, dir: string, tag: string): { file: string; socket: string } {

@@ -22,20 +22,12 @@ import { inNetns } from '../../src/miniport/native.js';
 import { announcementTag, cellHeader, emitAnnouncement, emitFrame, emitSignedAnnouncement, ETHERTYPE_CONDIS, parseFrame, VCI_DISCOVERY } from '../../src/wire/index.js';
 import { BROADCAST_MAC } from '../../src/common/mac.js';
 import { startPatchedDaemon } from './helpers.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const KEY = 'shared lab key of h1 and h2, not h3';
 const MAX_AGE = '3s';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, get: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await sleep(100);
-  }
-}
+const until = <T>(what: string, get: () => Promise<T | undefined>, ms = 15_000) => waitUntil(what, get, { ms, every: 100 });
 
 type Flat = Record<string, Record<string, number>>;
 

@@ -16,6 +16,7 @@ import { rootTest } from '../helpers/root.js';
 import { startLab, type TestLab } from '../helpers/lab.js';
 import { waitForLinks, type RunningDaemon } from '../../src/demo/daemons.js';
 import { assertDrained, drained } from './helpers.js';
+import { waitUntil } from '../helpers/wait.js';
 
 /** SSCOP that notices a silent peer within ~1.1 s (Timer_IDLE 300 ms + Timer_NO_RESPONSE 800 ms) */
 const QUICK_SSCOP = { cc: '200ms', poll: '200ms', keepAlive: '200ms', idle: '300ms', noResponse: '800ms' };
@@ -23,11 +24,7 @@ const QUICK_SSCOP = { cc: '200ms', poll: '200ms', keepAlive: '200ms', idle: '300
 /** until `d` has received `n` STATUS messages from `peer` since event index `from` (the answers to its STATUS ENQUIRYs) */
 async function statusAnswers(d: RunningDaemon, peer: string, from: number, n: number, ms = 15_000): Promise<void> {
   const count = () => d.events.slice(from).filter((e) => e.kind === 'message' && e.direction === 'in' && e.peer === peer && e.type === 'STATUS').length;
-  const deadline = Date.now() + ms;
-  while (count() < n) {
-    if (Date.now() > deadline) throw new Error(`${d.host}: ${count()} of ${n} STATUS answers from ${peer} within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntil(`${d.host}: ${n} STATUS answers from ${peer}`, () => count() >= n, { ms, every: 50 });
 }
 
 /** h1 holds a p2p call to h2 and a multipoint call with parties h2 (by make call) and h3 (by add party) */

@@ -16,6 +16,7 @@ import { decodeMessage, messageName, findIe, IeId } from '../../src/uni/msg/inde
 import { parseFrame, VCI_SIGNALLING } from '../../src/wire/index.js';
 import type { Miniport } from '../../src/miniport/types.js';
 import { nodeOptions } from '../helpers/nodes.js';
+import { waitUntil } from '../helpers/wait.js';
 
 let counter = 0;
 
@@ -126,11 +127,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 export async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
+  await waitUntil(what, cond, { ms });
 }
 
 export function names(msgs: WireMessage[], dir?: 'up' | 'down'): string[] {
