@@ -6,7 +6,8 @@
 // made executable): started as a tool, a bin reads one file instead of
 // some 550 (rxjs alone is 224 CommonJS files), which halves its start-up
 // CPU (bench: startup). Packages with native parts or worker threads stay
-// outside the bundle and load from node_modules as before.
+// outside the bundle and load from node_modules as before
+// (scripts/bundle-external.json).
 //
 //   node scripts/build.mjs            build (always)
 //   node scripts/build.mjs --if-stale build only when a source is newer than
@@ -15,7 +16,7 @@
 // The new tree is compiled beside dist/ and swapped in at the end, so a
 // process running from dist/ meanwhile never sees a half-written tree.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,7 +54,7 @@ export function isStale() {
   const built = statSync(stamp).mtimeMs;
   const inputs = [
     ...['src', 'daemons', 'scripts', 'bench'].map((d) => newest(join(root, d))),
-    ...['tsconfig.json', 'tsconfig.build.json', 'package.json', ...compiledTestSources().map((f) => relative(root, f))].map((f) =>
+    ...['tsconfig.json', 'tsconfig.build.json', 'package.json', 'scripts/bundle-external.json', ...compiledTestSources().map((f) => relative(root, f))].map((f) =>
       existsSync(join(root, f)) ? statSync(join(root, f)).mtimeMs : Infinity,
     ),
   ];
@@ -93,12 +94,8 @@ function build() {
   console.log(`build: dist/ compiled in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-/**
- * The packages a bin loads from node_modules rather than from its bundle:
- * native addons (cap, raw-socket), and pino, whose transports start worker
- * threads that load their code by module name.
- */
-const BUNDLE_EXTERNAL = ['cap', 'raw-socket', 'pino', 'pino-pretty'];
+/** the packages a bin loads from node_modules rather than from its bundle, and why (the install test reads the same file) */
+const BUNDLE_EXTERNAL = JSON.parse(readFileSync(join(root, 'scripts', 'bundle-external.json'), 'utf8')).packages;
 
 /** each bin bundled over its tsc output in `out` (esbuild, a development dependency like typescript) */
 function bundleBins(out) {
