@@ -75,15 +75,9 @@ function withCause(params: CoCallParameters, cause: number): void {
 }
 const REQUEST_TIMEOUT_MS = 120_000;
 
-interface SapRec {
+/** a registered SAP: what `status` shows of it (SapInfo, without its id, the map key) and NDIS's handle */
+interface SapRec extends Omit<SapInfo, 'sap'> {
   handle: NdisSapHandle;
-  address: AtmAddress | '*';
-  policy: IncomingPolicy;
-  rejectCause?: number;
-  /** remote QoS changes on this SAP's calls are refused by closing the call */
-  qos?: 'refuse';
-  state: string;
-  owner?: string;
 }
 
 interface VcRec {
@@ -427,15 +421,8 @@ export class NodeControlBackend implements ControlBackend {
   private nextSapId = 1;
 
   private sapInfo(id: number, s: SapRec): SapInfo {
-    return {
-      sap: id,
-      address: s.address,
-      policy: s.policy,
-      ...(s.rejectCause ? { rejectCause: s.rejectCause } : {}),
-      ...(s.qos ? { qos: s.qos } : {}),
-      state: s.state,
-      ...(s.owner ? { owner: s.owner } : {}),
-    };
+    const { handle: _handle, ...info } = s;
+    return { sap: id, ...info };
   }
 
   deregisterSap(args: { sap: number }): Promise<void> {
