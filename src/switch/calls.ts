@@ -30,6 +30,10 @@
  * Work is run to completion: a link's signal, a timer or a request finishes
  * before the next one starts (batch()), so acting on one leg from another
  * leg's indication never lands in the middle of a state change.
+ *
+ * The switch is a user of call control's core (src/callcontrol/core.ts), as a
+ * host's call control is: the core keeps the port links, the calls and their
+ * legs and parties; this file says what a switched call does with them.
  */
 import type { SchedulerLike } from 'rxjs';
 import type { Mac } from '../common/mac.js';
@@ -46,15 +50,14 @@ import type { Fabric, VcEnd } from './fabric.js';
 import { isModifyIndication, relayModify } from './modify.js';
 import type { RouteTable } from './routes.js';
 import type { SwitchCallView, SwitchEvent, SwitchLog } from './types.js';
-import { CallLeg, openLeg } from '../callcontrol/legs.js';
-import { ANSWER_LATER, openUniPort, type LinkCall, type LinkSink, type UniPort } from './uni-port.js';
+import { CallLeg } from '../callcontrol/legs.js';
+import { CallCore, type CallUser, type CoreLink } from '../callcontrol/core.js';
+import { ANSWER_LATER, type LinkCall } from '../uni/port.js';
 
-/** One host's UNI link on one port. */
-export interface PortLink {
-  readonly key: string;
+/** One host's UNI link on one port (the core's record of it, keyed `port|peer`). */
+export interface PortLink extends CoreLink {
   readonly port: string;
   readonly peer: Mac;
-  readonly uni: UniPort;
 }
 
 type PartyPhase = 'adding' | 'alerting' | 'active' | 'dropping';
@@ -77,7 +80,8 @@ interface SwCall {
   /** the caller's SETUP: the template of SETUPs for further leaf links */
   readonly setup: UniMessage;
   in: Leg;
-  readonly out: Map<string, Leg>;
+  /** the outbound legs, by port link key */
+  readonly legs: Map<string, Leg>;
   /** by the root's endpoint reference */
   readonly parties: Map<number, Party>;
   connected: boolean;
@@ -144,17 +148,15 @@ function known(ies: InfoElement[], skip: Set<number>): InfoElement[] {
   return ies.filter((ie) => !('unknown' in ie) && !skip.has(ie.id));
 }
 
-export class SwitchCalls implements LinkSink {
-  private readonly links = new Map<string, PortLink>();
-  private readonly byUni = new Map<object, PortLink>();
-  private readonly calls = new Map<number, SwCall>();
-  private nextCall = 1;
-  private partyCount = 0;
-  private readonly c = { noRoute: 0, timers: 0, protocolErrors: 0 };
+export class SwitchCalls implements CallUser<PortLink> {
+  private readonly core: CallCore<PortLink, SwCall>;
+  private readonly c = { noRoute: 0, protocolErrors: 0 };
   /** run to completion: what a step sets off on another leg waits until the step is done */
   private readonly work = new RunQueue<() => void>((fn) => fn());
 
-  constructor(private readonly o: SwitchCallsOptions) {}
+  constructor(private readonly o: SwitchCallsOptions) {
+    this.core = new CallCore<PortLink, SwCall>(this, { scheduler: o.scheduler, timers: o.timers, calls: o.limits.calls, partiesPerCall: o.limits.partiesPerCall });
+  }
 
   // ---- run to completion ----------------------------------------------------
 
@@ -162,46 +164,33 @@ export class SwitchCalls implements LinkSink {
     this.work.post(fn);
   }
 
+  unit(fn: () => void): void {
+    this.work.post(fn);
+  }
+
   // ---- port links -------------------------------------------------------------
 
   attach(port: string, peer: Mac, saal: SaalService, side: 'network' | 'user' = 'network'): void {
     this.batch(() => {
-      const key = `${port}|${peer}`;
-      this.detachNow(key);
-      const uni = openUniPort({ peer, saal, side, sink: this, scheduler: this.o.scheduler, timers: this.o.timers, partiesPerCall: this.o.limits.partiesPerCall });
-      const pl: PortLink = { key, port, peer, uni };
-      this.links.set(key, pl);
-      this.byUni.set(uni, pl);
+      this.core.attach(`${port}|${peer}`, peer, saal, side, { port, peer });
     });
   }
 
   /** the link goes: its calls are cleared locally (cause 27) and the far sides told */
   detach(port: string, peer: Mac): void {
-    this.batch(() => this.detachNow(`${port}|${peer}`));
-  }
-
-  private detachNow(key: string): void {
-    const pl = this.links.get(key);
-    if (!pl) return;
-    pl.uni.dispose();
-    this.links.delete(key);
-    this.byUni.delete(pl.uni);
+    this.batch(() => this.core.detach(`${port}|${peer}`));
   }
 
   link(port: string, peer: Mac): PortLink | undefined {
-    return this.links.get(`${port}|${peer}`);
+    return this.core.link(`${port}|${peer}`);
   }
 
-  linkUp(link: object): void {
-    const pl = this.byUni.get(link);
-    if (!pl) return;
+  linkUp(pl: PortLink): void {
     this.o.log.info({ port: pl.port, host: pl.peer }, 'switch: UNI link up');
     this.o.emit({ kind: 'switch-link', port: pl.port, peer: pl.peer, up: true });
   }
 
-  linkDown(link: object, reason: string, kept: number): void {
-    const pl = this.byUni.get(link);
-    if (!pl) return;
+  linkDown(pl: PortLink, reason: string, kept: number): void {
     this.o.log.warn(
       { port: pl.port, host: pl.peer, reason, kept },
       kept > 0 ? 'switch: UNI link down, active calls kept while T309 runs (the others cleared, cause 27)' : 'switch: UNI link down, its calls cleared (cause 27)',
@@ -209,19 +198,13 @@ export class SwitchCalls implements LinkSink {
     this.o.emit({ kind: 'switch-link', port: pl.port, peer: pl.peer, up: false, reason });
   }
 
-  restarted(link: object, restartClass: number): void {
-    const pl = this.byUni.get(link);
-    this.o.log.info({ port: pl?.port, host: pl?.peer, restartClass }, 'switch: RESTART from a host, its calls cleared');
+  restarted(pl: PortLink, restartClass: number): void {
+    this.o.log.info({ port: pl.port, host: pl.peer, restartClass }, 'switch: RESTART from a host, its calls cleared');
   }
 
-  protocolError(link: object, cause: number, message: string): void {
-    const pl = this.byUni.get(link);
+  protocolError(pl: PortLink, cause: number, message: string): void {
     this.c.protocolErrors++;
-    this.o.log.warn({ port: pl?.port, host: pl?.peer, cause }, `switch: Q.2931 protocol error: ${message}`);
-  }
-
-  timers(delta: number): void {
-    this.c.timers += delta;
+    this.o.log.warn({ port: pl.port, host: pl.peer, cause }, `switch: Q.2931 protocol error: ${message}`);
   }
 
   // ---- routing ------------------------------------------------------------------
@@ -237,7 +220,7 @@ export class SwitchCalls implements LinkSink {
     }
     const hosts = this.o.hostsOn(r.port);
     const peer = r.peer ?? this.o.routes.announcer(r.port, called) ?? hosts[0];
-    const pl = peer === undefined ? undefined : this.links.get(`${r.port}|${peer}`);
+    const pl = peer === undefined ? undefined : this.core.link(`${r.port}|${peer}`);
     if (!pl || !pl.uni.established) {
       this.o.log.warn({ port: from.port, host: from.peer, called, via: r.port, to: peer }, `switch: route to ${called} leads to a port link that is down: ${what} refused with cause 27`);
       return Cause.DESTINATION_OUT_OF_ORDER;
@@ -247,26 +230,24 @@ export class SwitchCalls implements LinkSink {
 
   // ---- incoming from a caller or root ---------------------------------------------
 
-  incomingSetup(link: object, lc: LinkCall, m: UniMessage): number {
-    const from = this.byUni.get(link);
-    if (!from) return Cause.TEMPORARY_FAILURE;
+  incomingSetup(from: PortLink, lc: LinkCall, m: UniMessage): number {
     const ie = findIe(m, IeId.CALLED_PARTY_NUMBER);
     const called = ie ? canonicalAddress(addressOf(ie)) : '';
     const cie = findIe(m, IeId.CALLING_PARTY_NUMBER);
-    if (this.calls.size >= this.o.limits.calls) {
+    if (this.core.full) {
       this.o.log.warn({ port: from.port, host: from.peer, called }, 'switch: call limit reached: SETUP refused with cause 47');
       return Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED;
     }
     const to = this.route(from, called, 'SETUP');
     if (typeof to === 'number') return to;
     const call: SwCall = {
-      id: this.nextCall++,
+      id: this.core.newCallId(),
       multipoint: lc.multipoint,
       called,
       ...(cie ? { calling: addressOf(cie) } : {}),
       setup: m,
       in: undefined as unknown as Leg,
-      out: new Map(),
+      legs: new Map(),
       parties: new Map(),
       connected: false,
       clearing: false,
@@ -277,7 +258,7 @@ export class SwitchCalls implements LinkSink {
     const out = this.openLeg(call, to, { ...m, callRef: 0, callRefFlag: false, ies: known(m.ies, PER_LINK) }, first);
     if (typeof out === 'number') return out; // the link refuses the SETUP; nothing of the call was kept
     lc.owner = call.in;
-    this.calls.set(call.id, call);
+    this.core.register(call);
     from.uni.leafAnswer(lc, 'proceeding-req');
     this.o.log.info({ call: call.id, from: from.port, to: to.port, called, multipoint: call.multipoint }, 'switch: call set up');
     this.o.emit({ kind: 'switch-call', call: call.id, change: 'setup', called });
@@ -285,32 +266,22 @@ export class SwitchCalls implements LinkSink {
   }
 
   private openLeg(call: SwCall, to: PortLink, setup: UniMessage, party?: Party): Leg | number {
-    const r = openLeg(to.uni, call.multipoint, setup, (lc) => new Leg(this, call, to, lc, false));
+    const r = this.core.openLeg(call, to, setup, (lc) => new Leg(this, call, to, lc, false));
     if (r === 'limit') return Cause.NO_VPCI_VCI_AVAILABLE;
     if (r === 'link-down') return Cause.DESTINATION_OUT_OF_ORDER;
-    call.out.set(to.key, r.leg);
     if (party && r.ep !== undefined) {
       party.leg = r.leg;
-      r.leg.attach(party, r.ep);
-      this.addParty(call, party);
+      party.ep = r.ep;
+      this.core.enrol(call, party.rootEp, party);
     }
     return r.leg;
   }
 
-  private addParty(call: SwCall, p: Party): void {
-    call.parties.set(p.rootEp, p);
-    this.partyCount++;
-  }
-
   private removeParty(p: Party, call: SwCall): void {
-    if (call.parties.get(p.rootEp) === p) {
-      call.parties.delete(p.rootEp);
-      this.partyCount--;
-    }
-    p.leg?.detach(p);
+    this.core.remove(call, p.rootEp, p);
   }
 
-  incomingAddParty(_link: object, lc: LinkCall, ep: number, m: UniMessage): number {
+  incomingAddParty(_from: PortLink, lc: LinkCall, ep: number, m: UniMessage): number {
     const leg = lc.owner instanceof Leg ? lc.owner : undefined;
     if (!leg || !leg.inbound || leg.call.done || leg.call.clearing) return Cause.NORMAL_UNSPECIFIED;
     const call = leg.call;
@@ -320,12 +291,7 @@ export class SwitchCalls implements LinkSink {
     const to = this.route(leg.port, called, 'ADD PARTY');
     if (typeof to === 'number') return to;
     const party: Party = { rootEp: ep, called, phase: 'adding', ep: -1 };
-    let out = call.out.get(to.key);
-    if (out?.ending) {
-      // the call's leg there is being cleared (its last party left): it finishes alone, the party starts a new one
-      call.out.delete(to.key);
-      out = undefined;
-    }
+    const out = this.core.legOn(call, to);
     const add: UniMessage = { type: MsgType.ADD_PARTY, callRef: 0, callRefFlag: false, ies: known(m.ies, PER_LINK) };
     if (!out) {
       const replaced = new Set(add.ies.map((i) => i.id));
@@ -337,7 +303,7 @@ export class SwitchCalls implements LinkSink {
       if (placed === 'limit') return Cause.TOO_MANY_PENDING_ADD_PARTY;
       if (typeof placed === 'object') return Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE;
       party.leg = out;
-      this.addParty(call, party);
+      this.core.enrol(call, party.rootEp, party);
     }
     this.o.log.info({ call: call.id, to: to.port, called, rootEpref: ep }, 'switch: party being added');
     this.o.emit({ kind: 'switch-party', call: call.id, rootEpref: ep, change: 'adding', called });
@@ -473,7 +439,7 @@ export class SwitchCalls implements LinkSink {
     if (call.clearing) return;
     call.clearing = true;
     const cd = closeData ? { closeData } : {};
-    for (const leg of [call.in, ...call.out.values()]) if (!leg.gone) leg.link.callRequest(leg.lc, { k: 'release-req', cause, ...cd });
+    for (const leg of [call.in, ...call.legs.values()]) if (!leg.gone) leg.link.callRequest(leg.lc, { k: 'release-req', cause, ...cd });
   }
 
   private legGone(leg: Leg, cause: number, closeData?: Buffer): void {
@@ -486,7 +452,7 @@ export class SwitchCalls implements LinkSink {
       for (const p of [...call.parties.values()]) this.removeParty(p, call);
       return this.maybeDone(call, cause);
     }
-    if (call.out.get(leg.port.key) === leg) call.out.delete(leg.port.key);
+    if (call.legs.get(leg.port.key) === leg) call.legs.delete(leg.port.key);
     const onLeg = leg.parties();
     if (!call.multipoint) this.clear(call, cause, closeData);
     else for (const p of onLeg) this.partyLost(call, p, cause, closeData);
@@ -496,10 +462,10 @@ export class SwitchCalls implements LinkSink {
 
   private maybeDone(call: SwCall, cause: number): void {
     if (call.done || !call.in.gone) return;
-    for (const l of call.out.values()) if (!l.gone) return;
+    for (const l of call.legs.values()) if (!l.gone) return;
     call.done = true;
     for (const p of [...call.parties.values()]) this.removeParty(p, call);
-    this.calls.delete(call.id);
+    this.core.forget(call);
     this.o.log.info({ call: call.id, called: call.called, cause: `${causeName(cause)} (${cause})` }, 'switch: call cleared');
     this.o.emit({ kind: 'switch-call', call: call.id, change: 'cleared', called: call.called, cause });
   }
@@ -511,7 +477,7 @@ export class SwitchCalls implements LinkSink {
     const inEnd = call.in.gone ? undefined : call.in.end();
     if (!inEnd) return;
     const outs: VcEnd[] = [];
-    for (const l of call.out.values()) {
+    for (const l of call.legs.values()) {
       const e = l.connected && !l.gone ? l.end() : undefined;
       if (!e) continue;
       outs.push(e);
@@ -529,17 +495,17 @@ export class SwitchCalls implements LinkSink {
 
   releaseAll(cause: number): void {
     this.batch(() => {
-      for (const call of this.calls.values()) this.clear(call, cause);
+      for (const call of this.core.allCalls()) this.clear(call, cause);
     });
   }
 
   snapshot(): SwitchCallView[] {
-    return [...this.calls.values()].map((c) => ({
+    return [...this.core.allCalls()].map((c) => ({
       call: c.id,
       multipoint: c.multipoint,
       called: c.called,
       ...(c.calling ? { calling: c.calling } : {}),
-      legs: [c.in, ...c.out.values()]
+      legs: [c.in, ...c.legs.values()]
         .filter((l) => !l.gone)
         .map((l) => ({
           port: l.port.port,
@@ -560,16 +526,15 @@ export class SwitchCalls implements LinkSink {
   }
 
   linkState(port: string, peer: Mac): string | undefined {
-    return this.links.get(`${port}|${peer}`)?.uni.state;
+    return this.link(port, peer)?.uni.state;
   }
 
   counters(): SwitchCallsCounters {
-    return { links: this.links.size, calls: this.calls.size, parties: this.partyCount, ...this.c };
+    const n = this.core.counts();
+    return { links: n.links, calls: n.calls, parties: n.parties, noRoute: this.c.noRoute, timers: n.timers, protocolErrors: this.c.protocolErrors };
   }
 
   dispose(): void {
-    this.batch(() => {
-      for (const key of [...this.links.keys()]) this.detachNow(key);
-    });
+    this.batch(() => this.core.dispose());
   }
 }

@@ -25,7 +25,7 @@ import type { CallIndication } from '../uni/call.js';
 import { modifyRefusal } from '../uni/modify.js';
 import { Cause } from '../uni/msg/types.js';
 import type { SwitchLog } from './types.js';
-import type { LinkCall, UniPort } from './uni-port.js';
+import type { LinkCall, UniPort } from '../uni/port.js';
 
 /** What the relay needs of one leg of a call. */
 export interface ModifyLeg {
@@ -42,8 +42,8 @@ export function isModifyIndication(ind: CallIndication): ind is ModifyIndication
 }
 
 /** relay one leg's modification indication to the other leg of a point-to-point call */
-export function relayModify(call: { readonly id: number; readonly in: ModifyLeg; readonly out: ReadonlyMap<string, ModifyLeg> }, leg: ModifyLeg, ind: ModifyIndication, log: SwitchLog): void {
-  const out = [...call.out.values()][0];
+export function relayModify(call: { readonly id: number; readonly in: ModifyLeg; readonly legs: ReadonlyMap<string, ModifyLeg> }, leg: ModifyLeg, ind: ModifyIndication, log: SwitchLog): void {
+  const out = [...call.legs.values()][0];
   const to = leg.inbound ? out : call.in;
   if (!to || to.gone) return; // the call is clearing: each leg's machine ends its modification with it
   switch (ind.k) {
