@@ -223,3 +223,15 @@ test('no frame offsets are read outside src/wire/: Buffer integer accessors only
   t.true(FRAME_LAYOUT.test('header.copy(frame, 0, 0, SDU_OFFSET);'));
   t.true(FILES.filter(isCodec).some((f) => INT_ACCESS.test(TEXT.get(f)!)), 'no codec reads an integer: the pattern is broken');
 });
+
+test("call control is one layer with two users: only its core makes UNI links, and both the host's and the switch's call control are built on it", (t) => {
+  const makers = FILES.filter((f) => /\bnew UniLink\(/.test(TEXT.get(f)!));
+  t.deepEqual(makers, ['src/callcontrol/core.ts'], 'UNI links are made by call control\'s core (src/callcontrol/core.ts) for its users');
+  for (const user of ['src/callcontrol/call-control.ts', 'src/switch/calls.ts']) {
+    t.true(
+      EDGES.some((e) => e.from === user && e.to === 'src/callcontrol/core.ts'),
+      `${user} does not import the call-control core`,
+    );
+    t.regex(TEXT.get(user)!, /implements [^{]*\bCallUser</, `${user} is not a CallUser of the core`);
+  }
+});

@@ -12,6 +12,11 @@
  * Indications are queued while the host is working (a request, a received
  * message, a timer) and emitted when it is done, so a subscriber that calls
  * back into the host never lands in the middle of a state change.
+ *
+ * The links, the call registry and limit, party enrolment and the legs are
+ * call control's core (core.ts), which the switch uses too; this file is the
+ * endpoint's use of it: the host's addresses, the layer above's requests and
+ * what each leg's indications mean to it.
  */
 import { asyncScheduler, Subject, type Observable } from 'rxjs';
 import { RunQueue } from '../common/run-queue.js';
@@ -24,18 +29,17 @@ import { stateCode } from '../uni/call.js';
 import { defaultCodec, type UniCodec } from '../uni/uni-codec.js';
 import { calledIe, callingIe, canonicalAddress, CLOSE_DATA_MAX, defaultAal, defaultBearer, defaultQos, defaultTraffic, uuIe } from '../uni/call-ies.js';
 import { modifyAnswer, modifyIndication, modifyRequest } from './modify.js';
-import { UniLink } from '../uni/uni-link.js';
-import { ANSWER_LATER, LinkCall, type LinkSink, type UniPort } from '../uni/port.js';
-import { openLeg } from './legs.js';
+import { ANSWER_LATER, LinkCall, type UniPort } from '../uni/port.js';
+import { CallCore, type CallUser, type CoreLink } from './core.js';
 import { Leg, newHostCall, paramsFromMessage, type HostCall, type HostParty, type PartyPhase } from './model.js';
 import type { PartyIndication } from '../uni/party.js';
 import { PartyState, type Side } from '../uni/states.js';
-import { resolveTimers } from '../uni/timers.js';
 import { Cause, MsgType, type InfoElement, type TrafficDescriptorIe, type UniMessage } from '../uni/msg/types.js';
 
-interface LinkEntry {
-  link: UniPort;
-  policy: CloseDataPolicy;
+/** One link of the host (the core's record of it, keyed by the peer). */
+interface HostLink extends CoreLink {
+  readonly peer: PeerId;
+  readonly policy: CloseDataPolicy;
 }
 
 function uerr(code: UniErrorCode, cause: number, message: string): { ok: false; error: UniError } {
@@ -48,31 +52,31 @@ export type CallControlConfig = UniHostOptions & {
   manualRestartAck?: boolean;
 };
 
-export class CallControl implements UniHost, LinkSink {
+export class CallControl implements UniHost, CallUser<HostLink> {
   private readonly subject = new Subject<UniIndication>();
   readonly indications$: Observable<UniIndication> = this.subject.asObservable();
-  private readonly links = new Map<PeerId, LinkEntry>();
-  private readonly calls = new Map<CallId, HostCall>();
+  private readonly core: CallCore<HostLink, HostCall>;
   private readonly codec: UniCodec;
-  private readonly scheduler;
   private readonly own: Set<AtmAddress>;
-  private readonly maxCalls: number;
   private readonly maxParties: number;
   private readonly defaultPolicy: CloseDataPolicy;
-  private nextCall = 1;
   private nextParty = 1;
-  private partyCount = 0;
-  private timerCount = 0;
   /** indications wait here while the host works (a request, a message, a timer) and go out when it is done */
   private readonly out = new RunQueue<UniIndication>((i) => this.subject.next(i));
   private disposed = false;
 
   constructor(private readonly opts: CallControlConfig) {
     this.codec = opts.codec ?? defaultCodec;
-    this.scheduler = opts.scheduler ?? asyncScheduler;
     this.own = new Set(opts.ownAddresses.map(canonicalAddress));
-    this.maxCalls = opts.limits?.calls ?? Number.MAX_SAFE_INTEGER;
     this.maxParties = Math.min(opts.limits?.partiesPerCall ?? 32_768, 32_768);
+    this.core = new CallCore<HostLink, HostCall>(this, {
+      scheduler: opts.scheduler ?? asyncScheduler,
+      timers: opts.timers,
+      codec: this.codec,
+      calls: opts.limits?.calls,
+      partiesPerCall: this.maxParties,
+      manualRestartAck: opts.manualRestartAck,
+    });
     this.defaultPolicy = {
       allowed: opts.closeData?.allowed ?? true,
       maxOctets: Math.min(opts.closeData?.maxOctets ?? CLOSE_DATA_MAX, CLOSE_DATA_MAX),
@@ -81,6 +85,12 @@ export class CallControl implements UniHost, LinkSink {
 
   // ---- indication queue -----------------------------------------------------
 
+  /** one unit of work: the indications it makes go up when it is done */
+  unit(fn: () => void): void {
+    this.out.hold(fn);
+  }
+
+  /** (tests that inject messages on a link run them as the link would: one unit) */
   batch(fn: () => void): void {
     this.out.hold(fn);
   }
@@ -97,65 +107,47 @@ export class CallControl implements UniHost, LinkSink {
 
   attachLink(peer: PeerId, saal: SaalService, side: Side, policy?: Partial<CloseDataPolicy>): void {
     this.run(() => {
-      if (this.links.has(peer)) this.detachLink(peer);
-      const link = new UniLink({
+      const link = this.core.attach(peer, peer, saal, side, {
         peer,
-        saal,
-        side,
-        timers: resolveTimers(side, this.opts.timers),
-        codec: this.codec,
-        scheduler: this.scheduler,
-        sink: this,
-        partiesPerCall: this.maxParties,
-        manualRestartAck: this.opts.manualRestartAck,
-      });
-      this.links.set(peer, {
-        link,
         policy: {
           allowed: policy?.allowed ?? this.defaultPolicy.allowed,
           maxOctets: Math.min(policy?.maxOctets ?? this.defaultPolicy.maxOctets, CLOSE_DATA_MAX),
         },
       });
-      if (link.established) this.emit({ kind: 'link-up', peer });
+      if (link.uni.established) this.emit({ kind: 'link-up', peer });
     });
   }
 
   detachLink(peer: PeerId): void {
-    this.run(() => {
-      const e = this.links.get(peer);
-      if (!e) return;
-      e.link.dispose();
-      this.links.delete(peer);
-    });
+    this.run(() => this.core.detach(peer));
   }
 
   /** the port of one link (diagnostics and tests) */
   linkOf(peer: PeerId): UniPort | undefined {
-    return this.links.get(peer)?.link;
+    return this.core.link(peer)?.uni;
   }
 
   closeDataPolicy(peer: PeerId): CloseDataPolicy {
-    const e = this.links.get(peer);
-    return { ...(e?.policy ?? this.defaultPolicy) };
+    return { ...(this.core.link(peer)?.policy ?? this.defaultPolicy) };
   }
 
-  linkUp(link: UniPort): void {
+  linkUp(link: HostLink): void {
     this.emit({ kind: 'link-up', peer: link.peer });
   }
 
-  linkDown(link: UniPort, reason: string, kept: number): void {
+  linkDown(link: HostLink, reason: string, kept: number): void {
     this.emit({ kind: 'link-down', peer: link.peer, reason, kept });
   }
 
-  restarted(link: UniPort, restartClass: number, vc?: VcId): void {
+  restarted(link: HostLink, restartClass: number, vc?: VcId): void {
     this.emit({ kind: 'restart', peer: link.peer, restartClass, ...(vc ? { vc } : {}) });
   }
 
   restart(peer: PeerId, scope: { all: true } | { vpi: number; vci: number }): Result<void, UniError> {
     return this.run(() => {
-      const e = this.links.get(peer);
+      const e = this.core.link(peer);
       if (!e) return uerr('no-route', Cause.NO_ROUTE_TO_DESTINATION, `no link to ${peer}`);
-      if (!e.link.restart(scope)) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, 'a RESTART is already in progress on this link');
+      if (!e.uni.restart(scope)) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, 'a RESTART is already in progress on this link');
       return ok(undefined);
     });
   }
@@ -163,19 +155,15 @@ export class CallControl implements UniHost, LinkSink {
   /** answer the peer's RESTART on that link (with manualRestartAck; the affected calls are already released) */
   restartAcknowledge(peer: PeerId): Result<void, UniError> {
     return this.run(() => {
-      const e = this.links.get(peer);
+      const e = this.core.link(peer);
       if (!e) return uerr('no-route', Cause.NO_ROUTE_TO_DESTINATION, `no link to ${peer}`);
-      if (!e.link.restartAcknowledge()) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, 'no RESTART waits for an answer');
+      if (!e.uni.restartAcknowledge()) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, 'no RESTART waits for an answer');
       return ok(undefined);
     });
   }
 
-  protocolError(link: UniPort, cause: number, message: string): void {
+  protocolError(link: HostLink, cause: number, message: string): void {
     this.emit({ kind: 'protocol-error', peer: link.peer, cause, message });
-  }
-
-  timers(delta: number): void {
-    this.timerCount += delta;
   }
 
   // ---- helpers ---------------------------------------------------------------
@@ -201,9 +189,7 @@ export class CallControl implements UniHost, LinkSink {
   private enrol(p: HostParty): HostParty {
     this.nextParty++;
     if (this.nextParty > 0x7fffffff) this.nextParty = 1;
-    p.call.parties.set(p.id, p);
-    if (p.ep >= 0) p.leg.byEp.set(p.ep, p);
-    this.partyCount++;
+    this.core.enrol(p.call, p.id, p);
     if (p.phase !== 'dropping') p.call.undropped++;
     return p;
   }
@@ -214,18 +200,14 @@ export class CallControl implements UniHost, LinkSink {
   }
 
   private removeParty(p: HostParty): void {
-    if (p.call.parties.delete(p.id)) {
-      this.partyCount--;
-      if (p.phase !== 'dropping') p.call.undropped--;
-    }
-    p.leg.detach(p);
+    if (this.core.remove(p.call, p.id, p) && p.phase !== 'dropping') p.call.undropped--;
   }
 
   private endCall(call: HostCall): void {
     if (call.done) return;
     call.done = true;
     for (const p of call.parties.values()) this.removeParty(p);
-    this.calls.delete(call.id);
+    this.core.forget(call);
   }
 
   private setupMessage(params: UniCallParams, called: AtmAddress): UniMessage {
@@ -243,9 +225,9 @@ export class CallControl implements UniHost, LinkSink {
     return { type: MsgType.SETUP, callRef: 0, callRefFlag: false, ies };
   }
 
-  private route(called: AtmAddress): LinkEntry | undefined {
+  private route(called: AtmAddress): HostLink | undefined {
     const peer = this.opts.resolve(called);
-    return peer === undefined ? undefined : this.links.get(peer);
+    return peer === undefined ? undefined : this.core.link(peer);
   }
 
   // ---- outgoing --------------------------------------------------------------
@@ -255,40 +237,33 @@ export class CallControl implements UniHost, LinkSink {
       if (this.disposed) return uerr('link-down', Cause.DESTINATION_OUT_OF_ORDER, 'host disposed');
       const e = this.route(params.called);
       if (!e) return uerr('no-route', Cause.NO_ROUTE_TO_DESTINATION, `no route to ${params.called}`);
-      if (this.calls.size >= this.maxCalls) return uerr('limit', Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED, 'call limit reached');
-      const call = newHostCall(this.nextCall++, params.multipoint ? 'root' : 'p2p-out', params.multipoint, params);
+      if (this.core.full) return uerr('limit', Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED, 'call limit reached');
+      const call = newHostCall(this.core.newCallId(), params.multipoint ? 'root' : 'p2p-out', params.multipoint, params);
       const r = this.openLeg(call, e, params.called);
-      if (typeof r === 'string') return uerr(r, r === 'limit' ? Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED : Cause.DESTINATION_OUT_OF_ORDER, `cannot set up on ${e.link.peer}: ${r}`);
-      this.calls.set(call.id, call);
+      if (typeof r === 'string') return uerr(r, r === 'limit' ? Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED : Cause.DESTINATION_OUT_OF_ORDER, `cannot set up on ${e.peer}: ${r}`);
+      this.core.register(call);
       call.firstLeg = r.leg;
       return ok(r.party ? { call: call.id, party: r.party.id } : { call: call.id });
     });
   }
 
-  private openLeg(call: HostCall, e: LinkEntry, called: AtmAddress): { leg: Leg; party?: HostParty } | 'limit' | 'link-down' {
-    const r = openLeg(e.link, call.multipoint, this.setupMessage(call.params, called), (lc) => new Leg(this, call, e.link, lc));
+  private openLeg(call: HostCall, e: HostLink, called: AtmAddress): { leg: Leg; party?: HostParty } | 'limit' | 'link-down' {
+    const r = this.core.openLeg(call, e, this.setupMessage(call.params, called), (lc) => new Leg(this, call, e.uni, lc));
     if (typeof r === 'string') return r;
-    call.legs.set(e.link.peer, r.leg);
     const party = r.ep !== undefined ? this.newParty(call, r.leg, r.ep, called, 'adding') : undefined;
     return { leg: r.leg, party };
   }
 
   addParty(callId: CallId, params: UniPartyParams): Result<PartyId, UniError> {
     return this.run(() => {
-      const call = this.calls.get(callId);
+      const call = this.core.call(callId);
       if (!call) return uerr('unknown-call', Cause.INVALID_CALL_REFERENCE_VALUE, `no call ${callId}`);
       if (!call.multipoint || call.role !== 'root') return uerr('not-multipoint', Cause.SERVICE_OR_OPTION_NOT_AVAILABLE, `call ${callId} is not a multipoint call we root`);
       if (!call.connected || call.releasing) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${callId} is not established`);
       if (call.parties.size >= this.maxParties) return uerr('limit', Cause.TOO_MANY_PENDING_ADD_PARTY_REQUESTS, 'party limit reached');
       const e = this.route(params.called);
       if (!e) return uerr('no-route', Cause.NO_ROUTE_TO_DESTINATION, `no route to ${params.called}`);
-      let leg = call.legs.get(e.link.peer);
-      if (leg?.ending) {
-        // the call's leg on that link is being cleared (its last party was dropped): it finishes on its own,
-        // and the new party starts a fresh leg with its own SETUP
-        call.legs.delete(e.link.peer);
-        leg = undefined;
-      }
+      const leg = this.core.legOn(call, e);
       if (!leg) {
         const r = this.openLeg(call, e, params.called);
         if (typeof r === 'string') return uerr(r, Cause.DESTINATION_OUT_OF_ORDER, `cannot reach ${params.called}: ${r}`);
@@ -302,14 +277,14 @@ export class CallControl implements UniHost, LinkSink {
       const p = this.partyRecord(call, leg, -1, params.called, 'adding');
       const placed = leg.placeParty(p, add);
       if (placed === 'limit') return uerr('limit', Cause.TOO_MANY_PENDING_ADD_PARTY_REQUESTS, 'no endpoint reference left');
-      if (typeof placed === 'object') return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `the call's leg to ${e.link.peer} is in ${placed.refused}`);
+      if (typeof placed === 'object') return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `the call's leg to ${e.peer} is in ${placed.refused}`);
       return ok(this.enrol(p).id);
     });
   }
 
   dropParty(callId: CallId, partyId: PartyId, o?: ClearingOptions): Result<void, UniError> {
     return this.run(() => {
-      const call = this.calls.get(callId);
+      const call = this.core.call(callId);
       if (!call) return uerr('unknown-call', Cause.INVALID_CALL_REFERENCE_VALUE, `no call ${callId}`);
       if (!call.multipoint) return uerr('not-multipoint', Cause.SERVICE_OR_OPTION_NOT_AVAILABLE, `call ${callId} is point-to-point`);
       const p = call.parties.get(partyId);
@@ -333,7 +308,7 @@ export class CallControl implements UniHost, LinkSink {
 
   release(callId: CallId, o?: ClearingOptions): Result<void, UniError> {
     return this.run(() => {
-      const call = this.calls.get(callId);
+      const call = this.core.call(callId);
       if (!call) return uerr('unknown-call', Cause.INVALID_CALL_REFERENCE_VALUE, `no call ${callId}`);
       if (call.releasing) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${callId} is already being released`);
       const lp = this.leafParty(call);
@@ -360,16 +335,17 @@ export class CallControl implements UniHost, LinkSink {
 
   // ---- incoming --------------------------------------------------------------
 
-  incomingSetup(link: UniPort, lc: LinkCall, m: UniMessage): number {
+  incomingSetup(from: HostLink, lc: LinkCall, m: UniMessage): number {
+    const link = from.uni;
     const params = paramsFromMessage(m, lc.multipoint);
     if (!this.own.has(params.called)) return Cause.UNALLOCATED_NUMBER;
-    if (this.calls.size >= this.maxCalls) return Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED;
-    const call = newHostCall(this.nextCall++, lc.multipoint ? 'leaf' : 'p2p-in', lc.multipoint, params);
+    if (this.core.full) return Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED;
+    const call = newHostCall(this.core.newCallId(), lc.multipoint ? 'leaf' : 'p2p-in', lc.multipoint, params);
     const leg = new Leg(this, call, link, lc);
     lc.owner = leg;
     call.legs.set(link.peer, leg);
     call.firstLeg = leg;
-    this.calls.set(call.id, call);
+    this.core.register(call);
     const party = lc.firstEp !== undefined ? this.newParty(call, leg, lc.firstEp, params.called, 'adding') : undefined;
     const vc = leg.vc() ?? { peer: link.peer, vpi: 0, vci: 0 };
     this.emit({ kind: 'setup', call: call.id, peer: link.peer, params, vc, ...(party ? { party: party.id } : {}) });
@@ -383,16 +359,17 @@ export class CallControl implements UniHost, LinkSink {
    * the layer above accepts or rejects it. All of them share the link call and
    * its VC on the wire.
    */
-  incomingAddParty(link: UniPort, lc: LinkCall, ep: number, m: UniMessage): number {
+  incomingAddParty(from: HostLink, lc: LinkCall, ep: number, m: UniMessage): number {
+    const link = from.uni;
     const leg = lc.owner instanceof Leg ? lc.owner : undefined;
     if (!leg || leg.call.role !== 'leaf') return Cause.NORMAL_UNSPECIFIED;
     const params = paramsFromMessage(m, true, leg.call.params);
     if (!this.own.has(params.called)) return Cause.UNALLOCATED_NUMBER;
-    if (this.calls.size >= this.maxCalls) return Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED;
-    const call = newHostCall(this.nextCall++, 'leaf', true, params);
+    if (this.core.full) return Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED;
+    const call = newHostCall(this.core.newCallId(), 'leaf', true, params);
     call.legs.set(link.peer, leg);
     call.firstLeg = leg;
-    this.calls.set(call.id, call);
+    this.core.register(call);
     const party = this.newParty(call, leg, ep, params.called, 'adding');
     const vc = leg.vc() ?? { peer: link.peer, vpi: 0, vci: 0 };
     this.emit({ kind: 'setup', call: call.id, peer: link.peer, params, vc, party: party.id });
@@ -419,7 +396,7 @@ export class CallControl implements UniHost, LinkSink {
   }
 
   private incoming(callId: CallId): HostCall | UniError {
-    const call = this.calls.get(callId);
+    const call = this.core.call(callId);
     if (!call) return { code: 'unknown-call', cause: Cause.INVALID_CALL_REFERENCE_VALUE, message: `no call ${callId}` };
     if (call.role !== 'p2p-in' && call.role !== 'leaf') return { code: 'wrong-state', cause: Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, message: `call ${callId} is not an incoming call` };
     return call;
@@ -501,7 +478,7 @@ export class CallControl implements UniHost, LinkSink {
 
   statusEnquiry(callId: CallId, partyId?: PartyId): Result<void, UniError> {
     return this.run(() => {
-      const call = this.calls.get(callId);
+      const call = this.core.call(callId);
       if (!call) return uerr('unknown-call', Cause.INVALID_CALL_REFERENCE_VALUE, `no call ${callId}`);
       let leg = call.firstLeg;
       let ep: number | undefined;
@@ -561,19 +538,19 @@ export class CallControl implements UniHost, LinkSink {
   // ---- Q.2963.1 modification (modify.ts) ----------------------------------
 
   modify(callId: CallId, pcr: PeakCellRates): Result<void, UniError> {
-    return this.run(() => modifyRequest(this.calls.get(callId), callId, pcr));
+    return this.run(() => modifyRequest(this.core.call(callId), callId, pcr));
   }
 
   modifyAccept(callId: CallId): Result<void, UniError> {
-    return this.run(() => modifyAnswer(this.calls.get(callId), callId, true, 0));
+    return this.run(() => modifyAnswer(this.core.call(callId), callId, true, 0));
   }
 
   modifyReject(callId: CallId, cause: number = Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED): Result<void, UniError> {
-    return this.run(() => modifyAnswer(this.calls.get(callId), callId, false, cause));
+    return this.run(() => modifyAnswer(this.core.call(callId), callId, false, cause));
   }
 
   traffic(callId: CallId): TrafficDescriptorIe | undefined {
-    const call = this.calls.get(callId);
+    const call = this.core.call(callId);
     return call ? (call.params.traffic ?? defaultTraffic()) : undefined;
   }
 
@@ -692,7 +669,7 @@ export class CallControl implements UniHost, LinkSink {
   // ---- views -----------------------------------------------------------------
 
   paths(callId: CallId): VcPath[] {
-    const call = this.calls.get(callId);
+    const call = this.core.call(callId);
     if (!call) return [];
     const out: VcPath[] = [];
     for (const l of call.legs.values()) {
@@ -703,8 +680,8 @@ export class CallControl implements UniHost, LinkSink {
   }
 
   snapshot(): UniSnapshot {
-    const links = [...this.links.values()].map(({ link }) => ({ peer: link.peer, side: link.side, established: link.established, calls: link.calls.size }));
-    const calls = [...this.calls.values()].map((c) => ({
+    const links = [...this.core.allLinks()].map(({ uni }) => ({ peer: uni.peer, side: uni.side, established: uni.established, calls: uni.calls.size }));
+    const calls = [...this.core.allCalls()].map((c) => ({
       call: c.id,
       multipoint: c.multipoint,
       role: c.role,
@@ -727,29 +704,22 @@ export class CallControl implements UniHost, LinkSink {
 
   counters(): UniCounters {
     const protocolErrors: Record<number, number> = {};
-    let linkCalls = 0;
-    for (const { link } of this.links.values()) {
-      linkCalls += link.calls.size;
-      for (const [k, v] of Object.entries(link.protocolErrors)) protocolErrors[+k] = (protocolErrors[+k] ?? 0) + v;
-    }
-    return { links: this.links.size, calls: this.calls.size, linkCalls, parties: this.partyCount, timers: this.timerCount, protocolErrors };
+    for (const { uni } of this.core.allLinks())
+      for (const [k, v] of Object.entries(uni.protocolErrors)) protocolErrors[+k] = (protocolErrors[+k] ?? 0) + v;
+    return { ...this.core.counts(), protocolErrors };
   }
 
   /** calls the links still hold (including ones whose host call ended and that finish their clearing) */
   linkCallCount(): number {
-    let n = 0;
-    for (const { link } of this.links.values()) n += link.calls.size;
-    return n;
+    return this.core.counts().linkCalls;
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.run(() => {
-      for (const { link } of this.links.values()) link.dispose();
+      for (const { uni } of this.core.allLinks()) uni.dispose();
     });
-    this.links.clear();
-    this.calls.clear();
-    this.partyCount = 0;
+    this.core.dispose();
     this.disposed = true;
     this.out.close();
     this.subject.complete();
