@@ -15,7 +15,7 @@
  * per link stays in order and a slow client (answering over the control
  * socket, later) never stalls a link.
  */
-import { asyncScheduler, interval, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, interval, Subject, tap, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Mac } from '../common/mac.js';
 import type { Miniport } from '../miniport/types.js';
 import { AnnouncementVerifier, cellHeader, ETHERTYPE_CONDIS, frameHeader, maxSdu, VCI_SIGNALLING } from '../wire/index.js';
@@ -92,7 +92,6 @@ export class CondisNode {
       limits: opts.limits,
       scheduler: this.scheduler,
     });
-    this.subs.push(this.uni.indications$.subscribe((ind) => this.onUniIndication(ind)));
 
     this.dataPath = new WireDataPath(
       {
@@ -124,6 +123,8 @@ export class CondisNode {
       // whose zero-delay actions are real timers (a millisecond each); tests inject virtual time
       ...(opts.scheduler ? { scheduler: opts.scheduler } : {}),
       name: opts.name,
+      // the top of the path up: call control's indications, logged, to NDIS's call manager (its operator)
+      indications$: this.uni.indications$.pipe(tap((ind) => this.onUniIndication(ind))),
     });
     this.ndis = stack.ndis;
     this.cm = stack.cm;

@@ -8,9 +8,10 @@
  *
  * See docs/ndis-api.md for the NDIS function -> TypeScript table.
  */
-import type { SchedulerLike } from 'rxjs';
-import type { AtmAddress, UniHost } from '../uni/api.js';
+import type { Observable, SchedulerLike } from 'rxjs';
+import type { AtmAddress, UniHost, UniIndication } from '../uni/api.js';
 import { UniCallManager } from './q2931/callmanager.js';
+import { callManager } from './q2931/operators.js';
 import type { CallManagerShape } from './cm-interface.js';
 import type { NdisDataPath } from './datapath.js';
 import { NdisHost } from './ndis.js';
@@ -23,6 +24,7 @@ export * from './cm-interface.js';
 export { NdisHost, NdisClient, NdisProtocolError } from './ndis.js';
 export type { NdisTraceEntry, NdisCounters, VcInfo, VcState, CallState, PartyState, ClientOptions, NdisHostOptions } from './ndis.js';
 export { UniCallManager } from './q2931/callmanager.js';
+export { callManager } from './q2931/operators.js';
 export * as machines from './machines.js';
 export type { CallManagerOptions } from './q2931/callmanager.js';
 export { ClientPolicy, attachClientPolicy } from './policy.js';
@@ -42,6 +44,11 @@ export interface NdisStackOptions {
   q2963?: boolean;
   scheduler?: SchedulerLike;
   name?: string;
+  /**
+   * the indications the call manager takes: `uni.indications$` (the default) with the composer's own
+   * steps in front, e.g. a log (src/host/node.ts)
+   */
+  indications$?: Observable<UniIndication>;
 }
 
 /** NDIS for one host plus its Q.2931 call manager bound to the host's UNI service */
@@ -55,11 +62,13 @@ export function createNdisStack(o: NdisStackOptions): { ndis: NdisHost; cm: UniC
     ...(o.q2963 !== undefined ? { q2963: o.q2963 } : {}),
     ...(o.scheduler ? { scheduler: o.scheduler } : {}),
   });
+  // the top of the path up: call control's indications -> the call manager -> NDIS (q2931/operators.ts)
+  const path = (o.indications$ ?? o.uni.indications$).pipe(callManager(cm)).subscribe();
   return {
     ndis,
     cm,
     dispose() {
-      cm.dispose();
+      path.unsubscribe();
       ndis.dispose();
     },
   };

@@ -8,10 +8,10 @@
  * (open AF, register SAP, make a call, ...) whatever the completion mode.
  */
 import test, { type ExecutionContext } from 'ava';
-import type { Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import { FakeUniNetwork, type FakeDataPath, type FakeUniHost } from '../helpers/fake-uni.js';
 import { Clock } from '../uni/helpers.js';
-import type { CloseDataPolicy } from '../../src/uni/api.js';
+import type { CloseDataPolicy, UniIndication } from '../../src/uni/api.js';
 import {
   NdisStatus,
   Q2931_AF,
@@ -61,6 +61,8 @@ export interface NetworkOptions {
    * (test/uni/helpers.ts): `settle()` runs what is due now, `advance(ms)` moves time on. For rules about timers.
    */
   virtualTime?: boolean;
+  /** what each host's call manager takes (createNdisStack's `indications$`); default: the host's UNI indications as they are */
+  indications?: (uni: FakeUniHost, host: number) => Observable<UniIndication>;
 }
 
 export class TestHost {
@@ -115,7 +117,7 @@ export class TestNetwork {
       const address = `${1001 + i}`;
       const addresses = [address, ...(opts.extra?.[i] ?? [])];
       const uni = this.fake.addHost(mac, addresses, { completion: opts.completion, ...(opts.closeData ? { closeData: opts.closeData } : {}) });
-      const stack = createNdisStack({ uni, dataPath: uni.data, shape: opts.cm, completion: opts.completion, ownAddresses: addresses, name: `h${i}`, ...(this.clock ? { scheduler: this.clock.scheduler } : {}), ...(opts.qos ? { qos: true } : {}), ...(opts.q2963 ? { q2963: true } : {}) });
+      const stack = createNdisStack({ uni, dataPath: uni.data, shape: opts.cm, completion: opts.completion, ownAddresses: addresses, name: `h${i}`, ...(this.clock ? { scheduler: this.clock.scheduler } : {}), ...(opts.qos ? { qos: true } : {}), ...(opts.q2963 ? { q2963: true } : {}), ...(opts.indications ? { indications$: opts.indications(uni, i) } : {}) });
       this.hosts.push(new TestHost(this, i, mac, address, uni, stack.ndis, stack.cm));
     }
   }

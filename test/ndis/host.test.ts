@@ -1,5 +1,6 @@
 /** NDIS host behaviour outside the rule list: counters$, wrong-state requests, policy on and off. */
 import test from 'ava';
+import { filter, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { FakeUniNetwork } from '../helpers/fake-uni.js';
 import { createNdisStack } from '../../src/ndis/index.js';
@@ -101,4 +102,28 @@ test('completions run on the injected scheduler: with virtual time nothing arriv
   scheduler.flush();
   t.is(ndis.counters().afs, 0);
   dispose();
+});
+
+test("the call manager takes the indications its composer hands it: a step in front sees each one, and one it holds back never reaches NDIS's clients", async (t) => {
+  const inFront: string[] = [];
+  const net = makeNetwork({
+    hosts: 3,
+    cm: 'cm',
+    completion: 'pending',
+    // host 1 (1002) logs in front and holds back every incoming call; hosts 0 and 2 take call control's indications as they are
+    indications: (uni, i) => (i === 1 ? uni.indications$.pipe(tap((x) => inFront.push(x.kind)), filter((x) => x.kind !== 'setup')) : uni.indications$),
+  });
+  const a = net.hosts[0]!.client('a');
+  const held = net.hosts[1]!.client('held', { policy: true });
+  const open = net.hosts[2]!.client('open', { policy: true });
+  const afA = await a.openAf();
+  await held.registerSap(await held.openAf());
+  await open.registerSap(await open.openAf());
+  t.is((await a.makeCall(a.createVc(afA), '1003')).status, S.SUCCESS, 'the host without a step in front takes the call');
+  t.is(open.of('ProtocolClIncomingCall').length, 1);
+  t.is(a.ndis.NdisClMakeCall(a.createVc(afA), q2931CallParameters('1002')).status, S.PENDING);
+  await net.settle();
+  t.true(inFront.includes('setup'), 'the step in front saw the incoming SETUP');
+  t.deepEqual(held.of('ProtocolClIncomingCall'), [], 'held back: NDIS never dispatched it');
+  net.dispose();
 });

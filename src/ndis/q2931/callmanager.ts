@@ -10,7 +10,7 @@
  * 'pending' answers PENDING and completes on a later turn. Make call and add
  * party always pend: they wait for the network.
  */
-import { asapScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import { asapScheduler, type SchedulerLike } from 'rxjs';
 import type { AtmAddress, CallId, PartyId, PeerId, UniHost, UniIndication, VcPath } from '../../uni/api.js';
 import type { CallManagerHandlers, CallManagerShape, NdisCmApi, NdisMcmApi } from '../cm-interface.js';
 import { isPending, type MaybePending, type NdisDataPath } from '../datapath.js';
@@ -64,7 +64,6 @@ export class UniCallManager implements CallManagerHandlers {
   private readonly saps = new Set<CmSap>();
   private readonly vcs = new Set<CmVc>();
   private readonly byCall = new Map<CallId, CmVc>();
-  private readonly sub: Subscription;
   private signallingVc?: NdisVcHandle;
   /** the QoS section (modify.ts): local changes (R79) and Q.2963.1 modification over the wire */
   private readonly qos: CmQos<CmVc>;
@@ -110,16 +109,11 @@ export class UniCallManager implements CallManagerHandlers {
       },
       { qos: opts.qos ?? false, q2963: opts.q2963 ?? false, completion: opts.completion },
     );
-    this.sub = this.uni.indications$.subscribe((i) => this.onUni(i));
   }
 
   /** the CM's signalling VC (stand-alone CM only; an MCM's are internal) */
   get signallingVcHandle(): NdisVcHandle | undefined {
     return this.signallingVc;
-  }
-
-  dispose(): void {
-    this.sub.unsubscribe();
   }
 
   liveContexts(): number {
@@ -760,7 +754,8 @@ export class UniCallManager implements CallManagerHandlers {
 
   // ------------------------------------------------------------------ UNI indications
 
-  private onUni(i: UniIndication): void {
+  /** one indication of call control (UniHost), taken as the last step of the path up (callManager, operators.ts) */
+  indication(i: UniIndication): void {
     if (i.kind === 'setup') return this.onSetup(i);
     if (!('call' in i)) return;
     const v = this.byCall.get(i.call);
