@@ -95,6 +95,14 @@ function setup(multipoint: boolean, called = '47.0001'): UniMessage {
   };
 }
 
+/** a call of `u` out on `link`: its leg there (and a multipoint call's first endpoint reference) */
+function open(u: User, link: Link, multipoint: boolean): { call: Call; leg: Leg; ep?: number } {
+  const call = newCall(u.core, multipoint);
+  const r = u.core.openLeg(call, link, setup(multipoint), (lc) => new Leg(call, link.uni, lc));
+  if (typeof r === 'string') throw new Error(`openLeg: ${r}`);
+  return { call, ...r };
+}
+
 /** two users joined by one in-memory link (a is the user side, b the network side) */
 function pair(up = true) {
   const clock = new Clock();
@@ -125,9 +133,7 @@ test("a link's events reach its user with the user's own record of that link, ru
 
 test('a SETUP opened by one user arrives at the other with its link record; the core counts calls on both', (t) => {
   const { clock, a, b, la, lb } = pair();
-  const call = newCall(a.core, false);
-  const r = a.core.openLeg(call, la, setup(false), (lc) => new Leg(call, la.uni, lc));
-  if (typeof r === 'string') return t.fail(r);
+  const { call, ...r } = open(a, la, false);
   a.core.register(call);
   t.is(call.legs.get('to-b'), r.leg, "the leg is the call's leg on that link, by link key");
   clock.advance(10);
@@ -143,9 +149,7 @@ test('a SETUP opened by one user arrives at the other with its link record; the 
 test("the user's cause refuses a SETUP: the caller's leg hears it cleared and nothing stays on either link", (t) => {
   const { clock, a, b, la } = pair();
   b.answer = Cause.UNALLOCATED_NUMBER;
-  const call = newCall(a.core, false);
-  const r = a.core.openLeg(call, la, setup(false), (lc) => new Leg(call, la.uni, lc));
-  if (typeof r === 'string') return t.fail(r);
+  const { call, ...r } = open(a, la, false);
   clock.advance(10);
   t.deepEqual(r.leg.heard, ['released']);
   t.like(r.leg.calls[0], { k: 'released', cause: Cause.UNALLOCATED_NUMBER });
@@ -156,9 +160,7 @@ test("the user's cause refuses a SETUP: the caller's leg hears it cleared and no
 
 test('legOn: the leg that can take a further party; a leg being cleared is retired from the call and finishes alone', (t) => {
   const { clock, a, la } = pair();
-  const call = newCall(a.core, true);
-  const r = a.core.openLeg(call, la, setup(true), (lc) => new Leg(call, la.uni, lc));
-  if (typeof r === 'string') return t.fail(r);
+  const { call, ...r } = open(a, la, true);
   t.is(typeof r.ep, 'number', 'a multipoint SETUP carries its first endpoint reference');
   clock.advance(10);
   t.is(a.core.legOn(call, la), r.leg, 'active: it takes the next party');
@@ -172,9 +174,7 @@ test('legOn: the leg that can take a further party; a leg being cleared is retir
 
 test('parties: enrolment counts and indexes by endpoint reference; removal counts only a party that was on the call', (t) => {
   const { clock, a, la } = pair();
-  const call = newCall(a.core, true);
-  const r = a.core.openLeg(call, la, setup(true), (lc) => new Leg(call, la.uni, lc));
-  if (typeof r === 'string') return t.fail(r);
+  const { call, ...r } = open(a, la, true);
   clock.advance(10);
   const p: Party = { ep: r.ep!, leg: r.leg };
   a.core.enrol(call, 7, p);
@@ -208,9 +208,7 @@ test('the call limit: full once that many calls are registered, free again when 
 
 test("attaching under a key already known replaces that link: the old one's calls are cleared locally", (t) => {
   const { clock, a, la, sa } = pair();
-  const call = newCall(a.core, false);
-  const r = a.core.openLeg(call, la, setup(false), (lc) => new Leg(call, la.uni, lc));
-  if (typeof r === 'string') return t.fail(r);
+  const { call, ...r } = open(a, la, false);
   clock.advance(10);
   const again = a.core.attach('to-b', 'b', sa, 'user', { name: 'again' });
   t.not(again, la);
@@ -222,9 +220,7 @@ test("attaching under a key already known replaces that link: the old one's call
 
 test('dispose: every link disposed, its calls cleared and reported to their legs, nothing counted', (t) => {
   const { clock, a, la } = pair();
-  const call = newCall(a.core, false);
-  const r = a.core.openLeg(call, la, setup(false), (lc) => new Leg(call, la.uni, lc));
-  if (typeof r === 'string') return t.fail(r);
+  const { call, ...r } = open(a, la, false);
   a.core.register(call);
   clock.advance(10);
   a.core.dispose();
