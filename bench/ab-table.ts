@@ -8,6 +8,14 @@
  * higher; a time (also per frame), a size, or a growth factor ('x', the
  * 10k/1k ratios) is better lower. Any other unit has no direction the table
  * knows: it is reported, never judged.
+ *
+ * Beside the medians, each row compares the best run of each side (the
+ * highest rate, the lowest time). On a shared machine other work only ever
+ * slows a run down, so the best run is the one least disturbed: a change the
+ * code made shows in the best runs as in the medians, while a median moved by
+ * one disturbed run does not move the best. A row worse in both is marked
+ * `confirmed`; a row worse in its medians only is still marked worse, and the
+ * best-run column says how far to trust it.
  */
 
 export interface AbFigure {
@@ -34,6 +42,13 @@ export interface AbRow {
   gain: number;
   /** worse than the tolerance allows */
   worse: boolean;
+  /** each side's best run (highest rate, lowest time; the median when the unit has no direction) */
+  baseBest: number;
+  headBest: number;
+  /** the change of the best runs in the better direction, as `gain` */
+  bestGain: number;
+  /** worse in the medians and in the best runs */
+  confirmed: boolean;
 }
 
 export function betterOf(unit: string): Better {
@@ -43,6 +58,15 @@ export function betterOf(unit: string): Better {
   // a time, a time per something, a size, a growth factor (the 10k/1k ratios: linear is 10, lower is better)
   if (/^(cpu )?(ms|us|µs|ns|s)(\/|$)/.test(u) || /^(bytes|b|kib|mib|gib)$/.test(u) || u === 'x') return 'lower';
   return 'neither';
+}
+
+/** the best of some runs: the highest rate, the lowest time or size (NaN without a finite value) */
+export function best(xs: readonly number[], better: Better): number {
+  const s = xs.filter((x) => Number.isFinite(x));
+  if (s.length === 0) return NaN;
+  if (better === 'higher') return Math.max(...s);
+  if (better === 'lower') return Math.min(...s);
+  return median(s);
 }
 
 export function median(xs: readonly number[]): number {
@@ -82,7 +106,12 @@ export function abTable(
     const baseMedian = median(bv.values);
     const headMedian = median(values);
     const ratio = headMedian / baseMedian;
-    const gain = better === 'higher' ? ratio - 1 : better === 'lower' ? 1 - ratio : 0;
+    const gainOf = (r: number) => (better === 'higher' ? r - 1 : better === 'lower' ? 1 - r : 0);
+    const gain = gainOf(ratio);
+    const baseBest = best(bv.values, better);
+    const headBest = best(values, better);
+    const bestGain = gainOf(headBest / baseBest);
+    const worse = better !== 'neither' && Number.isFinite(gain) && gain < -tolerance;
     rows.push({
       section: f.section,
       name: f.name,
@@ -94,7 +123,11 @@ export function abTable(
       headMedian,
       ratio,
       gain,
-      worse: better !== 'neither' && Number.isFinite(gain) && gain < -tolerance,
+      worse,
+      baseBest,
+      headBest,
+      bestGain,
+      confirmed: worse && Number.isFinite(bestGain) && bestGain < -tolerance,
     });
   }
   return {
@@ -113,16 +146,20 @@ function fmt(n: number): string {
   return n.toPrecision(3);
 }
 
-/** the rows as a Markdown table: every run's value, the medians, the change (+ is better) */
+const pct = (g: number) => `${g >= 0 ? '+' : ''}${(g * 100).toFixed(1)}%`;
+
+/** the rows as a Markdown table: every run's value, the medians, the change (+ is better), and the change of the best runs */
 export function abMarkdown(rows: readonly AbRow[], names: { base: string; head: string }): string {
   const lines = [
-    `| section | figure | unit | ${names.base} (runs) | ${names.head} (runs) | median ${names.base} | median ${names.head} | change |`,
-    '|---|---|---|---|---|---:|---:|---:|',
+    `| section | figure | unit | ${names.base} (runs) | ${names.head} (runs) | median ${names.base} | median ${names.head} | change | best runs |`,
+    '|---|---|---|---|---|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    const change = r.better === 'neither' ? `x${r.ratio.toFixed(2)}` : `${r.gain >= 0 ? '+' : ''}${(r.gain * 100).toFixed(1)}%${r.worse ? ' **worse**' : ''}`;
+    const directed = r.better !== 'neither';
+    const change = directed ? `${pct(r.gain)}${r.confirmed ? ' **worse, confirmed**' : r.worse ? ' **worse**' : ''}` : `x${r.ratio.toFixed(2)}`;
+    const bestChange = directed ? pct(r.bestGain) : '';
     lines.push(
-      `| ${r.section} | ${r.name} | ${r.unit} | ${r.base.map(fmt).join(', ')} | ${r.head.map(fmt).join(', ')} | ${fmt(r.baseMedian)} | ${fmt(r.headMedian)} | ${change} |`,
+      `| ${r.section} | ${r.name} | ${r.unit} | ${r.base.map(fmt).join(', ')} | ${r.head.map(fmt).join(', ')} | ${fmt(r.baseMedian)} | ${fmt(r.headMedian)} | ${change} | ${bestChange} |`,
     );
   }
   return lines.join('\n');

@@ -76,7 +76,8 @@ async function main(): Promise<void> {
   const only = o.only ? new Set(o.only.split(',').filter(Boolean)) : undefined;
   const benchArgs = ['--expose-gc', 'dist/bench/run.js', ...(o.only ? ['--only', o.only] : []), ...(o.quick ? ['--quick'] : [])];
 
-  const baseDir = join(os.tmpdir(), `condis-ab-${sha.slice(0, 12)}`);
+  // one directory per run: two A/B runs of the same base at once must not share (or remove) each other's worktree
+  const baseDir = join(os.tmpdir(), `condis-ab-${sha.slice(0, 12)}-${process.pid}`);
   if (existsSync(baseDir)) git(root, ['worktree', 'remove', '--force', baseDir]);
   git(root, ['worktree', 'add', '--detach', baseDir, sha]);
   try {
@@ -110,7 +111,12 @@ async function main(): Promise<void> {
     if (onlyBase.length) console.log(`\nonly the base measured: ${onlyBase.join('; ')}`);
     if (onlyHead.length) console.log(`\nonly the head measured: ${onlyHead.join('; ')}`);
     const worse = rows.filter((r) => r.worse);
-    console.log(worse.length ? `\nworse by more than 5%: ${worse.map((r) => `${r.section}: ${r.name} (${(r.gain * 100).toFixed(1)}%)`).join('; ')}` : '\nno figure worse by more than 5%');
+    const pct = (g: number) => `${(g * 100).toFixed(1)}%`;
+    console.log(
+      worse.length
+        ? `\nworse by more than 5% in the medians: ${worse.map((r) => `${r.section}: ${r.name} (${pct(r.gain)}; best runs ${pct(r.bestGain)}${r.confirmed ? ', confirmed' : ''})`).join('; ')}`
+        : '\nno figure worse by more than 5%',
+    );
     const out = join(root, 'bench', 'ab-results.json');
     writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), base: sha, rounds: o.rounds, only: o.only ?? null, quick: !!o.quick, load: { before: loadBefore, after: load() }, rows }, null, 2));
     console.log(`written: ${out}`);

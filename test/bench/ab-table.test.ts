@@ -1,5 +1,5 @@
 import test from 'ava';
-import { abMarkdown, abTable, betterOf, median, type AbFigure } from '../../bench/ab-table.js';
+import { abMarkdown, abTable, best, betterOf, median, type AbFigure } from '../../bench/ab-table.js';
 
 const fig = (name: string, unit: string, value: number, section = 'stack'): AbFigure => ({ section, name, unit, value });
 
@@ -77,6 +77,28 @@ test('the Markdown table gives every run, both medians and the change, marking t
   const { rows } = abTable([[fig('cycles', 'cycles/s', 2000)], [fig('cycles', 'cycles/s', 2200)]], [[fig('cycles', 'cycles/s', 1000)], [fig('cycles', 'cycles/s', 1100)]]);
   const md = abMarkdown(rows, { base: 'abc123', head: 'head' }).split('\n');
   t.is(md.length, 3);
-  t.regex(md[0]!, /median abc123 \| median head \| change/);
-  t.is(md[2], '| stack | cycles | cycles/s | 2000, 2200 | 1000, 1100 | 2100 | 1050 | -50.0% **worse** |');
+  t.regex(md[0]!, /median abc123 \| median head \| change \| best runs/);
+  t.is(md[2], '| stack | cycles | cycles/s | 2000, 2200 | 1000, 1100 | 2100 | 1050 | -50.0% **worse, confirmed** | -50.0% |');
+});
+
+test('the best run is the highest rate and the lowest time; a unit without a direction takes the median', (t) => {
+  t.is(best([3, 9, 5], 'higher'), 9);
+  t.is(best([3, 9, 5, NaN], 'lower'), 3);
+  t.is(best([3, 9, 5], 'neither'), 5);
+  t.true(Number.isNaN(best([], 'higher')));
+});
+
+test('a median made worse by one disturbed run is worse but not confirmed; worse in the best runs too is confirmed', (t) => {
+  // noise: head's best run equals base's; one slow head run drags its median down
+  const noisy = abTable([[fig('cycles', 'cycles/s', 1000)], [fig('cycles', 'cycles/s', 990)], [fig('cycles', 'cycles/s', 1010)]], [[fig('cycles', 'cycles/s', 1010)], [fig('cycles', 'cycles/s', 600)], [fig('cycles', 'cycles/s', 700)]]).rows[0]!;
+  t.true(noisy.worse);
+  t.false(noisy.confirmed);
+  t.is(noisy.baseBest, 1010);
+  t.is(noisy.headBest, 1010);
+  t.is(noisy.bestGain, 0);
+  t.regex(abMarkdown([noisy], { base: 'b', head: 'h' }), /\*\*worse\*\* \| \+0\.0% \|$/);
+  // a real slowdown: every head run, the best included, takes 20% longer
+  const real = abTable([[fig('cpu', 'us', 100)], [fig('cpu', 'us', 104)]], [[fig('cpu', 'us', 120)], [fig('cpu', 'us', 125)]]).rows[0]!;
+  t.true(real.confirmed);
+  t.is(Math.round(real.bestGain * 100), -20);
 });
