@@ -47,7 +47,7 @@ export interface AbRow {
   headBest: number;
   /** the change of the best runs in the better direction, as `gain` */
   bestGain: number;
-  /** worse in the medians and in the best runs */
+  /** worse in the medians and in the best runs (at least two runs a side) */
   confirmed: boolean;
 }
 
@@ -127,7 +127,8 @@ export function abTable(
       baseBest,
       headBest,
       bestGain,
-      confirmed: worse && Number.isFinite(bestGain) && bestGain < -tolerance,
+      // (one run a side has no best apart from its median: nothing to confirm with)
+      confirmed: worse && bv.values.length > 1 && values.length > 1 && Number.isFinite(bestGain) && bestGain < -tolerance,
     });
   }
   return {

@@ -101,4 +101,8 @@ test('a median made worse by one disturbed run is worse but not confirmed; worse
   const real = abTable([[fig('cpu', 'us', 100)], [fig('cpu', 'us', 104)]], [[fig('cpu', 'us', 120)], [fig('cpu', 'us', 125)]]).rows[0]!;
   t.true(real.confirmed);
   t.is(Math.round(real.bestGain * 100), -20);
+  // one run a side: worse, but nothing to confirm it with
+  const once = abTable([[fig('cpu', 'us', 100)]], [[fig('cpu', 'us', 120)]]).rows[0]!;
+  t.true(once.worse);
+  t.false(once.confirmed);
 });
