@@ -1,14 +1,27 @@
 /**
- * The SAAL of one link as two RxJS operators, one per layer, for the path up
- * (src/host/link-pipeline.ts):
+ * The SAAL of one link as RxJS operators, one per layer and direction, for
+ * the path up (src/host/link-pipeline.ts) and the path down
+ * (src/host/link-down-path.ts):
  *
  * ```
  * pdus$.pipe(sscop(link), sscf(link))
- *   sscop   encoded SSCOP PDUs in (the AAL5 SDUs of VCI 5): each decoded and
- *           stepped through SSCOP; SSCOP's signals (AA-*.indication/confirm) out
- *   sscf    SSCOP's signals in: each stepped through SSCF-UNI; the SaalSignals
- *           for Q.2931 out
+ *   sscop      encoded SSCOP PDUs in (the AAL5 SDUs of VCI 5): each decoded and
+ *              stepped through SSCOP; SSCOP's signals (AA-*.indication/confirm) out
+ *   sscf       SSCOP's signals in: each stepped through SSCF-UNI; the SaalSignals
+ *              for Q.2931 out
+ * requests$.pipe(sscfDown(link), sscopDown(link))
+ *   sscfDown   the requests from above (AAL-*.request) in: each stepped through
+ *              SSCF-UNI; SSCF's requests to SSCOP (AA-*.request/response) out
+ *   sscopDown  SSCF's requests in: each stepped through SSCOP; the end of the
+ *              chain: the PDUs SSCOP sends go out through the link's `send`,
+ *              the path to the wire that was built before the link
  * ```
+ *
+ * Going down, a step that throws throws back to whoever made the request (as
+ * the calls it stands for would), and SSCOP's PDUs do not come out of an
+ * operator: a link sends PDUs from its first request on, and from timers and
+ * received PDUs too, so their path cannot wait for a subscription; it is the
+ * link's `send`, there before the link is (saal-link.ts, SaalMuxOptions.pathTo).
  *
  * Both steps run on the link's one run queue (saal-link.ts, src/common/run-queue.ts)
  * with the requests from above and the timer expiries, in the order they run
@@ -31,7 +44,7 @@ import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
 import { reportBug } from '../common/step-operator.js';
 import type { SaalSignal } from './service.js';
 import type { SscopSignal } from './machine.js';
-import type { SaalLink } from './saal-link.js';
+import type { SaalLink, SaalRequest, SscopRequest } from './saal-link.js';
 
 /** the PDUs into SSCOP: errors pass to the output, the end of the PDUs does not end it */
 class PduFeed extends Subscriber<Buffer> {
@@ -109,4 +122,56 @@ export function sscf(link: SaalLink): OperatorFunction<SscopSignal, SaalSignal> 
     (out) => link.layers.sscfTo(out),
     (out) => new SscopSignalFeed(out, link),
   );
+}
+
+/** the requests from above into SSCF; a throw goes back to whoever made the request */
+class RequestFeed extends Subscriber<SaalRequest> {
+  constructor(
+    out: Subscriber<SscopRequest>,
+    private readonly link: SaalLink,
+  ) {
+    super(out);
+  }
+
+  protected override _next(request: SaalRequest): void {
+    this.link.layers.toSscf(request);
+  }
+}
+
+/** SSCF's requests into SSCOP; a throw (a bug in a step) goes to the run queue, as up */
+class SscopRequestFeed extends Subscriber<SscopRequest> {
+  constructor(
+    out: Subscriber<never>,
+    private readonly link: SaalLink,
+  ) {
+    super(out);
+  }
+
+  protected override _next(request: SscopRequest): void {
+    this.link.layers.fromSscf(request);
+  }
+}
+
+/**
+ * SSCF-UNI of `link`, going down: each request from above (AAL-*.request)
+ * queued and stepped through SSCF, and every request SSCF makes of SSCOP out,
+ * whatever caused it (an SSCOP signal SSCF answers too). While subscribed,
+ * those requests reach SSCOP only through whoever subscribes (normally
+ * `sscopDown(link)`); unsubscribing gives them back to the link's own SSCOP.
+ */
+export function sscfDown(link: SaalLink): OperatorFunction<SaalRequest, SscopRequest> {
+  return layerOperator(
+    (out) => link.layers.sscfDownTo(out),
+    (out) => new RequestFeed(out, link),
+  );
+}
+
+/**
+ * SSCOP of `link`, going down: each request of SSCF stepped through SSCOP (at
+ * once when it comes straight from the 'down' item that handed it along the
+ * chain, else queued). Emits nothing: the PDUs SSCOP sends leave through the
+ * link's `send`. Completes when the link is disposed (its source does).
+ */
+export function sscopDown(link: SaalLink): OperatorFunction<SscopRequest, never> {
+  return (source) => new Observable<never>((out) => source.subscribe(new SscopRequestFeed(out, link)));
 }

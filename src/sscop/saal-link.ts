@@ -10,13 +10,20 @@
  * this link, or a subscriber that calls `data()` while handling a signal, only
  * queues its event behind the one being processed.
  *
- * The one queue holds three kinds of work: an SSCOP event (a PDU, a timer,
- * a request from SSCF), an SSCF request from above (AAL-*.request), and an
- * SSCOP signal on its way up to SSCF ('up'). An 'up' item hands the signal
- * to the subscriber of `sscop(link)` when there is one (operators.ts: the
- * signal then goes down the operator chain, and `sscf(link)` steps SSCF on
- * it within that same item), else to this link's SSCF directly; either way
- * SSCF steps at the same place in the queue.
+ * The one queue holds four kinds of work: an SSCOP event (a PDU, a timer),
+ * an SSCF request from above (AAL-*.request), an SSCOP signal on its way up
+ * to SSCF ('up') and an SSCF request on its way down to SSCOP ('down'). An
+ * 'up' item hands the signal to the subscriber of `sscop(link)` when there is
+ * one (operators.ts: the signal then goes along the operator chain, and
+ * `sscf(link)` steps SSCF on it within that same item), else to this link's
+ * SSCF directly; either way SSCF steps at the same place in the queue. A
+ * 'down' item does the same the other way: to the subscriber of
+ * `sscfDown(link)` when there is one (`sscopDown(link)` steps SSCOP on it
+ * within that item), else to SSCOP directly.
+ *
+ * The PDUs SSCOP sends leave through `send`, given when the link is made: the
+ * link's path to the wire exists before the link can send anything (a mux
+ * asks for each link's path with `pathTo` before it makes the link).
  */
 import { Observable, Subject, asyncScheduler, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import type { SaalService, SaalSignal } from './service.js';
@@ -40,7 +47,11 @@ import { RunQueue } from '../common/run-queue.js';
 import { initialSscfState, sscfStep, type SscfEvent, type SscfState, type SscfStateName } from './sscf.js';
 
 export interface SaalLinkOptions {
-  /** send one SSCOP PDU to the peer (the AAL5 SDU for VCI 5); must not throw */
+  /**
+   * send one SSCOP PDU to the peer (the AAL5 SDU for VCI 5): the head of the
+   * link's path to the wire, there before the link exists; must not throw (a
+   * throw counts the PDU as lost, `sendErrors`)
+   */
   send(pdu: Buffer): void;
   /** where timers run; default `asyncScheduler` (tests pass a virtual-time scheduler) */
   scheduler?: SchedulerLike;
@@ -113,10 +124,15 @@ export interface SaalLink extends SaalService {
   dispose(): void;
 }
 
+/** a request from above to SSCF (AAL-*.request): what the UNI's calls on the SAAL service are */
+export type SaalRequest = Exclude<SscfEvent, { kind: 'sscop' }>;
+/** a request from SSCF to SSCOP (AA-*.request / response) */
+export type SscopRequest = Exclude<SscopEvent, { kind: 'pdu' | 'bad-pdu' | 'timer' }>;
+
 /**
- * The two places where one layer of a link hands to the next, for the
- * operators that make the layers a pipeline (operators.ts). One subscriber
- * of each at a time.
+ * The places where one layer of a link hands to the next, for the operators
+ * that make the layers a pipeline (operators.ts): up, SSCOP to SSCF; down, the
+ * UNI to SSCF and SSCF to SSCOP. One subscriber of each at a time.
  */
 export interface SaalLayerPorts {
   /**
@@ -132,12 +148,25 @@ export interface SaalLayerPorts {
    * handing up right now (its place in the queue), else queued like any event.
    */
   fromSscop(signal: SscopSignal): void;
+  /** one request from above for SSCF, queued as SaalService's calls queue it (a data request of a disposed link is ignored) */
+  toSscf(request: SaalRequest): void;
+  /**
+   * While attached, SSCF's requests to SSCOP go to `down` instead of straight
+   * to this link's SSCOP (whoever takes them hands them on with `fromSscf`);
+   * returns the detach. Throws when another is attached.
+   */
+  sscfDownTo(down: Subscriber<SscopRequest>): () => void;
+  /**
+   * One request for SSCOP: stepped at once when it is the request SSCF is
+   * handing down right now (its place in the queue), else queued like any event.
+   */
+  fromSscf(request: SscopRequest): void;
 }
 
 /** an SSCOP signal as SSCF's event: made once, when SSCOP signals, and stepped as it is */
 type FromSscop = Extract<SscfEvent, { kind: 'sscop' }>;
 
-type Work = { layer: 'sscop'; event: SscopEvent } | { layer: 'sscf'; event: SscfEvent } | { layer: 'up'; event: FromSscop };
+type Work = { layer: 'sscop'; event: SscopEvent } | { layer: 'sscf'; event: SscfEvent } | { layer: 'up'; event: FromSscop } | { layer: 'down'; event: SscopRequest };
 
 const bump = (r: Record<string, number>, k: string, n = 1) => {
   r[k] = (r[k] ?? 0) + n;
@@ -158,13 +187,27 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
   let disposed = false;
   const timers = new Map<SscopTimer, Subscription>();
   // every event, from outside or from the other machine, goes through one run-to-completion queue
-  const inbox = new RunQueue<Work>((w) => (w.layer === 'sscop' ? runSscop(w.event) : w.layer === 'up' ? runUp(w.event) : runSscf(w.event)));
+  const inbox = new RunQueue<Work>((w) => {
+    switch (w.layer) {
+      case 'sscop':
+        return runSscop(w.event);
+      case 'up':
+        return runUp(w.event);
+      case 'down':
+        return runDown(w.event);
+      default:
+        return runSscf(w.event);
+    }
+  });
   const post = (w: Work): void => inbox.post(w);
   // the operators' subscribers (operators.ts), while attached
   let sscopUp: Subscriber<SscopSignal> | undefined;
   let sscfUp: Subscriber<SaalSignal> | undefined;
   // the SSCOP signal an 'up' item is handing to sscopUp, until SSCF takes it
   let handingUp: FromSscop | undefined;
+  // the operator's subscriber SSCF's requests go down to (operators.ts), while attached, and the request a 'down' item is handing it
+  let sscfDown: Subscriber<SscopRequest> | undefined;
+  let handingDown: SscopRequest | undefined;
 
   const c = {
     pdusIn: {} as Record<string, number>,
@@ -253,13 +296,26 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
     }
   }
 
+  /** an SSCF request's turn: to the operator chain when one is attached (sscopDown(link) steps SSCOP within this item), else to SSCOP */
+  function runDown(event: SscopRequest): void {
+    const down = sscfDown;
+    if (!down) return runSscop(event);
+    handingDown = event;
+    try {
+      down.next(event);
+    } finally {
+      handingDown = undefined;
+    }
+  }
+
   function runSscf(event: SscfEvent): void {
     const r = sscfStep(sscf, event);
     sscf = r.state;
     for (const e of r.effects) {
       switch (e.kind) {
         case 'sscop':
-          inbox.post({ layer: 'sscop', event: e.event });
+          // (SSCF asks SSCOP only for requests: AA-*.request / response)
+          inbox.post({ layer: 'down', event: e.event as SscopRequest });
           break;
         case 'up':
           if (e.signal.kind === 'data-indication') c.sdusDelivered++;
@@ -295,7 +351,30 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
         runSscf(ev);
       } else post({ layer: 'sscf', event: { kind: 'sscop', signal } });
     },
+    toSscf: request,
+    sscfDownTo(down) {
+      if (sscfDown) throw new Error(`SAAL link ${name}: SSCF's requests already go to another subscriber`);
+      sscfDown = down;
+      return () => {
+        if (sscfDown === down) sscfDown = undefined;
+      };
+    },
+    fromSscf(req) {
+      if (handingDown !== undefined && handingDown === req) {
+        handingDown = undefined;
+        runSscop(req);
+      } else post({ layer: 'sscop', event: req });
+    },
   };
+
+  /** a request from above (SaalService's calls, the operators' toSscf): a data request of a disposed link is ignored */
+  function request(event: SaalRequest): void {
+    if (event.kind === 'AAL-DATA.request') {
+      if (disposed) return;
+      c.sdusAccepted++;
+    }
+    post({ layer: 'sscf', event });
+  }
 
   const link: SaalLink = {
     name,
@@ -330,18 +409,16 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
       return sscf.name;
     },
     establish() {
-      post({ layer: 'sscf', event: { kind: 'AAL-ESTABLISH.request' } });
+      request({ kind: 'AAL-ESTABLISH.request' });
     },
     release() {
-      post({ layer: 'sscf', event: { kind: 'AAL-RELEASE.request' } });
+      request({ kind: 'AAL-RELEASE.request' });
     },
     data(sdu: Buffer) {
-      if (disposed) return;
-      c.sdusAccepted++;
-      post({ layer: 'sscf', event: { kind: 'AAL-DATA.request', data: sdu } });
+      request({ kind: 'AAL-DATA.request', data: sdu });
     },
     unitdata(sdu: Buffer) {
-      post({ layer: 'sscf', event: { kind: 'AAL-UNITDATA.request', data: sdu } });
+      request({ kind: 'AAL-UNITDATA.request', data: sdu });
     },
     receive(buf: Buffer) {
       if (disposed) return;
@@ -384,6 +461,7 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
       timers.clear();
       sscopUp?.complete();
       sscfUp?.complete();
+      sscfDown?.complete();
       signals.complete();
       maa.complete();
       states.complete();
@@ -392,14 +470,28 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
   return link;
 }
 
-export interface SaalMuxOptions {
-  /** send one SSCOP PDU to `peer` (a MAC) */
-  send(peer: string, pdu: Buffer): void;
+interface SaalMuxCommon {
   scheduler?: SchedulerLike;
   params?: Partial<SscopParams>;
   /** prefix for link names */
   name?: string;
 }
+
+export type SaalMuxOptions = SaalMuxCommon &
+  (
+    | {
+        /** send one SSCOP PDU to `peer` (a MAC) */
+        send(peer: string, pdu: Buffer): void;
+      }
+    | {
+        /**
+         * The path down of the link to `peer` (lower case): asked for once,
+         * before the link is made, so that every PDU the link sends, its first
+         * BGN included, has somewhere to go; the link's `send`.
+         */
+        pathTo(peer: string): (pdu: Buffer) => void;
+      }
+  );
 
 /** One SSCOP association per peer MAC on a miniport: links created on first use. */
 export interface SaalMux {
@@ -420,7 +512,7 @@ export function createSaalMux(opts: SaalMuxOptions): SaalMux {
     let l = links.get(key);
     if (!l) {
       l = createSaalLink({
-        send: (pdu) => opts.send(key, pdu),
+        send: 'pathTo' in opts ? opts.pathTo(key) : (pdu) => opts.send(key, pdu),
         scheduler: opts.scheduler,
         params: opts.params,
         name: opts.name ? `${opts.name}/${key}` : key,

@@ -285,6 +285,33 @@ test('mux: one association per peer MAC, created on first PDU', (t) => {
   t.deepEqual(mux.peers(), []);
 });
 
+const typeOf = (pdu: Buffer) => {
+  const r = parsePdu(pdu);
+  return r.ok ? r.value.type : 'bad';
+};
+
+test("mux with pathTo: each link's path down is asked for once, before the link is made; the BGN a PDU from a new peer causes goes there", (t) => {
+  const scheduler = new VirtualTimeScheduler();
+  const out: string[] = [];
+  const asked: string[] = [];
+  const mux = createSaalMux({
+    scheduler,
+    pathTo: (peer) => {
+      asked.push(`${peer} (links: ${mux.peers().length})`);
+      return (pdu) => out.push(`${peer} ${typeOf(pdu)}`);
+    },
+  });
+  const other = createSaalLink({ scheduler, send: (pdu) => mux.receive('02:00:00:00:00:0B', pdu) });
+  other.establish();
+  t.deepEqual(asked, ['02:00:00:00:00:0b (links: 0)']);
+  t.deepEqual(out, ['02:00:00:00:00:0b BGAK']);
+  mux.link('02:00:00:00:00:0c').establish();
+  t.deepEqual(out.slice(1), ['02:00:00:00:00:0c BGN'], 'the first PDU of a new link is sent at once');
+  mux.link('02:00:00:00:00:0c');
+  t.is(asked.length, 2, 'once per link');
+  mux.dispose();
+});
+
 test('configure: parameters change only while Idle', (t) => {
   const { a, log, ctl, runUntil } = pair();
   t.true(a.configure({ timerCC: 250, maxCC: 2 }));

@@ -1,12 +1,26 @@
 /**
- * The SAAL as two operators, sscop(link) and sscf(link) (src/sscop/operators.ts):
- * each usable alone, both on the link's one run queue, and together the same
- * order of PDUs and signals as the link's own wiring. Virtual time, synchronous
- * subjects; nothing sleeps.
+ * The SAAL as operators, sscop(link) and sscf(link) going up, sscfDown(link)
+ * and sscopDown(link) going down (src/sscop/operators.ts): each usable alone,
+ * all on the link's one run queue, and together the same order of PDUs and
+ * signals as the link's own wiring. Virtual time, synchronous subjects;
+ * nothing sleeps.
  */
 import test from 'ava';
-import { Subject, VirtualTimeScheduler } from 'rxjs';
-import { createSaalLink, parsePdu, sscf, sscop, type SaalLink, type SaalSignal, type SscopSignal } from '../../src/sscop/index.js';
+import { Subject, VirtualTimeScheduler, filter, tap } from 'rxjs';
+import {
+  createSaalLink,
+  parsePdu,
+  sscf,
+  sscfDown,
+  sscop,
+  sscopDown,
+  type SaalLink,
+  type SaalRequest,
+  type SaalService,
+  type SaalSignal,
+  type SscopRequest,
+  type SscopSignal,
+} from '../../src/sscop/index.js';
 
 const text = (s: SaalSignal | SscopSignal) => ('data' in s ? `${s.kind} ${s.data.toString()}` : s.kind);
 const typeOf = (pdu: Buffer) => {
@@ -45,8 +59,10 @@ function pair(pipeline: boolean, delay: number) {
   return { clock, trace, pdus, a, b, up, run };
 }
 
+type Requests = Pick<SaalService, 'data' | 'release'>;
+
 /** what each end does with a signal, traced: it answers from inside the subscriber, as the UNI does */
-function reactions(trace: string[], a: SaalLink, b: SaalLink) {
+function reactions(trace: string[], a: Requests, b: Requests) {
   return {
     a: (s: SaalSignal) => {
       trace.push(`a gets ${text(s)}`);
@@ -249,4 +265,121 @@ test('one subscriber per layer: a second sscop(link) or sscf(link) errors; unsub
   t.is(completed, 0);
   link.dispose();
   t.is(completed, 2);
+});
+
+/**
+ * The requests of one link as values into `requests.pipe(sscfDown(link), sscopDown(link))`,
+ * with `between` (default: nothing) between the two operators; `seen` gets every request
+ * SSCF hands SSCOP on the way.
+ */
+function downPath(link: SaalLink, seen: string[], between: (r: SscopRequest) => boolean = () => true) {
+  const requests = new Subject<SaalRequest>();
+  const sub = requests
+    .pipe(
+      sscfDown(link),
+      tap((r) => seen.push(`${link.name} ${r.kind}`)),
+      filter(between),
+      sscopDown(link),
+    )
+    .subscribe();
+  const service: Requests & { establish(): void } = {
+    data: (sdu) => requests.next({ kind: 'AAL-DATA.request', data: sdu }),
+    release: () => requests.next({ kind: 'AAL-RELEASE.request' }),
+    establish: () => requests.next({ kind: 'AAL-ESTABLISH.request' }),
+  };
+  return { service, sub };
+}
+
+/** `exchange` with each end's requests going down sscfDown(link) and sscopDown(link) (the path up piped too) */
+function exchangeDown(delay: number, seen: string[]): string[] {
+  const { trace, a, b, up, run } = pair(true, delay);
+  const da = downPath(a, seen);
+  const db = downPath(b, seen);
+  const react = reactions(trace, da.service, db.service);
+  const subs = [up('a', a).subscribe(react.a), up('b', b).subscribe(react.b), da.sub, db.sub];
+  a.signals$.subscribe((s) => trace.push(`a signals$ ${text(s)}`));
+  da.service.establish();
+  run(3000);
+  db.service.establish();
+  run(3000);
+  for (const s of subs) s.unsubscribe();
+  a.dispose();
+  b.dispose();
+  return trace;
+}
+
+for (const delay of [0, 2]) {
+  test(`sscfDown(link) then sscopDown(link): every PDU sent and every signal in the order of the link's own wiring, each of SSCF's requests through the chain (${delay ? 'delayed' : 'synchronous'} wire)`, (t) => {
+    const own = exchange(false, delay);
+    const seen: string[] = [];
+    t.deepEqual(exchangeDown(delay, seen), own);
+    // the requests made above, and the answers SSCF makes to SSCOP's indications by itself, all went down the chain
+    for (const r of ['a AA-ESTABLISH.request', 'a AA-DATA.request', 'b AA-ESTABLISH.response', 'b AA-DATA.request', 'a AA-RELEASE.request', 'b AA-ESTABLISH.request', 'a AA-ESTABLISH.response']) {
+      t.true(seen.includes(r), r);
+    }
+    t.is(seen.filter((r) => r === 'a AA-DATA.request').length, 2, 'SETUP and INFO');
+  });
+}
+
+test('sscopDown(link) steps SSCOP only on what reaches it: a request held back between the operators is never sent', (t) => {
+  const { trace, pdus, a, b, run } = pair(true, 0);
+  a.attach(pdus.a);
+  b.attach(pdus.b);
+  const seen: string[] = [];
+  const da = downPath(a, seen, (r) => r.kind !== 'AA-DATA.request');
+  da.service.establish();
+  run(10);
+  t.true(a.established && b.established);
+  trace.length = 0;
+  da.service.data(Buffer.from('held back'));
+  run(10);
+  t.deepEqual(seen.slice(-1), ['a AA-DATA.request'], 'SSCF made the request');
+  t.false(trace.includes('a sends SD'), 'SSCOP never had it');
+  t.is(a.counters().sdusAccepted, 1);
+  // unsubscribed: SSCF's requests go straight to SSCOP again
+  da.sub.unsubscribe();
+  a.data(Buffer.from('sent'));
+  t.true(trace.includes('a sends SD'));
+  a.dispose();
+  b.dispose();
+});
+
+test("SSCOP steps inside the 'down' item that hands SSCF's request along the chain: a Subject between the operators changes no order", (t) => {
+  const own = exchange(false, 0);
+  const { trace, a, b, up, run } = pair(true, 0);
+  const relay = new Subject<SscopRequest>();
+  const requests = new Subject<SaalRequest>();
+  const subs = [relay.pipe(sscopDown(a)).subscribe(), requests.pipe(sscfDown(a)).subscribe((r) => relay.next(r))];
+  const db = downPath(b, []);
+  const react = reactions(
+    trace,
+    { data: (sdu) => requests.next({ kind: 'AAL-DATA.request', data: sdu }), release: () => requests.next({ kind: 'AAL-RELEASE.request' }) },
+    db.service,
+  );
+  subs.push(up('a', a).subscribe(react.a), up('b', b).subscribe(react.b), db.sub);
+  a.signals$.subscribe((s) => trace.push(`a signals$ ${text(s)}`));
+  requests.next({ kind: 'AAL-ESTABLISH.request' });
+  run(3000);
+  db.service.establish();
+  run(3000);
+  for (const s of subs) s.unsubscribe();
+  a.dispose();
+  b.dispose();
+  t.deepEqual(trace, own);
+});
+
+test('going down, one subscriber at a time: a second sscfDown(link) errors; dispose completes the chain; a data request after dispose is not counted', (t) => {
+  const clock = new VirtualTimeScheduler();
+  const link = createSaalLink({ scheduler: clock, initialSequence: 1, send: () => undefined });
+  const requests = new Subject<SaalRequest>();
+  let completed = 0;
+  requests.pipe(sscfDown(link), sscopDown(link)).subscribe({ complete: () => completed++ });
+  const errors: string[] = [];
+  requests.pipe(sscfDown(link)).subscribe({ error: (e: Error) => errors.push(e.message) });
+  t.is(errors.length, 1);
+  t.regex(errors[0]!, /SSCF's requests already go to another subscriber/);
+  link.dispose();
+  t.is(completed, 1);
+  requests.next({ kind: 'AAL-DATA.request', data: Buffer.from('late') });
+  t.is(link.counters().sdusAccepted, 0);
 });
