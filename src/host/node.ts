@@ -18,7 +18,7 @@
 import { asyncScheduler, interval, Subject, tap, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Mac } from '../common/mac.js';
 import type { Miniport } from '../miniport/types.js';
-import { AnnouncementVerifier, cellHeader, ETHERTYPE_CONDIS, frameHeader, maxSdu, VCI_SIGNALLING } from '../wire/index.js';
+import { AnnouncementVerifier, cellHeader, ETHERTYPE_CONDIS, frameHeader, maxSdu } from '../wire/index.js';
 import { createSaalMux, type SaalMux } from '../sscop/index.js';
 import { createCallControl } from '../callcontrol/index.js';
 import { causeName } from '../uni/msg/names.js';
@@ -77,13 +77,6 @@ export class CondisNode {
     const room = maxSdu(opts.miniport.mtu);
     const maxK = Math.floor((room - 4) / 4) * 4;
     const maxJ = Math.floor((room - 8) / 4) * 4;
-    this.mux = createSaalMux({
-      send: (peer, pdu) => this.router.sendSdu(peer, 0, VCI_SIGNALLING, pdu),
-      scheduler: this.scheduler,
-      params: { maxK, maxJ, ...opts.sscop },
-      name: opts.name,
-    });
-
     this.uni = createCallControl({
       resolve: (called) => this.peers.resolve(called),
       ownAddresses: opts.addresses,
@@ -143,6 +136,14 @@ export class CondisNode {
         discovery: (src, sdu) => this.peers.onAnnouncement(src, sdu),
       },
     });
+    // made after the router, whose path down (link-down-path.ts) each link's PDUs go into from its first one
+    const router = this.router;
+    this.mux = createSaalMux({
+      pathTo: (peer) => router.signallingTo(peer),
+      scheduler: this.scheduler,
+      params: { maxK, maxJ, ...opts.sscop },
+      name: opts.name,
+    });
     this.peers = new PeerTable({
       options: opts,
       mac: this.mac,
@@ -153,7 +154,7 @@ export class CondisNode {
       events: this.events,
       counters: this.counters_,
       verifier: this.verifier,
-      sendSdu: (peer, vpi, vci, sdu) => this.router.sendSdu(peer, vpi, vci, sdu),
+      announce: (sdu) => router.announce(sdu),
       drop: (reason) => this.router.drop(reason),
       stopped: () => this.stopped,
     });

@@ -5,12 +5,13 @@
  * to Idle, and neighbour discovery (our announcements, theirs, expiry).
  */
 import { Subject, type SchedulerLike, type Subscription } from 'rxjs';
-import { BROADCAST_MAC, compareMac, type Mac } from '../common/mac.js';
-import { AnnouncementVerifier, emitAnnouncement, emitSignedAnnouncement, parseAnnouncement, VCI_DISCOVERY } from '../wire/index.js';
+import { compareMac, type Mac } from '../common/mac.js';
+import { AnnouncementVerifier, emitAnnouncement, emitSignedAnnouncement, parseAnnouncement } from '../wire/index.js';
 import type { SaalLink, SaalMux } from '../sscop/index.js';
 import type { AtmAddress, UniHost } from '../uni/api.js';
-import { reportingSaal, summarizeMessage } from './messages.js';
+import { summarizeMessage } from './messages.js';
 import { linkUpPath } from './link-pipeline.js';
+import { linkDownPath, linkService } from './link-down-path.js';
 import { DEFAULT_LINK_RETRY, LinkRetries } from './retry.js';
 import type { NodeCounters, NodeEvent, NodeLog, NodeOptions, PeerState } from './node-types.js';
 
@@ -25,7 +26,8 @@ export interface PeerTableDeps {
   counters: NodeCounters;
   /** set with discovery.auth: signs our announcements, judges the others' */
   verifier?: AnnouncementVerifier;
-  sendSdu(peer: Mac, vpi: number, vci: number, sdu: Buffer): void;
+  /** broadcast one discovery announcement (VCI 16) */
+  announce(sdu: Buffer): void;
   drop(reason: string): void;
   /** the host is shutting down: no retries */
   stopped(): boolean;
@@ -33,7 +35,7 @@ export interface PeerTableDeps {
 
 export class PeerTable {
   private readonly peers = new Map<Mac, PeerState>();
-  /** each link's signal subscription, by peer: dropped with the peer (forgotten peers must not pile up here) */
+  /** each link's signal subscription and path down, by peer: dropped with the peer (forgotten peers must not pile up here) */
   private readonly linkSubs = new Map<Mac, Subscription>();
   /** each link's SSCOP PDUs as the VC demux hands them over: the start of the link's path up */
   private readonly pdus = new Map<Mac, Subject<Buffer>>();
@@ -165,10 +167,11 @@ export class PeerTable {
     // coordinator, which adds its own step and subscribes (that runs it)
     const pdus = new Subject<Buffer>();
     this.pdus.set(peer.mac, pdus);
-    this.d.uni.attachLink(peer.mac, reportingSaal(link, report, linkUpPath(pdus, link, report)), peer.side);
-    this.linkSubs.set(
-      peer.mac,
-      link.signals$.subscribe((s) => {
+    // and its path down (link-down-path.ts), running before the coordinator has the service: its requests ->
+    // messages reported -> sscfDown -> sscopDown -> the link's send (the router's path, there before the link)
+    const down = linkDownPath(link, report);
+    this.d.uni.attachLink(peer.mac, linkService(link, linkUpPath(pdus, link, report), down), peer.side);
+    const subs = link.signals$.subscribe((s) => {
         if (s.kind === 'establish-confirm' || s.kind === 'establish-indication') {
           this.d.log.info({ peer: peer.mac, peerName: peer.name, side: peer.side }, 'link up (SSCOP Data Transfer Ready)');
           this.retries.up(peer.mac);
@@ -178,8 +181,9 @@ export class PeerTable {
           if (!this.d.stopped()) this.retries.down(peer.mac, reason);
           this.reportLink(peer, link, reason);
         }
-      }),
-    );
+      });
+    subs.add(down);
+    this.linkSubs.set(peer.mac, subs);
     return link;
   }
 
@@ -215,7 +219,7 @@ export class PeerTable {
     const v = this.d.verifier;
     const sdu = v ? emitSignedAnnouncement(fields, Math.floor(this.d.scheduler.now()), (signed) => v.sign(signed)) : emitAnnouncement({ version: 1, ...fields });
     this.d.counters.discoveryOut++;
-    this.d.sendSdu(BROADCAST_MAC, 0, VCI_DISCOVERY, sdu);
+    this.d.announce(sdu);
   }
 
   onAnnouncement(src: Mac, sdu: Buffer): void {

@@ -3,8 +3,9 @@
  * (link-pipeline.ts: read once through the wire layer's view, addresses and
  * VC as numbers, the AAL5 trailer located and its CRC checked once, the SDU
  * as a view into the frame) to the VC demux, whose routes are here; every
- * frame sent goes out here, counted and captured. No frame offset is read in
- * this file.
+ * frame sent goes down the host's path down (link-down-path.ts: framed,
+ * counted, captured, to the miniport), composed here when the router is made,
+ * so before any SAAL link exists. No frame offset is read in this file.
  *
  * - VPI 0 / VCI 5, signalling: to the SAAL link of the source MAC (peers.ts).
  * - VPI 0 / VCI 16, discovery: to the peer table (peers.ts).
@@ -14,8 +15,11 @@
 import type { Mac } from '../common/mac.js';
 import type { Miniport } from '../miniport/types.js';
 import type { Observable } from 'rxjs';
-import { cellHeader, emitFrame, macNumber, type MacNumber } from '../wire/index.js';
+import type { Subscriber } from 'rxjs';
+import { BROADCAST_MAC } from '../common/mac.js';
+import { macNumber, VCI_DISCOVERY, VCI_SIGNALLING, type MacNumber } from '../wire/index.js';
 import { hostUpPath, type VcRoutes } from './link-pipeline.js';
+import { hostDownPath, pduPath, TxFrame } from './link-down-path.js';
 import type { WireDataPath } from './wire-datapath.js';
 import type { NodeCounters } from './node-types.js';
 
@@ -41,9 +45,22 @@ export interface RouterOptions {
 
 export class FrameRouter {
   private readonly me: MacNumber;
+  /** the head of the host-wide path down: every frame this host sends */
+  private readonly down: Subscriber<TxFrame>;
+  /** the frames of our announcements and of NDIS's user data, re-pointed at each (link-down-path.ts) */
+  private readonly discoveryTx = new TxFrame(BROADCAST_MAC, 0, VCI_DISCOVERY);
+  private readonly dataTx = new TxFrame(BROADCAST_MAC, 0, 0);
 
   constructor(private readonly o: RouterOptions) {
     this.me = macNumber(o.mac);
+    const c = o.counters;
+    this.down = hostDownPath({
+      mac: o.mac,
+      etherType: o.etherType,
+      sent: () => c.framesOut++,
+      ...(o.capture ? { capture: o.capture } : {}),
+      miniport: o.miniport,
+    });
   }
 
   drop(reason: string): void {
@@ -89,14 +106,31 @@ export class FrameRouter {
     },
   };
 
-  /** a signalling or discovery SDU (user data goes through the data path's prepared headers) */
-  sendSdu(peer: Mac, vpi: number, vci: number, sdu: Buffer): void {
-    this.transmit(emitFrame({ dst: peer, src: this.o.mac, etherType: this.o.etherType, cell: cellHeader(vpi, vci), uu: 0, cpi: 0, sdu }), vpi, vci, sdu, peer);
+  /**
+   * The path down of the SAAL link to `peer` (VPI 0 / VCI 5): the link's
+   * `send`, asked for by the SAAL mux before it makes the link (SaalMux's
+   * pathTo), so the link's first PDU already has its way to the wire.
+   */
+  signallingTo(peer: Mac): (pdu: Buffer) => void {
+    return pduPath(new TxFrame(peer, 0, VCI_SIGNALLING), this.down);
   }
 
+  /** one discovery announcement, broadcast on VCI 16 */
+  announce(sdu: Buffer): void {
+    const tx = this.discoveryTx;
+    tx.sdu = sdu;
+    tx.frame = undefined;
+    this.down.next(tx);
+  }
+
+  /** a user data frame, framed already by NDIS's data path (its prepared headers) */
   transmit(frame: Buffer, vpi: number, vci: number, sdu: Buffer, peer: Mac): void {
-    this.o.counters.framesOut++;
-    if (this.o.capture) this.o.capture('tx', vpi, vci, sdu, peer);
-    this.o.miniport.send(frame);
+    const tx = this.dataTx;
+    tx.peer = peer;
+    tx.vpi = vpi;
+    tx.vci = vci;
+    tx.sdu = sdu;
+    tx.frame = frame;
+    this.down.next(tx);
   }
 }
