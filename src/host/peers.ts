@@ -35,7 +35,7 @@ export interface PeerTableDeps {
 
 export class PeerTable {
   private readonly peers = new Map<Mac, PeerState>();
-  /** each link's signal subscription and path down, by peer: dropped with the peer (forgotten peers must not pile up here) */
+  /** each link's signal subscription, by peer: dropped with the peer (forgotten peers must not pile up here) */
   private readonly linkSubs = new Map<Mac, Subscription>();
   /** each link's SSCOP PDUs as the VC demux hands them over: the start of the link's path up */
   private readonly pdus = new Map<Mac, Subject<Buffer>>();
@@ -168,10 +168,13 @@ export class PeerTable {
     const pdus = new Subject<Buffer>();
     this.pdus.set(peer.mac, pdus);
     // and its path down (link-down-path.ts), running before the coordinator has the service: its requests ->
-    // messages reported -> sscfDown -> sscopDown -> the link's send (the router's path, there before the link)
+    // messages reported -> sscfDown -> sscopDown -> the link's send (the router's path, there before the link);
+    // it ends with the link (disposing the link completes it), so the coordinator can still send while detaching
     const down = linkDownPath(link, report);
     this.d.uni.attachLink(peer.mac, linkService(link, linkUpPath(pdus, link, report), down), peer.side);
-    const subs = link.signals$.subscribe((s) => {
+    this.linkSubs.set(
+      peer.mac,
+      link.signals$.subscribe((s) => {
         if (s.kind === 'establish-confirm' || s.kind === 'establish-indication') {
           this.d.log.info({ peer: peer.mac, peerName: peer.name, side: peer.side }, 'link up (SSCOP Data Transfer Ready)');
           this.retries.up(peer.mac);
@@ -181,9 +184,8 @@ export class PeerTable {
           if (!this.d.stopped()) this.retries.down(peer.mac, reason);
           this.reportLink(peer, link, reason);
         }
-      });
-    subs.add(down);
-    this.linkSubs.set(peer.mac, subs);
+      }),
+    );
     return link;
   }
 
