@@ -35,9 +35,10 @@
  * queue where SSCF steps without the operators. A subscriber further up that
  * answers at once (data(), release()) is queued behind the item.
  *
- * Effects go down without a pipeline: a request becomes SaalService.data(sdu)
- * on the link (reported as a `message` event), SSCOP's `send` effect becomes
- * a frame through the router (router.ts) to the miniport.
+ * Effects go down the same way, in link-down-path.ts beside this file: per
+ * link, the coordinator's requests -> messagesOut -> sscfDown -> sscopDown,
+ * and every PDU SSCOP sends -> the link's TxFrame -> framed -> counted ->
+ * capturedTx -> toMiniport, composed before the link exists.
  */
 import type { MonoTypeOperatorFunction, Observable, OperatorFunction } from 'rxjs';
 import type { Mac } from '../common/mac.js';
