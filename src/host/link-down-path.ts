@@ -11,13 +11,14 @@
  *   sscopDown       SSCOP     each request stepped through SSCOP; the PDUs SSCOP sends leave through the
  *                             link's `send`, which is the link's part of the path below, built before the link
  *
- * per link, built with it (SaalMux's pathTo): every PDU the link sends, whatever caused it
+ * per link, built before it (SaalMux's pathTo -> FrameRouter.signallingTo, pduPath): every PDU
+ * the link sends, whatever caused it (a request, a timer, a POLL to answer)
  *   the link's TxFrame (peer MAC, VPI 0 / VCI 5) re-pointed at the PDU, into the host-wide path
  *
  * host-wide: the link's PDUs, discovery announcements, NDIS's user data frames
  *   framed          wire      the frame, from the header prepared once per destination (user data comes framed)
  *   counted         host      framesOut
- *   captured        capture   the tx capture sees each frame (absent: no step at all)
+ *   capturedTx      capture   the tx capture sees each frame (absent: no step at all)
  *   toMiniport      miniport  send(frame)
  * ```
  *
