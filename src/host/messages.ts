@@ -2,13 +2,11 @@
  * Signalling messages as control events: every Q.2931/Q.2971 message a host
  * sends or receives on a link, summed up in a few fields (type name, call and
  * endpoint reference, cause, close data, called number) for live views such as
- * `npm run lab -- view`. The UNI layer is not touched: the node hands the UNI a
- * SAAL service that reports each SDU crossing it and passes everything on.
+ * `npm run lab -- view`. The UNI layer is not touched: each link's paths report
+ * the SDUs crossing them, as steps of their own (`messagesIn` on the way up,
+ * link-pipeline.ts; `messagesOut` on the way down, link-down-path.ts).
  */
-import type { Observable } from 'rxjs';
-import { messagesIn } from './link-pipeline.js';
 import type { Mac } from '../common/mac.js';
-import type { SaalService, SaalSignal } from '../sscop/service.js';
 import { addressOf } from '../uni/call-ies.js';
 import { causeName, decodeMessage, findIe, IeId, messageName } from '../uni/msg/index.js';
 
@@ -52,28 +50,4 @@ export function summarizeMessage(direction: 'in' | 'out', peer: Mac, sdu: Buffer
   const called = findIe(m, IeId.CALLED_PARTY_NUMBER);
   if (called) ev.called = addressOf(called);
   return ev;
-}
-
-/**
- * The SAAL service `link` with each assured SDU reported to `report` (sent:
- * before it goes to SSCOP; received: before the UNI handles it, so a message
- * is reported before the answer it causes). `signals$`: the link's signals as
- * the UNI is to receive them, received messages reported already (the host
- * gives its per-link path up, link-pipeline.ts); default: `link.signals$`
- * with them reported.
- */
-export function reportingSaal(link: SaalService, report: (direction: 'in' | 'out', sdu: Buffer) => void, signals$: Observable<SaalSignal> = link.signals$.pipe(messagesIn(report))): SaalService {
-  return {
-    signals$,
-    establish: () => link.establish(),
-    release: () => link.release(),
-    data: (sdu) => {
-      report('out', sdu);
-      link.data(sdu);
-    },
-    unitdata: (sdu) => link.unitdata(sdu),
-    get established() {
-      return link.established;
-    },
-  };
 }

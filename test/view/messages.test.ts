@@ -1,8 +1,6 @@
-/** The `message` event's summary of an encoded Q.2931/Q.2971 message, and the SAAL wrapper that reports them. */
+/** The `message` event's summary of an encoded Q.2931/Q.2971 message (where the messages are reported: test/host/link-down-path.test.ts, test/sscop/operators.test.ts). */
 import test from 'ava';
-import { Subject } from 'rxjs';
-import { reportingSaal, summarizeMessage } from '../../src/host/messages.js';
-import type { SaalService, SaalSignal } from '../../src/sscop/service.js';
+import { summarizeMessage } from '../../src/host/messages.js';
 import { calledIe } from '../../src/uni/call-ies.js';
 import { encodeMessage, IeId, MsgType } from '../../src/uni/msg/index.js';
 
@@ -30,27 +28,4 @@ test('ADD PARTY carries the called number; garbage is not reported', (t) => {
   const sdu = encodeMessage({ type: MsgType.ADD_PARTY, callRef: 1, callRefFlag: true, ies: [calledIe('3003'), { id: IeId.ENDPOINT_REFERENCE, type: 0, flag: false, value: 1 }] });
   t.like(summarizeMessage('in', PEER, sdu), { type: 'ADD PARTY', called: '3003', epref: 1, callRefFlag: true });
   t.is(summarizeMessage('in', PEER, Buffer.from([1, 2, 3])), undefined);
-});
-
-test('reportingSaal reports sent SDUs before SSCOP gets them and received ones before the UNI, and passes everything on', (t) => {
-  const signals = new Subject<SaalSignal>();
-  const order: string[] = [];
-  const link: SaalService = {
-    signals$: signals,
-    establish: () => order.push('establish'),
-    release: () => order.push('release'),
-    data: (sdu) => order.push(`sscop ${sdu.toString()}`),
-    unitdata: (sdu) => order.push(`unitdata ${sdu.toString()}`),
-    established: true,
-  };
-  const saal = reportingSaal(link, (dir, sdu) => order.push(`report ${dir} ${sdu.toString()}`));
-  saal.signals$.subscribe((s) => order.push(`uni ${s.kind}${s.kind === 'data-indication' ? ` ${s.data.toString()}` : ''}`));
-  saal.establish();
-  saal.data(Buffer.from('a'));
-  signals.next({ kind: 'data-indication', data: Buffer.from('b') });
-  signals.next({ kind: 'establish-confirm' });
-  saal.unitdata(Buffer.from('c'));
-  saal.release();
-  t.true(saal.established);
-  t.deepEqual(order, ['establish', 'report out a', 'sscop a', 'report in b', 'uni data-indication b', 'uni establish-confirm', 'unitdata c', 'release']);
 });
