@@ -1,0 +1,106 @@
+/**
+ * User data on one VC over TAP (issue 15's data figures), alone: the same
+ * figures as the `stack` section's "data on one VC over TAP" rows, without the
+ * call cycles, multipoint scale and memory runs around them, so an A/B of the
+ * data path takes a minute per side instead of several.
+ *
+ * Two hosts on one bridged segment (namespaces and TAP devices made and
+ * removed here). First the minimal TAP loop on those very TAPs (64 and
+ * 1024-octet SDUs, at most 64 frames not yet received), then the full stack:
+ * a point-to-point call, and the client sends on its VC with the same window
+ * (bench/stack.ts's vcStream). The CPU figure is send + receive per frame,
+ * the whole process (both hosts).
+ *
+ *   npm run bench -- --only data
+ *   node dist/bench/data.js [seconds] [--profile]   (--profile: only the 64-octet VC stream, for
+ *                                                     node --cpu-prof; no minimal loop)
+ */
+import { fileURLToPath } from 'node:url';
+import type { BenchFigure } from './run.js';
+import { CondisNode } from '../src/host/node.js';
+import { benchNodeOptions } from './node-options.js';
+import { Client } from '../src/host/driver.js';
+import { openMiniport } from '../src/miniport/index.js';
+import type { Miniport } from '../src/miniport/types.js';
+import { labUp, type Lab } from '../src/lab/lab.js';
+import { topologyFrom } from '../src/lab/topology.js';
+import { uniqueName } from '../src/lab/netns.js';
+import { canDoNetworking } from '../src/common/sh.js';
+import { frameStream, linksUp, vcStream } from './stack.js';
+
+interface DataRun {
+  raw64?: number;
+  raw64Cpu?: number;
+  raw1k?: number;
+  vc64: number;
+  vc64Cpu: number;
+  vc1k?: number;
+}
+
+const perFrame = (cpu: NodeJS.CpuUsage, frames: number) => (cpu.user + cpu.system) / frames;
+
+async function dataRun(secs: number, profile: boolean): Promise<DataRun> {
+  const name = uniqueName('bdata');
+  const lab: Lab = await labUp(
+    topologyFrom(
+      { name, segment: { kind: 'bridged' }, hosts: [1, 2].map((i) => ({ name: `h${i}`, mac: `02:00:00:00:06:0${i}`, address: `${6000 + i}` })) },
+      name,
+    ),
+  );
+  const nodes: CondisNode[] = [];
+  const miniports: Miniport[] = [];
+  try {
+    for (const h of lab.hosts) miniports.push(await openMiniport({ kind: 'tap', device: 'tap0', netns: h.nsName, mac: h.mac, bridge: 'br0' }));
+    const [m1, m2] = miniports as [Miniport, Miniport];
+    await new Promise((r) => setTimeout(r, 300)); // bridge ports forwarding
+    const raw: Partial<DataRun> = {};
+    if (!profile) {
+      await frameStream(m1, [m2], 0.3, 64); // warm-up
+      const c = process.cpuUsage();
+      const t = performance.now();
+      raw.raw64 = await frameStream(m1, [m2], secs, 64);
+      raw.raw64Cpu = perFrame(process.cpuUsage(c), (raw.raw64 * (performance.now() - t)) / 1000);
+      raw.raw1k = await frameStream(m1, [m2], secs, 1024);
+    }
+    const peersOf = (i: number) => lab.hosts.filter((_, j) => j !== i).map((o) => ({ mac: o.mac, addresses: [o.address] }));
+    lab.hosts.forEach((h, i) => nodes.push(new CondisNode(benchNodeOptions(h.name, miniports[i]!, h.address, peersOf(i)))));
+    await linksUp(nodes);
+    const [root, leaf] = await Promise.all(nodes.map((n, i) => Client.open(n, `c${i}`, { keepLog: false })));
+    await leaf!.listen('6002');
+    const { vc } = await root!.call('6002');
+    await new Promise((r) => setTimeout(r, 50));
+    await vcStream(root!, vc, [leaf!], 0.3, 64); // warm-up
+    const c = process.cpuUsage();
+    const t = performance.now();
+    const vc64 = await vcStream(root!, vc, [leaf!], secs, 64);
+    const vc64Cpu = perFrame(process.cpuUsage(c), (vc64 * (performance.now() - t)) / 1000);
+    const vc1k = profile ? undefined : await vcStream(root!, vc, [leaf!], secs, 1024);
+    return { ...raw, vc64, vc64Cpu, ...(vc1k !== undefined ? { vc1k } : {}) };
+  } finally {
+    await Promise.all(nodes.map((n) => n.shutdown(300).catch(() => {})));
+    await Promise.all(miniports.map((m) => m.close().catch(() => {})));
+    await lab.down();
+  }
+}
+
+export async function benchData(opts: { quick: boolean }): Promise<BenchFigure[]> {
+  const net = canDoNetworking();
+  if (!net.ok) {
+    console.log(`  (data figures skipped: ${net.reason})`);
+    return [];
+  }
+  const r = await dataRun(opts.quick ? 0.6 : 3, false);
+  return [
+    { name: 'data on one VC over TAP, 64-octet SDUs', value: r.vc64, unit: 'frames/s', baseline: r.raw64!, baselineName: 'minimal TAP loop, frames/s', goal: '>= 80%' },
+    { name: 'data on one VC over TAP, 1024-octet SDUs', value: r.vc1k!, unit: 'frames/s', baseline: r.raw1k!, baselineName: 'minimal TAP loop, frames/s', goal: '>= 70%' },
+    { name: 'CPU per data frame on one VC over TAP, 64 octets (send+receive)', value: r.vc64Cpu, unit: 'us', baseline: r.raw64Cpu!, baselineName: 'minimal TAP loop, us per frame' },
+  ];
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const profile = args.includes('--profile');
+  const secs = Number(args.find((a) => /^[\d.]+$/.test(a)) ?? 5);
+  const r = await dataRun(secs, profile);
+  console.log(JSON.stringify(r));
+}
