@@ -23,6 +23,11 @@ export interface DataPathReceive {
   data: Buffer;
   /** the VC the miniport half has that path programmed for, when it knows (spares NDIS a search) */
   vc?: VcId;
+  /**
+   * true: `data` is handed over, nobody else reads or changes it afterwards (NDIS may indicate it
+   * to the client as it is); absent or false: NDIS copies it before indicating it
+   */
+  owned?: boolean;
 }
 
 export interface NdisDataPath {
