@@ -140,22 +140,27 @@ export class WireDataPath implements NdisDataPath {
   }
 
   send(vc: number, data: Buffer): Promise<number> {
+    return new Promise((resolve) => this.sendWith(vc, data, resolve));
+  }
+
+  sendWith(vc: number, data: Buffer, done: (status: number) => void): void {
     const paths = this.byVc.get(vc);
-    if (!paths) return Promise.resolve(NdisStatus.VC_NOT_ACTIVATED);
-    if (data.length > this.maxSdu) return Promise.resolve(NdisStatus.INVALID_LENGTH);
+    const refused = !paths ? NdisStatus.VC_NOT_ACTIVATED : data.length > this.maxSdu ? NdisStatus.INVALID_LENGTH : undefined;
+    if (refused !== undefined) {
+      queueMicrotask(() => done(refused));
+      return;
+    }
     this.outstanding++;
     let first: Buffer | undefined;
-    for (const p of paths) {
+    for (const p of paths!) {
       const header = (p.header ??= this.out.header(p.path));
       // a further leaf: the same octets after the header, CRC included
       const frame = first ? reframe(first, header) : (first = emitFrameAfter(header, data));
       this.out.sendFrame(p.path, frame, data);
     }
     // the frame is handed to the device: the send completes on the next turn, as a miniport's would
-    return new Promise((resolve) => {
-      if (this.completing.length === 0) this.scheduler.schedule(this.completeAll);
-      this.completing.push(resolve);
-    });
+    if (this.completing.length === 0) this.scheduler.schedule(this.completeAll);
+    this.completing.push(done);
   }
 
   private readonly completeAll = (): void => this.complete();

@@ -350,11 +350,14 @@ export class ClientSide {
         continue;
       }
       v.sends++;
-      void this.core.dataPath.send(v.h, nbl.data).then((st) => {
+      const done = (st: NdisStatus): void => {
         v.sends--;
         complete(nbl, st, v);
         this.core.touch();
-      });
+      };
+      const dp = this.core.dataPath;
+      if (dp.sendWith) dp.sendWith(v.h, nbl.data, done);
+      else void dp.send(v.h, nbl.data).then(done);
     }
     this.core.touch();
   }
