@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ab -- [--base REF] [--rounds N] [--only stack,switch] [--quick] [--keep]`
+ * `npm run bench:ab -- [--base REF] [--rounds N] [--only stack,switch] [--quick] [--keep] [--head-bench]`
  *
  * Before and after in one sitting: builds REF (default HEAD) in a temporary
  * git worktree beside this tree, then runs `npm run bench`'s sections in both
@@ -8,11 +8,15 @@
  * prints every figure's runs, the medians and the change (ab-table.ts says
  * which way is better). The rows also go to bench/ab-results.json.
  *
+ * `--head-bench`: the base runs this tree's bench/*.ts (copied over its own
+ * before the build), for a bench section the base does not have yet (e.g.
+ * `--only data`); the base's src/ must offer what those benches import.
+ *
  * The comparison is only as good as the machine is quiet: the load average
  * before and after is printed with the table. Nothing here asserts a time.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -68,9 +72,10 @@ async function main(): Promise<void> {
     .option('--only <sections>', 'bench sections, comma-separated (as npm run bench -- --only)')
     .option('--quick', 'the bench\'s quick mode')
     .option('--keep', "keep the base's worktree (it is removed otherwise)")
+    .option('--head-bench', "the base runs this tree's bench/*.ts instead of its own")
     .exitOverride();
   program.parse(process.argv);
-  const o = program.opts<{ base: string; rounds: number; only?: string; quick?: boolean; keep?: boolean }>();
+  const o = program.opts<{ base: string; rounds: number; only?: string; quick?: boolean; keep?: boolean; headBench?: boolean }>();
   const root = packageRoot();
   const sha = git(root, ['rev-parse', '--verify', `${o.base}^{commit}`]);
   const only = o.only ? new Set(o.only.split(',').filter(Boolean)) : undefined;
@@ -89,7 +94,8 @@ async function main(): Promise<void> {
       symlinkSync(join(root, 'native', 'build'), join(baseDir, 'native', 'build'));
     }
     if (!existsSync(join(baseDir, 'scripts', 'build.mjs'))) throw new AbError(`${o.base} (${sha.slice(0, 12)}) has no scripts/build.mjs: it predates the compiled bench; pick a later commit`);
-    console.log(`bench:ab: base ${o.base} = ${sha.slice(0, 12)} in ${baseDir}; head = this tree (${root})`);
+    if (o.headBench) for (const f of readdirSync(join(root, 'bench'))) if (f.endsWith('.ts')) copyFileSync(join(root, 'bench', f), join(baseDir, 'bench', f));
+    console.log(`bench:ab: base ${o.base} = ${sha.slice(0, 12)} in ${baseDir}${o.headBench ? " (with this tree's bench/*.ts)" : ''}; head = this tree (${root})`);
     console.log('building both...');
     step('building the base', baseDir, ['scripts/build.mjs']);
     step('building this tree', root, ['scripts/build.mjs', '--if-stale']);

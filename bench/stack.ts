@@ -38,7 +38,7 @@ import { tsxImportArgs } from '../src/common/package-root.js';
 
 const S = NdisStatus;
 
-async function linksUp(nodes: CondisNode[], ms = 20_000): Promise<void> {
+export async function linksUp(nodes: CondisNode[], ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!nodes.every((a) => nodes.every((b) => a === b || a.peerList().some((p) => p.mac === b.mac && p.link?.established)))) {
     if (Date.now() > deadline) throw new Error('bench: signalling links did not come up');
@@ -72,7 +72,7 @@ async function frameRoundTrips(a: Miniport, b: Miniport, seconds: number): Promi
 }
 
 /** minimal loop, one way: A sends frames to B with at most `window` not yet received */
-async function frameStream(a: Miniport, receivers: Miniport[], seconds: number, size: number, window = 64): Promise<number> {
+export async function frameStream(a: Miniport, receivers: Miniport[], seconds: number, size: number, window = 64): Promise<number> {
   const frames = receivers.map((r) => emitFrame({ dst: r.mac, src: a.mac, etherType: ETHERTYPE_CONDIS, cell: cellHeader(0, 98), uu: 0, cpi: 0, sdu: Buffer.alloc(size) }));
   const got = receivers.map(() => 0);
   let sent = 0;
@@ -134,7 +134,7 @@ async function callCycles(caller: Client, callee: Client, called: string, limit:
 }
 
 /** data frames per second delivered on a VC (to every receiving client), at most `window` outstanding */
-async function vcStream(sender: Client, vc: NdisVcHandle, receivers: Client[], seconds: number, size: number, window = 64): Promise<number> {
+export async function vcStream(sender: Client, vc: NdisVcHandle, receivers: Client[], seconds: number, size: number, window = 64): Promise<number> {
   const got = receivers.map(() => 0);
   const subs = new Subscription();
   receivers.forEach((r, i) =>

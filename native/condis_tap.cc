@@ -1,7 +1,8 @@
 // condis-tap native helper: TAP devices (open + TUNSETIFF), a uv_poll reader
-// that drains a non-blocking fd in batches, plain write(), and a way to run a
+// that drains a non-blocking fd in batches, plain write(), a way to run a
 // few synchronous calls inside another network namespace (setns on the
-// calling thread, then back). Linux only.
+// calling thread, then back), and the AAL5 CRC-32 for long SDUs
+// (src/wire/crc32-native.ts). Linux only.
 #include <napi.h>
 #include <pcap/pcap.h>
 #include <uv.h>
@@ -16,10 +17,172 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <stdint.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <string>
 #include <vector>
 
 namespace {
+
+// The AAL5 CRC-32 (ITU-T I.363.5; src/wire/crc32.ts has the JavaScript one and
+// says what it is): generator 0x04C11DB7, most significant bit first.
+// crc_table[0][i] is the register contribution of a top octet i after 8 shifts;
+// crc_table[k][i] that of the same octet followed by k zero octets: sixteen
+// tables consume sixteen octets per step.
+constexpr uint32_t kAal5Poly = 0x04c11db7u;
+uint32_t crc_table[16][256];
+// x^192, x^128 (and x^576, x^512 for four blocks at a time) mod P, the folding constants of CrcUpdateClmul (below), and whether the CPU has it
+uint64_t k_x192 = 0, k_x128 = 0, k_x576 = 0, k_x512 = 0;
+bool have_clmul = false;
+
+// x^n mod P
+uint32_t XPowMod(int n) {
+  uint32_t r = 1;
+  while (n--) r = (r & 0x80000000u) ? (r << 1) ^ kAal5Poly : r << 1;
+  return r;
+}
+
+void InitCrcTables() {
+  for (uint32_t i = 0; i < 256; i++) {
+    uint32_t c = i << 24;
+    for (int k = 0; k < 8; k++) c = (c & 0x80000000u) ? (c << 1) ^ kAal5Poly : c << 1;
+    crc_table[0][i] = c;
+  }
+  for (int k = 1; k < 16; k++)
+    for (uint32_t i = 0; i < 256; i++) {
+      uint32_t p = crc_table[k - 1][i];
+      crc_table[k][i] = (p << 8) ^ crc_table[0][p >> 24];
+    }
+#if defined(__x86_64__)
+  k_x192 = XPowMod(192);
+  k_x128 = XPowMod(128);
+  k_x576 = XPowMod(576);
+  k_x512 = XPowMod(512);
+  have_clmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("ssse3");
+#endif
+}
+
+inline uint32_t Be32(const uint8_t* p) {
+  return (static_cast<uint32_t>(p[0]) << 24) | (static_cast<uint32_t>(p[1]) << 16) | (static_cast<uint32_t>(p[2]) << 8) | p[3];
+}
+
+// the register (not complemented) continued over p[0, n)
+uint32_t CrcUpdate(uint32_t c, const uint8_t* p, size_t n) {
+  const uint32_t(*t)[256] = crc_table;
+  while (n >= 16) {
+    uint32_t a = c ^ Be32(p);
+    uint32_t b = Be32(p + 4);
+    uint32_t d = Be32(p + 8);
+    uint32_t e = Be32(p + 12);
+    c = t[15][a >> 24] ^ t[14][(a >> 16) & 0xff] ^ t[13][(a >> 8) & 0xff] ^ t[12][a & 0xff] ^
+        t[11][b >> 24] ^ t[10][(b >> 16) & 0xff] ^ t[9][(b >> 8) & 0xff] ^ t[8][b & 0xff] ^
+        t[7][d >> 24] ^ t[6][(d >> 16) & 0xff] ^ t[5][(d >> 8) & 0xff] ^ t[4][d & 0xff] ^
+        t[3][e >> 24] ^ t[2][(e >> 16) & 0xff] ^ t[1][(e >> 8) & 0xff] ^ t[0][e & 0xff];
+    p += 16;
+    n -= 16;
+  }
+  while (n--) c = (c << 8) ^ t[0][((c >> 24) ^ *p++) & 0xff];
+  return c;
+}
+
+#if defined(__x86_64__)
+// With carry-less multiplication (PCLMULQDQ), sixteen octets per step. The octets
+// read big-endian are the coefficients of a polynomial D, first bit highest; the
+// register r continued over them is ((r * x^(8n-32) + D) * x^32) mod P, where
+// r * x^(8n-32) is r XORed into the first four octets. An accumulator A of 128
+// bits is folded over each further 16-octet block B:
+//   A * x^128 + B  ==  hi64(A) * (x^192 mod P) + lo64(A) * (x^128 mod P) + B   (mod P)
+// (each product has fewer than 96 bits), which keeps A congruent to the octets
+// consumed so far. The register for those octets is (A * x^32) mod P: the table
+// loop run from 0 over A's sixteen octets; the tail (fewer than 16) follows.
+__attribute__((target("pclmul,ssse3"))) inline __m128i Fold(__m128i a, __m128i k, __m128i b) {
+  return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(a, k, 0x11), _mm_clmulepi64_si128(a, k, 0x00)), b);
+}
+
+// sixteen octets, the first one the most significant
+__attribute__((target("pclmul,ssse3"))) inline __m128i Load(const uint8_t* q) {
+  const __m128i reverse = _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  return _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)), reverse);
+}
+
+__attribute__((target("pclmul,ssse3"))) uint32_t CrcUpdateClmul(uint32_t c, const uint8_t* p, size_t n) {
+  // n >= 32
+  const __m128i reverse = _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m128i k128 = _mm_set_epi64x(static_cast<long long>(k_x192), static_cast<long long>(k_x128));
+  // bits 127..96 of A are the first four octets: XOR the register in there
+  __m128i a = _mm_xor_si128(Load(p), _mm_set_epi32(static_cast<int>(c), 0, 0, 0));
+  if (n >= 128) {
+    // four accumulators, each folded over every fourth block (x^512 apart), then folded into one
+    const __m128i k512 = _mm_set_epi64x(static_cast<long long>(k_x576), static_cast<long long>(k_x512));
+    __m128i a1 = Load(p + 16), a2 = Load(p + 32), a3 = Load(p + 48);
+    p += 64;
+    n -= 64;
+    while (n >= 64) {
+      a = Fold(a, k512, Load(p));
+      a1 = Fold(a1, k512, Load(p + 16));
+      a2 = Fold(a2, k512, Load(p + 32));
+      a3 = Fold(a3, k512, Load(p + 48));
+      p += 64;
+      n -= 64;
+    }
+    a = Fold(Fold(Fold(a, k128, a1), k128, a2), k128, a3);
+  } else {
+    p += 16;
+    n -= 16;
+  }
+  while (n >= 16) {
+    a = Fold(a, k128, Load(p));
+    p += 16;
+    n -= 16;
+  }
+  alignas(16) uint8_t acc[16];
+  _mm_store_si128(reinterpret_cast<__m128i*>(acc), _mm_shuffle_epi8(a, reverse));
+  uint32_t r = 0;
+  for (int i = 0; i < 16; i++) r = (r << 8) ^ crc_table[0][((r >> 24) ^ acc[i]) & 0xff];
+  while (n--) r = (r << 8) ^ crc_table[0][((r >> 24) ^ *p++) & 0xff];
+  return r;
+}
+#endif
+
+uint32_t CrcUpdateBest(uint32_t c, const uint8_t* p, size_t n) {
+#if defined(__x86_64__)
+  if (have_clmul && n >= 32) return CrcUpdateClmul(c, p, n);
+#endif
+  return CrcUpdate(c, p, n);
+}
+
+// crc32Aal5Update(reg, bytes: Uint8Array, start, end) -> the register continued over bytes[start, end)
+// (bounds clamped to the array), as src/wire/crc32.ts's crc32Aal5Update; crc32Aal5UpdateTables is
+// the same without PCLMULQDQ (the tests compare both with the JavaScript loop). The plain C API: this is
+// called per frame, and node-addon-api's wrappers would add to what the call costs.
+napi_value CrcAal5Update(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_value out;
+  void* tables_only = nullptr;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, &tables_only) != napi_ok || argc < 4) {
+    napi_throw_type_error(env, nullptr, "crc32Aal5Update(reg, bytes, start, end)");
+    return nullptr;
+  }
+  uint32_t reg = 0, start = 0, end = 0;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_value_uint32(env, argv[0], &reg) != napi_ok || napi_get_typedarray_info(env, argv[1], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array || napi_get_value_uint32(env, argv[2], &start) != napi_ok || napi_get_value_uint32(env, argv[3], &end) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "crc32Aal5Update(reg: number, bytes: Uint8Array, start: number, end: number)");
+    return nullptr;
+  }
+  if (end > length) end = static_cast<uint32_t>(length);
+  if (start > end) start = end;
+  const uint8_t* p = static_cast<const uint8_t*>(data) + start;
+  uint32_t c = tables_only ? CrcUpdate(reg, p, end - start) : CrcUpdateBest(reg, p, end - start);
+  napi_create_uint32(env, c, &out);
+  return out;
+}
 
 Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err, const std::string& what) {
   std::string msg = what + ": " + syscall + " failed: " + strerror(err);
@@ -353,6 +516,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("Reader", Reader::Init(env));
   exports.Set("PcapReader", PcapReader::Init(env));
+  InitCrcTables();
+  napi_value crc;
+  napi_create_function(env, "crc32Aal5Update", NAPI_AUTO_LENGTH, CrcAal5Update, nullptr, &crc);
+  exports.Set("crc32Aal5Update", Napi::Value(env, crc));
+  static int tables_only = 1;
+  napi_create_function(env, "crc32Aal5UpdateTables", NAPI_AUTO_LENGTH, CrcAal5Update, &tables_only, &crc);
+  exports.Set("crc32Aal5UpdateTables", Napi::Value(env, crc));
   exports.Set("IFF_TAP", Napi::Number::New(env, IFF_TAP));
   exports.Set("IFF_NO_PI", Napi::Number::New(env, IFF_NO_PI));
   exports.Set("IFF_TUN_EXCL", Napi::Number::New(env, IFF_TUN_EXCL));

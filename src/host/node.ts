@@ -102,7 +102,8 @@ export class CondisNode {
       },
       room,
       // the sends of one turn complete on a later one: on the injected scheduler when there is one
-      ...(opts.scheduler ? [opts.scheduler] : []),
+      opts.scheduler,
+      opts.miniport.ownedFrames === true,
     );
     const stack = createNdisStack({
       uni: this.uni,

@@ -62,7 +62,10 @@ interface PathOwner {
  * activation, a fan-out computes the AAL5 CRC once (it covers only the SDU
  * and trailer, not the header) and copies the frame per further leaf, and the
  * sends of one turn complete together on the next. Received data is handed up
- * as a view into the miniport's buffer: NDIS copies it before indicating it.
+ * as a view into the miniport's buffer: when the miniport hands its frames over
+ * (`ownedFrames`), the first VC on the path gets it as its own (NDIS indicates
+ * it without a copy) and any further VC a copy from NDIS; otherwise NDIS copies
+ * it for each.
  */
 export class WireDataPath implements NdisDataPath {
   private readonly byVc = new Map<number, WirePath[]>();
@@ -80,11 +83,15 @@ export class WireDataPath implements NdisDataPath {
   /**
    * `scheduler`: where the sends of one turn complete together, on a later
    * turn (default `nextTurnScheduler`; tests inject virtual time).
+   * `ownedFrames`: the data given to `receiveFrom` is handed over (a view into
+   * a frame the miniport never reuses: Miniport.ownedFrames), so one receiver
+   * may keep it as it is.
    */
   constructor(
     private readonly out: { header(path: VcPath): Buffer; sendFrame(path: VcPath, frame: Buffer, sdu: Buffer): void },
     private readonly maxSdu: number,
     private readonly scheduler: SchedulerLike = nextTurnScheduler,
+    private readonly ownedFrames = false,
   ) {}
 
   activate(vc: number, paths: VcPath[]): number {
@@ -133,22 +140,27 @@ export class WireDataPath implements NdisDataPath {
   }
 
   send(vc: number, data: Buffer): Promise<number> {
+    return new Promise((resolve) => this.sendWith(vc, data, resolve));
+  }
+
+  sendWith(vc: number, data: Buffer, done: (status: number) => void): void {
     const paths = this.byVc.get(vc);
-    if (!paths) return Promise.resolve(NdisStatus.VC_NOT_ACTIVATED);
-    if (data.length > this.maxSdu) return Promise.resolve(NdisStatus.INVALID_LENGTH);
+    const refused = !paths ? NdisStatus.VC_NOT_ACTIVATED : data.length > this.maxSdu ? NdisStatus.INVALID_LENGTH : undefined;
+    if (refused !== undefined) {
+      queueMicrotask(() => done(refused));
+      return;
+    }
     this.outstanding++;
     let first: Buffer | undefined;
-    for (const p of paths) {
+    for (const p of paths!) {
       const header = (p.header ??= this.out.header(p.path));
       // a further leaf: the same octets after the header, CRC included
       const frame = first ? reframe(first, header) : (first = emitFrameAfter(header, data));
       this.out.sendFrame(p.path, frame, data);
     }
     // the frame is handed to the device: the send completes on the next turn, as a miniport's would
-    return new Promise((resolve) => {
-      if (this.completing.length === 0) this.scheduler.schedule(this.completeAll);
-      this.completing.push(resolve);
-    });
+    if (this.completing.length === 0) this.scheduler.schedule(this.completeAll);
+    this.completing.push(done);
   }
 
   private readonly completeAll = (): void => this.complete();
@@ -165,10 +177,19 @@ export class WireDataPath implements NdisDataPath {
     return this.receiveFrom(macNumber(path.peer), vcKey(path.vpi, path.vci), data);
   }
 
-  /** each VC on the path gets the frame (a snapshot: a receiver may deactivate its VC meanwhile) */
+  /**
+   * each VC on the path gets the frame (a snapshot: a receiver may deactivate its VC meanwhile);
+   * handed-over data is owned by the first only, the others' are copied by NDIS
+   */
   private deliver(owner: PathOwner, data: Buffer): void {
-    if (owner.vcs.size === 1) for (const vc of owner.vcs) this.rx.next({ path: owner.path, data, vc });
-    else for (const vc of [...owner.vcs]) this.rx.next({ path: owner.path, data, vc });
+    if (owner.vcs.size === 1) for (const vc of owner.vcs) this.rx.next({ path: owner.path, data, vc, owned: this.ownedFrames });
+    else {
+      let owned = this.ownedFrames;
+      for (const vc of [...owner.vcs]) {
+        this.rx.next({ path: owner.path, data, vc, owned });
+        owned = false;
+      }
+    }
   }
 
   /** the fast path: the frame's source MAC and VPI/VCI key as the frame view reads them (numbers); false: no active VC there */

@@ -327,12 +327,14 @@ export class ClientSide {
   }
 
 
+  /** a send's completion to its client */
+  private sendComplete(c: ClientRec, nbl: NetBufferList, status: NdisStatus, v: VcRec): void {
+    nbl.status = status;
+    this.core.indicate(c, { kind: 'ProtocolCoSendNetBufferListsComplete', vcContext: v.clCtx, vcHandle: v.h, nbls: [nbl] });
+  }
+
   clSend(c: ClientRec, h: NdisVcHandle, nbls: NetBufferList[]): void {
     const v = this.clVc(c, h);
-    const complete = (nbl: NetBufferList, status: NdisStatus, vcRec: VcRec | undefined): void => {
-      nbl.status = status;
-      if (vcRec) this.core.indicate(c, { kind: 'ProtocolCoSendNetBufferListsComplete', vcContext: vcRec.clCtx, vcHandle: vcRec.h, nbls: [nbl] });
-    };
     for (const nbl of nbls) {
       if (!v) {
         // an unknown or deleted VC: the send still completes (R89), with no VC context left to name
@@ -341,20 +343,23 @@ export class ClientSide {
         continue;
       }
       if (nbl.sourceHandle !== h) {
-        complete(nbl, S.INVALID_PARAMETER, v); // R88
+        this.sendComplete(c, nbl, S.INVALID_PARAMETER, v); // R88
         continue;
       }
       const refused = sendRefusal(v.state, v.call); // R28, R33, R65, R78
       if (refused !== undefined) {
-        complete(nbl, refused, v);
+        this.sendComplete(c, nbl, refused, v);
         continue;
       }
       v.sends++;
-      void this.core.dataPath.send(v.h, nbl.data).then((st) => {
+      const done = (st: NdisStatus): void => {
         v.sends--;
-        complete(nbl, st, v);
+        this.sendComplete(c, nbl, st, v);
         this.core.touch();
-      });
+      };
+      const dp = this.core.dataPath;
+      if (dp.sendWith) dp.sendWith(v.h, nbl.data, done);
+      else void dp.send(v.h, nbl.data).then(done);
     }
     this.core.touch();
   }

@@ -23,6 +23,11 @@ export interface DataPathReceive {
   data: Buffer;
   /** the VC the miniport half has that path programmed for, when it knows (spares NDIS a search) */
   vc?: VcId;
+  /**
+   * true: `data` is handed over, nobody else reads or changes it afterwards (NDIS may indicate it
+   * to the client as it is); absent or false: NDIS copies it before indicating it
+   */
+  owned?: boolean;
 }
 
 export interface NdisDataPath {
@@ -42,6 +47,12 @@ export interface NdisDataPath {
   deactivate(vc: VcId): MaybePending;
   /** MiniportCoSendNetBufferLists for one buffer: fans out to every path of the VC; always completes later */
   send(vc: VcId, data: Buffer): Promise<NdisStatus>;
+  /**
+   * The same send, its completion a callback instead of a promise (optional; NDIS uses it when
+   * present: no promise and no microtask per buffer): `done` is called once, later, never from
+   * inside this call, with the final status
+   */
+  sendWith?(vc: VcId, data: Buffer, done: (status: NdisStatus) => void): void;
   /** frames for user data received on any path */
   readonly receive$: Observable<DataPathReceive>;
 }

@@ -51,7 +51,7 @@ export class NdisHost {
     this.name = this.core.name;
     this.dataPath = this.core.dataPath;
     this.trace$ = this.core.trace$$.asObservable();
-    this.rxSub = this.dataPath.receive$.subscribe((r) => this.core.onReceive(r.path, r.data, r.vc));
+    this.rxSub = this.dataPath.receive$.subscribe((r) => this.core.onReceive(r.path, r.data, r.vc, r.owned));
   }
 
   /** sends the call manager made on its signalling VC (R92) */

@@ -140,6 +140,13 @@ export function vcPaths(v: VcRec): readonly VcPath[] {
   return v.params?.mediaParameters?.mediaSpecific?.paths ?? NO_PATHS;
 }
 
+/** does the VC's call have this path (a loop: the receive path asks once per frame) */
+function hasPath(v: VcRec, path: VcPath): boolean {
+  const ps = vcPaths(v);
+  for (let i = 0; i < ps.length; i++) if (samePath(ps[i]!, path)) return true;
+  return false;
+}
+
 /** What a client may ask about its own VC (read-only view). */
 export interface VcInfo {
   handle: NdisVcHandle;
@@ -370,28 +377,33 @@ export class NdisCore {
     this.indicate(v.af!.client, { kind: 'ProtocolClCloseCallComplete', status: S.SUCCESS, vcContext: v.clCtx, vcHandle: v.h, partyContext: p?.clCtx, partyHandle: p?.h });
   }
 
-  onReceive(path: VcPath, data: Buffer, hint?: number): void {
+  onReceive(path: VcPath, data: Buffer, hint?: number, owned = false): void {
     // the VC the miniport names, when it has that path; else the first VC that has it
     const named = hint === undefined ? undefined : this.vcs.get(hint);
-    const candidates = named && vcPaths(named).some((p) => samePath(p, path)) ? [named] : this.vcs.values();
-    for (const v of candidates) {
-      if (!vcPaths(v).some((p) => samePath(p, path))) continue;
-      // R20/R78: only an active VC whose call is connected delivers data to its client
-      if (v.state !== 'ACTIVE' || v.call !== 'CONNECTED' || !v.af) return;
-      const client = v.af.client;
-      const nbl: NetBufferList = { data: Buffer.from(data) };
-      if (client.receiveMode === 'return') v.receives++;
-      this.indicate(client, {
-        kind: 'ProtocolCoReceiveNetBufferLists',
-        vcContext: v.clCtx,
-        vcHandle: v.h,
-        nbls: [nbl],
-        flags: client.receiveMode === 'resources' ? NDIS_RECEIVE_FLAGS_RESOURCES : 0,
-      });
+    if (named && hasPath(named, path)) return this.receiveOn(named, data, owned);
+    for (const v of this.vcs.values()) if (hasPath(v, path)) return this.receiveOn(v, data, owned);
+  }
+
+  private receiveOn(v: VcRec, data: Buffer, owned: boolean): void {
+    // R20/R78: only an active VC whose call is connected delivers data to its client
+    if (v.state !== 'ACTIVE' || v.call !== 'CONNECTED' || !v.af) return;
+    const client = v.af.client;
+    // data the miniport half handed over is the client's as it is; else the client gets a copy
+    const nbl: NetBufferList = { data: owned ? data : Buffer.from(data) };
+    const returned = client.receiveMode === 'return';
+    if (returned) {
+      v.receives++;
+      // (only a receive the client returns is looked up again: the others add no weak entry to collect)
       this.receiveOwner.set(nbl, v);
-      this.touch();
-      return;
     }
+    this.indicate(client, {
+      kind: 'ProtocolCoReceiveNetBufferLists',
+      vcContext: v.clCtx,
+      vcHandle: v.h,
+      nbls: [nbl],
+      flags: returned ? 0 : NDIS_RECEIVE_FLAGS_RESOURCES,
+    });
+    this.touch();
   }
 
   readonly receiveOwner = new WeakMap<NetBufferList, VcRec>();

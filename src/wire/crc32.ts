@@ -4,8 +4,10 @@
  * complemented. The same parameters are known elsewhere as CRC-32/BZIP2; the
  * check value of the ASCII string "123456789" is 0xFC891918.
  *
- * Table-driven, eight octets per step.
+ * Table-driven, eight octets per step; spans of at least NATIVE_CRC_FROM
+ * octets go to the native helper when it is built (crc32-native.ts).
  */
+import { NATIVE_CRC_FROM, nativeCrc } from './crc32-native.js';
 
 const POLY = 0x04c11db7;
 
@@ -39,6 +41,15 @@ const [T0, T1, T2, T3, T4, T5, T6, T7] = T as [Int32Array, Int32Array, Int32Arra
  * CRC over discontiguous pieces without copying them together.
  */
 export function crc32Aal5Update(reg: number, buf: Uint8Array, start: number, end: number): number {
+  if (end - start >= NATIVE_CRC_FROM) {
+    const native = nativeCrc();
+    if (native) return native(reg >>> 0, buf, Math.max(0, start), Math.max(0, end));
+  }
+  return crc32Aal5UpdateJs(reg, buf, start, end);
+}
+
+/** crc32Aal5Update in JavaScript only, whatever the span (the reference the native one is tested against) */
+export function crc32Aal5UpdateJs(reg: number, buf: Uint8Array, start: number, end: number): number {
   let c = reg | 0;
   let i = start;
   for (const stop = end - 7; i < stop; i += 8) {

@@ -216,8 +216,9 @@ export function emitFrameAfter(header: Buffer, sdu: Buffer): Buffer {
   const total = frameLength(len);
   const out = Buffer.allocUnsafe(total);
   if (total > FRAME_OVERHEAD + len) out.fill(0, FRAME_OVERHEAD + len);
-  header.copy(out, 0, 0, SDU_OFFSET);
-  sdu.copy(out, SDU_OFFSET);
+  // TypedArray set, not Buffer#copy: no argument checks and views per frame
+  out.set(header.length === SDU_OFFSET ? header : header.subarray(0, SDU_OFFSET), 0);
+  out.set(sdu, SDU_OFFSET);
   const t = SDU_OFFSET + len;
   out[t] = 0;
   out[t + 1] = 0;
@@ -236,8 +237,8 @@ export function emitFrameAfter(header: Buffer, sdu: Buffer): Buffer {
  */
 export function reframe(frame: Buffer, header: Buffer): Buffer {
   const out = Buffer.allocUnsafe(frame.length);
-  header.copy(out, 0, 0, SDU_OFFSET);
-  frame.copy(out, SDU_OFFSET, SDU_OFFSET);
+  out.set(header.length === SDU_OFFSET ? header : header.subarray(0, SDU_OFFSET), 0);
+  out.set(frame.subarray(SDU_OFFSET), SDU_OFFSET);
   return out;
 }
 

@@ -90,3 +90,24 @@ test('a VC with paths to two leaves sends one frame on each, the same SDU and CR
   t.is(dp.counters().outstandingSends, 0);
   t.is(await dp.send(99, Buffer.from('x')), NdisStatus.VC_NOT_ACTIVATED);
 });
+
+test('sendWith: the same frames as send; each send of a turn completes through its callback on a later turn, in order, a refused one too but never inside the call', async (t) => {
+  const { dp, sent, scheduler } = dataPath();
+  dp.activate(7, [{ peer: LEAF, vpi: 0, vci: 40 }]);
+  const done: string[] = [];
+  dp.sendWith(7, Buffer.from('one'), (s) => done.push(`one ${s}`));
+  dp.sendWith(7, Buffer.from('two'), (s) => done.push(`two ${s}`));
+  dp.sendWith(99, Buffer.from('nowhere'), (s) => done.push(`nowhere ${s}`));
+  dp.sendWith(7, Buffer.alloc(1489), (s) => done.push(`long ${s}`));
+  t.deepEqual(done, [], 'nothing completes inside the call');
+  t.deepEqual(
+    sent.map((s) => parseFrame(s.frame)).map((r) => (r.ok ? r.value.sdu.toString() : 'bad')),
+    ['one', 'two'],
+  );
+  t.is(dp.counters().outstandingSends, 2);
+  await Promise.resolve();
+  t.deepEqual(done, [`nowhere ${NdisStatus.VC_NOT_ACTIVATED}`, `long ${NdisStatus.INVALID_LENGTH}`], 'refused sends complete without waiting for a turn');
+  scheduler.flush();
+  t.deepEqual(done.slice(2), [`one ${NdisStatus.SUCCESS}`, `two ${NdisStatus.SUCCESS}`]);
+  t.is(dp.counters().outstandingSends, 0);
+});

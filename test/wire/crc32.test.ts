@@ -1,5 +1,6 @@
 import test from 'ava';
-import { crc32Aal5, crc32Aal5Update } from '../../src/wire/index.js';
+import { crc32Aal5, crc32Aal5Update, crc32Aal5UpdateJs } from '../../src/wire/index.js';
+import { NATIVE_CRC_FROM, nativeCrc, nativeCrcTables } from '../../src/wire/crc32-native.js';
 
 /** A 48-octet AAL5 CPCS-PDU of 40 SDU octets: SDU, UU 0, CPI 0, Length 40, then the CRC. */
 function pdu40(fill: (i: number) => number): Buffer {
@@ -67,3 +68,38 @@ test('table-driven CRC equals the bitwise definition for every length and alignm
     for (let n = 0; n + s <= 74; n++) t.is(crc32Aal5(data, s, s + n), bitwise(data.subarray(s, s + n)), `start ${s} length ${n}`);
   }
 });
+
+for (const [which, get] of [
+  ['best (PCLMULQDQ where the CPU has it)', nativeCrc],
+  ['tables', nativeCrcTables],
+] as const) {
+  test(`native helper CRC, ${which} (when built), equals the JavaScript loop and the bitwise definition: every length to 604 at four alignments, views, pieces`, (t) => {
+    const native = get();
+    if (!native) {
+      // without the helper crc32Aal5Update is the JavaScript loop; nothing else to compare
+      t.is(crc32Aal5Update(0xffffffff, Buffer.alloc(NATIVE_CRC_FROM), 0, NATIVE_CRC_FROM), crc32Aal5UpdateJs(0xffffffff, Buffer.alloc(NATIVE_CRC_FROM), 0, NATIVE_CRC_FROM));
+      return;
+    }
+    const data = Buffer.alloc(700);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 131 + 17 + (i >> 8)) & 0xff;
+    for (let s = 0; s < 4; s++)
+      for (let n = 0; n + s <= 604; n++) {
+        const want = crc32Aal5UpdateJs(0xffffffff, data, s, s + n);
+        if (native(0xffffffff, data, s, s + n) !== want) return t.fail(`start ${s} length ${n}`);
+      }
+    t.is((native(0xffffffff, data, 3, 603) ^ 0xffffffff) >>> 0, bitwise(data.subarray(3, 603)));
+    // a view into a larger buffer (a frame in Node's pool): its own offset, not the pool's
+    const view = Buffer.from(data).subarray(5, 605);
+    t.is(native(0xffffffff, view, 0, 600), crc32Aal5UpdateJs(0xffffffff, data, 5, 605));
+    // the register carried from one piece to the next, starting from any value (>>> 0 or not)
+    const half = crc32Aal5UpdateJs(0xffffffff, data, 0, 300);
+    t.is(native(half, data, 300, 650), crc32Aal5UpdateJs(0xffffffff, data, 0, 650));
+    t.is(native(half | 0, data, 300, 650), crc32Aal5UpdateJs(0xffffffff, data, 0, 650));
+    // bounds clamped to the array, as crc32Aal5 clamps them
+    t.is(native(0xffffffff, data, 600, 5000), crc32Aal5UpdateJs(0xffffffff, data, 600, 700));
+    t.is(native(0xffffffff, data, 650, 640), 0xffffffff);
+    // and crc32Aal5 on a long span goes through it with the same result
+    t.is(crc32Aal5(data, 10, 690), bitwise(data.subarray(10, 690)));
+    t.throws(() => native(0, 'not bytes' as unknown as Uint8Array, 0, 1), { instanceOf: TypeError });
+  });
+}
