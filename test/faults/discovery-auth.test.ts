@@ -12,7 +12,7 @@
  * on what the test expects (a counter, a link), bounded, never a fixed time.
  */
 import { rootTest } from '../helpers/root.js';
-import { labUp } from '../../src/lab/lab.js';
+import { labUp, SEGMENT_BRIDGE } from '../../src/lab/lab.js';
 import { topologyFrom } from '../../src/lab/topology.js';
 import { uniqueName } from '../../src/lab/netns.js';
 import { waitForLinks, type RunningDaemon } from '../../src/demo/daemons.js';
@@ -53,6 +53,15 @@ rootTest('a forger without the key cannot take over an address; replayed and sta
     await lab.down();
   });
   const [h1, h2, h3] = [lab.host('h1'), lab.host('h2'), lab.host('h3')];
+  // The replays below are h2's own frames, h2's source MAC included, sent from h3's port of the
+  // segment: a learning bridge would move h2's entry to that port and send h1's signalling for h2
+  // to h3 until h2 next spoke, long enough under load for h1's SSCOP to give the link up (a CI dry
+  // run saw the last call refused with cause 27). h3's port does not learn: a forger on a real
+  // segment would poison the switch too, but that is not what this test is about.
+  const ports = await lab.switchNs.exec('ip', ['-o', 'link', 'show', 'master', SEGMENT_BRIDGE]);
+  const h3Port = ports.stdout.match(new RegExp(`^\\d+: ([^:@]+-${h3.name})[:@]`, 'm'))?.[1];
+  if (!h3Port) throw new Error(`no port of ${h3.name} on ${SEGMENT_BRIDGE}: ${ports.stdout}`);
+  await lab.switchNs.exec('ip', ['link', 'set', 'dev', h3Port, 'type', 'bridge_slave', 'learning', 'off']);
 
   // h3: no daemon, the test's own frames on its uplink; what reaches it is recorded
   const buf = Buffer.alloc(65535);
@@ -139,6 +148,9 @@ rootTest('a forger without the key cannot take over an address; replayed and sta
     cap!.send(recorded, recorded.length);
     return undefined;
   });
+  // the replays did not move h2 in the segment's bridge table
+  const fdb = await lab.switchNs.exec('bridge', ['fdb', 'show', 'br', SEGMENT_BRIDGE]);
+  t.false(fdb.stdout.split('\n').some((l) => l.startsWith(`${h2.mac} dev ${h3Port} `)), `h2's MAC learned on h3's port: ${fdb.stdout}`);
   // h2 is still h1's route to 3002, and calls still reach it
   await waitForLinks(a, [h2.mac]);
   const inc2 = v.next('incoming-call', (e) => e.called === '3002');
