@@ -225,7 +225,11 @@ export class CondisNode {
         finish: () => {
           if (this.options.discovery.enabled) this.peers.announce(0);
           this.stack.dispose();
+          // the stack's path (with the indication log in front) is gone: what disposing call control
+          // still reports (calls cleared locally when the grace ran out) goes to the log alone
+          const last = this.uni.indications$.subscribe((ind) => this.onUniIndication(ind));
           this.uni.dispose();
+          last.unsubscribe();
           this.mux.dispose();
           for (const s of this.subs) s.unsubscribe();
           this.peers.dispose();

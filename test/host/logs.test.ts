@@ -14,6 +14,7 @@ import { entryArgs, packageRoot } from '../../src/common/package-root.js';
 import { CondisNode } from '../../src/host/node.js';
 import { openMemorySync } from '../../src/miniport/memory.js';
 import { linksUp, nodeOptions, shutdownAll } from '../helpers/nodes.js';
+import { Client } from '../../src/host/driver.js';
 
 /** the top-level keys of a JSON object line, repeats kept (JSON.parse keeps only the last) */
 function topLevelKeys(line: string): string[] {
@@ -87,4 +88,34 @@ test('condisd --pretty prints one line per event, its fields on the same line', 
   for (const l of lines) t.regex(l, /^\[\d\d:\d\d:\d\d\.\d{3}\] [A-Z]+ /, `each line is an event of its own: ${l}`);
   const started = lines.find((l) => l.includes('started'));
   t.regex(started ?? '', /socket.*c\.sock/, 'the event fields are on its line');
+});
+
+test("what call control reports while it is disposed at shutdown still reaches the host's log (calls the grace period left, cleared locally)", async (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const log = pino({ name: 'h-shut', level: 'debug' }, sink);
+  const hub = `logs-shut-${process.pid}`;
+  const macs = ['02:00:00:00:00:11', '02:00:00:00:00:12'];
+  const nodes = macs.map((mac, i) =>
+    new CondisNode(nodeOptions(`h${i + 1}`, openMemorySync({ kind: 'memory', hub, mac }), `${1001 + i}`, { ...(i === 0 ? { log } : {}), peers: [{ mac: macs[1 - i]!, addresses: [`${1002 - i}`] }] })),
+  );
+  t.teardown(() => shutdownAll(nodes));
+  await linksUp(nodes);
+  const [caller, callee] = await Promise.all(nodes.map((n, i) => Client.open(n, `c${i}`)));
+  await callee!.listen('1002');
+  const { vc } = await caller!.call('1002');
+  t.truthy(vc);
+  const before = lines.length;
+  // no grace: the call is still being released when call control is disposed, which clears it locally
+  await nodes[0]!.shutdown(0);
+  const after = lines.slice(before).map((l) => JSON.parse(l) as { msg: string; kind?: string });
+  t.true(
+    after.some((l) => l.msg === 'uni release-confirm' || l.msg === 'uni released'),
+    `no call end logged after shutdown began:\n${after.map((l) => l.msg).join('\n')}`,
+  );
 });
