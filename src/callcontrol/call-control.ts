@@ -92,7 +92,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
 
   /** (tests that inject messages on a link run them as the link would: one unit) */
   batch(fn: () => void): void {
-    this.out.hold(fn);
+    this.unit(fn);
   }
 
   private run<T>(fn: () => T): T {

@@ -69,17 +69,24 @@ class PduFeed extends Subscriber<Buffer> {
   }
 }
 
-/** SSCOP's signals into SSCF; a throw (a bug in a step) goes to the run queue, which drops what was queued behind it */
-class SscopSignalFeed extends Subscriber<SscopSignal> {
+/**
+ * One layer's input: each value the source emits goes to `step` (one of the
+ * link's layer ports), which runs the layer; what the layer makes goes out
+ * through the port `attach` gave it, not through this subscriber. A throw
+ * goes where the port sends it: SSCOP's signals into SSCF and SSCF's
+ * requests into SSCOP run on the link's queue (a bug there drops what was
+ * queued behind it); a request from above throws back to whoever made it.
+ */
+class LayerFeed<T, R> extends Subscriber<T> {
   constructor(
-    out: Subscriber<SaalSignal>,
-    private readonly link: SaalLink,
+    out: Subscriber<R>,
+    private readonly step: (value: T) => void,
   ) {
     super(out);
   }
 
-  protected override _next(signal: SscopSignal): void {
-    this.link.layers.fromSscop(signal);
+  protected override _next(value: T): void {
+    this.step(value);
   }
 }
 
@@ -120,36 +127,8 @@ export function sscop(link: SaalLink): OperatorFunction<Buffer, SscopSignal> {
 export function sscf(link: SaalLink): OperatorFunction<SscopSignal, SaalSignal> {
   return layerOperator(
     (out) => link.layers.sscfTo(out),
-    (out) => new SscopSignalFeed(out, link),
+    (out) => new LayerFeed(out, link.layers.fromSscop),
   );
-}
-
-/** the requests from above into SSCF; a throw goes back to whoever made the request */
-class RequestFeed extends Subscriber<SaalRequest> {
-  constructor(
-    out: Subscriber<SscopRequest>,
-    private readonly link: SaalLink,
-  ) {
-    super(out);
-  }
-
-  protected override _next(request: SaalRequest): void {
-    this.link.layers.toSscf(request);
-  }
-}
-
-/** SSCF's requests into SSCOP; a throw (a bug in a step) goes to the run queue, as up */
-class SscopRequestFeed extends Subscriber<SscopRequest> {
-  constructor(
-    out: Subscriber<never>,
-    private readonly link: SaalLink,
-  ) {
-    super(out);
-  }
-
-  protected override _next(request: SscopRequest): void {
-    this.link.layers.fromSscf(request);
-  }
 }
 
 /**
@@ -162,7 +141,7 @@ class SscopRequestFeed extends Subscriber<SscopRequest> {
 export function sscfDown(link: SaalLink): OperatorFunction<SaalRequest, SscopRequest> {
   return layerOperator(
     (out) => link.layers.sscfDownTo(out),
-    (out) => new RequestFeed(out, link),
+    (out) => new LayerFeed(out, link.layers.toSscf),
   );
 }
 
@@ -173,5 +152,5 @@ export function sscfDown(link: SaalLink): OperatorFunction<SaalRequest, SscopReq
  * link's `send`. Completes when the link is disposed (its source does).
  */
 export function sscopDown(link: SaalLink): OperatorFunction<SscopRequest, never> {
-  return (source) => new Observable<never>((out) => source.subscribe(new SscopRequestFeed(out, link)));
+  return (source) => new Observable<never>((out) => source.subscribe(new LayerFeed(out, link.layers.fromSscf)));
 }

@@ -164,8 +164,9 @@ export class SwitchCalls implements CallUser<PortLink> {
     this.work.post(fn);
   }
 
+  /** a link's unit of work runs as any other step of the switch (CallUser) */
   unit(fn: () => void): void {
-    this.work.post(fn);
+    this.batch(fn);
   }
 
   // ---- port links -------------------------------------------------------------

@@ -33,7 +33,8 @@ function topLevelKeys(line: string): string[] {
   return keys;
 }
 
-test('a host log line names the host once and a peer under its own key', async (t) => {
+/** a stream that keeps each line written to it */
+function lineSink(): { lines: string[]; sink: Writable } {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -41,6 +42,11 @@ test('a host log line names the host once and a peer under its own key', async (
       done();
     },
   });
+  return { lines, sink };
+}
+
+test('a host log line names the host once and a peer under its own key', async (t) => {
+  const { lines, sink } = lineSink();
   // as condisd makes it: pino's name is the host's
   const log = pino({ name: 'h-test', level: 'info', base: { host: 'h-test' } }, sink).child({ layer: 'node' });
   const hub = `logs-${process.pid}`;
@@ -91,13 +97,7 @@ test('condisd --pretty prints one line per event, its fields on the same line', 
 });
 
 test("what call control reports while it is disposed at shutdown still reaches the host's log (calls the grace period left, cleared locally)", async (t) => {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean));
-      done();
-    },
-  });
+  const { lines, sink } = lineSink();
   const log = pino({ name: 'h-shut', level: 'debug' }, sink);
   const hub = `logs-shut-${process.pid}`;
   const macs = ['02:00:00:00:00:11', '02:00:00:00:00:12'];

@@ -82,16 +82,24 @@ function reactions(trace: string[], a: Requests, b: Requests) {
   };
 }
 
-/** one exchange with answers made from inside the signal subscribers (as the UNI makes them) */
-function exchange(pipeline: boolean, delay: number): string[] {
-  const { trace, a, b, up, run } = pair(pipeline, delay);
-  const react = reactions(trace, a, b);
-  const subs = [up('a', a).subscribe(react.a), up('b', b).subscribe(react.b)];
+/**
+ * One exchange with answers made from inside the signal subscribers (as the UNI makes them).
+ * With `down` (the path up piped too), each end's requests go down sscfDown(link) and
+ * sscopDown(link) (`downPath`, below), and every request SSCF hands SSCOP goes to `down.seen`.
+ */
+function exchange(pipeline: boolean, delay: number, down?: { seen: string[] }): string[] {
+  const { trace, a, b, up, run } = pair(pipeline || down !== undefined, delay);
+  const da = down ? downPath(a, down.seen) : undefined;
+  const db = down ? downPath(b, down.seen) : undefined;
+  const ea = da?.service ?? a;
+  const eb = db?.service ?? b;
+  const react = reactions(trace, ea, eb);
+  const subs = [up('a', a).subscribe(react.a), up('b', b).subscribe(react.b), ...(da && db ? [da.sub, db.sub] : [])];
   // the link's own signals$ hears each signal after the pipeline
   a.signals$.subscribe((s) => trace.push(`a signals$ ${text(s)}`));
-  a.establish();
+  ea.establish();
   run(3000);
-  b.establish(); // after the release: establishing again from the other side
+  eb.establish(); // after the release: establishing again from the other side
   run(3000);
   for (const s of subs) s.unsubscribe();
   a.dispose();
@@ -290,29 +298,11 @@ function downPath(link: SaalLink, seen: string[], between: (r: SscopRequest) => 
   return { service, sub };
 }
 
-/** `exchange` with each end's requests going down sscfDown(link) and sscopDown(link) (the path up piped too) */
-function exchangeDown(delay: number, seen: string[]): string[] {
-  const { trace, a, b, up, run } = pair(true, delay);
-  const da = downPath(a, seen);
-  const db = downPath(b, seen);
-  const react = reactions(trace, da.service, db.service);
-  const subs = [up('a', a).subscribe(react.a), up('b', b).subscribe(react.b), da.sub, db.sub];
-  a.signals$.subscribe((s) => trace.push(`a signals$ ${text(s)}`));
-  da.service.establish();
-  run(3000);
-  db.service.establish();
-  run(3000);
-  for (const s of subs) s.unsubscribe();
-  a.dispose();
-  b.dispose();
-  return trace;
-}
-
 for (const delay of [0, 2]) {
   test(`sscfDown(link) then sscopDown(link): every PDU sent and every signal in the order of the link's own wiring, each of SSCF's requests through the chain (${delay ? 'delayed' : 'synchronous'} wire)`, (t) => {
     const own = exchange(false, delay);
     const seen: string[] = [];
-    t.deepEqual(exchangeDown(delay, seen), own);
+    t.deepEqual(exchange(true, delay, { seen }), own);
     // the requests made above, and the answers SSCF makes to SSCOP's indications by itself, all went down the chain
     for (const r of ['a AA-ESTABLISH.request', 'a AA-DATA.request', 'b AA-ESTABLISH.response', 'b AA-DATA.request', 'a AA-RELEASE.request', 'b AA-ESTABLISH.request', 'a AA-ESTABLISH.response']) {
       t.true(seen.includes(r), r);
