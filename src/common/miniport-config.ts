@@ -64,7 +64,7 @@ export interface MemoryWireOptions {
   delayMs?: number;
   /** seed of the pseudo-random choices (same seed, same sequence of frames: same fate) */
   seed?: number;
-  /** where deliveries are scheduled (default asapScheduler: asynchronous, never inside send()) */
+  /** where deliveries are scheduled (default laterScheduler: asynchronous, never inside send()) */
   scheduler?: SchedulerLike;
   /** Ethernet payload size (default 1500); longer frames are counted as txErrors */
   mtu?: number;

@@ -8,7 +8,8 @@
  * on an injectable RxJS scheduler (TestScheduler in virtual-time tests) and
  * never happen inside send().
  */
-import { asapScheduler, Subject, type SchedulerLike } from 'rxjs';
+import { Subject, type SchedulerLike } from 'rxjs';
+import { laterScheduler } from '../common/later-scheduler.js';
 import { macToBuffer } from '../common/mac.js';
 import { MiniportError } from './errors.js';
 import { admitFrame, checkEtherType, checkMac, checkMtu, hasEtherType, newCounters } from './common.js';
@@ -58,7 +59,7 @@ export function openMemorySync(cfg: MemoryConfig & MemoryWireOptions): Miniport 
   const etherType = cfg.etherType === undefined ? undefined : checkEtherType(cfg.etherType, where);
   const holdMs = cfg.reorderHoldMs ?? 10;
   if (!(holdMs >= 0) || !Number.isFinite(holdMs)) throw new MiniportError('BAD_CONFIG', `${where}: reorderHoldMs ${String(cfg.reorderHoldMs)} is not a finite number >= 0`);
-  const scheduler: SchedulerLike = cfg.scheduler ?? asapScheduler;
+  const scheduler: SchedulerLike = cfg.scheduler ?? laterScheduler;
   const random = seededRandom(cfg.seed ?? 1);
 
   let segment = hubs.get(cfg.hub);
@@ -106,7 +107,7 @@ export function openMemorySync(cfg: MemoryConfig & MemoryWireOptions): Miniport 
   };
   let held: Buffer | undefined;
   // No impairment and the default scheduler: the frames sent in one turn leave together on the
-  // next asap flush (one scheduled action per batch, not per frame), in the order sent.
+  // next later-turn batch (one scheduled action per batch, not per frame), in the order sent.
   const plain = cfg.scheduler === undefined && loss === 0 && duplicate === 0 && reorder === 0 && delayMs === 0;
   let batch: Buffer[] = [];
   const flush = (): void => {
@@ -126,7 +127,7 @@ export function openMemorySync(cfg: MemoryConfig & MemoryWireOptions): Miniport 
       if (plain) {
         // (no draws: with every probability 0 the fate of a frame does not depend on them)
         batch.push(Buffer.from(frame));
-        if (batch.length === 1) asapScheduler.schedule(flush);
+        if (batch.length === 1) laterScheduler.schedule(flush);
         return;
       }
       // the same three draws for every frame keep a seed's fate sequence stable

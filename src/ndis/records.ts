@@ -7,7 +7,8 @@
  * counters, and the data path's receive side. Every state change goes through
  * `moveVc` / `moveCall` / `moveParty`, which check the tables of machines.ts.
  */
-import { BehaviorSubject, Subject, asapScheduler, type SchedulerLike } from 'rxjs';
+import { BehaviorSubject, Subject, type SchedulerLike } from 'rxjs';
+import { laterScheduler } from '../common/later-scheduler.js';
 import { RunQueue } from '../common/run-queue.js';
 import { SmallMap } from '../common/small-map.js';
 import type { VcPath } from '../uni/api.js';
@@ -168,7 +169,7 @@ export interface NdisTraceEntry {
 
 export interface NdisHostOptions {
   dataPath: NdisDataPath;
-  /** where completions and indications are delivered; default asapScheduler */
+  /** where completions and indications are delivered; default laterScheduler (src/common/later-scheduler.ts) */
   scheduler?: SchedulerLike;
   name?: string;
 }
@@ -197,7 +198,7 @@ export class NdisCore {
   constructor(opts: NdisHostOptions) {
     this.name = opts.name ?? 'ndis';
     this.dataPath = opts.dataPath;
-    this.scheduler = opts.scheduler ?? asapScheduler;
+    this.scheduler = opts.scheduler ?? laterScheduler;
     this.counters$$ = new BehaviorSubject(this.computeCounters());
     // what a turn's items changed shows in counters$ once per turn
     this.deferred = new RunQueue(runItem, { scheduler: this.scheduler, afterTurn: () => this.touch() });

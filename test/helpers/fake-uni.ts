@@ -6,7 +6,8 @@
  * and everything "sent" is written to `log`, so tests can see what went on the
  * wire and in which order.
  */
-import { Subject, asapScheduler, type Observable, type SchedulerLike } from 'rxjs';
+import { Subject, type Observable, type SchedulerLike } from 'rxjs';
+import { laterScheduler } from '../../src/common/later-scheduler.js';
 import { ok, err, type Result } from '../../src/common/result.js';
 import type { Mac } from '../../src/common/mac.js';
 import type { SaalService } from '../../src/sscop/service.js';
@@ -96,7 +97,7 @@ export class FakeUniNetwork {
   private nextVci = 32;
   private pending = 0;
 
-  constructor(readonly scheduler: SchedulerLike = asapScheduler) {}
+  constructor(readonly scheduler: SchedulerLike = laterScheduler) {}
 
   addHost(mac: Mac, addresses: AtmAddress[], opts: { closeData?: CloseDataPolicy; completion?: 'sync' | 'pending' } = {}): FakeUniHost {
     const h = new FakeUniHost(this, mac, addresses, opts.closeData ?? DEFAULT_POLICY, opts.completion ?? 'sync');

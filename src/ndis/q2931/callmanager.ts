@@ -10,7 +10,8 @@
  * 'pending' answers PENDING and completes on a later turn. Make call and add
  * party always pend: they wait for the network.
  */
-import { asapScheduler, type SchedulerLike } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
+import { laterScheduler } from '../../common/later-scheduler.js';
 import type { AtmAddress, CallId, PartyId, PeerId, UniHost, UniIndication, VcPath } from '../../uni/api.js';
 import type { CallManagerHandlers, CallManagerShape, NdisCmApi, NdisMcmApi } from '../cm-interface.js';
 import { isPending, type MaybePending, type NdisDataPath } from '../datapath.js';
@@ -77,7 +78,7 @@ export class UniCallManager implements CallManagerHandlers {
   ) {
     this.shape = opts.shape;
     this.completion = opts.completion;
-    this.scheduler = opts.scheduler ?? asapScheduler;
+    this.scheduler = opts.scheduler ?? laterScheduler;
     this.dataPath = ndis.dataPath;
     if (opts.shape === 'cm') {
       const api = ndis.registerCallManager(this, 'cm');
