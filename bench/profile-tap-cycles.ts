@@ -9,8 +9,13 @@
  * Four hosts on one bridged segment (two idle, as in the bench); h1 calls h2
  * for `seconds` (default 6) after 200 warm-up cycles, and prints cycles/s and
  * CPU time per cycle (all hosts: they share this process).
+ *
+ * With `--setups`, it also prints the call-setup latency percentiles, and for
+ * the slowest 1% of setups how many overlapped a garbage collection (from
+ * `PerformanceObserver` 'gc' entries), so a 99th percentile can be laid at
+ * the collector's door or not.
  */
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { CondisNode } from '../src/host/node.js';
 import { benchNodeOptions } from './node-options.js';
 import { Client } from '../src/host/driver.js';
@@ -21,7 +26,8 @@ import { labUp } from '../src/lab/lab.js';
 import { topologyFrom } from '../src/lab/topology.js';
 import { uniqueName } from '../src/lab/netns.js';
 
-const seconds = Number(process.argv[2] ?? 6);
+const seconds = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 6);
+const watchSetups = process.argv.includes('--setups');
 const name = uniqueName('prof');
 const hosts = [1, 2, 3, 4].map((i) => ({ name: `h${i}`, mac: `02:00:00:00:07:0${i}`, address: `${7000 + i}` }));
 const lab = await labUp(topologyFrom({ name, segment: { kind: 'bridged' }, hosts }, name));
@@ -39,15 +45,22 @@ try {
   const caller = await Client.open(nodes[0]!, 'caller', { keepLog: false });
   const callee = await Client.open(nodes[1]!, 'callee', { keepLog: false });
   await callee.listen('7002');
+  const setups: { t0: number; t1: number }[] = [];
   const cycle = async (): Promise<void> => {
     const connected = callee.next('ProtocolClCallConnected');
+    const t0 = performance.now();
     const { vc } = await caller.call('7002');
+    setups.push({ t0, t1: performance.now() });
     await connected;
     const closed = caller.next('ProtocolClCloseCallComplete', (i) => i.vcHandle === vc);
     if (caller.cl.NdisClCloseCall(vc) === NdisStatus.PENDING) await closed;
     caller.cl.NdisCoDeleteVc(vc);
   };
   for (let i = 0; i < 200; i++) await cycle();
+  setups.length = 0;
+  const gcs: PerformanceEntry[] = [];
+  const gcWatch = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
+  if (watchSetups) gcWatch.observe({ entryTypes: ['gc'] });
   const c0 = nodes.map((x) => x.counters());
   const cpu = process.cpuUsage();
   const t0 = performance.now();
@@ -64,9 +77,42 @@ try {
     return `${lab.hosts[i]!.name}: out ${perCycle(c.framesOut, c0[i]!.framesOut)} in ${perCycle(c.framesIn, c0[i]!.framesIn)}`;
   });
   console.log(`frames per cycle: ${frames.join(', ')}`);
+  if (watchSetups) {
+    await new Promise((r) => setTimeout(r, 50)); // the observer is called after the entries are made
+    gcWatch.disconnect();
+    printSetups(setups, gcs);
+  }
 } finally {
   for (const n of nodes) await n.shutdown(0).catch(() => {});
   // the miniports are ours, not the nodes': their TAP readers would keep the process (and its profile) alive
   for (const m of miniports) await m.close().catch(() => {});
   await lab.down();
+}
+
+/** setup percentiles, and how many of the slowest 1% overlapped a collection (and of which kind) */
+function printSetups(setups: { t0: number; t1: number }[], gcs: PerformanceEntry[]): void {
+  const ms = (s: { t0: number; t1: number }) => s.t1 - s.t0;
+  const sorted = [...setups].sort((x, y) => ms(x) - ms(y));
+  const at = (p: number) => ms(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
+  console.log(`call setup: median ${at(50).toFixed(3)} ms, 90th ${at(90).toFixed(3)}, 99th ${at(99).toFixed(3)}, 99.9th ${at(99.9).toFixed(3)} (${sorted.length} setups)`);
+  const kinds = new Map<number, string>([[1, 'minor'], [2, 'major'], [4, 'incremental'], [8, 'weakcb']]);
+  const overlapping = (s: { t0: number; t1: number }) => gcs.filter((g) => g.startTime < s.t1 && g.startTime + g.duration > s.t0);
+  const slowest = sorted.slice(Math.floor(0.99 * sorted.length));
+  const hit = slowest.filter((s) => overlapping(s).length > 0);
+  const byKind = new Map<string, number>();
+  for (const s of hit) for (const g of overlapping(s)) {
+    const k = kinds.get((g as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0) ?? 'other';
+    byKind.set(k, (byKind.get(k) ?? 0) + 1);
+  }
+  const gcMs = gcs.reduce((t, g) => t + g.duration, 0);
+  console.log(`collections during the run: ${gcs.length}, ${gcMs.toFixed(1)} ms in all, median ${percentileOf(gcs.map((g) => g.duration), 50).toFixed(3)} ms`);
+  console.log(`slowest 1% (${slowest.length} setups, from ${ms(slowest[0]!).toFixed(3)} ms): ${hit.length} overlapped a collection (${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'})`);
+  const rest = sorted.filter((s) => overlapping(s).length === 0);
+  const r = (p: number) => ms(rest[Math.min(rest.length - 1, Math.floor((p / 100) * rest.length))]!);
+  console.log(`setups no collection touched (${rest.length}): median ${r(50).toFixed(3)} ms, 99th ${r(99).toFixed(3)} ms`);
+}
+
+function percentileOf(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : 0;
 }
