@@ -32,9 +32,20 @@ class LaterAction<T> extends Subscription {
   }
 }
 
-let queued: LaterAction<unknown>[] = [];
-let spare: LaterAction<unknown>[] = [];
+/** an action, or the plain function of a caller that never cancels (`runLater`) */
+type Queued = LaterAction<unknown> | (() => void);
+
+let queued: Queued[] = [];
+let spare: Queued[] = [];
 let pending = false;
+
+function enqueue(q: Queued): void {
+  queued.push(q);
+  if (!pending) {
+    pending = true;
+    queueMicrotask(run);
+  }
+}
 
 function run(): void {
   pending = false;
@@ -42,10 +53,10 @@ function run(): void {
   queued = spare;
   for (let i = 0; i < batch.length; i++) {
     const a = batch[i]!;
-    batch[i] = undefined as unknown as LaterAction<unknown>;
-    if (a.closed) continue;
+    batch[i] = undefined as unknown as Queued;
     try {
-      a.work.call(a as unknown as SchedulerAction<unknown>, a.state);
+      if (typeof a === 'function') a();
+      else if (!a.closed) a.work.call(a as unknown as SchedulerAction<unknown>, a.state);
     } catch (e) {
       queueMicrotask(() => {
         throw e;
@@ -61,11 +72,17 @@ export const laterScheduler: SchedulerLike = {
   schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay = 0, state?: T): Subscription {
     if (delay > 0) return asyncScheduler.schedule(work, delay, state);
     const a = new LaterAction<T>(work, state);
-    queued.push(a as LaterAction<unknown>);
-    if (!pending) {
-      pending = true;
-      queueMicrotask(run);
-    }
+    enqueue(a as LaterAction<unknown>);
     return a;
   },
 };
+
+/**
+ * Run `fn` on `scheduler`'s next turn, for a caller that never cancels: on
+ * laterScheduler it is queued as it is, with no action object; any other
+ * scheduler (a test's virtual time) gets an ordinary `schedule(fn)`.
+ */
+export function runLater(scheduler: SchedulerLike, fn: () => void): void {
+  if (scheduler === laterScheduler) enqueue(fn);
+  else scheduler.schedule(fn);
+}

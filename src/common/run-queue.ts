@@ -39,6 +39,7 @@
  * Nothing allocates per item beyond the item itself.
  */
 import type { SchedulerLike } from 'rxjs';
+import { runLater } from './later-scheduler.js';
 
 export interface RunQueueTurns {
   /** where turns run (a virtual-time scheduler in tests) */
@@ -82,7 +83,7 @@ export class RunQueue<T> {
     if (this.turnAction) {
       if (!this.scheduled) {
         this.scheduled = true;
-        this.turns!.scheduler.schedule(this.turnAction);
+        runLater(this.turns!.scheduler, this.turnAction);
       }
       return;
     }

@@ -2,7 +2,8 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { asapScheduler, type SchedulerLike } from 'rxjs';
-import { laterScheduler } from '../../src/common/later-scheduler.js';
+import { TestScheduler } from 'rxjs/testing';
+import { laterScheduler, runLater } from '../../src/common/later-scheduler.js';
 
 /** what runs when, for a script of schedules (some nested) and promise reactions, on one scheduler */
 async function trace(s: SchedulerLike): Promise<string[]> {
@@ -62,4 +63,25 @@ test('an action that throws: the rest of its batch runs, and the error reaches t
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
   t.is(r.status, 0, r.stderr);
   t.deepEqual(r.stdout.trim().split('\n'), ['first', 'after', 'uncaught: boom', 'next batch']);
+});
+
+test('runLater: in one line with scheduled actions on laterScheduler; an ordinary schedule on any other', async (t) => {
+  const seen: string[] = [];
+  runLater(laterScheduler, () => {
+    seen.push('run 1');
+    runLater(laterScheduler, () => seen.push('run 1.1'));
+  });
+  laterScheduler.schedule(() => seen.push('action'));
+  runLater(laterScheduler, () => seen.push('run 2'));
+  seen.push('sync');
+  await new Promise((r) => setTimeout(r, 5));
+  t.deepEqual(seen, ['sync', 'run 1', 'action', 'run 2', 'run 1.1']);
+
+  const virtual = new TestScheduler(() => {});
+  let ran = false;
+  runLater(virtual, () => (ran = true));
+  await new Promise((r) => setTimeout(r, 5));
+  t.false(ran, 'a virtual clock runs it only when flushed');
+  virtual.flush();
+  t.true(ran);
 });

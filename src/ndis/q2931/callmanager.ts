@@ -11,7 +11,7 @@
  * party always pend: they wait for the network.
  */
 import type { SchedulerLike } from 'rxjs';
-import { laterScheduler } from '../../common/later-scheduler.js';
+import { laterScheduler, runLater } from '../../common/later-scheduler.js';
 import type { AtmAddress, CallId, PartyId, PeerId, UniHost, UniIndication, VcPath } from '../../uni/api.js';
 import type { CallManagerHandlers, CallManagerShape, NdisCmApi, NdisMcmApi } from '../cm-interface.js';
 import { isPending, type MaybePending, type NdisDataPath } from '../datapath.js';
@@ -135,7 +135,7 @@ export class UniCallManager implements CallManagerHandlers {
   // ------------------------------------------------------------------ helpers
 
   private later(fn: () => void): void {
-    this.scheduler.schedule(fn);
+    runLater(this.scheduler, fn);
   }
 
   /** run `fn(status)` now for a final status, or when a pending one settles */
