@@ -35,12 +35,15 @@ class LaterAction<T> extends Subscription {
 /** an action, or the plain function of a caller that never cancels (`runLater`) */
 type Queued = LaterAction<unknown> | (() => void);
 
+// Two arrays that take turns, each with its count: an array emptied with `length = 0` gives
+// its backing store back, and the next batch would allocate it again.
 let queued: Queued[] = [];
+let queuedCount = 0;
 let spare: Queued[] = [];
 let pending = false;
 
 function enqueue(q: Queued): void {
-  queued.push(q);
+  queued[queuedCount++] = q;
   if (!pending) {
     pending = true;
     queueMicrotask(run);
@@ -50,8 +53,10 @@ function enqueue(q: Queued): void {
 function run(): void {
   pending = false;
   const batch = queued;
+  const count = queuedCount;
   queued = spare;
-  for (let i = 0; i < batch.length; i++) {
+  queuedCount = 0;
+  for (let i = 0; i < count; i++) {
     const a = batch[i]!;
     batch[i] = undefined as unknown as Queued;
     try {
@@ -63,7 +68,6 @@ function run(): void {
       });
     }
   }
-  batch.length = 0;
   spare = batch;
 }
 

@@ -48,8 +48,16 @@ export interface RunQueueTurns {
   afterTurn?: () => void;
 }
 
+/** the most slots a queue's array keeps between drains */
+const KEEP_AT_MOST = 256;
+
 export class RunQueue<T> {
+  // The arrays keep their backing store between drains: `items` holds `count` items from `head`
+  // on, and a slot is set to undefined once its item runs (an array emptied with `length = 0`
+  // would give its store back, to be allocated again by the next post). A store a burst made
+  // large goes once the burst has run (KEEP_AT_MOST slots), so no queue holds on to one.
   private items: T[] = [];
+  private count = 0;
   /** on later turns: the array the next turn's items go to while this turn runs `items` */
   private spare: T[] = [];
   private head = 0;
@@ -73,13 +81,13 @@ export class RunQueue<T> {
 
   /** items waiting to run (on later turns: for the turn that is scheduled) */
   get size(): number {
-    return this.items.length - this.head;
+    return this.count - this.head;
   }
 
   /** queue `item`; now: when nothing runs, run it and everything queued behind it before returning */
   post(item: T): void {
     if (this.closed) return;
-    this.items.push(item);
+    this.items[this.count++] = item;
     if (this.turnAction) {
       if (!this.scheduled) {
         this.scheduled = true;
@@ -113,13 +121,16 @@ export class RunQueue<T> {
   private drain(): void {
     try {
       const items = this.items;
-      while (this.head < items.length && !this.closed) {
+      while (this.head < this.count && !this.closed) {
         const next = items[this.head]!;
         items[this.head++] = undefined as T;
         this.run(next);
       }
     } finally {
-      this.items.length = 0;
+      // what a throw or close() left behind is dropped (rules 4 and 5)
+      if (this.items.length > KEEP_AT_MOST) this.items = [];
+      else this.items.fill(undefined as T, this.head, this.count);
+      this.count = 0;
       this.head = 0;
       this.draining = false;
     }
@@ -129,17 +140,23 @@ export class RunQueue<T> {
   private turn(): void {
     this.scheduled = false;
     const batch = this.items;
+    const n = this.count;
     this.items = this.spare;
+    this.count = 0;
     this.draining = true;
+    let i = 0;
     try {
-      for (let i = 0; i < batch.length && !this.closed; i++) {
+      for (; i < n && !this.closed; i++) {
         const next = batch[i]!;
         batch[i] = undefined as T;
         this.run(next);
       }
     } finally {
-      batch.length = 0;
-      this.spare = batch;
+      if (batch.length > KEEP_AT_MOST) this.spare = [];
+      else {
+        batch.fill(undefined as T, i, n);
+        this.spare = batch;
+      }
       this.draining = false;
     }
     if (!this.closed) this.turns!.afterTurn?.();
