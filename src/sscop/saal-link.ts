@@ -1,8 +1,10 @@
 /**
  * The SAAL link: SSCOP (machine.ts) and SSCF-UNI (sscf.ts) wired between
- * received PDUs and Q.2931, with timers as RxJS timers on an injectable
- * scheduler. The two machines stay pure; this file owns the only mutable
- * state: the current machine states, the running timer subscriptions and the
+ * received PDUs and Q.2931, with its timers on an injectable scheduler
+ * (one TimerQueue per link: SSCOP restarts a timer for nearly every PDU, and
+ * a restart is then an entry in the queue, not a scheduler action and an
+ * interval timer of its own). The two machines stay pure; this file owns the
+ * only mutable state: the current machine states, the running timers and the
  * counters.
  *
  * Events are processed strictly one at a time, in order of arrival (run to
@@ -44,6 +46,7 @@ import {
 } from './machine.js';
 import { copyState } from './state.js';
 import { RunQueue } from '../common/run-queue.js';
+import { TimerQueue, type QueuedTimer } from '../common/timer-queue.js';
 import { initialSscfState, sscfStep, type SscfEvent, type SscfState, type SscfStateName } from './sscf.js';
 
 export interface SaalLinkOptions {
@@ -185,7 +188,8 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
   let sscop: SscopState = initialSscopState(params, opts.initialSequence ?? params.initialSequence ?? Math.floor(Math.random() * 255));
   let sscf: SscfState = initialSscfState();
   let disposed = false;
-  const timers = new Map<SscopTimer, Subscription>();
+  const timerQueue = new TimerQueue(scheduler);
+  const timers = new Map<SscopTimer, QueuedTimer>();
   // every event, from outside or from the other machine, goes through one run-to-completion queue
   const inbox = new RunQueue<Work>((w) => {
     switch (w.layer) {
@@ -224,22 +228,21 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
 
   function startTimer(t: SscopTimer, ms: number): void {
     if (disposed) return; // (disposed from inside a callback while this step still runs)
-    timers.get(t)?.unsubscribe();
+    timers.get(t)?.cancel();
     timers.delete(t);
     let fired = false;
-    let sub: Subscription | undefined = undefined;
-    // the scheduler's own action (what timer() would wrap in an Observable and a Subscriber)
-    sub = scheduler.schedule(() => {
+    let entry: QueuedTimer | undefined = undefined;
+    entry = timerQueue.start(ms, () => {
       fired = true;
-      if (sub && timers.get(t) === sub) timers.delete(t);
+      if (entry && timers.get(t) === entry) timers.delete(t);
       post({ layer: 'sscop', event: { kind: 'timer', timer: t } });
-    }, ms);
+    });
     // (a synchronous scheduler may already have fired it)
-    if (!fired) timers.set(t, sub);
+    if (!fired) timers.set(t, entry);
   }
 
   function stopTimer(t: SscopTimer): void {
-    timers.get(t)?.unsubscribe();
+    timers.get(t)?.cancel();
     timers.delete(t);
   }
 
@@ -457,8 +460,8 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
       if (disposed) return;
       disposed = true;
       inbox.close();
-      for (const s of timers.values()) s.unsubscribe();
       timers.clear();
+      timerQueue.dispose();
       sscopUp?.complete();
       sscfUp?.complete();
       sscfDown?.complete();
