@@ -22,7 +22,8 @@ import { seededRandom } from '../common/random.js';
 export { seededRandom };
 
 interface Port {
-  mac: Buffer;
+  /** the port's MAC as a 48-bit number: a frame's destination is compared with it per frame */
+  mac: number;
   promiscuous: boolean;
   deliver(frame: Buffer): void;
 }
@@ -65,14 +66,14 @@ export function openMemorySync(cfg: MemoryConfig & MemoryWireOptions): Miniport 
   let segment = hubs.get(cfg.hub);
   if (!segment) hubs.set(cfg.hub, (segment = new Set()));
   for (const p of segment) {
-    if (macToBuffer(mac).equals(p.mac)) throw new MiniportError('BAD_CONFIG', `${where}: MAC ${mac} is already used by another port on this hub`);
+    if (macToBuffer(mac).readUIntBE(0, 6) === p.mac) throw new MiniportError('BAD_CONFIG', `${where}: MAC ${mac} is already used by another port on this hub`);
   }
 
   const counters: MiniportCounters = newCounters();
   const frames = new Subject<Buffer>();
   let closed = false;
   const self: Port = {
-    mac: macToBuffer(mac),
+    mac: macToBuffer(mac).readUIntBE(0, 6),
     promiscuous: cfg.promiscuous ?? false,
     deliver(frame) {
       if (closed) return;
@@ -94,9 +95,10 @@ export function openMemorySync(cfg: MemoryConfig & MemoryWireOptions): Miniport 
    */
   const transmit = (frame: Buffer, owned = false): void => {
     const group = (frame[0]! & 1) === 1;
+    const dst = frame.readUIntBE(0, 6);
     for (const p of ports) {
       if (p === self) continue;
-      if (group || p.promiscuous || frame.compare(p.mac, 0, 6, 0, 6) === 0) {
+      if (group || p.promiscuous || dst === p.mac) {
         p.deliver(owned ? frame : Buffer.from(frame));
         owned = false;
       }

@@ -98,9 +98,13 @@ export function writeUnknown(ie: UnknownIe, p: number): number {
 /** Below this many octets a plain loop beats Buffer#copy's call overhead. */
 const SMALL = 48;
 
+/** an empty field (a cause without diagnostics, most often): one shared buffer, which has nothing to change */
+const NOTHING = Buffer.alloc(0);
+
 /** Copy of b[s, e): decoded records never alias the input buffer. */
 export function copyOut(b: Buffer, s: number, e: number): Buffer {
   const n = e - s;
+  if (n === 0) return NOTHING;
   const o = Buffer.allocUnsafe(n);
   if (n <= SMALL) for (let i = 0; i < n; i++) o[i] = b[s + i];
   else o.set(b.subarray(s, e)); // TypedArray methods: works on a plain Uint8Array view too
