@@ -381,9 +381,9 @@ export class ClientSide {
   }
 
 
-  clVcInfo(c: ClientRec, h: NdisVcHandle): VcInfo | undefined {
+  clVcInfo(c: ClientRec, h: NdisVcHandle, withParams = true): VcInfo | undefined {
     const v = this.clVc(c, h);
-    return v ? this.core.info(v) : undefined;
+    return v ? this.core.info(v, withParams) : undefined;
   }
 
   clVcs(c: ClientRec, af?: NdisAfHandle): VcInfo[] {
@@ -473,9 +473,13 @@ export class NdisClient {
     this.side.clReturn(this.rec, nbls);
   }
 
-  /** what NDIS knows about one of this client's VCs (state names of src/ndis/machines.ts) */
-  vcInfo(vcHandle: NdisVcHandle): VcInfo | undefined {
-    return this.side.clVcInfo(this.rec, vcHandle);
+  /**
+   * what NDIS knows about one of this client's VCs (state names of src/ndis/machines.ts), with a
+   * copy of the call's parameters that is the client's own; `{ params: false }` leaves them out
+   * (for a caller that asks only about states, and often: no copy made)
+   */
+  vcInfo(vcHandle: NdisVcHandle, opts?: { params?: boolean }): VcInfo | undefined {
+    return this.side.clVcInfo(this.rec, vcHandle, opts?.params ?? true);
   }
   /** this client's VCs (on one AF, or all) */
   vcs(afHandle?: NdisAfHandle): VcInfo[] {

@@ -22,6 +22,8 @@ import { NdisStatus, statusName } from './status.js';
 import { CallFlags, type CoCallParameters, type NdisAfHandle, type NdisVcHandle } from './types.js';
 
 const S = NdisStatus;
+/** the policy asks NDIS about states only: no copy of the call's parameters each time */
+const STATES_ONLY = { params: false } as const;
 
 export interface ClientPolicyOptions {
   /** answer to ProtocolClIncomingCall; default: accept (SUCCESS) */
@@ -102,7 +104,7 @@ export class ClientPolicy {
     }
     this.teardowns.delete(vc);
     let deleted = false;
-    const info = this.client.vcInfo(vc);
+    const info = this.client.vcInfo(vc, STATES_ONLY);
     if (status === S.SUCCESS && t.deleteAfter && info?.creator === 'client') deleted = this.client.NdisCoDeleteVc(vc) === S.SUCCESS;
     if (status !== S.SUCCESS) this.events.next({ kind: 'problem', vc, message: `close failed: ${statusName(status)}` });
     this.events.next({ kind: 'teardown-finished', vc, status, deleted });
@@ -112,7 +114,7 @@ export class ClientPolicy {
   private advance(vc: NdisVcHandle): void {
     const t = this.teardowns.get(vc);
     if (!t || t.closing) return;
-    const info = this.client.vcInfo(vc);
+    const info = this.client.vcInfo(vc, STATES_ONLY);
     if (!info || (info.call !== 'CONNECTED' && info.call !== 'CLOSE_INDICATED')) {
       if (info && (info.call === 'MAKING' || info.call === 'ACCEPTED' || info.call === 'OFFERED')) return; // wait for it to settle
       this.teardowns.delete(vc);
@@ -184,7 +186,7 @@ export class ClientPolicy {
         return;
       }
       case 'ProtocolClIncomingCloseCall': {
-        const info = this.client.vcInfo(i.vcHandle);
+        const info = this.client.vcInfo(i.vcHandle, STATES_ONLY);
         // R76: a VC this client created and closed abnormally is deleted; R73: a call-manager VC is left alone
         const del = info?.creator === 'client' && i.closeStatus !== S.SUCCESS;
         return this.start(i.vcHandle, undefined, del, 'incoming-close');

@@ -426,7 +426,7 @@ export class NdisCore {
     });
   }
 
-  info(v: VcRec): VcInfo {
+  info(v: VcRec, withParams = true): VcInfo {
     return {
       handle: v.h,
       creator: v.creator === 'cl' ? 'client' : 'call-manager',
@@ -435,7 +435,7 @@ export class NdisCore {
       multipoint: v.multipoint,
       parties: [...v.parties.values()].map((p) => ({ handle: p.h, state: p.state, context: p.clCtx })),
       closeStatus: v.closeStatus,
-      params: v.params ? cloneCallParameters(v.params) : undefined,
+      params: v.params && withParams ? cloneCallParameters(v.params) : undefined,
     };
   }
 }

@@ -147,6 +147,11 @@ for (const [shape, completion] of [
       t.not(info.params!.mediaParameters!.mediaSpecific!.paths[0]!.vci, 4095);
     }
     for (const o of offered.slice(1)) t.is(o.params.callMgrParameters!.callMgrSpecific!.calledParty, '1002', "the other endpoints' copies are their own");
+    // asked about states only, NDIS leaves the parameters out and tells the same states
+    const bare = leaf.cl.vcInfo(offered[1]!.vcHandle, { params: false })!;
+    const full = leaf.cl.vcInfo(offered[1]!.vcHandle)!;
+    t.is(bare.params, undefined);
+    t.deepEqual({ ...bare, params: full.params }, full);
     // data still flows on every endpoint's VC: the paths NDIS keeps are intact
     root.send(vc, Buffer.from('to all'));
     const until = Date.now() + 5000;
