@@ -20,6 +20,11 @@ export function macFromBuffer(buf: Buffer, offset = 0): Mac {
   return `${HEX[buf[offset]!]}:${HEX[buf[offset + 1]!]}:${HEX[buf[offset + 2]!]}:${HEX[buf[offset + 3]!]}:${HEX[buf[offset + 4]!]}:${HEX[buf[offset + 5]!]}`;
 }
 
+/** The six octets at `offset` as one 48-bit number (the caller has checked the length): a MAC compared per frame. */
+export function macNumberAt(buf: Buffer, offset: number): number {
+  return (buf[offset]! * 0x1000000 + ((buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!)) * 0x10000 + ((buf[offset + 4]! << 8) | buf[offset + 5]!);
+}
+
 /** Numeric comparison of two MACs: the lower MAC takes the network side of a link by default (docs/wire.md). */
 export function compareMac(a: Mac, b: Mac): number {
   const x = a.replaceAll(':', '');

@@ -10,7 +10,7 @@
  */
 import { Subject, type SchedulerLike } from 'rxjs';
 import { laterScheduler, runLater } from '../common/later-scheduler.js';
-import { macToBuffer } from '../common/mac.js';
+import { macNumberAt, macToBuffer } from '../common/mac.js';
 import { MiniportError } from './errors.js';
 import { admitFrame, checkEtherType, checkMac, checkMtu, hasEtherType, newCounters } from './common.js';
 import type { MemoryWireOptions, Miniport, MiniportConfig, MiniportCounters } from './types.js';
@@ -66,14 +66,14 @@ export function openMemorySync(cfg: MemoryConfig & MemoryWireOptions): Miniport 
   let segment = hubs.get(cfg.hub);
   if (!segment) hubs.set(cfg.hub, (segment = new Set()));
   for (const p of segment) {
-    if (macToBuffer(mac).readUIntBE(0, 6) === p.mac) throw new MiniportError('BAD_CONFIG', `${where}: MAC ${mac} is already used by another port on this hub`);
+    if (macNumberAt(macToBuffer(mac), 0) === p.mac) throw new MiniportError('BAD_CONFIG', `${where}: MAC ${mac} is already used by another port on this hub`);
   }
 
   const counters: MiniportCounters = newCounters();
   const frames = new Subject<Buffer>();
   let closed = false;
   const self: Port = {
-    mac: macToBuffer(mac).readUIntBE(0, 6),
+    mac: macNumberAt(macToBuffer(mac), 0),
     promiscuous: cfg.promiscuous ?? false,
     deliver(frame) {
       if (closed) return;
@@ -95,7 +95,7 @@ export function openMemorySync(cfg: MemoryConfig & MemoryWireOptions): Miniport 
    */
   const transmit = (frame: Buffer, owned = false): void => {
     const group = (frame[0]! & 1) === 1;
-    const dst = frame.readUIntBE(0, 6);
+    const dst = macNumberAt(frame, 0);
     for (const p of ports) {
       if (p === self) continue;
       if (group || p.promiscuous || dst === p.mac) {

@@ -15,7 +15,7 @@
  * for a `Mac` string), so "is this frame for us" is one comparison of numbers.
  * The VC is one number too: `vpi * 65536 + vci` (`vcKey`), a Map key per VC.
  */
-import { macFromBuffer, type Mac } from '../common/mac.js';
+import { macFromBuffer, macNumberAt, type Mac } from '../common/mac.js';
 import { CELL_OFFSET, ETHERTYPE_CONDIS, SDU_OFFSET } from './constants.js';
 import { aal5TrailerAt, parseFrame, type FrameErrorCode } from './frame.js';
 
@@ -39,11 +39,6 @@ export function macNumber(mac: Mac): MacNumber {
     n = n * 256 + ((hi << 4) | lo);
   }
   return n;
-}
-
-/** The 48-bit number of the six octets at `at` (the caller has checked the length). */
-function mac48(buf: Buffer, at: number): MacNumber {
-  return (buf[at]! * 0x1000000 + ((buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!)) * 0x10000 + ((buf[at + 4]! << 8) | buf[at + 5]!);
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -80,12 +75,12 @@ export class FrameView {
 
   /** destination MAC as a 48-bit number */
   get dst(): MacNumber {
-    return mac48(this.buffer, 0);
+    return macNumberAt(this.buffer, 0);
   }
 
   /** source MAC as a 48-bit number */
   get src(): MacNumber {
-    return mac48(this.buffer, 6);
+    return macNumberAt(this.buffer, 6);
   }
 
   /** destination MAC as a string (formats: not for the per-frame path) */
