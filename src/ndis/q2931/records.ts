@@ -126,7 +126,7 @@ export interface CmVc {
  * The parameters an incoming call is activated and offered with: what the SETUP said, on its VC. A
  * SETUP with the point-to-multipoint bearer is offered as a multipoint VC (the leaf of a multipoint
  * call). They are new and mutable, except that the parts `last` (the previous incoming call's, once
- * sealed) has with the same contents are shared: every endpoint at a leaf host is an incoming call
+ * sealed) has with the same contents are shared, and `last` itself when all of it says the same: every endpoint at a leaf host is an incoming call
  * of its own, on the same VC, from the same caller to the same address. (Those parts carry no
  * ROUND_UP_FLOW / ROUND_DOWN_FLOW, so the miniport has nothing to rewrite in them.)
  */
@@ -152,7 +152,8 @@ export function incomingCallParameters(p: UniCallParams, vc: VcPath, last?: CoCa
     path0[0]!.vci === vc.vci &&
     last!.mediaParameters!.flags === 0
   )
-    return { flags, callMgrParameters: cm, mediaParameters: last!.mediaParameters! };
+    // the whole set when it is sealed and its flags match too: a sealed set is nobody's to change
+    return Object.isFrozen(last) && last!.flags === flags ? last! : { flags, callMgrParameters: cm, mediaParameters: last!.mediaParameters! };
   const spec: Q2931CallMgrParameters = p.calling ? { calledParty: p.called, callingParty: p.calling } : { calledParty: p.called };
   if (p.uu) spec.uu = p.uu;
   return {
