@@ -344,8 +344,9 @@ export class UniCallManager implements CallManagerHandlers {
     this.byCall.set(r.value.call, v);
     let party: CmParty | undefined;
     if (partyH !== undefined) {
-      party = { kind: 'party', partyH, vc: v, uniParty: r.value.party, peer: undefined, state: 'adding', params: sealed };
-      partiesOf(v).set(partyH, party);
+      // (a multipoint call's SETUP always names its first party)
+      party = { kind: 'party', partyH, vc: v, uniParty: r.value.party!, peer: undefined, state: 'adding', params: sealed };
+      partiesOf(v).add(party);
       v.firstParty = party;
     }
     return { status: S.PENDING, ...(party ? { callMgrPartyContext: party } : {}) };
@@ -374,7 +375,12 @@ export class UniCallManager implements CallManagerHandlers {
     const party = v.firstParty;
     if (party) {
       party.peer = i.vc.peer;
-      if (i.party !== undefined) party.uniParty = i.party;
+      if (i.party !== undefined && i.party !== party.uniParty && v.parties.get(party.uniParty) === party) {
+        // (the parties are kept by UNI id)
+        v.parties.remove(party);
+        party.uniParty = i.party;
+        v.parties.add(party);
+      }
     }
     const params = this.paramsWithPaths(v.params!, [i.vc]);
     const asked = params.callMgrParameters;
@@ -513,12 +519,12 @@ export class UniCallManager implements CallManagerHandlers {
     if (!r.ok) return { status: uniStatus(r.error) };
     // NDIS hands sealed parameters (its copy of the client's): kept, not copied again
     const party: CmParty = { kind: 'party', partyH, vc: v, uniParty: r.value, peer: undefined, state: 'adding', params: sealedCallParameters(params) };
-    partiesOf(v).set(partyH, party);
+    partiesOf(v).add(party);
     return { status: S.PENDING, callMgrPartyContext: party };
   }
 
   private partyOf(v: CmVc, uniParty: PartyId): CmParty | undefined {
-    return v.parties.byUniParty(uniParty);
+    return v.parties.get(uniParty);
   }
 
   ProtocolCmDropParty(ctx: Context, closeData: Buffer | undefined, _size: number): NdisStatus {
@@ -526,12 +532,12 @@ export class UniCallManager implements CallManagerHandlers {
     const v = p.vc;
     if (p.state === 'gone') {
       // the network already dropped it (incoming drop / close): no signalling, just free the state
-      v.parties.delete(p.partyH);
+      v.parties.remove(p);
       if (this.completion === 'sync') return S.SUCCESS;
       this.later(() => this.ops.dropPartyComplete(S.SUCCESS, p.partyH));
       return S.PENDING;
     }
-    if (p.state !== 'connected' || v.call === undefined || p.uniParty === undefined) return S.FAILURE;
+    if (p.state !== 'connected' || v.call === undefined) return S.FAILURE;
     // R45: close data the link cannot carry: refuse before anything goes out
     const cd = this.closeDataCheck(p.peer, closeData);
     if (cd !== S.SUCCESS) return cd;
@@ -539,7 +545,7 @@ export class UniCallManager implements CallManagerHandlers {
     if (!r.ok) return uniStatus(r.error);
     if (this.completion === 'sync') {
       // R47: dropped, close data sent (DROP PARTY is out), per-party state freed
-      v.parties.delete(p.partyH);
+      v.parties.remove(p);
       this.refreshPaths(v);
       return S.SUCCESS;
     }
@@ -553,10 +559,10 @@ export class UniCallManager implements CallManagerHandlers {
     p.peer = i.vc.peer;
     const params = this.paramsWithPaths(v.params!, this.uni.paths(v.call!));
     this.when(this.activate(v, params), (st) => {
-      if (v.parties.get(p.partyH) !== p || p.state !== 'adding') return;
+      if (v.parties.get(p.uniParty) !== p || p.state !== 'adding') return;
       if (st !== S.SUCCESS) {
-        if (v.call !== undefined && p.uniParty !== undefined) this.uni.dropParty(v.call, p.uniParty, { cause: causeFromStatus(st) });
-        v.parties.delete(p.partyH);
+        if (v.call !== undefined) this.uni.dropParty(v.call, p.uniParty, { cause: causeFromStatus(st) });
+        v.parties.remove(p);
         this.ops.addPartyComplete(st, p.partyH, undefined, p.params!);
         return;
       }
@@ -581,7 +587,7 @@ export class UniCallManager implements CallManagerHandlers {
   private onPartyRejected(v: CmVc, i: Extract<UniIndication, { kind: 'party-rejected' }>): void {
     const p = this.partyOf(v, i.party);
     if (!p || p.state !== 'adding') return;
-    v.parties.delete(p.partyH);
+    v.parties.remove(p);
     this.ops.addPartyComplete(failureFromCause(i.cause), p.partyH, undefined, p.params!);
   }
 
@@ -590,7 +596,7 @@ export class UniCallManager implements CallManagerHandlers {
     if (!p) return;
     if (p.state === 'dropping') return this.onDropConfirm(v, i.party);
     if (p.state === 'adding') {
-      v.parties.delete(p.partyH);
+      v.parties.remove(p);
       this.ops.addPartyComplete(failureFromCause(i.cause), p.partyH, undefined, p.params!);
       return;
     }
@@ -614,7 +620,7 @@ export class UniCallManager implements CallManagerHandlers {
   private failPendingAdds(v: CmVc, status: NdisStatus): void {
     for (const p of [...v.parties.values()]) {
       if (p.state !== 'adding') continue;
-      v.parties.delete(p.partyH);
+      v.parties.remove(p);
       this.ops.addPartyComplete(status, p.partyH, undefined, p.params!);
     }
   }
@@ -633,7 +639,7 @@ export class UniCallManager implements CallManagerHandlers {
   private onDropConfirm(v: CmVc, uniParty: PartyId): void {
     const p = this.partyOf(v, uniParty);
     if (!p || p.state !== 'dropping') return;
-    v.parties.delete(p.partyH); // R48: nothing of the party remains
+    v.parties.remove(p); // R48: nothing of the party remains
     this.refreshPaths(v);
     this.ops.dropPartyComplete(S.SUCCESS, p.partyH);
     this.flushPendingClose(v);
@@ -668,7 +674,7 @@ export class UniCallManager implements CallManagerHandlers {
   /** deactivate (R62), free the last party (R59), then report; SUCCESS when all of it finished now */
   private finishClose(v: CmVc, party: CmParty | undefined, alreadyPending = false): NdisStatus {
     this.forgetCall(v);
-    if (party) v.parties.delete(party.partyH);
+    if (party) v.parties.remove(party);
     v.parties = NO_PARTIES;
     const d = this.deactivate(v);
     const idle = (): void => {

@@ -33,7 +33,7 @@ export interface CmParty {
   kind: 'party';
   partyH: NdisPartyHandle;
   vc: CmVc;
-  uniParty?: PartyId;
+  uniParty: PartyId;
   peer?: PeerId;
   /** gone: the network already dropped it (incoming drop or close); only the client's drop is awaited */
   state: 'adding' | 'connected' | 'dropping' | 'gone';
@@ -42,38 +42,17 @@ export interface CmParty {
 }
 
 /**
- * A VC's parties by NDIS handle, with an index by UNI party id: every party
- * indication looks its party up by that id, and a search through all of them
- * made adding or dropping n parties cost O(n^2). The index is a hint, checked
- * on use; a miss falls back to the search (a UNI id learnt after insertion).
+ * A VC's parties, by the UNI party id every party indication names (the
+ * party's NDIS handle is never looked up here: NDIS hands the party's context
+ * back with every request). A SmallMap: most VCs have one party or none.
  */
-export class PartyMap extends SmallMap<NdisPartyHandle, CmParty> {
-  /** made with the first party (most VCs never have one: an idle VC must not carry an empty Map); a SmallMap itself: most have one party */
-  private uni?: SmallMap<PartyId, CmParty>;
-  override set(h: NdisPartyHandle, p: CmParty): this {
-    super.set(h, p);
-    if (p.uniParty !== undefined) (this.uni ??= new SmallMap()).set(p.uniParty, p);
-    return this;
+export class PartyMap extends SmallMap<PartyId, CmParty> {
+  add(p: CmParty): void {
+    this.set(p.uniParty, p);
   }
-  override delete(h: NdisPartyHandle): boolean {
-    const p = super.get(h);
-    if (p?.uniParty !== undefined && this.uni?.get(p.uniParty) === p) this.uni.delete(p.uniParty);
-    return super.delete(h);
-  }
-  override clear(): void {
-    if (this.size === 0 && this.uni === undefined) return; // nothing to do (and NO_PARTIES is frozen)
-    this.uni = undefined;
-    super.clear();
-  }
-  byUniParty(id: PartyId): CmParty | undefined {
-    const hit = this.uni?.get(id);
-    if (hit && hit.uniParty === id && super.get(hit.partyH) === hit) return hit;
-    for (const p of this.values())
-      if (p.uniParty === id) {
-        (this.uni ??= new SmallMap()).set(id, p);
-        return p;
-      }
-    return undefined;
+  /** forget `p`, if it is the party there under its id */
+  remove(p: CmParty): void {
+    if (this.get(p.uniParty) === p) this.delete(p.uniParty);
   }
 }
 
