@@ -419,7 +419,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
 
   /** the answer to an endpoint that came by ADD PARTY: PARTY ALERTING, ADD PARTY ACKNOWLEDGE (then `active` once its link call is) */
   private answerAdded(c: HostCall, p: HostParty, what: 'proceeding-req' | 'alerting-req' | 'connect-req'): Result<void, UniError> {
-    const st = p.leg.lc.parties.get(p.ep)?.pm.st;
+    const st = p.leg.lc.parties.get(p.ep)?.st;
     if (c.releasing || (st !== PartyState.P2 && st !== PartyState.P3)) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${c.id} was answered already`);
     if (what === 'proceeding-req') return ok(undefined);
     if (what === 'alerting-req') {
@@ -455,7 +455,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
       const lp = this.leafParty(c);
       if (lp && (lp.ep !== lp.leg.lc.firstEp || this.leafSiblings(c, lp.leg))) {
         // one endpoint of a link call others share: refuse that endpoint only
-        const st = lp.leg.lc.parties.get(lp.ep)?.pm.st;
+        const st = lp.leg.lc.parties.get(lp.ep)?.st;
         if (c.releasing || (st !== PartyState.P2 && st !== PartyState.P3)) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${callId} was answered already`);
         c.releasing = true;
         if (lp.ep !== lp.leg.lc.firstEp) {
@@ -695,7 +695,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
         party: p.id,
         peer: p.leg.link.peer,
         epref: p.ep,
-        state: this.codec.partyStateName(p.leg.lc.parties.get(p.ep)?.pm.st ?? 0),
+        state: this.codec.partyStateName(p.leg.lc.parties.get(p.ep)?.st ?? 0),
         called: p.called,
       })),
     }));
