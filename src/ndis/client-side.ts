@@ -285,8 +285,7 @@ export class ClientSide {
     const refused = closeCallRefusal(v.call, v.multipoint, named, [...v.parties.values()].map((q) => q.state)); // R55
     if (refused !== undefined) return refused;
     const saved = { call: v.call, state: v.state, party: p?.state };
-    v.callBefore = v.call;
-    v.before = v.state;
+    v.closeAfterIndication = v.call === 'CLOSE_INDICATED';
     this.core.moveCall(v, 'CLOSE_REQUESTED');
     if (v.state === 'ACTIVE') this.core.moveVc(v, 'CLOSING');
     if (p) {

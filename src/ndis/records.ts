@@ -102,38 +102,93 @@ export interface PartyRec {
   before?: PartyState;
 }
 
-export interface VcRec {
-  h: NdisVcHandle;
-  af: AfRec | undefined;
-  creator: 'cl' | 'cm';
-  clCtx: Context;
-  cmCtx: Context;
-  state: VcState;
-  /** state before an outstanding activation / closing began */
-  before?: VcState;
-  call: CallState;
-  callBefore?: CallState;
-  multipoint: boolean;
+/** the parties of every VC that has none (most VCs never have one): one frozen, empty map */
+const NO_PARTIES: ReadonlyMap<NdisPartyHandle, PartyRec> = Object.freeze(new SmallMap<NdisPartyHandle, PartyRec>());
+
+/** (the bits of VcRec's yes/no fields) */
+const BY_CM = 1;
+const MULTIPOINT = 2;
+const INCOMING_PENDING = 4;
+const QOS_PENDING = 8;
+const CLOSE_AFTER_INDICATION = 16;
+const CLOSE_AWAITS_DEACTIVATION = 32;
+
+/**
+ * A VC. Its yes/no fields share one number (`flags`) behind accessors: a field of its own costs
+ * 8 B each, and every endpoint of a multipoint call at a leaf host is a VC.
+ */
+export class VcRec {
+  clCtx: Context = undefined;
+  cmCtx: Context = undefined;
+  state: VcState = 'CREATED';
+  call: CallState = 'IDLE';
   /** changed only through NdisCore.addParty / removeParty (a VC without parties shares one empty map) */
-  parties: ReadonlyMap<NdisPartyHandle, PartyRec>;
+  parties: ReadonlyMap<NdisPartyHandle, PartyRec> = NO_PARTIES;
   /** the parameters the VC is active with (sealed, types.ts); their paths are the VC's (`vcPaths`) */
-  params?: CoCallParameters;
-  incomingPending: boolean;
-  qosPending: boolean;
-  closeParty?: PartyRec;
+  params: CoCallParameters | undefined = undefined;
   /** the status of the last incoming close (for the client's R75/R76 decision) */
-  closeStatus?: NdisStatus;
-  sends: number;
-  receives: number;
-  signalling: boolean;
+  closeStatus: NdisStatus | undefined = undefined;
+  sends = 0;
+  receives = 0;
+  /** the party a close under way names */
+  closeParty: PartyRec | undefined = undefined;
+  private flags: number;
+
+  constructor(
+    readonly h: NdisVcHandle,
+    /** none for the call manager's signalling VC */
+    readonly af: AfRec | undefined,
+    creator: 'cl' | 'cm',
+  ) {
+    this.flags = creator === 'cm' ? BY_CM : 0;
+  }
+
+  get creator(): 'cl' | 'cm' {
+    return this.flags & BY_CM ? 'cm' : 'cl';
+  }
+  /** the call manager's own VC (it has no AF) */
+  get signalling(): boolean {
+    return this.af === undefined;
+  }
+  get multipoint(): boolean {
+    return (this.flags & MULTIPOINT) !== 0;
+  }
+  set multipoint(on: boolean) {
+    this.flag(MULTIPOINT, on);
+  }
+  get incomingPending(): boolean {
+    return (this.flags & INCOMING_PENDING) !== 0;
+  }
+  set incomingPending(on: boolean) {
+    this.flag(INCOMING_PENDING, on);
+  }
+  get qosPending(): boolean {
+    return (this.flags & QOS_PENDING) !== 0;
+  }
+  set qosPending(on: boolean) {
+    this.flag(QOS_PENDING, on);
+  }
+  /** the close under way was asked after an incoming close (else on a connected call): where a failed close goes back to */
+  get closeAfterIndication(): boolean {
+    return (this.flags & CLOSE_AFTER_INDICATION) !== 0;
+  }
+  set closeAfterIndication(on: boolean) {
+    this.flag(CLOSE_AFTER_INDICATION, on);
+  }
   /** the call manager completed the close with SUCCESS before it deactivated the VC: the close ends with the deactivation (R62) */
-  closeAwaitsDeactivation?: boolean;
+  get closeAwaitsDeactivation(): boolean {
+    return (this.flags & CLOSE_AWAITS_DEACTIVATION) !== 0;
+  }
+  set closeAwaitsDeactivation(on: boolean) {
+    this.flag(CLOSE_AWAITS_DEACTIVATION, on);
+  }
+  private flag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
 }
 
 const NO_PATHS: readonly VcPath[] = Object.freeze([]);
 
-/** the parties of every VC that has none (most VCs never have one): one frozen, empty map */
-const NO_PARTIES: ReadonlyMap<NdisPartyHandle, PartyRec> = Object.freeze(new SmallMap<NdisPartyHandle, PartyRec>());
 
 /** the paths an active VC has (those of its parameters), none when it is not active */
 export function vcPaths(v: VcRec): readonly VcPath[] {
@@ -293,26 +348,8 @@ export class NdisCore {
   }
 
 
-  newVc(af: AfRec | undefined, creator: 'cl' | 'cm', signalling = false): VcRec {
-    // params and closeStatus are set by every call: in the literal, V8 keeps them in the object (added later, a property array)
-    return {
-      h: this.handle(),
-      af,
-      creator,
-      clCtx: undefined,
-      cmCtx: undefined,
-      state: 'CREATED',
-      call: 'IDLE',
-      multipoint: false,
-      parties: NO_PARTIES,
-      params: undefined,
-      closeStatus: undefined,
-      incomingPending: false,
-      qosPending: false,
-      sends: 0,
-      receives: 0,
-      signalling,
-    };
+  newVc(af: AfRec | undefined, creator: 'cl' | 'cm'): VcRec {
+    return new VcRec(this.handle(), af, creator);
   }
 
   deleteChecks(v: VcRec): NdisStatus | undefined {
