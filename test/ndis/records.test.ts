@@ -1,10 +1,12 @@
 /**
- * NDIS's VC record keeps its yes/no fields in one number: each reads back
- * what was last written to it, whatever the others hold.
+ * NDIS's VC record and the call manager's VC context keep their yes/no fields
+ * in one number: each reads back what was last written to it, whatever the
+ * others hold.
  */
 import test from 'ava';
 import { VcRec, type AfRec } from '../../src/ndis/records.js';
 import type { NdisVcHandle } from '../../src/ndis/types.js';
+import { CmVc } from '../../src/ndis/q2931/records.js';
 
 const FLAGS = ['multipoint', 'incomingPending', 'qosPending', 'closeAfterIndication', 'closeAwaitsDeactivation'] as const;
 
@@ -29,4 +31,21 @@ test("a VC's yes/no fields are independent of one another and of who created it"
     t.false(v.signalling);
   }
   t.true(new VcRec(8 as NdisVcHandle, undefined, 'cm').signalling, 'the call manager’s own VC has no AF');
+});
+
+const CM_FLAGS = ['multipoint', 'active', 'closePending', 'activating', 'signalling', 'retireAfterActivation'] as const;
+
+test("the call manager's VC context: its yes/no fields are independent of one another and of the direction", (t) => {
+  for (const dir of ['out', 'in'] as const) {
+    const v = new CmVc(dir);
+    for (const f of CM_FLAGS) t.false(v[f], f);
+    for (const f of CM_FLAGS) v[f] = true;
+    t.true(CM_FLAGS.every((f) => v[f]));
+    v.active = false;
+    t.deepEqual(
+      CM_FLAGS.filter((f) => v[f]),
+      CM_FLAGS.filter((f) => f !== 'active'),
+    );
+    t.is(v.dir, dir);
+  }
 });

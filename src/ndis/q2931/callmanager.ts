@@ -16,7 +16,7 @@ import type { CallManagerHandlers, CallManagerShape, NdisCmApi, NdisMcmApi } fro
 import { isPending, type MaybePending, type NdisDataPath } from '../datapath.js';
 import type { Context } from '../indications.js';
 import type { NdisHost } from '../ndis.js';
-import { NO_PARTIES, cmOps, incomingCallParameters, partiesOf, mcmOps, uniStatus, type CmAf, type CmOps, type CmParty, type CmSap, type CmVc } from './records.js';
+import { NO_PARTIES, cmOps, incomingCallParameters, partiesOf, mcmOps, uniStatus, type CmAf, type CmOps, type CmParty, type CmSap, CmVc } from './records.js';
 import { NdisStatus, causeFromStatus, failureFromCause, statusFromCause } from '../status.js';
 import { CmQos } from './modify.js';
 import {
@@ -144,8 +144,7 @@ export class UniCallManager implements CallManagerHandlers {
   }
 
   private newVc(dir: 'out' | 'in', af?: CmAf): CmVc {
-    // every field a call sets is in the literal: V8 keeps them in the object, with no property array beside it
-    return { kind: 'vc', vcH: undefined, af, dir, phase: 'idle', call: undefined, peer: undefined, multipoint: false, parties: NO_PARTIES, params: undefined, sap: undefined, active: false, closePending: false, activating: undefined };
+    return new CmVc(dir, af);
   }
 
   /** new, mutable parameters for activating the VC: `base` with these paths (the miniport may round its flows) */
@@ -345,7 +344,7 @@ export class UniCallManager implements CallManagerHandlers {
     let party: CmParty | undefined;
     if (partyH !== undefined) {
       // (a multipoint call's SETUP always names its first party)
-      party = { kind: 'party', partyH, vc: v, uniParty: r.value.party!, peer: undefined, state: 'adding', params: sealed };
+      party = { partyH, vc: v, uniParty: r.value.party!, peer: undefined, state: 'adding', params: sealed };
       partiesOf(v).add(party);
       v.firstParty = party;
     }
@@ -436,7 +435,6 @@ export class UniCallManager implements CallManagerHandlers {
       return;
     }
     v.vcH = r.vcHandle;
-    v.sap = sap;
     v.call = i.call;
     v.peer = i.peer;
     v.phase = 'activating-in';
@@ -518,7 +516,7 @@ export class UniCallManager implements CallManagerHandlers {
     const r = this.uni.addParty(v.call, { called });
     if (!r.ok) return { status: uniStatus(r.error) };
     // NDIS hands sealed parameters (its copy of the client's): kept, not copied again
-    const party: CmParty = { kind: 'party', partyH, vc: v, uniParty: r.value, peer: undefined, state: 'adding', params: sealedCallParameters(params) };
+    const party: CmParty = { partyH, vc: v, uniParty: r.value, peer: undefined, state: 'adding', params: sealedCallParameters(params) };
     partiesOf(v).add(party);
     return { status: S.PENDING, callMgrPartyContext: party };
   }

@@ -30,7 +30,6 @@ export interface CmSap {
 }
 
 export interface CmParty {
-  kind: 'party';
   partyH: NdisPartyHandle;
   vc: CmVc;
   uniParty: PartyId;
@@ -76,29 +75,83 @@ export type VcPhase =
   | 'released' // network side gone, waiting for the client's close
   | 'closing'; // our RELEASE sent, waiting for RELEASE COMPLETE
 
-export interface CmVc {
-  kind: 'vc';
-  vcH?: NdisVcHandle;
-  af?: CmAf;
-  dir: 'out' | 'in';
-  phase: VcPhase;
-  call?: CallId;
-  peer?: PeerId;
-  multipoint: boolean;
+const INCOMING = 1;
+const MULTIPOINT = 2;
+const ACTIVE = 4;
+const CLOSE_PENDING = 8;
+const ACTIVATING = 16;
+const SIGNALLING = 32;
+const RETIRE_AFTER_ACTIVATION = 64;
+
+/**
+ * The call manager's context of a VC. Its yes/no fields share one number (`flags`) behind
+ * accessors: a field of its own costs 8 B, and every endpoint of a multipoint call at a leaf host
+ * is a VC.
+ */
+export class CmVc {
+  vcH: NdisVcHandle | undefined = undefined;
+  phase: VcPhase = 'idle';
+  call: CallId | undefined = undefined;
+  peer: PeerId | undefined = undefined;
   /** NO_PARTIES until the first party (partiesOf) */
-  parties: PartyMap;
-  params?: CoCallParameters;
+  parties: PartyMap = NO_PARTIES;
+  params: CoCallParameters | undefined = undefined;
+  private flags: number;
   /** the party named in a make-call (multipoint) */
-  firstParty?: CmParty;
-  sap?: CmSap;
-  active: boolean;
-  closePending: boolean;
-  signalling?: boolean;
-  activating?: boolean;
-  failAfterActivation?: NdisStatus;
-  retireAfterActivation?: boolean;
+  declare firstParty?: CmParty;
+  declare failAfterActivation?: NdisStatus;
   /** an incoming close waiting for our outstanding drops to finish */
-  pendingClose?: { status: NdisStatus; closeData?: Buffer };
+  declare pendingClose?: { status: NdisStatus; closeData?: Buffer };
+
+  constructor(
+    dir: 'out' | 'in',
+    readonly af?: CmAf,
+  ) {
+    this.flags = dir === 'in' ? INCOMING : 0;
+  }
+
+  get dir(): 'out' | 'in' {
+    return this.flags & INCOMING ? 'in' : 'out';
+  }
+  get multipoint(): boolean {
+    return (this.flags & MULTIPOINT) !== 0;
+  }
+  set multipoint(on: boolean) {
+    this.flag(MULTIPOINT, on);
+  }
+  get active(): boolean {
+    return (this.flags & ACTIVE) !== 0;
+  }
+  set active(on: boolean) {
+    this.flag(ACTIVE, on);
+  }
+  get closePending(): boolean {
+    return (this.flags & CLOSE_PENDING) !== 0;
+  }
+  set closePending(on: boolean) {
+    this.flag(CLOSE_PENDING, on);
+  }
+  get activating(): boolean {
+    return (this.flags & ACTIVATING) !== 0;
+  }
+  set activating(on: boolean) {
+    this.flag(ACTIVATING, on);
+  }
+  get signalling(): boolean {
+    return (this.flags & SIGNALLING) !== 0;
+  }
+  set signalling(on: boolean) {
+    this.flag(SIGNALLING, on);
+  }
+  get retireAfterActivation(): boolean {
+    return (this.flags & RETIRE_AFTER_ACTIVATION) !== 0;
+  }
+  set retireAfterActivation(on: boolean) {
+    this.flag(RETIRE_AFTER_ACTIVATION, on);
+  }
+  private flag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
 }
 
 /**
