@@ -59,30 +59,81 @@ export class Leg extends CallLeg<HostCall, HostParty> {
   }
 }
 
-export interface HostCall {
-  readonly id: CallId;
-  readonly role: 'root' | 'leaf' | 'p2p-out' | 'p2p-in';
-  readonly multipoint: boolean;
-  readonly params: UniCallParams;
-  readonly legs: Map<PeerId, Leg>;
-  readonly parties: Map<PartyId, HostParty>;
+const ROLES = ['root', 'leaf', 'p2p-out', 'p2p-in'] as const;
+const ROLE = 3; // (the role's index in ROLES)
+const MULTIPOINT = 4;
+const CONNECTED = 8;
+const RELEASING = 16;
+const DONE = 32;
+const AWAIT_ACTIVE = 64;
+
+/**
+ * A host call. Its role and yes/no fields share one number (`flags`) behind accessors: a field of
+ * its own costs 8 B, and every endpoint of a multipoint call at a leaf host is a host call.
+ */
+export class HostCall {
+  /**
+   * Most calls have one leg and one party (every endpoint at a leaf host is a call of its own):
+   * maps that make a table only for a second entry.
+   */
+  readonly legs: Map<PeerId, Leg> = new SmallMap();
+  readonly parties: Map<PartyId, HostParty> = new SmallMap();
   /** the leg of the call's first party (the one `connected` reports) */
-  firstLeg?: Leg;
-  connected: boolean;
+  firstLeg: Leg | undefined = undefined;
   /** parties not being dropped, kept as they change */
-  undropped: number;
-  /** release() asked: release-confirm when the last leg is gone */
-  releasing: boolean;
+  undropped = 0;
+  private flags: number;
   /** the call is over; this goes up once its last leg is gone */
-  final?: Extract<UniIndication, { kind: 'released' | 'release-confirm' }>;
-  done: boolean;
+  declare final?: Extract<UniIndication, { kind: 'released' | 'release-confirm' }>;
+
+  constructor(
+    readonly id: CallId,
+    role: (typeof ROLES)[number],
+    multipoint: boolean,
+    readonly params: UniCallParams,
+  ) {
+    this.flags = ROLES.indexOf(role) | (multipoint ? MULTIPOINT : 0);
+  }
+
+  get role(): (typeof ROLES)[number] {
+    return ROLES[this.flags & ROLE]!;
+  }
+  get multipoint(): boolean {
+    return (this.flags & MULTIPOINT) !== 0;
+  }
+  get connected(): boolean {
+    return (this.flags & CONNECTED) !== 0;
+  }
+  set connected(on: boolean) {
+    this.flag(CONNECTED, on);
+  }
+  /** release() asked: release-confirm when the last leg is gone */
+  get releasing(): boolean {
+    return (this.flags & RELEASING) !== 0;
+  }
+  set releasing(on: boolean) {
+    this.flag(RELEASING, on);
+  }
+  get done(): boolean {
+    return (this.flags & DONE) !== 0;
+  }
+  set done(on: boolean) {
+    this.flag(DONE, on);
+  }
   /** leaf call of an added endpoint, accepted (ADD PARTY ACKNOWLEDGE sent) while its link call was not yet active */
-  awaitActive?: boolean;
+  get awaitActive(): boolean {
+    return (this.flags & AWAIT_ACTIVE) !== 0;
+  }
+  set awaitActive(on: boolean) {
+    this.flag(AWAIT_ACTIVE, on);
+  }
+  private flag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
 }
 
 export function newHostCall(id: CallId, role: HostCall['role'], multipoint: boolean, params: UniCallParams): HostCall {
-  // most calls have one leg and one party (every endpoint at a leaf host is a call of its own): maps that make a table only for a second entry
-  return { id, role, multipoint, params, legs: new SmallMap(), parties: new SmallMap(), firstLeg: undefined, connected: false, undropped: 0, releasing: false, done: false };
+  return new HostCall(id, role, multipoint, params);
 }
 
 /** SETUP IEs that map onto UniCallParams fields (the rest travel up in `extra`) */
