@@ -31,7 +31,7 @@ import { calledIe, callingIe, canonicalAddress, CLOSE_DATA_MAX, defaultAal, defa
 import { modifyAnswer, modifyIndication, modifyRequest } from './modify.js';
 import { ANSWER_LATER, LinkCall, type UniPort } from '../uni/port.js';
 import { CallCore, type CallUser, type CoreLink } from './core.js';
-import { Leg, newHostCall, paramsFromMessage, type HostCall, type HostParty, type PartyPhase } from './model.js';
+import { Leg, newHostCall, paramsFromMessage, type HostCall, HostParty, type PartyPhase } from './model.js';
 import type { PartyIndication } from '../uni/party.js';
 import { PartyState, type Side } from '../uni/states.js';
 import { Cause, MsgType, type InfoElement, type TrafficDescriptorIe, type UniMessage } from '../uni/msg/types.js';
@@ -183,7 +183,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
 
   /** a party not yet known to its call, its leg or the counts (it takes the next id when enrolled) */
   private partyRecord(call: HostCall, leg: Leg, ep: number, called: AtmAddress, phase: PartyPhase): HostParty {
-    return { id: this.nextParty, call, leg, ep, called, phase };
+    return new HostParty(this.nextParty, call, leg, ep, called, phase);
   }
 
   private enrol(p: HostParty): HostParty {

@@ -12,18 +12,51 @@ import { CallLeg } from './legs.js';
 import type { PartyIndication } from '../uni/party.js';
 import { findIe, IeId, type UniMessage } from '../uni/msg/types.js';
 
-export type PartyPhase = 'adding' | 'alerting' | 'connected' | 'dropping';
+export type PartyPhase = (typeof PHASES)[number];
 
-export interface HostParty {
-  readonly id: PartyId;
-  readonly call: HostCall;
-  readonly leg: Leg;
-  /** -1 while queued behind its leg's SETUP */
-  ep: number;
-  readonly called: AtmAddress;
-  phase: PartyPhase;
+const PHASES = ['adding', 'alerting', 'connected', 'dropping'] as const;
+const PHASE = 3; // (the phase's index in PHASES)
+const DROP_ASKED = 4;
+
+/**
+ * A host party. Its phase and whether its drop was asked for share one number, and the address it
+ * was called at is kept only when it is not its call's (most parties are the call's own address):
+ * every party is one of these at the root and one at the leaf host.
+ */
+export class HostParty {
+  private flags: number;
+  /** (the address, when it is not the call's) */
+  declare private readonly calledHere?: AtmAddress;
+
+  constructor(
+    readonly id: PartyId,
+    readonly call: HostCall,
+    readonly leg: Leg,
+    /** -1 while queued behind its leg's SETUP */
+    public ep: number,
+    called: AtmAddress,
+    phase: PartyPhase,
+  ) {
+    this.flags = PHASES.indexOf(phase);
+    if (called !== call.params.called) this.calledHere = called;
+  }
+
+  get called(): AtmAddress {
+    return this.calledHere ?? this.call.params.called;
+  }
+  get phase(): PartyPhase {
+    return PHASES[this.flags & PHASE]!;
+  }
+  set phase(to: PartyPhase) {
+    this.flags = (this.flags & ~PHASE) | PHASES.indexOf(to);
+  }
   /** dropParty was asked for this party: it gets its drop-party-confirm even if the call is released meanwhile */
-  dropAsked?: boolean;
+  get dropAsked(): boolean {
+    return (this.flags & DROP_ASKED) !== 0;
+  }
+  set dropAsked(on: boolean) {
+    this.flags = on ? this.flags | DROP_ASKED : this.flags & ~DROP_ASKED;
+  }
 }
 
 /** What a leg reports to: the host. */
