@@ -227,7 +227,7 @@ export class CmSide {
     this.core.assertFinal(status, 'Ndis(M)CmMakeCallComplete');
     const v = this.core.vcs.get(h);
     if (!v || v.call !== 'MAKING') throw new NdisProtocolError('make-call completion without a pending make-call');
-    const p = ph !== undefined ? v.parties.get(ph) : undefined;
+    const p = ph !== undefined ? this.core.partyOf(v, ph) : undefined;
     if (status === S.SUCCESS) {
       if (v.state !== 'ACTIVE') throw new NdisProtocolError('make-call completed SUCCESS before the VC was activated (R15)');
       this.core.moveCall(v, 'CONNECTED');

@@ -1,10 +1,11 @@
 /**
  * NDIS's VC record and the call manager's VC context keep their yes/no fields
  * in one number: each reads back what was last written to it, whatever the
- * others hold.
+ * others hold. A VC's parties are a list through the party records.
  */
 import test from 'ava';
-import { VcRec, type AfRec } from '../../src/ndis/records.js';
+import { NdisCore, VcRec, type AfRec } from '../../src/ndis/records.js';
+import type { NdisDataPath } from '../../src/ndis/datapath.js';
 import type { NdisVcHandle } from '../../src/ndis/types.js';
 import { CmVc } from '../../src/ndis/q2931/records.js';
 
@@ -48,4 +49,31 @@ test("the call manager's VC context: its yes/no fields are independent of one an
     );
     t.is(v.dir, dir);
   }
+});
+
+test("a VC's parties: listed in the order they came, unlinked when they go, wherever they stand; the last one gone leaves the shared empty list", (t) => {
+  const core = new NdisCore({ dataPath: {} as NdisDataPath });
+  const v = core.newVc({} as AfRec, 'cl');
+  const empty = v.parties;
+  const [a, b, c, d] = [1, 2, 3, 4].map((i) => core.newParty(v, `p${i}`));
+  for (const p of [a, b, c, d]) core.addParty(p!);
+  const names = (): unknown[] => [...v.parties.values()].map((p) => p.clCtx);
+  t.deepEqual(names(), ['p1', 'p2', 'p3', 'p4']);
+  t.is(core.partyOf(v, b!.h), b);
+  t.is(core.partyOf(core.newVc({} as AfRec, 'cl'), b!.h), undefined, "another VC's handle is not this VC's party");
+  core.removeParty(b!); // in the middle
+  t.deepEqual(names(), ['p1', 'p3', 'p4']);
+  t.deepEqual([b!.prev, b!.next], [undefined, undefined]);
+  v.parties.remove(b!); // not on the list any more: nothing happens
+  t.is(v.parties.size, 3);
+  core.removeParty(a!); // the first
+  core.removeParty(d!); // the last
+  t.deepEqual(names(), ['p3']);
+  core.addParty(a!);
+  t.deepEqual(names(), ['p3', 'p1']);
+  core.removeParty(c!);
+  core.removeParty(a!);
+  t.is(v.parties.size, 0);
+  t.is(v.parties, empty);
+  t.is(core.parties.size, 0);
 });
