@@ -16,7 +16,7 @@ import type { CallManagerHandlers, CallManagerShape, NdisCmApi, NdisMcmApi } fro
 import { isPending, type MaybePending, type NdisDataPath } from '../datapath.js';
 import type { Context } from '../indications.js';
 import type { NdisHost } from '../ndis.js';
-import { NO_PARTIES, cmOps, incomingCallParameters, partiesOf, mcmOps, uniStatus, type CmAf, type CmOps, type CmParty, type CmSap, CmVc } from './records.js';
+import { CmContexts, cmOps, incomingCallParameters, mcmOps, uniStatus, type CmAf, type CmOps, type CmParty, type CmSap, CmVc } from './records.js';
 import { NdisStatus, causeFromStatus, failureFromCause, statusFromCause } from '../status.js';
 import { CmQos } from './modify.js';
 import {
@@ -62,7 +62,7 @@ export class UniCallManager implements CallManagerHandlers {
   private readonly dataPath: NdisDataPath;
   private readonly afs = new Set<CmAf>();
   private readonly saps = new Set<CmSap>();
-  private readonly vcs = new Set<CmVc>();
+  private readonly contexts = new CmContexts();
   private readonly byCall = new Map<CallId, CmVc>();
   private signallingVc?: NdisVcHandle;
   /** the QoS section (modify.ts): local changes (R79) and Q.2963.1 modification over the wire */
@@ -117,13 +117,7 @@ export class UniCallManager implements CallManagerHandlers {
   }
 
   liveContexts(): number {
-    let parties = 0;
-    let vcs = 0;
-    for (const v of this.vcs) {
-      if (!v.signalling) vcs++;
-      parties += v.parties.size;
-    }
-    return this.afs.size + this.saps.size + vcs + parties;
+    return this.afs.size + this.saps.size + this.contexts.size;
   }
 
   /** ask every client of an AF to close it (unbinding / halting) */
@@ -215,8 +209,7 @@ export class UniCallManager implements CallManagerHandlers {
 
   private freeVc(v: CmVc): void {
     this.forgetCall(v);
-    v.parties = NO_PARTIES;
-    if (this.vcs.delete(v) && v.af) v.af.vcCount--;
+    this.contexts.freeVc(v);
   }
 
   /** CM-created VC after its call ended: deactivate and delete it on a later turn (after the client saw its completion) */
@@ -293,8 +286,7 @@ export class UniCallManager implements CallManagerHandlers {
     const af = ctx as CmAf;
     const v = this.newVc('out', af);
     v.vcH = vcH;
-    this.vcs.add(v);
-    af.vcCount++;
+    this.contexts.countVc(v);
     return { status: S.SUCCESS, callMgrVcContext: v };
   }
 
@@ -345,7 +337,7 @@ export class UniCallManager implements CallManagerHandlers {
     if (partyH !== undefined) {
       // (a multipoint call's SETUP always names its first party)
       party = { partyH, vc: v, uniParty: r.value.party!, peer: undefined, state: 'adding', params: sealed };
-      partiesOf(v).add(party);
+      this.contexts.addParty(v, party);
       v.firstParty = party;
     }
     return { status: S.PENDING, ...(party ? { callMgrPartyContext: party } : {}) };
@@ -355,7 +347,7 @@ export class UniCallManager implements CallManagerHandlers {
   private makeCallFailed(v: CmVc, status: NdisStatus, cause?: number): void {
     const party = v.firstParty;
     this.forgetCall(v);
-    v.parties = NO_PARTIES;
+    this.contexts.dropParties(v);
     v.firstParty = undefined;
     v.multipoint = false;
     const base = v.params ?? { flags: 0 };
@@ -425,12 +417,10 @@ export class UniCallManager implements CallManagerHandlers {
       return;
     }
     const v = this.newVc('in', sap.af);
-    this.vcs.add(v);
-    sap.af.vcCount++;
+    this.contexts.countVc(v);
     const r = this.ops.createVc(sap.af.afH, v);
     if (r.status !== S.SUCCESS) {
-      this.vcs.delete(v);
-      sap.af.vcCount--;
+      this.freeVc(v);
       this.uni.reject(i.call, 47);
       return;
     }
@@ -517,7 +507,7 @@ export class UniCallManager implements CallManagerHandlers {
     if (!r.ok) return { status: uniStatus(r.error) };
     // NDIS hands sealed parameters (its copy of the client's): kept, not copied again
     const party: CmParty = { partyH, vc: v, uniParty: r.value, peer: undefined, state: 'adding', params: sealedCallParameters(params) };
-    partiesOf(v).add(party);
+    this.contexts.addParty(v, party);
     return { status: S.PENDING, callMgrPartyContext: party };
   }
 
@@ -530,7 +520,7 @@ export class UniCallManager implements CallManagerHandlers {
     const v = p.vc;
     if (p.state === 'gone') {
       // the network already dropped it (incoming drop / close): no signalling, just free the state
-      v.parties.remove(p);
+      this.contexts.removeParty(v, p);
       if (this.completion === 'sync') return S.SUCCESS;
       this.later(() => this.ops.dropPartyComplete(S.SUCCESS, p.partyH));
       return S.PENDING;
@@ -543,7 +533,7 @@ export class UniCallManager implements CallManagerHandlers {
     if (!r.ok) return uniStatus(r.error);
     if (this.completion === 'sync') {
       // R47: dropped, close data sent (DROP PARTY is out), per-party state freed
-      v.parties.remove(p);
+      this.contexts.removeParty(v, p);
       this.refreshPaths(v);
       return S.SUCCESS;
     }
@@ -560,7 +550,7 @@ export class UniCallManager implements CallManagerHandlers {
       if (v.parties.get(p.uniParty) !== p || p.state !== 'adding') return;
       if (st !== S.SUCCESS) {
         if (v.call !== undefined) this.uni.dropParty(v.call, p.uniParty, { cause: causeFromStatus(st) });
-        v.parties.remove(p);
+        this.contexts.removeParty(v, p);
         this.ops.addPartyComplete(st, p.partyH, undefined, p.params!);
         return;
       }
@@ -585,7 +575,7 @@ export class UniCallManager implements CallManagerHandlers {
   private onPartyRejected(v: CmVc, i: Extract<UniIndication, { kind: 'party-rejected' }>): void {
     const p = this.partyOf(v, i.party);
     if (!p || p.state !== 'adding') return;
-    v.parties.remove(p);
+    this.contexts.removeParty(v, p);
     this.ops.addPartyComplete(failureFromCause(i.cause), p.partyH, undefined, p.params!);
   }
 
@@ -594,7 +584,7 @@ export class UniCallManager implements CallManagerHandlers {
     if (!p) return;
     if (p.state === 'dropping') return this.onDropConfirm(v, i.party);
     if (p.state === 'adding') {
-      v.parties.remove(p);
+      this.contexts.removeParty(v, p);
       this.ops.addPartyComplete(failureFromCause(i.cause), p.partyH, undefined, p.params!);
       return;
     }
@@ -618,7 +608,7 @@ export class UniCallManager implements CallManagerHandlers {
   private failPendingAdds(v: CmVc, status: NdisStatus): void {
     for (const p of [...v.parties.values()]) {
       if (p.state !== 'adding') continue;
-      v.parties.remove(p);
+      this.contexts.removeParty(v, p);
       this.ops.addPartyComplete(status, p.partyH, undefined, p.params!);
     }
   }
@@ -637,7 +627,7 @@ export class UniCallManager implements CallManagerHandlers {
   private onDropConfirm(v: CmVc, uniParty: PartyId): void {
     const p = this.partyOf(v, uniParty);
     if (!p || p.state !== 'dropping') return;
-    v.parties.remove(p); // R48: nothing of the party remains
+    this.contexts.removeParty(v, p); // R48: nothing of the party remains
     this.refreshPaths(v);
     this.ops.dropPartyComplete(S.SUCCESS, p.partyH);
     this.flushPendingClose(v);
@@ -672,8 +662,8 @@ export class UniCallManager implements CallManagerHandlers {
   /** deactivate (R62), free the last party (R59), then report; SUCCESS when all of it finished now */
   private finishClose(v: CmVc, party: CmParty | undefined, alreadyPending = false): NdisStatus {
     this.forgetCall(v);
-    if (party) v.parties.remove(party);
-    v.parties = NO_PARTIES;
+    if (party) this.contexts.removeParty(v, party);
+    this.contexts.dropParties(v);
     const d = this.deactivate(v);
     const idle = (): void => {
       v.phase = 'idle';
@@ -753,7 +743,8 @@ export class UniCallManager implements CallManagerHandlers {
 
   /** a QoS change the medium reports without a wire message (tests; R81): reactivate first, tell the client only if the miniport accepted */
   remoteQoSChange(vcH: NdisVcHandle, params: CoCallParameters): MaybePending {
-    return this.qos.remoteChange([...this.vcs].find((x) => x.vcH === vcH), params);
+    const v = this.ndis.callMgrVcContext(vcH);
+    return this.qos.remoteChange(v instanceof CmVc ? v : undefined, params);
   }
 
   // ------------------------------------------------------------------ UNI indications

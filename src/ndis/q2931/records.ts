@@ -64,6 +64,54 @@ export function partiesOf(v: CmVc): PartyMap {
   return v.parties;
 }
 
+/**
+ * The contexts a call manager holds for VCs (but its signalling VC) and parties, counted as they
+ * come and go (a set of every VC would cost ~33 B of heap per VC). Parties join and leave their
+ * VC's PartyMap here.
+ */
+export class CmContexts {
+  private vcs = 0;
+  private parties = 0;
+
+  get size(): number {
+    return this.vcs + this.parties;
+  }
+
+  /** a VC context of an AF: counted there and here until freed */
+  countVc(v: CmVc): void {
+    v.counted = true;
+    this.vcs++;
+    if (v.af) v.af.vcCount++;
+  }
+
+  /** the VC's context and its parties' are freed (once) */
+  freeVc(v: CmVc): void {
+    this.dropParties(v);
+    if (!v.counted) return;
+    v.counted = false;
+    this.vcs--;
+    if (v.af) v.af.vcCount--;
+  }
+
+  addParty(v: CmVc, p: CmParty): void {
+    partiesOf(v).add(p);
+    this.parties++;
+  }
+
+  /** the party's context is freed (if it is still the VC's) */
+  removeParty(v: CmVc, p: CmParty): void {
+    if (v.parties.get(p.uniParty) !== p) return;
+    v.parties.remove(p);
+    this.parties--;
+  }
+
+  /** every party context of the VC is freed */
+  dropParties(v: CmVc): void {
+    this.parties -= v.parties.size;
+    v.parties = NO_PARTIES;
+  }
+}
+
 export type VcPhase =
   | 'idle'
   | 'making' // SETUP sent
@@ -82,6 +130,7 @@ const CLOSE_PENDING = 8;
 const ACTIVATING = 16;
 const SIGNALLING = 32;
 const RETIRE_AFTER_ACTIVATION = 64;
+const COUNTED = 128;
 
 /**
  * The call manager's context of a VC. Its yes/no fields share one number (`flags`) behind
@@ -148,6 +197,13 @@ export class CmVc {
   }
   set retireAfterActivation(on: boolean) {
     this.flag(RETIRE_AFTER_ACTIVATION, on);
+  }
+  /** counted among the call manager's live VC contexts (from its creation until it is freed) */
+  get counted(): boolean {
+    return (this.flags & COUNTED) !== 0;
+  }
+  set counted(on: boolean) {
+    this.flag(COUNTED, on);
   }
   private flag(bit: number, on: boolean): void {
     this.flags = on ? this.flags | bit : this.flags & ~bit;
