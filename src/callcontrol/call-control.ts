@@ -343,8 +343,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
     const call = newHostCall(this.core.newCallId(), lc.multipoint ? 'leaf' : 'p2p-in', lc.multipoint, params);
     const leg = new Leg(this, call, link, lc);
     lc.owner = leg;
-    call.legs.set(link.peer, leg);
-    call.firstLeg = leg;
+    call.adoptLeg(leg);
     this.core.register(call);
     const party = lc.firstEp !== undefined ? this.newParty(call, leg, lc.firstEp, params.called, 'adding') : undefined;
     const vc = leg.vc() ?? { peer: link.peer, vpi: 0, vci: 0 };
@@ -367,8 +366,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
     if (!this.own.has(params.called)) return Cause.UNALLOCATED_NUMBER;
     if (this.core.full) return Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED;
     const call = newHostCall(this.core.newCallId(), 'leaf', true, params);
-    call.legs.set(link.peer, leg);
-    call.firstLeg = leg;
+    call.adoptLeg(leg);
     this.core.register(call);
     const party = this.newParty(call, leg, ep, params.called, 'adding');
     const vc = leg.vc() ?? { peer: link.peer, vpi: 0, vci: 0 };
@@ -585,7 +583,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
   }
 
   private endLeaf(call: HostCall, final: Extract<UniIndication, { kind: 'released' | 'release-confirm' }>): void {
-    call.legs.clear();
+    call.dropLegs();
     this.endCall(call);
     this.emit(final);
   }
@@ -599,7 +597,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
 
   private legGone(leg: Leg, ind: Extract<CallIndication, { k: 'released' | 'release-confirm' }>): void {
     const call = leg.call;
-    if (call.legs.get(leg.link.peer) === leg) call.legs.delete(leg.link.peer);
+    call.dropLeg(leg);
     const onLeg = leg.parties();
     for (const p of onLeg) this.removeParty(p);
     const closeData = ind.k === 'released' ? ind.closeData : undefined;

@@ -90,7 +90,15 @@ export class Leg extends CallLeg<HostCall, HostParty> {
     const v = this.lc.st.vc;
     return v ? { peer: this.link.peer, vpi: v.vpi, vci: v.vci } : undefined;
   }
+  private only?: Map<PeerId, Leg>;
+  /** the legs of a call that has this leg alone: one read-only map, which every endpoint's call at a leaf host shares */
+  alone(): Map<PeerId, Leg> {
+    return (this.only ??= Object.freeze(new SmallMap<PeerId, Leg>([[this.link.peer, this]])) as Map<PeerId, Leg>);
+  }
 }
+
+/** the legs of an incoming call before it has its leg, and after it lost it */
+const NO_LEGS = Object.freeze(new SmallMap<PeerId, Leg>()) as Map<PeerId, Leg>;
 
 const ROLES = ['root', 'leaf', 'p2p-out', 'p2p-in'] as const;
 const ROLE = 3; // (the role's index in ROLES)
@@ -107,9 +115,10 @@ const AWAIT_ACTIVE = 64;
 export class HostCall {
   /**
    * Most calls have one leg and one party (every endpoint at a leaf host is a call of its own):
-   * maps that make a table only for a second entry.
+   * maps that make a table only for a second entry. An incoming call has one leg at most, in a
+   * read-only map it shares with the other calls on that leg (`adoptLeg`, `dropLeg`).
    */
-  readonly legs: Map<PeerId, Leg> = new SmallMap();
+  legs: Map<PeerId, Leg>;
   readonly parties: Map<PartyId, HostParty> = new SmallMap();
   /** the leg of the call's first party (the one `connected` reports) */
   firstLeg: Leg | undefined = undefined;
@@ -126,6 +135,32 @@ export class HostCall {
     readonly params: UniCallParams,
   ) {
     this.flags = ROLES.indexOf(role) | (multipoint ? MULTIPOINT : 0);
+    this.legs = this.incoming ? NO_LEGS : new SmallMap();
+  }
+
+  private get incoming(): boolean {
+    const r = this.role;
+    return r === 'leaf' || r === 'p2p-in';
+  }
+
+  /** an incoming call's one leg (the SETUP's, or the one an ADD PARTY came on) */
+  adoptLeg(leg: Leg): void {
+    if (!this.incoming) throw new Error(`adoptLeg: call ${this.id} is not an incoming call`);
+    this.legs = leg.alone();
+    this.firstLeg = leg;
+  }
+
+  /** the call's leg on that link is gone */
+  dropLeg(leg: Leg): void {
+    if (this.legs.get(leg.link.peer) !== leg) return;
+    if (Object.isFrozen(this.legs)) this.legs = NO_LEGS;
+    else this.legs.delete(leg.link.peer);
+  }
+
+  /** every leg of the call is gone */
+  dropLegs(): void {
+    if (Object.isFrozen(this.legs)) this.legs = NO_LEGS;
+    else this.legs.clear();
   }
 
   get role(): (typeof ROLES)[number] {

@@ -4,7 +4,8 @@
  * the others hold.
  */
 import test from 'ava';
-import { HostCall, HostParty, type Leg } from '../../src/callcontrol/model.js';
+import { HostCall, HostParty, Leg, type LegSink } from '../../src/callcontrol/model.js';
+import type { LinkCall, UniPort } from '../../src/uni/port.js';
 
 const FLAGS = ['connected', 'releasing', 'done', 'awaitActive'] as const;
 
@@ -40,4 +41,26 @@ test("a host party: its phase and drop-asked mark are independent; its address i
       t.is(p.phase, phase);
     }
   t.deepEqual([p.id, p.ep, p.call, p.leg], [7, 3, call, leg]);
+});
+
+test("incoming calls on one leg share one read-only map of it; a call that loses its leg has none, the others keep theirs", (t) => {
+  const calls = [1, 2].map((id) => new HostCall(id, 'leaf', true, { called: '1002', multipoint: true }));
+  const [a, b] = calls as [HostCall, HostCall];
+  const leg = new Leg({} as LegSink, a, { peer: 'm1' } as UniPort, {} as LinkCall);
+  t.is(a.legs.size, 0);
+  for (const c of calls) c.adoptLeg(leg);
+  t.is(a.legs, b.legs);
+  t.deepEqual([...a.legs], [['m1', leg]]);
+  t.is(a.firstLeg, leg);
+  t.throws(() => a.legs.set('m2', leg), { instanceOf: TypeError }, 'read-only');
+  a.dropLeg(leg);
+  t.is(a.legs.size, 0);
+  t.deepEqual([...b.legs], [['m1', leg]]);
+  b.dropLegs();
+  t.is(b.legs.size, 0);
+  const root = new HostCall(3, 'root', true, { called: '1002', multipoint: true });
+  t.throws(() => root.adoptLeg(leg), undefined, 'an outgoing call opens its own legs');
+  root.legs.set('m1', leg).set('m2', leg);
+  root.dropLeg(leg);
+  t.deepEqual([...root.legs.keys()], ['m2']);
 });
