@@ -23,6 +23,7 @@ import { RunQueue } from '../common/run-queue.js';
 import { err, ok, type Result } from '../common/result.js';
 import type { AtmAddress, CallId, ClearingOptions, CloseDataPolicy, PartyId, PeakCellRates, PeerId, UniCallParams, UniCounters } from '../uni/api.js';
 import type { UniError, UniErrorCode, UniHost, UniHostOptions, UniIndication, UniPartyParams, UniSnapshot, VcPath } from '../uni/api.js';
+import { withCallContext } from '../uni/api.js';
 import type { SaalService } from '../sscop/service.js';
 import type { CallIndication, VcId } from '../uni/call.js';
 import { stateCode } from '../uni/call.js';
@@ -99,8 +100,9 @@ export class CallControl implements UniHost, CallUser<HostLink> {
     return this.out.hold(fn);
   }
 
-  private emit(i: UniIndication): void {
-    this.out.post(i);
+  /** `call`: the indication's call when it is no longer in the registry (its last indication) */
+  private emit(i: UniIndication, call = 'call' in i ? this.core.call(i.call) : undefined): void {
+    this.out.post(withCallContext(i, call?.ctx));
   }
 
   // ---- links -----------------------------------------------------------------
@@ -231,6 +233,11 @@ export class CallControl implements UniHost, CallUser<HostLink> {
   }
 
   // ---- outgoing --------------------------------------------------------------
+
+  setCallContext(callId: CallId, ctx: unknown): void {
+    const call = this.core.call(callId);
+    if (call) call.ctx = ctx;
+  }
 
   setup(params: UniCallParams): Result<{ call: CallId; party?: PartyId }, UniError> {
     return this.run(() => {
@@ -585,7 +592,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
   private endLeaf(call: HostCall, final: Extract<UniIndication, { kind: 'released' | 'release-confirm' }>): void {
     call.dropLegs();
     this.endCall(call);
-    this.emit(final);
+    this.emit(final, call);
   }
 
   private flushQueued(leg: Leg): void {
@@ -615,7 +622,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
       for (const p of [...onLeg, ...call.parties.values()])
         if (p.dropAsked) this.emit({ kind: 'drop-party-confirm', call: call.id, party: p.id, cause: ind.cause });
       this.endCall(call);
-      this.emit(call.final);
+      this.emit(call.final, call);
       return;
     }
     if (call.releasing) {

@@ -124,6 +124,8 @@ export class HostCall {
   firstLeg: Leg | undefined = undefined;
   /** parties not being dropped, kept as they change */
   undropped = 0;
+  /** the context its user gave it (UniHost.setCallContext), carried by every indication about it */
+  ctx: unknown = undefined;
   private flags: number;
   /** the call is over; this goes up once its last leg is gone */
   declare final?: Extract<UniIndication, { kind: 'released' | 'release-confirm' }>;

@@ -63,7 +63,6 @@ export class UniCallManager implements CallManagerHandlers {
   private readonly afs = new Set<CmAf>();
   private readonly saps = new Set<CmSap>();
   private readonly contexts = new CmContexts();
-  private readonly byCall = new Map<CallId, CmVc>();
   private signallingVc?: NdisVcHandle;
   /** the QoS section (modify.ts): local changes (R79) and Q.2963.1 modification over the wire */
   private readonly qos: CmQos<CmVc>;
@@ -202,8 +201,13 @@ export class UniCallManager implements CallManagerHandlers {
     });
   }
 
+  /** the VC's call, known to call control by `call`: its indications carry the VC (ctx) while `v.call` names it */
+  private bindCall(v: CmVc, call: CallId): void {
+    v.call = call;
+    this.uni.setCallContext(call, v);
+  }
+
   private forgetCall(v: CmVc): void {
-    if (v.call !== undefined && this.byCall.get(v.call) === v) this.byCall.delete(v.call);
     v.call = undefined;
   }
 
@@ -328,11 +332,10 @@ export class UniCallManager implements CallManagerHandlers {
     if (!r.ok) return { status: uniStatus(r.error) };
     v.phase = 'making';
     v.multipoint = multipoint;
-    v.call = r.value.call;
+    this.bindCall(v, r.value.call);
     // NDIS hands sealed parameters (its copy of the client's): kept as they are, not copied again
     const sealed = sealedCallParameters(params);
     v.params = multipoint ? withCallFlags(sealed, sealed.flags | CallFlags.MULTIPOINT_VC) : sealed;
-    this.byCall.set(r.value.call, v);
     let party: CmParty | undefined;
     if (partyH !== undefined) {
       // (a multipoint call's SETUP always names its first party)
@@ -425,10 +428,9 @@ export class UniCallManager implements CallManagerHandlers {
       return;
     }
     v.vcH = r.vcHandle;
-    v.call = i.call;
+    this.bindCall(v, i.call);
     v.peer = i.peer;
     v.phase = 'activating-in';
-    this.byCall.set(i.call, v);
     const params = incomingCallParameters(i.params, i.vc, this.lastIncoming);
     this.lastIncoming = params;
     // R30: create VC -> activate -> dispatch
@@ -753,8 +755,9 @@ export class UniCallManager implements CallManagerHandlers {
   indication(i: UniIndication): void {
     if (i.kind === 'setup') return this.onSetup(i);
     if (!('call' in i)) return;
-    const v = this.byCall.get(i.call);
-    if (!v) return;
+    // (the VC the call manager gave the call; an indication of a call it forgot, or of a call before, is not its VC's)
+    const v = i.ctx;
+    if (!(v instanceof CmVc) || v.call !== i.call) return;
     switch (i.kind) {
       case 'modify-request':
       case 'modify-confirm':
