@@ -611,18 +611,22 @@ export class CallControl implements UniHost, CallUser<HostLink> {
     const remote = ind.k === 'released' ? ind.remote : false;
     if (call.final || call.legs.size === 0 || (call.multipoint && call.role === 'root' && call.parties.size === 0 && !this.anyLegPending(call))) {
       // the whole host call is over: what the layer above hears is decided by the event that ended it
-      if (!call.final) {
+      let final = call.final;
+      if (!final) {
         const ours = call.releasing || (ind.k === 'release-confirm' && onLeg.length > 0 && onLeg.every((p) => p.phase === 'dropping'));
-        call.final = ours
+        final = ours
           ? { kind: 'release-confirm', call: call.id, cause: ind.cause }
           : { kind: 'released', call: call.id, cause: ind.cause, ...(closeData ? { closeData } : {}), remote };
+        // kept on the call only while its other legs finish their clearing (most calls end with their one leg:
+        // a field set on every call would take a slot in every call)
+        if (call.legs.size > 0) call.final = final;
         for (const l of [...call.legs.values()]) l.link.callRequest(l.lc, { k: 'release-req', cause: Cause.NORMAL_CALL_CLEARING });
       }
       if (call.legs.size > 0) return; // the other legs finish their clearing first
       for (const p of [...onLeg, ...call.parties.values()])
         if (p.dropAsked) this.emit({ kind: 'drop-party-confirm', call: call.id, party: p.id, cause: ind.cause });
       this.endCall(call);
-      this.emit(call.final, call);
+      this.emit(final, call);
       return;
     }
     if (call.releasing) {

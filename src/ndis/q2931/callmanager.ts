@@ -351,7 +351,7 @@ export class UniCallManager implements CallManagerHandlers {
     const party = v.firstParty;
     this.forgetCall(v);
     this.contexts.dropParties(v);
-    v.firstParty = undefined;
+    v.forgetFirstParty();
     v.multipoint = false;
     const base = v.params ?? { flags: 0 };
     const spec = base.callMgrParameters?.callMgrSpecific;
@@ -670,7 +670,7 @@ export class UniCallManager implements CallManagerHandlers {
     const idle = (): void => {
       v.phase = 'idle';
       v.multipoint = false;
-      v.firstParty = undefined;
+      v.forgetFirstParty();
     };
     // R77: a VC we created is deleted after the close, and only after the client has its completion
     // (the retirement is queued behind it, so ProtocolCoDeleteVc never precedes ProtocolClCloseCallComplete)

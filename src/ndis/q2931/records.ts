@@ -198,6 +198,10 @@ export class CmVc {
   set retireAfterActivation(on: boolean) {
     this.flag(RETIRE_AFTER_ACTIVATION, on);
   }
+  /** (written only on a VC that had one: a property every VC gets would take a slot in every VC) */
+  forgetFirstParty(): void {
+    if (this.firstParty !== undefined) this.firstParty = undefined;
+  }
   /** counted among the call manager's live VC contexts (from its creation until it is freed) */
   get counted(): boolean {
     return (this.flags & COUNTED) !== 0;
