@@ -249,7 +249,6 @@ export class CallControl implements UniHost, CallUser<HostLink> {
       const r = this.openLeg(call, e, params.called);
       if (typeof r === 'string') return uerr(r, r === 'limit' ? Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED : Cause.DESTINATION_OUT_OF_ORDER, `cannot set up on ${e.peer}: ${r}`);
       this.core.register(call);
-      call.firstLeg = r.leg;
       return ok(r.party ? { call: call.id, party: r.party.id } : { call: call.id });
     });
   }
@@ -257,6 +256,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
   private openLeg(call: HostCall, e: HostLink, called: AtmAddress): { leg: Leg; party?: HostParty } | 'limit' | 'link-down' {
     const r = this.core.openLeg(call, e, this.setupMessage(call.params, called), (lc) => new Leg(this, call, e.uni, lc));
     if (typeof r === 'string') return r;
+    call.firstLeg ??= r.leg; // (a call's first leg: known before its first party is made)
     const party = r.ep !== undefined ? this.newParty(call, r.leg, r.ep, called, 'adding') : undefined;
     return { leg: r.leg, party };
   }

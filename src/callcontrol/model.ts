@@ -20,18 +20,20 @@ const DROP_ASKED = 4;
 
 /**
  * A host party. Its phase and whether its drop was asked for share one number, and the address it
- * was called at is kept only when it is not its call's (most parties are the call's own address):
- * every party is one of these at the root and one at the leaf host.
+ * was called at and its leg are kept only when they are not its call's (its address, its first leg:
+ * most parties have those): every party is one of these at the root and one at the leaf host.
  */
 export class HostParty {
   private flags: number;
   /** (the address, when it is not the call's) */
   declare private readonly calledHere?: AtmAddress;
+  /** (the leg, when it is not the call's first) */
+  declare private readonly legHere?: Leg;
 
   constructor(
     readonly id: PartyId,
     readonly call: HostCall,
-    readonly leg: Leg,
+    leg: Leg,
     /** -1 while queued behind its leg's SETUP */
     public ep: number,
     called: AtmAddress,
@@ -39,6 +41,11 @@ export class HostParty {
   ) {
     this.flags = PHASES.indexOf(phase);
     if (called !== call.params.called) this.calledHere = called;
+    if (leg !== call.firstLeg) this.legHere = leg;
+  }
+
+  get leg(): Leg {
+    return this.legHere ?? this.call.firstLeg!;
   }
 
   get called(): AtmAddress {

@@ -64,3 +64,14 @@ test("incoming calls on one leg share one read-only map of it; a call that loses
   root.dropLeg(leg);
   t.deepEqual([...root.legs.keys()], ['m2']);
 });
+
+test("a host party's leg is its call's first unless it was placed on another; the first leg does not change under it", (t) => {
+  const call = new HostCall(1, 'root', true, { called: '1002', multipoint: true });
+  const first = new Leg({} as LegSink, call, { peer: 'm1' } as UniPort, {} as LinkCall);
+  const other = new Leg({} as LegSink, call, { peer: 'm2' } as UniPort, {} as LinkCall);
+  const early = new HostParty(1, call, first, 0, '1002', 'adding'); // made before the call knew its first leg
+  call.firstLeg = first;
+  const onFirst = new HostParty(2, call, first, 1, '1002', 'adding');
+  const onOther = new HostParty(3, call, other, 0, '1002', 'adding');
+  t.deepEqual([early.leg, onFirst.leg, onOther.leg], [first, first, other]);
+});
