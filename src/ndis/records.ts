@@ -162,12 +162,10 @@ export class VcRec {
   parties: PartyList = NO_PARTIES;
   /** the parameters the VC is active with (sealed, types.ts); their paths are the VC's (`vcPaths`) */
   params: CoCallParameters | undefined = undefined;
-  /** the status of the last incoming close (for the client's R75/R76 decision) */
-  closeStatus: NdisStatus | undefined = undefined;
   sends = 0;
   receives = 0;
-  /** the party a close under way names */
-  closeParty: PartyRec | undefined = undefined;
+  /** what only a closing VC has (closeParty, closeStatus): one field, made when the first is set */
+  private closing: { party?: PartyRec; status?: NdisStatus } | undefined = undefined;
   private flags: number;
 
   constructor(
@@ -177,6 +175,21 @@ export class VcRec {
     creator: 'cl' | 'cm',
   ) {
     this.flags = creator === 'cm' ? BY_CM : 0;
+  }
+
+  /** the party a close under way names */
+  get closeParty(): PartyRec | undefined {
+    return this.closing?.party;
+  }
+  set closeParty(p: PartyRec | undefined) {
+    if (p !== undefined || this.closing) (this.closing ??= {}).party = p;
+  }
+  /** the status of the last incoming close (for the client's R75/R76 decision) */
+  get closeStatus(): NdisStatus | undefined {
+    return this.closing?.status;
+  }
+  set closeStatus(st: NdisStatus | undefined) {
+    if (st !== undefined || this.closing) (this.closing ??= {}).status = st;
   }
 
   get creator(): 'cl' | 'cm' {

@@ -77,3 +77,21 @@ test("a VC's parties: listed in the order they came, unlinked when they go, wher
   t.is(v.parties, empty);
   t.is(core.parties.size, 0);
 });
+
+test("a VC's close party and close status: each reads back what was last written, independently, and unset reads undefined", (t) => {
+  const core = new NdisCore({ dataPath: {} as NdisDataPath });
+  const v = core.newVc({} as AfRec, 'cl');
+  t.deepEqual([v.closeParty, v.closeStatus], [undefined, undefined]);
+  v.closeParty = undefined;
+  v.closeStatus = undefined;
+  t.deepEqual([v.closeParty, v.closeStatus], [undefined, undefined]);
+  const p = core.newParty(v, 'p');
+  v.closeStatus = 0xc0000001;
+  t.deepEqual([v.closeParty, v.closeStatus], [undefined, 0xc0000001]);
+  v.closeParty = p;
+  t.deepEqual([v.closeParty, v.closeStatus], [p, 0xc0000001]);
+  v.closeStatus = undefined;
+  t.deepEqual([v.closeParty, v.closeStatus], [p, undefined]);
+  v.closeParty = undefined;
+  t.deepEqual([v.closeParty, v.closeStatus], [undefined, undefined]);
+});
