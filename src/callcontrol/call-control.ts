@@ -23,6 +23,7 @@ import { RunQueue } from '../common/run-queue.js';
 import { err, ok, type Result } from '../common/result.js';
 import type { AtmAddress, CallId, ClearingOptions, CloseDataPolicy, PartyId, PeakCellRates, PeerId, UniCallParams, UniCounters } from '../uni/api.js';
 import type { UniError, UniErrorCode, UniHost, UniHostOptions, UniIndication, UniPartyParams, UniSnapshot, VcPath } from '../uni/api.js';
+import { withCallContext } from '../uni/api.js';
 import type { SaalService } from '../sscop/service.js';
 import type { CallIndication, VcId } from '../uni/call.js';
 import { stateCode } from '../uni/call.js';
@@ -31,7 +32,7 @@ import { calledIe, callingIe, canonicalAddress, CLOSE_DATA_MAX, defaultAal, defa
 import { modifyAnswer, modifyIndication, modifyRequest } from './modify.js';
 import { ANSWER_LATER, LinkCall, type UniPort } from '../uni/port.js';
 import { CallCore, type CallUser, type CoreLink } from './core.js';
-import { Leg, newHostCall, paramsFromMessage, type HostCall, type HostParty, type PartyPhase } from './model.js';
+import { Leg, newHostCall, paramsFromMessage, type HostCall, HostParty, type PartyPhase } from './model.js';
 import type { PartyIndication } from '../uni/party.js';
 import { PartyState, type Side } from '../uni/states.js';
 import { Cause, MsgType, type InfoElement, type TrafficDescriptorIe, type UniMessage } from '../uni/msg/types.js';
@@ -99,8 +100,9 @@ export class CallControl implements UniHost, CallUser<HostLink> {
     return this.out.hold(fn);
   }
 
-  private emit(i: UniIndication): void {
-    this.out.post(i);
+  /** `call`: the indication's call when it is no longer in the registry (its last indication) */
+  private emit(i: UniIndication, call = 'call' in i ? this.core.call(i.call) : undefined): void {
+    this.out.post(withCallContext(i, call?.ctx));
   }
 
   // ---- links -----------------------------------------------------------------
@@ -183,7 +185,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
 
   /** a party not yet known to its call, its leg or the counts (it takes the next id when enrolled) */
   private partyRecord(call: HostCall, leg: Leg, ep: number, called: AtmAddress, phase: PartyPhase): HostParty {
-    return { id: this.nextParty, call, leg, ep, called, phase };
+    return new HostParty(this.nextParty, call, leg, ep, called, phase);
   }
 
   private enrol(p: HostParty): HostParty {
@@ -232,6 +234,11 @@ export class CallControl implements UniHost, CallUser<HostLink> {
 
   // ---- outgoing --------------------------------------------------------------
 
+  setCallContext(callId: CallId, ctx: unknown): void {
+    const call = this.core.call(callId);
+    if (call) call.ctx = ctx;
+  }
+
   setup(params: UniCallParams): Result<{ call: CallId; party?: PartyId }, UniError> {
     return this.run(() => {
       if (this.disposed) return uerr('link-down', Cause.DESTINATION_OUT_OF_ORDER, 'host disposed');
@@ -242,7 +249,6 @@ export class CallControl implements UniHost, CallUser<HostLink> {
       const r = this.openLeg(call, e, params.called);
       if (typeof r === 'string') return uerr(r, r === 'limit' ? Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED : Cause.DESTINATION_OUT_OF_ORDER, `cannot set up on ${e.peer}: ${r}`);
       this.core.register(call);
-      call.firstLeg = r.leg;
       return ok(r.party ? { call: call.id, party: r.party.id } : { call: call.id });
     });
   }
@@ -250,6 +256,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
   private openLeg(call: HostCall, e: HostLink, called: AtmAddress): { leg: Leg; party?: HostParty } | 'limit' | 'link-down' {
     const r = this.core.openLeg(call, e, this.setupMessage(call.params, called), (lc) => new Leg(this, call, e.uni, lc));
     if (typeof r === 'string') return r;
+    call.firstLeg ??= r.leg; // (a call's first leg: known before its first party is made)
     const party = r.ep !== undefined ? this.newParty(call, r.leg, r.ep, called, 'adding') : undefined;
     return { leg: r.leg, party };
   }
@@ -343,8 +350,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
     const call = newHostCall(this.core.newCallId(), lc.multipoint ? 'leaf' : 'p2p-in', lc.multipoint, params);
     const leg = new Leg(this, call, link, lc);
     lc.owner = leg;
-    call.legs.set(link.peer, leg);
-    call.firstLeg = leg;
+    call.adoptLeg(leg);
     this.core.register(call);
     const party = lc.firstEp !== undefined ? this.newParty(call, leg, lc.firstEp, params.called, 'adding') : undefined;
     const vc = leg.vc() ?? { peer: link.peer, vpi: 0, vci: 0 };
@@ -367,8 +373,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
     if (!this.own.has(params.called)) return Cause.UNALLOCATED_NUMBER;
     if (this.core.full) return Cause.RESOURCE_UNAVAILABLE_UNSPECIFIED;
     const call = newHostCall(this.core.newCallId(), 'leaf', true, params);
-    call.legs.set(link.peer, leg);
-    call.firstLeg = leg;
+    call.adoptLeg(leg);
     this.core.register(call);
     const party = this.newParty(call, leg, ep, params.called, 'adding');
     const vc = leg.vc() ?? { peer: link.peer, vpi: 0, vci: 0 };
@@ -419,7 +424,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
 
   /** the answer to an endpoint that came by ADD PARTY: PARTY ALERTING, ADD PARTY ACKNOWLEDGE (then `active` once its link call is) */
   private answerAdded(c: HostCall, p: HostParty, what: 'proceeding-req' | 'alerting-req' | 'connect-req'): Result<void, UniError> {
-    const st = p.leg.lc.parties.get(p.ep)?.pm.st;
+    const st = p.leg.lc.parties.get(p.ep)?.st;
     if (c.releasing || (st !== PartyState.P2 && st !== PartyState.P3)) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${c.id} was answered already`);
     if (what === 'proceeding-req') return ok(undefined);
     if (what === 'alerting-req') {
@@ -455,7 +460,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
       const lp = this.leafParty(c);
       if (lp && (lp.ep !== lp.leg.lc.firstEp || this.leafSiblings(c, lp.leg))) {
         // one endpoint of a link call others share: refuse that endpoint only
-        const st = lp.leg.lc.parties.get(lp.ep)?.pm.st;
+        const st = lp.leg.lc.parties.get(lp.ep)?.st;
         if (c.releasing || (st !== PartyState.P2 && st !== PartyState.P3)) return uerr('wrong-state', Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, `call ${callId} was answered already`);
         c.releasing = true;
         if (lp.ep !== lp.leg.lc.firstEp) {
@@ -585,9 +590,9 @@ export class CallControl implements UniHost, CallUser<HostLink> {
   }
 
   private endLeaf(call: HostCall, final: Extract<UniIndication, { kind: 'released' | 'release-confirm' }>): void {
-    call.legs.clear();
+    call.dropLegs();
     this.endCall(call);
-    this.emit(final);
+    this.emit(final, call);
   }
 
   private flushQueued(leg: Leg): void {
@@ -599,25 +604,29 @@ export class CallControl implements UniHost, CallUser<HostLink> {
 
   private legGone(leg: Leg, ind: Extract<CallIndication, { k: 'released' | 'release-confirm' }>): void {
     const call = leg.call;
-    if (call.legs.get(leg.link.peer) === leg) call.legs.delete(leg.link.peer);
+    call.dropLeg(leg);
     const onLeg = leg.parties();
     for (const p of onLeg) this.removeParty(p);
     const closeData = ind.k === 'released' ? ind.closeData : undefined;
     const remote = ind.k === 'released' ? ind.remote : false;
     if (call.final || call.legs.size === 0 || (call.multipoint && call.role === 'root' && call.parties.size === 0 && !this.anyLegPending(call))) {
       // the whole host call is over: what the layer above hears is decided by the event that ended it
-      if (!call.final) {
+      let final = call.final;
+      if (!final) {
         const ours = call.releasing || (ind.k === 'release-confirm' && onLeg.length > 0 && onLeg.every((p) => p.phase === 'dropping'));
-        call.final = ours
+        final = ours
           ? { kind: 'release-confirm', call: call.id, cause: ind.cause }
           : { kind: 'released', call: call.id, cause: ind.cause, ...(closeData ? { closeData } : {}), remote };
+        // kept on the call only while its other legs finish their clearing (most calls end with their one leg:
+        // a field set on every call would take a slot in every call)
+        if (call.legs.size > 0) call.final = final;
         for (const l of [...call.legs.values()]) l.link.callRequest(l.lc, { k: 'release-req', cause: Cause.NORMAL_CALL_CLEARING });
       }
       if (call.legs.size > 0) return; // the other legs finish their clearing first
       for (const p of [...onLeg, ...call.parties.values()])
         if (p.dropAsked) this.emit({ kind: 'drop-party-confirm', call: call.id, party: p.id, cause: ind.cause });
       this.endCall(call);
-      this.emit(call.final);
+      this.emit(final, call);
       return;
     }
     if (call.releasing) {
@@ -695,7 +704,7 @@ export class CallControl implements UniHost, CallUser<HostLink> {
         party: p.id,
         peer: p.leg.link.peer,
         epref: p.ep,
-        state: this.codec.partyStateName(p.leg.lc.parties.get(p.ep)?.pm.st ?? 0),
+        state: this.codec.partyStateName(p.leg.lc.parties.get(p.ep)?.st ?? 0),
         called: p.called,
       })),
     }));

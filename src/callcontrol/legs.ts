@@ -19,6 +19,7 @@
  * What a party or a call means above the link (a host's NDIS call, a switch's
  * relayed call) stays with each user.
  */
+import { DenseMap } from '../common/dense-map.js';
 import type { CallIndication } from '../uni/call.js';
 import type { PartyIndication } from '../uni/party.js';
 import type { CallOwner, LinkCall, UniPort } from '../uni/port.js';
@@ -31,7 +32,8 @@ export interface LegParty {
 
 /** A leg; each user says where the call's and the parties' indications go (onCall, onParty). */
 export abstract class CallLeg<C, P extends LegParty> implements CallOwner {
-  readonly byEp = new Map<number, P>();
+  /** (a DenseMap: endpoint references are small numbers, and a leg may have thousands) */
+  readonly byEp: Map<number, P> = new DenseMap<P>();
   /** parties asked for while the leg's SETUP is on its way: ADD PARTY goes out once the leg is active */
   readonly queued = new Map<P, UniMessage>();
   constructor(

@@ -12,18 +12,58 @@ import { CallLeg } from './legs.js';
 import type { PartyIndication } from '../uni/party.js';
 import { findIe, IeId, type UniMessage } from '../uni/msg/types.js';
 
-export type PartyPhase = 'adding' | 'alerting' | 'connected' | 'dropping';
+export type PartyPhase = (typeof PHASES)[number];
 
-export interface HostParty {
-  readonly id: PartyId;
-  readonly call: HostCall;
-  readonly leg: Leg;
-  /** -1 while queued behind its leg's SETUP */
-  ep: number;
-  readonly called: AtmAddress;
-  phase: PartyPhase;
+const PHASES = ['adding', 'alerting', 'connected', 'dropping'] as const;
+const PHASE = 3; // (the phase's index in PHASES)
+const DROP_ASKED = 4;
+
+/**
+ * A host party. Its phase and whether its drop was asked for share one number, and the address it
+ * was called at and its leg are kept only when they are not its call's (its address, its first leg:
+ * most parties have those): every party is one of these at the root and one at the leaf host.
+ */
+export class HostParty {
+  private flags: number;
+  /** (the address, when it is not the call's) */
+  declare private readonly calledHere?: AtmAddress;
+  /** (the leg, when it is not the call's first) */
+  declare private readonly legHere?: Leg;
+
+  constructor(
+    readonly id: PartyId,
+    readonly call: HostCall,
+    leg: Leg,
+    /** -1 while queued behind its leg's SETUP */
+    public ep: number,
+    called: AtmAddress,
+    phase: PartyPhase,
+  ) {
+    this.flags = PHASES.indexOf(phase);
+    if (called !== call.params.called) this.calledHere = called;
+    if (leg !== call.firstLeg) this.legHere = leg;
+  }
+
+  get leg(): Leg {
+    return this.legHere ?? this.call.firstLeg!;
+  }
+
+  get called(): AtmAddress {
+    return this.calledHere ?? this.call.params.called;
+  }
+  get phase(): PartyPhase {
+    return PHASES[this.flags & PHASE]!;
+  }
+  set phase(to: PartyPhase) {
+    this.flags = (this.flags & ~PHASE) | PHASES.indexOf(to);
+  }
   /** dropParty was asked for this party: it gets its drop-party-confirm even if the call is released meanwhile */
-  dropAsked?: boolean;
+  get dropAsked(): boolean {
+    return (this.flags & DROP_ASKED) !== 0;
+  }
+  set dropAsked(on: boolean) {
+    this.flags = on ? this.flags | DROP_ASKED : this.flags & ~DROP_ASKED;
+  }
 }
 
 /** What a leg reports to: the host. */
@@ -57,32 +97,120 @@ export class Leg extends CallLeg<HostCall, HostParty> {
     const v = this.lc.st.vc;
     return v ? { peer: this.link.peer, vpi: v.vpi, vci: v.vci } : undefined;
   }
+  private only?: Map<PeerId, Leg>;
+  /** the legs of a call that has this leg alone: one read-only map, which every endpoint's call at a leaf host shares */
+  alone(): Map<PeerId, Leg> {
+    return (this.only ??= Object.freeze(new SmallMap<PeerId, Leg>([[this.link.peer, this]])) as Map<PeerId, Leg>);
+  }
 }
 
-export interface HostCall {
-  readonly id: CallId;
-  readonly role: 'root' | 'leaf' | 'p2p-out' | 'p2p-in';
-  readonly multipoint: boolean;
-  readonly params: UniCallParams;
-  readonly legs: Map<PeerId, Leg>;
-  readonly parties: Map<PartyId, HostParty>;
+/** the legs of an incoming call before it has its leg, and after it lost it */
+const NO_LEGS = Object.freeze(new SmallMap<PeerId, Leg>()) as Map<PeerId, Leg>;
+
+const ROLES = ['root', 'leaf', 'p2p-out', 'p2p-in'] as const;
+const ROLE = 3; // (the role's index in ROLES)
+const MULTIPOINT = 4;
+const CONNECTED = 8;
+const RELEASING = 16;
+const DONE = 32;
+const AWAIT_ACTIVE = 64;
+
+/**
+ * A host call. Its role and yes/no fields share one number (`flags`) behind accessors: a field of
+ * its own costs 8 B, and every endpoint of a multipoint call at a leaf host is a host call.
+ */
+export class HostCall {
+  /**
+   * Most calls have one leg and one party (every endpoint at a leaf host is a call of its own):
+   * maps that make a table only for a second entry. An incoming call has one leg at most, in a
+   * read-only map it shares with the other calls on that leg (`adoptLeg`, `dropLeg`).
+   */
+  legs: Map<PeerId, Leg>;
+  readonly parties: Map<PartyId, HostParty> = new SmallMap();
   /** the leg of the call's first party (the one `connected` reports) */
-  firstLeg?: Leg;
-  connected: boolean;
+  firstLeg: Leg | undefined = undefined;
   /** parties not being dropped, kept as they change */
-  undropped: number;
-  /** release() asked: release-confirm when the last leg is gone */
-  releasing: boolean;
+  undropped = 0;
+  /** the context its user gave it (UniHost.setCallContext), carried by every indication about it */
+  ctx: unknown = undefined;
+  private flags: number;
   /** the call is over; this goes up once its last leg is gone */
-  final?: Extract<UniIndication, { kind: 'released' | 'release-confirm' }>;
-  done: boolean;
+  declare final?: Extract<UniIndication, { kind: 'released' | 'release-confirm' }>;
+
+  constructor(
+    readonly id: CallId,
+    role: (typeof ROLES)[number],
+    multipoint: boolean,
+    readonly params: UniCallParams,
+  ) {
+    this.flags = ROLES.indexOf(role) | (multipoint ? MULTIPOINT : 0);
+    this.legs = this.incoming ? NO_LEGS : new SmallMap();
+  }
+
+  private get incoming(): boolean {
+    const r = this.role;
+    return r === 'leaf' || r === 'p2p-in';
+  }
+
+  /** an incoming call's one leg (the SETUP's, or the one an ADD PARTY came on) */
+  adoptLeg(leg: Leg): void {
+    if (!this.incoming) throw new Error(`adoptLeg: call ${this.id} is not an incoming call`);
+    this.legs = leg.alone();
+    this.firstLeg = leg;
+  }
+
+  /** the call's leg on that link is gone */
+  dropLeg(leg: Leg): void {
+    if (this.legs.get(leg.link.peer) !== leg) return;
+    if (Object.isFrozen(this.legs)) this.legs = NO_LEGS;
+    else this.legs.delete(leg.link.peer);
+  }
+
+  /** every leg of the call is gone */
+  dropLegs(): void {
+    if (Object.isFrozen(this.legs)) this.legs = NO_LEGS;
+    else this.legs.clear();
+  }
+
+  get role(): (typeof ROLES)[number] {
+    return ROLES[this.flags & ROLE]!;
+  }
+  get multipoint(): boolean {
+    return (this.flags & MULTIPOINT) !== 0;
+  }
+  get connected(): boolean {
+    return (this.flags & CONNECTED) !== 0;
+  }
+  set connected(on: boolean) {
+    this.flag(CONNECTED, on);
+  }
+  /** release() asked: release-confirm when the last leg is gone */
+  get releasing(): boolean {
+    return (this.flags & RELEASING) !== 0;
+  }
+  set releasing(on: boolean) {
+    this.flag(RELEASING, on);
+  }
+  get done(): boolean {
+    return (this.flags & DONE) !== 0;
+  }
+  set done(on: boolean) {
+    this.flag(DONE, on);
+  }
   /** leaf call of an added endpoint, accepted (ADD PARTY ACKNOWLEDGE sent) while its link call was not yet active */
-  awaitActive?: boolean;
+  get awaitActive(): boolean {
+    return (this.flags & AWAIT_ACTIVE) !== 0;
+  }
+  set awaitActive(on: boolean) {
+    this.flag(AWAIT_ACTIVE, on);
+  }
+  private flag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
 }
 
 export function newHostCall(id: CallId, role: HostCall['role'], multipoint: boolean, params: UniCallParams): HostCall {
-  // most calls have one leg and one party (every endpoint at a leaf host is a call of its own): maps that make a table only for a second entry
-  return { id, role, multipoint, params, legs: new SmallMap(), parties: new SmallMap(), firstLeg: undefined, connected: false, undropped: 0, releasing: false, done: false };
+  return new HostCall(id, role, multipoint, params);
 }
 
 /** SETUP IEs that map onto UniCallParams fields (the rest travel up in `extra`) */

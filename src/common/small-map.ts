@@ -3,56 +3,66 @@
  * leaf call's one leg and one party): the entry lives in two fields, and a
  * real Map is made only when a second key comes. An empty `new Map()` costs
  * about 185 bytes of heap (its hash table is allocated at once), this about
- * 48; thousands of idle VCs and leaf calls each carry one or two.
+ * 40; thousands of idle VCs and leaf calls each carry one or two.
  *
  * It behaves as a Map (same-value-zero keys, insertion order, `size`,
  * iteration), with one difference: while it holds a single entry, an
  * iteration under way does not see entries added during it (a Map's does).
  */
 const NONE: unique symbol = Symbol('none');
+/** (in `k`: the entries are in the Map in `v`) */
+const MANY: unique symbol = Symbol('many');
 
 export class SmallMap<K, V> implements Map<K, V> {
-  private k: K | typeof NONE = NONE;
-  private v: V | undefined = undefined;
-  private m: Map<K, V> | undefined = undefined;
+  /** the one key, NONE when empty, MANY when `v` is the Map of two or more entries (two fields, not three: 8 B less a map) */
+  private k: K | typeof NONE | typeof MANY = NONE;
+  private v: V | Map<K, V> | undefined = undefined;
 
   constructor(entries?: Iterable<readonly [K, V]>) {
     if (entries) for (const [k, v] of entries) this.set(k, v);
   }
 
+  private get m(): Map<K, V> | undefined {
+    return this.k === MANY ? (this.v as Map<K, V>) : undefined;
+  }
+
   get size(): number {
-    return this.m ? this.m.size : this.k === NONE ? 0 : 1;
+    const m = this.m;
+    return m ? m.size : this.k === NONE ? 0 : 1;
   }
 
   get(key: K): V | undefined {
-    if (this.m) return this.m.get(key);
-    return this.k !== NONE && same(this.k, key) ? this.v : undefined;
+    const m = this.m;
+    if (m) return m.get(key);
+    return this.k !== NONE && same(this.k, key) ? (this.v as V) : undefined;
   }
 
   has(key: K): boolean {
-    if (this.m) return this.m.has(key);
+    const m = this.m;
+    if (m) return m.has(key);
     return this.k !== NONE && same(this.k, key);
   }
 
   set(key: K, value: V): this {
     if ((key as unknown) === 0) key = 0 as K; // -0 is stored as 0, as a Map does
-    if (this.m) this.m.set(key, value);
+    const m = this.m;
+    if (m) m.set(key, value);
     else if (this.k === NONE || same(this.k, key)) {
       this.k = key;
       this.v = value;
     } else {
-      this.m = new Map<K, V>([
-        [this.k, this.v as V],
+      this.v = new Map<K, V>([
+        [this.k as K, this.v as V],
         [key, value],
       ]);
-      this.k = NONE;
-      this.v = undefined;
+      this.k = MANY;
     }
     return this;
   }
 
   delete(key: K): boolean {
-    if (this.m) return this.m.delete(key);
+    const m = this.m;
+    if (m) return m.delete(key);
     if (this.k === NONE || !same(this.k, key)) return false;
     this.k = NONE;
     this.v = undefined;
@@ -60,7 +70,6 @@ export class SmallMap<K, V> implements Map<K, V> {
   }
 
   clear(): void {
-    this.m = undefined;
     this.k = NONE;
     this.v = undefined;
   }
@@ -70,17 +79,20 @@ export class SmallMap<K, V> implements Map<K, V> {
   }
 
   entries(): MapIterator<[K, V]> {
-    if (this.m) return this.m.entries();
-    return (this.k === NONE ? [] : [[this.k, this.v as V] as [K, V]]).values() as MapIterator<[K, V]>;
+    const m = this.m;
+    if (m) return m.entries();
+    return (this.k === NONE ? [] : [[this.k as K, this.v as V] as [K, V]]).values() as MapIterator<[K, V]>;
   }
 
   keys(): MapIterator<K> {
-    if (this.m) return this.m.keys();
-    return (this.k === NONE ? [] : [this.k]).values() as MapIterator<K>;
+    const m = this.m;
+    if (m) return m.keys();
+    return (this.k === NONE ? [] : [this.k as K]).values() as MapIterator<K>;
   }
 
   values(): MapIterator<V> {
-    if (this.m) return this.m.values();
+    const m = this.m;
+    if (m) return m.values();
     return (this.k === NONE ? [] : [this.v as V]).values() as MapIterator<V>;
   }
 

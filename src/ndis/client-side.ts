@@ -176,7 +176,7 @@ export class ClientSide {
     const multipoint = partyCtx !== undefined;
     let p: PartyRec | undefined;
     if (multipoint) {
-      p = { h: this.core.handle(), vc: v, clCtx: partyCtx, cmCtx: undefined, state: 'ADDING' };
+      p = this.core.newParty(v, partyCtx);
       this.core.addParty(p);
     }
     v.multipoint = multipoint;
@@ -233,7 +233,7 @@ export class ClientSide {
     if (!v) return { status: S.FAILURE };
     const refused = addPartyRefusal(v.creator === 'cl', v.multipoint, v.call); // R36
     if (refused !== undefined) return { status: refused };
-    const p: PartyRec = { h: this.core.handle(), vc: v, clCtx: partyCtx, cmCtx: undefined, state: 'ADDING' };
+    const p = this.core.newParty(v, partyCtx);
     this.core.addParty(p);
     const r = this.core.cmh.ProtocolCmAddParty(v.cmCtx, sealedCallParameters(params), p.h);
     if (r.status === S.PENDING) {
@@ -280,13 +280,12 @@ export class ClientSide {
   clCloseCall(c: ClientRec, h: NdisVcHandle, ph: NdisPartyHandle | undefined, closeData: Buffer | undefined): NdisStatus {
     const v = this.clVc(c, h);
     if (!v) return S.FAILURE;
-    const p = ph !== undefined ? v.parties.get(ph) : undefined;
+    const p = ph !== undefined ? this.core.partyOf(v, ph) : undefined;
     const named = ph === undefined ? 'none' : p ? p.state : 'unknown';
     const refused = closeCallRefusal(v.call, v.multipoint, named, [...v.parties.values()].map((q) => q.state)); // R55
     if (refused !== undefined) return refused;
     const saved = { call: v.call, state: v.state, party: p?.state };
-    v.callBefore = v.call;
-    v.before = v.state;
+    v.closeAfterIndication = v.call === 'CLOSE_INDICATED';
     this.core.moveCall(v, 'CLOSE_REQUESTED');
     if (v.state === 'ACTIVE') this.core.moveVc(v, 'CLOSING');
     if (p) {

@@ -94,7 +94,7 @@ export class CmSide {
       a = this.core.afs.get(h);
       if (!a || a.state !== 'OPEN') return { status: S.FAILURE };
     }
-    const v = this.core.newVc(a, 'cm', a === undefined);
+    const v = this.core.newVc(a, 'cm');
     v.cmCtx = cmCtx;
     if (a) {
       const fn = a.client.handlers.ProtocolCoCreateVc;
@@ -227,7 +227,7 @@ export class CmSide {
     this.core.assertFinal(status, 'Ndis(M)CmMakeCallComplete');
     const v = this.core.vcs.get(h);
     if (!v || v.call !== 'MAKING') throw new NdisProtocolError('make-call completion without a pending make-call');
-    const p = ph !== undefined ? v.parties.get(ph) : undefined;
+    const p = ph !== undefined ? this.core.partyOf(v, ph) : undefined;
     if (status === S.SUCCESS) {
       if (v.state !== 'ACTIVE') throw new NdisProtocolError('make-call completed SUCCESS before the VC was activated (R15)');
       this.core.moveCall(v, 'CONNECTED');
@@ -339,8 +339,8 @@ export class CmSide {
       }
     } else {
       // A9: back to CONNECTED, the client may retry
-      this.core.moveCall(v, v.callBefore === 'CLOSE_INDICATED' ? 'CLOSE_INDICATED' : 'CONNECTED');
-      if (v.state === 'CLOSING' && v.callBefore === 'CONNECTED') this.core.moveVc(v, 'ACTIVE');
+      this.core.moveCall(v, v.closeAfterIndication ? 'CLOSE_INDICATED' : 'CONNECTED');
+      if (v.state === 'CLOSING' && !v.closeAfterIndication) this.core.moveVc(v, 'ACTIVE');
       if (p) this.core.moveParty(p, p.before ?? 'CONNECTED');
       v.closeParty = undefined;
     }

@@ -146,6 +146,11 @@ export class NdisHost {
    * otherwise a promise that settles once the client returned them all (R20).
    * An integrated call manager waits for it before it stops its miniport half.
    */
+  /** the context the call manager gave for this VC (CallMgrVcContext), if the VC exists */
+  callMgrVcContext(vc: NdisVcHandle): unknown {
+    return this.core.vcs.get(vc)?.cmCtx;
+  }
+
   receivesReturned(vc: NdisVcHandle): Promise<void> | undefined {
     return this.core.receivesReturned(vc);
   }

@@ -10,7 +10,6 @@
 import { BehaviorSubject, Subject, type SchedulerLike } from 'rxjs';
 import { laterScheduler } from '../common/later-scheduler.js';
 import { RunQueue } from '../common/run-queue.js';
-import { SmallMap } from '../common/small-map.js';
 import type { VcPath } from '../uni/api.js';
 import type { CallManagerHandlers, CallManagerShape } from './cm-interface.js';
 import { samePath, type NdisDataPath } from './datapath.js';
@@ -101,40 +100,145 @@ export interface PartyRec {
   state: PartyState;
   /** state to go back to when a drop or close fails */
   before?: PartyState;
+  /** its neighbours in its VC's list (PartyList) */
+  prev: PartyRec | undefined;
+  next: PartyRec | undefined;
 }
 
-export interface VcRec {
-  h: NdisVcHandle;
-  af: AfRec | undefined;
-  creator: 'cl' | 'cm';
-  clCtx: Context;
-  cmCtx: Context;
-  state: VcState;
-  /** state before an outstanding activation / closing began */
-  before?: VcState;
-  call: CallState;
-  callBefore?: CallState;
-  multipoint: boolean;
-  /** changed only through NdisCore.addParty / removeParty (a VC without parties shares one empty map) */
-  parties: ReadonlyMap<NdisPartyHandle, PartyRec>;
+/**
+ * A VC's parties in the order they came: a list through the parties themselves (two fields in each,
+ * 16 B, where an entry in a Map's table takes about 46). Iterating while removing: iterate a copy.
+ */
+export class PartyList {
+  private head: PartyRec | undefined = undefined;
+  private tail: PartyRec | undefined = undefined;
+  size = 0;
+
+  add(p: PartyRec): void {
+    p.prev = this.tail;
+    p.next = undefined;
+    if (this.tail) this.tail.next = p;
+    else this.head = p;
+    this.tail = p;
+    this.size++;
+  }
+
+  /** (a party not on the list is left alone) */
+  remove(p: PartyRec): void {
+    if (p.prev === undefined && this.head !== p) return;
+    if (p.prev) p.prev.next = p.next;
+    else this.head = p.next;
+    if (p.next) p.next.prev = p.prev;
+    else this.tail = p.prev;
+    p.prev = p.next = undefined;
+    this.size--;
+  }
+
+  *values(): Generator<PartyRec, void, undefined> {
+    for (let p = this.head; p; p = p.next) yield p;
+  }
+}
+
+/** the parties of every VC that has none (most VCs never have one): one frozen, empty list */
+const NO_PARTIES: PartyList = Object.freeze(new PartyList()) as PartyList;
+
+/** (the bits of VcRec's yes/no fields) */
+const BY_CM = 1;
+const MULTIPOINT = 2;
+const INCOMING_PENDING = 4;
+const QOS_PENDING = 8;
+const CLOSE_AFTER_INDICATION = 16;
+const CLOSE_AWAITS_DEACTIVATION = 32;
+
+/**
+ * A VC. Its yes/no fields share one number (`flags`) behind accessors: a field of its own costs
+ * 8 B each, and every endpoint of a multipoint call at a leaf host is a VC.
+ */
+export class VcRec {
+  clCtx: Context = undefined;
+  cmCtx: Context = undefined;
+  state: VcState = 'CREATED';
+  call: CallState = 'IDLE';
+  /** changed only through NdisCore.addParty / removeParty (a VC without parties shares one empty list) */
+  parties: PartyList = NO_PARTIES;
   /** the parameters the VC is active with (sealed, types.ts); their paths are the VC's (`vcPaths`) */
-  params?: CoCallParameters;
-  incomingPending: boolean;
-  qosPending: boolean;
-  closeParty?: PartyRec;
+  params: CoCallParameters | undefined = undefined;
+  sends = 0;
+  receives = 0;
+  /** what only a closing VC has (closeParty, closeStatus): one field, made when the first is set */
+  private closing: { party?: PartyRec; status?: NdisStatus } | undefined = undefined;
+  private flags: number;
+
+  constructor(
+    readonly h: NdisVcHandle,
+    /** none for the call manager's signalling VC */
+    readonly af: AfRec | undefined,
+    creator: 'cl' | 'cm',
+  ) {
+    this.flags = creator === 'cm' ? BY_CM : 0;
+  }
+
+  /** the party a close under way names */
+  get closeParty(): PartyRec | undefined {
+    return this.closing?.party;
+  }
+  set closeParty(p: PartyRec | undefined) {
+    if (p !== undefined || this.closing) (this.closing ??= {}).party = p;
+  }
   /** the status of the last incoming close (for the client's R75/R76 decision) */
-  closeStatus?: NdisStatus;
-  sends: number;
-  receives: number;
-  signalling: boolean;
+  get closeStatus(): NdisStatus | undefined {
+    return this.closing?.status;
+  }
+  set closeStatus(st: NdisStatus | undefined) {
+    if (st !== undefined || this.closing) (this.closing ??= {}).status = st;
+  }
+
+  get creator(): 'cl' | 'cm' {
+    return this.flags & BY_CM ? 'cm' : 'cl';
+  }
+  /** the call manager's own VC (it has no AF) */
+  get signalling(): boolean {
+    return this.af === undefined;
+  }
+  get multipoint(): boolean {
+    return (this.flags & MULTIPOINT) !== 0;
+  }
+  set multipoint(on: boolean) {
+    this.flag(MULTIPOINT, on);
+  }
+  get incomingPending(): boolean {
+    return (this.flags & INCOMING_PENDING) !== 0;
+  }
+  set incomingPending(on: boolean) {
+    this.flag(INCOMING_PENDING, on);
+  }
+  get qosPending(): boolean {
+    return (this.flags & QOS_PENDING) !== 0;
+  }
+  set qosPending(on: boolean) {
+    this.flag(QOS_PENDING, on);
+  }
+  /** the close under way was asked after an incoming close (else on a connected call): where a failed close goes back to */
+  get closeAfterIndication(): boolean {
+    return (this.flags & CLOSE_AFTER_INDICATION) !== 0;
+  }
+  set closeAfterIndication(on: boolean) {
+    this.flag(CLOSE_AFTER_INDICATION, on);
+  }
   /** the call manager completed the close with SUCCESS before it deactivated the VC: the close ends with the deactivation (R62) */
-  closeAwaitsDeactivation?: boolean;
+  get closeAwaitsDeactivation(): boolean {
+    return (this.flags & CLOSE_AWAITS_DEACTIVATION) !== 0;
+  }
+  set closeAwaitsDeactivation(on: boolean) {
+    this.flag(CLOSE_AWAITS_DEACTIVATION, on);
+  }
+  private flag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
 }
 
 const NO_PATHS: readonly VcPath[] = Object.freeze([]);
 
-/** the parties of every VC that has none (most VCs never have one): one frozen, empty map */
-const NO_PARTIES: ReadonlyMap<NdisPartyHandle, PartyRec> = Object.freeze(new SmallMap<NdisPartyHandle, PartyRec>());
 
 /** the paths an active VC has (those of its parameters), none when it is not active */
 export function vcPaths(v: VcRec): readonly VcPath[] {
@@ -294,26 +398,8 @@ export class NdisCore {
   }
 
 
-  newVc(af: AfRec | undefined, creator: 'cl' | 'cm', signalling = false): VcRec {
-    // params and closeStatus are set by every call: in the literal, V8 keeps them in the object (added later, a property array)
-    return {
-      h: this.handle(),
-      af,
-      creator,
-      clCtx: undefined,
-      cmCtx: undefined,
-      state: 'CREATED',
-      call: 'IDLE',
-      multipoint: false,
-      parties: NO_PARTIES,
-      params: undefined,
-      closeStatus: undefined,
-      incomingPending: false,
-      qosPending: false,
-      sends: 0,
-      receives: 0,
-      signalling,
-    };
+  newVc(af: AfRec | undefined, creator: 'cl' | 'cm'): VcRec {
+    return new VcRec(this.handle(), af, creator);
   }
 
   deleteChecks(v: VcRec): NdisStatus | undefined {
@@ -332,11 +418,22 @@ export class NdisCore {
     return params.mediaParameters?.mediaSpecific?.paths ?? [];
   }
 
+  /** a new party of `v` (not yet added) */
+  newParty(v: VcRec, clCtx: Context): PartyRec {
+    return { h: this.handle(), vc: v, clCtx, cmCtx: undefined, state: 'ADDING', prev: undefined, next: undefined };
+  }
+
   addParty(p: PartyRec): void {
     const v = p.vc;
     this.parties.set(p.h, p);
-    if (v.parties === NO_PARTIES) v.parties = new SmallMap<NdisPartyHandle, PartyRec>();
-    (v.parties as SmallMap<NdisPartyHandle, PartyRec>).set(p.h, p);
+    if (v.parties === NO_PARTIES) v.parties = new PartyList();
+    v.parties.add(p);
+  }
+
+  /** the party with this handle, if it is one of `v`'s */
+  partyOf(v: VcRec, h: NdisPartyHandle): PartyRec | undefined {
+    const p = this.parties.get(h);
+    return p?.vc === v ? p : undefined;
   }
 
   removeParty(p: PartyRec): void {
@@ -344,7 +441,7 @@ export class NdisCore {
     this.parties.delete(p.h);
     const v = p.vc;
     if (v.parties === NO_PARTIES) return;
-    (v.parties as SmallMap<NdisPartyHandle, PartyRec>).delete(p.h);
+    v.parties.remove(p);
     if (v.parties.size === 0) v.parties = NO_PARTIES;
   }
 

@@ -116,7 +116,20 @@ export interface UniError {
   message: string;
 }
 
-export type UniIndication =
+/**
+ * What call control tells its user. An indication about a call also carries, as `ctx`, the context
+ * the user gave that call (`UniHost.setCallContext`), so the user finds its own record without a
+ * table of its own; `ctx` is not enumerable: copies and logs of an indication leave it out.
+ */
+export type UniIndication = UniIndicationOf & { readonly ctx?: unknown };
+
+/** `i` with the call's context (not enumerable), when there is one */
+export function withCallContext<T extends object>(i: T, ctx: unknown): T {
+  if (ctx !== undefined) Object.defineProperty(i, 'ctx', { value: ctx });
+  return i;
+}
+
+type UniIndicationOf =
   | { kind: 'link-up'; peer: PeerId }
   /**
    * SSCOP released the link. Calls not active were cleared locally with cause 27 (each got its own indication
@@ -209,6 +222,9 @@ export interface UniHost {
   /** remove a link: its calls are cleared locally (indications with cause 27) */
   detachLink(peer: PeerId): void;
   closeDataPolicy(peer: PeerId): CloseDataPolicy;
+
+  /** the user's context for a call: every indication about it carries it from now on (`ctx`) */
+  setCallContext(call: CallId, ctx: unknown): void;
 
   /** originate a call (SETUP); multipoint calls get their first party id */
   setup(params: UniCallParams): Result<{ call: CallId; party?: PartyId }, UniError>;

@@ -10,7 +10,7 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { TimerQueue, type QueuedTimer } from '../common/timer-queue.js';
 import type { PeerId } from './api.js';
-import { ANSWER_LATER, LinkCall, LinkParty, sharedParty, type CallOwner, type LinkSink, type UniPort } from './port.js';
+import { ANSWER_LATER, LinkCall, sharedParty, type CallOwner, type LinkSink, type UniPort } from './port.js';
 import type { SaalService } from '../sscop/service.js';
 import type { UniCodec } from './uni-codec.js';
 import { stateCode, stepCall, type CallEvent, type CallIndication, type CallState, type VcId } from './call.js';
@@ -68,15 +68,16 @@ export class LinkCore {
   }
 
   /** a party leaves without signalling while others stay (so the last-party rule does not apply) */
-  protected partyLocalRelease(lc: LinkCall, p: LinkParty, cause: number): void {
-    const before = partyAlive(p.pm.st);
-    const r = stepParty(p.pm, { k: 'local-release', cause });
-    p.pm = sharedParty(r.state);
-    if (before && !partyAlive(p.pm.st)) lc.alive--;
+  protected partyLocalRelease(lc: LinkCall, ep: number, cause: number): void {
+    const pm = lc.parties.get(ep);
+    if (!pm) return;
+    const r = stepParty(pm, { k: 'local-release', cause });
+    lc.parties.set(ep, sharedParty(r.state));
+    if (partyAlive(pm.st) && !partyAlive(r.state.st)) lc.alive--;
     for (const f of r.effects) {
-      if (f.t === 'ind') lc.owner?.onParty(lc, p.ep, f.ind);
-      else if (f.t === 'stop' || f.t === 'gone') this.stopPartyTimer(p);
-      if (f.t === 'gone' && lc.parties.get(p.ep) === p) lc.parties.delete(p.ep);
+      if (f.t === 'ind') lc.owner?.onParty(lc, ep, f.ind);
+      else if (f.t === 'stop' || f.t === 'gone') this.stopPartyTimer(lc, ep);
+      if (f.t === 'gone') lc.parties.delete(ep);
     }
   }
 
@@ -160,10 +161,8 @@ export class LinkCore {
     } as Subscription;
   }
 
-  protected newPartyIn(lc: LinkCall, ep: number, role: 'root' | 'leaf'): LinkParty {
-    const p = new LinkParty(ep, newParty(role, this.side, false));
-    lc.parties.set(ep, p);
-    return p;
+  protected newPartyIn(lc: LinkCall, ep: number, role: 'root' | 'leaf'): void {
+    lc.parties.set(ep, sharedParty(newParty(role, this.side, false)));
   }
 
   protected epMine(lc: LinkCall): boolean {
@@ -198,13 +197,13 @@ export class LinkCore {
           this.wrongState(lc, f.msg);
           break;
         case 'parties-gone':
-          for (const p of lc.parties.values()) this.stopPartyTimer(p);
+          this.stopPartyTimers(lc);
           lc.parties.clear();
           lc.alive = 0;
           break;
         case 'destroy':
           for (const t of [...lc.timers.keys()]) this.stopCallTimer(lc, t);
-          for (const p of lc.parties.values()) this.stopPartyTimer(p);
+          this.stopPartyTimers(lc);
           lc.parties.clear();
           lc.alive = 0;
           if (this.calls.get(lc.key) === lc) this.calls.delete(lc.key);
@@ -237,12 +236,12 @@ export class LinkCore {
   }
 
   protected partyEvent(lc: LinkCall, ep: number, e: PartyEvent): void {
-    const p = lc.parties.get(ep);
-    if (!p) return;
-    const before = partyAlive(p.pm.st);
-    const r = stepParty(p.pm, e);
-    p.pm = sharedParty(r.state);
-    const after = partyAlive(p.pm.st);
+    const pm = lc.parties.get(ep);
+    if (!pm) return;
+    const before = partyAlive(pm.st);
+    const r = stepParty(pm, e);
+    lc.parties.set(ep, sharedParty(r.state));
+    const after = partyAlive(r.state.st);
     if (before !== after) lc.alive += after ? 1 : -1;
 
     // last-party rule: a DROP PARTY / DROP PARTY ACK / ADD PARTY REJECT for the last living party clears the call instead
@@ -262,10 +261,10 @@ export class LinkCore {
           this.sendOn(lc, f.msg, eprefIe(ep, !this.epMine(lc)));
           break;
         case 'start':
-          this.startPartyTimer(lc, p, f.timer);
+          this.startPartyTimer(lc, ep, f.timer);
           break;
         case 'stop':
-          this.stopPartyTimer(p);
+          this.stopPartyTimer(lc, ep);
           break;
         case 'ind':
           if (!lastOut && !emptied) lc.owner?.onParty(lc, ep, f.ind);
@@ -274,8 +273,8 @@ export class LinkCore {
           this.statusReply(lc, f.msg, Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(f.msg.type));
           break;
         case 'gone':
-          this.stopPartyTimer(p);
-          if (lc.parties.get(ep) === p) lc.parties.delete(ep);
+          this.stopPartyTimer(lc, ep);
+          lc.parties.delete(ep);
           break;
       }
     }
@@ -302,24 +301,31 @@ export class LinkCore {
     }
   }
 
-  protected startPartyTimer(lc: LinkCall, p: LinkParty, t: TimerName): void {
-    this.stopPartyTimer(p);
+  protected startPartyTimer(lc: LinkCall, ep: number, t: TimerName): void {
+    this.stopPartyTimer(lc, ep);
     this.cfg.sink.timers(1);
-    p.timer = this.timerQueue.start(this.cfg.timers[t], () => {
-      if (p.timer) {
-        p.timer = undefined;
-        this.cfg.sink.timers(-1);
-      }
-      if (lc.parties.get(p.ep) === p) this.cfg.sink.batch(() => this.partyEvent(lc, p.ep, { k: 'timer', timer: t }));
+    const timer = this.timerQueue.start(this.cfg.timers[t], () => {
+      // (a party that goes stops its timer: one still running is that of a party still there)
+      if (lc.partyTimers?.get(ep) !== timer) return;
+      lc.partyTimers.delete(ep);
+      this.cfg.sink.timers(-1);
+      this.cfg.sink.batch(() => this.partyEvent(lc, ep, { k: 'timer', timer: t }));
     });
+    (lc.partyTimers ??= new Map()).set(ep, timer);
   }
 
-  protected stopPartyTimer(p: LinkParty): void {
-    if (p.timer) {
-      p.timer.cancel();
-      p.timer = undefined;
-      this.cfg.sink.timers(-1);
-    }
+  protected stopPartyTimer(lc: LinkCall, ep: number): void {
+    const timer = lc.partyTimers?.get(ep);
+    if (!timer) return;
+    timer.cancel();
+    lc.partyTimers!.delete(ep);
+    this.cfg.sink.timers(-1);
+  }
+
+  /** every party's timer stopped (the parties go all at once) */
+  protected stopPartyTimers(lc: LinkCall): void {
+    if (!lc.partyTimers) return;
+    for (const ep of [...lc.partyTimers.keys()]) this.stopPartyTimer(lc, ep);
   }
 
   protected messageAction(m: UniMessage): number | undefined {
@@ -351,7 +357,7 @@ export class LinkCore {
     const ep = findIe(to, IeId.ENDPOINT_REFERENCE);
     if (ep) {
       const p = lc.parties.get(ep.value);
-      ies.push(eprefIe(ep.value, !ep.flag), { id: IeId.ENDPOINT_STATE, state: p ? p.pm.st : PartyState.P0 });
+      ies.push(eprefIe(ep.value, !ep.flag), { id: IeId.ENDPOINT_STATE, state: p ? p.st : PartyState.P0 });
     }
     this.sendOn(lc, msg(MsgType.STATUS, ies));
   }

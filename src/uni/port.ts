@@ -15,10 +15,11 @@
  * Told (LinkSink for the link as a whole, CallOwner per call): incoming SETUP and ADD PARTY, link up
  * and down, RESTART, protocol errors, and each call's and party's indications.
  *
- * The call and party records (LinkCall, LinkParty) cross the port as handles: call control keeps
- * them and hands them back, and reads their state; only the link changes them.
+ * The call records (LinkCall) cross the port as handles, a party as its call and endpoint reference:
+ * call control keeps them and hands them back, and reads their state; only the link changes them.
  */
 import type { QueuedTimer } from '../common/timer-queue.js';
+import { DenseMap } from '../common/dense-map.js';
 import { SmallMap } from '../common/small-map.js';
 import type { PeerId } from './api.js';
 import type { CallEvent, CallIndication, CallKind, CallState, VcId } from './call.js';
@@ -97,24 +98,19 @@ export function sharedParty(pm: PartyMachine): PartyMachine {
   return s;
 }
 
-export class LinkParty {
-  timer?: QueuedTimer;
-  /** (shared with every party in the same state: see sharedParty) */
-  public pm: PartyMachine;
-  constructor(
-    readonly ep: number,
-    pm: PartyMachine,
-  ) {
-    this.pm = sharedParty(pm);
-  }
-}
-
 export class LinkCall {
-  /** (SmallMaps: a point-to-point call has no party and runs one call timer at a time; a Map would grow and shrink its table for each) */
-  readonly parties: Map<number, LinkParty> = new SmallMap();
+  /**
+   * The parties by endpoint reference: each one's state, a frozen value shared with every party in
+   * that state (see sharedParty), so a party costs its entry here and nothing more (8 B: the root
+   * hands out endpoint references in sequence).
+   */
+  readonly parties: Map<number, PartyMachine> = new DenseMap();
   /** parties in P1, P2, P3, P4 or P7 */
   alive = 0;
+  /** (a SmallMap: a call runs one call timer at a time; a Map would grow and shrink its table for each) */
   readonly timers: Map<TimerName, QueuedTimer> = new SmallMap();
+  /** the running timer of each party that has one (at most one a party), made with the first */
+  partyTimers?: Map<number, QueuedTimer>;
   owner?: CallOwner;
   /** next endpoint reference to try (root side) */
   nextEp = 0;

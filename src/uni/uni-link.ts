@@ -25,7 +25,7 @@ import { ANSWER_LATER, LinkCall, type CallOwner, type UniPort } from './port.js'
 
 export { MAX_CALL_REF, MAX_EPREF } from './link-core.js';
 export type { LinkConfig } from './link-core.js';
-export { ANSWER_LATER, LinkCall, LinkParty } from './port.js';
+export { ANSWER_LATER, LinkCall } from './port.js';
 export type { CallOwner, LinkSink, UniPort } from './port.js';
 
 const KNOWN_TYPES = new Set<number>(Object.values(MsgType).filter((v): v is number => typeof v === 'number'));
@@ -128,9 +128,9 @@ export class UniLink extends LinkCore implements UniPort {
   /** an active call survives a link loss with its active parties; false when none is left (then it is cleared) */
   private keepCall(lc: LinkCall): boolean {
     if (!lc.multipoint) return true;
-    const waiting = [...lc.parties.values()].filter((p) => p.pm.st !== PartyState.P7);
+    const waiting = [...lc.parties].filter(([, pm]) => pm.st !== PartyState.P7);
     if (waiting.length === lc.parties.size) return false;
-    for (const p of waiting) this.partyLocalRelease(lc, p, Cause.DESTINATION_OUT_OF_ORDER);
+    for (const [ep] of waiting) this.partyLocalRelease(lc, ep, Cause.DESTINATION_OUT_OF_ORDER);
     return true;
   }
 
@@ -449,7 +449,7 @@ export class UniLink extends LinkCore implements UniPort {
     if (m.type === MsgType.STATUS_ENQUIRY) {
       const ep = findIe(m, IeId.ENDPOINT_REFERENCE);
       const ies: InfoElement[] = [{ id: IeId.CALL_STATE, state: stateCode(lc.st) }, causeIe(Cause.RESPONSE_TO_STATUS_ENQUIRY)];
-      if (ep) ies.push(eprefIe(ep.value, !ep.flag), { id: IeId.ENDPOINT_STATE, state: lc.parties.get(ep.value)?.pm.st ?? 0 });
+      if (ep) ies.push(eprefIe(ep.value, !ep.flag), { id: IeId.ENDPOINT_STATE, state: lc.parties.get(ep.value)?.st ?? 0 });
       this.sendOn(lc, msg(MsgType.STATUS, ies));
       return;
     }
@@ -495,7 +495,7 @@ export class UniLink extends LinkCore implements UniPort {
         if (isRoot || !(ph === 'in-alerting' || ph === 'in-connect' || ph === 'active')) return this.wrongState(lc, m);
         if (epIe.flag) return this.statusReply(lc, m, Cause.INVALID_ENDPOINT_REFERENCE, ieListDiag([IeId.ENDPOINT_REFERENCE]));
         if (p) {
-          if (p.pm.st === PartyState.P2) return; // a repeated ADD PARTY
+          if (p.st === PartyState.P2) return; // a repeated ADD PARTY
           return this.statusReply(lc, m, Cause.MESSAGE_NOT_COMPATIBLE_WITH_CALL_STATE, msgTypeDiag(m.type));
         }
         if (lc.parties.size >= this.cfg.partiesPerCall) return this.addPartyReject(lc, m, Cause.TOO_MANY_PENDING_ADD_PARTY);

@@ -29,6 +29,7 @@ import type {
   UniSnapshot,
   VcPath,
 } from '../../src/uni/api.js';
+import { withCallContext } from '../../src/uni/api.js';
 import type { DataPathReceive, MaybePending, NdisDataPath, VcId } from '../../src/ndis/datapath.js';
 import { NdisStatus } from '../../src/ndis/status.js';
 import { CallFlags, MediaFlags, type CoCallParameters } from '../../src/ndis/types.js';
@@ -188,8 +189,14 @@ export class FakeUniHost implements UniHost {
     else this.policy = p;
   }
 
+  /** the contexts the user gave calls (kept: indications about a call come after it is gone) */
+  private readonly contexts = new Map<CallId, unknown>();
+  setCallContext(call: CallId, ctx: unknown): void {
+    this.contexts.set(call, ctx);
+  }
+
   private emit(i: UniIndication): void {
-    this.ind$.next(i);
+    this.ind$.next('call' in i ? withCallContext(i, this.contexts.get(i.call)) : i);
   }
 
   attachLink(_peer: PeerId, _saal: SaalService, _side: 'user' | 'network'): void {}

@@ -82,9 +82,11 @@ test('incoming calls from the same caller on the same VC share the sealed parts 
   t.not(first.mediaParameters!.mediaSpecific!.paths[0], vc, 'the path is a copy');
   t.not(incomingCallParameters(call, vc, first).callMgrParameters, first.callMgrParameters, 'not sealed yet (not activated): nothing shared');
   sealCallParameters(first);
-  const second = incomingCallParameters(call, vc, first);
-  t.not(second, first);
-  t.false(Object.isFrozen(second), 'a new top level: the miniport may flag it');
+  t.is(incomingCallParameters(call, vc, first), first, 'sealed and the same throughout: the whole set is shared');
+  const partly = { ...first };
+  const second = incomingCallParameters(call, vc, partly);
+  t.not(second, partly);
+  t.false(Object.isFrozen(second), 'a top level that is not sealed is not shared');
   t.is(second.callMgrParameters, first.callMgrParameters);
   t.is(second.mediaParameters, first.mediaParameters);
   t.not(incomingCallParameters({ ...call, called: '1012' }, vc, first).callMgrParameters, first.callMgrParameters);

@@ -141,3 +141,31 @@ test('detachLink clears the link\'s calls locally (cause 27)', (t) => {
   t.true(idle(a));
   void b;
 });
+
+test("call contexts: every indication about a call carries the context its user gave it, up to the last; not enumerable; other calls' carry none", (t) => {
+  const { clock, a, b } = two();
+  const mine = { mine: true };
+  const r = a.host.setup({ called: '2002', multipoint: true });
+  if (!r.ok) return t.fail();
+  a.host.setCallContext(r.value.call, mine);
+  const other = a.host.setup({ called: '2002', multipoint: false });
+  if (!other.ok) return t.fail();
+  clock.advance(5);
+  const p = a.host.addParty(r.value.call, { called: '2012' });
+  t.true(p.ok);
+  clock.advance(5);
+  t.true(a.host.release(r.value.call).ok);
+  t.true(a.host.release(other.value.call).ok);
+  clock.advance(5);
+  const ofCall = (call: number) => a.ind.filter((i) => 'call' in i && i.call === call);
+  t.deepEqual(
+    ofCall(r.value.call).map((i) => i.kind),
+    ['connected', 'party-added', 'release-confirm'],
+  );
+  t.true(ofCall(r.value.call).every((i) => i.ctx === mine));
+  t.false(Object.keys(ofCall(r.value.call)[0]!).includes('ctx'), 'not enumerable');
+  t.true(ofCall(other.value.call).length > 0);
+  t.true(ofCall(other.value.call).every((i) => i.ctx === undefined));
+  a.host.setCallContext(r.value.call, { late: true }); // a call that is gone: nothing happens
+  t.true(idle(a, b));
+});

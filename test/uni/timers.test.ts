@@ -154,6 +154,24 @@ test('T399: ADD PARTY unanswered: the party is rejected (network side: cause 18,
   t.true(idle(a, b));
 });
 
+test("each party's T399 is its own: the answered party's stops, the other's runs out, and none is left behind", (t) => {
+  const { clock, a, sa, call } = mp();
+  const before = a.host.counters().timers;
+  let adds = 0;
+  sa.filter = (m) => m.type !== MsgType.ADD_PARTY || adds++ === 0; // the second ADD PARTY is lost
+  const p2 = a.host.addParty(call, { called: '2012' });
+  const p3 = a.host.addParty(call, { called: '2012' });
+  if (!p2.ok || !p3.ok) return t.fail();
+  t.is(a.host.counters().timers, before + 2);
+  clock.advance(10);
+  t.deepEqual(a.of('party-added').map((i) => i.party), [p2.value]);
+  t.is(a.host.counters().timers, before + 1, "the answered party's T399 stopped");
+  clock.advance(14_000);
+  t.deepEqual(a.of('party-rejected').map((i) => [i.party, i.cause]), [[p3.value, 18]]);
+  clock.advance(10);
+  t.is(a.host.counters().timers, before);
+});
+
 test('T399 on the user side is 34 s with 102 "399"', (t) => {
   const clock = new Clock();
   // B (higher MAC) is the user side and roots the call here

@@ -17,7 +17,7 @@ import type { CallManagerHandlers, CallManagerShape, NdisCmApi, NdisMcmApi } fro
 import { isPending, type MaybePending, type NdisDataPath } from '../datapath.js';
 import type { Context } from '../indications.js';
 import type { NdisHost } from '../ndis.js';
-import { NO_PARTIES, cmOps, incomingCallParameters, partiesOf, mcmOps, uniStatus, type CmAf, type CmOps, type CmParty, type CmSap, type CmVc } from './records.js';
+import { CmContexts, cmOps, incomingCallParameters, mcmOps, uniStatus, type CmAf, type CmOps, type CmParty, type CmSap, CmVc } from './records.js';
 import { NdisStatus, causeFromStatus, failureFromCause, statusFromCause } from '../status.js';
 import { CmQos } from './modify.js';
 import {
@@ -63,8 +63,7 @@ export class UniCallManager implements CallManagerHandlers {
   private readonly dataPath: NdisDataPath;
   private readonly afs = new Set<CmAf>();
   private readonly saps = new Set<CmSap>();
-  private readonly vcs = new Set<CmVc>();
-  private readonly byCall = new Map<CallId, CmVc>();
+  private readonly contexts = new CmContexts();
   private signallingVc?: NdisVcHandle;
   /** the QoS section (modify.ts): local changes (R79) and Q.2963.1 modification over the wire */
   private readonly qos: CmQos<CmVc>;
@@ -118,13 +117,7 @@ export class UniCallManager implements CallManagerHandlers {
   }
 
   liveContexts(): number {
-    let parties = 0;
-    let vcs = 0;
-    for (const v of this.vcs) {
-      if (!v.signalling) vcs++;
-      parties += v.parties.size;
-    }
-    return this.afs.size + this.saps.size + vcs + parties;
+    return this.afs.size + this.saps.size + this.contexts.size;
   }
 
   /** ask every client of an AF to close it (unbinding / halting) */
@@ -145,8 +138,7 @@ export class UniCallManager implements CallManagerHandlers {
   }
 
   private newVc(dir: 'out' | 'in', af?: CmAf): CmVc {
-    // every field a call sets is in the literal: V8 keeps them in the object, with no property array beside it
-    return { kind: 'vc', vcH: undefined, af, dir, phase: 'idle', call: undefined, peer: undefined, multipoint: false, parties: NO_PARTIES, params: undefined, sap: undefined, active: false, closePending: false, activating: undefined };
+    return new CmVc(dir, af);
   }
 
   /** new, mutable parameters for activating the VC: `base` with these paths (the miniport may round its flows) */
@@ -210,15 +202,19 @@ export class UniCallManager implements CallManagerHandlers {
     });
   }
 
+  /** the VC's call, known to call control by `call`: its indications carry the VC (ctx) while `v.call` names it */
+  private bindCall(v: CmVc, call: CallId): void {
+    v.call = call;
+    this.uni.setCallContext(call, v);
+  }
+
   private forgetCall(v: CmVc): void {
-    if (v.call !== undefined && this.byCall.get(v.call) === v) this.byCall.delete(v.call);
     v.call = undefined;
   }
 
   private freeVc(v: CmVc): void {
     this.forgetCall(v);
-    v.parties = NO_PARTIES;
-    if (this.vcs.delete(v) && v.af) v.af.vcCount--;
+    this.contexts.freeVc(v);
   }
 
   /** CM-created VC after its call ended: deactivate and delete it on a later turn (after the client saw its completion) */
@@ -295,8 +291,7 @@ export class UniCallManager implements CallManagerHandlers {
     const af = ctx as CmAf;
     const v = this.newVc('out', af);
     v.vcH = vcH;
-    this.vcs.add(v);
-    af.vcCount++;
+    this.contexts.countVc(v);
     return { status: S.SUCCESS, callMgrVcContext: v };
   }
 
@@ -338,15 +333,15 @@ export class UniCallManager implements CallManagerHandlers {
     if (!r.ok) return { status: uniStatus(r.error) };
     v.phase = 'making';
     v.multipoint = multipoint;
-    v.call = r.value.call;
+    this.bindCall(v, r.value.call);
     // NDIS hands sealed parameters (its copy of the client's): kept as they are, not copied again
     const sealed = sealedCallParameters(params);
     v.params = multipoint ? withCallFlags(sealed, sealed.flags | CallFlags.MULTIPOINT_VC) : sealed;
-    this.byCall.set(r.value.call, v);
     let party: CmParty | undefined;
     if (partyH !== undefined) {
-      party = { kind: 'party', partyH, vc: v, uniParty: r.value.party, peer: undefined, state: 'adding', params: sealed };
-      partiesOf(v).set(partyH, party);
+      // (a multipoint call's SETUP always names its first party)
+      party = { partyH, vc: v, uniParty: r.value.party!, peer: undefined, state: 'adding', params: sealed };
+      this.contexts.addParty(v, party);
       v.firstParty = party;
     }
     return { status: S.PENDING, ...(party ? { callMgrPartyContext: party } : {}) };
@@ -356,8 +351,8 @@ export class UniCallManager implements CallManagerHandlers {
   private makeCallFailed(v: CmVc, status: NdisStatus, cause?: number): void {
     const party = v.firstParty;
     this.forgetCall(v);
-    v.parties = NO_PARTIES;
-    v.firstParty = undefined;
+    this.contexts.dropParties(v);
+    v.forgetFirstParty();
     v.multipoint = false;
     const base = v.params ?? { flags: 0 };
     const spec = base.callMgrParameters?.callMgrSpecific;
@@ -375,7 +370,12 @@ export class UniCallManager implements CallManagerHandlers {
     const party = v.firstParty;
     if (party) {
       party.peer = i.vc.peer;
-      if (i.party !== undefined) party.uniParty = i.party;
+      if (i.party !== undefined && i.party !== party.uniParty && v.parties.get(party.uniParty) === party) {
+        // (the parties are kept by UNI id)
+        v.parties.remove(party);
+        party.uniParty = i.party;
+        v.parties.add(party);
+      }
     }
     const params = this.paramsWithPaths(v.params!, [i.vc]);
     const asked = params.callMgrParameters;
@@ -421,21 +421,17 @@ export class UniCallManager implements CallManagerHandlers {
       return;
     }
     const v = this.newVc('in', sap.af);
-    this.vcs.add(v);
-    sap.af.vcCount++;
+    this.contexts.countVc(v);
     const r = this.ops.createVc(sap.af.afH, v);
     if (r.status !== S.SUCCESS) {
-      this.vcs.delete(v);
-      sap.af.vcCount--;
+      this.freeVc(v);
       this.uni.reject(i.call, 47);
       return;
     }
     v.vcH = r.vcHandle;
-    v.sap = sap;
-    v.call = i.call;
+    this.bindCall(v, i.call);
     v.peer = i.peer;
     v.phase = 'activating-in';
-    this.byCall.set(i.call, v);
     const params = incomingCallParameters(i.params, i.vc, this.lastIncoming);
     this.lastIncoming = params;
     // R30: create VC -> activate -> dispatch
@@ -513,13 +509,13 @@ export class UniCallManager implements CallManagerHandlers {
     const r = this.uni.addParty(v.call, { called });
     if (!r.ok) return { status: uniStatus(r.error) };
     // NDIS hands sealed parameters (its copy of the client's): kept, not copied again
-    const party: CmParty = { kind: 'party', partyH, vc: v, uniParty: r.value, peer: undefined, state: 'adding', params: sealedCallParameters(params) };
-    partiesOf(v).set(partyH, party);
+    const party: CmParty = { partyH, vc: v, uniParty: r.value, peer: undefined, state: 'adding', params: sealedCallParameters(params) };
+    this.contexts.addParty(v, party);
     return { status: S.PENDING, callMgrPartyContext: party };
   }
 
   private partyOf(v: CmVc, uniParty: PartyId): CmParty | undefined {
-    return v.parties.byUniParty(uniParty);
+    return v.parties.get(uniParty);
   }
 
   ProtocolCmDropParty(ctx: Context, closeData: Buffer | undefined, _size: number): NdisStatus {
@@ -527,12 +523,12 @@ export class UniCallManager implements CallManagerHandlers {
     const v = p.vc;
     if (p.state === 'gone') {
       // the network already dropped it (incoming drop / close): no signalling, just free the state
-      v.parties.delete(p.partyH);
+      this.contexts.removeParty(v, p);
       if (this.completion === 'sync') return S.SUCCESS;
       this.later(() => this.ops.dropPartyComplete(S.SUCCESS, p.partyH));
       return S.PENDING;
     }
-    if (p.state !== 'connected' || v.call === undefined || p.uniParty === undefined) return S.FAILURE;
+    if (p.state !== 'connected' || v.call === undefined) return S.FAILURE;
     // R45: close data the link cannot carry: refuse before anything goes out
     const cd = this.closeDataCheck(p.peer, closeData);
     if (cd !== S.SUCCESS) return cd;
@@ -540,7 +536,7 @@ export class UniCallManager implements CallManagerHandlers {
     if (!r.ok) return uniStatus(r.error);
     if (this.completion === 'sync') {
       // R47: dropped, close data sent (DROP PARTY is out), per-party state freed
-      v.parties.delete(p.partyH);
+      this.contexts.removeParty(v, p);
       this.refreshPaths(v);
       return S.SUCCESS;
     }
@@ -554,10 +550,10 @@ export class UniCallManager implements CallManagerHandlers {
     p.peer = i.vc.peer;
     const params = this.paramsWithPaths(v.params!, this.uni.paths(v.call!));
     this.when(this.activate(v, params), (st) => {
-      if (v.parties.get(p.partyH) !== p || p.state !== 'adding') return;
+      if (v.parties.get(p.uniParty) !== p || p.state !== 'adding') return;
       if (st !== S.SUCCESS) {
-        if (v.call !== undefined && p.uniParty !== undefined) this.uni.dropParty(v.call, p.uniParty, { cause: causeFromStatus(st) });
-        v.parties.delete(p.partyH);
+        if (v.call !== undefined) this.uni.dropParty(v.call, p.uniParty, { cause: causeFromStatus(st) });
+        this.contexts.removeParty(v, p);
         this.ops.addPartyComplete(st, p.partyH, undefined, p.params!);
         return;
       }
@@ -582,7 +578,7 @@ export class UniCallManager implements CallManagerHandlers {
   private onPartyRejected(v: CmVc, i: Extract<UniIndication, { kind: 'party-rejected' }>): void {
     const p = this.partyOf(v, i.party);
     if (!p || p.state !== 'adding') return;
-    v.parties.delete(p.partyH);
+    this.contexts.removeParty(v, p);
     this.ops.addPartyComplete(failureFromCause(i.cause), p.partyH, undefined, p.params!);
   }
 
@@ -591,7 +587,7 @@ export class UniCallManager implements CallManagerHandlers {
     if (!p) return;
     if (p.state === 'dropping') return this.onDropConfirm(v, i.party);
     if (p.state === 'adding') {
-      v.parties.delete(p.partyH);
+      this.contexts.removeParty(v, p);
       this.ops.addPartyComplete(failureFromCause(i.cause), p.partyH, undefined, p.params!);
       return;
     }
@@ -615,7 +611,7 @@ export class UniCallManager implements CallManagerHandlers {
   private failPendingAdds(v: CmVc, status: NdisStatus): void {
     for (const p of [...v.parties.values()]) {
       if (p.state !== 'adding') continue;
-      v.parties.delete(p.partyH);
+      this.contexts.removeParty(v, p);
       this.ops.addPartyComplete(status, p.partyH, undefined, p.params!);
     }
   }
@@ -634,7 +630,7 @@ export class UniCallManager implements CallManagerHandlers {
   private onDropConfirm(v: CmVc, uniParty: PartyId): void {
     const p = this.partyOf(v, uniParty);
     if (!p || p.state !== 'dropping') return;
-    v.parties.delete(p.partyH); // R48: nothing of the party remains
+    this.contexts.removeParty(v, p); // R48: nothing of the party remains
     this.refreshPaths(v);
     this.ops.dropPartyComplete(S.SUCCESS, p.partyH);
     this.flushPendingClose(v);
@@ -669,13 +665,13 @@ export class UniCallManager implements CallManagerHandlers {
   /** deactivate (R62), free the last party (R59), then report; SUCCESS when all of it finished now */
   private finishClose(v: CmVc, party: CmParty | undefined, alreadyPending = false): NdisStatus {
     this.forgetCall(v);
-    if (party) v.parties.delete(party.partyH);
-    v.parties = NO_PARTIES;
+    if (party) this.contexts.removeParty(v, party);
+    this.contexts.dropParties(v);
     const d = this.deactivate(v);
     const idle = (): void => {
       v.phase = 'idle';
       v.multipoint = false;
-      v.firstParty = undefined;
+      v.forgetFirstParty();
     };
     // R77: a VC we created is deleted after the close, and only after the client has its completion
     // (the retirement is queued behind it, so ProtocolCoDeleteVc never precedes ProtocolClCloseCallComplete)
@@ -750,7 +746,8 @@ export class UniCallManager implements CallManagerHandlers {
 
   /** a QoS change the medium reports without a wire message (tests; R81): reactivate first, tell the client only if the miniport accepted */
   remoteQoSChange(vcH: NdisVcHandle, params: CoCallParameters): MaybePending {
-    return this.qos.remoteChange([...this.vcs].find((x) => x.vcH === vcH), params);
+    const v = this.ndis.callMgrVcContext(vcH);
+    return this.qos.remoteChange(v instanceof CmVc ? v : undefined, params);
   }
 
   // ------------------------------------------------------------------ UNI indications
@@ -759,8 +756,9 @@ export class UniCallManager implements CallManagerHandlers {
   indication(i: UniIndication): void {
     if (i.kind === 'setup') return this.onSetup(i);
     if (!('call' in i)) return;
-    const v = this.byCall.get(i.call);
-    if (!v) return;
+    // (the VC the call manager gave the call; an indication of a call it forgot, or of a call before, is not its VC's)
+    const v = i.ctx;
+    if (!(v instanceof CmVc) || v.call !== i.call) return;
     switch (i.kind) {
       case 'modify-request':
       case 'modify-confirm':

@@ -30,10 +30,9 @@ export interface CmSap {
 }
 
 export interface CmParty {
-  kind: 'party';
   partyH: NdisPartyHandle;
   vc: CmVc;
-  uniParty?: PartyId;
+  uniParty: PartyId;
   peer?: PeerId;
   /** gone: the network already dropped it (incoming drop or close); only the client's drop is awaited */
   state: 'adding' | 'connected' | 'dropping' | 'gone';
@@ -42,38 +41,17 @@ export interface CmParty {
 }
 
 /**
- * A VC's parties by NDIS handle, with an index by UNI party id: every party
- * indication looks its party up by that id, and a search through all of them
- * made adding or dropping n parties cost O(n^2). The index is a hint, checked
- * on use; a miss falls back to the search (a UNI id learnt after insertion).
+ * A VC's parties, by the UNI party id every party indication names (the
+ * party's NDIS handle is never looked up here: NDIS hands the party's context
+ * back with every request). A SmallMap: most VCs have one party or none.
  */
-export class PartyMap extends SmallMap<NdisPartyHandle, CmParty> {
-  /** made with the first party (most VCs never have one: an idle VC must not carry an empty Map); a SmallMap itself: most have one party */
-  private uni?: SmallMap<PartyId, CmParty>;
-  override set(h: NdisPartyHandle, p: CmParty): this {
-    super.set(h, p);
-    if (p.uniParty !== undefined) (this.uni ??= new SmallMap()).set(p.uniParty, p);
-    return this;
+export class PartyMap extends SmallMap<PartyId, CmParty> {
+  add(p: CmParty): void {
+    this.set(p.uniParty, p);
   }
-  override delete(h: NdisPartyHandle): boolean {
-    const p = super.get(h);
-    if (p?.uniParty !== undefined && this.uni?.get(p.uniParty) === p) this.uni.delete(p.uniParty);
-    return super.delete(h);
-  }
-  override clear(): void {
-    if (this.size === 0 && this.uni === undefined) return; // nothing to do (and NO_PARTIES is frozen)
-    this.uni = undefined;
-    super.clear();
-  }
-  byUniParty(id: PartyId): CmParty | undefined {
-    const hit = this.uni?.get(id);
-    if (hit && hit.uniParty === id && super.get(hit.partyH) === hit) return hit;
-    for (const p of this.values())
-      if (p.uniParty === id) {
-        (this.uni ??= new SmallMap()).set(id, p);
-        return p;
-      }
-    return undefined;
+  /** forget `p`, if it is the party there under its id */
+  remove(p: CmParty): void {
+    if (this.get(p.uniParty) === p) this.delete(p.uniParty);
   }
 }
 
@@ -84,6 +62,54 @@ export const NO_PARTIES: PartyMap = Object.freeze(new PartyMap()) as PartyMap;
 export function partiesOf(v: CmVc): PartyMap {
   if (v.parties === NO_PARTIES) v.parties = new PartyMap();
   return v.parties;
+}
+
+/**
+ * The contexts a call manager holds for VCs (but its signalling VC) and parties, counted as they
+ * come and go (a set of every VC would cost ~33 B of heap per VC). Parties join and leave their
+ * VC's PartyMap here.
+ */
+export class CmContexts {
+  private vcs = 0;
+  private parties = 0;
+
+  get size(): number {
+    return this.vcs + this.parties;
+  }
+
+  /** a VC context of an AF: counted there and here until freed */
+  countVc(v: CmVc): void {
+    v.counted = true;
+    this.vcs++;
+    if (v.af) v.af.vcCount++;
+  }
+
+  /** the VC's context and its parties' are freed (once) */
+  freeVc(v: CmVc): void {
+    this.dropParties(v);
+    if (!v.counted) return;
+    v.counted = false;
+    this.vcs--;
+    if (v.af) v.af.vcCount--;
+  }
+
+  addParty(v: CmVc, p: CmParty): void {
+    partiesOf(v).add(p);
+    this.parties++;
+  }
+
+  /** the party's context is freed (if it is still the VC's) */
+  removeParty(v: CmVc, p: CmParty): void {
+    if (v.parties.get(p.uniParty) !== p) return;
+    v.parties.remove(p);
+    this.parties--;
+  }
+
+  /** every party context of the VC is freed */
+  dropParties(v: CmVc): void {
+    this.parties -= v.parties.size;
+    v.parties = NO_PARTIES;
+  }
 }
 
 export type VcPhase =
@@ -97,36 +123,102 @@ export type VcPhase =
   | 'released' // network side gone, waiting for the client's close
   | 'closing'; // our RELEASE sent, waiting for RELEASE COMPLETE
 
-export interface CmVc {
-  kind: 'vc';
-  vcH?: NdisVcHandle;
-  af?: CmAf;
-  dir: 'out' | 'in';
-  phase: VcPhase;
-  call?: CallId;
-  peer?: PeerId;
-  multipoint: boolean;
+const INCOMING = 1;
+const MULTIPOINT = 2;
+const ACTIVE = 4;
+const CLOSE_PENDING = 8;
+const ACTIVATING = 16;
+const SIGNALLING = 32;
+const RETIRE_AFTER_ACTIVATION = 64;
+const COUNTED = 128;
+
+/**
+ * The call manager's context of a VC. Its yes/no fields share one number (`flags`) behind
+ * accessors: a field of its own costs 8 B, and every endpoint of a multipoint call at a leaf host
+ * is a VC.
+ */
+export class CmVc {
+  vcH: NdisVcHandle | undefined = undefined;
+  phase: VcPhase = 'idle';
+  call: CallId | undefined = undefined;
+  peer: PeerId | undefined = undefined;
   /** NO_PARTIES until the first party (partiesOf) */
-  parties: PartyMap;
-  params?: CoCallParameters;
+  parties: PartyMap = NO_PARTIES;
+  params: CoCallParameters | undefined = undefined;
+  private flags: number;
   /** the party named in a make-call (multipoint) */
-  firstParty?: CmParty;
-  sap?: CmSap;
-  active: boolean;
-  closePending: boolean;
-  signalling?: boolean;
-  activating?: boolean;
-  failAfterActivation?: NdisStatus;
-  retireAfterActivation?: boolean;
+  declare firstParty?: CmParty;
+  declare failAfterActivation?: NdisStatus;
   /** an incoming close waiting for our outstanding drops to finish */
-  pendingClose?: { status: NdisStatus; closeData?: Buffer };
+  declare pendingClose?: { status: NdisStatus; closeData?: Buffer };
+
+  constructor(
+    dir: 'out' | 'in',
+    readonly af?: CmAf,
+  ) {
+    this.flags = dir === 'in' ? INCOMING : 0;
+  }
+
+  get dir(): 'out' | 'in' {
+    return this.flags & INCOMING ? 'in' : 'out';
+  }
+  get multipoint(): boolean {
+    return (this.flags & MULTIPOINT) !== 0;
+  }
+  set multipoint(on: boolean) {
+    this.flag(MULTIPOINT, on);
+  }
+  get active(): boolean {
+    return (this.flags & ACTIVE) !== 0;
+  }
+  set active(on: boolean) {
+    this.flag(ACTIVE, on);
+  }
+  get closePending(): boolean {
+    return (this.flags & CLOSE_PENDING) !== 0;
+  }
+  set closePending(on: boolean) {
+    this.flag(CLOSE_PENDING, on);
+  }
+  get activating(): boolean {
+    return (this.flags & ACTIVATING) !== 0;
+  }
+  set activating(on: boolean) {
+    this.flag(ACTIVATING, on);
+  }
+  get signalling(): boolean {
+    return (this.flags & SIGNALLING) !== 0;
+  }
+  set signalling(on: boolean) {
+    this.flag(SIGNALLING, on);
+  }
+  get retireAfterActivation(): boolean {
+    return (this.flags & RETIRE_AFTER_ACTIVATION) !== 0;
+  }
+  set retireAfterActivation(on: boolean) {
+    this.flag(RETIRE_AFTER_ACTIVATION, on);
+  }
+  /** (written only on a VC that had one: a property every VC gets would take a slot in every VC) */
+  forgetFirstParty(): void {
+    if (this.firstParty !== undefined) this.firstParty = undefined;
+  }
+  /** counted among the call manager's live VC contexts (from its creation until it is freed) */
+  get counted(): boolean {
+    return (this.flags & COUNTED) !== 0;
+  }
+  set counted(on: boolean) {
+    this.flag(COUNTED, on);
+  }
+  private flag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
 }
 
 /**
  * The parameters an incoming call is activated and offered with: what the SETUP said, on its VC. A
  * SETUP with the point-to-multipoint bearer is offered as a multipoint VC (the leaf of a multipoint
  * call). They are new and mutable, except that the parts `last` (the previous incoming call's, once
- * sealed) has with the same contents are shared: every endpoint at a leaf host is an incoming call
+ * sealed) has with the same contents are shared, and `last` itself when all of it says the same: every endpoint at a leaf host is an incoming call
  * of its own, on the same VC, from the same caller to the same address. (Those parts carry no
  * ROUND_UP_FLOW / ROUND_DOWN_FLOW, so the miniport has nothing to rewrite in them.)
  */
@@ -152,7 +244,8 @@ export function incomingCallParameters(p: UniCallParams, vc: VcPath, last?: CoCa
     path0[0]!.vci === vc.vci &&
     last!.mediaParameters!.flags === 0
   )
-    return { flags, callMgrParameters: cm, mediaParameters: last!.mediaParameters! };
+    // the whole set when it is sealed and its flags match too: a sealed set is nobody's to change
+    return Object.isFrozen(last) && last!.flags === flags ? last! : { flags, callMgrParameters: cm, mediaParameters: last!.mediaParameters! };
   const spec: Q2931CallMgrParameters = p.calling ? { calledParty: p.called, callingParty: p.calling } : { calledParty: p.called };
   if (p.uu) spec.uu = p.uu;
   return {
