@@ -67,12 +67,16 @@ export class DenseMap<V extends object> implements Map<number, V> {
     }
   }
 
+  // keys() and values() walk the table themselves: through entries() they made a second generator and a pair per entry
   *keys(): MapIterator<number> {
-    for (const [k] of this.entries()) yield k;
+    for (let i = 0; this.a && i < this.a.length; i++) if (this.a[i] !== undefined) yield i;
   }
 
   *values(): MapIterator<V> {
-    for (const [, v] of this.entries()) yield v;
+    for (let i = 0; this.a && i < this.a.length; i++) {
+      const v = this.a[i];
+      if (v !== undefined) yield v;
+    }
   }
 
   [Symbol.iterator](): MapIterator<[number, V]> {
