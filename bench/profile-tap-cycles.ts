@@ -25,6 +25,7 @@ import { NdisStatus } from '../src/ndis/index.js';
 import { labUp } from '../src/lab/lab.js';
 import { topologyFrom } from '../src/lab/topology.js';
 import { uniqueName } from '../src/lab/netns.js';
+import { percentile } from './stack.js';
 
 const seconds = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 6);
 const watchSetups = process.argv.includes('--setups');
@@ -92,27 +93,25 @@ try {
 /** setup percentiles, and how many of the slowest 1% overlapped a collection (and of which kind) */
 function printSetups(setups: { t0: number; t1: number }[], gcs: PerformanceEntry[]): void {
   const ms = (s: { t0: number; t1: number }) => s.t1 - s.t0;
-  const sorted = [...setups].sort((x, y) => ms(x) - ms(y));
-  const at = (p: number) => ms(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
-  console.log(`call setup: median ${at(50).toFixed(3)} ms, 90th ${at(90).toFixed(3)}, 99th ${at(99).toFixed(3)}, 99.9th ${at(99.9).toFixed(3)} (${sorted.length} setups)`);
-  const kinds = new Map<number, string>([[1, 'minor'], [2, 'major'], [4, 'incremental'], [8, 'weakcb']]);
   const overlapping = (s: { t0: number; t1: number }) => gcs.filter((g) => g.startTime < s.t1 && g.startTime + g.duration > s.t0);
-  const slowest = sorted.slice(Math.floor(0.99 * sorted.length));
-  const hit = slowest.filter((s) => overlapping(s).length > 0);
-  const byKind = new Map<string, number>();
-  for (const s of hit) for (const g of overlapping(s)) {
-    const k = kinds.get((g as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0) ?? 'other';
-    byKind.set(k, (byKind.get(k) ?? 0) + 1);
-  }
+  const sorted = [...setups].sort((x, y) => ms(x) - ms(y));
+  const all = sorted.map(ms);
+  console.log(`call setup: median ${percentile(all, 50).toFixed(3)} ms, 90th ${percentile(all, 90).toFixed(3)}, 99th ${percentile(all, 99).toFixed(3)}, 99.9th ${percentile(all, 99.9).toFixed(3)} (${all.length} setups)`);
   const gcMs = gcs.reduce((t, g) => t + g.duration, 0);
-  console.log(`collections during the run: ${gcs.length}, ${gcMs.toFixed(1)} ms in all, median ${percentileOf(gcs.map((g) => g.duration), 50).toFixed(3)} ms`);
-  console.log(`slowest 1% (${slowest.length} setups, from ${ms(slowest[0]!).toFixed(3)} ms): ${hit.length} overlapped a collection (${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'})`);
-  const rest = sorted.filter((s) => overlapping(s).length === 0);
-  const r = (p: number) => ms(rest[Math.min(rest.length - 1, Math.floor((p / 100) * rest.length))]!);
-  console.log(`setups no collection touched (${rest.length}): median ${r(50).toFixed(3)} ms, 99th ${r(99).toFixed(3)} ms`);
-}
-
-function percentileOf(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : 0;
+  console.log(`collections during the run: ${gcs.length}, ${gcMs.toFixed(1)} ms in all, median ${percentile(gcs.map((g) => g.duration), 50).toFixed(3)} ms`);
+  const kinds = new Map<number, string>([[1, 'minor'], [2, 'major'], [4, 'incremental'], [8, 'weakcb']]);
+  const slowest = sorted.slice(Math.floor(0.99 * sorted.length));
+  const byKind = new Map<string, number>();
+  let hit = 0;
+  for (const s of slowest) {
+    const during = overlapping(s);
+    if (during.length > 0) hit++;
+    for (const g of during) {
+      const k = kinds.get((g as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0) ?? 'other';
+      byKind.set(k, (byKind.get(k) ?? 0) + 1);
+    }
+  }
+  console.log(`slowest 1% (${slowest.length} setups, from ${ms(slowest[0]!).toFixed(3)} ms): ${hit} overlapped a collection (${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'})`);
+  const rest = sorted.filter((s) => overlapping(s).length === 0).map(ms);
+  console.log(`setups no collection touched (${rest.length}): median ${percentile(rest, 50).toFixed(3)} ms, 99th ${percentile(rest, 99).toFixed(3)} ms`);
 }
