@@ -6,6 +6,7 @@
  * It keeps RxJS's asapScheduler's order: zero-delay actions run in a
  * microtask, first scheduled first run; a run takes the actions that were
  * queued when it began, and what they schedule runs in the next microtask.
+ * That is a RunQueue on later turns whose turns are microtasks.
  * It costs less per action: one small action object, one `queueMicrotask`
  * per batch, where asap makes an AsyncAction per action and, per batch, a
  * promise reaction and an entry in a handle table that it deletes again.
@@ -17,6 +18,9 @@
  * process as an uncaught exception, as it did from asap.
  */
 import { asyncScheduler, Subscription, type SchedulerAction, type SchedulerLike } from 'rxjs';
+import { RunQueue, type PostingScheduler } from './run-queue.js';
+
+export { runLater } from './run-queue.js';
 
 class LaterAction<T> extends Subscription {
   constructor(
@@ -35,30 +39,17 @@ class LaterAction<T> extends Subscription {
 /** an action, or the plain function of a caller that never cancels (`runLater`) */
 type Queued = LaterAction<unknown> | (() => void);
 
-// Two arrays that take turns, each with its count: an array emptied with `length = 0` gives
-// its backing store back, and the next batch would allocate it again.
-let queued: Queued[] = [];
-let queuedCount = 0;
-let spare: Queued[] = [];
-let pending = false;
+/** one turn per microtask (only the queue below asks, and never with a delay) */
+const microtaskTurns: SchedulerLike = {
+  now: () => asyncScheduler.now(),
+  schedule(work) {
+    queueMicrotask(work as () => void);
+    return Subscription.EMPTY;
+  },
+};
 
-function enqueue(q: Queued): void {
-  queued[queuedCount++] = q;
-  if (!pending) {
-    pending = true;
-    queueMicrotask(run);
-  }
-}
-
-function run(): void {
-  pending = false;
-  const batch = queued;
-  const count = queuedCount;
-  queued = spare;
-  queuedCount = 0;
-  for (let i = 0; i < count; i++) {
-    const a = batch[i]!;
-    batch[i] = undefined as unknown as Queued;
+const queue = new RunQueue<Queued>(
+  (a) => {
     try {
       if (typeof a === 'function') a();
       else if (!a.closed) a.work.call(a as unknown as SchedulerAction<unknown>, a.state);
@@ -67,26 +58,19 @@ function run(): void {
         throw e;
       });
     }
-  }
-  spare = batch;
-}
+  },
+  { scheduler: microtaskTurns },
+);
 
-export const laterScheduler: SchedulerLike = {
+export const laterScheduler: PostingScheduler = {
   now: () => asyncScheduler.now(),
   schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay = 0, state?: T): Subscription {
     if (delay > 0) return asyncScheduler.schedule(work, delay, state);
     const a = new LaterAction<T>(work, state);
-    enqueue(a as LaterAction<unknown>);
+    queue.post(a as LaterAction<unknown>);
     return a;
   },
+  post(fn: () => void): void {
+    queue.post(fn);
+  },
 };
-
-/**
- * Run `fn` on `scheduler`'s next turn, for a caller that never cancels: on
- * laterScheduler it is queued as it is, with no action object; any other
- * scheduler (a test's virtual time) gets an ordinary `schedule(fn)`.
- */
-export function runLater(scheduler: SchedulerLike, fn: () => void): void {
-  if (scheduler === laterScheduler) enqueue(fn);
-  else scheduler.schedule(fn);
-}

@@ -39,13 +39,29 @@
  * Nothing allocates per item beyond the item itself.
  */
 import type { SchedulerLike } from 'rxjs';
-import { runLater } from './later-scheduler.js';
 
 export interface RunQueueTurns {
   /** where turns run (a virtual-time scheduler in tests) */
   scheduler: SchedulerLike;
   /** called at the end of each turn that ran to its end */
   afterTurn?: () => void;
+}
+
+/**
+ * A scheduler that also takes work nobody cancels as a plain function, with no action object
+ * (laterScheduler, src/common/later-scheduler.ts, is one).
+ */
+export interface PostingScheduler extends SchedulerLike {
+  post(fn: () => void): void;
+}
+
+/**
+ * Run `fn` on `scheduler`'s next turn, for a caller that never cancels: a PostingScheduler takes
+ * it as it is; any other scheduler (a test's virtual time) gets an ordinary `schedule(fn)`.
+ */
+export function runLater(scheduler: SchedulerLike, fn: () => void): void {
+  if ('post' in scheduler) (scheduler as PostingScheduler).post(fn);
+  else scheduler.schedule(fn);
 }
 
 /** the most slots a queue's array keeps between drains */

@@ -9,7 +9,7 @@
  * never happen inside send().
  */
 import { Subject, type SchedulerLike } from 'rxjs';
-import { laterScheduler, runLater } from '../common/later-scheduler.js';
+import { laterScheduler } from '../common/later-scheduler.js';
 import { macNumberAt, macToBuffer } from '../common/mac.js';
 import { MiniportError } from './errors.js';
 import { admitFrame, checkEtherType, checkMac, checkMtu, hasEtherType, newCounters } from './common.js';
@@ -129,7 +129,7 @@ export function openMemorySync(cfg: MemoryConfig & MemoryWireOptions): Miniport 
       if (plain) {
         // (no draws: with every probability 0 the fate of a frame does not depend on them)
         batch.push(Buffer.from(frame));
-        if (batch.length === 1) runLater(laterScheduler, flush);
+        if (batch.length === 1) laterScheduler.post(flush);
         return;
       }
       // the same three draws for every frame keep a seed's fate sequence stable
