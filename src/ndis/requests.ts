@@ -16,10 +16,13 @@
  *   const done = req.next('ProtocolClModifyCallQoSComplete', (i) => i.vcHandle === vc);
  *   const final = await req.settle(client.NdisClModifyCallQoS(vc, params), done);
  *
- * One subscription to the client's indications serves every wait; each wait has
- * a timeout on the injected scheduler (one clock for the whole stack).
+ * One subscription to the client's indications serves every wait, and one timer
+ * their timeouts (src/common/deadline-timer.ts), on the injected scheduler (one
+ * clock for the whole stack); on the real clock it holds the process only while
+ * a wait is open.
  */
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import { deadlineTimer, type DeadlineTimer } from '../common/deadline-timer.js';
 import type { NdisClient } from './ndis.js';
 import type { ClIndication, ClIndicationKind, ClIndicationOf, Context } from './indications.js';
 import { NdisStatus } from './status.js';
@@ -49,7 +52,7 @@ export interface Settled<C> {
 export interface ClientRequestsOptions {
   /** how long a wait may take before it fails; default 15 s */
   timeoutMs?: number;
-  /** the clock for the timeouts; default the real one */
+  /** the clock for the timeouts; default the real one (asyncScheduler) */
   scheduler?: SchedulerLike;
   /** the error a timed-out wait fails with (default: an Error naming the client and the indication) */
   timeoutError?: (kind: ClIndicationKind, ms: number) => Error;
@@ -63,7 +66,9 @@ interface Waiter {
   pred: (i: ClIndication) => boolean;
   resolve: (i: ClIndication) => void;
   reject: (e: unknown) => void;
-  timer?: Subscription;
+  /** when it times out, on the timer's clock */
+  due: number;
+  ms: number;
   out?: OpenWaiting;
 }
 
@@ -71,34 +76,32 @@ export class ClientRequests {
   private readonly waiters: Waiter[] = [];
   private sub?: Subscription;
   private readonly timeoutMs: number;
-  private readonly scheduler: SchedulerLike;
+  private readonly timer: DeadlineTimer;
 
   constructor(
     readonly client: NdisClient,
     private readonly opts: ClientRequestsOptions = {},
   ) {
     this.timeoutMs = opts.timeoutMs ?? 15_000;
-    this.scheduler = opts.scheduler ?? asyncScheduler;
+    this.timer = deadlineTimer(opts.scheduler ?? asyncScheduler, (now) => this.timeOut(now));
   }
 
   /** the next indication of `kind` (matching `pred`) from now on */
   next<K extends ClIndicationKind>(kind: K, pred: (i: ClIndicationOf<K>) => boolean = () => true, ms = this.timeoutMs): Waiting<ClIndicationOf<K>> {
     // (plain properties on the promise: this runs several times per call, so no property descriptors here)
-    const waiter: Waiter = { kind, pred: pred as (i: ClIndication) => boolean, resolve: noop, reject: noop };
+    const due = this.timer.now() + ms;
+    const waiter: Waiter = { kind, pred: pred as (i: ClIndication) => boolean, resolve: noop, reject: noop, due, ms };
     const p = new Promise<ClIndication>((resolve, reject) => {
       waiter.resolve = resolve;
       waiter.reject = reject;
     }) as OpenWaiting;
     p.value = undefined;
     p.cancel = () => {
-      if (this.remove(waiter)) waiter.timer?.unsubscribe();
+      this.remove(waiter);
     };
     waiter.out = p;
-    waiter.timer = this.scheduler.schedule(() => {
-      if (!this.remove(waiter)) return;
-      waiter.reject(this.opts.timeoutError?.(kind, ms) ?? new Error(`${this.client.name}: no ${kind} within ${ms} ms`));
-    }, ms);
     this.waiters.push(waiter);
+    this.timer.need(due);
     this.sub ??= this.client.indications$.subscribe((i) => this.dispatch(i));
     // a wait nobody ends up awaiting (the request finished at once) must not become an unhandled rejection
     p.catch(noop);
@@ -186,23 +189,41 @@ export class ClientRequests {
 
   /** fail every wait (the client is going away) */
   dispose(reason = new Error(`${this.client.name}: requests disposed`)): void {
-    for (const w of this.waiters.splice(0)) {
-      w.timer?.unsubscribe();
-      w.reject(reason);
-    }
-    this.sub?.unsubscribe();
-    this.sub = undefined;
+    const ws = this.waiters.splice(0);
+    this.ended();
+    for (const w of ws) w.reject(reason);
   }
 
   private remove(w: Waiter): boolean {
     const k = this.waiters.indexOf(w);
     if (k < 0) return false;
     this.waiters.splice(k, 1);
-    if (this.waiters.length === 0) {
-      this.sub?.unsubscribe();
-      this.sub = undefined;
-    }
+    if (this.waiters.length === 0) this.ended();
     return true;
+  }
+
+  /** no wait is open: drop the subscription, and let the timer go idle */
+  private ended(): void {
+    this.sub?.unsubscribe();
+    this.sub = undefined;
+    this.timer.idle();
+  }
+
+  /** (the timer's sweep) fail the waits due at `now`; the earliest deadline left */
+  private timeOut(now: number): number {
+    const ws = this.waiters;
+    const due: Waiter[] = [];
+    let next = Infinity;
+    for (let k = 0; k < ws.length; k++) {
+      const w = ws[k]!;
+      if (w.due <= now) {
+        ws.splice(k--, 1);
+        due.push(w);
+      } else if (w.due < next) next = w.due;
+    }
+    if (ws.length === 0 && due.length > 0) this.ended();
+    for (const w of due) w.reject(this.opts.timeoutError?.(w.kind, w.ms) ?? new Error(`${this.client.name}: no ${w.kind} within ${w.ms} ms`));
+    return next;
   }
 
   private dispatch(i: ClIndication): void {
@@ -215,19 +236,14 @@ export class ClientRequests {
         hit = w.pred(i);
       } catch (e) {
         ws.splice(k--, 1);
-        w.timer?.unsubscribe();
         w.reject(e);
         continue;
       }
       if (!hit) continue;
       ws.splice(k--, 1);
-      w.timer?.unsubscribe();
       if (w.out) w.out.value = i;
       w.resolve(i);
     }
-    if (ws.length === 0) {
-      this.sub?.unsubscribe();
-      this.sub = undefined;
-    }
+    if (ws.length === 0) this.ended();
   }
 }

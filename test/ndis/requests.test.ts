@@ -88,3 +88,25 @@ test('a predicate that throws fails its wait; dispose fails the others', async (
   await t.throwsAsync(other, { message: /disposed/ });
   t.false(ind.observed);
 });
+
+test.serial("on Node's own timers (no scheduler given) an open wait holds the process, and a finished one does not", async (t) => {
+  const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  let answer: NdisStatus = S.SUCCESS;
+  const { cl, ind } = fakeClient({ NdisClCloseCall: () => answer } as Partial<NdisClient>);
+  const req = new ClientRequests(cl);
+  const before = timeouts();
+  await req.closeCall(5 as NdisVcHandle);
+  t.is(timeouts(), before, 'a request that finished at once leaves nothing holding the process');
+  answer = S.PENDING;
+  const p = req.closeCall(5 as NdisVcHandle);
+  t.is(timeouts(), before + 1, 'a pending request holds it until its completion or timeout');
+  ind.next(closeComplete(5));
+  t.is((await p).status, S.SUCCESS);
+  t.is(timeouts(), before);
+});
+
+test.serial("on Node's own timers a wait that sees nothing fails after its timeout", async (t) => {
+  const { cl } = fakeClient();
+  const req = new ClientRequests(cl, { timeoutMs: 10 });
+  await t.throwsAsync(req.next('ProtocolClMakeCallComplete'), { message: 'app: no ProtocolClMakeCallComplete within 10 ms' });
+});
