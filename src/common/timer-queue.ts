@@ -1,19 +1,22 @@
 /**
- * Many one-shot timers on one RxJS scheduler with at most one scheduled
- * action at a time (the earliest live deadline). Protocol timers are started
- * and stopped far more often than they expire (T303 stops at the first answer,
- * T308 at RELEASE COMPLETE): a start appends an entry, a stop marks it dead,
- * and neither touches the scheduler unless the new deadline is the earliest
- * or the last live timer stops (then the action goes: none outlives them).
- * Works on any SchedulerLike (TestScheduler's virtual time included): due
- * times come from `scheduler.now()`.
+ * Many one-shot timers on one RxJS scheduler's clock with one timer under them
+ * (src/common/deadline-timer.ts), armed for the earliest live deadline.
+ * Protocol timers are started and stopped far more often than they expire
+ * (T303 stops at the first answer, T308 at RELEASE COMPLETE): a start appends
+ * an entry, a stop marks it dead, and neither touches the timer unless the new
+ * deadline is the earliest or the last live timer stops. Then the timer goes
+ * idle: nothing holds the process once no protocol timer runs (on the real
+ * clock Node's timer is only unref'd, so a link whose timers go from none to
+ * one and back every call does not set and clear a timer every call). Works on
+ * any SchedulerLike (TestScheduler's virtual time included).
  *
  * Timers with the same delay keep their start order, so each delay has its own
  * queue sorted by due time; the earliest entry is the smallest head. Entries
  * due at the same time fire in the order they were started, as separate
  * scheduler actions would.
  */
-import type { SchedulerLike, Subscription } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
+import { deadlineTimer, type DeadlineTimer } from './deadline-timer.js';
 
 /** a started timer; cancel() before it fires stops it (after, it does nothing) */
 export interface QueuedTimer {
@@ -50,13 +53,14 @@ export class TimerQueue {
   private readonly lanes = new Map<number, Lane>();
   private seq = 0;
   private liveCount = 0;
-  private armed?: Subscription;
-  private armedAt = Infinity;
+  private readonly timer: DeadlineTimer;
   private disposed = false;
-  /** run() is firing entries: it arms the next action itself when it is done */
+  /** run() is firing entries: the timer is armed for what is left when it is done */
   private running = false;
 
-  constructor(private readonly scheduler: SchedulerLike) {}
+  constructor(scheduler: SchedulerLike) {
+    this.timer = deadlineTimer(scheduler, () => this.run());
+  }
 
   /** timers started and not yet fired or cancelled */
   get size(): number {
@@ -64,7 +68,7 @@ export class TimerQueue {
   }
 
   start(delay: number, fire: () => void): QueuedTimer {
-    const due = this.scheduler.now() + delay;
+    const due = this.timer.now() + delay;
     let lane = this.lanes.get(delay);
     if (!lane) {
       lane = { owner: this, delay, entries: [], head: 0, dead: 0 };
@@ -77,8 +81,8 @@ export class TimerQueue {
     }
     lane.entries.push(e);
     this.liveCount++;
-    // a scheduled action that comes earlier (or at the same time) will find this entry
-    if (due < this.armedAt && !this.running) this.arm(due);
+    // (an armed timer that comes earlier, or at the same time, will find this entry)
+    if (!this.running) this.timer.need(due);
     return e;
   }
 
@@ -88,9 +92,7 @@ export class TimerQueue {
     for (const lane of this.lanes.values()) for (let i = lane.head; i < lane.entries.length; i++) lane.entries[i]!.live = false;
     this.lanes.clear();
     this.liveCount = 0;
-    this.armed?.unsubscribe();
-    this.armed = undefined;
-    this.armedAt = Infinity;
+    this.timer.idle();
   }
 
   /**
@@ -105,9 +107,7 @@ export class TimerQueue {
         l.head = 0;
         l.dead = 0;
       }
-      this.armed?.unsubscribe();
-      this.armed = undefined;
-      this.armedAt = Infinity;
+      this.timer.idle();
       return;
     }
     if (this.lanes.get(lane.delay) !== lane) return;
@@ -132,12 +132,6 @@ export class TimerQueue {
     }
   }
 
-  private arm(due: number): void {
-    this.armed?.unsubscribe();
-    this.armedAt = due;
-    this.armed = this.scheduler.schedule(() => this.run(), Math.max(0, due - this.scheduler.now()));
-  }
-
   /** the lane whose head is the earliest live entry */
   private earliest(): Lane | undefined {
     let best: Lane | undefined;
@@ -158,17 +152,16 @@ export class TimerQueue {
     return best;
   }
 
-  private run(): void {
-    this.armed = undefined;
-    this.armedAt = Infinity;
+  /** (the timer's sweep) fire what is due, in order; the earliest due time left */
+  private run(): number {
     this.running = true;
     try {
       for (;;) {
-        if (this.disposed) return;
+        if (this.disposed) return Infinity;
         const lane = this.earliest();
-        if (!lane) return;
+        if (!lane) return Infinity;
         const e = lane.entries[lane.head]!;
-        if (e.due > this.scheduler.now()) return this.arm(e.due);
+        if (e.due > this.timer.now()) return e.due;
         lane.head++;
         e.live = false;
         this.liveCount--;
