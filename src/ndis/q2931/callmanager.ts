@@ -12,7 +12,7 @@
  */
 import type { SchedulerLike } from 'rxjs';
 import { laterScheduler, runLater } from '../../common/later-scheduler.js';
-import type { AtmAddress, CallId, PartyId, PeerId, UniHost, UniIndication, VcPath } from '../../uni/api.js';
+import { CALL_CONTEXT, type AtmAddress, type CallId, type PartyId, type PeerId, type UniHost, type UniIndication, type VcPath } from '../../uni/api.js';
 import type { CallManagerHandlers, CallManagerShape, NdisCmApi, NdisMcmApi } from '../cm-interface.js';
 import { isPending, type MaybePending, type NdisDataPath } from '../datapath.js';
 import type { Context } from '../indications.js';
@@ -757,7 +757,7 @@ export class UniCallManager implements CallManagerHandlers {
     if (i.kind === 'setup') return this.onSetup(i);
     if (!('call' in i)) return;
     // (the VC the call manager gave the call; an indication of a call it forgot, or of a call before, is not its VC's)
-    const v = i.ctx;
+    const v = i[CALL_CONTEXT];
     if (!(v instanceof CmVc) || v.call !== i.call) return;
     switch (i.kind) {
       case 'modify-request':
