@@ -54,14 +54,21 @@ rootTest('a forger without the key cannot take over an address; replayed and sta
   });
   const [h1, h2, h3] = [lab.host('h1'), lab.host('h2'), lab.host('h3')];
   // The replays below are h2's own frames, h2's source MAC included, sent from h3's port of the
-  // segment: a learning bridge would move h2's entry to that port and send h1's signalling for h2
-  // to h3 until h2 next spoke, long enough under load for h1's SSCOP to give the link up (a CI dry
-  // run saw the last call refused with cause 27). h3's port does not learn: a forger on a real
-  // segment would poison the switch too, but that is not what this test is about.
+  // segment. Two learning bridges see them and would move h2's entry away from h2:
+  // - the segment's, to h3's port: h1's signalling for h2 would go to h3;
+  // - h2's own br0, to its uplink (the broadcasts are flooded there too): h1's frames for h2 come
+  //   in on that port and are dropped as going back where they came from.
+  // Either way h1's frames for h2 are lost until h2 next speaks, and again at the next replay,
+  // long enough under load for h1's SSCOP to give the link up and clear the last call with
+  // cause 27 (seen in CI; with only the segment's port fixed, h1's SETUP was lost in h2's br0).
+  // Neither port learns: a forger on a real segment would poison the bridges too, but that is
+  // not what this test is about.
   const ports = await lab.switchNs.exec('ip', ['-o', 'link', 'show', 'master', SEGMENT_BRIDGE]);
   const h3Port = ports.stdout.match(new RegExp(`^\\d+: ([^:@]+-${h3.name})[:@]`, 'm'))?.[1];
   if (!h3Port) throw new Error(`no port of ${h3.name} on ${SEGMENT_BRIDGE}: ${ports.stdout}`);
   await lab.switchNs.exec('ip', ['link', 'set', 'dev', h3Port, 'type', 'bridge_slave', 'learning', 'off']);
+  if (!h2.bridge) throw new Error(`${h2.name} has no bridge: the lab is not a bridged one`);
+  await h2.ns.exec('ip', ['link', 'set', 'dev', h2.uplink, 'type', 'bridge_slave', 'learning', 'off']);
 
   // h3: no daemon, the test's own frames on its uplink; what reaches it is recorded
   const buf = Buffer.alloc(65535);
@@ -148,9 +155,11 @@ rootTest('a forger without the key cannot take over an address; replayed and sta
     cap!.send(recorded, recorded.length);
     return undefined;
   });
-  // the replays did not move h2 in the segment's bridge table
+  // the replays did not move h2 in the segment's bridge table, nor in h2's own
   const fdb = await lab.switchNs.exec('bridge', ['fdb', 'show', 'br', SEGMENT_BRIDGE]);
   t.false(fdb.stdout.split('\n').some((l) => l.startsWith(`${h2.mac} dev ${h3Port} `)), `h2's MAC learned on h3's port: ${fdb.stdout}`);
+  const own = await h2.ns.exec('bridge', ['fdb', 'show', 'br', h2.bridge]);
+  t.false(own.stdout.split('\n').some((l) => l.startsWith(`${h2.mac} dev ${h2.uplink} `)), `h2's MAC learned on h2's own uplink: ${own.stdout}`);
   // h2 is still h1's route to 3002, and calls still reach it
   await waitForLinks(a, [h2.mac]);
   const inc2 = v.next('incoming-call', (e) => e.called === '3002');
