@@ -213,7 +213,7 @@ async function churn(caller: Client, called: string, count: number, parallel: nu
   return done;
 }
 
-interface PartyRun {
+export interface PartyRun {
   /** ms: adding every party, dropping every party, the whole run (adds, drops, close) */
   addMs: number;
   dropMs: number;
@@ -229,7 +229,7 @@ interface PartyRun {
  * adds outstanding), all dropped, the call closed and its VC deleted. Completions are counted by
  * one subscription (one waiter per party would make every indication visit them all).
  */
-async function partyRun(root: Client, called: string, n: number, opts: { window?: number; heap?: boolean } = {}): Promise<PartyRun> {
+export async function partyRun(root: Client, called: string, n: number, opts: { window?: number; heap?: boolean } = {}): Promise<PartyRun> {
   const window = opts.window ?? 1000;
   const cl = root.cl;
   const { vc, party: first } = await root.call(called, true);
