@@ -7,7 +7,7 @@
  *   node dist/bench/profile-top.js /tmp/prof/*.cpuprofile [15]
  *
  * Four hosts on one bridged segment (two idle, as in the bench); h1 calls h2
- * for `seconds` (default 6) after 200 warm-up cycles, and prints cycles/s and
+ * for `seconds` (default 6) after a second of warm-up cycles (as the bench: WARM_UP_S), and prints cycles/s and
  * CPU time per cycle (all hosts: they share this process).
  *
  * With `--setups`, it also prints the call-setup latency percentiles, and for
@@ -25,7 +25,7 @@ import { NdisStatus } from '../src/ndis/index.js';
 import { labUp } from '../src/lab/lab.js';
 import { topologyFrom } from '../src/lab/topology.js';
 import { uniqueName } from '../src/lab/netns.js';
-import { percentile } from './stack.js';
+import { percentile, WARM_UP_S } from './stack.js';
 
 const seconds = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 6);
 const watchSetups = process.argv.includes('--setups');
@@ -57,7 +57,7 @@ try {
     if (caller.cl.NdisClCloseCall(vc) === NdisStatus.PENDING) await closed;
     caller.cl.NdisCoDeleteVc(vc);
   };
-  for (let i = 0; i < 200; i++) await cycle();
+  for (const until = performance.now() + WARM_UP_S * 1000; performance.now() < until; ) await cycle();
   setups.length = 0;
   const gcs: PerformanceEntry[] = [];
   const gcWatch = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
