@@ -13,7 +13,7 @@
  * `cm-side.ts` (the call manager's functions). `NdisHost` here binds them for
  * one adapter.
  */
-import { Subject, defer, type Observable, type Subscription } from 'rxjs';
+import { Observable, Subject, defer, type Subscription } from 'rxjs';
 import type { CallManagerHandlers, CallManagerShape, NdisCmApi, NdisMcmApi } from './cm-interface.js';
 import type { NdisDataPath } from './datapath.js';
 import { ClientSide, NdisClient } from './client-side.js';
@@ -50,7 +50,16 @@ export class NdisHost {
     this.cmSide = new CmSide(this.core);
     this.name = this.core.name;
     this.dataPath = this.core.dataPath;
-    this.trace$ = this.core.trace$$.asObservable();
+    // NDIS's calls into its call manager go through the tracing Proxy only while someone watches: its
+    // trap on every Protocol* call was 1-2% of a call cycle
+    this.trace$ = new Observable<NdisTraceEntry>((sub) => {
+      const s = this.core.trace$$.subscribe(sub);
+      if (this.tracers++ === 0) this.traceCalls(true);
+      return () => {
+        s.unsubscribe();
+        if (--this.tracers === 0) this.traceCalls(false);
+      };
+    });
     this.rxSub = this.dataPath.receive$.subscribe((r) => this.core.onReceive(r.path, r.data, r.vc, r.owned));
   }
 
@@ -98,8 +107,15 @@ export class NdisHost {
   registerCallManager(handlers: CallManagerHandlers, shape: CallManagerShape): NdisCmApi | NdisMcmApi {
     if (this.core.cm) throw new NdisProtocolError('a call manager is already bound to this adapter');
     const trace = this.core.trace$$;
-    // one wrapper per handler name, made on first use (a wrapper per call would be garbage on every
-    // Protocol* call); it looks the handler up when called, and traces only while someone watches trace$
+    const record = (fn: string, call: (...a: unknown[]) => unknown, self: unknown, args: unknown[]): unknown => {
+      const entry: NdisTraceEntry = { fn, args };
+      trace.next(entry);
+      const result = call.apply(self, args);
+      entry.result = result;
+      return result;
+    };
+    // NDIS -> call manager: while traced, a Proxy whose Protocol* members record the call (one wrapper per
+    // handler name, made on first use; it looks the handler up when called)
     const wrappers = new Map<string, (...args: unknown[]) => unknown>();
     const traced = new Proxy(handlers, {
       get(target, prop, recv) {
@@ -107,35 +123,31 @@ export class NdisHost {
         if (typeof v !== 'function' || typeof prop !== 'string' || !prop.startsWith('Protocol')) return v;
         let w = wrappers.get(prop);
         if (!w) {
-          w = (...args: unknown[]) => {
-            const fn = Reflect.get(target, prop) as (...a: unknown[]) => unknown;
-            if (!trace.observed) return fn.apply(target, args);
-            const entry: NdisTraceEntry = { fn: prop, args };
-            trace.next(entry);
-            const result = fn.apply(target, args);
-            entry.result = result;
-            return result;
-          };
+          w = (...args: unknown[]) => record(prop, Reflect.get(target, prop) as (...a: unknown[]) => unknown, target, args);
           wrappers.set(prop, w);
         }
         return w;
       },
     });
-    this.core.cm = { handlers: traced, shape };
+    this.core.cm = { handlers, shape };
+    this.traceCalls = (on) => {
+      this.core.cm!.handlers = on ? traced : handlers;
+    };
+    if (this.tracers > 0) this.traceCalls(true);
+    // call manager -> NDIS: the call manager keeps these functions (not the object), so each checks for
+    // itself (a rest-and-spread pass-through is one call in optimised code; the Proxy above was not)
     const api: Record<string, (...a: unknown[]) => unknown> = (shape === 'cm' ? this.cmSide.cmApi() : this.cmSide.mcmApi()) as never;
     for (const k of Object.keys(api)) {
       const f = api[k]!;
-      api[k] = (...args: unknown[]) => {
-        if (!trace.observed) return f(...args);
-        const entry: NdisTraceEntry = { fn: k, args };
-        trace.next(entry);
-        const result = f(...args);
-        entry.result = result;
-        return result;
-      };
+      api[k] = (...args: unknown[]) => (trace.observed ? record(k, f, undefined, args) : f(...args));
     }
     return api as never;
   }
+
+  /** how many watch trace$ */
+  private tracers = 0;
+  /** switch NDIS's calls into its call manager to the recording Proxy and back (set once one is bound) */
+  private traceCalls: (on: boolean) => void = () => {};
 
   get callManagerShape(): CallManagerShape | undefined {
     return this.core.cm?.shape;

@@ -3,7 +3,7 @@ import test from 'ava';
 import { filter, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { FakeUniNetwork } from '../helpers/fake-uni.js';
-import { createNdisStack } from '../../src/ndis/index.js';
+import { createNdisStack, NdisHost, UniCallManager } from '../../src/ndis/index.js';
 import { attachClientPolicy } from '../../src/ndis/policy.js';
 import { Q2931_AF, q2931CallParameters, type NdisPartyHandle, type NdisVcHandle } from '../../src/ndis/types.js';
 import type { NdisCounters } from '../../src/ndis/ndis.js';
@@ -126,4 +126,34 @@ test("the call manager takes the indications its composer hands it: a step in fr
   t.true(inFront.includes('setup'), 'the step in front saw the incoming SETUP');
   t.deepEqual(held.of('ProtocolClIncomingCall'), [], 'held back: NDIS never dispatched it');
   net.dispose();
+});
+
+test('the calls between NDIS and its call manager are on trace$ only while someone watches it, from the first watcher to the last', (t) => {
+  const uni = new FakeUniNetwork().addHost('02:00:00:00:00:01', ['1001'], { completion: 'sync' });
+  const { ndis, dispose } = createNdisStack({ uni, dataPath: uni.data, shape: 'mcm', completion: 'sync', ownAddresses: ['1001'] });
+  const seen: string[] = [];
+  const open = (name: string) => ndis.registerClient({ name }).NdisClOpenAddressFamilyEx(Q2931_AF, name).status;
+  t.is(open('unwatched'), S.SUCCESS);
+  const a = ndis.trace$.subscribe((e) => seen.push(e.fn));
+  const b = ndis.trace$.subscribe(() => {});
+  t.is(open('watched'), S.SUCCESS);
+  t.deepEqual(seen, ['ProtocolCmOpenAf'], 'NDIS calling into the call manager');
+  b.unsubscribe();
+  t.is(open('watched by one'), S.SUCCESS);
+  t.deepEqual(seen, ['ProtocolCmOpenAf', 'ProtocolCmOpenAf']);
+  a.unsubscribe();
+  t.is(open('unwatched again'), S.SUCCESS, 'the call manager still gets the calls');
+  t.is(seen.length, 2);
+  dispose();
+});
+
+test('a watcher of trace$ from before the call manager was bound sees its calls both ways', (t) => {
+  const uni = new FakeUniNetwork().addHost('02:00:00:00:00:01', ['1001'], { completion: 'sync' });
+  const ndis = new NdisHost({ dataPath: uni.data });
+  const seen: string[] = [];
+  ndis.trace$.subscribe((e) => seen.push(e.fn));
+  new UniCallManager(ndis, uni, { shape: 'mcm', completion: 'sync', ownAddresses: ['1001'] });
+  t.is(ndis.registerClient({ name: 'c' }).NdisClOpenAddressFamilyEx(Q2931_AF, 'c').status, S.SUCCESS);
+  t.deepEqual(seen, ['NdisMCmRegisterAddressFamilyEx', 'ProtocolCmOpenAf']);
+  ndis.dispose();
 });
