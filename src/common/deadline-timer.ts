@@ -27,6 +27,12 @@ export interface DeadlineTimer {
   need(due: number): void;
   /** no deadline is live: nothing may hold the process */
   idle(): void;
+  /**
+   * Whether an idle timer stays armed (unref'd) until its last deadline and then calls the sweep once
+   * more with nothing due: an owner may keep what it would drop when idle until then (Node's timer:
+   * true; a scheduler's action: false, it is dropped at once).
+   */
+  readonly lingers: boolean;
 }
 
 /**
@@ -36,6 +42,7 @@ export interface DeadlineTimer {
 export type DeadlineSweep = (now: number) => number;
 
 class WallDeadlineTimer implements DeadlineTimer {
+  readonly lingers = true;
   private timer: NodeJS.Timeout | undefined;
   private at = Infinity;
   private held = false;
@@ -79,6 +86,7 @@ class WallDeadlineTimer implements DeadlineTimer {
 }
 
 class SchedulerDeadlineTimer implements DeadlineTimer {
+  readonly lingers = false;
   private action: Subscription | undefined;
   private at = Infinity;
 

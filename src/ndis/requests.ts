@@ -19,7 +19,8 @@
  * One subscription to the client's indications serves every wait, and one timer
  * their timeouts (src/common/deadline-timer.ts), on the injected scheduler (one
  * clock for the whole stack); on the real clock it holds the process only while
- * a wait is open.
+ * a wait is open, and the subscription outlives the last wait until the timer's
+ * last deadline has passed (see `ended`).
  */
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import { deadlineTimer, type DeadlineTimer } from '../common/deadline-timer.js';
@@ -191,6 +192,7 @@ export class ClientRequests {
   dispose(reason = new Error(`${this.client.name}: requests disposed`)): void {
     const ws = this.waiters.splice(0);
     this.ended();
+    this.unsubscribe();
     for (const w of ws) w.reject(reason);
   }
 
@@ -202,11 +204,20 @@ export class ClientRequests {
     return true;
   }
 
-  /** no wait is open: drop the subscription, and let the timer go idle */
+  /**
+   * No wait is open: the timer goes idle. The subscription goes with it, unless the timer lingers (the
+   * real clock): then it is kept until the timer's last deadline, when the sweep finds no wait, so that
+   * the waits a client opens and ends several times a call do not subscribe and unsubscribe each time,
+   * and an abandoned ClientRequests is let go of within one timeout.
+   */
   private ended(): void {
+    if (!this.timer.lingers) this.unsubscribe();
+    this.timer.idle();
+  }
+
+  private unsubscribe(): void {
     this.sub?.unsubscribe();
     this.sub = undefined;
-    this.timer.idle();
   }
 
   /** (the timer's sweep) fail the waits due at `now`; the earliest deadline left */
@@ -221,7 +232,10 @@ export class ClientRequests {
         due.push(w);
       } else if (w.due < next) next = w.due;
     }
-    if (ws.length === 0 && due.length > 0) this.ended();
+    if (ws.length === 0) {
+      if (due.length > 0) this.ended();
+      this.unsubscribe();
+    }
     for (const w of due) w.reject(this.opts.timeoutError?.(w.kind, w.ms) ?? new Error(`${this.client.name}: no ${w.kind} within ${w.ms} ms`));
     return next;
   }

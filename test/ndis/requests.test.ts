@@ -4,6 +4,7 @@
  */
 import test from 'ava';
 import { Subject, VirtualTimeScheduler } from 'rxjs';
+import { waitUntil } from '../helpers/wait.js';
 import { ClientRequests, NdisStatus, type ClIndication, type NdisClient, type NdisVcHandle } from '../../src/ndis/index.js';
 
 const S = NdisStatus;
@@ -109,4 +110,22 @@ test.serial("on Node's own timers a wait that sees nothing fails after its timeo
   const { cl } = fakeClient();
   const req = new ClientRequests(cl, { timeoutMs: 10 });
   await t.throwsAsync(req.next('ProtocolClMakeCallComplete'), { message: 'app: no ProtocolClMakeCallComplete within 10 ms' });
+});
+
+test.serial("on Node's own timers the subscription outlives the last wait until the timeout has passed, without holding the process", async (t) => {
+  const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const { cl, ind } = fakeClient({ NdisClCloseCall: () => S.PENDING } as Partial<NdisClient>);
+  const req = new ClientRequests(cl, { timeoutMs: 30 });
+  const before = timeouts();
+  const first = req.closeCall(5 as NdisVcHandle);
+  ind.next(closeComplete(5));
+  await first;
+  t.true(ind.observed, 'kept for the next wait');
+  t.is(timeouts(), before, 'but nothing holds the process');
+  const second = req.closeCall(6 as NdisVcHandle);
+  t.is((ind as unknown as { observers: unknown[] }).observers.length, 1, 'the same subscription serves the next wait');
+  ind.next(closeComplete(6));
+  t.is((await second).status, S.SUCCESS);
+  await waitUntil('the subscription is dropped once the timeout has passed with no wait open', () => !ind.observed, { ms: 5000, every: 5 });
+  t.pass();
 });
