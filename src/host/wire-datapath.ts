@@ -38,18 +38,20 @@ interface WirePath {
   path: VcPath;
   /** encoded on the first send (a call that never sends data never needs it) */
   header?: Buffer;
-  /** VPI/VCI key and the peer's MAC as a 48-bit number: where byPath keeps it */
+  /** VPI/VCI key and the peer's MAC as a 48-bit number: where byPeer keeps it */
   key: number;
   mac: MacNumber;
 }
 
 /** the VCs on one wire path, and the one-path list those of them share whose only path it is */
 interface PathOwner {
-  /** (a Set: endpoints come and go one by one among thousands, in any order) */
-  vcs: Set<number>;
   path: VcPath;
+  /** the first VC on the path: usually the only one */
+  vc: number;
+  /** the VCs that came after it, in order (a Set: endpoints come and go one by one among thousands, in any order) */
+  more: Set<number> | undefined;
   /** a multipoint call's endpoints at a leaf host are thousands of VCs on one path: one list (and one frame header) for all */
-  alone?: WirePath[];
+  alone: WirePath[] | undefined;
 }
 
 /**
@@ -70,10 +72,12 @@ interface PathOwner {
 export class WireDataPath implements NdisDataPath {
   private readonly byVc = new Map<number, WirePath[]>();
   /**
-   * VPI/VCI key (vcKey) -> peer MAC as a 48-bit number -> the VCs on that path. Usually one; several when
+   * peer MAC as a 48-bit number -> VPI/VCI key (vcKey) -> the VCs on that path. Usually one; several when
    * endpoints of one multipoint call at this host (one ATM VC on the wire) are each their own NDIS VC.
+   * A peer's map stays once made: peers are few and stay, while every call has a VPI/VCI of its own
+   * (keyed the other way round, each activation made a Map and each deactivation dropped it).
    */
-  private readonly byPath = new Map<number, Map<MacNumber, PathOwner>>();
+  private readonly byPeer = new Map<MacNumber, Map<number, PathOwner>>();
   private pathCount = 0;
   private readonly rx = new Subject<DataPathReceive>();
   readonly receive$ = this.rx.asObservable();
@@ -99,15 +103,15 @@ export class WireDataPath implements NdisDataPath {
     const wire = paths.length === 1 ? this.alone(paths[0]!) : paths.map(wirePath);
     this.byVc.set(vc, wire);
     for (const w of wire) {
-      let peers = this.byPath.get(w.key);
-      if (!peers) this.byPath.set(w.key, (peers = new Map()));
-      const owner = peers.get(w.mac);
+      let onPeer = this.byPeer.get(w.mac);
+      if (!onPeer) this.byPeer.set(w.mac, (onPeer = new Map()));
+      const owner = onPeer.get(w.key);
       if (!owner) {
         this.pathCount++;
-        peers.set(w.mac, { vcs: new Set([vc]), path: w.path, ...(paths.length === 1 ? { alone: wire } : {}) });
+        onPeer.set(w.key, { path: w.path, vc, more: undefined, alone: paths.length === 1 ? wire : undefined });
       } else {
         if (paths.length === 1) owner.alone ??= wire;
-        owner.vcs.add(vc);
+        (owner.more ??= new Set()).add(vc);
       }
     }
     return NdisStatus.SUCCESS;
@@ -116,7 +120,7 @@ export class WireDataPath implements NdisDataPath {
   /** the one-path list for a VC whose only path is `p`: the one other VCs on that path share, else a new one */
   private alone(p: VcPath): WirePath[] {
     const w = wirePath(p);
-    return this.byPath.get(w.key)?.get(w.mac)?.alone ?? [w];
+    return this.byPeer.get(w.mac)?.get(w.key)?.alone ?? [w];
   }
 
   deactivate(vc: number): number {
@@ -128,13 +132,23 @@ export class WireDataPath implements NdisDataPath {
     const old = this.byVc.get(vc);
     if (!old) return;
     for (const { key, mac } of old) {
-      const peers = this.byPath.get(key);
-      const owner = peers?.get(mac);
-      if (!peers || !owner?.vcs.delete(vc)) continue;
-      if (owner.vcs.size > 0) continue;
-      peers.delete(mac);
+      const onPeer = this.byPeer.get(mac);
+      const owner = onPeer?.get(key);
+      if (!owner) continue;
+      if (owner.vc !== vc) {
+        owner.more?.delete(vc);
+        continue;
+      }
+      const more = owner.more;
+      if (more && more.size > 0) {
+        // the next one in order takes its place
+        const [next] = more;
+        more.delete(next!);
+        owner.vc = next!;
+        continue;
+      }
+      onPeer!.delete(key);
       this.pathCount--;
-      if (peers.size === 0) this.byPath.delete(key);
     }
     this.byVc.delete(vc);
   }
@@ -182,10 +196,10 @@ export class WireDataPath implements NdisDataPath {
    * handed-over data is owned by the first only, the others' are copied by NDIS
    */
   private deliver(owner: PathOwner, data: Buffer): void {
-    if (owner.vcs.size === 1) for (const vc of owner.vcs) this.rx.next({ path: owner.path, data, vc, owned: this.ownedFrames });
+    if (!owner.more || owner.more.size === 0) this.rx.next({ path: owner.path, data, vc: owner.vc, owned: this.ownedFrames });
     else {
       let owned = this.ownedFrames;
-      for (const vc of [...owner.vcs]) {
+      for (const vc of [owner.vc, ...owner.more]) {
         this.rx.next({ path: owner.path, data, vc, owned });
         owned = false;
       }
@@ -194,9 +208,7 @@ export class WireDataPath implements NdisDataPath {
 
   /** the fast path: the frame's source MAC and VPI/VCI key as the frame view reads them (numbers); false: no active VC there */
   receiveFrom(src: MacNumber, vc: number, data: Buffer): boolean {
-    const peers = this.byPath.get(vc);
-    if (!peers) return false;
-    const owner = peers.get(src);
+    const owner = this.byPeer.get(src)?.get(vc);
     if (!owner) return false;
     this.deliver(owner, data);
     return true;
