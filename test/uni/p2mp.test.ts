@@ -266,3 +266,33 @@ test('drops still in flight when the call is released get their drop-party-confi
   t.deepEqual(tail.slice(0, -1).map((x) => x[1]).sort(), [p2.value, p3.value].sort());
   t.is(a.host.counters().parties, 0);
 });
+
+// the same, in every order of drops over three legs (B twice, C, D last), with and without a turn between:
+// each asked drop is confirmed once, whichever leg clears first, and the call ends with one release-confirm
+for (const order of [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]) {
+  for (const gap of [0, 1]) {
+    test(`drops over three legs in order ${order.join(',')}${gap ? ', a tick apart' : ''}: each confirmed once, then one release-confirm`, (t) => {
+      const { clock, a } = star();
+      const r = a.host.setup({ called: '2002', multipoint: true });
+      if (!r.ok) return t.fail();
+      clock.advance(10);
+      const added = ['2012', '3003', '4004'].map((called) => a.host.addParty(r.value.call, { called }));
+      clock.advance(10);
+      const [p2, p3, p4] = added.map((p) => (p.ok ? p.value : t.fail()));
+      const early = [r.value.party!, p2!, p3!];
+      for (const i of order) {
+        t.true(a.host.dropParty(r.value.call, early[i]!).ok);
+        if (gap) clock.advance(gap);
+      }
+      t.true(a.host.dropParty(r.value.call, p4!).ok); // the last party: the call is released
+      clock.advance(50);
+      const tail = a.ind.filter((i) => i.kind === 'drop-party-confirm' || i.kind === 'release-confirm' || i.kind === 'released');
+      t.deepEqual(tail.slice(-1).map((i) => i.kind), ['release-confirm'], 'one final indication, last');
+      t.deepEqual(
+        tail.slice(0, -1).map((i) => (i.kind === 'drop-party-confirm' ? i.party : i.kind)).sort(),
+        [...early].sort(),
+      );
+      t.is(a.host.counters().parties, 0);
+    });
+  }
+}
