@@ -16,33 +16,17 @@
  * the collector's door or not.
  */
 import { performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
-import { CondisNode } from '../src/host/node.js';
-import { benchNodeOptions } from './node-options.js';
 import { Client } from '../src/host/driver.js';
-import { openMiniport } from '../src/miniport/index.js';
-import type { Miniport } from '../src/miniport/types.js';
 import { NdisStatus } from '../src/ndis/index.js';
-import { labUp } from '../src/lab/lab.js';
-import { topologyFrom } from '../src/lab/topology.js';
-import { uniqueName } from '../src/lab/netns.js';
 import { percentile, WARM_UP_S } from './stack.js';
+import { benchTapLab } from './tap-lab.js';
 
 const seconds = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 6);
 const watchSetups = process.argv.includes('--setups');
-const name = uniqueName('prof');
-const hosts = [1, 2, 3, 4].map((i) => ({ name: `h${i}`, mac: `02:00:00:00:07:0${i}`, address: `${7000 + i}` }));
-const lab = await labUp(topologyFrom({ name, segment: { kind: 'bridged' }, hosts }, name));
-const nodes: CondisNode[] = [];
-const miniports: Miniport[] = [];
+const tl = await benchTapLab('prof', 7, 7000);
+const lab = tl.lab;
 try {
-  for (const h of lab.hosts) miniports.push(await openMiniport({ kind: 'tap', device: 'tap0', netns: h.nsName, mac: h.mac, bridge: 'br0' }));
-  lab.hosts.forEach((h, i) =>
-    nodes.push(
-      new CondisNode(benchNodeOptions(h.name, miniports[i]!, h.address, lab.hosts.filter((o) => o !== h).map((o) => ({ mac: o.mac, addresses: [o.address] })))),
-    ),
-  );
-  const linked = () => nodes.every((a) => nodes.every((b) => a === b || a.peerList().some((p) => p.mac === b.mac && p.link?.established)));
-  for (const until = Date.now() + 20_000; !linked(); await new Promise((r) => setTimeout(r, 10))) if (Date.now() > until) throw new Error('signalling links did not come up');
+  const nodes = await tl.startNodes();
   const caller = await Client.open(nodes[0]!, 'caller', { keepLog: false });
   const callee = await Client.open(nodes[1]!, 'callee', { keepLog: false });
   await callee.listen('7002');
@@ -84,10 +68,8 @@ try {
     printSetups(setups, gcs);
   }
 } finally {
-  for (const n of nodes) await n.shutdown(0).catch(() => {});
-  // the miniports are ours, not the nodes': their TAP readers would keep the process (and its profile) alive
-  for (const m of miniports) await m.close().catch(() => {});
-  await lab.down();
+  // (the miniports too: their TAP readers would keep the process, and its profile, alive)
+  await tl.close();
 }
 
 /** setup percentiles, and how many of the slowest 1% overlapped a collection (and of which kind) */

@@ -13,31 +13,16 @@
  * the CPU per party (all hosts: they share this process) and the frames per
  * party each host sent and received.
  */
-import { CondisNode } from '../src/host/node.js';
-import { benchNodeOptions } from './node-options.js';
 import { Client } from '../src/host/driver.js';
-import { openMiniport } from '../src/miniport/index.js';
-import type { Miniport } from '../src/miniport/types.js';
-import { labUp } from '../src/lab/lab.js';
-import { topologyFrom } from '../src/lab/topology.js';
-import { uniqueName } from '../src/lab/netns.js';
-import { linksUp, partyRun } from './stack.js';
+import { partyRun } from './stack.js';
+import { benchTapLab } from './tap-lab.js';
 
 const [n, rounds] = process.argv.slice(2).filter((a) => !a.startsWith('--')).map(Number) as [number?, number?];
 const parties = n ?? 10_000;
-const name = uniqueName('prof');
-const hosts = [1, 2, 3, 4].map((i) => ({ name: `h${i}`, mac: `02:00:00:00:08:0${i}`, address: `${8000 + i}` }));
-const lab = await labUp(topologyFrom({ name, segment: { kind: 'bridged' }, hosts }, name));
-const nodes: CondisNode[] = [];
-const miniports: Miniport[] = [];
+const tl = await benchTapLab('prof', 8, 8000);
+const lab = tl.lab;
 try {
-  for (const h of lab.hosts) miniports.push(await openMiniport({ kind: 'tap', device: 'tap0', netns: h.nsName, mac: h.mac, bridge: 'br0' }));
-  lab.hosts.forEach((h, i) =>
-    nodes.push(
-      new CondisNode(benchNodeOptions(h.name, miniports[i]!, h.address, lab.hosts.filter((o) => o !== h).map((o) => ({ mac: o.mac, addresses: [o.address] })))),
-    ),
-  );
-  await linksUp(nodes);
+  const nodes = await tl.startNodes();
   const root = await Client.open(nodes[0]!, 'root', { keepLog: false });
   const leaf = await Client.open(nodes[1]!, 'leaf', { keepLog: false });
   await leaf.listen('8002');
@@ -59,7 +44,5 @@ try {
     );
   }
 } finally {
-  for (const x of nodes) await x.shutdown(0).catch(() => {});
-  for (const m of miniports) await m.close().catch(() => {});
-  await lab.down();
+  await tl.close();
 }

@@ -24,27 +24,19 @@ import { performance } from 'node:perf_hooks';
 import { Subscription } from 'rxjs';
 import type { BenchFigure } from './run.js';
 import { CondisNode } from '../src/host/node.js';
+import { benchTapLab, linksUp } from './tap-lab.js';
 import { benchNodeOptions } from './node-options.js';
 import { Client } from '../src/host/driver.js';
-import { openMemorySync, openMiniport } from '../src/miniport/index.js';
+import { openMemorySync } from '../src/miniport/index.js';
 import type { Miniport } from '../src/miniport/types.js';
 import { NdisStatus, q2931CallParameters, type NdisPartyHandle, type NdisVcHandle } from '../src/ndis/index.js';
 import { cellHeader, emitFrame, ETHERTYPE_CONDIS } from '../src/wire/index.js';
-import { labUp, type Lab } from '../src/lab/lab.js';
-import { topologyFrom } from '../src/lab/topology.js';
-import { uniqueName } from '../src/lab/netns.js';
 import { canDoNetworking } from '../src/common/sh.js';
 import { tsxImportArgs } from '../src/common/package-root.js';
 
 const S = NdisStatus;
 
-export async function linksUp(nodes: CondisNode[], ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!nodes.every((a) => nodes.every((b) => a === b || a.peerList().some((p) => p.mac === b.mac && p.link?.established)))) {
-    if (Date.now() > deadline) throw new Error('bench: signalling links did not come up');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { linksUp } from './tap-lab.js';
 
 /** minimal loop: A sends a frame to B, B sends it straight back, A sends the next; round trips per second and each one's time in ms */
 async function frameRoundTrips(a: Miniport, b: Miniport, seconds: number): Promise<{ perSecond: number; times: number[] }> {
@@ -431,22 +423,9 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
     console.log(`  (TAP figures skipped: ${net.reason})`);
     return { figures: [] };
   }
-  const name = uniqueName('bench');
-  const lab: Lab = await labUp(
-    topologyFrom(
-      {
-        name,
-        segment: { kind: 'bridged' },
-        hosts: [1, 2, 3, 4].map((i) => ({ name: `h${i}`, mac: `02:00:00:00:05:0${i}`, address: `${5000 + i}` })),
-      },
-      name,
-    ),
-  );
-  const nodes: CondisNode[] = [];
-  const miniports: Miniport[] = [];
+  const tl = await benchTapLab('bench', 5, 5000);
   try {
-    for (const h of lab.hosts) miniports.push(await openMiniport({ kind: 'tap', device: 'tap0', netns: h.nsName, mac: h.mac, bridge: 'br0' }));
-    const [m1, m2, m3, m4] = miniports as [Miniport, Miniport, Miniport, Miniport];
+    const [m1, m2, m3, m4] = tl.miniports as [Miniport, Miniport, Miniport, Miniport];
     await new Promise((r) => setTimeout(r, 300)); // bridge ports forwarding
     const secs = quick ? 0.6 : 3;
     const loop = await frameRoundTrips(m1, m2, secs);
@@ -457,9 +436,7 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
     const raw1k = await frameStream(m1, [m2], secs, 1024);
     const rawFan = await frameStream(m1, [m2, m3, m4], secs, 64);
 
-    const peersOf = (i: number) => lab.hosts.filter((_, j) => j !== i).map((o) => ({ mac: o.mac, addresses: [o.address] }));
-    lab.hosts.forEach((h, i) => nodes.push(new CondisNode(benchNodeOptions(h.name, miniports[i]!, h.address, peersOf(i)))));
-    await linksUp(nodes);
+    const nodes = await tl.startNodes();
     const [root, l1, l2, l3] = await Promise.all(nodes.map((n, i) => Client.open(n, `c${i}`, { keepLog: false })));
     for (const [c, addr] of [
       [l1!, '5002'],
@@ -534,9 +511,7 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
     ];
     return { figures, cyclesPerSecond: cycles.perSecond };
   } finally {
-    await Promise.all(nodes.map((n) => n.shutdown(300).catch(() => {})));
-    await Promise.all(miniports.map((m) => m.close().catch(() => {})));
-    await lab.down();
+    await tl.close(300);
   }
 }
 

@@ -8,7 +8,8 @@
  * beyond the baseline, and RSS within --rss-bound MiB of where it started
  * after the warm-up. Exit 0 when all of that holds.
  */
-import { cycle, liveTimers, settled, startBench } from '../test/leaks/cycles.js';
+import { cycle, settled, startBench } from '../test/leaks/cycles.js';
+import { liveTimers } from '../test/helpers/timers.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {

@@ -9,13 +9,15 @@
  * that nothing else keeps alive still fails in time); when none is, no timer
  * holds it (a finished program exits at once).
  *
- * - `wallDeadlineTimer`: Node's own timer (what `deadlineTimer` gives for
- *   asyncScheduler, the real clock). Going idle only unrefs it, and a new
- *   deadline refs it again, so waits that come and go several times a call
- *   cycle cost two flag flips each instead of a timer set and a timer cleared;
- *   the timer is re-armed only when it fires (at most once per timeout length).
- * - `schedulerDeadlineTimer`: any RxJS scheduler (virtual time in tests, a
- *   stack's injected clock). A scheduled action cannot be unref'd, so going
+ * `deadlineTimer(scheduler, sweep)` gives one of two:
+ *
+ * - on asyncScheduler (the real clock): Node's own timer. Going idle only
+ *   unrefs it, and a new deadline refs it again, so waits that come and go
+ *   several times a call cycle cost two flag flips each instead of a timer set
+ *   and a timer cleared; the timer is re-armed only when it fires (at most once
+ *   per timeout length).
+ * - on any other RxJS scheduler (virtual time in tests, a stack's injected
+ *   clock): its actions. A scheduled action cannot be unref'd, so going
  *   idle drops it: none is left behind.
  */
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
@@ -127,14 +129,4 @@ class SchedulerDeadlineTimer implements DeadlineTimer {
  */
 export function deadlineTimer(scheduler: SchedulerLike, sweep: DeadlineSweep): DeadlineTimer {
   return scheduler === asyncScheduler ? new WallDeadlineTimer(sweep) : new SchedulerDeadlineTimer(scheduler, sweep);
-}
-
-/** Node's own timer, unref'd while idle */
-export function wallDeadlineTimer(sweep: DeadlineSweep): DeadlineTimer {
-  return new WallDeadlineTimer(sweep);
-}
-
-/** a scheduler's actions, one at a time, none while idle */
-export function schedulerDeadlineTimer(scheduler: SchedulerLike, sweep: DeadlineSweep): DeadlineTimer {
-  return new SchedulerDeadlineTimer(scheduler, sweep);
 }

@@ -20,8 +20,30 @@ export function macFromBuffer(buf: Buffer, offset = 0): Mac {
   return `${HEX[buf[offset]!]}:${HEX[buf[offset + 1]!]}:${HEX[buf[offset + 2]!]}:${HEX[buf[offset + 3]!]}:${HEX[buf[offset + 4]!]}:${HEX[buf[offset + 5]!]}`;
 }
 
+/** A MAC address as one 48-bit number (exact in a double): the form the fast path compares and keys maps by. */
+export type MacNumber = number;
+
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  return l >= 0x61 && l <= 0x66 ? l - 0x57 : -1;
+}
+
+/** "aa:bb:cc:dd:ee:ff" (either case) as a 48-bit number; RangeError when it is not such a string. */
+export function macNumber(mac: Mac): MacNumber {
+  if (typeof mac !== 'string' || mac.length !== 17) throw new RangeError(`not a MAC address: ${JSON.stringify(mac)}`);
+  let n = 0;
+  for (let i = 0; i < 6; i++) {
+    const hi = hexDigit(mac.charCodeAt(i * 3));
+    const lo = hexDigit(mac.charCodeAt(i * 3 + 1));
+    if (hi < 0 || lo < 0 || (i < 5 && mac.charCodeAt(i * 3 + 2) !== 0x3a)) throw new RangeError(`not a MAC address: ${JSON.stringify(mac)}`);
+    n = n * 256 + ((hi << 4) | lo);
+  }
+  return n;
+}
+
 /** The six octets at `offset` as one 48-bit number (the caller has checked the length): a MAC compared per frame. */
-export function macNumberAt(buf: Buffer, offset: number): number {
+export function macNumberAt(buf: Buffer, offset: number): MacNumber {
   return (buf[offset]! * 0x1000000 + ((buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!)) * 0x10000 + ((buf[offset + 4]! << 8) | buf[offset + 5]!);
 }
 

@@ -10,7 +10,7 @@
  */
 import { Subject, type SchedulerLike } from 'rxjs';
 import { laterScheduler } from '../common/later-scheduler.js';
-import { macNumberAt, macToBuffer } from '../common/mac.js';
+import { macNumber, macNumberAt, type MacNumber } from '../common/mac.js';
 import { MiniportError } from './errors.js';
 import { admitFrame, checkEtherType, checkMac, checkMtu, hasEtherType, newCounters } from './common.js';
 import type { MemoryWireOptions, Miniport, MiniportConfig, MiniportCounters } from './types.js';
@@ -23,7 +23,7 @@ export { seededRandom };
 
 interface Port {
   /** the port's MAC as a 48-bit number: a frame's destination is compared with it per frame */
-  mac: number;
+  mac: MacNumber;
   promiscuous: boolean;
   deliver(frame: Buffer): void;
 }
@@ -65,15 +65,16 @@ export function openMemorySync(cfg: MemoryConfig & MemoryWireOptions): Miniport 
 
   let segment = hubs.get(cfg.hub);
   if (!segment) hubs.set(cfg.hub, (segment = new Set()));
+  const myMac = macNumber(mac);
   for (const p of segment) {
-    if (macNumberAt(macToBuffer(mac), 0) === p.mac) throw new MiniportError('BAD_CONFIG', `${where}: MAC ${mac} is already used by another port on this hub`);
+    if (myMac === p.mac) throw new MiniportError('BAD_CONFIG', `${where}: MAC ${mac} is already used by another port on this hub`);
   }
 
   const counters: MiniportCounters = newCounters();
   const frames = new Subject<Buffer>();
   let closed = false;
   const self: Port = {
-    mac: macNumberAt(macToBuffer(mac), 0),
+    mac: myMac,
     promiscuous: cfg.promiscuous ?? false,
     deliver(frame) {
       if (closed) return;

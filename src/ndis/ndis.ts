@@ -153,16 +153,16 @@ export class NdisHost {
     return this.core.cm?.shape;
   }
 
-  /**
-   * Undefined when no receive indicated on the VC is still with its client;
-   * otherwise a promise that settles once the client returned them all (R20).
-   * An integrated call manager waits for it before it stops its miniport half.
-   */
   /** the context the call manager gave for this VC (CallMgrVcContext), if the VC exists */
   callMgrVcContext(vc: NdisVcHandle): unknown {
     return this.core.vcs.get(vc)?.cmCtx;
   }
 
+  /**
+   * Undefined when no receive indicated on the VC is still with its client;
+   * otherwise a promise that settles once the client returned them all (R20).
+   * An integrated call manager waits for it before it stops its miniport half.
+   */
   receivesReturned(vc: NdisVcHandle): Promise<void> | undefined {
     return this.core.receivesReturned(vc);
   }

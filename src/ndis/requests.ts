@@ -191,7 +191,7 @@ export class ClientRequests {
   /** fail every wait (the client is going away) */
   dispose(reason = new Error(`${this.client.name}: requests disposed`)): void {
     const ws = this.waiters.splice(0);
-    this.ended();
+    this.timer.idle();
     this.unsubscribe();
     for (const w of ws) w.reject(reason);
   }
@@ -232,10 +232,8 @@ export class ClientRequests {
         due.push(w);
       } else if (w.due < next) next = w.due;
     }
-    if (ws.length === 0) {
-      if (due.length > 0) this.ended();
-      this.unsubscribe();
-    }
+    // (the timer is not armed again when this returns Infinity: only the subscription is left to drop)
+    if (ws.length === 0) this.unsubscribe();
     for (const w of due) w.reject(this.opts.timeoutError?.(w.kind, w.ms) ?? new Error(`${this.client.name}: no ${w.kind} within ${w.ms} ms`));
     return next;
   }

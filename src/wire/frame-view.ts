@@ -15,31 +15,12 @@
  * for a `Mac` string), so "is this frame for us" is one comparison of numbers.
  * The VC is one number too: `vpi * 65536 + vci` (`vcKey`), a Map key per VC.
  */
-import { macFromBuffer, macNumberAt, type Mac } from '../common/mac.js';
+import { macFromBuffer, macNumberAt, type Mac, type MacNumber } from '../common/mac.js';
 import { CELL_OFFSET, ETHERTYPE_CONDIS, SDU_OFFSET } from './constants.js';
 import { aal5TrailerAt, parseFrame, type FrameErrorCode } from './frame.js';
 
-/** A MAC address as one 48-bit number (exact in a double): the form the fast path compares and keys maps by. */
-export type MacNumber = number;
-
-function hexDigit(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const l = c | 0x20;
-  return l >= 0x61 && l <= 0x66 ? l - 0x57 : -1;
-}
-
-/** "aa:bb:cc:dd:ee:ff" (either case) as a 48-bit number; RangeError when it is not such a string. */
-export function macNumber(mac: Mac): MacNumber {
-  if (typeof mac !== 'string' || mac.length !== 17) throw new RangeError(`not a MAC address: ${JSON.stringify(mac)}`);
-  let n = 0;
-  for (let i = 0; i < 6; i++) {
-    const hi = hexDigit(mac.charCodeAt(i * 3));
-    const lo = hexDigit(mac.charCodeAt(i * 3 + 1));
-    if (hi < 0 || lo < 0 || (i < 5 && mac.charCodeAt(i * 3 + 2) !== 0x3a)) throw new RangeError(`not a MAC address: ${JSON.stringify(mac)}`);
-    n = n * 256 + ((hi << 4) | lo);
-  }
-  return n;
-}
+// (MacNumber and macNumber live in src/common/mac.ts beside macNumberAt: the memory hub compares MACs as numbers too)
+export { macNumber, type MacNumber } from '../common/mac.js';
 
 const EMPTY = Buffer.alloc(0);
 

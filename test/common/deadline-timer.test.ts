@@ -1,6 +1,7 @@
 import test from 'ava';
-import { VirtualAction, VirtualTimeScheduler } from 'rxjs';
-import { schedulerDeadlineTimer, wallDeadlineTimer } from '../../src/common/deadline-timer.js';
+import { asyncScheduler, VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import { deadlineTimer } from '../../src/common/deadline-timer.js';
+import { liveTimers } from '../helpers/timers.js';
 
 /** a sweep over a list of deadlines, as an owner would keep them */
 function owner() {
@@ -20,7 +21,7 @@ const open = (s: VirtualTimeScheduler) => s.actions.filter((a) => !a.closed).len
 test('on a scheduler: one action at a time, for the earliest deadline; the sweep names the next', (t) => {
   const clock = new VirtualTimeScheduler(VirtualAction, Infinity);
   const o = owner();
-  const timer = schedulerDeadlineTimer(clock, o.sweep);
+  const timer = deadlineTimer(clock, o.sweep);
   for (const d of [30, 10, 50]) {
     o.live.push(d);
     timer.need(d);
@@ -38,7 +39,7 @@ test('on a scheduler: one action at a time, for the earliest deadline; the sweep
 test('on a scheduler: going idle drops the action, nothing is swept', (t) => {
   const clock = new VirtualTimeScheduler(VirtualAction, Infinity);
   const o = owner();
-  const timer = schedulerDeadlineTimer(clock, o.sweep);
+  const timer = deadlineTimer(clock, o.sweep);
   o.live.push(15);
   timer.need(15);
   o.live.length = 0;
@@ -48,33 +49,31 @@ test('on a scheduler: going idle drops the action, nothing is swept', (t) => {
   t.deepEqual(o.swept, []);
 });
 
-const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-
-test.serial('on Node timers: a live deadline holds the process, an idle timer does not, and a new deadline holds it again', (t) => {
+test.serial('on the real clock (Node\'s timers): a live deadline holds the process, an idle timer does not, and a new deadline holds it again', (t) => {
   const o = owner();
-  const timer = wallDeadlineTimer(o.sweep);
-  const before = timeouts();
+  const timer = deadlineTimer(asyncScheduler, o.sweep);
+  const before = liveTimers();
   const d = timer.now() + 60_000;
   o.live.push(d);
   timer.need(d);
-  t.is(timeouts(), before + 1);
+  t.is(liveTimers(), before + 1);
   o.live.length = 0;
   timer.idle();
-  t.is(timeouts(), before, 'idle: the timer no longer keeps the event loop alive');
+  t.is(liveTimers(), before, 'idle: the timer no longer keeps the event loop alive');
   o.live.push(d + 1);
   timer.need(d + 1);
-  t.is(timeouts(), before + 1, 'the same timer, held again');
+  t.is(liveTimers(), before + 1, 'the same timer, held again');
   o.live.length = 0;
   timer.idle();
-  t.is(timeouts(), before);
+  t.is(liveTimers(), before);
 });
 
-test.serial('on Node timers: a due deadline is swept, and the timer is armed again for the next one', async (t) => {
+test.serial('on the real clock (Node\'s timers): a due deadline is swept, and the timer is armed again for the next one', async (t) => {
   const swept: number[] = [];
   const live: number[] = [];
   let done!: () => void;
   const both = new Promise<void>((r) => (done = r));
-  const timer = wallDeadlineTimer((now) => {
+  const timer = deadlineTimer(asyncScheduler, (now) => {
     while (live.length && live[0]! <= now) swept.push(live.shift()!);
     if (swept.length === 2) done();
     return live.length ? live[0]! : Infinity;

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { asyncScheduler, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { TimerQueue } from '../../src/common/timer-queue.js';
+import { liveTimers } from '../helpers/timers.js';
 
 function setup() {
   const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
@@ -111,18 +112,17 @@ test('dispose cancels every timer; later starts do nothing', (t) => {
 });
 
 test.serial('on the real clock a live timer holds the process and a queue with none does not; a restarted one still fires', async (t) => {
-  const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
   const q = new TimerQueue(asyncScheduler);
-  const before = timeouts();
+  const before = liveTimers();
   const a = q.start(60_000, () => t.fail('cancelled'));
-  t.is(timeouts(), before + 1);
+  t.is(liveTimers(), before + 1);
   a.cancel();
-  t.is(timeouts(), before, 'no live timer: nothing holds the process');
+  t.is(liveTimers(), before, 'no live timer: nothing holds the process');
   const fired = new Promise<number>((resolve) => {
     const t0 = Date.now();
     q.start(5, () => resolve(Date.now() - t0));
   });
-  t.is(timeouts(), before + 1);
+  t.is(liveTimers(), before + 1);
   t.true((await fired) >= 4, 'not before its time');
-  t.is(timeouts(), before);
+  t.is(liveTimers(), before);
 });

@@ -137,8 +137,3 @@ export async function settled(bench: Bench, ms = 5000): Promise<string[]> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
-
-/** Timeout handles alive in this process (RxJS timers are setTimeout/setInterval underneath) */
-export function liveTimers(): number {
-  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-}

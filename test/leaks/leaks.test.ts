@@ -7,7 +7,8 @@
  * were there before the first call.
  */
 import test from 'ava';
-import { cycle, liveTimers, settled, startBench } from './cycles.js';
+import { cycle, settled, startBench } from './cycles.js';
+import { liveTimers } from '../helpers/timers.js';
 
 for (const completion of ['pending', 'sync'] as const) {
   test(`mixed call cycles leave no call, party, VC, path, queued SDU, request or timer behind (${completion})`, async (t) => {

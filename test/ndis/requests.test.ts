@@ -5,6 +5,7 @@
 import test from 'ava';
 import { Subject, VirtualTimeScheduler } from 'rxjs';
 import { waitUntil } from '../helpers/wait.js';
+import { liveTimers } from '../helpers/timers.js';
 import { ClientRequests, NdisStatus, type ClIndication, type NdisClient, type NdisVcHandle } from '../../src/ndis/index.js';
 
 const S = NdisStatus;
@@ -91,19 +92,18 @@ test('a predicate that throws fails its wait; dispose fails the others', async (
 });
 
 test.serial("on Node's own timers (no scheduler given) an open wait holds the process, and a finished one does not", async (t) => {
-  const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
   let answer: NdisStatus = S.SUCCESS;
   const { cl, ind } = fakeClient({ NdisClCloseCall: () => answer } as Partial<NdisClient>);
   const req = new ClientRequests(cl);
-  const before = timeouts();
+  const before = liveTimers();
   await req.closeCall(5 as NdisVcHandle);
-  t.is(timeouts(), before, 'a request that finished at once leaves nothing holding the process');
+  t.is(liveTimers(), before, 'a request that finished at once leaves nothing holding the process');
   answer = S.PENDING;
   const p = req.closeCall(5 as NdisVcHandle);
-  t.is(timeouts(), before + 1, 'a pending request holds it until its completion or timeout');
+  t.is(liveTimers(), before + 1, 'a pending request holds it until its completion or timeout');
   ind.next(closeComplete(5));
   t.is((await p).status, S.SUCCESS);
-  t.is(timeouts(), before);
+  t.is(liveTimers(), before);
 });
 
 test.serial("on Node's own timers a wait that sees nothing fails after its timeout", async (t) => {
@@ -113,15 +113,14 @@ test.serial("on Node's own timers a wait that sees nothing fails after its timeo
 });
 
 test.serial("on Node's own timers the subscription outlives the last wait until the timeout has passed, without holding the process", async (t) => {
-  const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
   const { cl, ind } = fakeClient({ NdisClCloseCall: () => S.PENDING } as Partial<NdisClient>);
   const req = new ClientRequests(cl, { timeoutMs: 30 });
-  const before = timeouts();
+  const before = liveTimers();
   const first = req.closeCall(5 as NdisVcHandle);
   ind.next(closeComplete(5));
   await first;
   t.true(ind.observed, 'kept for the next wait');
-  t.is(timeouts(), before, 'but nothing holds the process');
+  t.is(liveTimers(), before, 'but nothing holds the process');
   const second = req.closeCall(6 as NdisVcHandle);
   t.is((ind as unknown as { observers: unknown[] }).observers.length, 1, 'the same subscription serves the next wait');
   ind.next(closeComplete(6));

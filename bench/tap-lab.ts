@@ -1,0 +1,68 @@
+/**
+ * The bench's TAP lab: four hosts h1..h4 on one bridged segment (namespaces,
+ * a bridge, a TAP miniport per host), as bench/stack.ts measures over it and
+ * the profile scripts take its figures apart. Root only.
+ */
+import { CondisNode } from '../src/host/node.js';
+import { benchNodeOptions } from './node-options.js';
+import { openMiniport } from '../src/miniport/index.js';
+import type { Miniport } from '../src/miniport/types.js';
+import { labUp, type Lab } from '../src/lab/lab.js';
+import { topologyFrom } from '../src/lab/topology.js';
+import { uniqueName } from '../src/lab/netns.js';
+
+export interface BenchTapLab {
+  lab: Lab;
+  /** one TAP miniport per host, in `lab.hosts` order */
+  miniports: Miniport[];
+  /** the hosts' nodes (empty until startNodes) */
+  nodes: CondisNode[];
+  /** a node on each host's miniport, every other host its static peer; resolves once every signalling link is up */
+  startNodes(): Promise<CondisNode[]>;
+  /** the nodes shut down (given `graceMs`), the miniports closed (they are the lab's, not the nodes'), the lab removed */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** every node has its signalling link to every other up (bounded: an Error after `ms`) */
+export async function linksUp(nodes: CondisNode[], ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!nodes.every((a) => nodes.every((b) => a === b || a.peerList().some((p) => p.mac === b.mac && p.link?.established)))) {
+    if (Date.now() > deadline) throw new Error('bench: signalling links did not come up');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * The lab, named `prefix` plus a unique part; host i gets MAC 02:00:00:00:0`octet`:0i and address
+ * `addressBase + i` (each user its own octet and base, so that their frames tell them apart).
+ */
+export async function benchTapLab(prefix: string, octet: number, addressBase: number): Promise<BenchTapLab> {
+  const name = uniqueName(prefix);
+  const hosts = [1, 2, 3, 4].map((i) => ({ name: `h${i}`, mac: `02:00:00:00:0${octet}:0${i}`, address: `${addressBase + i}` }));
+  const lab = await labUp(topologyFrom({ name, segment: { kind: 'bridged' }, hosts }, name));
+  const miniports: Miniport[] = [];
+  const nodes: CondisNode[] = [];
+  const close = async (graceMs = 0): Promise<void> => {
+    await Promise.all(nodes.map((n) => n.shutdown(graceMs).catch(() => {})));
+    await Promise.all(miniports.map((m) => m.close().catch(() => {})));
+    await lab.down();
+  };
+  try {
+    for (const h of lab.hosts) miniports.push(await openMiniport({ kind: 'tap', device: 'tap0', netns: h.nsName, mac: h.mac, bridge: 'br0' }));
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return {
+    lab,
+    miniports,
+    nodes,
+    async startNodes() {
+      const peersOf = (i: number) => lab.hosts.filter((_, j) => j !== i).map((o) => ({ mac: o.mac, addresses: [o.address] }));
+      lab.hosts.forEach((h, i) => nodes.push(new CondisNode(benchNodeOptions(h.name, miniports[i]!, h.address, peersOf(i)))));
+      await linksUp(nodes);
+      return nodes;
+    },
+    close,
+  };
+}
