@@ -31,6 +31,7 @@ import type { CoAddressFamily, CoCallParameters, CoSap, NdisAfHandle, NdisPartyH
 
 const S = NdisStatus;
 const noop = (): void => {};
+const never = (): boolean => false;
 
 /** a wait for one indication: a promise that can be dropped */
 export interface Waiting<T> extends Promise<T> {
@@ -62,15 +63,48 @@ export interface ClientRequestsOptions {
 /** a Waiting as this module fills it in */
 type OpenWaiting = Promise<ClIndication> & { cancel(): void; value: ClIndication | undefined };
 
-interface Waiter {
-  kind: ClIndicationKind;
-  pred: (i: ClIndication) => boolean;
-  resolve: (i: ClIndication) => void;
-  reject: (e: unknown) => void;
-  /** when it times out, on the timer's clock */
-  due: number;
-  ms: number;
-  out?: OpenWaiting;
+/**
+ * One open wait. A class, not an object literal: V8 tracks each literal's allocation site and may
+ * decide to allocate all of a site's objects in the old generation (pretenuring), and an old waiter
+ * that has died keeps what it points to (its promise and everything that promise's reactions reach)
+ * alive through every scavenge until the next major collection. `let go()` drops those references as
+ * soon as the wait ends, so a waiter that is already old holds nothing young either.
+ */
+class Waiter {
+  out: OpenWaiting | undefined = undefined;
+
+  constructor(
+    readonly kind: ClIndicationKind,
+    public pred: (i: ClIndication) => boolean,
+    public resolve: (i: ClIndication) => void,
+    public reject: (e: unknown) => void,
+    /** when it times out, on the timer's clock */
+    readonly due: number,
+    readonly ms: number,
+  ) {}
+
+  /** the wait ends with `i` */
+  fulfil(i: ClIndication): void {
+    const resolve = this.resolve;
+    if (this.out) this.out.value = i;
+    this.letGo();
+    resolve(i);
+  }
+
+  /** the wait ends in failure */
+  fail(e: unknown): void {
+    const reject = this.reject;
+    this.letGo();
+    reject(e);
+  }
+
+  /** the wait is over: nothing it pointed to is kept by it any longer */
+  letGo(): void {
+    this.pred = never;
+    this.resolve = noop;
+    this.reject = noop;
+    this.out = undefined;
+  }
 }
 
 export class ClientRequests {
@@ -91,7 +125,7 @@ export class ClientRequests {
   next<K extends ClIndicationKind>(kind: K, pred: (i: ClIndicationOf<K>) => boolean = () => true, ms = this.timeoutMs): Waiting<ClIndicationOf<K>> {
     // (plain properties on the promise: this runs several times per call, so no property descriptors here)
     const due = this.timer.now() + ms;
-    const waiter: Waiter = { kind, pred: pred as (i: ClIndication) => boolean, resolve: noop, reject: noop, due, ms };
+    const waiter = new Waiter(kind, pred as (i: ClIndication) => boolean, noop, noop, due, ms);
     const p = new Promise<ClIndication>((resolve, reject) => {
       waiter.resolve = resolve;
       waiter.reject = reject;
@@ -193,13 +227,14 @@ export class ClientRequests {
     const ws = this.waiters.splice(0);
     this.timer.idle();
     this.unsubscribe();
-    for (const w of ws) w.reject(reason);
+    for (const w of ws) w.fail(reason);
   }
 
   private remove(w: Waiter): boolean {
     const k = this.waiters.indexOf(w);
     if (k < 0) return false;
     this.waiters.splice(k, 1);
+    w.letGo();
     if (this.waiters.length === 0) this.ended();
     return true;
   }
@@ -234,7 +269,7 @@ export class ClientRequests {
     }
     // (the timer is not armed again when this returns Infinity: only the subscription is left to drop)
     if (ws.length === 0) this.unsubscribe();
-    for (const w of due) w.reject(this.opts.timeoutError?.(w.kind, w.ms) ?? new Error(`${this.client.name}: no ${w.kind} within ${w.ms} ms`));
+    for (const w of due) w.fail(this.opts.timeoutError?.(w.kind, w.ms) ?? new Error(`${this.client.name}: no ${w.kind} within ${w.ms} ms`));
     return next;
   }
 
@@ -248,13 +283,12 @@ export class ClientRequests {
         hit = w.pred(i);
       } catch (e) {
         ws.splice(k--, 1);
-        w.reject(e);
+        w.fail(e);
         continue;
       }
       if (!hit) continue;
       ws.splice(k--, 1);
-      if (w.out) w.out.value = i;
-      w.resolve(i);
+      w.fulfil(i);
     }
     if (ws.length === 0) this.ended();
   }
