@@ -41,6 +41,7 @@ import { defaultCodec, type UniCodec } from '../uni/uni-codec.js';
 import { UniLink } from '../uni/uni-link.js';
 import type { UniMessage } from '../uni/msg/types.js';
 import { openLeg, type CallLeg, type LegParty } from './legs.js';
+import { NumberMap } from '../common/number-map.js';
 
 /** A user's record of one link: the user's key for it and its UNI port; users add their own fields. */
 export interface CoreLink {
@@ -124,7 +125,8 @@ class LinkEvents<E extends CoreLink> implements LinkSink {
 
 export class CallCore<E extends CoreLink, C extends CoreCall> {
   private readonly links = new Map<string, E>();
-  private readonly calls = new Map<number, C>();
+  /** (a table every call adds to and deletes from: NumberMap, src/common/number-map.ts says why) */
+  private readonly calls = new NumberMap<C>();
   private readonly maxCalls: number;
   private nextCall = 1;
   private partyCount = 0;

@@ -63,6 +63,7 @@ import {
 import type { AtmAddress, UniSnapshot } from '../uni/api.js';
 import { peerWarning } from './peer-conflicts.js';
 import type { CondisNode } from './node.js';
+import { NumberMap } from '../common/number-map.js';
 
 const S = NdisStatus;
 /** Q.2931 cause 21, call rejected: what a rejecting SAP signals when it names no cause */
@@ -101,11 +102,13 @@ export class NodeControlBackend implements ControlBackend {
   readonly events$: Observable<ControlEvent>;
   private readonly events = new Subject<ControlEvent>();
   private readonly sapRecs = new Map<number, SapRec>();
-  private readonly vcRecs = new Map<number, VcRec>();
+  // (vcRecs, asked and closeUnreported are tables every call adds to and deletes from: NumberMap,
+  // src/common/number-map.ts says why)
+  private readonly vcRecs = new NumberMap<VcRec>();
   /** incoming calls held PENDING by a SAP with policy 'ask' */
-  private readonly asked = new Set<number>();
+  private readonly asked = new NumberMap<true>();
   /** VCs with an incoming close reported whose close-call-complete is not yet reported */
-  private readonly closeUnreported = new Set<number>();
+  private readonly closeUnreported = new NumberMap<true>();
   private readonly subs: Subscription[] = [];
   private readonly policy: ClientPolicy;
   /** every wait for a completion goes through the promise layer (src/ndis/requests.ts) */
@@ -289,7 +292,7 @@ export class NodeControlBackend implements ControlBackend {
     });
     if (policy === 'accept') return S.SUCCESS;
     if (policy === 'ask') {
-      this.asked.add(vc);
+      this.asked.set(vc, true);
       return S.PENDING;
     }
     this.vcRecs.delete(vc);
@@ -314,7 +317,7 @@ export class NodeControlBackend implements ControlBackend {
       case 'ProtocolClIncomingCallQoSChange': {
         const accepted = this.acceptsQoS(i.vcHandle);
         // refused: the policy closes the call; its close-call-complete is reported even when the close completes at once
-        if (!accepted) this.closeUnreported.add(i.vcHandle);
+        if (!accepted) this.closeUnreported.set(i.vcHandle, true);
         return this.emit({ kind: 'incoming-qos-change', vc: i.vcHandle, pcr: ratesOf(i.params), accepted });
       }
       case 'ProtocolClCallConnected':
@@ -331,7 +334,7 @@ export class NodeControlBackend implements ControlBackend {
         });
       }
       case 'ProtocolClIncomingCloseCall':
-        this.closeUnreported.add(i.vcHandle);
+        this.closeUnreported.set(i.vcHandle, true);
         return this.emit({ kind: 'incoming-close-call', vc: i.vcHandle, status: statusInfo(i.closeStatus), ...(i.closeData ? { closeData: i.closeData } : {}) });
       case 'ProtocolClDropPartyComplete':
         this.vcRecs.get(i.vcHandle)?.parties.delete(i.partyHandle);

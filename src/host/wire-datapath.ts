@@ -8,6 +8,7 @@ import { asyncScheduler, Subject, Subscription, type SchedulerAction, type Sched
 import { emitFrameAfter, macNumber, reframe, vcKey, type MacNumber } from '../wire/index.js';
 import type { VcPath } from '../uni/api.js';
 import { NdisStatus, type DataPathReceive, type NdisDataPath } from '../ndis/index.js';
+import { NumberMap } from '../common/number-map.js';
 
 /**
  * The default "next turn" of the data path: a zero-delay action runs from
@@ -70,14 +71,15 @@ interface PathOwner {
  * it for each.
  */
 export class WireDataPath implements NdisDataPath {
-  private readonly byVc = new Map<number, WirePath[]>();
+  /** (this and each peer's map are tables every call adds to and deletes from: NumberMap, src/common/number-map.ts says why) */
+  private readonly byVc = new NumberMap<WirePath[]>();
   /**
    * peer MAC as a 48-bit number -> VPI/VCI key (vcKey) -> the VCs on that path. Usually one; several when
    * endpoints of one multipoint call at this host (one ATM VC on the wire) are each their own NDIS VC.
    * A peer's map stays once made: peers are few and stay, while every call has a VPI/VCI of its own
    * (keyed the other way round, each activation made a Map and each deactivation dropped it).
    */
-  private readonly byPeer = new Map<MacNumber, Map<number, PathOwner>>();
+  private readonly byPeer = new Map<MacNumber, NumberMap<PathOwner>>();
   private pathCount = 0;
   private readonly rx = new Subject<DataPathReceive>();
   readonly receive$ = this.rx.asObservable();
@@ -104,7 +106,7 @@ export class WireDataPath implements NdisDataPath {
     this.byVc.set(vc, wire);
     for (const w of wire) {
       let onPeer = this.byPeer.get(w.mac);
-      if (!onPeer) this.byPeer.set(w.mac, (onPeer = new Map()));
+      if (!onPeer) this.byPeer.set(w.mac, (onPeer = new NumberMap()));
       const owner = onPeer.get(w.key);
       if (!owner) {
         this.pathCount++;

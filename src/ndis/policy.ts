@@ -20,6 +20,7 @@ import type { ClIndication, Context } from './indications.js';
 import type { NdisClient } from './ndis.js';
 import { NdisStatus, statusName } from './status.js';
 import { CallFlags, type CoCallParameters, type NdisAfHandle, type NdisVcHandle } from './types.js';
+import { NumberMap } from '../common/number-map.js';
 
 const S = NdisStatus;
 /** the policy asks NDIS about states only: no copy of the call's parameters each time */
@@ -49,7 +50,8 @@ interface Teardown {
 }
 
 export class ClientPolicy {
-  private readonly teardowns = new Map<NdisVcHandle, Teardown>();
+  /** (a table every call adds to and deletes from: NumberMap, src/common/number-map.ts says why) */
+  private readonly teardowns = new NumberMap<Teardown>();
   private readonly closingAfs = new Set<NdisAfHandle>();
   private readonly sub: Subscription;
   private readonly events = new Subject<PolicyEvent>();

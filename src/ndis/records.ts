@@ -37,6 +37,7 @@ import {
   type PartyState,
   type VcState,
 } from './machines.js';
+import { NumberMap } from '../common/number-map.js';
 
 export type { VcState, CallState, PartyState };
 
@@ -312,8 +313,9 @@ export class NdisCore {
   readonly clients = new Set<ClientRec>();
   readonly afs = new Map<number, AfRec>();
   readonly saps = new Map<number, SapRec>();
-  readonly vcs = new Map<number, VcRec>();
-  readonly parties = new Map<number, PartyRec>();
+  // (tables every call adds to and deletes from: NumberMap, src/common/number-map.ts says why)
+  readonly vcs: Map<number, VcRec> = new NumberMap<VcRec>();
+  readonly parties: Map<number, PartyRec> = new NumberMap<PartyRec>();
   cm?: { handlers: CallManagerHandlers; shape: CallManagerShape };
   readonly registeredAfs: CoAddressFamily[] = [];
   /** completions and indications, each on a later scheduler turn than the request that caused it, in order (R5) */

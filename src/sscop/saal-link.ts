@@ -189,7 +189,9 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
   let sscf: SscfState = initialSscfState();
   let disposed = false;
   const timerQueue = new TimerQueue(scheduler);
-  const timers = new Map<SscopTimer, QueuedTimer>();
+  // the running timer of each name: a field each, not a Map (a Map every SD adds to and deletes from
+  // has V8 replace its hash table over and over; src/common/number-map.ts says what that costs)
+  const timers = Object.fromEntries(SSCOP_TIMERS.map((t) => [t, undefined])) as Record<SscopTimer, QueuedTimer | undefined>;
   // every event, from outside or from the other machine, goes through one run-to-completion queue
   const inbox = new RunQueue<Work>((w) => {
     switch (w.layer) {
@@ -228,22 +230,22 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
 
   function startTimer(t: SscopTimer, ms: number): void {
     if (disposed) return; // (disposed from inside a callback while this step still runs)
-    timers.get(t)?.cancel();
-    timers.delete(t);
+    timers[t]?.cancel();
+    timers[t] = undefined;
     let fired = false;
     let entry: QueuedTimer | undefined = undefined;
     entry = timerQueue.start(ms, () => {
       fired = true;
-      if (entry && timers.get(t) === entry) timers.delete(t);
+      if (entry && timers[t] === entry) timers[t] = undefined;
       post({ layer: 'sscop', event: { kind: 'timer', timer: t } });
     });
     // (a synchronous scheduler may already have fired it)
-    if (!fired) timers.set(t, entry);
+    if (!fired) timers[t] = entry;
   }
 
   function stopTimer(t: SscopTimer): void {
-    timers.get(t)?.cancel();
-    timers.delete(t);
+    timers[t]?.cancel();
+    timers[t] = undefined;
   }
 
   function runSscop(event: SscopEvent): void {
@@ -453,14 +455,14 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
         queuedSdus: sscf.held.size + q.queued,
         unacknowledgedSdus: q.unacknowledged,
         outOfOrderSdus: q.outOfOrder,
-        runningTimers: SSCOP_TIMERS.filter((t) => timers.has(t)),
+        runningTimers: SSCOP_TIMERS.filter((t) => timers[t] !== undefined),
       };
     },
     dispose() {
       if (disposed) return;
       disposed = true;
       inbox.close();
-      timers.clear();
+      for (const t of SSCOP_TIMERS) timers[t] = undefined;
       timerQueue.dispose();
       sscopUp?.complete();
       sscfUp?.complete();

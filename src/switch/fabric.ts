@@ -12,6 +12,7 @@
  */
 import type { Mac } from '../common/mac.js';
 import { cellHeader, frameHeader, macNumber, reframe, vcKey } from '../wire/index.js';
+import { NumberMap } from '../common/number-map.js';
 
 /** Where frames of one VC go: a port's send and the header for it. */
 export interface Hop {
@@ -48,8 +49,11 @@ export interface FabricCounters {
 }
 
 export class Fabric {
-  /** port name -> host MAC as a number -> VPI/VCI key -> hops */
-  private readonly table = new Map<string, Map<number, Map<number, { from: VcEnd; hops: Hop[] }>>>();
+  /**
+   * port name -> host MAC as a number -> VPI/VCI key -> hops (the inner two are tables every call adds
+   * to and deletes from: NumberMap, src/common/number-map.ts says why)
+   */
+  private readonly table = new Map<string, NumberMap<NumberMap<{ from: VcEnd; hops: Hop[] }>>>();
   private readonly ports = new Map<string, FabricPort>();
   private entries = 0;
   private readonly c = { framesIn: 0, framesOut: 0, unknownVc: 0 };
@@ -67,10 +71,10 @@ export class Fabric {
       hops.push({ ...t, header: frameHeader(t.peer, port.mac, port.etherType, cellHeader(t.vpi, t.vci)) });
     }
     let byMac = this.table.get(from.port);
-    if (!byMac) this.table.set(from.port, (byMac = new Map()));
+    if (!byMac) this.table.set(from.port, (byMac = new NumberMap()));
     const m = macNumber(from.peer);
     let byVc = byMac.get(m);
-    if (!byVc) byMac.set(m, (byVc = new Map()));
+    if (!byVc) byMac.set(m, (byVc = new NumberMap()));
     const k = vcKey(from.vpi, from.vci);
     const had = byVc.has(k);
     if (hops.length === 0) {

@@ -21,6 +21,7 @@ import type { TimerName } from './timers.js';
 import type { UniTimers } from './api.js';
 import { causeIe, causeOf, closeDataOf, eprefIe, msg, msgTypeDiag } from './call-ies.js';
 import { Cause, findIe, IeId, MsgAction, MsgType, type InfoElement, type UniMessage } from './msg/types.js';
+import { NumberMap } from '../common/number-map.js';
 
 export const MAX_CALL_REF = 0x7ffffe;
 export const MAX_EPREF = 0x7fff;
@@ -45,7 +46,8 @@ export class LinkCore {
   readonly peer: PeerId;
   readonly side: Side;
   state: LinkState = 'CU0 Released';
-  readonly calls = new Map<number, LinkCall>();
+  /** (a table every call adds to and deletes from: NumberMap, src/common/number-map.ts says why) */
+  readonly calls: Map<number, LinkCall> = new NumberMap<LinkCall>();
   /** the RESTART procedures of the global call reference (restart.ts) */
   protected restartProcs: RestartProcs = RESTART_IDLE;
   protected t316?: Subscription;
@@ -53,7 +55,7 @@ export class LinkCore {
   /** next call reference to try (exposed for tests of the wrap) */
   nextCref = 1;
   protected nextVci = FIRST_VCI;
-  protected readonly usedVci = new Set<number>();
+  protected readonly usedVci = new NumberMap<true>();
   protected disposed = false;
   /** the call and party timers: one scheduled action at a time for all of them */
   protected readonly timerQueue: TimerQueue;
@@ -121,7 +123,7 @@ export class LinkCore {
       const v = this.nextVci;
       this.nextVci = v >= MAX_VCI ? FIRST_VCI : v + 1;
       if (!this.usedVci.has(v)) {
-        this.usedVci.add(v);
+        this.usedVci.set(v, true);
         return v;
       }
     }
