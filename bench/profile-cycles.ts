@@ -12,11 +12,19 @@
  * (also what a scavenge collects at once: that is most of what a cycle
  * allocates) and prints the bytes allocated per cycle by function, the
  * heaviest first; the GC share of a CPU profile comes from these.
+ *
+ * With `--alloc --survivors`, only what outlived a scavenge (was promoted, or
+ * allocated in the old generation at once): what the major collector has to
+ * take back. Nothing a cycle makes should be there; when V8 pretenures an
+ * allocation site or a hash table chains its successors (docs/architecture.md,
+ * "Garbage"), this list shows it and what it drags along. Add `--after-major`
+ * to force a major collection before the measured cycles: the chains start
+ * only after one.
  */
-import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { CondisNode } from '../src/host/node.js';
 import { benchNodeOptions } from './node-options.js';
+import { collectAll, sampleAllocations, sampledBytes, type SampledNode } from './gc-cost.js';
 import { Client } from '../src/host/driver.js';
 import { openMemorySync } from '../src/miniport/index.js';
 import { NdisStatus } from '../src/ndis/index.js';
@@ -33,6 +41,7 @@ async function cycles(caller: Client, callee: Client, n: number): Promise<void> 
 }
 
 const alloc = process.argv.includes('--alloc');
+const survivorsOnly = process.argv.includes('--survivors');
 const n = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 20_000);
 const hub = `profile-${process.pid}`;
 const ma = openMemorySync({ kind: 'memory', hub, mac: '02:00:00:00:00:01' });
@@ -48,6 +57,7 @@ const caller = await Client.open(a, 'caller', { keepLog: false });
 const callee = await Client.open(b, 'callee', { keepLog: false });
 await callee.listen('1002');
 await cycles(caller, callee, 500);
+if (process.argv.includes('--after-major')) collectAll();
 if (alloc) await allocations(n);
 else {
   const cpu0 = process.cpuUsage();
@@ -60,20 +70,9 @@ else {
 await Promise.all([a.shutdown(500), b.shutdown(500)]);
 process.exit(0);
 
-interface SampledNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  selfSize: number;
-  children: SampledNode[];
-}
-
 /** the measured cycles under V8's sampling heap profiler; bytes per cycle by allocating function */
 async function allocations(cycleCount: number): Promise<void> {
-  const session = new Session();
-  session.connect();
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-  await cycles(caller, callee, cycleCount);
-  const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: SampledNode } };
-  session.disconnect();
+  const head = await sampleAllocations(() => cycles(caller, callee, cycleCount), { survivorsOnly });
   const bytes = new Map<string, number>();
   const name = (f: SampledNode['callFrame']): string => `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(dist|node_modules)\//, '')}:${f.lineNumber + 1}`;
   // a built-in (no script: an iterator's next, a Map growing) is named with the function that called it
@@ -83,9 +82,9 @@ async function allocations(cycleCount: number): Promise<void> {
     bytes.set(where, (bytes.get(where) ?? 0) + node.selfSize);
     for (const c of node.children) walk(c, node.callFrame.url ? here : caller);
   };
-  walk(profile.head, '(root)');
-  const total = [...bytes.values()].reduce((x, y) => x + y, 0);
-  console.log(`${cycleCount} cycles: about ${(total / cycleCount / 1024).toFixed(1)} KiB allocated per cycle (both hosts, sampled)\n`);
+  walk(head, '(root)');
+  const total = sampledBytes(head);
+  console.log(`${cycleCount} cycles: about ${(total / cycleCount / 1024).toFixed(1)} KiB ${survivorsOnly ? 'outlived a scavenge' : 'allocated'} per cycle (both hosts, sampled)\n`);
   console.log('| bytes per cycle | function |\n|---:|---|');
   for (const [where, b] of [...bytes].sort((x, y) => y[1] - x[1]).slice(0, 30)) console.log(`| ${(b / cycleCount).toFixed(0)} | ${where} |`);
 }

@@ -26,6 +26,7 @@ import type { BenchFigure } from './run.js';
 import { CondisNode } from '../src/host/node.js';
 import { benchTapLab, linksUp } from './tap-lab.js';
 import { benchNodeOptions } from './node-options.js';
+import { collectionsDuring, sampleAllocations, sampledBytes, type Collections } from './gc-cost.js';
 import { Client } from '../src/host/driver.js';
 import { openMemorySync } from '../src/miniport/index.js';
 import type { Miniport } from '../src/miniport/types.js';
@@ -326,6 +327,13 @@ interface RssRun {
   rssN: number;
   heap1k: number;
   heapN: number;
+  /** the collections during the `gcCycles` cycles after the first 1,000 */
+  gc: Collections;
+  gcCycles: number;
+  /** sampled, over `sampledCycles` more cycles: bytes allocated per cycle, and bytes that outlived a scavenge */
+  sampledCycles: number;
+  allocatedPerCycle: number;
+  survivedPerCycle: number;
 }
 
 /** `total` call cycles between two in-memory hosts (8 callers at once; at most `budgetMs`), memory after 1,000 and at the end */
@@ -342,11 +350,16 @@ async function rssCycles(total: number, budgetMs: number): Promise<RssRun> {
   const first = await churn(caller, '1002', 1_000, 8);
   const rss1k = await settledRss();
   const heap1k = process.memoryUsage().heapUsed;
-  const more = await churn(caller, '1002', total - first, 8, budgetMs);
+  let more = 0;
+  const gcs = await collectionsDuring(async () => (more = await churn(caller, '1002', total - first, 8, budgetMs)));
   const rssN = await settledRss();
   const heapN = process.memoryUsage().heapUsed;
+  // after the long run, the young generation has grown to its largest: V8 decides pretenuring only then
+  const sampledCycles = Math.min(10_000, more);
+  const allocated = sampledBytes(await sampleAllocations(() => churn(caller, '1002', sampledCycles, 8), { intervalBytes: 4096 }));
+  const survived = sampledBytes(await sampleAllocations(() => churn(caller, '1002', sampledCycles, 8), { intervalBytes: 4096, survivorsOnly: true }));
   await Promise.all([a.shutdown(500), b.shutdown(500)]);
-  return { cycles: first + more, rss1k, rssN, heap1k, heapN };
+  return { cycles: first + more, rss1k, rssN, heap1k, heapN, gc: gcs, gcCycles: more, sampledCycles, allocatedPerCycle: allocated / sampledCycles, survivedPerCycle: survived / sampledCycles };
 }
 
 function rssInChild(total: number, budgetMs: number): Promise<RssRun> {
@@ -411,6 +424,20 @@ async function inMemory(quick: boolean): Promise<{ figures: BenchFigure[]; cycle
       unit: 'MiB',
       baseline: rss.heap1k / 2 ** 20,
       baselineName: 'heap after 1,000 cycles, MiB',
+    },
+    {
+      name: `collector pauses per in-memory call cycle (${rss.gcCycles.toLocaleString('en')} cycles, fresh process: ${rss.gc.minor} minor, ${rss.gc.major} major)`,
+      value: (rss.gc.pauseMs * 1000) / rss.gcCycles,
+      unit: 'us',
+      baseline: (rss.gc.cpuMs * 1000) / rss.gcCycles,
+      baselineName: 'CPU per cycle in the same cycles, us',
+    },
+    {
+      name: `heap that outlived a scavenge per in-memory call cycle (${rss.sampledCycles.toLocaleString('en')} cycles, sampled)`,
+      value: rss.survivedPerCycle,
+      unit: 'bytes',
+      baseline: rss.allocatedPerCycle,
+      baselineName: 'bytes allocated per cycle (sampled)',
     },
     { name: 'heap per idle VC (10,000 VCs)', value: perVc, unit: 'bytes', baseline: 512, baselineName: 'goal, bytes', goal: '<= 512 B' },
   ];
