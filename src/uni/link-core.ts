@@ -313,7 +313,7 @@ export class LinkCore {
       this.cfg.sink.timers(-1);
       this.cfg.sink.batch(() => this.partyEvent(lc, ep, { k: 'timer', timer: t }));
     });
-    (lc.partyTimers ??= new Map()).set(ep, timer);
+    (lc.partyTimers ??= new NumberMap()).set(ep, timer);
   }
 
   protected stopPartyTimer(lc: LinkCall, ep: number): void {

@@ -109,7 +109,7 @@ export class LinkCall {
   alive = 0;
   /** (a SmallMap: a call runs one call timer at a time; a Map would grow and shrink its table for each) */
   readonly timers: Map<TimerName, QueuedTimer> = new SmallMap();
-  /** the running timer of each party that has one (at most one a party), made with the first */
+  /** the running timer of each party that has one (at most one a party), made with the first (a NumberMap: a root adds and deletes one per party, src/common/number-map.ts) */
   partyTimers?: Map<number, QueuedTimer>;
   owner?: CallOwner;
   /** next endpoint reference to try (root side) */
