@@ -7,6 +7,8 @@
  *
  * Runs `cycles` (default 20,000) make-call/connected/close/delete cycles
  * after a warm-up of 500, and prints cycles/s and CPU time per cycle.
+ * `--parallel P`: P call loops at once (the callee is then not waited on);
+ * `--rounds R`: the measured cycles R times over, a line each.
  *
  * With `--alloc`, it samples every allocation of the measured cycles instead
  * (also what a scavenge collects at once: that is most of what a cycle
@@ -29,7 +31,32 @@ import { Client } from '../src/host/driver.js';
 import { openMemorySync } from '../src/miniport/index.js';
 import { NdisStatus } from '../src/ndis/index.js';
 
+const option = (name: string, fallback: number): number => {
+  const at = process.argv.indexOf(name);
+  const v = at < 0 ? fallback : Number(process.argv[at + 1]);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`profile-cycles: ${name} takes a whole number from 1 up, not ${process.argv[at + 1]}`);
+  return v;
+};
+const parallel = option('--parallel', 1);
+const rounds = option('--rounds', 1);
+
+/** `n` call cycles, `parallel` loops at once */
 async function cycles(caller: Client, callee: Client, n: number): Promise<void> {
+  if (parallel === 1) return oneLoop(caller, callee, n);
+  let started = 0;
+  const loop = async (): Promise<void> => {
+    while (started < n) {
+      started++;
+      const { vc } = await caller.call('1002');
+      const closed = caller.next('ProtocolClCloseCallComplete', (x) => x.vcHandle === vc);
+      if (caller.cl.NdisClCloseCall(vc) === NdisStatus.PENDING) await closed;
+      caller.cl.NdisCoDeleteVc(vc);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, loop));
+}
+
+async function oneLoop(caller: Client, callee: Client, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     const connected = callee.next('ProtocolClCallConnected');
     const { vc } = await caller.call('1002');
@@ -42,7 +69,7 @@ async function cycles(caller: Client, callee: Client, n: number): Promise<void> 
 
 const alloc = process.argv.includes('--alloc');
 const survivorsOnly = process.argv.includes('--survivors');
-const n = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 20_000);
+const n = Number(process.argv.slice(2).find((a, i, all) => !a.startsWith('--') && !['--parallel', '--rounds'].includes(all[i - 1]!)) ?? 20_000);
 const hub = `profile-${process.pid}`;
 const ma = openMemorySync({ kind: 'memory', hub, mac: '02:00:00:00:00:01' });
 const mb = openMemorySync({ kind: 'memory', hub, mac: '02:00:00:00:00:02' });
@@ -60,12 +87,14 @@ await cycles(caller, callee, 500);
 if (process.argv.includes('--after-major')) collectAll();
 if (alloc) await allocations(n);
 else {
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await cycles(caller, callee, n);
-  const secs = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  console.log(`${n} cycles: ${(n / secs).toFixed(0)} cycles/s, ${((cpu.user + cpu.system) / n).toFixed(1)} us CPU per cycle (both hosts)`);
+  for (let r = 0; r < rounds; r++) {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await cycles(caller, callee, n);
+    const secs = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    console.log(`${n} cycles${parallel > 1 ? ` (${parallel} loops)` : ''}: ${(n / secs).toFixed(0)} cycles/s, ${((cpu.user + cpu.system) / n).toFixed(1)} us CPU per cycle (both hosts)`);
+  }
 }
 await Promise.all([a.shutdown(500), b.shutdown(500)]);
 process.exit(0);
