@@ -67,8 +67,9 @@ type OpenWaiting = Promise<ClIndication> & { cancel(): void; value: ClIndication
  * One open wait. A class, not an object literal: V8 tracks each literal's allocation site and may
  * decide to allocate all of a site's objects in the old generation (pretenuring), and an old waiter
  * that has died keeps what it points to (its promise and everything that promise's reactions reach)
- * alive through every scavenge until the next major collection. `let go()` drops those references as
- * soon as the wait ends, so a waiter that is already old holds nothing young either.
+ * alive through every scavenge until the next major collection (docs/architecture.md, "Garbage").
+ * `letGo()` drops those references as soon as the wait ends, so a waiter that is already old holds
+ * nothing young either.
  */
 class Waiter {
   out: OpenWaiting | undefined = undefined;
