@@ -117,11 +117,14 @@ function rawEnd(netns: string, device: string): End {
   const native = loadNative();
   const { fd } = inNetns(netns, () => native.tunOpen(device, native.IFF_TAP | native.IFF_NO_PI));
   let hook: () => void = () => {};
+  const meta = new Uint32Array(128);
   const reader = new native.Reader(
     fd,
     64,
-    (frames) => {
-      for (const f of frames) if (f[12] === 0x88 && f[13] === 0xb5) hook();
+    16 * 1024,
+    meta,
+    (slab, count) => {
+      for (let i = 0; i < 2 * count; i += 2) if (slab[meta[i]! + 12] === 0x88 && slab[meta[i]! + 13] === 0xb5) hook();
     },
     () => {},
   );

@@ -278,7 +278,15 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), rc < 0 ? -errno : 0);
 }
 
-// Reader(fd, maxBatch, onFrames(frames: Buffer[]), onError(errno)); stop()
+// Reader(fd, maxBatch, slabSize, meta, onFrames(slab, count), onError(-errno)); stop()
+//
+// Frames are copied into a slab: a Buffer of slabSize octets (or of the frame's size, when that
+// is larger) that successive frames fill in turn and that is never written again where it has
+// been filled, so every frame handed to JS stays the receiver's. One call of onFrames delivers
+// `count` frames of one slab, meta (a Uint32Array of 2 * maxBatch) holding each one's offset
+// and length; JS takes views of the slab. A slab is one allocation for many frames: a frame of
+// its own each (a malloc, a backing store and its finalisation per frame) was the most costly
+// part of receiving a small frame.
 class Reader : public Napi::ObjectWrap<Reader> {
  public:
   static Napi::Function Init(Napi::Env env) {
@@ -290,8 +298,17 @@ class Reader : public Napi::ObjectWrap<Reader> {
     fd_ = info[0].As<Napi::Number>().Int32Value();
     max_batch_ = info[1].As<Napi::Number>().Int32Value();
     if (max_batch_ < 1) max_batch_ = 1;
-    on_frames_ = Napi::Persistent(info[2].As<Napi::Function>());
-    on_error_ = Napi::Persistent(info[3].As<Napi::Function>());
+    int64_t slab = info[2].As<Napi::Number>().Int64Value();
+    slab_min_ = slab < 2048 ? 2048 : static_cast<size_t>(slab);
+    if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+        info[3].As<Napi::Uint32Array>().ElementLength() < 2 * static_cast<size_t>(max_batch_)) {
+      Napi::TypeError::New(env, "Reader: meta must be a Uint32Array of at least 2 * maxBatch elements").ThrowAsJavaScriptException();
+      return;
+    }
+    meta_ref_ = Napi::Persistent(info[3].As<Napi::Object>());
+    meta_ = info[3].As<Napi::Uint32Array>().Data();
+    on_frames_ = Napi::Persistent(info[4].As<Napi::Function>());
+    on_error_ = Napi::Persistent(info[5].As<Napi::Function>());
     napi_get_uv_event_loop(env, &loop_);
     poll_ = new uv_poll_t;
     poll_->data = this;
@@ -320,7 +337,7 @@ class Reader : public Napi::ObjectWrap<Reader> {
       Surface(env);
       return;
     }
-    std::vector<Napi::Value> frames;
+    int count = 0;
     int err = 0;
     for (int i = 0; i < max_batch_; i++) {
       ssize_t n = read(fd_, scratch_, sizeof scratch_);
@@ -329,18 +346,37 @@ class Reader : public Napi::ObjectWrap<Reader> {
         if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
         break;
       }
-      frames.push_back(Napi::Buffer<uint8_t>::Copy(env, scratch_, static_cast<size_t>(n)));
+      size_t len = static_cast<size_t>(n);
+      if (slab_.IsEmpty() || slab_size_ - slab_off_ < len) {
+        // the frames so far are in the old slab: they go first (JS may stop us meanwhile)
+        if (count > 0) {
+          if (Deliver(env, count) || !poll_) return;
+          count = 0;
+        }
+        size_t size = len > slab_min_ ? len : slab_min_;
+        Napi::Buffer<uint8_t> fresh = Napi::Buffer<uint8_t>::New(env, size);
+        slab_ = Napi::Persistent(fresh);
+        slab_data_ = fresh.Data();
+        slab_size_ = size;
+        slab_off_ = 0;
+      }
+      memcpy(slab_data_ + slab_off_, scratch_, len);
+      meta_[2 * count] = static_cast<uint32_t>(slab_off_);
+      meta_[2 * count + 1] = static_cast<uint32_t>(len);
+      count++;
+      slab_off_ += len;
     }
-    if (!frames.empty()) {
-      Napi::Array arr = Napi::Array::New(env, frames.size());
-      for (size_t i = 0; i < frames.size(); i++) arr.Set(static_cast<uint32_t>(i), frames[i]);
-      on_frames_.MakeCallback(Value(), {arr});
-      if (Surface(env)) return;
-    }
+    if (count > 0 && (Deliver(env, count) || !poll_)) return;
     if (err && poll_) {
       on_error_.MakeCallback(Value(), {Napi::Number::New(env, -err)});
       Surface(env);
     }
+  }
+
+  /** onFrames(slab, count); true when it threw (the exception is Node's now) */
+  bool Deliver(Napi::Env env, int count) {
+    on_frames_.MakeCallback(Value(), {slab_.Value(), Napi::Number::New(env, count)});
+    return Surface(env);
   }
 
   public:
@@ -369,6 +405,13 @@ class Reader : public Napi::ObjectWrap<Reader> {
   uv_poll_t* poll_ = nullptr;
   Napi::FunctionReference on_frames_;
   Napi::FunctionReference on_error_;
+  Napi::ObjectReference meta_ref_;
+  uint32_t* meta_ = nullptr;
+  Napi::Reference<Napi::Buffer<uint8_t>> slab_;
+  uint8_t* slab_data_ = nullptr;
+  size_t slab_size_ = 0;
+  size_t slab_off_ = 0;
+  size_t slab_min_ = 16384;
   uint8_t scratch_[65536];
 };
 

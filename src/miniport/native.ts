@@ -28,8 +28,20 @@ export interface NativeHelper {
   write(fd: number, buf: Buffer): number;
   /** close(2); 0 or -errno */
   close(fd: number): number;
-  /** poll `fd` for readability on the event loop and drain up to maxBatch frames per wake-up */
-  Reader: new (fd: number, maxBatch: number, onFrames: (frames: Buffer[]) => void, onError: (negErrno: number) => void) => NativeReader;
+  /**
+   * poll `fd` for readability on the event loop and drain up to maxBatch frames per wake-up, copied
+   * into slabs of `slabSize` octets (larger frames: a slab of their own size) that are never written
+   * again where filled; each onFrames call names one slab and puts `count` [offset, length] pairs in
+   * `meta` (2 * maxBatch elements), valid until the call returns
+   */
+  Reader: new (
+    fd: number,
+    maxBatch: number,
+    slabSize: number,
+    meta: Uint32Array,
+    onFrames: (slab: Buffer, count: number) => void,
+    onError: (negErrno: number) => void,
+  ) => NativeReader;
   /** libpcap on a NIC (immediate, non-blocking, BPF filter); throws an Error saying which pcap call failed */
   PcapReader: new (
     device: string,

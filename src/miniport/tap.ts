@@ -40,6 +40,17 @@ const IFF_TAP = 0x0002;
 const IFF_NO_PI = 0x1000;
 const TUNSETIFF = 0x400454ca;
 
+/** frames the addon reads per wake-up at most */
+const READ_BATCH = 64;
+/**
+ * The addon's receive slabs: frames are copied into these one after another, and a frame is a view
+ * of one. Like Node's own pool for small buffers (8 KiB), a frame kept for long keeps its slab: 16
+ * KiB holds a few hundred signalling frames or ten full-size ones, so the allocation is shared
+ * widely while what one kept frame can hold stays small. Signalling keeps no views (decoded
+ * messages copy what they keep); user data handed to a client keeps its slab until it is let go.
+ */
+const SLAB_OCTETS = 16 * 1024;
+
 function ipArgs(netns: string | undefined, args: string[]): string[] {
   return netns ? ['-n', netns, ...args] : args;
 }
@@ -71,7 +82,8 @@ function tunError(where: string, e: unknown): MiniportError {
 /** The raw device under a tap miniport: whichever binding, the same four operations. */
 interface TapIo {
   fd: number;
-  start(onFrames: (frames: Buffer[]) => void, onError: (err: MiniportError) => void): void;
+  /** `onFrame` is called once per frame received, each a buffer the receiver may keep (see `ownedFrames`) */
+  start(onFrame: (frame: Buffer) => void, onError: (err: MiniportError) => void): void;
   /** bytes written or a negative errno */
   write(frame: Buffer): number;
   /** stop reading and close the fd; for the ioctl binding, `kick` is awaited to unblock a pending read */
@@ -89,9 +101,13 @@ function openAddon(cfg: TapConfig, where: string): TapIo {
   let reader: NativeReader | undefined;
   return {
     fd,
-    start(onFrames, onError) {
+    start(onFrame, onError) {
+      const meta = new Uint32Array(2 * READ_BATCH);
+      const onFrames = (slab: Buffer, count: number): void => {
+        for (let i = 0; i < 2 * count; i += 2) onFrame(slab.subarray(meta[i]!, meta[i]! + meta[i + 1]!));
+      };
       // a TAP deleted under us reads as EBADFD (77), EBADF (9) or, mid-unregister, EFAULT (14)
-      reader = new native.Reader(fd, 64, onFrames, (neg) => {
+      reader = new native.Reader(fd, READ_BATCH, SLAB_OCTETS, meta, onFrames, (neg) => {
         const names: Record<number, string> = { 77: 'EBADFD', 9: 'EBADF', 14: 'EFAULT' };
         const gone = names[-neg];
         onError(new MiniportError(gone ? 'NO_DEVICE' : 'SYSTEM', `${where}: read failed (errno ${-neg}${gone ? ` ${gone}: the device was deleted or moved away` : ''})`, gone));
@@ -134,7 +150,7 @@ function openIoctl(cfg: TapConfig, where: string): TapIo {
   let pending: Promise<void> | undefined;
   return {
     fd,
-    start(onFrames, onError) {
+    start(onFrame, onError) {
       // one outstanding read at a time: each pending read holds a libuv threadpool thread
       const loop = (): void => {
         if (stopped) return;
@@ -152,7 +168,7 @@ function openIoctl(cfg: TapConfig, where: string): TapIo {
               onError(new MiniportError(gone ? 'NO_DEVICE' : 'SYSTEM', `${where}: read failed: ${err.message}${gone ? ': the device was deleted or moved away' : ''}`, err.code));
               return;
             }
-            onFrames([buf.subarray(0, n)]);
+            onFrame(buf.subarray(0, n));
             loop();
           });
         });
@@ -259,16 +275,14 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
   /** the release started when reading failed; close() waits for it */
   let closing: Promise<void> | undefined;
   io.start(
-    (batch) => {
-      for (const f of batch) {
-        if (!hasEtherType(f, etherType) || !((f[0]! & 1) === 1 || f.compare(hostMacBuf, 0, 6, 0, 6) === 0)) {
-          counters.rxDropped++;
-          continue;
-        }
-        counters.rxFrames++;
-        counters.rxBytes += f.length;
-        frames.next(f);
+    (f) => {
+      if (!hasEtherType(f, etherType) || !((f[0]! & 1) === 1 || f.compare(hostMacBuf, 0, 6, 0, 6) === 0)) {
+        counters.rxDropped++;
+        return;
       }
+      counters.rxFrames++;
+      counters.rxBytes += f.length;
+      frames.next(f);
     },
     (err) => {
       if (closed) return;
@@ -282,8 +296,8 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
     name: `tap:${device}`,
     mac: hostMac,
     mtu: info.mtu,
-    // the addon copies each frame out of its scratch buffer into one of its own size; the ioctl
-    // binding's frames are views into a 64 KiB read buffer each, which a kept view would pin
+    // the addon's frames are views of slabs it never writes again where filled (SLAB_OCTETS); the
+    // ioctl binding's frames are views into a 64 KiB read buffer each, which a kept view would pin
     ownedFrames: cfg.binding !== 'ioctl',
     frames$: frames.asObservable(),
     send(frame: Buffer): void {
