@@ -51,6 +51,16 @@ function figuresOf(dir: string, only: Set<string> | undefined): AbFigure[] {
   return (doc.results ?? []).filter((f) => !only || only.has(f.section)).map(({ section, name, unit, value }) => ({ section, name, unit, value }));
 }
 
+/** whether two trees' native addon sources are the same (then one build serves both) */
+function sameNative(a: string, b: string): boolean {
+  const read = (dir: string, f: string) => (existsSync(join(dir, 'native', f)) ? readFileSync(join(dir, 'native', f)) : undefined);
+  return ['binding.gyp', 'condis_tap.cc'].every((f) => {
+    const x = read(a, f);
+    const y = read(b, f);
+    return x === undefined ? y === undefined : y !== undefined && x.equals(y);
+  });
+}
+
 function positive(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 20) throw new InvalidArgumentError('a whole number from 1 to 20');
@@ -86,12 +96,18 @@ async function main(): Promise<void> {
   if (existsSync(baseDir)) git(root, ['worktree', 'remove', '--force', baseDir]);
   git(root, ['worktree', 'add', '--detach', baseDir, sha]);
   try {
-    // the same dependencies and native addon as this tree: the comparison is of our code only
+    // the same dependencies as this tree, and its native addon when the base's sources are the same:
+    // the comparison is of our code only. A base whose addon differs (its JS calls that addon) builds its own.
     symlinkSync(join(root, 'node_modules'), join(baseDir, 'node_modules'));
-    if (existsSync(join(root, 'native', 'build'))) {
-      mkdirSync(join(baseDir, 'native'), { recursive: true });
-      rmSync(join(baseDir, 'native', 'build'), { recursive: true, force: true });
-      symlinkSync(join(root, 'native', 'build'), join(baseDir, 'native', 'build'));
+    if (sameNative(root, baseDir)) {
+      if (existsSync(join(root, 'native', 'build'))) {
+        mkdirSync(join(baseDir, 'native'), { recursive: true });
+        rmSync(join(baseDir, 'native', 'build'), { recursive: true, force: true });
+        symlinkSync(join(root, 'native', 'build'), join(baseDir, 'native', 'build'));
+      }
+    } else {
+      console.log(`bench:ab: the base's native/ differs from this tree's: building the base's addon`);
+      step("building the base's native addon", baseDir, ['scripts/install-native.mjs']);
     }
     if (!existsSync(join(baseDir, 'scripts', 'build.mjs'))) throw new AbError(`${o.base} (${sha.slice(0, 12)}) has no scripts/build.mjs: it predates the compiled bench; pick a later commit`);
     if (o.headBench) for (const f of readdirSync(join(root, 'bench'))) if (f.endsWith('.ts')) copyFileSync(join(root, 'bench', f), join(baseDir, 'bench', f));
