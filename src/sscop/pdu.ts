@@ -16,6 +16,7 @@
  * last-word fields, PL included, for dissectors and tests.
  */
 import { DecodeError, err, ok, type Result } from '../common/result.js';
+import { clearFrom } from '../common/zero-fill.js';
 
 /** PDU type codes (low nibble of the first octet of the last word). */
 export const SSCOP_PDU_TYPE = {
@@ -189,7 +190,7 @@ export function emitPdu(pdu: SscopPdu): Buffer {
   const p = payloadOf(pdu);
   const pl = p ? padOf(p.length) : 0;
   if (p) p.copy(out, 0);
-  out.fill(0, p ? p.length : 0);
+  clearFrom(out, p ? p.length : 0);
   let s = 0;
   let field = 0;
   switch (pdu.type) {

@@ -34,6 +34,7 @@
  */
 import { DecodeError, err, ok, type DecodeLayer, type Result } from '../common/result.js';
 import { macFromBuffer, type Mac } from '../common/mac.js';
+import { clearFrom } from '../common/zero-fill.js';
 import { crc32Aal5 } from './crc32.js';
 import {
   AAL5_MAX_SDU,
@@ -171,7 +172,7 @@ export function emitFrame(f: Frame): Buffer {
   const total = frameLength(len);
   // allocUnsafe takes small frames from Node's pool; every octet is written below, padding included
   const out = Buffer.allocUnsafe(total);
-  if (total > FRAME_OVERHEAD + len) out.fill(0, FRAME_OVERHEAD + len);
+  clearFrom(out, FRAME_OVERHEAD + len);
   if (!writeMac(f.dst, out, 0)) throw new RangeError(`emitFrame: bad destination MAC ${JSON.stringify(f.dst)}`);
   if (!writeMac(f.src, out, 6)) throw new RangeError(`emitFrame: bad source MAC ${JSON.stringify(f.src)}`);
   out.writeUInt16BE(f.etherType, 12);
@@ -215,7 +216,7 @@ export function emitFrameAfter(header: Buffer, sdu: Buffer): Buffer {
   if (len > AAL5_MAX_SDU) throw new RangeError(`emitFrame: SDU length ${len} is not an integer in 0..${AAL5_MAX_SDU}`);
   const total = frameLength(len);
   const out = Buffer.allocUnsafe(total);
-  if (total > FRAME_OVERHEAD + len) out.fill(0, FRAME_OVERHEAD + len);
+  clearFrom(out, FRAME_OVERHEAD + len);
   // TypedArray set, not Buffer#copy: no argument checks and views per frame
   out.set(header.length === SDU_OFFSET ? header : header.subarray(0, SDU_OFFSET), 0);
   out.set(sdu, SDU_OFFSET);
