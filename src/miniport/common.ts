@@ -1,5 +1,5 @@
 /** Pieces every backend shares: config checks, counters, the EtherType test. */
-import { isMac } from '../common/mac.js';
+import { isMac, macNumberAt, type MacNumber } from '../common/mac.js';
 import { MiniportError } from './errors.js';
 import type { MiniportCounters } from './types.js';
 
@@ -29,6 +29,15 @@ export function admitFrame(frame: Buffer, mtu: number, closed: boolean, counters
 /** True when `frame` is a whole Ethernet II header with this EtherType. */
 export function hasEtherType(frame: Buffer, etherType: number): boolean {
   return frame.length >= ETH_HEADER && frame[12] === etherType >> 8 && frame[13] === (etherType & 0xff);
+}
+
+/**
+ * Whether a frame whose header `hasEtherType` has checked is for this host (`mac`, as `macNumber`
+ * gives it) or for a group (broadcast, multicast). Six octets read as one number: Buffer#compare's
+ * argument checks and its call into C++ cost more than the rest of the test, on every frame.
+ */
+export function forUs(frame: Buffer, mac: MacNumber): boolean {
+  return (frame[0]! & 1) === 1 || macNumberAt(frame, 0) === mac;
 }
 
 export function checkMac(mac: string | undefined, where: string): string | undefined {

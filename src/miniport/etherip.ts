@@ -14,8 +14,8 @@ import { isIPv4 } from 'node:net';
 import { createRequire } from 'node:module';
 import { Subject } from 'rxjs';
 import { run } from '../common/sh.js';
-import { macFromBuffer, macToBuffer } from '../common/mac.js';
-import { admitFrame, checkEtherType, checkMac, checkMtu, ETH_HEADER, hasEtherType, newCounters } from './common.js';
+import { macFromBuffer, macNumber } from '../common/mac.js';
+import { admitFrame, checkEtherType, checkMac, checkMtu, ETH_HEADER, forUs, hasEtherType, newCounters } from './common.js';
 import { MiniportError } from './errors.js';
 import { inNetns } from './native.js';
 import type { Miniport, MiniportConfig } from './types.js';
@@ -118,7 +118,7 @@ export async function openEtherIp(cfg: EtherIpConfig): Promise<Miniport> {
     throw new MiniportError(/permit/i.test(said) ? 'PERMISSION' : 'SYSTEM', `${where}: raw IPv4 socket (protocol 97): ${said}`, undefined, { cause: e });
   }
 
-  const myMac = macToBuffer(mac);
+  const myMac = macNumber(mac);
   const peers = new Set(cfg.peers);
   /** MAC -> peer address, learned from received frames */
   const learned = new Map<string, string>();
@@ -134,7 +134,7 @@ export async function openEtherIp(cfg: EtherIpConfig): Promise<Miniport> {
       return;
     }
     const f = d.frame;
-    if (!((f[0]! & 1) === 1 || f.compare(myMac, 0, 6, 0, 6) === 0)) {
+    if (!forUs(f, myMac)) {
       counters.rxDropped++;
       return;
     }

@@ -10,10 +10,10 @@ import { closeSync, openSync, read as fsRead, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { Subject } from 'rxjs';
-import { macFromBuffer, macToBuffer } from '../common/mac.js';
+import { macFromBuffer, macNumber, macToBuffer } from '../common/mac.js';
 import { run, CommandError } from '../common/sh.js';
 import { codeForErrno, MiniportError } from './errors.js';
-import { checkEtherType, checkIfName, checkMac, checkMtu, hasEtherType, newCounters } from './common.js';
+import { checkEtherType, checkIfName, checkMac, checkMtu, forUs, hasEtherType, newCounters } from './common.js';
 import { inNetns, loadNative, type NativeReader } from './native.js';
 import { newCap } from './libpcap.js';
 import type { Miniport, MiniportConfig } from './types.js';
@@ -269,14 +269,14 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
   }
 
   const counters = newCounters();
-  const hostMacBuf = macToBuffer(hostMac);
+  const hostMacNumber = macNumber(hostMac);
   const frames = new Subject<Buffer>();
   let closed = false;
   /** the release started when reading failed; close() waits for it */
   let closing: Promise<void> | undefined;
   io.start(
     (f) => {
-      if (!hasEtherType(f, etherType) || !((f[0]! & 1) === 1 || f.compare(hostMacBuf, 0, 6, 0, 6) === 0)) {
+      if (!hasEtherType(f, etherType) || !forUs(f, hostMacNumber)) {
         counters.rxDropped++;
         return;
       }
