@@ -35,6 +35,13 @@ function hashOf(k: number): number {
   return x ^ (x >>> 16);
 }
 
+/** `n` zeros; a loop, not Array#fill, whose call into C++ costs more than the stores at these sizes (and a map is made per call) */
+function zeros(n: number): number[] {
+  const a = new Array<number>(n);
+  for (let i = 0; i < n; i++) a[i] = 0;
+  return a;
+}
+
 export class NumberMap<V> implements Map<number, V> {
   /** entries in insertion order, from 0 to `end`; a deleted one's value is GONE */
   private keyAt: number[] = [];
@@ -45,7 +52,7 @@ export class NumberMap<V> implements Map<number, V> {
    * Open addressing over the entry positions, twice the capacity (so at most half full): a slot is 0
    * when free, -1 when its entry was deleted (a search goes on past it), else the entry's position + 1.
    */
-  private index: number[] = new Array<number>(2 * INITIAL).fill(0);
+  private index: number[] = zeros(2 * INITIAL);
   private capacity = INITIAL;
   private end = 0;
   private n = 0;
@@ -136,9 +143,12 @@ export class NumberMap<V> implements Map<number, V> {
       this.resize(INITIAL);
       return;
     }
-    this.valueAt.fill(GONE, 0, this.end);
+    // loops, not Array#fill (as zeros()): at most KEEP_EMPTY and 2 * KEEP_EMPTY slots here, and a
+    // table that goes from one entry to none does this once per call
+    const { valueAt, index } = this;
+    for (let i = 0; i < this.end; i++) valueAt[i] = GONE;
     this.end = 0;
-    this.index.fill(0);
+    for (let i = 0; i < index.length; i++) index[i] = 0;
   }
 
   /** the arrays are full: compact them in place when deleted entries take a quarter or more, else grow */
@@ -171,7 +181,7 @@ export class NumberMap<V> implements Map<number, V> {
     this.valueAt = [];
     this.seqAt = [];
     this.capacity = capacity;
-    this.index = new Array<number>(2 * capacity).fill(0);
+    this.index = zeros(2 * capacity);
     let to = 0;
     for (let from = 0; from < end; from++) {
       const v = valueAt[from]!;
@@ -191,7 +201,8 @@ export class NumberMap<V> implements Map<number, V> {
   }
 
   private reindex(): void {
-    this.index.fill(0);
+    const index = this.index;
+    for (let i = 0; i < index.length; i++) index[i] = 0;
     for (let pos = 0; pos < this.end; pos++) this.place(this.keyAt[pos]!, pos);
   }
 
