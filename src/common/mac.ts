@@ -1,4 +1,6 @@
 /** MAC addresses are carried as lower-case colon-separated strings ("02:00:5e:00:00:01") above the wire codec. */
+import { NumberMap } from './number-map.js';
+
 export type Mac = string;
 
 export const BROADCAST_MAC: Mac = 'ff:ff:ff:ff:ff:ff';
@@ -40,6 +42,26 @@ export function macNumber(mac: Mac): MacNumber {
     n = n * 256 + ((hi << 4) | lo);
   }
   return n;
+}
+
+/** the strings `macAt` has made, by MAC number; emptied when it reaches NAMES_AT_MOST (forged sources cannot grow it) */
+const names = new NumberMap<Mac>();
+const NAMES_AT_MOST = 4096;
+
+/**
+ * The MAC at `offset` as a string, the same string object each time for the same MAC: a frame's
+ * source looked up per frame (the peer table, the allow-list) then neither builds a string nor
+ * hashes a new one (V8 keeps a string's hash in the string).
+ */
+export function macAt(buf: Buffer, offset: number): Mac {
+  const n = macNumberAt(buf, offset);
+  let s = names.get(n);
+  if (s === undefined) {
+    if (names.size >= NAMES_AT_MOST) names.clear();
+    s = macFromBuffer(buf, offset);
+    names.set(n, s);
+  }
+  return s;
 }
 
 /** The six octets at `offset` as one 48-bit number (the caller has checked the length): a MAC compared per frame. */

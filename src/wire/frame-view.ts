@@ -15,7 +15,7 @@
  * for a `Mac` string), so "is this frame for us" is one comparison of numbers.
  * The VC is one number too: `vpi * 65536 + vci` (`vcKey`), a Map key per VC.
  */
-import { macFromBuffer, macNumberAt, type Mac, type MacNumber } from '../common/mac.js';
+import { macAt, macNumberAt, type Mac, type MacNumber } from '../common/mac.js';
 import { CELL_OFFSET, ETHERTYPE_CONDIS, SDU_OFFSET } from './constants.js';
 import { aal5TrailerAt, parseFrame, type FrameErrorCode } from './frame.js';
 
@@ -64,14 +64,14 @@ export class FrameView {
     return macNumberAt(this.buffer, 6);
   }
 
-  /** destination MAC as a string (formats: not for the per-frame path) */
+  /** destination MAC as a string (one string per MAC, made once: `macAt`) */
   get dstMac(): Mac {
-    return macFromBuffer(this.buffer, 0);
+    return macAt(this.buffer, 0);
   }
 
-  /** source MAC as a string (formats: not for the per-frame path) */
+  /** source MAC as a string (one string per MAC, made once: `macAt`) */
   get srcMac(): Mac {
-    return macFromBuffer(this.buffer, 6);
+    return macAt(this.buffer, 6);
   }
 
   /** `vpi * 65536 + vci`, the key `vcKey` makes */
