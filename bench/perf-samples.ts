@@ -35,7 +35,7 @@ const KERNEL_ADDRESS = /^ffffffff/;
 
 /**
  * The samples in `perf script` output (with callchains: `perf record -g`; fields including ip and sym):
- * a header line per sample, then one indented `ADDRESS SYMBOL [(DSO)]` line per frame, a blank line after.
+ * a header line per sample, then one `\tADDRESS SYMBOL [(DSO)]` line per frame, a blank line after.
  */
 export function* perfSamples(lines: Iterable<string>): Generator<PerfSample> {
   let frames: string[] | undefined;
@@ -46,8 +46,9 @@ export function* perfSamples(lines: Iterable<string>): Generator<PerfSample> {
       frames = undefined;
       continue;
     }
-    if (!/^\s/.test(line)) {
-      // a sample's header (comm/tid/time ...): a new sample even when the blank line was missing
+    if (!line.startsWith('\t')) {
+      // a sample's header (comm/tid/time ..., right-aligned: it may start with spaces; frames start
+      // with a tab): a new sample even when the blank line was missing
       if (frames) yield { frames, kernelLeaf };
       frames = [];
       kernelLeaf = false;

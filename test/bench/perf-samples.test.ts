@@ -22,7 +22,7 @@ const TEXT = `13893
 	           104d6 (anonymous namespace)::Reader::Drain
 	         14c05fb uv__io_poll
 
-13900 
+  900 
 	          c9a1f0 v8::internal::Scavenger::ScavengeObject
 	          c9a000 v8::internal::ScavengerCollector::JobTask::Run
 
