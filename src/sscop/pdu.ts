@@ -264,13 +264,14 @@ function wordFromEnd(buf: Buffer, fromEnd: number): number {
   return buf.readUInt32BE(buf.length - fromEnd);
 }
 
-/** the payload (a copy), or why there is none */
-function sizedPayload(buf: Buffer, name: SscopPduType, pl: number, trailer: number, max: number): Buffer | DecodeError {
+/** the payload (a copy, or with `copy` false a view of `buf`), or why there is none */
+function sizedPayload(buf: Buffer, name: SscopPduType, pl: number, trailer: number, max: number, copy: boolean): Buffer | DecodeError {
   const len = buf.length;
   if (len < trailer) return new DecodeError('sscop', 'too-short', 0, `${name} of ${len} octets is shorter than its ${trailer}-octet trailer`);
   if (len - trailer > max + padOf(max)) return new DecodeError('sscop', 'too-long', 0, `${name} payload of ${len - trailer} octets exceeds ${max}`);
   if (pl > len - trailer) return new DecodeError('sscop', 'bad-pad', len - 4, `${name} pad length ${pl} exceeds its ${len - trailer}-octet payload`);
-  return Buffer.from(buf.subarray(0, len - trailer - pl));
+  const payload = buf.subarray(0, len - trailer - pl);
+  return copy ? Buffer.from(payload) : payload;
 }
 
 function exactSize(len: number, name: SscopPduType, size: number): DecodeError | undefined {
@@ -282,9 +283,11 @@ function exactSize(len: number, name: SscopPduType, size: number): DecodeError |
  * Decode one SSCOP PDU (the whole AAL5 SDU). Checks the size rules of Q.2110
  * per type: fixed 8 octets for ENDAK, RSAK, ER, POLL, ERAK; 16 for USTAT;
  * 8..8+MaxJ for the UU-carrying connection PDUs; 4..4+MaxK for SD, UD, MD;
- * 12..12+4*MaxSTAT for STAT. Never throws; payloads are copied.
+ * 12..12+4*MaxSTAT for STAT. Never throws. Payloads are copies, unless `copy` is false: then
+ * they are views of `buf`, for a caller that owns `buf` and never changes it (a SAAL link's
+ * `receive`, whose buffers are handed over).
  */
-export function parsePdu(buf: Buffer, limits: PduLimits = DEFAULT_PDU_LIMITS): Result<SscopPdu, DecodeError> {
+export function parsePdu(buf: Buffer, limits: PduLimits = DEFAULT_PDU_LIMITS, copy = true): Result<SscopPdu, DecodeError> {
   const len = buf.length;
   if (len < 4 || (len & 3) !== 0) return fail('bad-length', 0, `PDU length ${len} is not a positive multiple of 4`);
   // the trailer's last word (parseTrailer, without the record)
@@ -297,22 +300,22 @@ export function parsePdu(buf: Buffer, limits: PduLimits = DEFAULT_PDU_LIMITS): R
   switch (name) {
     case 'BGN':
     case 'RS': {
-      const uu = sizedPayload(buf, name, pl, 8, limits.maxJ);
+      const uu = sizedPayload(buf, name, pl, 8, limits.maxJ, copy);
       if (uu instanceof DecodeError) return err(uu);
       return ok({ type: name, nsq: wordFromEnd(buf, 8) & 0xff, nmr: field, uu });
     }
     case 'BGAK': {
-      const uu = sizedPayload(buf, name, pl, 8, limits.maxJ);
+      const uu = sizedPayload(buf, name, pl, 8, limits.maxJ, copy);
       if (uu instanceof DecodeError) return err(uu);
       return ok({ type: name, nmr: field, uu });
     }
     case 'BGREJ': {
-      const uu = sizedPayload(buf, name, pl, 8, limits.maxJ);
+      const uu = sizedPayload(buf, name, pl, 8, limits.maxJ, copy);
       if (uu instanceof DecodeError) return err(uu);
       return ok({ type: name, uu });
     }
     case 'END': {
-      const uu = sizedPayload(buf, name, pl, 8, limits.maxJ);
+      const uu = sizedPayload(buf, name, pl, 8, limits.maxJ, copy);
       if (uu instanceof DecodeError) return err(uu);
       return ok({ type: name, source: (w >>> 28) & 1 ? 'sscop' : 'user', uu });
     }
@@ -334,12 +337,12 @@ export function parsePdu(buf: Buffer, limits: PduLimits = DEFAULT_PDU_LIMITS): R
       return e ? err(e) : ok({ type: name, nps: wordFromEnd(buf, 8) & M24, ns: field });
     }
     case 'SD': {
-      const data = sizedPayload(buf, name, pl, 4, limits.maxK);
+      const data = sizedPayload(buf, name, pl, 4, limits.maxK, copy);
       return data instanceof DecodeError ? err(data) : ok({ type: name, ns: field, data });
     }
     case 'UD':
     case 'MD': {
-      const data = sizedPayload(buf, name, pl, 4, limits.maxK);
+      const data = sizedPayload(buf, name, pl, 4, limits.maxK, copy);
       return data instanceof DecodeError ? err(data) : ok({ type: name, data });
     }
     case 'STAT': {

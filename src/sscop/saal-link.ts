@@ -102,7 +102,11 @@ export interface SaalLinkCounters {
 
 export interface SaalLink extends SaalService {
   readonly name: string;
-  /** feed one received SSCOP PDU (the AAL5 SDU from VCI 5); never throws */
+  /**
+   * feed one received SSCOP PDU (the AAL5 SDU from VCI 5); never throws. The buffer is handed
+   * over: the link keeps views of it (an SD's message until it is delivered), so the caller must
+   * not change it afterwards (the router passes a frame the miniport handed over, or a copy)
+   */
   receive(pdu: Buffer): void;
   /** the SSCOP state, by its Q.2110 name */
   readonly state: SscopStateName;
@@ -427,7 +431,7 @@ export function createSaalLink(opts: SaalLinkOptions): SaalLink {
     },
     receive(buf: Buffer) {
       if (disposed) return;
-      const r = parsePdu(buf, limits);
+      const r = parsePdu(buf, limits, false); // handed over (see SaalLink.receive): no copy of the payload
       if (!r.ok) {
         bump(c.drops, r.error.code);
         post({ layer: 'sscop', event: { kind: 'bad-pdu', code: r.error.code } });

@@ -202,3 +202,20 @@ test('property: mutated valid PDUs never throw; re-encoding what parses is stabl
   );
   t.pass();
 });
+
+test('payloads are copies by default, views of the buffer when the caller hands it over', (t) => {
+  const sd = emitPdu({ type: 'SD', ns: 7, data: Buffer.from('hello, world') });
+  const bgn = emitPdu({ type: 'BGN', nsq: 1, nmr: 100, uu: Buffer.from('uu') });
+  for (const buf of [sd, bgn]) {
+    const copied = parsePdu(buf);
+    const viewed = parsePdu(buf, undefined, false);
+    if (!copied.ok || !viewed.ok) return t.fail('decodes');
+    const payload = (p: SscopPdu): Buffer => ('data' in p ? p.data : (p as { uu: Buffer }).uu);
+    t.deepEqual(payload(viewed.value), payload(copied.value));
+    // (both may sit in Node's buffer pool: what tells them apart is whether a change to the PDU shows)
+    const before = Buffer.from(payload(copied.value));
+    buf[0] ^= 0xff;
+    t.deepEqual(payload(copied.value), before, `${copied.value.type}: a copy`);
+    t.notDeepEqual(payload(viewed.value), before, `${viewed.value.type}: a view of the PDU`);
+  }
+});
