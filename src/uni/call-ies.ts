@@ -63,16 +63,36 @@ export function causeOf(m: UniMessage): number | undefined {
 /** AtmAddress -> Called/Calling party number fields (E.164: plan 1, international; AESA: plan 2). */
 export function addressFields(a: AtmAddress): Pick<PartyNumber, 'typeOfNumber' | 'plan' | 'address'> {
   const form = atmAddressForm(a);
-  if (form?.plan === 'e164') return { typeOfNumber: 1, plan: 1, address: Buffer.from(form.value, 'ascii') };
+  if (form?.plan === 'e164') return { typeOfNumber: 1, plan: 1, address: asciiBytes(form.value) };
   if (form?.plan === 'aesa') return { typeOfNumber: 0, plan: 2, address: Buffer.from(form.value, 'hex') };
   // not a well-formed address: carried as unknown-plan private digits so the peer can refuse it
-  return { typeOfNumber: 0, plan: 9, address: Buffer.from(a, 'ascii') };
+  return { typeOfNumber: 0, plan: 9, address: asciiBytes(a) };
 }
 
 export { canonicalAddress } from '../common/atm-address.js';
 
 export function addressOf(n: PartyNumber): AtmAddress {
-  return n.plan === 2 ? n.address.toString('hex') : n.address.toString('ascii');
+  return n.plan === 2 ? n.address.toString('hex') : asciiString(n.address);
+}
+
+// A party number is a few digits, converted on every SETUP and ADD PARTY each way: for so few
+// octets Buffer.from(s, 'ascii') and Buffer#toString('ascii'), with their argument handling and
+// calls into C++, cost more than the loops (the same results: 'ascii' writes each character's low
+// octet, and reads each octet with its high bit cleared).
+const SHORT = 32;
+
+function asciiBytes(s: string): Buffer {
+  if (s.length > SHORT) return Buffer.from(s, 'ascii');
+  const b = Buffer.allocUnsafe(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i) & 0xff;
+  return b;
+}
+
+function asciiString(b: Buffer): string {
+  if (b.length > SHORT) return b.toString('ascii');
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]! & 0x7f);
+  return s;
 }
 
 export function calledIe(a: AtmAddress): CalledPartyNumberIe {
