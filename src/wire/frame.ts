@@ -177,7 +177,7 @@ export function emitFrame(f: Frame): Buffer {
   if (!writeMac(f.src, out, 6)) throw new RangeError(`emitFrame: bad source MAC ${JSON.stringify(f.src)}`);
   out.writeUInt16BE(f.etherType, 12);
   encodeCellHeader(c, out, CELL_OFFSET);
-  f.sdu.copy(out, SDU_OFFSET);
+  out.set(f.sdu, SDU_OFFSET); // (as emitFrameAfter: no argument checks per frame)
   const t = SDU_OFFSET + len;
   out[t] = f.uu;
   out[t + 1] = f.cpi;
