@@ -145,7 +145,7 @@ export class RunQueue<T> {
     } finally {
       // what a throw or close() left behind is dropped (rules 4 and 5)
       if (this.items.length > KEEP_AT_MOST) this.items = [];
-      else this.items.fill(undefined as T, this.head, this.count);
+      else if (this.head < this.count) this.items.fill(undefined as T, this.head, this.count); // (only after a throw or close: Array#fill is a call into C++ even for nothing)
       this.count = 0;
       this.head = 0;
       this.draining = false;
@@ -170,7 +170,7 @@ export class RunQueue<T> {
     } finally {
       if (batch.length > KEEP_AT_MOST) this.spare = [];
       else {
-        batch.fill(undefined as T, i, n);
+        if (i < n) batch.fill(undefined as T, i, n); // (as in drain: only after a throw or close)
         this.spare = batch;
       }
       this.draining = false;
