@@ -3,15 +3,16 @@ import { macAt, macFromBuffer, macNumber, macNumberAt } from '../../src/common/m
 
 const frameFrom = (dst: string, src: string): Buffer => Buffer.from(`${dst}${src}88b5`.replaceAll(':', ''), 'hex');
 
-test('macAt reads the MAC at an offset as macFromBuffer does, and gives the same string object for the same MAC', (t) => {
+// (that macAt hands out one string per MAC is not observable from JavaScript, where equal strings
+// are the same value: it is a cost, measured with perf, see the commit that made it)
+test('macAt reads the MAC at an offset as macFromBuffer does', (t) => {
   const a = frameFrom('02:00:00:00:01:0a', '02:00:5e:ff:00:01');
   const b = frameFrom('ff:ff:ff:ff:ff:ff', '02:00:5e:ff:00:01');
   t.is(macAt(a, 0), '02:00:00:00:01:0a');
   t.is(macAt(a, 6), '02:00:5e:ff:00:01');
   t.is(macAt(b, 0), 'ff:ff:ff:ff:ff:ff');
-  t.is(macAt(a, 6), macFromBuffer(b, 6));
-  // two frames, one source: no new string for the second (a string's hash is kept in it)
-  t.true(Object.is(macAt(a, 6), macAt(b, 6)));
+  t.is(macAt(b, 6), macFromBuffer(a, 6));
+  t.is(macAt(Buffer.from('0000020000000001', 'hex'), 2), '02:00:00:00:00:01');
   t.is(macNumber(macAt(a, 6)), macNumberAt(a, 6));
 });
 
