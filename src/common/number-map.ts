@@ -145,10 +145,10 @@ export class NumberMap<V> implements Map<number, V> {
     }
     // loops, not Array#fill (as zeros()): at most KEEP_EMPTY and 2 * KEEP_EMPTY slots here, and a
     // table that goes from one entry to none does this once per call
-    const { valueAt, index } = this;
+    const valueAt = this.valueAt;
     for (let i = 0; i < this.end; i++) valueAt[i] = GONE;
     this.end = 0;
-    for (let i = 0; i < index.length; i++) index[i] = 0;
+    this.clearIndex();
   }
 
   /** the arrays are full: compact them in place when deleted entries take a quarter or more, else grow */
@@ -181,7 +181,7 @@ export class NumberMap<V> implements Map<number, V> {
     this.valueAt = [];
     this.seqAt = [];
     this.capacity = capacity;
-    this.index = zeros(2 * capacity);
+    this.index = new Array<number>(2 * capacity); // (reindex, below, zeroes it before placing)
     let to = 0;
     for (let from = 0; from < end; from++) {
       const v = valueAt[from]!;
@@ -201,9 +201,14 @@ export class NumberMap<V> implements Map<number, V> {
   }
 
   private reindex(): void {
+    this.clearIndex();
+    for (let pos = 0; pos < this.end; pos++) this.place(this.keyAt[pos]!, pos);
+  }
+
+  /** every index slot free (a loop, as zeros()) */
+  private clearIndex(): void {
     const index = this.index;
     for (let i = 0; i < index.length; i++) index[i] = 0;
-    for (let pos = 0; pos < this.end; pos++) this.place(this.keyAt[pos]!, pos);
   }
 
   /** the first position at or after `pos` (in layout `layout`, after the entry numbered `lastSeq`) with a live entry, or -1 */
