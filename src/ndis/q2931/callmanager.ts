@@ -26,6 +26,7 @@ import {
   SAP_TYPE_ATM,
   cloneCallParameters,
   sameFlows,
+  samePaths,
   sealCallParameters,
   sealedCallParameters,
   withCallFlags,
@@ -193,10 +194,20 @@ export class UniCallManager implements CallManagerHandlers {
     return isPending(r) ? r.then(finish) : finish();
   }
 
-  /** re-program the VC after its set of paths changed (party added or dropped); a failure keeps the old paths (R17) */
+  /** the VC's paths as last activated */
+  private activePaths(v: CmVc): readonly VcPath[] | undefined {
+    return v.params?.mediaParameters?.mediaSpecific?.paths;
+  }
+
+  /**
+   * Re-program the VC after a party was added or dropped, if that changed its set of paths (a party
+   * on a link the call already uses changes nothing the miniport sees); a failure keeps the old paths (R17).
+   */
   private refreshPaths(v: CmVc): void {
     if (!v.active || v.call === undefined || !v.params) return;
-    const params = this.paramsWithPaths(v.params, this.uni.paths(v.call));
+    const paths = this.uni.paths(v.call);
+    if (samePaths(paths, this.activePaths(v))) return;
+    const params = this.paramsWithPaths(v.params, paths);
     this.when(this.activate(v, params), (st) => {
       if (st === S.SUCCESS) v.params = params;
     });
@@ -548,8 +559,11 @@ export class UniCallManager implements CallManagerHandlers {
     const p = this.partyOf(v, i.party);
     if (!p || p.state !== 'adding') return;
     p.peer = i.vc.peer;
-    const params = this.paramsWithPaths(v.params!, this.uni.paths(v.call!));
-    this.when(this.activate(v, params), (st) => {
+    // a party on a link the call already uses: the VC stays as it is
+    const paths = this.uni.paths(v.call!);
+    const same = samePaths(paths, this.activePaths(v));
+    const params = same ? v.params! : this.paramsWithPaths(v.params!, paths);
+    this.when(same ? S.SUCCESS : this.activate(v, params), (st) => {
       if (v.parties.get(p.uniParty) !== p || p.state !== 'adding') return;
       if (st !== S.SUCCESS) {
         if (v.call !== undefined) this.uni.dropParty(v.call, p.uniParty, { cause: causeFromStatus(st) });
