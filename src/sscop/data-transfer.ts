@@ -16,6 +16,15 @@ function windowOpen(s: Draft): boolean {
   return span < HALF && seqRel(s.vtS, s.vtA) < span;
 }
 
+/**
+ * Our last POLL is unanswered (VT(PA) is behind VT(PS)) and covers SDs not yet acknowledged: it was sent
+ * after SD VT(S) - VT(PD), which is ahead of VT(A). (Retransmissions count in VT(PD) without moving VT(S),
+ * so this can only err towards a POLL.)
+ */
+function statOnItsWay(s: Draft): boolean {
+  return s.vtPS !== s.vtPA && seqRel(s.vtS, s.vtA) > s.vtPD;
+}
+
 function sendPoll(c: Ctx): void {
   const s = c.s;
   s.vtPS = inc(s.vtPS);
@@ -64,7 +73,14 @@ export function transmit(c: Ctx): void {
       if (s.credit) {
         s.credit = false;
         c.maa('W');
-        // ask for the receiver's state now rather than at the next Timer_POLL
+        // The receiver's next STAT brings the credit. When our last POLL is still unanswered and was sent
+        // after SDs the receiver has not acknowledged yet, the STAT answering it is on its way and opens the
+        // window (N(MR) moves with every SD the receiver takes in): nothing to ask. Otherwise ask now rather
+        // than at the next Timer_POLL. (Q.2110 itself waits for Timer_POLL. Under a burst the window closes
+        // again after each STAT, while a POLL forced by MaxPD is still out: a POLL here each time doubled
+        // the POLL/STAT pairs.) Should that STAT be lost, Timer_POLL, which runs while SDs are outstanding,
+        // polls as Q.2110 says.
+        if (statOnItsWay(s)) break;
         if (s.timers.IDLE) {
           c.stop('IDLE');
           c.start('NO_RESPONSE');

@@ -550,6 +550,35 @@ test('credit: the window closes (MAA-ERROR W, POLL at once) and reopens with the
   t.deepEqual(p.b.delivered(), range(6));
 });
 
+test('credit: a window that closes while a POLL covering unacknowledged SDs is out sends no POLL of its own; that STAT reopens it', (t) => {
+  const p = new Pump({ window: 8, maxPD: 3 }).establish();
+  p.send('a', ...range(12));
+  // (nothing delivered yet) MaxPD forces a POLL after every third SD; the eighth SD fills the window while the
+  // POLL after SD 5 is unanswered and covers SDs 3-5: the STAT answering it will bring credit, no POLL is added
+  t.deepEqual(types(p.a.sent), ['SD', 'SD', 'SD', 'POLL', 'SD', 'SD', 'SD', 'POLL', 'SD', 'SD']);
+  t.deepEqual(p.a.maa, ['W']);
+  t.is(p.a.s.txQueue.size, 4);
+  p.run();
+  t.deepEqual(p.b.delivered(), range(12));
+  t.deepEqual(p.a.maa, ['W', 'X', 'W', 'X'], 'the window closed twice and each STAT reopened it');
+  t.is(types(p.a.sent).filter((x) => x === 'POLL').length, 4, 'only the POLLs MaxPD forces (after SDs 2, 5, 8, 11)');
+  t.is(p.a.s.txQueue.size, 0);
+});
+
+test('credit: with the STAT on its way lost, Timer_POLL asks again and the rest goes out', (t) => {
+  const p = new Pump({ window: 8, maxPD: 3 }).establish();
+  p.filter = (from, pdu) => from === 'a' || pdu.type !== 'STAT';
+  p.send('a', ...range(12));
+  p.run();
+  t.deepEqual(p.b.delivered(), range(8), 'the window let 8 through');
+  t.is(p.a.s.txQueue.size, 4, 'every STAT was lost: no credit came back');
+  t.true(p.a.s.timers.POLL, 'Timer_POLL runs while SDs are outstanding');
+  p.filter = () => true;
+  p.poll('a');
+  t.deepEqual(p.a.maa, ['W', 'X']);
+  t.deepEqual(p.b.delivered(), range(12));
+});
+
 test('sequence numbers wrap at 2^24: delivery, USTAT and STAT work across the wrap', (t) => {
   const p = new Pump().establish();
   rebase(p, 0xffffff - 5, 0xffffff - 1);
