@@ -194,19 +194,11 @@ export class UniCallManager implements CallManagerHandlers {
     return isPending(r) ? r.then(finish) : finish();
   }
 
-  /** the VC's paths as last activated */
-  private activePaths(v: CmVc): readonly VcPath[] | undefined {
-    return v.params?.mediaParameters?.mediaSpecific?.paths;
-  }
-
-  /**
-   * Re-program the VC after a party was added or dropped, if that changed its set of paths (a party
-   * on a link the call already uses changes nothing the miniport sees); a failure keeps the old paths (R17).
-   */
+  /** re-program the VC after a party changed its set of paths (one on a link the call uses changes none); a failure keeps the old paths (R17) */
   private refreshPaths(v: CmVc): void {
     if (!v.active || v.call === undefined || !v.params) return;
     const paths = this.uni.paths(v.call);
-    if (samePaths(paths, this.activePaths(v))) return;
+    if (samePaths(paths, v.activePaths)) return;
     const params = this.paramsWithPaths(v.params, paths);
     this.when(this.activate(v, params), (st) => {
       if (st === S.SUCCESS) v.params = params;
@@ -559,9 +551,8 @@ export class UniCallManager implements CallManagerHandlers {
     const p = this.partyOf(v, i.party);
     if (!p || p.state !== 'adding') return;
     p.peer = i.vc.peer;
-    // a party on a link the call already uses: the VC stays as it is
     const paths = this.uni.paths(v.call!);
-    const same = samePaths(paths, this.activePaths(v));
+    const same = samePaths(paths, v.activePaths); // a party on a link the call already uses: the VC stays as it is
     const params = same ? v.params! : this.paramsWithPaths(v.params!, paths);
     this.when(same ? S.SUCCESS : this.activate(v, params), (st) => {
       if (v.parties.get(p.uniParty) !== p || p.state !== 'adding') return;

@@ -162,6 +162,10 @@ export class CmVc {
   get dir(): 'out' | 'in' {
     return this.flags & INCOMING ? 'in' : 'out';
   }
+  /** the wire paths the VC was last activated with */
+  get activePaths(): readonly VcPath[] | undefined {
+    return this.params?.mediaParameters?.mediaSpecific?.paths;
+  }
   get multipoint(): boolean {
     return (this.flags & MULTIPOINT) !== 0;
   }
