@@ -1,5 +1,6 @@
 /**
  * `npm run bench:ab -- [--base REF] [--rounds N] [--only stack,switch] [--quick] [--keep] [--head-bench]`
+ * `npm run bench:ab -- [--base REF] [--rounds N] --in-process parties|cycles`
  *
  * Before and after in one sitting: builds REF (default HEAD) in a temporary
  * git worktree beside this tree, then runs `npm run bench`'s sections in both
@@ -12,6 +13,11 @@
  * before the build), for a bench section the base does not have yet (e.g.
  * `--only data`); the base's src/ must offer what those benches import.
  *
+ * `--in-process parties|cycles`: instead of the bench sections, both builds
+ * run in one process over TAP, rounds alternating within seconds
+ * (bench/ab-inproc.ts; `--rounds` defaults to 10 there): it sees a change of
+ * a few percent that whole bench runs minutes apart cannot.
+ *
  * The comparison is only as good as the machine is quiet: the load average
  * before and after is printed with the table. Nothing here asserts a time.
  */
@@ -19,7 +25,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { packageRoot } from '../src/common/package-root.js';
 import { abMarkdown, abTable, type AbFigure } from './ab-table.js';
 
@@ -83,9 +89,11 @@ async function main(): Promise<void> {
     .option('--quick', 'the bench\'s quick mode')
     .option('--keep', "keep the base's worktree (it is removed otherwise)")
     .option('--head-bench', "the base runs this tree's bench/*.ts instead of its own")
+    .addOption(new Option('--in-process <workload>', 'both builds in one process over TAP, rounds alternating (bench/ab-inproc.ts)').choices(['parties', 'cycles']).conflicts(['only', 'quick', 'headBench']))
     .exitOverride();
   program.parse(process.argv);
-  const o = program.opts<{ base: string; rounds: number; only?: string; quick?: boolean; keep?: boolean; headBench?: boolean }>();
+  const o = program.opts<{ base: string; rounds: number; only?: string; quick?: boolean; keep?: boolean; headBench?: boolean; inProcess?: 'parties' | 'cycles' }>();
+  if (o.inProcess && program.getOptionValueSource('rounds') === 'default') o.rounds = 10;
   const root = packageRoot();
   const sha = git(root, ['rev-parse', '--verify', `${o.base}^{commit}`]);
   const only = o.only ? new Set(o.only.split(',').filter(Boolean)) : undefined;
@@ -115,6 +123,11 @@ async function main(): Promise<void> {
     console.log('building both...');
     step('building the base', baseDir, ['scripts/build.mjs']);
     step('building this tree', root, ['scripts/build.mjs', '--if-stale']);
+    if (o.inProcess) {
+      const r = spawnSync(process.execPath, ['--expose-gc', 'dist/bench/ab-inproc.js', o.inProcess, baseDir, root, String(o.rounds)], { cwd: root, stdio: 'inherit' });
+      if (r.status !== 0) throw new AbError(`the in-process A/B failed (exit ${r.status ?? r.signal})`);
+      return;
+    }
     const sides = { base: { dir: baseDir, runs: [] as AbFigure[][] }, head: { dir: root, runs: [] as AbFigure[][] } };
     const loadBefore = load();
     for (let i = 0; i < o.rounds; i++) {
