@@ -3,12 +3,15 @@
  * `dist/`), a four-host TAP lab for each, and rounds of one workload
  * alternating between them, the order swapped every round. Root only.
  *
- *   npm run build && node --expose-gc dist/bench/ab-inproc.js parties|cycles BASE_TREE HEAD_TREE [rounds=10]
+ *   npm run build && node --expose-gc dist/bench/ab-inproc.js parties|cycles|data BASE_TREE HEAD_TREE [rounds=10]
  *
  * - `parties`: 10,000 parties on one multipoint call (add all, drop all,
  *   close; bench/stack.ts `partyRun`) per round;
  * - `cycles`: 5,000 point-to-point call cycles (make call, connected, close,
- *   delete the VC; as bench/stack.ts) per round.
+ *   delete the VC; as bench/stack.ts) per round;
+ * - `data`: 64-octet SDUs on one VC for 2 s per round, at most 64
+ *   outstanding (bench/stack.ts `vcStream`); the figure is ms per 100,000
+ *   frames, so that lower is better for every workload.
  *
  * A base tree to compare with: `git worktree add /tmp/base REF`, its
  * `node_modules` a symlink to this tree's and its addon a copy of this one's
@@ -26,8 +29,9 @@ import { performance } from 'node:perf_hooks';
 import { NdisStatus } from '../src/ndis/index.js';
 import { percentile } from './stack.js';
 
-type Workload = 'parties' | 'cycles';
-const PER_ROUND: Record<Workload, number> = { parties: 10_000, cycles: 5_000 };
+type Workload = 'parties' | 'cycles' | 'data';
+const PER_ROUND: Record<Workload, number> = { parties: 10_000, cycles: 5_000, data: 100_000 };
+const UNIT: Record<Workload, string> = { parties: 'party', cycles: 'cycle', data: 'frame' };
 
 interface Side {
   tree: string;
@@ -39,7 +43,7 @@ interface Side {
 async function open(workload: Workload, tree: string, octet: number): Promise<Side> {
   const dist = `${tree.replace(/\/$/, '')}/dist`;
   const { Client } = (await import(`${dist}/src/host/driver.js`)) as typeof import('../src/host/driver.js');
-  const { partyRun } = (await import(`${dist}/bench/stack.js`)) as typeof import('./stack.js');
+  const { partyRun, vcStream } = (await import(`${dist}/bench/stack.js`)) as typeof import('./stack.js');
   const { benchTapLab } = (await import(`${dist}/bench/tap-lab.js`)) as typeof import('./tap-lab.js');
   const n = PER_ROUND[workload];
   const tl = await benchTapLab(`ab${octet}`, octet, octet * 1000);
@@ -57,7 +61,15 @@ async function open(workload: Workload, tree: string, octet: number): Promise<Si
       if (a.cl.NdisClCloseCall(vc) === NdisStatus.PENDING) await closed;
       a.cl.NdisCoDeleteVc(vc);
     };
+    const dataVc = workload === 'data' ? (await a.call(called)).vc : undefined;
     const round = async (): Promise<{ ms: number; cpuUs: number }> => {
+      if (dataVc !== undefined) {
+        const cpu = process.cpuUsage();
+        const perSecond = await vcStream(a, dataVc, [b], 2, 64);
+        const used = process.cpuUsage(cpu);
+        const frames = perSecond * 2;
+        return { ms: (n / perSecond) * 1000, cpuUs: (used.user + used.system) / frames };
+      }
       if (workload === 'parties') {
         const r = await partyRun(a, called, n);
         return { ms: r.totalMs, cpuUs: (r.cpuMs * 1000) / n };
@@ -80,8 +92,8 @@ async function open(workload: Workload, tree: string, octet: number): Promise<Si
 
 const [workload, baseTree, headTree, roundsArg] = process.argv.slice(2);
 const rounds = Number(roundsArg ?? 10);
-if ((workload !== 'parties' && workload !== 'cycles') || !baseTree || !headTree || !(Number.isInteger(rounds) && rounds > 0)) {
-  console.error('usage: ab-inproc parties|cycles BASE_TREE HEAD_TREE [rounds=10] (both trees built: dist/ in each)');
+if ((workload !== 'parties' && workload !== 'cycles' && workload !== 'data') || !baseTree || !headTree || !(Number.isInteger(rounds) && rounds > 0)) {
+  console.error('usage: ab-inproc parties|cycles|data BASE_TREE HEAD_TREE [rounds=10] (both trees built: dist/ in each)');
   process.exit(2);
 }
 
@@ -102,10 +114,11 @@ try {
   for (const s of sides) await s.close().catch(() => {});
 }
 const median = (xs: number[]) => percentile(xs, 50);
-const unit = workload === 'parties' ? 'party' : 'cycle';
+const unit = UNIT[workload];
+const per = { parties: '10,000 parties a round', cycles: '5,000 cycles a round', data: 'ms per 100,000 frames' }[workload];
 for (const [i, label] of ['base', 'head'].entries()) {
   console.log(
-    `${label} (${sides[i]!.tree}): ${PER_ROUND[workload]} ${unit === 'party' ? 'parties' : 'cycles'} a round, median ${median(ms[i]!).toFixed(0)} ms, ` +
+    `${label} (${sides[i]!.tree}): ${per}, median ${median(ms[i]!).toFixed(0)} ms, ` +
       `CPU per ${unit} median ${median(cpu[i]!).toFixed(1)} us; rounds ${ms[i]!.map((x) => x.toFixed(0)).join(' ')} ms`,
   );
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:ab -- [--base REF] [--rounds N] [--only stack,switch] [--quick] [--keep] [--head-bench]`
- * `npm run bench:ab -- [--base REF] [--rounds N] --in-process parties|cycles`
+ * `npm run bench:ab -- [--base REF] [--rounds N] --in-process parties|cycles|data`
  *
  * Before and after in one sitting: builds REF (default HEAD) in a temporary
  * git worktree beside this tree, then runs `npm run bench`'s sections in both
@@ -13,7 +13,7 @@
  * before the build), for a bench section the base does not have yet (e.g.
  * `--only data`); the base's src/ must offer what those benches import.
  *
- * `--in-process parties|cycles`: instead of the bench sections, both builds
+ * `--in-process parties|cycles|data`: instead of the bench sections, both builds
  * run in one process over TAP, rounds alternating within seconds
  * (bench/ab-inproc.ts; `--rounds` defaults to 10 there): it sees a change of
  * a few percent that whole bench runs minutes apart cannot.
@@ -89,10 +89,10 @@ async function main(): Promise<void> {
     .option('--quick', 'the bench\'s quick mode')
     .option('--keep', "keep the base's worktree (it is removed otherwise)")
     .option('--head-bench', "the base runs this tree's bench/*.ts instead of its own")
-    .addOption(new Option('--in-process <workload>', 'both builds in one process over TAP, rounds alternating (bench/ab-inproc.ts)').choices(['parties', 'cycles']).conflicts(['only', 'quick', 'headBench']))
+    .addOption(new Option('--in-process <workload>', 'both builds in one process over TAP, rounds alternating (bench/ab-inproc.ts)').choices(['parties', 'cycles', 'data']).conflicts(['only', 'quick', 'headBench']))
     .exitOverride();
   program.parse(process.argv);
-  const o = program.opts<{ base: string; rounds: number; only?: string; quick?: boolean; keep?: boolean; headBench?: boolean; inProcess?: 'parties' | 'cycles' }>();
+  const o = program.opts<{ base: string; rounds: number; only?: string; quick?: boolean; keep?: boolean; headBench?: boolean; inProcess?: 'parties' | 'cycles' | 'data' }>();
   if (o.inProcess && program.getOptionValueSource('rounds') === 'default') o.rounds = 10;
   const root = packageRoot();
   const sha = git(root, ['rev-parse', '--verify', `${o.base}^{commit}`]);
