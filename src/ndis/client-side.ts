@@ -329,7 +329,7 @@ export class ClientSide {
   /** a send's completion to its client */
   private sendComplete(c: ClientRec, nbl: NetBufferList, status: NdisStatus, v: VcRec): void {
     nbl.status = status;
-    this.core.indicate(c, { kind: 'ProtocolCoSendNetBufferListsComplete', vcContext: v.clCtx, vcHandle: v.h, nbls: [nbl] });
+    this.core.indicateData(c, { kind: 'ProtocolCoSendNetBufferListsComplete', vcContext: v.clCtx, vcHandle: v.h, nbls: [nbl] });
   }
 
   clSend(c: ClientRec, h: NdisVcHandle, nbls: NetBufferList[]): void {
@@ -464,7 +464,7 @@ export class NdisClient {
   NdisClModifyCallQoS(vcHandle: NdisVcHandle, params: CoCallParameters): NdisStatus {
     return this.side.clModifyCallQoS(this.rec, vcHandle, params);
   }
-  /** completion per NBL through ProtocolCoSendNetBufferListsComplete, always later */
+  /** every NBL comes back through ProtocolCoSendNetBufferListsComplete, always later (NBLs that complete together in one call) */
   NdisCoSendNetBufferLists(vcHandle: NdisVcHandle, nbls: NetBufferList[], _sendFlags = 0): void {
     this.side.clSend(this.rec, vcHandle, nbls);
   }

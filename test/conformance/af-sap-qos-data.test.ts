@@ -159,7 +159,7 @@ rule('R89 sends go out in order; each completes exactly once', async (t, ctx) =>
   a.ndis.NdisCoSendNetBufferLists(vcA, nbls.slice(10));
   await net.settle();
   t.deepEqual(
-    b.of('ProtocolCoReceiveNetBufferLists').map((r) => r.nbls[0]!.data[0]),
+    b.of('ProtocolCoReceiveNetBufferLists').flatMap((r) => r.nbls.map((n) => n.data[0])),
     nbls.map((_, i) => i),
   );
   const done = a.of('ProtocolCoSendNetBufferListsComplete').flatMap((c) => c.nbls);
@@ -193,9 +193,9 @@ rule('R90 every send is taken; short frames arrive intact', async (t, ctx) => {
   a.ndis.NdisCoSendNetBufferLists(vcA, nbls);
   await net.settle();
   t.true(nbls.every((n) => n.status === S.SUCCESS));
-  const got = b.of('ProtocolCoReceiveNetBufferLists');
+  const got = b.of('ProtocolCoReceiveNetBufferLists').flatMap((r) => r.nbls);
   t.is(got.length, 200);
-  t.deepEqual(got[0]!.nbls[0]!.data, Buffer.from([0x42]));
+  t.true(got.every((n) => n.data.equals(Buffer.from([0x42]))));
 });
 
 rule('R91 received data goes only to the VC owner; RESOURCES: copy now, otherwise return later', async (t, ctx) => {
