@@ -387,12 +387,13 @@ export class NdisCore {
       for (const n of ind.nbls) t.ind.nbls.push(n);
       return;
     }
+    // the tail before the post: a scheduler that runs the item at once finds it there and clears it
     const entry = { client, ind };
-    this.later(() => {
+    this.dataTail = entry;
+    this.deferred.post(() => {
       if (this.dataTail === entry) this.dataTail = undefined;
       client.ind$.next(ind);
     });
-    this.dataTail = entry;
   }
 
   /** every state change goes through the tables of machines.ts; an illegal one is a bug here or in the call manager */
