@@ -329,7 +329,7 @@ export class ClientSide {
   /** a send's completion to its client */
   private sendComplete(c: ClientRec, nbl: NetBufferList, status: NdisStatus, v: VcRec): void {
     nbl.status = status;
-    this.core.indicateData(c, { kind: 'ProtocolCoSendNetBufferListsComplete', vcContext: v.clCtx, vcHandle: v.h, nbls: [nbl] });
+    this.core.indicateNbl(c, 'ProtocolCoSendNetBufferListsComplete', v, nbl);
   }
 
   clSend(c: ClientRec, h: NdisVcHandle, nbls: NetBufferList[]): void {

@@ -286,7 +286,7 @@ export interface ClientOptions {
   receiveMode?: 'resources' | 'return';
 }
 
-/** what NdisCore.indicateData may merge: NBLs handed to the client or back to it */
+/** what NdisCore.indicateNbl chains: NBLs handed to the client or back to it */
 type DataIndication = ClIndicationOf<'ProtocolCoReceiveNetBufferLists'> | ClIndicationOf<'ProtocolCoSendNetBufferListsComplete'>;
 
 const S = NdisStatus;
@@ -366,29 +366,28 @@ export class NdisCore {
   }
 
   /** the data indication queued last, while nothing has been queued after it and it has not run yet */
-  private dataTail: { client: ClientRec; ind: DataIndication } | undefined = undefined;
+  private dataTail: { client: ClientRec; ind: DataIndication; flags: number } | undefined = undefined;
 
   /**
-   * A receive or a send completion. One that follows the same kind on the same VC for the same client
-   * (receives: with the same flags) directly in the queue joins its NBL list instead of being a call of
-   * its own: NDIS hands NBLs over in chains, each NBL with its own status, and the client sees the same
-   * NBLs in the same order relative to everything else. A burst of frames read in one turn then costs
-   * the client one call, not one per frame.
+   * NBL `nbl` to its client on VC `v`: a receive (with `flags`) or a send completion. One that follows
+   * the same kind on the same VC for the same client (receives: with the same flags) directly in the
+   * queue joins that one's NBL list instead of being a call of its own: NDIS hands NBLs over in chains,
+   * each NBL with its own status, and the client sees the same NBLs in the same order relative to
+   * everything else. A burst of frames read in one turn then costs the client one call, not one per
+   * frame (and no indication object per NBL that joins).
    */
-  indicateData(client: ClientRec, ind: DataIndication): void {
+  indicateNbl(client: ClientRec, kind: DataIndication['kind'], v: Pick<VcRec, 'clCtx' | 'h'>, nbl: NetBufferList, flags = 0): void {
     const t = this.dataTail;
-    if (
-      t !== undefined &&
-      t.client === client &&
-      t.ind.kind === ind.kind &&
-      t.ind.vcHandle === ind.vcHandle &&
-      (t.ind.kind !== 'ProtocolCoReceiveNetBufferLists' || t.ind.flags === (ind as typeof t.ind).flags)
-    ) {
-      for (const n of ind.nbls) t.ind.nbls.push(n);
+    if (t !== undefined && t.client === client && t.ind.kind === kind && t.ind.vcHandle === v.h && t.flags === flags) {
+      t.ind.nbls.push(nbl);
       return;
     }
+    const ind: DataIndication =
+      kind === 'ProtocolCoReceiveNetBufferLists'
+        ? { kind, vcContext: v.clCtx, vcHandle: v.h, nbls: [nbl], flags }
+        : { kind, vcContext: v.clCtx, vcHandle: v.h, nbls: [nbl] };
     // the tail before the post: a scheduler that runs the item at once finds it there and clears it
-    const entry = { client, ind };
+    const entry = { client, ind, flags };
     this.dataTail = entry;
     this.deferred.post(() => {
       if (this.dataTail === entry) this.dataTail = undefined;
@@ -531,13 +530,7 @@ export class NdisCore {
       // (only a receive the client returns is looked up again: the others add no weak entry to collect)
       this.receiveOwner.set(nbl, v);
     }
-    this.indicateData(client, {
-      kind: 'ProtocolCoReceiveNetBufferLists',
-      vcContext: v.clCtx,
-      vcHandle: v.h,
-      nbls: [nbl],
-      flags: returned ? 0 : NDIS_RECEIVE_FLAGS_RESOURCES,
-    });
+    this.indicateNbl(client, 'ProtocolCoReceiveNetBufferLists', v, nbl, returned ? 0 : NDIS_RECEIVE_FLAGS_RESOURCES);
     this.touch();
   }
 

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { Subject, type SchedulerLike } from 'rxjs';
 import { NdisCore, VcRec, type AfRec, type ClientRec } from '../../src/ndis/records.js';
-import type { ClIndication, ClIndicationOf } from '../../src/ndis/indications.js';
+import type { ClIndication } from '../../src/ndis/indications.js';
 import type { NdisDataPath } from '../../src/ndis/datapath.js';
 import type { NdisVcHandle } from '../../src/ndis/types.js';
 import { CmVc } from '../../src/ndis/q2931/records.js';
@@ -100,13 +100,6 @@ test("a VC's close party and close status: each reads back what was last written
 
 test('data indications chain while queued, and every NBL reaches the client once, whatever the scheduler', (t) => {
   const dataPath = { receive$: { subscribe: () => ({ unsubscribe() {} }) } } as unknown as NdisDataPath;
-  const receive = (vc: number, text: string): ClIndicationOf<'ProtocolCoReceiveNetBufferLists'> => ({
-    kind: 'ProtocolCoReceiveNetBufferLists',
-    vcContext: undefined,
-    vcHandle: vc as NdisVcHandle,
-    nbls: [{ data: Buffer.from(text) }],
-    flags: 0,
-  });
   // a scheduler that runs a turn at once (a library user may pass one) and one that waits to be told
   const waiting: (() => void)[] = [];
   const later = { schedule: (work: () => void) => (waiting.push(work), { unsubscribe() {} }) } as unknown as SchedulerLike;
@@ -114,14 +107,16 @@ test('data indications chain while queued, and every NBL reaches the client once
   for (const [name, scheduler] of [['a later turn', later], ['at once', atOnce]] as const) {
     const core = new NdisCore({ dataPath, scheduler });
     const client = { ind$: new Subject<ClIndication>() } as unknown as ClientRec;
+    const receive = (vc: number, text: string) =>
+      core.indicateNbl(client, 'ProtocolCoReceiveNetBufferLists', { clCtx: undefined, h: vc as NdisVcHandle }, { data: Buffer.from(text) });
     const got: string[][] = [];
     client.ind$.subscribe((i) => got.push('nbls' in i ? i.nbls.map((n) => n.data.toString()) : [i.kind]));
-    core.indicateData(client, receive(1, 'a'));
-    core.indicateData(client, receive(1, 'b'));
-    core.indicateData(client, receive(2, 'c'));
+    receive(1, 'a');
+    receive(1, 'b');
+    receive(2, 'c');
     core.indicate(client, { kind: 'ProtocolCoDeleteVc', vcContext: undefined, vcHandle: 3 as NdisVcHandle } as ClIndication);
-    core.indicateData(client, receive(2, 'd'));
-    core.indicateData(client, receive(2, 'e'));
+    receive(2, 'd');
+    receive(2, 'e');
     while (waiting.length) waiting.shift()!();
     t.deepEqual(got.flat(), ['a', 'b', 'c', 'ProtocolCoDeleteVc', 'd', 'e'], `${name}: each once, in order`);
     if (scheduler === later) t.deepEqual(got, [['a', 'b'], ['c'], ['ProtocolCoDeleteVc'], ['d', 'e']], 'queued ones chain, never across another indication');
