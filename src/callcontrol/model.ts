@@ -10,7 +10,7 @@ import { addressOf, canonicalAddress } from '../uni/call-ies.js';
 import type { LinkCall, UniPort } from '../uni/port.js';
 import { CallLeg } from './legs.js';
 import type { PartyIndication } from '../uni/party.js';
-import { findIe, IeId, type UniMessage } from '../uni/msg/types.js';
+import { IeId, type InfoElement, type KnownIe, type UniMessage } from '../uni/msg/types.js';
 
 export type PartyPhase = (typeof PHASES)[number];
 
@@ -266,22 +266,59 @@ function sharedIe<T extends object>(own: T | undefined, base: T | undefined): T 
  * an ADD PARTY does not repeat; the ADD PARTY's own IEs take precedence.
  */
 export function paramsFromMessage(m: UniMessage, multipoint: boolean, base?: UniCallParams): UniCallParams {
-  const called = findIe(m, IeId.CALLED_PARTY_NUMBER);
-  const calling = findIe(m, IeId.CALLING_PARTY_NUMBER);
-  const uu = findIe(m, IeId.USER_USER);
-  const extra = m.ies.filter((ie) => !SETUP_PARAM_IES.has(ie.id));
-  const traffic = sharedIe(findIe(m, IeId.ATM_TRAFFIC_DESCRIPTOR), base?.traffic);
-  const bearer = sharedIe(findIe(m, IeId.BROADBAND_BEARER_CAPABILITY), base?.bearer);
-  const qos = sharedIe(findIe(m, IeId.QOS_PARAMETER), base?.qos);
-  const aal = sharedIe(findIe(m, IeId.AAL_PARAMETERS), base?.aal);
-  const blli = sharedIe(findIe(m, IeId.BROADBAND_LOW_LAYER_INFORMATION), base?.blli);
+  // one pass over the IEs: the first known one of each kind, and every IE of a kind not listed above
+  let called: Extract<KnownIe, { id: IeId.CALLED_PARTY_NUMBER }> | undefined;
+  let calling: Extract<KnownIe, { id: IeId.CALLING_PARTY_NUMBER }> | undefined;
+  let uu: Extract<KnownIe, { id: IeId.USER_USER }> | undefined;
+  let ownTraffic: UniCallParams['traffic'];
+  let ownBearer: UniCallParams['bearer'];
+  let ownQos: UniCallParams['qos'];
+  let ownAal: UniCallParams['aal'];
+  let ownBlli: UniCallParams['blli'];
+  let extra: InfoElement[] | undefined;
+  for (const ie of m.ies) {
+    if (!SETUP_PARAM_IES.has(ie.id)) (extra ??= []).push(ie);
+    else if (!('unknown' in ie)) {
+      switch (ie.id) {
+        case IeId.CALLED_PARTY_NUMBER:
+          called ??= ie;
+          break;
+        case IeId.CALLING_PARTY_NUMBER:
+          calling ??= ie;
+          break;
+        case IeId.USER_USER:
+          uu ??= ie;
+          break;
+        case IeId.ATM_TRAFFIC_DESCRIPTOR:
+          ownTraffic ??= ie;
+          break;
+        case IeId.BROADBAND_BEARER_CAPABILITY:
+          ownBearer ??= ie;
+          break;
+        case IeId.QOS_PARAMETER:
+          ownQos ??= ie;
+          break;
+        case IeId.AAL_PARAMETERS:
+          ownAal ??= ie;
+          break;
+        case IeId.BROADBAND_LOW_LAYER_INFORMATION:
+          ownBlli ??= ie;
+          break;
+      }
+    }
+  }
+  const traffic = sharedIe(ownTraffic, base?.traffic);
+  const bearer = sharedIe(ownBearer, base?.bearer);
+  const qos = sharedIe(ownQos, base?.qos);
+  const aal = sharedIe(ownAal, base?.aal);
+  const blli = sharedIe(ownBlli, base?.blli);
   const callingAddr = calling ? intern(addressOf(calling)) : base?.calling;
   const calledAddr = intern(canonicalAddress(called ? addressOf(called) : ''));
   // an ADD PARTY that says what its call's SETUP said: the endpoint's call shares the SETUP's parameters
   if (
     base &&
     !uu &&
-    !extra.length &&
+    !extra &&
     base.uu === undefined &&
     base.extra === undefined &&
     base.called === calledAddr &&
@@ -294,16 +331,15 @@ export function paramsFromMessage(m: UniMessage, multipoint: boolean, base?: Uni
     base.blli === blli
   )
     return base;
-  return {
-    called: calledAddr,
-    multipoint,
-    ...(callingAddr !== undefined ? { calling: callingAddr } : {}),
-    ...(traffic ? { traffic } : {}),
-    ...(bearer ? { bearer } : {}),
-    ...(qos ? { qos } : {}),
-    ...(aal ? { aal } : {}),
-    ...(blli ? { blli } : {}),
-    ...(uu ? { uu: uu.data } : {}),
-    ...(extra.length ? { extra } : {}),
-  };
+  // (fields set one by one, in this order, only when present: no temporary object per optional field)
+  const p: UniCallParams = { called: calledAddr, multipoint };
+  if (callingAddr !== undefined) p.calling = callingAddr;
+  if (traffic) p.traffic = traffic;
+  if (bearer) p.bearer = bearer;
+  if (qos) p.qos = qos;
+  if (aal) p.aal = aal;
+  if (blli) p.blli = blli;
+  if (uu) p.uu = uu.data;
+  if (extra) p.extra = extra;
+  return p;
 }

@@ -4,7 +4,9 @@
  * the others hold.
  */
 import test from 'ava';
-import { HostCall, HostParty, Leg, type LegSink } from '../../src/callcontrol/model.js';
+import { HostCall, HostParty, Leg, paramsFromMessage, type LegSink } from '../../src/callcontrol/model.js';
+import { calledIe, callingIe, defaultAal, defaultBearer, defaultQos, defaultTraffic, eprefIe, msg, uuIe } from '../../src/uni/call-ies.js';
+import { IeId, MsgType, type UnknownIe } from '../../src/uni/msg/types.js';
 import type { LinkCall, UniPort } from '../../src/uni/port.js';
 
 const FLAGS = ['connected', 'releasing', 'done', 'awaitActive'] as const;
@@ -74,4 +76,32 @@ test("a host party's leg is its call's first unless it was placed on another; th
   const onFirst = new HostParty(2, call, first, 1, '1002', 'adding');
   const onOther = new HostParty(3, call, other, 0, '1002', 'adding');
   t.deepEqual([early.leg, onFirst.leg, onOther.leg], [first, first, other]);
+});
+
+test('paramsFromMessage: the first known IE of each kind, every unlisted IE as extra, optional fields only when present; an ADD PARTY that says what its SETUP said shares its parameters', (t) => {
+  const traffic = defaultTraffic();
+  const bearer = defaultBearer(true);
+  const aal = defaultAal();
+  const qos = defaultQos();
+  const hli: UnknownIe = { id: IeId.BROADBAND_HIGH_LAYER_INFORMATION, unknown: true, content: Buffer.from([0x81]) };
+  const badCalled: UnknownIe = { id: IeId.CALLED_PARTY_NUMBER, unknown: true, content: Buffer.from([0xff]) };
+  const setup = msg(MsgType.SETUP, [badCalled, calledIe('1002'), calledIe('9999'), callingIe('1001'), traffic, bearer, aal, qos, hli, uuIe(Buffer.from('hello')), eprefIe(0, false)]);
+  const p = paramsFromMessage(setup, true);
+  t.deepEqual(p, { called: '1002', multipoint: true, calling: '1001', traffic, bearer, qos, aal, uu: Buffer.from('hello'), extra: [hli] });
+  t.deepEqual(Object.keys(p), ['called', 'multipoint', 'calling', 'traffic', 'bearer', 'qos', 'aal', 'uu', 'extra'], 'in this order');
+
+  const bare = paramsFromMessage(msg(MsgType.SETUP, [calledIe('1002')]), false);
+  t.deepEqual(Object.keys(bare), ['called', 'multipoint'], 'no key for what the message does not carry');
+
+  // an ADD PARTY repeating its SETUP's AAL parameters and nothing else: the SETUP's parameters, the same object
+  const base = paramsFromMessage(msg(MsgType.SETUP, [calledIe('1002'), callingIe('1001'), traffic, bearer, aal]), true);
+  const same = paramsFromMessage(msg(MsgType.ADD_PARTY, [calledIe('1002'), callingIe('1001'), defaultAal(), eprefIe(1, false)]), true, base);
+  t.is(same, base);
+  // one that says something else gets its own, the rest still its call's
+  const other = paramsFromMessage(msg(MsgType.ADD_PARTY, [calledIe('1003'), callingIe('1001'), eprefIe(2, false)]), true, base);
+  t.not(other, base);
+  t.like(other, { called: '1003', calling: '1001', traffic, bearer, aal });
+  const withUu = paramsFromMessage(msg(MsgType.ADD_PARTY, [calledIe('1002'), callingIe('1001'), uuIe(Buffer.from('x'))]), true, base);
+  t.not(withUu, base);
+  t.deepEqual(withUu.uu, Buffer.from('x'));
 });
