@@ -7,7 +7,8 @@
  * - over TAP devices between network namespaces (made and removed here): the
  *   same call cycles, call-setup latency (median, 99th percentile), data frames
  *   per second on one VC and fanned out to three leaves, each against a
- *   minimal read/write loop on the same TAP devices;
+ *   minimal read/write loop on the same TAP devices (one VC and its loop: the
+ *   better of two runs each, as either moves by ±5% from run to run);
  * - multipoint scale over TAP: one call, 1,000 and then 10,000 parties added
  *   (all to the leaf host's address: Q.2971 ADD PARTY on the one link, which
  *   the leaf host accepts as further endpoints of the call), all dropped, the
@@ -165,6 +166,18 @@ export async function vcStream(sender: Client, vc: NdisVcHandle, receivers: Clie
   while (Math.min(...got) < sent - window && performance.now() < drainUntil) await new Promise((r) => setImmediate(r));
   subs.unsubscribe();
   return Math.min(...got) / ((performance.now() - started) / 1000);
+}
+
+/** the best of `n` runs of a stream (frames/s) and that run's CPU per frame: the machine is shared, the least disturbed run counts */
+async function bestStream(n: number, seconds: number, run: () => Promise<number>): Promise<{ rate: number; cpuUs: number }> {
+  let best = { rate: 0, cpuUs: NaN };
+  for (let i = 0; i < n; i++) {
+    const cpu = process.cpuUsage();
+    const rate = await run();
+    const used = process.cpuUsage(cpu);
+    if (rate > best.rate) best = { rate, cpuUs: (used.user + used.system) / (rate * seconds) };
+  }
+  return best;
 }
 
 /**
@@ -457,10 +470,9 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
     const secs = quick ? 0.6 : 3;
     const loop = await frameRoundTrips(m1, m2, secs);
     const rtt = loop.perSecond;
-    const cpuR = process.cpuUsage();
-    const raw64 = await frameStream(m1, [m2], secs, 64);
-    const raw64Cpu = process.cpuUsage(cpuR);
-    const raw1k = await frameStream(m1, [m2], secs, 1024);
+    const streams = quick ? 1 : 2;
+    const raw64 = await bestStream(streams, secs, () => frameStream(m1, [m2], secs, 64));
+    const raw1k = await bestStream(streams, secs, () => frameStream(m1, [m2], secs, 1024));
     const rawFan = await frameStream(m1, [m2, m3, m4], secs, 64);
 
     const nodes = await tl.startNodes();
@@ -484,10 +496,8 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
 
     const { vc } = await root!.call('5002');
     await new Promise((r) => setTimeout(r, 50));
-    const cpuD = process.cpuUsage();
-    const vc64 = await vcStream(root!, vc, [l1!], secs, 64);
-    const vc64Cpu = process.cpuUsage(cpuD);
-    const vc1k = await vcStream(root!, vc, [l1!], secs, 1024);
+    const vc64 = await bestStream(streams, secs, () => vcStream(root!, vc, [l1!], secs, 64));
+    const vc1k = await bestStream(streams, secs, () => vcStream(root!, vc, [l1!], secs, 1024));
     root!.cl.NdisClCloseCall(vc);
     await new Promise((r) => setTimeout(r, 100));
 
@@ -508,7 +518,6 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
     const heapRun = runs10k[n10k - 1]!;
     const best = (rs: PartyRun[], k: keyof PartyRun) => Math.min(...rs.map((r) => r[k] as number));
     const [w1, w10, c1, c10] = [best(runs1k, 'totalMs'), best(runs10k, 'totalMs'), best(runs1k, 'cpuMs'), best(runs10k, 'cpuMs')];
-    const frames = (n: number, cpu: NodeJS.CpuUsage) => (cpu.user + cpu.system) / n;
 
     const median = percentile(cycles.setups, 50);
     const figures: BenchFigure[] = [
@@ -522,12 +531,12 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
         { name: `  ${n} loops: call setup median / 99th percentile`, value: percentile(r.setups, 50), unit: 'ms', baseline: percentile(r.setups, 99), baselineName: '99th percentile, ms' },
         { name: `  ${n} loops: whole cycle median / 99th percentile`, value: percentile(r.totals, 50), unit: 'ms', baseline: percentile(r.totals, 99), baselineName: '99th percentile, ms' },
       ]),
-      { name: 'data on one VC over TAP, 64-octet SDUs', value: vc64, unit: 'frames/s', baseline: raw64, baselineName: 'minimal TAP loop, frames/s', goal: '>= 80%' },
-      { name: 'data on one VC over TAP, 1024-octet SDUs', value: vc1k, unit: 'frames/s', baseline: raw1k, baselineName: 'minimal TAP loop, frames/s', goal: '>= 70%' },
+      { name: 'data on one VC over TAP, 64-octet SDUs', value: vc64.rate, unit: 'frames/s', baseline: raw64.rate, baselineName: 'minimal TAP loop, frames/s', goal: '>= 80%' },
+      { name: 'data on one VC over TAP, 1024-octet SDUs', value: vc1k.rate, unit: 'frames/s', baseline: raw1k.rate, baselineName: 'minimal TAP loop, frames/s', goal: '>= 70%' },
       { name: 'multipoint fan-out to 3 leaves over TAP, per leaf', value: fan, unit: 'frames/s', baseline: rawFan, baselineName: 'minimal TAP loop to 3 hosts, per host' },
       // CPU per unit of work: what the stack costs, whatever the load of the machine
       { name: 'CPU per p2p call cycle over TAP (all 4 hosts, user+system)', value: (cycleCpu.user + cycleCpu.system) / cycles.cycles, unit: 'us', baseline: 40, baselineName: 'goal, us', goal: '<= 40 us' },
-      { name: 'CPU per data frame on one VC over TAP, 64 octets (send+receive)', value: frames(vc64 * secs, vc64Cpu), unit: 'us', baseline: frames(raw64 * secs, raw64Cpu), baselineName: 'minimal TAP loop, us per frame' },
+      { name: 'CPU per data frame on one VC over TAP, 64 octets (send+receive)', value: vc64.cpuUs, unit: 'us', baseline: raw64.cpuUs, baselineName: 'minimal TAP loop, us per frame' },
       { name: 'CoNDIS multipoint over TAP: 1,000 parties on one call: add, drop all, close', value: w1, unit: 'ms' },
       { name: 'CoNDIS multipoint over TAP: 10,000 parties on one call: add, drop all, close', value: w10, unit: 'ms', baseline: w1, baselineName: '1,000 parties, ms', goal: '< 400 ms, 10k/1k <= 10x' },
       { name: '  of which adding the 10,000 parties', value: best(runs10k, 'addMs'), unit: 'ms' },
