@@ -26,8 +26,7 @@
  * swapped.
  */
 import { performance } from 'node:perf_hooks';
-import { NdisStatus } from '../src/ndis/index.js';
-import { percentile } from './stack.js';
+import { callCycles, partyRun, percentile, vcStream } from './stack.js';
 
 type Workload = 'parties' | 'cycles' | 'data';
 const PER_ROUND: Record<Workload, number> = { parties: 10_000, cycles: 5_000, data: 100_000 };
@@ -41,9 +40,9 @@ interface Side {
 }
 
 async function open(workload: Workload, tree: string, octet: number): Promise<Side> {
+  // the tree's own hosts and lab; the workloads (this tree's bench/stack.ts) drive them through the client API alike
   const dist = `${tree.replace(/\/$/, '')}/dist`;
   const { Client } = (await import(`${dist}/src/host/driver.js`)) as typeof import('../src/host/driver.js');
-  const { partyRun, vcStream } = (await import(`${dist}/bench/stack.js`)) as typeof import('./stack.js');
   const { benchTapLab } = (await import(`${dist}/bench/tap-lab.js`)) as typeof import('./tap-lab.js');
   const n = PER_ROUND[workload];
   const tl = await benchTapLab(`ab${octet}`, octet, octet * 1000);
@@ -53,14 +52,6 @@ async function open(workload: Workload, tree: string, octet: number): Promise<Si
     const a = await Client.open(nodes[0]!, 'a', { keepLog: false });
     const b = await Client.open(nodes[1]!, 'b', { keepLog: false });
     await b.listen(called);
-    const cycle = async (): Promise<void> => {
-      const connected = b.next('ProtocolClCallConnected');
-      const { vc } = await a.call(called);
-      await connected;
-      const closed = a.next('ProtocolClCloseCallComplete', (i) => i.vcHandle === vc);
-      if (a.cl.NdisClCloseCall(vc) === NdisStatus.PENDING) await closed;
-      a.cl.NdisCoDeleteVc(vc);
-    };
     const dataVc = workload === 'data' ? (await a.call(called)).vc : undefined;
     const round = async (): Promise<{ ms: number; cpuUs: number }> => {
       if (dataVc !== undefined) {
@@ -76,7 +67,7 @@ async function open(workload: Workload, tree: string, octet: number): Promise<Si
       }
       const cpu = process.cpuUsage();
       const t0 = performance.now();
-      for (let i = 0; i < n; i++) await cycle();
+      await callCycles(a, b, called, { count: n });
       const used = process.cpuUsage(cpu);
       return { ms: performance.now() - t0, cpuUs: (used.user + used.system) / n };
     };

@@ -13,8 +13,8 @@
  */
 import { Subject, Subscriber } from 'rxjs';
 import { Client } from '../src/host/driver.js';
-import { NdisStatus } from '../src/ndis/index.js';
 import { RunQueue } from '../src/common/run-queue.js';
+import { callCycles } from './stack.js';
 import { benchTapLab } from './tap-lab.js';
 
 const cycles = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 5000);
@@ -50,17 +50,9 @@ try {
   const a = await Client.open(nodes[0]!, 'a', { keepLog: false });
   const b = await Client.open(nodes[1]!, 'b', { keepLog: false });
   await b.listen('3002');
-  const cycle = async (): Promise<void> => {
-    const connected = b.next('ProtocolClCallConnected');
-    const { vc } = await a.call('3002');
-    await connected;
-    const closed = a.next('ProtocolClCloseCallComplete', (i) => i.vcHandle === vc);
-    if (a.cl.NdisClCloseCall(vc) === NdisStatus.PENDING) await closed;
-    a.cl.NdisCoDeleteVc(vc);
-  };
-  for (let i = 0; i < 2000; i++) await cycle();
+  await callCycles(a, b, '3002', { count: 2000 });
   counting = true;
-  for (let i = 0; i < cycles; i++) await cycle();
+  await callCycles(a, b, '3002', { count: cycles });
   counting = false;
   console.log(`per point-to-point call cycle over TAP (${cycles} cycles after 2,000 of warm-up):`);
   for (const [k, v] of [...counts].sort((x, y) => (x[0].startsWith(' ') === y[0].startsWith(' ') ? y[1] - x[1] : x[0].startsWith(' ') ? 1 : -1)))

@@ -113,7 +113,6 @@ export async function frameStream(a: Miniport, receivers: Miniport[], seconds: n
   return Math.min(...got) / ((performance.now() - started) / 1000);
 }
 
-/** make call, wait connected, close, delete: `seconds` long or `count` cycles; setup times in ms */
 /**
  * Call cycles run this long before a call-cycle figure is measured: V8 is still compiling the
  * cycle's code for about the first 0.7 s of cycles (a setup there is up to five times slower), and
@@ -122,7 +121,8 @@ export async function frameStream(a: Miniport, receivers: Miniport[], seconds: n
  */
 export const WARM_UP_S = 1;
 
-async function callCycles(caller: Client, callee: Client, called: string, limit: { seconds?: number; count?: number }): Promise<{ perSecond: number; setups: number[]; cycles: number }> {
+/** make call, wait connected, close, delete: `seconds` long or `count` cycles; setup times in ms */
+export async function callCycles(caller: Client, callee: Client, called: string, limit: { seconds?: number; count?: number }): Promise<{ perSecond: number; setups: number[]; cycles: number }> {
   const setups: number[] = [];
   const started = performance.now();
   const end = limit.seconds !== undefined ? started + limit.seconds * 1000 : Infinity;

@@ -64,3 +64,10 @@ export function isPending(s: MaybePending): s is Promise<NdisStatus> {
 export function samePath(a: VcPath, b: VcPath): boolean {
   return a.peer === b.peer && a.vpi === b.vpi && a.vci === b.vci;
 }
+
+/** the same paths in the same order (a VC whose paths did not change needs no new activation) */
+export function samePaths(a: readonly VcPath[], b: readonly VcPath[] | undefined): boolean {
+  if (!b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!samePath(a[i]!, b[i]!)) return false;
+  return true;
+}

@@ -162,17 +162,6 @@ function copyPaths(paths: readonly VcPath[]): VcPath[] {
   return out;
 }
 
-/** the same paths in the same order (a VC whose paths did not change needs no new activation) */
-export function samePaths(a: readonly VcPath[], b: readonly VcPath[] | undefined): boolean {
-  if (!b || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.peer !== y.peer || x.vpi !== y.vpi || x.vci !== y.vci) return false;
-  }
-  return true;
-}
-
 /**
  * Deep enough copy of call parameters so one side's rewrite never leaks into another's view
  * (the Buffers in callMgrSpecific are shared, as NDIS shares them). The copy is mutable.

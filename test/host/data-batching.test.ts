@@ -4,26 +4,25 @@
  * order, and never ahead of an indication queued between them. The full
  * stack in memory.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { ClIndication } from '../../src/ndis/indications.js';
 import type { NetBufferList } from '../../src/ndis/types.js';
 import { Client, linksUp, memoryNodes, shutdownAll } from '../helpers/nodes.js';
+import { waitUntil } from '../helpers/wait.js';
 
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-test('a burst of sends: the receiver gets every NBL in order in fewer calls; every send completes once, also in fewer calls', async (t) => {
+/** two hosts in memory, a caller and a callee listening on 1002 */
+async function twoHosts(t: ExecutionContext): Promise<{ caller: Client; callee: Client }> {
   const nodes = memoryNodes(2);
   t.teardown(() => shutdownAll(nodes));
   await linksUp(nodes);
   const caller = await Client.open(nodes[0]!, 'caller');
   const callee = await Client.open(nodes[1]!, 'callee');
   await callee.listen('1002');
+  return { caller, callee };
+}
+
+test('a burst of sends: the receiver gets every NBL in order in fewer calls; every send completes once, also in fewer calls', async (t) => {
+  const { caller, callee } = await twoHosts(t);
   const { vc } = await caller.call('1002');
   const received: ClIndication[] = [];
   const completed: ClIndication[] = [];
@@ -32,7 +31,7 @@ test('a burst of sends: the receiver gets every NBL in order in fewer calls; eve
   const nbls: NetBufferList[] = Array.from({ length: 50 }, (_, i) => ({ sourceHandle: vc, data: Buffer.from(`sdu ${i}`) }));
   caller.cl.NdisCoSendNetBufferLists(vc, nbls);
   const nblsOf = (is: ClIndication[]) => is.flatMap((i) => ('nbls' in i ? i.nbls : []));
-  await until(() => nblsOf(received).length === 50 && nblsOf(completed).length === 50);
+  await waitUntil('50 NBLs received and 50 completed', () => nblsOf(received).length === 50 && nblsOf(completed).length === 50);
   t.deepEqual(
     nblsOf(received).map((n) => n.data.toString()),
     nbls.map((_, i) => `sdu ${i}`),
@@ -46,12 +45,7 @@ test('a burst of sends: the receiver gets every NBL in order in fewer calls; eve
 });
 
 test('receives on two VCs interleaved on the wire reach the client interleaved: a chain never grows past another indication', async (t) => {
-  const nodes = memoryNodes(2);
-  t.teardown(() => shutdownAll(nodes));
-  await linksUp(nodes);
-  const caller = await Client.open(nodes[0]!, 'caller');
-  const callee = await Client.open(nodes[1]!, 'callee');
-  await callee.listen('1002');
+  const { caller, callee } = await twoHosts(t);
   const one = (await caller.call('1002')).vc;
   const two = (await caller.call('1002')).vc;
   const seen: string[] = [];
@@ -65,7 +59,7 @@ test('receives on two VCs interleaved on the wire reach the client interleaved: 
   send(two, 'c');
   send(one, 'd');
   send(one, 'e');
-  await until(() => seen.join(',').split(',').length === 5);
+  await waitUntil('5 SDUs received', () => seen.join(',').split(',').length === 5);
   t.deepEqual(seen.join(',').split(','), ['a', 'b', 'c', 'd', 'e'], 'the order of the wire');
   t.true(seen.includes('c'), 'the other VC\'s receive is a call of its own');
   t.false(seen.some((s) => s.includes('b') && s.includes('d')), 'nothing merged across it');

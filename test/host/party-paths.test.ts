@@ -10,14 +10,7 @@ import test from 'ava';
 import { WireDataPath } from '../../src/host/wire-datapath.js';
 import type { VcPath } from '../../src/uni/api.js';
 import { Client, linksUp, memoryNodes, S, shutdownAll } from '../helpers/nodes.js';
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+import { waitUntil } from '../helpers/wait.js';
 
 for (const shape of ['mcm', 'cm'] as const) {
   test.serial(`a party on a host the call already reaches does not re-activate the VC; one on a new host does (${shape})`, async (t) => {
@@ -67,7 +60,7 @@ for (const shape of ['mcm', 'cm'] as const) {
       });
     }
     root.send(vc, Buffer.from('to all'));
-    await until(() => got.length === 3);
+    await waitUntil('data at all three parties', () => got.length === 3);
     t.deepEqual(got.sort(), ['leaf-b:to all', 'leaf-b:to all', 'leaf-c:to all']);
 
     // dropping the second party on b keeps b's path (the first party is still there): no re-activation
@@ -82,12 +75,12 @@ for (const shape of ['mcm', 'cm'] as const) {
     const stC = root.cl.NdisClDropParty(third);
     if (stC === S.PENDING) t.is((await droppedC).status, S.SUCCESS);
     else t.is(stC, S.SUCCESS);
-    await until(() => rootActivations().length === 3);
+    await waitUntil('the re-activation after c left', () => rootActivations().length === 3);
     t.deepEqual(rootActivations()[2]!.paths.map((p) => p.peer), [nodes[1]!.mac], 'c left: only b remains');
 
     got.length = 0;
     root.send(vc, Buffer.from('to b only'));
-    await until(() => got.length === 1);
+    await waitUntil('data at b', () => got.length === 1);
     await new Promise((r) => setTimeout(r, 20));
     t.deepEqual(got, ['leaf-b:to b only']);
   });

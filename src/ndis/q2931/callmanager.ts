@@ -14,7 +14,7 @@ import type { SchedulerLike } from 'rxjs';
 import { laterScheduler, runLater } from '../../common/later-scheduler.js';
 import { CALL_CONTEXT, type AtmAddress, type CallId, type PartyId, type PeerId, type UniHost, type UniIndication, type VcPath } from '../../uni/api.js';
 import type { CallManagerHandlers, CallManagerShape, NdisCmApi, NdisMcmApi } from '../cm-interface.js';
-import { isPending, type MaybePending, type NdisDataPath } from '../datapath.js';
+import { isPending, samePaths, type MaybePending, type NdisDataPath } from '../datapath.js';
 import type { Context } from '../indications.js';
 import type { NdisHost } from '../ndis.js';
 import { CmContexts, cmOps, incomingCallParameters, mcmOps, uniStatus, type CmAf, type CmOps, type CmParty, type CmSap, CmVc } from './records.js';
@@ -26,7 +26,6 @@ import {
   SAP_TYPE_ATM,
   cloneCallParameters,
   sameFlows,
-  samePaths,
   sealCallParameters,
   sealedCallParameters,
   withCallFlags,
