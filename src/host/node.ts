@@ -104,6 +104,9 @@ export class CondisNode {
       // the sends of one turn complete on a later one: on the injected scheduler when there is one
       opts.scheduler,
       opts.miniport.ownedFrames === true,
+      // every frame goes to the miniport before sendFrame returns (router.transmit: the path down is
+      // synchronous, and the capture takes the SDU, not the frame): the miniport alone may keep it
+      opts.miniport.sendCopies === true,
     );
     const stack = createNdisStack({
       uni: this.uni,

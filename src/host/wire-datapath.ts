@@ -5,7 +5,7 @@
  * of one multipoint call at this host are each their own NDIS VC).
  */
 import { asyncScheduler, Subject, Subscription, type SchedulerAction, type SchedulerLike } from 'rxjs';
-import { emitFrameAfter, macNumber, reframe, vcKey, type MacNumber } from '../wire/index.js';
+import { emitFrameAfter, emitFrameInto, frameLength, macNumber, reframe, reheader, vcKey, type MacNumber } from '../wire/index.js';
 import type { VcPath } from '../uni/api.js';
 import { NdisStatus, type DataPathReceive, type NdisDataPath } from '../ndis/index.js';
 import { NumberMap } from '../common/number-map.js';
@@ -64,7 +64,14 @@ interface PathOwner {
  * peer's MAC as numbers, each path's frame header is encoded once at
  * activation, a fan-out computes the AAL5 CRC once (it covers only the SDU
  * and trailer, not the header) and copies the frame per further leaf, and the
- * sends of one turn complete together on the next. Received data is handed up
+ * sends of one turn complete together on the next. When whoever takes a frame
+ * is done with it once `sendFrame` returns (`reuseFrames`: a miniport that
+ * writes each frame to its device then, Miniport.sendCopies), every frame is
+ * built in one buffer, and a further leaf's frame is the same octets with its
+ * own header written over the last: no buffer per frame. A stream of large
+ * frames otherwise allocates about its own volume again in buffers outside
+ * V8's heap, and past some tens of megabytes between two minor collections
+ * V8 answers that with a full collection each time. Received data is handed up
  * as a view into the miniport's buffer: when the miniport hands its frames over
  * (`ownedFrames`), the first VC on the path gets it as its own (NDIS indicates
  * it without a copy) and any further VC a copy from NDIS; otherwise NDIS copies
@@ -92,13 +99,21 @@ export class WireDataPath implements NdisDataPath {
    * `ownedFrames`: the data given to `receiveFrom` is handed over (a view into
    * a frame the miniport never reuses: Miniport.ownedFrames), so one receiver
    * may keep it as it is.
+   * `reuseFrames`: `out.sendFrame` keeps no frame it is given once it has
+   * returned, so each send's frame may be built where the last one was.
    */
   constructor(
     private readonly out: { header(path: VcPath): Buffer; sendFrame(path: VcPath, frame: Buffer, sdu: Buffer): void },
     private readonly maxSdu: number,
     private readonly scheduler: SchedulerLike = nextTurnScheduler,
     private readonly ownedFrames = false,
-  ) {}
+    reuseFrames = false,
+  ) {
+    this.frameBuffer = reuseFrames ? Buffer.alloc(frameLength(maxSdu)) : undefined;
+  }
+
+  /** where every frame is built (reuseFrames), else none */
+  private readonly frameBuffer: Buffer | undefined;
 
   activate(vc: number, paths: VcPath[]): number {
     this.unbind(vc);
@@ -168,10 +183,13 @@ export class WireDataPath implements NdisDataPath {
     }
     this.outstanding++;
     let first: Buffer | undefined;
+    const reused = this.frameBuffer;
     for (const p of paths!) {
       const header = (p.header ??= this.out.header(p.path));
       // a further leaf: the same octets after the header, CRC included
-      const frame = first ? reframe(first, header) : (first = emitFrameAfter(header, data));
+      let frame: Buffer;
+      if (reused) frame = first ? reheader(first, header) : (first = emitFrameInto(reused, header, data));
+      else frame = first ? reframe(first, header) : (first = emitFrameAfter(header, data));
       this.out.sendFrame(p.path, frame, data);
     }
     // the frame is handed to the device: the send completes on the next turn, as a miniport's would

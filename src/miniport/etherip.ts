@@ -170,6 +170,8 @@ export async function openEtherIp(cfg: EtherIpConfig): Promise<Miniport> {
   return {
     name: `etherip:${cfg.local}`,
     mac,
+    // each frame is copied into its datagram (encapEtherIp) before send returns
+    sendCopies: true,
     mtu,
     frames$: frames.asObservable(),
     send(frame: Buffer): void {

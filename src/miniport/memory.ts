@@ -124,6 +124,8 @@ export function openMemorySync(cfg: MemoryConfig & MemoryWireOptions): Miniport 
     mac,
     mtu,
     ownedFrames: true,
+    // each frame is copied before send returns (delivered on a later turn, it must not change meanwhile)
+    sendCopies: true,
     frames$: frames.asObservable(),
     send(frame: Buffer): void {
       if (!admitFrame(frame, mtu, closed, counters)) return;

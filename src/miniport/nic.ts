@@ -150,6 +150,8 @@ export async function openNic(cfg: NicConfig): Promise<Miniport> {
     mac,
     mtu: link.mtu,
     frames$: frames.asObservable(),
+    // libpcap injects each frame (pcap_sendpacket / pcap_inject) before send returns
+    sendCopies: true,
     send(frame: Buffer): void {
       if (!closed && io.send(frame)) {
         counters.txFrames++;

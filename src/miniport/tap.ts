@@ -299,6 +299,8 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
     // the addon's frames are views of slabs it never writes again where filled (SLAB_OCTETS); the
     // ioctl binding's frames are views into a 64 KiB read buffer each, which a kept view would pin
     ownedFrames: cfg.binding !== 'ioctl',
+    // both bindings write(2) each frame before send returns
+    sendCopies: true,
     frames$: frames.asObservable(),
     send(frame: Buffer): void {
       if (closed) {

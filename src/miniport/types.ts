@@ -30,6 +30,12 @@ export interface Miniport {
    * receiver may keep a view into it instead of a copy); absent or false: copy what you keep
    */
   readonly ownedFrames?: boolean;
+  /**
+   * true: `send` is done with the frame when it returns (its octets went to the device, or it was
+   * counted as lost), so the sender may build the next frame in the same buffer; absent or false:
+   * the backend may keep the frame (a queue, a delivery on a later turn), and each must be its own
+   */
+  readonly sendCopies?: boolean;
   /** send one whole Ethernet II frame; never throws (failures are counted) */
   send(frame: Buffer): void;
   counters(): MiniportCounters;

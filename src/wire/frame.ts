@@ -214,8 +214,27 @@ export function frameHeader(dst: Mac, src: Mac, etherType: number, cell: CellHea
 export function emitFrameAfter(header: Buffer, sdu: Buffer): Buffer {
   const len = sdu.length;
   if (len > AAL5_MAX_SDU) throw new RangeError(`emitFrame: SDU length ${len} is not an integer in 0..${AAL5_MAX_SDU}`);
+  return frameInto(Buffer.allocUnsafe(frameLength(len)), header, sdu);
+}
+
+/**
+ * `emitFrameAfter`'s frame built in the first octets of `buf` (a buffer the
+ * caller reuses for frame after frame, when whoever takes each frame is done
+ * with it before the next is built): a view of those octets, no allocation
+ * for the frame itself. Throws RangeError when the SDU is too long for AAL5
+ * or the frame for `buf`.
+ */
+export function emitFrameInto(buf: Buffer, header: Buffer, sdu: Buffer): Buffer {
+  const len = sdu.length;
+  if (len > AAL5_MAX_SDU) throw new RangeError(`emitFrame: SDU length ${len} is not an integer in 0..${AAL5_MAX_SDU}`);
   const total = frameLength(len);
-  const out = Buffer.allocUnsafe(total);
+  if (total > buf.length) throw new RangeError(`emitFrameInto: a frame of ${total} octets does not fit a buffer of ${buf.length}`);
+  return frameInto(total === buf.length ? buf : buf.subarray(0, total), header, sdu);
+}
+
+/** the frame for header and SDU written over the whole of `out` (exactly its length) */
+function frameInto(out: Buffer, header: Buffer, sdu: Buffer): Buffer {
+  const len = sdu.length;
   clearFrom(out, FRAME_OVERHEAD + len);
   // TypedArray set, not Buffer#copy: no argument checks and views per frame
   out.set(header.length === SDU_OFFSET ? header : header.subarray(0, SDU_OFFSET), 0);
@@ -241,6 +260,15 @@ export function reframe(frame: Buffer, header: Buffer): Buffer {
   out.set(header.length === SDU_OFFSET ? header : header.subarray(0, SDU_OFFSET), 0);
   out.set(frame.subarray(SDU_OFFSET), SDU_OFFSET);
   return out;
+}
+
+/**
+ * `reframe` in place: `frame` itself now starts with `header` (for a frame in
+ * a reused buffer, whose last taker is done with it); returns `frame`.
+ */
+export function reheader(frame: Buffer, header: Buffer): Buffer {
+  frame.set(header.length === SDU_OFFSET ? header : header.subarray(0, SDU_OFFSET), 0);
+  return frame;
 }
 
 function hexDigit(c: number): number {

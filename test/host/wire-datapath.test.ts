@@ -16,16 +16,19 @@ const ME = '02:00:00:00:19:01';
 const LEAF = '02:00:00:00:19:02';
 const OTHER = '02:00:00:00:19:03';
 
-function dataPath() {
-  const sent: { path: VcPath; frame: Buffer }[] = [];
+/** `reuseFrames`: sendFrame keeps a copy of each frame's octets (`copy`) besides the frame itself, as a miniport that writes it at once would have sent them */
+function dataPath(reuseFrames = false) {
+  const sent: { path: VcPath; frame: Buffer; copy: Buffer }[] = [];
   const scheduler = new TestScheduler(() => {});
   const dp = new WireDataPath(
     {
       header: (p) => frameHeader(p.peer, ME, ETHERTYPE_CONDIS, cellHeader(p.vpi, p.vci)),
-      sendFrame: (path, frame) => sent.push({ path, frame }),
+      sendFrame: (path, frame) => sent.push({ path, frame, copy: Buffer.from(frame) }),
     },
     1488,
     scheduler,
+    false,
+    reuseFrames,
   );
   const got: { vc: number; data: string }[] = [];
   dp.receive$.subscribe((r) => got.push({ vc: r.vc!, data: r.data.toString() }));
@@ -110,4 +113,38 @@ test('sendWith: the same frames as send; each send of a turn completes through i
   scheduler.flush();
   t.deepEqual(done.slice(2), [`one ${NdisStatus.SUCCESS}`, `two ${NdisStatus.SUCCESS}`]);
   t.is(dp.counters().outstandingSends, 0);
+});
+
+test('reuseFrames: every frame is built in one buffer, and each is the frame a fresh one would be when it is sent, on one path or several', (t) => {
+  const fresh = dataPath(false);
+  const reused = dataPath(true);
+  const twoLeaves: VcPath[] = [
+    { peer: LEAF, vpi: 0, vci: 40 },
+    { peer: OTHER, vpi: 0, vci: 52 },
+  ];
+  for (const { dp } of [fresh, reused]) {
+    dp.activate(7, [{ peer: LEAF, vpi: 0, vci: 41 }]);
+    dp.activate(8, twoLeaves);
+  }
+  const sends: [number, Buffer][] = [
+    [7, Buffer.alloc(1488, 0x31)],
+    [7, Buffer.from('short after long: no octet of the last frame may show through')],
+    [8, Buffer.alloc(700, 0x32)],
+    [7, Buffer.alloc(0)],
+    [8, Buffer.from('to both leaves again')],
+  ];
+  for (const { dp } of [fresh, reused]) for (const [vc, data] of sends) dp.sendWith(vc, data, () => {});
+  t.is(reused.sent.length, 7);
+  t.deepEqual(
+    reused.sent.map((s) => s.copy),
+    fresh.sent.map((s) => s.frame),
+  );
+  // one buffer under all of them (a fresh frame each: as many buffers as frames, sharing only Node's pool)
+  t.is(new Set(reused.sent.map((s) => s.frame.buffer)).size, 1);
+  for (const s of reused.sent.map((x) => parseFrame(x.copy))) t.true(s.ok, 'each frame as sent parses, CRC included');
+  // without reuseFrames a frame kept by whoever took it stays as it was sent
+  t.deepEqual(
+    fresh.sent.map((s) => s.frame),
+    fresh.sent.map((s) => s.copy),
+  );
 });

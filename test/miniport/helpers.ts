@@ -49,3 +49,23 @@ export function openFds(): number {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * What Miniport.sendCopies promises: once `send` returns, the sender may write over the frame. A
+ * burst goes out from one buffer, each frame's body written over after its send (its tag left as it
+ * was): every frame that arrives must carry the body it had when it was sent. Resolves with how many
+ * arrived (the caller's link is warm: all of them).
+ */
+export async function sendOverwritingEach(from: Miniport, to: Miniport, count = 30): Promise<{ arrived: Buffer[]; sent: Buffer[] }> {
+  const buf = frame(to.mac, from.mac, `reuse000 ${'o'.repeat(900)}`);
+  const sent: Buffer[] = [];
+  const got = collect(to.frames$, count, 'reuse', 5000);
+  for (let i = 0; i < count; i++) {
+    buf.write(`reuse${String(i).padStart(3, '0')} `, 14);
+    buf.fill(0x61 + (i % 26), 23, 23 + 900);
+    from.send(buf);
+    sent.push(Buffer.from(buf));
+    buf.fill(0x23, 23, 23 + 900); // the body written over at once: a backend that kept the buffer sends '#'
+  }
+  return { arrived: await got, sent };
+}

@@ -2,7 +2,7 @@ import { rootTest as test } from '../helpers/root.js';
 import { openMiniportPair, type PairKind } from '../../src/lab/miniports.js';
 import { openMiniport } from '../../src/miniport/index.js';
 import { Netns, uniqueName } from '../../src/lab/netns.js';
-import { frame, openFds, sendUntilReceived } from './helpers.js';
+import { frame, openFds, sendOverwritingEach, sendUntilReceived } from './helpers.js';
 
 /** make the garbage collector run the way it does in a busy daemon: from allocation */
 function churn(): void {
@@ -28,6 +28,17 @@ for (const kind of ['tap', 'nic', 'etherip', 'memory'] as const satisfies readon
     closed = true;
     t.is(openFds(), fds);
     if (link.nsA) t.false((await import('node:fs')).existsSync(`/run/netns/${link.nsA.name}`));
+  });
+}
+
+for (const kind of ['tap', 'nic', 'etherip', 'memory'] as const satisfies readonly PairKind[]) {
+  test(`${kind}: send is done with a frame when it returns (sendCopies): the sender may build the next one in the same buffer`, async (t) => {
+    const link = await openMiniportPair(kind);
+    t.teardown(() => link.close());
+    t.true(link.a.sendCopies);
+    await sendUntilReceived(link.a, link.b, frame(link.b.mac, link.a.mac, 'warm'), 'warm');
+    const { arrived, sent } = await sendOverwritingEach(link.a, link.b);
+    t.deepEqual(arrived, sent);
   });
 }
 

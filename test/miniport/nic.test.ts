@@ -1,7 +1,7 @@
 import { rootTest as test } from '../helpers/root.js';
 import { createVeth, uniqueName, Netns } from '../../src/lab/netns.js';
 import { openMiniport, MiniportError, type Miniport } from '../../src/miniport/index.js';
-import { collect, frame, openFds, sendUntilReceived, sleep } from './helpers.js';
+import { collect, frame, openFds, sendOverwritingEach, sendUntilReceived, sleep } from './helpers.js';
 
 async function vethPair(t: { teardown(fn: () => Promise<void>): void }, binding?: 'addon' | 'cap') {
   const nsA = await Netns.create(uniqueName('nca'));
@@ -36,6 +36,15 @@ for (const binding of ['addon', 'cap'] as const) test(`nic (${binding}): frames 
   const got = collect(b.frames$, 50, 'burst');
   for (const f of burst) a.send(f);
   t.deepEqual(await got, burst);
+});
+
+// (the addon binding: test/miniport/lifecycle.test.ts, with every backend)
+for (const binding of ['cap'] as const) test(`nic (${binding}): send is done with a frame when it returns (sendCopies): the sender may build the next one in the same buffer`, async (t) => {
+  const { a, b } = await vethPair(t, binding);
+  t.true(a.sendCopies);
+  await sendUntilReceived(a, b, frame(b.mac, a.mac, 'warm'), 'warm');
+  const { arrived, sent } = await sendOverwritingEach(a, b);
+  t.deepEqual(arrived, sent);
 });
 
 test('nic: other EtherTypes, other MACs and our own frames are filtered', async (t) => {

@@ -1,7 +1,7 @@
 import { rootTest as test } from '../helpers/root.js';
 import { createBridgedPair, uniqueName, Netns, type BridgedPair } from '../../src/lab/netns.js';
 import { openMiniport, MiniportError, type Miniport } from '../../src/miniport/index.js';
-import { collect, frame, openFds, sendUntilReceived, sleep } from './helpers.js';
+import { collect, frame, openFds, sendOverwritingEach, sendUntilReceived, sleep } from './helpers.js';
 
 const A = '02:00:00:00:01:0a';
 const B = '02:00:00:00:01:0b';
@@ -42,6 +42,17 @@ for (const binding of ['addon', 'ioctl'] as const) {
     t.deepEqual(await got, burst);
     t.true(a.counters().txFrames >= 51);
     t.true(b.counters().rxFrames >= 51);
+  });
+}
+
+for (const binding of ['ioctl'] as const) {
+  // (the addon binding: test/miniport/lifecycle.test.ts, with every backend)
+  test(`tap (${binding}): send is done with a frame when it returns (sendCopies): the sender may build the next one in the same buffer`, async (t) => {
+    const { a, b } = await pairOfTaps(t, binding);
+    t.true(a.sendCopies);
+    await sendUntilReceived(a, b, frame(B, A, 'warm'), 'warm');
+    const { arrived, sent } = await sendOverwritingEach(a, b);
+    t.deepEqual(arrived, sent);
   });
 }
 

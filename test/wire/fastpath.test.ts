@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { aal5TrailerAt, cellHeader, emitFrame, emitFrameAfter, frameHeader, parseFrame, SDU_OFFSET } from '../../src/wire/index.js';
+import { aal5TrailerAt, AAL5_MAX_SDU, cellHeader, emitFrame, emitFrameAfter, emitFrameInto, frameHeader, frameLength, parseFrame, reheader, SDU_OFFSET } from '../../src/wire/index.js';
 
 const mac = fc.uint8Array({ minLength: 6, maxLength: 6 }).map((b) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':'));
 
@@ -13,6 +13,30 @@ test('emitFrameAfter(frameHeader(...)) builds the very octets emitFrame builds',
       t.deepEqual(b, a);
     }),
   );
+});
+
+test('emitFrameInto builds the same octets in a reused buffer, whatever an earlier frame left there; reheader gives another path\'s frame in place', (t) => {
+  const buf = Buffer.alloc(frameLength(1600), 0xee);
+  fc.assert(
+    fc.property(mac, mac, mac, fc.integer({ min: 1, max: 0xffff }), fc.uint8Array({ maxLength: 1600 }), (dst, src, other, vci, sdu) => {
+      const data = Buffer.from(sdu);
+      const f = emitFrameInto(buf, frameHeader(dst, src, 0x88b5, cellHeader(0, vci)), data);
+      t.deepEqual(f, emitFrame({ dst, src, etherType: 0x88b5, cell: cellHeader(0, vci), uu: 0, cpi: 0, sdu: data }));
+      t.is(f.buffer, buf.buffer); // a view of the caller's buffer: nothing allocated for the octets
+      t.is(f.byteOffset, buf.byteOffset);
+      t.is(reheader(f, frameHeader(other, src, 0x88b5, cellHeader(1, vci))), f);
+      t.deepEqual(f, emitFrame({ dst: other, src, etherType: 0x88b5, cell: cellHeader(1, vci), uu: 0, cpi: 0, sdu: data }));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('emitFrameInto refuses a frame its buffer cannot hold, and an SDU too long for AAL5', (t) => {
+  const header = frameHeader('02:00:00:00:00:01', '02:00:00:00:00:02', 0x88b5, cellHeader(0, 40));
+  const exact = Buffer.alloc(frameLength(100));
+  t.is(emitFrameInto(exact, header, Buffer.alloc(100)), exact); // exactly its size: the buffer itself
+  t.throws(() => emitFrameInto(exact, header, Buffer.alloc(101 + 48)), { instanceOf: RangeError, message: /does not fit a buffer of/ });
+  t.throws(() => emitFrameInto(Buffer.alloc(70_000), header, Buffer.alloc(AAL5_MAX_SDU + 1)), { instanceOf: RangeError, message: /SDU length/ });
 });
 
 test('aal5TrailerAt accepts exactly what parseFrame accepts, and locates the same SDU', (t) => {
