@@ -538,6 +538,8 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
     // the last one also weighs the heap with every party added (its GC is left out of its times)
     for (let i = 0; i < n10k; i++) runs10k.push(await partyRun(root!, '5002', 10_000, { heap: i === n10k - 1 }));
     const heapRun = runs10k[n10k - 1]!;
+    // the same with the leaf host in a process of its own (split-parties.ts imports partyRun from here: loaded when used)
+    const split = await (await import('./split-parties.js')).splitPartyRuns(quick);
     const best = (rs: PartyRun[], k: keyof PartyRun) => Math.min(...rs.map((r) => r[k] as number));
     const [w1, w10, c1, c10] = [best(runs1k, 'totalMs'), best(runs10k, 'totalMs'), best(runs1k, 'cpuMs'), best(runs10k, 'cpuMs')];
 
@@ -565,6 +567,15 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
       { name: 'CoNDIS multipoint over TAP: 1,000 parties on one call: add, drop all, close', value: w1, unit: 'ms' },
       { name: 'CoNDIS multipoint over TAP: 10,000 parties on one call: add, drop all, close', value: w10, unit: 'ms', baseline: w1, baselineName: '1,000 parties, ms', goal: '< 400 ms, 10k/1k <= 10x' },
       { name: '  of which adding the 10,000 parties', value: best(runs10k, 'addMs'), unit: 'ms' },
+      {
+        name: '  the same, root and leaf host each in a process of its own (as condisd runs them)',
+        value: split.ms10k,
+        unit: 'ms',
+        baseline: w10,
+        baselineName: 'both hosts in one process, ms',
+      },
+      { name: '  the same, 10k/1k time ratio (linear = 10)', value: split.ms10k / split.ms1k, unit: 'x', baseline: 10, baselineName: 'linear' },
+      { name: '  the same, CPU per party, both processes', value: split.cpuUsPerParty, unit: 'us', baseline: (c10 * 1000) / 10_000, baselineName: 'both hosts in one process, us' },
       { name: '  of which dropping the 10,000 parties', value: best(runs10k, 'dropMs'), unit: 'ms' },
       { name: 'CoNDIS multipoint 10k/1k time ratio, CPU time (linear = 10)', value: c10 / c1, unit: 'x', baseline: 10, baselineName: 'linear' },
       { name: 'CoNDIS multipoint 10k/1k time ratio, wall clock (linear = 10)', value: w10 / w1, unit: 'x', baseline: 10, baselineName: 'linear' },

@@ -1,0 +1,97 @@
+/**
+ * The multipoint scale figure with each host in a process of its own, as
+ * condisd runs them (one daemon per host): the root host here, the leaf host
+ * in a child (bench/split-host.ts), on a two-host TAP lab of their own. The
+ * same workload as bench/stack.ts's one-process figure (`partyRun`: 10,000
+ * parties on one call, at most 1,000 adds outstanding, all dropped, the call
+ * closed), so the two can be read side by side: in one process both hosts
+ * take turns on one thread; here each has its own, and the machine's two
+ * cores can work on a burst of adds at once. CPU is both processes'.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Client } from '../src/host/driver.js';
+import type { CondisNode } from '../src/host/node.js';
+import { benchTapLab } from './tap-lab.js';
+import { partyRun, type PartyRun } from './stack.js';
+
+export interface SplitPartyRuns {
+  /** the best 1,000-party and 10,000-party runs, ms */
+  ms1k: number;
+  ms10k: number;
+  /** CPU of both processes per party, in the 10,000-party run that was fastest, µs */
+  cpuUsPerParty: number;
+}
+
+function reply<T>(child: ChildProcess, want: (m: unknown) => T | undefined, ms: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const done = (e?: Error, v?: T): void => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (e) reject(e);
+      else resolve(v!);
+    };
+    const onMessage = (m: unknown): void => {
+      const v = want(m);
+      if (v !== undefined) done(undefined, v);
+    };
+    const onExit = (code: number | null): void => done(new Error(`bench: the leaf host's process exited (${code}) before ${what}`));
+    const timer = setTimeout(() => done(new Error(`bench: no ${what} from the leaf host's process within ${ms} ms`)), ms);
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+async function linkedTo(node: CondisNode, mac: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!node.peerList().some((p) => p.mac === mac && p.link?.established)) {
+    if (Date.now() > deadline) throw new Error('bench: the signalling link to the leaf host did not come up');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export async function splitPartyRuns(quick: boolean): Promise<SplitPartyRuns> {
+  const tl = await benchTapLab('bsplit', 9, 9000, { hosts: 2, elsewhere: [1] });
+  let child: ChildProcess | undefined;
+  try {
+    const [node] = await tl.startNodes();
+    const leaf = tl.hostOptions(1);
+    child = spawn(process.execPath, [fileURLToPath(new URL('./split-host.js', import.meta.url)), JSON.stringify(leaf)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const c = child;
+    await reply(c, (m) => (m === 'ready' ? true : undefined), 20_000, "'ready'");
+    await linkedTo(node!, leaf.mac);
+    const root = await Client.open(node!, 'root', { keepLog: false });
+    const childCpu = async (): Promise<number> => {
+      c.send('cpu');
+      const u = await reply(c, (m) => (m as { cpu?: NodeJS.CpuUsage }).cpu, 5000, 'CPU figure');
+      return (u.user + u.system) / 1000;
+    };
+    const run = async (n: number): Promise<PartyRun & { bothCpuMs: number }> => {
+      const before = await childCpu();
+      const r = await partyRun(root, leaf.address, n);
+      return { ...r, bothCpuMs: r.cpuMs + (await childCpu()) - before };
+    };
+    // warm-up: both processes compile the party path
+    await run(4_000);
+    const runs1k: number[] = [];
+    for (let i = 0; i < (quick ? 1 : 3); i++) runs1k.push((await run(1_000)).totalMs);
+    let best: (PartyRun & { bothCpuMs: number }) | undefined;
+    for (let i = 0; i < (quick ? 1 : 2); i++) {
+      const r = await run(10_000);
+      if (!best || r.totalMs < best.totalMs) best = r;
+    }
+    return { ms1k: Math.min(...runs1k), ms10k: best!.totalMs, cpuUsPerParty: (best!.bothCpuMs * 1000) / 10_000 };
+  } finally {
+    const c = child;
+    if (c && c.exitCode === null && c.signalCode === null) {
+      const gone = new Promise((r) => c.once('exit', r));
+      if (c.connected) c.send('stop');
+      else c.kill('SIGTERM');
+      const kill = setTimeout(() => c.kill('SIGKILL'), 5000);
+      await gone;
+      clearTimeout(kill);
+    }
+    await tl.close();
+  }
+}
