@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '../src/host/driver.js';
 import type { CondisNode } from '../src/host/node.js';
 import { benchTapLab } from './tap-lab.js';
-import { partyRun, type PartyRun } from './stack.js';
+import { PARTY_WARM_UP, partyRun, type PartyRun } from './stack.js';
 
 export interface SplitPartyRuns {
   /** the best 1,000-party and 10,000-party runs, ms */
@@ -72,9 +72,9 @@ export async function splitPartyRuns(quick: boolean): Promise<SplitPartyRuns> {
       const r = await partyRun(root, leaf.address, n);
       return { ...r, bothCpuMs: r.cpuMs + (await childCpu()) - before };
     };
-    // warm-up: both processes are fresh, and V8 compiles the party path on its background threads for
-    // some 20,000 parties (after one 4,000-party warm-up they took 34% of both processes' samples)
-    for (const n of quick ? [4_000] : [10_000, 10_000, 10_000]) await run(n);
+    // warm-up (stack.ts PARTY_WARM_UP): both processes are fresh; after one 4,000-party warm-up, V8's
+    // background compiler took 34% of both processes' samples
+    for (const n of quick ? [4_000] : PARTY_WARM_UP) await run(n);
     const runs1k: number[] = [];
     for (let i = 0; i < (quick ? 1 : 3); i++) runs1k.push((await run(1_000)).totalMs);
     let best: (PartyRun & { bothCpuMs: number }) | undefined;
