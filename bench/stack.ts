@@ -182,12 +182,15 @@ export async function vcStream(sender: Client, vc: NdisVcHandle, receivers: Clie
 /**
  * Streams taking turns, `n` rounds: for each, its best run (frames/s) and that run's CPU per frame. The
  * machine is shared: the least disturbed run counts, and turns within seconds let both sides of a
- * comparison meet the same machine.
+ * comparison meet the same machine. Each run starts after a full collection: the streams share one
+ * heap, and a run's received frames (slabs outside V8's heap) would otherwise count against V8's
+ * external-memory limit in the next run, which then pays for full collections the other caused.
  */
 async function bestStreams(n: number, seconds: number, runs: (() => Promise<number>)[]): Promise<{ rate: number; cpuUs: number }[]> {
   const best = runs.map(() => ({ rate: 0, cpuUs: NaN }));
   for (let i = 0; i < n; i++) {
     for (const [k, run] of runs.entries()) {
+      gc();
       const cpu = process.cpuUsage();
       const rate = await run();
       const used = process.cpuUsage(cpu);
