@@ -11,8 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../src/host/driver.js';
-import type { CondisNode } from '../src/host/node.js';
-import { benchTapLab } from './tap-lab.js';
+import { benchTapLab, linksUp } from './tap-lab.js';
 import { PARTY_WARM_UP, partyRun, type PartyRun } from './stack.js';
 
 export interface SplitPartyRuns {
@@ -43,14 +42,6 @@ function reply<T>(child: ChildProcess, want: (m: unknown) => T | undefined, ms: 
   });
 }
 
-async function linkedTo(node: CondisNode, mac: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!node.peerList().some((p) => p.mac === mac && p.link?.established)) {
-    if (Date.now() > deadline) throw new Error('bench: the signalling link to the leaf host did not come up');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 export async function splitPartyRuns(quick: boolean): Promise<SplitPartyRuns> {
   const tl = await benchTapLab('bsplit', 9, 9000, { hosts: 2, elsewhere: [1] });
   let child: ChildProcess | undefined;
@@ -60,7 +51,7 @@ export async function splitPartyRuns(quick: boolean): Promise<SplitPartyRuns> {
     child = spawn(process.execPath, [fileURLToPath(new URL('./split-host.js', import.meta.url)), JSON.stringify(leaf)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const c = child;
     await reply(c, (m) => (m === 'ready' ? true : undefined), 20_000, "'ready'");
-    await linkedTo(node!, leaf.mac);
+    await linksUp([node!], 20_000, [leaf.mac]);
     const root = await Client.open(node!, 'root', { keepLog: false });
     const childCpu = async (): Promise<number> => {
       c.send('cpu');

@@ -28,10 +28,14 @@ export interface BenchTapLab {
   close(graceMs?: number): Promise<void>;
 }
 
-/** every node has its signalling link to every other up (bounded: an Error after `ms`) */
-export async function linksUp(nodes: CondisNode[], ms = 20_000): Promise<void> {
+/**
+ * every node has its signalling link up to every other and to each host of `elsewhere` (MACs of
+ * hosts another process runs); bounded: an Error after `ms`
+ */
+export async function linksUp(nodes: CondisNode[], ms = 20_000, elsewhere: string[] = []): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!nodes.every((a) => nodes.every((b) => a === b || a.peerList().some((p) => p.mac === b.mac && p.link?.established)))) {
+  const macs = [...nodes.map((n) => n.mac), ...elsewhere];
+  while (!nodes.every((a) => macs.every((mac) => mac === a.mac || a.peerList().some((p) => p.mac === mac && p.link?.established)))) {
     if (Date.now() > deadline) throw new Error('bench: signalling links did not come up');
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -67,8 +71,8 @@ export async function benchTapLab(prefix: string, octet: number, addressBase: nu
     miniports,
     nodes,
     async startNodes() {
-      const mine = lab.hosts.filter((_, i) => here(i));
-      mine.forEach((h, k) => nodes.push(new CondisNode(benchNodeOptions(h.name, miniports[k]!, h.address, peersOf(lab.hosts.indexOf(h))))));
+      let k = 0; // (miniports holds this process's hosts only)
+      for (const [i, h] of lab.hosts.entries()) if (here(i)) nodes.push(new CondisNode(benchNodeOptions(h.name, miniports[k++]!, h.address, peersOf(i))));
       await linksUp(nodes);
       return nodes;
     },

@@ -70,8 +70,8 @@ interface PathOwner {
  * built in one buffer, and a further leaf's frame is the same octets with its
  * own header written over the last: no buffer per frame. A stream of large
  * frames otherwise allocates about its own volume again in buffers outside
- * V8's heap, and past some tens of megabytes between two minor collections
- * V8 answers that with a full collection each time. Received data is handed up
+ * V8's heap, and V8 ran a full collection after nearly every minor one under
+ * that external memory pressure (docs/miniports.md). Received data is handed up
  * as a view into the miniport's buffer: when the miniport hands its frames over
  * (`ownedFrames`), the first VC on the path gets it as its own (NDIS indicates
  * it without a copy) and any further VC a copy from NDIS; otherwise NDIS copies

@@ -212,9 +212,7 @@ export function frameHeader(dst: Mac, src: Mac, etherType: number, cell: CellHea
  * SDU, CPCS-UU 0 and CPI 0: the same octets, with a single copy of the SDU.
  */
 export function emitFrameAfter(header: Buffer, sdu: Buffer): Buffer {
-  const len = sdu.length;
-  if (len > AAL5_MAX_SDU) throw new RangeError(`emitFrame: SDU length ${len} is not an integer in 0..${AAL5_MAX_SDU}`);
-  return frameInto(Buffer.allocUnsafe(frameLength(len)), header, sdu);
+  return frameInto(Buffer.allocUnsafe(frameLength(aal5SduLength(sdu))), header, sdu);
 }
 
 /**
@@ -225,19 +223,23 @@ export function emitFrameAfter(header: Buffer, sdu: Buffer): Buffer {
  * or the frame for `buf`.
  */
 export function emitFrameInto(buf: Buffer, header: Buffer, sdu: Buffer): Buffer {
-  const len = sdu.length;
-  if (len > AAL5_MAX_SDU) throw new RangeError(`emitFrame: SDU length ${len} is not an integer in 0..${AAL5_MAX_SDU}`);
-  const total = frameLength(len);
+  const total = frameLength(aal5SduLength(sdu));
   if (total > buf.length) throw new RangeError(`emitFrameInto: a frame of ${total} octets does not fit a buffer of ${buf.length}`);
   return frameInto(total === buf.length ? buf : buf.subarray(0, total), header, sdu);
+}
+
+/** the SDU's length; a RangeError when AAL5 cannot carry it */
+function aal5SduLength(sdu: Buffer): number {
+  const len = sdu.length;
+  if (len > AAL5_MAX_SDU) throw new RangeError(`emitFrame: SDU length ${len} is not an integer in 0..${AAL5_MAX_SDU}`);
+  return len;
 }
 
 /** the frame for header and SDU written over the whole of `out` (exactly its length) */
 function frameInto(out: Buffer, header: Buffer, sdu: Buffer): Buffer {
   const len = sdu.length;
   clearFrom(out, FRAME_OVERHEAD + len);
-  // TypedArray set, not Buffer#copy: no argument checks and views per frame
-  out.set(header.length === SDU_OFFSET ? header : header.subarray(0, SDU_OFFSET), 0);
+  reheader(out, header);
   out.set(sdu, SDU_OFFSET);
   const t = SDU_OFFSET + len;
   out[t] = 0;
@@ -256,8 +258,7 @@ function frameInto(out: Buffer, header: Buffer, sdu: Buffer): Buffer {
  * path without encoding it again.
  */
 export function reframe(frame: Buffer, header: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(frame.length);
-  out.set(header.length === SDU_OFFSET ? header : header.subarray(0, SDU_OFFSET), 0);
+  const out = reheader(Buffer.allocUnsafe(frame.length), header);
   out.set(frame.subarray(SDU_OFFSET), SDU_OFFSET);
   return out;
 }
@@ -267,6 +268,7 @@ export function reframe(frame: Buffer, header: Buffer): Buffer {
  * a reused buffer, whose last taker is done with it); returns `frame`.
  */
 export function reheader(frame: Buffer, header: Buffer): Buffer {
+  // TypedArray set, not Buffer#copy: no argument checks and views per frame
   frame.set(header.length === SDU_OFFSET ? header : header.subarray(0, SDU_OFFSET), 0);
   return frame;
 }

@@ -53,8 +53,8 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 /**
  * What Miniport.sendCopies promises: once `send` returns, the sender may write over the frame. A
  * burst goes out from one buffer, each frame's body written over after its send (its tag left as it
- * was): every frame that arrives must carry the body it had when it was sent. Resolves with how many
- * arrived (the caller's link is warm: all of them).
+ * was): every frame that arrives must carry the body it had when it was sent. Resolves with the
+ * frames that arrived and a copy of each as it was sent (the caller's link is warm: all of them arrive).
  */
 export async function sendOverwritingEach(from: Miniport, to: Miniport, count = 30): Promise<{ arrived: Buffer[]; sent: Buffer[] }> {
   const buf = frame(to.mac, from.mac, `reuse000 ${'o'.repeat(900)}`);
