@@ -548,6 +548,10 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
     // the last one also weighs the heap with every party added (its GC is left out of its times)
     for (let i = 0; i < n10k; i++) runs10k.push(await partyRun(root!, '5002', 10_000, { heap: i === n10k - 1 }));
     const heapRun = runs10k[n10k - 1]!;
+    // the same with NDIS's counters$ observed on every host, as a monitoring program would: what keeping the
+    // counters current costs per request must not grow with the VCs a host holds (the leaf holds one per party)
+    const watching = nodes.map((n) => n.ndis.counters$.subscribe());
+    const watched = await partyRun(root!, '5002', 10_000).finally(() => watching.forEach((w) => w.unsubscribe()));
     // the same with the leaf host in a process of its own (split-parties.ts imports partyRun from here: loaded when used)
     const split = await (await import('./split-parties.js')).splitPartyRuns(quick);
     const best = (rs: PartyRun[], k: keyof PartyRun) => Math.min(...rs.map((r) => r[k] as number));
@@ -587,6 +591,7 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
       },
       { name: '  the same in two processes: 10k/1k time ratio (linear = 10)', value: split.ms10k / split.ms1k, unit: 'x', baseline: 10, baselineName: 'linear' },
       { name: '  the same in two processes: CPU per party, both together', value: split.cpuUsPerParty, unit: 'us', baseline: (c10 * 1000) / 10_000, baselineName: 'both hosts in one process, us' },
+      { name: '  10,000 parties with NDIS counters$ observed on every host', value: watched.totalMs, unit: 'ms', baseline: w10, baselineName: 'not observed, ms' },
       { name: 'CoNDIS multipoint 10k/1k time ratio, CPU time (linear = 10)', value: c10 / c1, unit: 'x', baseline: 10, baselineName: 'linear' },
       { name: 'CoNDIS multipoint 10k/1k time ratio, wall clock (linear = 10)', value: w10 / w1, unit: 'x', baseline: 10, baselineName: 'linear' },
       { name: 'heap per party (10,000 parties; root and leaf host together)', value: heapRun.heapPerParty!, unit: 'bytes', baseline: 1024, baselineName: 'goal, bytes', goal: '<= 1 KiB' },
