@@ -149,7 +149,7 @@ export class ClientSide {
         return { status: mp === S.PENDING ? S.FAILURE : mp };
       }
     }
-    this.core.vcs.set(v.h, v);
+    this.core.addVc(v);
     a.vcCount++;
     this.core.touch();
     return { status: S.SUCCESS, vcHandle: v.h };
@@ -350,9 +350,9 @@ export class ClientSide {
         this.sendComplete(c, nbl, refused, v);
         continue;
       }
-      v.sends++;
+      this.core.countSend(v, 1);
       const done = (st: NdisStatus): void => {
-        v.sends--;
+        this.core.countSend(v, -1);
         this.sendComplete(c, nbl, st, v);
         this.core.touch();
       };
@@ -367,7 +367,7 @@ export class ClientSide {
     for (const n of nbls) {
       const v = this.core.receiveOwner.get(n);
       if (v && v.receives > 0) {
-        v.receives--;
+        this.core.countReceive(v, -1);
         this.core.receiveOwner.delete(n);
         if (v.receives === 0) {
           const waiters = this.core.drainWaiters.get(v.h) ?? [];

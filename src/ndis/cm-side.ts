@@ -119,7 +119,7 @@ export class CmSide {
         return { status: mp === S.PENDING ? S.FAILURE : mp };
       }
     }
-    this.core.vcs.set(v.h, v);
+    this.core.addVc(v);
     if (a) a.vcCount++;
     this.core.touch();
     return { status: S.SUCCESS, vcHandle: v.h };

@@ -68,15 +68,16 @@ export class NdisHost {
     return this.core.cmSignallingSends;
   }
 
-  /** live counters; emits whenever one changes */
+  /** live counters; emits whenever one changes (each request costs the same however many VCs there are) */
   get counters$(): Observable<NdisCounters> {
-    // (touch() skips the count while nobody listens: bring it up to date for the new listener)
+    // (touch() leaves the subject as it is while nobody listens: bring it up to date for the new listener)
     return defer(() => {
       this.core.touch(true);
       return this.core.counters$$;
     });
   }
 
+  /** the counters counted now, walking every VC (for a status query; counters$ keeps them as they change) */
   counters(): NdisCounters {
     return this.core.computeCounters();
   }

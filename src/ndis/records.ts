@@ -307,7 +307,7 @@ export class NdisCore {
     this.name = opts.name ?? 'ndis';
     this.dataPath = opts.dataPath;
     this.scheduler = opts.scheduler ?? laterScheduler;
-    this.counters$$ = new BehaviorSubject(this.computeCounters());
+    this.counters$$ = new BehaviorSubject(this.tallied());
     // what a turn's items changed shows in counters$ once per turn
     this.deferred = new RunQueue(runItem, { scheduler: this.scheduler, afterTurn: () => this.touch() });
   }
@@ -324,6 +324,38 @@ export class NdisCore {
   /** completions and indications, each on a later scheduler turn than the request that caused it, in order (R5) */
   readonly deferred: RunQueue<() => void>;
 
+  /**
+   * What counters$ reports of the VCs, kept up to date as they change, so that a watched counters$
+   * costs the same per request with ten VCs or ten thousand (a leaf host holds one per party); a
+   * recount walks them all (computeCounters). A VC's sends and receives count while it is in `vcs`.
+   */
+  private readonly tally = { callVcs: 0, signallingVcs: 0, sends: 0, receives: 0 };
+
+  addVc(v: VcRec): void {
+    this.vcs.set(v.h, v);
+    if (v.signalling) this.tally.signallingVcs++;
+    else this.tally.callVcs++;
+  }
+
+  /** a send on `v` handed to the miniport (+1) or completed (-1) */
+  countSend(v: VcRec, n: 1 | -1): void {
+    v.sends += n;
+    if (v.state !== 'DELETED') this.tally.sends += n;
+  }
+
+  /** a receive on `v` the client is to return (+1), or returned (-1) */
+  countReceive(v: VcRec, n: 1 | -1): void {
+    v.receives += n;
+    if (v.state !== 'DELETED') this.tally.receives += n;
+  }
+
+  /** the counters from the tally (counters$) */
+  private tallied(): NdisCounters {
+    const t = this.tally;
+    return this.withVcCounts(t.callVcs, t.signallingVcs, t.sends, t.receives);
+  }
+
+  /** the counters counted now, walking every VC (counters(): a status query; tests hold counters$ to it) */
   computeCounters(): NdisCounters {
     let vcs = 0;
     let sig = 0;
@@ -335,22 +367,26 @@ export class NdisCore {
       sends += v.sends;
       receives += v.receives;
     }
+    return this.withVcCounts(vcs, sig, sends, receives);
+  }
+
+  private withVcCounts(vcs: number, signallingVcs: number, sendsOutstanding: number, receivesOutstanding: number): NdisCounters {
     return {
       afs: this.afs.size,
       saps: this.saps.size,
       vcs,
       parties: this.parties.size,
       cmContexts: this.cm?.handlers.liveContexts() ?? 0,
-      signallingVcs: sig,
-      sendsOutstanding: sends,
-      receivesOutstanding: receives,
+      signallingVcs,
+      sendsOutstanding,
+      receivesOutstanding,
     };
   }
 
   touch(force = false): void {
     // counting walks every VC: not after each request when nobody listens
     if (!force && !this.counters$$.observed) return;
-    const c = this.computeCounters();
+    const c = this.tallied();
     const p = this.counters$$.value;
     if ((Object.keys(c) as (keyof NdisCounters)[]).some((k) => c[k] !== p[k])) this.counters$$.next(c);
   }
@@ -445,6 +481,10 @@ export class NdisCore {
   removeVc(v: VcRec): void {
     this.moveVc(v, 'DELETED');
     this.vcs.delete(v.h);
+    if (v.signalling) this.tally.signallingVcs--;
+    else this.tally.callVcs--;
+    this.tally.sends -= v.sends;
+    this.tally.receives -= v.receives;
     if (v.af) v.af.vcCount--;
     this.touch();
   }
@@ -526,7 +566,7 @@ export class NdisCore {
     const nbl: NetBufferList = { data: owned ? data : Buffer.from(data) };
     const returned = client.receiveMode === 'return';
     if (returned) {
-      v.receives++;
+      this.countReceive(v, 1);
       // (only a receive the client returns is looked up again: the others add no weak entry to collect)
       this.receiveOwner.set(nbl, v);
     }

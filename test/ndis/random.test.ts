@@ -2,12 +2,14 @@
  * Random sequences of client requests, remote hang-ups and link failures on
  * three hosts, every client running the built-in policy: no request throws,
  * every answer is a known NDIS_STATUS, no driver breaks the state machines
- * (NdisProtocolError), and once everyone tears down, nothing is left anywhere.
+ * (NdisProtocolError), counters$ agrees with a count of the VCs after every
+ * step, and once everyone tears down, nothing is left anywhere.
  */
 import test from 'ava';
 import fc from 'fast-check';
 import { statusKey } from '../../src/ndis/status.js';
 import { q2931CallParameters, type NdisPartyHandle, type NdisVcHandle } from '../../src/ndis/types.js';
+import type { NdisCounters } from '../../src/ndis/ndis.js';
 import { makeNetwork, S, type TestClient } from '../conformance/network.js';
 
 type Op =
@@ -49,6 +51,19 @@ test('random requests, hang-ups and link failures never break CoNDIS and leave n
         }
         const known = (st: number): void => {
           if (statusKey(st) === undefined) throw new Error(`unknown status ${st}`);
+        };
+        // counters$ keeps its VC counts as requests change them; after every step they must be what a
+        // walk over the VCs counts now (counters())
+        const watched = net.hosts.map((h) => {
+          let last: NdisCounters | undefined;
+          h.ndis.counters$.subscribe((c) => (last = c));
+          return () => last!;
+        });
+        const vcCounts = (c: NdisCounters) => [c.vcs, c.signallingVcs, c.sendsOutstanding, c.receivesOutstanding].join(' ');
+        const countsAgree = (after: string): void => {
+          for (const [i, h] of net.hosts.entries())
+            if (vcCounts(watched[i]!()) !== vcCounts(h.ndis.counters()))
+              throw new Error(`host ${i} after ${after}: counters$ says ${vcCounts(watched[i]!())}, counting the VCs gives ${vcCounts(h.ndis.counters())} (vcs, signalling VCs, sends, receives)`);
         };
         for (const o of ops) {
           switch (o.kind) {
@@ -98,8 +113,10 @@ test('random requests, hang-ups and link failures never break CoNDIS and leave n
               await net.settle();
               break;
           }
+          countsAgree(JSON.stringify(o));
         }
         await net.settle();
+        countsAgree('the last settle');
         // fail by throwing, so fast-check shrinks to the smallest sequence that leaves something behind
         const strict = {
           deepEqual(actual: unknown, expected: unknown, msg: string) {
