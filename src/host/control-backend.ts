@@ -258,7 +258,8 @@ export class NodeControlBackend implements ControlBackend {
 
   private vc(id: number): VcRec {
     const rec = this.vcRecs.get(id);
-    if (!rec || !this.client.vcInfo(id as NdisVcHandle)) throw new ControlError('not-found', `no VC ${id}`);
+    // (asked before every add party, drop party and send: a VcInfo would copy the parameters and list every party)
+    if (!rec || !this.client.hasVc(id as NdisVcHandle)) throw new ControlError('not-found', `no VC ${id}`);
     return rec;
   }
 

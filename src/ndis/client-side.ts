@@ -380,6 +380,10 @@ export class ClientSide {
   }
 
 
+  clHasVc(c: ClientRec, h: NdisVcHandle): boolean {
+    return this.clVc(c, h) !== undefined;
+  }
+
   clVcInfo(c: ClientRec, h: NdisVcHandle, withParams = true): VcInfo | undefined {
     const v = this.clVc(c, h);
     return v ? this.core.info(v, withParams) : undefined;
@@ -479,6 +483,10 @@ export class NdisClient {
    */
   vcInfo(vcHandle: NdisVcHandle, opts?: { params?: boolean }): VcInfo | undefined {
     return this.side.clVcInfo(this.rec, vcHandle, opts?.params ?? true);
+  }
+  /** is this VC one of this client's, and not deleted? (no VcInfo made: a multipoint VC's lists its every party) */
+  hasVc(vcHandle: NdisVcHandle): boolean {
+    return this.side.clHasVc(this.rec, vcHandle);
   }
   /** this client's VCs (on one AF, or all) */
   vcs(afHandle?: NdisAfHandle): VcInfo[] {

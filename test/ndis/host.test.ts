@@ -157,3 +157,20 @@ test('a watcher of trace$ from before the call manager was bound sees its calls 
   t.deepEqual(seen, ['NdisMCmRegisterAddressFamilyEx', 'ProtocolCmOpenAf']);
   ndis.dispose();
 });
+
+test('hasVc: true for a VC of this client until it is deleted, false for any other', async (t) => {
+  const net = makeNetwork({ hosts: 1, cm: 'cm', completion: 'sync' });
+  const a = net.hosts[0]!.client('a');
+  const b = net.hosts[0]!.client('b');
+  const vc = a.createVc(await a.openAf());
+  const other = b.createVc(await b.openAf());
+  t.true(a.ndis.hasVc(vc));
+  t.false(a.ndis.hasVc(other), "another client's VC");
+  t.false(a.ndis.hasVc(9999 as NdisVcHandle), 'no such VC');
+  t.is(a.ndis.NdisCoDeleteVc(vc), S.SUCCESS);
+  t.false(a.ndis.hasVc(vc), 'deleted');
+  t.true(b.ndis.hasVc(other));
+  b.ndis.NdisCoDeleteVc(other);
+  await net.cleanupAndCheck(t);
+  net.dispose();
+});
