@@ -31,6 +31,7 @@ import { benchTapLab, linksUp } from './tap-lab.js';
 import { benchNodeOptions } from './node-options.js';
 import { collectionsDuring, sampleAllocations, sampledBytes, type Collections } from './gc-cost.js';
 import { Client } from '../src/host/driver.js';
+import { NodeControlBackend } from '../src/host/control-backend.js';
 import { openMemorySync } from '../src/miniport/index.js';
 import type { Miniport } from '../src/miniport/types.js';
 import { NdisStatus, q2931CallParameters, type NdisPartyHandle, type NdisVcHandle } from '../src/ndis/index.js';
@@ -337,6 +338,24 @@ export async function partyRun(root: Client, called: string, n: number, opts: { 
   }
 }
 
+/**
+ * `n` parties added to one multipoint call and dropped again through condisd's control backend (what
+ * condisctl and a program's control client drive), `window` requests at a time, and the call closed:
+ * the whole time, ms.
+ */
+async function controlPartyRun(ctl: NodeControlBackend, called: string, n: number, window: number): Promise<number> {
+  const t0 = performance.now();
+  const { vc } = await ctl.makeCall({ called, multipoint: true });
+  const parties: number[] = [];
+  for (let k = 0; k < n; k += window) {
+    const added = await Promise.all(Array.from({ length: Math.min(window, n - k) }, () => ctl.addParty({ vc, address: called })));
+    for (const a of added) parties.push(a.party);
+  }
+  for (let k = 0; k < parties.length; k += window) await Promise.all(parties.slice(k, k + window).map((party) => ctl.dropParty({ vc, party })));
+  await ctl.closeCall({ vc });
+  return performance.now() - t0;
+}
+
 export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
@@ -552,6 +571,17 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
     // counters current costs per request must not grow with the VCs a host holds (the leaf holds one per party)
     const watching = nodes.map((n) => n.ndis.counters$.subscribe());
     const watched = await partyRun(root!, '5002', 10_000).finally(() => watching.forEach((w) => w.unsubscribe()));
+    // through condisd's control backend on the root host, 64 requests at a time, against NDIS driven
+    // directly with the same window (to the third leaf host, whose client accepts every party)
+    const ctl = await NodeControlBackend.create(nodes[0]!, { version: 'bench', miniport: 'tap' });
+    let viaControl: number, direct64: number;
+    try {
+      await controlPartyRun(ctl, '5004', 2_000, 64); // warm-up
+      direct64 = (await partyRun(root!, '5004', 10_000, { window: 64 })).totalMs;
+      viaControl = await controlPartyRun(ctl, '5004', 10_000, 64);
+    } finally {
+      ctl.dispose();
+    }
     // the same with the leaf host in a process of its own (split-parties.ts imports partyRun from here: loaded when used)
     const split = await (await import('./split-parties.js')).splitPartyRuns(quick);
     const best = (rs: PartyRun[], k: keyof PartyRun) => Math.min(...rs.map((r) => r[k] as number));
@@ -592,6 +622,7 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
       { name: '  the same in two processes: 10k/1k time ratio (linear = 10)', value: split.ms10k / split.ms1k, unit: 'x', baseline: 10, baselineName: 'linear' },
       { name: '  the same in two processes: CPU per party, both together', value: split.cpuUsPerParty, unit: 'us', baseline: (c10 * 1000) / 10_000, baselineName: 'both hosts in one process, us' },
       { name: '  10,000 parties with NDIS counters$ observed on every host', value: watched.totalMs, unit: 'ms', baseline: w10, baselineName: 'not observed, ms' },
+      { name: "  10,000 parties through condisd's control backend (condisctl, the library), 64 requests at a time", value: viaControl, unit: 'ms', baseline: direct64, baselineName: 'NDIS driven directly, 64 at a time, ms' },
       { name: 'CoNDIS multipoint 10k/1k time ratio, CPU time (linear = 10)', value: c10 / c1, unit: 'x', baseline: 10, baselineName: 'linear' },
       { name: 'CoNDIS multipoint 10k/1k time ratio, wall clock (linear = 10)', value: w10 / w1, unit: 'x', baseline: 10, baselineName: 'linear' },
       { name: 'heap per party (10,000 parties; root and leaf host together)', value: heapRun.heapPerParty!, unit: 'bytes', baseline: 1024, baselineName: 'goal, bytes', goal: '<= 1 KiB' },
