@@ -49,7 +49,7 @@ import {
   SAP_TYPE_ATM,
   statusName,
   type ClIndication,
-  type ClIndicationKind,
+  type CompletionKind,
   type ClIndicationOf,
   type ClientPolicy,
   type CoCallParameters,
@@ -201,8 +201,8 @@ export class NodeControlBackend implements ControlBackend {
    * left behind per request (the request-timeout timer would otherwise live on
    * for REQUEST_TIMEOUT_MS after every synchronous completion).
    */
-  private completion<K extends ClIndicationKind>(kind: K, pred: (i: ClIndicationOf<K>) => boolean): Waiting<ClIndicationOf<K>> {
-    return this.requests.next(kind, pred);
+  private completion<K extends CompletionKind>(kind: K, key: unknown): Waiting<ClIndicationOf<K>> {
+    return this.requests.completionOf(kind, key);
   }
 
   /** requests in progress, all clients together (limits.pendingRequests) */
@@ -400,7 +400,7 @@ export class NodeControlBackend implements ControlBackend {
     }
     // the SAP's context is the id the backend gives it: the incoming-call handler looks the policy up by it
     const id = this.nextSapId++;
-    const done = this.completion('ProtocolClRegisterSapComplete', (c) => c.sapContext === id);
+    const done = this.completion('ProtocolClRegisterSapComplete', id);
     const r = this.client.NdisClRegisterSap(this.af, id, { sapType: SAP_TYPE_ATM, sap: { address } });
     if (r.status !== S.PENDING) done.cancel();
     let handle = r.sapHandle;
@@ -436,7 +436,7 @@ export class NodeControlBackend implements ControlBackend {
   private async deregisterSapNow(args: { sap: number }): Promise<void> {
     const s = this.sapRecs.get(args.sap);
     if (!s) throw new ControlError('not-found', `no SAP ${args.sap}`);
-    const done = this.completion('ProtocolClDeregisterSapComplete', (c) => c.sapContext === args.sap);
+    const done = this.completion('ProtocolClDeregisterSapComplete', args.sap);
     const st = this.client.NdisClDeregisterSap(s.handle);
     if (st !== S.PENDING) done.cancel();
     this.sapRecs.delete(args.sap);
@@ -499,7 +499,7 @@ export class NodeControlBackend implements ControlBackend {
     rec.called = args.called;
     // the SETUP carries the host's first address as the calling party
     if (this.node.addresses[0]) rec.calling = this.node.addresses[0];
-    const done = this.completion('ProtocolClMakeCallComplete', (c) => c.vcHandle === vc);
+    const done = this.completion('ProtocolClMakeCallComplete', vc);
     const r = this.client.NdisClMakeCall(vc, q2931CallParameters(args.called, args.uu ? { uu: args.uu } : {}), args.multipoint ? args.called : undefined);
     if (r.status !== S.PENDING) done.cancel();
     let status = r.status;
@@ -536,7 +536,7 @@ export class NodeControlBackend implements ControlBackend {
     let status = r.status;
     let party = r.partyHandle;
     if (status === S.PENDING) {
-      const c = await this.completion('ProtocolClAddPartyComplete', (x) => x.partyHandle === r.partyHandle);
+      const c = await this.completion('ProtocolClAddPartyComplete', r.partyHandle);
       status = c.status;
       party = c.partyHandle;
     }
@@ -554,7 +554,7 @@ export class NodeControlBackend implements ControlBackend {
   private async dropPartyNow(args: DropPartyArgs): Promise<void> {
     const rec = this.vc(args.vc);
     if (!rec.parties.has(args.party)) throw new ControlError('not-found', `no party ${args.party} on VC ${args.vc}`);
-    const done = this.completion('ProtocolClDropPartyComplete', (c) => c.partyHandle === args.party);
+    const done = this.completion('ProtocolClDropPartyComplete', args.party);
     const st = this.client.NdisClDropParty(args.party as NdisPartyHandle, args.closeData);
     if (st !== S.PENDING) done.cancel();
     if (st === S.PENDING) {
@@ -579,7 +579,7 @@ export class NodeControlBackend implements ControlBackend {
       const live = info.parties.filter((p) => p.state === 'CONNECTED');
       if (live.length === 1) party = live[0]!.handle;
     }
-    const done = this.completion('ProtocolClCloseCallComplete', (c) => c.vcHandle === args.vc);
+    const done = this.completion('ProtocolClCloseCallComplete', args.vc);
     const st = this.client.NdisClCloseCall(args.vc as NdisVcHandle, party, args.closeData);
     if (st !== S.PENDING) done.cancel();
     let final = st;
@@ -602,7 +602,7 @@ export class NodeControlBackend implements ControlBackend {
     const refused = modifyRefusal(what, info, rec.direction);
     if (refused) throw refused;
     const params = paramsWithRates(info.params!, args);
-    const done = this.completion('ProtocolClModifyCallQoSComplete', (c) => c.vcHandle === vc);
+    const done = this.completion('ProtocolClModifyCallQoSComplete', vc);
     const st = this.client.NdisClModifyCallQoS(vc, params);
     if (st !== S.PENDING) done.cancel();
     let status = st;
@@ -632,7 +632,7 @@ export class NodeControlBackend implements ControlBackend {
   private async sendNow(args: SendArgs): Promise<{ bytes: number }> {
     const rec = this.vc(args.vc);
     const nbl = { sourceHandle: args.vc as NdisVcHandle, data: args.data };
-    const done = this.completion('ProtocolCoSendNetBufferListsComplete', (c) => c.nbls.includes(nbl));
+    const done = this.completion('ProtocolCoSendNetBufferListsComplete', nbl);
     this.client.NdisCoSendNetBufferLists(args.vc as NdisVcHandle, [nbl]);
     const c = await done;
     const st = c.nbls.find((n) => n === nbl)?.status ?? S.SUCCESS;

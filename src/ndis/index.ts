@@ -74,5 +74,5 @@ export function createNdisStack(o: NdisStackOptions): { ndis: NdisHost; cm: UniC
   };
 }
 export { ClientRequests } from './requests.js';
-export type { Waiting, Settled, ClientRequestsOptions } from './requests.js';
+export type { Waiting, Settled, ClientRequestsOptions, CompletionKind } from './requests.js';
 export { ofKind, onVc } from './operators.js';

@@ -13,8 +13,13 @@
  *
  * or, for a request this module has no shorthand for:
  *
- *   const done = req.next('ProtocolClModifyCallQoSComplete', (i) => i.vcHandle === vc);
+ *   const done = req.completionOf('ProtocolClModifyCallQoSComplete', vc);
  *   const final = await req.settle(client.NdisClModifyCallQoS(vc, params), done);
+ *
+ * A completion is awaited by what it answers for (`completionOf(kind, key)`: the
+ * context or handle the request named), so that one completion finds its wait at
+ * once however many requests are outstanding; `next(kind, pred)` waits for any
+ * indication, trying `pred` on each of its kind.
  *
  * One subscription to the client's indications serves every wait, and one timer
  * their timeouts (src/common/deadline-timer.ts), on the injected scheduler (one
@@ -32,6 +37,7 @@ import type { CoAddressFamily, CoCallParameters, CoSap, NdisAfHandle, NdisPartyH
 const S = NdisStatus;
 const noop = (): void => {};
 const never = (): boolean => false;
+const always = (): boolean => true;
 
 /** a wait for one indication: a promise that can be dropped */
 export interface Waiting<T> extends Promise<T> {
@@ -82,6 +88,11 @@ class Waiter {
     /** when it times out, on the timer's clock */
     readonly due: number,
     readonly ms: number,
+    /** looked up by what the awaited completion answers for (`key`, KEYS), not tried on every indication of its kind */
+    readonly keyed: boolean,
+    readonly key: unknown,
+    /** arming order: the waits one indication ends are ended in it */
+    readonly seq: number,
   ) {}
 
   /** the wait ends with `i` */
@@ -108,8 +119,46 @@ class Waiter {
   }
 }
 
+/**
+ * What each completion answers for: the context or handle its request named (for a send completion,
+ * each NBL of its chain). A wait armed with that key is looked up by it when the completion comes,
+ * instead of every open wait being tried: a program may have thousands of requests outstanding.
+ */
+const KEYS: { [K in CompletionKind]: (i: ClIndicationOf<K>) => unknown } = {
+  ProtocolClOpenAfCompleteEx: (i) => i.clientAfContext,
+  ProtocolClCloseAfComplete: (i) => i.clientAfContext,
+  ProtocolClRegisterSapComplete: (i) => i.sapContext,
+  ProtocolClDeregisterSapComplete: (i) => i.sapContext,
+  ProtocolClMakeCallComplete: (i) => i.vcHandle,
+  ProtocolClAddPartyComplete: (i) => i.partyHandle,
+  ProtocolClDropPartyComplete: (i) => i.partyHandle,
+  ProtocolClCloseCallComplete: (i) => i.vcHandle,
+  ProtocolClModifyCallQoSComplete: (i) => i.vcHandle,
+  ProtocolCoSendNetBufferListsComplete: (i) => i.nbls,
+};
+/** the completions a wait can name by key (ClientRequests.completionOf) */
+export type CompletionKind =
+  | 'ProtocolClOpenAfCompleteEx'
+  | 'ProtocolClCloseAfComplete'
+  | 'ProtocolClRegisterSapComplete'
+  | 'ProtocolClDeregisterSapComplete'
+  | 'ProtocolClMakeCallComplete'
+  | 'ProtocolClAddPartyComplete'
+  | 'ProtocolClDropPartyComplete'
+  | 'ProtocolClCloseCallComplete'
+  | 'ProtocolClModifyCallQoSComplete'
+  | 'ProtocolCoSendNetBufferListsComplete';
+
+/** the kinds whose key is a list (each element a key of its own) */
+const LISTED: ReadonlySet<ClIndicationKind> = new Set(['ProtocolCoSendNetBufferListsComplete']);
+
 export class ClientRequests {
-  private readonly waiters: Waiter[] = [];
+  /** open waits with a key: kind -> key -> waits (in arming order) */
+  private readonly keyed = new Map<ClIndicationKind, Map<unknown, Waiter[]>>();
+  /** open waits without one: kind -> waits (in arming order) */
+  private readonly loose = new Map<ClIndicationKind, Waiter[]>();
+  private open = 0;
+  private seq = 0;
   private sub?: Subscription;
   private readonly timeoutMs: number;
   private readonly timer: DeadlineTimer;
@@ -124,9 +173,21 @@ export class ClientRequests {
 
   /** the next indication of `kind` (matching `pred`) from now on */
   next<K extends ClIndicationKind>(kind: K, pred: (i: ClIndicationOf<K>) => boolean = () => true, ms = this.timeoutMs): Waiting<ClIndicationOf<K>> {
+    return this.arm(kind, pred as (i: ClIndication) => boolean, ms, false, undefined);
+  }
+
+  /**
+   * the completion of `kind` that answers for `key`: the context or handle its request named (for a
+   * send completion, the NBL). Found by that key when it comes, however many other waits are open.
+   */
+  completionOf<K extends CompletionKind>(kind: K, key: unknown, ms = this.timeoutMs): Waiting<ClIndicationOf<K>> {
+    return this.arm(kind, always, ms, true, key);
+  }
+
+  private arm<K extends ClIndicationKind>(kind: K, pred: (i: ClIndication) => boolean, ms: number, keyed: boolean, key: unknown): Waiting<ClIndicationOf<K>> {
     // (plain properties on the promise: this runs several times per call, so no property descriptors here)
     const due = this.timer.now() + ms;
-    const waiter = new Waiter(kind, pred as (i: ClIndication) => boolean, noop, noop, due, ms);
+    const waiter = new Waiter(kind, pred, noop, noop, due, ms, keyed, key, this.seq++);
     const p = new Promise<ClIndication>((resolve, reject) => {
       waiter.resolve = resolve;
       waiter.reject = reject;
@@ -136,7 +197,8 @@ export class ClientRequests {
       this.remove(waiter);
     };
     waiter.out = p;
-    this.waiters.push(waiter);
+    this.listOf(waiter, true)!.push(waiter);
+    this.open++;
     this.timer.need(due);
     this.sub ??= this.client.indications$.subscribe((i) => this.dispatch(i));
     // a wait nobody ends up awaiting (the request finished at once) must not become an unhandled rejection
@@ -157,7 +219,7 @@ export class ClientRequests {
   // ---- the requests that may pend ---------------------------------------------
 
   async openAf(af: CoAddressFamily, ctx: Context): Promise<Settled<ClIndicationOf<'ProtocolClOpenAfCompleteEx'>> & { afHandle?: NdisAfHandle }> {
-    const done = this.next('ProtocolClOpenAfCompleteEx', (i) => i.clientAfContext === ctx);
+    const done = this.completionOf('ProtocolClOpenAfCompleteEx', ctx);
     const r = this.client.NdisClOpenAddressFamilyEx(af, ctx);
     const s = await this.settle(r.status, done);
     const afHandle = s.completion ? s.completion.afHandle : r.afHandle;
@@ -165,12 +227,12 @@ export class ClientRequests {
   }
 
   async closeAf(afHandle: NdisAfHandle, ctx: Context): Promise<Settled<ClIndicationOf<'ProtocolClCloseAfComplete'>>> {
-    const done = this.next('ProtocolClCloseAfComplete', (i) => i.clientAfContext === ctx);
+    const done = this.completionOf('ProtocolClCloseAfComplete', ctx);
     return this.settle(this.client.NdisClCloseAddressFamily(afHandle), done);
   }
 
   async registerSap(afHandle: NdisAfHandle, ctx: Context, sap: CoSap): Promise<Settled<ClIndicationOf<'ProtocolClRegisterSapComplete'>> & { sapHandle?: NdisSapHandle }> {
-    const done = this.next('ProtocolClRegisterSapComplete', (i) => i.sapContext === ctx);
+    const done = this.completionOf('ProtocolClRegisterSapComplete', ctx);
     const r = this.client.NdisClRegisterSap(afHandle, ctx, sap);
     const s = await this.settle(r.status, done);
     const sapHandle = s.completion ? s.completion.sapHandle : r.sapHandle;
@@ -178,7 +240,7 @@ export class ClientRequests {
   }
 
   async deregisterSap(sapHandle: NdisSapHandle, ctx: Context): Promise<Settled<ClIndicationOf<'ProtocolClDeregisterSapComplete'>>> {
-    const done = this.next('ProtocolClDeregisterSapComplete', (i) => i.sapContext === ctx);
+    const done = this.completionOf('ProtocolClDeregisterSapComplete', ctx);
     return this.settle(this.client.NdisClDeregisterSap(sapHandle), done);
   }
 
@@ -187,7 +249,7 @@ export class ClientRequests {
     params: CoCallParameters,
     partyCtx?: Context,
   ): Promise<Settled<ClIndicationOf<'ProtocolClMakeCallComplete'>> & { partyHandle?: NdisPartyHandle }> {
-    const done = this.next('ProtocolClMakeCallComplete', (i) => i.vcHandle === vc);
+    const done = this.completionOf('ProtocolClMakeCallComplete', vc);
     const r = this.client.NdisClMakeCall(vc, params, partyCtx);
     const s = await this.settle(r.status, done);
     const partyHandle = s.completion ? s.completion.partyHandle : r.partyHandle;
@@ -200,24 +262,24 @@ export class ClientRequests {
     // the party handle is known only now: the completion comes on a later turn, so arming here is in time
     const s = await this.settle(
       r.status,
-      this.next('ProtocolClAddPartyComplete', (i) => i.partyHandle === r.partyHandle),
+      this.completionOf('ProtocolClAddPartyComplete', r.partyHandle),
     );
     return r.partyHandle !== undefined ? { ...s, partyHandle: r.partyHandle } : s;
   }
 
   async dropParty(party: NdisPartyHandle, closeData?: Buffer): Promise<Settled<ClIndicationOf<'ProtocolClDropPartyComplete'>>> {
-    const done = this.next('ProtocolClDropPartyComplete', (i) => i.partyHandle === party);
+    const done = this.completionOf('ProtocolClDropPartyComplete', party);
     return this.settle(this.client.NdisClDropParty(party, closeData), done);
   }
 
   async closeCall(vc: NdisVcHandle, party?: NdisPartyHandle, closeData?: Buffer): Promise<Settled<ClIndicationOf<'ProtocolClCloseCallComplete'>>> {
-    const done = this.next('ProtocolClCloseCallComplete', (i) => i.vcHandle === vc);
+    const done = this.completionOf('ProtocolClCloseCallComplete', vc);
     return this.settle(this.client.NdisClCloseCall(vc, party, closeData), done);
   }
 
   /** send one buffer; every send completes, on a later turn, with its own status */
   async send(vc: NdisVcHandle, nbl: NetBufferList): Promise<NdisStatus> {
-    const done = this.next('ProtocolCoSendNetBufferListsComplete', (i) => i.nbls.includes(nbl));
+    const done = this.completionOf('ProtocolCoSendNetBufferListsComplete', nbl);
     this.client.NdisCoSendNetBufferLists(vc, [nbl]);
     const c = await done;
     return c.nbls.find((n) => n === nbl)?.status ?? S.SUCCESS;
@@ -225,18 +287,58 @@ export class ClientRequests {
 
   /** fail every wait (the client is going away) */
   dispose(reason = new Error(`${this.client.name}: requests disposed`)): void {
-    const ws = this.waiters.splice(0);
+    const ws = this.all();
+    this.keyed.clear();
+    this.loose.clear();
+    this.open = 0;
     this.timer.idle();
     this.unsubscribe();
     for (const w of ws) w.fail(reason);
   }
 
-  private remove(w: Waiter): boolean {
-    const k = this.waiters.indexOf(w);
+  /** every open wait, in arming order */
+  private all(): Waiter[] {
+    const ws = [...this.loose.values()].flat();
+    for (const byKey of this.keyed.values()) for (const list of byKey.values()) ws.push(...list);
+    return ws.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** the list a wait is (or goes) in */
+  private listOf(w: Waiter, make = false): Waiter[] | undefined {
+    if (!w.keyed) {
+      let list = this.loose.get(w.kind);
+      if (!list && make) this.loose.set(w.kind, (list = []));
+      return list;
+    }
+    let byKey = this.keyed.get(w.kind);
+    if (!byKey && make) this.keyed.set(w.kind, (byKey = new Map()));
+    let list = byKey?.get(w.key);
+    if (!list && make) byKey!.set(w.key, (list = []));
+    return list;
+  }
+
+  /** take an open wait out of its list (false: it was not open) */
+  private unlist(w: Waiter): boolean {
+    const list = this.listOf(w);
+    const k = list ? list.indexOf(w) : -1;
     if (k < 0) return false;
-    this.waiters.splice(k, 1);
+    list!.splice(k, 1);
+    if (list!.length === 0) {
+      if (!w.keyed) this.loose.delete(w.kind);
+      else {
+        const byKey = this.keyed.get(w.kind)!;
+        byKey.delete(w.key);
+        if (byKey.size === 0) this.keyed.delete(w.kind);
+      }
+    }
+    this.open--;
+    return true;
+  }
+
+  private remove(w: Waiter): boolean {
+    if (!this.unlist(w)) return false;
     w.letGo();
-    if (this.waiters.length === 0) this.ended();
+    if (this.open === 0) this.ended();
     return true;
   }
 
@@ -258,39 +360,49 @@ export class ClientRequests {
 
   /** (the timer's sweep) fail the waits due at `now`; the earliest deadline left */
   private timeOut(now: number): number {
-    const ws = this.waiters;
     const due: Waiter[] = [];
     let next = Infinity;
-    for (let k = 0; k < ws.length; k++) {
-      const w = ws[k]!;
+    for (const w of this.all()) {
       if (w.due <= now) {
-        ws.splice(k--, 1);
+        this.unlist(w);
         due.push(w);
       } else if (w.due < next) next = w.due;
     }
     // (the timer is not armed again when this returns Infinity: only the subscription is left to drop)
-    if (ws.length === 0) this.unsubscribe();
+    if (this.open === 0) this.unsubscribe();
     for (const w of due) w.fail(this.opts.timeoutError?.(w.kind, w.ms) ?? new Error(`${this.client.name}: no ${w.kind} within ${w.ms} ms`));
     return next;
   }
 
   private dispatch(i: ClIndication): void {
-    const ws = this.waiters;
-    for (let k = 0; k < ws.length; k++) {
-      const w = ws[k]!;
-      if (w.kind !== i.kind) continue;
+    // the waits that may match: those armed with the key it answers for, and those without a key
+    const candidates: Waiter[] = [];
+    let lists = 0;
+    const take = (list: Waiter[] | undefined): void => {
+      if (!list) return;
+      candidates.push(...list);
+      lists++;
+    };
+    const byKey = this.keyed.get(i.kind);
+    if (byKey) {
+      const key = (KEYS[i.kind as CompletionKind] as (i: ClIndication) => unknown)(i);
+      if (LISTED.has(i.kind)) for (const k of key as unknown[]) take(byKey.get(k));
+      else take(byKey.get(key));
+    }
+    take(this.loose.get(i.kind));
+    if (lists > 1) candidates.sort((a, b) => a.seq - b.seq);
+    for (const w of candidates) {
       let hit: boolean;
       try {
         hit = w.pred(i);
       } catch (e) {
-        ws.splice(k--, 1);
-        w.fail(e);
+        if (this.unlist(w)) w.fail(e);
         continue;
       }
-      if (!hit) continue;
-      ws.splice(k--, 1);
+      // (a predicate may have ended another wait of this list meanwhile)
+      if (!hit || !this.unlist(w)) continue;
       w.fulfil(i);
     }
-    if (ws.length === 0) this.ended();
+    if (this.open === 0) this.ended();
   }
 }

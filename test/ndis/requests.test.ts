@@ -6,7 +6,7 @@ import test from 'ava';
 import { Subject, VirtualTimeScheduler } from 'rxjs';
 import { waitUntil } from '../helpers/wait.js';
 import { liveTimers } from '../helpers/timers.js';
-import { ClientRequests, NdisStatus, type ClIndication, type NdisClient, type NdisVcHandle } from '../../src/ndis/index.js';
+import { ClientRequests, NdisStatus, type ClIndication, type NdisClient, type NdisVcHandle, type NetBufferList } from '../../src/ndis/index.js';
 
 const S = NdisStatus;
 
@@ -88,6 +88,55 @@ test('a predicate that throws fails its wait; dispose fails the others', async (
   await t.throwsAsync(bad, { message: 'boom' });
   req.dispose();
   await t.throwsAsync(other, { message: /disposed/ });
+  t.false(ind.observed);
+});
+
+const sendComplete = (...nbls: NetBufferList[]): ClIndication => ({ kind: 'ProtocolCoSendNetBufferListsComplete', vcContext: 'vc', vcHandle: 1 as NdisVcHandle, nbls });
+
+test('a completion awaited by key ends only the wait for that key, among thousands, each with its own', async (t) => {
+  const { cl, ind } = fakeClient();
+  const req = new ClientRequests(cl, { scheduler: new VirtualTimeScheduler() });
+  const waits = Array.from({ length: 3000 }, (_, k) => req.completionOf('ProtocolClCloseCallComplete', (k + 1) as NdisVcHandle));
+  ind.next(closeComplete(0));
+  t.true(waits.every((w) => w.value === undefined), 'a completion for no open wait ends none');
+  for (let k = 3000; k >= 1; k--) ind.next(closeComplete(k, k % 7 === 0 ? S.FAILURE : S.SUCCESS));
+  const got = await Promise.all(waits);
+  t.deepEqual(
+    got.map((c) => c.vcHandle),
+    waits.map((_, k) => (k + 1) as NdisVcHandle),
+  );
+  t.true(got.every((c) => c.status === (c.vcHandle % 7 === 0 ? S.FAILURE : S.SUCCESS)));
+  t.false(ind.observed, 'no wait is left');
+});
+
+test('one indication ends the waits it matches in the order they were armed, keyed or not', async (t) => {
+  const { cl, ind } = fakeClient();
+  const req = new ClientRequests(cl, { scheduler: new VirtualTimeScheduler() });
+  const order: string[] = [];
+  const [a, b] = [{ data: Buffer.from('a') }, { data: Buffer.from('b') }] as NetBufferList[];
+  const track = (name: string, w: Promise<unknown>) => void w.then(() => order.push(name));
+  track('b by key', req.completionOf('ProtocolCoSendNetBufferListsComplete', b));
+  track('any send', req.next('ProtocolCoSendNetBufferListsComplete'));
+  track('a by key', req.completionOf('ProtocolCoSendNetBufferListsComplete', a));
+  const later = req.completionOf('ProtocolCoSendNetBufferListsComplete', { data: Buffer.from('c') } as NetBufferList);
+  ind.next(sendComplete(a!, b!));
+  await Promise.resolve();
+  t.deepEqual(order, ['b by key', 'any send', 'a by key'], 'each NBL of the chain ends its wait, in arming order');
+  t.is(later.value, undefined);
+  later.cancel();
+  t.false(ind.observed);
+});
+
+test('a wait by key times out in virtual time and goes with dispose like any other', async (t) => {
+  const clock = new VirtualTimeScheduler();
+  const { cl, ind } = fakeClient();
+  const req = new ClientRequests(cl, { scheduler: clock, timeoutMs: 1000 });
+  const early = req.completionOf('ProtocolClDropPartyComplete', 7, 500);
+  const kept = req.completionOf('ProtocolClDropPartyComplete', 8, 5000);
+  clock.schedule(() => req.dispose(new Error('going away')), 2000);
+  clock.flush();
+  await t.throwsAsync(early, { message: /no ProtocolClDropPartyComplete within 500 ms/ });
+  await t.throwsAsync(kept, { message: 'going away' });
   t.false(ind.observed);
 });
 
