@@ -522,8 +522,10 @@ export class NdisCore {
   }
 
 
-  liveParties(v: VcRec, except?: PartyRec): PartyRec[] {
-    return [...v.parties.values()].filter((p) => p !== except && isLiveParty(p.state));
+  /** has the VC a live party besides `except`? (the first one found answers: asked for each party that goes) */
+  hasLiveParty(v: VcRec, except?: PartyRec): boolean {
+    for (const p of v.parties.values()) if (p !== except && isLiveParty(p.state)) return true;
+    return false;
   }
 
   /**

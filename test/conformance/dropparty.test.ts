@@ -1,6 +1,7 @@
 /** R40-R57: multipoint teardown by the root, incoming drop party, close data on DROP PARTY. */
 import { multipoint, q2931CallParameters, rule, S } from './network.js';
 import { attachClientPolicy } from '../../src/ndis/policy.js';
+import { NdisProtocolError } from '../../src/ndis/ndis.js';
 
 const H3 = { hosts: 3 };
 const H4 = { hosts: 4 };
@@ -269,14 +270,19 @@ rule('R55 the final close waits until no add or drop is outstanding', async (t, 
 }, H3);
 
 rule('R56 an incoming drop for a leaving party that is not the last; an incoming close for the last one', async (t, ctx) => {
-  const { a, net } = ctx;
-  const { vc, leafClients } = await multipoint(ctx);
+  const { a, net, shape } = ctx;
+  const { vc, parties, leafClients } = await multipoint(ctx);
   const leafVc = (i: number): number => leafClients[i]!.of('ProtocolClIncomingCall')[0]!.vcHandle;
   await leafClients[1]!.closeCall(leafVc(1) as never);
   await net.settle();
   t.is(a.of('ProtocolClIncomingDropParty').length, 1);
   t.is(a.of('ProtocolClIncomingCloseCall').length, 0);
   await a.dropParty(a.last('ProtocolClIncomingDropParty')!.partyHandle);
+  // a call manager that dispatches an incoming drop for the last party instead is refused
+  const cm = net.hosts[0]!.cm;
+  const dispatchLast = () =>
+    shape === 'cm' ? cm.cmApi!.NdisCmDispatchIncomingDropParty(S.SUCCESS, parties[0]!, undefined, 0) : cm.mcmApi!.NdisMCmDispatchIncomingDropParty(S.SUCCESS, parties[0]!, undefined, 0);
+  t.throws(dispatchLast, { instanceOf: NdisProtocolError, message: /last party/ });
   await leafClients[0]!.closeCall(leafVc(0) as never);
   await net.settle();
   t.is(a.of('ProtocolClIncomingDropParty').length, 1, 'no incoming drop for the last party');

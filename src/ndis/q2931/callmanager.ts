@@ -599,8 +599,7 @@ export class UniCallManager implements CallManagerHandlers {
     p.state = 'gone';
     // R56/R57: SUCCESS when the remote asked, a failure status for a network fault
     const st = i.remote && (i.cause === 16 || i.cause === 31) ? S.SUCCESS : i.remote ? statusFromCause(i.cause) : failureFromCause(i.cause);
-    const others = [...v.parties.values()].filter((x) => x !== p && (x.state === 'connected' || x.state === 'adding'));
-    if (others.length === 0) {
+    if (!v.parties.other(p, (x) => x.state === 'connected' || x.state === 'adding')) {
       // the last party the client still counts left while our own drop of another one is under way:
       // that is an incoming close (R56), told once no drop is outstanding any more
       v.pendingClose = { status: st, ...(i.closeData ? { closeData: i.closeData } : {}) };
@@ -622,7 +621,7 @@ export class UniCallManager implements CallManagerHandlers {
 
   private flushPendingClose(v: CmVc): void {
     const pc = v.pendingClose;
-    if (!pc || [...v.parties.values()].some((x) => x.state === 'dropping')) return;
+    if (!pc || v.parties.other(undefined, (x) => x.state === 'dropping')) return;
     v.pendingClose = undefined;
     if (v.call !== undefined) this.uni.release(v.call, { cause: 31 }); // whatever is left of it on the wire
     this.forgetCall(v);

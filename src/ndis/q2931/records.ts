@@ -53,6 +53,11 @@ export class PartyMap extends SmallMap<PartyId, CmParty> {
   remove(p: CmParty): void {
     if (this.get(p.uniParty) === p) this.delete(p.uniParty);
   }
+  /** is there a party other than `but` that `pred` holds for? (the first one found answers: asked as each party goes) */
+  other(but: CmParty | undefined, pred: (p: CmParty) => boolean): boolean {
+    for (const p of this.values()) if (p !== but && pred(p)) return true;
+    return false;
+  }
 }
 
 /** the parties of every VC that has none (most never have one): one frozen, empty map; `partiesOf` makes a VC its own */
