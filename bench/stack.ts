@@ -356,6 +356,43 @@ async function controlPartyRun(ctl: NodeControlBackend, called: string, n: numbe
   return performance.now() - t0;
 }
 
+/**
+ * `n` parties added to one multipoint call from `root` to `leaf` (at most 1,000 adds outstanding), then
+ * the leaf host's client closes every VC they made there: the root sees an incoming drop party for each
+ * and an incoming close for the last. The time from the first close to the root's last indication, ms.
+ */
+async function incomingDropRun(root: Client, leaf: Client, called: string, n: number): Promise<number> {
+  const before = new Set(leaf.cl.vcs().map((v) => v.handle));
+  const { vc } = await root.call(called, true);
+  let added = 0;
+  let gone = 0;
+  let wake = (): void => {};
+  const sub = root.cl.indications$.subscribe((i) => {
+    if (i.kind === 'ProtocolClAddPartyComplete') added++;
+    else if (i.kind === 'ProtocolClIncomingCloseCall' || (i.kind === 'ProtocolClIncomingDropParty' && i.vcHandle === vc)) gone++;
+    else return;
+    wake();
+  });
+  const until = (cond: () => boolean) => new Promise<void>((resolve) => (cond() ? resolve() : (wake = () => cond() && resolve())));
+  try {
+    for (let k = 0; k < n; k++) {
+      if (k - added >= 1000) await until(() => k - added < 1000);
+      const r = root.cl.NdisClAddParty(vc, k, q2931CallParameters(called));
+      if (r.status !== S.PENDING && r.status !== S.SUCCESS) throw new Error(`bench: add party ${k}: status ${r.status}`);
+      if (r.status === S.SUCCESS) added++;
+    }
+    await until(() => added >= n);
+    const theirs = leaf.cl.vcs().filter((v) => !before.has(v.handle) && v.call === 'CONNECTED');
+    if (theirs.length !== n + 1) throw new Error(`bench: ${theirs.length} VCs at the leaf for ${n + 1} parties`);
+    const t0 = performance.now();
+    for (const v of theirs) leaf.cl.NdisClCloseCall(v.handle);
+    await until(() => gone >= theirs.length);
+    return performance.now() - t0;
+  } finally {
+    sub.unsubscribe();
+  }
+}
+
 export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
@@ -571,6 +608,8 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
     // counters current costs per request must not grow with the VCs a host holds (the leaf holds one per party)
     const watching = nodes.map((n) => n.ndis.counters$.subscribe());
     const watched = await partyRun(root!, '5002', 10_000).finally(() => watching.forEach((w) => w.unsubscribe()));
+    // the leaf host hangs up every party instead: the root takes an incoming drop party for each
+    const incomingDrops = await incomingDropRun(root!, l1!, '5002', 10_000);
     // through condisd's control backend on the root host, 64 requests at a time, against NDIS driven
     // directly with the same window (to the third leaf host, whose client accepts every party)
     const ctl = await NodeControlBackend.create(nodes[0]!, { version: 'bench', miniport: 'tap' });
@@ -623,6 +662,7 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
       },
       { name: '  the same in two processes: 10k/1k time ratio (linear = 10)', value: split.ms10k / split.ms1k, unit: 'x', baseline: 10, baselineName: 'linear' },
       { name: '  the same in two processes: CPU per party, both together', value: split.cpuUsPerParty, unit: 'us', baseline: (c10 * 1000) / 10_000, baselineName: 'both hosts in one process, us' },
+      { name: "  10,000 parties the leaf host hangs up: from its first close to the root's last incoming drop", value: incomingDrops, unit: 'ms', baseline: best(runs10k, 'dropMs'), baselineName: 'the root dropping them itself, ms' },
       { name: '  10,000 parties with NDIS counters$ observed on every host', value: watched.totalMs, unit: 'ms', baseline: w10, baselineName: 'not observed, ms' },
       { name: "  10,000 parties through condisd's control backend (condisctl, the library), 64 requests at a time", value: viaControl, unit: 'ms', baseline: direct64, baselineName: 'NDIS driven directly, 64 at a time, ms' },
       { name: '  the same, all 10,000 requested at once', value: viaControlAtOnce, unit: 'ms', baseline: viaControl, baselineName: '64 at a time, ms' },
