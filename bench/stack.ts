@@ -262,7 +262,8 @@ export interface PartyRun {
 /**
  * One multipoint call to `called`, then `n` more parties to the same address (at most `window`
  * adds outstanding), all dropped, the call closed and its VC deleted. Completions are counted by
- * one subscription (one waiter per party would make every indication visit them all).
+ * one subscription, not a promise per party (the figure is the stack's; controlPartyRun below measures a
+ * program that awaits each request).
  */
 export async function partyRun(root: Client, called: string, n: number, opts: { window?: number; heap?: boolean } = {}): Promise<PartyRun> {
   const window = opts.window ?? 1000;
