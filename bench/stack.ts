@@ -248,6 +248,27 @@ async function churn(caller: Client, called: string, count: number, parallel: nu
   return done;
 }
 
+/**
+ * Waits on counts a subscription keeps: `until(cond)` settles once `cond()` holds, checked again at each
+ * `wake()` the subscription calls (one wait at a time, as a run awaits each before the next).
+ */
+function conditionWaits(): { wake(): void; until(cond: () => boolean): Promise<void> } {
+  let check = (): void => {};
+  return {
+    wake: () => check(),
+    until: (cond) =>
+      new Promise((resolve) => {
+        if (cond()) return resolve();
+        check = () => {
+          if (cond()) {
+            check = () => {};
+            resolve();
+          }
+        };
+      }),
+  };
+}
+
 export interface PartyRun {
   /** ms: adding every party, dropping every party, the whole run (adds, drops, close) */
   addMs: number;
@@ -272,7 +293,7 @@ export async function partyRun(root: Client, called: string, n: number, opts: { 
   let added = 0;
   let failed = 0;
   let dropped = 0;
-  let wake = (): void => {};
+  const { wake, until } = conditionWaits();
   const sub = cl.indications$.subscribe((i) => {
     if (i.kind === 'ProtocolClAddPartyComplete') {
       if (i.status === S.SUCCESS) added++;
@@ -283,16 +304,6 @@ export async function partyRun(root: Client, called: string, n: number, opts: { 
       wake();
     }
   });
-  const until = (cond: () => boolean): Promise<void> =>
-    new Promise((resolve) => {
-      if (cond()) return resolve();
-      wake = () => {
-        if (cond()) {
-          wake = () => {};
-          resolve();
-        }
-      };
-    });
   try {
     gc();
     const heap0 = opts.heap ? process.memoryUsage().heapUsed : 0;
@@ -367,14 +378,13 @@ async function incomingDropRun(root: Client, leaf: Client, called: string, n: nu
   const { vc } = await root.call(called, true);
   let added = 0;
   let gone = 0;
-  let wake = (): void => {};
+  const { wake, until } = conditionWaits();
   const sub = root.cl.indications$.subscribe((i) => {
     if (i.kind === 'ProtocolClAddPartyComplete') added++;
     else if (i.kind === 'ProtocolClIncomingCloseCall' || (i.kind === 'ProtocolClIncomingDropParty' && i.vcHandle === vc)) gone++;
     else return;
     wake();
   });
-  const until = (cond: () => boolean) => new Promise<void>((resolve) => (cond() ? resolve() : (wake = () => cond() && resolve())));
   try {
     for (let k = 0; k < n; k++) {
       if (k - added >= 1000) await until(() => k - added < 1000);

@@ -19,7 +19,7 @@ import {
   type NdisVcHandle,
   type NetBufferList,
 } from './types.js';
-import { addPartyRefusal, closeCallRefusal, dropPartyRefusal, isLiveParty, makeCallRefusal, sendRefusal, type PartyState, type VcState } from './machines.js';
+import { addPartyRefusal, closeCallRefusal, dropPartyRefusal, makeCallRefusal, sendRefusal, type VcState } from './machines.js';
 import { NdisProtocolError, type AfRec, type ClientRec, type NdisCore, type PartyRec, type SapRec, type VcInfo, type VcRec } from './records.js';
 
 const S = NdisStatus;
@@ -258,13 +258,8 @@ export class ClientSide {
     const v = p.vc;
     // R51: the last party is closed with NdisClCloseCall; R54: not while it is being added
     // (one other live party decides it: no copy of every party's state, which made dropping n parties O(n^2))
-    let otherLive: PartyState | undefined;
-    for (const q of v.parties.values())
-      if (q !== p && isLiveParty(q.state)) {
-        otherLive = q.state;
-        break;
-      }
-    const refused = dropPartyRefusal(p.state, otherLive === undefined ? [] : [otherLive]);
+    const otherLive = this.core.otherLiveParty(v, p);
+    const refused = dropPartyRefusal(p.state, otherLive ? [otherLive.state] : []);
     if (refused !== undefined) return refused;
     p.before = p.state;
     this.core.moveParty(p, 'DROPPING');

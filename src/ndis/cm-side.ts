@@ -311,7 +311,7 @@ export class CmSide {
   private cmDispatchIncomingDropParty(dropStatus: NdisStatus, ph: NdisPartyHandle, closeData: Buffer | undefined): void {
     const p = this.core.parties.get(ph);
     if (!p || p.state !== 'CONNECTED') throw new NdisProtocolError('incoming drop-party for a party that is not connected');
-    if (!this.core.hasLiveParty(p.vc, p)) throw new NdisProtocolError('incoming drop-party for the last party: dispatch an incoming close instead (R56)');
+    if (!this.core.otherLiveParty(p.vc, p)) throw new NdisProtocolError('incoming drop-party for the last party: dispatch an incoming close instead (R56)');
     this.core.moveParty(p, 'DROP_INDICATED');
     this.core.indicate(p.vc.af!.client, {
       kind: 'ProtocolClIncomingDropParty',

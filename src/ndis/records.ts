@@ -333,8 +333,15 @@ export class NdisCore {
 
   addVc(v: VcRec): void {
     this.vcs.set(v.h, v);
-    if (v.signalling) this.tally.signallingVcs++;
-    else this.tally.callVcs++;
+    this.countVc(v, 1);
+  }
+
+  /** a VC in `vcs` (+1) or out of it (-1), with what it has outstanding */
+  private countVc(v: VcRec, n: 1 | -1): void {
+    if (v.signalling) this.tally.signallingVcs += n;
+    else this.tally.callVcs += n;
+    this.tally.sends += n * v.sends;
+    this.tally.receives += n * v.receives;
   }
 
   /** a send on `v` handed to the miniport (+1) or completed (-1) */
@@ -384,7 +391,7 @@ export class NdisCore {
   }
 
   touch(force = false): void {
-    // counting walks every VC: not after each request when nobody listens
+    // (no counters object after each request when nobody listens)
     if (!force && !this.counters$$.observed) return;
     const c = this.tallied();
     const p = this.counters$$.value;
@@ -481,10 +488,7 @@ export class NdisCore {
   removeVc(v: VcRec): void {
     this.moveVc(v, 'DELETED');
     this.vcs.delete(v.h);
-    if (v.signalling) this.tally.signallingVcs--;
-    else this.tally.callVcs--;
-    this.tally.sends -= v.sends;
-    this.tally.receives -= v.receives;
+    this.countVc(v, -1);
     if (v.af) v.af.vcCount--;
     this.touch();
   }
@@ -522,10 +526,10 @@ export class NdisCore {
   }
 
 
-  /** has the VC a live party besides `except`? (the first one found answers: asked for each party that goes) */
-  hasLiveParty(v: VcRec, except?: PartyRec): boolean {
-    for (const p of v.parties.values()) if (p !== except && isLiveParty(p.state)) return true;
-    return false;
+  /** a live party of the VC other than `except`, the first one found (asked for each party that goes: no list of them all) */
+  otherLiveParty(v: VcRec, except: PartyRec): PartyRec | undefined {
+    for (const p of v.parties.values()) if (p !== except && isLiveParty(p.state)) return p;
+    return undefined;
   }
 
   /**

@@ -375,7 +375,15 @@ export class ClientRequests {
   }
 
   private dispatch(i: ClIndication): void {
-    // the waits that may match: those armed with the key it answers for, and those without a key
+    const byKey = this.keyed.get(i.kind);
+    const loose = this.loose.get(i.kind);
+    // (most indications, received data among them, have no wait of their kind: nothing is made for them)
+    if (byKey || loose) this.endWaits(i, byKey, loose);
+    if (this.open === 0) this.ended();
+  }
+
+  /** end the waits `i` matches, in arming order: those armed with the key it answers for, and those without a key */
+  private endWaits(i: ClIndication, byKey: Map<unknown, Waiter[]> | undefined, loose: Waiter[] | undefined): void {
     const candidates: Waiter[] = [];
     let lists = 0;
     const take = (list: Waiter[] | undefined): void => {
@@ -383,13 +391,12 @@ export class ClientRequests {
       candidates.push(...list);
       lists++;
     };
-    const byKey = this.keyed.get(i.kind);
     if (byKey) {
       const key = (KEYS[i.kind as CompletionKind] as (i: ClIndication) => unknown)(i);
       if (LISTED.has(i.kind)) for (const k of key as unknown[]) take(byKey.get(k));
       else take(byKey.get(key));
     }
-    take(this.loose.get(i.kind));
+    take(loose);
     if (lists > 1) candidates.sort((a, b) => a.seq - b.seq);
     for (const w of candidates) {
       let hit: boolean;
@@ -403,6 +410,5 @@ export class ClientRequests {
       if (!hit || !this.unlist(w)) continue;
       w.fulfil(i);
     }
-    if (this.open === 0) this.ended();
   }
 }
