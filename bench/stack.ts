@@ -369,6 +369,46 @@ async function controlPartyRun(ctl: NodeControlBackend, called: string, n: numbe
 }
 
 /**
+ * What `condisctl status` and the live view read of a host: its control backend's VC table with `n`
+ * calls up, then its party table with one call of `n` parties (both made through the backend, 64 at a
+ * time, in memory). The time of each table, ms: a status must cost the same per entry however many
+ * there are (the view asks for one every 30 ms while a host is busy).
+ */
+export async function statusTables(n: number): Promise<{ vcsMs: number; partiesMs: number }> {
+  const hub = `bench-status-${process.pid}-${n}`;
+  const ma = openMemorySync({ kind: 'memory', hub, mac: '02:00:00:00:00:01' });
+  const mb = openMemorySync({ kind: 'memory', hub, mac: '02:00:00:00:00:02' });
+  const limits = { calls: n + 16, partiesPerCall: n + 16 };
+  const a = new CondisNode({ ...benchNodeOptions('a', ma, '1001', [{ mac: mb.mac, addresses: ['1002'] }]), limits });
+  const b = new CondisNode({ ...benchNodeOptions('b', mb, '1002', [{ mac: ma.mac, addresses: ['1001'] }]), limits });
+  await linksUp([a, b]);
+  await (await Client.open(b, 'leaf', { keepLog: false })).listen('1002');
+  const ctl = await NodeControlBackend.create(a, { version: 'bench', miniport: 'memory' });
+  const timed = async (f: () => Promise<unknown>): Promise<number> => {
+    const t0 = performance.now();
+    await f();
+    return performance.now() - t0;
+  };
+  const windowed = async (count: number, f: (k: number) => Promise<unknown>): Promise<void> => {
+    for (let k = 0; k < count; k += 64) await Promise.all(Array.from({ length: Math.min(64, count - k) }, (_, j) => f(k + j)));
+  };
+  try {
+    const vcs: number[] = [];
+    await windowed(n, async () => vcs.push((await ctl.makeCall({ called: '1002', multipoint: false })).vc));
+    const vcsMs = await timed(() => ctl.vcs());
+    await windowed(n, (k) => ctl.closeCall({ vc: vcs[k]! }));
+    const { vc } = await ctl.makeCall({ called: '1002', multipoint: true });
+    await windowed(n - 1, () => ctl.addParty({ vc, address: '1002' }));
+    const partiesMs = await timed(() => ctl.parties());
+    return { vcsMs, partiesMs };
+  } finally {
+    ctl.dispose();
+    await Promise.all([a.shutdown(500), b.shutdown(500)]);
+    await Promise.all([ma.close(), mb.close()]);
+  }
+}
+
+/**
  * `n` parties added to one multipoint call from `root` to `leaf` (at most 1,000 adds outstanding), then
  * the leaf host's client closes every VC they made there: the root sees an incoming drop party for each
  * and an incoming close for the last. The time from the first close to the root's last indication, ms.
@@ -503,6 +543,12 @@ async function inMemory(quick: boolean): Promise<{ figures: BenchFigure[]; cycle
 
   await Promise.all([a.shutdown(500), b.shutdown(500)]);
 
+  // the status tables at 1,000 and 10,000 entries (warmed up at 1,000 first: JIT)
+  await statusTables(1_000);
+  const status1k = await statusTables(1_000);
+  const status10k = await statusTables(quick ? 2_000 : 10_000);
+  const statusN = quick ? '2,000' : '10,000';
+
   // memory over many cycles, in a fresh process: in this one the sections before leave an RSS
   // high-water mark that V8 hands back while the cycles run (the difference came out negative);
   // 8 callers at once (100,000 take ~20 s on a quiet machine), stopped after 60 s on a busy one:
@@ -539,6 +585,8 @@ async function inMemory(quick: boolean): Promise<{ figures: BenchFigure[]; cycle
       baseline: rss.allocatedPerCycle,
       baselineName: 'bytes allocated per cycle (sampled)',
     },
+    { name: `control backend's VC table (condisctl status, the live view) with ${statusN} calls up`, value: status10k.vcsMs, unit: 'ms', baseline: status1k.vcsMs, baselineName: '1,000 calls, ms (linear: x10)' },
+    { name: `control backend's party table with one call of ${statusN} parties`, value: status10k.partiesMs, unit: 'ms', baseline: status1k.partiesMs, baselineName: '1,000 parties, ms (linear: x10)' },
     { name: 'heap per idle VC (10,000 VCs)', value: perVc, unit: 'bytes', baseline: 512, baselineName: 'goal, bytes', goal: '<= 512 B' },
   ];
   return { figures, cyclesPerSecond: r.perSecond };
