@@ -65,6 +65,10 @@ import { peerWarning } from './peer-conflicts.js';
 import type { CondisNode } from './node.js';
 import { NumberMap } from '../common/number-map.js';
 
+type UniCall = UniSnapshot['calls'][number];
+/** a wire path as a map key */
+const pathKey = (peer: string, vpi: number, vci: number): string => `${peer}/${vpi}/${vci}`;
+
 const S = NdisStatus;
 /** Q.2931 cause 21, call rejected: what a rejecting SAP signals when it names no cause */
 const DEFAULT_REJECT_CAUSE = 21;
@@ -675,20 +679,34 @@ export class NodeControlBackend implements ControlBackend {
       }));
   }
 
-  /** the UNI view of one of our VCs: the host call whose wire path the call manager programmed into the VC */
-  private uniCallOf(vc: NdisVcHandle): UniSnapshot['calls'][number] | undefined {
-    const path = this.client.vcInfo(vc)?.params?.mediaParameters?.mediaSpecific?.paths[0];
-    if (!path) return undefined;
-    return this.node.uni
-      .snapshot()
-      .calls.find((c) => c.links.some((l) => l.vc && l.vc.peer === path.peer && l.vc.vpi === path.vpi && l.vc.vci === path.vci));
+  /**
+   * The UNI's calls by the wire path of each of their links (the first call for a path, as a search in
+   * snapshot order finds it), from one snapshot: a table of n VCs takes one snapshot and n lookups.
+   */
+  private uniCalls(): Map<string, UniCall> {
+    const byPath = new Map<string, UniCall>();
+    for (const c of this.node.uni.snapshot().calls) {
+      for (const l of c.links) {
+        if (!l.vc) continue;
+        const k = pathKey(l.vc.peer, l.vc.vpi, l.vc.vci);
+        if (!byPath.has(k)) byPath.set(k, c);
+      }
+    }
+    return byPath;
   }
 
-  private vcInfo(vc: NdisVcHandle): VcInfo | undefined {
+  /** the UNI view of one of our VCs: the host call whose wire path the call manager programmed into the VC */
+  private uniCallOf(vc: NdisVcHandle, calls: Map<string, UniCall>): UniCall | undefined {
+    const path = this.client.vcInfo(vc)?.params?.mediaParameters?.mediaSpecific?.paths[0];
+    return path ? calls.get(pathKey(path.peer, path.vpi, path.vci)) : undefined;
+  }
+
+  /** `calls`: the UNI's calls by path (uniCalls), when a table asks for many VCs */
+  private vcInfo(vc: NdisVcHandle, calls?: Map<string, UniCall>): VcInfo | undefined {
     const info = this.client.vcInfo(vc);
     const rec = this.vcRecs.get(vc);
     if (!info) return undefined;
-    const snap = this.uniCallOf(vc);
+    const snap = this.uniCallOf(vc, calls ?? this.uniCalls());
     const path = info.params?.mediaParameters?.mediaSpecific?.paths[0];
     return {
       vc,
@@ -715,22 +733,25 @@ export class NodeControlBackend implements ControlBackend {
   }
 
   async vcs(): Promise<VcInfo[]> {
+    const calls = this.uniCalls();
     return this.client
       .vcs()
-      .map((v) => this.vcInfo(v.handle))
+      .map((v) => this.vcInfo(v.handle, calls))
       .filter((v): v is VcInfo => v !== undefined);
   }
 
   async parties(): Promise<PartyInfo[]> {
     const out: PartyInfo[] = [];
+    const calls = this.uniCalls();
     for (const v of this.client.vcs()) {
       if (!v.multipoint) continue;
       const rec = this.vcRecs.get(v.handle);
       // the Q.2971 party state: the UNI party of this call with the same called address (one party per address)
-      const uniParties = this.uniCallOf(v.handle)?.parties ?? [];
+      const uniParties = new Map<AtmAddress, UniCall['parties'][number]>();
+      for (const u of this.uniCallOf(v.handle, calls)?.parties ?? []) if (!uniParties.has(u.called)) uniParties.set(u.called, u);
       for (const p of v.parties) {
         const address = rec?.parties.get(p.handle) ?? String(p.context ?? '');
-        const uni = uniParties.find((u) => u.called === address);
+        const uni = uniParties.get(address);
         out.push({ vc: v.handle, party: p.handle, address, state: p.state, ...(uni ? { uniState: uni.state } : {}) });
       }
     }
