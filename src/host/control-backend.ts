@@ -48,6 +48,8 @@ import {
   q2931CallParameters,
   SAP_TYPE_ATM,
   statusName,
+  uniCallOfContext,
+  uniPartiesOfContext,
   type ClIndication,
   type CompletionKind,
   type ClIndicationOf,
@@ -60,14 +62,12 @@ import {
   type NdisVcHandle,
   type Waiting,
 } from '../ndis/index.js';
-import type { AtmAddress, UniSnapshot } from '../uni/api.js';
+import type { AtmAddress, CallId, UniSnapshot } from '../uni/api.js';
 import { peerWarning } from './peer-conflicts.js';
 import type { CondisNode } from './node.js';
 import { NumberMap } from '../common/number-map.js';
 
 type UniCall = UniSnapshot['calls'][number];
-/** a wire path as a map key */
-const pathKey = (peer: string, vpi: number, vci: number): string => `${peer}/${vpi}/${vci}`;
 
 const S = NdisStatus;
 /** Q.2931 cause 21, call rejected: what a rejecting SAP signals when it names no cause */
@@ -679,30 +679,19 @@ export class NodeControlBackend implements ControlBackend {
       }));
   }
 
-  /**
-   * The UNI's calls by the wire path of each of their links (the first call for a path, as a search in
-   * snapshot order finds it), from one snapshot: a table of n VCs takes one snapshot and n lookups.
-   */
-  private uniCalls(): Map<string, UniCall> {
-    const byPath = new Map<string, UniCall>();
-    for (const c of this.node.uni.snapshot().calls) {
-      for (const l of c.links) {
-        if (!l.vc) continue;
-        const k = pathKey(l.vc.peer, l.vc.vpi, l.vc.vci);
-        if (!byPath.has(k)) byPath.set(k, c);
-      }
-    }
-    return byPath;
+  /** the UNI's calls by id, from one snapshot: a table of n VCs takes one snapshot and n lookups */
+  private uniCalls(): Map<CallId, UniCall> {
+    return new Map(this.node.uni.snapshot().calls.map((c) => [c.call, c]));
   }
 
-  /** the UNI view of one of our VCs: the host call whose wire path the call manager programmed into the VC */
-  private uniCallOf(vc: NdisVcHandle, calls: Map<string, UniCall>): UniCall | undefined {
-    const path = this.client.vcInfo(vc)?.params?.mediaParameters?.mediaSpecific?.paths[0];
-    return path ? calls.get(pathKey(path.peer, path.vpi, path.vci)) : undefined;
+  /** the UNI view of one of our VCs: the call the call manager holds the VC for */
+  private uniCallOf(vc: NdisVcHandle, calls: Map<CallId, UniCall>): UniCall | undefined {
+    const call = uniCallOfContext(this.node.ndis.callMgrVcContext(vc));
+    return call === undefined ? undefined : calls.get(call);
   }
 
-  /** `calls`: the UNI's calls by path (uniCalls), when a table asks for many VCs */
-  private vcInfo(vc: NdisVcHandle, calls?: Map<string, UniCall>): VcInfo | undefined {
+  /** `calls`: the UNI's calls by id (uniCalls), when a table asks for many VCs */
+  private vcInfo(vc: NdisVcHandle, calls?: Map<CallId, UniCall>): VcInfo | undefined {
     const info = this.client.vcInfo(vc);
     const rec = this.vcRecs.get(vc);
     if (!info) return undefined;
@@ -746,12 +735,13 @@ export class NodeControlBackend implements ControlBackend {
     for (const v of this.client.vcs()) {
       if (!v.multipoint) continue;
       const rec = this.vcRecs.get(v.handle);
-      // the Q.2971 party state: the UNI party of this call with the same called address (one party per address)
-      const uniParties = new Map<AtmAddress, UniCall['parties'][number]>();
-      for (const u of this.uniCallOf(v.handle, calls)?.parties ?? []) if (!uniParties.has(u.called)) uniParties.set(u.called, u);
+      // the Q.2971 party state: the UNI party the call manager holds this party for
+      const uniParties = new Map((this.uniCallOf(v.handle, calls)?.parties ?? []).map((u) => [u.party, u]));
+      const uniIds = uniPartiesOfContext(this.node.ndis.callMgrVcContext(v.handle));
       for (const p of v.parties) {
         const address = rec?.parties.get(p.handle) ?? String(p.context ?? '');
-        const uni = uniParties.get(address);
+        const id = uniIds.get(p.handle);
+        const uni = id === undefined ? undefined : uniParties.get(id);
         out.push({ vc: v.handle, party: p.handle, address, state: p.state, ...(uni ? { uniState: uni.state } : {}) });
       }
     }

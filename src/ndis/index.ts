@@ -25,6 +25,7 @@ export { NdisHost, NdisClient, NdisProtocolError } from './ndis.js';
 export type { NdisTraceEntry, NdisCounters, VcInfo, VcState, CallState, PartyState, ClientOptions, NdisHostOptions } from './ndis.js';
 export { UniCallManager } from './q2931/callmanager.js';
 export { callManager } from './q2931/operators.js';
+export { uniCallOfContext, uniPartiesOfContext } from './q2931/records.js';
 export * as machines from './machines.js';
 export type { CallManagerOptions } from './q2931/callmanager.js';
 export { ClientPolicy, attachClientPolicy } from './policy.js';

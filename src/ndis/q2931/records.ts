@@ -117,6 +117,21 @@ export class CmContexts {
   }
 }
 
+/**
+ * For status displays: the UNI call behind a VC context this call manager gave NDIS (CallMgrVcContext),
+ * undefined for a context of another call manager or a VC without a call.
+ */
+export function uniCallOfContext(ctx: unknown): CallId | undefined {
+  return ctx instanceof CmVc ? ctx.call : undefined;
+}
+
+/** For status displays: the UNI party of each party of a VC context of this call manager, by NDIS party handle */
+export function uniPartiesOfContext(ctx: unknown): Map<NdisPartyHandle, PartyId> {
+  const out = new Map<NdisPartyHandle, PartyId>();
+  if (ctx instanceof CmVc) for (const p of ctx.parties.values()) out.set(p.partyH, p.uniParty);
+  return out;
+}
+
 export type VcPhase =
   | 'idle'
   | 'making' // SETUP sent
