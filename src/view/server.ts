@@ -4,7 +4,9 @@
  * socket (the same protocol as condisctl), and
  * - streams every event of every host to the page over Server-Sent Events
  *   (`GET /events`: `event: ev` with `{host, event}`, and `event: state` with a
- *   host's `status` after anything that changes its tables). Each `ev` has an
+ *   host's `status` after anything that changes its tables, asked for as
+ *   refresh.ts says: not while no page is connected, one at a time, spaced
+ *   by what the last one took). Each `ev` has an
  *   id; the last HISTORY of them are kept, and a connection gets, before
  *   anything new, the ones after its `Last-Event-ID` (all of them for a new
  *   page, so the ladder starts at the beginning; all of this server's for an id
@@ -24,6 +26,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectControl, type ControlClient, type EventSubscription } from '../control/client.js';
+import { TablesRefresh } from './refresh.js';
 import { ControlError } from '../control/errors.js';
 import type { OpName } from '../control/protocol.js';
 
@@ -69,6 +72,7 @@ const TABLE_KINDS = new Set([
 ]);
 /** `ev` events kept for connections that come (back) later */
 const HISTORY = 5000;
+
 /** how long a page waits before it reconnects (ms), told in the stream */
 const RETRY_MS = 500;
 const MAX_BODY = 64 * 1024;
@@ -95,12 +99,13 @@ interface Conn {
   host: ViewHost;
   client: ControlClient;
   sub: EventSubscription;
+  /** when this host is asked for its tables again (refresh.ts) */
+  tables?: TablesRefresh;
 }
 
 export async function startView(opts: ViewOptions): Promise<ViewServer> {
   const conns: Conn[] = [];
   const clients = new Set<ServerResponse>();
-  const timers = new Map<string, NodeJS.Timeout>();
   try {
     for (const host of opts.hosts) {
       const client = await connectControl(host.socket, { helloTimeoutMs: 3000, requestTimeoutMs: 30_000 });
@@ -138,22 +143,12 @@ export async function startView(opts: ViewOptions): Promise<ViewServer> {
       return { host: c.host.name, up: false, error: (e as Error).message };
     }
   };
-  /** a host's tables, at most every 30 ms however many events arrive */
-  const stateSoon = (c: Conn) => {
-    if (timers.has(c.host.name)) return;
-    timers.set(
-      c.host.name,
-      setTimeout(async () => {
-        timers.delete(c.host.name);
-        broadcast('state', await hostState(c));
-      }, 30),
-    );
-  };
+  for (const c of conns) c.tables = new TablesRefresh(async () => broadcast('state', await hostState(c)), () => clients.size > 0);
   for (const c of conns) {
     c.sub.events$.subscribe({
       next: (event) => {
         broadcast('ev', { host: c.host.name, event: plain(event) });
-        if (TABLE_KINDS.has(event.kind)) stateSoon(c);
+        if (TABLE_KINDS.has(event.kind)) c.tables?.changed();
       },
       complete: () => broadcast('state', { host: c.host.name, up: false, error: 'condisd closed the control connection' }),
     });
@@ -235,7 +230,7 @@ export async function startView(opts: ViewOptions): Promise<ViewServer> {
   return {
     url: `http://${hostPart}:${addr.port}/`,
     close: async () => {
-      for (const t of timers.values()) clearTimeout(t);
+      for (const c of conns) c.tables?.dispose();
       for (const res of clients) res.end();
       clients.clear();
       for (const c of conns) {
