@@ -2,8 +2,24 @@
 const SVG = 'http://www.w3.org/2000/svg';
 const $ = (sel) => document.querySelector(sel);
 const hosts = new Map(); // name -> {up, status, error}
-const rows = []; // ladder rows: {at, from, to, label, detail, cls, key, note?}
+const rows = []; // ladder rows in time order: {at, from, to, label, detail, cls, key, note?}
 const keys = new Map(); // call filter key -> label
+
+// A busy lab sends thousands of events a second: the page keeps and draws a bounded amount, and redraws
+// at most every REDRAW_MS, so that it keeps up whatever the rate.
+/** ladder rows kept (the oldest go, PRUNE_ROWS at a time) and drawn (the newest that pass the filter) */
+const ROWS_KEPT = 5000;
+const PRUNE_ROWS = 500;
+const ROWS_DRAWN = 300;
+/** rows drawn per table; the rest are counted under it */
+const TABLE_ROWS = 100;
+const REDRAW_MS = 100;
+/** ladder rows no longer kept */
+let rowsDropped = 0;
+/** data rows whose sender is not known yet (the receiving host's tables tell it) */
+const unplaced = new Set();
+/** hosts seen in ladder rows that are not hosts of the view (a peer's MAC) */
+const extraCols = new Set();
 
 function el(tag, attrs = {}, ...kids) {
   const e = document.createElement(tag);
@@ -33,6 +49,25 @@ const remember = (h) => {
   for (const m of macsOf(h)) seenMacs.set(m, h.host);
 };
 const peerName = (mac) => hostByMac(mac) ?? mac;
+
+// ---- redrawing --------------------------------------------------------------------------------
+const dirty = new Set();
+let drawTimer;
+let drawnAt = -Infinity;
+/** draw these parts ('topology', 'hosts', 'ladder') soon: together, at most every REDRAW_MS, in an animation frame */
+function redraw(...parts) {
+  for (const p of parts) dirty.add(p);
+  if (drawTimer !== undefined) return;
+  drawTimer = setTimeout(() => requestAnimationFrame(drawDirty), Math.max(0, drawnAt + REDRAW_MS - performance.now()));
+}
+function drawDirty() {
+  drawTimer = undefined;
+  drawnAt = performance.now();
+  if (dirty.has('topology')) drawTopology();
+  if (dirty.has('hosts')) drawHosts();
+  if (dirty.has('ladder')) drawLadder();
+  dirty.clear();
+}
 
 // ---- topology ------------------------------------------------------------------------------
 function drawTopology() {
@@ -88,10 +123,13 @@ function drawTopology() {
 }
 
 // ---- tables --------------------------------------------------------------------------------
+/** the first TABLE_ROWS items, then a row that counts the others */
 function table(cols, items) {
   if (!items.length) return el('div', { class: 'none' }, 'none');
   const t = el('table', {}, el('tr', {}, ...cols.map(([h]) => el('th', {}, h))));
-  for (const it of items) t.append(el('tr', {}, ...cols.map(([, f]) => el('td', {}, f(it) ?? '-'))));
+  for (const it of items.slice(0, TABLE_ROWS)) t.append(el('tr', {}, ...cols.map(([, f]) => el('td', {}, f(it) ?? '-'))));
+  const more = items.length - TABLE_ROWS;
+  if (more > 0) t.append(el('tr', { class: 'more' }, el('td', { colspan: cols.length }, `… and ${more.toLocaleString('en')} more (condisctl status lists them all)`)));
   return t;
 }
 function drawHosts() {
@@ -202,46 +240,71 @@ const FAMILY = { SETUP: 'setup', 'CALL PROCEEDING': 'setup', CONNECT: 'setup', '
 const family = (type) => FAMILY[type] ?? (/PARTY/.test(type) ? (/DROP/.test(type) ? 'clear' : 'party') : 'other');
 
 function addRow(r) {
-  rows.push(r);
+  // in time order: each host's events come over its own connection, so they may arrive a little out of order
+  let i = rows.length;
+  while (i > 0 && rows[i - 1].at > r.at) i--;
+  rows.splice(i, 0, r);
+  if (r.from) noteCols(r);
+  else if (r.dataVc !== undefined) unplaced.add(r);
+  if (rows.length >= ROWS_KEPT + PRUNE_ROWS) {
+    const gone = rows.splice(0, rows.length - ROWS_KEPT);
+    rowsDropped += gone.length;
+    for (const g of gone) unplaced.delete(g);
+    pruneKeys();
+  }
   if (r.key && !keys.has(r.key)) {
     keys.set(r.key, r.keyLabel);
     $('#filter').append(el('option', { value: r.key }, r.keyLabel));
   }
-  drawLadder();
+  redraw('ladder');
+}
+function noteCols(r) {
+  for (const n of [r.from, r.to]) if (!hosts.has(n)) extraCols.add(n);
+}
+/** the call filter offers the calls that still have rows (the one chosen stays) */
+function pruneKeys() {
+  const live = new Set(rows.map((r) => r.key));
+  const chosen = $('#filter').value;
+  for (const k of [...keys.keys()]) if (!live.has(k) && k !== chosen) keys.delete(k);
+  $('#filter').replaceChildren(el('option', { value: '' }, 'all'), ...[...keys].map(([k, label]) => el('option', { value: k }, label)));
+  $('#filter').value = chosen;
 }
 function drawLadder() {
   const svg = $('#ladder');
   svg.replaceChildren();
   // a data frame's sender is the other end of the receiving VC's path, known once that host's tables arrived
-  for (const r of rows) {
-    if (r.dataVc === undefined || r.from) continue;
-    const path = hosts.get(r.to)?.status?.vcs.find((v) => v.vc === r.dataVc)?.path;
+  for (const r of unplaced) {
+    const path = hosts.get(r.to)?.paths?.get(r.dataVc);
     if (!path) continue;
     r.from = peerName(path.peer);
     r.pair = [r.from, r.to].sort().join('–');
+    unplaced.delete(r);
+    noteCols(r);
   }
-  const cols = [...hosts.keys()];
-  for (const r of rows.filter((x) => x.from)) for (const n of [r.from, r.to]) if (!cols.includes(n)) cols.push(n);
+  const cols = [...hosts.keys(), ...[...extraCols].filter((n) => !hosts.has(n))];
   const f = $('#filter').value;
-  // by time stamp: each host's events come over its own connection, so they may arrive interleaved
-  const sorted = [...rows].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   // a message row belongs to its call; a data row (no call reference) to every call of its link
-  const shown = sorted.filter((r) => r.from && (!f || (r.key ? r.key === f : r.pair && f.startsWith(r.pair + '#'))));
+  const matching = rows.filter((r) => r.from && (!f || (r.key ? r.key === f : r.pair && f.startsWith(r.pair + '#'))));
+  const shown = matching.slice(-ROWS_DRAWN);
+  const earlier = matching.length - shown.length;
+  const summary = [earlier ? `${earlier.toLocaleString('en')} earlier rows not drawn` : '', rowsDropped ? `${rowsDropped.toLocaleString('en')} older rows no longer kept` : ''].filter(Boolean).join(' · ');
   const colW = 320;
   const left = 150;
   const rowH = 40;
   const w = left + colW * Math.max(cols.length - 1, 1) + 140;
-  const h = 50 + rowH * shown.length + 20;
+  const top = summary ? 70 : 50;
+  const h = top + rowH * shown.length + 20;
   svg.setAttribute('width', w);
   svg.setAttribute('height', h);
   const x = (n) => left + colW * cols.indexOf(n);
   svg.append(sv('defs', {}));
+  if (summary) svg.append(sv('text', { x: 4, y: 44, class: 'time summary' }, `… ${summary}${f ? '' : ' (choose a call to see all of its rows)'}`));
   for (const n of cols) {
     svg.append(sv('text', { x: x(n), y: 18, 'text-anchor': 'middle', class: 'head' }, n));
     svg.append(sv('line', { x1: x(n), y1: 26, x2: x(n), y2: h - 6, class: 'life' }));
   }
   shown.forEach((r, i) => {
-    const y = 50 + i * rowH + 16;
+    const y = top + i * rowH + 16;
     svg.append(sv('text', { x: 4, y: y + 4, class: 'time' }, r.at.slice(11, 23)));
     const g = sv('g', { class: `row ${r.cls}`, 'data-key': r.key ?? '', 'data-pair': r.pair ?? '' });
     if (r.note) {
@@ -310,21 +373,23 @@ async function runAction(e) {
 }
 
 // ---- start ---------------------------------------------------------------------------------
-function setHost(h) {
+/** a host's state as the server sends it, with its VCs' paths by VC (for placing data rows) */
+function keepHost(h) {
+  h.paths = new Map((h.status?.vcs ?? []).filter((v) => v.path).map((v) => [v.vc, v.path]));
   hosts.set(h.host, h);
+  extraCols.delete(h.host);
   remember(h);
-  drawTopology();
-  drawHosts();
-  if (rows.some((r) => !r.from)) drawLadder();
+}
+function setHost(h) {
+  keepHost(h);
+  redraw('topology', 'hosts');
+  if (unplaced.size) redraw('ladder');
 }
 async function start() {
   const st = await fetch('/api/state').then((r) => r.json());
   document.title = `${st.title} · live view`;
   $('#title').textContent = `${st.title} · live view`;
-  for (const h of st.hosts) {
-    hosts.set(h.host, h);
-    remember(h);
-  }
+  for (const h of st.hosts) keepHost(h);
   drawTopology();
   drawHosts();
   drawLadder();
