@@ -7,7 +7,8 @@
 // some 550 (rxjs alone is 224 CommonJS files), which halves its start-up
 // CPU (bench: startup). Packages with native parts or worker threads stay
 // outside the bundle and load from node_modules as before
-// (scripts/bundle-external.json).
+// (scripts/bundle-external.json). The live view's page (src/view/page.*) is
+// copied beside the compiled server that serves it.
 //
 //   node scripts/build.mjs            build (always)
 //   node scripts/build.mjs --if-stale build only when a source is newer than
@@ -16,7 +17,7 @@
 // The new tree is compiled beside dist/ and swapped in at the end, so a
 // process running from dist/ meanwhile never sees a half-written tree.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const stamp = join(dist, '.build-stamp');
 const BINS = ['daemons/condisd.js', 'daemons/condisctl.js'];
+/** files the compiled code reads beside itself, copied into dist/ as they are (the live view's page) */
+const ASSETS = ['src/view/page.html', 'src/view/page.js', 'src/view/page.css'];
 const ifStale = process.argv.includes('--if-stale');
 
 /** newest mtime among the .ts files and directories under `dir` (a removed file changes its directory's mtime) */
@@ -50,11 +53,11 @@ function compiledTestSources(dir = join(dist, 'test')) {
 }
 
 export function isStale() {
-  if (!existsSync(stamp) || BINS.some((b) => !existsSync(join(dist, b)))) return true;
+  if (!existsSync(stamp) || [...BINS, ...ASSETS].some((b) => !existsSync(join(dist, b)))) return true;
   const built = statSync(stamp).mtimeMs;
   const inputs = [
     ...['src', 'daemons', 'scripts', 'bench'].map((d) => newest(join(root, d))),
-    ...['tsconfig.json', 'tsconfig.build.json', 'package.json', 'scripts/bundle-external.json', ...compiledTestSources().map((f) => relative(root, f))].map((f) =>
+    ...['tsconfig.json', 'tsconfig.build.json', 'package.json', 'scripts/bundle-external.json', ...ASSETS, ...compiledTestSources().map((f) => relative(root, f))].map((f) =>
       existsSync(join(root, f)) ? statSync(join(root, f)).mtimeMs : Infinity,
     ),
   ];
@@ -83,6 +86,7 @@ function build() {
     process.exit(1);
   }
   bundleBins(tmp);
+  for (const a of ASSETS) copyFileSync(join(root, a), join(tmp, a));
   for (const b of BINS) chmodSync(join(tmp, b), 0o755);
   // stamped with the start time: a source saved while tsc ran counts as newer than this build
   writeFileSync(join(tmp, '.build-stamp'), `${new Date(t0).toISOString()}\n`);

@@ -110,6 +110,24 @@ test.serial('the clone: each bin is one bundled file that loads only Node built-
   }
 });
 
+test.serial("the clone: the compiled live view serves its page (the build copies it beside the server)", async (t) => {
+  // a view of no hosts on a free loopback port: each of the page's files, as a browser would ask for them
+  const script = `
+    const { startView } = await import('./dist/src/view/server.js');
+    const view = await startView({ hosts: [], port: 0 });
+    const got = [];
+    for (const p of ['', 'page.js', 'page.css']) { const r = await fetch(new URL(p, view.url)); got.push([p, r.status, (await r.text()).length > 100]); }
+    await view.close();
+    console.log(JSON.stringify(got));`;
+  const r = await run(process.execPath, ['--input-type=module', '-e', script], clone);
+  t.is(r.status, 0, explain(r));
+  t.deepEqual(JSON.parse(r.stdout), [
+    ['', 200, true],
+    ['page.js', 200, true],
+    ['page.css', 200, true],
+  ]);
+});
+
 test.serial('the clone: npm i -g . puts working condisd and condisctl on PATH', async (t) => {
   t.true(existsSync(join(clone, 'dist', 'daemons', 'condisd.js')), 'npm ci built dist/ (prepare)');
   const p1 = join(scratch, 'prefix-clone');
