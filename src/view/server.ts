@@ -43,6 +43,12 @@ export interface ViewOptions {
   /** default 8080; 0 = any free port */
   port?: number;
   title?: string;
+  /**
+   * a page's stream that has more than this unread (octets; default 8 MiB) is ended: a page that stopped
+   * reading (a suspended laptop, a stuck tab) must not make the server hold a busy lab's events for it.
+   * A page that reads again reconnects by itself and is sent what it missed and every host's tables.
+   */
+  maxBufferedBytes?: number;
 }
 
 export interface ViewServer {
@@ -106,6 +112,7 @@ interface Conn {
 export async function startView(opts: ViewOptions): Promise<ViewServer> {
   const conns: Conn[] = [];
   const clients = new Set<ServerResponse>();
+  const maxBuffered = opts.maxBufferedBytes ?? 8 * 2 ** 20;
   try {
     for (const host of opts.hosts) {
       const client = await connectControl(host.socket, { helloTimeoutMs: 3000, requestTimeoutMs: 30_000 });
@@ -134,7 +141,12 @@ export async function startView(opts: ViewOptions): Promise<ViewServer> {
       history.push({ seq, line });
       if (history.length > HISTORY) history.shift();
     } else line = frame(event, data);
-    for (const res of clients) res.write(line);
+    for (const res of clients) {
+      if (res.writableLength > maxBuffered) {
+        clients.delete(res);
+        res.end();
+      } else res.write(line);
+    }
   };
   const hostState = async (c: Conn) => {
     try {
