@@ -68,7 +68,9 @@ export class SwitchControlBackend implements ControlBackend {
   }
 
   async links(): Promise<LinkInfo[]> {
-    const calls = this.sw.snapshot().calls.flatMap((c) => c.legs);
+    // legs per port and host, counted in one pass (a port has up to limits.hostsPerPort hosts)
+    const legs = new Map<string, number>();
+    for (const c of this.sw.snapshot().calls) for (const l of c.legs) legs.set(`${l.port}|${l.peer}`, (legs.get(`${l.port}|${l.peer}`) ?? 0) + 1);
     return this.sw.portList().flatMap((p) =>
       p.hostList().map((h) => ({
         peer: h.mac,
@@ -76,7 +78,7 @@ export class SwitchControlBackend implements ControlBackend {
         side: 'network' as const,
         state: h.saal?.state ?? 'Idle',
         established: h.saal?.established ?? false,
-        calls: calls.filter((l) => l.port === p.name && l.peer === h.mac).length,
+        calls: legs.get(`${p.name}|${h.mac}`) ?? 0,
       })),
     );
   }

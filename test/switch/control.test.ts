@@ -55,6 +55,15 @@ test('status and events of a switch through its control socket', async (t) => {
   t.is(s.switch!.calls.length, 1);
   t.is(s.switch!.calls[0]!.legs.length, 3, 'the root leg and one leg per leaf port');
   t.is(s.switch!.calls[0]!.parties.length, 2);
+  // each host's link carries one leg of the call
+  t.deepEqual(
+    s.links.map((l) => [l.name, l.calls]),
+    [
+      ['p1', 1],
+      ['p2', 1],
+      ['p3', 1],
+    ],
+  );
   const text = statusReport(s);
   for (const heading of ['SWITCH PORTS', 'ROUTES', 'SWITCH CALLS', 'SWITCH PARTIES']) t.true(text.includes(heading), heading);
   t.regex(text, /1003\s+active\s+p3/, 'the party table names the party, its phase and port');
