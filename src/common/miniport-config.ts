@@ -13,6 +13,11 @@ export type MiniportConfig =
       device: string;
       mac?: Mac;
       mtu?: number;
+      /**
+       * frames the kernel holds for us to read (the device's txqueuelen); a burst beyond it, arriving
+       * while the daemon is busy, is dropped. Unset: the device keeps what it has (the kernel's 1000)
+       */
+      txQueueLen?: number;
       /** enslave the TAP to this Linux bridge */
       bridge?: string;
       etherType?: number;

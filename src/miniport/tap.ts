@@ -219,6 +219,9 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
   const where = `tap '${device}'${cfg.netns ? ` in namespace '${cfg.netns}'` : ''}`;
   const mac = checkMac(cfg.mac, where);
   const mtu = cfg.mtu === undefined ? undefined : checkMtu(cfg.mtu, where, 1500);
+  const txQueueLen = cfg.txQueueLen;
+  if (txQueueLen !== undefined && (!Number.isInteger(txQueueLen) || txQueueLen < 1 || txQueueLen > 1_000_000))
+    throw new MiniportError('BAD_CONFIG', `${where}: txQueueLen ${String(txQueueLen)} is not an integer in 1..1000000`);
   const etherType = checkEtherType(cfg.etherType, where);
   if (cfg.bridge !== undefined) checkIfName(cfg.bridge, where, 'bridge');
   if (cfg.binding !== undefined && cfg.binding !== 'addon' && cfg.binding !== 'ioctl') {
@@ -256,6 +259,7 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
     if (before && before.address.toLowerCase() === hostMac) set.push('address', otherMac(hostMac));
     else if (!before) set.push('address', otherMac(hostMac));
     if (mtu !== undefined) set.push('mtu', String(mtu));
+    if (txQueueLen !== undefined) set.push('txqueuelen', String(txQueueLen));
     set.push('up');
     await run('ip', ipArgs(cfg.netns, set));
     if (cfg.bridge !== undefined) await run('ip', ipArgs(cfg.netns, ['link', 'set', 'dev', device, 'master', cfg.bridge]));

@@ -93,3 +93,14 @@ test('allowPeers: MACs, reaching the node; a static peer missing from it is an e
   t.is(bad.path, 'allowPeers[0]');
   t.is(bad.line, 5);
 });
+
+test('miniport.txQueueLen reaches the TAP miniport; a value that is no queue length is reported with file and line', (t) => {
+  const tap = (q: string) => `miniport:\n  kind: tap\n  device: tap0\n  txQueueLen: ${q}\naddresses: ["1001"]\n`;
+  t.like(parseConfig(tap('4096'), 'q.yaml').miniport, { kind: 'tap', device: 'tap0', txQueueLen: 4096 });
+  t.false('txQueueLen' in parseConfig(MIN, 'q.yaml').miniport, 'unset: the device keeps its own');
+  for (const bad of ['0', '1.5', 'long']) {
+    const e = t.throws(() => parseConfig(tap(bad), 'q.yaml'), { instanceOf: ConfigError }) as ConfigError;
+    t.is(e.path, 'miniport.txQueueLen', bad);
+    t.is(e.line, 4, bad);
+  }
+});

@@ -45,6 +45,39 @@ for (const binding of ['addon', 'ioctl'] as const) {
   });
 }
 
+test('tap: txQueueLen sets the queue the kernel holds for us, a burst that fits it arrives whole while we are busy, a bad one is refused', async (t) => {
+  const lab: BridgedPair = await createBridgedPair('tq');
+  const opened: Miniport[] = [];
+  t.teardown(async () => {
+    await Promise.all(opened.map((m) => m.close()));
+    await lab.destroy();
+  });
+  const devA = uniqueName('tapa');
+  const devB = uniqueName('tapb');
+  const a = await openMiniport({ kind: 'tap', device: devA, mac: A, netns: lab.a.ns.name, bridge: lab.a.bridge });
+  opened.push(a);
+  const b = await openMiniport({ kind: 'tap', device: devB, mac: B, netns: lab.b.ns.name, bridge: lab.b.bridge, txQueueLen: 4096 });
+  opened.push(b);
+  const qlen = async (ns: Netns, dev: string) => (JSON.parse((await ns.ip(['-j', 'link', 'show', 'dev', dev])).stdout) as { txqlen: number }[])[0]!.txqlen;
+  t.is(await qlen(lab.b.ns, devB), 4096);
+  t.is(await qlen(lab.a.ns, devA), 1000, 'unset: the kernel default stays');
+  await sendUntilReceived(a, b, frame(B, A, 'warm'), 'warm');
+  // 3,000 frames sent in one go: this process reads nothing until the loop is done, so they wait in b's
+  // queue (with the kernel's 1,000 the rest would be dropped)
+  const got = collect(b.frames$, 3000, 'qburst', 10_000);
+  for (let i = 0; i < 3000; i++) a.send(frame(B, A, `qburst${String(i).padStart(4, '0')}`));
+  t.is((await got).length, 3000);
+
+  // not a queue length: refused before any device is made
+  for (const txQueueLen of [0, 1.5, 2_000_000]) {
+    const dev = uniqueName('tapq');
+    const e = await t.throwsAsync(openMiniport({ kind: 'tap', device: dev, netns: lab.a.ns.name, txQueueLen }), { instanceOf: MiniportError });
+    t.is(e!.code, 'BAD_CONFIG');
+    t.regex(e!.message, /txQueueLen .* is not an integer in 1\.\.1000000/);
+    t.false(await linkExists(lab.a.ns, dev));
+  }
+});
+
 for (const binding of ['ioctl'] as const) {
   // (the addon binding: test/miniport/lifecycle.test.ts, with every backend)
   test(`tap (${binding}): send is done with a frame when it returns (sendCopies): the sender may build the next one in the same buffer`, async (t) => {
