@@ -3,6 +3,8 @@
 /** A plain text table: a header row, then rows; columns padded to the widest cell. */
 export function table(header: string[], rows: (string | number | undefined)[][]): string {
   const cells = [header, ...rows.map((r) => r.map((c) => (c === undefined || c === '' ? '-' : String(c))))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  // (a loop, not Math.max(...column): a spread of some 120,000 rows or more overflows the call stack)
+  const widths = header.map(() => 0);
+  for (const r of cells) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? '').length);
   return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
