@@ -9,13 +9,10 @@
  * the filter still shows all of its rows. How long the page took to catch up
  * goes to the log, not into an assertion.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { viewPage } from '../helpers/browser.js';
 import { labView } from '../../src/view/lab-view.js';
 import { startLab } from '../helpers/lab.js';
 import { rootTest } from '../helpers/root.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 /** `n` jobs, `width` at a time */
 async function windowed(n: number, width: number, job: (k: number) => Promise<unknown>): Promise<void> {
@@ -26,18 +23,11 @@ async function windowed(n: number, width: number, job: (k: number) => Promise<un
 }
 
 rootTest('the live view keeps up with a busy host: tables count what they do not draw, the ladder keeps and draws a bounded part', async (t) => {
-  t.true(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (scripts/ensure-deps.mjs installs it for tests)`);
   const { lab, d } = await startLab(t, 2, { logLevel: 'warn' });
   await d('h2').control.registerSap({});
   const view = await labView(lab, { port: 0 });
   t.teardown(() => view.close());
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-  t.teardown(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(view.url);
-  await page.waitForSelector('body[data-ready=true]');
+  const { page, errors } = await viewPage(t, view.url);
 
   // 300 calls held at once: the call table draws 100 and counts the other 200
   const ctl = d('h1').control;

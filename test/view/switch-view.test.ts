@@ -9,8 +9,7 @@
  * messages between each host and the switch are drawn on the ladder.
  */
 import test from 'ava';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { viewPage } from '../helpers/browser.js';
 import { connectControl } from '../../src/control/client.js';
 import { startControlServer, type ControlServer } from '../../src/control/server.js';
 import { NodeControlBackend } from '../../src/host/control-backend.js';
@@ -19,10 +18,7 @@ import { startView } from '../../src/view/server.js';
 import { socketPath } from '../control/helpers.js';
 import { ready, switchLab } from '../switch/helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-
 test('a switch is a node of its own kind with its ports; a call through it shows its legs and parties', async (t) => {
-  t.true(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (scripts/ensure-deps.mjs installs it for tests)`);
   const lab = switchLab(3);
   const servers: ControlServer[] = [];
   t.teardown(async () => {
@@ -42,13 +38,7 @@ test('a switch is a node of its own kind with its ports; a call through it shows
   const view = await startView({ hosts, port: 0, title: 'switch lab' });
   t.teardown(() => view.close());
 
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-  t.teardown(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(view.url);
-  await page.waitForSelector('body[data-ready=true]');
+  const { page, errors } = await viewPage(t, view.url);
 
   // the switch: its own kind of node, three ports, a link from each host to it
   t.deepEqual(await page.$$eval('#topo .node.switch .name', (ns) => ns.map((n) => n.textContent)), ['sw']);

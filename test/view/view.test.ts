@@ -10,9 +10,8 @@
  * saves a screenshot.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
+import { viewPage } from '../helpers/browser.js';
 import { hostConfigFor } from '../../src/lab/lab.js';
 import { labView } from '../../src/view/lab-view.js';
 import type { ViewServer } from '../../src/view/server.js';
@@ -20,7 +19,6 @@ import { startLab } from '../helpers/lab.js';
 import { rootTest } from '../helpers/root.js';
 
 const run = promisify(execFile);
-const CHROMIUM = '/usr/bin/chromium';
 
 /** the ids of the first `n` events of the view's stream (sent with `lastEventId` as Last-Event-ID) */
 async function eventIds(url: string, n: number, lastEventId?: string): Promise<string[]> {
@@ -46,7 +44,6 @@ function condisctl(socket: string, args: string[]) {
 }
 
 rootTest('the live view shows a call made with condisctl, a dropped party goes, close data is shown, a lost link is marked', async (t) => {
-  t.true(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (scripts/ensure-deps.mjs installs it for tests)`);
   const { lab, d } = await startLab(t, 3);
   await d('h2').control.registerSap({});
   await d('h3').control.registerSap({});
@@ -61,15 +58,8 @@ rootTest('the live view shows a call made with condisctl, a dropped party goes, 
   t.is(refused.status, 400);
   t.regex(((await refused.json()) as { error: { message: string } }).error.message, /^op: one of make-call/);
 
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-  t.teardown(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(view.url);
-
+  const { page, errors } = await viewPage(t, view.url);
   // the page loads: three hosts with their addresses, three SSCOP links up
-  await page.waitForSelector('body[data-ready=true]');
   t.deepEqual(await page.$$eval('#topo .node .name', (ns) => ns.map((n) => n.textContent)), ['h1', 'h2', 'h3']);
   t.regex((await page.textContent('#topo .node[data-host=h2]')) ?? '', /3002/);
   await page.waitForFunction(() => document.querySelectorAll('#topo .link.up').length === 3);
@@ -142,18 +132,11 @@ rootTest('the live view shows a call made with condisctl, a dropped party goes, 
 });
 
 rootTest('after the view server went away and came back the page reconnects and shows the full state; Last-Event-ID gets what was missed', async (t) => {
-  t.true(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (scripts/ensure-deps.mjs installs it for tests)`);
   const { lab, d } = await startLab(t, 2);
   await d('h2').control.registerSap({});
   let view: ViewServer = await labView(lab, { port: 0 });
   t.teardown(() => view.close());
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-  t.teardown(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(view.url);
-  await page.waitForSelector('body[data-ready=true]');
+  const { page, errors } = await viewPage(t, view.url);
   t.is(await page.textContent('#conn'), 'live');
 
   const h1 = hostConfigFor(lab, 'h1').controlSocket;
