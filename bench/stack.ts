@@ -384,10 +384,15 @@ export async function statusTables(n: number): Promise<{ vcsMs: number; partiesM
   await linksUp([a, b]);
   await (await Client.open(b, 'leaf', { keepLog: false })).listen('1002');
   const ctl = await NodeControlBackend.create(a, { version: 'bench', miniport: 'memory' });
+  // the best of three: one table is a few ms, which one collection could double
   const timed = async (f: () => Promise<unknown>): Promise<number> => {
-    const t0 = performance.now();
-    await f();
-    return performance.now() - t0;
+    let best = Infinity;
+    for (let k = 0; k < 3; k++) {
+      const t0 = performance.now();
+      await f();
+      best = Math.min(best, performance.now() - t0);
+    }
+    return best;
   };
   const windowed = async (count: number, f: (k: number) => Promise<unknown>): Promise<void> => {
     for (let k = 0; k < count; k += 64) await Promise.all(Array.from({ length: Math.min(64, count - k) }, (_, j) => f(k + j)));
