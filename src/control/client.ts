@@ -99,16 +99,24 @@ export class ControlClient {
     this.socket = socket;
     this.hello = hello;
     this.timeoutMs = opts.requestTimeoutMs;
-    let buf = rest;
+    // a line's pieces until its newline comes: a long one (the status of a host with 100,000 calls is tens of MB)
+    // arrives in many chunks, and each chunk is searched once, not the whole line so far again
+    let pieces: string[] = [];
+    let carry = rest; // what followed the hello, taken with the first chunk
     socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      buf += chunk;
+    socket.on('data', (data: string) => {
+      const chunk = carry + data;
+      carry = '';
+      let from = 0;
       let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
+      while ((nl = chunk.indexOf('\n', from)) >= 0) {
+        pieces.push(chunk.slice(from, nl));
+        const line = pieces.length === 1 ? pieces[0]! : pieces.join('');
+        pieces = [];
+        from = nl + 1;
         if (line.trim()) this.onLine(line);
       }
+      if (from < chunk.length) pieces.push(chunk.slice(from));
     });
     socket.on('error', (e) => this.shutdown(new ControlError('closed', `control connection failed: ${e.message}`)));
     socket.on('close', () => this.shutdown(this.closedError ?? new ControlError('closed', 'condisd closed the control connection')));

@@ -130,3 +130,35 @@ test('events that arrive right behind the subscribe response are not lost', asyn
   t.like(first, { kind: 'sap', sap: sap.sap, change: 'registered', address: '1001' });
   await sub.close();
 });
+
+test('a response line that arrives in a thousand chunks is read whole', async (t) => {
+  const { createServer } = await import('node:net');
+  const { PROTOCOL_NAME, PROTOCOL_VERSION, OPS } = await import('../../src/control/protocol.js');
+  const path = socketPath();
+  const big = 'x'.repeat(2_000_000);
+  const server = createServer((s) => {
+    s.write(JSON.stringify({ type: 'hello', protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, server: 'raw', ops: OPS, maxLineBytes: 65536 }) + '\n');
+    let got = '';
+    s.on('data', async (d) => {
+      got += d.toString();
+      const nl = got.indexOf('\n');
+      if (nl < 0) return;
+      const { id } = JSON.parse(got.slice(0, nl)) as { id: number };
+      got = got.slice(nl + 1);
+      // the answer to the first request in 1,000 pieces, written one by one
+      const line = JSON.stringify({ type: 'response', id, ok: true, result: { name: big } }) + '\n';
+      const step = Math.ceil(line.length / 1000);
+      for (let i = 0; i < line.length; i += step) {
+        s.write(line.slice(i, i + step));
+        await new Promise((r) => setImmediate(r));
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(path, r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const ctl = await connectControl(path);
+  t.teardown(() => ctl.close());
+  const info = (await ctl.info()) as unknown as { name: string };
+  t.is(info.name.length, big.length);
+  t.is(info.name, big);
+});
