@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { CondisNode } from '../src/host/node.js';
 import { benchNodeOptions } from './node-options.js';
+import { conditionWaits } from './condition-waits.js';
 import { Client } from '../src/host/driver.js';
 import { openMemorySync } from '../src/miniport/index.js';
 import { NdisStatus, q2931CallParameters, type NdisPartyHandle, type NdisVcHandle } from '../src/ndis/index.js';
@@ -81,7 +82,7 @@ async function partyRun(n: number, weigh: boolean): Promise<number> {
   let added = 0;
   let failed = 0;
   let dropped = 0;
-  let wake = (): void => {};
+  const { wake, until } = conditionWaits();
   const sub = cl.indications$.subscribe((i) => {
     if (i.kind === 'ProtocolClAddPartyComplete') {
       if (i.status === S.SUCCESS) added++;
@@ -92,16 +93,6 @@ async function partyRun(n: number, weigh: boolean): Promise<number> {
       wake();
     }
   });
-  const until = (cond: () => boolean): Promise<void> =>
-    new Promise((resolve) => {
-      if (cond()) return resolve();
-      wake = () => {
-        if (cond()) {
-          wake = () => {};
-          resolve();
-        }
-      };
-    });
   gc();
   if (weigh) snap('parties-before');
   const heap0 = process.memoryUsage().heapUsed;

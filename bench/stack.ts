@@ -29,6 +29,7 @@ import type { BenchFigure } from './run.js';
 import { CondisNode } from '../src/host/node.js';
 import { benchTapLab, linksUp } from './tap-lab.js';
 import { benchNodeOptions } from './node-options.js';
+import { conditionWaits } from './condition-waits.js';
 import { collectionsDuring, sampleAllocations, sampledBytes, type Collections } from './gc-cost.js';
 import { Client } from '../src/host/driver.js';
 import { NodeControlBackend } from '../src/host/control-backend.js';
@@ -246,27 +247,6 @@ async function churn(caller: Client, called: string, count: number, parallel: nu
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   return done;
-}
-
-/**
- * Waits on counts a subscription keeps: `until(cond)` settles once `cond()` holds, checked again at each
- * `wake()` the subscription calls (one wait at a time, as a run awaits each before the next).
- */
-function conditionWaits(): { wake(): void; until(cond: () => boolean): Promise<void> } {
-  let check = (): void => {};
-  return {
-    wake: () => check(),
-    until: (cond) =>
-      new Promise((resolve) => {
-        if (cond()) return resolve();
-        check = () => {
-          if (cond()) {
-            check = () => {};
-            resolve();
-          }
-        };
-      }),
-  };
 }
 
 export interface PartyRun {

@@ -51,7 +51,6 @@ import {
   uniCallOfContext,
   uniPartiesOfContext,
   type ClIndication,
-  type CompletionKind,
   type ClIndicationOf,
   type ClientPolicy,
   type CoCallParameters,
@@ -60,7 +59,6 @@ import {
   type NdisPartyHandle,
   type NdisSapHandle,
   type NdisVcHandle,
-  type Waiting,
 } from '../ndis/index.js';
 import type { AtmAddress, CallId, UniSnapshot } from '../uni/api.js';
 import { peerWarning } from './peer-conflicts.js';
@@ -116,6 +114,11 @@ export class NodeControlBackend implements ControlBackend {
   private readonly subs: Subscription[] = [];
   private readonly policy: ClientPolicy;
   /** every wait for a completion goes through the promise layer (src/ndis/requests.ts) */
+  /**
+   * The completion of a request that may return PENDING is awaited with `requests.completionOf`, armed
+   * before the request (a completion may come on the next turn) and `cancel()`ed when the request finished
+   * at once, so no waiter and no timer is left behind per request.
+   */
   private readonly requests: ClientRequests;
 
   private constructor(
@@ -197,17 +200,6 @@ export class NodeControlBackend implements ControlBackend {
   }
 
   // ------------------------------------------------------------------ helpers
-
-  /**
-   * Wait for the completion indication of a request that may return PENDING.
-   * Armed before the request (a completion may come on the next turn);
-   * `cancel()` when the request finished at once, so no waiter and no timer is
-   * left behind per request (the request-timeout timer would otherwise live on
-   * for REQUEST_TIMEOUT_MS after every synchronous completion).
-   */
-  private completion<K extends CompletionKind>(kind: K, key: unknown): Waiting<ClIndicationOf<K>> {
-    return this.requests.completionOf(kind, key);
-  }
 
   /** requests in progress, all clients together (limits.pendingRequests) */
   private inFlight = 0;
@@ -404,7 +396,7 @@ export class NodeControlBackend implements ControlBackend {
     }
     // the SAP's context is the id the backend gives it: the incoming-call handler looks the policy up by it
     const id = this.nextSapId++;
-    const done = this.completion('ProtocolClRegisterSapComplete', id);
+    const done = this.requests.completionOf('ProtocolClRegisterSapComplete', id);
     const r = this.client.NdisClRegisterSap(this.af, id, { sapType: SAP_TYPE_ATM, sap: { address } });
     if (r.status !== S.PENDING) done.cancel();
     let handle = r.sapHandle;
@@ -440,7 +432,7 @@ export class NodeControlBackend implements ControlBackend {
   private async deregisterSapNow(args: { sap: number }): Promise<void> {
     const s = this.sapRecs.get(args.sap);
     if (!s) throw new ControlError('not-found', `no SAP ${args.sap}`);
-    const done = this.completion('ProtocolClDeregisterSapComplete', args.sap);
+    const done = this.requests.completionOf('ProtocolClDeregisterSapComplete', args.sap);
     const st = this.client.NdisClDeregisterSap(s.handle);
     if (st !== S.PENDING) done.cancel();
     this.sapRecs.delete(args.sap);
@@ -503,7 +495,7 @@ export class NodeControlBackend implements ControlBackend {
     rec.called = args.called;
     // the SETUP carries the host's first address as the calling party
     if (this.node.addresses[0]) rec.calling = this.node.addresses[0];
-    const done = this.completion('ProtocolClMakeCallComplete', vc);
+    const done = this.requests.completionOf('ProtocolClMakeCallComplete', vc);
     const r = this.client.NdisClMakeCall(vc, q2931CallParameters(args.called, args.uu ? { uu: args.uu } : {}), args.multipoint ? args.called : undefined);
     if (r.status !== S.PENDING) done.cancel();
     let status = r.status;
@@ -540,7 +532,7 @@ export class NodeControlBackend implements ControlBackend {
     let status = r.status;
     let party = r.partyHandle;
     if (status === S.PENDING) {
-      const c = await this.completion('ProtocolClAddPartyComplete', r.partyHandle);
+      const c = await this.requests.completionOf('ProtocolClAddPartyComplete', r.partyHandle);
       status = c.status;
       party = c.partyHandle;
     }
@@ -558,7 +550,7 @@ export class NodeControlBackend implements ControlBackend {
   private async dropPartyNow(args: DropPartyArgs): Promise<void> {
     const rec = this.vc(args.vc);
     if (!rec.parties.has(args.party)) throw new ControlError('not-found', `no party ${args.party} on VC ${args.vc}`);
-    const done = this.completion('ProtocolClDropPartyComplete', args.party);
+    const done = this.requests.completionOf('ProtocolClDropPartyComplete', args.party);
     const st = this.client.NdisClDropParty(args.party as NdisPartyHandle, args.closeData);
     if (st !== S.PENDING) done.cancel();
     if (st === S.PENDING) {
@@ -583,7 +575,7 @@ export class NodeControlBackend implements ControlBackend {
       const live = info.parties.filter((p) => p.state === 'CONNECTED');
       if (live.length === 1) party = live[0]!.handle;
     }
-    const done = this.completion('ProtocolClCloseCallComplete', args.vc);
+    const done = this.requests.completionOf('ProtocolClCloseCallComplete', args.vc);
     const st = this.client.NdisClCloseCall(args.vc as NdisVcHandle, party, args.closeData);
     if (st !== S.PENDING) done.cancel();
     let final = st;
@@ -606,7 +598,7 @@ export class NodeControlBackend implements ControlBackend {
     const refused = modifyRefusal(what, info, rec.direction);
     if (refused) throw refused;
     const params = paramsWithRates(info.params!, args);
-    const done = this.completion('ProtocolClModifyCallQoSComplete', vc);
+    const done = this.requests.completionOf('ProtocolClModifyCallQoSComplete', vc);
     const st = this.client.NdisClModifyCallQoS(vc, params);
     if (st !== S.PENDING) done.cancel();
     let status = st;
@@ -636,7 +628,7 @@ export class NodeControlBackend implements ControlBackend {
   private async sendNow(args: SendArgs): Promise<{ bytes: number }> {
     const rec = this.vc(args.vc);
     const nbl = { sourceHandle: args.vc as NdisVcHandle, data: args.data };
-    const done = this.completion('ProtocolCoSendNetBufferListsComplete', nbl);
+    const done = this.requests.completionOf('ProtocolCoSendNetBufferListsComplete', nbl);
     this.client.NdisCoSendNetBufferLists(args.vc as NdisVcHandle, [nbl]);
     const c = await done;
     const st = c.nbls.find((n) => n === nbl)?.status ?? S.SUCCESS;

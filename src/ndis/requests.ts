@@ -124,7 +124,7 @@ class Waiter {
  * each NBL of its chain). A wait armed with that key is looked up by it when the completion comes,
  * instead of every open wait being tried: a program may have thousands of requests outstanding.
  */
-const KEYS: { [K in CompletionKind]: (i: ClIndicationOf<K>) => unknown } = {
+const KEYS = {
   ProtocolClOpenAfCompleteEx: (i) => i.clientAfContext,
   ProtocolClCloseAfComplete: (i) => i.clientAfContext,
   ProtocolClRegisterSapComplete: (i) => i.sapContext,
@@ -135,19 +135,9 @@ const KEYS: { [K in CompletionKind]: (i: ClIndicationOf<K>) => unknown } = {
   ProtocolClCloseCallComplete: (i) => i.vcHandle,
   ProtocolClModifyCallQoSComplete: (i) => i.vcHandle,
   ProtocolCoSendNetBufferListsComplete: (i) => i.nbls,
-};
+} satisfies { [K in ClIndicationKind]?: (i: ClIndicationOf<K>) => unknown };
 /** the completions a wait can name by key (ClientRequests.completionOf) */
-export type CompletionKind =
-  | 'ProtocolClOpenAfCompleteEx'
-  | 'ProtocolClCloseAfComplete'
-  | 'ProtocolClRegisterSapComplete'
-  | 'ProtocolClDeregisterSapComplete'
-  | 'ProtocolClMakeCallComplete'
-  | 'ProtocolClAddPartyComplete'
-  | 'ProtocolClDropPartyComplete'
-  | 'ProtocolClCloseCallComplete'
-  | 'ProtocolClModifyCallQoSComplete'
-  | 'ProtocolCoSendNetBufferListsComplete';
+export type CompletionKind = keyof typeof KEYS;
 
 /** the kinds whose key is a list (each element a key of its own) */
 const LISTED: ReadonlySet<ClIndicationKind> = new Set(['ProtocolCoSendNetBufferListsComplete']);

@@ -28,8 +28,8 @@ export class TablesRefresh {
   private timer: Subscription | undefined;
   private asking = false;
   private again = false;
-  private tookMs = 0;
-  private endedAt = -Infinity;
+  /** the last ask's end plus `spacing` times what it took: the next one waits until then */
+  private notBefore = -Infinity;
   private disposed = false;
 
   /**
@@ -49,8 +49,8 @@ export class TablesRefresh {
       this.again = true;
       return;
     }
-    const { everyMs, spacing, scheduler } = this.opts;
-    const wait = Math.max(everyMs, this.endedAt + spacing * this.tookMs - scheduler.now());
+    const { everyMs, scheduler } = this.opts;
+    const wait = Math.max(everyMs, this.notBefore - scheduler.now());
     this.timer = scheduler.schedule(() => {
       this.timer = undefined;
       void this.run();
@@ -64,8 +64,8 @@ export class TablesRefresh {
     try {
       await this.ask();
     } finally {
-      this.endedAt = now();
-      this.tookMs = this.endedAt - started;
+      const ended = now();
+      this.notBefore = ended + this.opts.spacing * (ended - started);
       this.asking = false;
     }
     if (this.again) {

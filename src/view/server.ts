@@ -78,7 +78,6 @@ const TABLE_KINDS = new Set([
 ]);
 /** `ev` events kept for connections that come (back) later */
 const HISTORY = 5000;
-
 /** how long a page waits before it reconnects (ms), told in the stream */
 const RETRY_MS = 500;
 const MAX_BODY = 64 * 1024;
@@ -105,8 +104,6 @@ interface Conn {
   host: ViewHost;
   client: ControlClient;
   sub: EventSubscription;
-  /** when this host is asked for its tables again (refresh.ts) */
-  tables?: TablesRefresh;
 }
 
 export async function startView(opts: ViewOptions): Promise<ViewServer> {
@@ -155,16 +152,17 @@ export async function startView(opts: ViewOptions): Promise<ViewServer> {
       return { host: c.host.name, up: false, error: (e as Error).message };
     }
   };
-  for (const c of conns) c.tables = new TablesRefresh(async () => broadcast('state', await hostState(c)), () => clients.size > 0);
-  for (const c of conns) {
+  // when each host is asked for its tables again (refresh.ts)
+  const refreshes = conns.map((c) => new TablesRefresh(async () => broadcast('state', await hostState(c)), () => clients.size > 0));
+  conns.forEach((c, k) => {
     c.sub.events$.subscribe({
       next: (event) => {
         broadcast('ev', { host: c.host.name, event: plain(event) });
-        if (TABLE_KINDS.has(event.kind)) c.tables?.changed();
+        if (TABLE_KINDS.has(event.kind)) refreshes[k]!.changed();
       },
       complete: () => broadcast('state', { host: c.host.name, up: false, error: 'condisd closed the control connection' }),
     });
-  }
+  });
 
   const json = (res: ServerResponse, code: number, body: unknown) => {
     res.writeHead(code, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
@@ -242,7 +240,7 @@ export async function startView(opts: ViewOptions): Promise<ViewServer> {
   return {
     url: `http://${hostPart}:${addr.port}/`,
     close: async () => {
-      for (const c of conns) c.tables?.dispose();
+      for (const r of refreshes) r.dispose();
       for (const res of clients) res.end();
       clients.clear();
       for (const c of conns) {
