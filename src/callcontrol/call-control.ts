@@ -688,8 +688,16 @@ export class CallControl implements UniHost, CallUser<HostLink> {
     return out;
   }
 
+  links(): UniSnapshot['links'] {
+    return [...this.core.allLinks()].map(({ uni }) => ({ peer: uni.peer, side: uni.side, established: uni.established, calls: uni.calls.size }));
+  }
+
+  linkCalls(peer: PeerId): number {
+    return this.core.link(peer)?.uni.calls.size ?? 0;
+  }
+
   snapshot(): UniSnapshot {
-    const links = [...this.core.allLinks()].map(({ uni }) => ({ peer: uni.peer, side: uni.side, established: uni.established, calls: uni.calls.size }));
+    const links = this.links();
     const calls = [...this.core.allCalls()].map((c) => ({
       call: c.id,
       multipoint: c.multipoint,

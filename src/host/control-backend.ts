@@ -657,7 +657,7 @@ export class NodeControlBackend implements ControlBackend {
   }
 
   async links(): Promise<LinkInfo[]> {
-    const calls = new Map(this.node.uni.snapshot().links.map((l) => [l.peer, l.calls]));
+    const calls = new Map(this.node.uni.links().map((l) => [l.peer, l.calls]));
     return this.node
       .peerList()
       .filter((p) => p.link)

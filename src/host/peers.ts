@@ -13,6 +13,7 @@ import { summarizeMessage } from './messages.js';
 import { linkUpPath } from './link-pipeline.js';
 import { linkDownPath, linkService } from './link-down-path.js';
 import { DEFAULT_LINK_RETRY, LinkRetries } from './retry.js';
+import { PeerEviction } from './peer-eviction.js';
 import type { NodeCounters, NodeEvent, NodeLog, NodeOptions, PeerState } from './node-types.js';
 
 export interface PeerTableDeps {
@@ -40,8 +41,15 @@ export class PeerTable {
   /** each link's SSCOP PDUs as the VC demux hands them over: the start of the link's path up */
   private readonly pdus = new Map<Mac, Subject<Buffer>>();
   readonly retries: LinkRetries;
+  private readonly eviction: PeerEviction;
 
   constructor(private readonly d: PeerTableDeps) {
+    this.eviction = new PeerEviction({
+      peers: () => this.peers.values(),
+      holds: (p) => this.peers.get(p.mac) === p,
+      mayForget: (p) => p.source === 'discovery' && p.addresses.length === 0 && !p.link?.established && d.uni.linkCalls(p.mac) === 0,
+      now: () => d.scheduler.now(),
+    });
     this.retries = new LinkRetries(d.scheduler, d.log, { ...DEFAULT_LINK_RETRY, ...d.options.linkRetry }, {
       wanted: (mac) => this.wantsLink(mac),
       attempt: (mac) => {
@@ -91,25 +99,22 @@ export class PeerTable {
   /** a peer that spoke SSCOP to us before we heard of it (discovery off on its side, or a restart) */
   private learnPeer(mac: Mac): PeerState | undefined {
     if (!this.roomForPeer()) return undefined;
-    return this.add({ mac, addresses: [], source: 'discovery', lastSeen: this.d.scheduler.now() });
+    const peer = this.add({ mac, addresses: [], source: 'discovery', lastSeen: this.d.scheduler.now() });
+    this.eviction.learned(peer);
+    return peer;
   }
 
   /**
    * Whether one more peer fits under limits.peers. When the table is full, a
    * learned peer that never became one (no link up, no addresses, no calls:
    * typically a forged source MAC) is forgotten to make room, the stalest
-   * first; without that, a burst of frames from forged sources would lock
-   * every real newcomer out for good.
+   * first (peer-eviction.ts); without that, a burst of frames from forged
+   * sources would lock every real newcomer out for good.
    */
   private roomForPeer(): boolean {
     const cap = this.d.options.limits?.peers;
     if (cap === undefined || this.peers.size < cap) return true;
-    const calls = new Map(this.d.uni.snapshot().links.map((l) => [l.peer, l.calls]));
-    let victim: PeerState | undefined;
-    for (const p of this.peers.values()) {
-      if (p.source !== 'discovery' || p.addresses.length > 0 || p.link?.established || (calls.get(p.mac) ?? 0) > 0) continue;
-      if (!victim || (p.lastSeen ?? 0) < (victim.lastSeen ?? 0)) victim = p;
-    }
+    const victim = this.eviction.take();
     if (!victim) return false;
     this.forget(victim);
     return true;

@@ -265,6 +265,10 @@ export interface UniHost {
   paths(call: CallId): VcPath[];
   /** a read-only view for status displays: links, calls with their Q.2931 state names, parties with P-state names */
   snapshot(): UniSnapshot;
+  /** the links part of snapshot() alone: O(links), for the status tables that need no call */
+  links(): UniSnapshot['links'];
+  /** the calls on the link to `peer` (0 when there is no such link) */
+  linkCalls(peer: PeerId): number;
   counters(): UniCounters;
   /** stop every timer, complete indications$ */
   dispose(): void;

@@ -569,9 +569,19 @@ export class FakeUniHost implements UniHost {
     return [{ peer: c.peer, vpi: 0, vci: c.vci }];
   }
 
+  links(): UniSnapshot['links'] {
+    return [];
+  }
+
+  linkCalls(peer: PeerId): number {
+    let n = 0;
+    for (const c of this.calls.values()) if (c.peer === peer) n++;
+    return n;
+  }
+
   snapshot(): UniSnapshot {
     return {
-      links: [],
+      links: this.links(),
       calls: [...this.calls.values()].map((c) => ({
         call: c.id,
         multipoint: c.multipoint,
