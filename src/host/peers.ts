@@ -42,6 +42,8 @@ export class PeerTable {
   private readonly pdus = new Map<Mac, Subject<Buffer>>();
   readonly retries: LinkRetries;
   private readonly eviction: PeerEviction;
+  /** the peers that hold each address, in the order they took it: what resolve() reads instead of every peer */
+  private readonly holders = new Map<AtmAddress, Set<PeerState>>();
 
   constructor(private readonly d: PeerTableDeps) {
     this.eviction = new PeerEviction({
@@ -68,17 +70,16 @@ export class PeerTable {
     return [...this.peers.values()];
   }
 
-  /** the peer that owns an ATM address (the UNI's route for an outgoing SETUP) */
   /**
    * The peer a call to `called` goes to: one whose link is up; else the configured (static) one,
    * unless it has failed to answer and discovery hears the address from another MAC: then the live
-   * one (the conflict is reported by peer-conflicts.ts).
+   * one (the conflict is reported by peer-conflicts.ts). Among several of a kind, the one that has held the
+   * address longest. Reads the address's holders only, so its cost does not grow with the table.
    */
   resolve(called: AtmAddress): Mac | undefined {
     let configured: PeerState | undefined;
     let heard: PeerState | undefined;
-    for (const p of this.peers.values()) {
-      if (!p.addresses.includes(called)) continue;
+    for (const p of this.holders.get(called) ?? []) {
       if (p.link?.established) return p.mac;
       if (p.source === 'static') configured ??= p;
       else heard ??= p;
@@ -122,6 +123,7 @@ export class PeerTable {
 
   private forget(p: PeerState): void {
     this.peers.delete(p.mac);
+    this.setAddresses(p, []);
     this.linkSubs.get(p.mac)?.unsubscribe();
     this.linkSubs.delete(p.mac);
     this.pdus.delete(p.mac);
@@ -134,8 +136,11 @@ export class PeerTable {
   }
 
   add(p: PeerState): PeerState {
-    const peer: PeerState = { ...p, mac: p.mac.toLowerCase() };
+    const peer: PeerState = { ...p, mac: p.mac.toLowerCase(), addresses: [] };
+    const replaced = this.peers.get(peer.mac);
+    if (replaced) this.setAddresses(replaced, []);
     this.peers.set(peer.mac, peer);
+    this.setAddresses(peer, p.addresses);
     this.d.events.next({ kind: 'peer', peer: peer.mac, change: 'discovered', addresses: peer.addresses });
     this.d.log.info({ peer: peer.mac, peerName: peer.name, addresses: peer.addresses, source: peer.source }, 'peer added');
     this.ensureLink(peer).establish();
@@ -245,7 +250,7 @@ export class PeerTable {
     if (a.holdTimeS === 0) {
       // the peer is leaving: forget its addresses; SSCOP tells us about the link itself
       if (known && known.source === 'discovery') {
-        known.addresses = [];
+        this.setAddresses(known, []);
         this.d.events.next({ kind: 'peer', peer: src, change: 'lost', addresses: [] });
       }
       return;
@@ -258,7 +263,7 @@ export class PeerTable {
     known.lastSeen = now;
     const merged = known.source === 'static' ? [...new Set([...known.addresses, ...a.addresses])] : a.addresses;
     if (merged.join() !== known.addresses.join()) {
-      known.addresses = merged;
+      this.setAddresses(known, merged);
       this.d.events.next({ kind: 'peer', peer: src, change: 'updated', addresses: merged });
     }
     // a peer that came back (restart): its announcement is our cue to re-establish at once (not while backing off)
@@ -270,9 +275,24 @@ export class PeerTable {
     for (const p of this.peers.values()) {
       if (p.source !== 'discovery' || p.lastSeen === undefined || p.addresses.length === 0) continue;
       if (now - p.lastSeen > this.d.options.discovery.holdTimeMs) {
-        p.addresses = [];
+        this.setAddresses(p, []);
         this.d.events.next({ kind: 'peer', peer: p.mac, change: 'lost', addresses: [] });
       }
+    }
+  }
+
+  /** a peer's addresses change: every change goes through here, which keeps `holders` in step */
+  private setAddresses(p: PeerState, addresses: AtmAddress[]): void {
+    for (const a of p.addresses) {
+      const set = this.holders.get(a);
+      set?.delete(p);
+      if (set?.size === 0) this.holders.delete(a);
+    }
+    p.addresses = addresses;
+    for (const a of addresses) {
+      let set = this.holders.get(a);
+      if (!set) this.holders.set(a, (set = new Set()));
+      set.add(p);
     }
   }
 
