@@ -644,16 +644,19 @@ export class NodeControlBackend implements ControlBackend {
   }
 
   async peers(): Promise<PeerInfo[]> {
-    const peers = this.node.peerList();
-    return peers.map((p) => ({
-      mac: p.mac,
-      ...(p.name ? { name: p.name } : {}),
-      addresses: p.addresses,
-      source: p.source,
-      ...(p.lastSeen !== undefined ? { lastSeen: new Date(p.lastSeen).toISOString() } : {}),
-      linked: p.link?.established ?? false,
-      ...(p.source === 'static' && peerWarning(peers, p.mac) ? { warning: peerWarning(peers, p.mac) } : {}),
-    }));
+    const table = this.node.peerIndex();
+    return table.list().map((p) => {
+      const warning = peerWarning(table, p);
+      return {
+        mac: p.mac,
+        ...(p.name ? { name: p.name } : {}),
+        addresses: p.addresses,
+        source: p.source,
+        ...(p.lastSeen !== undefined ? { lastSeen: new Date(p.lastSeen).toISOString() } : {}),
+        linked: p.link?.established ?? false,
+        ...(warning ? { warning } : {}),
+      };
+    });
   }
 
   async links(): Promise<LinkInfo[]> {

@@ -62,6 +62,14 @@ export interface NodeLog {
 /** the log of a node given none */
 export const silentLog: NodeLog = { info() {}, warn() {}, debug() {} };
 
+/** the peer table as others read it (peer-conflicts.ts, the control backend) */
+export interface PeerIndex {
+  get(mac: Mac): PeerState | undefined;
+  list(): PeerState[];
+  /** the peers that hold `address` (announced or configured), in the order they took it */
+  holders(address: AtmAddress): Iterable<PeerState>;
+}
+
 export interface PeerState {
   mac: Mac;
   name?: string;

@@ -29,9 +29,9 @@ import type { RetryInfo } from './retry.js';
 import { FrameRouter } from './router.js';
 import { PeerTable } from './peers.js';
 import { shutdownHost } from './shutdown.js';
-import { silentLog, type NodeCounters, type NodeEvent, type NodeLog, type NodeOptions, type PeerState } from './node-types.js';
+import { silentLog, type NodeCounters, type NodeEvent, type NodeLog, type NodeOptions, type PeerIndex, type PeerState } from './node-types.js';
 
-export type { NodeCounters, NodeEvent, NodeLog, NodeOptions, PeerConfig, PeerState } from './node-types.js';
+export type { NodeCounters, NodeEvent, NodeLog, NodeOptions, PeerConfig, PeerIndex, PeerState } from './node-types.js';
 
 export class CondisNode {
   readonly name: string;
@@ -188,6 +188,11 @@ export class CondisNode {
 
   peerList(): PeerState[] {
     return this.peers.list();
+  }
+
+  /** the peer table to read: by MAC, all, and by address (its holders) */
+  peerIndex(): PeerIndex {
+    return this.peers;
   }
 
   /** a peer whose link is down and being retried: failed attempts in a row, when the next one is due */

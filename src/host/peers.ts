@@ -14,7 +14,7 @@ import { linkUpPath } from './link-pipeline.js';
 import { linkDownPath, linkService } from './link-down-path.js';
 import { DEFAULT_LINK_RETRY, LinkRetries } from './retry.js';
 import { PeerEviction } from './peer-eviction.js';
-import type { NodeCounters, NodeEvent, NodeLog, NodeOptions, PeerState } from './node-types.js';
+import type { NodeCounters, NodeEvent, NodeLog, NodeOptions, PeerIndex, PeerState } from './node-types.js';
 
 export interface PeerTableDeps {
   options: NodeOptions;
@@ -34,7 +34,7 @@ export interface PeerTableDeps {
   stopped(): boolean;
 }
 
-export class PeerTable {
+export class PeerTable implements PeerIndex {
   private readonly peers = new Map<Mac, PeerState>();
   /** each link's signal subscription, by peer: dropped with the peer (forgotten peers must not pile up here) */
   private readonly linkSubs = new Map<Mac, Subscription>();
@@ -43,7 +43,7 @@ export class PeerTable {
   readonly retries: LinkRetries;
   private readonly eviction: PeerEviction;
   /** the peers that hold each address, in the order they took it: what resolve() reads instead of every peer */
-  private readonly holders = new Map<AtmAddress, Set<PeerState>>();
+  private readonly byAddress = new Map<AtmAddress, Set<PeerState>>();
 
   constructor(private readonly d: PeerTableDeps) {
     this.eviction = new PeerEviction({
@@ -70,6 +70,10 @@ export class PeerTable {
     return [...this.peers.values()];
   }
 
+  holders(address: AtmAddress): Iterable<PeerState> {
+    return this.byAddress.get(address) ?? [];
+  }
+
   /**
    * The peer a call to `called` goes to: one whose link is up; else the configured (static) one,
    * unless it has failed to answer and discovery hears the address from another MAC: then the live
@@ -79,7 +83,7 @@ export class PeerTable {
   resolve(called: AtmAddress): Mac | undefined {
     let configured: PeerState | undefined;
     let heard: PeerState | undefined;
-    for (const p of this.holders.get(called) ?? []) {
+    for (const p of this.byAddress.get(called) ?? []) {
       if (p.link?.established) return p.mac;
       if (p.source === 'static') configured ??= p;
       else heard ??= p;
@@ -281,17 +285,17 @@ export class PeerTable {
     }
   }
 
-  /** a peer's addresses change: every change goes through here, which keeps `holders` in step */
+  /** a peer's addresses change: every change goes through here, which keeps `byAddress` in step */
   private setAddresses(p: PeerState, addresses: AtmAddress[]): void {
     for (const a of p.addresses) {
-      const set = this.holders.get(a);
+      const set = this.byAddress.get(a);
       set?.delete(p);
-      if (set?.size === 0) this.holders.delete(a);
+      if (set?.size === 0) this.byAddress.delete(a);
     }
     p.addresses = addresses;
     for (const a of addresses) {
-      let set = this.holders.get(a);
-      if (!set) this.holders.set(a, (set = new Set()));
+      let set = this.byAddress.get(a);
+      if (!set) this.byAddress.set(a, (set = new Set()));
       set.add(p);
     }
   }

@@ -12,6 +12,7 @@ import { openMemorySync } from '../../src/miniport/index.js';
 import { cellHeader, emitAnnouncement, emitFrame, VCI_DISCOVERY } from '../../src/wire/index.js';
 import { Clock } from '../uni/helpers.js';
 import { nodeOptions } from '../helpers/nodes.js';
+import { peerWarning, warnPeerConflicts } from '../../src/host/peer-conflicts.js';
 
 const X = '02:00:00:00:0a:01';
 const Y = '02:00:00:00:0a:02';
@@ -35,7 +36,7 @@ function setup(t: { teardown(f: () => unknown): void }) {
     clock.advance(1);
   };
   const table = (node as unknown as { peers: { resolve(a: string): string | undefined } }).peers;
-  return { clock, announce, resolve: (a: string) => table.resolve(a) };
+  return { node, clock, announce, resolve: (a: string) => table.resolve(a) };
 }
 
 test('a call goes to whoever holds the address now, through every discovery change', (t) => {
@@ -76,4 +77,34 @@ test('a call goes to whoever holds the address now, through every discovery chan
   t.is(s.resolve('5004'), undefined);
   t.is(s.resolve('5002'), X, "X's did not");
   t.is(s.resolve('5010'), S);
+});
+
+test('a configured address heard from another MAC is warned about once per pair, and shows in the peer entry', (t) => {
+  const s = setup(t);
+  const warnings: string[] = [];
+  const sub = warnPeerConflicts(s.node, { warn: (_o, msg) => warnings.push(msg) });
+  t.teardown(() => sub.unsubscribe());
+  const table = s.node.peerIndex();
+  const warningOfS = () => peerWarning(table, table.get(S)!);
+  t.deepEqual(warnings, []);
+  t.is(warningOfS(), undefined);
+
+  s.announce(X, ['5001']);
+  t.deepEqual(warnings, [], 'an address nobody is configured with is no conflict');
+  s.announce(X, ['5001', '5009']);
+  t.is(warnings.length, 1, 'X now announces the address configured at S');
+  t.regex(warnings[0]!, /address 5009 is configured \(peers:\) at 02:00:00:00:0a:03, which never answered, but discovery hears it from 02:00:00:00:0a:01/);
+  s.announce(X, ['5009', '5001']);
+  t.is(warnings.length, 1, 'told once');
+
+  s.announce(Y, ['5010']);
+  s.announce(S, ['5010']);
+  t.is(warnings.length, 2, "S's own announcement merges 5010 into its configured addresses, which Y announces");
+  t.regex(warnings[1]!, /address 5010 .* discovery hears it from 02:00:00:00:0a:02/);
+  t.regex(warningOfS()!, /address 5009 .*0a:01.*; address 5010 .*0a:02/, "both in S's status entry");
+  t.is(peerWarning(table, table.get(X)!), undefined, 'only a configured peer carries the warning');
+
+  s.announce(X, [], 0);
+  t.regex(warningOfS()!, /^address 5010 /, 'X left: the conflict with Y stays');
+  t.false(warningOfS()!.includes('5009'), 'and the one with X went');
 });
