@@ -259,7 +259,7 @@ export type ControlEvent = (
   | { kind: 'vc-state'; vc: VcId; state: string; previous?: string }
   | { kind: 'party-state'; vc: VcId; party: PartyId; state: string; previous?: string }
   | { kind: 'link-state'; peer: Mac; state: string; established: boolean; reason?: string }
-  | { kind: 'peer'; peer: Mac; change: 'discovered' | 'updated' | 'lost'; addresses: AtmAddress[] }
+  | { kind: 'peer'; peer: Mac; change: 'discovered' | 'updated' | 'lost'; addresses: readonly AtmAddress[] }
   | { kind: 'sap'; sap: SapId; change: 'registered' | 'deregistered'; address: AtmAddress | '*' }
   /** a switch's routes, port links, calls and parties (docs/switch.md) */
   | { kind: 'switch'; event: SwitchEvent }

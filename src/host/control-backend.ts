@@ -650,7 +650,7 @@ export class NodeControlBackend implements ControlBackend {
       return {
         mac: p.mac,
         ...(p.name ? { name: p.name } : {}),
-        addresses: p.addresses,
+        addresses: [...p.addresses],
         source: p.source,
         ...(p.lastSeen !== undefined ? { lastSeen: new Date(p.lastSeen).toISOString() } : {}),
         linked: p.link?.established ?? false,

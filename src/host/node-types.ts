@@ -73,7 +73,8 @@ export interface PeerIndex {
 export interface PeerState {
   mac: Mac;
   name?: string;
-  addresses: AtmAddress[];
+  /** change them through the peer table only: it keeps an index by address (PeerTable.resolve) */
+  addresses: readonly AtmAddress[];
   source: 'static' | 'discovery';
   /** configured: the side this host takes on the link to this peer */
   sideOverride?: 'user' | 'network';
@@ -87,7 +88,7 @@ export interface PeerState {
 }
 
 export type NodeEvent =
-  | { kind: 'peer'; peer: Mac; change: 'discovered' | 'updated' | 'lost'; addresses: AtmAddress[] }
+  | { kind: 'peer'; peer: Mac; change: 'discovered' | 'updated' | 'lost'; addresses: readonly AtmAddress[] }
   | { kind: 'link-state'; peer: Mac; state: string; established: boolean; reason?: string }
   | MessageEvent;
 

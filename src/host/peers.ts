@@ -286,7 +286,7 @@ export class PeerTable implements PeerIndex {
   }
 
   /** a peer's addresses change: every change goes through here, which keeps `byAddress` in step */
-  private setAddresses(p: PeerState, addresses: AtmAddress[]): void {
+  private setAddresses(p: PeerState, addresses: readonly AtmAddress[]): void {
     for (const a of p.addresses) {
       const set = this.byAddress.get(a);
       set?.delete(p);

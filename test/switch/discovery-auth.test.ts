@@ -57,7 +57,7 @@ function lab(t: import('ava').ExecutionContext, hosts: HostSpec[], sw: { key?: B
 }
 
 /** the addresses host `n` has learned through the switch port on its segment */
-function viaSwitch(n: CondisNode): string[] {
+function viaSwitch(n: CondisNode): readonly string[] {
   return n.peerList().find((p) => p.mac.startsWith('02:00:00:00:aa'))?.addresses ?? [];
 }
 

@@ -67,7 +67,14 @@ export function recordSignalling(tap: Miniport, downFrom: string, seen: WireMess
 /** One host per port; host i has address 1001+i (and any `extra[i]` addresses). */
 export function switchLab(
   n: number,
-  opts: { extra?: string[][]; routes?: SwitchOptions['routes']; sscop?: SwitchOptions['sscop']; uniTimers?: SwitchOptions['uniTimers'] } = {},
+  opts: {
+    extra?: string[][];
+    /** addresses host i sends to the switch though the switch does not announce them (a static peer entry for its port) */
+    viaSwitch?: string[][];
+    routes?: SwitchOptions['routes'];
+    sscop?: SwitchOptions['sscop'];
+    uniTimers?: SwitchOptions['uniTimers'];
+  } = {},
 ): SwitchLab {
   const tag = `sw${process.pid}-${counter++}`;
   const taps: Miniport[] = [];
@@ -85,7 +92,10 @@ export function switchLab(
     taps.push(tap);
     const mp = openMemorySync({ kind: 'memory', hub, mac: `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}` });
     const addresses = [`${1001 + i}`, ...(opts.extra?.[i] ?? [])];
-    hosts.push(new CondisNode({ ...nodeOptions(`h${i + 1}`, mp, addresses[0]!), addresses }));
+    const via = opts.viaSwitch?.[i];
+    // the switch takes the network side; a static entry must say so (an announced role is only read from a newcomer)
+    const peers = via ? [{ mac: swMac, addresses: via, role: 'user' as const }] : [];
+    hosts.push(new CondisNode({ ...nodeOptions(`h${i + 1}`, mp, addresses[0]!, { peers }), addresses }));
   }
   const sw = createSwitch({
     name: 'sw',

@@ -54,13 +54,11 @@ test('a call through the switch: SETUP routed, data switched both ways, close da
 });
 
 test('unknown destination: RELEASE COMPLETE with cause 3 (no route to destination), counted', async (t) => {
-  const lab = switchLab(2, { routes: [{ prefix: '2', port: 'p2' }] });
+  // the host routes 3999 to the switch only if told: a static peer entry for the switch's port with that address
+  const lab = switchLab(2, { routes: [{ prefix: '2', port: 'p2' }], viaSwitch: [['3999']] });
   t.teardown(() => lab.close());
   await ready(lab);
   const a = lab.hosts[0]!;
-  // the host routes 3999 to the switch only if told: give it a static peer entry for that address
-  const sw = a.peerList().find((p) => p.link?.established)!;
-  sw.addresses.push('3999');
   const released = firstValueFrom(a.uni.indications$.pipe(filter((i) => i.kind === 'released' || i.kind === 'release-confirm')));
   const r = a.uni.setup({ called: '3999', multipoint: false });
   t.true(r.ok);
