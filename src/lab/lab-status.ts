@@ -5,8 +5,9 @@ import { defaultRunRoot, labNameOf, labNsPrefix, type LabOptions } from './plan.
 import { nsPids, pidFileAlive, procCommand, readPidFiles } from './procs.js';
 import { run } from '../common/sh.js';
 import { pidAlive, readState } from './lab-file.js';
-import { listNamespaces, verifyLab } from './system.js';
+import { listNamespaces, NS_QUERIES, verifyLab } from './system.js';
 import { describeNetem } from './topology.js';
+import { mapConcurrent } from '../common/map-concurrent.js';
 
 export interface LinkStatus {
   name: string;
@@ -98,23 +99,26 @@ export async function labStatus(nameOrFile: string, opts: LabOptions = {}): Prom
   const problems: string[] = [];
   const namespaces: NsStatus[] = [];
   const seen = new Set<string>();
-  const add = async (ns: string, role: NsStatus['role'], host?: string) => {
+  const add = (ns: string, role: NsStatus['role'], host?: string) => {
     seen.add(ns);
     const exists = present.has(ns);
     if (!exists && state) problems.push(`namespace ${ns} is missing`);
-    namespaces.push({ ns, role, ...(host ? { host } : {}), exists, links: exists ? await linksOf(ns) : [] });
+    namespaces.push({ ns, role, ...(host ? { host } : {}), exists, links: [] });
   };
   if (state) {
-    await add(state.plan.switchNs, state.plan.kind === 'bridged' ? 'switch' : 'router');
-    for (const s of state.plan.switches ?? []) await add(s.ns, 'atm-switch', s.name);
-    for (const h of state.plan.hosts) await add(h.ns, 'host', h.name);
+    add(state.plan.switchNs, state.plan.kind === 'bridged' ? 'switch' : 'router');
+    for (const s of state.plan.switches ?? []) add(s.ns, 'atm-switch', s.name);
+    for (const h of state.plan.hosts) add(h.ns, 'host', h.name);
   }
   for (const ns of [...present].sort()) {
     if (seen.has(ns)) continue;
     problems.push(`namespace ${ns} is not part of the lab's state${state ? '' : ' (no state file: run `lab down` to remove it)'}`);
     const host = ns.slice(prefix.length);
-    await add(ns, host.startsWith('_') ? 'switch' : 'host', host.startsWith('_') ? undefined : host);
+    add(ns, host.startsWith('_') ? 'switch' : 'host', host.startsWith('_') ? undefined : host);
   }
+  // each namespace's links and its processes: independent queries, several at a time (NS_QUERIES)
+  const inNs = await mapConcurrent(namespaces, NS_QUERIES, async (n) => (n.exists ? { links: await linksOf(n.ns), pids: await nsPids(n.ns) } : { links: [], pids: [] }));
+  namespaces.forEach((n, i) => (n.links = inNs[i]!.links));
   const processes: ProcessStatus[] = [];
   const seenPids = new Set<number>();
   for (const { file, info } of readPidFiles(runDir)) {
@@ -131,9 +135,8 @@ export async function labStatus(nameOrFile: string, opts: LabOptions = {}): Prom
     });
     if (!alive) problems.push(`process ${info.name} (pid ${info.pid}) is not running`);
   }
-  for (const n of namespaces) {
-    if (!n.exists) continue;
-    for (const pid of await nsPids(n.ns)) {
+  for (const [i, n] of namespaces.entries()) {
+    for (const pid of inNs[i]!.pids) {
       if (seenPids.has(pid)) continue;
       seenPids.add(pid);
       processes.push({ pid, alive: true, command: procCommand(pid), ns: n.ns, ...(n.host ? { host: n.host } : {}) });

@@ -6,6 +6,10 @@ import { mkdirSync } from 'node:fs';
 import { Netns } from './netns.js';
 import { NetemUnsupportedError, SEGMENT_BRIDGE, type LabPlan, type RelayedLink } from './plan.js';
 import { run } from '../common/sh.js';
+import { mapConcurrent } from '../common/map-concurrent.js';
+
+/** how many namespaces `lab status` and the lab check query at once (each query is an `ip` or `tc` process) */
+export const NS_QUERIES = 8;
 import { netemArgs, type Netem } from './topology.js';
 
 /** A handle on an existing namespace of the lab (it may have been made by another process). */
@@ -157,16 +161,17 @@ export async function verifyLab(plan: LabPlan): Promise<boolean> {
       return new Set<string>();
     }
   };
-  const swLinks = await links(plan.switchNs);
+  const switches = plan.switches ?? [];
+  const [swLinks, ...rest] = await mapConcurrent([plan.switchNs, ...switches.map((s) => s.ns), ...plan.hosts.map((h) => h.ns)], NS_QUERIES, links);
   const atmLinks = new Map<string, Set<string>>();
-  for (const s of plan.switches ?? []) {
-    const l = await links(s.ns);
+  for (const [i, s] of switches.entries()) {
+    const l = rest[i]!;
     atmLinks.set(s.name, l);
     if (s.ports.some((p) => !l.has(p.bridge) || !l.has(p.link))) return false;
   }
-  for (const h of plan.hosts) {
-    const mine = await links(h.ns);
-    const peer = h.atmSwitch ? atmLinks.get(h.atmSwitch.name)! : swLinks;
+  for (const [i, h] of plan.hosts.entries()) {
+    const mine = rest[switches.length + i]!;
+    const peer = h.atmSwitch ? atmLinks.get(h.atmSwitch.name)! : swLinks!;
     if (!mine.has(h.uplink) || (h.bridge && !mine.has(h.bridge)) || !peer.has(h.switchPort)) return false;
   }
   return true;
