@@ -70,24 +70,65 @@ function drawDirty() {
 }
 
 // ---- topology ------------------------------------------------------------------------------
+/** hosts drawn as full boxes (name, addresses, MAC) up to this many; more are name tags (the rest in a tooltip) */
+const FULL_NODES = 6;
+/** links listed one per line up to this many; beyond, a summary, then the links that are down or carry calls */
+const LINKS_LISTED = 12;
+
+/**
+ * Where each host goes: up to FULL_NODES full boxes on an ellipse across the box; more as tags on a circle
+ * large enough that no two tags overlap (their centres are at least a tag's diagonal apart), the drawing
+ * scaled down to the box's width when the circle is wider.
+ */
+function layout(names, boxWidth) {
+  if (names.length <= FULL_NODES) {
+    const w = boxWidth;
+    const h = 200;
+    const rx = Math.max(80, w / 2 - 80);
+    const pos = new Map(names.map((n, i) => {
+      const a = names.length === 1 ? -Math.PI / 2 : -Math.PI / 2 + (2 * Math.PI * i) / names.length;
+      return [n, { x: w / 2 + rx * Math.cos(a), y: h / 2 + 64 * Math.sin(a) }];
+    }));
+    return { compact: false, w, h, pos, nodeW: 140, nodeH: 48 };
+  }
+  const nodeW = Math.max(44, 14 + 7.5 * Math.max(...names.map((n) => n.length)));
+  const nodeH = 22;
+  const r = Math.max(90, (Math.hypot(nodeW, nodeH) + 8) / (2 * Math.sin(Math.PI / names.length)));
+  const w = Math.max(boxWidth, 2 * r + nodeW + 16);
+  const h = 2 * r + nodeH + 16;
+  const pos = new Map(names.map((n, i) => {
+    const a = -Math.PI / 2 + (2 * Math.PI * i) / names.length;
+    return [n, { x: w / 2 + r * Math.cos(a), y: h / 2 + r * Math.sin(a) }];
+  }));
+  return { compact: true, w, h, pos, nodeW, nodeH };
+}
+
+function linkLabel(name, other, l) {
+  return el('li', { class: `link-label ${l.established ? 'up' : 'down'}` }, el('b', {}, `${name} – ${other}`), ` SSCOP: ${l.state}${l.calls ? ` · ${l.calls} call${l.calls > 1 ? 's' : ''}` : ''}`);
+}
+
+/** every link one per line in a small lab; in a big one, how many are up, then those that are down or carry calls */
+function linkList(links) {
+  if (links.length <= LINKS_LISTED) return links.map(([name, other, l]) => linkLabel(name, other, l));
+  const up = links.filter(([, , l]) => l.established).length;
+  const notable = links.filter(([, , l]) => !l.established || l.calls).sort(([, , a], [, , b]) => Number(a.established) - Number(b.established));
+  const out = [el('li', { class: `link-summary ${up === links.length ? 'up' : 'down'}` }, el('b', {}, `${up} of ${links.length} links up`), notable.length ? '; down or carrying calls:' : '')];
+  for (const [name, other, l] of notable.slice(0, TABLE_ROWS)) out.push(linkLabel(name, other, l));
+  if (notable.length > TABLE_ROWS) out.push(el('li', { class: 'more' }, `… and ${(notable.length - TABLE_ROWS).toLocaleString('en')} more`));
+  return out;
+}
+
 function drawTopology() {
   const svg = $('#topo');
   svg.replaceChildren();
   const names = [...hosts.keys()];
-  const w = svg.clientWidth || 600;
-  const h = 200;
-  const cx = w / 2;
-  const cy = h / 2;
-  const rx = Math.max(80, w / 2 - 80);
-  const ry = 64;
-  const pos = new Map(
-    names.map((n, i) => {
-      const a = names.length === 1 ? -Math.PI / 2 : -Math.PI / 2 + (2 * Math.PI * i) / names.length;
-      return [n, { x: cx + rx * Math.cos(a), y: cy + ry * Math.sin(a) }];
-    }),
-  );
+  const box = svg.clientWidth || 600;
+  const { compact, w, h, pos, nodeW, nodeH } = layout(names, box);
+  svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
+  svg.style.height = `${Math.round((h * Math.min(box, w)) / w)}px`;
+  svg.classList.toggle('compact', compact);
   const seen = new Set();
-  const labels = [];
+  const links = [];
   for (const [name, hst] of hosts) {
     for (const l of hst.status?.links ?? []) {
       const other = hostByMac(l.peer);
@@ -99,27 +140,33 @@ function drawTopology() {
       const b = pos.get(other);
       const g = sv('g', { class: `link ${l.established ? 'up' : 'down'}`, 'data-pair': pair });
       g.append(sv('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y }));
-      labels.push(el('li', { class: `link-label ${l.established ? 'up' : 'down'}` }, el('b', {}, `${name} – ${other}`), ` SSCOP: ${l.state}${l.calls ? ` · ${l.calls} call${l.calls > 1 ? 's' : ''}` : ''}`));
+      links.push([name, other, l]);
       svg.append(g);
     }
   }
   for (const [name, hst] of hosts) {
     const p = pos.get(name);
     const sw = hst.status?.switch;
-    const g = sv('g', { class: `node${sw ? ' switch' : ''}`, 'data-host': name });
-    g.append(sv('rect', { x: p.x - 70, y: p.y - 24, width: 140, height: 48, rx: sw ? 14 : 6, ...(hst.up ? {} : { style: 'stroke:#c0392b' }) }));
-    g.append(sv('text', { x: p.x, y: p.y - 7, 'text-anchor': 'middle', class: 'name' }, name));
     const info = hst.status?.info;
-    if (sw) {
+    const g = sv('g', { class: `node${sw ? ' switch' : ''}`, 'data-host': name });
+    g.append(sv('rect', { x: p.x - nodeW / 2, y: p.y - nodeH / 2, width: nodeW, height: nodeH, rx: sw ? nodeH / 3.5 : 6, ...(hst.up ? {} : { style: 'stroke:#c0392b' }) }));
+    if (compact) {
+      // a tag: the name, what the full box would say in its tooltip
+      const what = sw ? `switch, ${sw.ports.length} ports, ${sw.calls.length} calls` : info ? `${info.addresses.join(', ')} · ${info.mac}` : hst.error ?? '';
+      g.append(sv('title', {}, `${name}: ${what}`));
+      g.append(sv('text', { x: p.x, y: p.y + 4, 'text-anchor': 'middle', class: 'name' }, name));
+    } else if (sw) {
+      g.append(sv('text', { x: p.x, y: p.y - 7, 'text-anchor': 'middle', class: 'name' }, name));
       g.append(sv('text', { x: p.x, y: p.y + 8, 'text-anchor': 'middle', class: 'kind' }, `switch · ${sw.ports.length} port${sw.ports.length === 1 ? '' : 's'}`));
       g.append(sv('text', { x: p.x, y: p.y + 20, 'text-anchor': 'middle', style: 'font-size:10px;fill:#666' }, `${sw.calls.length} call${sw.calls.length === 1 ? '' : 's'} · ${sw.routes.length} route${sw.routes.length === 1 ? '' : 's'}`));
     } else {
+      g.append(sv('text', { x: p.x, y: p.y - 7, 'text-anchor': 'middle', class: 'name' }, name));
       g.append(sv('text', { x: p.x, y: p.y + 8, 'text-anchor': 'middle' }, info ? info.addresses.join(', ') : hst.error ?? ''));
       g.append(sv('text', { x: p.x, y: p.y + 20, 'text-anchor': 'middle', style: 'font-size:10px;fill:#666' }, info?.mac ?? ''));
     }
     svg.append(g);
   }
-  $('#links').replaceChildren(...labels);
+  $('#links').replaceChildren(...linkList(links));
 }
 
 // ---- tables --------------------------------------------------------------------------------
