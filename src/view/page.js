@@ -182,8 +182,14 @@ function table(cols, items) {
 function drawHosts() {
   const box = $('#hosts');
   box.replaceChildren();
+  // in a lab of many hosts, the hosts that are up and hold no call share one line at the end
+  const idle = [];
   for (const [name, h] of hosts) {
     const s = h.status;
+    if (hosts.size > FULL_NODES && s && !s.switch && !s.vcs.some((v) => v.call) && !s.parties.length) {
+      idle.push(name);
+      continue;
+    }
     const div = el('div', { class: `host${s?.switch ? ' switch' : ''}`, 'data-host': name });
     if (s?.switch) {
       div.append(el('h3', {}, name, ' ', el('small', {}, `switch · ${s.switch.ports.length} ports · ${s.switch.routes.length} routes`)));
@@ -225,6 +231,7 @@ function drawHosts() {
     }
     box.append(div);
   }
+  if (idle.length) box.append(el('div', { class: 'idle-hosts' }, el('b', {}, `${idle.length} host${idle.length === 1 ? '' : 's'} without calls: `), idle.join(', ')));
   const sel = $('#act select[name=host]');
   const cur = sel.value;
   // a switch has no CoNDIS client: nothing to call from it

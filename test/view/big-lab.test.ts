@@ -5,8 +5,9 @@
  * Past FULL_NODES hosts the topology draws name tags on a ring sized so that
  * none overlaps another, scaled to the box; past LINKS_LISTED links the list
  * under it says how many are up and lists only those down or carrying calls
- * (src/view/page.js). Before, twelve full boxes piled up on one small ellipse
- * and 66 lines of "Data Transfer Ready" pushed everything else down.
+ * (src/view/page.js); the hosts without calls share one line under the
+ * tables. Before, twelve full boxes piled up on one small ellipse and 66
+ * lines of "Data Transfer Ready" pushed everything else down.
  */
 import { viewPage } from '../helpers/browser.js';
 import { labView } from '../../src/view/lab-view.js';
@@ -45,6 +46,10 @@ rootTest('a twelve-host lab: the topology is readable (tags that do not overlap,
   await d('h1').control.makeCall({ called: '3002' });
   await page.waitForFunction(() => [...document.querySelectorAll('#links .link-label')].some((l) => l.textContent === 'h1 – h2 SSCOP: Data Transfer Ready · 1 call'));
   t.is(await page.$$eval('#links li', (ls) => ls.length), 2);
+  // the two hosts with the call have their tables; the ten without share one line
+  await page.waitForFunction(() => document.querySelectorAll('#hosts .host').length === 2);
+  t.deepEqual(await page.$$eval('#hosts .host', (hs) => hs.map((h) => h.getAttribute('data-host'))), ['h1', 'h2']);
+  t.is(await page.textContent('#hosts .idle-hosts'), '10 hosts without calls: h3, h4, h5, h6, h7, h8, h9, h10, h11, h12');
 
   // a host goes: its eleven links are down and listed first
   await d('h12').stop('SIGTERM', 5000);
