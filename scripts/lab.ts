@@ -291,21 +291,14 @@ program
   .option('--start', 'start condisd in every host first (and stop them when the view stops)')
   .action(async (name: string, o: { port: number; listen: string; start?: boolean }) => {
     const lab = await openLab(labNameOf(name), opts());
-    const started: { host: string; stop(signal?: NodeJS.Signals, ms?: number): Promise<boolean> }[] = [];
-    const stopAll = async () => {
-      for (const d of [...started].reverse()) {
-        await d.stop('SIGTERM', 5000);
-        await lab.stop(d.host, 'condisd');
-      }
-    };
+    const { startDaemon, waitForLinks, neighbourMacs, stopLabDaemons } = await import('../src/demo/daemons.js');
+    const started: Awaited<ReturnType<typeof startDaemon>>[] = [];
     try {
       if (o.start) {
         needRoot();
-        const { startDaemon, waitForLinks, neighbourMacs } = await import('../src/demo/daemons.js');
         for (const s of lab.switches) started.push(await startDaemon(lab, s.name));
         for (const h of lab.hosts) started.push(await startDaemon(lab, h.name));
-        for (const d of started as Awaited<ReturnType<typeof startDaemon>>[])
-          if (lab.hosts.some((h) => h.name === d.host)) await waitForLinks(d, neighbourMacs(lab, d.host));
+        for (const d of started) if (lab.hosts.some((h) => h.name === d.host)) await waitForLinks(d, neighbourMacs(lab, d.host));
       }
       const view = await labView(lab, { port: o.port, listen: o.listen });
       console.log(`live view of lab ${lab.name}: ${view.url}  (Ctrl-C to stop${started.length ? ' the view and the daemons it started' : ''})`);
@@ -315,7 +308,7 @@ program
       });
       await view.close();
     } finally {
-      await stopAll();
+      await stopLabDaemons(lab, started);
     }
   });
 
