@@ -13,6 +13,7 @@ import { connectControl, type ControlClient, type EventSubscription } from '../c
 import type { ControlEvent } from '../control/backend.js';
 import { hostConfigFor, LabError, switchConfigFor, type HostConfigInfo, type Lab, type LabProcess } from '../lab/lab.js';
 import { entryArgs, packageRoot } from '../common/package-root.js';
+import { pidFileAlive, readPidFiles } from '../lab/procs.js';
 
 export const PROJECT_ROOT = packageRoot();
 
@@ -203,6 +204,16 @@ export function writeSwitchConfig(lab: Lab, name: string, opts: Pick<DaemonOptio
 export async function startDaemon(lab: Lab, host: string, opts: DaemonOptions = {}): Promise<RunningDaemon> {
   const isSwitch = lab.switches.some((s) => s.name === host) && !lab.hosts.some((h) => h.name === host);
   const { file, socket, capture } = isSwitch ? writeSwitchConfig(lab, host, opts) : writeDaemonConfig(lab, host, opts);
+  // a second condisd would find the socket taken and exit, and we would be talking to the first one
+  const running = readPidFiles(lab.runDir).find((p) => p.info.host === host && p.info.name === 'condisd' && pidFileAlive(p.info));
+  if (running) throw new LabError(`condisd is already running in ${host} (pid ${running.info.pid}); stop it first (lab stop)`);
+  if (existsSync(socket)) {
+    const other = await connectControl(socket, { helloTimeoutMs: 1000 }).catch(() => undefined);
+    if (other) {
+      other.close();
+      throw new LabError(`a condisd this lab did not start is listening on ${socket}; stop it first`);
+    }
+  }
   // a switch writes its capture when asked on the command line (one pcapng interface per port)
   const extra = isSwitch ? ['--pcap', capture] : [];
   const proc = lab.spawn(host, process.execPath, [...entryArgs('daemons/condisd'), '--config', file, ...extra], {

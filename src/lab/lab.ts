@@ -79,6 +79,7 @@ export interface Lab {
   /**
    * Start a long-running process in a host's namespace, detached, output to
    * `hosts/HOST/NAME.log`, recorded in `pids/HOST.NAME.pid`: `labDown` stops it.
+   * A LabError when one of that name is running there already.
    */
   spawn(host: string, cmd: string, args: string[], opts: { name: string; env?: NodeJS.ProcessEnv; cwd?: string }): LabProcess;
   /**
@@ -130,6 +131,9 @@ function makeLab(state: LabState, runRoot: string): Lab {
       mkdirSync(join(plan.runDir, 'pids'), { recursive: true });
       const logFile = join(h.runDir, `${opts.name}.log`);
       const pidFile = join(plan.runDir, 'pids', `${h.name}.${opts.name}.pid`);
+      // one of a name per host: a second would take the first one's pid file, and nothing could stop the first
+      const running = readPidFiles(plan.runDir).find((p) => p.file === pidFile);
+      if (running && pidFileAlive(running.info)) throw new LabError(`${opts.name} is already running in ${h.name} (pid ${running.info.pid}); stop it first`);
       const out = openSync(logFile, 'a');
       const [c, a] = h.ns.spawnArgs(cmd, args);
       const child = spawn(c, a, { detached: true, stdio: ['ignore', out, out], env: opts.env ?? process.env, cwd: opts.cwd });

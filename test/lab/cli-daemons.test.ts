@@ -68,6 +68,14 @@ rootTest('lab up --name --start on the routed lab (etherip), ctl, run, stop, run
   t.regex(up.out, /condisd started in b /);
   t.regex(up.out, /links are up/);
 
+  // started twice: refused, and the running daemons stay the lab's (a second one used to take the pid file and
+  // exit, leaving the first one out of reach of `lab stop`)
+  const before = await running(name, runRoot);
+  const twice = lab(runRoot, ['start', name]);
+  t.is(twice.code, 1);
+  t.regex(twice.err, /^lab: condisd is already running in a \(pid \d+\); stop it first \(lab stop\)\n$/);
+  t.deepEqual(await running(name, runRoot), before);
+
   const st = lab(runRoot, ['ctl', '--lab', name, 'a', 'status']);
   t.is(st.code, 0, st.err);
   t.regex(st.out, /miniport etherip/);

@@ -1,6 +1,6 @@
 import type { ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostConfigFor, labDown, labNsPrefix, labStatus, labUp, LabError, openLab } from '../../src/lab/lab.js';
@@ -100,6 +100,9 @@ rootTest('bridged lab: up builds namespaces, bridges and uplinks; status shows t
   const p = lab.spawn('leaf1', 'sleep', ['300'], { name: 'sleeper' });
   const st2 = await labStatus(name, { runRoot });
   t.true(st2.processes.some((x) => x.pid === p.pid && x.alive && x.host === 'leaf1' && x.name === 'sleeper'));
+  // a second of that name in that host is refused: it would take the first one's pid file
+  t.throws(() => lab.spawn('leaf1', 'sleep', ['300'], { name: 'sleeper' }), { instanceOf: LabError, message: `sleeper is already running in leaf1 (pid ${p.pid}); stop it first` });
+  t.is(JSON.parse(readFileSync(p.pidFile, 'utf8')).pid, p.pid);
   // one can be stopped on its own: no pid file, no 'not running' problem
   const short = lab.spawn('root', 'sleep', ['300'], { name: 'short' });
   t.true(await lab.stop('root', 'short'));
