@@ -291,14 +291,12 @@ program
   .option('--start', 'start condisd in every host first (and stop them when the view stops)')
   .action(async (name: string, o: { port: number; listen: string; start?: boolean }) => {
     const lab = await openLab(labNameOf(name), opts());
-    const { startDaemon, waitForLinks, neighbourMacs, stopLabDaemons } = await import('../src/demo/daemons.js');
-    const started: Awaited<ReturnType<typeof startDaemon>>[] = [];
+    const { startLabDaemons, stopLabDaemons } = await import('../src/demo/daemons.js');
+    const started: Awaited<ReturnType<typeof startLabDaemons>> = [];
     try {
       if (o.start) {
         needRoot();
-        for (const s of lab.switches) started.push(await startDaemon(lab, s.name));
-        for (const h of lab.hosts) started.push(await startDaemon(lab, h.name));
-        for (const d of started) if (lab.hosts.some((h) => h.name === d.host)) await waitForLinks(d, neighbourMacs(lab, d.host));
+        started.push(...(await startLabDaemons(lab)));
       }
       const view = await labView(lab, { port: o.port, listen: o.listen });
       console.log(`live view of lab ${lab.name}: ${view.url}  (Ctrl-C to stop${started.length ? ' the view and the daemons it started' : ''})`);

@@ -14,6 +14,10 @@ import type { ControlEvent } from '../control/backend.js';
 import { hostConfigFor, LabError, switchConfigFor, type HostConfigInfo, type Lab, type LabProcess } from '../lab/lab.js';
 import { entryArgs, packageRoot } from '../common/package-root.js';
 import { pidFileAlive, readPidFiles } from '../lab/procs.js';
+import { mapConcurrent } from '../common/map-concurrent.js';
+
+/** daemons started at once by startLabDaemons */
+const DAEMON_STARTS = 4;
 
 export const PROJECT_ROOT = packageRoot();
 
@@ -265,10 +269,19 @@ export async function waitForLinks(d: RunningDaemon, peerMacs: string[], ms = 20
  */
 export async function startLabDaemons(lab: Lab, opts: DaemonOptions = {}): Promise<RunningDaemon[]> {
   const started: RunningDaemon[] = [];
+  // the switches, then the hosts, each group DAEMON_STARTS at a time (a daemon spends most of its start-up on
+  // the CPU); every start is let finish, so that all that did start are known when one fails
+  const startAll = async (names: string[]): Promise<void> => {
+    const results = await mapConcurrent(names, DAEMON_STARTS, (n) => startDaemon(lab, n, opts).then((d) => ({ d }), (e: unknown) => ({ e })));
+    for (const r of results) if ('d' in r) started.push(r.d);
+    const failed = results.find((r) => 'e' in r);
+    if (failed && 'e' in failed) throw failed.e;
+  };
   try {
-    for (const s of lab.switches) started.push(await startDaemon(lab, s.name, opts));
-    for (const h of lab.hosts) started.push(await startDaemon(lab, h.name, opts));
-    for (const d of started) if (lab.hosts.some((h) => h.name === d.host)) await waitForLinks(d, neighbourMacs(lab, d.host));
+    await startAll(lab.switches.map((s) => s.name));
+    await startAll(lab.hosts.map((h) => h.name));
+    const hosts = started.filter((d) => lab.hosts.some((h) => h.name === d.host));
+    await Promise.all(hosts.map((d) => waitForLinks(d, neighbourMacs(lab, d.host))));
     return started;
   } catch (e) {
     await stopLabDaemons(lab, started);
