@@ -77,8 +77,8 @@ const LINKS_LISTED = 12;
 
 /**
  * Where each host goes: up to FULL_NODES full boxes on an ellipse across the box; more as tags on a circle
- * large enough that no two tags overlap (their centres are at least a tag's diagonal apart), the drawing
- * scaled down to the box's width when the circle is wider.
+ * large enough that no two tags overlap (their centres are at least a tag's diagonal apart), switches in the
+ * middle, the drawing scaled down to the box's width when the circle is wider.
  */
 function layout(names, boxWidth) {
   if (names.length <= FULL_NODES) {
@@ -93,13 +93,21 @@ function layout(names, boxWidth) {
   }
   const nodeW = Math.max(44, 14 + 7.5 * Math.max(...names.map((n) => n.length)));
   const nodeH = 22;
-  const r = Math.max(90, (Math.hypot(nodeW, nodeH) + 8) / (2 * Math.sin(Math.PI / names.length)));
+  const gap = Math.hypot(nodeW, nodeH) + 8;
+  // the radius at which k tags around a circle are `gap` apart
+  const ring = (k) => (k <= 1 ? 0 : gap / (2 * Math.sin(Math.PI / k)));
+  // switches (the hubs of their hosts' links) in the middle, on a ring of their own when there are several
+  const sws = names.filter(isSwitch);
+  const hs = names.filter((n) => !isSwitch(n));
+  const rIn = sws.length > 1 ? Math.max(ring(sws.length), gap) : 0;
+  const r = Math.max(90, ring(hs.length), sws.length ? rIn + 2.5 * gap : 0);
   const w = Math.max(boxWidth, 2 * r + nodeW + 16);
   const h = 2 * r + nodeH + 16;
-  const pos = new Map(names.map((n, i) => {
-    const a = -Math.PI / 2 + (2 * Math.PI * i) / names.length;
-    return [n, { x: w / 2 + r * Math.cos(a), y: h / 2 + r * Math.sin(a) }];
-  }));
+  const around = (list, radius) => list.map((n, i) => {
+    const a = -Math.PI / 2 + (2 * Math.PI * i) / list.length;
+    return [n, { x: w / 2 + radius * Math.cos(a), y: h / 2 + radius * Math.sin(a) }];
+  });
+  const pos = new Map([...around(sws, rIn), ...around(hs, r)]);
   return { compact: true, w, h, pos, nodeW, nodeH };
 }
 

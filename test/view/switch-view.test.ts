@@ -8,7 +8,7 @@
  * legs (one per port link) and parties in the switch's tables, and the
  * messages between each host and the switch are drawn on the ladder.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { viewPage } from '../helpers/browser.js';
 import { connectControl } from '../../src/control/client.js';
 import { startControlServer, type ControlServer } from '../../src/control/server.js';
@@ -18,8 +18,9 @@ import { startView } from '../../src/view/server.js';
 import { socketPath } from '../control/helpers.js';
 import { ready, switchLab } from '../switch/helpers.js';
 
-test('a switch is a node of its own kind with its ports; a call through it shows its legs and parties', async (t) => {
-  const lab = switchLab(3);
+/** `n` hosts behind one switch, each host and the switch behind a control socket, the view serving them */
+async function viewOfSwitchLab(t: ExecutionContext, n: number) {
+  const lab = switchLab(n);
   const servers: ControlServer[] = [];
   t.teardown(async () => {
     await Promise.all(servers.map((s) => s.close()));
@@ -37,8 +38,11 @@ test('a switch is a node of its own kind with its ports; a call through it shows
   hosts.push({ name: 'sw', socket: swPath });
   const view = await startView({ hosts, port: 0, title: 'switch lab' });
   t.teardown(() => view.close());
+  return { lab, view, hosts, ...(await viewPage(t, view.url)) };
+}
 
-  const { page, errors } = await viewPage(t, view.url);
+test('a switch is a node of its own kind with its ports; a call through it shows its legs and parties', async (t) => {
+  const { lab, hosts, page, errors } = await viewOfSwitchLab(t, 3);
 
   // the switch: its own kind of node, three ports, a link from each host to it
   t.deepEqual(await page.$$eval('#topo .node.switch .name', (ns) => ns.map((n) => n.textContent)), ['sw']);
@@ -97,5 +101,27 @@ test('a switch is a node of its own kind with its ports; a call through it shows
   await root!.closeCall({ vc: call.vc, closeData: Buffer.from('over') });
   await page.waitForFunction((sel) => /no calls|none/.test(document.querySelector(sel)?.textContent ?? '') || !document.querySelector(sel)?.textContent?.includes('Active'), legsSel);
   t.regex((await page.textContent('#topo .node.switch')) ?? '', /0 calls/);
+  t.deepEqual(errors, []);
+});
+
+test('nine hosts behind a switch: a star, the switch in the middle, no two tags overlapping', async (t) => {
+  const { page, errors } = await viewOfSwitchLab(t, 9);
+  await page.waitForFunction(() => document.querySelectorAll('#topo .link.up').length === 9);
+  t.true(await page.$eval('#topo', (s) => s.classList.contains('compact')), 'ten nodes: tags');
+  const tags = await page.$$eval('#topo .node', (gs) => gs.map((g) => {
+    const r = g.querySelector('rect')!.getBoundingClientRect();
+    return { host: g.getAttribute('data-host')!, x: (r.left + r.right) / 2, y: (r.top + r.bottom) / 2, left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+  }));
+  const svg = await page.$eval('#topo', (s) => {
+    const r = s.getBoundingClientRect();
+    return { x: (r.left + r.right) / 2, y: (r.top + r.bottom) / 2 };
+  });
+  const sw = tags.find((g) => g.host === 'sw')!;
+  t.true(Math.abs(sw.x - svg.x) < 1 && Math.abs(sw.y - svg.y) < 1, `the switch is in the middle: ${JSON.stringify({ sw, svg })}`);
+  for (const [i, a] of tags.entries())
+    for (const b of tags.slice(i + 1)) t.false(a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom, `${a.host} and ${b.host} overlap`);
+  // the hosts around it at one distance
+  const d = tags.filter((g) => g !== sw).map((g) => Math.hypot(g.x - sw.x, g.y - sw.y));
+  t.true(Math.max(...d) - Math.min(...d) < 1, JSON.stringify(d));
   t.deepEqual(errors, []);
 });
