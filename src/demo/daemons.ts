@@ -207,10 +207,11 @@ export function writeSwitchConfig(lab: Lab, name: string, opts: Pick<DaemonOptio
 /** start condisd in a lab host (or, by a switch's name, the switch's condisd) and connect to its control socket */
 export async function startDaemon(lab: Lab, host: string, opts: DaemonOptions = {}): Promise<RunningDaemon> {
   const isSwitch = lab.switches.some((s) => s.name === host) && !lab.hosts.some((h) => h.name === host);
-  const { file, socket, capture } = isSwitch ? writeSwitchConfig(lab, host, opts) : writeDaemonConfig(lab, host, opts);
-  // a second condisd would find the socket taken and exit, and we would be talking to the first one
+  // a second condisd would find the socket taken and exit, and we would be talking to the first one (checked
+  // before the configuration is written: the running one's stays as it was started with)
   const running = readPidFiles(lab.runDir).find((p) => p.info.host === host && p.info.name === 'condisd' && pidFileAlive(p.info));
   if (running) throw new LabError(`condisd is already running in ${host} (pid ${running.info.pid}); stop it first (lab stop)`);
+  const { file, socket, capture } = isSwitch ? writeSwitchConfig(lab, host, opts) : writeDaemonConfig(lab, host, opts);
   if (existsSync(socket)) {
     const other = await connectControl(socket, { helloTimeoutMs: 1000 }).catch(() => undefined);
     if (other) {
