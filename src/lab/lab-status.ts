@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultRunRoot, labNameOf, labNsPrefix, type LabOptions } from './plan.js';
-import { nsPids, pidFileAlive, procCommand, readPidFiles } from './procs.js';
+import { nsPidsAll, pidFileAlive, procCommand, readPidFiles } from './procs.js';
 import { run } from '../common/sh.js';
 import { pidAlive, readState } from './lab-file.js';
 import { listNamespaces, NS_QUERIES, verifyLab } from './system.js';
@@ -116,9 +116,10 @@ export async function labStatus(nameOrFile: string, opts: LabOptions = {}): Prom
     const host = ns.slice(prefix.length);
     add(ns, host.startsWith('_') ? 'switch' : 'host', host.startsWith('_') ? undefined : host);
   }
-  // each namespace's links and its processes: independent queries, several at a time (NS_QUERIES)
-  const inNs = await mapConcurrent(namespaces, NS_QUERIES, async (n) => (n.exists ? { links: await linksOf(n.ns), pids: await nsPids(n.ns) } : { links: [], pids: [] }));
-  namespaces.forEach((n, i) => (n.links = inNs[i]!.links));
+  // each namespace's links: independent queries, several at a time (NS_QUERIES); its processes: one walk of /proc
+  const links = await mapConcurrent(namespaces, NS_QUERIES, async (n) => (n.exists ? linksOf(n.ns) : []));
+  namespaces.forEach((n, i) => (n.links = links[i]!));
+  const pidsIn = nsPidsAll(namespaces.filter((n) => n.exists).map((n) => n.ns));
   const processes: ProcessStatus[] = [];
   const seenPids = new Set<number>();
   for (const { file, info } of readPidFiles(runDir)) {
@@ -135,8 +136,8 @@ export async function labStatus(nameOrFile: string, opts: LabOptions = {}): Prom
     });
     if (!alive) problems.push(`process ${info.name} (pid ${info.pid}) is not running`);
   }
-  for (const [i, n] of namespaces.entries()) {
-    for (const pid of inNs[i]!.pids) {
+  for (const n of namespaces) {
+    for (const pid of pidsIn.get(n.ns) ?? []) {
       if (seenPids.has(pid)) continue;
       seenPids.add(pid);
       processes.push({ pid, alive: true, command: procCommand(pid), ns: n.ns, ...(n.host ? { host: n.host } : {}) });

@@ -28,7 +28,7 @@ import { join, resolve } from 'node:path';
 import type { Netns } from './netns.js';
 import { entryArgs } from '../common/package-root.js';
 import { defaultRunRoot, digestOf, labNameOf, labNsPrefix, LabError, impairerChoice, planLab, type LabOptions, type PlannedHost, type PlannedSwitch, type RelayedLink } from './plan.js';
-import { nsPids, pidFileAlive, procStartTime, readPidFiles, terminate, type PidFile } from './procs.js';
+import { nsPidsAll, pidFileAlive, procStartTime, readPidFiles, terminate, type PidFile } from './procs.js';
 import { run, type RunResult } from '../common/sh.js';
 import { readState, statePath, withLock, writeState, type LabState } from './lab-file.js';
 import { buildLab, listNamespaces, nsHandle, verifyLab } from './system.js';
@@ -322,10 +322,10 @@ async function teardown(name: string, runDir: string, state: LabState | undefine
   const fromFiles = readPidFiles(runDir)
     .filter(({ info }) => pidFileAlive(info))
     .map(({ info }) => info.pid);
-  const inNs = (await Promise.all(present.map(nsPids))).flat();
+  const inNs = [...nsPidsAll(present).values()].flat();
   const processes = [...new Set([...fromFiles, ...inNs])];
   if (processes.length) await terminate(processes);
-  const still = (await Promise.all(present.map(nsPids))).flat();
+  const still = [...nsPidsAll(present).values()].flat();
   if (still.length) await terminate(still);
   for (const ns of present) await run('ip', ['netns', 'del', ns], { allowFail: true });
   const left = (await listNamespaces()).filter((n) => present.includes(n));

@@ -2,9 +2,8 @@
  * The processes a lab started (pid files under `pids/`, with the start time
  * so a reused pid is never signalled) and stopping them.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../common/sh.js';
 import { readFileSafe } from './lab-file.js';
 
 export interface PidFile {
@@ -65,12 +64,35 @@ export function pidFileAlive(info: PidFile): boolean {
   return st !== undefined && (info.startTime === '' || info.startTime === st);
 }
 
-export async function nsPids(ns: string): Promise<number[]> {
-  const r = await run('ip', ['netns', 'pids', ns], { allowFail: true });
-  return r.stdout
-    .split('\n')
-    .map((l) => Number(l.trim()))
-    .filter((p) => p > 0 && p !== process.pid);
+/**
+ * The processes in each of the named network namespaces (other than this one), by one walk of /proc: a
+ * process is in a namespace when its /proc/PID/ns/net is the same nsfs file (device and inode) as
+ * /run/netns/NAME, the test `ip netns pids` makes, which walks /proc once per namespace and per process
+ * spawned. A namespace that does not exist has none.
+ */
+export function nsPidsAll(names: readonly string[]): Map<string, number[]> {
+  const out = new Map(names.map((n) => [n, [] as number[]]));
+  const byFile = new Map<string, string>();
+  for (const n of names) {
+    const st = statOrUndefined(join('/run/netns', n));
+    if (st) byFile.set(`${st.dev}:${st.ino}`, n);
+  }
+  if (byFile.size === 0) return out;
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    const st = statOrUndefined(join('/proc', e, 'ns', 'net'));
+    const n = st && byFile.get(`${st.dev}:${st.ino}`);
+    if (n) out.get(n)!.push(Number(e));
+  }
+  return out;
+}
+
+function statOrUndefined(path: string): { dev: number; ino: number } | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined; // gone meanwhile, or not ours to read
+  }
 }
 
 export async function terminate(pids: number[]): Promise<number[]> {
