@@ -30,6 +30,7 @@ import { CondisNode } from '../src/host/node.js';
 import { benchTapLab, linksUp } from './tap-lab.js';
 import { benchNodeOptions } from './node-options.js';
 import { conditionWaits } from './condition-waits.js';
+import { mapConcurrent } from '../src/common/map-concurrent.js';
 import { collectionsDuring, sampleAllocations, sampledBytes, type Collections } from './gc-cost.js';
 import { Client } from '../src/host/driver.js';
 import { NodeControlBackend } from '../src/host/control-backend.js';
@@ -374,9 +375,7 @@ export async function statusTables(n: number): Promise<{ vcsMs: number; partiesM
     }
     return best;
   };
-  const windowed = async (count: number, f: (k: number) => Promise<unknown>): Promise<void> => {
-    for (let k = 0; k < count; k += 64) await Promise.all(Array.from({ length: Math.min(64, count - k) }, (_, j) => f(k + j)));
-  };
+  const windowed = (count: number, f: (k: number) => Promise<unknown>) => mapConcurrent(Array.from({ length: count }, (_, k) => k), 64, f);
   try {
     const vcs: number[] = [];
     await windowed(n, async () => vcs.push((await ctl.makeCall({ called: '1002', multipoint: false })).vc));

@@ -13,7 +13,6 @@ import { connectControl, type ControlClient, type EventSubscription } from '../c
 import type { ControlEvent } from '../control/backend.js';
 import { hostConfigFor, LabError, switchConfigFor, type HostConfigInfo, type Lab, type LabProcess } from '../lab/lab.js';
 import { entryArgs, packageRoot } from '../common/package-root.js';
-import { pidFileAlive, readPidFiles } from '../lab/procs.js';
 import { mapConcurrent } from '../common/map-concurrent.js';
 
 /** daemons started at once by startLabDaemons */
@@ -209,8 +208,8 @@ export async function startDaemon(lab: Lab, host: string, opts: DaemonOptions = 
   const isSwitch = lab.switches.some((s) => s.name === host) && !lab.hosts.some((h) => h.name === host);
   // a second condisd would find the socket taken and exit, and we would be talking to the first one (checked
   // before the configuration is written: the running one's stays as it was started with)
-  const running = readPidFiles(lab.runDir).find((p) => p.info.host === host && p.info.name === 'condisd' && pidFileAlive(p.info));
-  if (running) throw new LabError(`condisd is already running in ${host} (pid ${running.info.pid}); stop it first (lab stop)`);
+  const running = lab.running(host, 'condisd');
+  if (running !== undefined) throw new LabError(`condisd is already running in ${host} (pid ${running}); stop it first (lab stop)`);
   const { file, socket, capture } = isSwitch ? writeSwitchConfig(lab, host, opts) : writeDaemonConfig(lab, host, opts);
   if (existsSync(socket)) {
     const other = await connectControl(socket, { helloTimeoutMs: 1000 }).catch(() => undefined);

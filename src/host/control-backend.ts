@@ -113,9 +113,8 @@ export class NodeControlBackend implements ControlBackend {
   private readonly closeUnreported = new NumberMap<true>();
   private readonly subs: Subscription[] = [];
   private readonly policy: ClientPolicy;
-  /** every wait for a completion goes through the promise layer (src/ndis/requests.ts) */
   /**
-   * The completion of a request that may return PENDING is awaited with `requests.completionOf`, armed
+   * Every wait for a completion goes through the promise layer (src/ndis/requests.ts). The completion of a request that may return PENDING is awaited with `requests.completionOf`, armed
    * before the request (a completion may come on the next turn) and `cancel()`ed when the request finished
    * at once, so no waiter and no timer is left behind per request.
    */

@@ -88,6 +88,8 @@ export interface Lab {
    * not reported as a process that died.
    */
   stop(host: string, name: string): Promise<boolean>;
+  /** the pid of the process `spawn` started under this name in this host, while it runs */
+  running(host: string, name: string): number | undefined;
   down(): Promise<DownReport>;
 }
 
@@ -108,6 +110,13 @@ function makeLab(state: LabState, runRoot: string): Lab {
     return s;
   };
   /** where processes run: a host, else a switch */
+  const pidFileOf = (name: string, procName: string) => join(plan.runDir, 'pids', `${node(name).name}.${procName}.pid`);
+  /** the pid file of a process spawn started, while that process runs */
+  const live = (name: string, procName: string): PidFile | undefined => {
+    const file = pidFileOf(name, procName);
+    const entry = readPidFiles(plan.runDir).find((p) => p.file === file);
+    return entry && pidFileAlive(entry.info) ? entry.info : undefined;
+  };
   const node = (name: string): { name: string; ns: Netns; nsName: string; runDir: string } => {
     const s = byName.has(name) ? undefined : swByName.get(name);
     return s ?? host(name);
@@ -130,10 +139,10 @@ function makeLab(state: LabState, runRoot: string): Lab {
       mkdirSync(h.runDir, { recursive: true });
       mkdirSync(join(plan.runDir, 'pids'), { recursive: true });
       const logFile = join(h.runDir, `${opts.name}.log`);
-      const pidFile = join(plan.runDir, 'pids', `${h.name}.${opts.name}.pid`);
+      const pidFile = pidFileOf(name, opts.name);
       // one of a name per host: a second would take the first one's pid file, and nothing could stop the first
-      const running = readPidFiles(plan.runDir).find((p) => p.file === pidFile);
-      if (running && pidFileAlive(running.info)) throw new LabError(`${opts.name} is already running in ${h.name} (pid ${running.info.pid}); stop it first`);
+      const running = live(name, opts.name);
+      if (running) throw new LabError(`${opts.name} is already running in ${h.name} (pid ${running.pid}); stop it first`);
       const out = openSync(logFile, 'a');
       const [c, a] = h.ns.spawnArgs(cmd, args);
       const child = spawn(c, a, { detached: true, stdio: ['ignore', out, out], env: opts.env ?? process.env, cwd: opts.cwd });
@@ -145,14 +154,12 @@ function makeLab(state: LabState, runRoot: string): Lab {
       return { pid: child.pid, pidFile, logFile };
     },
     async stop(name, procName) {
-      const h = node(name);
-      const pidFile = join(plan.runDir, 'pids', `${h.name}.${procName}.pid`);
-      const entry = readPidFiles(plan.runDir).find((p) => p.file === pidFile);
-      const alive = !!entry && pidFileAlive(entry.info);
-      if (alive) await terminate([entry.info.pid]);
-      rmSync(pidFile, { force: true });
-      return alive;
+      const entry = live(name, procName);
+      if (entry) await terminate([entry.pid]);
+      rmSync(pidFileOf(name, procName), { force: true });
+      return entry !== undefined;
     },
+    running: (name, procName) => live(name, procName)?.pid,
     down: () => labDown(plan.name, { runRoot }),
   };
 }

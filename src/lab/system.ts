@@ -7,10 +7,10 @@ import { Netns } from './netns.js';
 import { NetemUnsupportedError, SEGMENT_BRIDGE, type LabPlan, type RelayedLink } from './plan.js';
 import { run } from '../common/sh.js';
 import { mapConcurrent } from '../common/map-concurrent.js';
+import { netemArgs, type Netem } from './topology.js';
 
 /** how many namespaces `lab status` and the lab check query at once (each query is an `ip` or `tc` process) */
 export const NS_QUERIES = 8;
-import { netemArgs, type Netem } from './topology.js';
 
 /** A handle on an existing namespace of the lab (it may have been made by another process). */
 export function nsHandle(name: string): Netns {

@@ -70,7 +70,11 @@ export class SwitchControlBackend implements ControlBackend {
   async links(): Promise<LinkInfo[]> {
     // legs per port and host, counted in one pass (a port has up to limits.hostsPerPort hosts)
     const legs = new Map<string, number>();
-    for (const c of this.sw.snapshot().calls) for (const l of c.legs) legs.set(`${l.port}|${l.peer}`, (legs.get(`${l.port}|${l.peer}`) ?? 0) + 1);
+    for (const c of this.sw.snapshot().calls)
+      for (const l of c.legs) {
+        const key = `${l.port}|${l.peer}`;
+        legs.set(key, (legs.get(key) ?? 0) + 1);
+      }
     return this.sw.portList().flatMap((p) =>
       p.hostList().map((h) => ({
         peer: h.mac,

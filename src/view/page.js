@@ -81,15 +81,16 @@ const LINKS_LISTED = 12;
  * middle, the drawing scaled down to the box's width when the circle is wider.
  */
 function layout(names, boxWidth) {
+  /** `list` evenly round an ellipse about (cx, cy), the first at the top */
+  const around = (list, cx, cy, rx, ry = rx) =>
+    list.map((n, i) => {
+      const a = -Math.PI / 2 + (2 * Math.PI * i) / list.length;
+      return [n, { x: cx + rx * Math.cos(a), y: cy + ry * Math.sin(a) }];
+    });
   if (names.length <= FULL_NODES) {
     const w = boxWidth;
     const h = 200;
-    const rx = Math.max(80, w / 2 - 80);
-    const pos = new Map(names.map((n, i) => {
-      const a = names.length === 1 ? -Math.PI / 2 : -Math.PI / 2 + (2 * Math.PI * i) / names.length;
-      return [n, { x: w / 2 + rx * Math.cos(a), y: h / 2 + 64 * Math.sin(a) }];
-    }));
-    return { compact: false, w, h, pos, nodeW: 140, nodeH: 48 };
+    return { compact: false, w, h, pos: new Map(around(names, w / 2, h / 2, Math.max(80, w / 2 - 80), 64)), nodeW: 140, nodeH: 48 };
   }
   const nodeW = Math.max(44, 14 + 7.5 * Math.max(...names.map((n) => n.length)));
   const nodeH = 22;
@@ -103,11 +104,7 @@ function layout(names, boxWidth) {
   const r = Math.max(90, ring(hs.length), sws.length ? rIn + 2.5 * gap : 0);
   const w = Math.max(boxWidth, 2 * r + nodeW + 16);
   const h = 2 * r + nodeH + 16;
-  const around = (list, radius) => list.map((n, i) => {
-    const a = -Math.PI / 2 + (2 * Math.PI * i) / list.length;
-    return [n, { x: w / 2 + radius * Math.cos(a), y: h / 2 + radius * Math.sin(a) }];
-  });
-  const pos = new Map([...around(sws, rIn), ...around(hs, r)]);
+  const pos = new Map([...around(sws, w / 2, h / 2, rIn), ...around(hs, w / 2, h / 2, r)]);
   return { compact: true, w, h, pos, nodeW, nodeH };
 }
 

@@ -13,14 +13,10 @@ import { viewPage } from '../helpers/browser.js';
 import { labView } from '../../src/view/lab-view.js';
 import { startLab } from '../helpers/lab.js';
 import { rootTest } from '../helpers/root.js';
+import { mapConcurrent } from '../../src/common/map-concurrent.js';
 
 /** `n` jobs, `width` at a time */
-async function windowed(n: number, width: number, job: (k: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < n) await job(next++);
-  }));
-}
+const windowed = (n: number, width: number, job: (k: number) => Promise<unknown>) => mapConcurrent(Array.from({ length: n }, (_, k) => k), width, job);
 
 rootTest('the live view keeps up with a busy host: tables count what they do not draw, the ladder keeps and draws a bounded part', async (t) => {
   const { lab, d } = await startLab(t, 2, { logLevel: 'warn' });
