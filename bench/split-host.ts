@@ -1,6 +1,6 @@
 /**
  * One bench host in a process of its own, as condisd runs each host: the
- * leaf host of bench/split-parties.ts, which starts it with the host's
+ * leaf host of bench/split-process.ts, which starts it with the host's
  * namespace, MAC, address and static peers (BenchTapLab.hostOptions) as its
  * argument. It opens the host's TAP, starts a node, and answers every call
  * and party on its address. Over IPC it says `ready`, answers `cpu` with its

@@ -134,13 +134,14 @@ export const WARM_UP_S = 1;
 export const PARTY_WARM_UP = [10_000, 10_000, 10_000];
 
 /** make call, wait connected, close, delete: `seconds` long or `count` cycles; setup times in ms */
-export async function callCycles(caller: Client, callee: Client, called: string, limit: { seconds?: number; count?: number }): Promise<{ perSecond: number; setups: number[]; cycles: number }> {
+export async function callCycles(caller: Client, callee: Client | undefined, called: string, limit: { seconds?: number; count?: number }): Promise<{ perSecond: number; setups: number[]; cycles: number }> {
   const setups: number[] = [];
   const started = performance.now();
   const end = limit.seconds !== undefined ? started + limit.seconds * 1000 : Infinity;
   let cycles = 0;
   while (performance.now() < end && cycles < (limit.count ?? Infinity)) {
-    const connected = callee.next('ProtocolClCallConnected');
+    // (a callee in another process: the caller's close follows the CONNECT ACKNOWLEDGE on the same link)
+    const connected = callee?.next('ProtocolClCallConnected');
     const t0 = performance.now();
     const { vc } = await caller.call(called);
     setups.push(performance.now() - t0);
@@ -208,7 +209,7 @@ async function bestStreams(n: number, seconds: number, runs: (() => Promise<numb
  * delete VC), for `seconds`: cycles per second over all loops, and per cycle its setup time (make
  * call to its completion) and its whole time (make call to close complete), in ms.
  */
-async function concurrentCycles(caller: Client, called: string, parallel: number, seconds: number): Promise<{ perSecond: number; setups: number[]; totals: number[] }> {
+export async function concurrentCycles(caller: Client, called: string, parallel: number, seconds: number): Promise<{ perSecond: number; setups: number[]; totals: number[] }> {
   const setups: number[] = [];
   const totals: number[] = [];
   const started = performance.now();
@@ -666,8 +667,8 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
     } finally {
       ctl.dispose();
     }
-    // the same with the leaf host in a process of its own (split-parties.ts imports partyRun from here: loaded when used)
-    const split = await (await import('./split-parties.js')).splitPartyRuns(quick);
+    // the same with the leaf host in a process of its own (split-process.ts imports from here: loaded when used)
+    const split = await (await import('./split-process.js')).splitRuns(quick);
     const best = (rs: PartyRun[], k: keyof PartyRun) => Math.min(...rs.map((r) => r[k] as number));
     const [w1, w10, c1, c10] = [best(runs1k, 'totalMs'), best(runs10k, 'totalMs'), best(runs1k, 'cpuMs'), best(runs10k, 'cpuMs')];
 
@@ -691,6 +692,17 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
       // one at a time as a call's messages are (each its own write, wake-up and read; a round trip is two)
       { name: 'CPU per p2p call cycle over TAP (all 4 hosts, user+system)', value: (cycleCpu.user + cycleCpu.system) / cycles.cycles, unit: 'us', baseline: (loop.cpuUs * framesPerCycle) / 2, baselineName: 'minimal TAP loop, us for as many frames', goal: '<= 40 us' },
       { name: '  frames sent per p2p call cycle over TAP (all 4 hosts)', value: framesPerCycle, unit: 'frames' },
+      // as condisd runs them: each host on a thread of its own
+      {
+        name: 'p2p call cycles over TAP with caller and callee host each in a process of its own (as condisd runs them)',
+        value: split.cycles.perSecond,
+        unit: 'cycles/s',
+        baseline: rtt,
+        baselineName: 'TAP frame round trips/s, minimal loop',
+      },
+      { name: '  the same in two processes: CPU per cycle, both together', value: split.cycles.cpuUsPerCycle, unit: 'us', baseline: (cycleCpu.user + cycleCpu.system) / cycles.cycles, baselineName: 'both hosts in one process, us' },
+      { name: '  the same in two processes: call setup median / 99th percentile', value: split.cycles.setupP50, unit: 'ms', baseline: split.cycles.setupP99, baselineName: '99th percentile, ms' },
+      { name: '  the same in two processes, 64 call loops at once', value: split.cycles.loops64PerSecond, unit: 'cycles/s', baseline: conc.find((c) => c.n === 64)!.r.perSecond, baselineName: 'both hosts in one process, 64 loops, cycles/s' },
       { name: 'CPU per data frame on one VC over TAP, 64 octets (send+receive)', value: vc64.cpuUs, unit: 'us', baseline: raw64.cpuUs, baselineName: 'minimal TAP loop, us per frame' },
       { name: 'CoNDIS multipoint over TAP: 1,000 parties on one call: add, drop all, close', value: w1, unit: 'ms' },
       { name: 'CoNDIS multipoint over TAP: 10,000 parties on one call: add, drop all, close', value: w10, unit: 'ms', baseline: w1, baselineName: '1,000 parties, ms', goal: '< 400 ms, 10k/1k <= 10x' },
@@ -698,13 +710,13 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
       { name: '  of which dropping the 10,000 parties', value: best(runs10k, 'dropMs'), unit: 'ms' },
       {
         name: '  10,000 parties with root and leaf host each in a process of its own (as condisd runs them)',
-        value: split.ms10k,
+        value: split.parties.ms10k,
         unit: 'ms',
         baseline: w10,
         baselineName: 'both hosts in one process, ms',
       },
-      { name: '  the same in two processes: 10k/1k time ratio (linear = 10)', value: split.ms10k / split.ms1k, unit: 'x', baseline: 10, baselineName: 'linear' },
-      { name: '  the same in two processes: CPU per party, both together', value: split.cpuUsPerParty, unit: 'us', baseline: (c10 * 1000) / 10_000, baselineName: 'both hosts in one process, us' },
+      { name: '  the same in two processes: 10k/1k time ratio (linear = 10)', value: split.parties.ms10k / split.parties.ms1k, unit: 'x', baseline: 10, baselineName: 'linear' },
+      { name: '  the same in two processes: CPU per party, both together', value: split.parties.cpuUsPerParty, unit: 'us', baseline: (c10 * 1000) / 10_000, baselineName: 'both hosts in one process, us' },
       { name: "  10,000 parties the leaf host hangs up: from its first close to the root's last incoming drop", value: incomingDrops, unit: 'ms', baseline: best(runs10k, 'dropMs'), baselineName: 'the root dropping them itself, ms' },
       { name: '  10,000 parties with NDIS counters$ observed on every host', value: watched.totalMs, unit: 'ms', baseline: w10, baselineName: 'not observed, ms' },
       { name: "  10,000 parties through condisd's control backend (condisctl, the library), 64 requests at a time", value: viaControl, unit: 'ms', baseline: direct64, baselineName: 'NDIS driven directly, 64 at a time, ms' },
