@@ -7,6 +7,9 @@
  * one thread; here each has its own, and the machine's two cores can work at
  * once where the protocol lets them. CPU is both processes'.
  *
+ * - the baseline: the minimal TAP loop (`frameRoundTrips`) with its far end
+ *   in the child (bench/split-echo.ts). Each frame wakes a process that was
+ *   waiting, which one process taking both ends never does.
  * - call cycles (`callCycles`): call, close, delete the VC, one after
  *   another. The callee's client is in the child, so the caller does not
  *   wait for its ProtocolClCallConnected; its RELEASE follows the CONNECT
@@ -20,9 +23,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../src/host/driver.js';
 import { benchTapLab, linksUp } from './tap-lab.js';
-import { callCycles, concurrentCycles, PARTY_WARM_UP, partyRun, percentile, WARM_UP_S, type PartyRun } from './stack.js';
+import { callCycles, concurrentCycles, frameRoundTrips, PARTY_WARM_UP, partyRun, percentile, WARM_UP_S, type PartyRun } from './stack.js';
 
 export interface SplitRuns {
+  /** the minimal TAP loop with its far end in the child: round trips per second, CPU of both processes per frame, µs */
+  loop: { perSecond: number; cpuUsPerFrame: number };
   cycles: {
     perSecond: number;
     /** call setup (request to MakeCallComplete) median and 99th percentile, ms */
@@ -62,37 +67,69 @@ function reply<T>(child: ChildProcess, want: (m: unknown) => T | undefined, ms: 
   });
 }
 
+/** `script` (beside this file) in a child process, given `arg`, once it says it is ready */
+async function startChild(script: string, arg: unknown): Promise<ChildProcess> {
+  const c = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), JSON.stringify(arg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  try {
+    await reply(c, (m) => (m === 'ready' ? true : undefined), 20_000, "'ready'");
+  } catch (e) {
+    await stopChild(c);
+    throw e;
+  }
+  return c;
+}
+
+/** the child's CPU time so far, ms */
+async function childCpu(c: ChildProcess): Promise<number> {
+  c.send('cpu');
+  const u = await reply(c, (m) => (m as { cpu?: NodeJS.CpuUsage }).cpu, 5000, 'CPU figure');
+  return (u.user + u.system) / 1000;
+}
+
+async function stopChild(c: ChildProcess | undefined): Promise<void> {
+  if (!c || c.exitCode !== null || c.signalCode !== null) return;
+  const gone = new Promise((r) => c.once('exit', r));
+  if (c.connected) c.send('stop');
+  else c.kill('SIGTERM');
+  const kill = setTimeout(() => c.kill('SIGKILL'), 5000);
+  await gone;
+  clearTimeout(kill);
+}
+
 export async function splitRuns(quick: boolean): Promise<SplitRuns> {
   const tl = await benchTapLab('bsplit', 9, 9000, { hosts: 2, elsewhere: [1] });
   let child: ChildProcess | undefined;
   try {
-    const [node] = await tl.startNodes();
     const leaf = tl.hostOptions(1);
-    child = spawn(process.execPath, [fileURLToPath(new URL('./split-host.js', import.meta.url)), JSON.stringify(leaf)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const c = child;
-    await reply(c, (m) => (m === 'ready' ? true : undefined), 20_000, "'ready'");
+    // the baseline: the minimal loop with its far end in the child (before any node takes the frames in)
+    child = await startChild('./split-echo.js', { nsName: leaf.nsName, mac: leaf.mac, peer: tl.miniports[0]!.mac });
+    await new Promise((r) => setTimeout(r, 300)); // bridge ports forwarding
+    await frameRoundTrips(tl.miniports[0]!, leaf, 0.2); // the bridge learns both MACs
+    const echoBefore = await childCpu(child);
+    const rt = await frameRoundTrips(tl.miniports[0]!, leaf, quick ? 0.6 : 3);
+    // (a round trip is two frames: each sent by one process and read by the other)
+    const loopCpuUsPerFrame = (rt.cpuUs + (((await childCpu(child)) - echoBefore) * 1000) / rt.times.length) / 2;
+    await stopChild(child);
+
+    const [node] = await tl.startNodes();
+    const c = (child = await startChild('./split-host.js', leaf));
     await linksUp([node!], 20_000, [leaf.mac]);
     const root = await Client.open(node!, 'root', { keepLog: false });
-    const childCpu = async (): Promise<number> => {
-      c.send('cpu');
-      const u = await reply(c, (m) => (m as { cpu?: NodeJS.CpuUsage }).cpu, 5000, 'CPU figure');
-      return (u.user + u.system) / 1000;
-    };
     // call cycles first, as in the one-process bench (warm-up: see WARM_UP_S)
     await callCycles(root, undefined, leaf.address, { seconds: WARM_UP_S });
-    const childBefore = await childCpu();
+    const childBefore = await childCpu(c);
     const cpuBefore = process.cpuUsage();
     const cycles = await callCycles(root, undefined, leaf.address, { seconds: quick ? 1.5 : 6 });
     const mine = process.cpuUsage(cpuBefore);
-    const cycleCpuMs = (mine.user + mine.system) / 1000 + (await childCpu()) - childBefore;
+    const cycleCpuMs = (mine.user + mine.system) / 1000 + (await childCpu(c)) - childBefore;
     // many callers at once: here both processes can be busy together
     await concurrentCycles(root, leaf.address, 64, 0.2); // warm-up
     const loops64 = await concurrentCycles(root, leaf.address, 64, quick ? 1.5 : 6);
 
     const run = async (n: number): Promise<PartyRun & { bothCpuMs: number }> => {
-      const before = await childCpu();
+      const before = await childCpu(c);
       const r = await partyRun(root, leaf.address, n);
-      return { ...r, bothCpuMs: r.cpuMs + (await childCpu()) - before };
+      return { ...r, bothCpuMs: r.cpuMs + (await childCpu(c)) - before };
     };
     // warm-up (stack.ts PARTY_WARM_UP): both processes are fresh; after one 4,000-party warm-up, V8's
     // background compiler took 34% of both processes' samples
@@ -105,6 +142,7 @@ export async function splitRuns(quick: boolean): Promise<SplitRuns> {
       if (!best || r.totalMs < best.totalMs) best = r;
     }
     return {
+      loop: { perSecond: rt.perSecond, cpuUsPerFrame: loopCpuUsPerFrame },
       cycles: {
         perSecond: cycles.perSecond,
         setupP50: percentile(cycles.setups, 50),
@@ -115,15 +153,7 @@ export async function splitRuns(quick: boolean): Promise<SplitRuns> {
       parties: { ms1k: Math.min(...runs1k), ms10k: best!.totalMs, cpuUsPerParty: (best!.bothCpuMs * 1000) / 10_000 },
     };
   } finally {
-    const c = child;
-    if (c && c.exitCode === null && c.signalCode === null) {
-      const gone = new Promise((r) => c.once('exit', r));
-      if (c.connected) c.send('stop');
-      else c.kill('SIGTERM');
-      const kill = setTimeout(() => c.kill('SIGKILL'), 5000);
-      await gone;
-      clearTimeout(kill);
-    }
+    await stopChild(child);
     await tl.close();
   }
 }

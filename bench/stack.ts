@@ -45,8 +45,12 @@ const S = NdisStatus;
 
 export { linksUp } from './tap-lab.js';
 
-/** minimal loop: A sends a frame to B, B sends it straight back, A sends the next; round trips per second and each one's time in ms */
-async function frameRoundTrips(a: Miniport, b: Miniport, seconds: number): Promise<{ perSecond: number; times: number[]; cpuUs: number }> {
+/**
+ * minimal loop: A sends a frame to B, B sends it straight back, A sends the next; round trips per second,
+ * each one's time in ms, and this process's CPU per round trip. B given as a MAC only: another process
+ * echoes (bench/split-echo.ts).
+ */
+export async function frameRoundTrips(a: Miniport, b: Miniport | { mac: string }, seconds: number): Promise<{ perSecond: number; times: number[]; cpuUs: number }> {
   const frame = emitFrame({ dst: b.mac, src: a.mac, etherType: ETHERTYPE_CONDIS, cell: cellHeader(0, 99), uu: 0, cpi: 0, sdu: Buffer.alloc(16) });
   const back = emitFrame({ dst: a.mac, src: b.mac, etherType: ETHERTYPE_CONDIS, cell: cellHeader(0, 99), uu: 0, cpi: 0, sdu: Buffer.alloc(16) });
   let n = 0;
@@ -57,7 +61,7 @@ async function frameRoundTrips(a: Miniport, b: Miniport, seconds: number): Promi
   let sent = started;
   await new Promise<void>((resolve) => {
     const subs = new Subscription();
-    subs.add(b.frames$.subscribe(() => b.send(back)));
+    if ('frames$' in b) subs.add(b.frames$.subscribe(() => b.send(back)));
     subs.add(
       a.frames$.subscribe(() => {
         n++;
@@ -692,15 +696,22 @@ async function overTap(quick: boolean): Promise<{ figures: BenchFigure[]; cycles
       // one at a time as a call's messages are (each its own write, wake-up and read; a round trip is two)
       { name: 'CPU per p2p call cycle over TAP (all 4 hosts, user+system)', value: (cycleCpu.user + cycleCpu.system) / cycles.cycles, unit: 'us', baseline: (loop.cpuUs * framesPerCycle) / 2, baselineName: 'minimal TAP loop, us for as many frames', goal: '<= 40 us' },
       { name: '  frames sent per p2p call cycle over TAP (all 4 hosts)', value: framesPerCycle, unit: 'frames' },
-      // as condisd runs them: each host on a thread of its own
+      // as condisd runs them: each host in a process of its own, against the minimal loop in the same shape
+      { name: 'minimal TAP loop with its two ends in processes of their own', value: split.loop.perSecond, unit: 'round trips/s', baseline: rtt, baselineName: 'both ends in one process, round trips/s' },
       {
         name: 'p2p call cycles over TAP with caller and callee host each in a process of its own (as condisd runs them)',
         value: split.cycles.perSecond,
         unit: 'cycles/s',
-        baseline: rtt,
-        baselineName: 'TAP frame round trips/s, minimal loop',
+        baseline: split.loop.perSecond,
+        baselineName: 'minimal TAP loop in two processes, round trips/s',
       },
-      { name: '  the same in two processes: CPU per cycle, both together', value: split.cycles.cpuUsPerCycle, unit: 'us', baseline: (cycleCpu.user + cycleCpu.system) / cycles.cycles, baselineName: 'both hosts in one process, us' },
+      {
+        name: '  the same in two processes: CPU per cycle, both together',
+        value: split.cycles.cpuUsPerCycle,
+        unit: 'us',
+        baseline: split.loop.cpuUsPerFrame * framesPerCycle,
+        baselineName: 'minimal TAP loop in two processes, us for as many frames',
+      },
       { name: '  the same in two processes: call setup median / 99th percentile', value: split.cycles.setupP50, unit: 'ms', baseline: split.cycles.setupP99, baselineName: '99th percentile, ms' },
       { name: '  the same in two processes, 64 call loops at once', value: split.cycles.loops64PerSecond, unit: 'cycles/s', baseline: conc.find((c) => c.n === 64)!.r.perSecond, baselineName: 'both hosts in one process, 64 loops, cycles/s' },
       { name: 'CPU per data frame on one VC over TAP, 64 octets (send+receive)', value: vc64.cpuUs, unit: 'us', baseline: raw64.cpuUs, baselineName: 'minimal TAP loop, us per frame' },
