@@ -76,15 +76,17 @@ const FULL_NODES = 6;
 const LINKS_LISTED = 12;
 
 /**
- * Where each host goes: up to FULL_NODES full boxes on an ellipse across the box; more as tags on a circle
- * large enough that no two tags overlap (their centres are at least a tag's diagonal apart), switches in the
- * middle, the drawing scaled down to the box's width when the circle is wider.
+ * Where each host goes: up to FULL_NODES full boxes on an ellipse across the box; more as tags, switches in
+ * the middle. The hosts go on one circle large enough that no two tags overlap (their centres are at least a
+ * tag's diagonal apart) while that circle fits the box; past that, on rings a diagonal apart, each holding
+ * as many as fit, the inner ones first, which keeps the drawing (scaled down to the box's width when wider)
+ * readable with many more hosts than one circle would.
  */
 function layout(names, boxWidth) {
-  /** `list` evenly round an ellipse about (cx, cy), the first at the top */
-  const around = (list, cx, cy, rx, ry = rx) =>
+  /** `list` evenly round an ellipse about (cx, cy), the first at the top, turned by `turn` radians */
+  const around = (list, cx, cy, rx, ry = rx, turn = 0) =>
     list.map((n, i) => {
-      const a = -Math.PI / 2 + (2 * Math.PI * i) / list.length;
+      const a = -Math.PI / 2 + turn + (2 * Math.PI * i) / list.length;
       return [n, { x: cx + rx * Math.cos(a), y: cy + ry * Math.sin(a) }];
     });
   if (names.length <= FULL_NODES) {
@@ -95,16 +97,40 @@ function layout(names, boxWidth) {
   const nodeW = Math.max(44, 14 + 7.5 * Math.max(...names.map((n) => n.length)));
   const nodeH = 22;
   const gap = Math.hypot(nodeW, nodeH) + 8;
-  // the radius at which k tags around a circle are `gap` apart
+  // the radius at which k tags around a circle are `gap` apart, and how many fit on a circle of radius r
   const ring = (k) => (k <= 1 ? 0 : gap / (2 * Math.sin(Math.PI / k)));
+  const room = (r) => Math.floor(Math.PI / Math.asin(Math.min(1, gap / (2 * r))));
   // switches (the hubs of their hosts' links) in the middle, on a ring of their own when there are several
   const sws = names.filter(isSwitch);
   const hs = names.filter((n) => !isSwitch(n));
   const rIn = sws.length > 1 ? Math.max(ring(sws.length), gap) : 0;
-  const r = Math.max(90, ring(hs.length), sws.length ? rIn + 2.5 * gap : 0);
+  const r0 = Math.max(90, sws.length ? rIn + 2.5 * gap : 0);
+  const one = Math.max(r0, ring(hs.length));
+  /** [radius, hosts] from the inside out */
+  const rings = [];
+  if (2 * one + nodeW + 16 <= boxWidth) rings.push([one, hs]);
+  else {
+    const radii = [];
+    let total = 0;
+    for (let r = r0; total < hs.length; r += gap) {
+      radii.push(r);
+      total += room(r);
+    }
+    // the hosts shared out in proportion to each ring's room (never more than it holds)
+    let upTo = 0;
+    let given = 0;
+    for (const [i, r] of radii.entries()) {
+      upTo += room(r);
+      const end = i === radii.length - 1 ? hs.length : Math.floor((hs.length * upTo) / total);
+      rings.push([r, hs.slice(given, end)]);
+      given = end;
+    }
+  }
+  const r = rings[rings.length - 1][0];
   const w = Math.max(boxWidth, 2 * r + nodeW + 16);
   const h = 2 * r + nodeH + 16;
-  const pos = new Map([...around(sws, w / 2, h / 2, rIn), ...around(hs, w / 2, h / 2, r)]);
+  // every other ring turned by half a step, so that the lines to an outer ring pass between the inner tags
+  const pos = new Map([...around(sws, w / 2, h / 2, rIn), ...rings.flatMap(([ri, part], i) => around(part, w / 2, h / 2, ri, ri, i % 2 ? Math.PI / part.length : 0))]);
   return { compact: true, w, h, pos, nodeW, nodeH };
 }
 

@@ -125,3 +125,30 @@ test('nine hosts behind a switch: a star, the switch in the middle, no two tags 
   t.true(Math.max(...d) - Math.min(...d) < 1, JSON.stringify(d));
   t.deepEqual(errors, []);
 });
+
+test('sixty hosts behind a switch: tags on rings round it, none overlapping, drawn at a readable size in the box', async (t) => {
+  t.timeout(120_000);
+  const { page, errors } = await viewOfSwitchLab(t, 60);
+  await page.waitForFunction(() => document.querySelectorAll('#topo .link.up').length === 60, undefined, { timeout: 60_000 });
+  const tags = await page.$$eval('#topo .node', (gs) => gs.map((g) => {
+    const r = g.querySelector('rect')!.getBoundingClientRect();
+    return { host: g.getAttribute('data-host')!, x: (r.left + r.right) / 2, y: (r.top + r.bottom) / 2, left: r.left, right: r.right, top: r.top, bottom: r.bottom, height: r.height };
+  }));
+  t.is(tags.length, 61);
+  for (const [i, a] of tags.entries())
+    for (const b of tags.slice(i + 1)) t.false(a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom, `${a.host} and ${b.host} overlap`);
+  const svg = await page.$eval('#topo', (s) => {
+    const r = s.getBoundingClientRect();
+    return { x: (r.left + r.right) / 2, y: (r.top + r.bottom) / 2, right: r.right, boxRight: s.parentElement!.getBoundingClientRect().right };
+  });
+  t.true(svg.right <= svg.boxRight, 'the drawing fits its box');
+  const sw = tags.find((g) => g.host === 'sw')!;
+  t.true(Math.abs(sw.x - svg.x) < 1 && Math.abs(sw.y - svg.y) < 1, 'the switch in the middle');
+  // a tag is 22 units high: on one circle round the switch, sixty tags took a drawing twice the box's width
+  // (tags about 10 px high); on rings the drawing is shrunk by a quarter at most
+  for (const g of tags) t.true(g.height >= 16, `${g.host}'s tag is ${g.height.toFixed(1)} px high`);
+  const d = tags.filter((g) => g !== sw).map((g) => Math.hypot(g.x - sw.x, g.y - sw.y)).sort((a, b) => a - b);
+  const rings = 1 + d.filter((x, i) => i > 0 && x - d[i - 1]! > 10).length;
+  t.true(rings > 1, `${rings} ring(s) at ${d[0]!.toFixed(0)}..${d[d.length - 1]!.toFixed(0)} px`);
+  t.deepEqual(errors, []);
+});
