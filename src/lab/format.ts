@@ -1,20 +1,10 @@
 /** Plain-text tables for the lab CLI (`lab status`, `lab up`). */
 import type { Lab, LabStatus } from './lab.js';
 import { describeNetem } from './topology.js';
+import { table as textTable } from '../control/table.js';
 
-/** Columns padded to their widest cell; the last column is not padded. */
-export function table(header: string[], rows: string[][]): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
-  return all
-    .map((r) =>
-      r
-        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
+/** the lab's tables leave an empty cell blank (under a cell it repeats) */
+const table = (header: string[], rows: string[][]): string => textTable(header, rows, '');
 
 export function formatStatus(s: LabStatus): string {
   const out: string[] = [];
