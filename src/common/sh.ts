@@ -23,14 +23,15 @@ export interface RunResult {
   code: number;
 }
 
-/** Run a command; resolves on exit 0, rejects with CommandError otherwise (unless allowFail). */
-export function run(cmd: string, args: string[], opts: { allowFail?: boolean; timeoutMs?: number } = {}): Promise<RunResult> {
+/** Run a command (`input`: its standard input); resolves on exit 0, rejects with CommandError otherwise (unless allowFail). */
+export function run(cmd: string, args: string[], opts: { allowFail?: boolean; timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    const child = execFile(cmd, args, { timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       const code = error ? (typeof (error as NodeJS.ErrnoException).code === 'number' ? ((error as unknown as { code: number }).code) : 1) : 0;
       if (error && !opts.allowFail) reject(new CommandError([cmd, ...args], code, String(stderr || error.message)));
       else resolve({ stdout: String(stdout), stderr: String(stderr), code });
     });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }
 

@@ -334,7 +334,8 @@ async function teardown(name: string, runDir: string, state: LabState | undefine
   if (processes.length) await terminate(processes);
   const still = [...nsPidsAll(present).values()].flat();
   if (still.length) await terminate(still);
-  for (const ns of present) await run('ip', ['netns', 'del', ns], { allowFail: true });
+  // one `ip` for all of them (-force: on past one that fails; what is left is reported below)
+  if (present.length) await run('ip', ['-force', '-batch', '-'], { input: present.map((ns) => `netns del ${ns}\n`).join(''), allowFail: true });
   const left = (await listNamespaces()).filter((n) => present.includes(n));
   if (left.length) throw new LabError(`could not delete namespaces ${left.join(', ')}`);
   const hadDir = existsSync(runDir);
