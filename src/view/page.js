@@ -108,7 +108,7 @@ function layout(names, boxWidth) {
   const one = Math.max(r0, ring(hs.length));
   /** [radius, hosts] from the inside out */
   const rings = [];
-  if (2 * one + nodeW + 16 <= boxWidth) rings.push([one, hs]);
+  if (hs.length === 0 || 2 * one + nodeW + 16 <= boxWidth) rings.push([one, hs]);
   else {
     const radii = [];
     let total = 0;
