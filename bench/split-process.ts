@@ -20,6 +20,7 @@
  *   outstanding, all dropped, the call closed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../src/host/driver.js';
 import { benchTapLab, linksUp } from './tap-lab.js';
@@ -60,8 +61,9 @@ function reply<T>(child: ChildProcess, want: (m: unknown) => T | undefined, ms: 
       const v = want(m);
       if (v !== undefined) done(undefined, v);
     };
-    const onExit = (code: number | null): void => done(new Error(`bench: the leaf host's process exited (${code}) before ${what}`));
-    const timer = setTimeout(() => done(new Error(`bench: no ${what} from the leaf host's process within ${ms} ms`)), ms);
+    const who = basename(child.spawnargs[1] ?? 'the child');
+    const onExit = (code: number | null): void => done(new Error(`bench: ${who} exited (${code}) before ${what}`));
+    const timer = setTimeout(() => done(new Error(`bench: no ${what} from ${who} within ${ms} ms`)), ms);
     child.on('message', onMessage);
     child.on('exit', onExit);
   });
