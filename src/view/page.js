@@ -74,13 +74,17 @@ function drawDirty() {
 const FULL_NODES = 6;
 /** links listed one per line up to this many; beyond, a summary, then the links that are down or carry calls */
 const LINKS_LISTED = 12;
+/** past this many hosts the topology takes the page's whole width (its column alone would shrink the tags) */
+const WIDE_NODES = 12;
+/** the widest drawing of hosts on one circle, px; a larger one is mostly empty middle: rings take less room */
+const ONE_RING_MAX = 640;
 
 /**
  * Where each host goes: up to FULL_NODES full boxes on an ellipse across the box; more as tags, switches in
  * the middle. The hosts go on one circle large enough that no two tags overlap (their centres are at least a
- * tag's diagonal apart) while that circle fits the box; past that, on rings a diagonal apart, each holding
- * as many as fit, the inner ones first, which keeps the drawing (scaled down to the box's width when wider)
- * readable with many more hosts than one circle would.
+ * tag's diagonal apart) while that circle fits the box and ONE_RING_MAX; past that, on rings a diagonal
+ * apart, each holding as many as fit, the inner ones first, which keeps the drawing (scaled down to the box's
+ * width when wider) readable and compact with many more hosts than one circle would.
  */
 function layout(names, boxWidth) {
   /** `list` evenly round an ellipse about (cx, cy), the first at the top, turned by `turn` radians */
@@ -108,7 +112,7 @@ function layout(names, boxWidth) {
   const one = Math.max(r0, ring(hs.length));
   /** [radius, hosts] from the inside out */
   const rings = [];
-  if (hs.length === 0 || 2 * one + nodeW + 16 <= boxWidth) rings.push([one, hs]);
+  if (hs.length === 0 || 2 * one + nodeW + 16 <= Math.min(boxWidth, ONE_RING_MAX)) rings.push([one, hs]);
   else {
     const radii = [];
     let total = 0;
@@ -153,6 +157,7 @@ function drawTopology() {
   const svg = $('#topo');
   svg.replaceChildren();
   const names = [...hosts.keys()];
+  $('#topo-box').classList.toggle('wide', names.length > WIDE_NODES);
   const box = svg.clientWidth || 600;
   const { compact, w, h, pos, nodeW, nodeH } = layout(names, box);
   svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
