@@ -17,28 +17,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootTest } from './helpers/root.js';
+import { buildIfStale } from './helpers/build.js';
 import { runSync } from '../src/common/sh.js';
 import { uniqueName } from '../src/lab/netns.js';
 import { PROJECT_ROOT } from '../src/demo/daemons.js';
 import { labDown } from '../src/lab/lab.js';
 
-test.before('dist/ is the build of the current sources (built here only when a source is newer than the last build)', async (t) => {
-  // `npm test` and .ci/run build dist/ before ava starts (scripts/ensure-deps.mjs), so this finds it fresh and
-  // returns at once. After an edit it builds here, never running stale code; a build under load takes longer than
-  // ava's 120 s inactivity timeout, so the hook asks for the time a build needs (the build itself does not block
-  // the event loop: ava hears of the longer timeout)
-  t.timeout(15 * 60_000, 'building dist/ (scripts/build.mjs --if-stale)');
-  const r = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'scripts', 'build.mjs'), '--if-stale'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
-  if (r.code !== 0) throw new Error(`build failed (exit ${r.code}): ${r.out}`);
-  if (r.out.trim()) t.log(r.out.trim());
-});
+test.before('dist/ is the build of the current sources (built here only when a source is newer than the last build)', buildIfStale);
 
 function runDemo(args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
