@@ -30,6 +30,7 @@ import { checkSocketPath, startControlServer, type ControlServer } from '../src/
 import { ATM_CAPTURE_FORMATS, openAtmCapture, type AtmCapture, type AtmCaptureFormat } from '../src/capture/atm-capture.js';
 import type { Miniport } from '../src/miniport/types.js';
 import { packageVersion } from '../src/common/package-root.js';
+import { prepareHeapSnapshots } from '../src/common/heap-snapshots.js';
 
 const VERSION = packageVersion();
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -74,6 +75,7 @@ function describeDevice(cfg: HostConfig): string {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv);
+  prepareHeapSnapshots();
   let any: AnyConfig;
   try {
     any = await loadAnyConfig(opts.config);
