@@ -74,7 +74,7 @@ function drawDirty() {
 const FULL_NODES = 6;
 /** links listed one per line up to this many; beyond, a summary, then the links that are down or carry calls */
 const LINKS_LISTED = 12;
-/** past this many hosts the topology takes the page's whole width (its column alone would shrink the tags) */
+/** past this many nodes (hosts and switches) the topology takes the page's whole width (its column alone would shrink the tags) */
 const WIDE_NODES = 12;
 /** the widest drawing of hosts on one circle, px; a larger one is mostly empty middle: rings take less room */
 const ONE_RING_MAX = 640;
