@@ -127,9 +127,10 @@ test('nine hosts behind a switch: a star, the switch in the middle, no two tags 
   t.deepEqual(errors, []);
 });
 
-test('150 hosts behind a switch: the topology takes the whole width, tags on rings round the switch, none overlapping, at full size', async (t) => {
+test('forty hosts behind a switch: the topology takes the whole width, tags on rings round the switch, none overlapping, at full size', async (t) => {
   t.timeout(180_000);
-  const n = 150;
+  // (forty: more than one ring holds within ONE_RING_MAX; each host is a node in this process, with a control socket)
+  const n = 40;
   const { page, errors } = await viewOfSwitchLab(t, n);
   await page.waitForFunction((k) => document.querySelectorAll('#topo .link.up').length === k, n, { timeout: 120_000 });
   // a big lab: the topology spans both columns of the page
@@ -149,7 +150,7 @@ test('150 hosts behind a switch: the topology takes the whole width, tags on rin
   t.true(svg.right <= svg.boxRight, 'the drawing fits its box');
   const sw = tags.find((g) => g.host === 'sw')!;
   t.true(Math.abs(sw.x - svg.x) < 1 && Math.abs(sw.y - svg.y) < 1, 'the switch in the middle');
-  // a tag is 22 units high: drawn at full size (on one circle in the page's left column, 150 tags were 4 px high)
+  // a tag is 22 units high: drawn at full size (on one circle in the page's left column, forty tags were 15 px high)
   for (const g of tags) t.true(g.height >= 21, `${g.host}'s tag is ${g.height.toFixed(1)} px high`);
   const d = tags.filter((g) => g !== sw).map((g) => Math.hypot(g.x - sw.x, g.y - sw.y)).sort((a, b) => a - b);
   const rings = 1 + d.filter((x, i) => i > 0 && x - d[i - 1]! > 10).length;
