@@ -285,19 +285,23 @@ export class PeerTable implements PeerIndex {
     }
   }
 
-  /** a peer's addresses change: every change goes through here, which keeps `byAddress` in step */
+  /**
+   * A peer's addresses change: every change goes through here, which keeps `byAddress` in step. Only the
+   * addresses it gives up or takes are touched, so it keeps its place among the holders of those it keeps.
+   */
   private setAddresses(p: PeerState, addresses: readonly AtmAddress[]): void {
     for (const a of p.addresses) {
+      if (addresses.includes(a)) continue;
       const set = this.byAddress.get(a);
       set?.delete(p);
       if (set?.size === 0) this.byAddress.delete(a);
     }
-    p.addresses = addresses;
     for (const a of addresses) {
       let set = this.byAddress.get(a);
       if (!set) this.byAddress.set(a, (set = new Set()));
-      set.add(p);
+      set.add(p); // (a Set keeps the place of a value added again)
     }
+    p.addresses = addresses;
   }
 
   /** the SAAL links of every peer that has one */

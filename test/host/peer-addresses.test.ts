@@ -55,6 +55,10 @@ test('a call goes to whoever holds the address now, through every discovery chan
   s.announce(Y, ['5003', '5004']);
   t.is(s.resolve('5003'), X, 'two hosts announce 5003, neither linked: the one that has held it longer');
   t.is(s.resolve('5004'), Y);
+  s.announce(X, ['5003', '5005']);
+  t.is(s.resolve('5003'), X, 'X changed its other addresses: it has still held 5003 longer');
+  t.is(s.resolve('5005'), X);
+  s.announce(X, ['5002', '5003']);
 
   s.announce(X, [], 0);
   t.is(s.resolve('5002'), undefined, 'X leaves (hold time 0): its addresses go with it');
