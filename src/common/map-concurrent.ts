@@ -1,10 +1,10 @@
 /**
  * `f` over `items` with at most `limit` calls in flight, results in the
- * items' order: for a lab's per-namespace queries (`ip`, `tc`, `ip netns
- * pids`), which are independent processes, so a lab of a few hundred
- * namespaces is read in a fraction of the time one after another takes,
- * without starting hundreds of processes at once. rxjs's mergeMap does the
- * bounding; a rejection rejects the whole (as Promise.all).
+ * items' order: for a lab's per-namespace queries (`ip`, `tc`), which are
+ * independent processes, and its daemons' start-ups, so a lab of a few
+ * hundred namespaces is read in a fraction of the time one after another
+ * takes, without starting hundreds of processes at once. rxjs's mergeMap does
+ * the bounding; a rejection rejects the whole (as Promise.all).
  */
 import { from, lastValueFrom, mergeMap, toArray } from 'rxjs';
 

@@ -114,9 +114,10 @@ export class NodeControlBackend implements ControlBackend {
   private readonly subs: Subscription[] = [];
   private readonly policy: ClientPolicy;
   /**
-   * Every wait for a completion goes through the promise layer (src/ndis/requests.ts). The completion of a request that may return PENDING is awaited with `requests.completionOf`, armed
-   * before the request (a completion may come on the next turn) and `cancel()`ed when the request finished
-   * at once, so no waiter and no timer is left behind per request.
+   * Every wait for a completion goes through the promise layer (src/ndis/requests.ts). The completion of a
+   * request that may return PENDING is awaited with `requests.completionOf`, armed before the request (a
+   * completion may come on the next turn) and `cancel()`ed when the request finished at once, so no waiter
+   * and no timer is left behind per request.
    */
   private readonly requests: ClientRequests;
 

@@ -110,16 +110,16 @@ function makeLab(state: LabState, runRoot: string): Lab {
     return s;
   };
   /** where processes run: a host, else a switch */
+  const node = (name: string): { name: string; ns: Netns; nsName: string; runDir: string } => {
+    const s = byName.has(name) ? undefined : swByName.get(name);
+    return s ?? host(name);
+  };
   const pidFileOf = (name: string, procName: string) => join(plan.runDir, 'pids', `${node(name).name}.${procName}.pid`);
   /** the pid file of a process spawn started, while that process runs */
   const live = (name: string, procName: string): PidFile | undefined => {
     const file = pidFileOf(name, procName);
     const entry = readPidFiles(plan.runDir).find((p) => p.file === file);
     return entry && pidFileAlive(entry.info) ? entry.info : undefined;
-  };
-  const node = (name: string): { name: string; ns: Netns; nsName: string; runDir: string } => {
-    const s = byName.has(name) ? undefined : swByName.get(name);
-    return s ?? host(name);
   };
   return {
     name: plan.name,

@@ -114,17 +114,18 @@ function layout(names, boxWidth) {
   const rings = [];
   if (hs.length === 0 || 2 * one + nodeW + 16 <= Math.min(boxWidth, ONE_RING_MAX)) rings.push([one, hs]);
   else {
+    /** [radius, how many fit] from r0 outwards, until all the hosts fit */
     const radii = [];
     let total = 0;
     for (let r = r0; total < hs.length; r += gap) {
-      radii.push(r);
-      total += room(r);
+      radii.push([r, room(r)]);
+      total += radii[radii.length - 1][1];
     }
     // the hosts shared out in proportion to each ring's room (never more than it holds)
     let upTo = 0;
     let given = 0;
-    for (const [i, r] of radii.entries()) {
-      upTo += room(r);
+    for (const [i, [r, fits]] of radii.entries()) {
+      upTo += fits;
       const end = i === radii.length - 1 ? hs.length : Math.floor((hs.length * upTo) / total);
       rings.push([r, hs.slice(given, end)]);
       given = end;
