@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <pthread.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -22,7 +23,10 @@
 #include <immintrin.h>
 #endif
 
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -416,6 +420,117 @@ class Reader : public Napi::ObjectWrap<Reader> {
 };
 
 
+// Writer(fd, maxQueuedOctets); write(frame, mayQueue) -> octets, or -errno; failed() -> count; stop()
+//
+// Sends frames on fd in order, each with write(2). A frame is written there and then on the
+// calling (JavaScript) thread unless `mayQueue` is set (the caller is in a burst) or earlier
+// frames are still queued; then it is copied onto a queue that a thread of the writer's own
+// writes out, so a burst's system calls (which on a TAP carry the frame through the bridge to
+// its reader) run beside the JavaScript instead of in it. A lone frame never waits for a thread
+// to wake. A frame that would take the queue past maxQueuedOctets is refused (-ENOBUFS): the
+// caller counts it as a send error. failed() counts the queued frames whose write(2) failed.
+// stop() writes what is queued, then ends the thread; the fd stays open (the caller closes it).
+// The thread is named condis-send.
+class Writer : public Napi::ObjectWrap<Writer> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Writer", {InstanceMethod("write", &Writer::Write), InstanceMethod("failed", &Writer::Failed),
+                                       InstanceMethod("stop", &Writer::Stop)});
+  }
+
+  Writer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Writer>(info) {
+    fd_ = info[0].As<Napi::Number>().Int32Value();
+    int64_t cap = info[1].As<Napi::Number>().Int64Value();
+    max_octets_ = cap < 65536 ? 65536 : static_cast<size_t>(cap);
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  ~Writer() { Join(); }
+
+ private:
+  Napi::Value Write(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Buffer<uint8_t> buf = info[0].As<Napi::Buffer<uint8_t>>();
+    bool may_queue = info[1].ToBoolean().Value();
+    size_t len = buf.Length();
+    std::unique_lock<std::mutex> lk(mu_);
+    if (stopping_) return Napi::Number::New(env, -EBADF);
+    if (!may_queue && lens_.empty() && !busy_) {
+      // nothing of ours is in flight: writing it here keeps the order
+      lk.unlock();
+      ssize_t n;
+      do n = write(fd_, buf.Data(), len); while (n < 0 && errno == EINTR);
+      return Napi::Number::New(env, n < 0 ? -errno : static_cast<double>(n));
+    }
+    if (data_.size() + len > max_octets_) return Napi::Number::New(env, -ENOBUFS);
+    data_.insert(data_.end(), buf.Data(), buf.Data() + len);
+    lens_.push_back(static_cast<uint32_t>(len));
+    if (!busy_) wake_.notify_one();
+    return Napi::Number::New(env, static_cast<double>(len));
+  }
+
+  Napi::Value Failed(const Napi::CallbackInfo& info) {
+    std::lock_guard<std::mutex> lk(mu_);
+    return Napi::Number::New(info.Env(), static_cast<double>(failed_));
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    Join();
+    return info.Env().Undefined();
+  }
+
+  void Join() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stopping_ = true;
+      wake_.notify_one();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // the thread: take the whole queue, write it out without the lock, again until stopped and empty
+  void Run() {
+    pthread_setname_np(pthread_self(), "condis-send");  // as `top -H` and /proc/PID/task/*/comm show it
+    std::vector<uint8_t> data;
+    std::vector<uint32_t> lens;
+    std::unique_lock<std::mutex> lk(mu_);
+    for (;;) {
+      wake_.wait(lk, [this] { return !lens_.empty() || stopping_; });
+      if (lens_.empty()) return;
+      data.swap(data_);
+      lens.swap(lens_);
+      busy_ = true;
+      lk.unlock();
+      size_t off = 0;
+      uint64_t failed = 0;
+      for (uint32_t len : lens) {
+        ssize_t n;
+        do n = write(fd_, data.data() + off, len); while (n < 0 && errno == EINTR);
+        if (n < 0) failed++;
+        off += len;
+      }
+      data.clear();
+      lens.clear();
+      lk.lock();
+      failed_ += failed;
+      busy_ = false;
+    }
+  }
+
+  int fd_ = -1;
+  size_t max_octets_ = 1 << 20;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  // queued frames, back to back, and their lengths; busy_ while the thread writes a batch
+  std::vector<uint8_t> data_;
+  std::vector<uint32_t> lens_;
+  bool busy_ = false;
+  bool stopping_ = false;
+  uint64_t failed_ = 0;
+  std::thread thread_;
+};
+
+
 // PcapReader(device, filter, maxBatch, onFrames(frames: Buffer[]), onError(errno, message, fatal))
 // libpcap on a NIC: immediate mode, non-blocking, uv_poll on its selectable fd.
 // Unlike npm `cap`, a socket error (ENETDOWN when the link goes down or the
@@ -574,6 +689,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("write", Napi::Function::New(env, Write));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("Reader", Reader::Init(env));
+  exports.Set("Writer", Writer::Init(env));
   exports.Set("PcapReader", PcapReader::Init(env));
   InitCrcTables();
   napi_value crc;

@@ -25,6 +25,13 @@ export type MiniportConfig =
       netns?: string;
       /** how frames are read: 'addon' (our N-API helper, uv_poll; the default) or 'ioctl' (npm `ioctl` + fs.read on a blocking fd) */
       binding?: 'addon' | 'ioctl';
+      /**
+       * send bursts from a thread of the addon's own (default false): past a few frames in one turn of
+       * the event loop, frames are copied onto a queue that thread writes out, so the system calls run
+       * on another core. More frames per second for bulk data on an otherwise idle core, at more CPU
+       * per frame (docs/miniports.md); signalling alone gains nothing. Addon binding only.
+       */
+      sendThread?: boolean;
     }
   | {
       kind: 'nic';

@@ -85,6 +85,7 @@ export const miniportSchema = z.discriminatedUnion('kind', [
     mac: macSchema.optional(),
     mtu: count(68, 65535).optional(),
     txQueueLen: count(1, 1_000_000).optional(),
+    sendThread: z.boolean().optional(),
     bridge: z.string().min(1).max(15).optional(),
     etherType: etherType.optional(),
   }),

@@ -35,6 +35,8 @@ export interface DaemonOptions {
   /** SSCOP/UNI timer overrides, in the configuration's own words (e.g. { sscop: { noResponse: '2s' } }) */
   timers?: Record<string, unknown>;
   logLevel?: string;
+  /** TAP miniport options beyond the lab's (e.g. { sendThread: true }); not for a routed lab's etherip */
+  tap?: { sendThread?: boolean };
 }
 
 export class RunningDaemon {
@@ -153,7 +155,7 @@ export function writeDaemonConfig(lab: Lab, host: string, opts: DaemonOptions = 
   const info = hostConfigFor(lab, host);
   const config = {
     name: info.host,
-    miniport: miniportFor(info),
+    miniport: { ...miniportFor(info), ...(info.kind === 'routed' ? {} : opts.tap) },
     addresses: info.addresses,
     role: 'auto',
     // discovery finds the neighbours; static peers make the addresses routable from the first moment

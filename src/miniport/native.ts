@@ -12,6 +12,19 @@ export interface NativeReader {
   stop(): void;
 }
 
+export interface NativeWriter {
+  /**
+   * write(2) the frame now, or (when `mayQueue`, or while frames are queued) copy it onto the queue
+   * the writer's thread writes out in order; octets written or queued, or -errno (-ENOBUFS: the
+   * queue is full)
+   */
+  write(frame: Buffer, mayQueue: boolean): number;
+  /** queued frames whose write(2) failed */
+  failed(): number;
+  /** write out what is queued and end the thread (the fd stays open) */
+  stop(): void;
+}
+
 export interface NativePcap {
   /** pcap_inject: bytes sent or -1 */
   send(frame: Buffer): number;
@@ -42,6 +55,8 @@ export interface NativeHelper {
     onFrames: (slab: Buffer, count: number) => void,
     onError: (negErrno: number) => void,
   ) => NativeReader;
+  /** a sender on `fd` with a thread of its own for bursts (at most maxQueuedOctets queued) */
+  Writer: new (fd: number, maxQueuedOctets: number) => NativeWriter;
   /** libpcap on a NIC (immediate, non-blocking, BPF filter); throws an Error saying which pcap call failed */
   PcapReader: new (
     device: string,

@@ -50,6 +50,15 @@ const READ_BATCH = 64;
  * messages copy what they keep); user data handed to a client keeps its slab until it is let go.
  */
 const SLAB_OCTETS = 16 * 1024;
+/**
+ * With `sendThread`: the frames one turn of the event loop may write itself before the rest of the
+ * turn's go to the send thread. A lone frame (signalling: a reply, a keep-alive) is written at
+ * once and never waits for a thread to wake; a burst (a data window, a thousand ADD PARTYs) is
+ * written beside the JavaScript. Measured in docs/miniports.md.
+ */
+const INLINE_PER_TURN = 4;
+/** what the send thread may hold unwritten; a frame beyond it is refused and counted as an error */
+const SEND_QUEUE_OCTETS = 4 * 1024 * 1024;
 
 function ipArgs(netns: string | undefined, args: string[]): string[] {
   return netns ? ['-n', netns, ...args] : args;
@@ -84,8 +93,10 @@ interface TapIo {
   fd: number;
   /** `onFrame` is called once per frame received, each a buffer the receiver may keep (see `ownedFrames`) */
   start(onFrame: (frame: Buffer) => void, onError: (err: MiniportError) => void): void;
-  /** bytes written or a negative errno */
+  /** bytes written (or queued to be) or a negative errno */
   write(frame: Buffer): number;
+  /** frames `write` queued whose write(2) failed later (the send thread's) */
+  failed(): number;
   /** stop reading and close the fd; for the ioctl binding, `kick` is awaited to unblock a pending read */
   close(kick: () => Promise<void>): Promise<void>;
 }
@@ -99,6 +110,11 @@ function openAddon(cfg: TapConfig, where: string): TapIo {
     throw tunError(where, e);
   }
   let reader: NativeReader | undefined;
+  const writer = cfg.sendThread === true ? new native.Writer(fd, SEND_QUEUE_OCTETS) : undefined;
+  let turnWrites = 0;
+  const endTurn = (): void => {
+    turnWrites = 0;
+  };
   return {
     fd,
     start(onFrame, onError) {
@@ -113,9 +129,16 @@ function openAddon(cfg: TapConfig, where: string): TapIo {
         onError(new MiniportError(gone ? 'NO_DEVICE' : 'SYSTEM', `${where}: read failed (errno ${-neg}${gone ? ` ${gone}: the device was deleted or moved away` : ''})`, gone));
       });
     },
-    write: (frame) => native.write(fd, frame),
+    write: writer
+      ? (frame) => {
+          if (turnWrites++ === 0) setImmediate(endTurn);
+          return writer.write(frame, turnWrites > INLINE_PER_TURN);
+        }
+      : (frame) => native.write(fd, frame),
+    failed: () => writer?.failed() ?? 0,
     async close() {
       reader?.stop();
+      writer?.stop(); // writes out what is queued
       native.close(fd);
     },
   };
@@ -182,6 +205,7 @@ function openIoctl(cfg: TapConfig, where: string): TapIo {
         return -((e as NodeJS.ErrnoException).errno ?? 5);
       }
     },
+    failed: () => 0,
     async close(kick) {
       stopped = true;
       if (pending) {
@@ -226,6 +250,12 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
   if (cfg.bridge !== undefined) checkIfName(cfg.bridge, where, 'bridge');
   if (cfg.binding !== undefined && cfg.binding !== 'addon' && cfg.binding !== 'ioctl') {
     throw new MiniportError('BAD_CONFIG', `${where}: binding '${String(cfg.binding)}' is neither 'addon' nor 'ioctl'`);
+  }
+  if (cfg.sendThread !== undefined && typeof cfg.sendThread !== 'boolean') {
+    throw new MiniportError('BAD_CONFIG', `${where}: sendThread ${String(cfg.sendThread)} is neither true nor false`);
+  }
+  if (cfg.sendThread === true && cfg.binding === 'ioctl') {
+    throw new MiniportError('BAD_CONFIG', `${where}: sendThread needs the addon binding (binding 'ioctl' writes with fs.writeSync)`);
   }
 
   const before = await linkInfo(cfg.netns, device);
@@ -303,7 +333,7 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
     // the addon's frames are views of slabs it never writes again where filled (SLAB_OCTETS); the
     // ioctl binding's frames are views into a 64 KiB read buffer each, which a kept view would pin
     ownedFrames: cfg.binding !== 'ioctl',
-    // both bindings write(2) each frame before send returns
+    // both bindings write(2) each frame before send returns, or (sendThread) copy it onto the queue
     sendCopies: true,
     frames$: frames.asObservable(),
     send(frame: Buffer): void {
@@ -318,7 +348,11 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
         counters.txBytes += frame.length;
       }
     },
-    counters: () => ({ ...counters }),
+    counters: () => {
+      // a queued frame was counted as sent when it was taken; the thread's failures move over
+      const failed = io.failed();
+      return { ...counters, txFrames: counters.txFrames - failed, txErrors: counters.txErrors + failed };
+    },
     async close(): Promise<void> {
       if (closed) return closing;
       closed = true;

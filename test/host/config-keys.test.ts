@@ -104,3 +104,18 @@ test('miniport.txQueueLen reaches the TAP miniport; a value that is no queue len
     t.is(e.line, 4, bad);
   }
 });
+
+test('miniport.sendThread reaches the TAP miniport; anything but true or false is reported with file and line', (t) => {
+  const tap = (v: string) => `miniport:\n  kind: tap\n  device: tap0\n  sendThread: ${v}\naddresses: ["1001"]\n`;
+  t.like(parseConfig(tap('true'), 'q.yaml').miniport, { kind: 'tap', sendThread: true });
+  t.like(parseConfig(tap('false'), 'q.yaml').miniport, { kind: 'tap', sendThread: false });
+  t.false('sendThread' in parseConfig(MIN, 'q.yaml').miniport, 'unset: frames are written where they are sent');
+  for (const bad of ['yes-please', '1']) {
+    const e = t.throws(() => parseConfig(tap(bad), 'q.yaml'), { instanceOf: ConfigError }) as ConfigError;
+    t.is(e.path, 'miniport.sendThread', bad);
+    t.is(e.line, 4, bad);
+  }
+  // a NIC has no such key
+  const nic = t.throws(() => parseConfig('miniport:\n  kind: nic\n  device: eth0\n  sendThread: true\naddresses: ["1001"]\n', 'q.yaml'), { instanceOf: ConfigError }) as ConfigError;
+  t.regex(nic.message, /sendThread/);
+});
