@@ -22,6 +22,7 @@
 import { connect, type Socket } from 'node:net';
 import { Observable, Subject } from 'rxjs';
 import type { ControlEvent, ControlEventKind, IncomingPolicy } from './backend.js';
+import { batchWrites } from './batch-writes.js';
 import { ControlError, type ControlErrorJson } from './errors.js';
 import {
   decodeBytes,
@@ -86,6 +87,8 @@ export class ControlClient {
   /** the server's greeting (protocol version, operations it knows) */
   readonly hello: ServerHello;
   private readonly socket: Socket;
+  /** socket.write, one system call per turn (batch-writes.ts) */
+  private readonly writeLine: (line: string) => void;
   private readonly pending = new Map<RequestId, Pending>();
   private readonly subs = new Map<number, SubState>();
   private readonly closed$ = new Subject<void>();
@@ -97,6 +100,7 @@ export class ControlClient {
   /** @internal use connectControl() */
   constructor(socket: Socket, hello: ServerHello, rest: string, opts: ConnectOptions) {
     this.socket = socket;
+    this.writeLine = batchWrites(socket);
     this.hello = hello;
     this.timeoutMs = opts.requestTimeoutMs;
     // a line's pieces until its newline comes: a long one (the status of a host with 100,000 calls is tens of MB)
@@ -184,7 +188,7 @@ export class ControlClient {
         }, this.timeoutMs);
       }
       this.pending.set(id, p);
-      this.socket.write(JSON.stringify({ id, op, args }) + '\n');
+      this.writeLine(JSON.stringify({ id, op, args }) + '\n');
     });
   }
 

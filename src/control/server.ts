@@ -20,6 +20,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { Subscription } from 'rxjs';
 import type { ControlBackend, ControlEvent, ControlEventKind } from './backend.js';
+import { batchWrites } from './batch-writes.js';
 import { ControlError, statusInfo, type ControlErrorJson } from './errors.js';
 import {
   argSchemas,
@@ -76,6 +77,8 @@ interface Sub {
 interface Conn {
   id: string;
   socket: Socket;
+  /** socket.write, one system call per turn (batch-writes.ts) */
+  writeLine: (line: string) => void;
   subs: Map<number, Sub>;
   nextSub: number;
   closed: boolean;
@@ -144,7 +147,7 @@ export async function startControlServer(backend: ControlBackend, opts: ControlS
       drop(c);
       return;
     }
-    c.socket.write(JSON.stringify(msg) + '\n');
+    c.writeLine(JSON.stringify(msg) + '\n');
   }
 
   function respond(c: Conn, id: RequestId | null, result: unknown): void {
@@ -315,7 +318,7 @@ export async function startControlServer(backend: ControlBackend, opts: ControlS
   }
 
   function onConnection(socket: Socket): void {
-    const c: Conn = { id: randomUUID().slice(0, 8), socket, subs: new Map(), nextSub: 0, closed: false };
+    const c: Conn = { id: randomUUID().slice(0, 8), socket, writeLine: batchWrites(socket), subs: new Map(), nextSub: 0, closed: false };
     conns.add(c);
     stats.connections++;
     log.debug({ conn: c.id }, 'control client connected');
