@@ -21,6 +21,11 @@ import { packageVersion } from '../src/common/package-root.js';
 /** A usage error found after commander parsed the line (exit 2). */
 class UsageError extends Error {}
 
+/** sends `pipe` keeps in flight on the control connection (condisd's limits.pendingRequests is 256 by default) */
+const PIPE_WINDOW = 32;
+/** what pipe reads of condisd's events (not send-complete: one per packet sent, answered already by the request) */
+const PIPE_EVENTS: ControlEventKind[] = ['incoming-call', 'call-connected', 'incoming-close-call', 'receive'];
+
 /** pipe lost data: the far side closed before all input was sent (exit 1) */
 class PipeError extends Error {}
 
@@ -405,7 +410,7 @@ export function buildProgram(): Command {
         const listenAddr = typeof o.listen === 'string' ? oneAddress(o.listen) : undefined;
         const inputSize = o.recvOnly ? undefined : stdinSize();
         await withClient(cmd, async (ctl) => {
-          const sub = await ctl.subscribe();
+          const sub = await ctl.subscribe({ kinds: PIPE_EVENTS });
           let vc: number;
           let sap: number | undefined;
           const early: ControlEvent[] = [];
@@ -450,21 +455,37 @@ export function buildProgram(): Command {
           const input: Promise<'eof' | 'remote'> = o.recvOnly
             ? new Promise(() => {})
             : (async () => {
+                // up to PIPE_WINDOW sends in flight: condisd takes a connection's requests in order, so
+                // the packets leave in order, and no control round trip is waited for per packet
+                const inFlight: Promise<unknown>[] = [];
+                let failed: unknown;
+                const settle = async (): Promise<boolean> => {
+                  const r = await inFlight.shift();
+                  if (r instanceof Error && failed === undefined) failed = r;
+                  return failed === undefined;
+                };
+                const lost = async (): Promise<'remote'> => {
+                  while (inFlight.length) await settle();
+                  // the VC went away under us: the remote closed (its indication may still be on its way)
+                  await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);
+                  if (remoteClosed) return 'remote';
+                  throw failed;
+                };
                 for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
                   for (let i = 0; i < chunk.length; i += o.chunk) {
                     if (remoteClosed) return 'remote';
                     const part = chunk.subarray(i, i + o.chunk);
-                    try {
-                      await ctl.send({ vc, data: part });
-                    } catch (e) {
-                      // the VC went away under us: the remote closed (its indication may still be on its way)
-                      await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);
-                      if (remoteClosed) return 'remote';
-                      throw e;
-                    }
-                    count.sent += part.length;
+                    inFlight.push(
+                      ctl.send({ vc, data: part }).then(
+                        () => void (count.sent += part.length),
+                        (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+                      ),
+                    );
+                    // a full window is drained by half: the next half goes out in one turn, as one write
+                    if (inFlight.length >= PIPE_WINDOW) while (inFlight.length > PIPE_WINDOW / 2) if (!(await settle())) return lost();
                   }
                 }
+                while (inFlight.length) if (!(await settle())) return lost();
                 inputDone = true;
                 return 'eof';
               })();

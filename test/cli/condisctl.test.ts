@@ -398,6 +398,26 @@ test.serial('pipe: standard input goes out in packets, received data comes out, 
   t.is(backend.calls.at(-1)!.op, 'closeCall');
 });
 
+test.serial('pipe: up to 32 sends in flight at once, not one round trip per packet; they go out in input order', async (t) => {
+  const { path, backend } = await startFake(t);
+  let open!: () => void;
+  backend.sendGate = new Promise((r) => (open = r));
+  const p = cli(['--socket', path, 'pipe', '1002', '--chunk', '4']);
+  const done = collect(p);
+  await waitUntil('the pipe call up at the backend', () => [...backend.vcsById.values()].some((v) => v.info.call), { ms: 30_000, every: 50 });
+  const input = Array.from({ length: 100 }, (_, i) => String(i).padStart(4, '0')).join('');
+  p.stdin.end(input);
+  const sends = () => backend.calls.filter((c) => c.op === 'send').map((c) => (c.args as { data: Buffer }).data.toString());
+  await waitUntil('a window of sends in flight', () => sends().length >= 32, { ms: 30_000, every: 20 });
+  await new Promise((r) => setTimeout(r, 300));
+  t.is(sends().length, 32, 'no more than the window while none has completed');
+  open();
+  const r = await done;
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(sends(), Array.from({ length: 100 }, (_, i) => String(i).padStart(4, '0')));
+  t.is(backend.calls.at(-1)!.op, 'closeCall');
+});
+
 test.serial('listen --reject: calls are refused with the cause and printed', async (t) => {
   const { path, backend } = await startFake(t);
   const p = cli(['--socket', path, 'listen', '--reject', '17', '--once']);

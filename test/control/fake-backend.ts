@@ -43,6 +43,8 @@ export class FakeBackend implements ControlBackend {
   readonly vcsById = new Map<number, FakeVc>();
   /** when set, makeCall waits for this before completing (to test concurrency) */
   makeCallGate: Promise<void> | undefined;
+  /** when set, send waits for this before completing (to see how many sends a client keeps in flight) */
+  sendGate: Promise<void> | undefined;
   maxCloseData = 127;
 
   peerList: PeerInfo[] = [
@@ -213,6 +215,7 @@ export class FakeBackend implements ControlBackend {
 
   async send(args: { vc: number; data: Buffer }): Promise<{ bytes: number }> {
     this.calls.push({ op: 'send', args });
+    if (this.sendGate) await this.sendGate;
     const v = this.vc(args.vc);
     if (v.info.state !== 'ACTIVE') throw ControlError.wrongState(`VC ${args.vc} is not active`, 'VC_NOT_ACTIVATED');
     v.info.tx = { packets: (v.info.tx?.packets ?? 0) + 1, bytes: (v.info.tx?.bytes ?? 0) + args.data.length };
