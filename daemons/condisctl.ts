@@ -29,6 +29,14 @@ const PIPE_EVENTS: ControlEventKind[] = ['incoming-call', 'call-connected', 'inc
 /** pipe lost data: the far side closed before all input was sent (exit 1) */
 class PipeError extends Error {}
 
+/**
+ * What a pipe that hangs up at the end of its input says in its close data: how many octets it
+ * sent. The VC does not carry data reliably (a receiver too busy to read loses frames at its
+ * device), so the listener compares it with what it received and fails when octets are missing.
+ */
+const pipeTally = (octets: number): string => `condisctl pipe: sent ${octets} octets`;
+const PIPE_TALLY = /^condisctl pipe: sent (\d+) octets$/;
+
 /** the size of standard input when it is a regular file (else unknown) */
 function stdinSize(): number | undefined {
   try {
@@ -397,7 +405,10 @@ export function buildProgram(): Command {
     .option('--progress', 'print octets sent and received, and octets/s, on standard error every second')
     .addHelpText(
       'after',
-      EXAMPLES(['condisctl pipe 1002 < file', 'condisctl pipe --listen 1002 --recv-only > file', 'echo hi | condisctl pipe --vc 3 --keep', 'condisctl pipe 1002 --progress < big.iso']),
+      EXAMPLES(['condisctl pipe 1002 < file', 'condisctl pipe --listen 1002 --recv-only > file', 'echo hi | condisctl pipe --vc 3 --keep', 'condisctl pipe 1002 --progress < big.iso']) +
+        '\nA VC does not carry data reliably: a receiving host too busy to read loses frames. The\n' +
+        'caller that hangs up at the end of its input says in its close data how many octets it\n' +
+        'sent, and a listener that received fewer exits 1 ("lost N of the M octets ...").\n',
     )
     .action(
       async (
@@ -415,14 +426,26 @@ export function buildProgram(): Command {
           let sap: number | undefined;
           const early: ControlEvent[] = [];
           const collect = sub.events$.subscribe((ev) => early.push(ev));
+          // from here on, Ctrl-C or SIGTERM ends the pipe cleanly: a listener still waiting for its call
+          // deregisters its SAP (SAPs outlive the connection: left behind, it would take the next call)
+          const interrupted = untilInterrupted(ctl);
           if (o.listen !== undefined) {
             sap = (await ctl.registerSap({ ...(listenAddr ? { address: listenAddr } : {}), policy: 'accept' })).sap;
             process.stderr.write(`condisctl: waiting for a call (SAP ${sap})\n`);
-            vc = await new Promise<number>((resolve) => {
-              const check = (ev: ControlEvent) => ev.kind === 'incoming-call' && ev.sap === sap && resolve(ev.vc);
-              early.forEach(check);
-              sub.events$.subscribe(check);
-            });
+            const call = await Promise.race([
+              new Promise<number>((resolve) => {
+                const check = (ev: ControlEvent) => ev.kind === 'incoming-call' && ev.sap === sap && resolve(ev.vc);
+                early.forEach(check);
+                sub.events$.subscribe(check);
+              }),
+              interrupted,
+            ]);
+            if (typeof call !== 'number') {
+              if (call === 'closed') throw new ControlError('closed', 'condisd closed the control connection');
+              await ctl.deregisterSap({ sap });
+              return;
+            }
+            vc = call;
             // data may flow once the call is connected
             await new Promise<void>((resolve) => {
               const check = (ev: ControlEvent) => (ev.kind === 'call-connected' || ev.kind === 'incoming-close-call') && ev.vc === vc && resolve();
@@ -435,6 +458,7 @@ export function buildProgram(): Command {
           const count = { sent: 0, received: 0 };
           const meter = o.progress ? progressMeter(count) : undefined;
           let remoteClosed = false;
+          let announced: number | undefined;
           const done = new Promise<void>((resolve) => {
             const onEv = (ev: ControlEvent) => {
               if ((ev as { vc?: number }).vc !== vc) return;
@@ -444,7 +468,9 @@ export function buildProgram(): Command {
               }
               if (ev.kind === 'incoming-close-call') {
                 remoteClosed = true;
-                if (ev.closeData?.length) process.stderr.write(`condisctl: call closed by the remote, close data: ${bytesText(ev.closeData)}\n`);
+                const tally = ev.closeData && PIPE_TALLY.exec(ev.closeData.toString('latin1'));
+                if (tally) announced = Number(tally[1]);
+                else if (ev.closeData?.length) process.stderr.write(`condisctl: call closed by the remote, close data: ${bytesText(ev.closeData)}\n`);
                 resolve();
               }
             };
@@ -489,16 +515,29 @@ export function buildProgram(): Command {
                 inputDone = true;
                 return 'eof';
               })();
-          const first = await Promise.race([input, done.then(() => 'remote' as const), untilInterrupted(ctl)]);
+          const first = await Promise.race([input, done.then(() => 'remote' as const), interrupted]);
           let why: 'eof' | 'remote' | 'signal' | 'closed' = first;
           // a listener does not hang up at the end of its input (or of an empty one): the caller does
-          if (why === 'eof' && o.listen !== undefined) why = await Promise.race([done.then(() => 'remote' as const), untilInterrupted(ctl)]);
+          if (why === 'eof' && o.listen !== undefined) why = await Promise.race([done.then(() => 'remote' as const), interrupted]);
           meter?.stop();
-          if (why === 'eof' && !o.keep) await ctl.closeCall({ vc }).catch(() => {});
+          if (why === 'eof' && !o.keep) {
+            // the tally as close data; a link configured without close data takes the close without it
+            await ctl
+              .closeCall({ vc, closeData: pipeTally(count.sent) })
+              .catch(() => ctl.closeCall({ vc }))
+              .catch(() => {});
+          }
           if (why === 'signal') await ctl.closeCall({ vc }).catch(() => {});
           if (sap !== undefined && why !== 'closed') await ctl.deregisterSap({ sap }).catch(() => {});
           process.stdin.destroy();
           if (why === 'closed') throw new ControlError('closed', 'condisd closed the control connection');
+          if (why === 'remote' && announced !== undefined && announced !== count.received) {
+            throw new PipeError(
+              announced > count.received
+                ? `lost ${announced - count.received} of the ${announced} octets the caller sent (received ${count.received}): the receiving host could not keep up`
+                : `received ${count.received} octets, more than the ${announced} the caller sent`,
+            );
+          }
           if (why === 'remote' && !inputDone) {
             const of = inputSize !== undefined ? `${count.sent} of ${inputSize} octets` : `${count.sent} octets (input not finished)`;
             throw new PipeError(`remote closed after ${of}`);

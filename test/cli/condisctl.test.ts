@@ -395,7 +395,45 @@ test.serial('pipe: standard input goes out in packets, received data comes out, 
     backend.calls.filter((c) => c.op === 'send').map((c) => (c.args as { data: Buffer }).data.toString()),
     ['0123', '4567', '89'],
   );
-  t.is(backend.calls.at(-1)!.op, 'closeCall');
+  const close = backend.calls.at(-1)!;
+  t.is(close.op, 'closeCall');
+  t.is((close.args as { closeData?: Buffer }).closeData?.toString(), 'condisctl pipe: sent 10 octets', 'the tally goes in the close data');
+});
+
+test.serial('pipe --listen: the caller\'s tally in its close data is checked; octets missing make it exit 1 saying how many', async (t) => {
+  for (const [received, tally, code, said] of [
+    ['abcdef', 'condisctl pipe: sent 6 octets', 0, /^condisctl: waiting for a call \(SAP \d+\)\n$/],
+    ['abcdef', 'condisctl pipe: sent 9 octets', 1, /lost 3 of the 9 octets the caller sent \(received 6\): the receiving host could not keep up/],
+    ['abcdef', 'bye', 0, /call closed by the remote, close data: "bye"/],
+  ] as const) {
+    const { path, backend } = await startFake(t);
+    const p = cli(['--socket', path, 'pipe', '--listen', '1002', '--recv-only']);
+    const done = collect(p);
+    await waitFor(p.stderr, /waiting for a call/);
+    const vc = backend.incomingCall('1002', '1001');
+    const written = bytesOut(p.stdout, received.length);
+    backend.emit({ kind: 'receive', vc, data: Buffer.from(received) });
+    await written;
+    backend.remoteClose(vc, Buffer.from(tally));
+    const r = await done;
+    t.is(r.code, code, `${tally}: ${r.stderr}`);
+    t.is(r.raw.toString(), received);
+    t.regex(r.stderr, said);
+  }
+});
+
+test.serial('pipe --listen: Ctrl-C or SIGTERM while waiting for the call deregisters the SAP and exits 0', async (t) => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const { path, backend } = await startFake(t);
+    const p = cli(['--socket', path, 'pipe', '--listen', '1002', '--recv-only']);
+    const done = collect(p);
+    await waitFor(p.stderr, /waiting for a call/);
+    t.is(backend.sapsById.size, 1);
+    p.kill(signal);
+    const r = await done;
+    t.is(r.code, 0, `${signal}: ${r.stderr}`);
+    t.is(backend.sapsById.size, 0, `${signal}: the SAP is gone, so it cannot take the next call`);
+  }
 });
 
 test.serial('pipe: up to 32 sends in flight at once, not one round trip per packet; they go out in input order', async (t) => {
