@@ -37,6 +37,7 @@ const sections: Section[] = [
   { name: 'stack', module: './stack.js', fn: 'benchStack' },
   { name: 'data', module: './data.js', fn: 'benchData', asked: true },
   { name: 'startup', module: './startup.js', fn: 'benchStartup' },
+  { name: 'pipe', module: './pipe.js', fn: 'benchPipe' },
   { name: 'switch', module: './switch.js', fn: 'benchSwitch' },
 ];
 
