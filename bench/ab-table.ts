@@ -157,7 +157,9 @@ export function abMarkdown(rows: readonly AbRow[], names: { base: string; head: 
   ];
   for (const r of rows) {
     const directed = r.better !== 'neither';
-    const change = directed ? `${pct(r.gain)}${r.confirmed ? ' **worse, confirmed**' : r.worse ? ' **worse**' : ''}` : `x${r.ratio.toFixed(2)}`;
+    // a count that is 0 on both sides has no ratio: it is unchanged
+    const ratio = r.baseMedian === r.headMedian ? 'same' : Number.isFinite(r.ratio) ? `x${r.ratio.toFixed(2)}` : `from ${fmt(r.baseMedian)}`;
+    const change = directed ? `${pct(r.gain)}${r.confirmed ? ' **worse, confirmed**' : r.worse ? ' **worse**' : ''}` : ratio;
     const bestChange = directed ? pct(r.bestGain) : '';
     lines.push(
       `| ${r.section} | ${r.name} | ${r.unit} | ${r.base.map(fmt).join(', ')} | ${r.head.map(fmt).join(', ')} | ${fmt(r.baseMedian)} | ${fmt(r.headMedian)} | ${change} | ${bestChange} |`,

@@ -73,6 +73,13 @@ test('a unit without a direction is reported as a ratio and never judged worse',
   t.regex(abMarkdown(rows, { base: 'b', head: 'h' }), /\| x0\.20 \|/);
 });
 
+test('a count without a direction that is 0 on both sides is the same, and one that leaves 0 says from what', (t) => {
+  const { rows } = abTable([[fig('lossy', 'runs', 0), fig('errors', 'runs', 0)]], [[fig('lossy', 'runs', 0), fig('errors', 'runs', 2)]]);
+  const md = abMarkdown(rows, { base: 'b', head: 'h' });
+  t.regex(md, /\| lossy \| runs \|.*\| same \|/);
+  t.regex(md, /\| errors \| runs \|.*\| from 0(\.0+)? \|/);
+});
+
 test('the Markdown table gives every run, both medians and the change, marking the worse ones', (t) => {
   const { rows } = abTable([[fig('cycles', 'cycles/s', 2000)], [fig('cycles', 'cycles/s', 2200)]], [[fig('cycles', 'cycles/s', 1000)], [fig('cycles', 'cycles/s', 1100)]]);
   const md = abMarkdown(rows, { base: 'abc123', head: 'head' }).split('\n');
