@@ -14,6 +14,7 @@ import type { ControlEvent, ControlEventKind } from '../src/control/backend.js';
 import { EVENT_KINDS } from '../src/control/backend.js';
 import { connectControl, defaultSocketPath, type ControlClient } from '../src/control/client.js';
 import { ControlError } from '../src/control/errors.js';
+import { AckSender, AckWindow, parseAck, PIPE_OFFER } from '../src/control/pipe-flow.js';
 import { bytesText, eventText, partiesTable, pcrText, peersTable, statusReport, statusText, timeText, vcsTable } from '../src/control/format.js';
 import { encodeBytes } from '../src/control/protocol.js';
 import { packageVersion } from '../src/common/package-root.js';
@@ -429,12 +430,18 @@ export function buildProgram(): Command {
           // from here on, Ctrl-C or SIGTERM ends the pipe cleanly: a listener still waiting for its call
           // deregisters its SAP (SAPs outlive the connection: left behind, it would take the next call)
           const interrupted = untilInterrupted(ctl);
+          // acknowledgements (src/control/pipe-flow.ts): a listener that only receives sends them when the caller offers
+          let acks: AckSender | undefined;
           if (o.listen !== undefined) {
             sap = (await ctl.registerSap({ ...(listenAddr ? { address: listenAddr } : {}), policy: 'accept' })).sap;
             process.stderr.write(`condisctl: waiting for a call (SAP ${sap})\n`);
             const call = await Promise.race([
               new Promise<number>((resolve) => {
-                const check = (ev: ControlEvent) => ev.kind === 'incoming-call' && ev.sap === sap && resolve(ev.vc);
+                const check = (ev: ControlEvent) => {
+                  if (ev.kind !== 'incoming-call' || ev.sap !== sap) return;
+                  if (o.recvOnly && ev.uu?.toString('latin1') === PIPE_OFFER) acks = new AckSender();
+                  resolve(ev.vc);
+                };
                 early.forEach(check);
                 sub.events$.subscribe(check);
               }),
@@ -453,7 +460,9 @@ export function buildProgram(): Command {
               sub.events$.subscribe(check);
             });
           } else if (o.vc !== undefined) vc = o.vc;
-          else vc = (await ctl.makeCall({ called: address! })).vc;
+          else vc = (await ctl.makeCall({ called: address!, uu: PIPE_OFFER })).vc;
+          // the caller that offered acknowledgements reads them off what it receives
+          const flow = address !== undefined ? new AckWindow() : undefined;
           collect.unsubscribe();
           const count = { sent: 0, received: 0 };
           const meter = o.progress ? progressMeter(count) : undefined;
@@ -463,8 +472,15 @@ export function buildProgram(): Command {
             const onEv = (ev: ControlEvent) => {
               if ((ev as { vc?: number }).vc !== vc) return;
               if (ev.kind === 'receive') {
+                const acked = flow && parseAck(ev.data);
+                if (acked !== undefined) {
+                  flow!.ack(acked);
+                  return;
+                }
                 count.received += ev.data.length;
                 process.stdout.write(ev.data);
+                const ack = acks?.received(count.received);
+                if (ack) ctl.send({ vc, data: ack }).catch(() => {}); // a lost one is made good by the next
               }
               if (ev.kind === 'incoming-close-call') {
                 remoteClosed = true;
@@ -497,10 +513,13 @@ export function buildProgram(): Command {
                   if (remoteClosed) return 'remote';
                   throw failed;
                 };
+                let issued = 0;
                 for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
                   for (let i = 0; i < chunk.length; i += o.chunk) {
                     if (remoteClosed) return 'remote';
                     const part = chunk.subarray(i, i + o.chunk);
+                    await flow?.room(issued);
+                    issued += part.length;
                     inFlight.push(
                       ctl.send({ vc, data: part }).then(
                         () => void (count.sent += part.length),

@@ -422,6 +422,45 @@ test.serial('pipe --listen: the caller\'s tally in its close data is checked; oc
   }
 });
 
+test.serial('pipe: the caller offers acknowledgements in its SETUP and reads them off what it receives, not to standard output', async (t) => {
+  const { path, backend } = await startFake(t);
+  const p = cli(['--socket', path, 'pipe', '1002', '--chunk', '4']);
+  const done = collect(p);
+  await waitUntil('the pipe call up at the backend', () => [...backend.vcsById.values()].some((v) => v.info.call), { ms: 30_000, every: 50 });
+  const make = backend.calls.find((c) => c.op === 'makeCall')!;
+  t.is((make.args as { uu?: Buffer }).uu?.toString(), 'condisctl pipe: acks');
+  const vc = [...backend.vcsById.keys()][0]!;
+  const written = bytesOut(p.stdout, 4);
+  backend.emit({ kind: 'receive', vc, data: Buffer.from('condisctl pipe ack 4') });
+  backend.emit({ kind: 'receive', vc, data: Buffer.from('data') });
+  await written;
+  p.stdin.end('0123');
+  const r = await done;
+  t.is(r.code, 0, r.stderr);
+  t.is(r.raw.toString(), 'data', 'the acknowledgement is not output');
+});
+
+test.serial('pipe --listen --recv-only acknowledges every 64 KiB to a caller that offered it, and only then', async (t) => {
+  const acksSent = async (args: string[], offer: boolean): Promise<string[]> => {
+    const { path, backend } = await startFake(t);
+    const p = cli(['--socket', path, 'pipe', '--listen', '1002', ...args]);
+    const done = collect(p);
+    await waitFor(p.stderr, /waiting for a call/);
+    const vc = backend.incomingCall('1002', '1001', false, offer ? Buffer.from('condisctl pipe: acks') : undefined);
+    const packet = Buffer.alloc(1400, 0x61);
+    const total = 100 * packet.length; // 140,000 octets: two acknowledgements due (65,536 and 131,072 passed)
+    const written = bytesOut(p.stdout, total);
+    for (let i = 0; i < 100; i++) backend.emit({ kind: 'receive', vc, data: packet });
+    await written;
+    backend.remoteClose(vc, Buffer.from(`condisctl pipe: sent ${total} octets`));
+    const r = await done;
+    t.is(r.code, 0, r.stderr);
+    return backend.calls.filter((c) => c.op === 'send').map((c) => (c.args as { data: Buffer }).data.toString());
+  };
+  t.deepEqual(await acksSent(['--recv-only'], true), ['condisctl pipe ack 65800', 'condisctl pipe ack 131600']);
+  t.deepEqual(await acksSent(['--recv-only'], false), [], 'no offer: no acknowledgements');
+});
+
 test.serial('pipe --listen: Ctrl-C or SIGTERM while waiting for the call deregisters the SAP and exits 0', async (t) => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const { path, backend } = await startFake(t);

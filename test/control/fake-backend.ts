@@ -223,7 +223,7 @@ export class FakeBackend implements ControlBackend {
   }
 
   /** The remote calls us: a CM-created VC offered to the SAP for `called`. */
-  incomingCall(called: string, calling: string, multipoint = false): number {
+  incomingCall(called: string, calling: string, multipoint = false, uu?: Buffer): number {
     const sap = [...this.sapsById.values()].find((s) => s.address === called || s.address === '*');
     if (!sap) throw new Error(`no SAP for ${called}`);
     const info: VcInfo = {
@@ -235,7 +235,7 @@ export class FakeBackend implements ControlBackend {
       path: { peer: '02:c0:00:00:00:0b', vpi: 0, vci: 100 },
     };
     this.vcsById.set(info.vc, { info, parties: new Map() });
-    this.emit({ kind: 'incoming-call', sap: sap.sap, vc: info.vc, called, calling, multipoint, awaitingAnswer: sap.policy === 'ask' });
+    this.emit({ kind: 'incoming-call', sap: sap.sap, vc: info.vc, called, calling, multipoint, awaitingAnswer: sap.policy === 'ask', ...(uu ? { uu } : {}) });
     if (sap.policy === 'accept') this.emit({ kind: 'call-connected', vc: info.vc });
     return info.vc;
   }
