@@ -407,9 +407,11 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       EXAMPLES(['condisctl pipe 1002 < file', 'condisctl pipe --listen 1002 --recv-only > file', 'echo hi | condisctl pipe --vc 3 --keep', 'condisctl pipe 1002 --progress < big.iso']) +
-        '\nA VC does not carry data reliably: a receiving host too busy to read loses frames. The\n' +
-        'caller that hangs up at the end of its input says in its close data how many octets it\n' +
-        'sent, and a listener that received fewer exits 1 ("lost N of the M octets ...").\n',
+        '\nA VC does not carry data reliably: a receiving host too busy to read loses frames. A\n' +
+        'listener with --recv-only acknowledges what it received to a caller that offers it (every\n' +
+        'caller does), and the caller keeps at most 512 KiB unacknowledged. The caller that hangs up\n' +
+        'at the end of its input says in its close data how many octets it sent, and a listener\n' +
+        'that received fewer exits 1 ("lost N of the M octets ...").\n',
     )
     .action(
       async (
