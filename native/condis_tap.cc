@@ -420,7 +420,7 @@ class Reader : public Napi::ObjectWrap<Reader> {
 };
 
 
-// Writer(fd, maxQueuedOctets); write(frame, mayQueue) -> octets, or -errno; failed() -> count; stop()
+// Writer(fd, maxQueuedOctets); write(frame, mayQueue) -> octets, or -errno; failed() -> [frames, octets]; stop()
 //
 // Sends frames on fd in order, each with write(2). A frame is written there and then on the
 // calling (JavaScript) thread unless `mayQueue` is set (the caller is in a burst) or earlier
@@ -428,7 +428,7 @@ class Reader : public Napi::ObjectWrap<Reader> {
 // writes out, so a burst's system calls (which on a TAP carry the frame through the bridge to
 // its reader) run beside the JavaScript instead of in it. A lone frame never waits for a thread
 // to wake. A frame that would take the queue past maxQueuedOctets is refused (-ENOBUFS): the
-// caller counts it as a send error. failed() counts the queued frames whose write(2) failed.
+// caller counts it as a send error. failed() counts the queued frames whose write(2) failed, and their octets.
 // stop() writes what is queued, then ends the thread; the fd stays open (the caller closes it).
 // The thread is named condis-send.
 class Writer : public Napi::ObjectWrap<Writer> {
@@ -471,7 +471,10 @@ class Writer : public Napi::ObjectWrap<Writer> {
 
   Napi::Value Failed(const Napi::CallbackInfo& info) {
     std::lock_guard<std::mutex> lk(mu_);
-    return Napi::Number::New(info.Env(), static_cast<double>(failed_));
+    Napi::Array out = Napi::Array::New(info.Env(), 2);
+    out.Set(0u, Napi::Number::New(info.Env(), static_cast<double>(failed_)));
+    out.Set(1u, Napi::Number::New(info.Env(), static_cast<double>(failed_octets_)));
+    return out;
   }
 
   Napi::Value Stop(const Napi::CallbackInfo& info) {
@@ -502,17 +505,21 @@ class Writer : public Napi::ObjectWrap<Writer> {
       busy_ = true;
       lk.unlock();
       size_t off = 0;
-      uint64_t failed = 0;
+      uint64_t failed = 0, failed_octets = 0;
       for (uint32_t len : lens) {
         ssize_t n;
         do n = write(fd_, data.data() + off, len); while (n < 0 && errno == EINTR);
-        if (n < 0) failed++;
+        if (n < 0) {
+          failed++;
+          failed_octets += len;
+        }
         off += len;
       }
       data.clear();
       lens.clear();
       lk.lock();
       failed_ += failed;
+      failed_octets_ += failed_octets;
       busy_ = false;
     }
   }
@@ -527,6 +534,7 @@ class Writer : public Napi::ObjectWrap<Writer> {
   bool busy_ = false;
   bool stopping_ = false;
   uint64_t failed_ = 0;
+  uint64_t failed_octets_ = 0;
   std::thread thread_;
 };
 

@@ -19,8 +19,8 @@ export interface NativeWriter {
    * queue is full)
    */
   write(frame: Buffer, mayQueue: boolean): number;
-  /** queued frames whose write(2) failed */
-  failed(): number;
+  /** queued frames whose write(2) failed, and their octets */
+  failed(): [frames: number, octets: number];
   /** write out what is queued and end the thread (the fd stays open) */
   stop(): void;
 }

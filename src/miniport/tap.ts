@@ -95,8 +95,8 @@ interface TapIo {
   start(onFrame: (frame: Buffer) => void, onError: (err: MiniportError) => void): void;
   /** bytes written (or queued to be) or a negative errno */
   write(frame: Buffer): number;
-  /** frames `write` queued whose write(2) failed later (the send thread's) */
-  failed(): number;
+  /** frames `write` queued whose write(2) failed later (the send thread's), and their octets */
+  failed(): [frames: number, octets: number];
   /** stop reading and close the fd; for the ioctl binding, `kick` is awaited to unblock a pending read */
   close(kick: () => Promise<void>): Promise<void>;
 }
@@ -135,7 +135,7 @@ function openAddon(cfg: TapConfig, where: string): TapIo {
           return writer.write(frame, turnWrites > INLINE_PER_TURN);
         }
       : (frame) => native.write(fd, frame),
-    failed: () => writer?.failed() ?? 0,
+    failed: () => writer?.failed() ?? [0, 0],
     async close() {
       reader?.stop();
       writer?.stop(); // writes out what is queued
@@ -205,7 +205,7 @@ function openIoctl(cfg: TapConfig, where: string): TapIo {
         return -((e as NodeJS.ErrnoException).errno ?? 5);
       }
     },
-    failed: () => 0,
+    failed: () => [0, 0],
     async close(kick) {
       stopped = true;
       if (pending) {
@@ -350,8 +350,8 @@ export async function openTap(cfg: TapConfig): Promise<Miniport> {
     },
     counters: () => {
       // a queued frame was counted as sent when it was taken; the thread's failures move over
-      const failed = io.failed();
-      return { ...counters, txFrames: counters.txFrames - failed, txErrors: counters.txErrors + failed };
+      const [frames, octets] = io.failed();
+      return { ...counters, txFrames: counters.txFrames - frames, txBytes: counters.txBytes - octets, txErrors: counters.txErrors + frames };
     },
     async close(): Promise<void> {
       if (closed) return closing;

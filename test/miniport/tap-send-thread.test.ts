@@ -79,12 +79,13 @@ test('tap (sendThread): frames the thread cannot write (the device is down) are 
   const { lab, a, b } = await pair(t);
   const dev = a.name.slice('tap:'.length);
   await lab.a.ns.ip(['link', 'set', dev, 'down']);
-  const { txFrames, txErrors } = a.counters();
+  const { txFrames, txBytes, txErrors } = a.counters();
   for (let i = 0; i < 200; i++) a.send(tagged(i));
   // the queued ones fail on the thread: wait until all 200 are accounted for
   for (let i = 0; i < 200 && a.counters().txErrors < txErrors + 200; i++) await sleep(10);
   t.is(a.counters().txErrors, txErrors + 200);
   t.is(a.counters().txFrames, txFrames);
+  t.is(a.counters().txBytes, txBytes, 'nor their octets');
   await lab.a.ns.ip(['link', 'set', dev, 'up']);
   const back = frame(B, A, 'after-up');
   t.deepEqual(await sendUntilReceived(a, b, back, 'after-up'), back);
