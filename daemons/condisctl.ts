@@ -14,7 +14,7 @@ import type { ControlEvent, ControlEventKind } from '../src/control/backend.js';
 import { EVENT_KINDS } from '../src/control/backend.js';
 import { connectControl, defaultSocketPath, type ControlClient } from '../src/control/client.js';
 import { ControlError } from '../src/control/errors.js';
-import { AckSender, AckWindow, parseAck, PIPE_OFFER } from '../src/control/pipe-flow.js';
+import { AckSender, AckWindow, parseAck, parseTally, PIPE_OFFER, tallyText } from '../src/control/pipe-flow.js';
 import { bytesText, eventText, partiesTable, pcrText, peersTable, statusReport, statusText, timeText, vcsTable } from '../src/control/format.js';
 import { encodeBytes } from '../src/control/protocol.js';
 import { packageVersion } from '../src/common/package-root.js';
@@ -29,14 +29,6 @@ const PIPE_EVENTS: ControlEventKind[] = ['incoming-call', 'call-connected', 'inc
 
 /** pipe lost data: the far side closed before all input was sent (exit 1) */
 class PipeError extends Error {}
-
-/**
- * What a pipe that hangs up at the end of its input says in its close data: how many octets it
- * sent. The VC does not carry data reliably (a receiver too busy to read loses frames at its
- * device), so the listener compares it with what it received and fails when octets are missing.
- */
-const pipeTally = (octets: number): string => `condisctl pipe: sent ${octets} octets`;
-const PIPE_TALLY = /^condisctl pipe: sent (\d+) octets$/;
 
 /** the size of standard input when it is a regular file (else unknown) */
 function stdinSize(): number | undefined {
@@ -486,9 +478,8 @@ export function buildProgram(): Command {
               }
               if (ev.kind === 'incoming-close-call') {
                 remoteClosed = true;
-                const tally = ev.closeData && PIPE_TALLY.exec(ev.closeData.toString('latin1'));
-                if (tally) announced = Number(tally[1]);
-                else if (ev.closeData?.length) process.stderr.write(`condisctl: call closed by the remote, close data: ${bytesText(ev.closeData)}\n`);
+                announced = ev.closeData && parseTally(ev.closeData);
+                if (announced === undefined && ev.closeData?.length) process.stderr.write(`condisctl: call closed by the remote, close data: ${bytesText(ev.closeData)}\n`);
                 resolve();
               }
             };
@@ -544,7 +535,7 @@ export function buildProgram(): Command {
           if (why === 'eof' && !o.keep) {
             // the tally as close data; a link configured without close data takes the close without it
             await ctl
-              .closeCall({ vc, closeData: pipeTally(count.sent) })
+              .closeCall({ vc, closeData: tallyText(count.sent) })
               .catch(() => ctl.closeCall({ vc }))
               .catch(() => {});
           }

@@ -17,6 +17,10 @@
  * A listener that does not acknowledge (one that also sends, an older one, a
  * program of its own) is sent to as before: the caller never waits for an
  * acknowledgement it has not yet seen.
+ *
+ * Whatever the listener, a caller that hangs up at the end of its input says
+ * in its close data how many octets it sent (tallyText), and the listener
+ * compares that with what it received.
  */
 
 /** the caller's offer, as SETUP user-user information */
@@ -29,6 +33,16 @@ export const WINDOW = 512 * 1024;
 export const ACK_WAIT_MS = 1000;
 
 const ACK = /^condisctl pipe ack (\d+)$/;
+const TALLY = /^condisctl pipe: sent (\d+) octets$/;
+
+/** the caller's close data at the end of its input */
+export const tallyText = (sent: number): string => `condisctl pipe: sent ${sent} octets`;
+
+/** the count in a caller's tally, or undefined for other close data */
+export function parseTally(closeData: Buffer): number | undefined {
+  const m = TALLY.exec(closeData.toString('latin1'));
+  return m ? Number(m[1]) : undefined;
+}
 
 export const ackText = (received: number): string => `condisctl pipe ack ${received}`;
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ACK_EVERY, AckSender, AckWindow, ackText, parseAck, WINDOW } from '../../src/control/pipe-flow.js';
+import { ACK_EVERY, AckSender, AckWindow, ackText, parseAck, parseTally, tallyText, WINDOW } from '../../src/control/pipe-flow.js';
 
 test('acknowledgements: the listener acks every ACK_EVERY octets with all it has received', (t) => {
   const s = new AckSender();
@@ -61,4 +61,10 @@ test('an acknowledgement that does not come within the wait counts as one for ha
   t.false(await settled(q));
   w.ack(sent);
   t.true(await settled(q));
+});
+
+test('the tally: what the caller says it sent, read back; other close data is not one', (t) => {
+  t.is(parseTally(Buffer.from(tallyText(20_000_000))), 20_000_000);
+  t.true(tallyText(20_000_000).length <= 127, 'fits in close data');
+  for (const other of ['bye', 'condisctl pipe: sent octets', 'condisctl pipe: sent 5 octets!']) t.is(parseTally(Buffer.from(other)), undefined, other);
 });
