@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     const gid = Number(process.env.SUDO_GID);
     const owner = process.getuid?.() === 0 && Number.isInteger(uid) && uid > 0 && Number.isInteger(gid) ? { uid, gid } : undefined;
     try {
-      pcap = openAtmCapture(cfg.capture.pcap, { format: cfg.capture.format, self: cfg.name, peerName, file: { mode: 0o644, owner } });
+      pcap = openAtmCapture(cfg.capture.pcap, { format: cfg.capture.format, self: cfg.name, peerName, file: { mode: 0o644, owner }, flushMs: cfg.capture.flush });
     } catch (e) {
       process.stderr.write(`condisd: capture file ${cfg.capture.pcap}: ${(e as Error).message}\n`);
       await miniport.close();

@@ -36,6 +36,8 @@ export interface AtmCaptureOptions {
   peerName?: (mac: Mac) => string | undefined;
   /** the file's mode and owner (default 0644, owned by whoever runs the daemon) */
   file?: PcapFileOptions;
+  /** write records in batches of up to this many ms (default 0: each at once; pcap.ts, recordSink) */
+  flushMs?: number;
 }
 
 export interface AtmCapture {
@@ -52,7 +54,7 @@ export interface AtmCapture {
 export function openAtmCapture(path: string, opts: AtmCaptureOptions = {}): AtmCapture {
   const format = opts.format ?? 'pcapng';
   if (format === 'sunatm') {
-    const w = openPcapWriter(path, LINKTYPE_SUNATM, opts.file);
+    const w = openPcapWriter(path, LINKTYPE_SUNATM, opts.file, opts.flushMs);
     return {
       path,
       format,
@@ -65,7 +67,7 @@ export function openAtmCapture(path: string, opts: AtmCaptureOptions = {}): AtmC
   }
   if (format !== 'pcapng') throw new RangeError(`capture format '${String(format)}' is neither ${ATM_CAPTURE_FORMATS.join(' nor ')}`);
   const self = opts.self ?? 'this host';
-  const w = openPcapngWriter(path, { application: `condis-tap condisd (${self})`, file: opts.file });
+  const w = openPcapngWriter(path, { application: `condis-tap condisd (${self})`, file: opts.file, flushMs: opts.flushMs });
   const ids = new Map<string, number>();
   const nameOf = (mac: Mac) => opts.peerName?.(mac) ?? mac;
   const iface = (key: string, make: () => { linkType: number; name: string; description: string }): number => {

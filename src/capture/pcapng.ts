@@ -10,11 +10,13 @@
  * epb_flags carrying the direction: 1 inbound, 2 outbound). `readPcap` in
  * pcap.ts reads them back.
  *
- * Like the classic writer it is synchronous, one write(2) per block, so a
- * process killed at any time leaves a file readers accept.
+ * Like the classic writer it writes whole blocks only, so a process killed at
+ * any time leaves a file readers accept: by default each block at once (one
+ * write(2) per block), or with `flushMs` the blocks of up to that many
+ * milliseconds together (pcap.ts, recordSink).
  */
-import { closeSync, writeSync } from 'node:fs';
-import { openCaptureFile, PCAP_SNAPLEN, type Direction, type PcapFileOptions } from './pcap.js';
+import { writeSync } from 'node:fs';
+import { openCaptureFile, PCAP_SNAPLEN, recordSink, type Direction, type PcapFileOptions } from './pcap.js';
 
 const SHB = 0x0a0d0d0a;
 const IDB = 0x00000001;
@@ -42,6 +44,9 @@ export interface PcapngWriter {
   addInterface(spec: NgInterfaceSpec): number;
   /** one packet on interface `id`; `tsMs` defaults to now (fractions of a ms kept to the µs) */
   write(id: number, data: Buffer, opts?: { tsMs?: number; direction?: Direction }): void;
+  /** write out blocks held (with flushMs) */
+  flush(): void;
+  /** flush, close the file; later writes are ignored */
   close(): void;
 }
 
@@ -110,11 +115,13 @@ export function enhancedPacketBlock(id: number, data: Buffer, tsMs: number, dire
 }
 
 /** Create (truncate) `path` and write the section header. Throws the file system's error. */
-export function openPcapngWriter(path: string, opts: { application?: string; file?: PcapFileOptions } = {}): PcapngWriter {
-  let fd: number | undefined = openCaptureFile(path, opts.file);
+export function openPcapngWriter(path: string, opts: { application?: string; file?: PcapFileOptions; flushMs?: number } = {}): PcapngWriter {
+  const fd = openCaptureFile(path, opts.file);
+  writeSync(fd, sectionHeaderBlock(opts.application));
+  const sink = recordSink(fd, opts.flushMs);
+  let closed = false;
   let records = 0;
   let interfaces = 0;
-  writeSync(fd, sectionHeaderBlock(opts.application));
   return {
     path,
     get records() {
@@ -125,20 +132,19 @@ export function openPcapngWriter(path: string, opts: { application?: string; fil
     },
     addInterface(spec) {
       const b = interfaceBlock(spec);
-      if (fd !== undefined) writeSync(fd, b);
+      if (!closed) sink.put(b);
       return interfaces++;
     },
     write(id, data, o = {}) {
-      if (fd === undefined) return;
+      if (closed) return;
       if (!Number.isInteger(id) || id < 0 || id >= interfaces) throw new RangeError(`pcapng: interface ${id} is not described (${interfaces} so far)`);
-      writeSync(fd, enhancedPacketBlock(id, data, o.tsMs ?? Date.now(), o.direction));
+      sink.put(enhancedPacketBlock(id, data, o.tsMs ?? Date.now(), o.direction));
       records++;
     },
+    flush: () => sink.flush(),
     close() {
-      if (fd === undefined) return;
-      const f = fd;
-      fd = undefined;
-      closeSync(f);
+      closed = true;
+      sink.close();
     },
   };
 }

@@ -263,6 +263,8 @@ export const hostConfigSchema = z
         pcap: z.string().min(1).optional(),
         // pcapng keeps links apart and shows user data as data in stock Wireshark; sunatm is the classic form (docs/wireshark.md)
         format: z.enum(['pcapng', 'sunatm']).default('pcapng'),
+        // 0: each record written at once; more: records written together within that time (docs/wireshark.md)
+        flush: duration(0, 1000).default(0),
       })
       .prefault({}),
     log: logSchema,

@@ -90,6 +90,8 @@ export interface HostConfig {
     pcap?: string;
     /** 'pcapng' (default): one interface per link (SunATM) and per user VC (shown as data); 'sunatm': the classic one-link-type pcap */
     format: 'pcapng' | 'sunatm';
+    /** ms within which records are written together; 0: each at once */
+    flush: number;
   };
   log: {
     level: LogLevel;

@@ -37,6 +37,8 @@ export interface DaemonOptions {
   logLevel?: string;
   /** TAP miniport options beyond the lab's (e.g. { sendThread: true }); not for a routed lab's etherip */
   tap?: { sendThread?: boolean };
+  /** capture.flush of the hosts' daemons, ms (default 0: each record written at once) */
+  captureFlushMs?: number;
 }
 
 export class RunningDaemon {
@@ -168,7 +170,8 @@ export function writeDaemonConfig(lab: Lab, host: string, opts: DaemonOptions = 
     closeData: opts.closeData ?? { allowed: true, maxOctets: 127 },
     callManager: { shape: opts.callManager?.shape ?? 'mcm', completion: opts.callManager?.completion ?? 'pending' },
     control: { socket: info.controlSocket },
-    capture: { pcap: info.captureFile },
+    // each record written at once unless asked (a SIGKILLed daemon's capture has its last frame)
+    capture: { pcap: info.captureFile, ...(opts.captureFlushMs ? { flush: opts.captureFlushMs } : {}) },
     log: { level: opts.logLevel ?? 'info' },
   };
   const file = join(info.runDir, 'condisd.yaml');

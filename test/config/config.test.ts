@@ -117,7 +117,7 @@ test('defaults are filled and values normalised', (t) => {
   t.deepEqual(c.callManager, { shape: 'mcm', completion: 'pending' });
   t.deepEqual(c.limits, { calls: 1024, partiesPerCall: 64, peers: 64, pendingRequests: 256 });
   t.deepEqual(c.control, { socket: '/run/condis/condisd.sock', mode: 0o600 });
-  t.deepEqual(c.capture, { format: 'pcapng' });
+  t.deepEqual(c.capture, { format: 'pcapng', flush: 0 });
   t.deepEqual(c.log, { level: 'info', pretty: false });
 });
 
@@ -244,11 +244,20 @@ test('loadConfig names the file it could not read, and the file in validation er
 });
 
 test('capture: the old form (only pcap) still works and gets pcapng; format sunatm keeps the classic file; a wrong format says where', (t) => {
-  t.deepEqual(parseConfig(MIN + 'capture:\n  pcap: /tmp/x.pcap\n', 'h.yaml').capture, { pcap: '/tmp/x.pcap', format: 'pcapng' });
-  t.deepEqual(parseConfig(MIN + 'capture: {pcap: /tmp/x.pcap, format: sunatm}\n', 'h.yaml').capture, { pcap: '/tmp/x.pcap', format: 'sunatm' });
+  t.deepEqual(parseConfig(MIN + 'capture:\n  pcap: /tmp/x.pcap\n', 'h.yaml').capture, { pcap: '/tmp/x.pcap', format: 'pcapng', flush: 0 });
+  t.deepEqual(parseConfig(MIN + 'capture: {pcap: /tmp/x.pcap, format: sunatm}\n', 'h.yaml').capture, { pcap: '/tmp/x.pcap', format: 'sunatm', flush: 0 });
   const e = configError(t, MIN + 'capture:\n  pcap: /tmp/x.pcap\n  format: pcap\n');
   t.is(e.issues[0]!.path, 'capture.format');
   t.regex(e.message, /pcapng|sunatm/);
+});
+
+test('capture.flush: a duration up to 1 s within which records are written together; 0 (the default) writes each at once', (t) => {
+  t.is(parseConfig(MIN + 'capture: {pcap: /tmp/x.pcap, flush: 20ms}\n', 'h.yaml').capture.flush, 20);
+  t.is(parseConfig(MIN + 'capture: {pcap: /tmp/x.pcap, flush: 0}\n', 'h.yaml').capture.flush, 0);
+  for (const bad of ['2s', 'soon']) {
+    const e = configError(t, MIN + `capture:\n  pcap: /tmp/x.pcap\n  flush: ${bad}\n`);
+    t.is(e.issues[0]!.path, 'capture.flush', bad);
+  }
 });
 
 test('a switch takes the lab key and an allow-list as a host does; a configured host missing from the list is named', (t) => {
