@@ -21,8 +21,8 @@
  */
 import { BROADCAST_MAC, type Mac } from '../common/mac.js';
 import { VCI_DISCOVERY, VCI_SIGNALLING } from '../wire/constants.js';
-import { encodeSunAtm, LINKTYPE_SUNATM, openPcapWriter, type Direction, type PcapFileOptions } from './pcap.js';
-import { LINKTYPE_UPPER_PDU, openPcapngWriter, upperPdu } from './pcapng.js';
+import { LINKTYPE_SUNATM, openPcapWriter, sunAtmHeader, type Direction, type PcapFileOptions } from './pcap.js';
+import { LINKTYPE_UPPER_PDU, openPcapngWriter, DATA_HEADER } from './pcapng.js';
 
 export const ATM_CAPTURE_FORMATS = ['pcapng', 'sunatm'] as const;
 export type AtmCaptureFormat = (typeof ATM_CAPTURE_FORMATS)[number];
@@ -88,7 +88,7 @@ export function openAtmCapture(path: string, opts: AtmCaptureOptions = {}): AtmC
       const o = { direction, ...(tsMs !== undefined ? { tsMs } : {}) };
       if (vpi === 0 && vci === VCI_DISCOVERY) {
         const id = iface('discovery', () => ({ linkType: LINKTYPE_SUNATM, name: 'discovery', description: `${self}: neighbour discovery, VPI 0/VCI 16 (sent to ${BROADCAST_MAC}, heard from every peer)` }));
-        w.write(id, encodeSunAtm({ direction, vpi, vci, sdu }), o);
+        w.write(id, [sunAtmHeader({ direction, vpi, vci }), sdu], o);
         return;
       }
       if (vpi === 0 && vci === VCI_SIGNALLING) {
@@ -96,14 +96,14 @@ export function openAtmCapture(path: string, opts: AtmCaptureOptions = {}): AtmC
           const name = nameOf(peer);
           return { linkType: LINKTYPE_SUNATM, name, description: `${self} <-> ${name} (${peer}): signalling, VPI 0/VCI 5` };
         });
-        w.write(id, encodeSunAtm({ direction, vpi, vci, sdu }), o);
+        w.write(id, [sunAtmHeader({ direction, vpi, vci }), sdu], o);
         return;
       }
       const id = iface(`vc ${peer} ${vpi}/${vci}`, () => {
         const name = nameOf(peer);
         return { linkType: LINKTYPE_UPPER_PDU, name: `${name} VC ${vpi}/${vci}`, description: `${self} <-> ${name} (${peer}): user data, VPI ${vpi}/VCI ${vci}` };
       });
-      w.write(id, upperPdu(sdu, 'data', 'AAL5'), o);
+      w.write(id, [DATA_HEADER, sdu], o);
     },
     close: () => w.close(),
   };

@@ -108,15 +108,19 @@ export function pcapRecord(data: Buffer, tsMs: number): Buffer {
 
 /** The SunATM pseudo-header + SDU for one AAL5 SDU. Throws RangeError on an impossible VPI/VCI/type. */
 export function encodeSunAtm(rec: SunAtmRecord): Buffer {
+  return Buffer.concat([sunAtmHeader(rec), rec.sdu]);
+}
+
+/** The 4-octet SunATM pseudo-header alone (the SDU follows it). Throws RangeError on an impossible VPI/VCI/type. */
+export function sunAtmHeader(rec: Omit<SunAtmRecord, 'sdu'>): Buffer {
   const type = rec.type ?? (rec.vci === VCI_SIGNALLING ? SunAtmType.QSAAL : SunAtmType.UNKNOWN);
   if (!Number.isInteger(rec.vpi) || rec.vpi < 0 || rec.vpi > 0xff) throw new RangeError(`SunATM: VPI ${rec.vpi} is not in 0..255`);
   if (!Number.isInteger(rec.vci) || rec.vci < 0 || rec.vci > 0xffff) throw new RangeError(`SunATM: VCI ${rec.vci} is not in 0..65535`);
   if (!Number.isInteger(type) || type < 0 || type > 0x0f) throw new RangeError(`SunATM: traffic type ${type} is not in 0..15`);
-  const b = Buffer.allocUnsafe(SUNATM_HEADER_LEN + rec.sdu.length);
+  const b = Buffer.allocUnsafe(SUNATM_HEADER_LEN);
   b[0] = (rec.direction === 'tx' ? 0x80 : 0x00) | type;
   b[1] = rec.vpi;
   b.writeUInt16BE(rec.vci, 2);
-  rec.sdu.copy(b, SUNATM_HEADER_LEN);
   return b;
 }
 

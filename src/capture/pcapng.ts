@@ -43,7 +43,7 @@ export interface PcapngWriter {
   /** describe one more interface; returns its id for `write` */
   addInterface(spec: NgInterfaceSpec): number;
   /** one packet on interface `id`; `tsMs` defaults to now (fractions of a ms kept to the µs) */
-  write(id: number, data: Buffer, opts?: { tsMs?: number; direction?: Direction }): void;
+  write(id: number, data: Buffer | readonly Buffer[], opts?: { tsMs?: number; direction?: Direction }): void;
   /** write out blocks held (with flushMs) */
   flush(): void;
   /** flush, close the file; later writes are ignored */
@@ -96,22 +96,44 @@ export function interfaceBlock(spec: NgInterfaceSpec): Buffer {
   return block(IDB, [fixed, ...opts, END_OF_OPTIONS]);
 }
 
-export function enhancedPacketBlock(id: number, data: Buffer, tsMs: number, direction?: Direction): Buffer {
-  const caplen = Math.min(data.length, PCAP_SNAPLEN);
-  const fixed = Buffer.alloc(20);
+/**
+ * One packet: `data` given whole or in parts (a pseudo-header and the SDU, say), which are copied
+ * once, straight into the block. One allocation per packet: a capture of a data stream builds one
+ * block per SDU.
+ */
+export function enhancedPacketBlock(id: number, data: Buffer | readonly Buffer[], tsMs: number, direction?: Direction): Buffer {
+  const parts = Buffer.isBuffer(data) ? [data] : data;
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const caplen = Math.min(length, PCAP_SNAPLEN);
+  const pad = pad4(caplen);
+  // type, length, the 20 fixed octets, the data, padding, epb_flags (4 + 4) and the end of options, length
+  const len = 8 + 20 + caplen + pad + (direction ? 12 : 0) + 4;
+  const out = Buffer.allocUnsafe(len);
   const us = Math.round(tsMs * 1000);
-  fixed.writeUInt32LE(id, 0);
-  fixed.writeUInt32LE(Math.floor(us / 4294967296) >>> 0, 4);
-  fixed.writeUInt32LE(us % 4294967296 >>> 0, 8);
-  fixed.writeUInt32LE(caplen, 12);
-  fixed.writeUInt32LE(data.length, 16);
-  const body = [fixed, data.subarray(0, caplen), Buffer.alloc(pad4(caplen))];
-  if (direction) {
-    const flags = Buffer.alloc(4);
-    flags.writeUInt32LE(direction === 'rx' ? 1 : 2, 0);
-    body.push(option(2, flags), END_OF_OPTIONS);
+  out.writeUInt32LE(EPB, 0);
+  out.writeUInt32LE(len, 4);
+  out.writeUInt32LE(id, 8);
+  out.writeUInt32LE(Math.floor(us / 4294967296) >>> 0, 12);
+  out.writeUInt32LE(us % 4294967296 >>> 0, 16);
+  out.writeUInt32LE(caplen, 20);
+  out.writeUInt32LE(length, 24);
+  let o = 28;
+  for (const p of parts) {
+    if (o >= 28 + caplen) break;
+    o += p.copy(out, o, 0, Math.min(p.length, 28 + caplen - o));
   }
-  return block(EPB, body);
+  out.fill(0, o, o + pad);
+  o += pad;
+  if (direction) {
+    out.writeUInt16LE(2, o); // epb_flags
+    out.writeUInt16LE(4, o + 2);
+    out.writeUInt32LE(direction === 'rx' ? 1 : 2, o + 4);
+    out.writeUInt32LE(0, o + 8); // opt_endofopt
+    o += 12;
+  }
+  out.writeUInt32LE(len, o);
+  return out;
 }
 
 /** Create (truncate) `path` and write the section header. Throws the file system's error. */
@@ -162,16 +184,23 @@ function tag(type: number, value: Buffer): Buffer {
   return b;
 }
 
+/** The tags of an upper-PDU record, which go before its payload (see upperPdu). */
+export function upperPduHeader(dissector: string, protocol?: string): Buffer {
+  return Buffer.concat([
+    tag(EXP_PDU_TAG_PROTO_NAME, Buffer.from(dissector, 'ascii')),
+    ...(protocol ? [tag(EXP_PDU_TAG_COL_PROT_TEXT, Buffer.from(protocol, 'utf8'))] : []),
+    tag(EXP_PDU_TAG_END, Buffer.alloc(0)),
+  ]);
+}
+
+/** the tags before each user-data SDU in our captures: Wireshark's `data` dissector, Protocol column AAL5 */
+export const DATA_HEADER = upperPduHeader('data', 'AAL5');
+
 /**
  * An upper-PDU record: tags that make Wireshark hand `payload` to the
  * dissector named `dissector` ("data": shown as bytes, never guessed at) and
  * put `protocol` in the Protocol column.
  */
 export function upperPdu(payload: Buffer, dissector: string, protocol?: string): Buffer {
-  return Buffer.concat([
-    tag(EXP_PDU_TAG_PROTO_NAME, Buffer.from(dissector, 'ascii')),
-    ...(protocol ? [tag(EXP_PDU_TAG_COL_PROT_TEXT, Buffer.from(protocol, 'utf8'))] : []),
-    tag(EXP_PDU_TAG_END, Buffer.alloc(0)),
-    payload,
-  ]);
+  return Buffer.concat([upperPduHeader(dissector, protocol), payload]);
 }

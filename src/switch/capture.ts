@@ -14,8 +14,8 @@
  * Each interface's description names the switch, the port and the peer's MAC.
  */
 import type { Mac } from '../common/mac.js';
-import { encodeSunAtm, LINKTYPE_SUNATM, type Direction, type PcapFileOptions } from '../capture/pcap.js';
-import { LINKTYPE_UPPER_PDU, openPcapngWriter, upperPdu } from '../capture/pcapng.js';
+import { LINKTYPE_SUNATM, sunAtmHeader, type Direction, type PcapFileOptions } from '../capture/pcap.js';
+import { LINKTYPE_UPPER_PDU, openPcapngWriter, DATA_HEADER } from '../capture/pcapng.js';
 import { VCI_DISCOVERY, VCI_SIGNALLING } from '../wire/constants.js';
 
 /** One SDU sent (`tx`) or received (`rx`) on a port, to or from `peer`. */
@@ -60,7 +60,7 @@ export function openSwitchCapture(path: string, opts: SwitchCaptureOptions): Swi
       const o = { direction, ...(tsMs !== undefined ? { tsMs } : {}) };
       if (vpi === 0 && vci === VCI_DISCOVERY) {
         const id = iface(`disc ${port}`, () => ({ linkType: LINKTYPE_SUNATM, name: `${port} discovery`, description: `switch ${opts.self} port ${port}: neighbour discovery, VPI 0/VCI 16` }));
-        w.write(id, encodeSunAtm({ direction, vpi, vci, sdu }), o);
+        w.write(id, [sunAtmHeader({ direction, vpi, vci }), sdu], o);
         return;
       }
       if (vpi === 0 && vci === VCI_SIGNALLING) {
@@ -69,7 +69,7 @@ export function openSwitchCapture(path: string, opts: SwitchCaptureOptions): Swi
           named.add(port);
           return { linkType: LINKTYPE_SUNATM, name, description: `switch ${opts.self} port ${port} <-> ${who(port, peer)} (${peer}): signalling, VPI 0/VCI 5` };
         });
-        w.write(id, encodeSunAtm({ direction, vpi, vci, sdu }), o);
+        w.write(id, [sunAtmHeader({ direction, vpi, vci }), sdu], o);
         return;
       }
       const id = iface(`vc ${port} ${peer} ${vpi}/${vci}`, () => ({
@@ -77,7 +77,7 @@ export function openSwitchCapture(path: string, opts: SwitchCaptureOptions): Swi
         name: `${port} VC ${vpi}/${vci}`,
         description: `switch ${opts.self} port ${port} <-> ${who(port, peer)} (${peer}): user data, VPI ${vpi}/VCI ${vci}`,
       }));
-      w.write(id, upperPdu(sdu, 'data', 'AAL5'), o);
+      w.write(id, [DATA_HEADER, sdu], o);
     },
     close: () => w.close(),
   };

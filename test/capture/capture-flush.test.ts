@@ -1,7 +1,7 @@
 /**
  * capture.flush (src/capture/pcap.ts, recordSink): records held and written
  * together, whole; out at flush(), at the size limit, within the time, at
- * close and at process exit.
+ * close and at process exit. And a packet block built from parts.
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { readPcap, LINKTYPE_SUNATM } from '../../src/capture/pcap.js';
-import { openPcapngWriter } from '../../src/capture/pcapng.js';
+import { readPcap, LINKTYPE_SUNATM, PCAP_SNAPLEN } from '../../src/capture/pcap.js';
+import { enhancedPacketBlock, LINKTYPE_UPPER_PDU, openPcapngWriter } from '../../src/capture/pcapng.js';
 import { packagePath, tsxImportArgs } from '../../src/common/package-root.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'capture-flush-'));
@@ -77,4 +77,30 @@ process.exit(0);`;
   const r = spawnSync(process.execPath, [...tsxImportArgs(), '--input-type=module', '-e', code], { encoding: 'utf8' });
   t.is(r.status, 0, r.stderr);
   t.is(records(path), 3);
+});
+
+test('a packet given in parts makes the same block as given whole; past the snap length it is cut, its length kept', (t) => {
+  const header = Buffer.from([0x80, 0, 0, 5]);
+  const sdu = Buffer.from('a signalling message, eleven-ish octets');
+  const whole = enhancedPacketBlock(2, Buffer.concat([header, sdu]), 1_765_000_000_123.456, 'tx');
+  t.deepEqual(enhancedPacketBlock(2, [header, sdu], 1_765_000_000_123.456, 'tx'), whole);
+  t.is(whole.length % 4, 0, 'blocks are 32-bit aligned');
+  t.is(whole.readUInt32LE(4), whole.length, 'leading length');
+  t.is(whole.readUInt32LE(whole.length - 4), whole.length, 'trailing length');
+
+  const path = tmp('parts.pcapng');
+  const w = openPcapngWriter(path);
+  const id = w.addInterface({ linkType: LINKTYPE_UPPER_PDU, name: 'vc', description: 'test' });
+  const big = Buffer.alloc(PCAP_SNAPLEN + 100, 0x33);
+  w.write(id, [Buffer.from('head'), sdu], { direction: 'rx', tsMs: 5 });
+  w.write(id, [Buffer.from('head'), big]);
+  w.close();
+  const r = readPcap(path);
+  t.true(r.ok);
+  if (!r.ok) return;
+  t.deepEqual(r.value.records[0]!.data, Buffer.concat([Buffer.from('head'), sdu]));
+  t.is(r.value.records[0]!.tsMs, 5);
+  t.is(r.value.records[1]!.data.length, PCAP_SNAPLEN);
+  t.is(r.value.records[1]!.origLen, PCAP_SNAPLEN + 104);
+  t.deepEqual(r.value.records[1]!.data.subarray(0, 4), Buffer.from('head'));
 });
