@@ -18,7 +18,7 @@
  *   npm run bench -- --only pipe
  *   node dist/bench/pipe.js [MB] [runs]
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,6 +49,9 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+/** condisctl processes still running (a run that fails kills its listener) */
+const running = new Set<ChildProcess>();
+
 /** run condisctl with `args`; stdin and stdout are file descriptors (or ignored); resolves at exit, rejects on a non-zero one */
 function condisctl(args: string[], stdin: number | 'ignore', stdout: number | 'ignore', onStderr?: (text: string) => void): Promise<void> {
   const p = spawn(process.execPath, [...entryArgs('daemons/condisctl'), ...args], { stdio: [stdin, stdout, 'pipe'] });
@@ -57,6 +60,8 @@ function condisctl(args: string[], stdin: number | 'ignore', stdout: number | 'i
     err += s;
     onStderr?.(err);
   });
+  running.add(p);
+  p.on('exit', () => running.delete(p));
   return new Promise((resolve, reject) => {
     p.on('error', reject);
     p.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`condisctl ${args.join(' ')}: exit ${code ?? signal}: ${err.trim()}`))));
@@ -133,6 +138,7 @@ export async function pipeRuns(
       }
       return { loopMBps: (loopFps * PACKET) / 1e6, ...result };
     } finally {
+      for (const p of running) p.kill('SIGKILL');
       await stopLabDaemons(lab, daemons);
     }
   } finally {
