@@ -32,6 +32,7 @@ import { uniqueName } from '../src/lab/netns.js';
 import { topologyFrom } from '../src/lab/topology.js';
 import { openMiniport } from '../src/miniport/index.js';
 import type { Miniport } from '../src/miniport/types.js';
+import { median } from './ab-table.js';
 import type { BenchFigure } from './run.js';
 import { frameStream } from './stack.js';
 
@@ -42,11 +43,6 @@ function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (fields 14, 15), in clock ticks
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 /** condisctl processes still running (a run that fails kills its listener) */

@@ -108,20 +108,27 @@ export function pcapRecord(data: Buffer, tsMs: number): Buffer {
 
 /** The SunATM pseudo-header + SDU for one AAL5 SDU. Throws RangeError on an impossible VPI/VCI/type. */
 export function encodeSunAtm(rec: SunAtmRecord): Buffer {
-  return Buffer.concat([sunAtmHeader(rec), rec.sdu]);
+  const b = Buffer.allocUnsafe(SUNATM_HEADER_LEN + rec.sdu.length);
+  writeSunAtmHeader(b, rec);
+  rec.sdu.copy(b, SUNATM_HEADER_LEN);
+  return b;
 }
 
 /** The 4-octet SunATM pseudo-header alone (the SDU follows it). Throws RangeError on an impossible VPI/VCI/type. */
 export function sunAtmHeader(rec: Omit<SunAtmRecord, 'sdu'>): Buffer {
+  const b = Buffer.allocUnsafe(SUNATM_HEADER_LEN);
+  writeSunAtmHeader(b, rec);
+  return b;
+}
+
+function writeSunAtmHeader(b: Buffer, rec: Omit<SunAtmRecord, 'sdu'>): void {
   const type = rec.type ?? (rec.vci === VCI_SIGNALLING ? SunAtmType.QSAAL : SunAtmType.UNKNOWN);
   if (!Number.isInteger(rec.vpi) || rec.vpi < 0 || rec.vpi > 0xff) throw new RangeError(`SunATM: VPI ${rec.vpi} is not in 0..255`);
   if (!Number.isInteger(rec.vci) || rec.vci < 0 || rec.vci > 0xffff) throw new RangeError(`SunATM: VCI ${rec.vci} is not in 0..65535`);
   if (!Number.isInteger(type) || type < 0 || type > 0x0f) throw new RangeError(`SunATM: traffic type ${type} is not in 0..15`);
-  const b = Buffer.allocUnsafe(SUNATM_HEADER_LEN);
   b[0] = (rec.direction === 'tx' ? 0x80 : 0x00) | type;
   b[1] = rec.vpi;
   b.writeUInt16BE(rec.vci, 2);
-  return b;
 }
 
 /** Decode a SunATM record body. `sdu` is a view into `data`. Never throws. */
@@ -155,6 +162,8 @@ const FLUSH_OCTETS = 256 * 1024;
 
 /** where a writer's records go: its file, at once or in batches (see recordSink) */
 export interface RecordSink {
+  /** true once closed: puts are dropped */
+  readonly closed: boolean;
   put(record: Buffer): void;
   /** write out what is held (nothing to do when records go out at once) */
   flush(): void;
@@ -184,6 +193,9 @@ export function recordSink(fd: number, flushMs = 0): RecordSink {
   };
   if (flushMs > 0) process.on('exit', flush);
   return {
+    get closed() {
+      return !open;
+    },
     put(record) {
       if (!open) return;
       if (flushMs <= 0) {
@@ -226,10 +238,9 @@ export function openPcapWriter(path: string, linkType: LinkType, file: PcapFileO
   const fd = openCaptureFile(path, file);
   writeSync(fd, pcapGlobalHeader(linkType));
   const sink = recordSink(fd, flushMs);
-  let closed = false;
   let records = 0;
   const put = (data: Buffer, tsMs: number | undefined) => {
-    if (closed) return;
+    if (sink.closed) return;
     sink.put(pcapRecord(data, tsMs ?? Date.now()));
     records++;
   };
@@ -248,10 +259,7 @@ export function openPcapWriter(path: string, linkType: LinkType, file: PcapFileO
       put(encodeSunAtm(rec), tsMs);
     },
     flush: () => sink.flush(),
-    close() {
-      closed = true;
-      sink.close();
-    },
+    close: () => sink.close(),
   };
 }
 

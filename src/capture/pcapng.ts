@@ -141,7 +141,6 @@ export function openPcapngWriter(path: string, opts: { application?: string; fil
   const fd = openCaptureFile(path, opts.file);
   writeSync(fd, sectionHeaderBlock(opts.application));
   const sink = recordSink(fd, opts.flushMs);
-  let closed = false;
   let records = 0;
   let interfaces = 0;
   return {
@@ -154,20 +153,17 @@ export function openPcapngWriter(path: string, opts: { application?: string; fil
     },
     addInterface(spec) {
       const b = interfaceBlock(spec);
-      if (!closed) sink.put(b);
+      sink.put(b);
       return interfaces++;
     },
     write(id, data, o = {}) {
-      if (closed) return;
+      if (sink.closed) return;
       if (!Number.isInteger(id) || id < 0 || id >= interfaces) throw new RangeError(`pcapng: interface ${id} is not described (${interfaces} so far)`);
       sink.put(enhancedPacketBlock(id, data, o.tsMs ?? Date.now(), o.direction));
       records++;
     },
     flush: () => sink.flush(),
-    close() {
-      closed = true;
-      sink.close();
-    },
+    close: () => sink.close(),
   };
 }
 

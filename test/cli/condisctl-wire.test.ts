@@ -49,6 +49,16 @@ function ctl(socket: string, args: string[], stdin?: { file: string } | string) 
 
 const until = (what: string, cond: () => boolean, ms = 60_000) => waitUntil(what, cond, { ms, every: 50 });
 
+/** `octets` random octets in a file for pipe's standard input, removed after the test */
+function inputFile(t: { teardown(fn: () => void): void }, octets: number): { input: string; data: Buffer } {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-lab-pipe-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const input = join(dir, 'in.bin');
+  const data = randomBytes(octets);
+  writeFileSync(input, data);
+  return { input, data };
+}
+
 rootTest('listen --reject 17: cause 17 crosses the wire and the caller is told "rejected by h2: cause 17 user busy"; answer-call names its own cause', async (t) => {
   const { d } = await startLab(t, 2);
   const a = d('h1');
@@ -147,11 +157,7 @@ rootTest('status: party P-states, CALLING on outgoing calls, a leaf of a multipo
 
 rootTest('pipe: a listener with stdin not a terminal keeps the call until the caller hangs up; everything arrives', async (t) => {
   const { d } = await startLab(t, 2);
-  const dir = mkdtempSync(join(tmpdir(), 'cli-lab-pipe-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const input = join(dir, 'in.bin');
-  const data = randomBytes(300_000);
-  writeFileSync(input, data);
+  const { input, data } = inputFile(t, 300_000);
   const listener = ctl(d('h2').socket, ['pipe', '--listen', '3002']);
   await until('the listener', () => /waiting for a call/.test(listener.err()));
   const sender = ctl(d('h1').socket, ['pipe', '3002', '--progress'], { file: input });
@@ -165,10 +171,7 @@ rootTest('pipe: a listener with stdin not a terminal keeps the call until the ca
 
 rootTest('pipe: the sender exits 1 with "remote closed after N of M octets" when the far side closes early; --recv-only', async (t) => {
   const { d } = await startLab(t, 2);
-  const dir = mkdtempSync(join(tmpdir(), 'cli-lab-pipe-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const input = join(dir, 'in.bin');
-  writeFileSync(input, randomBytes(3_000_000));
+  const { input } = inputFile(t, 3_000_000);
   const listener = ctl(d('h2').socket, ['pipe', '--listen', '3002', '--recv-only'], 'this is never read');
   await until('the listener', () => /waiting for a call/.test(listener.err()));
   const sender = ctl(d('h1').socket, ['pipe', '3002'], { file: input });
@@ -185,11 +188,7 @@ rootTest('pipe: the sender exits 1 with "remote closed after N of M octets" when
 
 rootTest('pipe --recv-only between two condisd: the offer, the acknowledgements and the tally cross the wire, and the file arrives whole', async (t) => {
   const { d } = await startLab(t, 2);
-  const dir = mkdtempSync(join(tmpdir(), 'cli-lab-pipe-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const input = join(dir, 'in.bin');
-  const data = randomBytes(2_000_000);
-  writeFileSync(input, data);
+  const { input, data } = inputFile(t, 2_000_000);
   const listener = ctl(d('h2').socket, ['pipe', '--listen', '3002', '--recv-only']);
   await until('the listener', () => /waiting for a call/.test(listener.err()));
   const sender = ctl(d('h1').socket, ['pipe', '3002'], { file: input });
